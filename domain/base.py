@@ -1,0 +1,187 @@
+"""What every aggregate and event of Accord has in common.
+
+Events are immutable pydantic models, so that their public shape (JSON
+Schema, command-line options) and their stored shape are one definition.
+Each event class carries its rule (`check`) beside its effect (`apply`): an
+aggregate checks the rule, raises a named error if it is broken, and only then
+records the event.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, ClassVar, Self, TypeVar
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate as LibraryAggregate
+from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
+from eventsourcing.utils import get_topic
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.errors import AlreadyStarted, DomainError, FutureDated
+from domain.values import EventDate, Pillar, Stamp
+
+NAMESPACE = UUID("5d8c8f9e-2b61-4a8e-9a57-0c1f3c6a7e21")
+
+# Fields every stored event carries that the submitter does not write.
+ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "key"})
+
+Ref = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=120,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$",
+        description="A short reference of your choice, unique within its partnership (letters, digits, . _ : / -)",
+    ),
+]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Recorded(BaseModel, CanMutateAggregate[UUID]):
+    """The envelope of every stored event: position, when and by whom recorded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime = Field(description="When Accord recorded it (UTC)")
+    actor: str = Field(description="Who recorded it")
+    key: str = Field(description="The submission key; one key is recorded once")
+
+    def check(self, aggregate: Any) -> None:
+        """Raise a DomainError if this event may not be recorded on `aggregate`."""
+
+    def mutate(self, aggregate: Any) -> Any:
+        aggregate = super().mutate(aggregate)
+        aggregate.submissions.add(self.key)
+        return aggregate
+
+
+class Fact(Recorded):
+    """A fact that people submit: when it happened, what it serves, notes."""
+
+    # The field that names the aggregate a fact belongs to (partner, meeting...).
+    SUBJECT: ClassVar[str]
+
+    occurred_on: EventDate = Field(
+        description="When it happened: YYYY-MM-DD, or YYYY-MM or YYYY when only the month or year is known"
+    )
+    pillars: tuple[Pillar, ...] = Field(default=(), description="Pillars of the partnership it serves")
+    notes: str = Field(default="", max_length=10_000, description="Free-text notes")
+
+    @property
+    def subject(self) -> str:
+        return str(getattr(self, self.SUBJECT))
+
+    def check(self, aggregate: Any) -> None:
+        if self.occurred_on.earliest > latest_calendar_day(self.timestamp):
+            raise FutureDated(
+                f"occurred_on {self.occurred_on} is after the moment it is recorded "
+                f"({self.timestamp:%Y-%m-%d %H:%M} UTC)"
+            )
+
+
+class Founding(CanInitAggregate[UUID]):
+    """Mixed into the first event of an aggregate."""
+
+    originator_topic: str
+
+
+def latest_calendar_day(moment: datetime) -> date:
+    """The latest date anywhere on Earth at `moment` (UTC+14), so that no time
+    zone can make a fact dated "today" look like the future."""
+    return (moment.astimezone(UTC) + timedelta(hours=14)).date()
+
+
+def normalise(subject: str) -> str:
+    """Case, accents and spacing do not make a different subject."""
+    text = unicodedata.normalize("NFKC", subject).casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+TAggregate = TypeVar("TAggregate", bound="Aggregate")
+
+
+class Aggregate(LibraryAggregate):
+    """An eventsourcing aggregate whose events are pydantic models."""
+
+    # What to call a missing aggregate in an error ("partnership TN is not opened").
+    NOUN: ClassVar[str] = "aggregate"
+    STARTED: ClassVar[str] = "started"
+
+    class Event(Recorded):
+        pass
+
+    class Created(Recorded, Founding):
+        pass
+
+    def __base_init__(self, originator_id: Any, originator_version: int, timestamp: datetime) -> None:
+        super().__base_init__(originator_id, originator_version, timestamp)
+        self.submissions: set[str] = set()
+
+    @classmethod
+    def id_for(cls, subject: str) -> UUID:
+        """The aggregate's id, derived from its subject so that it is found again."""
+        return uuid5(NAMESPACE, f"{cls.__name__}/{normalise(subject)}")
+
+    @classmethod
+    def not_started(cls, subject: str) -> DomainError:
+        return DomainError(f"{cls.NOUN} {subject} is not {cls.STARTED}")
+
+    @classmethod
+    def start(cls, event_class: type[Recorded], subject: str, facts: Mapping[str, Any], stamp: Stamp) -> Self:
+        """Create the aggregate from its first event."""
+        envelope = {"originator_topic": get_topic(cls), **_envelope(cls.id_for(subject), cls.INITIAL_VERSION, stamp)}
+        event = event_class(**envelope, **facts)
+        event.check(None)
+        aggregate: Self = event.mutate(None)
+        aggregate.pending_events.append(event)
+        return aggregate
+
+    def record(self, event_class: type[Recorded], facts: Mapping[str, Any], stamp: Stamp) -> bool:
+        """Record one event if its rule allows; False if its key was recorded before."""
+        if stamp.key in self.submissions:
+            return False
+        event = event_class(**_envelope(self.id, self.version + 1, stamp), **facts)
+        event.check(self)
+        event.mutate(self)
+        self.pending_events.append(event)
+        return True
+
+
+def _envelope(aggregate_id: UUID, version: int, stamp: Stamp) -> dict[str, Any]:
+    return {
+        "originator_id": aggregate_id,
+        "originator_version": version,
+        "timestamp": stamp.at,
+        "actor": stamp.actor,
+        "key": stamp.key,
+    }
+
+
+def record_fact(
+    aggregate: TAggregate | None,
+    aggregate_class: type[TAggregate],
+    event_class: type[Fact],
+    facts: Mapping[str, Any],
+    stamp: Stamp,
+) -> tuple[TAggregate, bool]:
+    """Record a submitted fact on its aggregate, starting it with its first event.
+
+    Returns the aggregate and whether anything new was recorded: a key that was
+    recorded before records nothing and is not an error.
+    """
+    subject = str(facts[event_class.SUBJECT])
+    if aggregate is not None and stamp.key in aggregate.submissions:
+        return aggregate, False
+    if issubclass(event_class, Founding):
+        if aggregate is not None:
+            raise AlreadyStarted(f"{aggregate_class.NOUN} {subject} is already {aggregate_class.STARTED}")
+        return aggregate_class.start(event_class, subject, facts, stamp), True
+    if aggregate is None:
+        raise aggregate_class.not_started(subject)
+    return aggregate, aggregate.record(event_class, facts, stamp)

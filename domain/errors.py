@@ -1,0 +1,81 @@
+"""The rules of the domain, one named error each.
+
+Every error says in one sentence which rule a fact would break, so that the
+command line can show it as it is.
+"""
+
+
+class DomainError(Exception):
+    """A fact that the rules of the domain do not allow."""
+
+
+class UnknownPartner(DomainError, ValueError):
+    """A partner code that is not an ISO 3166-1 alpha-2 country code."""
+
+
+class UnknownCurrency(DomainError, ValueError):
+    """A currency code that is not an ISO 4217 code."""
+
+
+class AmountNotPositive(DomainError, ValueError):
+    """Money amounts are strictly positive."""
+
+
+class PartnershipNotOpened(DomainError):
+    """Nothing is recorded on a partnership before it is opened."""
+
+
+class AlreadyStarted(DomainError):
+    """A partnership, meeting, initiative or envelope is started only once."""
+
+
+class FutureDated(DomainError):
+    """A fact cannot be dated after the moment it is recorded."""
+
+
+class DialogueNotLaunched(DomainError):
+    """A dialogue round needs a launched dialogue."""
+
+
+class DialogueAlreadyLaunched(DomainError):
+    """A dialogue is launched once."""
+
+
+class FundingAlreadyCommitted(DomainError):
+    """A funding reference names one commitment."""
+
+
+class FundingNotCommitted(DomainError):
+    """A disbursement needs the commitment it draws on."""
+
+
+class CurrencyMismatch(DomainError):
+    """A disbursement is paid in the currency of its commitment."""
+
+
+class DisbursementExceedsCommitment(DomainError):
+    """Disbursements on a commitment never exceed it."""
+
+
+class CommitmentAlreadyRecorded(DomainError):
+    """A commitment reference names one commitment."""
+
+
+class CommitmentNotRecorded(DomainError):
+    """Only a recorded commitment can be fulfilled or lapse."""
+
+
+class CommitmentAlreadyClosed(DomainError):
+    """A commitment is fulfilled or lapses once."""
+
+
+class TaskClosed(DomainError):
+    """A completed or cancelled task takes no further change."""
+
+
+class DeferralNotLater(DomainError):
+    """A deferral moves a task's due date later."""
+
+
+class EscalationNotHigher(DomainError):
+    """Each escalation raises a task's level."""

@@ -1,0 +1,90 @@
+"""Facts that concern the EU as a whole or several partners at once: policy
+initiatives and the funding envelopes of instruments. Each is recorded once,
+naming the partners it concerns, and shows in each partner's timeline."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from domain.base import Aggregate, Fact, Founding, Ref, Text
+from domain.values import Money, PartnerCode
+
+
+class Stage(StrEnum):
+    """How far an initiative has come."""
+
+    PLANNED = "planned"
+    PROPOSED = "proposed"
+    ADOPTED = "adopted"
+    LAUNCHED = "launched"
+
+
+class InitiativeFact(Fact):
+    SUBJECT: ClassVar[str] = "initiative"
+
+    initiative: Ref
+
+
+class Initiative(Aggregate):
+    """An EU initiative, e.g. an action plan against migrant smuggling."""
+
+    NOUN = "initiative"
+    STARTED = "announced"
+
+    class InitiativeAnnounced(InitiativeFact, Founding):
+        """An initiative is announced, proposed, adopted or launched."""
+
+        title: Text = Field(description="Name of the initiative")
+        stage: Stage = Field(description="planned, proposed, adopted or launched")
+        lead: str = Field(default="", description="Who leads it")
+        partners: tuple[PartnerCode, ...] = Field(
+            default=(), description="Partners it concerns; none means the EU as a whole"
+        )
+
+    class InitiativeAdvanced(InitiativeFact):
+        """An initiative reaches a later stage."""
+
+        stage: Stage = Field(description="planned, proposed, adopted or launched")
+
+        def apply(self, aggregate: Initiative) -> None:
+            aggregate.stage = self.stage
+
+    def __init__(self, initiative: str, title: str, stage: Stage, partners: tuple[str, ...]) -> None:
+        self.initiative = initiative
+        self.title = title
+        self.stage = stage
+        self.partners = partners
+
+
+class InstrumentFact(Fact):
+    SUBJECT: ClassVar[str] = "instrument"
+
+    instrument: Text = Field(description="Financing instrument, e.g. NDICI-Global Europe")
+
+
+class Instrument(Aggregate):
+    """A financing instrument's envelope for migration, against which funding
+    is counted."""
+
+    NOUN = "instrument"
+    STARTED = "given an envelope"
+
+    class FundingEnvelopeSet(InstrumentFact, Founding):
+        """An instrument's envelope for migration over a period."""
+
+        amount: Money = Field(description="Amount available for migration, e.g. 'EUR 8000000000'")
+        share: Decimal | None = Field(
+            default=None, gt=0, le=1, description="Target share of the instrument, e.g. 0.10 for 10%"
+        )
+        first_year: int = Field(ge=2000, le=2100, description="First year of the period")
+        last_year: int = Field(ge=2000, le=2100, description="Last year of the period")
+
+    def __init__(self, instrument: str, amount: Money, share: Decimal | None, first_year: int, last_year: int) -> None:
+        self.instrument = instrument
+        self.amount = amount
+        self.share = share
+        self.years = (first_year, last_year)

@@ -1,0 +1,308 @@
+"""The partnership with one partner country, and the facts recorded on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from domain.base import Aggregate, Fact, Founding, Ref, Text
+from domain.errors import (
+    CommitmentAlreadyClosed,
+    CommitmentAlreadyRecorded,
+    CommitmentNotRecorded,
+    CurrencyMismatch,
+    DialogueAlreadyLaunched,
+    DialogueNotLaunched,
+    DisbursementExceedsCommitment,
+    FundingAlreadyCommitted,
+    FundingNotCommitted,
+    PartnershipNotOpened,
+)
+from domain.values import Approximation, EventDate, Money, PartnerCode, Party, Pillar, country_name
+
+
+@dataclass
+class Dialogue:
+    title: str
+    launched_on: EventDate
+    cadence_days: int | None
+    rounds: int = 0
+    last_round_on: EventDate | None = None
+
+
+@dataclass
+class FundingLine:
+    instrument: str
+    committed: Money
+    committed_on: EventDate
+    disbursed: Decimal = Decimal(0)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.committed.amount - self.disbursed
+
+
+@dataclass
+class Commitment:
+    party: Party
+    description: str
+    due_on: EventDate | None
+    status: str = "open"  # open, fulfilled, lapsed
+
+
+@dataclass
+class Counts:
+    visits: int = 0
+    rounds: int = 0
+    operations: int = 0
+    reports: int = 0
+    notes: int = 0
+    statements: list[str] = field(default_factory=list)
+    talent_partnerships: list[str] = field(default_factory=list)
+
+
+class PartnershipFact(Fact):
+    """A fact recorded on one partnership."""
+
+    SUBJECT: ClassVar[str] = "partner"
+
+    partner: PartnerCode
+
+    def mutate(self, aggregate: Any) -> Any:
+        aggregate = super().mutate(aggregate)
+        aggregate.pillars.update(self.pillars)
+        aggregate.last_activity = max(aggregate.last_activity, self.occurred_on)
+        return aggregate
+
+
+class Partnership(Aggregate):
+    """The EU's partnership with one partner country: one per ISO code."""
+
+    NOUN = "partnership"
+    STARTED = "opened"
+
+    class PartnershipOpened(PartnershipFact, Founding):
+        """The partnership is opened; nothing is recorded on it before."""
+
+    class VisitPlanned(PartnershipFact):
+        """A visit to the partner is announced."""
+
+        planned_for: EventDate | None = Field(default=None, description="When the visit is planned, if known")
+        visitors: tuple[str, ...] = Field(default=(), description="Who will visit")
+        purpose: str = Field(default="", description="What the visit is for")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.planned_visits.append(self.planned_for)
+
+    class VisitHeld(PartnershipFact):
+        """A visit to the partner took place."""
+
+        visitors: tuple[Text, ...] = Field(min_length=1, description="Who visited")
+        met: tuple[str, ...] = Field(default=(), description="Whom they met")
+        place: str = Field(default="", description="Where")
+        topics: tuple[str, ...] = Field(default=(), description="What was discussed")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.counts.visits += 1
+            if aggregate.last_visit is None or self.occurred_on >= aggregate.last_visit:
+                aggregate.last_visit = self.occurred_on
+
+    class DialogueLaunched(PartnershipFact):
+        """A standing dialogue with the partner is launched."""
+
+        dialogue: Ref
+        title: Text = Field(description="Name of the dialogue")
+        cadence_days: int | None = Field(default=None, ge=1, description="Days expected between rounds")
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            if self.dialogue in aggregate.dialogues:
+                raise DialogueAlreadyLaunched(f"dialogue {self.dialogue!r} with {self.partner} is already launched")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.dialogues[self.dialogue] = Dialogue(self.title, self.occurred_on, self.cadence_days)
+
+    class DialogueRoundHeld(PartnershipFact):
+        """A round of a launched dialogue took place."""
+
+        dialogue: Ref
+        outcome: str = Field(default="", description="What the round agreed")
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            if self.dialogue not in aggregate.dialogues:
+                raise DialogueNotLaunched(
+                    f"dialogue {self.dialogue!r} with {self.partner} is not launched: record DialogueLaunched first"
+                )
+
+        def apply(self, aggregate: Partnership) -> None:
+            dialogue = aggregate.dialogues[self.dialogue]
+            dialogue.rounds += 1
+            dialogue.last_round_on = self.occurred_on
+            aggregate.counts.rounds += 1
+
+    class FundingCommitted(PartnershipFact):
+        """Funding is committed to an action with the partner."""
+
+        funding: Ref
+        instrument: Text = Field(description="Financing instrument, e.g. NDICI-Global Europe")
+        amount: Money = Field(description="Amount committed, e.g. 'EUR 1000000'")
+        title: str = Field(default="", description="The action funded")
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            if self.funding in aggregate.funding:
+                raise FundingAlreadyCommitted(f"funding {self.funding!r} with {self.partner} is already committed")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.funding[self.funding] = FundingLine(self.instrument, self.amount, self.occurred_on)
+
+    class FundingDisbursed(PartnershipFact):
+        """Part of a funding commitment is paid out."""
+
+        funding: Ref
+        amount: Money = Field(description="Amount disbursed, e.g. 'EUR 250000'")
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            line = aggregate.funding.get(self.funding)
+            if line is None:
+                raise FundingNotCommitted(f"funding {self.funding!r} with {self.partner} is not committed")
+            if self.amount.currency != line.committed.currency:
+                raise CurrencyMismatch(
+                    f"funding {self.funding!r} is committed in {line.committed.currency}, not {self.amount.currency}"
+                )
+            if self.amount.amount > line.remaining:
+                raise DisbursementExceedsCommitment(
+                    f"disbursing {self.amount} on funding {self.funding!r} would exceed its commitment "
+                    f"of {line.committed} ({line.committed.currency} {line.remaining:,} remain)"
+                )
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.funding[self.funding].disbursed += self.amount.amount
+
+    class CommitmentRecorded(PartnershipFact):
+        """The EU, a member state or the partner commits to do something."""
+
+        commitment: Ref
+        party: Party = Field(description="Who committed: eu, member_state or partner")
+        by: str = Field(default="", description="Which member state or body, where it matters")
+        description: Text = Field(description="What was committed")
+        due_on: EventDate | None = Field(default=None, description="When it is due, if a date was given")
+        source: str = Field(default="", description="Where it was committed, e.g. a statement")
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            if self.commitment in aggregate.commitments:
+                raise CommitmentAlreadyRecorded(
+                    f"commitment {self.commitment!r} with {self.partner} is already recorded"
+                )
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.commitments[self.commitment] = Commitment(self.party, self.description, self.due_on)
+
+    class CommitmentFulfilled(PartnershipFact):
+        """A recorded commitment was kept."""
+
+        commitment: Ref
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            aggregate.require_open_commitment(self.commitment)
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.commitments[self.commitment].status = "fulfilled"
+
+    class CommitmentLapsed(PartnershipFact):
+        """A recorded commitment was not kept in time."""
+
+        commitment: Ref
+        reason: str = Field(default="", description="Why it lapsed")
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            aggregate.require_open_commitment(self.commitment)
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.commitments[self.commitment].status = "lapsed"
+
+    class StatementReaffirmed(PartnershipFact):
+        """A joint statement is reaffirmed, e.g. the EU-Turkey Statement."""
+
+        statement: Text = Field(description="The statement, e.g. EU-Turkey Statement")
+        statement_date: EventDate | None = Field(default=None, description="When the statement was first made")
+
+        def apply(self, aggregate: Partnership) -> None:
+            if self.statement not in aggregate.counts.statements:
+                aggregate.counts.statements.append(self.statement)
+
+    class OperationLaunched(PartnershipFact):
+        """An operation starts, e.g. a Frontex joint operation."""
+
+        operation: Text = Field(description="Name of the operation")
+        agency: str = Field(default="", description="Who runs it, e.g. Frontex")
+        starts_on: EventDate = Field(description="When it starts")
+        area: str = Field(default="", description="Where it operates")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.counts.operations += 1
+
+    class TalentPartnershipLaunched(PartnershipFact):
+        """A Talent Partnership with the partner is launched."""
+
+        title: Text = Field(description="Name of the Talent Partnership")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.counts.talent_partnerships.append(self.title)
+
+    class ArrivalsReported(PartnershipFact):
+        """An arrivals figure: how many came, by which route, over which period."""
+
+        period_start: EventDate = Field(description="First day (or month) the figure covers")
+        period_end: EventDate = Field(description="Last day (or month) the figure covers")
+        route: Text = Field(description="Route, e.g. Central Mediterranean")
+        destination: str = Field(default="", description="Where they arrived, e.g. Italy")
+        count: int = Field(ge=0, description="Number of people")
+        approximation: Approximation = Field(
+            default=Approximation.EXACT, description="How exact the figure is: exact, about, at_least, at_most"
+        )
+        source: Text = Field(description="Who reported the figure")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.counts.reports += 1
+
+    class PartnershipNoteAdded(PartnershipFact):
+        """A note on the partnership."""
+
+        text: Text = Field(description="The note")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.counts.notes += 1
+
+    def __init__(self, partner: str, occurred_on: EventDate) -> None:
+        self.partner = partner
+        self.name = country_name(partner)
+        self.opened_on = occurred_on
+        self.last_activity = occurred_on
+        self.last_visit: EventDate | None = None
+        self.planned_visits: list[EventDate | None] = []
+        self.dialogues: dict[str, Dialogue] = {}
+        self.funding: dict[str, FundingLine] = {}
+        self.commitments: dict[str, Commitment] = {}
+        self.pillars: set[Pillar] = set()
+        self.counts = Counts()
+
+    @classmethod
+    def not_started(cls, subject: str) -> PartnershipNotOpened:
+        return PartnershipNotOpened(f"partnership {subject} is not opened: record PartnershipOpened for it first")
+
+    def require_open_commitment(self, ref: str) -> Commitment:
+        commitment = self.commitments.get(ref)
+        if commitment is None:
+            raise CommitmentNotRecorded(f"commitment {ref!r} with {self.partner} is not recorded")
+        if commitment.status != "open":
+            raise CommitmentAlreadyClosed(f"commitment {ref!r} with {self.partner} is already {commitment.status}")
+        return commitment

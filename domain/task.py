@@ -1,0 +1,121 @@
+"""Follow-up tasks: opened by workflow rules, reminded, escalated, closed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import Field
+
+from domain.base import Aggregate, Founding, Recorded, Text
+from domain.errors import DeferralNotLater, EscalationNotHigher, TaskClosed
+from domain.values import Stamp
+
+
+class TaskEvent(Recorded):
+    """Refuses any change once the task is closed."""
+
+    def check(self, aggregate: Any) -> None:
+        if aggregate is not None and aggregate.status != "open":
+            raise TaskClosed(f"task {aggregate.id} is {aggregate.status}")
+
+
+class FollowUpTask(Aggregate):
+    """Work that a recorded fact implies, with an owner and a due date."""
+
+    NOUN = "task"
+    STARTED = "opened"
+
+    class TaskOpened(TaskEvent, Founding):
+        source: str = Field(description="The event that opened it")
+        rule: str = Field(description="The rule that opened it")
+        partner: str | None = Field(default=None, description="The partnership it serves")
+        title: Text
+        owner: str
+        due_on: date
+
+    class TaskAssigned(TaskEvent):
+        owner: Text
+
+        def apply(self, aggregate: FollowUpTask) -> None:
+            aggregate.owner = self.owner
+
+    class TaskDeferred(TaskEvent):
+        due_on: date
+        reason: Text
+
+        def check(self, aggregate: FollowUpTask) -> None:
+            super().check(aggregate)
+            if self.due_on <= aggregate.due_on:
+                raise DeferralNotLater(
+                    f"a deferral must move the due date after {aggregate.due_on}, not to {self.due_on}"
+                )
+
+        def apply(self, aggregate: FollowUpTask) -> None:
+            aggregate.due_on = self.due_on
+
+    class TaskCompleted(TaskEvent):
+        outcome: str = ""
+
+        def apply(self, aggregate: FollowUpTask) -> None:
+            aggregate.status = "done"
+
+    class TaskCancelled(TaskEvent):
+        reason: Text
+
+        def apply(self, aggregate: FollowUpTask) -> None:
+            aggregate.status = "cancelled"
+
+    class ReminderSent(TaskEvent):
+        on: date
+
+        def apply(self, aggregate: FollowUpTask) -> None:
+            aggregate.reminded_on = self.on
+
+    class TaskEscalated(TaskEvent):
+        level: int = Field(ge=1)
+
+        def check(self, aggregate: FollowUpTask) -> None:
+            super().check(aggregate)
+            if self.level <= aggregate.level:
+                raise EscalationNotHigher(f"task is already at escalation level {aggregate.level}")
+
+        def apply(self, aggregate: FollowUpTask) -> None:
+            aggregate.level = self.level
+
+    def __init__(self, source: str, rule: str, partner: str | None, title: str, owner: str, due_on: date) -> None:
+        self.source = source
+        self.rule = rule
+        self.partner = partner
+        self.title = title
+        self.owner = owner
+        self.due_on = due_on
+        self.status = "open"
+        self.level = 0
+        self.reminded_on: date | None = None
+
+    @classmethod
+    def open(
+        cls, *, source: str, rule: str, partner: str | None, title: str, owner: str, due_on: date, stamp: Stamp
+    ) -> FollowUpTask:
+        """Open the task of (rule, source): its id is derived from both, so it opens once."""
+        facts = {"source": source, "rule": rule, "partner": partner, "title": title, "owner": owner, "due_on": due_on}
+        return cls.start(cls.TaskOpened, f"{rule}@{source}", facts, stamp)
+
+    def assign(self, owner: str, stamp: Stamp) -> bool:
+        return self.record(self.TaskAssigned, {"owner": owner}, stamp)
+
+    def defer(self, due_on: date, reason: str, stamp: Stamp) -> bool:
+        return self.record(self.TaskDeferred, {"due_on": due_on, "reason": reason}, stamp)
+
+    def complete(self, outcome: str, stamp: Stamp) -> bool:
+        return self.record(self.TaskCompleted, {"outcome": outcome}, stamp)
+
+    def cancel(self, reason: str, stamp: Stamp) -> bool:
+        return self.record(self.TaskCancelled, {"reason": reason}, stamp)
+
+    def remind(self, on: date, stamp: Stamp) -> bool:
+        return self.record(self.ReminderSent, {"on": on}, stamp)
+
+    def escalate(self, level: int, stamp: Stamp) -> bool:
+        return self.record(self.TaskEscalated, {"level": level}, stamp)

@@ -1,0 +1,139 @@
+"""The public event vocabulary: what a person may submit, and in what shape.
+
+A submission's shape is derived from its event class (the event's fields less
+the envelope Accord adds when storing it), so the JSON Schema, the
+command-line options and the stored events can never disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from domain.base import ENVELOPE, Aggregate, Fact
+from domain.initiative import Initiative, Instrument
+from domain.meeting import Meeting
+from domain.partnership import Partnership
+
+
+class Submission(BaseModel):
+    """One fact as a person submits it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Set on each derived class.
+    event_class: ClassVar[type[Fact]]
+    aggregate_class: ClassVar[type[Aggregate]]
+
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Submission key: the same key is recorded once. Default: a digest of the content",
+    )
+
+    def facts(self) -> dict[str, Any]:
+        """The event's own fields, as validated values."""
+        return {name: getattr(self, name) for name in type(self).fact_fields()}
+
+    @classmethod
+    def fact_fields(cls) -> list[str]:
+        return [name for name in cls.model_fields if name not in ("type", "id")]
+
+    @property
+    def subject(self) -> str:
+        return str(getattr(self, self.event_class.SUBJECT))
+
+    @property
+    def key(self) -> str:
+        """The user's id, else a digest of the canonical content."""
+        if self.id is not None:
+            return self.id
+        content = self.model_dump(mode="json", exclude={"id"})
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+AGGREGATES: tuple[type[Aggregate], ...] = (Partnership, Meeting, Initiative, Instrument)
+
+
+def _event_classes() -> dict[str, tuple[type[Fact], type[Aggregate]]]:
+    found = {}
+    for aggregate in AGGREGATES:
+        for value in vars(aggregate).values():
+            if isinstance(value, type) and issubclass(value, Fact):
+                found[value.__name__] = (value, aggregate)
+    return found
+
+
+def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggregate]) -> type[Submission]:
+    fields: dict[str, Any] = {"type": (Literal[name], Field(description="The event type"))}
+    for field_name, info in event_class.model_fields.items():
+        if field_name not in ENVELOPE:
+            fields[field_name] = (info.annotation, info)
+    model = create_model(name, __base__=Submission, __doc__=event_class.__doc__, **fields)
+    model.event_class = event_class
+    model.aggregate_class = aggregate
+    return model
+
+
+VOCABULARY: dict[str, type[Submission]] = {
+    name: _submission_model(name, event_class, aggregate) for name, (event_class, aggregate) in _event_classes().items()
+}
+
+
+class UnknownEventType(ValueError):
+    """A submission whose type is not in the vocabulary."""
+
+
+def submission_class(type_name: object) -> type[Submission]:
+    model = VOCABULARY.get(str(type_name)) if isinstance(type_name, str) else None
+    if model is None:
+        if type_name is None:
+            raise UnknownEventType("field 'type' is missing: name the event type, e.g. \"VisitHeld\"")
+        raise UnknownEventType(f"unknown event type {type_name!r}; known types: {', '.join(sorted(VOCABULARY))}")
+    return model
+
+
+def parse(data: Mapping[str, Any]) -> Submission:
+    """Validate one submission; raises UnknownEventType or ValidationError."""
+    return submission_class(data.get("type")).model_validate(data)
+
+
+def describe(error: ValidationError) -> list[str]:
+    """One sentence per problem, each naming its field."""
+    sentences = []
+    for problem in error.errors(include_url=False):
+        place = ".".join(str(part) for part in problem["loc"]) or "submission"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "missing":
+            sentences.append(f"field '{place}' is missing")
+        elif problem["type"] == "extra_forbidden":
+            sentences.append(f"field '{place}' is not part of this event type")
+        else:
+            sentences.append(f"field '{place}': {message}")
+    return sentences
+
+
+def json_schema(type_name: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of one event type, or of the whole vocabulary."""
+    if type_name is not None:
+        return submission_class(type_name).model_json_schema()
+    one_of = {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in sorted(VOCABULARY)]}
+    defs: dict[str, Any] = {}
+    for name, model in sorted(VOCABULARY.items()):
+        schema = model.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        defs[name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Accord event submission",
+        "description": "One line of `accord submit --file`: an object whose 'type' names the event.",
+        **one_of,
+        "discriminator": {"propertyName": "type"},
+        "$defs": defs,
+    }

@@ -1,0 +1,48 @@
+"""Stores for integration tests: a SQLite file, and a fresh PostgreSQL
+database when ACCORD_TEST_POSTGRES_URL names a server (skipped otherwise)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+POSTGRES_URL = os.environ.get("ACCORD_TEST_POSTGRES_URL", "")
+
+
+def fresh_postgres_database() -> Iterator[str]:
+    """Create a database of its own on the test server; drop it afterwards."""
+    import psycopg
+
+    parts = urlsplit(POSTGRES_URL)
+    name = f"accord_test_{uuid.uuid4().hex[:12]}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    """An empty store, set up as `accord init` would: a SQLite file path or a
+    postgresql:// URL. The same test runs on both."""
+    from workflows.compose import build
+    from workflows.settings import Settings
+
+    if request.param == "sqlite":
+        url = str(tmp_path / "accord.db")  # type: ignore[operator]
+        build(Settings(db=url), init=True).close()
+        yield url
+        return
+    if not POSTGRES_URL:
+        pytest.skip("ACCORD_TEST_POSTGRES_URL is not set")
+    for url in fresh_postgres_database():
+        build(Settings(db=url), init=True).close()
+        yield url

@@ -1,0 +1,47 @@
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from workflows.cli import main
+from workflows.compose import build
+from workflows.settings import Settings
+
+
+def accord(db: str, *args: str, input: str | None = None, actor: str = "tester") -> Result:
+    """Run the accord command line as a user would, against `db`."""
+    return CliRunner().invoke(main, ["--db", db, "--actor", actor, *args], input=input, catch_exceptions=False)
+
+
+def stored_count(db: str) -> int:
+    """How many events the store holds (PostgreSQL positions may have gaps)."""
+    app = build(Settings(db=db))
+    try:
+        return sum(1 for _ in app.notifications())
+    finally:
+        app.close()
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def opened(partner: str = "TN") -> dict[str, Any]:
+    return {"type": "PartnershipOpened", "partner": partner, "occurred_on": "2020-09-23"}
+
+
+def visit(partner: str = "TN", day: int = 1, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "VisitHeld",
+        "partner": partner,
+        "occurred_on": f"2021-05-{day:02d}",
+        "visitors": ["Commissioner Johansson"],
+        **extra,
+    }

@@ -1,0 +1,171 @@
+"""Follow-up tasks: opened once per rule and source, then assigned, deferred,
+reminded, escalated and closed."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from domain.errors import DeferralNotLater, EscalationNotHigher, TaskClosed
+from domain.task import FollowUpTask
+
+T = FollowUpTask
+
+
+def open_task(stamp, rule="visit-report", source="visit:tn-2021-05-20", **changes):
+    facts = {
+        "source": source,
+        "rule": rule,
+        "partner": "TN",
+        "title": "Write the visit report",
+        "owner": "desk-tn",
+        "due_on": date(2021, 6, 20),
+        **changes,
+    }
+    return T.open(**facts, stamp=stamp)
+
+
+@pytest.fixture
+def task(stamp):
+    opened = open_task(stamp("open"))
+    opened.collect_events()
+    return opened
+
+
+def test_opening_a_task_gives_it_an_owner_a_due_date_and_level_zero(stamp):
+    task = open_task(stamp("open"))
+
+    [event] = task.collect_events()
+    assert isinstance(event, T.TaskOpened)
+    assert (event.rule, event.source, event.key) == ("visit-report", "visit:tn-2021-05-20", "open")
+    assert (task.owner, task.due_on, task.partner) == ("desk-tn", date(2021, 6, 20), "TN")
+    assert (task.status, task.level, task.reminded_on) == ("open", 0, None)
+
+
+def test_a_task_id_is_derived_from_its_rule_and_source(stamp):
+    task = open_task(stamp())
+
+    assert task.id == T.id_for("visit-report@visit:tn-2021-05-20")
+    assert open_task(stamp()).id == task.id
+    assert open_task(stamp(), rule="other-rule").id != task.id
+    assert open_task(stamp(), source="visit:tn-2021-05-21").id != task.id
+
+
+def test_a_task_has_a_title(stamp):
+    with pytest.raises(ValidationError, match="title"):
+        open_task(stamp(), title="")
+
+
+def test_assigning_a_task_changes_its_owner(task, stamp):
+    assert task.assign("desk-ma", stamp())
+
+    assert task.owner == "desk-ma"
+    [event] = task.collect_events()
+    assert isinstance(event, T.TaskAssigned)
+
+
+def test_deferring_a_task_moves_its_due_date_later(task, stamp):
+    assert task.defer(date(2021, 7, 1), "Waiting for the minutes", stamp())
+
+    assert task.due_on == date(2021, 7, 1)
+
+
+@pytest.mark.parametrize("due_on", [date(2021, 6, 20), date(2021, 6, 19)], ids=["same-day", "earlier"])
+def test_a_deferral_that_does_not_move_the_due_date_later_is_refused(task, stamp, due_on):
+    with pytest.raises(DeferralNotLater, match=f"after 2021-06-20, not to {due_on}"):
+        task.defer(due_on, "Sooner", stamp())
+
+    assert task.due_on == date(2021, 6, 20)
+    assert task.collect_events() == []
+
+
+def test_a_deferral_gives_a_reason(task, stamp):
+    with pytest.raises(ValidationError, match="reason"):
+        task.defer(date(2021, 7, 1), "", stamp())
+
+
+def test_a_reminder_is_remembered(task, stamp):
+    assert task.remind(date(2021, 6, 18), stamp())
+
+    assert task.reminded_on == date(2021, 6, 18)
+
+
+def test_escalations_raise_the_task_level(task, stamp):
+    assert task.escalate(1, stamp())
+    assert task.escalate(3, stamp())
+
+    assert task.level == 3
+
+
+@pytest.mark.parametrize("level", [2, 1], ids=["same-level", "lower-level"])
+def test_an_escalation_that_does_not_raise_the_level_is_refused(task, stamp, level):
+    task.escalate(2, stamp())
+
+    with pytest.raises(EscalationNotHigher, match="already at escalation level 2"):
+        task.escalate(level, stamp())
+
+    assert task.level == 2
+
+
+def test_an_escalation_level_is_at_least_one(task, stamp):
+    with pytest.raises(ValidationError, match="level"):
+        task.escalate(0, stamp())
+
+
+def test_completing_a_task_closes_it(task, stamp):
+    assert task.complete("Report filed", stamp())
+
+    assert task.status == "done"
+
+
+def test_cancelling_a_task_closes_it(task, stamp):
+    assert task.cancel("Visit postponed", stamp())
+
+    assert task.status == "cancelled"
+
+
+CHANGES = {
+    "assign": lambda task, stamp: task.assign("desk-ma", stamp),
+    "defer": lambda task, stamp: task.defer(date(2021, 8, 1), "Later", stamp),
+    "complete": lambda task, stamp: task.complete("Done after all", stamp),
+    "cancel": lambda task, stamp: task.cancel("No longer needed", stamp),
+    "remind": lambda task, stamp: task.remind(date(2021, 6, 18), stamp),
+    "escalate": lambda task, stamp: task.escalate(1, stamp),
+}
+
+
+@pytest.mark.parametrize("closing", ["complete", "cancel"])
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_closed_task_takes_no_further_change(task, stamp, closing, change):
+    CHANGES[closing](task, stamp())
+    status = task.status
+    task.collect_events()
+
+    with pytest.raises(TaskClosed, match=f"task {task.id} is {status}"):
+        CHANGES[change](task, stamp())
+
+    assert task.status == status
+    assert task.collect_events() == []
+
+
+def test_the_same_key_twice_records_one_task_event(task, stamp):
+    assert task.escalate(1, stamp("escalate-1")) is True
+    assert task.escalate(2, stamp("escalate-1")) is False
+
+    assert task.level == 1
+    assert len(task.collect_events()) == 1
+
+
+def test_a_repeated_key_on_a_closed_task_records_nothing_rather_than_failing(task, stamp):
+    task.complete("Done", stamp("complete-1"))
+
+    assert task.complete("Done", stamp("complete-1")) is False
+
+
+def test_task_events_carry_their_stamp_and_position(task, stamp):
+    task.assign("desk-ma", stamp("assign-1", actor="scheduler", at=datetime(2021, 6, 7, 8, tzinfo=UTC)))
+
+    [event] = task.collect_events()
+    assert (event.originator_id, event.originator_version) == (task.id, 2)
+    assert (event.actor, event.key, event.timestamp) == ("scheduler", "assign-1", datetime(2021, 6, 7, 8, tzinfo=UTC))
+    assert task.version == 2

@@ -1,0 +1,180 @@
+"""Value objects: dates of known precision, money, partner codes, stamps."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from domain.base import latest_calendar_day
+from domain.errors import AmountNotPositive, UnknownCurrency, UnknownPartner
+from domain.values import EventDate, Money, PartnerCode, Stamp, country_name
+
+# --- EventDate -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "precision", "earliest", "latest"),
+    [
+        ("2021-05-20", "day", date(2021, 5, 20), date(2021, 5, 20)),
+        ("2020-12", "month", date(2020, 12, 1), date(2020, 12, 31)),
+        ("2024-02", "month", date(2024, 2, 1), date(2024, 2, 29)),
+        ("2021", "year", date(2021, 1, 1), date(2021, 12, 31)),
+    ],
+)
+def test_a_date_keeps_the_precision_it_was_given(text, precision, earliest, latest):
+    parsed = EventDate.parse(text)
+
+    assert parsed.precision == precision
+    assert parsed.earliest == earliest
+    assert parsed.latest == latest
+    assert str(parsed) == text
+
+
+def test_a_date_is_read_with_surrounding_spaces():
+    assert EventDate.parse(" 2021-05-20 ") == EventDate(2021, 5, 20)
+
+
+@pytest.mark.parametrize(
+    "text", ["2021-02-30", "2021-13", "2021-00", "0000", "2021-5-20", "20-05-2021", "May 2021", ""]
+)
+def test_a_text_that_is_not_a_calendar_date_is_refused(text):
+    with pytest.raises(ValueError, match="date"):
+        EventDate.parse(text)
+
+
+def test_a_day_without_a_month_is_not_a_date():
+    with pytest.raises(ValueError, match="not a calendar date"):
+        EventDate(2021, None, 5)
+
+
+def test_dates_are_ordered_by_their_first_day_then_their_last():
+    dates = [EventDate.parse(text) for text in ["2021-06", "2021", "2021-05-20", "2021-06-01", "2020-12"]]
+
+    assert [str(d) for d in sorted(dates)] == ["2020-12", "2021", "2021-05-20", "2021-06-01", "2021-06"]
+
+
+def test_dates_of_different_precision_are_not_equal_even_when_they_share_a_first_day():
+    assert EventDate.parse("2021-06") != EventDate.parse("2021-06-01")
+    assert EventDate.parse("2021-06-01") < EventDate.parse("2021-06")
+    assert max(EventDate.parse("2021-06-01"), EventDate.parse("2021-06")) == EventDate.parse("2021-06")
+
+
+def test_a_date_is_made_from_a_calendar_day():
+    assert EventDate.of(date(2021, 5, 20)) == EventDate.parse("2021-05-20")
+
+
+# --- Money -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "EUR 1250000.10",
+        "eur 1250000.10",
+        "1250000.10 EUR",
+        "EUR 1,250,000.10",
+        {"amount": "1250000.10", "currency": "EUR"},
+        {"amount": Decimal("1250000.10"), "currency": "eur"},
+    ],
+)
+def test_money_is_read_from_text_or_from_its_fields(given):
+    money = Money.model_validate(given)
+
+    assert money.amount == Decimal("1250000.10")
+    assert str(money.amount) == "1250000.10"
+    assert money.currency == "EUR"
+
+
+@pytest.mark.parametrize("given", ["EUR 0", "EUR 0.00", "EUR -250", {"amount": "-0.01", "currency": "EUR"}])
+def test_money_that_is_not_positive_is_refused(given):
+    with pytest.raises(ValidationError) as caught:
+        Money.model_validate(given)
+
+    assert isinstance(caught.value.errors()[0]["ctx"]["error"], AmountNotPositive)
+    assert "amount must be positive" in str(caught.value)
+
+
+@pytest.mark.parametrize("given", ["EUR NaN", "EUR Infinity"])
+def test_money_that_is_not_a_finite_number_is_refused(given):
+    with pytest.raises(ValidationError, match="finite"):
+        Money.model_validate(given)
+
+
+def test_money_in_an_unknown_currency_is_refused():
+    with pytest.raises(ValidationError) as caught:
+        Money.model_validate("ZZZ 100")
+
+    assert isinstance(caught.value.errors()[0]["ctx"]["error"], UnknownCurrency)
+    assert "unknown currency 'ZZZ'" in str(caught.value)
+
+
+@pytest.mark.parametrize("given", ["EUR", "EUR 100 200", "EUR100"])
+def test_money_text_must_name_a_currency_and_an_amount(given):
+    with pytest.raises(ValidationError, match="money must read like 'EUR 1250000'"):
+        Money.model_validate(given)
+
+
+def test_money_is_shown_with_its_currency_and_grouped_digits():
+    assert str(Money.model_validate("EUR 1250000.10")) == "EUR 1,250,000.10"
+
+
+def test_money_is_immutable():
+    money = Money.model_validate("EUR 100")
+
+    with pytest.raises(ValidationError):
+        money.amount = Decimal(1)  # type: ignore[misc]
+
+
+# --- Partner codes -----------------------------------------------------------
+
+PARTNER = TypeAdapter(PartnerCode)
+
+
+@pytest.mark.parametrize("given", ["TN", "tn", " tn "])
+def test_a_partner_code_is_an_iso_country_code_in_capitals(given):
+    assert PARTNER.validate_python(given) == "TN"
+
+
+def test_a_partner_code_that_names_no_country_is_refused():
+    with pytest.raises(ValidationError) as caught:
+        PARTNER.validate_python("XX")
+
+    assert isinstance(caught.value.errors()[0]["ctx"]["error"], UnknownPartner)
+    assert "unknown partner 'XX'" in str(caught.value)
+
+
+@pytest.mark.parametrize("given", ["TUN", "T", "T1"])
+def test_a_partner_code_is_two_letters(given):
+    with pytest.raises(ValidationError):
+        PARTNER.validate_python(given)
+
+
+def test_a_country_is_named_by_its_common_name():
+    assert country_name("TN") == "Tunisia"
+    assert country_name("TW") == "Taiwan"
+
+
+def test_naming_an_unknown_country_is_refused():
+    with pytest.raises(UnknownPartner):
+        country_name("XX")
+
+
+# --- Stamps and the recording moment -------------------------------------------
+
+
+def test_a_stamp_needs_a_timezone_aware_moment():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Stamp("analyst", datetime(2021, 6, 6, 12), "key")
+
+
+@pytest.mark.parametrize(
+    ("moment", "latest"),
+    [
+        (datetime(2021, 6, 6, 9, 59, tzinfo=UTC), date(2021, 6, 6)),
+        (datetime(2021, 6, 6, 10, 0, tzinfo=UTC), date(2021, 6, 7)),
+        (datetime(2021, 6, 6, 0, 0, tzinfo=timezone(timedelta(hours=-10))), date(2021, 6, 7)),
+    ],
+)
+def test_the_latest_calendar_day_is_the_date_in_utc_plus_14(moment, latest):
+    assert latest_calendar_day(moment) == latest

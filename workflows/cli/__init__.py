@@ -1,0 +1,46 @@
+"""The `accord` command line: a thin adapter over the application service.
+
+Each command parses, calls one service, prints. Errors become one sentence:
+bad input exits 2, an unreachable store exits 1; `--debug` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from workflows.cli import admin, read, submit
+from workflows.cli.context import AccordGroup, Context
+from workflows.settings import Settings
+
+
+@click.group(cls=AccordGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    envvar="ACCORD_DB",
+    default="accord.db",
+    show_default=True,
+    help="The store: a SQLite file, or a postgresql://user@host:port/database URL. [env: ACCORD_DB]",
+)
+@click.option("--actor", envvar="ACCORD_ACTOR", help="Who is recording (default: your login name). [env: ACCORD_ACTOR]")
+@click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
+@click.version_option(package_name="accord", message="accord %(version)s")
+@click.pass_context
+def main(ctx: click.Context, db: str, actor: str | None, debug: bool) -> None:
+    """Accord records what happens in a portfolio of external partnerships as
+    immutable events, and turns them into follow-up work.
+
+    \b
+    Example:
+      accord demo                       # a store holding the facts of the 2021 source note
+      accord partners                   # who we work with
+      accord submit VisitHeld --partner TN --occurred-on 2021-05-20 --visitors "Commissioner Johansson"
+      accord audit log --partner TN     # who recorded what, and when
+    """
+    ctx.obj = Context(Settings(db=db, actor=actor or Settings.from_env(os.environ).actor), debug)
+    ctx.call_on_close(ctx.obj.close)
+
+
+for command in (*admin.COMMANDS, submit.submit, *read.COMMANDS):
+    main.add_command(command)

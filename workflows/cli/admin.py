@@ -1,0 +1,76 @@
+"""Setting up: the schema of the store, the JSON Schema of the vocabulary,
+and the demo."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+
+import click
+
+from domain.vocabulary import json_schema
+from workflows.cli.context import Context, pass_context
+from workflows.cli.read import partners
+from workflows.cli.submit import submit_file
+from workflows.persistence import describe_store
+
+DEMO = files("workflows") / "data" / "demo.jsonl"
+
+
+@click.command()
+@pass_context
+def init(ctx: Context) -> None:
+    """Create the store's tables, once, before Accord is used.
+
+    Needed on PostgreSQL, so that several processes starting at once never
+    race to create them; a SQLite file is set up on first use anyway.
+    Running it again changes nothing.
+
+    \b
+    Example:
+      ACCORD_DB=postgresql://accord@db.example.org/accord accord init
+    """
+    from workflows.compose import build
+
+    build(ctx.settings, init=True).close()
+    click.echo(f"the store at {describe_store(ctx.settings.db)} is ready")
+
+
+@click.command()
+@click.argument("type_name", required=False, metavar="[TYPE]")
+def schema(type_name: str | None) -> None:
+    """Print the JSON Schema of the event vocabulary, or of one event type.
+
+    \b
+    Example:
+      accord schema VisitHeld
+      accord schema > accord-events.schema.json
+    """
+    click.echo(json.dumps(json_schema(type_name), indent=2, ensure_ascii=False))
+
+
+@click.command()
+@click.pass_context
+def demo(click_ctx: click.Context) -> None:
+    """Record every fact of the source note (a Commissioner's note of 6 June
+    2021 on the EU's migration partnerships) and list the partnerships.
+
+    The demo's data is a plain JSON-lines file that goes through
+    `accord submit --file` like any other; it doubles as an example. Running
+    the demo again records nothing new.
+
+    \b
+    Example:
+      ACCORD_DB=demo.db accord demo
+      accord demo --db /tmp/demo.db && accord partner show TR --db /tmp/demo.db
+    """
+    ctx = click_ctx.find_object(Context)
+    assert ctx is not None
+    click.echo(f"demo data: {DEMO}")
+    click.echo(f"store:     {describe_store(ctx.settings.db)}")
+    with DEMO.open("rb") as source:
+        submit_file(ctx, source)
+    click_ctx.invoke(partners, as_json=False)
+
+
+COMMANDS = [init, schema, demo]

@@ -1,0 +1,54 @@
+"""What every command shares: settings, the application built on demand,
+and one place where errors become a sentence and an exit status."""
+
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from typing import Any
+
+import click
+
+from workflows.settings import Settings
+
+
+class Context:
+    """Settings, and the application built only when a command needs it."""
+
+    def __init__(self, settings: Settings, debug: bool) -> None:
+        self.settings = settings
+        self.debug = debug
+
+    @cached_property
+    def app(self) -> Any:
+        from workflows.compose import build
+
+        return build(self.settings)
+
+    def close(self) -> None:
+        """Release the store's connections, if a command opened them."""
+        if "app" in self.__dict__:
+            self.__dict__.pop("app").close()
+
+
+class AccordGroup(click.Group):
+    """Turns Accord's errors into one clear line and an exit status:
+    2 for bad input, 1 for a store that cannot be used. `--debug` re-raises."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as error:
+            obj = ctx.find_object(Context)
+            if obj is None or obj.debug:
+                raise
+            from workflows.errors import explain
+
+            status, message = explain(error, obj.settings)
+            click.echo(f"accord: {message}", err=True)
+            sys.exit(status)
+
+
+pass_context = click.make_pass_decorator(Context)

@@ -1,0 +1,94 @@
+"""Commands that read: the partners, one partner's timeline, the audit log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+from workflows import reads
+from workflows.cli.context import Context, pass_context
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def show(rows: Iterable[dict[str, Any]], columns: Sequence[str], as_json: bool, title: str | None = None) -> None:
+    """Rows as a rich table on a terminal, or as JSON for machines."""
+    if as_json:
+        click.echo(json.dumps(list(rows), indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for column in columns:
+        table.add_column(column.replace("_", " "), overflow="fold")
+    count = 0
+    for row in rows:
+        table.add_row(*(str(row.get(column, "")) for column in columns))
+        count += 1
+    Console().print(table if count else "nothing recorded yet")
+
+
+@click.command()
+@json_option
+@pass_context
+def partners(ctx: Context, as_json: bool) -> None:
+    """List the partnerships: code, name, when opened, last activity, counts.
+
+    \b
+    Example:
+      accord partners
+      accord partners --json | jq '.[].code'
+    """
+    columns = ["code", "name", "opened_on", "last_activity", "events", "visits", "dialogues", "open_commitments"]
+    show(reads.partner_rows(ctx.app), columns, as_json, title="Partnerships")
+
+
+@click.group()
+def partner() -> None:
+    """One partnership."""
+
+
+@partner.command("show")
+@click.argument("code")
+@json_option
+@pass_context
+def partner_show(ctx: Context, code: str, as_json: bool) -> None:
+    """The timeline of one partnership: its facts, and the meetings and
+    initiatives that name it, by the date they happened.
+
+    \b
+    Example:
+      accord partner show TN
+    """
+    rows = reads.timeline(ctx.app, code.strip().upper())
+    show(rows, ["occurred_on", "type", "subject", "summary", "actor"], as_json, title=f"Timeline of {code.upper()}")
+
+
+@click.group()
+def audit() -> None:
+    """What was recorded, by whom and when."""
+
+
+@audit.command("log")
+@click.option("--partner", help="Only facts on or naming this partner, e.g. TN.")
+@click.option("--type", "type_name", help="Only events of this type, e.g. VisitHeld.")
+@json_option
+@pass_context
+def audit_log(ctx: Context, partner: str | None, type_name: str | None, as_json: bool) -> None:
+    """Every stored event in the order it was recorded: position, recorded
+    at, actor, type, partner and a summary.
+
+    \b
+    Example:
+      accord audit log --partner TR --type StatementReaffirmed
+    """
+    rows = reads.audit_rows(ctx.app, partner.strip().upper() if partner else None, type_name)
+    columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
+    show(rows, columns, as_json, title="Audit log")
+
+
+COMMANDS = [partners, partner, audit]

@@ -1,0 +1,163 @@
+"""`accord submit`: one event from options, or a file of JSON lines.
+
+The options of each event type are generated from its pydantic model, so the
+command line, the JSON Schema and the stored events always agree.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import IO, Any, Union, get_args, get_origin
+
+import click
+from pydantic.fields import FieldInfo
+
+from domain.vocabulary import VOCABULARY, Submission, parse
+from workflows.application import Receipt, Rejected
+from workflows.cli.context import Context, pass_context
+from workflows.submissions import InvalidSubmissions, read_lines, validate_all
+
+# Files of more lines than this show a progress bar on a terminal.
+PROGRESS_FROM = 2000
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--file",
+    "-f",
+    "source",
+    type=click.File("rb"),
+    help="A file of JSON lines, one event a line ('-' reads standard input).",
+)
+@click.pass_context
+def submit(ctx: click.Context, source: IO[bytes] | None) -> None:
+    """Record what happened: one event from options, or many from a file.
+
+    Every submission has a key: its "id" if given, else a digest of its
+    content. A key already recorded stores nothing, so re-running a file is
+    safe. A file is checked whole first; if any line is bad, every bad line
+    is reported and nothing is stored.
+
+    \b
+    Example:
+      accord submit VisitHeld --partner TN --occurred-on 2021-05-20 \\
+          --visitors "Commissioner Johansson" --visitors "Minister Lamorgese"
+      accord submit --file events.jsonl
+      echo '{"type": "PartnershipOpened", "partner": "EG", "occurred_on": "2021-06"}' | accord submit -f -
+      accord submit VisitHeld --help      # the fields of one event type
+    """
+    if ctx.invoked_subcommand is not None:
+        if source is not None:
+            raise click.UsageError("give either --file or an event type, not both")
+        return
+    if source is None:
+        click.echo(ctx.get_help())
+        return
+    submit_file(ctx.find_object(Context), source)
+
+
+def submit_file(ctx: Context | None, source: IO[bytes]) -> None:
+    assert ctx is not None
+    lines = read_lines(source)
+    with progress_bar(len(lines), "checking") as advance:
+        submissions = validate_all(lines, advance)
+    with progress_bar(len(submissions), "recording") as advance:
+        try:
+            receipt = ctx.app.submit(submissions, ctx.settings.actor, advance)
+        except Rejected as rejected:
+            problems = [f"line {lines[index].number}: {message}" for index, message in rejected.problems]
+            raise InvalidSubmissions(problems, len(lines)) from None
+    report(receipt)
+
+
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on a terminal for long work; nothing otherwise."""
+    if total < PROGRESS_FROM or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn(f"{label:<10}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def report(receipt: Receipt) -> None:
+    recorded, already = len(receipt.recorded), len(receipt.already)
+    if recorded + already == 1:
+        submission = (receipt.recorded or receipt.already)[0]
+        what = f"{type(submission).__name__} on {submission.subject} (key {submission.key})"
+        click.echo(f"recorded {what}" if recorded else f"already recorded: {what}")
+        return
+    kinds = ", ".join(f"{name} {count}" for name, count in sorted(receipt.by_type().items()))
+    click.echo(f"recorded {recorded} event(s)" + (f": {kinds}" if kinds else ""))
+    if already:
+        click.echo(f"already recorded: {already} (stored nothing for them)")
+
+
+def one_event_command(name: str, model: type[Submission]) -> click.Command:
+    @pass_context
+    def record(ctx: Context, /, **options: Any) -> None:
+        data = {key: value for key, value in options.items() if value not in (None, ())}
+        submission = parse({"type": name, **data})
+        report(ctx.app.submit([submission], ctx.settings.actor))
+
+    doc = (model.__doc__ or "").strip()
+    example = example_line(name, model)
+    return click.Command(
+        name,
+        callback=record,
+        params=[option_for(field, info) for field, info in model.model_fields.items() if field != "type"],
+        help=f"{doc}\n\n\b\nExample:\n  {example}",
+        short_help=doc.splitlines()[0] if doc else name,
+    )
+
+
+def option_for(name: str, info: FieldInfo) -> click.Option:
+    """A click option from a pydantic field: its type, whether repeated or
+    required, and its description as help."""
+    annotation = info.annotation
+    args = [arg for arg in get_args(annotation) if arg is not type(None)]
+    if get_origin(annotation) in (Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    multiple = get_origin(annotation) in (tuple, list)
+    if multiple:
+        annotation = get_args(annotation)[0]
+    click_type: click.ParamType[Any] = click.STRING
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        click_type = click.Choice([member.value for member in annotation])
+    elif annotation is int:
+        click_type = click.INT
+    help_text = info.description or ""
+    if multiple:
+        help_text += " (repeat the option for several)"
+    elif not info.is_required() and info.default not in (None, ""):
+        default = getattr(info.default, "value", info.default)
+        help_text += f" [default: {default}]"
+    return click.Option(
+        ["--" + name.replace("_", "-")],
+        type=click_type,
+        multiple=multiple,
+        required=info.is_required(),
+        help=help_text,
+    )
+
+
+def example_line(name: str, model: type[Submission]) -> str:
+    samples = {"partner": "TN", "occurred_on": "2021-05-20", "amount": "'EUR 1000000'"}
+    parts = [f"accord submit {name}"]
+    for field, info in model.model_fields.items():
+        if field != "type" and info.is_required():
+            parts.append(f"--{field.replace('_', '-')} {samples.get(field, '...')}")
+    return " ".join(parts)
+
+
+for _name, _model in sorted(VOCABULARY.items()):
+    submit.add_command(one_event_command(_name, _model))

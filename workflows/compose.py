@@ -1,0 +1,19 @@
+"""The composition root: builds the application from settings. Nothing
+connects to a database before `build` is called."""
+
+from __future__ import annotations
+
+from workflows.application import Accord
+from workflows.persistence import is_postgres, library_settings
+from workflows.settings import Settings
+
+
+def build(settings: Settings, *, init: bool = False) -> Accord:
+    """The application over the store ACCORD_DB names.
+
+    A SQLite file gets its tables on first use. PostgreSQL gets them only from
+    `accord init` (`init=True`), so that several processes starting at once
+    never race to create them.
+    """
+    create_tables = init or not is_postgres(settings.db)
+    return Accord(library_settings(settings.db, create_tables=create_tables))

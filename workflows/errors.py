@@ -1,0 +1,49 @@
+"""Every failure a person can meet, as one sentence and an exit status.
+
+2: the input was wrong (nothing was stored). 1: the store could not be used.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from eventsourcing.persistence import InfrastructureFactoryError, PersistenceError
+from pydantic import ValidationError
+
+from domain.errors import DomainError
+from domain.vocabulary import UnknownEventType, describe
+from workflows.application import Rejected
+from workflows.persistence import StoreAddressError, describe_store
+from workflows.settings import Settings
+from workflows.submissions import InvalidSubmissions
+
+BAD_INPUT = 2
+STORE = 1
+
+
+def explain(error: Exception, settings: Settings) -> tuple[int, str]:
+    store = describe_store(settings.db)
+    match error:
+        case InvalidSubmissions(problems=problems, total=total):
+            lines = "\n".join(problems)
+            return BAD_INPUT, f"{lines}\nnothing was stored: {len(problems)} problem(s) in {total} submission(s)"
+        case Rejected():
+            return BAD_INPUT, f"{error}; nothing was stored"
+        case ValidationError():
+            return BAD_INPUT, "; ".join(describe(error)) + "; nothing was stored"
+        case UnknownEventType() | DomainError() | StoreAddressError():
+            return BAD_INPUT, f"{error}; nothing was stored"
+        case PersistenceError() | InfrastructureFactoryError() | sqlite3.Error() | OSError():
+            return STORE, _store_problem(error, store)
+    if type(error).__module__.startswith("psycopg"):
+        return STORE, _store_problem(error, store)
+    return STORE, f"unexpected {type(error).__name__}: {error} (run with --debug for the traceback)"
+
+
+def _store_problem(error: Exception, store: str) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "does not exist" in text and ("relation" in text or "table" in text):
+        return f"the store at {store} has no Accord tables yet: run 'accord init' first"
+    if "no such table" in text:
+        return f"the store at {store} has no Accord tables yet: run 'accord init' first"
+    return f"cannot use the store at {store}: {text}"

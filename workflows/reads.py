@@ -1,0 +1,96 @@
+"""What people read before projections exist for it: the partners, a
+partner's timeline, the audit log. Rows are plain dicts, ready for a table
+or for JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from domain.base import ENVELOPE, Fact
+from domain.initiative import Initiative
+from domain.meeting import Meeting
+from domain.vocabulary import submission_class
+from workflows.application import Accord
+
+_COMMON = {"occurred_on", "pillars", "notes", "partner", "meeting", "initiative", "instrument"}
+
+
+def summary(event: Fact) -> str:
+    """One line saying what the event records, from its own fields."""
+    parts = []
+    for name in type(event).model_fields:
+        if name in ENVELOPE or name in _COMMON:
+            continue
+        value = getattr(event, name)
+        if value in (None, "", ()):
+            continue
+        if isinstance(value, tuple):
+            value = ", ".join(str(item) for item in value)
+        parts.append(f"{name.replace('_', ' ')}: {value}")
+    text = "; ".join(parts) or event.notes
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def partner_rows(app: Accord) -> list[dict[str, Any]]:
+    rows = []
+    for p in sorted(app.partnerships(), key=lambda p: p.partner):
+        rows.append(
+            {
+                "code": p.partner,
+                "name": p.name,
+                "opened_on": str(p.opened_on),
+                "last_activity": str(p.last_activity),
+                "events": p.version,
+                "visits": p.counts.visits,
+                "dialogues": len(p.dialogues),
+                "funding_lines": len(p.funding),
+                "open_commitments": sum(1 for c in p.commitments.values() if c.status == "open"),
+            }
+        )
+    return rows
+
+
+def event_row(event: Fact, position: int | None = None) -> dict[str, Any]:
+    subject = getattr(event, "partner", None) or ",".join(getattr(event, "partners", ())) or event.subject
+    row: dict[str, Any] = {}
+    if position is not None:
+        row["position"] = position
+    row.update(
+        {
+            "recorded_at": event.timestamp.isoformat(timespec="seconds"),
+            "actor": event.actor,
+            "type": type(event).__name__,
+            "occurred_on": str(event.occurred_on),
+            "subject": subject,
+            "summary": summary(event),
+            "key": event.key,
+        }
+    )
+    return row
+
+
+def timeline(app: Accord, code: str) -> list[dict[str, Any]]:
+    """Every fact on the partnership, and every shared fact naming it, by date."""
+    partnership = app.partnership(code)
+    events: list[Fact] = app.aggregate_events(partnership.id)
+    founding: list[type[Any]] = [Meeting.MeetingScheduled, Initiative.InitiativeAnnounced]
+    for shared in app.events_of_types(founding):
+        if partnership.partner in shared.partners:
+            events.extend(app.aggregate_events(shared.originator_id))
+    events.sort(key=lambda e: (e.occurred_on.earliest, e.timestamp))
+    return [event_row(e) for e in events]
+
+
+def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every stored fact in the order it was recorded, with who and when."""
+    topics = [get_topic(submission_class(type_name).event_class)] if type_name else []
+    for notification in app.notifications(topics=topics):
+        event = app.mapper.to_domain_event(notification)
+        if not isinstance(event, Fact):
+            continue
+        if partner and partner not in (getattr(event, "partner", None), *getattr(event, "partners", ())):
+            continue
+        yield event_row(event, notification.id)
