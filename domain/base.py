@@ -176,6 +176,8 @@ def record_fact(
     recorded before records nothing and is not an error.
     """
     subject = str(facts[event_class.SUBJECT])
+    if aggregate is not None and aggregate.id != aggregate_class.id_for(subject):
+        raise ValueError(f"a fact on {subject} cannot be recorded on {aggregate_class.NOUN} {aggregate.id}")
     if aggregate is not None and stamp.key in aggregate.submissions:
         return aggregate, False
     if issubclass(event_class, Founding):

@@ -79,3 +79,7 @@ class DeferralNotLater(DomainError):
 
 class EscalationNotHigher(DomainError):
     """Each escalation raises a task's level."""
+
+
+class StageNotLater(DomainError):
+    """An initiative only moves forward: planned, proposed, adopted, launched."""

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from domain.base import Aggregate, Fact, Founding, Ref, Text
+from domain.errors import StageNotLater
 from domain.values import Money, PartnerCode
 
 
@@ -50,6 +51,15 @@ class Initiative(Aggregate):
 
         stage: Stage = Field(description="planned, proposed, adopted or launched")
 
+        def check(self, aggregate: Initiative) -> None:
+            super().check(aggregate)
+            order = list(Stage)
+            if order.index(self.stage) <= order.index(aggregate.stage):
+                raise StageNotLater(
+                    f"initiative {self.initiative!r} is already {aggregate.stage.value}; "
+                    f"it cannot move back to {self.stage.value}"
+                )
+
         def apply(self, aggregate: Initiative) -> None:
             aggregate.stage = self.stage
 
@@ -82,6 +92,12 @@ class Instrument(Aggregate):
         )
         first_year: int = Field(ge=2000, le=2100, description="First year of the period")
         last_year: int = Field(ge=2000, le=2100, description="Last year of the period")
+
+        @model_validator(mode="after")
+        def _period_in_order(self) -> Self:
+            if self.last_year < self.first_year:
+                raise ValueError(f"last_year {self.last_year} is before first_year {self.first_year}")
+            return self
 
     def __init__(self, instrument: str, amount: Money, share: Decimal | None, first_year: int, last_year: int) -> None:
         self.instrument = instrument

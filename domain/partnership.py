@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from domain.base import Aggregate, Fact, Founding, Ref, Text
 from domain.errors import (
@@ -270,6 +270,12 @@ class Partnership(Aggregate):
             default=Approximation.EXACT, description="How exact the figure is: exact, about, at_least, at_most"
         )
         source: Text = Field(description="Who reported the figure")
+
+        @model_validator(mode="after")
+        def _period_in_order(self) -> Self:
+            if self.period_end.latest < self.period_start.earliest:
+                raise ValueError(f"period_end {self.period_end} is before period_start {self.period_start}")
+            return self
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.counts.reports += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import total_ordering
@@ -98,6 +98,9 @@ class Approximation(StrEnum):
     AT_MOST = "at_most"
 
 
+_AMOUNT = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
+
+
 class Money(BaseModel):
     """A strictly positive amount in one currency. Never a float."""
 
@@ -116,6 +119,8 @@ class Money(BaseModel):
                 raise ValueError(f"money must read like 'EUR 1250000', got {data!r}")
             first, second = parts
             currency, amount = (first, second) if first.isalpha() else (second, first)
+            if not _AMOUNT.match(amount):
+                raise ValueError(f"an amount reads like 1250000.50 or 1,250,000.50; got {amount!r}")
             return {"amount": amount.replace(",", ""), "currency": currency}
         return data
 
@@ -239,3 +244,5 @@ class Stamp:
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
             raise ValueError("the recording moment must be timezone-aware")
+        # Stored moments are all in UTC, whatever zone the caller's clock has.
+        object.__setattr__(self, "at", self.at.astimezone(UTC))

@@ -15,5 +15,18 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
     `accord init` (`init=True`), so that several processes starting at once
     never race to create them.
     """
+    if is_postgres(settings.db):
+        require_postgres_support()
     create_tables = init or not is_postgres(settings.db)
     return Accord(library_settings(settings.db, create_tables=create_tables))
+
+
+class MissingSupport(RuntimeError):
+    """A store named whose driver is not installed."""
+
+
+def require_postgres_support() -> None:
+    try:
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        raise MissingSupport("PostgreSQL support is not installed: pip install 'accord[postgres]'") from None

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.vocabulary import UnknownEventType, describe
-from workflows.application import Rejected
+from workflows.application import Rejected, StoreBusy
+from workflows.compose import MissingSupport
 from workflows.persistence import StoreAddressError, describe_store
 from workflows.settings import Settings
 from workflows.submissions import InvalidSubmissions
@@ -33,6 +34,8 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
             return BAD_INPUT, "; ".join(describe(error)) + "; nothing was stored"
         case UnknownEventType() | DomainError() | StoreAddressError():
             return BAD_INPUT, f"{error}; nothing was stored"
+        case MissingSupport() | StoreBusy():
+            return STORE, str(error)
         case PersistenceError() | InfrastructureFactoryError() | sqlite3.Error() | OSError():
             return STORE, _store_problem(error, store)
     if type(error).__module__.startswith("psycopg"):

@@ -16,9 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_eight_processes_writing_to_one_partnership_lose_and_double_nothing(db: str, tmp_path: Path) -> None:
     assert accord(db, "submit", "--file", "-", input=f"{__import__('json').dumps(opened())}\n").exit_code == 0
-    files = [
-        write_jsonl(tmp_path / f"writer{w}.jsonl", (visit(id=f"w{w}-e{e}") for e in range(50))) for w in range(8)
-    ]
+    files = [write_jsonl(tmp_path / f"writer{w}.jsonl", (visit(id=f"w{w}-e{e}") for e in range(50))) for w in range(8)]
     env = {**os.environ, "ACCORD_DB": db, "ACCORD_ACTOR": "loader"}
     # Each writer submits its 50 events one command at a time, so the eight
     # race on every single write.

@@ -171,10 +171,6 @@ def test_the_recording_moment_is_read_as_an_instant_whatever_its_time_zone(tunis
     assert record(tunisia, P.VisitHeld, midnight_in_hawaii, occurred_on="2021-06-07", visitors=["Commissioner"])
 
 
-# BUG (domain/base.py, Fact.check): the FutureDated message formats `self.timestamp` as it was given and
-# labels it "UTC", so a stamp in another zone is shown at the wrong time: 14:00+02:00 reads "14:00 UTC"
-# instead of "12:00 UTC". The rule itself is right (it converts to UTC); only the message is wrong.
-# Left failing on purpose until domain/ is fixed (e.g. `self.timestamp.astimezone(UTC)` in the message).
 def test_a_refusal_for_a_future_date_shows_the_recording_moment_in_utc(tunisia, stamp):
     two_in_the_afternoon_in_paris = stamp(at=datetime(2021, 6, 6, 14, tzinfo=timezone(timedelta(hours=2))))
 
@@ -520,3 +516,24 @@ def test_an_arrivals_figure_is_never_negative(tunisia, stamp):
             count=-1,
             source="UNHCR",
         )
+
+
+def test_an_arrivals_period_that_ends_before_it_starts_is_refused(tunisia, stamp):
+    with pytest.raises(ValidationError, match="period_end 2021-01 is before period_start 2021-05"):
+        record(
+            tunisia,
+            P.ArrivalsReported,
+            stamp(),
+            period_start="2021-05",
+            period_end="2021-01",
+            route="Central Mediterranean",
+            count=10,
+            source="UNHCR",
+        )
+
+
+def test_a_fact_on_one_partner_cannot_be_recorded_on_another(tunisia, stamp):
+    facts = {"partner": "MA", "occurred_on": "2021-05-20", "visitors": ["Commissioner Johansson"]}
+
+    with pytest.raises(ValueError, match="a fact on MA cannot be recorded on partnership"):
+        record_fact(tunisia, Partnership, P.VisitHeld, facts, stamp())

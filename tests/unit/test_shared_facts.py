@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.base import record_fact
-from domain.errors import AlreadyStarted, AmountNotPositive, DomainError, FutureDated
+from domain.errors import AlreadyStarted, AmountNotPositive, DomainError, FutureDated, StageNotLater
 from domain.initiative import Initiative, Instrument, Stage
 from domain.meeting import Meeting
 from domain.partnership import Partnership
@@ -203,3 +203,16 @@ def test_an_envelope_set_after_the_recording_moment_is_refused(stamp):
 
 def test_aggregates_of_different_kinds_never_share_an_id():
     assert len({kind.id_for("TN") for kind in (Partnership, Meeting, Initiative, Instrument)}) == 4
+
+
+@pytest.mark.parametrize("stage", ["planned", "proposed"])
+def test_an_initiative_never_moves_back_or_stays_at_its_stage(initiative, stamp, stage):
+    facts = {"initiative": "anti-smuggling-2021", "occurred_on": "2021-06-01", "stage": stage}
+
+    with pytest.raises(StageNotLater, match=f"is already proposed; it cannot move back to {stage}"):
+        record_fact(initiative, Initiative, Initiative.InitiativeAdvanced, facts, stamp())
+
+
+def test_an_envelope_whose_period_ends_before_it_starts_is_refused(stamp):
+    with pytest.raises(ValidationError, match="last_year 2020 is before first_year 2021"):
+        record_fact(None, Instrument, Instrument.FundingEnvelopeSet, {**ENVELOPE, "last_year": 2020}, stamp())

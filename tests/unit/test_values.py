@@ -97,8 +97,18 @@ def test_money_that_is_not_positive_is_refused(given):
 
 @pytest.mark.parametrize("given", ["EUR NaN", "EUR Infinity"])
 def test_money_that_is_not_a_finite_number_is_refused(given):
-    with pytest.raises(ValidationError, match="finite"):
+    with pytest.raises(ValidationError, match="an amount reads like"):
         Money.model_validate(given)
+
+
+@pytest.mark.parametrize("given", ["EUR 1.000,50", "EUR 1,00", "EUR 12,34,567"])
+def test_money_in_an_ambiguous_format_is_refused_rather_than_misread(given):
+    with pytest.raises(ValidationError, match="an amount reads like"):
+        Money.model_validate(given)
+
+
+def test_money_with_thousands_separators_reads_exactly():
+    assert Money.model_validate("EUR 1,250,000.50").amount == Decimal("1250000.50")
 
 
 def test_money_in_an_unknown_currency_is_refused():
