@@ -103,7 +103,9 @@ class Accord(Application[UUID]):
             except IntegrityError:
                 # Another writer got there first: reload and decide again.
                 if time.monotonic() > deadline:
-                    raise StoreBusy(f"gave up after {attempt} attempts in {RETRY_FOR:.0f} s: the store is too busy")
+                    raise StoreBusy(
+                        f"gave up after {attempt} attempts in {RETRY_FOR:.0f} s: the store is too busy"
+                    ) from None
                 time.sleep(random.uniform(0, min(0.5, 0.002 * 2**attempt)))
                 attempt += 1
                 progress = None
