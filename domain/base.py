@@ -44,7 +44,8 @@ Text = Annotated[str, Field(min_length=1, max_length=2000)]
 class Recorded(BaseModel, CanMutateAggregate[UUID]):
     """The envelope of every stored event: position, when and by whom recorded."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Schemas are built on first use, so that `accord --help` starts fast.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     originator_id: UUID
     originator_version: int

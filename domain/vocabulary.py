@@ -23,7 +23,7 @@ from domain.partnership import Partnership
 class Submission(BaseModel):
     """One fact as a person submits it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     # Set on each derived class.
     event_class: ClassVar[type[Fact]]

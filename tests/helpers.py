@@ -45,3 +45,26 @@ def visit(partner: str = "TN", day: int = 1, **extra: Any) -> dict[str, Any]:
         "visitors": ["Commissioner Johansson"],
         **extra,
     }
+
+
+def jsonl(rows: Iterable[dict[str, Any]]) -> str:
+    """Rows as the text of a JSON-lines file."""
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def submit_rows(db: str, *rows: dict[str, Any], actor: str = "tester") -> Result:
+    """`accord submit --file -` with the rows on standard input."""
+    return accord(db, "submit", "--file", "-", input=jsonl(rows), actor=actor)
+
+
+def open_partners(db: str, *codes: str) -> str:
+    """Open the partnerships, failing the test if that does not work; returns db."""
+    result = submit_rows(db, *(opened(code) for code in codes))
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def as_json(result: Result) -> Any:
+    """What a `--json` command printed, after checking it succeeded."""
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)

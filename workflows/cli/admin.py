@@ -62,10 +62,9 @@ def demo(click_ctx: click.Context) -> None:
     \b
     Example:
       ACCORD_DB=demo.db accord demo
-      accord demo --db /tmp/demo.db && accord partner show TR --db /tmp/demo.db
+      accord --db /tmp/demo.db demo && accord --db /tmp/demo.db partner show TR
     """
-    ctx = click_ctx.find_object(Context)
-    assert ctx is not None
+    ctx: Context = click_ctx.obj
     click.echo(f"demo data: {DEMO}")
     click.echo(f"store:     {describe_store(ctx.settings.db)}")
     with DEMO.open("rb") as source:

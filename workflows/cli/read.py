@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -10,6 +11,9 @@ import click
 
 from workflows import reads
 from workflows.cli.context import Context, pass_context
+
+# Columns of free text wrap; the others (codes, dates, counts) stay on one line.
+WRAPPED = {"name", "summary", "subject"}
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
@@ -22,14 +26,19 @@ def show(rows: Iterable[dict[str, Any]], columns: Sequence[str], as_json: bool, 
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=title, header_style="bold", expand=False)
     for column in columns:
-        table.add_column(column.replace("_", " "), overflow="fold")
+        if column in WRAPPED:
+            table.add_column(column.replace("_", " "), overflow="fold", min_width=12, ratio=1)
+        else:
+            table.add_column(column.replace("_", " "), no_wrap=True)
     count = 0
     for row in rows:
         table.add_row(*(str(row.get(column, "")) for column in columns))
         count += 1
-    Console().print(table if count else "nothing recorded yet")
+    # Piped output is read by people too (less, a file): give it room.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console.print(table if count else "nothing recorded yet")
 
 
 @click.command()

@@ -57,11 +57,11 @@ def submit(ctx: click.Context, source: IO[bytes] | None) -> None:
     if source is None:
         click.echo(ctx.get_help())
         return
-    submit_file(ctx.find_object(Context), source)
+    submit_file(ctx.obj, source)
 
 
-def submit_file(ctx: Context | None, source: IO[bytes]) -> None:
-    assert ctx is not None
+def submit_file(ctx: Context, source: IO[bytes]) -> None:
+    """Check every line, then record them all at once, or none."""
     lines = read_lines(source)
     with progress_bar(len(lines), "checking") as advance:
         submissions = validate_all(lines, advance)

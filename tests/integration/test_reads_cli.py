@@ -1,0 +1,155 @@
+"""The demo, and the commands that read: partners, a partner's timeline, the
+audit log, the schema and the help of each event type."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from domain.values import EventDate
+from domain.vocabulary import VOCABULARY
+from tests.helpers import accord, as_json, stored_count
+from workflows.cli.admin import DEMO
+
+pytestmark = pytest.mark.integration
+
+DEMO_PARTNERS = {"TN", "MA", "MR", "TR", "RS", "LY", "AL", "BA"}
+DEMO_EVENTS = sum(1 for line in DEMO.read_text().splitlines() if line.strip() and not line.startswith("#"))
+
+
+@pytest.fixture
+def demo_db(db: str) -> str:
+    result = accord(db, "demo")
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def names(rows: list[dict[str, str]], partner: str) -> bool:
+    return all(partner in row["subject"].split(",") for row in rows)
+
+
+# 4. The demo
+
+
+def test_demo_on_an_empty_store_records_the_note_and_lists_its_partnerships(db: str) -> None:
+    result = accord(db, "demo")
+    assert result.exit_code == 0, result.output
+    assert f"recorded {DEMO_EVENTS} event(s): " in result.stdout
+    assert "Partnerships" in result.stdout
+    assert stored_count(db) == DEMO_EVENTS
+    codes = {row["code"] for row in as_json(accord(db, "partners", "--json"))}
+    assert codes >= DEMO_PARTNERS
+
+
+def test_demo_run_again_records_nothing_new(demo_db: str) -> None:
+    again = accord(demo_db, "demo")
+    assert again.exit_code == 0, again.output
+    assert f"recorded 0 event(s)\nalready recorded: {DEMO_EVENTS} (stored nothing for them)\n" in again.stdout
+    assert stored_count(demo_db) == DEMO_EVENTS
+
+
+def test_partners_on_an_empty_store_says_nothing_is_recorded_yet(db: str) -> None:
+    result = accord(db, "partners")
+    assert result.exit_code == 0
+    assert result.stdout == "nothing recorded yet\n"
+    assert as_json(accord(db, "partners", "--json")) == []
+
+
+# 5. A partner's timeline
+
+
+def test_partner_show_tr_includes_the_statement_and_the_jha_council_in_date_order(demo_db: str) -> None:
+    rows = as_json(accord(demo_db, "partner", "show", "tr", "--json"))
+    types = [row["type"] for row in rows]
+    assert "StatementReaffirmed" in types
+    meetings = [row for row in rows if row["type"] == "MeetingScheduled"]
+    assert any("Justice and Home Affairs Council" in row["summary"] for row in meetings)
+    assert names(rows, "TR")
+    dates = [EventDate.parse(row["occurred_on"]).earliest for row in rows]
+    assert dates == sorted(dates)
+
+
+@pytest.mark.parametrize("code", ["XX", "EG"])
+def test_partner_show_of_a_partnership_not_opened_exits_2(demo_db: str, code: str) -> None:
+    result = accord(demo_db, "partner", "show", code)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"accord: partnership {code} is not opened")
+    assert stored_count(demo_db) == DEMO_EVENTS
+
+
+# 6. The audit log
+
+
+def test_audit_log_rows_say_where_when_who_what_and_on_whom(demo_db: str) -> None:
+    rows = as_json(accord(demo_db, "audit", "log", "--json"))
+    assert len(rows) == DEMO_EVENTS
+    assert all(row.keys() >= {"position", "recorded_at", "actor", "type", "subject", "summary"} for row in rows)
+    assert {row["actor"] for row in rows} == {"tester"}
+    positions = [row["position"] for row in rows]
+    assert positions == sorted(set(positions))
+    assert all(datetime.fromisoformat(row["recorded_at"]).utcoffset() is not None for row in rows)
+
+
+def test_audit_log_filters_by_partner_and_by_type(demo_db: str) -> None:
+    by_partner = as_json(accord(demo_db, "audit", "log", "--partner", "tn", "--json"))
+    assert by_partner and names(by_partner, "TN")
+    assert {"PartnershipOpened", "VisitHeld", "MeetingScheduled"} <= {row["type"] for row in by_partner}
+    visits = as_json(accord(demo_db, "audit", "log", "--type", "VisitHeld", "--json"))
+    assert len(visits) == 7 and {row["type"] for row in visits} == {"VisitHeld"}
+    both = as_json(accord(demo_db, "audit", "log", "--partner", "TN", "--type", "VisitHeld", "--json"))
+    assert [row["occurred_on"] for row in both] == ["2020-08", "2021-05"]
+
+
+def test_audit_log_of_an_unknown_type_exits_2(demo_db: str) -> None:
+    result = accord(demo_db, "audit", "log", "--type", "VisitHappened")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("accord: unknown event type 'VisitHappened'")
+
+
+# 7. The schema (needs no store)
+
+
+def test_schema_prints_json_listing_every_event_type(tmp_path: Path) -> None:
+    result = accord(str(tmp_path / "unused.db"), "schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert set(VOCABULARY) <= set(schema["$defs"])
+    assert sorted(ref["$ref"] for ref in schema["oneOf"]) == [f"#/$defs/{name}" for name in sorted(VOCABULARY)]
+    assert not (tmp_path / "unused.db").exists()
+
+
+def test_schema_of_one_type_lists_its_required_fields(tmp_path: Path) -> None:
+    result = accord(str(tmp_path / "unused.db"), "schema", "VisitHeld")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert set(schema["required"]) == {"type", "partner", "occurred_on", "visitors"}
+    assert schema["properties"]["visitors"]["description"] == "Who visited"
+
+
+def test_schema_of_an_unknown_type_exits_2(tmp_path: Path) -> None:
+    result = accord(str(tmp_path / "unused.db"), "schema", "Nope")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("accord: unknown event type 'Nope'; known types: ArrivalsReported, ")
+    assert result.stdout == ""
+
+
+# 8. Help
+
+
+def test_submit_help_of_an_event_type_describes_each_field(tmp_path: Path) -> None:
+    result = accord(str(tmp_path / "unused.db"), "submit", "VisitHeld", "--help")
+    assert result.exit_code == 0
+    help_text = " ".join(result.stdout.split())
+    for description in ["Who visited (repeat the option for several) [required]", "Whom they met", "Where"]:
+        assert description in help_text
+    assert "accord submit VisitHeld --occurred-on 2021-05-20 --partner TN --visitors ..." in help_text
+
+
+def test_submit_help_of_an_event_type_says_what_the_event_records(tmp_path: Path) -> None:
+    help_text = " ".join(accord(str(tmp_path / "unused.db"), "submit", "VisitHeld", "--help").stdout.split())
+    listing = accord(str(tmp_path / "unused.db"), "submit", "--help").stdout
+    assert "A visit to the partner took place." in help_text
+    assert "A visit to the partner took place." in listing

@@ -1,0 +1,296 @@
+"""`accord submit`: what a person sees when a submission is bad, repeated,
+or good, and that the store holds exactly what was accepted."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from domain.values import EventDate, Money
+from tests.helpers import (
+    accord,
+    as_json,
+    jsonl,
+    open_partners,
+    opened,
+    stored_count,
+    submit_rows,
+    visit,
+    write_jsonl,
+)
+from workflows.cli import main
+from workflows.compose import build
+from workflows.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+VISIT = ("VisitHeld", "--partner", "TN", "--occurred-on", "2021-05-20")
+FUNDING = ("FundingCommitted", "--partner", "TN", "--occurred-on", "2021-05-20", "--funding", "f1", "--instrument", "X")
+DATE_FORMS = "a date reads YYYY-MM-DD, or YYYY-MM when only the month is known, or YYYY when only the year is"
+
+
+def funding(kind: str, amount: str, occurred_on: str = "2021-05") -> dict[str, str]:
+    row = {"type": kind, "partner": "TN", "occurred_on": occurred_on, "funding": "f1", "amount": amount}
+    return row | ({"instrument": "NDICI-Global Europe"} if kind == "FundingCommitted" else {})
+
+
+# 1. Malformed submissions
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "expected"),
+    [
+        pytest.param(
+            (*VISIT[:3], "--occurred-on", "2021-13-01", "--visitors", "A"),
+            None,
+            ["accord: field 'occurred_on': not a calendar date: 2021-13-01; nothing was stored"],
+            id="impossible-date",
+        ),
+        pytest.param(
+            (*VISIT[:3], "--occurred-on", "20 May", "--visitors", "A"),
+            None,
+            [f"accord: field 'occurred_on': {DATE_FORMS}; got '20 May'; nothing was stored"],
+            id="free-text-date",
+        ),
+        pytest.param(
+            ("VisitHeld", "--partner", "XX", "--occurred-on", "2021-05-20", "--visitors", "A"),
+            None,
+            [
+                "accord: field 'partner': unknown partner 'XX': not an ISO 3166-1 alpha-2 country code; "
+                "nothing was stored"
+            ],
+            id="unknown-partner",
+        ),
+        pytest.param(
+            (*FUNDING, "--amount", "EUR -5"),
+            None,
+            ["accord: field 'amount': amount must be positive, got -5; nothing was stored"],
+            id="negative-amount",
+        ),
+        pytest.param(
+            ("--file", "-"),
+            '{"type": "VisitHeld", "partner": "TN", "visitors": ["A"]}\n',
+            [
+                "accord: line 1: VisitHeld: field 'occurred_on' is missing",
+                "nothing was stored: 1 problem(s) in 1 submission(s)",
+            ],
+            id="json-line-without-occurred_on",
+        ),
+        pytest.param(
+            ("--file", "-"),
+            '{"type": "VisitHappened", "partner": "TN", "occurred_on": "2021-05-20"}\n',
+            [
+                "accord: line 1: unknown event type 'VisitHappened'; known types: ArrivalsReported, "
+                "CommitmentFulfilled, CommitmentLapsed, CommitmentRecorded, DialogueLaunched, DialogueRoundHeld, "
+                "FundingCommitted, FundingDisbursed, FundingEnvelopeSet, InitiativeAdvanced, InitiativeAnnounced, "
+                "MeetingHeld, MeetingScheduled, OperationLaunched, PartnershipNoteAdded, PartnershipOpened, "
+                "StatementReaffirmed, TalentPartnershipLaunched, VisitHeld, VisitPlanned",
+                "nothing was stored: 1 problem(s) in 1 submission(s)",
+            ],
+            id="json-line-of-unknown-type",
+        ),
+    ],
+)
+def test_a_malformed_submission_exits_2_naming_the_problem_and_stores_nothing(
+    db: str, args: tuple[str, ...], stdin: str | None, expected: list[str]
+) -> None:
+    open_partners(db, "TN")
+    result = accord(db, "submit", *args, input=stdin)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == expected
+    assert result.stdout == ""
+    assert stored_count(db) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param((*VISIT,), "Error: Missing option '--visitors'.", id="VisitHeld-without-visitors"),
+        pytest.param(("VisitHappened",), "Error: No such command 'VisitHappened'.", id="unknown-event-type"),
+    ],
+)
+def test_a_submission_click_cannot_parse_exits_2_with_its_usage_error_and_stores_nothing(
+    db: str, args: tuple[str, ...], expected: str
+) -> None:
+    open_partners(db, "TN")
+    result = accord(db, "submit", *args)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert stored_count(db) == 1
+
+
+# 2. Idempotence
+
+
+def test_the_same_visit_given_twice_as_options_is_stored_once_and_the_second_says_already_recorded(db: str) -> None:
+    open_partners(db, "TN")
+    first = accord(db, "submit", *VISIT, "--visitors", "Commissioner Johansson", "--visitors", "Minister Lamorgese")
+    again = accord(db, "submit", *VISIT, "--visitors", "Commissioner Johansson", "--visitors", "Minister Lamorgese")
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    assert first.stdout.startswith("recorded VisitHeld on TN (key sha256:")
+    assert again.stdout == first.stdout.replace("recorded", "already recorded:")
+    assert stored_count(db) == 2
+
+
+def test_a_visit_given_as_options_and_again_as_a_json_line_is_stored_once(db: str) -> None:
+    open_partners(db, "TN")
+    assert accord(db, "submit", *VISIT, "--visitors", "Commissioner Johansson").exit_code == 0
+    again = submit_rows(db, visit(day=20))
+    assert again.exit_code == 0
+    assert again.stdout.startswith("already recorded: VisitHeld on TN")
+    assert stored_count(db) == 2
+
+
+def test_a_file_run_again_stores_nothing_and_says_how_many_were_already_recorded(db: str, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "events.jsonl", [opened(), visit(day=1), visit(day=2)])
+    first = accord(db, "submit", "--file", str(path))
+    again = accord(db, "submit", "--file", str(path))
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    assert first.stdout == "recorded 3 event(s): PartnershipOpened 1, VisitHeld 2\n"
+    assert again.stdout == "recorded 0 event(s)\nalready recorded: 3 (stored nothing for them)\n"
+    assert stored_count(db) == 3
+
+
+def test_an_explicit_id_given_twice_with_different_content_is_stored_once(db: str) -> None:
+    open_partners(db, "TN")
+    assert submit_rows(db, visit(day=1, id="tn-visit-1")).exit_code == 0
+    again = submit_rows(db, visit(day=2, id="tn-visit-1", visitors=["Someone else"]))
+    assert again.exit_code == 0
+    assert again.stdout == "already recorded: VisitHeld on TN (key tn-visit-1)\n"
+    assert stored_count(db) == 2
+
+
+def test_an_explicit_id_recorded_on_one_partner_is_not_recorded_again_on_another(db: str) -> None:
+    # README: "each submission has a key ... A key already recorded stores nothing".
+    open_partners(db, "TN", "MA")
+    assert submit_rows(db, visit("TN", id="visit-1")).exit_code == 0
+    again = submit_rows(db, visit("MA", id="visit-1"))
+    assert again.exit_code == 0
+    assert again.stdout.startswith("already recorded"), again.stdout
+    assert stored_count(db) == 3
+
+
+# 3. Files: checked whole, stored whole
+
+
+def test_a_file_with_several_bad_lines_reports_each_by_its_number_and_stores_nothing(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2020-09-23"}\n'
+        "# a comment, then a blank line\n"
+        "\n"
+        '{"type": "VisitHeld", "partner": "TN", "occurred_on": "2021-13-01", "visitors": ["A"]}\n'
+        '{"type": "VisitHeld", "partner": "TN", "occurred_on": "2021-05-01", "visitors": ["A"]}\n'
+        "not json\n"
+        '{"type": "VisitHeld", "partner": "XX", "occurred_on": "2021-05-01", "visitors": ["A"]}\n'
+    )
+    result = accord(db, "submit", "--file", str(path))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "accord: line 4: VisitHeld: field 'occurred_on': not a calendar date: 2021-13-01"
+    assert lines[1].startswith("line 6: not valid JSON")
+    assert lines[2] == (
+        "line 7: VisitHeld: field 'partner': unknown partner 'XX': not an ISO 3166-1 alpha-2 country code"
+    )
+    assert lines[3:] == ["nothing was stored: 3 problem(s) in 5 submission(s)"]
+    assert stored_count(db) == 0
+
+
+def test_a_file_of_valid_lines_that_break_domain_rules_is_rejected_whole_naming_each_line(db: str) -> None:
+    result = submit_rows(
+        db,
+        opened("TN"),
+        funding("FundingCommitted", "EUR 100"),
+        funding("FundingDisbursed", "EUR 150"),
+        visit("EG"),
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "accord: line 3: disbursing EUR 150 on funding 'f1' would exceed its commitment of EUR 100 (EUR 100 remain)",
+        "line 4: partnership EG is not opened: record PartnershipOpened for it first",
+        "nothing was stored: 2 problem(s) in 4 submission(s)",
+    ]
+    assert stored_count(db) == 0
+
+
+def test_a_disbursement_above_a_stored_commitment_is_rejected_and_stores_nothing(db: str) -> None:
+    assert submit_rows(db, opened("TN"), funding("FundingCommitted", "EUR 100")).exit_code == 0
+    result = submit_rows(db, visit(), funding("FundingDisbursed", "EUR 100.01"))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].startswith("accord: line 2: disbursing EUR 100.01 on funding 'f1'")
+    assert stored_count(db) == 2
+
+
+def test_a_good_file_with_comments_and_blank_lines_is_stored_whole(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(f"# opened first\n\n{json.dumps(opened())}\n   \n# then a visit\n{json.dumps(visit())}\n\n")
+    result = accord(db, "submit", "--file", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "recorded 2 event(s): PartnershipOpened 1, VisitHeld 1\n"
+    assert stored_count(db) == 2
+
+
+def test_a_dash_reads_the_file_from_standard_input(db: str) -> None:
+    result = accord(db, "submit", "-f", "-", input=jsonl([opened(), visit()]))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "recorded 2 event(s): PartnershipOpened 1, VisitHeld 1\n"
+    assert stored_count(db) == 2
+
+
+# 10. Round trip
+
+
+def test_money_and_dates_of_month_precision_come_back_from_the_store_exactly(db: str) -> None:
+    assert submit_rows(db, opened() | {"occurred_on": "2020-09"}).exit_code == 0
+    result = accord(db, "submit", *FUNDING[:3], "--occurred-on", "2021-05", *FUNDING[5:], "--amount", "EUR 1250000.10")
+    assert result.exit_code == 0, result.output
+
+    [row] = as_json(accord(db, "audit", "log", "--json", "--type", "FundingCommitted"))
+    assert (row["occurred_on"], row["subject"]) == ("2021-05", "TN")
+    assert "amount: EUR 1,250,000.10" in row["summary"]
+
+    app = build(Settings(db=db))
+    try:
+        partnership = app.partnership("TN")
+        stored = [e for e in app.aggregate_events(partnership.id) if type(e).__name__ == "FundingCommitted"]
+    finally:
+        app.close()
+    assert partnership.opened_on == EventDate(2020, 9)
+    assert partnership.opened_on.precision == "month"
+    line = partnership.funding["f1"]
+    assert line.committed == Money(amount=Decimal("1250000.10"), currency="EUR")
+    assert str(line.committed.amount) == "1250000.10"
+    assert (str(line.committed_on), line.committed_on.precision) == ("2021-05", "month")
+    assert str(stored[0].amount.amount) == "1250000.10"  # type: ignore[attr-defined]
+
+
+# 11. Who recorded it
+
+
+def test_the_actor_given_with_actor_is_stored_with_the_event(db: str) -> None:
+    assert submit_rows(db, opened(), actor="analyst-7").exit_code == 0
+    [row] = as_json(accord(db, "audit", "log", "--json"))
+    assert row["actor"] == "analyst-7"
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "actor"),
+    [
+        pytest.param({"ACCORD_ACTOR": "desk-officer"}, [], "desk-officer", id="ACCORD_ACTOR"),
+        pytest.param({"ACCORD_ACTOR": "desk-officer"}, ["--actor", "analyst"], "analyst", id="--actor-wins"),
+        pytest.param({"ACCORD_ACTOR": None}, [], getpass.getuser(), id="login-name"),
+    ],
+)
+def test_the_actor_comes_from_actor_else_accord_actor_else_the_login_name(
+    db: str, env: dict[str, str | None], args: list[str], actor: str
+) -> None:
+    runner = CliRunner(env=env)
+    result = runner.invoke(main, ["--db", db, *args, "submit", "-f", "-"], input=jsonl([opened()]))
+    assert result.exit_code == 0, result.output
+    [row] = as_json(accord(db, "audit", "log", "--json"))
+    assert row["actor"] == actor
