@@ -63,6 +63,11 @@ CurrencyCode = Annotated[
 ]
 
 
+def partner_code(text: str) -> str:
+    """A partner code as typed ("tn ") made canonical ("TN"), or UnknownPartner."""
+    return _known_country(_upper(text))
+
+
 def country_name(code: str) -> str:
     """The common name of a country, from its alpha-2 code."""
     country = pycountry.countries.get(alpha_2=code)

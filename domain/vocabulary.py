@@ -8,8 +8,9 @@ command-line options and the stored events can never disagree.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -33,7 +34,10 @@ class Submission(BaseModel):
         default=None,
         min_length=1,
         max_length=200,
-        description="Submission key: the same key is recorded once. Default: a digest of the content",
+        description=(
+            "Submission key: the same key is recorded once on its partnership (or meeting, initiative, "
+            "instrument). Default: a digest of the content"
+        ),
     )
 
     def facts(self) -> dict[str, Any]:
@@ -75,7 +79,9 @@ def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggreg
     for field_name, info in event_class.model_fields.items():
         if field_name not in ENVELOPE:
             fields[field_name] = (info.annotation, info)
-    model = create_model(name, __base__=Submission, __doc__=event_class.__doc__, **fields)
+    # The library re-creates nested event classes without their docstrings;
+    # getdoc finds the docstring written on the class in the source.
+    model = create_model(name, __base__=Submission, __doc__=inspect.getdoc(event_class), **fields)
     model.event_class = event_class
     model.aggregate_class = aggregate
     return model
@@ -104,18 +110,18 @@ def parse(data: Mapping[str, Any]) -> Submission:
     return submission_class(data.get("type")).model_validate(data)
 
 
-def describe(error: ValidationError) -> list[str]:
-    """One sentence per problem, each naming its field."""
+def describe(error: ValidationError, name: Callable[[str], str] = lambda field: f"field '{field}'") -> list[str]:
+    """One sentence per problem, each naming its field (as `name` spells it)."""
     sentences = []
     for problem in error.errors(include_url=False):
-        place = ".".join(str(part) for part in problem["loc"]) or "submission"
+        place = name(".".join(str(part) for part in problem["loc"]) or "submission")
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "missing":
-            sentences.append(f"field '{place}' is missing")
+            sentences.append(f"{place} is missing")
         elif problem["type"] == "extra_forbidden":
-            sentences.append(f"field '{place}' is not part of this event type")
+            sentences.append(f"{place} is not part of this event type")
         else:
-            sentences.append(f"field '{place}': {message}")
+            sentences.append(f"{place}: {message}")
     return sentences
 
 

@@ -21,7 +21,7 @@ from eventsourcing.utils import Environment, EnvType, get_topic
 from domain.base import Aggregate, Fact, record_fact
 from domain.errors import DomainError
 from domain.partnership import Partnership
-from domain.values import Stamp
+from domain.values import Stamp, partner_code
 from domain.vocabulary import Submission
 from workflows.persistence import PydanticMapper
 
@@ -95,11 +95,12 @@ class Accord(Application[UUID]):
         deadline = time.monotonic() + RETRY_FOR
         attempt = 1
         while True:
-            receipt, aggregates = self._decide(submissions, Stamp(actor, self.clock(), "-"), progress)
-            changed = [a for a in aggregates.values() if a is not None and a.pending_events]
+            receipt, events = self._decide(submissions, Stamp(actor, self.clock(), "-"), progress)
             try:
-                if changed:
-                    self.save(*changed)
+                # Stored in the order decided, not grouped by aggregate, so the
+                # log's order is the order of the file.
+                if events:
+                    self.events.put(events)
             except IntegrityError:
                 # Another writer got there first: reload and decide again.
                 if time.monotonic() > deadline:
@@ -115,9 +116,10 @@ class Accord(Application[UUID]):
 
     def _decide(
         self, submissions: Sequence[Submission], stamp: Stamp, progress: Progress | None
-    ) -> tuple[Receipt, dict[UUID, Aggregate | None]]:
+    ) -> tuple[Receipt, list[Any]]:
         receipt = Receipt()
         aggregates: dict[UUID, Aggregate | None] = {}
+        events: list[Any] = []
         problems: list[tuple[int, str]] = []
         for index, submission in enumerate(submissions):
             aggregate_class = submission.aggregate_class
@@ -137,14 +139,18 @@ class Accord(Application[UUID]):
                 problems.append((index, str(error)))
                 continue
             aggregates[aggregate_id] = aggregate
-            (receipt.recorded if recorded else receipt.already).append(submission)
+            if recorded:
+                events.append(aggregate.pending_events.pop())
+                receipt.recorded.append(submission)
+            else:
+                receipt.already.append(submission)
             if progress and index % 500 == 499:
                 progress(500)
         if problems:
             raise Rejected(problems)
         if progress:
             progress(len(submissions) % 500)
-        return receipt, aggregates
+        return receipt, events
 
     def _require_partners(self, submission: Submission, aggregates: dict[UUID, Aggregate | None]) -> None:
         """A fact naming several partners names opened partnerships only."""
@@ -164,6 +170,7 @@ class Accord(Application[UUID]):
     # Reading
 
     def partnership(self, code: str) -> Partnership:
+        code = partner_code(code)
         partnership = self._find(Partnership.id_for(code))
         if partnership is None:
             raise Partnership.not_started(code)

@@ -16,7 +16,7 @@ from workflows.application import Rejected, StoreBusy
 from workflows.compose import MissingSupport
 from workflows.persistence import StoreAddressError, describe_store
 from workflows.settings import Settings
-from workflows.submissions import InvalidSubmissions
+from workflows.submissions import InvalidOptions, InvalidSubmissions
 
 BAD_INPUT = 2
 STORE = 1
@@ -28,12 +28,12 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
         case InvalidSubmissions(problems=problems, total=total):
             lines = "\n".join(problems)
             return BAD_INPUT, f"{lines}\nnothing was stored: {len(problems)} problem(s) in {total} submission(s)"
-        case Rejected():
+        case Rejected() | InvalidOptions():
             return BAD_INPUT, f"{error}; nothing was stored"
         case ValidationError():
             return BAD_INPUT, "; ".join(describe(error)) + "; nothing was stored"
         case UnknownEventType() | DomainError() | StoreAddressError():
-            return BAD_INPUT, f"{error}; nothing was stored"
+            return BAD_INPUT, str(error)
         case MissingSupport() | StoreBusy():
             return STORE, str(error)
         case PersistenceError() | InfrastructureFactoryError() | sqlite3.Error() | OSError():

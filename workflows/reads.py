@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
 from domain.base import ENVELOPE, Fact
 from domain.initiative import Initiative
 from domain.meeting import Meeting
+from domain.values import partner_code
 from domain.vocabulary import submission_class
 from workflows.application import Accord
 
@@ -72,14 +74,18 @@ def event_row(event: Fact, position: int | None = None) -> dict[str, Any]:
     return row
 
 
+def shared_naming(app: Accord, partner: str) -> set[UUID]:
+    """The meetings and initiatives whose agenda names the partner."""
+    founding: list[type[Any]] = [Meeting.MeetingScheduled, Initiative.InitiativeAnnounced]
+    return {event.originator_id for event in app.events_of_types(founding) if partner in event.partners}
+
+
 def timeline(app: Accord, code: str) -> list[dict[str, Any]]:
     """Every fact on the partnership, and every shared fact naming it, by date."""
     partnership = app.partnership(code)
     events: list[Fact] = app.aggregate_events(partnership.id)
-    founding: list[type[Any]] = [Meeting.MeetingScheduled, Initiative.InitiativeAnnounced]
-    for shared in app.events_of_types(founding):
-        if partnership.partner in shared.partners:
-            events.extend(app.aggregate_events(shared.originator_id))
+    for shared_id in shared_naming(app, partnership.partner):
+        events.extend(app.aggregate_events(shared_id))
     events.sort(key=lambda e: (e.occurred_on.earliest, e.timestamp))
     return [event_row(e) for e in events]
 
@@ -87,10 +93,13 @@ def timeline(app: Accord, code: str) -> list[dict[str, Any]]:
 def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = None) -> Iterator[dict[str, Any]]:
     """Every stored fact in the order it was recorded, with who and when."""
     topics = [get_topic(submission_class(type_name).event_class)] if type_name else []
+    if partner:
+        partner = partner_code(partner)
+        shared = shared_naming(app, partner)
     for notification in app.notifications(topics=topics):
         event = app.mapper.to_domain_event(notification)
         if not isinstance(event, Fact):
             continue
-        if partner and partner not in (getattr(event, "partner", None), *getattr(event, "partners", ())):
+        if partner and getattr(event, "partner", None) != partner and event.originator_id not in shared:
             continue
         yield event_row(event, notification.id)

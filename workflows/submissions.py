@@ -20,6 +20,10 @@ class InvalidSubmissions(ValueError):
         super().__init__("\n".join(problems))
 
 
+class InvalidOptions(ValueError):
+    """Command-line options that do not make a valid submission."""
+
+
 @dataclass(frozen=True)
 class Line:
     number: int

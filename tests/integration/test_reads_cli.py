@@ -72,11 +72,17 @@ def test_partner_show_tr_includes_the_statement_and_the_jha_council_in_date_orde
     assert dates == sorted(dates)
 
 
-@pytest.mark.parametrize("code", ["XX", "EG"])
-def test_partner_show_of_a_partnership_not_opened_exits_2(demo_db: str, code: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("XX", "accord: unknown partner 'XX': not an ISO 3166-1 alpha-2 country code\n"),
+        ("EG", "accord: partnership EG is not opened: record PartnershipOpened for it first\n"),
+    ],
+)
+def test_partner_show_of_a_partnership_not_opened_exits_2(demo_db: str, code: str, says: str) -> None:
     result = accord(demo_db, "partner", "show", code)
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"accord: partnership {code} is not opened")
+    assert result.stderr == says
     assert stored_count(demo_db) == DEMO_EVENTS
 
 
@@ -95,8 +101,9 @@ def test_audit_log_rows_say_where_when_who_what_and_on_whom(demo_db: str) -> Non
 
 def test_audit_log_filters_by_partner_and_by_type(demo_db: str) -> None:
     by_partner = as_json(accord(demo_db, "audit", "log", "--partner", "tn", "--json"))
-    assert by_partner and names(by_partner, "TN")
-    assert {"PartnershipOpened", "VisitHeld", "MeetingScheduled"} <= {row["type"] for row in by_partner}
+    # Later events of a meeting naming TN (MeetingHeld) belong to TN's record too.
+    assert names([row for row in by_partner if row["type"] != "MeetingHeld"], "TN")
+    assert {"PartnershipOpened", "VisitHeld", "MeetingScheduled", "MeetingHeld"} <= {row["type"] for row in by_partner}
     visits = as_json(accord(demo_db, "audit", "log", "--type", "VisitHeld", "--json"))
     assert len(visits) == 7 and {row["type"] for row in visits} == {"VisitHeld"}
     both = as_json(accord(demo_db, "audit", "log", "--partner", "TN", "--type", "VisitHeld", "--json"))

@@ -85,7 +85,7 @@ def test_a_sqlite_file_that_cannot_be_used_exits_1_saying_which(tmp_path: Path, 
 def test_a_folder_given_as_the_store_exits_2_and_stores_nothing(tmp_path: Path) -> None:
     result = accord(str(tmp_path), "submit", "PartnershipOpened", "--partner", "TN", "--occurred-on", "2021")
     assert result.exit_code == 2
-    expected = f"accord: ACCORD_DB {str(tmp_path)!r} is a folder; name a file such as accord.db; nothing was stored\n"
+    expected = f"accord: ACCORD_DB {str(tmp_path)!r} is a folder; name a file such as accord.db\n"
     assert result.stderr == expected
     assert list(tmp_path.iterdir()) == []
 

@@ -48,20 +48,20 @@ def funding(kind: str, amount: str, occurred_on: str = "2021-05") -> dict[str, s
         pytest.param(
             (*VISIT[:3], "--occurred-on", "2021-13-01", "--visitors", "A"),
             None,
-            ["accord: field 'occurred_on': not a calendar date: 2021-13-01; nothing was stored"],
+            ["accord: option --occurred-on: not a calendar date: 2021-13-01; nothing was stored"],
             id="impossible-date",
         ),
         pytest.param(
             (*VISIT[:3], "--occurred-on", "20 May", "--visitors", "A"),
             None,
-            [f"accord: field 'occurred_on': {DATE_FORMS}; got '20 May'; nothing was stored"],
+            [f"accord: option --occurred-on: {DATE_FORMS}; got '20 May'; nothing was stored"],
             id="free-text-date",
         ),
         pytest.param(
             ("VisitHeld", "--partner", "XX", "--occurred-on", "2021-05-20", "--visitors", "A"),
             None,
             [
-                "accord: field 'partner': unknown partner 'XX': not an ISO 3166-1 alpha-2 country code; "
+                "accord: option --partner: unknown partner 'XX': not an ISO 3166-1 alpha-2 country code; "
                 "nothing was stored"
             ],
             id="unknown-partner",
@@ -69,7 +69,7 @@ def funding(kind: str, amount: str, occurred_on: str = "2021-05") -> dict[str, s
         pytest.param(
             (*FUNDING, "--amount", "EUR -5"),
             None,
-            ["accord: field 'amount': amount must be positive, got -5; nothing was stored"],
+            ["accord: option --amount: amount must be positive, got -5; nothing was stored"],
             id="negative-amount",
         ),
         pytest.param(
@@ -165,14 +165,15 @@ def test_an_explicit_id_given_twice_with_different_content_is_stored_once(db: st
     assert stored_count(db) == 2
 
 
-def test_an_explicit_id_recorded_on_one_partner_is_not_recorded_again_on_another(db: str) -> None:
-    # README: "each submission has a key ... A key already recorded stores nothing".
+def test_an_explicit_id_is_a_key_within_its_partnership(db: str) -> None:
+    # README: an id is recorded once on its partnership (or meeting, initiative,
+    # instrument); the same id on another partner is another submission.
     open_partners(db, "TN", "MA")
     assert submit_rows(db, visit("TN", id="visit-1")).exit_code == 0
-    again = submit_rows(db, visit("MA", id="visit-1"))
-    assert again.exit_code == 0
-    assert again.stdout.startswith("already recorded"), again.stdout
-    assert stored_count(db) == 3
+    assert submit_rows(db, visit("TN", day=2, id="visit-1")).stdout.startswith("already recorded")
+    elsewhere = submit_rows(db, visit("MA", id="visit-1"))
+    assert elsewhere.stdout.startswith("recorded VisitHeld on MA"), elsewhere.stdout
+    assert stored_count(db) == 4
 
 
 # 3. Files: checked whole, stored whole

@@ -14,12 +14,13 @@ from enum import Enum
 from typing import IO, Any, Union, get_args, get_origin
 
 import click
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from domain.vocabulary import VOCABULARY, Submission, parse
+from domain.vocabulary import VOCABULARY, Submission, describe, parse
 from workflows.application import Receipt, Rejected
 from workflows.cli.context import Context, pass_context
-from workflows.submissions import InvalidSubmissions, read_lines, validate_all
+from workflows.submissions import InvalidOptions, InvalidSubmissions, read_lines, validate_all
 
 # Files of more lines than this show a progress bar on a terminal.
 PROGRESS_FROM = 2000
@@ -106,7 +107,10 @@ def one_event_command(name: str, model: type[Submission]) -> click.Command:
     @pass_context
     def record(ctx: Context, /, **options: Any) -> None:
         data = {key: value for key, value in options.items() if value not in (None, ())}
-        submission = parse({"type": name, **data})
+        try:
+            submission = parse({"type": name, **data})
+        except ValidationError as error:
+            raise InvalidOptions("; ".join(describe(error, name=option_name))) from None
         report(ctx.app.submit([submission], ctx.settings.actor))
 
     doc = (model.__doc__ or "").strip()
@@ -118,6 +122,12 @@ def one_event_command(name: str, model: type[Submission]) -> click.Command:
         help=f"{doc}\n\n\b\nExample:\n  {example}",
         short_help=doc.splitlines()[0] if doc else name,
     )
+
+
+def option_name(field: str) -> str:
+    """How a field of a submission is spelled on the command line."""
+    head, _, rest = field.partition(".")
+    return f"option --{head.replace('_', '-')}" + (f" ({rest})" if rest else "")
 
 
 def option_for(name: str, info: FieldInfo) -> click.Option:
