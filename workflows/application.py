@@ -95,7 +95,7 @@ class Accord(Application[UUID]):
         deadline = time.monotonic() + RETRY_FOR
         attempt = 1
         while True:
-            receipt, events = self._decide(submissions, Stamp(actor, self.clock(), "-"), progress)
+            receipt, events = self._decide(submissions, actor, self.clock(), progress)
             try:
                 # Stored in the order decided, not grouped by aggregate, so the
                 # log's order is the order of the file.
@@ -115,8 +115,10 @@ class Accord(Application[UUID]):
             return receipt
 
     def _decide(
-        self, submissions: Sequence[Submission], stamp: Stamp, progress: Progress | None
+        self, submissions: Sequence[Submission], actor: str, at: datetime, progress: Progress | None
     ) -> tuple[Receipt, list[Any]]:
+        """Apply each submission to its aggregate, in order; the new events, or
+        Rejected naming every submission that breaks a rule."""
         receipt = Receipt()
         aggregates: dict[UUID, Aggregate | None] = {}
         events: list[Any] = []
@@ -133,7 +135,7 @@ class Accord(Application[UUID]):
                     aggregate_class,
                     submission.event_class,
                     submission.facts(),
-                    Stamp(stamp.actor, stamp.at, submission.key),
+                    Stamp(actor, at, submission.key),
                 )
             except DomainError as error:
                 problems.append((index, str(error)))
