@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from pydantic import Field
 
@@ -27,12 +29,16 @@ class FollowUpTask(Aggregate):
     STARTED = "opened"
 
     class TaskOpened(TaskEvent, Founding):
-        source: str = Field(description="The event that opened it")
+        source: str = Field(description="The event that opened it: aggregate id/version")
+        source_type: str = Field(description="The type of that event")
+        subject: str = Field(description="What the source concerns: a partner, meeting, initiative...")
+        partner: str | None = Field(default=None, description="The partnership it serves, if one")
         rule: str = Field(description="The rule that opened it")
-        partner: str | None = Field(default=None, description="The partnership it serves")
         title: Text
-        owner: str
+        owner: Text
         due_on: date
+        basis: str = Field(default="", description="How the rule set the due date")
+        thread: str = Field(default="", description="What later fact makes it moot")
 
     class TaskAssigned(TaskEvent):
         owner: Text
@@ -94,13 +100,15 @@ class FollowUpTask(Aggregate):
         self.level = 0
         self.reminded_on: date | None = None
 
+    @staticmethod
+    def id_of(rule: str, source: str) -> UUID:
+        """A task's id, from the rule and the event that open it: it opens once."""
+        return FollowUpTask.id_for(f"{rule}@{source}")
+
     @classmethod
-    def open(
-        cls, *, source: str, rule: str, partner: str | None, title: str, owner: str, due_on: date, stamp: Stamp
-    ) -> FollowUpTask:
-        """Open the task of (rule, source): its id is derived from both, so it opens once."""
-        facts = {"source": source, "rule": rule, "partner": partner, "title": title, "owner": owner, "due_on": due_on}
-        return cls.start(cls.TaskOpened, f"{rule}@{source}", facts, stamp)
+    def open(cls, facts: Mapping[str, Any], stamp: Stamp) -> FollowUpTask:
+        """Open the task of (facts["rule"], facts["source"])."""
+        return cls.start(cls.TaskOpened, f"{facts['rule']}@{facts['source']}", facts, stamp)
 
     def assign(self, owner: str, stamp: Stamp) -> bool:
         return self.record(self.TaskAssigned, {"owner": owner}, stamp)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -112,14 +112,25 @@ def parse(data: Mapping[str, Any]) -> Submission:
 
 def describe(error: ValidationError, name: Callable[[str], str] = lambda field: f"field '{field}'") -> list[str]:
     """One sentence per problem, each naming its field (as `name` spells it)."""
+    return describe_problems(error.errors(include_url=False), name)
+
+
+def describe_problems(
+    problems: Iterable[Mapping[str, Any]],
+    name: Callable[[str], str] = lambda field: f"field '{field}'",
+    extra: str = "is not part of this event type",
+) -> list[str]:
     sentences = []
-    for problem in error.errors(include_url=False):
-        place = name(".".join(str(part) for part in problem["loc"]) or "submission")
-        message = problem["msg"].removeprefix("Value error, ")
+    for problem in problems:
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if not problem["loc"]:
+            sentences.append(message)
+            continue
+        place = name(".".join(str(part) for part in problem["loc"]))
         if problem["type"] == "missing":
             sentences.append(f"{place} is missing")
         elif problem["type"] == "extra_forbidden":
-            sentences.append(f"{place} is not part of this event type")
+            sentences.append(f"{place} {extra}")
         else:
             sentences.append(f"{place}: {message}")
     return sentences

@@ -15,6 +15,8 @@ T = FollowUpTask
 def open_task(stamp, rule="visit-report", source="visit:tn-2021-05-20", **changes):
     facts = {
         "source": source,
+        "source_type": "VisitHeld",
+        "subject": "TN",
         "rule": rule,
         "partner": "TN",
         "title": "Write the visit report",
@@ -22,7 +24,7 @@ def open_task(stamp, rule="visit-report", source="visit:tn-2021-05-20", **change
         "due_on": date(2021, 6, 20),
         **changes,
     }
-    return T.open(**facts, stamp=stamp)
+    return T.open(facts, stamp)
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def test_opening_a_task_gives_it_an_owner_a_due_date_and_level_zero(stamp):
 def test_a_task_id_is_derived_from_its_rule_and_source(stamp):
     task = open_task(stamp())
 
-    assert task.id == T.id_for("visit-report@visit:tn-2021-05-20")
+    assert task.id == T.id_for("visit-report@visit:tn-2021-05-20") == T.id_of("visit-report", "visit:tn-2021-05-20")
     assert open_task(stamp()).id == task.id
     assert open_task(stamp(), rule="other-rule").id != task.id
     assert open_task(stamp(), source="visit:tn-2021-05-21").id != task.id

@@ -1,0 +1,96 @@
+"""How a rule reads a recorded event: whether it applies, and the task it
+opens, with a due date it can explain."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import Enum
+from typing import Any
+
+from domain.base import Fact
+from domain.values import EventDate, country_name
+from workflows.rules.model import Rule
+
+
+def applies(rule: Rule, event: Fact) -> bool:
+    """The event is of the rule's type and meets its conditions."""
+    if type(event).__name__ != rule.when:
+        return False
+    for field, expected in rule.where.items():
+        value = _plain(getattr(event, field))
+        if value not in (expected if isinstance(expected, list) else [expected]):
+            return False
+    if any(_empty(getattr(event, field)) for field in rule.requires):
+        return False
+    if not all(_empty(getattr(event, field)) for field in rule.absent):
+        return False
+    return getattr(event, rule.due.anchor) is not None
+
+
+def due(rule: Rule, event: Fact) -> tuple[date, str]:
+    """The due date, and a sentence saying how the rule set it."""
+    anchor: EventDate = getattr(event, rule.due.anchor)
+    days = rule.due.days
+    if isinstance(days, str):
+        given = getattr(event, days)
+        days = given if given is not None else rule.due.default_days or 0
+    field = rule.due.anchor.replace("_", " ")
+    if rule.due.after:
+        start, side, end = anchor.latest, "after", "last"
+        when = start + timedelta(days=days)
+    else:
+        start, side, end = anchor.earliest, "before", "first"
+        when = start - timedelta(days=days)
+    basis = f"{days} days {side} {field} {anchor}" if days else f"on {field} {anchor}"
+    if anchor.precision != "day":
+        basis += f" (a {anchor.precision} only: counted from its {end} day, {start})"
+    return when, f"rule {rule.name}: {basis}"
+
+
+def task_facts(rule: Rule, event: Fact, owner_default: str = "") -> dict[str, Any]:
+    """What TaskOpened records for this rule and event."""
+    partner = getattr(event, "partner", None)
+    values = {name: _text(getattr(event, name)) for name in type(event).model_fields}
+    values["subject"] = event.subject
+    values["partner_name"] = country_name(partner) if partner else ""
+    due_on, basis = due(rule, event)
+    return {
+        "source": source_of(event),
+        "source_type": type(event).__name__,
+        "subject": event.subject,
+        "partner": partner,
+        "rule": rule.name,
+        "title": rule.title.format_map(values),
+        "owner": rule.owner.format_map(values) or owner_default,
+        "due_on": due_on,
+        "basis": basis,
+        "thread": thread_of(rule, event) if rule.closed_by else "",
+    }
+
+
+def source_of(event: Fact) -> str:
+    """An event's identity in the log: its aggregate and version."""
+    return f"{event.originator_id}/{event.originator_version}"
+
+
+def thread_of(rule: Rule, event: Fact) -> str:
+    """What a closing event must share with the trigger: its record and the
+    rule's thread fields. The same for trigger and closer."""
+    shared = ",".join(f"{field}={_text(getattr(event, field))}" for field in rule.thread or [])
+    return f"{rule.name}|{event.originator_id}|{shared}"
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == ()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return ", ".join(_text(item) for item in value)
+    return str(_plain(value))

@@ -1,0 +1,160 @@
+"""Workflow rules as data: when an event of a type is recorded, open a task,
+due at an offset from a date in the event. Validated by pydantic against the
+event vocabulary, so a rule can only name types and fields that exist."""
+
+from __future__ import annotations
+
+import re
+import string
+import types
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from domain.values import EventDate
+from domain.vocabulary import VOCABULARY, Submission
+
+def _rule_name(text: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,79}", text):
+        raise ValueError(f"a rule name is lower-case letters, digits and dashes, e.g. visit-held-follow-up; got {text!r}")
+    return text
+
+
+def _event_type(text: str) -> str:
+    _model(text)
+    return text
+
+
+Name = Annotated[str, AfterValidator(_rule_name)]
+EventType = Annotated[str, AfterValidator(_event_type)]
+
+# Fields a title or owner may use beside the event's own.
+EXTRA_PLACEHOLDERS = {"partner_name", "subject"}
+
+
+def _model(type_name: str) -> type[Submission]:
+    model = VOCABULARY.get(type_name)
+    if model is None:
+        raise ValueError(f"unknown event type {type_name!r}; known types: {', '.join(sorted(VOCABULARY))}")
+    return model
+
+
+def _is_date(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_date(arg) for arg in get_args(annotation))
+    return annotation is EventDate
+
+
+def _is_int(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_int(arg) for arg in get_args(annotation))
+    return annotation is int
+
+
+class Due(BaseModel):
+    """When a task is due: a number of days after, or before, a date of the event.
+
+    A date known only to the month or year counts from its last day when the
+    task follows it, and from its first day when the task precedes it, so no
+    one is given less time than the rule says.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: str | None = Field(default=None, description="Date field of the event the task follows")
+    before: str | None = Field(default=None, description="Date field of the event the task precedes")
+    days: int | str = Field(default=0, description="Days from that date, or the name of a field giving them")
+    default_days: int | None = Field(default=None, ge=0, description="Days when the field named by days is empty")
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> Self:
+        if (self.after is None) == (self.before is None):
+            raise ValueError("give exactly one of 'after' or 'before'")
+        if isinstance(self.days, int) and self.days < 0:
+            raise ValueError("days counts forward from 'after' or back from 'before', so it is never negative")
+        return self
+
+    @property
+    def anchor(self) -> str:
+        return self.after or self.before or ""
+
+
+class Rule(BaseModel):
+    """One rule: its trigger, its conditions and the task it opens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: Name = Field(description="Unique; says the trigger and the reaction, e.g. visit-held-follow-up")
+    when: EventType = Field(description="The event type that triggers it")
+    where: dict[str, str | int | bool | list[str]] = Field(
+        default_factory=dict, description="Conditions: field equals value (or is one of a list)"
+    )
+    requires: list[str] = Field(default_factory=list, description="Fields that must be given")
+    absent: list[str] = Field(default_factory=list, description="Fields that must not be given")
+    title: str = Field(min_length=1, description="The task's title; {field} takes the event's value")
+    owner: str = Field(min_length=1, description="Who owns the task; {field} takes the event's value")
+    due: Due
+    thread: list[str] | None = Field(
+        default=None, description="Fields that a closing event must share with the trigger (besides its subject)"
+    )
+    closed_by: list[EventType] = Field(default_factory=list, description="Event types that make the task moot")
+    note: str = Field(default="", description="Why the rule exists")
+
+    @model_validator(mode="after")
+    def _names_what_exists(self) -> Self:
+        fields = _model(self.when).model_fields
+        for field in [*self.where, *self.requires, *self.absent]:
+            if field not in fields:
+                raise ValueError(f"{self.when} has no field {field!r}")
+        for template in (self.title, self.owner):
+            for _, placeholder, _, _ in string.Formatter().parse(template):
+                if placeholder and placeholder not in fields and placeholder not in EXTRA_PLACEHOLDERS:
+                    raise ValueError(f"{{{placeholder}}} in {template!r} is not a field of {self.when}")
+        anchor = fields.get(self.due.anchor)
+        if anchor is None or not _is_date(anchor.annotation):
+            raise ValueError(f"due counts from {self.due.anchor!r}, which is not a date field of {self.when}")
+        if isinstance(self.due.days, str):
+            days = fields.get(self.due.days)
+            if days is None or not _is_int(days.annotation):
+                raise ValueError(f"due.days names {self.due.days!r}, which is not a number field of {self.when}")
+            if self.due.default_days is None:
+                raise ValueError("due.days names a field, so due.default_days must say what to use when it is empty")
+        for closer in self.closed_by:
+            closer_fields = _model(closer).model_fields
+            for field in self.thread or []:
+                if field not in fields or field not in closer_fields:
+                    raise ValueError(f"thread field {field!r} is not a field of both {self.when} and {closer}")
+            if _model(closer).aggregate_class is not _model(self.when).aggregate_class:
+                raise ValueError(f"{closer} is not recorded on the same kind of record as {self.when}")
+        if self.thread is not None and not self.closed_by:
+            raise ValueError("a thread only matters with closed_by")
+        return self
+
+
+class RuleSet(BaseModel):
+    """The rules in force: names unique, reviewable in one file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: list[Rule] = Field(default_factory=list)
+    kind: Literal["accord-rules"] = "accord-rules"
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Self:
+        seen: set[str] = set()
+        for rule in self.rule:
+            if rule.name in seen:
+                raise ValueError(f"two rules are named {rule.name!r}")
+            seen.add(rule.name)
+        return self
+
+    def triggered_by(self, type_name: str) -> list[Rule]:
+        return [rule for rule in self.rule if rule.when == type_name]
+
+    def closed_by(self, type_name: str) -> list[Rule]:
+        return [rule for rule in self.rule if type_name in rule.closed_by]
+
+    @property
+    def types_read(self) -> set[str]:
+        """The event types these rules react to."""
+        return {rule.when for rule in self.rule} | {closer for rule in self.rule for closer in rule.closed_by}
