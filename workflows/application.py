@@ -10,25 +10,30 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
 from eventsourcing.utils import Environment, EnvType, get_topic
 
 from domain.base import Aggregate, Fact, record_fact
 from domain.errors import DomainError
 from domain.partnership import Partnership
+from domain.task import FollowUpTask
 from domain.values import Stamp, partner_code
 from domain.vocabulary import Submission
-from workflows.persistence import PydanticMapper
+from workflows.follower import Followed, Follower
+from workflows.persistence import PAGE, PydanticMapper
+from workflows.projections import VIEWS
+from workflows.projections.base import Views
+from workflows.rules import RuleSet, load_rules
 
 # A lost optimistic-concurrency race is retried, with growing random pauses,
 # for up to this many seconds before giving up.
 RETRY_FOR = 120.0
-PAGE = 1000
 
 
 class Rejected(Exception):
@@ -37,6 +42,10 @@ class Rejected(Exception):
     def __init__(self, problems: list[tuple[int, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(message for _, message in problems))
+
+
+class UnknownTask(DomainError):
+    """A task reference that names no task, or several."""
 
 
 class StoreBusy(Exception):
@@ -71,14 +80,25 @@ class Accord(Application[UUID]):
 
     name = "Accord"
 
-    def __init__(self, env: EnvType | None = None, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        clock: Callable[[], datetime] | None = None,
+        rules: RuleSet | None = None,
+    ) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.rules = rules or load_rules()
         super().__init__(env)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Settings come from Accord's own settings only, never from stray
         # library variables in the process environment.
         return Environment(name, dict(env or {}))
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        # A process recorder: the task follower stores the tasks it opens with
+        # its tracking position in one transaction.
+        return self.factory.process_recorder()
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(
@@ -92,27 +112,35 @@ class Accord(Application[UUID]):
     def submit(self, submissions: Sequence[Submission], actor: str, progress: Progress | None = None) -> Receipt:
         """Record submissions atomically: all of them, or none if any breaks a
         rule. A key recorded before is skipped. A lost race is retried."""
+
+        def decide(attempt: int) -> tuple[Receipt, list[Any]]:
+            receipt, events = self._decide(submissions, actor, self.clock(), progress if attempt == 1 else None)
+            receipt.attempts = attempt
+            return receipt, events
+
+        receipt: Receipt = self._store_decided(decide)
+        return receipt
+
+    def _store_decided(self, decide: Callable[[int], tuple[Any, list[Any]]]) -> Any:
+        """Decide on freshly loaded aggregates, then store the events; when
+        another writer got there first, reload and decide again."""
         deadline = time.monotonic() + RETRY_FOR
         attempt = 1
         while True:
-            receipt, events = self._decide(submissions, actor, self.clock(), progress)
+            result, events = decide(attempt)
             try:
-                # Stored in the order decided, not grouped by aggregate, so the
-                # log's order is the order of the file.
+                # In the order decided, not grouped by aggregate, so the log's
+                # order is the order of the submissions.
                 if events:
                     self.events.put(events)
+                return result
             except IntegrityError:
-                # Another writer got there first: reload and decide again.
                 if time.monotonic() > deadline:
                     raise StoreBusy(
                         f"gave up after {attempt} attempts in {RETRY_FOR:.0f} s: the store is too busy"
                     ) from None
                 time.sleep(random.uniform(0, min(0.5, 0.002 * 2**attempt)))
                 attempt += 1
-                progress = None
-                continue
-            receipt.attempts = attempt
-            return receipt
 
     def _decide(
         self, submissions: Sequence[Submission], actor: str, at: datetime, progress: Progress | None
@@ -127,7 +155,7 @@ class Accord(Application[UUID]):
             aggregate_class = submission.aggregate_class
             aggregate_id = aggregate_class.id_for(submission.subject)
             if aggregate_id not in aggregates:
-                aggregates[aggregate_id] = self._find(aggregate_id)
+                aggregates[aggregate_id] = self.find(aggregate_id)
             try:
                 self._require_partners(submission, aggregates)
                 aggregate, recorded = record_fact(
@@ -159,21 +187,95 @@ class Accord(Application[UUID]):
         for code in getattr(submission, "partners", ()):
             partnership_id = Partnership.id_for(code)
             if partnership_id not in aggregates:
-                aggregates[partnership_id] = self._find(partnership_id)
+                aggregates[partnership_id] = self.find(partnership_id)
             if aggregates[partnership_id] is None:
                 raise Partnership.not_started(code)
 
-    def _find(self, aggregate_id: UUID) -> Any:
+    def find(self, aggregate_id: UUID) -> Any:
         try:
             return self.repository.get(aggregate_id, projector_func=_project)
         except AggregateNotFoundError:
             return None
 
+    # Follow-up tasks
+
+    def refresh(self, progress: Progress | None = None) -> Followed:
+        """Open and close the tasks new events imply, then bring every view up
+        to date. Commands that read call this first, so no one sees stale data."""
+        followed = Follower(self, self.rules, self.views).run(progress)
+        self.views.catch_up()
+        return followed
+
+    def tasks(
+        self,
+        *,
+        status: str = "open",
+        today: date,
+        partner: str | None = None,
+        owner: str | None = None,
+        due_before: date | None = None,
+    ) -> list[dict[str, Any]]:
+        """The task list, filtered; `overdue` means open and due before today."""
+        self.refresh()
+        conditions, params = [], []
+        if status == "overdue":
+            conditions.append("status = 'open' AND due_on < ?")
+            params.append(today.isoformat())
+        elif status != "all":
+            conditions.append("status = ?")
+            params.append(status)
+        if partner:
+            conditions.append("partner = ?")
+            params.append(partner_code(partner))
+        if owner:
+            conditions.append("owner = ?")
+            params.append(owner)
+        if due_before:
+            conditions.append("due_on < ?")
+            params.append(due_before.isoformat())
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        table = self.views.table("tasks")
+        rows = self.views.db.query(f"SELECT * FROM {table} {where} ORDER BY due_on, task_id", params)
+        for row in rows:
+            row["overdue"] = row["status"] == "open" and row["due_on"] < today.isoformat()
+        return rows
+
+    def change_task(self, ref: str, actor: str, change: Callable[[FollowUpTask, Stamp], bool]) -> FollowUpTask:
+        """Apply one change (assign, defer, complete, cancel) to a task."""
+        task_id = self.task_id(ref)
+
+        def decide(attempt: int) -> tuple[FollowUpTask, list[Any]]:
+            task = self.find(task_id)
+            now = self.clock()
+            change(task, Stamp(actor, now, f"{actor}@{now.isoformat()}"))
+            return task, task.collect_events()
+
+        task: FollowUpTask = self._store_decided(decide)
+        return task
+
+    def task_id(self, ref: str) -> UUID:
+        """A task's id from its id or a unique prefix of it, as people type it."""
+        self.refresh()
+        ref = ref.strip().lower()
+        if len(ref) < 4:
+            raise UnknownTask(f"give at least 4 characters of the task id, not {ref!r}")
+        table = self.views.table("tasks")
+        rows = self.views.db.query(f"SELECT task_id FROM {table} WHERE task_id LIKE ? ORDER BY task_id", (ref + "%",))
+        if not rows:
+            raise UnknownTask(f"no task has an id starting {ref!r}")
+        if len(rows) > 1:
+            raise UnknownTask(f"{len(rows)} tasks have ids starting {ref!r}; give more characters")
+        return UUID(rows[0]["task_id"])
+
+    @cached_property
+    def views(self) -> Views:
+        return Views(self, VIEWS)
+
     # Reading
 
     def partnership(self, code: str) -> Partnership:
         code = partner_code(code)
-        partnership = self._find(Partnership.id_for(code))
+        partnership = self.find(Partnership.id_for(code))
         if partnership is None:
             raise Partnership.not_started(code)
         assert isinstance(partnership, Partnership)

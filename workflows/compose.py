@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from workflows.application import Accord
 from workflows.persistence import is_postgres, library_settings
+from workflows.rules import load_rules
 from workflows.settings import Settings
 
 
@@ -18,7 +19,8 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
     if is_postgres(settings.db):
         require_postgres_support()
     create_tables = init or not is_postgres(settings.db)
-    return Accord(library_settings(settings.db, create_tables=create_tables))
+    rules = load_rules(settings.rules)
+    return Accord(library_settings(settings.db, create_tables=create_tables), rules=rules)
 
 
 class MissingSupport(RuntimeError):

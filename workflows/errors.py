@@ -15,6 +15,7 @@ from domain.vocabulary import UnknownEventType, describe
 from workflows.application import Rejected, StoreBusy
 from workflows.compose import MissingSupport
 from workflows.persistence import StoreAddressError, describe_store
+from workflows.rules import RulesError
 from workflows.settings import Settings
 from workflows.submissions import InvalidOptions, InvalidSubmissions
 
@@ -32,6 +33,8 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
             return BAD_INPUT, f"{error}; nothing was stored"
         case ValidationError():
             return BAD_INPUT, "; ".join(describe(error)) + "; nothing was stored"
+        case RulesError():
+            return BAD_INPUT, str(error)
         case UnknownEventType() | DomainError() | StoreAddressError():
             return BAD_INPUT, str(error)
         case MissingSupport() | StoreBusy():

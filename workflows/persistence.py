@@ -13,6 +13,9 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
+# The log is read in pages of this many notifications (never all at once).
+PAGE = 1000
+
 # Fields the stored record keeps in its own columns, not in the state.
 _POSITION = {"originator_id", "originator_version"}
 

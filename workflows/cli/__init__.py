@@ -10,7 +10,7 @@ import os
 
 import click
 
-from workflows.cli import admin, read, submit
+from workflows.cli import admin, read, rules, submit, tasks
 from workflows.cli.context import AccordGroup, Context
 from workflows.settings import Settings
 
@@ -24,10 +24,16 @@ from workflows.settings import Settings
     help="The store: a SQLite file, or a postgresql://user@host:port/database URL. [env: ACCORD_DB]",
 )
 @click.option("--actor", envvar="ACCORD_ACTOR", help="Who is recording (default: your login name). [env: ACCORD_ACTOR]")
+@click.option(
+    "--rules",
+    envvar="ACCORD_RULES",
+    type=click.Path(dir_okay=False),
+    help="A workflow rule file (TOML) instead of the rules shipped with Accord. [env: ACCORD_RULES]",
+)
 @click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
 @click.version_option(package_name="accord", message="accord %(version)s")
 @click.pass_context
-def main(ctx: click.Context, db: str, actor: str | None, debug: bool) -> None:
+def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, debug: bool) -> None:
     """Accord records what happens in a portfolio of external partnerships as
     immutable events, and turns them into follow-up work.
 
@@ -38,9 +44,10 @@ def main(ctx: click.Context, db: str, actor: str | None, debug: bool) -> None:
       accord submit VisitHeld --partner TN --occurred-on 2021-05-20 --visitors "Commissioner Johansson"
       accord audit log --partner TN     # who recorded what, and when
     """
-    ctx.obj = Context(Settings(db=db, actor=actor or Settings.from_env(os.environ).actor), debug)
+    actor = actor or Settings.from_env(os.environ).actor
+    ctx.obj = Context(Settings(db=db, actor=actor, rules=rules), debug)
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (*admin.COMMANDS, submit.submit, *read.COMMANDS):
+for command in (*admin.COMMANDS, submit.submit, *read.COMMANDS, *tasks.COMMANDS, *rules.COMMANDS):
     main.add_command(command)

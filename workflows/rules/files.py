@@ -51,8 +51,9 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
 def _places(error: ValidationError, data: dict[str, Any], text: str) -> list[str]:
     """Each problem prefixed with the rule's name and the line of its [[rule]]."""
     headers = [number for number, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\[rule\]\]", line)]
-    rules = data.get("rule") if isinstance(data.get("rule"), list) else []
-    problems = []
+    given = data.get("rule")
+    rules: list[Any] = given if isinstance(given, list) else []
+    problems: list[str] = []
     for problem in error.errors(include_url=False):
         location = problem["loc"]
         if len(location) >= 2 and location[0] == "rule" and isinstance(location[1], int):

@@ -14,9 +14,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from domain.values import EventDate
 from domain.vocabulary import VOCABULARY, Submission
 
+
 def _rule_name(text: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,79}", text):
-        raise ValueError(f"a rule name is lower-case letters, digits and dashes, e.g. visit-held-follow-up; got {text!r}")
+        raise ValueError(
+            f"a rule name is lower-case letters, digits and dashes, e.g. visit-held-follow-up; got {text!r}"
+        )
     return text
 
 

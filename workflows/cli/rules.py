@@ -1,0 +1,106 @@
+"""The rules in force, checking a rule file, and the read models' upkeep."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from workflows.cli.context import Context, pass_context
+from workflows.cli.read import json_option, show
+from workflows.rules import load_rules
+
+
+@click.group()
+def rules() -> None:
+    """The workflow rules: which events open which tasks, due when."""
+
+
+@rules.command("show")
+@json_option
+@pass_context
+def rules_show(ctx: Context, as_json: bool) -> None:
+    """Print the rules in force (yours with --rules or ACCORD_RULES, else the
+    rules shipped with Accord).
+
+    \b
+    Example:
+      accord rules show
+      accord --rules my-rules.toml rules show --json
+    """
+    ruleset = load_rules(ctx.settings.rules)
+    if as_json:
+        click.echo(json.dumps(ruleset.model_dump(mode="json")["rule"], indent=2, ensure_ascii=False))
+        return
+    rows = []
+    for rule in ruleset.rule:
+        side = "after" if rule.due.after else "before"
+        rows.append(
+            {
+                "name": rule.name,
+                "when": rule.when + (f" {rule.where}" if rule.where else ""),
+                "due": f"{rule.due.days} days {side} {rule.due.anchor}",
+                "owner": rule.owner,
+                "closed_by": ", ".join(rule.closed_by),
+                "title": rule.title,
+            }
+        )
+    source = ctx.settings.rules or "the rules shipped with Accord"
+    show(rows, ["name", "when", "due", "owner", "closed_by", "title"], False, title=f"Rules: {source}")
+
+
+@rules.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def rules_check(path: str) -> None:
+    """Check a rule file; every problem is named with its place (line, rule,
+    field). Exits 0 if the file can be used, 2 if not.
+
+    \b
+    Example:
+      accord rules check my-rules.toml
+    """
+    ruleset = load_rules(path)
+    click.echo(f"{path}: {len(ruleset.rule)} rule(s), all valid")
+
+
+@click.group()
+def projections() -> None:
+    """The read models kept beside the events (task list and reports)."""
+
+
+@projections.command("status")
+@json_option
+@pass_context
+def projections_status(ctx: Context, as_json: bool) -> None:
+    """Each read model's position in the log and how far it lags.
+
+    \b
+    Example:
+      accord projections status
+    """
+    views = ctx.app.views
+    rows = [vars(views.status(name)) | {"lag": views.status(name).lag} for name in views.views]
+    show(rows, ["name", "table", "position", "head", "lag"], as_json, title="Projections")
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+@pass_context
+def projections_rebuild(ctx: Context, name: str | None) -> None:
+    """Rebuild a read model (or all) from the whole log into a fresh table,
+    then swap it in. Opens no task twice: tasks are events, not rows.
+
+    \b
+    Example:
+      accord projections rebuild tasks
+    """
+    views = ctx.app.views
+    names = [name] if name else list(views.views)
+    for each in names:
+        if each not in views.views:
+            raise click.BadParameter(f"no projection {each!r}; known: {', '.join(views.views)}", param_hint="NAME")
+        status = views.rebuild(each)
+        click.echo(f"rebuilt {each} into {status.table} up to position {status.position}")
+
+
+COMMANDS = [rules, projections]

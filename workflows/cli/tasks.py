@@ -1,0 +1,164 @@
+"""Follow-up tasks: the list, and each task's life (assign, defer, complete,
+cancel). Tasks are opened and closed by the workflow rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from domain.task import FollowUpTask
+from workflows.cli.context import Context, pass_context
+from workflows.cli.read import json_option, show
+
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+@click.command("tasks")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "overdue", "done", "cancelled", "all"]),
+    default="open",
+    show_default=True,
+    help="Which tasks: overdue means open and due before --today.",
+)
+@click.option("--partner", help="Only tasks of this partnership, e.g. TN.")
+@click.option("--owner", help="Only tasks of this owner, e.g. desk:TN.")
+@click.option("--due-before", type=DAY, help="Only tasks due before this date (YYYY-MM-DD).")
+@click.option("--today", type=DAY, help="The date overdue is judged against (default: today).")
+@json_option
+@pass_context
+def tasks_command(
+    ctx: Context,
+    status: str,
+    partner: str | None,
+    owner: str | None,
+    due_before: datetime | None,
+    today: datetime | None,
+    as_json: bool,
+) -> None:
+    """The follow-up tasks the rules opened, by due date, each with the rule
+    that explains its due date.
+
+    \b
+    Example:
+      accord tasks --status overdue --today 2021-08-01
+      accord tasks --partner TR --json
+      accord tasks --owner cabinet --due-before 2021-07-01
+    """
+    rows = ctx.app.tasks(
+        status=status,
+        today=_day(today) or date.today(),
+        partner=partner,
+        owner=owner,
+        due_before=_day(due_before),
+    )
+    if as_json:
+        show(rows, [], as_json=True)
+        return
+    for row in rows:
+        row["task"] = row["task_id"][:8]
+        row["state"] = "OVERDUE" if row["overdue"] else row["status"]
+        row["for"] = row["partner"] or row["subject"]
+    show(rows, ["task", "due_on", "state", "for", "owner", "title"], False, title=f"Tasks ({status})")
+
+
+@click.group()
+def task() -> None:
+    """One task: show it, assign it, defer it, complete it or cancel it.
+    ID is the task's id or its first characters (at least 4)."""
+
+
+@task.command("show")
+@click.argument("task_id", metavar="ID")
+@json_option
+@pass_context
+def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
+    """Everything about one task, and the rule that set its due date.
+
+    \b
+    Example:
+      accord task show 3f2a9c1e
+    """
+    row = _row(ctx, task_id)
+    if as_json:
+        show([row], [], as_json=True)
+        return
+    for key, value in row.items():
+        click.echo(f"{key.replace('_', ' '):>12}: {'' if value is None else value}")
+
+
+def _row(ctx: Context, ref: str) -> dict[str, Any]:
+    task_id = str(ctx.app.task_id(ref))
+    rows: list[dict[str, Any]] = ctx.app.tasks(status="all", today=date.today())
+    return next(row for row in rows if row["task_id"] == task_id)
+
+
+def _change(ctx: Context, ref: str, change: Any, said: str) -> None:
+    updated: FollowUpTask = ctx.app.change_task(ref, ctx.settings.actor, change)
+    click.echo(f"task {str(updated.id)[:8]} {said}")
+
+
+@task.command("assign")
+@click.argument("task_id", metavar="ID")
+@click.argument("owner")
+@pass_context
+def task_assign(ctx: Context, task_id: str, owner: str) -> None:
+    """Give a task to another owner.
+
+    \b
+    Example:
+      accord task assign 3f2a9c1e desk:TN
+    """
+    _change(ctx, task_id, lambda t, s: t.assign(owner, s), f"is now owned by {owner}")
+
+
+@task.command("defer")
+@click.argument("task_id", metavar="ID")
+@click.option("--to", "to", type=DAY, required=True, help="The new due date (YYYY-MM-DD), later than the current.")
+@click.option("--reason", required=True, help="Why it is deferred.")
+@pass_context
+def task_defer(ctx: Context, task_id: str, to: datetime, reason: str) -> None:
+    """Move a task's due date later, saying why.
+
+    \b
+    Example:
+      accord task defer 3f2a9c1e --to 2021-09-30 --reason "awaiting the partner's reply"
+    """
+    _change(ctx, task_id, lambda t, s: t.defer(to.date(), reason, s), f"is now due on {to.date()}")
+
+
+@task.command("complete")
+@click.argument("task_id", metavar="ID")
+@click.option("--note", default="", help="What was done.")
+@pass_context
+def task_complete(ctx: Context, task_id: str, note: str) -> None:
+    """Mark a task done.
+
+    \b
+    Example:
+      accord task complete 3f2a9c1e --note "report sent to the cabinet"
+    """
+    _change(ctx, task_id, lambda t, s: t.complete(note, s), "is done")
+
+
+@task.command("cancel")
+@click.argument("task_id", metavar="ID")
+@click.option("--reason", required=True, help="Why it is no longer needed.")
+@pass_context
+def task_cancel(ctx: Context, task_id: str, reason: str) -> None:
+    """Cancel a task that is no longer needed, saying why.
+
+    \b
+    Example:
+      accord task cancel 3f2a9c1e --reason "covered by the JHA briefing"
+    """
+    _change(ctx, task_id, lambda t, s: t.cancel(reason, s), "is cancelled")
+
+
+COMMANDS = [tasks_command, task]

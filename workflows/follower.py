@@ -1,0 +1,132 @@
+"""The task follower: reads the log from where it stopped and opens (and
+closes) the follow-up tasks the rules imply.
+
+Exactly once, whatever happens: the tasks a page of the log implies are
+stored with the follower's tracking position in one transaction, so a crash
+repeats the whole page or none of it, and two followers cannot both store the
+same page (the second gets IntegrityError and moves on from the first's
+position). Task ids derive from (rule, source event), a second guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
+
+from domain.base import Fact
+from domain.errors import TaskClosed
+from domain.task import FollowUpTask
+from domain.values import Stamp
+from domain.vocabulary import VOCABULARY
+from workflows.persistence import PAGE
+from workflows.projections.base import Views
+from workflows.rules import RuleSet
+from workflows.rules.engine import applies, source_of, task_facts, thread_of
+
+if TYPE_CHECKING:
+    from workflows.application import Accord
+
+FOLLOWER = "follower"
+SYSTEM = "accord"
+
+
+@dataclass
+class Followed:
+    """What one run of the follower did."""
+
+    opened: list[UUID] = field(default_factory=list)
+    closed: list[UUID] = field(default_factory=list)
+    position: int = 0
+
+
+class Follower:
+    def __init__(self, app: Accord, rules: RuleSet, views: Views) -> None:
+        self.app = app
+        self.rules = rules
+        self.views = views
+        self.topics = [get_topic(VOCABULARY[name].event_class) for name in sorted(rules.types_read)]
+
+    def run(self, progress: Callable[[int], None] | None = None) -> Followed:
+        """Follow the log to its end as it is now."""
+        db = self.views.db
+        done = Followed(position=db.position(FOLLOWER))
+        head = db.head()
+        while done.position < head:
+            # Closing looks up open tasks in the task list, which must include
+            # every task opened by earlier pages.
+            self.views.catch_up(["tasks"])
+            page = db.recorder.select_notifications(done.position + 1, PAGE, stop=head, topics=self.topics)
+            last = page[-1].id if len(page) == PAGE else head
+            step = _Page(self, db.app.clock())
+            for notification in page:
+                step.react(self.app.mapper.to_domain_event(notification))
+            try:
+                self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
+            except IntegrityError:
+                # Another follower stored this page first.
+                done.position = db.position(FOLLOWER)
+                continue
+            done.opened += step.opened
+            done.closed += step.closed
+            if progress:
+                progress(last - done.position)
+            done.position = last
+        return done
+
+
+class _Page:
+    """The tasks one page of the log opens and closes, decided in order."""
+
+    def __init__(self, follower: Follower, now: Any) -> None:
+        self.follower = follower
+        self.now = now
+        self.events: list[Any] = []
+        self.opened: list[UUID] = []
+        self.closed: list[UUID] = []
+        self.tasks: dict[UUID, FollowUpTask] = {}
+        self.threads: dict[str, set[UUID]] = {}
+
+    def react(self, event: Any) -> None:
+        kind = type(event).__name__
+        for rule in self.follower.rules.closed_by(kind):
+            self._close(thread_of(rule, event), event)
+        for rule in self.follower.rules.triggered_by(kind):
+            if applies(rule, event):
+                self._open(task_facts(rule, event))
+
+    def _open(self, facts: dict[str, Any]) -> None:
+        task = FollowUpTask.open(facts, Stamp(SYSTEM, self.now, f"{facts['rule']}@{facts['source']}"))
+        self.events.extend(task.collect_events())
+        self.tasks[task.id] = task
+        self.opened.append(task.id)
+        if facts["thread"]:
+            self._open_in(facts["thread"]).add(task.id)
+
+    def _close(self, thread: str, closer: Fact) -> None:
+        open_ids = self._open_in(thread)
+        for task_id in sorted(open_ids):
+            task = self.tasks.get(task_id) or self.follower.app.find(task_id)
+            self.tasks[task_id] = task
+            outcome = f"moot: {type(closer).__name__} on {closer.occurred_on}"
+            try:
+                task.complete(outcome, Stamp(SYSTEM, self.now, f"moot@{source_of(closer)}"))
+            except TaskClosed:
+                continue
+            self.events.extend(task.collect_events())
+            self.closed.append(task_id)
+        open_ids.clear()
+
+    def _open_in(self, thread: str) -> set[UUID]:
+        """The open tasks of a thread: from the task list, then as this page changes them."""
+        if thread not in self.threads:
+            views = self.follower.views
+            rows = views.db.query(
+                f"SELECT task_id FROM {views.table('tasks')} WHERE thread = ? AND status = 'open'", (thread,)
+            )
+            self.threads[thread] = {UUID(row["task_id"]) for row in rows}
+        return self.threads[thread]

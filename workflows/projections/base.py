@@ -1,0 +1,233 @@
+"""Read models kept in the same database as the events.
+
+A view's rows and its tracking position (the library's tracking table) are
+written in one transaction, so a crash never double-counts or skips. Views
+catch up from their position, reading only the event types they need.
+`rebuild` fills a fresh table (a new generation) from the start of the log
+and swaps it in, so readers never see a half-built view.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
+
+from workflows.persistence import PAGE
+
+if TYPE_CHECKING:
+    from workflows.application import Accord
+
+REGISTRY_TABLE = "accord_views"
+
+
+class Cursor:
+    """A database cursor that takes `?` placeholders on SQLite and PostgreSQL."""
+
+    def __init__(self, raw: Any, postgres: bool) -> None:
+        self.raw = raw
+        self.postgres = postgres
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        self.raw.execute(self._sql(sql), tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.raw.executemany(self._sql(sql), [tuple(row) for row in rows])
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.raw.fetchall()]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self.raw.fetchone()
+        return dict(row) if row is not None else None
+
+
+class Database:
+    """The application's own database, for views: transactions and queries."""
+
+    def __init__(self, app: Accord) -> None:
+        self.app = app
+        self.recorder: Any = app.recorder
+        self.postgres = type(self.recorder).__module__.endswith("postgres")
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+        with self.recorder.datastore.transaction(commit=commit) as raw:
+            yield Cursor(raw, self.postgres)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.transaction(commit=False) as cursor:
+            return cursor.execute(sql, params).fetchall()
+
+    def record_position(self, cursor: Cursor, name: str, position: int) -> None:
+        """The library's tracking, in the caller's transaction: a position
+        recorded twice raises IntegrityError."""
+        self.recorder._insert_tracking(cursor.raw, Tracking(name, position))
+
+    def position(self, name: str) -> int:
+        return int(self.recorder.max_tracking_id(name) or 0)
+
+    def head(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
+
+
+class View(ABC):
+    """A read model: its tables, the events it reads, and how it applies them."""
+
+    name: ClassVar[str]
+    # Bump when the tables change shape: the view is then rebuilt on next use.
+    version: ClassVar[int] = 1
+    reads: ClassVar[tuple[type[Any], ...]]
+
+    @abstractmethod
+    def create(self, table: str) -> list[str]:
+        """The statements that create the view's table (and indexes)."""
+
+    @abstractmethod
+    def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
+        """Write what these events change, in their order."""
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    table: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.position)
+
+
+Progress = Callable[[int], None]
+
+
+class Views:
+    """Every view of one application: catching up, rebuilding, status."""
+
+    def __init__(self, app: Accord, views: Sequence[View]) -> None:
+        self.db = Database(app)
+        self.views = {view.name: view for view in views}
+        self._tables: dict[str, str] = {}
+
+    def table(self, name: str) -> str:
+        """The current table of a view, created (and registered) on first use."""
+        if name not in self._tables:
+            view = self.views[name]
+            generation = self._generation(view)
+            if generation is None:
+                generation = self._register(view)
+            self._tables[name] = _table_name(view, generation)
+        return self._tables[name]
+
+    def catch_up(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+        """Bring views up to the end of the log; how many events were applied."""
+        applied = 0
+        for name in names or list(self.views):
+            view = self.views[name]
+            registered = self._registered(view)
+            if registered is not None and registered[1] != view.version:
+                self.rebuild(name, progress)
+                continue
+            table = self.table(name)
+            applied += self._fill(view, table, progress)
+        return applied
+
+    def rebuild(self, name: str, progress: Progress | None = None) -> Status:
+        """Fill a fresh generation from the start of the log and swap it in."""
+        view = self.views[name]
+        current = self._generation(view) or 0
+        fresh = current + 1
+        table = _table_name(view, fresh)
+        with self.db.transaction() as cursor:
+            for statement in [f"DROP TABLE IF EXISTS {table}", *view.create(table)]:
+                cursor.execute(statement)
+        self._fill(view, table, progress)
+        with self.db.transaction() as cursor:
+            if current:
+                cursor.execute(
+                    f"UPDATE {REGISTRY_TABLE} SET generation = ?, version = ? WHERE name = ? AND generation = ?",
+                    (fresh, view.version, view.name, current),
+                )
+                cursor.execute(f"DROP TABLE IF EXISTS {_table_name(view, current)}")
+            else:
+                cursor.execute(
+                    f"INSERT INTO {REGISTRY_TABLE} (name, generation, version) VALUES (?, ?, ?)",
+                    (view.name, fresh, view.version),
+                )
+        self._tables[name] = table
+        # Events recorded while the rebuild ran.
+        self._fill(view, table, None)
+        return self.status(name)
+
+    def status(self, name: str) -> Status:
+        table = self.table(name)
+        return Status(name, table, self.db.position(table), self.db.head())
+
+    def _fill(self, view: View, table: str, progress: Progress | None) -> int:
+        topics = [get_topic(cls) for cls in view.reads]
+        head = self.db.head()
+        position = self.db.position(table)
+        applied = 0
+        while position < head:
+            page = self.db.recorder.select_notifications(position + 1, PAGE, stop=head, topics=topics)
+            last = page[-1].id if len(page) == PAGE else head
+            events = [(n.id, self.db.app.mapper.to_domain_event(n)) for n in page]
+            try:
+                with self.db.transaction() as cursor:
+                    view.apply(cursor, table, events)
+                    self.db.record_position(cursor, table, last)
+            except IntegrityError:
+                # Another process applied this page first: go on from where it got.
+                position = self.db.position(table)
+                continue
+            applied += len(events)
+            if progress:
+                progress(last - position)
+            position = last
+        return applied
+
+    def _ensure_registry(self, cursor: Cursor) -> None:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} "
+            "(name TEXT PRIMARY KEY, generation INTEGER NOT NULL, version INTEGER NOT NULL)"
+        )
+
+    def _registered(self, view: View) -> tuple[int, int] | None:
+        with self.db.transaction() as cursor:
+            self._ensure_registry(cursor)
+            row = cursor.execute(
+                f"SELECT generation, version FROM {REGISTRY_TABLE} WHERE name = ?", (view.name,)
+            ).fetchone()
+        return (int(row["generation"]), int(row["version"])) if row else None
+
+    def _generation(self, view: View) -> int | None:
+        registered = self._registered(view)
+        return registered[0] if registered else None
+
+    def _register(self, view: View) -> int:
+        table = _table_name(view, 1)
+        with self.db.transaction() as cursor:
+            for statement in view.create(table):
+                cursor.execute(statement)
+            cursor.execute(
+                f"INSERT INTO {REGISTRY_TABLE} (name, generation, version) VALUES (?, 1, ?) "
+                "ON CONFLICT (name) DO NOTHING",
+                (view.name, view.version),
+            )
+        return self._generation(view) or 1
+
+
+def _table_name(view: View, generation: int) -> str:
+    return f"view_{view.name}_{generation}"

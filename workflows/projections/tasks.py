@@ -1,0 +1,123 @@
+"""The task list: one row per follow-up task, as its events left it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from domain.task import FollowUpTask
+from workflows.projections.base import Cursor, View
+
+T = FollowUpTask
+
+COLUMNS = (
+    "task_id",
+    "partner",
+    "subject",
+    "title",
+    "owner",
+    "status",
+    "due_on",
+    "level",
+    "reminded_on",
+    "rule",
+    "basis",
+    "source",
+    "source_type",
+    "thread",
+    "opened_at",
+    "closed_at",
+    "outcome",
+)
+
+
+class TaskList(View):
+    name = "tasks"
+    reads = (
+        T.TaskOpened,
+        T.TaskAssigned,
+        T.TaskDeferred,
+        T.TaskCompleted,
+        T.TaskCancelled,
+        T.ReminderSent,
+        T.TaskEscalated,
+    )
+
+    def create(self, table: str) -> list[str]:
+        return [
+            f"""CREATE TABLE IF NOT EXISTS {table} (
+                task_id TEXT PRIMARY KEY,
+                partner TEXT,
+                subject TEXT NOT NULL,
+                title TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                status TEXT NOT NULL,
+                due_on TEXT NOT NULL,
+                level INTEGER NOT NULL,
+                reminded_on TEXT,
+                rule TEXT NOT NULL,
+                basis TEXT NOT NULL,
+                source TEXT NOT NULL,
+                source_type TEXT NOT NULL,
+                thread TEXT NOT NULL,
+                opened_at TEXT NOT NULL,
+                closed_at TEXT,
+                outcome TEXT
+            )""",
+            f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (status, due_on)",
+            f"CREATE INDEX IF NOT EXISTS {table}_thread ON {table} (thread, status)",
+        ]
+
+    def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
+        for _, event in events:
+            task_id = str(event.originator_id)
+            match event:
+                case T.TaskOpened():
+                    cursor.execute(
+                        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                        (
+                            task_id,
+                            event.partner,
+                            event.subject,
+                            event.title,
+                            event.owner,
+                            "open",
+                            event.due_on.isoformat(),
+                            0,
+                            None,
+                            event.rule,
+                            event.basis,
+                            event.source,
+                            event.source_type,
+                            event.thread,
+                            _moment(event),
+                            None,
+                            None,
+                        ),
+                    )
+                case T.TaskAssigned():
+                    self._set(cursor, table, task_id, owner=event.owner)
+                case T.TaskDeferred():
+                    self._set(cursor, table, task_id, due_on=event.due_on.isoformat())
+                case T.TaskCompleted():
+                    self._set(cursor, table, task_id, status="done", closed_at=_moment(event), outcome=event.outcome)
+                case T.TaskCancelled():
+                    self._set(
+                        cursor, table, task_id, status="cancelled", closed_at=_moment(event), outcome=event.reason
+                    )
+                case T.ReminderSent():
+                    self._set(cursor, table, task_id, reminded_on=event.on.isoformat())
+                case T.TaskEscalated():
+                    self._set(cursor, table, task_id, level=event.level)
+
+    def _close(self, cursor: Cursor, table: str, task_id: str, status: str, event: Any, outcome: str) -> None:
+        self._set(cursor, table, task_id, status=status, closed_at=_moment(event), outcome=outcome)
+
+    @staticmethod
+    def _set(cursor: Cursor, table: str, task_id: str, **values: Any) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        cursor.execute(f"UPDATE {table} SET {assignments} WHERE task_id = ?", (*values.values(), task_id))
+
+
+def _moment(event: Any) -> str:
+    return str(event.timestamp.isoformat(timespec="seconds"))
