@@ -20,7 +20,10 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
         require_postgres_support()
     create_tables = init or not is_postgres(settings.db)
     rules = load_rules(settings.rules)
-    return Accord(library_settings(settings.db, create_tables=create_tables), rules=rules)
+    app = Accord(library_settings(settings.db, create_tables=create_tables), rules=rules)
+    if init:
+        app.views.setup()
+    return app
 
 
 class MissingSupport(RuntimeError):

@@ -10,6 +10,7 @@ position). Task ids derive from (rule, source event), a second guard.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ from workflows.rules.engine import applies, source_of, task_facts, thread_of
 
 if TYPE_CHECKING:
     from workflows.application import Accord
+
+log = logging.getLogger(__name__)
 
 FOLLOWER = "follower"
 SYSTEM = "accord"
@@ -67,10 +70,12 @@ class Follower:
                 step.react(self.app.mapper.to_domain_event(notification))
             try:
                 self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
-            except IntegrityError:
+            except IntegrityError as error:
                 # Another follower stored this page first.
+                log.debug("page %s-%s was stored by another follower (%s)", done.position + 1, last, error)
                 done.position = db.position(FOLLOWER)
                 continue
+            log.debug("page %s-%s: opened %s, closed %s", done.position + 1, last, len(step.opened), len(step.closed))
             done.opened += step.opened
             done.closed += step.closed
             if progress:

@@ -115,6 +115,8 @@ def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
         # Large batches hang on the default insert path (see LIBRARY-NOTES);
         # the database function path does not, and is faster.
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+        # ...whose insert path the library leaves without tracking; ours keeps it.
+        "PROCESS_RECORDER_TOPIC": "workflows.postgres:TrackingPostgresProcessRecorder",
         "CREATE_TABLE": "y" if create_tables else "n",
     }
     if "schema" in query:

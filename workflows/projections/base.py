@@ -9,13 +9,14 @@ and swaps it in, so readers never see a half-built view.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, Tracking
 from eventsourcing.utils import get_topic
 
 from workflows.persistence import PAGE
@@ -120,55 +121,73 @@ class Views:
         self.db = Database(app)
         self.views = {view.name: view for view in views}
         self._tables: dict[str, str] = {}
+        self._ready = False
 
     def table(self, name: str) -> str:
-        """The current table of a view, created (and registered) on first use."""
+        """The current table of a view."""
         if name not in self._tables:
-            view = self.views[name]
-            generation = self._generation(view)
-            if generation is None:
-                generation = self._register(view)
-            self._tables[name] = _table_name(view, generation)
+            self._tables[name] = _table_name(self.views[name], self._registered(self.views[name])[0])
         return self._tables[name]
+
+    def setup(self) -> None:
+        """Create the registry and each view's first table; `accord init` does
+        this once, so that processes starting together need not race to."""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} (name TEXT PRIMARY KEY, "
+                "generation INTEGER NOT NULL, version INTEGER NOT NULL, last_generation INTEGER NOT NULL)"
+            )
+            for view in self.views.values():
+                for statement in view.create(_table_name(view, 1)):
+                    cursor.execute(statement)
+                cursor.execute(
+                    f"INSERT INTO {REGISTRY_TABLE} (name, generation, version, last_generation) "
+                    "VALUES (?, 1, ?, 1) ON CONFLICT (name) DO NOTHING",
+                    (view.name, view.version),
+                )
+        self._ready = True
 
     def catch_up(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Bring views up to the end of the log; how many events were applied."""
         applied = 0
         for name in names or list(self.views):
             view = self.views[name]
-            registered = self._registered(view)
-            if registered is not None and registered[1] != view.version:
+            if self._registered(view)[1] != view.version:
                 self.rebuild(name, progress)
                 continue
-            table = self.table(name)
-            applied += self._fill(view, table, progress)
+            applied += self._fill(view, self.table(name), progress)
         return applied
 
     def rebuild(self, name: str, progress: Progress | None = None) -> Status:
-        """Fill a fresh generation from the start of the log and swap it in."""
+        """Fill a fresh generation from the start of the log and swap it in.
+        Readers keep the old table until the swap; a rebuild killed half way
+        leaves the old table in use, and its leftovers are dropped next time."""
         view = self.views[name]
-        current = self._generation(view) or 0
-        fresh = current + 1
-        table = _table_name(view, fresh)
+        self._registered(view)
         with self.db.transaction() as cursor:
-            for statement in [f"DROP TABLE IF EXISTS {table}", *view.create(table)]:
+            cursor.execute(f"UPDATE {REGISTRY_TABLE} SET last_generation = last_generation + 1 WHERE name = ?", (name,))
+            row = cursor.execute(
+                f"SELECT generation, last_generation FROM {REGISTRY_TABLE} WHERE name = ?", (name,)
+            ).fetchone()
+            assert row is not None
+            current, fresh = int(row["generation"]), int(row["last_generation"])
+            for abandoned in range(current + 1, fresh + 1):
+                cursor.execute(f"DROP TABLE IF EXISTS {_table_name(view, abandoned)}")
+            for statement in view.create(_table_name(view, fresh)):
                 cursor.execute(statement)
+        table = _table_name(view, fresh)
         self._fill(view, table, progress)
         with self.db.transaction() as cursor:
-            if current:
-                cursor.execute(
-                    f"UPDATE {REGISTRY_TABLE} SET generation = ?, version = ? WHERE name = ? AND generation = ?",
-                    (fresh, view.version, view.name, current),
-                )
-                cursor.execute(f"DROP TABLE IF EXISTS {_table_name(view, current)}")
-            else:
-                cursor.execute(
-                    f"INSERT INTO {REGISTRY_TABLE} (name, generation, version) VALUES (?, ?, ?)",
-                    (view.name, fresh, view.version),
-                )
-        self._tables[name] = table
+            cursor.execute(
+                f"UPDATE {REGISTRY_TABLE} SET generation = ?, version = ? WHERE name = ? AND generation = ?",
+                (fresh, view.version, name, current),
+            )
+            now = cursor.execute(f"SELECT generation FROM {REGISTRY_TABLE} WHERE name = ?", (name,)).fetchone()
+            swapped = now is not None and int(now["generation"]) == fresh
+            cursor.execute(f"DROP TABLE IF EXISTS {_table_name(view, current if swapped else fresh)}")
+        self._tables.pop(name, None)
         # Events recorded while the rebuild ran.
-        self._fill(view, table, None)
+        self._fill(view, self.table(name), None)
         return self.status(name)
 
     def status(self, name: str) -> Status:
@@ -198,35 +217,20 @@ class Views:
             position = last
         return applied
 
-    def _ensure_registry(self, cursor: Cursor) -> None:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} "
-            "(name TEXT PRIMARY KEY, generation INTEGER NOT NULL, version INTEGER NOT NULL)"
-        )
+    def _registered(self, view: View) -> tuple[int, int]:
+        """The view's current generation and the version it was built by."""
+        if not self._ready:
+            self._setup_once()
+        [row] = self.db.query(f"SELECT generation, version FROM {REGISTRY_TABLE} WHERE name = ?", (view.name,))
+        return int(row["generation"]), int(row["version"])
 
-    def _registered(self, view: View) -> tuple[int, int] | None:
-        with self.db.transaction() as cursor:
-            self._ensure_registry(cursor)
-            row = cursor.execute(
-                f"SELECT generation, version FROM {REGISTRY_TABLE} WHERE name = ?", (view.name,)
-            ).fetchone()
-        return (int(row["generation"]), int(row["version"])) if row else None
-
-    def _generation(self, view: View) -> int | None:
-        registered = self._registered(view)
-        return registered[0] if registered else None
-
-    def _register(self, view: View) -> int:
-        table = _table_name(view, 1)
-        with self.db.transaction() as cursor:
-            for statement in view.create(table):
-                cursor.execute(statement)
-            cursor.execute(
-                f"INSERT INTO {REGISTRY_TABLE} (name, generation, version) VALUES (?, 1, ?) "
-                "ON CONFLICT (name) DO NOTHING",
-                (view.name, view.version),
-            )
-        return self._generation(view) or 1
+    def _setup_once(self) -> None:
+        try:
+            self.setup()
+        except (IntegrityError, ProgrammingError, OperationalError):
+            # Another process was creating the same tables: they exist now.
+            time.sleep(0.2)
+            self.setup()
 
 
 def _table_name(view: View, generation: int) -> str:
