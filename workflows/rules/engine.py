@@ -50,9 +50,8 @@ def due(rule: Rule, event: Fact) -> tuple[date, str]:
 def task_facts(rule: Rule, event: Fact, owner_default: str = "") -> dict[str, Any]:
     """What TaskOpened records for this rule and event."""
     partner = getattr(event, "partner", None)
-    values = {name: _text(getattr(event, name)) for name in type(event).model_fields}
-    values["subject"] = event.subject
-    values["partner_name"] = country_name(partner) if partner else ""
+    extra = {"subject": event.subject, "partner_name": country_name(partner) if partner else ""}
+    values = {name: extra[name] if name in extra else _text(getattr(event, name)) for name in rule.placeholders}
     due_on, basis = due(rule, event)
     return {
         "source": source_of(event),

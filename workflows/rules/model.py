@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import string
 import types
+from functools import cached_property
 from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -103,16 +104,24 @@ class Rule(BaseModel):
     closed_by: list[EventType] = Field(default_factory=list, description="Event types that make the task moot")
     note: str = Field(default="", description="Why the rule exists")
 
+    @cached_property
+    def placeholders(self) -> set[str]:
+        """The {names} its title and owner use."""
+        return {
+            name
+            for template in (self.title, self.owner)
+            for _, name, _, _ in string.Formatter().parse(template)
+            if name
+        }
+
     @model_validator(mode="after")
     def _names_what_exists(self) -> Self:
         fields = _model(self.when).model_fields
         for field in [*self.where, *self.requires, *self.absent]:
             if field not in fields:
                 raise ValueError(f"{self.when} has no field {field!r}")
-        for template in (self.title, self.owner):
-            for _, placeholder, _, _ in string.Formatter().parse(template):
-                if placeholder and placeholder not in fields and placeholder not in EXTRA_PLACEHOLDERS:
-                    raise ValueError(f"{{{placeholder}}} in {template!r} is not a field of {self.when}")
+        for placeholder in sorted(self.placeholders - set(fields) - EXTRA_PLACEHOLDERS):
+            raise ValueError(f"{{{placeholder}}} in the title or owner is not a field of {self.when}")
         anchor = fields.get(self.due.anchor)
         if anchor is None or not _is_date(anchor.annotation):
             raise ValueError(f"due counts from {self.due.anchor!r}, which is not a date field of {self.when}")
