@@ -6,6 +6,7 @@ The command line, the scheduler and the tests all call these methods.
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -257,8 +258,8 @@ class Accord(Application[UUID]):
         """A task's id from its id or a unique prefix of it, as people type it."""
         self.refresh()
         ref = ref.strip().lower()
-        if len(ref) < 4:
-            raise UnknownTask(f"give at least 4 characters of the task id, not {ref!r}")
+        if not re.fullmatch(r"[0-9a-f-]{4,36}", ref):
+            raise UnknownTask(f"a task id is hexadecimal; give at least its first 4 characters, not {ref!r}")
         table = self.views.table("tasks")
         rows = self.views.db.query(f"SELECT task_id FROM {table} WHERE task_id LIKE ? ORDER BY task_id", (ref + "%",))
         if not rows:

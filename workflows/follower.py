@@ -71,9 +71,12 @@ class Follower:
             try:
                 self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
             except IntegrityError as error:
-                # Another follower stored this page first.
+                # Another follower stored this page first: go on from its position.
                 log.debug("page %s-%s was stored by another follower (%s)", done.position + 1, last, error)
-                done.position = db.position(FOLLOWER)
+                stored = db.position(FOLLOWER)
+                if stored <= done.position:
+                    raise  # Not a race: the same page would fail forever.
+                done.position = stored
                 continue
             log.debug("page %s-%s: opened %s, closed %s", done.position + 1, last, len(step.opened), len(step.closed))
             done.opened += step.opened

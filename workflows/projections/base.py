@@ -209,7 +209,10 @@ class Views:
                     self.db.record_position(cursor, table, last)
             except IntegrityError:
                 # Another process applied this page first: go on from where it got.
-                position = self.db.position(table)
+                stored = self.db.position(table)
+                if stored <= position:
+                    raise  # Not a race: the same page would fail forever.
+                position = stored
                 continue
             applied += len(events)
             if progress:

@@ -17,8 +17,11 @@ def applies(rule: Rule, event: Fact) -> bool:
     if type(event).__name__ != rule.when:
         return False
     for field, expected in rule.where.items():
-        value = _plain(getattr(event, field))
-        if value not in (expected if isinstance(expected, list) else [expected]):
+        wanted = expected if isinstance(expected, list) else [expected]
+        value = getattr(event, field)
+        # A list field matches when any of its items does.
+        items = value if isinstance(value, tuple) else (value,)
+        if not any(_comparable(item) in wanted for item in items):
             return False
     if any(_empty(getattr(event, field)) for field in rule.requires):
         return False
@@ -47,7 +50,10 @@ def due(rule: Rule, event: Fact) -> tuple[date, str]:
     return when, f"rule {rule.name}: {basis}"
 
 
-def task_facts(rule: Rule, event: Fact, owner_default: str = "") -> dict[str, Any]:
+UNASSIGNED = "unassigned"
+
+
+def task_facts(rule: Rule, event: Fact) -> dict[str, Any]:
     """What TaskOpened records for this rule and event."""
     partner = getattr(event, "partner", None)
     extra = {"subject": event.subject, "partner_name": country_name(partner) if partner else ""}
@@ -59,8 +65,10 @@ def task_facts(rule: Rule, event: Fact, owner_default: str = "") -> dict[str, An
         "subject": event.subject,
         "partner": partner,
         "rule": rule.name,
-        "title": rule.title.format_map(values),
-        "owner": rule.owner.format_map(values) or owner_default,
+        # A template over empty fields must not leave a task without a title
+        # or an owner, which would stop the follower at this event.
+        "title": rule.title.format_map(values).strip() or rule.name,
+        "owner": rule.owner.format_map(values).strip() or UNASSIGNED,
         "due_on": due_on,
         "basis": basis,
         "thread": thread_of(rule, event) if rule.closed_by else "",
@@ -81,6 +89,12 @@ def thread_of(rule: Rule, event: Fact) -> str:
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
+
+
+def _comparable(value: Any) -> Any:
+    """A field's value as a rule file writes it: text, a number or a flag."""
+    value = _plain(value)
+    return value if isinstance(value, str | int | bool) else str(value)
 
 
 def _empty(value: Any) -> bool:

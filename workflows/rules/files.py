@@ -42,25 +42,56 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RulesError(path, [f"not valid TOML: {error}"]) from None
+    headers = [number for number, line in enumerate(text.splitlines(), 1) if _HEADER.match(line)]
+    problems = _duplicate_names(data, headers)
     try:
-        return RuleSet.model_validate(data)
+        ruleset = RuleSet.model_validate(data)
     except ValidationError as error:
-        raise RulesError(path, _places(error, data, text)) from None
+        problems += [p for p in _places(error, data, headers) if "two rules are named" not in p]
+    if problems:
+        raise RulesError(path, problems)
+    return ruleset
 
 
-def _places(error: ValidationError, data: dict[str, Any], text: str) -> list[str]:
-    """Each problem prefixed with the rule's name and the line of its [[rule]]."""
-    headers = [number for number, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\[rule\]\]", line)]
+# A [[rule]] table header, however spaced or quoted.
+_HEADER = re.compile(r"""\s*\[\[\s*["']?rule["']?\s*\]\]""")
+
+
+def _rules_in(data: dict[str, Any]) -> list[Any]:
     given = data.get("rule")
-    rules: list[Any] = given if isinstance(given, list) else []
+    return given if isinstance(given, list) else []
+
+
+def _place(index: int, rules: list[Any], headers: list[int]) -> str:
+    name = rules[index].get("name", "?") if index < len(rules) and isinstance(rules[index], dict) else "?"
+    line = f"line {headers[index]}, " if index < len(headers) else ""
+    return f"{line}rule {index + 1} ({name})"
+
+
+def _duplicate_names(data: dict[str, Any], headers: list[int]) -> list[str]:
+    rules = _rules_in(data)
+    first: dict[str, int] = {}
+    problems = []
+    for index, rule in enumerate(rules):
+        name = rule.get("name") if isinstance(rule, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            earlier = _place(first[name], rules, headers)
+            problems.append(f"{_place(index, rules, headers)}: the name {name!r} is already taken by {earlier}")
+        else:
+            first[name] = index
+    return problems
+
+
+def _places(error: ValidationError, data: dict[str, Any], headers: list[int]) -> list[str]:
+    """Each problem prefixed with the rule's name and the line of its [[rule]]."""
+    rules = _rules_in(data)
     problems: list[str] = []
     for problem in error.errors(include_url=False):
         location = problem["loc"]
         if len(location) >= 2 and location[0] == "rule" and isinstance(location[1], int):
-            index = location[1]
-            name = rules[index].get("name", "?") if index < len(rules) and isinstance(rules[index], dict) else "?"
-            line = f"line {headers[index]}, " if index < len(headers) else ""
-            place = f"{line}rule {index + 1} ({name})"
+            place = _place(location[1], rules, headers)
             fields = location[2:]
         else:
             place, fields = "the file", location

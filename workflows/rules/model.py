@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import string
 import types
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
@@ -116,31 +117,37 @@ class Rule(BaseModel):
 
     @model_validator(mode="after")
     def _names_what_exists(self) -> Self:
+        problems = list(self._problems())
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _problems(self) -> Iterator[str]:
+        """Every way the rule names what does not exist, not just the first."""
         fields = _model(self.when).model_fields
         for field in [*self.where, *self.requires, *self.absent]:
             if field not in fields:
-                raise ValueError(f"{self.when} has no field {field!r}")
+                yield f"{self.when} has no field {field!r}"
         for placeholder in sorted(self.placeholders - set(fields) - EXTRA_PLACEHOLDERS):
-            raise ValueError(f"{{{placeholder}}} in the title or owner is not a field of {self.when}")
+            yield f"{{{placeholder}}} in the title or owner is not a field of {self.when}"
         anchor = fields.get(self.due.anchor)
         if anchor is None or not _is_date(anchor.annotation):
-            raise ValueError(f"due counts from {self.due.anchor!r}, which is not a date field of {self.when}")
+            yield f"due counts from {self.due.anchor!r}, which is not a date field of {self.when}"
         if isinstance(self.due.days, str):
             days = fields.get(self.due.days)
             if days is None or not _is_int(days.annotation):
-                raise ValueError(f"due.days names {self.due.days!r}, which is not a number field of {self.when}")
+                yield f"due.days names {self.due.days!r}, which is not a number field of {self.when}"
             if self.due.default_days is None:
-                raise ValueError("due.days names a field, so due.default_days must say what to use when it is empty")
+                yield "due.days names a field, so due.default_days must say what to use when it is empty"
         for closer in self.closed_by:
             closer_fields = _model(closer).model_fields
             for field in self.thread or []:
                 if field not in fields or field not in closer_fields:
-                    raise ValueError(f"thread field {field!r} is not a field of both {self.when} and {closer}")
+                    yield f"thread field {field!r} is not a field of both {self.when} and {closer}"
             if _model(closer).aggregate_class is not _model(self.when).aggregate_class:
-                raise ValueError(f"{closer} is not recorded on the same kind of record as {self.when}")
+                yield f"{closer} is not recorded on the same kind of record as {self.when}"
         if self.thread is not None and not self.closed_by:
-            raise ValueError("a thread only matters with closed_by")
-        return self
+            yield "a thread only matters with closed_by"
 
 
 class RuleSet(BaseModel):
