@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import click
 
 from workflows.cli.context import Context, pass_context
 from workflows.cli.read import json_option, show
 from workflows.rules import load_rules
+from workflows.rules.simulate import simulate, types_read
 
 
 @click.group()
@@ -61,6 +63,33 @@ def rules_check(path: str) -> None:
     """
     ruleset = load_rules(path)
     click.echo(f"{path}: {len(ruleset.rule)} rule(s), all valid")
+
+
+@rules.command("simulate")
+@click.argument("path", type=click.Path(dir_okay=False))
+@json_option
+@pass_context
+def rules_simulate(ctx: Context, path: str, as_json: bool) -> None:
+    """Replay the whole log through a candidate rule file, touching nothing,
+    and show which tasks it would open that the rules in force did not,
+    which it would no longer open, and which it would open differently.
+
+    \b
+    Example:
+      accord rules simulate my-rules.toml
+      accord rules simulate my-rules.toml --json | jq '.added | length'
+    """
+    candidate = load_rules(path)
+    current = load_rules(ctx.settings.rules)
+    outcome = simulate(ctx.app.events_of_types(types_read(current, candidate)), current, candidate)
+    if as_json:
+        click.echo(json.dumps(asdict(outcome), indent=2, ensure_ascii=False, default=str))
+        return
+    columns = ["due_on", "rule", "subject", "title"]
+    for title, tasks in (("would open", outcome.added), ("would no longer open", outcome.removed)):
+        show(tasks, columns, False, title=f"{len(tasks)} task(s) the candidate {title}")
+    show(outcome.changed, ["rule", "subject", "changes"], False, title=f"{len(outcome.changed)} task(s) changed")
+    click.echo(f"replayed {outcome.events} event(s); the store was not changed")
 
 
 @click.group()
