@@ -669,10 +669,11 @@ def test_after_a_rebuild_the_task_list_does_not_lag(demo_db: str) -> None:
     all_tasks(demo_db)
     assert accord(demo_db, "projections", "rebuild").exit_code == 0
 
-    [status] = as_json(accord(demo_db, "projections", "status", "--json"))
+    statuses = as_json(accord(demo_db, "projections", "status", "--json"))
 
-    assert (status["name"], status["table"], status["lag"]) == ("tasks", "view_tasks_2", 0)
-    assert status["position"] == status["head"]
+    [status] = [row for row in statuses if row["name"] == "tasks"]
+    assert (status["table"], status["lag"]) == ("view_tasks_2", 0)
+    assert all(row["position"] == row["head"] and row["lag"] == 0 for row in statuses)
     assert stored_count(demo_db) > DEMO_EVENTS
 
 

@@ -7,10 +7,11 @@ bad input exits 2, an unreachable store exits 1; `--debug` shows tracebacks.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import click
 
-from workflows.cli import admin, read, rules, submit, tasks
+from workflows.cli import admin, read, report, rules, submit, tasks
 from workflows.cli.context import AccordGroup, Context
 from workflows.settings import Settings
 
@@ -44,10 +45,14 @@ def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, debu
       accord submit VisitHeld --partner TN --occurred-on 2021-05-20 --visitors "Commissioner Johansson"
       accord audit log --partner TN     # who recorded what, and when
     """
-    actor = actor or Settings.from_env(os.environ).actor
-    ctx.obj = Context(Settings(db=db, actor=actor, rules=rules), debug)
+    # Options beat the environment; the rest of the settings come from it.
+    try:
+        settings = replace(Settings.from_env(os.environ), db=db, rules=rules)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    ctx.obj = Context(replace(settings, actor=actor or settings.actor), debug)
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (*admin.COMMANDS, submit.submit, *read.COMMANDS, *tasks.COMMANDS, *rules.COMMANDS):
+for command in (*admin.COMMANDS, submit.submit, *read.COMMANDS, *tasks.COMMANDS, *report.COMMANDS, *rules.COMMANDS):
     main.add_command(command)

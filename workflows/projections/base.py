@@ -9,6 +9,7 @@ and swaps it in, so readers never see a half-built view.
 
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -70,6 +71,13 @@ class Database:
         with self.transaction(commit=False) as cursor:
             return cursor.execute(sql, params).fetchall()
 
+    def lock_for_writing(self, cursor: Cursor) -> None:
+        """On SQLite, take the write lock before a view reads its own rows: a
+        transaction that reads and then writes cannot wait for another writer,
+        it fails at once with "database is locked". PostgreSQL waits anyway."""
+        if not self.postgres:
+            cursor.execute(f"UPDATE {REGISTRY_TABLE} SET version = version WHERE 0 = 1")
+
     def record_position(self, cursor: Cursor, name: str, position: int) -> None:
         """The library's tracking, in the caller's transaction: a position
         recorded twice raises IntegrityError."""
@@ -130,14 +138,17 @@ class Views:
         return self._tables[name]
 
     def setup(self) -> None:
-        """Create the registry and each view's first table; `accord init` does
-        this once, so that processes starting together need not race to."""
+        """Create the registry and the first tables of views not yet registered;
+        `accord init` does this once, so processes starting together need not race."""
         with self.db.transaction() as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} (name TEXT PRIMARY KEY, "
                 "generation INTEGER NOT NULL, version INTEGER NOT NULL, last_generation INTEGER NOT NULL)"
             )
+            registered = {row["name"] for row in cursor.execute(f"SELECT name FROM {REGISTRY_TABLE}").fetchall()}
             for view in self.views.values():
+                if view.name in registered:
+                    continue
                 for statement in view.create(_table_name(view, 1)):
                     cursor.execute(statement)
                 cursor.execute(
@@ -172,7 +183,7 @@ class Views:
             assert row is not None
             current, fresh = int(row["generation"]), int(row["last_generation"])
             for abandoned in range(current + 1, fresh + 1):
-                cursor.execute(f"DROP TABLE IF EXISTS {_table_name(view, abandoned)}")
+                _drop(cursor, view, abandoned)
             for statement in view.create(_table_name(view, fresh)):
                 cursor.execute(statement)
         table = _table_name(view, fresh)
@@ -184,7 +195,7 @@ class Views:
             )
             now = cursor.execute(f"SELECT generation FROM {REGISTRY_TABLE} WHERE name = ?", (name,)).fetchone()
             swapped = now is not None and int(now["generation"]) == fresh
-            cursor.execute(f"DROP TABLE IF EXISTS {_table_name(view, current if swapped else fresh)}")
+            _drop(cursor, view, current if swapped else fresh)
         self._tables.pop(name, None)
         # Events recorded while the rebuild ran.
         self._fill(view, self.table(name), None)
@@ -205,6 +216,7 @@ class Views:
             events = [(n.id, self.db.app.mapper.to_domain_event(n)) for n in page]
             try:
                 with self.db.transaction() as cursor:
+                    self.db.lock_for_writing(cursor)
                     view.apply(cursor, table, events)
                     self.db.record_position(cursor, table, last)
             except IntegrityError:
@@ -238,3 +250,10 @@ class Views:
 
 def _table_name(view: View, generation: int) -> str:
     return f"view_{view.name}_{generation}"
+
+
+def _drop(cursor: Cursor, view: View, generation: int) -> None:
+    """Drop every table a generation of a view created (its main table and any
+    companions such as `{table}_envelopes`)."""
+    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(view.create(_table_name(view, generation)))):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")

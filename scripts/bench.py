@@ -1,0 +1,259 @@
+"""Accord's benchmark: a synthetic portfolio on SQLite, each figure printed
+beside the layer beneath it measured in the same run.
+
+    scripts/bench                 # 1,000,000 events over 200 partnerships
+    scripts/bench --quick         # 100,000 events, about a minute
+    scripts/bench --events 300000 --keep /tmp/bench.db
+
+Figures vary run to run on a shared machine: compare ratios from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+import pycountry
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from domain.vocabulary import parse
+from workflows.compose import build
+from workflows.settings import Settings
+
+CHUNK = 50_000
+# Any ISO 3166-1 codes will do for a synthetic portfolio.
+PARTNER_CODES = sorted(country.alpha_2 for country in pycountry.countries)
+
+
+@dataclass
+class Row:
+    what: str
+    accord: str
+    beneath: str
+    ratio: str = ""
+
+
+def synthetic(partners: list[str], count: int, seed: int, prefix: str = "") -> Iterator[dict[str, Any]]:
+    """Deterministic facts: partnerships opened, then a realistic mix where most
+    facts (notes, arrivals figures) open no task or one."""
+    rng = random.Random(seed)
+    for code in partners:
+        yield {"type": "PartnershipOpened", "partner": code, "occurred_on": "2015-01-01", "id": f"open-{code}"}
+    funding: dict[str, list[str]] = {code: [] for code in partners}
+    for n in range(count - len(partners)):
+        code = partners[n % len(partners)]
+        day = f"20{16 + n % 9}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        roll = rng.random()
+        base = {"partner": code, "occurred_on": day, "id": f"{prefix}e{n}"}
+        if roll < 0.55:
+            yield {**base, "type": "PartnershipNoteAdded", "text": f"Note {n} on {code}"}
+        elif roll < 0.70:
+            yield {
+                **base,
+                "type": "ArrivalsReported",
+                "period_start": day[:7],
+                "period_end": day[:7],
+                "route": "Central Mediterranean",
+                "count": rng.randint(10, 5000),
+                "source": "UNHCR",
+            }
+        elif roll < 0.85:
+            yield {**base, "type": "VisitHeld", "visitors": ["Commissioner"], "pillars": ["migration_governance"]}
+        elif roll < 0.93 or not funding[code]:
+            ref = f"{prefix}f{n}"
+            funding[code].append(ref)
+            yield {**base, "type": "FundingCommitted", "funding": ref, "instrument": "NDICI", "amount": "EUR 1000000"}
+        else:
+            yield {**base, "type": "FundingDisbursed", "funding": rng.choice(funding[code]), "amount": "EUR 10"}
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s" if seconds else "-"
+
+
+# The layers beneath, measured in the same run.
+
+
+class Note(Aggregate):
+    """The bare library: a plain aggregate and a plain event, default mapper."""
+
+    @event("Opened")
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    @event("NoteAdded")
+    def add(self, text: str) -> None:
+        pass
+
+    @staticmethod
+    def create_id(code: str) -> Any:
+        return uuid5(NAMESPACE_URL, code)
+
+
+def bare_library_save(path: str, partners: list[str], count: int) -> float:
+    app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path})
+    per = count // len(partners)
+    aggregates = [Note(code) for code in partners]
+    start = time.perf_counter()
+    for chunk_start in range(0, per, max(1, CHUNK // len(partners))):
+        for aggregate in aggregates:
+            for n in range(chunk_start, min(per, chunk_start + CHUNK // len(partners))):
+                aggregate.add(text=f"Note {n}")
+        app.save(*aggregates)
+    seconds = time.perf_counter() - start
+    app.close()
+    return seconds
+
+
+def bare_library_read(path: str) -> tuple[float, int]:
+    """The library reading and decoding the whole notification log in pages."""
+    app = build(Settings(db=path))
+    start, position, count = time.perf_counter(), 1, 0
+    while True:
+        page = app.recorder.select_notifications(position, 1000)
+        for notification in page:
+            app.mapper.to_domain_event(notification)
+        count += len(page)
+        if len(page) < 1000:
+            break
+        position = page[-1].id + 1
+    seconds = time.perf_counter() - start
+    app.close()
+    return seconds, count
+
+
+def raw_sqlite(path: str, count: int, size: int) -> float:
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(
+        "CREATE TABLE events (id TEXT, version INTEGER, topic TEXT, state BLOB, PRIMARY KEY (id, version))"
+    )
+    payload = b"x" * size
+    start = time.perf_counter()
+    for chunk_start in range(0, count, CHUNK):
+        rows = [(f"a{n % 200}", n, "topic", payload) for n in range(chunk_start, min(count, chunk_start + CHUNK))]
+        with connection:
+            connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+    seconds = time.perf_counter() - start
+    connection.close()
+    return seconds
+
+
+def accord_command(db: str, *args: str) -> float:
+    accord = Path(sys.executable).with_name("accord")
+    start = time.perf_counter()
+    subprocess.run([str(accord), "--db", db, *args], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def rebuild_in_child(db: str) -> tuple[float, int, float]:
+    """Rebuild every view in a fresh process: seconds, positions covered, peak MiB."""
+    code = (
+        "import json, resource, time; from workflows.compose import build; from workflows.settings import Settings\n"
+        f"app = build(Settings(db={db!r})); start = time.perf_counter()\n"
+        "statuses = [app.views.rebuild(name) for name in app.views.views]\n"
+        "print(json.dumps([time.perf_counter() - start, max(s.position for s in statuses),"
+        " resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    seconds, covered, peak = json.loads(output)
+    return float(seconds), int(covered), float(peak)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000, help="events in the synthetic portfolio")
+    parser.add_argument("--partners", type=int, default=200, help="partnerships")
+    parser.add_argument("--quick", action="store_true", help="100,000 events: about a minute")
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--keep", help="keep the store at this path (default: a temporary folder)")
+    args = parser.parse_args()
+    count = 100_000 if args.quick else args.events
+    partners = PARTNER_CODES[: args.partners]
+    folder = Path(tempfile.mkdtemp(prefix="accord-bench-"))
+    db = args.keep or str(folder / "accord.db")
+    rows: list[Row] = []
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+
+    say(f"submitting {count:,} synthetic events over {len(partners)} partnerships in transactions of {CHUNK:,}...")
+    app = build(Settings(db=db), init=True)
+    submit_seconds = 0.0
+    facts = synthetic(partners, count, args.seed)
+    while batch := [parse(fact) for fact in itertools.islice(facts, CHUNK)]:
+        seconds, _ = timed(lambda batch=batch: app.submit(batch, "bench"))
+        submit_seconds += seconds
+    bare_seconds = bare_library_save(str(folder / "bare.db"), partners, count)
+    raw_seconds = raw_sqlite(str(folder / "raw.db"), count, 300)
+    rows.append(
+        Row(
+            "submit (validated, rules checked, atomic)",
+            rate(count, submit_seconds),
+            f"library save {rate(count, bare_seconds)}; sqlite3 executemany {rate(count, raw_seconds)}",
+            f"{bare_seconds / submit_seconds:.2f}x of library",
+        )
+    )
+
+    say("following the log (tasks) and catching the views up...")
+    follow_seconds, _ = timed(app.refresh)
+    head = app.views.db.head()
+    rows.append(Row("first catch-up: tasks opened and all views", f"{follow_seconds:.1f} s", f"{head:,} log positions"))
+    app.close()
+
+    for status in ("overdue", "open"):
+        seconds = min(accord_command(db, "tasks", "--status", status, "--json") for _ in range(3))
+        rows.append(
+            Row(f"accord tasks --status {status} (wall clock, best of 3)", f"{seconds:.2f} s", "target < 0.5 s")
+        )
+
+    app = build(Settings(db=db))
+    more = [parse(fact) for fact in synthetic(partners, 10_000 + len(partners), 7, prefix="more-")]
+    app.submit(more[len(partners) :], "bench")
+    seconds, _ = timed(app.refresh)
+    rows.append(Row("catch-up after 10,000 new events", f"{seconds:.2f} s", "target < 2 s"))
+    app.close()
+
+    read_seconds, read_count = bare_library_read(db)
+    rebuild_seconds, covered, peak = rebuild_in_child(db)
+    rows.append(
+        Row(
+            "rebuild of every view (positions/s)",
+            rate(covered, rebuild_seconds),
+            f"library read+decode {rate(read_count, read_seconds)}",
+            f"{(covered / rebuild_seconds) / (read_count / read_seconds):.2f}x (target >= 0.33x)",
+        )
+    )
+    rows.append(Row("peak memory of the rebuild", f"{peak:,.0f} MiB", "target < 300 MB"))
+
+    peak_here = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nAccord benchmark: {count:,} events, {len(partners)} partnerships, SQLite, {os.cpu_count()} cores")
+    print(f"(peak memory of the benchmark process itself: {peak_here:,.0f} MiB)\n")
+    print("| what | Accord | the layer beneath | ratio |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print(f"| {row.what} | {row.accord} | {row.beneath} | {row.ratio} |")
+    print(f"\nstore: {db}" if args.keep else "")
+
+
+if __name__ == "__main__":
+    main()

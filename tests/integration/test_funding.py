@@ -1,0 +1,236 @@
+"""The funding ledger view and the funding report: exact amounts, per
+currency, grouped by partner, instrument, pillar and year, against the
+NDICI envelope; a rebuilt view equals the one kept up incrementally."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.helpers import accord, submit_rows
+from workflows.compose import build
+from workflows.projections.funding import envelopes_table
+from workflows.reports import Report, render
+from workflows.reports.funding import funding_report
+from workflows.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+NDICI = "NDICI-Global Europe"
+
+
+def committed(partner: str, ref: str, amount: str, on: str, instrument: str = NDICI, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "FundingCommitted",
+        "partner": partner,
+        "funding": ref,
+        "instrument": instrument,
+        "amount": amount,
+        "occurred_on": on,
+        **extra,
+    }
+
+
+def disbursed(partner: str, ref: str, amount: str) -> dict[str, Any]:
+    return {"type": "FundingDisbursed", "partner": partner, "funding": ref, "amount": amount, "occurred_on": "2023"}
+
+
+COMMITMENTS = [
+    committed("TN", "tn-border", "EUR 1250000.10", "2021-03-15", pillars=["migration_governance", "protection"]),
+    committed("TN", "tn-jobs", "EUR 2000000", "2022-01", pillars=["root_causes"], title="Jobs for young people"),
+    committed("TN", "tn-trust-fund", "EUR 500000", "2020", instrument="EU Trust Fund for Africa"),
+    committed("MA", "ma-returns", "EUR 3000000.50", "2021-07-01", pillars=["return_readmission"]),
+    committed("MA", "ma-mobility", "USD 400000", "2022", pillars=["legal_pathways"]),
+]
+DISBURSEMENTS = [
+    disbursed("TN", "tn-border", "EUR 250000.05"),
+    disbursed("TN", "tn-border", "EUR 1000000.05"),
+    disbursed("MA", "ma-returns", "EUR 1000000"),
+    disbursed("MA", "ma-mobility", "USD 400000"),
+]
+
+
+def submitted(db: str, *rows: dict[str, Any]) -> None:
+    result = submit_rows(db, *rows)
+    assert result.exit_code == 0, result.output
+
+
+def refreshed(db: str) -> None:
+    app = build(Settings(db=db))
+    try:
+        app.refresh()
+    finally:
+        app.close()
+
+
+@pytest.fixture
+def ledger(db: str) -> str:
+    """The demo and funding on TN and MA, the view brought up to date after
+    each step, as a store in use would be."""
+    assert accord(db, "demo").exit_code == 0
+    refreshed(db)
+    submitted(db, *COMMITMENTS)
+    refreshed(db)
+    submitted(db, *DISBURSEMENTS)
+    return db
+
+
+def report_of(db: str, target: Decimal | None = None) -> Report:
+    app = build(Settings(db=db))
+    try:
+        app.refresh()
+        return funding_report(app, target=target)
+    finally:
+        app.close()
+
+
+def table(report: Report, title: str) -> list[dict[str, Any]]:
+    [found] = [t for t in report.tables if t.title.startswith(title)]
+    return found.rows
+
+
+def by(rows: list[dict[str, Any]], *columns: str) -> dict[Any, dict[str, Any]]:
+    return {tuple(row[column] for column in columns): row for row in rows}
+
+
+def test_totals_are_exact_decimals_per_currency(ledger: str) -> None:
+    report = report_of(ledger)
+    assert report.figures["committed EUR"] == Decimal("6750000.60")
+    assert report.figures["disbursed EUR"] == Decimal("2250000.10")
+    assert report.figures["committed USD"] == report.figures["disbursed USD"] == Decimal("400000")
+    line = by(table(report, "Funding lines"), "funding")[("tn-border",)]
+    assert str(line["committed"]) == str(line["disbursed"]) == "1250000.10"
+    assert line["disbursed_ratio"] == Decimal("1")
+    assert line["pillars"] == ["migration_governance", "protection"]
+
+
+def test_disbursed_is_never_above_committed_and_an_overpayment_changes_nothing(ledger: str) -> None:
+    before = report_of(ledger)
+    refused = submit_rows(ledger, disbursed("MA", "ma-returns", "EUR 2000000.51"))
+    assert refused.exit_code == 2
+    after = report_of(ledger)
+    assert after == before
+    for title in ("By partner", "By instrument", "By pillar", "By year", "Funding lines"):
+        assert all(row["disbursed"] <= row["committed"] for row in table(after, title))
+
+
+def test_the_ndici_envelope_is_the_target_and_counts_its_own_lines_within_its_years(ledger: str) -> None:
+    report = report_of(ledger)
+    [envelope] = table(report, "Envelopes")
+    assert envelope["instrument"] == NDICI
+    assert (envelope["currency"], envelope["share"]) == ("EUR", Decimal("0.10"))
+    assert envelope["envelope"] == Decimal("8000000000")
+    assert envelope["target"] == Decimal("8000000000")
+    # tn-border, tn-jobs and ma-returns: not the 2020 trust fund line, not the USD line.
+    assert (envelope["lines"], envelope["committed"]) == (3, Decimal("6250000.60"))
+    assert envelope["disbursed"] == Decimal("2250000.10")
+    assert envelope["committed_of_target"] == Decimal("0.000781")
+    assert report.figures[f"{NDICI} target EUR 2021-2027"] == Decimal("8000000000")
+    assert report.figures[f"{NDICI} committed of target"] == Decimal("0.000781")
+
+
+def test_a_target_share_from_the_settings_replaces_the_recorded_share(ledger: str) -> None:
+    target = Settings.from_env({"ACCORD_FUNDING_TARGET": "0.15"}).funding_target
+    assert target == Decimal("0.15")
+    report = report_of(ledger, target)
+    [envelope] = table(report, "Envelopes")
+    # EUR 8bn is 10% of the instrument: 15% of it is EUR 12bn.
+    assert envelope["target"] == Decimal("12000000000")
+    assert envelope["committed_of_target"] == Decimal("0.000521")
+    assert "ACCORD_FUNDING_TARGET sets the share to 0.15" in report.subtitle
+    with pytest.raises(ValueError, match="ACCORD_FUNDING_TARGET must be a share above 0 and at most 1"):
+        Settings.from_env({"ACCORD_FUNDING_TARGET": "10%"})
+
+
+def test_lines_are_grouped_by_partner_instrument_pillar_and_year_per_currency(ledger: str) -> None:
+    report = report_of(ledger)
+    amounts = ("lines", "committed", "disbursed")
+
+    def grouped(title: str, column: str) -> dict[Any, tuple[Any, ...]]:
+        return {
+            key: tuple(row[a] for a in amounts) for key, row in by(table(report, title), column, "currency").items()
+        }
+
+    assert grouped("By partner", "partner") == {
+        ("MA", "EUR"): (1, Decimal("3000000.50"), Decimal("1000000")),
+        ("MA", "USD"): (1, Decimal("400000"), Decimal("400000")),
+        ("TN", "EUR"): (3, Decimal("3750000.10"), Decimal("1250000.10")),
+    }
+    assert grouped("By instrument", "instrument") == {
+        ("EU Trust Fund for Africa", "EUR"): (1, Decimal("500000"), Decimal("0")),
+        (NDICI, "EUR"): (3, Decimal("6250000.60"), Decimal("2250000.10")),
+        (NDICI, "USD"): (1, Decimal("400000"), Decimal("400000")),
+    }
+    # tn-border serves two pillars and counts under each.
+    assert grouped("By pillar", "pillar") == {
+        ("(none)", "EUR"): (1, Decimal("500000"), Decimal("0")),
+        ("legal_pathways", "USD"): (1, Decimal("400000"), Decimal("400000")),
+        ("migration_governance", "EUR"): (1, Decimal("1250000.10"), Decimal("1250000.10")),
+        ("protection", "EUR"): (1, Decimal("1250000.10"), Decimal("1250000.10")),
+        ("return_readmission", "EUR"): (1, Decimal("3000000.50"), Decimal("1000000")),
+        ("root_causes", "EUR"): (1, Decimal("2000000"), Decimal("0")),
+    }
+    assert grouped("By year", "year") == {
+        (2020, "EUR"): (1, Decimal("500000"), Decimal("0")),
+        (2021, "EUR"): (2, Decimal("4250000.60"), Decimal("2250000.10")),
+        (2022, "EUR"): (1, Decimal("2000000"), Decimal("0")),
+        (2022, "USD"): (1, Decimal("400000"), Decimal("400000")),
+    }
+    assert by(table(report, "By year"), "year", "currency")[(2021, "EUR")]["disbursed_ratio"] == Decimal("0.529412")
+
+
+def test_a_rebuilt_ledger_equals_the_one_kept_up_incrementally(ledger: str) -> None:
+    app = build(Settings(db=ledger))
+    try:
+        app.refresh()
+        incremental = ledger_rows(app)
+        app.views.rebuild("funding")
+        assert app.views.table("funding") != incremental["table"]
+        rebuilt = ledger_rows(app)
+    finally:
+        app.close()
+    assert len(incremental["lines"]) == len(COMMITMENTS)
+    assert rebuilt["lines"] == incremental["lines"]
+    assert rebuilt["envelopes"] == incremental["envelopes"]
+
+
+def ledger_rows(app: Any) -> dict[str, Any]:
+    name = app.views.table("funding")
+    return {
+        "table": name,
+        "lines": app.views.db.query(f"SELECT * FROM {name} ORDER BY partner, funding"),
+        "envelopes": app.views.db.query(f"SELECT * FROM {envelopes_table(name)} ORDER BY instrument"),
+    }
+
+
+def test_the_report_renders_as_markdown_json_and_csv(ledger: str) -> None:
+    report = report_of(ledger)
+    markdown = render(report, "md")
+    assert markdown.startswith("# Funding\n")
+    assert "- **committed EUR**: 6750000.60" in markdown
+    assert "| TN | tn-border | NDICI-Global Europe |  | EUR | 1250000.10 | 1250000.10 | 1.000000 |" in markdown
+    document = json.loads(render(report, "json"))
+    assert document["figures"]["committed EUR"] == "6750000.60"
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    lines = [row for row in rows if row["table"] == "Funding lines"]
+    assert {row["funding"]: row["committed"] for row in lines}["tn-border"] == "1250000.10"
+    assert {row["funding"]: row["pillars"] for row in lines}["tn-border"] == "migration_governance, protection"
+
+
+def test_accord_report_funding_prints_the_report_as_json(ledger: str) -> None:
+    from workflows.cli import main
+    from workflows.cli.report import report
+
+    # The lead registers the report group in the CLI; until then, here.
+    main.add_command(report)
+    result = accord(ledger, "report", "funding", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["title"] == "Funding"
+    assert document["figures"]["committed EUR"] == "6750000.60"
+    assert document["figures"][f"{NDICI} target EUR 2021-2027"] == "8000000000"

@@ -1,0 +1,210 @@
+"""The partnership overview: one row per partnership with the figures its
+reports show (visits, dialogues, commitments by party, funding per currency,
+pillars), kept from the partnership's own events.
+
+Everything lives in the one row, bookkeeping included (JSON text columns),
+so that a page of events costs one read and one write per partnership.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from domain.partnership import Partnership, PartnershipFact
+from domain.values import EventDate, Money, Party, country_name
+from workflows.projections.base import Cursor, View
+
+P = Partnership
+
+COLUMNS = (
+    "partner",
+    "name",
+    "opened_on",
+    "status",
+    "last_visit",
+    "visits",
+    "planned_visits",
+    "dialogues",
+    "dialogue_titles",
+    "rounds",
+    *(f"open_{party}" for party in Party),
+    "fulfilled",
+    "lapsed",
+    "committed",
+    "disbursed",
+    "pillars",
+    "last_activity",
+    "events",
+    "open_commitments",
+)
+
+
+@dataclass
+class Overview:
+    """One partnership's row while events are folded into it."""
+
+    partner: str
+    opened_on: EventDate
+    last_activity: EventDate
+    last_visit: EventDate | None = None
+    visits: int = 0
+    planned_visits: int = 0
+    dialogues: int = 0
+    dialogue_titles: str = ""
+    rounds: int = 0
+    fulfilled: int = 0
+    lapsed: int = 0
+    # Per currency, as Decimal: one partnership may be funded in several.
+    committed: dict[str, Decimal] = field(default_factory=dict)
+    disbursed: dict[str, Decimal] = field(default_factory=dict)
+    pillars: set[str] = field(default_factory=set)
+    events: int = 0
+    # Each open commitment's party, so that closing one lowers the right count.
+    open_commitments: dict[str, str] = field(default_factory=dict)
+
+    def fold(self, event: PartnershipFact) -> None:
+        self.events += 1
+        self.pillars.update(str(pillar) for pillar in event.pillars)
+        self.last_activity = max(self.last_activity, event.occurred_on)
+        match event:
+            case P.VisitPlanned():
+                self.planned_visits += 1
+            case P.VisitHeld():
+                self.visits += 1
+                if self.last_visit is None or event.occurred_on >= self.last_visit:
+                    self.last_visit = event.occurred_on
+            case P.DialogueLaunched():
+                self.dialogues += 1
+                self.dialogue_titles = ", ".join(filter(None, (self.dialogue_titles, event.title)))
+            case P.DialogueRoundHeld():
+                self.rounds += 1
+            case P.FundingCommitted():
+                _add(self.committed, event.amount)
+            case P.FundingDisbursed():
+                _add(self.disbursed, event.amount)
+            case P.CommitmentRecorded():
+                self.open_commitments[event.commitment] = event.party.value
+            case P.CommitmentFulfilled():
+                self.open_commitments.pop(event.commitment)
+                self.fulfilled += 1
+            case P.CommitmentLapsed():
+                self.open_commitments.pop(event.commitment)
+                self.lapsed += 1
+
+    def row(self) -> tuple[Any, ...]:
+        """The values of COLUMNS, in order."""
+        open_by_party = Counter(self.open_commitments.values())
+        return (
+            self.partner,
+            country_name(self.partner),
+            str(self.opened_on),
+            "open",
+            str(self.last_visit) if self.last_visit else None,
+            self.visits,
+            self.planned_visits,
+            self.dialogues,
+            self.dialogue_titles,
+            self.rounds,
+            *(open_by_party[party.value] for party in Party),
+            self.fulfilled,
+            self.lapsed,
+            money_text(self.committed),
+            money_text(self.disbursed),
+            ", ".join(sorted(self.pillars)),
+            str(self.last_activity),
+            self.events,
+            json.dumps(self.open_commitments, sort_keys=True),
+        )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Overview:
+        return cls(
+            partner=row["partner"],
+            opened_on=EventDate.parse(row["opened_on"]),
+            last_activity=EventDate.parse(row["last_activity"]),
+            last_visit=EventDate.parse(row["last_visit"]) if row["last_visit"] else None,
+            visits=row["visits"],
+            planned_visits=row["planned_visits"],
+            dialogues=row["dialogues"],
+            dialogue_titles=row["dialogue_titles"],
+            rounds=row["rounds"],
+            fulfilled=row["fulfilled"],
+            lapsed=row["lapsed"],
+            committed=money_totals(row["committed"]),
+            disbursed=money_totals(row["disbursed"]),
+            pillars=set(filter(None, row["pillars"].split(", "))),
+            events=row["events"],
+            open_commitments=json.loads(row["open_commitments"]),
+        )
+
+
+def money_text(totals: dict[str, Decimal]) -> str:
+    """Totals as JSON text, e.g. {"EUR": "1250000.10"}: exact, never a float."""
+    return json.dumps({currency: format(amount, "f") for currency, amount in totals.items()}, sort_keys=True)
+
+
+def money_totals(text: str) -> dict[str, Decimal]:
+    return {currency: Decimal(amount) for currency, amount in json.loads(text).items()}
+
+
+def _add(totals: dict[str, Decimal], money: Money) -> None:
+    totals[money.currency] = totals.get(money.currency, Decimal(0)) + money.amount
+
+
+class PartnershipOverview(View):
+    name = "partnerships"
+    reads = tuple(
+        cls for cls in vars(Partnership).values() if isinstance(cls, type) and issubclass(cls, PartnershipFact)
+    )
+
+    def create(self, table: str) -> list[str]:
+        return [
+            f"""CREATE TABLE IF NOT EXISTS {table} (
+                partner TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                opened_on TEXT NOT NULL,
+                status TEXT NOT NULL,
+                last_visit TEXT,
+                visits INTEGER NOT NULL,
+                planned_visits INTEGER NOT NULL,
+                dialogues INTEGER NOT NULL,
+                dialogue_titles TEXT NOT NULL,
+                rounds INTEGER NOT NULL,
+                open_eu INTEGER NOT NULL,
+                open_member_state INTEGER NOT NULL,
+                open_partner INTEGER NOT NULL,
+                fulfilled INTEGER NOT NULL,
+                lapsed INTEGER NOT NULL,
+                committed TEXT NOT NULL,
+                disbursed TEXT NOT NULL,
+                pillars TEXT NOT NULL,
+                last_activity TEXT NOT NULL,
+                events INTEGER NOT NULL,
+                open_commitments TEXT NOT NULL
+            )"""
+        ]
+
+    def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
+        # A page holds many events of few partnerships: read each row once,
+        # fold its events in memory, write it once.
+        codes = sorted({event.partner for _, event in events})
+        if not codes:
+            return
+        marks = ", ".join("?" * len(codes))
+        stored = cursor.execute(f"SELECT * FROM {table} WHERE partner IN ({marks})", codes).fetchall()
+        rows = {row["partner"]: Overview.from_row(row) for row in stored}
+        for _, event in events:
+            if isinstance(event, P.PartnershipOpened):
+                rows[event.partner] = Overview(event.partner, event.occurred_on, event.occurred_on)
+            # The domain records nothing on a partnership before it is opened.
+            rows[event.partner].fold(event)
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+            f"ON CONFLICT (partner) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS[1:])}",
+            [row.row() for row in rows.values()],
+        )

@@ -1,0 +1,101 @@
+"""The briefing for a meeting: when it is, the partners on its agenda, each
+partner's latest facts, and what is still open with each of them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.meeting import Meeting
+from domain.partnership import Partnership
+from workflows.application import Accord
+from workflows.projections.briefings import latest_table
+from workflows.reports.model import Report, Table
+
+FACT_COLUMNS = ["occurred_on", "type", "summary"]
+OPEN_COLUMNS = ["partner", "item", "ref", "what", "due_on", "who", "overdue"]
+
+
+def briefing_report(app: Accord, meeting: str, today: date | None = None) -> Report:
+    """Built from the read models as they stand: call app.refresh() first."""
+    today = today or date.today()
+    row = meeting_row(app, meeting)
+    codes = row["partners"].split(",") if row["partners"] else []
+    partnerships = {code: app.partnership(code) for code in codes}
+    facts = latest_facts(app, codes)
+    figures: dict[str, Any] = {
+        "meeting": row["meeting"],
+        "when": row["held_on"],
+        "partners on the agenda": [f"{p.name} ({code})" for code, p in partnerships.items()],
+        "held": "yes" if row["held"] else "no",
+        "days until the meeting": (date.fromisoformat(row["held_on_first"]) - today).days,
+    }
+    if row["outcome"]:
+        figures["outcome"] = row["outcome"]
+    tables = [
+        Table(f"{p.name} ({code}): latest facts", FACT_COLUMNS, facts.get(code, [])) for code, p in partnerships.items()
+    ]
+    tables.append(Table("Open items", OPEN_COLUMNS, open_items(app, row["meeting"], partnerships, today)))
+    about = f"(meeting {row['meeting']}, scheduled on {row['scheduled_on']})"
+    subtitle = f"{row['title']} {about}" if row["title"] else about
+    return Report(f"Briefing: {row['body']}, {row['held_on']}", subtitle, figures, tables)
+
+
+def meeting_row(app: Accord, meeting: str) -> dict[str, Any]:
+    """The meeting's row; refs name one meeting whatever their case, as in the domain."""
+    ref = meeting.strip()
+    table = app.views.table("meetings")
+    rows = app.views.db.query(f"SELECT * FROM {table} WHERE lower(meeting) = ?", (ref.lower(),))
+    if not rows:
+        raise Meeting.not_started(ref)
+    return rows[0]
+
+
+def latest_facts(app: Accord, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each partner's latest facts, newest first."""
+    if not codes:
+        return {}
+    table = latest_table(app.views.table("meetings"))
+    rows = app.views.db.query(
+        f"SELECT partner, {', '.join(FACT_COLUMNS)} FROM {table} WHERE partner IN ({', '.join('?' * len(codes))}) "
+        "ORDER BY occurred_first DESC, position DESC",
+        codes,
+    )
+    facts: dict[str, list[dict[str, Any]]] = {}
+    for fact in rows:
+        facts.setdefault(fact.pop("partner"), []).append(fact)
+    return facts
+
+
+def open_items(app: Accord, meeting: str, partnerships: dict[str, Partnership], today: date) -> list[dict[str, Any]]:
+    """The meeting's own open tasks (its briefing, say), then each partner's
+    open tasks and open commitments, in agenda order."""
+    tasks = app.tasks(status="open", today=today)
+    items = [_task("", task) for task in tasks if task["partner"] is None and task["subject"] == meeting]
+    for code, partnership in partnerships.items():
+        items += [_task(code, task) for task in tasks if task["partner"] == code]
+        for ref, commitment in partnership.commitments.items():
+            if commitment.status != "open":
+                continue
+            due = commitment.due_on
+            overdue = due is not None and due.latest < today
+            items.append(
+                _item(code, "commitment", ref, commitment.description, str(due or ""), commitment.party, overdue)
+            )
+    return items
+
+
+def _task(partner: str, task: dict[str, Any]) -> dict[str, Any]:
+    return _item(partner, "task", task["task_id"][:8], task["title"], task["due_on"], task["owner"], task["overdue"])
+
+
+def _item(partner: str, item: str, ref: str, what: str, due_on: str, who: str, overdue: bool) -> dict[str, Any]:
+    return {
+        "partner": partner,
+        "item": item,
+        "ref": ref,
+        "what": what,
+        "due_on": due_on,
+        "who": str(who),
+        "overdue": "yes" if overdue else "no",
+    }

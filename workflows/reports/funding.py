@@ -1,0 +1,160 @@
+"""The funding report: what was committed and disbursed, by partner,
+instrument, pillar and year, and against each instrument's migration target.
+
+Built from the funding ledger view; amounts stay exact Decimals and are never
+added across currencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.base import normalise
+from workflows.projections.funding import envelopes_table
+from workflows.reports.model import Report, Table
+
+# Ratios are fractions (0.25 is 25%); six places keep a small line visible
+# against an envelope of billions.
+RATIO = Decimal("0.000001")
+NO_PILLAR = "(none)"
+Keys = Callable[[dict[str, Any]], Iterable[Any]]
+AMOUNTS = ["lines", "committed", "disbursed", "disbursed_ratio"]
+LINE_COLUMNS = [
+    *("partner", "funding", "instrument", "title", "currency", "committed", "disbursed", "disbursed_ratio"),
+    *("committed_on", "year", "pillars"),
+]
+ENVELOPE_COLUMNS = [
+    *("instrument", "currency", "envelope", "share", "first_year", "last_year", "years_elapsed", "target"),
+    *("lines", "committed", "disbursed", "committed_of_target"),
+]
+
+
+def funding_report(app: Any, today: date | None = None, *, target: Decimal | None = None) -> Report:
+    """The report, as of `today`; `target`, a share such as 0.15, replaces the
+    share recorded with each envelope (the ACCORD_FUNDING_TARGET setting)."""
+    today = today or app.clock().date()
+    table = app.views.table("funding")
+    lines = [_line(row) for row in app.views.db.query(f"SELECT * FROM {table} ORDER BY partner, funding")]
+    envelopes = [
+        _envelope(row, lines, target, today)
+        for row in app.views.db.query(f"SELECT * FROM {envelopes_table(table)} ORDER BY instrument")
+    ]
+    return Report(
+        title="Funding",
+        subtitle=_rule(today, target),
+        figures=_figures(lines, envelopes),
+        tables=[
+            Table("By partner", ["partner", "currency", *AMOUNTS], _totals(lines, "partner")),
+            Table("By instrument", ["instrument", "currency", *AMOUNTS], _totals(lines, "instrument")),
+            Table(
+                "By pillar (a line serving several pillars counts under each)",
+                ["pillar", "currency", *AMOUNTS],
+                _totals(lines, "pillar", lambda line: line["pillars"] or [NO_PILLAR]),
+            ),
+            Table("By year committed", ["year", "currency", *AMOUNTS], _totals(lines, "year")),
+            Table("Envelopes and targets", ENVELOPE_COLUMNS, envelopes),
+            Table("Funding lines", LINE_COLUMNS, lines),
+        ],
+    )
+
+
+def _line(row: dict[str, Any]) -> dict[str, Any]:
+    committed, disbursed = Decimal(row["committed"]), Decimal(row["disbursed"])
+    return {
+        **{column: row[column] for column in ("partner", "funding", "instrument", "title", "currency")},
+        "committed": committed,
+        "disbursed": disbursed,
+        "disbursed_ratio": _ratio(disbursed, committed),
+        "committed_on": row["committed_on"],
+        "year": int(row["committed_year"]),
+        "pillars": row["pillars"].split(",") if row["pillars"] else [],
+    }
+
+
+def _totals(lines: list[dict[str, Any]], column: str, keys: Keys | None = None) -> list[dict[str, Any]]:
+    """Committed and disbursed per currency and value of `column` (or of the
+    values `keys` gives a line, under each of which it then counts)."""
+    keys = keys or (lambda line: [line[column]])
+    groups: dict[tuple[Any, str], dict[str, Any]] = {}
+    for line in lines:
+        for key in keys(line):
+            row = groups.setdefault(
+                (key, line["currency"]),
+                {
+                    column: key,
+                    "currency": line["currency"],
+                    "lines": 0,
+                    "committed": Decimal(0),
+                    "disbursed": Decimal(0),
+                },
+            )
+            row["lines"] += 1
+            row["committed"] += line["committed"]
+            row["disbursed"] += line["disbursed"]
+    rows = [groups[key] for key in sorted(groups)]
+    return [{**row, "disbursed_ratio": _ratio(row["disbursed"], row["committed"])} for row in rows]
+
+
+def _envelope(row: dict[str, Any], lines: list[dict[str, Any]], target: Decimal | None, today: date) -> dict[str, Any]:
+    """An envelope, its target, and the lines that count against it: same
+    instrument and currency, committed within the envelope's years."""
+    amount, share = Decimal(row["amount"]), Decimal(row["share"]) if row["share"] else None
+    first, last = int(row["first_year"]), int(row["last_year"])
+    goal = amount if target is None or share is None else (amount * target / share).quantize(Decimal("0.01"))
+    counted = [
+        line
+        for line in lines
+        if normalise(line["instrument"]) == normalise(row["instrument"])
+        and line["currency"] == row["currency"]
+        and first <= line["year"] <= last
+    ]
+    committed = sum((line["committed"] for line in counted), Decimal(0))
+    return {
+        "instrument": row["instrument"],
+        "currency": row["currency"],
+        "envelope": amount,
+        "share": share,
+        "first_year": first,
+        "last_year": last,
+        "years_elapsed": min(max(today.year - first + 1, 0), last - first + 1),
+        "target": goal,
+        "lines": len(counted),
+        "committed": committed,
+        "disbursed": sum((line["disbursed"] for line in counted), Decimal(0)),
+        "committed_of_target": _ratio(committed, goal),
+    }
+
+
+def _figures(lines: list[dict[str, Any]], envelopes: list[dict[str, Any]]) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for row in _totals(lines, "currency"):
+        figures[f"committed {row['currency']}"] = row["committed"]
+        figures[f"disbursed {row['currency']}"] = row["disbursed"]
+    for envelope in envelopes:
+        name, years = envelope["instrument"], f"{envelope['first_year']}-{envelope['last_year']}"
+        figures[f"{name} target {envelope['currency']} {years}"] = envelope["target"]
+        figures[f"{name} committed of target"] = envelope["committed_of_target"]
+    return figures
+
+
+def _rule(today: date, target: Decimal | None) -> str:
+    rule = (
+        f"As of {today}. Amounts are exact and never added across currencies; ratios are fractions (0.25 is 25%). "
+        "An instrument's target is its migration envelope as recorded (its share of the instrument is shown for "
+        "information)"
+    )
+    if target is not None:
+        rule += (
+            f", except that ACCORD_FUNDING_TARGET sets the share to {target}: the target is the envelope divided "
+            f"by its recorded share (the whole instrument) times {target}; an envelope with no share keeps its amount"
+        )
+    return rule + (
+        ". Lines count against a target when of the same instrument and currency and committed within its years."
+    )
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal:
+    return (part / whole).quantize(RATIO) if whole else Decimal(0).quantize(RATIO)

@@ -1,0 +1,149 @@
+"""The partnership report (one partnership in depth) and the portfolio report
+(every partnership on one page), from the partnership overview and the task
+list."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.values import Party
+from workflows.application import Accord
+from workflows.projections.overview import money_totals
+from workflows.reads import timeline
+from workflows.reports.model import Report, Table
+
+PARTY_LABELS = {Party.EU: "EU", Party.MEMBER_STATE: "member states", Party.PARTNER: "partner"}
+
+PORTFOLIO_COLUMNS = [
+    "partner",
+    "name",
+    "opened_on",
+    "last_visit",
+    "visits",
+    "planned_visits",
+    "dialogues",
+    "rounds",
+    *(f"open_{party}" for party in Party),
+    "fulfilled",
+    "lapsed",
+    "committed",
+    "disbursed",
+    "open_tasks",
+    "overdue_tasks",
+    "pillars",
+    "last_activity",
+]
+
+
+def partnership_report(app: Accord, code: str, *, today: date | None = None) -> Report:
+    """Status, visits, dialogues, commitments by party, funding, tasks and
+    timeline of one partnership; UnknownPartner or PartnershipNotOpened if
+    there is none."""
+    partnership = app.partnership(code)
+    code, today = partnership.partner, today or date.today()
+    # Read first: it brings every view up to date, the overview included.
+    tasks = app.tasks(status="open", partner=code, today=today)
+    [row] = _overview(app, "WHERE partner = ?", (code,))
+    commitments = [
+        {"commitment": ref, "party": c.party.value, "description": c.description, "due_on": _text(c.due_on)}
+        for ref, c in partnership.commitments.items()
+        if c.status == "open"
+    ]
+    figures = {
+        "Name": row["name"],
+        "Opened on": row["opened_on"],
+        "Status": row["status"],
+        "Last visit": row["last_visit"],
+        "Visits": row["visits"],
+        "Visits planned": row["planned_visits"],
+        "Active dialogues": row["dialogues"],
+        "Dialogues": row["dialogue_titles"],
+        "Dialogue rounds": row["rounds"],
+        **_open_commitments([row]),
+        "Commitments fulfilled": row["fulfilled"],
+        "Commitments lapsed": row["lapsed"],
+        "Funding committed": _money(money_totals(row["committed"])),
+        "Funding disbursed": _money(money_totals(row["disbursed"])),
+        "Open tasks": len(tasks),
+        "Overdue tasks": sum(task["overdue"] for task in tasks),
+        "Pillars": row["pillars"].split(", ") if row["pillars"] else [],
+        "Last activity": row["last_activity"],
+    }
+    return Report(
+        title=f"Partnership with {row['name']} ({code})",
+        subtitle=f"As of {today.isoformat()}.",
+        figures=figures,
+        tables=[
+            Table("Open commitments", ["commitment", "party", "description", "due_on"], commitments),
+            Table("Open tasks", ["task", "due_on", "state", "owner", "title"], [_task(t) for t in tasks]),
+            Table("Timeline", ["occurred_on", "type", "subject", "summary"], timeline(app, code)),
+        ],
+    )
+
+
+def portfolio_report(app: Accord, today: date | None = None) -> Report:
+    """One row per partnership, with the portfolio's totals as figures."""
+    today = today or date.today()
+    tasks = app.tasks(status="open", today=today)
+    open_tasks = Counter(task["partner"] for task in tasks)
+    overdue_tasks = Counter(task["partner"] for task in tasks if task["overdue"])
+    rows = _overview(app, "ORDER BY partner")
+    committed: dict[str, Decimal] = {}
+    disbursed: dict[str, Decimal] = {}
+    for row in rows:
+        here = {kind: money_totals(row[kind]) for kind in ("committed", "disbursed")}
+        _sum_into(committed, here["committed"])
+        _sum_into(disbursed, here["disbursed"])
+        row.update({kind: _money(totals) for kind, totals in here.items()})
+        row.update(open_tasks=open_tasks[row["partner"]], overdue_tasks=overdue_tasks[row["partner"]])
+    figures = {
+        "Partnerships": len(rows),
+        "Visits": sum(row["visits"] for row in rows),
+        "Active dialogues": sum(row["dialogues"] for row in rows),
+        **_open_commitments(rows),
+        "Funding committed": _money(committed),
+        "Funding disbursed": _money(disbursed),
+        # Tasks on meetings or initiatives belong to no one partnership.
+        "Open tasks": sum(row["open_tasks"] for row in rows),
+        "Overdue tasks": sum(row["overdue_tasks"] for row in rows),
+    }
+    return Report(
+        title="Partnership portfolio",
+        subtitle=f"As of {today.isoformat()}.",
+        figures=figures,
+        # Only the columns shown: the view's bookkeeping is not for readers.
+        tables=[Table("Partnerships", PORTFOLIO_COLUMNS, [{c: row[c] for c in PORTFOLIO_COLUMNS} for row in rows])],
+    )
+
+
+def _overview(app: Accord, where: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    return app.views.db.query(f"SELECT * FROM {app.views.table('partnerships')} {where}", params)
+
+
+def _open_commitments(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Open commitments by the party that made them, over the rows."""
+    return {
+        f"Open commitments ({label})": sum(row[f"open_{party}"] for row in rows)
+        for party, label in PARTY_LABELS.items()
+    }
+
+
+def _money(totals: dict[str, Decimal]) -> list[str]:
+    """E.g. ["EUR 1250000.10", "USD 500"]: exact, one entry per currency."""
+    return [f"{currency} {format(amount, 'f')}" for currency, amount in sorted(totals.items())]
+
+
+def _sum_into(totals: dict[str, Decimal], more: dict[str, Decimal]) -> None:
+    for currency, amount in more.items():
+        totals[currency] = totals.get(currency, Decimal(0)) + amount
+
+
+def _text(value: object | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _task(task: dict[str, Any]) -> dict[str, Any]:
+    return {**task, "task": task["task_id"][:8], "state": "OVERDUE" if task["overdue"] else task["status"]}

@@ -1,0 +1,69 @@
+"""Reports as Markdown for people, JSON and CSV for machines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from workflows.reports.model import Report
+
+
+def markdown(report: Report) -> str:
+    lines = [f"# {report.title}", ""]
+    if report.subtitle:
+        lines += [report.subtitle, ""]
+    for label, value in report.figures.items():
+        lines.append(f"- **{label}**: {_cell(value)}")
+    if report.figures:
+        lines.append("")
+    for table in report.tables:
+        lines += [f"## {table.title}", ""]
+        if not table.rows:
+            lines += ["None.", ""]
+            continue
+        lines.append("| " + " | ".join(column.replace("_", " ") for column in table.columns) + " |")
+        lines.append("|" + "---|" * len(table.columns))
+        for row in table.rows:
+            cells = (_cell(row.get(column)).replace("|", "\\|") for column in table.columns)
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def as_json(report: Report) -> str:
+    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=_plain) + "\n"
+
+
+def as_csv(report: Report) -> str:
+    """Every table's rows, one CSV: a `table` column says which table a row is from."""
+    out = io.StringIO()
+    columns = ["table", *dict.fromkeys(column for table in report.tables for column in table.columns)]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for table in report.tables:
+        for row in table.rows:
+            writer.writerow({"table": table.title, **{key: _cell(value) for key, value in row.items()}})
+    return out.getvalue()
+
+
+FORMATS: dict[str, Callable[[Report], str]] = {"md": markdown, "json": as_json, "csv": as_csv}
+
+
+def render(report: Report, fmt: str) -> str:
+    return FORMATS[fmt](report)
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else repr(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | set):
+        return ", ".join(str(item) for item in value)
+    return str(value)
