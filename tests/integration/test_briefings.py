@@ -194,7 +194,7 @@ def test_rebuilding_the_view_gives_back_the_same_rows_and_briefing(demo_db: str,
     report = briefing(app)
     before = view_rows(app)
 
-    status = app.views.rebuild("meetings")
+    [status] = app.views.rebuild(["meetings"])
 
     assert status.table == "view_meetings_2"
     assert view_rows(app) == before

@@ -25,7 +25,7 @@ PARTNERS = ["TN", "MA", "MR", "TR", "RS", "LY", "AL", "BA"]
 VISITS = 2400
 REFRESH = "from workflows.compose import build; from workflows.settings import Settings; import sys\n" + (
     "app = build(Settings(db=sys.argv[1])); app.refresh() if sys.argv[2] == 'refresh' "
-    "else app.views.rebuild('tasks'); app.close()"
+    "else app.views.rebuild(['tasks']); app.close()"
 )
 
 

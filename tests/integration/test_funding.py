@@ -189,7 +189,7 @@ def test_a_rebuilt_ledger_equals_the_one_kept_up_incrementally(ledger: str) -> N
     try:
         app.refresh()
         incremental = ledger_rows(app)
-        app.views.rebuild("funding")
+        app.views.rebuild(["funding"])
         assert app.views.table("funding") != incremental["table"]
         rebuilt = ledger_rows(app)
     finally:

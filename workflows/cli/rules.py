@@ -124,12 +124,10 @@ def projections_rebuild(ctx: Context, name: str | None) -> None:
       accord projections rebuild tasks
     """
     views = ctx.app.views
-    names = [name] if name else list(views.views)
-    for each in names:
-        if each not in views.views:
-            raise click.BadParameter(f"no projection {each!r}; known: {', '.join(views.views)}", param_hint="NAME")
-        status = views.rebuild(each)
-        click.echo(f"rebuilt {each} into {status.table} up to position {status.position}")
+    if name is not None and name not in views.views:
+        raise click.BadParameter(f"no projection {name!r}; known: {', '.join(views.views)}", param_hint="NAME")
+    for status in views.rebuild([name] if name else list(views.views)):
+        click.echo(f"rebuilt {status.name} into {status.table} up to position {status.position}")
 
 
 COMMANDS = [rules, projections]

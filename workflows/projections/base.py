@@ -160,25 +160,35 @@ class Views:
 
     def catch_up(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Bring views up to the end of the log; how many events were applied."""
-        applied = 0
-        for name in names or list(self.views):
-            view = self.views[name]
-            if self._registered(view)[1] != view.version:
-                self.rebuild(name, progress)
-                continue
-            applied += self._fill(view, self.table(name), progress)
-        return applied
+        names = list(names or self.views)
+        stale = [name for name in names if self._registered(self.views[name])[1] != self.views[name].version]
+        if stale:
+            self.rebuild(stale, progress)
+        current = [name for name in names if name not in stale]
+        return self._fill([(self.views[name], self.table(name)) for name in current], progress)
 
-    def rebuild(self, name: str, progress: Progress | None = None) -> Status:
-        """Fill a fresh generation from the start of the log and swap it in.
-        Readers keep the old table until the swap; a rebuild killed half way
-        leaves the old table in use, and its leftovers are dropped next time."""
-        view = self.views[name]
+    def rebuild(self, names: Sequence[str], progress: Progress | None = None) -> list[Status]:
+        """Fill a fresh generation of each view from the start of the log, in
+        one pass, and swap each in. Readers keep the old tables until the swap;
+        a rebuild killed half way leaves them in use, and its leftovers are
+        dropped next time."""
+        fresh = {name: self._start_generation(self.views[name]) for name in names}
+        self._fill([(self.views[name], _table_name(self.views[name], fresh[name][1])) for name in names], progress)
+        for name, (current, generation) in fresh.items():
+            self._swap(self.views[name], current, generation)
+        # Events recorded while the rebuild ran.
+        self._fill([(self.views[name], self.table(name)) for name in names], None)
+        return [self.status(name) for name in names]
+
+    def _start_generation(self, view: View) -> tuple[int, int]:
+        """A generation number never used before, with its empty tables."""
         self._registered(view)
         with self.db.transaction() as cursor:
-            cursor.execute(f"UPDATE {REGISTRY_TABLE} SET last_generation = last_generation + 1 WHERE name = ?", (name,))
+            cursor.execute(
+                f"UPDATE {REGISTRY_TABLE} SET last_generation = last_generation + 1 WHERE name = ?", (view.name,)
+            )
             row = cursor.execute(
-                f"SELECT generation, last_generation FROM {REGISTRY_TABLE} WHERE name = ?", (name,)
+                f"SELECT generation, last_generation FROM {REGISTRY_TABLE} WHERE name = ?", (view.name,)
             ).fetchone()
             assert row is not None
             current, fresh = int(row["generation"]), int(row["last_generation"])
@@ -186,50 +196,54 @@ class Views:
                 _drop(cursor, view, abandoned)
             for statement in view.create(_table_name(view, fresh)):
                 cursor.execute(statement)
-        table = _table_name(view, fresh)
-        self._fill(view, table, progress)
+        return current, fresh
+
+    def _swap(self, view: View, current: int, fresh: int) -> None:
         with self.db.transaction() as cursor:
             cursor.execute(
                 f"UPDATE {REGISTRY_TABLE} SET generation = ?, version = ? WHERE name = ? AND generation = ?",
-                (fresh, view.version, name, current),
+                (fresh, view.version, view.name, current),
             )
-            now = cursor.execute(f"SELECT generation FROM {REGISTRY_TABLE} WHERE name = ?", (name,)).fetchone()
+            now = cursor.execute(f"SELECT generation FROM {REGISTRY_TABLE} WHERE name = ?", (view.name,)).fetchone()
             swapped = now is not None and int(now["generation"]) == fresh
+            # Another rebuild swapped first: ours is the leftover.
             _drop(cursor, view, current if swapped else fresh)
-        self._tables.pop(name, None)
-        # Events recorded while the rebuild ran.
-        self._fill(view, self.table(name), None)
-        return self.status(name)
+        self._tables.pop(view.name, None)
 
     def status(self, name: str) -> Status:
         table = self.table(name)
         return Status(name, table, self.db.position(table), self.db.head())
 
-    def _fill(self, view: View, table: str, progress: Progress | None) -> int:
-        topics = [get_topic(cls) for cls in view.reads]
+    def _fill(self, targets: Sequence[tuple[View, str]], progress: Progress | None) -> int:
+        """Apply the log to views, in one pass for views at the same position:
+        each page is read and decoded once, and every view's rows and tracking
+        are written in one transaction."""
         head = self.db.head()
-        position = self.db.position(table)
+        positions = {table: self.db.position(table) for _, table in targets}
         applied = 0
-        while position < head:
-            page = self.db.recorder.select_notifications(position + 1, PAGE, stop=head, topics=topics)
+        while targets and (start := min(positions.values())) < head:
+            group = [(view, table) for view, table in targets if positions[table] == start]
+            topics = sorted({get_topic(cls) for view, _ in group for cls in view.reads})
+            page = self.db.recorder.select_notifications(start + 1, PAGE, stop=head, topics=topics)
             last = page[-1].id if len(page) == PAGE else head
             events = [(n.id, self.db.app.mapper.to_domain_event(n)) for n in page]
             try:
                 with self.db.transaction() as cursor:
                     self.db.lock_for_writing(cursor)
-                    view.apply(cursor, table, events)
-                    self.db.record_position(cursor, table, last)
+                    for view, table in group:
+                        view.apply(cursor, table, [(at, e) for at, e in events if isinstance(e, view.reads)])
+                        self.db.record_position(cursor, table, last)
             except IntegrityError:
                 # Another process applied this page first: go on from where it got.
-                stored = self.db.position(table)
-                if stored <= position:
+                stored = {table: self.db.position(table) for _, table in group}
+                if all(stored[table] <= start for _, table in group):
                     raise  # Not a race: the same page would fail forever.
-                position = stored
+                positions.update(stored)
                 continue
             applied += len(events)
             if progress:
-                progress(last - position)
-            position = last
+                progress(last - start)
+            positions.update({table: last for _, table in group})
         return applied
 
     def _registered(self, view: View) -> tuple[int, int]:
