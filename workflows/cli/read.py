@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
+import orjson
 
 from workflows import reads
 from workflows.cli.context import Context, pass_context
@@ -21,7 +21,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 def show(rows: Iterable[dict[str, Any]], columns: Sequence[str], as_json: bool, title: str | None = None) -> None:
     """Rows as a rich table on a terminal, or as JSON for machines."""
     if as_json:
-        click.echo(json.dumps(list(rows), indent=2, ensure_ascii=False))
+        # orjson: a portfolio's task list can be tens of thousands of rows.
+        text = orjson.dumps(list(rows), default=str, option=orjson.OPT_INDENT_2).decode()
+        click.echo(text)
         return
     from rich.console import Console
     from rich.table import Table
