@@ -46,3 +46,13 @@ def db(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
     for url in fresh_postgres_database():
         build(Settings(db=url), init=True).close()
         yield url
+
+
+@pytest.fixture
+def demo_db(db: str) -> str:
+    """A store holding the demo: every fact of the 2021 source note."""
+    from tests.helpers import accord
+
+    result = accord(db, "demo")
+    assert result.exit_code == 0, result.output
+    return db

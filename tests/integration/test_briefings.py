@@ -18,8 +18,6 @@ import pytest
 from domain.errors import DomainError
 from tests.helpers import accord, opened, submit_rows, visit
 from workflows.application import Accord
-from workflows.cli import main
-from workflows.cli.report import report as report_group
 from workflows.compose import build
 from workflows.projections.briefings import LATEST, latest_table
 from workflows.reports import Report, Table, render
@@ -33,13 +31,6 @@ AGENDA = ["MA", "TN", "MR", "TR", "RS", "LY", "AL", "BA"]
 TODAY = date(2021, 6, 1)
 
 Row = dict[str, Any]
-
-
-@pytest.fixture
-def demo_db(db: str) -> str:
-    result = accord(db, "demo")
-    assert result.exit_code == 0, result.output
-    return db
 
 
 @contextmanager
@@ -222,18 +213,6 @@ def test_the_briefing_renders_as_markdown_json_and_csv(app: Accord) -> None:
     }
 
 
-@pytest.fixture
-def report_command() -> Iterator[None]:
-    """`accord report`, until the command line registers it itself."""
-    added = "report" not in main.commands
-    if added:
-        main.add_command(report_group)
-    yield
-    if added:
-        main.commands.pop("report")
-
-
-@pytest.mark.usefixtures("report_command")
 def test_accord_report_briefing_prints_the_briefing_or_refuses_an_unknown_meeting(demo_db: str) -> None:
     printed = accord(demo_db, "report", "briefing", JHA, "--format", "json")
     refused = accord(demo_db, "report", "briefing", "no-such-meeting")

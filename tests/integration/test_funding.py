@@ -223,11 +223,6 @@ def test_the_report_renders_as_markdown_json_and_csv(ledger: str) -> None:
 
 
 def test_accord_report_funding_prints_the_report_as_json(ledger: str) -> None:
-    from workflows.cli import main
-    from workflows.cli.report import report
-
-    # The lead registers the report group in the CLI; until then, here.
-    main.add_command(report)
     result = accord(ledger, "report", "funding", "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)

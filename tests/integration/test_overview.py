@@ -15,29 +15,15 @@ from typing import Any
 import pytest
 
 from tests.helpers import accord, submit_rows
-from workflows.cli import main
-from workflows.cli.report import report
 from workflows.compose import build
 from workflows.reports.partnership import partnership_report
 from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-# The lead registers `accord report` once every report exists; until then,
-# these tests register it themselves, once.
-if "report" not in main.commands:
-    main.add_command(report)
-
 DEMO_PARTNERS = ["AL", "BA", "LY", "MA", "MR", "RS", "TN", "TR"]
 
 Row = dict[str, Any]
-
-
-@pytest.fixture
-def demo_db(db: str) -> str:
-    result = accord(db, "demo")
-    assert result.exit_code == 0, result.output
-    return db
 
 
 def report_json(db: str, *args: str) -> Any:

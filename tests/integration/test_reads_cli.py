@@ -20,13 +20,6 @@ DEMO_PARTNERS = {"TN", "MA", "MR", "TR", "RS", "LY", "AL", "BA"}
 DEMO_EVENTS = sum(1 for line in DEMO.read_text().splitlines() if line.strip() and not line.startswith("#"))
 
 
-@pytest.fixture
-def demo_db(db: str) -> str:
-    result = accord(db, "demo")
-    assert result.exit_code == 0, result.output
-    return db
-
-
 def names(rows: list[dict[str, str]], partner: str) -> bool:
     return all(partner in row["subject"].split(",") for row in rows)
 

@@ -56,13 +56,6 @@ def time_limit() -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.fixture
-def demo_db(db: str) -> str:
-    result = accord(db, "demo")
-    assert result.exit_code == 0, result.output
-    return db
-
-
 def tasks(db: str, *args: str) -> list[Row]:
     return list(as_json(accord(db, "tasks", "--json", *args)))
 
