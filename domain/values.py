@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 from typing import Annotated, Any, Self
 
 import pycountry
@@ -32,12 +32,16 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+# Codes and dates repeat across a log of millions of events: remember the
+# answers (both are pure functions of their text).
+@lru_cache(maxsize=4096)
 def _known_country(code: str) -> str:
     if pycountry.countries.get(alpha_2=code) is None:
         raise UnknownPartner(f"unknown partner {code!r}: not an ISO 3166-1 alpha-2 country code")
     return code
 
 
+@lru_cache(maxsize=512)
 def _known_currency(code: str) -> str:
     if pycountry.currencies.get(alpha_3=code) is None:
         raise UnknownCurrency(f"unknown currency {code!r}: not an ISO 4217 code")
@@ -216,7 +220,7 @@ class EventDate:
         if isinstance(value, date):
             return cls.of(value)
         if isinstance(value, str):
-            return cls.parse(value)
+            return _parse_date(value)
         raise ValueError(f"a date reads {_DATE_FORMS}; got {value!r}")
 
     @classmethod
@@ -236,6 +240,11 @@ class EventDate:
             "description": _DATE_FORMS,
             "examples": ["2021-05-20", "2020-12", "2021"],
         }
+
+
+@lru_cache(maxsize=65536)
+def _parse_date(text: str) -> EventDate:
+    return EventDate.parse(text)
 
 
 @dataclass(frozen=True)

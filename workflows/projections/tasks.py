@@ -69,32 +69,18 @@ class TaskList(View):
         ]
 
     def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
+        # New tasks are inserted in batches; any other change first flushes the
+        # batch, so every change applies in the log's order.
+        opened: list[tuple[Any, ...]] = []
+        insert = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
         for _, event in events:
+            if isinstance(event, T.TaskOpened):
+                opened.append(_row(event))
+                continue
+            cursor.executemany(insert, opened)
+            opened.clear()
             task_id = str(event.originator_id)
             match event:
-                case T.TaskOpened():
-                    cursor.execute(
-                        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                        (
-                            task_id,
-                            event.partner,
-                            event.subject,
-                            event.title,
-                            event.owner,
-                            "open",
-                            event.due_on.isoformat(),
-                            0,
-                            None,
-                            event.rule,
-                            event.basis,
-                            event.source,
-                            event.source_type,
-                            event.thread,
-                            _moment(event),
-                            None,
-                            None,
-                        ),
-                    )
                 case T.TaskAssigned():
                     self._set(cursor, table, task_id, owner=event.owner)
                 case T.TaskDeferred():
@@ -109,14 +95,34 @@ class TaskList(View):
                     self._set(cursor, table, task_id, reminded_on=event.on.isoformat())
                 case T.TaskEscalated():
                     self._set(cursor, table, task_id, level=event.level)
-
-    def _close(self, cursor: Cursor, table: str, task_id: str, status: str, event: Any, outcome: str) -> None:
-        self._set(cursor, table, task_id, status=status, closed_at=_moment(event), outcome=outcome)
+        cursor.executemany(insert, opened)
 
     @staticmethod
     def _set(cursor: Cursor, table: str, task_id: str, **values: Any) -> None:
         assignments = ", ".join(f"{column} = ?" for column in values)
         cursor.execute(f"UPDATE {table} SET {assignments} WHERE task_id = ?", (*values.values(), task_id))
+
+
+def _row(event: Any) -> tuple[Any, ...]:
+    return (
+        str(event.originator_id),
+        event.partner,
+        event.subject,
+        event.title,
+        event.owner,
+        "open",
+        event.due_on.isoformat(),
+        0,
+        None,
+        event.rule,
+        event.basis,
+        event.source,
+        event.source_type,
+        event.thread,
+        _moment(event),
+        None,
+        None,
+    )
 
 
 def _moment(event: Any) -> str:
