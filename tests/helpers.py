@@ -19,6 +19,15 @@ def accord(db: str, *args: str, input: str | None = None, actor: str = "tester")
     return CliRunner().invoke(main, ["--db", db, "--actor", actor, *args], input=input, catch_exceptions=False)
 
 
+def stored_facts(db: str) -> int:
+    """How many facts the store holds, leaving out the tasks Accord opened."""
+    app = build(Settings(db=db))
+    try:
+        return sum(1 for notification in app.notifications() if not notification.topic.startswith("domain.task:"))
+    finally:
+        app.close()
+
+
 def stored_count(db: str) -> int:
     """How many events the store holds (PostgreSQL positions may have gaps)."""
     app = build(Settings(db=db))

@@ -282,10 +282,6 @@ class Accord(Application[UUID]):
         assert isinstance(partnership, Partnership)
         return partnership
 
-    def partnerships(self) -> list[Partnership]:
-        opened = self.events_of_types([Partnership.PartnershipOpened])
-        return [self.partnership(event.partner) for event in opened]
-
     def aggregate_events(self, aggregate_id: UUID) -> list[Fact]:
         return list(self.events.get(aggregate_id))  # type: ignore[arg-type]
 

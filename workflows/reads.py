@@ -37,22 +37,23 @@ def summary(event: Fact) -> str:
 
 
 def partner_rows(app: Accord) -> list[dict[str, Any]]:
-    rows = []
-    for p in sorted(app.partnerships(), key=lambda p: p.partner):
-        rows.append(
-            {
-                "code": p.partner,
-                "name": p.name,
-                "opened_on": str(p.opened_on),
-                "last_activity": str(p.last_activity),
-                "events": p.version,
-                "visits": p.counts.visits,
-                "dialogues": len(p.dialogues),
-                "funding_lines": len(p.funding),
-                "open_commitments": sum(1 for c in p.commitments.values() if c.status == "open"),
-            }
-        )
-    return rows
+    """Every partnership with its counts, from the partnership overview."""
+    app.refresh()
+    table = app.views.table("partnerships")
+    rows = app.views.db.query(f"SELECT * FROM {table} ORDER BY partner")
+    return [
+        {
+            "code": row["partner"],
+            "name": row["name"],
+            "opened_on": row["opened_on"],
+            "last_activity": row["last_activity"],
+            "events": row["events"],
+            "visits": row["visits"],
+            "dialogues": row["dialogues"],
+            "open_commitments": row["open_eu"] + row["open_member_state"] + row["open_partner"],
+        }
+        for row in rows
+    ]
 
 
 def event_row(event: Fact, position: int | None = None) -> dict[str, Any]:

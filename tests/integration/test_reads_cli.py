@@ -11,7 +11,7 @@ import pytest
 
 from domain.values import EventDate
 from domain.vocabulary import VOCABULARY
-from tests.helpers import accord, as_json, stored_count
+from tests.helpers import accord, as_json, stored_facts
 from workflows.cli.admin import DEMO
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ def test_demo_on_an_empty_store_records_the_note_and_lists_its_partnerships(db: 
     assert result.exit_code == 0, result.output
     assert f"recorded {DEMO_EVENTS} event(s): " in result.stdout
     assert "Partnerships" in result.stdout
-    assert stored_count(db) == DEMO_EVENTS
+    assert stored_facts(db) == DEMO_EVENTS
     codes = {row["code"] for row in as_json(accord(db, "partners", "--json"))}
     assert codes >= DEMO_PARTNERS
 
@@ -41,7 +41,7 @@ def test_demo_run_again_records_nothing_new(demo_db: str) -> None:
     again = accord(demo_db, "demo")
     assert again.exit_code == 0, again.output
     assert f"recorded 0 event(s)\nalready recorded: {DEMO_EVENTS} (stored nothing for them)\n" in again.stdout
-    assert stored_count(demo_db) == DEMO_EVENTS
+    assert stored_facts(demo_db) == DEMO_EVENTS
 
 
 def test_partners_on_an_empty_store_says_nothing_is_recorded_yet(db: str) -> None:
@@ -76,7 +76,7 @@ def test_partner_show_of_a_partnership_not_opened_exits_2(demo_db: str, code: st
     result = accord(demo_db, "partner", "show", code)
     assert result.exit_code == 2
     assert result.stderr == says
-    assert stored_count(demo_db) == DEMO_EVENTS
+    assert stored_facts(demo_db) == DEMO_EVENTS
 
 
 # 6. The audit log
