@@ -59,7 +59,6 @@ class Receipt:
 
     recorded: list[Submission] = field(default_factory=list)
     already: list[Submission] = field(default_factory=list)
-    attempts: int = 1
 
     def by_type(self) -> Counter[str]:
         return Counter(type(s).__name__ for s in self.recorded)
@@ -115,9 +114,7 @@ class Accord(Application[UUID]):
         rule. A key recorded before is skipped. A lost race is retried."""
 
         def decide(attempt: int) -> tuple[Receipt, list[Any]]:
-            receipt, events = self._decide(submissions, actor, self.clock(), progress if attempt == 1 else None)
-            receipt.attempts = attempt
-            return receipt, events
+            return self._decide(submissions, actor, self.clock(), progress if attempt == 1 else None)
 
         receipt: Receipt = self._store_decided(decide)
         return receipt
@@ -216,8 +213,22 @@ class Accord(Application[UUID]):
         owner: str | None = None,
         due_before: date | None = None,
     ) -> list[dict[str, Any]]:
-        """The task list, filtered; `overdue` means open and due before today."""
+        """The task list, caught up first, filtered; `overdue` means open and
+        due before today."""
         self.refresh()
+        return self.task_rows(status=status, today=today, partner=partner, owner=owner, due_before=due_before)
+
+    def task_rows(
+        self,
+        *,
+        status: str = "open",
+        today: date,
+        partner: str | None = None,
+        owner: str | None = None,
+        due_before: date | None = None,
+        task_id: UUID | None = None,
+    ) -> list[dict[str, Any]]:
+        """The task list as the view stands (for callers that refreshed already)."""
         conditions, params = [], []
         if status == "overdue":
             conditions.append("status = 'open' AND due_on < ?")
@@ -234,6 +245,9 @@ class Accord(Application[UUID]):
         if due_before:
             conditions.append("due_on < ?")
             params.append(due_before.isoformat())
+        if task_id:
+            conditions.append("task_id = ?")
+            params.append(str(task_id))
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         table = self.views.table("tasks")
         rows = self.views.db.query(f"SELECT * FROM {table} {where} ORDER BY due_on, task_id", params)
@@ -253,6 +267,11 @@ class Accord(Application[UUID]):
 
         task: FollowUpTask = self._store_decided(decide)
         return task
+
+    def task(self, ref: str, today: date) -> dict[str, Any]:
+        """One task's row, from its id or a unique prefix of it."""
+        [row] = self.task_rows(status="all", today=today, task_id=self.task_id(ref))
+        return row
 
     def task_id(self, ref: str) -> UUID:
         """A task's id from its id or a unique prefix of it, as people type it."""

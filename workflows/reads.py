@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 from domain.base import ENVELOPE, Fact
 from domain.initiative import Initiative
 from domain.meeting import Meeting
+from domain.partnership import Partnership
 from domain.values import partner_code
 from domain.vocabulary import submission_class
 from workflows.application import Accord
@@ -83,9 +84,11 @@ def shared_naming(app: Accord, partner: str) -> set[UUID]:
 
 def timeline(app: Accord, code: str) -> list[dict[str, Any]]:
     """Every fact on the partnership, and every shared fact naming it, by date."""
-    partnership = app.partnership(code)
-    events: list[Fact] = app.aggregate_events(partnership.id)
-    for shared_id in shared_naming(app, partnership.partner):
+    code = partner_code(code)
+    events: list[Fact] = app.aggregate_events(Partnership.id_for(code))
+    if not events:
+        raise Partnership.not_started(code)
+    for shared_id in shared_naming(app, code):
         events.extend(app.aggregate_events(shared_id))
     events.sort(key=lambda e: (e.occurred_on.earliest, e.timestamp))
     return [event_row(e) for e in events]

@@ -85,18 +85,12 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     Example:
       accord task show 3f2a9c1e
     """
-    row = _row(ctx, task_id)
+    row = ctx.app.task(task_id, today=date.today())
     if as_json:
         show([row], [], as_json=True)
         return
     for key, value in row.items():
         click.echo(f"{key.replace('_', ' '):>12}: {'' if value is None else value}")
-
-
-def _row(ctx: Context, ref: str) -> dict[str, Any]:
-    task_id = str(ctx.app.task_id(ref))
-    rows: list[dict[str, Any]] = ctx.app.tasks(status="all", today=date.today())
-    return next(row for row in rows if row["task_id"] == task_id)
 
 
 def _change(ctx: Context, ref: str, change: Any, said: str) -> None:

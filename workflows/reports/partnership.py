@@ -41,11 +41,10 @@ PORTFOLIO_COLUMNS = [
 def partnership_report(app: Accord, code: str, *, today: date | None = None) -> Report:
     """Status, visits, dialogues, commitments by party, funding, tasks and
     timeline of one partnership; UnknownPartner or PartnershipNotOpened if
-    there is none."""
+    there is none. Built from the read models as they stand: refresh first."""
     partnership = app.partnership(code)
     code, today = partnership.partner, today or date.today()
-    # Read first: it brings every view up to date, the overview included.
-    tasks = app.tasks(status="open", partner=code, today=today)
+    tasks = app.task_rows(status="open", partner=code, today=today)
     [row] = _overview(app, "WHERE partner = ?", (code,))
     commitments = [
         {"commitment": ref, "party": c.party.value, "description": c.description, "due_on": _text(c.due_on)}
@@ -85,9 +84,10 @@ def partnership_report(app: Accord, code: str, *, today: date | None = None) -> 
 
 
 def portfolio_report(app: Accord, today: date | None = None) -> Report:
-    """One row per partnership, with the portfolio's totals as figures."""
+    """One row per partnership, with the portfolio's totals as figures (from
+    the read models as they stand: refresh first)."""
     today = today or date.today()
-    tasks = app.tasks(status="open", today=today)
+    tasks = app.task_rows(status="open", today=today)
     open_tasks = Counter(task["partner"] for task in tasks)
     overdue_tasks = Counter(task["partner"] for task in tasks if task["overdue"])
     rows = _overview(app, "ORDER BY partner")
