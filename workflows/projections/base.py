@@ -128,14 +128,13 @@ class Views:
     def __init__(self, app: Accord, views: Sequence[View]) -> None:
         self.db = Database(app)
         self.views = {view.name: view for view in views}
-        self._tables: dict[str, str] = {}
         self._ready = False
 
     def table(self, name: str) -> str:
         """The current table of a view."""
-        if name not in self._tables:
-            self._tables[name] = _table_name(self.views[name], self._registered(self.views[name])[0])
-        return self._tables[name]
+        # Asked each time, not remembered: another process may have rebuilt the
+        # view and dropped the table a long-running process last used.
+        return _table_name(self.views[name], self._registered(self.views[name])[0])
 
     def setup(self) -> None:
         """Create the registry and the first tables of views not yet registered;
@@ -208,7 +207,6 @@ class Views:
             swapped = now is not None and int(now["generation"]) == fresh
             # Another rebuild swapped first: ours is the leftover.
             _drop(cursor, view, current if swapped else fresh)
-        self._tables.pop(view.name, None)
 
     def status(self, name: str) -> Status:
         table = self.table(name)
