@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -159,6 +159,8 @@ class EventDate:
     year: int
     month: int | None = None
     day: int | None = None
+    # (earliest, latest), worked out once: dates are compared often.
+    _span: tuple[date, date] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         valid = 1 <= self.year <= 9999 and (self.month is None or 1 <= self.month <= 12)
@@ -169,6 +171,7 @@ class EventDate:
             valid = 1 <= self.day <= calendar.monthrange(self.year, self.month)[1]
         if not valid:
             raise ValueError(f"not a calendar date: {self}")
+        object.__setattr__(self, "_span", (self._earliest(), self._latest()))
 
     @classmethod
     def parse(cls, text: str) -> EventDate:
@@ -190,18 +193,24 @@ class EventDate:
     @property
     def earliest(self) -> date:
         """The first day this date may stand for."""
-        return date(self.year, self.month or 1, self.day or 1)
+        return self._span[0]
 
     @property
     def latest(self) -> date:
         """The last day this date may stand for."""
+        return self._span[1]
+
+    def _earliest(self) -> date:
+        return date(self.year, self.month or 1, self.day or 1)
+
+    def _latest(self) -> date:
         if self.month is None:
             return date(self.year, 12, 31)
         return date(self.year, self.month, self.day or calendar.monthrange(self.year, self.month)[1])
 
     def __lt__(self, other: EventDate) -> bool:
         """Ordered by the first day each may stand for, then by the last."""
-        return (self.earliest, self.latest) < (other.earliest, other.latest)
+        return self._span < other._span
 
     def __str__(self) -> str:
         text = f"{self.year:04d}"
@@ -220,7 +229,7 @@ class EventDate:
         if isinstance(value, date):
             return cls.of(value)
         if isinstance(value, str):
-            return _parse_date(value)
+            return event_date(value)
         raise ValueError(f"a date reads {_DATE_FORMS}; got {value!r}")
 
     @classmethod
@@ -243,7 +252,8 @@ class EventDate:
 
 
 @lru_cache(maxsize=65536)
-def _parse_date(text: str) -> EventDate:
+def event_date(text: str) -> EventDate:
+    """`EventDate.parse`, remembered: a log repeats the same dates many times."""
     return EventDate.parse(text)
 
 

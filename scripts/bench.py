@@ -32,6 +32,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from domain.vocabulary import parse
+from workflows.cli.tasks import SHOWN
 from workflows.compose import build
 from workflows.settings import Settings
 
@@ -127,8 +128,9 @@ def bare_library_save(path: str, partners: list[str], count: int) -> float:
 
 
 def bare_library_read(path: str) -> tuple[float, int]:
-    """The library reading and decoding the whole notification log in pages."""
-    app = build(Settings(db=path))
+    """The bare library (its own mapper and JSON transcoder) reading and
+    decoding Accord's whole notification log in pages."""
+    app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "CREATE_TABLE": "n"})
     start, position, count = time.perf_counter(), 1, 0
     while True:
         page = app.recorder.select_notifications(position, 1000)
@@ -141,6 +143,16 @@ def bare_library_read(path: str) -> tuple[float, int]:
     seconds = time.perf_counter() - start
     app.close()
     return seconds, count
+
+
+def raw_select(path: str, sql: str, params: tuple[Any, ...]) -> tuple[float, int]:
+    """sqlite3 alone: the rows of a query, fetched as tuples."""
+    connection = sqlite3.connect(path)
+    start = time.perf_counter()
+    rows = connection.execute(sql, params).fetchall()
+    seconds = time.perf_counter() - start
+    connection.close()
+    return seconds, len(rows)
 
 
 def raw_sqlite(path: str, count: int, size: int) -> float:
@@ -221,11 +233,29 @@ def main() -> None:
     rows.append(Row("first catch-up: tasks opened and all views", f"{follow_seconds:.1f} s", f"{head:,} log positions"))
     app.close()
 
-    for status in ("overdue", "open"):
-        seconds = min(accord_command(db, "tasks", "--status", status, "--json") for _ in range(3))
-        rows.append(
-            Row(f"accord tasks --status {status} (wall clock, best of 3)", f"{seconds:.2f} s", "target < 0.5 s")
+    today = time.strftime("%Y-%m-%d")
+    seconds = min(accord_command(db, "tasks", "--status", "overdue") for _ in range(3))
+    rows.append(
+        Row(
+            f"accord tasks --status overdue: the first {SHOWN} and the count (wall clock, best of 3)",
+            f"{seconds:.2f} s",
+            "target < 0.5 s",
         )
+    )
+    app = build(Settings(db=db))
+    table = app.views.table("tasks")
+    app.close()
+    raw_seconds, overdue = raw_select(
+        db, f"SELECT * FROM {table} WHERE status = 'open' AND due_on < ? ORDER BY due_on, task_id", (today,)
+    )
+    seconds = min(accord_command(db, "tasks", "--status", "overdue", "--json") for _ in range(3))
+    rows.append(
+        Row(
+            f"accord tasks --status overdue --json: all {overdue:,} (wall clock, best of 3)",
+            f"{seconds:.2f} s",
+            f"sqlite3 fetching the same rows {raw_seconds:.2f} s",
+        )
+    )
 
     app = build(Settings(db=db))
     more = [parse(fact) for fact in synthetic(partners, 10_000 + len(partners), 7, prefix="more-")]
@@ -240,7 +270,7 @@ def main() -> None:
         Row(
             "rebuild of every view (positions/s)",
             rate(covered, rebuild_seconds),
-            f"library read+decode {rate(read_count, read_seconds)}",
+            f"bare library reading and decoding the same log {rate(read_count, read_seconds)}",
             f"{(covered / rebuild_seconds) / (read_count / read_seconds):.2f}x (target >= 0.33x)",
         )
     )

@@ -49,6 +49,41 @@ class UnknownTask(DomainError):
     """A task reference that names no task, or several."""
 
 
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which tasks to list: `overdue` means open and due before `today`."""
+
+    today: date
+    status: str = "open"
+    partner: str | None = None
+    owner: str | None = None
+    due_before: date | None = None
+    task_id: UUID | None = None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The WHERE clause over the task list, and its parameters."""
+        conditions, params = [], []
+        if self.status == "overdue":
+            conditions.append("status = 'open' AND due_on < ?")
+            params.append(self.today.isoformat())
+        elif self.status != "all":
+            conditions.append("status = ?")
+            params.append(self.status)
+        if self.partner:
+            conditions.append("partner = ?")
+            params.append(partner_code(self.partner))
+        if self.owner:
+            conditions.append("owner = ?")
+            params.append(self.owner)
+        if self.due_before:
+            conditions.append("due_on < ?")
+            params.append(self.due_before.isoformat())
+        if self.task_id:
+            conditions.append("task_id = ?")
+            params.append(str(self.task_id))
+        return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+
 class StoreBusy(Exception):
     """Other writers kept winning the race for longer than Accord waits."""
 
@@ -204,56 +239,28 @@ class Accord(Application[UUID]):
         self.views.catch_up()
         return followed
 
-    def tasks(
-        self,
-        *,
-        status: str = "open",
-        today: date,
-        partner: str | None = None,
-        owner: str | None = None,
-        due_before: date | None = None,
-    ) -> list[dict[str, Any]]:
-        """The task list, caught up first, filtered; `overdue` means open and
-        due before today."""
+    def tasks(self, which: TaskFilter, limit: int | None = None) -> list[dict[str, Any]]:
+        """The task list, caught up first, earliest due first."""
         self.refresh()
-        return self.task_rows(status=status, today=today, partner=partner, owner=owner, due_before=due_before)
+        return self.task_rows(which, limit)
 
-    def task_rows(
-        self,
-        *,
-        status: str = "open",
-        today: date,
-        partner: str | None = None,
-        owner: str | None = None,
-        due_before: date | None = None,
-        task_id: UUID | None = None,
-    ) -> list[dict[str, Any]]:
+    def task_rows(self, which: TaskFilter, limit: int | None = None) -> list[dict[str, Any]]:
         """The task list as the view stands (for callers that refreshed already)."""
-        conditions, params = [], []
-        if status == "overdue":
-            conditions.append("status = 'open' AND due_on < ?")
-            params.append(today.isoformat())
-        elif status != "all":
-            conditions.append("status = ?")
-            params.append(status)
-        if partner:
-            conditions.append("partner = ?")
-            params.append(partner_code(partner))
-        if owner:
-            conditions.append("owner = ?")
-            params.append(owner)
-        if due_before:
-            conditions.append("due_on < ?")
-            params.append(due_before.isoformat())
-        if task_id:
-            conditions.append("task_id = ?")
-            params.append(str(task_id))
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        where, params = which.sql()
         table = self.views.table("tasks")
-        rows = self.views.db.query(f"SELECT * FROM {table} {where} ORDER BY due_on, task_id", params)
+        bound = f"LIMIT {int(limit)}" if limit is not None else ""
+        rows = self.views.db.query(f"SELECT * FROM {table} {where} ORDER BY due_on, task_id {bound}", params)
+        today = which.today.isoformat()
         for row in rows:
-            row["overdue"] = row["status"] == "open" and row["due_on"] < today.isoformat()
+            row["overdue"] = row["status"] == "open" and row["due_on"] < today
         return rows
+
+    def task_count(self, which: TaskFilter) -> int:
+        """How many tasks the filter selects, as the view stands."""
+        where, params = which.sql()
+        table = self.views.table("tasks")
+        [row] = self.views.db.query(f"SELECT COUNT(*) AS n FROM {table} {where}", params)
+        return int(row["n"])
 
     def change_task(self, ref: str, actor: str, change: Callable[[FollowUpTask, Stamp], bool]) -> FollowUpTask:
         """Apply one change (assign, defer, complete, cancel) to a task."""
@@ -270,7 +277,7 @@ class Accord(Application[UUID]):
 
     def task(self, ref: str, today: date) -> dict[str, Any]:
         """One task's row, from its id or a unique prefix of it."""
-        [row] = self.task_rows(status="all", today=today, task_id=self.task_id(ref))
+        [row] = self.task_rows(TaskFilter(today, status="all", task_id=self.task_id(ref)))
         return row
 
     def task_id(self, ref: str) -> UUID:

@@ -9,10 +9,14 @@ from typing import Any
 import click
 
 from domain.task import FollowUpTask
+from workflows.application import TaskFilter
 from workflows.cli.context import Context, pass_context
 from workflows.cli.read import json_option, show
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+# How many tasks the terminal table shows unless told otherwise.
+SHOWN = 50
 
 
 def _day(value: datetime | None) -> date | None:
@@ -31,6 +35,11 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--owner", help="Only tasks of this owner, e.g. desk:TN.")
 @click.option("--due-before", type=DAY, help="Only tasks due before this date (YYYY-MM-DD).")
 @click.option("--today", type=DAY, help="The date overdue is judged against (default: today).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    help=f"Show at most this many, earliest due first; 0 for all. [default: {SHOWN} in the terminal, all with --json]",
+)
 @json_option
 @pass_context
 def tasks_command(
@@ -40,6 +49,7 @@ def tasks_command(
     owner: str | None,
     due_before: datetime | None,
     today: datetime | None,
+    limit: int | None,
     as_json: bool,
 ) -> None:
     """The follow-up tasks the rules opened, by due date, each with the rule
@@ -51,13 +61,12 @@ def tasks_command(
       accord tasks --partner TR --json
       accord tasks --owner cabinet --due-before 2021-07-01
     """
-    rows = ctx.app.tasks(
-        status=status,
-        today=_day(today) or date.today(),
-        partner=partner,
-        owner=owner,
-        due_before=_day(due_before),
+    which = TaskFilter(
+        _day(today) or date.today(), status=status, partner=partner, owner=owner, due_before=_day(due_before)
     )
+    if limit is None:
+        limit = 0 if as_json else SHOWN
+    rows = ctx.app.tasks(which, limit or None)
     if as_json:
         show(rows, [], as_json=True)
         return
@@ -66,6 +75,8 @@ def tasks_command(
         row["state"] = "OVERDUE" if row["overdue"] else row["status"]
         row["for"] = row["partner"] or row["subject"]
     show(rows, ["task", "due_on", "state", "for", "owner", "title"], False, title=f"Tasks ({status})")
+    if limit and len(rows) == limit and (total := ctx.app.task_count(which)) > limit:
+        click.echo(f"{limit} of {total:,} shown, earliest due first; --limit 0 shows all.")
 
 
 @click.group()

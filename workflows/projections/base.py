@@ -15,17 +15,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, OperationalError, ProgrammingError, Tracking
 from eventsourcing.utils import get_topic
 
-from workflows.persistence import PAGE
+from workflows.persistence import PydanticMapper
 
 if TYPE_CHECKING:
     from workflows.application import Accord
 
 REGISTRY_TABLE = "accord_views"
+
+# Views apply the log in transactions of up to this many positions: few
+# commits, and each row a view folds many events into (a partnership's
+# overview) is read and written once per batch, not once per page.
+BATCH = 10_000
 
 
 class Cursor:
@@ -60,6 +66,7 @@ class Database:
     def __init__(self, app: Accord) -> None:
         self.app = app
         self.recorder: Any = app.recorder
+        self.mapper = cast(PydanticMapper, app.mapper)
         self.postgres = type(self.recorder).__module__.endswith("postgres")
 
     @contextmanager
@@ -90,6 +97,28 @@ class Database:
         return int(self.recorder.max_notification_id() or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One event as a view reads it: its place in the log, its class, and
+    its state as stored. Views trust the log (every event in it was checked
+    when recorded), so they read the stored values instead of paying for
+    validation again; `event()` gives the validated event where needed."""
+
+    position: int
+    type: type[Any]
+    originator_id: UUID | str
+    originator_version: int
+    state: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.state[name]
+
+    def event(self) -> Any:
+        return self.type.model_validate(
+            {**self.state, "originator_id": self.originator_id, "originator_version": self.originator_version}
+        )
+
+
 class View(ABC):
     """A read model: its tables, the events it reads, and how it applies them."""
 
@@ -100,11 +129,17 @@ class View(ABC):
 
     @abstractmethod
     def create(self, table: str) -> list[str]:
-        """The statements that create the view's table (and indexes)."""
+        """The statements that create the view's tables (and the indexes
+        that applying events needs)."""
 
     @abstractmethod
-    def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
+    def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         """Write what these events change, in their order."""
+
+    def indexes(self, table: str) -> list[str]:
+        """Statements that index the view's tables: a rebuild runs them after
+        filling the tables, which is faster than keeping indexes up to date."""
+        return []
 
 
 @dataclass(frozen=True)
@@ -148,7 +183,8 @@ class Views:
             for view in self.views.values():
                 if view.name in registered:
                     continue
-                for statement in view.create(_table_name(view, 1)):
+                table = _table_name(view, 1)
+                for statement in [*view.create(table), *view.indexes(table)]:
                     cursor.execute(statement)
                 cursor.execute(
                     f"INSERT INTO {REGISTRY_TABLE} (name, generation, version, last_generation) "
@@ -174,6 +210,7 @@ class Views:
         fresh = {name: self._start_generation(self.views[name]) for name in names}
         self._fill([(self.views[name], _table_name(self.views[name], fresh[name][1])) for name in names], progress)
         for name, (current, generation) in fresh.items():
+            self._index(self.views[name], generation)
             self._swap(self.views[name], current, generation)
         # Events recorded while the rebuild ran.
         self._fill([(self.views[name], self.table(name)) for name in names], None)
@@ -197,6 +234,11 @@ class Views:
                 cursor.execute(statement)
         return current, fresh
 
+    def _index(self, view: View, generation: int) -> None:
+        with self.db.transaction() as cursor:
+            for statement in view.indexes(_table_name(view, generation)):
+                cursor.execute(statement)
+
     def _swap(self, view: View, current: int, fresh: int) -> None:
         with self.db.transaction() as cursor:
             cursor.execute(
@@ -214,7 +256,7 @@ class Views:
 
     def _fill(self, targets: Sequence[tuple[View, str]], progress: Progress | None) -> int:
         """Apply the log to views, in one pass for views at the same position:
-        each page is read and decoded once, and every view's rows and tracking
+        each batch is read and decoded once, and every view's rows and tracking
         are written in one transaction."""
         head = self.db.head()
         positions = {table: self.db.position(table) for _, table in targets}
@@ -222,27 +264,33 @@ class Views:
         while targets and (start := min(positions.values())) < head:
             group = [(view, table) for view, table in targets if positions[table] == start]
             topics = sorted({get_topic(cls) for view, _ in group for cls in view.reads})
-            page = self.db.recorder.select_notifications(start + 1, PAGE, stop=head, topics=topics)
-            last = page[-1].id if len(page) == PAGE else head
-            events = [(n.id, self.db.app.mapper.to_domain_event(n)) for n in page]
+            batch = self.db.recorder.select_notifications(start + 1, BATCH, stop=head, topics=topics)
+            last = batch[-1].id if len(batch) == BATCH else head
+            records = [self._record(n) for n in batch]
             try:
                 with self.db.transaction() as cursor:
                     self.db.lock_for_writing(cursor)
                     for view, table in group:
-                        view.apply(cursor, table, [(at, e) for at, e in events if isinstance(e, view.reads)])
+                        # Views read exact classes (no subclasses): a set lookup is cheap.
+                        reads = frozenset(view.reads)
+                        view.apply(cursor, table, [record for record in records if record.type in reads])
                         self.db.record_position(cursor, table, last)
             except IntegrityError:
-                # Another process applied this page first: go on from where it got.
+                # Another process applied this batch first: go on from where it got.
                 stored = {table: self.db.position(table) for _, table in group}
                 if all(stored[table] <= start for _, table in group):
-                    raise  # Not a race: the same page would fail forever.
+                    raise  # Not a race: the same batch would fail forever.
                 positions.update(stored)
                 continue
-            applied += len(events)
+            applied += len(records)
             if progress:
                 progress(last - start)
             positions.update({table: last for _, table in group})
         return applied
+
+    def _record(self, notification: Notification) -> Record:
+        cls, state = self.db.mapper.to_state(notification)
+        return Record(notification.id, cls, notification.originator_id, notification.originator_version, state)
 
     def _registered(self, view: View) -> tuple[int, int]:
         """The view's current generation and the version it was built by."""

@@ -4,12 +4,13 @@ small tables instead of replaying every partnership."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
-from typing import Any
 
 from domain.meeting import Meeting
 from domain.partnership import Partnership, PartnershipFact
-from workflows.projections.base import Cursor, View
+from domain.values import event_date
+from workflows.projections.base import Cursor, Record, View
 
 M = Meeting
 
@@ -56,55 +57,66 @@ class Briefings(View):
             f"CREATE INDEX IF NOT EXISTS {latest}_partner ON {latest} (partner, occurred_first, position)",
         ]
 
-    def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
+    def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         # workflows.reads imports the application, which imports the views.
         from workflows.reads import summary
 
         latest = latest_table(table)
-        touched: set[str] = set()
-        for position, event in events:
-            match event:
-                case M.MeetingScheduled():
+        facts: dict[str, list[tuple[str, int, Record]]] = {}
+        for record in records:
+            state = record.state
+            match record.type:
+                case M.MeetingScheduled:
+                    held_on = state["held_on"]
                     cursor.execute(
                         f"INSERT INTO {table} (meeting, body, title, held_on, held_on_first, partners, held, outcome, "
                         "scheduled_on) VALUES (?, ?, ?, ?, ?, ?, 0, '', ?)",
                         (
-                            event.meeting,
-                            event.body,
-                            event.title,
-                            str(event.held_on),
-                            event.held_on.earliest.isoformat(),
-                            ",".join(event.partners),
-                            str(event.occurred_on),
+                            state["meeting"],
+                            state["body"],
+                            state["title"],
+                            held_on,
+                            event_date(held_on).earliest.isoformat(),
+                            ",".join(state["partners"]),
+                            state["occurred_on"],
                         ),
                     )
-                case M.MeetingHeld():
+                case M.MeetingHeld:
                     cursor.execute(
-                        f"UPDATE {table} SET held = 1, outcome = ? WHERE meeting = ?", (event.outcome, event.meeting)
+                        f"UPDATE {table} SET held = 1, outcome = ? WHERE meeting = ?",
+                        (state["outcome"], state["meeting"]),
                     )
-                case PartnershipFact():
-                    # A leftover table of a rebuild killed half way may hold the row already.
-                    cursor.execute(
-                        f"INSERT INTO {latest} (position, partner, occurred_on, occurred_first, type, summary) "
-                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
-                        (
-                            position,
-                            event.partner,
-                            str(event.occurred_on),
-                            event.occurred_on.earliest.isoformat(),
-                            type(event).__name__,
-                            summary(event),
-                        ),
-                    )
-                    touched.add(event.partner)
-        for partner in sorted(touched):
+                case _:
+                    first = event_date(state["occurred_on"]).earliest.isoformat()
+                    facts.setdefault(state["partner"], []).append((first, record.position, record))
+        # Only a partner's latest few of this batch can be among its latest few
+        # overall: store those (summarised from the validated event), then drop
+        # what they displaced.
+        kept = [fact for partner_facts in facts.values() for fact in heapq.nlargest(LATEST, partner_facts)]
+        # A leftover table of a rebuild killed half way may hold a row already.
+        cursor.executemany(
+            f"INSERT INTO {latest} (position, partner, occurred_on, occurred_first, type, summary) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
+            [
+                (
+                    position,
+                    record["partner"],
+                    record["occurred_on"],
+                    first,
+                    record.type.__name__,
+                    summary(record.event()),
+                )
+                for first, position, record in kept
+            ],
+        )
+        for partner in sorted(facts):
             _keep_latest(cursor, latest, partner)
 
 
 def _keep_latest(cursor: Cursor, latest: str, partner: str) -> None:
     """Drop a partner's facts beyond the latest few. Facts arrive in any order
     of occurrence, but the latest few of a growing set never come back, so
-    the table ends the same however the log is paged."""
+    the table ends the same however the log is batched."""
     cursor.execute(
         f"DELETE FROM {latest} WHERE partner = ? AND position NOT IN ("
         f"SELECT position FROM {latest} WHERE partner = ? ORDER BY occurred_first DESC, position DESC LIMIT ?)",

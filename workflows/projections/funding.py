@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
 from domain.initiative import Instrument
 from domain.partnership import Partnership
-from workflows.projections.base import Cursor, View
+from domain.values import event_date
+from workflows.projections.base import Cursor, Record, View
 
 P = Partnership
 
@@ -52,40 +52,43 @@ class FundingLedger(View):
             )""",
         ]
 
-    def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
-        for _, event in events:
-            match event:
-                case P.FundingCommitted():
+    def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
+        for record in records:
+            state = record.state
+            match record.type:
+                case P.FundingCommitted:
                     cursor.execute(
                         f"INSERT INTO {table} (partner, funding, instrument, title, currency, committed, disbursed, "
                         "committed_on, committed_year, pillars) VALUES (?, ?, ?, ?, ?, ?, '0', ?, ?, ?)",
                         (
-                            event.partner,
-                            event.funding,
-                            event.instrument,
-                            event.title,
-                            event.amount.currency,
-                            str(event.amount.amount),
-                            str(event.occurred_on),
-                            event.occurred_on.year,
-                            ",".join(event.pillars),
+                            state["partner"],
+                            state["funding"],
+                            state["instrument"],
+                            state["title"],
+                            state["amount"]["currency"],
+                            state["amount"]["amount"],
+                            state["occurred_on"],
+                            event_date(state["occurred_on"]).year,
+                            ",".join(state["pillars"]),
                         ),
                     )
-                case P.FundingDisbursed():
-                    self._disburse(cursor, table, event.partner, event.funding, event.amount.amount)
-                case Instrument.FundingEnvelopeSet():
+                case P.FundingDisbursed:
+                    self._disburse(
+                        cursor, table, state["partner"], state["funding"], Decimal(state["amount"]["amount"])
+                    )
+                case Instrument.FundingEnvelopeSet:
                     cursor.execute(
                         f"INSERT INTO {envelopes_table(table)} (instrument, currency, amount, share, first_year, "
                         "last_year) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instrument) DO UPDATE SET "
                         "currency = excluded.currency, amount = excluded.amount, share = excluded.share, "
                         "first_year = excluded.first_year, last_year = excluded.last_year",
                         (
-                            event.instrument,
-                            event.amount.currency,
-                            str(event.amount.amount),
-                            None if event.share is None else str(event.share),
-                            event.first_year,
-                            event.last_year,
+                            state["instrument"],
+                            state["amount"]["currency"],
+                            state["amount"]["amount"],
+                            state["share"],
+                            state["first_year"],
+                            state["last_year"],
                         ),
                     )
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain.partnership import Partnership, PartnershipFact
-from domain.values import EventDate, Money, Party, country_name
-from workflows.projections.base import Cursor, View
+from domain.values import EventDate, Party, country_name, event_date
+from workflows.projections.base import Cursor, Record, View
 
 P = Partnership
 
@@ -67,33 +67,35 @@ class Overview:
     # Each open commitment's party, so that closing one lowers the right count.
     open_commitments: dict[str, str] = field(default_factory=dict)
 
-    def fold(self, event: PartnershipFact) -> None:
+    def fold(self, record: Record) -> None:
+        state = record.state
+        occurred_on = event_date(state["occurred_on"])
         self.events += 1
-        self.pillars.update(str(pillar) for pillar in event.pillars)
-        self.last_activity = max(self.last_activity, event.occurred_on)
-        match event:
-            case P.VisitPlanned():
+        self.pillars.update(state["pillars"])
+        self.last_activity = max(self.last_activity, occurred_on)
+        match record.type:
+            case P.VisitPlanned:
                 self.planned_visits += 1
-            case P.VisitHeld():
+            case P.VisitHeld:
                 self.visits += 1
-                if self.last_visit is None or event.occurred_on >= self.last_visit:
-                    self.last_visit = event.occurred_on
-            case P.DialogueLaunched():
+                if self.last_visit is None or occurred_on >= self.last_visit:
+                    self.last_visit = occurred_on
+            case P.DialogueLaunched:
                 self.dialogues += 1
-                self.dialogue_titles = ", ".join(filter(None, (self.dialogue_titles, event.title)))
-            case P.DialogueRoundHeld():
+                self.dialogue_titles = ", ".join(filter(None, (self.dialogue_titles, state["title"])))
+            case P.DialogueRoundHeld:
                 self.rounds += 1
-            case P.FundingCommitted():
-                _add(self.committed, event.amount)
-            case P.FundingDisbursed():
-                _add(self.disbursed, event.amount)
-            case P.CommitmentRecorded():
-                self.open_commitments[event.commitment] = event.party.value
-            case P.CommitmentFulfilled():
-                self.open_commitments.pop(event.commitment)
+            case P.FundingCommitted:
+                _add(self.committed, state["amount"])
+            case P.FundingDisbursed:
+                _add(self.disbursed, state["amount"])
+            case P.CommitmentRecorded:
+                self.open_commitments[state["commitment"]] = state["party"]
+            case P.CommitmentFulfilled:
+                self.open_commitments.pop(state["commitment"])
                 self.fulfilled += 1
-            case P.CommitmentLapsed():
-                self.open_commitments.pop(event.commitment)
+            case P.CommitmentLapsed:
+                self.open_commitments.pop(state["commitment"])
                 self.lapsed += 1
 
     def row(self) -> tuple[Any, ...]:
@@ -125,9 +127,9 @@ class Overview:
     def from_row(cls, row: dict[str, Any]) -> Overview:
         return cls(
             partner=row["partner"],
-            opened_on=EventDate.parse(row["opened_on"]),
-            last_activity=EventDate.parse(row["last_activity"]),
-            last_visit=EventDate.parse(row["last_visit"]) if row["last_visit"] else None,
+            opened_on=event_date(row["opened_on"]),
+            last_activity=event_date(row["last_activity"]),
+            last_visit=event_date(row["last_visit"]) if row["last_visit"] else None,
             visits=row["visits"],
             planned_visits=row["planned_visits"],
             dialogues=row["dialogues"],
@@ -152,8 +154,9 @@ def money_totals(text: str) -> dict[str, Decimal]:
     return {currency: Decimal(amount) for currency, amount in json.loads(text).items()}
 
 
-def _add(totals: dict[str, Decimal], money: Money) -> None:
-    totals[money.currency] = totals.get(money.currency, Decimal(0)) + money.amount
+def _add(totals: dict[str, Decimal], money: dict[str, str]) -> None:
+    """Add stored money ({"amount": "1250000.10", "currency": "EUR"})."""
+    totals[money["currency"]] = totals.get(money["currency"], Decimal(0)) + Decimal(money["amount"])
 
 
 class PartnershipOverview(View):
@@ -189,20 +192,21 @@ class PartnershipOverview(View):
             )"""
         ]
 
-    def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
-        # A page holds many events of few partnerships: read each row once,
+    def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
+        # A batch holds many events of few partnerships: read each row once,
         # fold its events in memory, write it once.
-        codes = sorted({event.partner for _, event in events})
+        codes = sorted({record["partner"] for record in records})
         if not codes:
             return
         marks = ", ".join("?" * len(codes))
         stored = cursor.execute(f"SELECT * FROM {table} WHERE partner IN ({marks})", codes).fetchall()
         rows = {row["partner"]: Overview.from_row(row) for row in stored}
-        for _, event in events:
-            if isinstance(event, P.PartnershipOpened):
-                rows[event.partner] = Overview(event.partner, event.occurred_on, event.occurred_on)
+        for record in records:
+            if record.type is P.PartnershipOpened:
+                opened_on = event_date(record["occurred_on"])
+                rows[record["partner"]] = Overview(record["partner"], opened_on, opened_on)
             # The domain records nothing on a partnership before it is opened.
-            rows[event.partner].fold(event)
+            rows[record["partner"]].fold(record)
         cursor.executemany(
             f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
             f"ON CONFLICT (partner) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS[1:])}",

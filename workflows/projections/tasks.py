@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from domain.task import FollowUpTask
-from workflows.projections.base import Cursor, View
+from workflows.projections.base import Cursor, Record, View
 
 T = FollowUpTask
 
@@ -64,37 +65,43 @@ class TaskList(View):
                 closed_at TEXT,
                 outcome TEXT
             )""",
+        ]
+
+    def indexes(self, table: str) -> list[str]:
+        return [
             f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (status, due_on)",
             f"CREATE INDEX IF NOT EXISTS {table}_thread ON {table} (thread, status)",
         ]
 
-    def apply(self, cursor: Cursor, table: str, events: Sequence[tuple[int, Any]]) -> None:
+    def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         # New tasks are inserted in batches; any other change first flushes the
         # batch, so every change applies in the log's order.
         opened: list[tuple[Any, ...]] = []
         insert = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        for _, event in events:
-            if isinstance(event, T.TaskOpened):
-                opened.append(_row(event))
+        for record in records:
+            if record.type is T.TaskOpened:
+                opened.append(_row(record))
                 continue
             cursor.executemany(insert, opened)
             opened.clear()
-            task_id = str(event.originator_id)
-            match event:
-                case T.TaskAssigned():
-                    self._set(cursor, table, task_id, owner=event.owner)
-                case T.TaskDeferred():
-                    self._set(cursor, table, task_id, due_on=event.due_on.isoformat())
-                case T.TaskCompleted():
-                    self._set(cursor, table, task_id, status="done", closed_at=_moment(event), outcome=event.outcome)
-                case T.TaskCancelled():
+            task_id = str(record.originator_id)
+            match record.type:
+                case T.TaskAssigned:
+                    self._set(cursor, table, task_id, owner=record["owner"])
+                case T.TaskDeferred:
+                    self._set(cursor, table, task_id, due_on=record["due_on"])
+                case T.TaskCompleted:
                     self._set(
-                        cursor, table, task_id, status="cancelled", closed_at=_moment(event), outcome=event.reason
+                        cursor, table, task_id, status="done", closed_at=_moment(record), outcome=record["outcome"]
                     )
-                case T.ReminderSent():
-                    self._set(cursor, table, task_id, reminded_on=event.on.isoformat())
-                case T.TaskEscalated():
-                    self._set(cursor, table, task_id, level=event.level)
+                case T.TaskCancelled:
+                    self._set(
+                        cursor, table, task_id, status="cancelled", closed_at=_moment(record), outcome=record["reason"]
+                    )
+                case T.ReminderSent:
+                    self._set(cursor, table, task_id, reminded_on=record["on"])
+                case T.TaskEscalated:
+                    self._set(cursor, table, task_id, level=record["level"])
         cursor.executemany(insert, opened)
 
     @staticmethod
@@ -103,27 +110,29 @@ class TaskList(View):
         cursor.execute(f"UPDATE {table} SET {assignments} WHERE task_id = ?", (*values.values(), task_id))
 
 
-def _row(event: Any) -> tuple[Any, ...]:
+def _row(record: Record) -> tuple[Any, ...]:
+    state = record.state
     return (
-        str(event.originator_id),
-        event.partner,
-        event.subject,
-        event.title,
-        event.owner,
+        str(record.originator_id),
+        state["partner"],
+        state["subject"],
+        state["title"],
+        state["owner"],
         "open",
-        event.due_on.isoformat(),
+        state["due_on"],
         0,
         None,
-        event.rule,
-        event.basis,
-        event.source,
-        event.source_type,
-        event.thread,
-        _moment(event),
+        state["rule"],
+        state["basis"],
+        state["source"],
+        state["source_type"],
+        state["thread"],
+        _moment(record),
         None,
         None,
     )
 
 
-def _moment(event: Any) -> str:
-    return str(event.timestamp.isoformat(timespec="seconds"))
+def _moment(record: Record) -> str:
+    """When the event was recorded, to the second: 2021-05-20T09:30:00+00:00."""
+    return datetime.fromisoformat(record["timestamp"]).isoformat(timespec="seconds")

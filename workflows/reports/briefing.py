@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.meeting import Meeting
 from domain.partnership import Partnership
-from workflows.application import Accord
+from workflows.application import Accord, TaskFilter
 from workflows.projections.briefings import latest_table
 from workflows.reports.model import Report, Table
 
@@ -70,7 +70,7 @@ def latest_facts(app: Accord, codes: list[str]) -> dict[str, list[dict[str, Any]
 def open_items(app: Accord, meeting: str, partnerships: dict[str, Partnership], today: date) -> list[dict[str, Any]]:
     """The meeting's own open tasks (its briefing, say), then each partner's
     open tasks and open commitments, in agenda order."""
-    tasks = app.task_rows(status="open", today=today)
+    tasks = app.task_rows(TaskFilter(today))
     items = [_task("", task) for task in tasks if task["partner"] is None and task["subject"] == meeting]
     for code, partnership in partnerships.items():
         items += [_task(code, task) for task in tasks if task["partner"] == code]

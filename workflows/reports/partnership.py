@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.values import Party
-from workflows.application import Accord
+from workflows.application import Accord, TaskFilter
 from workflows.projections.overview import money_totals
 from workflows.reads import timeline
 from workflows.reports.model import Report, Table
@@ -44,7 +44,7 @@ def partnership_report(app: Accord, code: str, *, today: date | None = None) -> 
     there is none. Built from the read models as they stand: refresh first."""
     partnership = app.partnership(code)
     code, today = partnership.partner, today or date.today()
-    tasks = app.task_rows(status="open", partner=code, today=today)
+    tasks = app.task_rows(TaskFilter(today, partner=code))
     [row] = _overview(app, "WHERE partner = ?", (code,))
     commitments = [
         {"commitment": ref, "party": c.party.value, "description": c.description, "due_on": _text(c.due_on)}
@@ -87,7 +87,7 @@ def portfolio_report(app: Accord, today: date | None = None) -> Report:
     """One row per partnership, with the portfolio's totals as figures (from
     the read models as they stand: refresh first)."""
     today = today or date.today()
-    tasks = app.task_rows(status="open", today=today)
+    tasks = app.task_rows(TaskFilter(today))
     open_tasks = Counter(task["partner"] for task in tasks)
     overdue_tasks = Counter(task["partner"] for task in tasks if task["overdue"])
     rows = _overview(app, "ORDER BY partner")
