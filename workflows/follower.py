@@ -24,8 +24,7 @@ from domain.errors import TaskClosed
 from domain.task import FollowUpTask
 from domain.values import Stamp
 from domain.vocabulary import VOCABULARY
-from workflows.persistence import PAGE
-from workflows.projections.base import Views
+from workflows.projections.base import BATCH, Views
 from workflows.rules import RuleSet
 from workflows.rules.engine import applies, source_of, task_facts, thread_of
 
@@ -63,11 +62,12 @@ class Follower:
             # Closing looks up open tasks in the task list, which must include
             # every task opened by earlier pages.
             self.views.catch_up(["tasks"])
-            page = db.recorder.select_notifications(done.position + 1, PAGE, stop=head, topics=self.topics)
-            last = page[-1].id if len(page) == PAGE else head
-            step = _Page(self, db.app.clock())
-            for notification in page:
-                step.react(self.app.mapper.to_domain_event(notification))
+            page = db.recorder.select_notifications(done.position + 1, BATCH, stop=head, topics=self.topics)
+            last = page[-1].id if len(page) == BATCH else head
+            events = [self.app.mapper.to_domain_event(notification) for notification in page]
+            step = _Page(self, db.app.clock(), self._open_tasks(events))
+            for event in events:
+                step.react(event)
             try:
                 self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
             except IntegrityError as error:
@@ -86,18 +86,37 @@ class Follower:
             done.position = last
         return done
 
+    def _open_tasks(self, events: list[Any]) -> dict[str, set[UUID]]:
+        """The open tasks of every thread these events may close, from the
+        task list, in a few queries for the whole page."""
+        threads = sorted(
+            {thread_of(rule, event) for event in events for rule in self.rules.closed_by(type(event).__name__)}
+        )
+        found: dict[str, set[UUID]] = {thread: set() for thread in threads}
+        table = self.views.table("tasks")
+        for start in range(0, len(threads), 500):
+            chunk = threads[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.views.db.query(
+                f"SELECT thread, task_id FROM {table} WHERE status = 'open' AND thread IN ({marks})", chunk
+            )
+            for row in rows:
+                found[row["thread"]].add(UUID(row["task_id"]))
+        return found
+
 
 class _Page:
     """The tasks one page of the log opens and closes, decided in order."""
 
-    def __init__(self, follower: Follower, now: Any) -> None:
+    def __init__(self, follower: Follower, now: Any, threads: dict[str, set[UUID]]) -> None:
         self.follower = follower
         self.now = now
         self.events: list[Any] = []
         self.opened: list[UUID] = []
         self.closed: list[UUID] = []
         self.tasks: dict[UUID, FollowUpTask] = {}
-        self.threads: dict[str, set[UUID]] = {}
+        # The open tasks of each thread, as stored and then as this page changes them.
+        self.threads = threads
 
     def react(self, event: Any) -> None:
         kind = type(event).__name__
@@ -113,10 +132,10 @@ class _Page:
         self.tasks[task.id] = task
         self.opened.append(task.id)
         if facts["thread"]:
-            self._open_in(facts["thread"]).add(task.id)
+            self.threads.setdefault(facts["thread"], set()).add(task.id)
 
     def _close(self, thread: str, closer: Fact) -> None:
-        open_ids = self._open_in(thread)
+        open_ids = self.threads[thread]
         for task_id in sorted(open_ids):
             task = self.tasks.get(task_id) or self.follower.app.find(task_id)
             self.tasks[task_id] = task
@@ -128,13 +147,3 @@ class _Page:
             self.events.extend(task.collect_events())
             self.closed.append(task_id)
         open_ids.clear()
-
-    def _open_in(self, thread: str) -> set[UUID]:
-        """The open tasks of a thread: from the task list, then as this page changes them."""
-        if thread not in self.threads:
-            views = self.follower.views
-            rows = views.db.query(
-                f"SELECT task_id FROM {views.table('tasks')} WHERE thread = ? AND status = 'open'", (thread,)
-            )
-            self.threads[thread] = {UUID(row["task_id"]) for row in rows}
-        return self.threads[thread]

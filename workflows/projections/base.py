@@ -97,7 +97,7 @@ class Database:
         return int(self.recorder.max_notification_id() or 0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
     """One event as a view reads it: its place in the log, its class, and
     its state as stored. Views trust the log (every event in it was checked

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from domain.initiative import Instrument
 from domain.partnership import Partnership
@@ -16,6 +17,10 @@ from domain.values import event_date
 from workflows.projections.base import Cursor, Record, View
 
 P = Partnership
+
+
+# Where a ledger row keeps what was disbursed.
+DISBURSED = 6
 
 
 def envelopes_table(table: str) -> str:
@@ -53,29 +58,33 @@ class FundingLedger(View):
         ]
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
+        # A batch's new lines are written once, with what was paid on them in
+        # the same batch; payments on older lines are added to their stored total.
+        lines: dict[tuple[str, str], list[Any]] = {}
+        paid: dict[tuple[str, str], Decimal] = {}
         for record in records:
             state = record.state
             match record.type:
                 case P.FundingCommitted:
-                    cursor.execute(
-                        f"INSERT INTO {table} (partner, funding, instrument, title, currency, committed, disbursed, "
-                        "committed_on, committed_year, pillars) VALUES (?, ?, ?, ?, ?, ?, '0', ?, ?, ?)",
-                        (
-                            state["partner"],
-                            state["funding"],
-                            state["instrument"],
-                            state["title"],
-                            state["amount"]["currency"],
-                            state["amount"]["amount"],
-                            state["occurred_on"],
-                            event_date(state["occurred_on"]).year,
-                            ",".join(state["pillars"]),
-                        ),
-                    )
+                    amount = state["amount"]
+                    lines[(state["partner"], state["funding"])] = [
+                        state["partner"],
+                        state["funding"],
+                        state["instrument"],
+                        state["title"],
+                        amount["currency"],
+                        amount["amount"],
+                        Decimal(0),
+                        state["occurred_on"],
+                        event_date(state["occurred_on"]).year,
+                        ",".join(state["pillars"]),
+                    ]
                 case P.FundingDisbursed:
-                    self._disburse(
-                        cursor, table, state["partner"], state["funding"], Decimal(state["amount"]["amount"])
-                    )
+                    line, amount = (state["partner"], state["funding"]), Decimal(state["amount"]["amount"])
+                    if line in lines:
+                        lines[line][DISBURSED] += amount
+                    else:
+                        paid[line] = paid.get(line, Decimal(0)) + amount
                 case Instrument.FundingEnvelopeSet:
                     cursor.execute(
                         f"INSERT INTO {envelopes_table(table)} (instrument, currency, amount, share, first_year, "
@@ -91,17 +100,35 @@ class FundingLedger(View):
                             state["last_year"],
                         ),
                     )
+        for row in lines.values():
+            row[DISBURSED] = str(row[DISBURSED])
+        cursor.executemany(
+            f"INSERT INTO {table} (partner, funding, instrument, title, currency, committed, disbursed, "
+            "committed_on, committed_year, pillars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            list(lines.values()),
+        )
+        self._add_paid(cursor, table, paid)
 
     @staticmethod
-    def _disburse(cursor: Cursor, table: str, partner: str, funding: str, amount: Decimal) -> None:
-        # Read, add, write: this runs in the view's transaction, and adding in
-        # SQL would go through the database's own (inexact) numeric types.
-        row = cursor.execute(
-            f"SELECT disbursed FROM {table} WHERE partner = ? AND funding = ?", (partner, funding)
-        ).fetchone()
-        if row is None:
-            return  # The domain refuses a disbursement on a line never committed.
-        total = Decimal(row["disbursed"]) + amount
-        cursor.execute(
-            f"UPDATE {table} SET disbursed = ? WHERE partner = ? AND funding = ?", (str(total), partner, funding)
-        )
+    def _add_paid(cursor: Cursor, table: str, paid: dict[tuple[str, str], Decimal]) -> None:
+        # Read, add, write, in the view's transaction: adding in SQL would go
+        # through the database's own (inexact) numeric types.
+        lines = sorted(paid)
+        totals = []
+        for start in range(0, len(lines), 400):
+            chunk = lines[start : start + 400]
+            pairs = ", ".join(["(?, ?)"] * len(chunk))
+            stored = cursor.execute(
+                f"SELECT partner, funding, disbursed FROM {table} WHERE (partner, funding) IN (VALUES {pairs})",
+                [value for line in chunk for value in line],
+            ).fetchall()
+            # A line never committed has no row: the domain refuses such a payment.
+            totals += [
+                (
+                    str(Decimal(row["disbursed"]) + paid[(row["partner"], row["funding"])]),
+                    row["partner"],
+                    row["funding"],
+                )
+                for row in stored
+            ]
+        cursor.executemany(f"UPDATE {table} SET disbursed = ? WHERE partner = ? AND funding = ?", totals)
