@@ -56,6 +56,7 @@ class TaskFilter:
     today: date
     status: str = "open"
     partner: str | None = None
+    subject: str | None = None
     owner: str | None = None
     due_before: date | None = None
     task_id: UUID | None = None
@@ -72,6 +73,9 @@ class TaskFilter:
         if self.partner:
             conditions.append("partner = ?")
             params.append(partner_code(self.partner))
+        if self.subject:
+            conditions.append("subject = ?")
+            params.append(self.subject)
         if self.owner:
             conditions.append("owner = ?")
             params.append(self.owner)
@@ -239,21 +243,21 @@ class Accord(Application[UUID]):
         self.views.catch_up()
         return followed
 
-    def tasks(self, which: TaskFilter, limit: int | None = None) -> list[dict[str, Any]]:
+    def tasks(self, which: TaskFilter, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """The task list, caught up first, earliest due first."""
         self.refresh()
         return self.task_rows(which, limit)
 
-    def task_rows(self, which: TaskFilter, limit: int | None = None) -> list[dict[str, Any]]:
-        """The task list as the view stands (for callers that refreshed already)."""
+    def task_rows(self, which: TaskFilter, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """The task list as the view stands (for callers that refreshed
+        already), read as it is used."""
         where, params = which.sql()
         table = self.views.table("tasks")
         bound = f"LIMIT {int(limit)}" if limit is not None else ""
-        rows = self.views.db.query(f"SELECT * FROM {table} {where} ORDER BY due_on, task_id {bound}", params)
         today = which.today.isoformat()
-        for row in rows:
+        for row in self.views.db.stream(f"SELECT * FROM {table} {where} ORDER BY due_on, task_id {bound}", params):
             row["overdue"] = row["status"] == "open" and row["due_on"] < today
-        return rows
+            yield row
 
     def task_count(self, which: TaskFilter) -> int:
         """How many tasks the filter selects, as the view stands."""
@@ -261,6 +265,16 @@ class Accord(Application[UUID]):
         table = self.views.table("tasks")
         [row] = self.views.db.query(f"SELECT COUNT(*) AS n FROM {table} {where}", params)
         return int(row["n"])
+
+    def open_tasks_by_partner(self, today: date) -> dict[str | None, tuple[int, int]]:
+        """Each partner's open and overdue tasks, as the view stands."""
+        table = self.views.table("tasks")
+        rows = self.views.db.query(
+            f"SELECT partner, COUNT(*) AS open, SUM(CASE WHEN due_on < ? THEN 1 ELSE 0 END) AS overdue "
+            f"FROM {table} WHERE status = 'open' GROUP BY partner",
+            (today.isoformat(),),
+        )
+        return {row["partner"]: (int(row["open"]), int(row["overdue"])) for row in rows}
 
     def change_task(self, ref: str, actor: str, change: Callable[[FollowUpTask, Stamp], bool]) -> FollowUpTask:
         """Apply one change (assign, defer, complete, cancel) to a task."""

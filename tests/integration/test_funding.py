@@ -109,6 +109,19 @@ def test_totals_are_exact_decimals_per_currency(ledger: str) -> None:
     assert line["pillars"] == ["migration_governance", "protection"]
 
 
+def test_payments_in_the_batch_of_their_commitment_and_in_later_ones_add_up_exactly(db: str) -> None:
+    # The first file commits and pays in one batch of the view; the second
+    # pays the same line again from a later batch.
+    assert accord(db, "demo").exit_code == 0
+    submitted(db, committed("TN", "tn-water", "EUR 100.10", "2022-02-02"), disbursed("TN", "tn-water", "EUR 0.05"))
+    refreshed(db)
+    submitted(db, disbursed("TN", "tn-water", "EUR 0.03"), disbursed("TN", "tn-water", "EUR 100.02"))
+
+    line = by(table(report_of(db), "Funding lines"), "funding")[("tn-water",)]
+
+    assert str(line["committed"]) == str(line["disbursed"]) == "100.10"
+
+
 def test_disbursed_is_never_above_committed_and_an_overpayment_changes_nothing(ledger: str) -> None:
     before = report_of(ledger)
     refused = submit_rows(ledger, disbursed("MA", "ma-returns", "EUR 2000000.51"))

@@ -202,6 +202,40 @@ def test_the_task_table_marks_overdue_tasks_and_shows_short_ids(demo_db: str) ->
     assert "OVERDUE" in result.stdout
 
 
+def test_limit_shows_the_earliest_due_and_says_how_many_there_are(demo_db: str) -> None:
+    everything = tasks(demo_db)
+
+    result = accord(demo_db, "tasks", "--limit", "3")
+
+    assert result.exit_code == 0, result.output
+    assert [row["task_id"][:8] in result.stdout for row in everything[:4]] == [True, True, True, False]
+    assert f"3 of {len(everything)} shown, earliest due first; --limit 0 shows all." in result.stdout
+
+
+def test_limit_zero_shows_every_task_without_a_footnote(demo_db: str) -> None:
+    everything = tasks(demo_db)
+
+    result = accord(demo_db, "tasks", "--limit", "0")
+
+    assert result.exit_code == 0, result.output
+    assert all(row["task_id"][:8] in result.stdout for row in everything)
+    assert "shown" not in result.stdout
+
+
+def test_json_lists_every_task_unless_limited(demo_db: str) -> None:
+    everything = tasks(demo_db)
+
+    assert len(everything) > 3
+    assert tasks(demo_db, "--limit", "3") == everything[:3]
+
+
+def test_a_negative_limit_is_refused(demo_db: str) -> None:
+    result = accord(demo_db, "tasks", "--limit", "-1")
+
+    assert result.exit_code == 2
+    assert "--limit" in result.output
+
+
 def test_due_before_filters_by_due_date(demo_db: str) -> None:
     rows = tasks(demo_db, "--due-before", "2020-10-01")
 

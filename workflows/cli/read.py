@@ -21,9 +21,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 def show(rows: Iterable[dict[str, Any]], columns: Sequence[str], as_json: bool, title: str | None = None) -> None:
     """Rows as a rich table on a terminal, or as JSON for machines."""
     if as_json:
-        # orjson: a portfolio's task list can be tens of thousands of rows.
-        text = orjson.dumps(list(rows), default=str, option=orjson.OPT_INDENT_2).decode()
-        click.echo(text)
+        _json_lines(rows)
         return
     from rich.console import Console
     from rich.table import Table
@@ -41,6 +39,24 @@ def show(rows: Iterable[dict[str, Any]], columns: Sequence[str], as_json: bool, 
     # Piped output is read by people too (less, a file): give it room.
     console = Console() if sys.stdout.isatty() else Console(width=160)
     console.print(table if count else "nothing recorded yet")
+
+
+def _json_lines(rows: Iterable[dict[str, Any]]) -> None:
+    """A JSON array with one row per line, written as the rows come: a big
+    portfolio's task list is hundreds of thousands of rows. Nothing is
+    written before the first row is read, so a failing query prints no
+    half array."""
+    remaining = iter(rows)
+    first = next(remaining, None)
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    out.write(b"[")
+    if first is not None:
+        out.write(b"\n" + orjson.dumps(first, default=str))
+        for row in remaining:
+            out.write(b",\n" + orjson.dumps(row, default=str))
+    out.write(b"\n]\n")
+    out.flush()
 
 
 @click.command()

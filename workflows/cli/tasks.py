@@ -66,10 +66,10 @@ def tasks_command(
     )
     if limit is None:
         limit = 0 if as_json else SHOWN
-    rows = ctx.app.tasks(which, limit or None)
     if as_json:
-        show(rows, [], as_json=True)
+        show(ctx.app.tasks(which, limit or None), [], as_json=True)
         return
+    rows = list(ctx.app.tasks(which, limit or None))
     for row in rows:
         row["task"] = row["task_id"][:8]
         row["state"] = "OVERDUE" if row["overdue"] else row["status"]

@@ -55,6 +55,11 @@ class Cursor:
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.raw.fetchall()]
 
+    def fetchmany(self, size: int) -> list[dict[str, Any]]:
+        # The library wraps SQLite's cursor without fetchmany; psycopg's is plain.
+        raw = getattr(self.raw, "sqlite_cursor", self.raw)
+        return [dict(row) for row in raw.fetchmany(size)]
+
     def fetchone(self) -> dict[str, Any] | None:
         row = self.raw.fetchone()
         return dict(row) if row is not None else None
@@ -77,6 +82,14 @@ class Database:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.transaction(commit=False) as cursor:
             return cursor.execute(sql, params).fetchall()
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """The rows of a query, a thousand at a time: a long answer (every task of
+        a big portfolio) need not be held in memory all at once."""
+        with self.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(1000):
+                yield from rows
 
     def lock_for_writing(self, cursor: Cursor) -> None:
         """On SQLite, take the write lock before a view reads its own rows: a

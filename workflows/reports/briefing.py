@@ -70,10 +70,10 @@ def latest_facts(app: Accord, codes: list[str]) -> dict[str, list[dict[str, Any]
 def open_items(app: Accord, meeting: str, partnerships: dict[str, Partnership], today: date) -> list[dict[str, Any]]:
     """The meeting's own open tasks (its briefing, say), then each partner's
     open tasks and open commitments, in agenda order."""
-    tasks = app.task_rows(TaskFilter(today))
-    items = [_task("", task) for task in tasks if task["partner"] is None and task["subject"] == meeting]
+    own = app.task_rows(TaskFilter(today, subject=meeting))
+    items = [_task("", task) for task in own if task["partner"] is None]
     for code, partnership in partnerships.items():
-        items += [_task(code, task) for task in tasks if task["partner"] == code]
+        items += [_task(code, task) for task in app.task_rows(TaskFilter(today, partner=code))]
         for ref, commitment in partnership.commitments.items():
             if commitment.status != "open":
                 continue

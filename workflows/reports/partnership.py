@@ -4,7 +4,6 @@ list."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -44,7 +43,7 @@ def partnership_report(app: Accord, code: str, *, today: date | None = None) -> 
     there is none. Built from the read models as they stand: refresh first."""
     partnership = app.partnership(code)
     code, today = partnership.partner, today or date.today()
-    tasks = app.task_rows(TaskFilter(today, partner=code))
+    tasks = list(app.task_rows(TaskFilter(today, partner=code)))
     [row] = _overview(app, "WHERE partner = ?", (code,))
     commitments = [
         {"commitment": ref, "party": c.party.value, "description": c.description, "due_on": _text(c.due_on)}
@@ -87,9 +86,7 @@ def portfolio_report(app: Accord, today: date | None = None) -> Report:
     """One row per partnership, with the portfolio's totals as figures (from
     the read models as they stand: refresh first)."""
     today = today or date.today()
-    tasks = app.task_rows(TaskFilter(today))
-    open_tasks = Counter(task["partner"] for task in tasks)
-    overdue_tasks = Counter(task["partner"] for task in tasks if task["overdue"])
+    tally = app.open_tasks_by_partner(today)
     rows = _overview(app, "ORDER BY partner")
     committed: dict[str, Decimal] = {}
     disbursed: dict[str, Decimal] = {}
@@ -98,7 +95,7 @@ def portfolio_report(app: Accord, today: date | None = None) -> Report:
         _sum_into(committed, here["committed"])
         _sum_into(disbursed, here["disbursed"])
         row.update({kind: _money(totals) for kind, totals in here.items()})
-        row.update(open_tasks=open_tasks[row["partner"]], overdue_tasks=overdue_tasks[row["partner"]])
+        row["open_tasks"], row["overdue_tasks"] = tally.get(row["partner"], (0, 0))
     figures = {
         "Partnerships": len(rows),
         "Visits": sum(row["visits"] for row in rows),
