@@ -58,7 +58,10 @@ class FollowUpTask(Aggregate):
                 )
 
         def apply(self, aggregate: FollowUpTask) -> None:
+            # A new deadline starts afresh: reminded and escalated again if need be.
             aggregate.due_on = self.due_on
+            aggregate.reminded_on = None
+            aggregate.level = 0
 
     class TaskCompleted(TaskEvent):
         outcome: str = ""
@@ -127,3 +130,11 @@ class FollowUpTask(Aggregate):
 
     def escalate(self, level: int, stamp: Stamp) -> bool:
         return self.record(self.TaskEscalated, {"level": level}, stamp)
+
+    def reminder_key(self) -> str:
+        """One reminder per deadline: a key for the task's current due date."""
+        return f"remind@{self.due_on.isoformat()}"
+
+    def escalation_key(self, level: int) -> str:
+        """One escalation to each level per deadline."""
+        return f"escalate-{level}@{self.due_on.isoformat()}"

@@ -155,10 +155,10 @@ class Accord(Application[UUID]):
         def decide(attempt: int) -> tuple[Receipt, list[Any]]:
             return self._decide(submissions, actor, self.clock(), progress if attempt == 1 else None)
 
-        receipt: Receipt = self._store_decided(decide)
+        receipt: Receipt = self.store_decided(decide)
         return receipt
 
-    def _store_decided(self, decide: Callable[[int], tuple[Any, list[Any]]]) -> Any:
+    def store_decided(self, decide: Callable[[int], tuple[Any, list[Any]]]) -> Any:
         """Decide on freshly loaded aggregates, then store the events; when
         another writer got there first, reload and decide again."""
         deadline = time.monotonic() + RETRY_FOR
@@ -286,7 +286,7 @@ class Accord(Application[UUID]):
             change(task, Stamp(actor, now, f"{actor}@{now.isoformat()}"))
             return task, task.collect_events()
 
-        task: FollowUpTask = self._store_decided(decide)
+        task: FollowUpTask = self.store_decided(decide)
         return task
 
     def task(self, ref: str, today: date) -> dict[str, Any]:

@@ -3,9 +3,93 @@
 from __future__ import annotations
 
 import getpass
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What the scheduler does, and when.
+
+    ACCORD_TIMEZONE        the zone of business dates and calendar jobs (Europe/Brussels)
+    ACCORD_TICK            seconds between ticks (60)
+    ACCORD_OUTBOX          where digests, reports and briefings are written (outbox)
+    ACCORD_REMIND_DAYS     remind an owner this many days before a task is due (7)
+    ACCORD_ESCALATE_AFTER  escalate an overdue task to level 2 after this many days (7)
+    ACCORD_DIGEST_AT       the daily digests' time of day, HH:MM (08:00)
+    ACCORD_REPORT_DAY      the weekly portfolio report's day, mon..sun, at the digest time (mon)
+    ACCORD_BRIEFING_DAYS   issue a meeting's briefing this many days before it (7)
+    """
+
+    timezone: str = "Europe/Brussels"
+    tick: float = 60.0
+    outbox: str = "outbox"
+    remind_days: int = 7
+    escalate_after: int = 7
+    digest_at: time = time(8, 0)
+    report_day: str = "mon"
+    briefing_days: int = 7
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Schedule:
+        def get(name: str) -> str | None:
+            value = environ.get(f"ACCORD_{name}", "").strip()
+            return value or None
+
+        timezone = get("TIMEZONE") or cls.timezone
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"ACCORD_TIMEZONE {timezone!r} is not a time zone; use a name such as Europe/Brussels"
+            ) from None
+        report_day = (get("REPORT_DAY") or cls.report_day).lower()[:3]
+        if report_day not in WEEKDAYS:
+            raise ValueError(f"ACCORD_REPORT_DAY must be a weekday (mon..sun); got {get('REPORT_DAY')!r}")
+        return cls(
+            timezone=timezone,
+            tick=_number("TICK", get("TICK"), cls.tick, minimum=0.2),
+            outbox=get("OUTBOX") or cls.outbox,
+            remind_days=int(_number("REMIND_DAYS", get("REMIND_DAYS"), cls.remind_days, minimum=0, whole=True)),
+            escalate_after=int(
+                _number("ESCALATE_AFTER", get("ESCALATE_AFTER"), cls.escalate_after, minimum=1, whole=True)
+            ),
+            digest_at=_time_of_day(get("DIGEST_AT"), cls.digest_at),
+            report_day=report_day,
+            briefing_days=int(_number("BRIEFING_DAYS", get("BRIEFING_DAYS"), cls.briefing_days, minimum=0, whole=True)),
+        )
+
+
+def _number(name: str, text: str | None, default: float, *, minimum: float, whole: bool = False) -> float:
+    if text is None:
+        return default
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"ACCORD_{name} must be {kind} of at least {minimum:g}; got {text!r}")
+    return value
+
+
+def _time_of_day(text: str | None, default: time) -> time:
+    if text is None:
+        return default
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"ACCORD_DIGEST_AT must be a time of day such as 08:00; got {text!r}")
+    return time(int(match[1]), int(match[2]))
 
 
 @dataclass(frozen=True)
@@ -18,12 +102,14 @@ class Settings:
     ACCORD_RULES  a workflow rule file (default: the rules shipped with Accord)
     ACCORD_FUNDING_TARGET  a share such as 0.15, replacing the share recorded with
                   each instrument's envelope when the funding report sets targets
+    and the scheduler's settings (see Schedule).
     """
 
     db: str = "accord.db"
     actor: str = ""
     rules: str | None = None
     funding_target: Decimal | None = None
+    schedule: Schedule = field(default_factory=Schedule)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -32,6 +118,7 @@ class Settings:
             actor=environ.get("ACCORD_ACTOR") or login_name(),
             rules=environ.get("ACCORD_RULES") or None,
             funding_target=funding_share(environ.get("ACCORD_FUNDING_TARGET") or None),
+            schedule=Schedule.from_env(environ),
         )
 
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import click
 
-from workflows.cli import admin, read, report, rules, submit, tasks
+from workflows.cli import admin, read, report, rules, scheduler, submit, tasks
 from workflows.cli.context import AccordGroup, Context
 from workflows.settings import Settings
 
@@ -54,5 +54,13 @@ def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, debu
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (*admin.COMMANDS, submit.submit, *read.COMMANDS, *tasks.COMMANDS, *report.COMMANDS, *rules.COMMANDS):
+for command in (
+    *admin.COMMANDS,
+    submit.submit,
+    *read.COMMANDS,
+    *tasks.COMMANDS,
+    *report.COMMANDS,
+    *rules.COMMANDS,
+    *scheduler.COMMANDS,
+):
     main.add_command(command)

@@ -13,7 +13,7 @@ from workflows import reads
 from workflows.cli.context import Context, pass_context
 
 # Columns of free text wrap; the others (codes, dates, counts) stay on one line.
-WRAPPED = {"name", "summary", "subject", "title"}
+WRAPPED = {"name", "summary", "subject", "title", "detail"}
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 

@@ -34,6 +34,7 @@ COLUMNS = (
 
 class TaskList(View):
     name = "tasks"
+    version = 2  # 2: a deferral clears the reminder and the escalation level
     reads = (
         T.TaskOpened,
         T.TaskAssigned,
@@ -89,7 +90,7 @@ class TaskList(View):
                 case T.TaskAssigned:
                     self._set(cursor, table, task_id, owner=record["owner"])
                 case T.TaskDeferred:
-                    self._set(cursor, table, task_id, due_on=record["due_on"])
+                    self._set(cursor, table, task_id, due_on=record["due_on"], reminded_on=None, level=0)
                 case T.TaskCompleted:
                     self._set(
                         cursor, table, task_id, status="done", closed_at=_moment(record), outcome=record["outcome"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -21,4 +21,16 @@ class Report:
     tables: list[Table] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every cell of every row.
+        return {
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "figures": dict(self.figures),
+            "tables": [{"title": t.title, "columns": list(t.columns), "rows": list(t.rows)} for t in self.tables],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """A report from `as_dict`'s shape, as kept in an issued dispatch."""
+        tables = [Table(t["title"], list(t["columns"]), list(t["rows"])) for t in data.get("tables", [])]
+        return cls(data["title"], data.get("subtitle", ""), dict(data.get("figures", {})), tables)

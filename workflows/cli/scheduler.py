@@ -1,0 +1,159 @@
+"""The scheduler: a service that reminds, escalates and issues digests,
+reports and briefings; one tick at a time for cron and tests; its status."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from workflows.cli.context import Context, pass_context
+from workflows.cli.read import json_option, show
+
+
+class Moment(click.ParamType[datetime, Any]):
+    """A date and time such as 2021-08-01T09:00, in the business zone unless it names its own."""
+
+    name = "DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time such as 2021-08-01T09:00", param, ctx)
+        if moment.tzinfo is None:
+            obj = ctx.find_object(Context) if ctx else None
+            zone = obj.settings.schedule.zone if obj else UTC
+            moment = moment.replace(tzinfo=zone)
+        return moment.astimezone(UTC)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    # APScheduler says "Running job..." at every tick: only its warnings matter here.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+@click.group()
+def scheduler() -> None:
+    """Keep watch: remind owners of tasks coming due, escalate overdue ones,
+    and issue the daily digests, the weekly portfolio report and meeting
+    briefings into the outbox. Settings come from the environment:
+    ACCORD_TIMEZONE, ACCORD_TICK, ACCORD_OUTBOX, ACCORD_REMIND_DAYS,
+    ACCORD_ESCALATE_AFTER, ACCORD_DIGEST_AT, ACCORD_REPORT_DAY and
+    ACCORD_BRIEFING_DAYS (see the README)."""
+
+
+@scheduler.command("run")
+@pass_context
+def scheduler_run(ctx: Context) -> None:
+    """Run until stopped (SIGTERM or Ctrl-C), one line per action on standard
+    error. The first tick catches up what fell due while no scheduler ran.
+    On SQLite only one scheduler may run per store; on PostgreSQL several
+    may, and one acts at each tick.
+
+    \b
+    Example:
+      ACCORD_DB=postgresql://accord@db/accord accord scheduler run
+      ACCORD_TICK=10 ACCORD_OUTBOX=/var/lib/accord/outbox accord scheduler run
+    """
+    from workflows.scheduler.leader import leadership
+    from workflows.scheduler.runner import run
+
+    _logging()
+    lead = leadership(ctx.settings.db)
+    try:
+        run(ctx.app, ctx.settings, lead)
+    finally:
+        lead.close()
+
+
+@scheduler.command("tick")
+@click.option("--at", "at", type=Moment(), help="The moment to act as of (default: now), e.g. 2021-08-01T09:00.")
+@click.option("--dry-run", is_flag=True, help="Print what is due without recording anything.")
+@json_option
+@pass_context
+def scheduler_tick(ctx: Context, at: datetime | None, dry_run: bool, as_json: bool) -> None:
+    """One tick as of a moment, then exit: for cron, and to see what the
+    scheduler would do. Running it again records nothing new.
+
+    \b
+    Example:
+      accord scheduler tick --at 2021-08-01T09:00 --dry-run
+      accord scheduler tick                 # from cron, every few minutes
+    """
+    from workflows.scheduler.leader import leadership
+    from workflows.scheduler.ticks import TickLog
+    from workflows.scheduler.work import Watch
+
+    moment = at or datetime.now(UTC)
+    watch = Watch(ctx.app, ctx.settings.schedule)
+    lead = leadership(ctx.settings.db)
+    try:
+        with lead.turn(wait=True):
+            tick = watch.tick(moment, dry_run=dry_run)
+            if not dry_run:
+                TickLog(ctx.app).record(tick)
+    finally:
+        lead.close()
+    rows = [{"action": a.kind, "target": a.target, "detail": a.detail} for a in tick.done]
+    if as_json:
+        show(rows, [], as_json=True)
+        return
+    for row in rows:
+        if row["action"] in ("remind", "escalate"):
+            row["target"] = row["target"][:8]  # a task's short id, as `accord tasks` shows it
+    said = "would do" if dry_run else "did"
+    title = f"As of {tick.at.astimezone(ctx.settings.schedule.zone):%Y-%m-%d %H:%M %Z}, the scheduler {said}"
+    if rows:
+        show(rows, ["action", "target", "detail"], False, title=title)
+    else:
+        click.echo(f"{title} nothing: nothing is due.")
+    for path in tick.files:
+        click.echo(f"wrote {path}")
+
+
+@scheduler.command("status")
+@json_option
+@pass_context
+def scheduler_status(ctx: Context, as_json: bool) -> None:
+    """The last tick, the next calendar jobs, and what is due now.
+
+    \b
+    Example:
+      accord scheduler status
+    """
+    from workflows.scheduler.ticks import TickLog
+    from workflows.scheduler.work import Watch, actions_by_kind
+
+    now = datetime.now(UTC)
+    watch = Watch(ctx.app, ctx.settings.schedule)
+    last = TickLog(ctx.app).last()
+    due = watch.tick(now, dry_run=True)
+    zone = ctx.settings.schedule.zone
+    calendar = watch.calendar
+
+    def next_run(trigger: Any) -> str:
+        fire = trigger.get_next_fire_time(None, now + timedelta(seconds=1))
+        return f"{fire.astimezone(zone):%Y-%m-%d %H:%M %Z}" if fire else "never"
+
+    status = {
+        "last tick": f"{last['ran_at']} (as of {last['as_of']}, {last['host']}): {last['done']}" if last else "never",
+        "next digests": next_run(calendar.digest),
+        "next portfolio report": next_run(calendar.report),
+        "due now": ", ".join(f"{count} {kind}" for kind, count in actions_by_kind(due.done)) or "nothing",
+    }
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+        return
+    for key, value in status.items():
+        click.echo(f"{key:>22}: {value}")
+
+
+COMMANDS = [scheduler]

@@ -1,0 +1,1 @@
+"""The scheduler: reminders, escalations, digests, reports and briefings, kept exactly once."""

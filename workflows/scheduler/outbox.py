@@ -1,0 +1,81 @@
+"""The outbox: the files of issued dispatches, for people and for whatever
+delivers them (a mail relay, a shared folder).
+
+A dispatch is recorded first (the event is the truth), then its files are
+written, each whole (to a temporary name, then renamed), then marked written
+in the store. A crash between recording and marking leaves the dispatch
+unmarked, and the next tick writes its files again; once marked, files are
+never written again, so a consumer may move or delete them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
+
+from domain.dispatch import Dispatch
+from workflows.projections.base import Database
+from workflows.reports import Report, render
+
+TABLE = "accord_outbox"
+FORMATS = ((".md", "md"), (".json", "json"))
+
+
+class Outbox:
+    def __init__(self, db: Database, folder: Path) -> None:
+        self.db = db
+        self.folder = folder
+        try:
+            self._create()
+        except (IntegrityError, OperationalError, ProgrammingError):
+            self._create()  # another process was creating it: it exists now
+
+    def _create(self) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {TABLE} (dispatch_id TEXT PRIMARY KEY, written_at TEXT NOT NULL, "
+                "files TEXT NOT NULL)"
+            )
+
+    def written(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Which of these dispatches have had their files written."""
+        wanted = [str(i) for i in ids]
+        found: set[UUID] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.db.query(
+                f"SELECT dispatch_id FROM {TABLE} WHERE dispatch_id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            found.update(UUID(row["dispatch_id"]) for row in rows)
+        return found
+
+    def write(self, dispatch: Dispatch) -> list[Path]:
+        """Write the dispatch's Markdown and JSON files, then mark them written."""
+        report = Report.from_dict(dispatch.content)
+        folder = self.folder / dispatch.kind
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{dispatch.period}--{_slug(dispatch.recipient)}"
+        paths = []
+        for suffix, fmt in FORMATS:
+            path = folder / f"{stem}{suffix}"
+            partial = folder / f".{stem}{suffix}.partial"
+            partial.write_text(render(report, fmt), encoding="utf-8")
+            os.replace(partial, path)
+            paths.append(path)
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {TABLE} (dispatch_id, written_at, files) VALUES (?, ?, ?) "
+                "ON CONFLICT (dispatch_id) DO NOTHING",
+                (str(dispatch.id), datetime.now(UTC).isoformat(timespec="seconds"), ", ".join(map(str, paths))),
+            )
+        return paths
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "_"

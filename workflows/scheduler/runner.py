@@ -1,0 +1,87 @@
+"""`accord scheduler run`: APScheduler's triggers call one tick, every
+ACCORD_TICK seconds and at the calendar jobs' times (so digests and the
+weekly report go out on the minute). The first tick runs at once, and is the
+catch-up of whatever fell due while no scheduler ran.
+
+APScheduler runs in UTC; business dates are the settings' zone's. Late runs
+are never dropped (`misfire_grace_time=None`) and a backlog of runs coalesces
+into one: each tick does everything due at its moment anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import UTC, datetime
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from workflows.application import Accord
+from workflows.persistence import describe_store
+from workflows.scheduler.leader import Leadership
+from workflows.scheduler.ticks import TickLog
+from workflows.scheduler.work import Watch
+from workflows.settings import Settings
+
+log = logging.getLogger("accord.scheduler")
+
+
+def describe(settings: Settings) -> list[str]:
+    """What the scheduler will do, in a few lines for its log."""
+    s = settings.schedule
+    at = s.digest_at.strftime("%H:%M")
+    return [
+        f"reading {describe_store(settings.db)}; writing digests, reports and briefings to {s.outbox}",
+        f"a tick every {s.tick:g} s: reminders {s.remind_days} days before a task is due, "
+        f"escalation when overdue (level 2 after {s.escalate_after} days)",
+        f"daily digests at {at}, the portfolio report on {s.report_day} at {at}, "
+        f"briefings {s.briefing_days} days before each meeting ({s.timezone})",
+    ]
+
+
+def run(app: Accord, settings: Settings, lead: Leadership) -> None:
+    """Run until SIGTERM or SIGINT; a tick under way finishes first."""
+    watch = Watch(app, settings.schedule)
+    ticks = TickLog(app)
+    # One worker: ticks never overlap.
+    executor = ThreadPoolExecutor(max_workers=1)
+    scheduler = BlockingScheduler(
+        timezone=UTC,
+        executors={"default": executor},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+
+    def tick() -> None:
+        try:
+            with lead.turn() as leading:
+                if not leading:
+                    log.info("another scheduler acts on this tick")
+                    return
+                done = watch.tick(datetime.now(UTC))
+                ticks.record(done)
+                log.info("tick as of %s: %s", done.at.isoformat(timespec="seconds"), ticks.summary(done))
+        except Exception:
+            # A store out of reach for a while must not stop the service: next tick tries again.
+            log.exception("the tick failed; trying again at the next one")
+
+    scheduler.add_job(
+        tick, IntervalTrigger(seconds=settings.schedule.tick, timezone=UTC), id="tick", next_run_time=datetime.now(UTC)
+    )
+    scheduler.add_job(tick, watch.calendar.digest, id="digests")
+    scheduler.add_job(tick, watch.calendar.report, id="portfolio-report")
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping (%s)", signal.Signals(signum).name)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for line in describe(settings):
+        log.info("%s", line)
+    scheduler.start()
+    # shutdown(wait=False) returns at once; let a tick under way finish.
+    executor.shutdown(wait=True)
+    log.info("stopped")

@@ -1,0 +1,57 @@
+"""The scheduler's own log of ticks, for `scheduler status`: when the last
+tick ran, as of which moment, where, and what it did. Bookkeeping, not a
+record of the institution: what a tick did is in the events it recorded."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
+
+from workflows.application import Accord
+from workflows.scheduler.work import Tick, actions_by_kind
+
+TABLE = "accord_ticks"
+
+
+class TickLog:
+    def __init__(self, app: Accord) -> None:
+        self.db = app.views.db
+        try:
+            self._create()
+        except (IntegrityError, OperationalError, ProgrammingError):
+            self._create()  # another process was creating it: it exists now
+
+    def _create(self) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, ran_at TEXT NOT NULL, "
+                "as_of TEXT NOT NULL, host TEXT NOT NULL, done TEXT NOT NULL)"
+            )
+
+    def record(self, tick: Tick) -> None:
+        values = (
+            "last",
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            tick.at.isoformat(timespec="seconds"),
+            f"{os.uname().nodename} pid {os.getpid()}",
+            self.summary(tick),
+        )
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {TABLE} (name, ran_at, as_of, host, done) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET ran_at = excluded.ran_at, as_of = excluded.as_of, "
+                "host = excluded.host, done = excluded.done",
+                values,
+            )
+
+    def last(self) -> dict[str, Any] | None:
+        rows = self.db.query(f"SELECT ran_at, as_of, host, done FROM {TABLE} WHERE name = 'last'")
+        return rows[0] if rows else None
+
+    @staticmethod
+    def summary(tick: Tick) -> str:
+        counts = [f"{count} {kind}" for kind, count in actions_by_kind(tick.done)]
+        return ", ".join(counts) or "nothing due"

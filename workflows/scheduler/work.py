@@ -1,0 +1,323 @@
+"""The scheduler's work at one moment: remind owners of tasks coming due,
+escalate overdue ones, issue the daily digests, the weekly portfolio report
+and meeting briefings.
+
+Everything due is read from the projections at the moment asked; nothing is
+kept as a job per task. Every effect is an event with a deterministic
+identity (a reminder per task and due date, an escalation per task, level
+and due date, a dispatch per kind, recipient and period), so a tick run
+twice, a crash and restart, or two schedulers at once never record one twice,
+and work missed while no scheduler ran is done once, as of now.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from apscheduler.triggers.cron import CronTrigger
+
+from domain.dispatch import Dispatch, Kind
+from domain.errors import DomainError
+from domain.task import FollowUpTask
+from domain.values import Stamp
+from workflows.application import Accord
+from workflows.reports import Report, Table
+from workflows.reports.briefing import briefing_report
+from workflows.reports.partnership import portfolio_report
+from workflows.scheduler.outbox import Outbox
+from workflows.settings import Schedule
+
+log = logging.getLogger("accord.scheduler")
+
+SCHEDULER = "scheduler"
+# A digest lists an owner's overdue tasks and those due within this many days.
+DIGEST_DAYS = 7
+# Tasks are reminded and escalated in transactions of this many.
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a tick does (or, in a dry run, would do)."""
+
+    kind: str  # remind, escalate, digest, portfolio, briefing
+    target: str  # a task id, an owner, 'portfolio' or a meeting
+    detail: str
+    level: int = 0
+
+    def __str__(self) -> str:
+        target = self.target[:8] if self.kind in ("remind", "escalate") else self.target
+        return f"{self.kind} {target}: {self.detail}"
+
+
+@dataclass
+class Tick:
+    """What one tick found due and did."""
+
+    at: datetime
+    today: date
+    done: list[Action] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Issue:
+    """A document due: its identity, and how to build it when it is issued."""
+
+    kind: Kind
+    recipient: str
+    period: str
+    build: Callable[[], Report]
+
+    @property
+    def id(self) -> UUID:
+        return Dispatch.id_of(self.kind, self.recipient, self.period)
+
+
+class Calendar:
+    """The calendar jobs as APScheduler triggers: the runner schedules them,
+    and a tick asks them which run fell due last."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        at = schedule.digest_at
+        self.digest = CronTrigger(hour=at.hour, minute=at.minute, timezone=schedule.zone)
+        self.report = CronTrigger(
+            day_of_week=schedule.report_day, hour=at.hour, minute=at.minute, timezone=schedule.zone
+        )
+
+    @staticmethod
+    def last_run(trigger: CronTrigger, at: datetime, within: timedelta = timedelta(days=8)) -> datetime | None:
+        """The latest moment the trigger fired at or before `at`."""
+        fire = trigger.get_next_fire_time(None, at - within)
+        latest = None
+        while fire is not None and fire <= at:
+            latest = fire
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        return latest
+
+
+class Watch:
+    """The scheduler's use cases over one application: `tick` and `plan`."""
+
+    def __init__(self, app: Accord, schedule: Schedule) -> None:
+        self.app = app
+        self.schedule = schedule
+        self.calendar = Calendar(schedule)
+        self.outbox = Outbox(app.views.db, Path(schedule.outbox))
+
+    def today(self, at: datetime) -> date:
+        """The business date at a moment, in the settings' zone."""
+        return at.astimezone(self.schedule.zone).date()
+
+    def tick(self, at: datetime, *, dry_run: bool = False) -> Tick:
+        """Do everything due at `at` (a UTC moment) that is not done yet."""
+        at = at.astimezone(UTC)
+        self.app.refresh()
+        tick = Tick(at, self.today(at))
+        reminders, escalations = self._task_work(tick.today)
+        issues = self._issues(at, tick.today)
+        written = self.outbox.written(issue.id for issue in issues)
+        issues = [issue for issue in issues if issue.id not in written]
+        if dry_run:
+            tick.done += reminders + escalations
+            tick.done += [Action(i.kind, i.recipient, i.period) for i in issues if self.app.find(i.id) is None]
+            return tick
+        tick.done += self._change_tasks(reminders, tick.today)
+        tick.done += self._change_tasks(escalations, tick.today)
+        for start in range(0, len(issues), CHUNK):
+            actions, files = self._issue(issues[start : start + CHUNK])
+            tick.done += actions
+            tick.files += files
+        return tick
+
+    # Reminders and escalations.
+
+    def _task_work(self, today: date) -> tuple[list[Action], list[Action]]:
+        """Open tasks coming due and not reminded for this due date; overdue
+        tasks below the level they should be at. Read from the task list."""
+        table = self.app.views.table("tasks")
+        soon = (today + timedelta(days=self.schedule.remind_days)).isoformat()
+        long_ago = (today - timedelta(days=self.schedule.escalate_after)).isoformat()
+        query = self.app.views.db.query
+        reminders = [
+            Action("remind", row["task_id"], f"{row['title']} ({row['owner']}), due {row['due_on']}")
+            for row in query(
+                f"SELECT task_id, title, owner, due_on FROM {table} WHERE status = 'open' AND reminded_on IS NULL "
+                "AND due_on >= ? AND due_on <= ? ORDER BY due_on, task_id",
+                (today.isoformat(), soon),
+            )
+        ]
+        escalations = []
+        for row in query(
+            f"SELECT task_id, title, owner, due_on, level FROM {table} WHERE status = 'open' AND "
+            "((due_on < ? AND level < 1) OR (due_on <= ? AND level < 2)) ORDER BY due_on, task_id",
+            (today.isoformat(), long_ago),
+        ):
+            level = 2 if row["due_on"] <= long_ago else 1
+            detail = f"{row['title']} ({row['owner']}), due {row['due_on']}: to level {level}"
+            escalations.append(Action("escalate", row["task_id"], detail, level))
+        return reminders, escalations
+
+    def _change_tasks(self, actions: Sequence[Action], today: date) -> list[Action]:
+        """Record the reminders or escalations, CHUNK tasks per transaction.
+        A task closed, or already changed by another scheduler, is skipped."""
+        done: list[Action] = []
+        for start in range(0, len(actions), CHUNK):
+            chunk = actions[start : start + CHUNK]
+
+            def decide(attempt: int, chunk: Sequence[Action] = chunk) -> tuple[list[Action], list[Any]]:
+                recorded: list[Action] = []
+                events: list[Any] = []
+                now = self.app.clock()
+                for action in chunk:
+                    task: FollowUpTask | None = self.app.find(UUID(action.target))
+                    if task is None or task.status != "open":
+                        continue
+                    try:
+                        if action.kind == "remind":
+                            changed = task.remind(today, Stamp(SCHEDULER, now, task.reminder_key()))
+                        else:
+                            key = task.escalation_key(action.level)
+                            changed = task.level < action.level and task.escalate(
+                                action.level, Stamp(SCHEDULER, now, key)
+                            )
+                    except DomainError:
+                        continue
+                    if changed:
+                        recorded.append(action)
+                        events += task.collect_events()
+                return recorded, events
+
+            stored: list[Action] = self.app.store_decided(decide)
+            for action in stored:
+                log.info("%s", action)
+            done += stored
+        return done
+
+    # Digests, the weekly report, briefings.
+
+    def _issues(self, at: datetime, today: date) -> list[_Issue]:
+        issues: list[_Issue] = []
+        digest_run = self.calendar.last_run(self.calendar.digest, at)
+        if digest_run is not None:
+            digests = _Digests(self.app, self.today(digest_run))
+            issues += [
+                _Issue("digest", owner, digests.day.isoformat(), partial(digests.report, owner))
+                for owner in digests.owners()
+            ]
+        report_run = self.calendar.last_run(self.calendar.report, at)
+        if report_run is not None:
+            day = self.today(report_run)
+            year, week, _ = day.isocalendar()
+            issues.append(
+                _Issue("portfolio", "portfolio", f"{year}-W{week:02d}", partial(portfolio_report, self.app, day))
+            )
+        for meeting, held_on in self._meetings_coming(today):
+            issues.append(_Issue("briefing", meeting, held_on, partial(briefing_report, self.app, meeting, today)))
+        return issues
+
+    def _meetings_coming(self, today: date) -> list[tuple[str, str]]:
+        """Meetings not yet held that fall within the briefing window."""
+        table = self.app.views.table("meetings")
+        until = (today + timedelta(days=self.schedule.briefing_days)).isoformat()
+        rows = self.app.views.db.query(
+            f"SELECT meeting, held_on FROM {table} WHERE held = 0 AND held_on_first >= ? AND held_on_first <= ? "
+            "ORDER BY held_on_first, meeting",
+            (today.isoformat(), until),
+        )
+        return [(row["meeting"], row["held_on"]) for row in rows]
+
+    def _issue(self, issues: Sequence[_Issue]) -> tuple[list[Action], list[Path]]:
+        """Record the dispatches not yet recorded, in one transaction, then
+        write the files of all of them (again, for any whose files a crash
+        kept from being written)."""
+
+        def decide(attempt: int) -> tuple[list[tuple[Dispatch, bool]], list[Any]]:
+            dispatches: list[tuple[Dispatch, bool]] = []
+            events: list[Any] = []
+            for issue in issues:
+                existing: Dispatch | None = self.app.find(issue.id)
+                if existing is not None:
+                    dispatches.append((existing, False))
+                    continue
+                report = issue.build()
+                stamp = Stamp(SCHEDULER, self.app.clock(), f"{issue.kind}@{issue.recipient}/{issue.period}")
+                dispatch = Dispatch.issue(
+                    issue.kind, issue.recipient, issue.period, report.title, report.as_dict(), stamp
+                )
+                dispatches.append((dispatch, True))
+                events += dispatch.collect_events()
+            return dispatches, events
+
+        actions: list[Action] = []
+        files: list[Path] = []
+        for dispatch, new in self.app.store_decided(decide):
+            written = self.outbox.write(dispatch)
+            files += written
+            if new:
+                action = Action(dispatch.kind, dispatch.recipient, f"{dispatch.period}: {dispatch.title}")
+                log.info("%s -> %s", action, ", ".join(str(path) for path in written))
+                actions.append(action)
+        return actions, files
+
+
+class _Digests:
+    """The daily digests of one day: each owner's open tasks overdue or due
+    within DIGEST_DAYS, read in one query for every owner when first needed."""
+
+    def __init__(self, app: Accord, day: date) -> None:
+        self.app = app
+        self.day = day
+        self.horizon = (day + timedelta(days=DIGEST_DAYS)).isoformat()
+        self.table = app.views.table("tasks")
+        self._rows: dict[str, list[dict[str, Any]]] | None = None
+
+    def owners(self) -> list[str]:
+        rows = self.app.views.db.query(
+            f"SELECT DISTINCT owner FROM {self.table} WHERE status = 'open' AND due_on <= ? ORDER BY owner",
+            (self.horizon,),
+        )
+        return [row["owner"] for row in rows]
+
+    def report(self, owner: str) -> Report:
+        if self._rows is None:
+            self._rows = {}
+            for row in self.app.views.db.stream(
+                f"SELECT owner, task_id, partner, subject, title, due_on, level FROM {self.table} "
+                "WHERE status = 'open' AND due_on <= ? ORDER BY owner, due_on, task_id",
+                (self.horizon,),
+            ):
+                self._rows.setdefault(row["owner"], []).append(self._row(row))
+        rows = self._rows.get(owner, [])
+        overdue = sum(row["state"] == "OVERDUE" for row in rows)
+        return Report(
+            f"Daily digest for {owner}",
+            f"{self.day.isoformat()}: open tasks overdue or due within {DIGEST_DAYS} days.",
+            {"overdue": overdue, f"due within {DIGEST_DAYS} days": len(rows) - overdue},
+            [Table("Tasks", ["task", "due_on", "state", "level", "for", "title"], rows)],
+        )
+
+    def _row(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "task": row["task_id"][:8],
+            "due_on": row["due_on"],
+            "state": "OVERDUE" if row["due_on"] < self.day.isoformat() else "due",
+            "level": row["level"],
+            "for": row["partner"] or row["subject"],
+            "title": row["title"],
+        }
+
+
+def actions_by_kind(actions: Sequence[Action]) -> Iterator[tuple[str, int]]:
+    kinds = ("remind", "escalate", "digest", "portfolio", "briefing")
+    for kind in kinds:
+        count = sum(action.kind == kind for action in actions)
+        if count:
+            yield kind, count
