@@ -6,11 +6,11 @@ from that event."""
 from __future__ import annotations
 
 from typing import Any, Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import Field
 
-from domain.base import Aggregate, Founding, Recorded
+from domain.base import NAMESPACE, Aggregate, Founding, Recorded
 from domain.values import Stamp
 
 Kind = Literal["digest", "portfolio", "briefing"]
@@ -39,6 +39,11 @@ class Dispatch(Aggregate):
     @staticmethod
     def subject(kind: str, recipient: str, period: str) -> str:
         return f"{kind}/{recipient}/{period}"
+
+    @classmethod
+    def id_for(cls, subject: str) -> UUID:
+        # Exactly as given: owners "Desk:TN" and "desk:TN" each get their digest.
+        return uuid5(NAMESPACE, f"{cls.__name__}/{subject}")
 
     @classmethod
     def id_of(cls, kind: str, recipient: str, period: str) -> UUID:

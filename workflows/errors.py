@@ -16,6 +16,7 @@ from workflows.application import Rejected, StoreBusy
 from workflows.compose import MissingSupport
 from workflows.persistence import StoreAddressError, describe_store
 from workflows.rules import RulesError
+from workflows.scheduler.leader import AnotherScheduler
 from workflows.settings import Settings
 from workflows.submissions import InvalidOptions, InvalidSubmissions
 
@@ -37,7 +38,7 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
             return BAD_INPUT, str(error)
         case UnknownEventType() | DomainError() | StoreAddressError():
             return BAD_INPUT, str(error)
-        case MissingSupport() | StoreBusy():
+        case MissingSupport() | StoreBusy() | AnotherScheduler():
             return STORE, str(error)
         case PersistenceError() | InfrastructureFactoryError() | sqlite3.Error() | OSError():
             return STORE, _store_problem(error, store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,7 +78,7 @@ def _number(name: str, text: str | None, default: float, *, minimum: float, whol
         value = int(text) if whole else float(text)
     except ValueError:
         value = minimum - 1
-    if value < minimum:
+    if not (math.isfinite(value) and value >= minimum):
         kind = "a whole number" if whole else "a number"
         raise ValueError(f"ACCORD_{name} must be {kind} of at least {minimum:g}; got {text!r}")
     return value

@@ -86,6 +86,29 @@ def test_a_deferral_gives_a_reason(task, stamp):
         task.defer(date(2021, 7, 1), "", stamp())
 
 
+def test_a_deferral_starts_the_deadline_afresh(task, stamp):
+    task.remind(date(2021, 6, 18), stamp())
+    task.escalate(2, stamp())
+
+    task.defer(date(2021, 7, 31), "Waiting for the minutes", stamp())
+
+    assert (task.due_on, task.reminded_on, task.level) == (date(2021, 7, 31), None, 0)
+
+
+def test_one_reminder_and_one_escalation_per_level_per_deadline(task, stamp):
+    first = task.reminder_key()
+    assert task.remind(date(2021, 6, 18), stamp(first))
+    assert not task.remind(date(2021, 6, 19), stamp(task.reminder_key()))
+    assert task.escalate(1, stamp(task.escalation_key(1)))
+    assert not task.escalate(1, stamp(task.escalation_key(1)))
+
+    task.defer(date(2021, 7, 31), "Waiting for the minutes", stamp())
+
+    assert task.reminder_key() != first
+    assert task.remind(date(2021, 7, 28), stamp(task.reminder_key()))
+    assert task.escalate(1, stamp(task.escalation_key(1)))
+
+
 def test_a_reminder_is_remembered(task, stamp):
     assert task.remind(date(2021, 6, 18), stamp())
 

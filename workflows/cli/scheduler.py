@@ -76,7 +76,9 @@ def scheduler_run(ctx: Context) -> None:
 
 @scheduler.command("tick")
 @click.option("--at", "at", type=Moment(), help="The moment to act as of (default: now), e.g. 2021-08-01T09:00.")
-@click.option("--dry-run", is_flag=True, help="Print what is due without recording anything.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print what is due without recording any reminder, escalation or dispatch."
+)
 @json_option
 @pass_context
 def scheduler_tick(ctx: Context, at: datetime | None, dry_run: bool, as_json: bool) -> None:

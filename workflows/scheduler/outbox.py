@@ -11,10 +11,10 @@ never written again, so a consumer may move or delete them.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
@@ -78,4 +78,6 @@ class Outbox:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "_"
+    """A file name part that no two recipients share: "desk:TN" becomes
+    "desk%3ATN", "head of unit" "head%20of%20unit"."""
+    return quote(text, safe="-_.") or "_"

@@ -73,15 +73,24 @@ def run(app: Accord, settings: Settings, lead: Leadership) -> None:
     scheduler.add_job(tick, watch.calendar.digest, id="digests")
     scheduler.add_job(tick, watch.calendar.report, id="portfolio-report")
 
+    stopping = False
+
     def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        if stopping:
+            log.info("already stopping: the tick under way finishes first")
+            return
+        stopping = True
         log.info("stopping (%s)", signal.Signals(signum).name)
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for line in describe(settings):
         log.info("%s", line)
-    scheduler.start()
+    if not stopping:  # a signal before the start
+        scheduler.start()
     # shutdown(wait=False) returns at once; let a tick under way finish.
     executor.shutdown(wait=True)
     log.info("stopped")

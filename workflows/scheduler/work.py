@@ -104,7 +104,7 @@ class Calendar:
 
 
 class Watch:
-    """The scheduler's use cases over one application: `tick` and `plan`."""
+    """The scheduler's use case over one application: `tick`, or a dry run of it."""
 
     def __init__(self, app: Accord, schedule: Schedule) -> None:
         self.app = app
@@ -178,16 +178,16 @@ class Watch:
                 now = self.app.clock()
                 for action in chunk:
                     task: FollowUpTask | None = self.app.find(UUID(action.target))
-                    if task is None or task.status != "open":
+                    # Decided on the task as it is now, not as the task list
+                    # read it: it may have been closed or deferred since.
+                    if task is None or task.status != "open" or not self._still_due(action, task, today):
                         continue
                     try:
                         if action.kind == "remind":
                             changed = task.remind(today, Stamp(SCHEDULER, now, task.reminder_key()))
                         else:
                             key = task.escalation_key(action.level)
-                            changed = task.level < action.level and task.escalate(
-                                action.level, Stamp(SCHEDULER, now, key)
-                            )
+                            changed = task.escalate(action.level, Stamp(SCHEDULER, now, key))
                     except DomainError:
                         continue
                     if changed:
@@ -200,6 +200,13 @@ class Watch:
                 log.info("%s", action)
             done += stored
         return done
+
+    def _still_due(self, action: Action, task: FollowUpTask, today: date) -> bool:
+        if action.kind == "remind":
+            return task.reminded_on is None and 0 <= (task.due_on - today).days <= self.schedule.remind_days
+        overdue = (today - task.due_on).days
+        wanted = 2 if overdue >= self.schedule.escalate_after else 1 if overdue > 0 else 0
+        return task.level < action.level == wanted
 
     # Digests, the weekly report, briefings.
 
