@@ -22,7 +22,7 @@ class Dispatch(Aggregate):
     NOUN = "dispatch"
     STARTED = "issued"
 
-    class Issued(Recorded, Founding):
+    class DispatchIssued(Recorded, Founding):
         kind: Kind
         recipient: str = Field(description="Who it is for: an owner, 'portfolio', or a meeting")
         period: str = Field(description="What it covers: a day (2021-08-01), a week (2021-W31) or a meeting")
@@ -54,4 +54,4 @@ class Dispatch(Aggregate):
         cls, kind: Kind, recipient: str, period: str, title: str, content: dict[str, Any], stamp: Stamp
     ) -> Dispatch:
         facts = {"kind": kind, "recipient": recipient, "period": period, "title": title, "content": content}
-        return cls.start(cls.Issued, cls.subject(kind, recipient, period), facts, stamp)
+        return cls.start(cls.DispatchIssued, cls.subject(kind, recipient, period), facts, stamp)

@@ -5,36 +5,59 @@ or for JSON."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
 from domain.base import ENVELOPE, Fact
+from domain.dispatch import Dispatch
 from domain.initiative import Initiative
 from domain.meeting import Meeting
 from domain.partnership import Partnership
+from domain.task import FollowUpTask, TaskEvent
 from domain.values import partner_code
-from domain.vocabulary import submission_class
-from workflows.application import Accord
+from domain.vocabulary import VOCABULARY, UnknownEventType, submission_class
+from workflows.application import Accord, TaskFilter
 
 _COMMON = {"occurred_on", "pillars", "notes", "partner", "meeting", "initiative", "instrument"}
 
 
-def summary(event: Fact) -> str:
+def summary(event: Any) -> str:
     """One line saying what the event records, from its own fields."""
     parts = []
     for name in type(event).model_fields:
         if name in ENVELOPE or name in _COMMON:
             continue
         value = getattr(event, name)
-        if value in (None, "", ()):
+        # A dispatch's whole document is in the outbox, not in a one-line summary.
+        if value in (None, "", ()) or isinstance(value, dict):
             continue
         if isinstance(value, tuple):
             value = ", ".join(str(item) for item in value)
         parts.append(f"{name.replace('_', ' ')}: {value}")
-    text = "; ".join(parts) or event.notes
+    text = "; ".join(parts) or getattr(event, "notes", "")
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+# Events Accord records itself, beside the submitted facts.
+_OWN: list[type[Any]] = [
+    *(cls for cls in vars(FollowUpTask).values() if isinstance(cls, type) and issubclass(cls, TaskEvent)),
+    Dispatch.DispatchIssued,
+]
+OWN_EVENTS: dict[str, type[Any]] = {cls.__name__: cls for cls in _OWN}
+
+
+def event_class(type_name: str) -> type[Any]:
+    """The class of a submitted or an Accord-recorded event type, by name."""
+    if type_name in OWN_EVENTS:
+        return OWN_EVENTS[type_name]
+    try:
+        return submission_class(type_name).event_class
+    except UnknownEventType:
+        known = ", ".join(sorted([*VOCABULARY, *OWN_EVENTS]))
+        raise UnknownEventType(f"unknown event type {type_name!r}; known types: {known}") from None
 
 
 def partner_rows(app: Accord) -> list[dict[str, Any]]:
@@ -57,8 +80,14 @@ def partner_rows(app: Accord) -> list[dict[str, Any]]:
     ]
 
 
-def event_row(event: Fact, position: int | None = None) -> dict[str, Any]:
-    subject = getattr(event, "partner", None) or ",".join(getattr(event, "partners", ())) or event.subject
+def event_row(event: Any, position: int | None = None) -> dict[str, Any]:
+    """A fact, or an event Accord recorded itself (a task's, a dispatch), as a row."""
+    if isinstance(event, Fact):
+        subject = getattr(event, "partner", None) or ",".join(getattr(event, "partners", ())) or event.subject
+    elif isinstance(event, Dispatch.DispatchIssued):
+        subject = f"{event.kind} for {event.recipient}, {event.period}"
+    else:
+        subject = getattr(event, "partner", None) or f"task {str(event.originator_id)[:8]}"
     row: dict[str, Any] = {}
     if position is not None:
         row["position"] = position
@@ -67,7 +96,7 @@ def event_row(event: Fact, position: int | None = None) -> dict[str, Any]:
             "recorded_at": event.timestamp.isoformat(timespec="seconds"),
             "actor": event.actor,
             "type": type(event).__name__,
-            "occurred_on": str(event.occurred_on),
+            "occurred_on": str(event.occurred_on) if isinstance(event, Fact) else "",
             "subject": subject,
             "summary": summary(event),
             "key": event.key,
@@ -95,15 +124,21 @@ def timeline(app: Accord, code: str) -> list[dict[str, Any]]:
 
 
 def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = None) -> Iterator[dict[str, Any]]:
-    """Every stored fact in the order it was recorded, with who and when."""
-    topics = [get_topic(submission_class(type_name).event_class)] if type_name else []
+    """Every stored event in the order it was recorded, with who and when:
+    the facts people submitted and what Accord recorded itself (tasks opened
+    and changed, reminders, escalations, digests and briefings issued)."""
+    topics = [get_topic(event_class(type_name))] if type_name else []
     if partner:
         partner = partner_code(partner)
         shared = shared_naming(app, partner)
+        # Later task events do not name the partner: their task's opening does.
+        tasks = {row["task_id"] for row in app.task_rows(TaskFilter(date.today(), status="all", partner=partner))}
     for notification in app.notifications(topics=topics):
         event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, Fact):
-            continue
-        if partner and getattr(event, "partner", None) != partner and event.originator_id not in shared:
-            continue
+        if partner:
+            if isinstance(event, TaskEvent):
+                if str(event.originator_id) not in tasks:
+                    continue
+            elif getattr(event, "partner", None) != partner and event.originator_id not in shared:
+                continue
         yield event_row(event, notification.id)

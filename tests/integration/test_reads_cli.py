@@ -84,9 +84,11 @@ def test_partner_show_of_a_partnership_not_opened_exits_2(demo_db: str, code: st
 
 def test_audit_log_rows_say_where_when_who_what_and_on_whom(demo_db: str) -> None:
     rows = as_json(accord(demo_db, "audit", "log", "--json"))
-    assert len(rows) == DEMO_EVENTS
+    # The facts people submitted, and what Accord recorded itself: the tasks they opened.
+    assert len([row for row in rows if row["actor"] == "tester"]) == DEMO_EVENTS
+    assert {row["type"] for row in rows if row["actor"] == "accord"} <= {"TaskOpened", "TaskCompleted"}
     assert all(row.keys() >= {"position", "recorded_at", "actor", "type", "subject", "summary"} for row in rows)
-    assert {row["actor"] for row in rows} == {"tester"}
+    assert {row["actor"] for row in rows} == {"tester", "accord"}
     positions = [row["position"] for row in rows]
     assert positions == sorted(set(positions))
     assert all(datetime.fromisoformat(row["recorded_at"]).utcoffset() is not None for row in rows)
@@ -94,8 +96,10 @@ def test_audit_log_rows_say_where_when_who_what_and_on_whom(demo_db: str) -> Non
 
 def test_audit_log_filters_by_partner_and_by_type(demo_db: str) -> None:
     by_partner = as_json(accord(demo_db, "audit", "log", "--partner", "tn", "--json"))
-    # Later events of a meeting naming TN (MeetingHeld) belong to TN's record too.
-    assert names([row for row in by_partner if row["type"] != "MeetingHeld"], "TN")
+    # Later events of a meeting naming TN (MeetingHeld) belong to TN's record
+    # too, as do the later events of TN's tasks.
+    assert names([row for row in by_partner if row["type"] not in ("MeetingHeld", "TaskCompleted")], "TN")
+    assert {"TaskOpened"} <= {row["type"] for row in by_partner}
     assert {"PartnershipOpened", "VisitHeld", "MeetingScheduled", "MeetingHeld"} <= {row["type"] for row in by_partner}
     visits = as_json(accord(demo_db, "audit", "log", "--type", "VisitHeld", "--json"))
     assert len(visits) == 7 and {row["type"] for row in visits} == {"VisitHeld"}

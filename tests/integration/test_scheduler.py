@@ -229,6 +229,23 @@ def test_a_dry_run_records_nothing_and_lists_what_the_tick_then_does(demo_db: st
 # The outbox
 
 
+def test_the_audit_log_shows_what_the_scheduler_issued_and_recorded_and_when(demo_db: str, outbox: Path) -> None:
+    done = tick(demo_db, AUGUST)
+
+    issued = as_json(accord(demo_db, "audit", "log", "--type", "DispatchIssued", "--json"))
+    assert sorted(row["subject"] for row in issued) == sorted(
+        f"{action['action']} for {action['target']}, {action['detail'].split(':')[0]}"
+        for action in done
+        if action["action"] in ("digest", "portfolio")
+    )
+    assert {row["actor"] for row in issued} == {"scheduler"}
+    assert all(datetime.fromisoformat(row["recorded_at"]).utcoffset() is not None for row in issued)
+    escalated = as_json(accord(demo_db, "audit", "log", "--type", "TaskEscalated", "--json"))
+    assert len(escalated) == len(targets(done, "escalate"))
+    reminded = as_json(accord(demo_db, "audit", "log", "--partner", "MA", "--type", "ReminderSent", "--json"))
+    assert all(row["actor"] == "scheduler" for row in reminded)
+
+
 def test_digests_and_the_portfolio_report_are_written_to_the_outbox_once(demo_db: str, outbox: Path) -> None:
     done = tick(demo_db, AUGUST)
 
@@ -253,7 +270,7 @@ def test_digests_and_the_portfolio_report_are_written_to_the_outbox_once(demo_db
     ]
     assert (outbox / "digest" / "2021-08-01--desk%3AMA.md").read_text().startswith("# Daily digest for desk:MA\n")
     assert json.loads((outbox / "portfolio" / "2021-W30--portfolio.json").read_text())["title"]
-    issued = recorded(demo_db, Dispatch.Issued)
+    issued = recorded(demo_db, Dispatch.DispatchIssued)
     assert sorted((event.kind, event.recipient, event.period) for event in issued) == sorted(
         [("digest", owner, "2021-08-01") for owner in owners] + [("portfolio", "portfolio", "2021-W30")]
     )
@@ -500,7 +517,7 @@ def test_a_meeting_briefing_is_issued_once_within_the_briefing_window(demo_db: s
     assert detail == "2021-06-07: Briefing: Justice and Home Affairs Council, 2021-06-07"
     assert targets(next_day, "briefing") == []
     assert targets(next_day, "digest")  # the next day's digests still go out
-    briefings = [event for event in recorded(demo_db, Dispatch.Issued) if event.kind == "briefing"]
+    briefings = [event for event in recorded(demo_db, Dispatch.DispatchIssued) if event.kind == "briefing"]
     assert [(event.recipient, event.period) for event in briefings if event.recipient == jha] == [(jha, "2021-06-07")]
     md = outbox / "briefing" / f"2021-06-07--{jha}.md"
     assert md.read_text().startswith("# Briefing: Justice and Home Affairs Council, 2021-06-07\n")
@@ -685,7 +702,7 @@ def assert_each_task_reminded_or_escalated_exactly_once(db: str, outbox: Path, t
     app = build(Settings(db=db))
     try:
         due = {str(event.originator_id): event.due_on for event in app.events_of_types([FollowUpTask.TaskOpened])}
-        issued = list(app.events_of_types([Dispatch.Issued]))
+        issued = list(app.events_of_types([Dispatch.DispatchIssued]))
     finally:
         app.close()
     assert len(due) == tasks
