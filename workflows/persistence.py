@@ -108,6 +108,8 @@ def library_settings(db: str, *, create_tables: bool) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
+        # The library's recorder, writing the tamper-evident chain beside each insert.
+        "PROCESS_RECORDER_TOPIC": "workflows.sqlite:ChainedSQLiteProcessRecorder",
         "CREATE_TABLE": "y" if create_tables else "n",
     }
 
@@ -129,7 +131,8 @@ def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
         # Large batches hang on the default insert path (see LIBRARY-NOTES);
         # the database function path does not, and is faster.
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
-        # ...whose insert path the library leaves without tracking; ours keeps it.
+        # ...whose insert path the library leaves without tracking or table lock;
+        # ours keeps both, and writes the tamper-evident chain.
         "PROCESS_RECORDER_TOPIC": "workflows.postgres:TrackingPostgresProcessRecorder",
         "CREATE_TABLE": "y" if create_tables else "n",
     }

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import click
 
-from workflows.cli import admin, read, report, rules, scheduler, submit, tasks
+from workflows.cli import admin, audit, read, report, rules, scheduler, submit, tasks
 from workflows.cli.context import AccordGroup, Context
 from workflows.settings import Settings
 
@@ -58,6 +58,7 @@ for command in (
     *admin.COMMANDS,
     submit.submit,
     *read.COMMANDS,
+    *audit.COMMANDS,
     *tasks.COMMANDS,
     *report.COMMANDS,
     *rules.COMMANDS,

@@ -1,4 +1,4 @@
-"""Commands that read: the partners, one partner's timeline, the audit log."""
+"""Commands that read: the partners, one partner's timeline."""
 
 from __future__ import annotations
 
@@ -95,27 +95,4 @@ def partner_show(ctx: Context, code: str, as_json: bool) -> None:
     show(rows, ["occurred_on", "type", "subject", "summary", "actor"], as_json, title=f"Timeline of {code.upper()}")
 
 
-@click.group()
-def audit() -> None:
-    """What was recorded, by whom and when."""
-
-
-@audit.command("log")
-@click.option("--partner", help="Only facts on or naming this partner, e.g. TN.")
-@click.option("--type", "type_name", help="Only events of this type, e.g. VisitHeld.")
-@json_option
-@pass_context
-def audit_log(ctx: Context, partner: str | None, type_name: str | None, as_json: bool) -> None:
-    """Every stored event in the order it was recorded: position, recorded
-    at, actor, type, partner and a summary.
-
-    \b
-    Example:
-      accord audit log --partner TR --type StatementReaffirmed
-    """
-    rows = reads.audit_rows(ctx.app, partner.strip().upper() if partner else None, type_name)
-    columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
-    show(rows, columns, as_json, title="Audit log")
-
-
-COMMANDS = [partners, partner, audit]
+COMMANDS = [partners, partner]

@@ -6,10 +6,7 @@ command line, the JSON Schema and the stored events always agree.
 
 from __future__ import annotations
 
-import sys
 import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import Enum
 from typing import IO, Any, Union, get_args, get_origin
 
@@ -20,10 +17,8 @@ from pydantic.fields import FieldInfo
 from domain.vocabulary import VOCABULARY, Submission, describe, parse
 from workflows.application import Receipt, Rejected
 from workflows.cli.context import Context, pass_context
+from workflows.cli.progress import progress_bar
 from workflows.submissions import InvalidOptions, InvalidSubmissions, read_lines, validate_all
-
-# Files of more lines than this show a progress bar on a terminal.
-PROGRESS_FROM = 2000
 
 
 @click.group(invoke_without_command=True)
@@ -73,21 +68,6 @@ def submit_file(ctx: Context, source: IO[bytes]) -> None:
             problems = [f"line {lines[index].number}: {message}" for index, message in rejected.problems]
             raise InvalidSubmissions(problems, len(lines)) from None
     report(receipt)
-
-
-@contextmanager
-def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on a terminal for long work; nothing otherwise."""
-    if total < PROGRESS_FROM or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn(f"{label:<10}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda n: progress.advance(task, n)
 
 
 def report(receipt: Receipt) -> None:

@@ -247,6 +247,37 @@ class Views:
                 cursor.execute(statement)
         return current, fresh
 
+    def differences(self, name: str) -> list[str]:
+        """How the view differs from a fresh replay of the log: a fresh
+        generation is filled beside it, compared table by table, and dropped.
+        Empty when they agree."""
+        view = self.views[name]
+        self.catch_up([name])
+        current, fresh = self._start_generation(view)
+        try:
+            self._fill([(view, _table_name(view, fresh))], None)
+            self.catch_up([name])
+            problems = []
+            for kept, replayed in zip(_tables(view, current), _tables(view, fresh), strict=True):
+                problems += self._compare(kept, replayed)
+            return problems
+        finally:
+            with self.db.transaction() as cursor:
+                _drop(cursor, view, fresh)
+
+    def _compare(self, kept: str, replayed: str) -> list[str]:
+        """Rows in one table and not the other (a few of each), and the counts."""
+        problems = []
+        [counts] = self.db.query(
+            f"SELECT (SELECT COUNT(*) FROM {kept}) AS kept, (SELECT COUNT(*) FROM {replayed}) AS replayed"
+        )
+        if counts["kept"] != counts["replayed"]:
+            problems.append(f"{kept} has {counts['kept']} rows, a fresh replay {counts['replayed']}")
+        for one, other, says in ((kept, replayed, "not in a fresh replay"), (replayed, kept, "missing")):
+            for row in self.db.query(f"SELECT * FROM {one} EXCEPT SELECT * FROM {other} LIMIT 3"):
+                problems.append(f"{kept}: {says}: {row}")
+        return problems
+
     def _index(self, view: View, generation: int) -> None:
         with self.db.transaction() as cursor:
             for statement in view.indexes(_table_name(view, generation)):
@@ -325,8 +356,12 @@ def _table_name(view: View, generation: int) -> str:
     return f"view_{view.name}_{generation}"
 
 
-def _drop(cursor: Cursor, view: View, generation: int) -> None:
-    """Drop every table a generation of a view created (its main table and any
+def _tables(view: View, generation: int) -> list[str]:
+    """Every table a generation of a view has (its main table and any
     companions such as `{table}_envelopes`)."""
-    for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(view.create(_table_name(view, generation)))):
+    return re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(view.create(_table_name(view, generation))))
+
+
+def _drop(cursor: Cursor, view: View, generation: int) -> None:
+    for table in _tables(view, generation):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")

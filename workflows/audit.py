@@ -1,0 +1,114 @@
+"""Proving the record: the chain re-computed from the stored records, and
+every projection compared with a fresh replay of the log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from workflows import chain
+from workflows.application import Accord
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first position where the log and its chain disagree, and how."""
+
+    position: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"position {self.position}: {self.problem}"
+
+
+@dataclass
+class Verdict:
+    records: int = 0
+    head: chain.Link = field(default_factory=lambda: chain.Link(0, chain.GENESIS))
+    broken: Break | None = None
+    sealed: str | None = None  # the problem with a sealed head, if one was given and is not in the chain
+    views: dict[str, list[str]] = field(default_factory=dict)  # view -> its differences from a fresh replay
+
+    @property
+    def sound(self) -> bool:
+        return self.broken is None and self.sealed is None and not any(self.views.values())
+
+
+def seal(app: Accord) -> chain.Link:
+    """The chain's head as stored: publish or archive it, and `verify --head` later."""
+    with app.views.db.transaction(commit=False) as cursor:
+        return chain.Chainer(chain.TABLE, _no_records).last(cursor.raw)
+
+
+def verify(app: Accord, *, head: str | None = None, views: bool = True, progress: Progress | None = None) -> Verdict:
+    """Re-compute the chain over every stored record, check a sealed head
+    is on it, and compare every projection with a fresh replay."""
+    verdict = Verdict()
+    sealed_at: int | None = None
+    if head is not None:
+        rows = app.views.db.query(f"SELECT position FROM {chain.TABLE} WHERE digest = ?", (head.strip().lower(),))
+        if rows:
+            sealed_at = int(rows[0]["position"])
+        else:
+            verdict.sealed = f"the sealed head {head.strip()} is not in the chain: the log no longer extends it"
+    digest = chain.GENESIS
+    for position, record, linked in _merged(app):
+        if record is None:
+            verdict.broken = Break(position, "the record chained here is missing: deleted")
+            break
+        if linked is None:
+            verdict.broken = Break(position, "a record the chain does not cover: inserted around Accord")
+            break
+        expected = chain.link(digest, chain.canonical(position, *record))
+        if expected != linked:
+            verdict.broken = Break(position, "the record differs from the one chained here: changed, or moved")
+            break
+        digest = linked
+        verdict.records += 1
+        verdict.head = chain.Link(position, digest)
+        if progress and verdict.records % 10_000 == 0:
+            progress(10_000)
+    if sealed_at is not None and (verdict.broken is not None and verdict.broken.position <= sealed_at):
+        verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
+    if views and verdict.broken is None:
+        app.refresh()
+        verdict.views = {name: app.views.differences(name) for name in app.views.views}
+    return verdict
+
+
+def _merged(app: Accord) -> Iterator[tuple[int, tuple[UUID | str, int, str, bytes] | None, str | None]]:
+    """(position, record, chained digest) in position order, either side may be missing."""
+    records = ((n.id, (n.originator_id, n.originator_version, n.topic, n.state)) for n in app.notifications())
+    links = _links(app)
+    record, link = next(records, None), next(links, None)
+    while record is not None or link is not None:
+        if link is None or (record is not None and record[0] < link[0]):
+            assert record is not None
+            yield record[0], record[1], None
+            record = next(records, None)
+        elif record is None or link[0] < record[0]:
+            yield link[0], None, link[1]
+            link = next(links, None)
+        else:
+            yield record[0], record[1], link[1]
+            record, link = next(records, None), next(links, None)
+
+
+def _links(app: Accord) -> Iterator[tuple[int, str]]:
+    after = 0
+    while True:
+        rows = app.views.db.query(
+            f"SELECT position, digest FROM {chain.TABLE} WHERE position > ? ORDER BY position LIMIT 10000", (after,)
+        )
+        for row in rows:
+            yield int(row["position"]), str(row["digest"])
+        if len(rows) < 10000:
+            return
+        after = int(rows[-1]["position"])
+
+
+def _no_records(cursor: object, after: int, before: int) -> Iterator[chain.Record]:
+    return iter(())

@@ -1,0 +1,97 @@
+"""A tamper-evident log: every stored record's digest covers the digest of
+the record before it (SHA-256 over the previous digest and the record's
+canonical bytes), kept in its own table and written in the same transaction
+as the records. Changing, deleting, inserting or reordering a record breaks
+the chain from that position on; `audit verify` finds the first break.
+
+The recorders (SQLite's and PostgreSQL's) call `extend` inside their insert
+transaction, where writers are serialised, so the chain grows in the order of
+the log's positions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+TABLE = "accord_chain"
+# The digest "before" the first record.
+GENESIS = hashlib.sha256(b"accord: the first record").hexdigest()
+
+
+def canonical(position: int, originator_id: UUID | str, version: int, topic: str, state: bytes) -> bytes:
+    """A record's bytes as the chain covers them: position, identity, type and payload."""
+    originator = originator_id.hex if isinstance(originator_id, UUID) else str(originator_id).replace("-", "")
+    return f"{position}\n{originator}\n{version}\n{topic}\n".encode() + bytes(state)
+
+
+def link(previous: str, record: bytes) -> str:
+    """The digest of a record chained to the one before it (hex)."""
+    return hashlib.sha256(bytes.fromhex(previous) + record).hexdigest()
+
+
+def create_statement(postgres: bool, schema: str | None = None) -> str:
+    table = f"{schema}.{TABLE}" if schema else TABLE
+    kind = "BIGINT" if postgres else "INTEGER"
+    return f"CREATE TABLE IF NOT EXISTS {table} (position {kind} PRIMARY KEY, digest TEXT NOT NULL)"
+
+
+@dataclass(frozen=True)
+class Link:
+    position: int
+    digest: str
+
+
+Record = tuple[int, UUID | str, int, str, bytes]
+# Reads (position, originator_id, version, topic, state) of the records stored
+# after one position and before another: records the chain does not cover yet.
+Unchained = Callable[[Any, int, int], Iterator[Record]]
+FLUSH = 10_000
+
+
+class Chainer:
+    """Extends the chain within a recorder's insert transaction."""
+
+    def __init__(self, table: str, unchained: Unchained, placeholder: str = "?") -> None:
+        self.table = table
+        self.unchained = unchained
+        self.insert = f"INSERT INTO {table} (position, digest) VALUES ({placeholder}, {placeholder})"
+
+    def last(self, cursor: Any) -> Link:
+        cursor.execute(f"SELECT position, digest FROM {self.table} ORDER BY position DESC LIMIT 1")
+        row = cursor.fetchone()
+        if row is None:
+            return Link(0, GENESIS)
+        position, digest = (row["position"], row["digest"]) if isinstance(row, dict) else (row[0], row[1])
+        return Link(int(position), str(digest))
+
+    def extend(self, cursor: Any, records: Sequence[Record]) -> Link:
+        """Chain these new records (in position order) after the last link:
+        first any records stored before them that the chain does not cover
+        (a store written before the chain existed), then them."""
+        if not records:
+            return self.last(cursor)
+        head = self.last(cursor)
+        position, digest = head.position, head.digest
+        rows: list[tuple[int, str]] = []
+        for record in itertools.chain(self.unchained(cursor, position, records[0][0]), records):
+            position = record[0]
+            digest = link(digest, canonical(*record))
+            rows.append((position, digest))
+            if len(rows) >= FLUSH:
+                cursor.executemany(self.insert, rows)
+                rows.clear()
+        cursor.executemany(self.insert, rows)
+        return Link(position, digest)
+
+
+def records_of(ids: Sequence[int], stored_events: Sequence[Any]) -> list[Record]:
+    """The recorder's new records with the positions the database gave them."""
+    return [
+        (position, event.originator_id, event.originator_version, event.topic, event.state)
+        for position, event in zip(ids, stored_events, strict=True)
+    ]

@@ -1,0 +1,107 @@
+"""The audit commands: the log of every recorded event, and proof that the
+log is intact (the chain of digests) and that every projection equals a
+fresh replay."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from workflows import reads
+from workflows.cli.context import Context, pass_context
+from workflows.cli.progress import progress_bar
+from workflows.cli.read import json_option, show
+
+# `audit verify` found the log or a projection not as it should be.
+TAMPERED = 3
+
+
+@click.group()
+def audit() -> None:
+    """What was recorded, by whom and when; and proof that no one changed it since."""
+
+
+@audit.command("log")
+@click.option("--partner", help="Only events on or naming this partner (and its tasks), e.g. TN.")
+@click.option("--type", "type_name", help="Only events of this type, e.g. VisitHeld or ReminderSent.")
+@json_option
+@pass_context
+def audit_log(ctx: Context, partner: str | None, type_name: str | None, as_json: bool) -> None:
+    """Every stored event in the order it was recorded: position, recorded
+    at, actor, type, subject and a summary. The facts people submitted, and
+    what Accord recorded itself: tasks, reminders, escalations, dispatches.
+
+    \b
+    Example:
+      accord audit log --partner TR --type StatementReaffirmed
+    """
+    rows = reads.audit_rows(ctx.app, partner.strip().upper() if partner else None, type_name)
+    columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
+    show(rows, columns, as_json, title="Audit log")
+
+
+@audit.command("seal")
+@json_option
+@pass_context
+def audit_seal(ctx: Context, as_json: bool) -> None:
+    """Print the chain's head: the last record's position and its digest,
+    which covers every record before it. Publish or archive it; later,
+    `audit verify --head DIGEST` proves the log still extends it.
+
+    \b
+    Example:
+      accord audit seal >> seals.txt
+    """
+    from workflows.audit import seal
+
+    head = seal(ctx.app)
+    if as_json:
+        show([{"position": head.position, "digest": head.digest}], [], as_json=True)
+        return
+    click.echo(f"position {head.position} digest {head.digest}")
+
+
+@audit.command("verify")
+@click.option("--head", help="A digest printed by `audit seal`: prove the log still extends it.")
+@click.option("--no-views", is_flag=True, help="Check the chain only, not the projections.")
+@pass_context
+def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
+    """Re-compute the chain of digests over every stored record, and compare
+    every projection with a fresh replay of the log. Exits 0 when all agree;
+    3, naming the first bad position, when a record was changed, deleted,
+    inserted or reordered, or a projection differs.
+
+    \b
+    Example:
+      accord audit verify
+      accord audit verify --head 3f9a...c2 --no-views
+    """
+    from workflows.audit import verify
+
+    with progress_bar(ctx.app.views.db.head(), "verifying") as progress:
+        verdict = verify(ctx.app, head=head, views=not no_views, progress=progress)
+    if verdict.broken is not None:
+        click.echo(f"the chain breaks at {verdict.broken}", err=True)
+        click.echo(f"the {verdict.records:,} records before it verify", err=True)
+    else:
+        click.echo(
+            f"chain: {verdict.records:,} records verify; head at position {verdict.head.position}, "
+            f"digest {verdict.head.digest}"
+        )
+    if verdict.sealed:
+        click.echo(verdict.sealed, err=True)
+    elif head is not None and verdict.broken is None:
+        click.echo(f"the log extends the sealed head {head.strip()}")
+    for name, problems in verdict.views.items():
+        if problems:
+            click.echo(f"projection {name} differs from a fresh replay:", err=True)
+            for problem in problems:
+                click.echo(f"  {problem}", err=True)
+        else:
+            click.echo(f"projection {name}: equal to a fresh replay")
+    if not verdict.sound:
+        sys.exit(TAMPERED)
+
+
+COMMANDS = [audit]
