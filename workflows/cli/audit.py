@@ -5,6 +5,7 @@ fresh replay."""
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 
@@ -12,6 +13,7 @@ from workflows import reads
 from workflows.cli.context import Context, pass_context
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import json_option, show
+from workflows.cli.report import emit, replay_options, report_options, source
 
 # `audit verify` found the log or a projection not as it should be.
 TAMPERED = 3
@@ -39,6 +41,38 @@ def audit_log(ctx: Context, partner: str | None, type_name: str | None, as_json:
     rows = reads.audit_rows(ctx.app, partner.strip().upper() if partner else None, type_name)
     columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
     show(rows, columns, as_json, title="Audit log")
+
+
+@audit.command("replay")
+@replay_options
+@click.option("--partner", help="Add this partnership's own report, e.g. TR.")
+@report_options
+@pass_context
+def audit_replay(
+    ctx: Context, as_of: datetime | None, known_at: datetime | None, partner: str | None, fmt: str, output: str | None
+) -> None:
+    """The record as it stood, rebuilt in memory from the log: the portfolio,
+    funding, open tasks (and one partnership with --partner). The store and
+    its projections are not touched. Two different questions:
+
+    \b
+    --as-of DATE        what had happened by that date (facts by their date,
+                        as recorded now; a fact dated only by its month
+                        counts from the month's last day)
+    --known-at MOMENT   what had been recorded by then: what Accord showed
+
+    \b
+    Example:
+      accord audit replay --as-of 2021-05-08 --partner TR
+      accord audit replay --known-at 2021-06-07T09:00 --format json -o june.json
+    """
+    if not (as_of or known_at):
+        raise click.UsageError("give --as-of DATE or --known-at MOMENT")
+    from workflows.replay import record_report
+
+    with source(ctx, as_of, known_at) as (app, today, said):
+        report = record_report(app, today, f"The record {said}", partner=partner, target=ctx.settings.funding_target)
+    emit(report, fmt, output)
 
 
 @audit.command("seal")

@@ -3,12 +3,16 @@ as Markdown, JSON or CSV, built from the read models (caught up first)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from workflows.cli.context import Context, pass_context
+from workflows.cli.scheduler import Moment
 from workflows.reports import FORMATS, Report, render
 from workflows.reports.briefing import briefing_report
 from workflows.reports.funding import funding_report
@@ -22,6 +26,47 @@ def report_options(command: Callable[..., None]) -> Callable[..., None]:
     return click.option(
         "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file, not the screen."
     )(command)
+
+
+def replay_options(command: Callable[..., None]) -> Callable[..., None]:
+    command = click.option(
+        "--known-at",
+        type=Moment(),
+        help="As Accord showed it then: from the events recorded by this moment (e.g. 2021-06-01T12:00).",
+    )(command)
+    return click.option(
+        "--as-of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        help="From the facts that had happened by this date (YYYY-MM-DD), as recorded now.",
+    )(command)
+
+
+@contextmanager
+def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> Iterator[tuple[Accord, date, str]]:
+    """The application a report reads (the store, caught up; or a replay in
+    memory), the day overdue is judged on, and what the report stands for."""
+    if as_of and known_at:
+        raise click.UsageError("give --as-of or --known-at, not both: they answer different questions")
+    if not (as_of or known_at):
+        ctx.app.refresh()
+        yield ctx.app, date.today(), "now"
+        return
+    from workflows import replay
+
+    if as_of:
+        app, today = replay.as_of(ctx.app, as_of.date(), ctx.settings), as_of.date()
+        said = f"as of {today.isoformat()} (what had happened by then)"
+    else:
+        assert known_at is not None
+        app, today = (
+            replay.known_at(ctx.app, known_at, ctx.settings),
+            known_at.astimezone(ctx.settings.schedule.zone).date(),
+        )
+        said = f"as known at {known_at.isoformat(timespec='minutes')} (what had been recorded by then)"
+    try:
+        yield app, today, said
+    finally:
+        app.close()
 
 
 def emit(report: Report, fmt: str, output: str | None) -> None:
@@ -41,8 +86,11 @@ def report() -> None:
 @report.command("partnership")
 @click.argument("code")
 @report_options
+@replay_options
 @pass_context
-def report_partnership(ctx: Context, code: str, fmt: str, output: str | None) -> None:
+def report_partnership(
+    ctx: Context, code: str, fmt: str, output: str | None, as_of: datetime | None, known_at: datetime | None
+) -> None:
     """One partnership: status, visits, dialogues, commitments by party,
     funding, open and overdue tasks.
 
@@ -51,28 +99,35 @@ def report_partnership(ctx: Context, code: str, fmt: str, output: str | None) ->
       accord report partnership TR
       accord report partnership TN --format json -o tn.json
     """
-    ctx.app.refresh()
-    emit(partnership_report(ctx.app, code), fmt, output)
+    with source(ctx, as_of, known_at) as (app, today, _):
+        emit(partnership_report(app, code, today=today), fmt, output)
 
 
 @report.command("portfolio")
 @report_options
+@replay_options
 @pass_context
-def report_portfolio(ctx: Context, fmt: str, output: str | None) -> None:
+def report_portfolio(
+    ctx: Context, fmt: str, output: str | None, as_of: datetime | None, known_at: datetime | None
+) -> None:
     """Every partnership on one page, with the portfolio's totals.
 
     \b
     Example:
       accord report portfolio --format csv -o portfolio.csv
+      accord report portfolio --known-at 2021-06-01T12:00   # as Accord showed it then
     """
-    ctx.app.refresh()
-    emit(portfolio_report(ctx.app), fmt, output)
+    with source(ctx, as_of, known_at) as (app, today, _):
+        emit(portfolio_report(app, today), fmt, output)
 
 
 @report.command("funding")
 @report_options
+@replay_options
 @pass_context
-def report_funding(ctx: Context, fmt: str, output: str | None) -> None:
+def report_funding(
+    ctx: Context, fmt: str, output: str | None, as_of: datetime | None, known_at: datetime | None
+) -> None:
     """Funding committed and disbursed by partner, instrument, pillar and
     year, against each instrument's migration target.
 
@@ -80,15 +135,18 @@ def report_funding(ctx: Context, fmt: str, output: str | None) -> None:
     Example:
       accord report funding
     """
-    ctx.app.refresh()
-    emit(funding_report(ctx.app, target=ctx.settings.funding_target), fmt, output)
+    with source(ctx, as_of, known_at) as (app, today, _):
+        emit(funding_report(app, today, target=ctx.settings.funding_target), fmt, output)
 
 
 @report.command("briefing")
 @click.argument("meeting")
 @report_options
+@replay_options
 @pass_context
-def report_briefing(ctx: Context, meeting: str, fmt: str, output: str | None) -> None:
+def report_briefing(
+    ctx: Context, meeting: str, fmt: str, output: str | None, as_of: datetime | None, known_at: datetime | None
+) -> None:
     """The briefing for a meeting: each partner on its agenda with its latest
     facts and open items.
 
@@ -96,8 +154,11 @@ def report_briefing(ctx: Context, meeting: str, fmt: str, output: str | None) ->
     Example:
       accord report briefing jha-council-2021-06-07
     """
-    ctx.app.refresh()
-    emit(briefing_report(ctx.app, meeting), fmt, output)
+    with source(ctx, as_of, known_at) as (app, today, _):
+        emit(briefing_report(app, meeting, today), fmt, output)
 
+
+if TYPE_CHECKING:
+    from workflows.application import Accord
 
 COMMANDS = [report]

@@ -1,0 +1,124 @@
+"""Replays for an auditor: the record as it stood, in a throw-away store in
+memory, never touching the real store or its projections.
+
+Two different questions:
+
+- `as_of(date)`: what had *happened* by that date. Every fact whose date
+  had certainly passed by then (its last possible day: a fact dated only
+  "2021-05" counts from 31 May), as recorded now, with the follow-up tasks
+  the rules open for them. People's later changes to tasks are not facts of
+  that date and are left out.
+- `known_at(moment)`: what had been *recorded* by that moment, i.e. what
+  Accord showed that day: every event stored by then, the tasks and their
+  changes included, exactly as stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from domain.base import Fact
+from domain.values import event_date
+from workflows.application import Accord, TaskFilter
+from workflows.compose import build
+from workflows.reports import Report, Table
+from workflows.reports.funding import funding_report
+from workflows.reports.partnership import partnership_report, portfolio_report
+from workflows.settings import Settings
+
+# Events are copied into the replay in transactions of this many.
+COPY = 10_000
+
+
+def as_of(app: Accord, day: date, settings: Settings) -> Accord:
+    """A replay of every fact that had happened by the end of `day`."""
+
+    def happened(cls: type[Any], state: dict[str, Any]) -> bool:
+        return issubclass(cls, Fact) and event_date(state["occurred_on"]).latest <= day
+
+    return _replay(app, happened, settings, follow=True)
+
+
+def known_at(app: Accord, moment: datetime, settings: Settings) -> Accord:
+    """A replay of every event recorded by `moment`."""
+    moment = moment.astimezone(UTC)
+
+    def recorded(cls: type[Any], state: dict[str, Any]) -> bool:
+        return datetime.fromisoformat(state["timestamp"]) <= moment
+
+    # The tasks are as recorded by then too: the follower does not run again.
+    return _replay(app, recorded, settings, follow=False)
+
+
+def _replay(
+    app: Accord, include: Callable[[type[Any], dict[str, Any]], bool], settings: Settings, *, follow: bool
+) -> Accord:
+    """A fresh application in memory holding the chosen events, in the order
+    they were recorded, each aggregate's versions numbered afresh (a fact
+    left out leaves no gap), then caught up: tasks opened (if `follow`), views built."""
+    memory = f"file:accord-replay-{uuid.uuid4().hex}?mode=memory&cache=shared"
+    replay = build(Settings(db=memory, rules=settings.rules, funding_target=settings.funding_target), init=True)
+    batch: list[StoredEvent] = []
+    for stored in _chosen(app, include):
+        batch.append(stored)
+        if len(batch) >= COPY:
+            replay.recorder.insert_events(batch)
+            batch.clear()
+    if batch:
+        replay.recorder.insert_events(batch)
+    if follow:
+        replay.refresh()
+    else:
+        replay.views.catch_up()
+    return replay
+
+
+def _chosen(app: Accord, include: Callable[[type[Any], dict[str, Any]], bool]) -> Iterator[StoredEvent]:
+    mapper: Any = app.mapper
+    versions: dict[UUID | str, int] = {}
+    for notification in app.notifications():
+        cls, state = mapper.to_state(notification)
+        if not include(cls, state):
+            continue
+        originator = notification.originator_id
+        if originator not in versions and "originator_topic" not in state:
+            continue  # its first event is left out: the aggregate did not exist yet
+        versions[originator] = versions.get(originator, 0) + 1
+        yield StoredEvent(originator, versions[originator], notification.topic, notification.state)
+
+
+def record_report(
+    replay: Accord, today: date, heading: str, *, partner: str | None = None, target: Decimal | None = None
+) -> Report:
+    """The portfolio, funding, open tasks (and one partnership, if asked) of
+    a replay, as one report: one document for the auditor's file."""
+    parts = [portfolio_report(replay, today), funding_report(replay, today, target=target)]
+    if partner:
+        parts.append(partnership_report(replay, partner, today=today))
+    tasks = [
+        {
+            "task": row["task_id"][:8],
+            "due_on": row["due_on"],
+            "state": "OVERDUE" if row["overdue"] else row["status"],
+            "for": row["partner"] or row["subject"],
+            "owner": row["owner"],
+            "title": row["title"],
+        }
+        for row in replay.task_rows(TaskFilter(today))
+    ]
+    figures: dict[str, Any] = {}
+    tables = []
+    for part in parts:
+        figures.update({f"{part.title}: {label}": value for label, value in part.figures.items()})
+        tables += [Table(f"{part.title}: {table.title}", table.columns, table.rows) for table in part.tables]
+    tables.append(Table("Open tasks", ["task", "due_on", "state", "for", "owner", "title"], tasks))
+    return Report(
+        heading, f"Rebuilt in memory from the log; overdue is judged on {today.isoformat()}.", figures, tables
+    )
