@@ -3,8 +3,12 @@ connects to a database before `build` is called."""
 
 from __future__ import annotations
 
+import base64
+
+from eventsourcing.persistence import MapperDeserialisationError
+
 from workflows.application import Accord
-from workflows.persistence import is_postgres, library_settings
+from workflows.persistence import describe_store, is_postgres, library_settings
 from workflows.rules import load_rules
 from workflows.settings import Settings
 
@@ -20,10 +24,77 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
         require_postgres_support()
     create_tables = init or not is_postgres(settings.db)
     rules = load_rules(settings.rules)
-    app = Accord(library_settings(settings.db, create_tables=create_tables), rules=rules)
+    app = Accord(
+        library_settings(settings.db, create_tables=create_tables, cipher_key=settings.cipher_key), rules=rules
+    )
     if init:
         app.views.setup()
+    try:
+        check_key(app, settings)
+    except Exception:
+        app.close()
+        raise
     return app
+
+
+class UnreadableStore(RuntimeError):
+    """The store's events cannot be read with the cipher key given (or without one)."""
+
+
+KEYCHECK = "accord_keycheck"
+PROBE = b"accord"
+
+
+def check_key(app: Accord, settings: Settings) -> None:
+    """Refuse at once, in a sentence, a key that cannot read the store: a
+    wrong key, none for an encrypted store, or one for a store written
+    without one. Until the first event is recorded, the key given decides;
+    the store keeps which it is (and a probe encrypted with the key), so a
+    wrong key is caught even when nothing needs decoding."""
+    db, cipher = app.views.db, app.mapper.cipher
+    probe = base64.b64encode(cipher.encrypt(PROBE)).decode() if cipher else ""
+    # Read before the transaction below: an in-memory store (a replay) lets no
+    # reader in while a writer holds it.
+    first = app.recorder.select_notifications(1, 1)
+    with db.transaction() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {KEYCHECK} (name TEXT PRIMARY KEY, probe TEXT NOT NULL)")
+        row = cursor.execute(f"SELECT probe FROM {KEYCHECK} WHERE name = 'key'").fetchone()
+        if row is None or not first:
+            # First use, or nothing recorded yet: the key given now decides.
+            if first:
+                try:
+                    app.mapper.to_domain_event(first[0])
+                except MapperDeserialisationError:
+                    raise UnreadableStore(unreadable(settings)) from None
+            cursor.execute(
+                f"INSERT INTO {KEYCHECK} (name, probe) VALUES ('key', ?) "
+                "ON CONFLICT (name) DO UPDATE SET probe = excluded.probe",
+                (probe,),
+            )
+            return
+    stored = str(row["probe"])
+    if not stored and cipher is None:
+        return
+    if not stored or cipher is None:
+        raise UnreadableStore(unreadable(settings))
+    try:
+        cipher.decrypt(base64.b64decode(stored))
+    except ValueError:
+        raise UnreadableStore(unreadable(settings)) from None
+
+
+def unreadable(settings: Settings) -> str:
+    """Why the store's events cannot be read, in one sentence."""
+    store = describe_store(settings.db)
+    if settings.cipher_key:
+        return (
+            f"cannot read the events of the store at {store}: ACCORD_CIPHER_KEY is not the key they were "
+            "written with, or they were written without one"
+        )
+    return (
+        f"cannot read the events of the store at {store}: they are encrypted; "
+        "set the ACCORD_CIPHER_KEY they were written with"
+    )
 
 
 class MissingSupport(RuntimeError):

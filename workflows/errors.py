@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from eventsourcing.persistence import InfrastructureFactoryError, PersistenceError
+from eventsourcing.persistence import InfrastructureFactoryError, MapperDeserialisationError, PersistenceError
 from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.vocabulary import UnknownEventType, describe
 from workflows.application import Rejected, StoreBusy
-from workflows.compose import MissingSupport
+from workflows.compose import MissingSupport, UnreadableStore, unreadable
 from workflows.persistence import StoreAddressError, describe_store
 from workflows.rules import RulesError
 from workflows.scheduler.leader import AnotherScheduler
@@ -38,8 +38,10 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
             return BAD_INPUT, str(error)
         case UnknownEventType() | DomainError() | StoreAddressError():
             return BAD_INPUT, str(error)
-        case MissingSupport() | StoreBusy() | AnotherScheduler():
+        case MissingSupport() | StoreBusy() | AnotherScheduler() | UnreadableStore():
             return STORE, str(error)
+        case MapperDeserialisationError():
+            return STORE, unreadable(settings)
         case PersistenceError() | InfrastructureFactoryError() | sqlite3.Error() | OSError():
             return STORE, _store_problem(error, store)
     if type(error).__module__.startswith("psycopg"):

@@ -93,10 +93,24 @@ def describe_store(db: str) -> str:
     return str(Path(db).expanduser().resolve())
 
 
-def library_settings(db: str, *, create_tables: bool) -> dict[str, str]:
+def library_settings(db: str, *, create_tables: bool, cipher_key: str | None = None) -> dict[str, str]:
     """The eventsourcing settings for an ACCORD_DB value: a SQLite file path,
     or a postgresql:// URL (user, password, host, port, database, and
-    ?schema=NAME if not the default)."""
+    ?schema=NAME if not the default); with a cipher key, payloads are
+    compressed and encrypted (the library's AES-GCM cipher)."""
+    encryption = (
+        {
+            "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+            "CIPHER_KEY": cipher_key,
+            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+        }
+        if cipher_key
+        else {}
+    )
+    return {**_store_settings(db, create_tables=create_tables), **encryption}
+
+
+def _store_settings(db: str, *, create_tables: bool) -> dict[str, str]:
     if db.startswith(("postgresql://", "postgres://")):
         return _postgres_settings(db, create_tables=create_tables)
     if "://" in db:

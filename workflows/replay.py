@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -64,7 +65,8 @@ def _replay(
     they were recorded, each aggregate's versions numbered afresh (a fact
     left out leaves no gap), then caught up: tasks opened (if `follow`), views built."""
     memory = f"file:accord-replay-{uuid.uuid4().hex}?mode=memory&cache=shared"
-    replay = build(Settings(db=memory, rules=settings.rules, funding_target=settings.funding_target), init=True)
+    # The same rules, targets and cipher key: the records are copied as stored.
+    replay = build(replace(settings, db=memory), init=True)
     batch: list[StoredEvent] = []
     for stored in _chosen(app, include):
         batch.append(stored)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import getpass
 import math
 import re
@@ -103,6 +105,8 @@ class Settings:
     ACCORD_RULES  a workflow rule file (default: the rules shipped with Accord)
     ACCORD_FUNDING_TARGET  a share such as 0.15, replacing the share recorded with
                   each instrument's envelope when the funding report sets targets
+    ACCORD_CIPHER_KEY  a key (`accord init --new-key`): events are compressed
+                  and encrypted at rest (AES-GCM)
     and the scheduler's settings (see Schedule).
     """
 
@@ -110,6 +114,7 @@ class Settings:
     actor: str = ""
     rules: str | None = None
     funding_target: Decimal | None = None
+    cipher_key: str | None = None
     schedule: Schedule = field(default_factory=Schedule)
 
     @classmethod
@@ -119,6 +124,7 @@ class Settings:
             actor=environ.get("ACCORD_ACTOR") or login_name(),
             rules=environ.get("ACCORD_RULES") or None,
             funding_target=funding_share(environ.get("ACCORD_FUNDING_TARGET") or None),
+            cipher_key=cipher_key(environ.get("ACCORD_CIPHER_KEY") or None),
             schedule=Schedule.from_env(environ),
         )
 
@@ -134,6 +140,19 @@ def funding_share(text: str | None) -> Decimal | None:
     if not (value.is_finite() and 0 < value <= 1):
         raise ValueError(f"ACCORD_FUNDING_TARGET must be a share above 0 and at most 1, e.g. 0.10; got {text!r}")
     return value
+
+
+def cipher_key(text: str | None) -> str | None:
+    """A base64 AES key of 16, 24 or 32 bytes, as `accord init --new-key` prints."""
+    if text is None:
+        return None
+    try:
+        size = len(base64.b64decode(text.strip(), validate=True))
+    except (binascii.Error, ValueError):
+        size = 0
+    if size not in (16, 24, 32):
+        raise ValueError("ACCORD_CIPHER_KEY is not a key: use one that `accord init --new-key` prints")
+    return text.strip()
 
 
 def login_name() -> str:

@@ -18,18 +18,27 @@ DEMO = files("workflows") / "data" / "demo.jsonl"
 
 
 @click.command()
+@click.option("--new-key", is_flag=True, help="Print a new key for ACCORD_CIPHER_KEY and do nothing else.")
 @pass_context
-def init(ctx: Context) -> None:
+def init(ctx: Context, new_key: bool) -> None:
     """Create the store's tables, once, before Accord is used.
 
     Needed on PostgreSQL, so that several processes starting at once never
     race to create them; a SQLite file is set up on first use anyway.
-    Running it again changes nothing.
+    Running it again changes nothing. To keep events encrypted at rest, make
+    a key with --new-key, keep it safe (without it the store cannot be read),
+    and set ACCORD_CIPHER_KEY before the first event is recorded.
 
     \b
     Example:
       ACCORD_DB=postgresql://accord@db.example.org/accord accord init
+      export ACCORD_CIPHER_KEY=$(accord init --new-key)
     """
+    if new_key:
+        from eventsourcing.cipher import AESCipher
+
+        click.echo(AESCipher.create_key(num_bytes=32))
+        return
     from workflows.compose import build
 
     build(ctx.settings, init=True).close()
