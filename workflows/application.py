@@ -28,6 +28,7 @@ from domain.values import Stamp, partner_code
 from domain.vocabulary import Submission
 from workflows.follower import Followed, Follower
 from workflows.persistence import PAGE, PydanticMapper
+from workflows.policy import NotPermitted, Policy
 from workflows.projections import VIEWS
 from workflows.projections.base import Views
 from workflows.rules import RuleSet, load_rules
@@ -124,9 +125,11 @@ class Accord(Application[UUID]):
         env: EnvType | None = None,
         clock: Callable[[], datetime] | None = None,
         rules: RuleSet | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rules = rules or load_rules()
+        self.policy = policy
         super().__init__(env)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
@@ -150,7 +153,17 @@ class Accord(Application[UUID]):
 
     def submit(self, submissions: Sequence[Submission], actor: str, progress: Progress | None = None) -> Receipt:
         """Record submissions atomically: all of them, or none if any breaks a
-        rule. A key recorded before is skipped. A lost race is retried."""
+        rule, or that the policy does not let `actor` record. A key recorded
+        before is skipped. A lost race is retried."""
+        if self.policy is not None:
+            refused = []
+            for index, submission in enumerate(submissions):
+                try:
+                    self.policy.check(actor, submission.event_class.__name__)
+                except NotPermitted as error:
+                    refused.append((index, str(error)))
+            if refused:
+                raise Rejected(refused)
 
         def decide(attempt: int) -> tuple[Receipt, list[Any]]:
             return self._decide(submissions, actor, self.clock(), progress if attempt == 1 else None)
@@ -284,7 +297,11 @@ class Accord(Application[UUID]):
             task = self.find(task_id)
             now = self.clock()
             change(task, Stamp(actor, now, f"{actor}@{now.isoformat()}"))
-            return task, task.collect_events()
+            events = task.collect_events()
+            if self.policy is not None:
+                for event in events:
+                    self.policy.check(actor, type(event).__name__)
+            return task, events
 
         task: FollowUpTask = self.store_decided(decide)
         return task

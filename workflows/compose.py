@@ -9,6 +9,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from workflows.application import Accord
 from workflows.persistence import describe_store, is_postgres, library_settings
+from workflows.policy import load_policy
 from workflows.rules import load_rules
 from workflows.settings import Settings
 
@@ -25,7 +26,9 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
     create_tables = init or not is_postgres(settings.db)
     rules = load_rules(settings.rules)
     app = Accord(
-        library_settings(settings.db, create_tables=create_tables, cipher_key=settings.cipher_key), rules=rules
+        library_settings(settings.db, create_tables=create_tables, cipher_key=settings.cipher_key),
+        rules=rules,
+        policy=load_policy(settings.policy),
     )
     if init:
         app.views.setup()

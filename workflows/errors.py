@@ -15,6 +15,7 @@ from domain.vocabulary import UnknownEventType, describe
 from workflows.application import Rejected, StoreBusy
 from workflows.compose import MissingSupport, UnreadableStore, unreadable
 from workflows.persistence import StoreAddressError, describe_store
+from workflows.policy import PolicyError
 from workflows.rules import RulesError
 from workflows.scheduler.leader import AnotherScheduler
 from workflows.settings import Settings
@@ -34,7 +35,7 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
             return BAD_INPUT, f"{error}; nothing was stored"
         case ValidationError():
             return BAD_INPUT, "; ".join(describe(error)) + "; nothing was stored"
-        case RulesError():
+        case RulesError() | PolicyError():
             return BAD_INPUT, str(error)
         case UnknownEventType() | DomainError() | StoreAddressError():
             return BAD_INPUT, str(error)

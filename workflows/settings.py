@@ -103,6 +103,7 @@ class Settings:
                   or a postgresql://user:password@host:port/database URL
     ACCORD_ACTOR  who records events (default: the login name)
     ACCORD_RULES  a workflow rule file (default: the rules shipped with Accord)
+    ACCORD_POLICY a policy file: who may record which event types (default: anyone, anything)
     ACCORD_FUNDING_TARGET  a share such as 0.15, replacing the share recorded with
                   each instrument's envelope when the funding report sets targets
     ACCORD_CIPHER_KEY  a key (`accord init --new-key`): events are compressed
@@ -113,6 +114,7 @@ class Settings:
     db: str = "accord.db"
     actor: str = ""
     rules: str | None = None
+    policy: str | None = None
     funding_target: Decimal | None = None
     cipher_key: str | None = None
     schedule: Schedule = field(default_factory=Schedule)
@@ -123,6 +125,7 @@ class Settings:
             db=environ.get("ACCORD_DB") or cls.db,
             actor=environ.get("ACCORD_ACTOR") or login_name(),
             rules=environ.get("ACCORD_RULES") or None,
+            policy=environ.get("ACCORD_POLICY") or None,
             funding_target=funding_share(environ.get("ACCORD_FUNDING_TARGET") or None),
             cipher_key=cipher_key(environ.get("ACCORD_CIPHER_KEY") or None),
             schedule=Schedule.from_env(environ),

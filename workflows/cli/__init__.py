@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import click
 
-from workflows.cli import admin, audit, read, report, rules, scheduler, submit, tasks
+from workflows.cli import admin, audit, policy, read, report, rules, scheduler, submit, tasks
 from workflows.cli.context import AccordGroup, Context
 from workflows.settings import Settings
 
@@ -31,10 +31,16 @@ from workflows.settings import Settings
     type=click.Path(dir_okay=False),
     help="A workflow rule file (TOML) instead of the rules shipped with Accord. [env: ACCORD_RULES]",
 )
+@click.option(
+    "--policy",
+    envvar="ACCORD_POLICY",
+    type=click.Path(dir_okay=False),
+    help="A policy file (TOML): who may record which event types. [env: ACCORD_POLICY]",
+)
 @click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
 @click.version_option(package_name="accord", message="accord %(version)s")
 @click.pass_context
-def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, debug: bool) -> None:
+def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, policy: str | None, debug: bool) -> None:
     """Accord records what happens in a portfolio of external partnerships as
     immutable events, and turns them into follow-up work.
 
@@ -47,7 +53,7 @@ def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, debu
     """
     # Options beat the environment; the rest of the settings come from it.
     try:
-        settings = replace(Settings.from_env(os.environ), db=db, rules=rules)
+        settings = replace(Settings.from_env(os.environ), db=db, rules=rules, policy=policy)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     ctx.obj = Context(replace(settings, actor=actor or settings.actor), debug)
@@ -62,6 +68,7 @@ for command in (
     *tasks.COMMANDS,
     *report.COMMANDS,
     *rules.COMMANDS,
+    *policy.COMMANDS,
     *scheduler.COMMANDS,
 ):
     main.add_command(command)

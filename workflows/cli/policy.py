@@ -1,0 +1,60 @@
+"""`accord policy`: who may record what."""
+
+from __future__ import annotations
+
+import click
+
+from workflows.cli.context import Context, pass_context
+from workflows.cli.read import json_option, show
+from workflows.policy import load_policy
+
+
+@click.group()
+def policy() -> None:
+    """Who may record which event types (ACCORD_POLICY or --policy names the file)."""
+
+
+@policy.command("show")
+@json_option
+@pass_context
+def policy_show(ctx: Context, as_json: bool) -> None:
+    """Print the policy in force: each event type some roles alone may record,
+    and who is in those roles.
+
+    \b
+    Example:
+      accord --policy policy.toml policy show
+    """
+    rules = load_policy(ctx.settings.policy)
+    if rules is None:
+        if as_json:
+            show([], [], as_json=True)
+        else:
+            click.echo("no policy file (ACCORD_POLICY): everyone may record every event type")
+        return
+    rows = [
+        {
+            "type": name,
+            "roles": ", ".join(roles),
+            "actors": ", ".join(sorted({a for r in roles for a in rules.roles[r]})),
+        }
+        for name, roles in sorted(rules.permit.items())
+    ]
+    show(rows, ["type", "roles", "actors"], as_json, title=f"Policy: {rules.source} (types not listed: anyone)")
+
+
+@policy.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def policy_check(path: str) -> None:
+    """Check a policy file; every problem is named. Exits 0 if it can be used, 2 if not.
+
+    \b
+    Example:
+      accord policy check policy.toml
+    """
+    rules = load_policy(path)
+    assert rules is not None
+    click.echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s)")
+
+
+COMMANDS = [policy]

@@ -1,0 +1,112 @@
+"""Who may record what. A policy file (TOML) names roles, each a list of
+actors, and the event types only some roles may record; types it does not
+list anyone may record. Without a policy file, everyone may record
+everything.
+
+    [roles]
+    finance = ["alice", "bob"]
+    cabinet = ["carol"]
+
+    [permit]
+    FundingCommitted = ["finance"]
+    FundingDisbursed = ["finance"]
+    TaskCancelled = ["cabinet"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from domain.errors import DomainError
+from domain.task import FollowUpTask
+from domain.vocabulary import VOCABULARY, describe_problems
+
+# What people record: the vocabulary, and the changes they make to tasks.
+PEOPLE_RECORD = frozenset(
+    [
+        *VOCABULARY,
+        *(
+            cls.__name__
+            for cls in (
+                FollowUpTask.TaskAssigned,
+                FollowUpTask.TaskDeferred,
+                FollowUpTask.TaskCompleted,
+                FollowUpTask.TaskCancelled,
+            )
+        ),
+    ]
+)
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; each problem is named."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {problem}" for problem in problems))
+
+
+class NotPermitted(DomainError):
+    """The policy does not let this actor record this type of event."""
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roles: dict[str, list[str]] = Field(default_factory=dict, description="Each role's actors")
+    permit: dict[str, list[str]] = Field(default_factory=dict, description="Event types only these roles may record")
+    source: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _known(self) -> Self:
+        problems = [
+            f"permit: {name!r} is not an event type people record; known: {', '.join(sorted(PEOPLE_RECORD))}"
+            for name in self.permit
+            if name not in PEOPLE_RECORD
+        ]
+        problems += [
+            f"permit.{name}: role {role!r} is not defined under [roles]"
+            for name, roles in self.permit.items()
+            for role in roles
+            if role not in self.roles
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def check(self, actor: str, type_name: str) -> None:
+        """Raise NotPermitted, naming the rule, if `actor` may not record `type_name`."""
+        allowed = self.permit.get(type_name)
+        if allowed is None or any(actor in self.roles[role] for role in allowed):
+            return
+        raise NotPermitted(
+            f"{actor} may not record {type_name}: the policy ({self.source}) permits it to {' or '.join(allowed)} only"
+        )
+
+
+def load_policy(path: str | None) -> Policy | None:
+    """The policy in a file, or None (everyone may record everything)."""
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyError(path, [f"cannot be read: {error.strerror or error}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(path, [f"not valid TOML: {error}"]) from None
+    sections = {"roles", "permit"}
+    problems = [f"[{key}] is not a section of a policy (roles, permit)" for key in data if key not in sections]
+    try:
+        policy = Policy.model_validate({**{k: v for k, v in data.items() if k in sections}, "source": path})
+    except ValidationError as error:
+        problems += describe_problems(error.errors(), name=str)
+    if problems:
+        raise PolicyError(path, problems)
+    return policy
