@@ -242,10 +242,19 @@ class Partnership(Aggregate):
     class OperationLaunched(PartnershipFact):
         """An operation starts, e.g. a Frontex joint operation."""
 
+        # 2: `agency` holds every agency running it (joint operations have several).
+        class_version: ClassVar[int] = 2
+
         operation: Text = Field(description="Name of the operation")
-        agency: str = Field(default="", description="Who runs it, e.g. Frontex")
+        agency: tuple[Text, ...] = Field(default=(), description="Who runs it, e.g. Frontex (one or more)")
         starts_on: EventDate = Field(description="When it starts")
         area: str = Field(default="", description="Where it operates")
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 kept one agency as text, "" for none."""
+            agency = state.get("agency", "")
+            state["agency"] = [agency] if agency else []
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.counts.operations += 1

@@ -484,7 +484,7 @@ def test_statements_reaffirmed_are_listed_once_each(tunisia, stamp):
 
 
 def test_operations_talent_partnerships_reports_and_notes_are_counted(tunisia, stamp):
-    record(tunisia, P.OperationLaunched, stamp(), operation="Themis", agency="Frontex", starts_on="2021-07")
+    record(tunisia, P.OperationLaunched, stamp(), operation="Themis", agency=("Frontex",), starts_on="2021-07")
     record(tunisia, P.TalentPartnershipLaunched, stamp(), title="Talent Partnership with Tunisia")
     record(
         tunisia,

@@ -119,7 +119,7 @@ SAMPLES = {
             "partner": "TN",
             "occurred_on": "2021-05-20",
             "operation": "Themis",
-            "agency": "Frontex",
+            "agency": ["Frontex", "Guardia di Finanza"],
             "starts_on": "2021-07-01",
         },
         {"type": "TalentPartnershipLaunched", "partner": "TN", "occurred_on": "2021-05-20", "title": "Talent"},

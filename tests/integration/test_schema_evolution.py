@@ -1,0 +1,96 @@
+"""A store written by an earlier version of Accord still replays to the
+same reports: stored events are upcast to their classes' current shape as
+they are read (tests/fixtures/README.md says what the fixture holds)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.partnership import Partnership
+from tests.helpers import accord
+from workflows.application import Accord
+from workflows.compose import build
+from workflows.reports import render
+from workflows.reports.funding import funding_report
+from workflows.reports.partnership import partnership_report, portfolio_report
+from workflows.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+TODAY = date(2021, 8, 1)
+
+
+@pytest.fixture
+def old_store(tmp_path: Path) -> str:
+    """A copy of the store version 1 wrote (the fixture itself is never touched)."""
+    db = tmp_path / "store-v1.db"
+    shutil.copy(FIXTURES / "store-v1.db", db)
+    return str(db)
+
+
+@pytest.fixture
+def app(old_store: str) -> Iterator[Accord]:
+    application = build(Settings(db=old_store))
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def reports(app: Accord) -> dict[str, Any]:
+    made = {
+        "portfolio": portfolio_report(app, TODAY),
+        "funding": funding_report(app, TODAY),
+        **{f"partnership {code}": partnership_report(app, code, today=TODAY) for code in ("RS", "LY", "MA", "TR")},
+    }
+    return {name: json.loads(render(report, "json")) for name, report in made.items()}
+
+
+EXPECTED = json.loads((FIXTURES / "store-v1-reports.json").read_text())
+
+
+def test_an_old_event_is_read_in_its_current_shape(app: Accord) -> None:
+    operations = list(app.events_of_types([Partnership.OperationLaunched]))
+
+    assert {event.operation: event.agency for event in operations} == {
+        "Frontex joint operation at the Serbia-Bulgaria border": ("Frontex",),
+        "Joint patrols off Tripoli": ("Frontex",),
+        "Border management training": (),
+    }
+
+
+def test_the_old_store_gives_the_same_reports_from_its_projections_as_kept(app: Accord) -> None:
+    app.refresh()
+
+    assert reports(app) == EXPECTED
+
+
+def test_the_old_store_gives_the_same_reports_when_every_projection_is_rebuilt(app: Accord) -> None:
+    app.views.rebuild(list(app.views.views))
+
+    assert reports(app) == EXPECTED
+
+
+def test_the_old_store_still_verifies_and_takes_new_events_in_the_current_shape(old_store: str) -> None:
+    new = {
+        "type": "OperationLaunched",
+        "partner": "TN",
+        "occurred_on": "2021-07-01",
+        "operation": "Joint surveillance",
+        "agency": ["Frontex", "Guardia di Finanza"],
+        "starts_on": "2021-08",
+    }
+    submitted = accord(old_store, "submit", "--file", "-", input=json.dumps(new) + "\n")
+    verified = accord(old_store, "audit", "verify")
+
+    assert submitted.exit_code == 0, submitted.output
+    assert verified.exit_code == 0, verified.output
+    assert "agency: Frontex, Guardia di Finanza" in accord(old_store, "partner", "show", "TN").stdout
