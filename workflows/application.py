@@ -130,6 +130,10 @@ class Accord(Application[UUID]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rules = rules or load_rules()
         self.policy = policy
+        # On a PostgreSQL store set up for it, the database user who logged
+        # in: stored as the actor of every fact and task change, whatever
+        # actor a command names.
+        self.authenticated: str | None = None
         super().__init__(env)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
@@ -155,6 +159,7 @@ class Accord(Application[UUID]):
         """Record submissions atomically: all of them, or none if any breaks a
         rule, or that the policy does not let `actor` record. A key recorded
         before is skipped. A lost race is retried."""
+        actor = self.authenticated or actor
         if self.policy is not None:
             refused = []
             for index, submission in enumerate(submissions):
@@ -291,6 +296,7 @@ class Accord(Application[UUID]):
 
     def change_task(self, ref: str, actor: str, change: Callable[[FollowUpTask, Stamp], bool]) -> FollowUpTask:
         """Apply one change (assign, defer, complete, cancel) to a task."""
+        actor = self.authenticated or actor
         task_id = self.task_id(ref)
 
         def decide(attempt: int) -> tuple[FollowUpTask, list[Any]]:

@@ -34,10 +34,22 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
         app.views.setup()
     try:
         check_key(app, settings)
+        if is_postgres(settings.db):
+            app.authenticated = authenticated_user(app)
     except Exception:
         app.close()
         raise
     return app
+
+
+def authenticated_user(app: Accord) -> str | None:
+    """The database user, where the store was set up so that each event's
+    actor is who logged in (`accord init --writer`); None elsewhere."""
+    [row] = app.views.db.query("SELECT to_regclass('accord_store') IS NOT NULL AS present, session_user AS login")
+    if not row["present"]:
+        return None
+    rows = app.views.db.query("SELECT value FROM accord_store WHERE name = 'actors'")
+    return str(row["login"]) if rows and rows[0]["value"] == "database" else None
 
 
 class UnreadableStore(RuntimeError):

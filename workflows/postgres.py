@@ -20,8 +20,10 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg.sql import SQL
 
 from workflows import chain
+from workflows.persistence import library_settings
 
 PAGE = 10_000
+CHAIN_TABLE = chain.TABLE
 
 
 class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
@@ -77,3 +79,98 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             if len(rows) < PAGE:
                 return
             after = rows[-1]["notification_id"]
+
+
+# Settings a store keeps about itself (beside its events), e.g. whose name
+# goes with each event.
+STORE_TABLE = "accord_store"
+
+
+def writer_group(database: str) -> str:
+    """The group role of a store's writers (one per database)."""
+    return f"{database}_writer"
+
+
+def enforce_append_only(db: str, writers: Sequence[str]) -> str:
+    """Make the database itself keep the log append-only, and let `writers`
+    (login roles) record through a group role that may insert and read the
+    events and their chain but never change or remove them: UPDATE is
+    granted only because the library locks the events table to insert (a
+    lock PostgreSQL allows only to roles that may change the table), and a
+    trigger its owner keeps refuses every UPDATE and DELETE; DELETE and
+    TRUNCATE are not granted at all. From then on each event's actor is the
+    database user who recorded it. Run by the store's owner; returns the
+    group role's name."""
+    import psycopg
+    from psycopg import sql
+
+    settings = library_settings(db, create_tables=False)
+    group = writer_group(settings["POSTGRES_DBNAME"])
+    schema = settings.get("POSTGRES_SCHEMA", "public")
+    name = sql.Identifier
+    with psycopg.connect(db.split("?")[0], autocommit=False) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(name(group)))
+        conn.execute(
+            sql.SQL(
+                """
+                CREATE OR REPLACE FUNCTION {schema}.accord_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'the event log is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
+                END $$
+                """
+            ).format(schema=name(schema))
+        )
+        for table in ("accord_events", CHAIN_TABLE):
+            conn.execute(sql.SQL("REVOKE ALL ON {}.{} FROM PUBLIC").format(name(schema), name(table)))
+            conn.execute(
+                sql.SQL("DROP TRIGGER IF EXISTS accord_append_only ON {}.{}").format(name(schema), name(table))
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE TRIGGER accord_append_only BEFORE UPDATE OR DELETE ON {}.{} "
+                    "FOR EACH ROW EXECUTE FUNCTION {}.accord_refuse_change()"
+                ).format(name(schema), name(table), name(schema))
+            )
+        grants = [
+            ("SELECT, INSERT, UPDATE", "accord_events"),
+            ("SELECT, INSERT", CHAIN_TABLE),
+            ("SELECT, INSERT, UPDATE", "accord_tracking"),
+        ]
+        for privileges, table in grants:
+            conn.execute(
+                sql.SQL(f"GRANT {privileges} ON {{}}.{{}} TO {{}}").format(name(schema), name(table), name(group))
+            )
+        conn.execute(
+            sql.SQL("GRANT USAGE ON SEQUENCE {}.{} TO {}").format(
+                name(schema), name("accord_events_notification_id_seq"), name(group)
+            )
+        )
+        # The read models and the bookkeeping are the writers' own: they
+        # create, rebuild and drop them.
+        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(name(schema), name(group)))
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND (tablename LIKE 'view\\_%%' "
+            "OR tablename IN ('accord_views', 'accord_keycheck', 'accord_ticks', 'accord_outbox', %s))",
+            (schema, STORE_TABLE),
+        ).fetchall()
+        conn.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} (name TEXT PRIMARY KEY, value TEXT NOT NULL)").format(
+                name(schema), name(STORE_TABLE)
+            )
+        )
+        for (table,) in [*tables, (STORE_TABLE,)]:
+            conn.execute(sql.SQL("ALTER TABLE {}.{} OWNER TO {}").format(name(schema), name(table), name(group)))
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {}.{} (name, value) VALUES ('actors', 'database') "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+            ).format(name(schema), name(STORE_TABLE))
+        )
+        for writer in writers:
+            conn.execute(sql.SQL("GRANT {} TO {}").format(name(group), name(writer)))
+            # Each writer acts as the group, so what one creates another may rebuild.
+            conn.execute(sql.SQL("ALTER ROLE {} SET role = {}").format(name(writer), sql.Literal(group)))
+        conn.commit()
+    return group

@@ -19,8 +19,16 @@ DEMO = files("workflows") / "data" / "demo.jsonl"
 
 @click.command()
 @click.option("--new-key", is_flag=True, help="Print a new key for ACCORD_CIPHER_KEY and do nothing else.")
+@click.option(
+    "--writer",
+    "writers",
+    multiple=True,
+    metavar="ROLE",
+    help="PostgreSQL: a login role that may record; the database then keeps the log append-only "
+    "and stores each event with the user who recorded it. Repeat for several.",
+)
 @pass_context
-def init(ctx: Context, new_key: bool) -> None:
+def init(ctx: Context, new_key: bool, writers: tuple[str, ...]) -> None:
     """Create the store's tables, once, before Accord is used.
 
     Needed on PostgreSQL, so that several processes starting at once never
@@ -33,6 +41,7 @@ def init(ctx: Context, new_key: bool) -> None:
     Example:
       ACCORD_DB=postgresql://accord@db.example.org/accord accord init
       export ACCORD_CIPHER_KEY=$(accord init --new-key)
+      accord init --writer alice --writer bob   # as the store's owner, on PostgreSQL
     """
     if new_key:
         from eventsourcing.cipher import AESCipher
@@ -40,9 +49,20 @@ def init(ctx: Context, new_key: bool) -> None:
         click.echo(AESCipher.create_key(num_bytes=32))
         return
     from workflows.compose import build
+    from workflows.persistence import is_postgres
 
+    if writers and not is_postgres(ctx.settings.db):
+        raise click.UsageError("--writer is for PostgreSQL; a SQLite file is guarded by its file's permissions")
     build(ctx.settings, init=True).close()
     click.echo(f"the store at {describe_store(ctx.settings.db)} is ready")
+    if writers:
+        from workflows.postgres import enforce_append_only
+
+        group = enforce_append_only(ctx.settings.db, writers)
+        click.echo(
+            f"{', '.join(writers)} record through {group}: the log is append-only, "
+            "and each event is stored with the database user who recorded it"
+        )
 
 
 @click.command()
