@@ -14,6 +14,7 @@ from domain.errors import DomainError
 from domain.vocabulary import UnknownEventType, describe
 from workflows.application import Rejected, StoreBusy
 from workflows.compose import MissingSupport, UnreadableStore, unreadable
+from workflows.iati import IatiError
 from workflows.persistence import StoreAddressError, describe_store
 from workflows.policy import PolicyError
 from workflows.rules import RulesError
@@ -35,7 +36,7 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
             return BAD_INPUT, f"{error}; nothing was stored"
         case ValidationError():
             return BAD_INPUT, "; ".join(describe(error)) + "; nothing was stored"
-        case RulesError() | PolicyError():
+        case RulesError() | PolicyError() | IatiError():
             return BAD_INPUT, str(error)
         case UnknownEventType() | DomainError() | StoreAddressError():
             return BAD_INPUT, str(error)

@@ -54,7 +54,7 @@ class PydanticMapper(Mapper[Any]):
         """The event's class and its state as stored (JSON values), upcast to
         the class's current version but not validated: what a reader that
         trusts the log (a projection) needs, at a fraction of the cost."""
-        cls = resolve_topic(stored_event.topic)
+        cls, current = _class_of(stored_event.topic)
         try:
             stored = stored_event.state
             if self.cipher:
@@ -67,11 +67,19 @@ class PydanticMapper(Mapper[Any]):
                 f"cannot read the stored event {stored_event.originator_id} "
                 f"v{stored_event.originator_version} ({stored_event.topic}): {error}"
             ) from error
-        version = state.pop("class_version", 1)
-        while version < _class_version(cls):
-            getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
-            version += 1
+        if current > 1 or "class_version" in state:
+            version = state.pop("class_version", 1)
+            while version < current:
+                getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+                version += 1
         return cls, state
+
+
+@cache
+def _class_of(topic: str) -> tuple[type[Any], int]:
+    """A stored topic's class and that class's current version, remembered."""
+    cls = resolve_topic(topic)
+    return cls, _class_version(cls)
 
 
 @cache

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import click
 
-from workflows.cli import admin, audit, policy, read, report, rules, scheduler, submit, tasks
+from workflows.cli import admin, audit, export, policy, read, report, rules, scheduler, submit, tasks
 from workflows.cli.context import AccordGroup, Context
 from workflows.settings import Settings
 
@@ -67,6 +67,7 @@ for command in (
     *audit.COMMANDS,
     *tasks.COMMANDS,
     *report.COMMANDS,
+    *export.COMMANDS,
     *rules.COMMANDS,
     *policy.COMMANDS,
     *scheduler.COMMANDS,

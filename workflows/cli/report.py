@@ -1,5 +1,6 @@
 """`accord report ...`: partnership, portfolio, funding and briefing reports
-as Markdown, JSON or CSV, built from the read models (caught up first)."""
+as Markdown, JSON, CSV or one self-contained HTML page with charts, built
+from the read models (caught up first)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,23 @@ from workflows.cli.scheduler import Moment
 from workflows.reports import FORMATS, Report, render
 from workflows.reports.briefing import briefing_report
 from workflows.reports.funding import funding_report
+from workflows.reports.html import funding_html, partnership_html, portfolio_html, report_html
 from workflows.reports.partnership import partnership_report, portfolio_report
+
+# HTML is not one of FORMATS: the portfolio and partnership pages read more
+# than the report (the timeline, the tasks by week), so each command says how.
+HTML = "html"
+Page = Callable[[Report], str]
 
 
 def report_options(command: Callable[..., None]) -> Callable[..., None]:
     command = click.option(
-        "--format", "fmt", type=click.Choice(sorted(FORMATS)), default="md", show_default=True, help="Output format."
+        "--format",
+        "fmt",
+        type=click.Choice(sorted([*FORMATS, HTML])),
+        default="md",
+        show_default=True,
+        help="Output format; html is one self-contained page with charts, to open in a browser or print.",
     )(command)
     return click.option(
         "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file, not the screen."
@@ -69,8 +81,9 @@ def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> I
         app.close()
 
 
-def emit(report: Report, fmt: str, output: str | None) -> None:
-    text = render(report, fmt)
+def emit(report: Report, fmt: str, output: str | None, page: Page = report_html) -> None:
+    """The report in the format asked for; `page` makes the HTML page of it."""
+    text = page(report) if fmt == HTML else render(report, fmt)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
@@ -80,7 +93,7 @@ def emit(report: Report, fmt: str, output: str | None) -> None:
 
 @click.group()
 def report() -> None:
-    """Reports for people (Markdown) and machines (JSON, CSV)."""
+    """Reports for people (Markdown, HTML) and machines (JSON, CSV)."""
 
 
 @report.command("partnership")
@@ -98,9 +111,10 @@ def report_partnership(
     Example:
       accord report partnership TR
       accord report partnership TN --format json -o tn.json
+      accord report partnership TN --format html -o tn.html
     """
     with source(ctx, as_of, known_at) as (app, today, _):
-        emit(partnership_report(app, code, today=today), fmt, output)
+        emit(partnership_report(app, code, today=today), fmt, output, lambda r: partnership_html(app, r, code, today))
 
 
 @report.command("portfolio")
@@ -116,9 +130,11 @@ def report_portfolio(
     Example:
       accord report portfolio --format csv -o portfolio.csv
       accord report portfolio --known-at 2021-06-01T12:00   # as Accord showed it then
+      accord report portfolio --format html -o portfolio.html
     """
+    target = ctx.settings.funding_target
     with source(ctx, as_of, known_at) as (app, today, _):
-        emit(portfolio_report(app, today), fmt, output)
+        emit(portfolio_report(app, today), fmt, output, lambda report: portfolio_html(app, report, today, target))
 
 
 @report.command("funding")
@@ -134,9 +150,10 @@ def report_funding(
     \b
     Example:
       accord report funding
+      accord report funding --format html -o funding.html
     """
     with source(ctx, as_of, known_at) as (app, today, _):
-        emit(funding_report(app, today, target=ctx.settings.funding_target), fmt, output)
+        emit(funding_report(app, today, target=ctx.settings.funding_target), fmt, output, funding_html)
 
 
 @report.command("briefing")

@@ -109,16 +109,17 @@ class Briefings(View):
                 for first, position, record in kept
             ],
         )
-        for partner in sorted(facts):
-            _keep_latest(cursor, latest, partner)
+        if facts:
+            _keep_latest(cursor, latest)
 
 
-def _keep_latest(cursor: Cursor, latest: str, partner: str) -> None:
-    """Drop a partner's facts beyond the latest few. Facts arrive in any order
-    of occurrence, but the latest few of a growing set never come back, so
-    the table ends the same however the log is batched."""
+def _keep_latest(cursor: Cursor, latest: str) -> None:
+    """Drop each partner's facts beyond the latest few, in one statement.
+    Facts arrive in any order of occurrence, but the latest few of a growing
+    set never come back, so the table ends the same however the log is batched."""
     cursor.execute(
-        f"DELETE FROM {latest} WHERE partner = ? AND position NOT IN ("
-        f"SELECT position FROM {latest} WHERE partner = ? ORDER BY occurred_first DESC, position DESC LIMIT ?)",
-        (partner, partner, LATEST),
+        f"DELETE FROM {latest} WHERE position IN (SELECT position FROM (SELECT position, ROW_NUMBER() OVER "
+        f"(PARTITION BY partner ORDER BY occurred_first DESC, position DESC) AS rank FROM {latest}) AS ranked "
+        "WHERE rank > ?)",
+        (LATEST,),
     )

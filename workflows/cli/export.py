@@ -1,0 +1,156 @@
+"""`accord export`: the record in formats other systems read."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+import orjson
+
+from workflows.cli.context import Context, pass_context
+from workflows.cli.progress import progress_bar
+from workflows.cli.scheduler import Moment
+
+
+@click.group()
+def export() -> None:
+    """Write the record for other systems: events as JSON lines, deadlines as
+    iCalendar, funding as IATI activity XML."""
+
+
+@export.command("events")
+@click.option("--partner", help="Only facts on this partnership and the shared facts naming it, e.g. TN.")
+@click.option("--since", type=Moment(), help="Only facts recorded at or after this moment, e.g. 2021-06-01.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+@pass_context
+def export_events_command(ctx: Context, partner: str | None, since: datetime | None, output: str | None) -> None:
+    """Every recorded fact, one JSON object a line, in the order recorded and
+    in exactly the shape `accord submit --file` reads (each line's `id` is
+    its key, so importing a file twice records it once). Import it into
+    another store to get the same reports and tasks there: the rules open
+    the tasks again. Changes people made to tasks stay behind.
+
+    \\b
+    Example:
+      accord export events -o record.jsonl
+      accord --db other.db submit --file record.jsonl
+      accord export events --partner TN --since 2021-06-01
+    """
+    from workflows.interchange import export_events
+
+    total = ctx.app.views.db.head()
+    out = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115 (closed below)
+    count = 0
+    try:
+        with progress_bar(total, "exporting") as advance:
+            for row in export_events(ctx.app, partner=partner, since=since):
+                out.write(orjson.dumps(row) + b"\n")
+                count += 1
+                if advance and count % 1000 == 0:
+                    advance(1000)
+    finally:
+        if output:
+            out.close()
+    if output:
+        click.echo(f"wrote {count} event(s) to {output}", err=True)
+
+
+@export.command("ics")
+@click.option("--owner", help="Only this owner's tasks, e.g. desk:TN.")
+@click.option("--partner", help="Only the tasks and meetings of this partnership, e.g. TN.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+@pass_context
+def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str | None) -> None:
+    """Open tasks as to-dos due on their dates, and the meetings not yet held
+    as all-day events, in one iCalendar file (RFC 5545) for any calendar.
+    Each entry keeps its UID, so importing a newer file updates it.
+
+    \b
+    Example:
+      accord export ics --owner desk:TN -o tn-deadlines.ics
+    """
+    from datetime import UTC, date
+    from datetime import datetime as moment
+
+    from domain.values import partner_code
+    from workflows.application import TaskFilter
+    from workflows.ical import calendar
+
+    ctx.app.refresh()
+    tasks = list(ctx.app.task_rows(TaskFilter(date.today(), partner=partner, owner=owner)))
+    table = ctx.app.views.table("meetings")
+    meetings = ctx.app.views.db.query(f"SELECT * FROM {table} WHERE held = 0 ORDER BY held_on_first, meeting")
+    if partner:
+        code = partner_code(partner)
+        meetings = [m for m in meetings if code in m["partners"].split(",")]
+    if owner:
+        meetings = []  # an owner's calendar holds its tasks
+    text = calendar(tasks, meetings, moment.now(UTC))
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        click.echo(f"wrote {len(tasks)} task(s) and {len(meetings)} meeting(s) to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(text.encode())
+
+
+@export.command("iati")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+@pass_context
+def export_iati(ctx: Context, output: str | None) -> None:
+    """Funding as IATI 2.03 activity XML: one activity per funded action,
+    with its recipient country, DAC purpose code 15190 (migration), the
+    commitment (transaction type 2) and each disbursement (type 3); and one
+    per instrument's migration envelope, with its budget.
+
+    \b
+    Example:
+      accord export iati -o accord-iati.xml
+    """
+    from datetime import UTC
+    from datetime import datetime as moment
+
+    from workflows.iati import activities, envelopes, funding_lines
+
+    lines, programmes = funding_lines(ctx.app), envelopes(ctx.app)
+    if not (lines or programmes):
+        raise click.UsageError("nothing to export: no funding or envelope is recorded (IATI needs one activity)")
+    data = activities(lines, programmes, moment.now(UTC))
+    if output:
+        with open(output, "wb") as out:
+            out.write(data)
+        click.echo(f"wrote {len(programmes) + len(lines)} activity(ies) to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@click.group("import")
+def import_() -> None:
+    """Read records other systems wrote: IATI activity XML."""
+
+
+@import_.command("iati")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def import_iati(ctx: Context, path: str) -> None:
+    """Record the commitments and disbursements of an IATI 2.03 activity file
+    as FundingCommitted and FundingDisbursed, through the same checks as
+    `accord submit --file`: all or nothing, and a file imported twice is
+    recorded once.
+
+    \b
+    Example:
+      accord import iati accord-iati.xml
+    """
+    import io
+
+    from workflows.cli.submit import submit_file
+    from workflows.iati import submissions
+
+    with open(path, "rb") as source:
+        lines = [orjson.dumps(line) for line in submissions(source.read(), path)]
+    submit_file(ctx, io.BytesIO(b"\n".join(lines) + b"\n"))
+
+
+COMMANDS = [export, import_]

@@ -1,0 +1,81 @@
+"""iCalendar (RFC 5545): open tasks as to-dos due on their dates, meetings
+as all-day events; stable UIDs, so a calendar that imports the file again
+updates its entries instead of doubling them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+PRODID = "-//Accord//Partnership follow-up//EN"
+
+
+def calendar(tasks: Iterable[dict[str, Any]], meetings: Iterable[dict[str, Any]], now: datetime) -> str:
+    """The VCALENDAR text, lines folded and ended with CRLF as RFC 5545 says."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
+    for task in tasks:
+        lines += [
+            "BEGIN:VTODO",
+            f"UID:task-{task['task_id']}@accord",
+            f"DTSTAMP:{stamp}",
+            f"SUMMARY:{_text(task['title'])}",
+            f"DUE;VALUE=DATE:{_day(task['due_on'])}",
+            "STATUS:NEEDS-ACTION",
+            f"CATEGORIES:{_text(task['owner'])}",
+            f"DESCRIPTION:{_text(_description(task))}",
+            f"X-ACCORD-TASK:{task['task_id']}",
+            "END:VTODO",
+        ]
+    for meeting in meetings:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:meeting-{meeting['meeting']}@accord",
+            f"DTSTAMP:{stamp}",
+            f"SUMMARY:{_text(meeting['body'] + (': ' + meeting['title'] if meeting['title'] else ''))}",
+            f"DTSTART;VALUE=DATE:{_day(meeting['held_on_first'])}",
+            f"DESCRIPTION:{_text(_agenda(meeting))}",
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def _description(task: dict[str, Any]) -> str:
+    about, task_id = task["partner"] or task["subject"], task["task_id"]
+    return f"For {about}, owner {task['owner']}. {task['basis']}. Accord task {task_id}: accord task show {task_id[:8]}"
+
+
+def _agenda(meeting: dict[str, Any]) -> str:
+    partners = meeting["partners"].replace(",", ", ") or "none named"
+    ref = meeting["meeting"]
+    when = meeting["held_on"]
+    return f"Meeting {ref} ({when}); partners on the agenda: {partners}. Briefing: accord report briefing {ref}"
+
+
+def _day(text: str) -> str:
+    return date.fromisoformat(text).strftime("%Y%m%d")
+
+
+def _text(value: str) -> str:
+    """TEXT escaped as RFC 5545 section 3.3.11 says."""
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """Lines longer than 75 octets folded (CRLF and a space), never inside a character."""
+    data = line.encode()
+    if len(data) <= 75:
+        return line
+    parts, start, limit = [], 0, 75
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:
+            end -= 1  # a UTF-8 continuation byte: cut before its character
+        parts.append(data[start:end].decode())
+        start, limit = end, 74  # continuation lines start with a space
+    return "\r\n ".join(parts)

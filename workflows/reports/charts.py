@@ -1,0 +1,145 @@
+"""The charts of the HTML reports, from the read models: funding against
+disbursements and targets, a timeline of visits, dialogue rounds and
+meetings, open tasks by due week. Each comes with its data as a Table, the
+chart's text alternative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.values import event_date
+from workflows.application import Accord
+from workflows.reads import timeline
+from workflows.reports import svg
+from workflows.reports.model import Report, Table
+
+KIND_OF_TYPE = {"VisitHeld": "visit", "DialogueRoundHeld": "dialogue round"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    svg: str
+    caption: str
+    data: Table
+
+
+def funding_figure(funding: Report) -> Figure:
+    """Committed against disbursed by partner and by year, and committed
+    against each envelope's target, one group per currency."""
+    by = {table.title.split(" (")[0]: table.rows for table in funding.tables}
+    groups: list[tuple[str, list[svg.Bar]]] = []
+    rows: list[dict[str, Any]] = []
+    currencies = sorted({row["currency"] for row in by["By partner"] + by["Envelopes and targets"]})
+    for currency in currencies:
+        for title, key in (("By partner", "partner"), ("By year committed", "year")):
+            mine = [row for row in by[title] if row["currency"] == currency]
+            full = max((row["committed"] for row in mine), default=Decimal(0))
+            bars = [_spent(str(row[key]), row, full) for row in mine]
+            groups += [(f"{title}, {currency}", bars)] if bars else []
+            rows += [{"group": title, "row": str(row[key]), **_amounts(row)} for row in mine]
+        for envelope in (row for row in by["Envelopes and targets"] if row["currency"] == currency):
+            name = f"{envelope['instrument']} {envelope['first_year']}-{envelope['last_year']}"
+            groups.append((f"Against the target, {currency}", [_against(name, envelope)]))
+            rows.append({"group": "Target", "row": name, **_amounts(envelope), "target": envelope["target"]})
+    desc = (
+        "Light bars: committed; dark bars: disbursed; an outlined bar is a target, filled by what is committed. "
+        "Amounts are never added across currencies."
+    )
+    title = "Funding committed, disbursed and against the target"
+    columns = ["group", "row", "currency", "committed", "disbursed", "target"]
+    return Figure(svg.bars(title, desc, groups), desc, Table(title, columns, rows))
+
+
+def _spent(label: str, row: dict[str, Any], full: Decimal) -> svg.Bar:
+    note = f"{_money(row['committed'])} committed, {_money(row['disbursed'])} disbursed"
+    return svg.Bar(label, float(row["committed"]), float(row["disbursed"]), float(full), note)
+
+
+def _against(name: str, envelope: dict[str, Any]) -> svg.Bar:
+    share = envelope["committed_of_target"] * 100
+    note = f"{_money(envelope['committed'])} of {_money(envelope['target'])} target ({share:.2f}%)"
+    target = float(envelope["target"])
+    return svg.Bar(name, float(envelope["committed"]), float(envelope["disbursed"]), target, note, track=True)
+
+
+def _amounts(row: dict[str, Any]) -> dict[str, Any]:
+    return {"currency": row["currency"], "committed": row["committed"], "disbursed": row["disbursed"]}
+
+
+def _money(amount: Decimal) -> str:
+    return format(amount, ",f")
+
+
+def timeline_figure(app: Accord, codes: list[str], today: date, names: dict[str, str] | None = None) -> Figure:
+    """Visits, dialogue rounds and meetings, one lane per partner (this
+    year's axis if there are none)."""
+    names = names or {}
+    events = timeline_events(app, codes)
+    spans = [(event_date(e["occurred_on"]).earliest, event_date(e["occurred_on"]).latest) for e in events]
+    start = date(min((first for first, _ in spans), default=today).year, 1, 1)
+    end = date(max((last for _, last in spans), default=today).year, 12, 31)
+    lanes = [(names.get(code, code), [_dot(e) for e in events if e["partner"] == code]) for code in codes]
+    title = "Timeline of visits, dialogue rounds and meetings"
+    desc = (
+        f"{len(events)} events from {start.year} to {end.year}: circles are visits, squares dialogue rounds, "
+        "diamonds meetings (hollow if not held yet); a line shows the month or year a date is known to."
+    )
+    columns = ["partner", "occurred_on", "kind", "what"]
+    return Figure(svg.dots(title, desc, lanes, start, end), desc, Table(title, columns, events))
+
+
+def timeline_events(app: Accord, codes: list[str]) -> list[dict[str, Any]]:
+    """The partners' visits and dialogue rounds (from their timelines) and
+    the meetings naming them (held or planned), by date."""
+    events = [
+        _event(code, row["occurred_on"], KIND_OF_TYPE[row["type"]], row["summary"])
+        for code in codes
+        for row in timeline(app, code)
+        if row["type"] in KIND_OF_TYPE
+    ]
+    for meeting in app.views.db.query(f"SELECT * FROM {app.views.table('meetings')}"):
+        kind = "meeting" if meeting["held"] else "meeting planned"
+        what = f"{meeting['body']}: {meeting['title']}" if meeting["title"] else meeting["body"]
+        named = meeting["partners"].split(",")
+        events += [_event(code, meeting["held_on"], kind, what) for code in codes if code in named]
+    return sorted(events, key=lambda e: (event_date(e["occurred_on"]), e["partner"], e["kind"]))
+
+
+def _event(partner: str, occurred_on: str, kind: str, what: str) -> dict[str, Any]:
+    return {"partner": partner, "occurred_on": occurred_on, "kind": kind, "what": what}
+
+
+def _dot(event: dict[str, Any]) -> svg.Dot:
+    day = event_date(event["occurred_on"])
+    kind = event["kind"].removesuffix(" planned")
+    label = f"{event['occurred_on']}, {event['kind']}: {event['what']}"
+    return svg.Dot(day.earliest, day.latest, kind, label, done=kind == event["kind"])
+
+
+def tasks_figure(tasks: list[dict[str, Any]], today: date) -> Figure:
+    """Open tasks by the week they are due (weeks with none left out), the overdue part dark."""
+    weeks: dict[date, list[int]] = {}
+    for task in tasks:
+        due = date.fromisoformat(task["due_on"])
+        counts = weeks.setdefault(due - timedelta(days=due.weekday()), [0, 0])
+        counts[0] += 1
+        counts[1] += bool(task["overdue"])
+    rows: list[dict[str, Any]] = [
+        {"week_of": monday.isoformat(), "open": open_, "overdue": overdue}
+        for monday, (open_, overdue) in sorted(weeks.items())
+    ]
+    cols = [svg.Column(row["week_of"], row["open"], row["overdue"], _tasks_note(row)) for row in rows]
+    title = "Open tasks by due week"
+    desc = (
+        f"{len(tasks)} open tasks, {sum(row['overdue'] for row in rows)} overdue on {today.isoformat()}, "
+        f"in {len(rows)} weeks (by the Monday starting the week; weeks with no task due are left out). "
+        "The dark part of a column is overdue."
+    )
+    return Figure(svg.columns(title, desc, cols), desc, Table(title, ["week_of", "open", "overdue"], rows))
+
+
+def _tasks_note(row: dict[str, Any]) -> str:
+    return f"{row['open']} open, {row['overdue']} overdue, due in the week of {row['week_of']}"

@@ -1,0 +1,164 @@
+"""Reports as one self-contained HTML page: inline CSS and inline SVG charts,
+nothing loaded from anywhere, readable on a phone and on paper.
+
+Any report renders generically (figures as a definition list, tables as
+tables); the portfolio, partnership and funding pages add their charts.
+Every text is escaped; every chart has its data beside it as a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from domain.values import partner_code
+from workflows.application import Accord, TaskFilter
+from workflows.reports.charts import Figure, funding_figure, tasks_figure, timeline_figure
+from workflows.reports.funding import LINE_COLUMNS, funding_report
+from workflows.reports.model import Report, Table
+from workflows.reports.partnership import partnership_report
+
+STYLE = """
+:root { color-scheme: light; }
+body { font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a;
+  max-width: 72rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; } h2 { font-size: 1.3rem; margin-top: 2rem; }
+h3 { font-size: 1.05rem; margin: 1.25rem 0 .5rem; }
+.subtitle { color: #555; margin-top: 0; }
+nav ul { display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; list-style: none; }
+dl.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr)); gap: .5rem; }
+dl.figures div { border: 1px solid #ccc; border-radius: 4px; padding: .4rem .6rem; }
+dt { font-size: .8rem; color: #555; } dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: .85rem; margin: .25rem 0 1rem; }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+th, td { border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+th { white-space: nowrap; }
+figure { margin: 1rem 0 1.5rem; } figcaption { font-size: .85rem; color: #444; }
+svg.chart { display: block; width: 100%; max-width: 60rem; height: auto; }
+.chart text { font: 12px system-ui, sans-serif; fill: #1a1a1a; }
+.chart .heading { font-weight: 600; } .chart .axis { font-size: 11px; fill: #555; }
+.chart .end { text-anchor: end; } .chart .middle { text-anchor: middle; }
+.outer { fill: #9ecae1; } .inner { fill: #08519c; } .overdue { fill: #b30000; }
+.track { fill: none; stroke: #08519c; stroke-dasharray: 4 2; }
+.grid { stroke: #bbb; } .lane { stroke: #e3e3e3; } .span { stroke: #999; stroke-width: 3; stroke-opacity: .5; }
+.mark.visit { fill: #1b7837; } .mark.dialogue-round { fill: #762a83; } .mark.meeting { fill: #e08214; }
+.mark.hollow { fill: #fff; stroke: #e08214; stroke-width: 2; }
+details summary { cursor: pointer; font-size: .85rem; }
+/* On a phone a chart keeps a legible size and scrolls sideways. */
+@media (max-width: 40rem) { svg.chart { min-width: 34rem; } }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  nav, details summary { display: none; }
+  section, figure, dl.figures, tr { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+  svg.chart { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}
+"""
+
+
+def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal | None = None) -> str:
+    """The portfolio page: key figures and charts, then one section per partnership."""
+    funding = funding_report(app, today, target=target)
+    [overview] = portfolio.tables
+    codes = [row["partner"] for row in overview.rows]
+    names = {row["partner"]: f"{row['name']} ({row['partner']})" for row in overview.rows}
+    tasks = list(app.task_rows(TaskFilter(today)))
+    figures = [funding_figure(funding), timeline_figure(app, codes, today, names), tasks_figure(tasks, today)]
+    body = [
+        _header(portfolio),
+        _nav(names),
+        _section("overview", "Overview", [_figures(portfolio.figures), *map(_figure, figures), _table(overview)]),
+        *(_partner(partnership_report(app, code, today=today), code, funding) for code in codes),
+    ]
+    return page(portfolio.title, body)
+
+
+def partnership_html(app: Accord, report: Report, code: str, today: date) -> str:
+    """The partnership report with its timeline and tasks-by-week charts."""
+    code = partner_code(code)
+    tasks = list(app.task_rows(TaskFilter(today, partner=code)))
+    return report_html(report, [timeline_figure(app, [code], today), tasks_figure(tasks, today)])
+
+
+def funding_html(report: Report) -> str:
+    return report_html(report, [funding_figure(report)])
+
+
+def report_html(report: Report, figures: Sequence[Figure] = ()) -> str:
+    """Any report as a page: its figures, charts and tables."""
+    parts = [_figures(report.figures), *map(_figure, figures), *map(_table, report.tables)]
+    return page(report.title, [_header(report), *parts])
+
+
+def page(title: str, body: Iterable[str]) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+        "<body>\n<main>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _partner(report: Report, code: str, funding: Report) -> str:
+    """A partnership's section: figures, funding lines, commitments, tasks, timeline."""
+    lines = next(table for table in funding.tables if table.title == "Funding lines")
+    columns = [column for column in LINE_COLUMNS if column != "partner"]
+    own = Table("Funding", columns, [row for row in lines.rows if row["partner"] == code])
+    parts = [f'<p class="subtitle">{escape(report.subtitle)}</p>', _figures(report.figures), _table(own)]
+    return _section(f"partner-{code}", report.title, [*parts, *map(_table, report.tables)])
+
+
+def _header(report: Report) -> str:
+    subtitle = f'\n<p class="subtitle">{escape(report.subtitle)}</p>' if report.subtitle else ""
+    return f"<header>\n<h1>{escape(report.title)}</h1>{subtitle}\n</header>"
+
+
+def _nav(names: dict[str, str]) -> str:
+    links = "".join(f'<li><a href="#partner-{escape(code)}">{escape(name)}</a></li>' for code, name in names.items())
+    return f'<nav aria-label="Partnerships">\n<ul>{links}</ul>\n</nav>'
+
+
+def _section(anchor: str, title: str, parts: Iterable[str]) -> str:
+    heading = f'<h2 id="{escape(anchor)}">{escape(title)}</h2>'
+    return f'<section aria-labelledby="{escape(anchor)}">\n{heading}\n' + "\n".join(parts) + "\n</section>"
+
+
+def _figures(figures: dict[str, Any]) -> str:
+    if not figures:
+        return ""
+    items = "".join(f"<div><dt>{escape(label)}</dt><dd>{_cell(v)}</dd></div>" for label, v in figures.items())
+    return f'<dl class="figures">{items}</dl>'
+
+
+def _figure(figure: Figure) -> str:
+    data = _table(figure.data, caption=False)
+    return (
+        f"<figure>\n<h3>{escape(figure.data.title)}</h3>\n"
+        f'<div class="scroll">{figure.svg}</div>\n<figcaption>{escape(figure.caption)}</figcaption>\n'
+        f"<details><summary>The data of this chart</summary>\n{data}</details>\n</figure>"
+    )
+
+
+def _table(table: Table, caption: bool = True) -> str:
+    title = f"<h3>{escape(table.title)}</h3>\n" if caption else ""
+    if not table.rows:
+        return f"{title}<p>None.</p>"
+    head = "".join(f'<th scope="col">{escape(column.replace("_", " "))}</th>' for column in table.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(row.get(column))}</td>" for column in table.columns) + "</tr>"
+        for row in table.rows
+    )
+    return f'{title}<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table></div>'
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | set):
+        return escape(", ".join(str(item) for item in value))
+    return escape(str(value))
