@@ -8,11 +8,8 @@ from importlib.resources import files
 
 import click
 
-from domain.vocabulary import json_schema
 from workflows.cli.context import Context, pass_context
 from workflows.cli.read import partners
-from workflows.cli.submit import submit_file
-from workflows.persistence import describe_store
 
 DEMO = files("workflows") / "data" / "demo.jsonl"
 
@@ -49,7 +46,7 @@ def init(ctx: Context, new_key: bool, writers: tuple[str, ...]) -> None:
         click.echo(AESCipher.create_key(num_bytes=32))
         return
     from workflows.compose import build
-    from workflows.persistence import is_postgres
+    from workflows.persistence import describe_store, is_postgres
 
     if writers and not is_postgres(ctx.settings.db):
         raise click.UsageError("--writer is for PostgreSQL; a SQLite file is guarded by its file's permissions")
@@ -75,6 +72,8 @@ def schema(type_name: str | None) -> None:
       accord schema VisitHeld
       accord schema > accord-events.schema.json
     """
+    from domain.vocabulary import json_schema
+
     click.echo(json.dumps(json_schema(type_name), indent=2, ensure_ascii=False))
 
 
@@ -93,6 +92,9 @@ def demo(click_ctx: click.Context) -> None:
       ACCORD_DB=demo.db accord demo
       accord --db /tmp/demo.db demo && accord --db /tmp/demo.db partner show TR
     """
+    from workflows.cli.submit import submit_file
+    from workflows.persistence import describe_store
+
     ctx: Context = click_ctx.obj
     click.echo(f"demo data: {DEMO}")
     click.echo(f"store:     {describe_store(ctx.settings.db)}")

@@ -9,7 +9,6 @@ from datetime import datetime
 
 import click
 
-from workflows import reads
 from workflows.cli.context import Context, pass_context
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import json_option, show
@@ -38,6 +37,8 @@ def audit_log(ctx: Context, partner: str | None, type_name: str | None, as_json:
     Example:
       accord audit log --partner TR --type StatementReaffirmed
     """
+    from workflows import reads
+
     rows = reads.audit_rows(ctx.app, partner.strip().upper() if partner else None, type_name)
     columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
     show(rows, columns, as_json, title="Audit log")

@@ -6,7 +6,6 @@ import click
 
 from workflows.cli.context import Context, pass_context
 from workflows.cli.read import json_option, show
-from workflows.policy import load_policy
 
 
 @click.group()
@@ -25,6 +24,8 @@ def policy_show(ctx: Context, as_json: bool) -> None:
     Example:
       accord --policy policy.toml policy show
     """
+    from workflows.policy import load_policy
+
     rules = load_policy(ctx.settings.policy)
     if rules is None:
         if as_json:
@@ -52,6 +53,8 @@ def policy_check(path: str) -> None:
     Example:
       accord policy check policy.toml
     """
+    from workflows.policy import load_policy
+
     rules = load_policy(path)
     assert rules is not None
     click.echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s)")

@@ -9,7 +9,6 @@ from typing import Any
 import click
 import orjson
 
-from workflows import reads
 from workflows.cli.context import Context, pass_context
 
 # Columns of free text wrap; the others (codes, dates, counts) stay on one line.
@@ -71,6 +70,8 @@ def partners(ctx: Context, as_json: bool) -> None:
       accord partners --json | jq '.[].code'
     """
     columns = ["code", "name", "opened_on", "last_activity", "events", "visits", "dialogues", "open_commitments"]
+    from workflows import reads
+
     show(reads.partner_rows(ctx.app), columns, as_json, title="Partnerships")
 
 
@@ -91,6 +92,8 @@ def partner_show(ctx: Context, code: str, as_json: bool) -> None:
     Example:
       accord partner show TN
     """
+    from workflows import reads
+
     rows = reads.timeline(ctx.app, code.strip().upper())
     show(rows, ["occurred_on", "type", "subject", "summary", "actor"], as_json, title=f"Timeline of {code.upper()}")
 

@@ -15,10 +15,6 @@ import click
 from workflows.cli.context import Context, pass_context
 from workflows.cli.scheduler import Moment
 from workflows.reports import FORMATS, Report, render
-from workflows.reports.briefing import briefing_report
-from workflows.reports.funding import funding_report
-from workflows.reports.html import funding_html, partnership_html, portfolio_html, report_html
-from workflows.reports.partnership import partnership_report, portfolio_report
 
 # HTML is not one of FORMATS: the portfolio and partnership pages read more
 # than the report (the timeline, the tasks by week), so each command says how.
@@ -81,9 +77,15 @@ def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> I
         app.close()
 
 
-def emit(report: Report, fmt: str, output: str | None, page: Page = report_html) -> None:
-    """The report in the format asked for; `page` makes the HTML page of it."""
-    text = page(report) if fmt == HTML else render(report, fmt)
+def emit(report: Report, fmt: str, output: str | None, page: Page | None = None) -> None:
+    """The report in the format asked for; `page` makes the HTML page of it
+    (by default the report's figures and tables, without charts)."""
+    if fmt == HTML:
+        from workflows.reports.html import report_html
+
+        text = (page or report_html)(report)
+    else:
+        text = render(report, fmt)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
@@ -114,6 +116,9 @@ def report_partnership(
       accord report partnership TN --format html -o tn.html
     """
     with source(ctx, as_of, known_at) as (app, today, _):
+        from workflows.reports.html import partnership_html
+        from workflows.reports.partnership import partnership_report
+
         emit(partnership_report(app, code, today=today), fmt, output, lambda r: partnership_html(app, r, code, today))
 
 
@@ -134,6 +139,9 @@ def report_portfolio(
     """
     target = ctx.settings.funding_target
     with source(ctx, as_of, known_at) as (app, today, _):
+        from workflows.reports.html import portfolio_html
+        from workflows.reports.partnership import portfolio_report
+
         emit(portfolio_report(app, today), fmt, output, lambda report: portfolio_html(app, report, today, target))
 
 
@@ -153,6 +161,9 @@ def report_funding(
       accord report funding --format html -o funding.html
     """
     with source(ctx, as_of, known_at) as (app, today, _):
+        from workflows.reports.funding import funding_report
+        from workflows.reports.html import funding_html
+
         emit(funding_report(app, today, target=ctx.settings.funding_target), fmt, output, funding_html)
 
 
@@ -172,6 +183,8 @@ def report_briefing(
       accord report briefing jha-council-2021-06-07
     """
     with source(ctx, as_of, known_at) as (app, today, _):
+        from workflows.reports.briefing import briefing_report
+
         emit(briefing_report(app, meeting, today), fmt, output)
 
 

@@ -9,8 +9,6 @@ import click
 
 from workflows.cli.context import Context, pass_context
 from workflows.cli.read import json_option, show
-from workflows.rules import load_rules
-from workflows.rules.simulate import simulate, types_read
 
 
 @click.group()
@@ -30,6 +28,8 @@ def rules_show(ctx: Context, as_json: bool) -> None:
       accord rules show
       accord --rules my-rules.toml rules show --json
     """
+    from workflows.rules import load_rules
+
     ruleset = load_rules(ctx.settings.rules)
     if as_json:
         click.echo(json.dumps(ruleset.model_dump(mode="json")["rule"], indent=2, ensure_ascii=False))
@@ -61,6 +61,8 @@ def rules_check(path: str) -> None:
     Example:
       accord rules check my-rules.toml
     """
+    from workflows.rules import load_rules
+
     ruleset = load_rules(path)
     click.echo(f"{path}: {len(ruleset.rule)} rule(s), all valid")
 
@@ -79,6 +81,9 @@ def rules_simulate(ctx: Context, path: str, as_json: bool) -> None:
       accord rules simulate my-rules.toml
       accord rules simulate my-rules.toml --json | jq '.added | length'
     """
+    from workflows.rules import load_rules
+    from workflows.rules.simulate import simulate, types_read
+
     candidate = load_rules(path)
     current = load_rules(ctx.settings.rules)
     outcome = simulate(ctx.app.events_of_types(types_read(current, candidate)), current, candidate)

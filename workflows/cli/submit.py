@@ -8,20 +8,37 @@ from __future__ import annotations
 
 import types
 from enum import Enum
-from typing import IO, Any, Union, get_args, get_origin
+from typing import IO, TYPE_CHECKING, Any, Union, get_args, get_origin
 
 import click
-from pydantic import ValidationError
-from pydantic.fields import FieldInfo
 
-from domain.vocabulary import VOCABULARY, Submission, describe, parse
-from workflows.application import Receipt, Rejected
 from workflows.cli.context import Context, pass_context
 from workflows.cli.progress import progress_bar
-from workflows.submissions import InvalidOptions, InvalidSubmissions, read_lines, validate_all
+
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
+
+    from domain.vocabulary import Submission
+    from workflows.application import Receipt
 
 
-@click.group(invoke_without_command=True)
+class EventTypes(click.Group):
+    """The subcommands of `submit`, one per event type, each built from its
+    model when first asked for: `accord --help` need not build them all."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from domain.vocabulary import VOCABULARY
+
+        return sorted(VOCABULARY)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from domain.vocabulary import VOCABULARY
+
+        model = VOCABULARY.get(cmd_name)
+        return one_event_command(cmd_name, model) if model else None
+
+
+@click.group(cls=EventTypes, invoke_without_command=True)
 @click.option(
     "--file",
     "-f",
@@ -58,6 +75,9 @@ def submit(ctx: click.Context, source: IO[bytes] | None) -> None:
 
 def submit_file(ctx: Context, source: IO[bytes]) -> None:
     """Check every line, then record them all at once, or none."""
+    from workflows.application import Rejected
+    from workflows.submissions import InvalidSubmissions, read_lines, validate_all
+
     lines = read_lines(source)
     with progress_bar(len(lines), "checking") as advance:
         submissions = validate_all(lines, advance)
@@ -86,6 +106,11 @@ def report(receipt: Receipt) -> None:
 def one_event_command(name: str, model: type[Submission]) -> click.Command:
     @pass_context
     def record(ctx: Context, /, **options: Any) -> None:
+        from pydantic import ValidationError
+
+        from domain.vocabulary import describe, parse
+        from workflows.submissions import InvalidOptions
+
         data = {key: value for key, value in options.items() if value not in (None, ())}
         try:
             submission = parse({"type": name, **data})
@@ -147,7 +172,3 @@ def example_line(name: str, model: type[Submission]) -> str:
         if field != "type" and info.is_required():
             parts.append(f"--{field.replace('_', '-')} {samples.get(field, '...')}")
     return " ".join(parts)
-
-
-for _name, _model in sorted(VOCABULARY.items()):
-    submit.add_command(one_event_command(_name, _model))

@@ -4,14 +4,15 @@ cancel). Tasks are opened and closed by the workflow rules."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from domain.task import FollowUpTask
-from workflows.application import TaskFilter
 from workflows.cli.context import Context, pass_context
 from workflows.cli.read import json_option, show
+
+if TYPE_CHECKING:
+    from domain.task import FollowUpTask
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -61,6 +62,8 @@ def tasks_command(
       accord tasks --partner TR --json
       accord tasks --owner cabinet --due-before 2021-07-01
     """
+    from workflows.application import TaskFilter
+
     which = TaskFilter(
         _day(today) or date.today(), status=status, partner=partner, owner=owner, due_before=_day(due_before)
     )
