@@ -348,6 +348,60 @@ def portfolio_rows(
     return rows
 
 
+def startup_rows(folder: Path, say: Callable[[str], None]) -> list[Row]:
+    """Whole-process latency of the commands people type, beside the
+    interpreter starting and doing nothing, best of 5, on the demo's store."""
+    db = str(folder / "demo.db")
+    say("start-up: the demo's store, then each command five times...")
+    accord_command(db, "demo")
+    accord_command(db, "tasks")  # caught up
+
+    def best(command: list[str]) -> float:
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            runs.append(time.perf_counter() - start)
+        return min(runs)
+
+    accord = str(Path(sys.executable).with_name("accord"))
+    bare = best([sys.executable, "-c", "pass"])
+    notes = iter(range(1_000_000))
+    measured = [
+        ("accord --help", [accord, "--help"], 0.1),
+        ("accord tasks (a caught-up store)", [accord, "--db", db, "tasks"], 0.2),
+        ("accord submit, one event", None, 0.2),
+    ]
+    rows = []
+    for what, command, allowed in measured:
+        if command is None:
+            seconds = min(
+                accord_command(
+                    db,
+                    "submit",
+                    "PartnershipNoteAdded",
+                    "--partner",
+                    "TN",
+                    "--occurred-on",
+                    "2021-06-06",
+                    "--text",
+                    f"bench note {next(notes)}",
+                )
+                for _ in range(5)
+            )
+        else:
+            seconds = best(command)
+        rows.append(
+            Row(
+                f"{what} (wall clock, best of 5)",
+                f"{seconds:.2f} s",
+                f"python -c pass {bare:.2f} s",
+                f"+{seconds - bare:.2f} s (target +{allowed:.1f} s)",
+            )
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000, help="events in the synthetic portfolio")
@@ -356,8 +410,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--keep", help="keep the store at this path (default: a temporary folder)")
     parser.add_argument(
-        "--part", choices=["all", "portfolio", "scheduler"], default="all", help="measure only one part"
+        "--part", choices=["all", "portfolio", "scheduler", "startup"], default="all", help="measure only one part"
     )
+    parser.add_argument("--json", dest="json_path", help="also write the figures to this file as JSON")
     args = parser.parse_args()
     count = 100_000 if args.quick else args.events
     partners = PARTNER_CODES[: args.partners]
@@ -370,6 +425,8 @@ def main() -> None:
         rows += portfolio_rows(db, folder, partners, count, args.seed, say)
     if args.part in ("all", "scheduler"):
         rows += scheduler_rows(folder, partners, 100_000 if not args.quick else 20_000, say)
+    if args.part in ("all", "startup"):
+        rows += startup_rows(folder, say)
 
     peak_here = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nAccord benchmark: {count:,} events, {len(partners)} partnerships, SQLite, {os.cpu_count()} cores")
@@ -379,6 +436,9 @@ def main() -> None:
     for row in rows:
         print(f"| {row.what} | {row.accord} | {row.beneath} | {row.ratio} |")
     print(f"\nstore: {db}" if args.keep else "")
+    if args.json_path:
+        figures = {"events": count, "partnerships": len(partners), "cores": os.cpu_count(), "rows": rows}
+        Path(args.json_path).write_text(json.dumps(figures, default=lambda row: row.__dict__, indent=2) + "\n")
 
 
 if __name__ == "__main__":
