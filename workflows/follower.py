@@ -11,6 +11,8 @@ position). Task ids derive from (rule, source event), a second guard.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FOLLOWER = "follower"
+# Times a page is decided again when the tasks it closes keep changing under it.
+RETRIES = 20
 SYSTEM = "accord"
 
 
@@ -58,6 +62,7 @@ class Follower:
         db = self.views.db
         done = Followed(position=db.position(FOLLOWER))
         head = db.head()
+        conflicts = 0
         while done.position < head:
             # Closing looks up open tasks in the task list, which must include
             # every task opened by earlier pages.
@@ -71,13 +76,24 @@ class Follower:
             try:
                 self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
             except IntegrityError as error:
-                # Another follower stored this page first: go on from its position.
-                log.debug("page %s-%s was stored by another follower (%s)", done.position + 1, last, error)
                 stored = db.position(FOLLOWER)
-                if stored <= done.position:
-                    raise  # Not a race: the same page would fail forever.
-                done.position = stored
+                if stored > done.position:
+                    # Another follower stored this page first: go on from its position.
+                    log.debug("page %s-%s was stored by another follower (%s)", done.position + 1, last, error)
+                    done.position = stored
+                    continue
+                # A task this page closes was changed meanwhile (reminded by the
+                # scheduler, completed by someone): decide the page again on
+                # the tasks as they are now. A conflict that persists is a fault.
+                conflicts += 1
+                if conflicts > RETRIES:
+                    raise
+                log.debug(
+                    "page %s-%s met a task changed meanwhile; deciding again (%s)", done.position + 1, last, error
+                )
+                time.sleep(random.uniform(0, 0.05 * conflicts))
                 continue
+            conflicts = 0
             log.debug("page %s-%s: opened %s, closed %s", done.position + 1, last, len(step.opened), len(step.closed))
             done.opened += step.opened
             done.closed += step.closed

@@ -9,13 +9,17 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from domain.task import FollowUpTask
+from domain.values import Stamp
 from domain.vocabulary import parse
 from tests.helpers import opened, visit
+from workflows.application import TaskFilter
 from workflows.compose import build
 from workflows.settings import Settings
 
@@ -104,3 +108,55 @@ def test_a_rebuild_killed_at_random_moments_ends_equal_to_incremental_catch_up(d
 
     assert task_rows(db) == incremental
     assert tasks_opened(db) == len(incremental)
+
+
+def test_a_task_changed_while_the_follower_closes_it_is_closed_on_top_of_the_change(db: str) -> None:
+    # A commitment opens a task to verify it; its fulfilment closes that task.
+    commitment = {
+        "type": "CommitmentRecorded",
+        "partner": "TN",
+        "occurred_on": "2021-05-20",
+        "commitment": "tn-returns",
+        "party": "partner",
+        "description": "Resume returns",
+        "due_on": "2021-09-30",
+    }
+    fulfilled = {
+        "type": "CommitmentFulfilled",
+        "partner": "TN",
+        "occurred_on": "2021-06-01",
+        "commitment": "tn-returns",
+    }
+    follower, scheduler = build(Settings(db=db)), build(Settings(db=db))
+    try:
+        follower.submit([parse(opened("TN")), parse(commitment)], "tester")
+        follower.refresh()
+        tasks = follower.task_rows(TaskFilter(date(2021, 9, 1)))
+        [task] = [row for row in tasks if row["rule"].startswith("commitment")][:1]
+        follower.submit([parse(fulfilled)], "tester")
+        store = follower.events.put
+        raced = []
+
+        def put(events: Any, **kwargs: Any) -> Any:
+            if not raced:
+                # Another process reminds the task just before the follower stores its page.
+                reminded = scheduler.find(UUID(task["task_id"]))
+                reminded.remind(date(2021, 9, 1), Stamp("scheduler", datetime.now(UTC), reminded.reminder_key()))
+                scheduler.events.put(reminded.collect_events())
+                raced.append(reminded)
+            return store(events, **kwargs)
+
+        follower.events.put = put  # type: ignore[method-assign]
+        follower.refresh()
+
+        closed = scheduler.find(FollowUpTask.id_of(task["rule"], task["source"]))
+        assert raced and closed.status == "done"
+        assert closed.reminded_on == date(2021, 9, 1)
+        assert [type(e).__name__ for e in scheduler.aggregate_events(closed.id)] == [
+            "TaskOpened",
+            "ReminderSent",
+            "TaskCompleted",
+        ]
+    finally:
+        follower.close()
+        scheduler.close()
