@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,37 @@ def test_a_sqlite_store_that_cannot_be_written_says_so_and_stores_nothing(tmp_pa
     assert "cannot use the store" in result.stderr or "read" in result.stderr
     assert "Traceback" not in result.output
     assert stored_facts(db) == before
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MB tmpfs of its own, where the machine lets the test mount one."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3M", "tmpfs", str(folder)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip() or 'mount refused'})")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_full_disk_is_named_in_a_sentence_and_nothing_is_half_written(small_disk: Path) -> None:
+    db = str(small_disk / "accord.db")
+    open_partners(db, "TN")
+    before = stored_facts(db)
+    notes = [
+        {"type": "PartnershipNoteAdded", "partner": "TN", "occurred_on": "2021-05-20", "text": f"{n} " + "x" * 1900}
+        for n in range(3000)
+    ]
+
+    result = accord(db, "submit", "--file", "-", input="".join(json.dumps(note) + "\n" for note in notes))
+
+    assert result.exit_code == 1, result.output
+    assert "full" in result.stderr
+    assert "Traceback" not in result.output
+    assert stored_facts(db) == before
+    assert accord(db, "audit", "verify", "--no-views").exit_code == 0
