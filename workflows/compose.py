@@ -71,8 +71,8 @@ def check_key(app: Accord, settings: Settings) -> None:
     # Read before the transaction below: an in-memory store (a replay) lets no
     # reader in while a writer holds it.
     first = app.recorder.select_notifications(1, 1)
+    db.create_table(f"CREATE TABLE IF NOT EXISTS {KEYCHECK} (name TEXT PRIMARY KEY, probe TEXT NOT NULL)")
     with db.transaction() as cursor:
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {KEYCHECK} (name TEXT PRIMARY KEY, probe TEXT NOT NULL)")
         row = cursor.execute(f"SELECT probe FROM {KEYCHECK} WHERE name = 'key'").fetchone()
         if row is None or not first:
             # First use, or nothing recorded yet: the key given now decides.

@@ -110,14 +110,9 @@ class Follower:
         )
         found: dict[str, set[UUID]] = {thread: set() for thread in threads}
         table = self.views.table("tasks")
-        for start in range(0, len(threads), 500):
-            chunk = threads[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = self.views.db.query(
-                f"SELECT thread, task_id FROM {table} WHERE status = 'open' AND thread IN ({marks})", chunk
-            )
-            for row in rows:
-                found[row["thread"]].add(UUID(row["task_id"]))
+        sql = f"SELECT thread, task_id FROM {table} WHERE status = 'open' AND thread IN ({{marks}})"
+        for row in self.views.db.query_in(sql, threads):
+            found[row["thread"]].add(UUID(row["task_id"]))
         return found
 
 

@@ -32,6 +32,8 @@ REGISTRY_TABLE = "accord_views"
 # commits, and each row a view folds many events into (a partnership's
 # overview) is read and written once per batch, not once per page.
 BATCH = 10_000
+# Values bound to one `IN (...)` at most.
+IN_CHUNK = 500
 
 
 class Cursor:
@@ -90,6 +92,27 @@ class Database:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(1000):
                 yield from rows
+
+    def query_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of `sql` whose `{marks}` is filled with placeholders for
+        `values`, asked in chunks (databases bound the placeholders of one
+        statement); `params` come before the values."""
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = list(values[start : start + IN_CHUNK])
+            rows += self.query(sql.format(marks=", ".join("?" * len(chunk))), [*params, *chunk])
+        return rows
+
+    def create_table(self, statement: str) -> None:
+        """CREATE TABLE IF NOT EXISTS, safe when processes starting together
+        race to do it (PostgreSQL then refuses one of them: the table exists)."""
+        try:
+            with self.transaction() as cursor:
+                cursor.execute(statement)
+        except (IntegrityError, ProgrammingError, OperationalError):
+            time.sleep(0.2)
+            with self.transaction() as cursor:
+                cursor.execute(statement)
 
     def lock_for_writing(self, cursor: Cursor) -> None:
         """On SQLite, take the write lock before a view reads its own rows: a

@@ -17,8 +17,6 @@ from pathlib import Path
 from urllib.parse import quote
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
-
 from domain.dispatch import Dispatch
 from workflows.projections.base import Database
 from workflows.reports import Report, render
@@ -31,29 +29,17 @@ class Outbox:
     def __init__(self, db: Database, folder: Path) -> None:
         self.db = db
         self.folder = folder
-        try:
-            self._create()
-        except (IntegrityError, OperationalError, ProgrammingError):
-            self._create()  # another process was creating it: it exists now
-
-    def _create(self) -> None:
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {TABLE} (dispatch_id TEXT PRIMARY KEY, written_at TEXT NOT NULL, "
-                "files TEXT NOT NULL)"
-            )
+        db.create_table(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (dispatch_id TEXT PRIMARY KEY, written_at TEXT NOT NULL, "
+            "files TEXT NOT NULL)"
+        )
 
     def written(self, ids: Iterable[UUID]) -> set[UUID]:
         """Which of these dispatches have had their files written."""
-        wanted = [str(i) for i in ids]
-        found: set[UUID] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = self.db.query(
-                f"SELECT dispatch_id FROM {TABLE} WHERE dispatch_id IN ({', '.join('?' * len(chunk))})", chunk
-            )
-            found.update(UUID(row["dispatch_id"]) for row in rows)
-        return found
+        rows = self.db.query_in(
+            f"SELECT dispatch_id FROM {TABLE} WHERE dispatch_id IN ({{marks}})", [str(i) for i in ids]
+        )
+        return {UUID(row["dispatch_id"]) for row in rows}
 
     def write(self, dispatch: Dispatch) -> list[Path]:
         """Write the dispatch's Markdown and JSON files, then mark them written."""

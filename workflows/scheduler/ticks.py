@@ -8,8 +8,6 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
-
 from workflows.application import Accord
 from workflows.scheduler.work import Tick, actions_by_kind
 
@@ -19,17 +17,10 @@ TABLE = "accord_ticks"
 class TickLog:
     def __init__(self, app: Accord) -> None:
         self.db = app.views.db
-        try:
-            self._create()
-        except (IntegrityError, OperationalError, ProgrammingError):
-            self._create()  # another process was creating it: it exists now
-
-    def _create(self) -> None:
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, ran_at TEXT NOT NULL, "
-                "as_of TEXT NOT NULL, host TEXT NOT NULL, done TEXT NOT NULL)"
-            )
+        self.db.create_table(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, ran_at TEXT NOT NULL, "
+            "as_of TEXT NOT NULL, host TEXT NOT NULL, done TEXT NOT NULL)"
+        )
 
     def record(self, tick: Tick) -> None:
         values = (
