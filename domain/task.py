@@ -131,6 +131,19 @@ class FollowUpTask(Aggregate):
     def escalate(self, level: int, stamp: Stamp) -> bool:
         return self.record(self.TaskEscalated, {"level": level}, stamp)
 
+    def reminder_due(self, today: date, days_before: int) -> bool:
+        """Open, coming due within `days_before` days, and not yet reminded for this due date."""
+        ahead = (self.due_on - today).days
+        return self.status == "open" and self.reminded_on is None and 0 <= ahead <= days_before
+
+    def escalation_due(self, today: date, level_two_after: int) -> int:
+        """The level an open task should be escalated to now (0: none): 1
+        once overdue, 2 once `level_two_after` days overdue; never lower
+        than it is."""
+        overdue = (today - self.due_on).days
+        wanted = 2 if overdue >= level_two_after else 1 if overdue > 0 else 0
+        return wanted if self.status == "open" and wanted > self.level else 0
+
     def reminder_key(self) -> str:
         """One reminder per deadline: a key for the task's current due date."""
         return f"remind@{self.due_on.isoformat()}"

@@ -109,6 +109,40 @@ def test_one_reminder_and_one_escalation_per_level_per_deadline(task, stamp):
     assert task.escalate(1, stamp(task.escalation_key(1)))
 
 
+@pytest.mark.parametrize(
+    ("today", "due"),
+    [(date(2021, 6, 12), False), (date(2021, 6, 13), True), (date(2021, 6, 20), True), (date(2021, 6, 21), False)],
+    ids=["too-early", "a-week-before", "on-the-day", "overdue"],
+)
+def test_a_reminder_is_due_within_the_days_before_the_due_date(task, today, due):
+    assert task.reminder_due(today, days_before=7) is due
+
+
+def test_a_reminded_or_closed_task_is_not_reminded_again(task, stamp):
+    task.remind(date(2021, 6, 15), stamp())
+    assert not task.reminder_due(date(2021, 6, 16), days_before=7)
+
+    task.defer(date(2021, 7, 1), "Waiting for the minutes", stamp())
+    assert task.reminder_due(date(2021, 6, 28), days_before=7)
+    task.complete("done", stamp())
+    assert not task.reminder_due(date(2021, 6, 28), days_before=7)
+
+
+@pytest.mark.parametrize(
+    ("today", "level"),
+    [(date(2021, 6, 20), 0), (date(2021, 6, 21), 1), (date(2021, 6, 26), 1), (date(2021, 6, 27), 2)],
+    ids=["due-today", "a-day-overdue", "six-days-overdue", "a-week-overdue"],
+)
+def test_an_overdue_task_is_escalated_to_level_one_then_two(task, today, level):
+    assert task.escalation_due(today, level_two_after=7) == level
+
+
+def test_an_escalation_is_never_due_at_or_below_the_level_reached(task, stamp):
+    task.escalate(2, stamp())
+
+    assert task.escalation_due(date(2021, 7, 30), level_two_after=7) == 0
+
+
 def test_a_reminder_is_remembered(task, stamp):
     assert task.remind(date(2021, 6, 18), stamp())
 

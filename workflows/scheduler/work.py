@@ -141,7 +141,9 @@ class Watch:
 
     def _task_work(self, today: date) -> tuple[list[Action], list[Action]]:
         """Open tasks coming due and not reminded for this due date; overdue
-        tasks below the level they should be at. Read from the task list."""
+        tasks below the level they should be at. Read from the task list:
+        the queries select what FollowUpTask.reminder_due and escalation_due
+        say, and each task is checked by them again as it is recorded."""
         table = self.app.views.table("tasks")
         soon = (today + timedelta(days=self.schedule.remind_days)).isoformat()
         long_ago = (today - timedelta(days=self.schedule.escalate_after)).isoformat()
@@ -180,7 +182,7 @@ class Watch:
                     task: FollowUpTask | None = self.app.find(UUID(action.target))
                     # Decided on the task as it is now, not as the task list
                     # read it: it may have been closed or deferred since.
-                    if task is None or task.status != "open" or not self._still_due(action, task, today):
+                    if task is None or not self._still_due(action, task, today):
                         continue
                     try:
                         if action.kind == "remind":
@@ -202,11 +204,10 @@ class Watch:
         return done
 
     def _still_due(self, action: Action, task: FollowUpTask, today: date) -> bool:
+        """The task as it is now still calls for the action the task list suggested."""
         if action.kind == "remind":
-            return task.reminded_on is None and 0 <= (task.due_on - today).days <= self.schedule.remind_days
-        overdue = (today - task.due_on).days
-        wanted = 2 if overdue >= self.schedule.escalate_after else 1 if overdue > 0 else 0
-        return task.level < action.level == wanted
+            return task.reminder_due(today, self.schedule.remind_days)
+        return task.escalation_due(today, self.schedule.escalate_after) == action.level
 
     # Digests, the weekly report, briefings.
 
