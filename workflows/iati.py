@@ -23,6 +23,7 @@ from domain.values import event_date
 NS = "urn:accord:iati"
 ET.register_namespace("accord", NS)
 REPORTING_ORG = "XM-ACCORD"
+REPORTING_NAME = "Accord (EU migration partnerships)"
 MIGRATION = "15190"
 COMMITMENT, DISBURSEMENT = "2", "3"
 
@@ -60,27 +61,16 @@ def activities(lines: Iterable[Line], envelopes: Iterable[Envelope], generated: 
     for envelope in envelopes:
         _envelope(root, envelope, generated)
     for line in lines:
-        amount = line.committed["amount"]
-        activity = ET.SubElement(
+        activity = _activity(
             root,
-            "iati-activity",
-            {
-                "last-updated-datetime": _moment(generated),
-                "{http://www.w3.org/XML/1998/namespace}lang": "en",
-                "default-currency": amount["currency"],
-                _a("partner"): line.partner,
-                _a("funding"): line.funding,
-                _a("instrument"): line.instrument,
-            },
+            generated,
+            identifier=f"{REPORTING_ORG}-{line.partner}-{line.funding}",
+            currency=line.committed["amount"]["currency"],
+            instrument=line.instrument,
+            title=line.title or f"{line.instrument}: {line.funding}",
+            description=f"Funded under {line.instrument} for {line.partner}.",
+            own={"partner": line.partner, "funding": line.funding},
         )
-        ET.SubElement(activity, "iati-identifier").text = f"{REPORTING_ORG}-{line.partner}-{line.funding}"
-        reporting = ET.SubElement(activity, "reporting-org", {"ref": REPORTING_ORG, "type": "10"})
-        _narrative(reporting, "Accord (EU migration partnerships)")
-        _narrative(ET.SubElement(activity, "title"), line.title or f"{line.instrument}: {line.funding}")
-        _narrative(ET.SubElement(activity, "description"), f"Funded under {line.instrument} for {line.partner}.")
-        funder = ET.SubElement(activity, "participating-org", {"role": "1", "type": "10"})
-        _narrative(funder, line.instrument)
-        ET.SubElement(activity, "activity-status", {"code": "2"})
         start = event_date(line.committed["occurred_on"]).earliest.isoformat()
         ET.SubElement(activity, "activity-date", {"iso-date": start, "type": "2"})
         ET.SubElement(activity, "recipient-country", {"code": line.partner, "percentage": "100"})
@@ -92,29 +82,48 @@ def activities(lines: Iterable[Line], envelopes: Iterable[Envelope], generated: 
     return data + b"\n"
 
 
+def _activity(
+    root: ET.Element,
+    generated: datetime,
+    *,
+    identifier: str,
+    currency: str,
+    instrument: str,
+    title: str,
+    description: str,
+    own: dict[str, str],
+) -> ET.Element:
+    """An activity's opening elements, in the schema's order, up to its status."""
+    attributes = {
+        "last-updated-datetime": _moment(generated),
+        "{http://www.w3.org/XML/1998/namespace}lang": "en",
+        "default-currency": currency,
+        _a("instrument"): instrument,
+        **{_a(name): value for name, value in own.items()},
+    }
+    activity = ET.SubElement(root, "iati-activity", attributes)
+    ET.SubElement(activity, "iati-identifier").text = identifier
+    _narrative(ET.SubElement(activity, "reporting-org", {"ref": REPORTING_ORG, "type": "10"}), REPORTING_NAME)
+    _narrative(ET.SubElement(activity, "title"), title)
+    _narrative(ET.SubElement(activity, "description"), description)
+    _narrative(ET.SubElement(activity, "participating-org", {"role": "1", "type": "10"}), instrument)
+    ET.SubElement(activity, "activity-status", {"code": "2"})
+    return activity
+
+
 def _envelope(root: ET.Element, envelope: Envelope, generated: datetime) -> None:
     currency = envelope.amount["currency"]
-    activity = ET.SubElement(
-        root,
-        "iati-activity",
-        {
-            "last-updated-datetime": _moment(generated),
-            "{http://www.w3.org/XML/1998/namespace}lang": "en",
-            "default-currency": currency,
-            _a("instrument"): envelope.instrument,
-        },
-    )
-    ET.SubElement(activity, "iati-identifier").text = f"{REPORTING_ORG}-ENVELOPE-{_slug(envelope.instrument)}"
-    reporting = ET.SubElement(activity, "reporting-org", {"ref": REPORTING_ORG, "type": "10"})
-    _narrative(reporting, "Accord (EU migration partnerships)")
     years = f"{envelope.first_year}-{envelope.last_year}"
-    _narrative(ET.SubElement(activity, "title"), f"{envelope.instrument}: external migration assistance {years}")
-    _narrative(
-        ET.SubElement(activity, "description"),
-        f"The share of {envelope.instrument} set aside for migration over {years}: a programme, not one action.",
+    activity = _activity(
+        root,
+        generated,
+        identifier=f"{REPORTING_ORG}-ENVELOPE-{_slug(envelope.instrument)}",
+        currency=currency,
+        instrument=envelope.instrument,
+        title=f"{envelope.instrument}: external migration assistance {years}",
+        description=f"What {envelope.instrument} sets aside for migration over {years}: a programme, not one action.",
+        own={},
     )
-    _narrative(ET.SubElement(activity, "participating-org", {"role": "1", "type": "10"}), envelope.instrument)
-    ET.SubElement(activity, "activity-status", {"code": "2"})
     start, end = f"{envelope.first_year}-01-01", f"{envelope.last_year}-12-31"
     ET.SubElement(activity, "activity-date", {"iso-date": start, "type": "1"})
     ET.SubElement(activity, "activity-date", {"iso-date": end, "type": "3"})
