@@ -40,7 +40,7 @@ class Verdict:
 def seal(app: Accord) -> chain.Link:
     """The chain's head as stored: publish or archive it, and `verify --head` later."""
     with app.views.db.transaction(commit=False) as cursor:
-        return chain.Chainer(chain.TABLE, _no_records).last(cursor.raw)
+        return chain.head(cursor.raw)
 
 
 def verify(app: Accord, *, head: str | None = None, views: bool = True, progress: Progress | None = None) -> Verdict:
@@ -108,7 +108,3 @@ def _links(app: Accord) -> Iterator[tuple[int, str]]:
         if len(rows) < 10000:
             return
         after = int(rows[-1]["position"])
-
-
-def _no_records(cursor: object, after: int, before: int) -> Iterator[chain.Record]:
-    return iter(())

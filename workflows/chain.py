@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -46,28 +46,48 @@ class Link:
     digest: str
 
 
+def head(cursor: Any, table: str = TABLE) -> Link:
+    """The chain's last link (the genesis digest at position 0 if it is empty)."""
+    cursor.execute(f"SELECT position, digest FROM {table} ORDER BY position DESC LIMIT 1")
+    row = cursor.fetchone()
+    if row is None:
+        return Link(0, GENESIS)
+    position, digest = (row["position"], row["digest"]) if isinstance(row, dict) else (row[0], row[1])
+    return Link(int(position), str(digest))
+
+
+# (position, originator_id, version, topic, state) of a stored record.
 Record = tuple[int, UUID | str, int, str, bytes]
-# Reads (position, originator_id, version, topic, state) of the records stored
-# after one position and before another: records the chain does not cover yet.
-Unchained = Callable[[Any, int, int], Iterator[Record]]
 FLUSH = 10_000
 
 
 class Chainer:
-    """Extends the chain within a recorder's insert transaction."""
+    """Extends the chain within a recorder's insert transaction. `events` is
+    the events table and `position` its column of log positions."""
 
-    def __init__(self, table: str, unchained: Unchained, placeholder: str = "?") -> None:
+    def __init__(self, table: str, events: str, position: str, placeholder: str = "?") -> None:
         self.table = table
-        self.unchained = unchained
-        self.insert = f"INSERT INTO {table} (position, digest) VALUES ({placeholder}, {placeholder})"
+        mark = placeholder
+        self.insert = f"INSERT INTO {table} (position, digest) VALUES ({mark}, {mark})"
+        self.select_between = (
+            f"SELECT {position}, originator_id, originator_version, topic, state FROM {events} "
+            f"WHERE {position} > {mark} AND {position} < {mark} ORDER BY {position} LIMIT {mark}"
+        )
+
+    def unchained(self, cursor: Any, after: int, before: int) -> Iterator[Record]:
+        """The records stored after one position and before another, in pages:
+        records the chain does not cover yet."""
+        while True:
+            cursor.execute(self.select_between, (after, before, FLUSH))
+            rows = [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in cursor.fetchall()]
+            for position, originator, version, topic, state in rows:
+                yield position, originator, version, topic, bytes(state)
+            if len(rows) < FLUSH:
+                return
+            after = rows[-1][0]
 
     def last(self, cursor: Any) -> Link:
-        cursor.execute(f"SELECT position, digest FROM {self.table} ORDER BY position DESC LIMIT 1")
-        row = cursor.fetchone()
-        if row is None:
-            return Link(0, GENESIS)
-        position, digest = (row["position"], row["digest"]) if isinstance(row, dict) else (row[0], row[1])
-        return Link(int(position), str(digest))
+        return head(cursor, self.table)
 
     def extend(self, cursor: Any, records: Sequence[Record]) -> Link:
         """Chain these new records (in position order) after the last link:

@@ -12,7 +12,7 @@ when the store is PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent, Tracking
@@ -22,7 +22,6 @@ from psycopg.sql import SQL
 from workflows import chain
 from workflows.persistence import library_settings
 
-PAGE = 10_000
 CHAIN_TABLE = chain.TABLE
 
 
@@ -31,7 +30,8 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
         self.chain_table = f"{schema}.{chain.TABLE}"
-        self.chainer = chain.Chainer(self.chain_table, self._unchained, placeholder="%s")
+        events = f"{schema}.{self.events_table_name}"
+        self.chainer = chain.Chainer(self.chain_table, events, "notification_id", placeholder="%s")
         self.sql_create_statements.append(SQL(chain.create_statement(postgres=True, schema=schema)).format())
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -58,27 +58,6 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             ids = [row[self.pg_function_name_insert_events] for row in cursor.fetchall()]
             self.chainer.extend(cursor, chain.records_of(ids, stored_events))
             return ids
-
-    def _unchained(self, cursor: Any, after: int, before: int) -> Iterator[chain.Record]:
-        table = f"{self.datastore.schema}.{self.events_table_name}"
-        while True:
-            cursor.execute(
-                f"SELECT notification_id, originator_id, originator_version, topic, state FROM {table} "
-                "WHERE notification_id > %s AND notification_id < %s ORDER BY notification_id LIMIT %s",
-                (after, before, PAGE),
-            )
-            rows = cursor.fetchall()
-            for row in rows:
-                yield (
-                    row["notification_id"],
-                    row["originator_id"],
-                    row["originator_version"],
-                    row["topic"],
-                    bytes(row["state"]),
-                )
-            if len(rows) < PAGE:
-                return
-            after = rows[-1]["notification_id"]
 
 
 # Settings a store keeps about itself (beside its events), e.g. whose name
