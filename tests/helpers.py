@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import signal
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,27 @@ from click.testing import CliRunner, Result
 from workflows.cli import main
 from workflows.compose import build
 from workflows.settings import Settings
+
+
+class TookTooLong(BaseException):
+    """Raised in a test whose command or process hangs (a BaseException, so
+    that the command line does not turn it into an exit status)."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Fail the test, rather than stop the whole run, if it takes longer."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TookTooLong(f"the test took more than {seconds:.0f} s: a command or process never finished")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def accord(db: str, *args: str, input: str | None = None, actor: str = "tester") -> Result:

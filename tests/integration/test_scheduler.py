@@ -29,7 +29,7 @@ import pytest
 from domain.dispatch import Dispatch
 from domain.task import FollowUpTask
 from domain.vocabulary import parse
-from tests.helpers import accord, as_json, opened, stored_count, submit_rows
+from tests.helpers import accord, as_json, opened, stored_count, submit_rows, time_limit
 from workflows.compose import build
 from workflows.settings import Settings
 
@@ -47,22 +47,10 @@ SCHEDULE = ("TIMEZONE", "TICK", "REMIND_DAYS", "ESCALATE_AFTER", "DIGEST_AT", "R
 LIMIT = 60.0
 
 
-class TookTooLong(BaseException):
-    """Raised in the test when a command or a scheduler hangs."""
-
-
 @pytest.fixture(autouse=True)
-def time_limit() -> Iterator[None]:
-    def expire(signum: int, frame: object) -> None:
-        raise TookTooLong(f"the test took more than {LIMIT:.0f} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, LIMIT)
-    try:
+def limited() -> Iterator[None]:
+    with time_limit(LIMIT):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(autouse=True)

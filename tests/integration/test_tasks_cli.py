@@ -5,14 +5,13 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import accord, as_json, opened, stored_count, submit_rows
+from tests.helpers import accord, as_json, opened, stored_count, submit_rows, time_limit
 from workflows.cli.admin import DEMO
 from workflows.rules import load_rules
 
@@ -37,23 +36,10 @@ due = { after = "occurred_on", days = 3 }
 LIMIT = 30.0
 
 
-class TookTooLong(BaseException):
-    """Raised in the test when a command hangs (a BaseException, so that the
-    command line does not turn it into an exit status)."""
-
-
 @pytest.fixture(autouse=True)
-def time_limit() -> Iterator[None]:
-    def expire(signum: int, frame: object) -> None:
-        raise TookTooLong(f"the test took more than {LIMIT:.0f} s: a command never finished")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, LIMIT)
-    try:
+def limited() -> Iterator[None]:
+    with time_limit(LIMIT):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def tasks(db: str, *args: str) -> list[Row]:
