@@ -4,6 +4,7 @@ and one place where errors become a sentence and an exit status."""
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -52,3 +53,25 @@ class AccordGroup(click.Group):
 
 
 pass_context = click.make_pass_decorator(Context)
+
+# A calendar day as people type it.
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class Moment(click.ParamType[datetime, Any]):
+    """A date and time such as 2021-08-01T09:00, in the business zone unless it names its own."""
+
+    name = "DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time such as 2021-08-01T09:00", param, ctx)
+        if moment.tzinfo is None:
+            obj = ctx.find_object(Context) if ctx else None
+            zone = obj.settings.schedule.zone if obj else UTC
+            moment = moment.replace(tzinfo=zone)
+        return moment.astimezone(UTC)

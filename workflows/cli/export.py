@@ -8,9 +8,8 @@ from datetime import datetime
 import click
 import orjson
 
-from workflows.cli.context import Context, pass_context
+from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.progress import progress_bar
-from workflows.cli.scheduler import Moment
 
 
 @click.group()

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workflows.cli.context import Context, pass_context
-from workflows.cli.scheduler import Moment
+from workflows.cli.context import DAY, Context, Moment, pass_context
 from workflows.reports import FORMATS, Report, render
 
 # HTML is not one of FORMATS: the portfolio and partnership pages read more
@@ -44,7 +43,7 @@ def replay_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
     return click.option(
         "--as-of",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
+        type=DAY,
         help="From the facts that had happened by this date (YYYY-MM-DD), as recorded now.",
     )(command)
 

@@ -11,27 +11,8 @@ from typing import Any
 
 import click
 
-from workflows.cli.context import Context, pass_context
+from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.read import json_option, show
-
-
-class Moment(click.ParamType[datetime, Any]):
-    """A date and time such as 2021-08-01T09:00, in the business zone unless it names its own."""
-
-    name = "DATETIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            moment = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date and time such as 2021-08-01T09:00", param, ctx)
-        if moment.tzinfo is None:
-            obj = ctx.find_object(Context) if ctx else None
-            zone = obj.settings.schedule.zone if obj else UTC
-            moment = moment.replace(tzinfo=zone)
-        return moment.astimezone(UTC)
 
 
 def _logging() -> None:

@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from workflows.cli.context import Context, pass_context
+from workflows.cli.context import DAY, Context, pass_context
 from workflows.cli.read import json_option, show
 
 if TYPE_CHECKING:
     from domain.task import FollowUpTask
 
-DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 # How many tasks the terminal table shows unless told otherwise.
 SHOWN = 50
