@@ -13,13 +13,15 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate as LibraryAggregate
 from eventsourcing.domain import CanInitAggregate, CanMutateAggregate
-from eventsourcing.utils import get_topic
-from pydantic import BaseModel, ConfigDict, Field
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
 from domain.errors import AlreadyStarted, DomainError, FutureDated
 from domain.values import EventDate, Pillar, Stamp
@@ -98,6 +100,12 @@ def latest_calendar_day(moment: datetime) -> date:
     return (moment.astimezone(UTC) + timedelta(hours=14)).date()
 
 
+@lru_cache(maxsize=65_536)
+def _aggregate_id(kind: str, subject: str) -> UUID:
+    # Remembered: a batch names the same few subjects thousands of times.
+    return uuid5(NAMESPACE, f"{kind}/{normalise(subject)}")
+
+
 def normalise(subject: str) -> str:
     """Case, accents and spacing do not make a different subject."""
     text = unicodedata.normalize("NFKC", subject).casefold()
@@ -120,6 +128,14 @@ class Aggregate(LibraryAggregate):
     class Created(Recorded, Founding):
         pass
 
+    class State(TypedDict):
+        """What a snapshot keeps of the aggregate, with its types: an
+        aggregate that is snapshotted lists every attribute it sets."""
+
+        _created_on: datetime
+        _modified_on: datetime
+        submissions: set[str]
+
     def __base_init__(self, originator_id: Any, originator_version: int, timestamp: datetime) -> None:
         super().__base_init__(originator_id, originator_version, timestamp)
         self.submissions: set[str] = set()
@@ -127,7 +143,7 @@ class Aggregate(LibraryAggregate):
     @classmethod
     def id_for(cls, subject: str) -> UUID:
         """The aggregate's id, derived from its subject so that it is found again."""
-        return uuid5(NAMESPACE, f"{cls.__name__}/{normalise(subject)}")
+        return _aggregate_id(cls.__name__, subject)
 
     @classmethod
     def not_started(cls, subject: str) -> DomainError:
@@ -152,6 +168,64 @@ class Aggregate(LibraryAggregate):
         event.mutate(self)
         self.pending_events.append(event)
         return True
+
+
+class Snapshot(BaseModel):
+    """An aggregate's state at one version, so that loading it replays only
+    the events after (the library's snapshot, as a pydantic model). The state
+    is JSON, typed by the aggregate's `State`: it comes back exactly."""
+
+    model_config = ConfigDict(frozen=True)
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    topic: str
+    state: dict[str, Any]
+
+    @classmethod
+    def take(cls, aggregate: Aggregate) -> Snapshot:
+        kind = type(aggregate)
+        state = {name: value for name, value in vars(aggregate).items() if name not in _IN_ENVELOPE}
+        encoded = _state_schema(kind).dump_python(state, mode="json")
+        class_version = getattr(kind, "class_version", 1)
+        if class_version > 1:
+            encoded["class_version"] = class_version
+        return cls(
+            originator_id=aggregate.id,
+            originator_version=aggregate.version,
+            # The moment of its last event: a snapshot needs no clock.
+            timestamp=aggregate.modified_on,
+            topic=get_topic(kind),
+            state=encoded,
+        )
+
+    def mutate(self, _: None) -> Aggregate:
+        """The aggregate as it was at this version (upcast, as its events are,
+        by `upcast_vN_vN+1` on the aggregate class)."""
+        kind: type[Aggregate] = resolve_topic(self.topic)
+        state = dict(self.state)
+        version = state.pop("class_version", 1)
+        while version < getattr(kind, "class_version", 1):
+            getattr(kind, f"upcast_v{version}_v{version + 1}")(state)
+            version += 1
+        aggregate = object.__new__(kind)
+        aggregate.__dict__.update(
+            _state_schema(kind).validate_python(state),
+            _id=self.originator_id,
+            _version=self.originator_version,
+            _pending_events=[],
+        )
+        return aggregate
+
+
+# The library's attributes a snapshot carries in its envelope, or not at all.
+_IN_ENVELOPE = frozenset({"_id", "_version", "_pending_events"})
+
+
+@cache
+def _state_schema(kind: type[Aggregate]) -> TypeAdapter[Any]:
+    return TypeAdapter(kind.State)
 
 
 def _envelope(aggregate_id: UUID, version: int, stamp: Stamp) -> dict[str, Any]:

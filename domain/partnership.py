@@ -297,6 +297,19 @@ class Partnership(Aggregate):
         def apply(self, aggregate: Partnership) -> None:
             aggregate.counts.notes += 1
 
+    class State(Aggregate.State):
+        partner: str
+        name: str
+        opened_on: EventDate
+        last_activity: EventDate
+        last_visit: EventDate | None
+        planned_visits: list[EventDate | None]
+        dialogues: dict[str, Dialogue]
+        funding: dict[str, FundingLine]
+        commitments: dict[str, Commitment]
+        pillars: set[Pillar]
+        counts: Counts
+
     def __init__(self, partner: str, occurred_on: EventDate) -> None:
         self.partner = partner
         self.name = country_name(partner)

@@ -40,13 +40,13 @@ class Submission(BaseModel):
         ),
     )
 
+    # Set on each derived class: the event's own fields.
+    fact_fields: ClassVar[tuple[str, ...]]
+
     def facts(self) -> dict[str, Any]:
         """The event's own fields, as validated values."""
-        return {name: getattr(self, name) for name in type(self).fact_fields()}
-
-    @classmethod
-    def fact_fields(cls) -> list[str]:
-        return [name for name in cls.model_fields if name not in ("type", "id")]
+        values = self.__dict__
+        return {name: values[name] for name in self.fact_fields}
 
     @property
     def subject(self) -> str:
@@ -84,6 +84,7 @@ def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggreg
     model = create_model(name, __base__=Submission, __doc__=inspect.getdoc(event_class), **fields)
     model.event_class = event_class
     model.aggregate_class = aggregate
+    model.fact_fields = tuple(name for name in fields if name != "type")
     return model
 
 

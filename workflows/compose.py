@@ -4,6 +4,7 @@ connects to a database before `build` is called."""
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from eventsourcing.persistence import MapperDeserialisationError
 
@@ -36,10 +37,25 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
         check_key(app, settings)
         if is_postgres(settings.db):
             app.authenticated = authenticated_user(app)
+            ensure_snapshots_table(app)
     except Exception:
         app.close()
         raise
     return app
+
+
+def ensure_snapshots_table(app: Accord) -> None:
+    """A PostgreSQL store set up before Accord kept snapshots gets their
+    table on first use (checked first: the library's statements also
+    replace a database function, which processes starting together must
+    not race to do)."""
+    recorder: Any = app.snapshots.recorder if app.snapshots else None
+    if recorder is None:
+        return
+    table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+    [row] = app.views.db.query("SELECT to_regclass(?) IS NOT NULL AS present", (table,))
+    if not row["present"]:
+        app.views.db.create_table(recorder.create_table)
 
 
 def authenticated_user(app: Accord) -> str | None:

@@ -28,11 +28,14 @@ class PydanticMapper(Mapper[Any]):
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         event = cast(BaseModel, domain_event)
-        state = event.model_dump(mode="json", exclude=_POSITION)
         class_version = _class_version(type(event))
         if class_version > 1:
+            state = event.model_dump(mode="json", exclude=_POSITION)
             state["class_version"] = class_version
-        stored = orjson.dumps(state)
+            stored = orjson.dumps(state)
+        else:
+            # pydantic's own JSON: the same bytes, without a dict in between.
+            stored = event.model_dump_json(exclude=_POSITION).encode()
         if self.compressor:
             stored = self.compressor.compress(stored)
         if self.cipher:

@@ -126,12 +126,13 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
                 name(schema), name("accord_events_notification_id_seq"), name(group)
             )
         )
-        # The read models and the bookkeeping are the writers' own: they
-        # create, rebuild and drop them.
+        # The read models, the snapshots and the bookkeeping are the writers'
+        # own: they create, rebuild and drop them (all derived from the log).
         conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(name(schema), name(group)))
         tables = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s AND (tablename LIKE 'view\\_%%' "
-            "OR tablename IN ('accord_views', 'accord_keycheck', 'accord_ticks', 'accord_outbox', %s))",
+            "OR tablename IN ('accord_views', 'accord_keycheck', 'accord_ticks', 'accord_outbox', "
+            "'accord_snapshots', %s))",
             (schema, STORE_TABLE),
         ).fetchall()
         conn.execute(

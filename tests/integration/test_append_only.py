@@ -106,3 +106,12 @@ def test_writers_are_for_postgresql(tmp_path: object) -> None:
 
     assert result.exit_code == 2
     assert "--writer is for PostgreSQL" in result.output
+
+
+def test_a_writer_keeps_snapshots_and_they_verify(guarded: str) -> None:
+    from tests.integration.test_snapshots import EVERY, facts, snapshot_rows, submit
+
+    submit(guarded, facts("TN", EVERY + 1, start=0)[1:])  # the demo opened TN already
+
+    assert len(snapshot_rows(guarded)) == 1
+    assert accord(guarded, "audit", "verify").exit_code == 0

@@ -135,6 +135,10 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
                 click.echo(f"  {problem}", err=True)
         else:
             click.echo(f"projection {name}: equal to a fresh replay")
+    for problem in verdict.bad_snapshots:
+        click.echo(f"{problem}: changed outside Accord; `accord projections rebuild` drops it", err=True)
+    if verdict.snapshots and not verdict.bad_snapshots:
+        click.echo(f"snapshots: {verdict.snapshots:,} equal to their aggregates replayed from the log")
     if not verdict.sound:
         sys.exit(TAMPERED)
 

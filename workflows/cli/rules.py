@@ -123,16 +123,21 @@ def projections_status(ctx: Context, as_json: bool) -> None:
 def projections_rebuild(ctx: Context, name: str | None) -> None:
     """Rebuild a read model (or all) from the whole log into a fresh table,
     then swap it in. Opens no task twice: tasks are events, not rows.
+    Rebuilding all also drops the partnerships' snapshots, which are taken
+    again as facts arrive.
 
     \b
     Example:
       accord projections rebuild tasks
+      accord projections rebuild
     """
     views = ctx.app.views
     if name is not None and name not in views.views:
         raise click.BadParameter(f"no projection {name!r}; known: {', '.join(views.views)}", param_hint="NAME")
     for status in views.rebuild([name] if name else list(views.views)):
         click.echo(f"rebuilt {status.name} into {status.table} up to position {status.position}")
+    if name is None:
+        click.echo(f"dropped {ctx.app.drop_snapshots()} snapshot(s)")
 
 
 COMMANDS = [rules, projections]

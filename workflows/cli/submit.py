@@ -75,18 +75,19 @@ def submit(ctx: click.Context, source: IO[bytes] | None) -> None:
 
 def submit_file(ctx: Context, source: IO[bytes]) -> None:
     """Check every line, then record them all at once, or none."""
-    from workflows.application import Rejected
+    from workflows.application import Rejected, collector_paused
     from workflows.submissions import InvalidSubmissions, read_lines, validate_all
 
-    lines = read_lines(source)
-    with progress_bar(len(lines), "checking") as advance:
-        submissions = validate_all(lines, advance)
-    with progress_bar(len(submissions), "recording") as advance:
-        try:
-            receipt = ctx.app.submit(submissions, ctx.settings.actor, advance)
-        except Rejected as rejected:
-            problems = [f"line {lines[index].number}: {message}" for index, message in rejected.problems]
-            raise InvalidSubmissions(problems, len(lines)) from None
+    with collector_paused():
+        lines = read_lines(source)
+        with progress_bar(len(lines), "checking") as advance:
+            submissions = validate_all(lines, advance)
+        with progress_bar(len(submissions), "recording") as advance:
+            try:
+                receipt = ctx.app.submit(submissions, ctx.settings.actor, advance)
+            except Rejected as rejected:
+                problems = [f"line {lines[index].number}: {message}" for index, message in rejected.problems]
+                raise InvalidSubmissions(problems, len(lines)) from None
     report(receipt)
 
 

@@ -103,16 +103,27 @@ class Database:
             rows += self.query(sql.format(marks=", ".join("?" * len(chunk))), [*params, *chunk])
         return rows
 
-    def create_table(self, statement: str) -> None:
-        """CREATE TABLE IF NOT EXISTS, safe when processes starting together
-        race to do it (PostgreSQL then refuses one of them: the table exists)."""
-        try:
+    def originator(self, originator_id: UUID) -> Any:
+        """An aggregate's id as the library stores it: hex on SQLite, a uuid on PostgreSQL."""
+        return originator_id if self.postgres else originator_id.hex
+
+    def create_table(self, statement: str | Callable[[], None]) -> None:
+        """CREATE TABLE IF NOT EXISTS (a statement, or a library recorder's
+        `create_table`), safe when processes starting together race to do it
+        (PostgreSQL then refuses one of them: the table exists)."""
+
+        def create() -> None:
+            if callable(statement):
+                statement()
+                return
             with self.transaction() as cursor:
                 cursor.execute(statement)
+
+        try:
+            create()
         except (IntegrityError, ProgrammingError, OperationalError):
             time.sleep(0.2)
-            with self.transaction() as cursor:
-                cursor.execute(statement)
+            create()
 
     def lock_for_writing(self, cursor: Cursor) -> None:
         """On SQLite, take the write lock before a view reads its own rows: a
