@@ -1,9 +1,11 @@
-"""Accord's benchmark: a synthetic portfolio on SQLite, each figure printed
-beside the layer beneath it measured in the same run.
+"""Accord's benchmark: a synthetic portfolio on SQLite (and PostgreSQL when
+a server is given), each figure printed beside the layer beneath it measured
+in the same run, with the peak memory of the process that did it.
 
     scripts/bench                 # 1,000,000 events over 200 partnerships
     scripts/bench --quick         # 100,000 events, about a minute
-    scripts/bench --events 300000 --keep /tmp/bench.db
+    scripts/bench --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    scripts/bench --part startup --json startup.json
 
 Figures vary run to run on a shared machine: compare ratios from one run.
 """
@@ -14,8 +16,10 @@ import argparse
 import itertools
 import json
 import os
+import platform
 import random
-import resource
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -26,18 +30,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from uuid import NAMESPACE_URL, uuid5
 
 import pycountry
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from domain.vocabulary import parse
-from workflows.audit import verify
 from workflows.cli.tasks import SHOWN
-from workflows.compose import build
-from workflows.scheduler.work import Watch
-from workflows.settings import Schedule, Settings
+from workflows.persistence import is_postgres, library_settings
 
 CHUNK = 50_000
 # Any ISO 3166-1 codes will do for a synthetic portfolio.
@@ -46,10 +47,12 @@ PARTNER_CODES = sorted(country.alpha_2 for country in pycountry.countries)
 
 @dataclass
 class Row:
+    store: str
     what: str
     accord: str
     beneath: str
     ratio: str = ""
+    memory: str = ""  # peak resident memory of the process measured
 
 
 def synthetic(partners: list[str], count: int, seed: int, prefix: str = "") -> Iterator[dict[str, Any]]:
@@ -86,28 +89,130 @@ def synthetic(partners: list[str], count: int, seed: int, prefix: str = "") -> I
             yield {**base, "type": "FundingDisbursed", "funding": rng.choice(funding[code]), "amount": "EUR 10"}
 
 
-def timed(action: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = action()
-    return time.perf_counter() - start, result
-
-
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:,.0f}/s" if seconds else "-"
+
+
+# Every figure of Accord is a whole process of its own, so that its peak
+# memory is its own: the process writes its VmHWM (ru_maxrss would include
+# the bench's own memory, inherited at the fork) to BENCH_PEAK on exit.
+LAUNCH = """
+import atexit, os, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    with open(os.environ["BENCH_PEAK"], "w") as out:
+        out.write(str(kib))
+atexit.register(_peak)
+"""
+CLI = LAUNCH + "from workflows.cli import main\nsys.argv[0] = 'accord'\nmain()\n"
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak: float  # MiB
+    output: str
+
+    @property
+    def memory(self) -> str:
+        return f"{self.peak:,.0f} MiB"
+
+
+def measured(code: str, *args: str) -> Measured:
+    """Run `code` in a fresh interpreter: wall seconds, peak memory, output."""
+    with tempfile.NamedTemporaryFile(prefix="bench-peak-") as peak:
+        start = time.perf_counter()
+        process = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BENCH_PEAK": peak.name},
+        )
+        seconds = time.perf_counter() - start
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(args[:4])}... failed:\n{process.stderr[-3000:]}")
+        return Measured(seconds, int(Path(peak.name).read_text()) / 1024, process.stdout)
+
+
+def accord(db: str, *args: str) -> Measured:
+    """An accord command, as a whole process."""
+    return measured(CLI, "--db", db, *args)
+
+
+def in_child(body: str, db: str, *args: str) -> tuple[dict[str, Any], Measured]:
+    """Python using Accord over `db` in a fresh process; `body` sets `result`
+    (a dict, printed as JSON) and may time its own part."""
+    code = (
+        LAUNCH
+        + "import json, time\nfrom workflows.compose import build\nfrom workflows.settings import Settings\n"
+        + "db, args = sys.argv[1], sys.argv[2:]\napp = build(Settings(db=db))\nresult = {}\n"
+        + body
+        + "\napp.close()\nprint(json.dumps(result))\n"
+    )
+    run = measured(code, db, *args)
+    return json.loads(run.output.splitlines()[-1]), run
+
+
+def best(runs: int, action: Callable[[], Measured]) -> Measured:
+    return min((action() for _ in range(runs)), key=lambda run: run.seconds)
+
+
+# The stores: SQLite files, or fresh databases on a PostgreSQL server.
+
+
+class Stores:
+    """Where each store of a run lives; PostgreSQL databases are dropped at the end."""
+
+    def __init__(self, folder: Path, postgres: str | None) -> None:
+        self.folder, self.postgres = folder, postgres
+        self.created: list[str] = []
+
+    def new(self, kind: str, name: str) -> str:
+        if kind == "sqlite":
+            return str(self.folder / f"{name}.db")
+        assert self.postgres
+        import psycopg
+
+        database = f"accord_bench_{os.getpid()}_{name}"
+        with psycopg.connect(self.postgres, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {database}")
+        self.created.append(database)
+        parts = urlsplit(self.postgres)
+        return urlunsplit(parts._replace(path=f"/{database}"))
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        import psycopg
+
+        with psycopg.connect(self.postgres, autocommit=True) as conn:  # type: ignore[arg-type]
+            for database in self.created:
+                conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def library_env(db: str) -> dict[str, str]:
+    """The bare library's settings for a store: Accord's connection settings,
+    less Accord's own recorder."""
+    settings = library_settings(db, create_tables=True)
+    settings.pop("PROCESS_RECORDER_TOPIC")
+    return settings
 
 
 # The layers beneath, measured in the same run.
 
 
-class Note(Aggregate):
-    """The bare library: a plain aggregate and a plain event, default mapper."""
+class Partner(Aggregate):
+    """The bare library: a plain aggregate per partnership, a plain event
+    carrying the submitted fact, the library's own mapper and transcoder."""
 
     @event("Opened")
     def __init__(self, code: str) -> None:
         self.code = code
 
-    @event("NoteAdded")
-    def add(self, text: str) -> None:
+    @event("FactRecorded")
+    def record(self, fact: dict[str, Any]) -> None:
         pass
 
     @staticmethod
@@ -115,25 +220,36 @@ class Note(Aggregate):
         return uuid5(NAMESPACE_URL, code)
 
 
-def bare_library_save(path: str, partners: list[str], count: int) -> float:
-    app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path})
-    per = count // len(partners)
-    aggregates = [Note(code) for code in partners]
-    start = time.perf_counter()
-    for chunk_start in range(0, per, max(1, CHUNK // len(partners))):
-        for aggregate in aggregates:
-            for n in range(chunk_start, min(per, chunk_start + CHUNK // len(partners))):
-                aggregate.add(text=f"Note {n}")
-        app.save(*aggregates)
-    seconds = time.perf_counter() - start
+class Bare(Application[Any]):
+    # Named as Accord's application, so that on PostgreSQL it reads Accord's tables.
+    name = "Accord"
+
+
+def bare_library_save(db: str, facts: Iterator[dict[str, Any]]) -> tuple[float, int]:
+    """The library saving the same facts, each an event on its partnership's
+    aggregate, in transactions of CHUNK, aggregates kept in memory."""
+    app = Bare(env=library_env(db))
+    aggregates: dict[str, Partner] = {}
+    seconds, count = 0.0, 0
+    while chunk := list(itertools.islice(facts, CHUNK)):
+        start = time.perf_counter()
+        for fact in chunk:
+            code = fact["partner"]
+            if code not in aggregates:
+                aggregates[code] = Partner(code)
+            else:
+                aggregates[code].record(fact=fact)
+        app.save(*aggregates.values())
+        seconds += time.perf_counter() - start
+        count += len(chunk)
     app.close()
-    return seconds
+    return seconds, count
 
 
-def bare_library_read(path: str) -> tuple[float, int]:
+def bare_library_read(db: str) -> tuple[float, int]:
     """The bare library (its own mapper and JSON transcoder) reading and
     decoding Accord's whole notification log in pages."""
-    app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "CREATE_TABLE": "n"})
+    app = Bare(env={**library_env(db), "CREATE_TABLE": "n"})
     start, position, count = time.perf_counter(), 1, 0
     while True:
         page = app.recorder.select_notifications(position, 1000)
@@ -148,258 +264,328 @@ def bare_library_read(path: str) -> tuple[float, int]:
     return seconds, count
 
 
-def raw_select(path: str, sql: str, params: tuple[Any, ...]) -> tuple[float, int]:
-    """sqlite3 alone: the rows of a query, fetched as tuples."""
-    connection = sqlite3.connect(path)
-    start = time.perf_counter()
-    rows = connection.execute(sql, params).fetchall()
-    seconds = time.perf_counter() - start
-    connection.close()
-    return seconds, len(rows)
+def driver(db: str) -> Any:
+    """A connection of the database's own driver (sqlite3 or psycopg)."""
+    if is_postgres(db):
+        import psycopg
+
+        return psycopg.connect(db.split("?")[0], autocommit=True)
+    return sqlite3.connect(db, isolation_level=None)
 
 
-def raw_sqlite(path: str, count: int, size: int) -> float:
-    connection = sqlite3.connect(path)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(
-        "CREATE TABLE events (id TEXT, version INTEGER, topic TEXT, state BLOB, PRIMARY KEY (id, version))"
-    )
-    payload = b"x" * size
+def raw_select(db: str, sql: str, params: tuple[Any, ...]) -> float:
+    """The driver alone: the rows of a query, fetched as tuples."""
+    connection = driver(db)
     start = time.perf_counter()
-    for chunk_start in range(0, count, CHUNK):
-        rows = [(f"a{n % 200}", n, "topic", payload) for n in range(chunk_start, min(count, chunk_start + CHUNK))]
-        with connection:
-            connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+    connection.execute(sql.replace("?", "%s") if is_postgres(db) else sql, params).fetchall()
     seconds = time.perf_counter() - start
     connection.close()
     return seconds
 
 
-def accord_command(db: str, *args: str) -> float:
-    accord = Path(sys.executable).with_name("accord")
-    start = time.perf_counter()
-    subprocess.run([str(accord), "--db", db, *args], check=True, capture_output=True)
-    return time.perf_counter() - start
-
-
-def rebuild_in_child(db: str) -> tuple[float, int, float]:
-    """Rebuild every view in a fresh process: seconds, positions covered, peak MiB."""
-    code = (
-        "import json, time; from workflows.compose import build; from workflows.settings import Settings\n"
-        f"app = build(Settings(db={db!r})); start = time.perf_counter()\n"
-        "statuses = app.views.rebuild(list(app.views.views))\n"
-        # VmHWM, not ru_maxrss: a child inherits its parent's ru_maxrss at fork.
-        "peak = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
-        "print(json.dumps([time.perf_counter() - start, max(s.position for s in statuses), peak / 1024]))"
+def raw_insert(db: str, count: int, size: int) -> float:
+    """The driver alone: executemany of rows the size of Accord's, in transactions of CHUNK."""
+    connection = driver(db)
+    postgres = is_postgres(db)
+    if not postgres:
+        connection.execute("PRAGMA journal_mode=WAL")
+    blob = "BYTEA" if postgres else "BLOB"
+    connection.execute(
+        f"CREATE TABLE raw (id TEXT, version INTEGER, topic TEXT, state {blob}, PRIMARY KEY (id, version))"
     )
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    seconds, covered, peak = json.loads(output)
-    return float(seconds), int(covered), float(peak)
+    insert = "INSERT INTO raw VALUES (%s, %s, %s, %s)" if postgres else "INSERT INTO raw VALUES (?, ?, ?, ?)"
+    payload = b"x" * size
+    start = time.perf_counter()
+    for chunk_start in range(0, count, CHUNK):
+        rows = [(f"a{n % 200}", n, "topic", payload) for n in range(chunk_start, min(count, chunk_start + CHUNK))]
+        if postgres:
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.executemany(insert, rows)
+        else:
+            connection.execute("BEGIN")
+            connection.executemany(insert, rows)
+            connection.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    connection.close()
+    return seconds
 
 
-def scheduler_rows(folder: Path, partners: list[str], count: int, say: Callable[[str], None]) -> list[Row]:
+def write_files(folder: Path, facts: Iterator[dict[str, Any]], prefix: str) -> list[Path]:
+    """Facts as files of CHUNK JSON lines, as people would hand them to `submit --file`."""
+    paths: list[Path] = []
+    for number in itertools.count():
+        lines = [json.dumps(fact) + "\n" for fact in itertools.islice(facts, CHUNK)]
+        if not lines:
+            return paths
+        path = folder / f"{prefix}-{number:03d}.jsonl"
+        path.write_text("".join(lines))
+        paths.append(path)
+    return paths
+
+
+REFRESH = "start = time.perf_counter(); app.refresh(); result['s'] = time.perf_counter() - start"
+
+
+def portfolio_rows(bench: Bench, kind: str) -> list[Row]:
+    """Submission, the first catch-up, task queries, catch-up, rebuild and verify."""
+    count, partners, say = bench.count, bench.partners, bench.say
+    store = STORE_NAMES[kind]
+    db = bench.stores.new(kind, "portfolio")
+    rows: list[Row] = []
+    files = write_files(bench.folder, synthetic(partners, count, bench.seed), f"portfolio-{kind}")
+    say(f"{store}: accord submit --file, {len(files)} files of {CHUNK:,} lines ({count:,} events)...")
+    accord(db, "init")
+    runs = [accord(db, "submit", "--file", str(path)) for path in files]
+    submit_seconds = sum(run.seconds for run in runs)
+    bare_seconds, _ = bare_library_save(bench.stores.new(kind, "bare"), synthetic(partners, count, bench.seed))
+    raw_seconds = raw_insert(bench.stores.new(kind, "raw"), count, 300)
+    rows.append(
+        Row(
+            store,
+            f"accord submit --file: {count:,} events in files of {CHUNK:,} lines, each a whole process "
+            "(read, validated, rules checked, stored atomically)",
+            rate(count, submit_seconds),
+            f"library save {rate(count, bare_seconds)}; {DRIVERS[kind]} executemany {rate(count, raw_seconds)}",
+            f"{bare_seconds / submit_seconds:.2f}x of library (target >= 0.5x)",
+            f"{max(run.peak for run in runs):,.0f} MiB",
+        )
+    )
+
+    say(f"{store}: the first catch-up (tasks opened, every view)...")
+    result, run = in_child(REFRESH, db)
+    head_result, _ = in_child("result['head'] = app.views.db.head()", db)
+    rows.append(
+        Row(
+            store,
+            "first catch-up of the whole log: tasks opened, every view",
+            f"{result['s']:.1f} s",
+            f"{head_result['head']:,} log positions",
+            memory=run.memory,
+        )
+    )
+
+    say(f"{store}: task queries...")
+    run = best(3, lambda: accord(db, "tasks", "--status", "overdue"))
+    rows.append(
+        Row(
+            store,
+            f"accord tasks --status overdue: the first {SHOWN} and the count (whole process, best of 3)",
+            f"{run.seconds:.2f} s",
+            "target < 0.5 s",
+            memory=run.memory,
+        )
+    )
+    table, _ = in_child("result['table'] = app.views.table('tasks')", db)
+    raw_seconds = raw_select(
+        db,
+        f"SELECT * FROM {table['table']} WHERE status = 'open' AND due_on < ? ORDER BY due_on, task_id",
+        (time.strftime("%Y-%m-%d"),),
+    )
+    run = best(3, lambda: accord(db, "tasks", "--status", "overdue", "--json"))
+    overdue = run.output.count('"task_id"')
+    rows.append(
+        Row(
+            store,
+            f"accord tasks --status overdue --json: all {overdue:,} (whole process, best of 3)",
+            f"{run.seconds:.2f} s",
+            f"{DRIVERS[kind]} fetching the same rows {raw_seconds:.2f} s",
+            memory=run.memory,
+        )
+    )
+    run = accord(db, "report", "portfolio", "--format", "json")
+    rows.append(
+        Row(
+            store,
+            "accord report portfolio --format json (whole process)",
+            f"{run.seconds:.2f} s",
+            "",
+            memory=run.memory,
+        )
+    )
+
+    fresh = itertools.islice(synthetic(partners, 10_000 + len(partners), 7, "more-"), len(partners), None)
+    [more] = write_files(bench.folder, fresh, f"more-{kind}")
+    accord(db, "submit", "--file", str(more))
+    result, run = in_child(REFRESH, db)
+    rows.append(
+        Row(store, "catch-up after 10,000 new events", f"{result['s']:.2f} s", "target < 2 s", memory=run.memory)
+    )
+
+    say(f"{store}: rebuild, and the bare library reading the same log...")
+    read_seconds, read_count = bare_library_read(db)
+    read_rate = read_count / read_seconds
+    result, run = in_child(
+        "start = time.perf_counter(); statuses = app.views.rebuild(list(app.views.views))\n"
+        "result.update(s=time.perf_counter() - start, covered=max(s.position for s in statuses))",
+        db,
+    )
+    rebuild_rate = result["covered"] / result["s"]
+    rows.append(
+        Row(
+            store,
+            "rebuild of every view (positions/s)",
+            rate(result["covered"], result["s"]),
+            f"bare library reading and decoding the same log {read_rate:,.0f}/s",
+            f"{rebuild_rate / read_rate:.2f}x (target >= 0.33x)",
+            run.memory,
+        )
+    )
+
+    say(f"{store}: audit verify...")
+    run = accord(db, "audit", "verify", "--no-views")
+    records = int(re.search(r"chain: ([\d,]+) records", run.output)[1].replace(",", ""))  # type: ignore[index]
+    rows.append(
+        Row(
+            store,
+            "accord audit verify --no-views: the chain re-computed over every record (whole process)",
+            rate(records, run.seconds),
+            f"bare library reading and decoding the same log {read_rate:,.0f}/s",
+            f"{records / run.seconds / read_rate:.2f}x",
+            run.memory,
+        )
+    )
+    run = accord(db, "audit", "verify")
+    rows.append(
+        Row(
+            store,
+            "accord audit verify: the chain, every projection compared with a fresh replay, every snapshot",
+            f"{run.seconds:.1f} s",
+            f"{records:,} records",
+            memory=run.memory,
+        )
+    )
+    return rows
+
+
+TICK = """
+from datetime import datetime, timedelta
+from workflows.scheduler.work import Watch
+from workflows.settings import Schedule
+at = datetime.fromisoformat(args[1])
+start = time.perf_counter()
+tick = Watch(app, Schedule(outbox=args[0])).tick(at)
+app.refresh()  # the task list catching up on what the tick recorded
+result.update(s=time.perf_counter() - start, actions=len(tick.done))
+"""
+
+
+def scheduler_rows(bench: Bench, kind: str, count: int) -> list[Row]:
     """A store with `count` open tasks due over two months around today: a
     first tick that catches up (reminders and escalations for a month of due
     dates), a tick with nothing new, and the next day's tick."""
-    db = str(folder / "scheduler.db")
-    say(f"scheduler: {count:,} open tasks due around today...")
-    app = build(Settings(db=db), init=True)
+    store = STORE_NAMES[kind]
+    db = bench.stores.new(kind, "scheduler")
+    bench.say(f"{store}: scheduler: {count:,} open tasks due around today...")
     today = date.today()
-    facts = [{"type": "PartnershipOpened", "partner": code, "occurred_on": "2015-01-01"} for code in partners]
+    facts: list[dict[str, Any]] = [
+        {"type": "PartnershipOpened", "partner": code, "occurred_on": "2015-01-01"} for code in bench.partners
+    ]
     # A visit opens a follow-up due 30 days later: visits over the last 60
     # days give tasks due from a month ago to a month ahead.
     facts += [
         {
             "type": "VisitHeld",
-            "partner": partners[n % len(partners)],
+            "partner": bench.partners[n % len(bench.partners)],
             "occurred_on": (today - timedelta(days=n % 60)).isoformat(),
             "visitors": [f"Envoy {n}"],
         }
         for n in range(count)
     ]
-    for start in range(0, len(facts), CHUNK):
-        app.submit([parse(fact) for fact in facts[start : start + CHUNK]], "bench")
-    app.refresh()
-    watch = Watch(app, Schedule(outbox=str(folder / "outbox")))
+    accord(db, "init")
+    for path in write_files(bench.folder, iter(facts), f"scheduler-{kind}"):
+        accord(db, "submit", "--file", str(path))
+    accord(db, "tasks", "--limit", "1")  # the tasks opened
+    outbox = str(bench.folder / f"outbox-{kind}")
     now = datetime.now(UTC)
     rows = []
-    seconds, tick = timed(lambda: watch.tick(now))
-    # Its events reach the task list at the next refresh: count that in.
-    seconds += timed(app.refresh)[0]
-    actions = len(tick.done)
+    first, run = in_child(TICK, db, outbox, now.isoformat())
     rows.append(
         Row(
-            f"scheduler: first tick over {count:,} open tasks (catch-up: {actions:,} reminders, escalations, "
-            "digests), and the task list catching up on them",
-            f"{seconds:.2f} s",
-            f"{rate(actions, seconds)} actions",
+            store,
+            f"scheduler: first tick over {count:,} open tasks (catch-up: {first['actions']:,} reminders, "
+            "escalations, digests), and the task list catching up on them",
+            f"{first['s']:.2f} s",
+            f"{rate(first['actions'], first['s'])} actions",
+            memory=run.memory,
         )
     )
-    seconds, tick = timed(lambda: watch.tick(now))
-    rows.append(
-        Row(f"scheduler: a tick over {count:,} open tasks with nothing new", f"{seconds:.2f} s", "target < 1 s")
-    )
-    seconds, tick = timed(lambda: watch.tick(now + timedelta(days=1)))
-    seconds += timed(app.refresh)[0]
+    idle, run = in_child(TICK, db, outbox, now.isoformat())
     rows.append(
         Row(
-            f"scheduler: the next day's tick ({len(tick.done):,} actions), and the task list catching up",
-            f"{seconds:.2f} s",
-            f"{rate(len(tick.done), seconds)} actions",
+            store,
+            f"scheduler: a tick over {count:,} open tasks with nothing new",
+            f"{idle['s']:.2f} s",
+            "target < 1 s",
+            memory=run.memory,
         )
     )
-    app.close()
+    later, run = in_child(TICK, db, outbox, (now + timedelta(days=1)).isoformat())
+    rows.append(
+        Row(
+            store,
+            f"scheduler: the next day's tick ({later['actions']:,} actions), and the task list catching up",
+            f"{later['s']:.2f} s",
+            f"{rate(later['actions'], later['s'])} actions",
+            memory=run.memory,
+        )
+    )
     return rows
 
 
-def portfolio_rows(
-    db: str, folder: Path, partners: list[str], count: int, seed: int, say: Callable[[str], None]
-) -> list[Row]:
-    """Submission, the first catch-up, task queries, catch-up and rebuild."""
-    rows: list[Row] = []
-    say(f"submitting {count:,} synthetic events over {len(partners)} partnerships in transactions of {CHUNK:,}...")
-    app = build(Settings(db=db), init=True)
-    submit_seconds = 0.0
-    facts = synthetic(partners, count, seed)
-    while batch := [parse(fact) for fact in itertools.islice(facts, CHUNK)]:
-        seconds, _ = timed(lambda batch=batch: app.submit(batch, "bench"))
-        submit_seconds += seconds
-    bare_seconds = bare_library_save(str(folder / "bare.db"), partners, count)
-    raw_seconds = raw_sqlite(str(folder / "raw.db"), count, 300)
-    rows.append(
-        Row(
-            "submit (validated, rules checked, atomic)",
-            rate(count, submit_seconds),
-            f"library save {rate(count, bare_seconds)}; sqlite3 executemany {rate(count, raw_seconds)}",
-            f"{bare_seconds / submit_seconds:.2f}x of library",
-        )
-    )
-
-    say("following the log (tasks) and catching the views up...")
-    follow_seconds, _ = timed(app.refresh)
-    head = app.views.db.head()
-    rows.append(Row("first catch-up: tasks opened and all views", f"{follow_seconds:.1f} s", f"{head:,} log positions"))
-    app.close()
-
-    today = time.strftime("%Y-%m-%d")
-    seconds = min(accord_command(db, "tasks", "--status", "overdue") for _ in range(3))
-    rows.append(
-        Row(
-            f"accord tasks --status overdue: the first {SHOWN} and the count (wall clock, best of 3)",
-            f"{seconds:.2f} s",
-            "target < 0.5 s",
-        )
-    )
-    app = build(Settings(db=db))
-    table = app.views.table("tasks")
-    app.close()
-    raw_seconds, overdue = raw_select(
-        db, f"SELECT * FROM {table} WHERE status = 'open' AND due_on < ? ORDER BY due_on, task_id", (today,)
-    )
-    seconds = min(accord_command(db, "tasks", "--status", "overdue", "--json") for _ in range(3))
-    rows.append(
-        Row(
-            f"accord tasks --status overdue --json: all {overdue:,} (wall clock, best of 3)",
-            f"{seconds:.2f} s",
-            f"sqlite3 fetching the same rows {raw_seconds:.2f} s",
-        )
-    )
-
-    app = build(Settings(db=db))
-    more = [parse(fact) for fact in synthetic(partners, 10_000 + len(partners), 7, prefix="more-")]
-    app.submit(more[len(partners) :], "bench")
-    seconds, _ = timed(app.refresh)
-    rows.append(Row("catch-up after 10,000 new events", f"{seconds:.2f} s", "target < 2 s"))
-    app.close()
-
-    read_seconds, read_count = bare_library_read(db)
-    rebuild_seconds, covered, peak = rebuild_in_child(db)
-    rows.append(
-        Row(
-            "rebuild of every view (positions/s)",
-            rate(covered, rebuild_seconds),
-            f"bare library reading and decoding the same log {rate(read_count, read_seconds)}",
-            f"{(covered / rebuild_seconds) / (read_count / read_seconds):.2f}x (target >= 0.33x)",
-        )
-    )
-    rows.append(Row("peak memory of the rebuild", f"{peak:,.0f} MiB", "target < 300 MB"))
-
-    app = build(Settings(db=db))
-    seconds, verdict = timed(lambda: verify(app, views=False))
-    rows.append(
-        Row(
-            "audit verify: the chain re-computed over every record",
-            rate(verdict.records, seconds),
-            f"bare library reading and decoding the same log {rate(read_count, read_seconds)}",
-            f"{(verdict.records / seconds) / (read_count / read_seconds):.2f}x",
-        )
-    )
-    seconds, verdict = timed(lambda: verify(app))
-    assert verdict.sound, verdict
-    rows.append(
-        Row(
-            "audit verify: the chain, and every projection compared with a fresh replay",
-            f"{seconds:.1f} s",
-            f"{verdict.records:,} records",
-        )
-    )
-    app.close()
-
-    return rows
-
-
-def startup_rows(folder: Path, say: Callable[[str], None]) -> list[Row]:
+def startup_rows(bench: Bench) -> list[Row]:
     """Whole-process latency of the commands people type, beside the
     interpreter starting and doing nothing, best of 5, on the demo's store."""
-    db = str(folder / "demo.db")
-    say("start-up: the demo's store, then each command five times...")
-    accord_command(db, "demo")
-    accord_command(db, "tasks")  # caught up
+    db = str(bench.folder / "demo.db")
+    bench.say("start-up: the demo's store, then each command five times...")
+    accord(db, "demo")
+    accord(db, "tasks")  # caught up
+    executable = str(Path(sys.executable).with_name("accord"))
 
-    def best(command: list[str]) -> float:
-        runs = []
-        for _ in range(5):
-            start = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True)
-            runs.append(time.perf_counter() - start)
-        return min(runs)
+    def wall(command: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        return time.perf_counter() - start
 
-    accord = str(Path(sys.executable).with_name("accord"))
-    bare = best([sys.executable, "-c", "pass"])
-    notes = iter(range(1_000_000))
-    measured = [
-        ("accord --help", [accord, "--help"], 0.1),
-        ("accord tasks (a caught-up store)", [accord, "--db", db, "tasks"], 0.2),
-        ("accord submit, one event", None, 0.2),
+    bare = min(wall([sys.executable, "-c", "pass"]) for _ in range(5))
+    notes = itertools.count()
+    note = ["submit", "PartnershipNoteAdded", "--partner", "TN", "--occurred-on", "2021-06-06", "--text"]
+    measured_commands: list[tuple[str, Callable[[], list[str]], float]] = [
+        ("accord --help", lambda: ["--help"], 0.1),
+        ("accord tasks (a caught-up store)", lambda: ["--db", db, "tasks"], 0.2),
+        ("accord submit, one event", lambda: ["--db", db, *note, f"bench note {next(notes)}"], 0.2),
     ]
     rows = []
-    for what, command, allowed in measured:
-        if command is None:
-            seconds = min(
-                accord_command(
-                    db,
-                    "submit",
-                    "PartnershipNoteAdded",
-                    "--partner",
-                    "TN",
-                    "--occurred-on",
-                    "2021-06-06",
-                    "--text",
-                    f"bench note {next(notes)}",
-                )
-                for _ in range(5)
-            )
-        else:
-            seconds = best(command)
+    for what, arguments, allowed in measured_commands:
+        seconds = min(wall([executable, *arguments()]) for _ in range(5))
+        peak = measured(CLI, *arguments()).memory
         rows.append(
             Row(
+                "SQLite",
                 f"{what} (wall clock, best of 5)",
                 f"{seconds:.2f} s",
                 f"python -c pass {bare:.2f} s",
                 f"+{seconds - bare:.2f} s (target +{allowed:.1f} s)",
+                peak,
             )
         )
     return rows
+
+
+STORE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+DRIVERS = {"sqlite": "sqlite3", "postgres": "psycopg"}
+
+
+@dataclass
+class Bench:
+    count: int
+    partners: list[str]
+    seed: int
+    folder: Path
+    stores: Stores
+
+    @staticmethod
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -408,36 +594,48 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=200, help="partnerships")
     parser.add_argument("--quick", action="store_true", help="100,000 events: about a minute")
     parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--keep", help="keep the store at this path (default: a temporary folder)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure on this PostgreSQL server (postgresql://user@host:port/db); "
+        "the bench creates its own databases there and drops them",
+    )
     parser.add_argument(
         "--part", choices=["all", "portfolio", "scheduler", "startup"], default="all", help="measure only one part"
     )
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file as JSON")
     args = parser.parse_args()
     count = 100_000 if args.quick else args.events
-    partners = PARTNER_CODES[: args.partners]
     folder = Path(tempfile.mkdtemp(prefix="accord-bench-"))
-    db = args.keep or str(folder / "accord.db")
+    stores = Stores(folder, args.postgres)
+    bench = Bench(count, PARTNER_CODES[: args.partners], args.seed, folder, stores)
+    kinds = ["sqlite", "postgres"] if args.postgres else ["sqlite"]
     rows: list[Row] = []
-    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    began = time.perf_counter()
+    try:
+        for kind in kinds:
+            if args.part in ("all", "portfolio"):
+                rows += portfolio_rows(bench, kind)
+            if args.part in ("all", "scheduler"):
+                rows += scheduler_rows(bench, kind, 20_000 if args.quick else 100_000)
+        if args.part in ("all", "startup"):
+            rows += startup_rows(bench)
+    finally:
+        stores.drop_all()
+        shutil.rmtree(folder, ignore_errors=True)
 
-    if args.part in ("all", "portfolio"):
-        rows += portfolio_rows(db, folder, partners, count, args.seed, say)
-    if args.part in ("all", "scheduler"):
-        rows += scheduler_rows(folder, partners, 100_000 if not args.quick else 20_000, say)
-    if args.part in ("all", "startup"):
-        rows += startup_rows(folder, say)
-
-    peak_here = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nAccord benchmark: {count:,} events, {len(partners)} partnerships, SQLite, {os.cpu_count()} cores")
-    print(f"(peak memory of the benchmark process itself: {peak_here:,.0f} MiB)\n")
-    print("| what | Accord | the layer beneath | ratio |")
-    print("| --- | --- | --- | --- |")
+    minutes = (time.perf_counter() - began) / 60
+    where = " and ".join(STORE_NAMES[kind] for kind in kinds)
+    print(
+        f"\nAccord benchmark: {count:,} events, {len(bench.partners)} partnerships, {where}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, {minutes:.1f} min in all\n"
+    )
+    print("| store | what | Accord | the layer beneath | ratio | peak memory |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for row in rows:
-        print(f"| {row.what} | {row.accord} | {row.beneath} | {row.ratio} |")
-    print(f"\nstore: {db}" if args.keep else "")
+        print(f"| {row.store} | {row.what} | {row.accord} | {row.beneath} | {row.ratio} | {row.memory} |")
     if args.json_path:
-        figures = {"events": count, "partnerships": len(partners), "cores": os.cpu_count(), "rows": rows}
+        figures = {"events": count, "partnerships": len(bench.partners), "cores": os.cpu_count(), "rows": rows}
         Path(args.json_path).write_text(json.dumps(figures, default=lambda row: row.__dict__, indent=2) + "\n")
 
 
