@@ -26,6 +26,7 @@ from domain.errors import TaskClosed
 from domain.task import FollowUpTask
 from domain.values import Stamp
 from domain.vocabulary import VOCABULARY
+from workflows.batches import collector_paused
 from workflows.projections.base import BATCH, Views
 from workflows.rules import RuleSet
 from workflows.rules.engine import applies, source_of, task_facts, thread_of
@@ -69,12 +70,13 @@ class Follower:
             self.views.catch_up(["tasks"])
             page = db.recorder.select_notifications(done.position + 1, BATCH, stop=head, topics=self.topics)
             last = page[-1].id if len(page) == BATCH else head
-            events = [self.app.mapper.to_domain_event(notification) for notification in page]
-            step = _Page(self, db.app.clock(), self._open_tasks(events))
-            for event in events:
-                step.react(event)
             try:
-                self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
+                with collector_paused():
+                    events = [self.app.mapper.to_domain_event(notification) for notification in page]
+                    step = _Page(self, db.app.clock(), self._open_tasks(events))
+                    for event in events:
+                        step.react(event)
+                    self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
             except IntegrityError as error:
                 stored = db.position(FOLLOWER)
                 if stored > done.position:

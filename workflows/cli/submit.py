@@ -75,7 +75,8 @@ def submit(ctx: click.Context, source: IO[bytes] | None) -> None:
 
 def submit_file(ctx: Context, source: IO[bytes]) -> None:
     """Check every line, then record them all at once, or none."""
-    from workflows.application import Rejected, collector_paused
+    from workflows.application import Rejected
+    from workflows.batches import collector_paused
     from workflows.submissions import InvalidSubmissions, read_lines, validate_all
 
     with collector_paused():

@@ -21,6 +21,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError, ProgrammingError, Tracking
 from eventsourcing.utils import get_topic
 
+from workflows.batches import collector_paused
 from workflows.persistence import PydanticMapper
 
 if TYPE_CHECKING:
@@ -344,22 +345,23 @@ class Views:
             topics = sorted({get_topic(cls) for view, _ in group for cls in view.reads})
             batch = self.db.recorder.select_notifications(start + 1, BATCH, stop=head, topics=topics)
             last = batch[-1].id if len(batch) == BATCH else head
-            records = [self._record(n) for n in batch]
-            try:
-                with self.db.transaction() as cursor:
-                    self.db.lock_for_writing(cursor)
-                    for view, table in group:
-                        # Views read exact classes (no subclasses): a set lookup is cheap.
-                        reads = frozenset(view.reads)
-                        view.apply(cursor, table, [record for record in records if record.type in reads])
-                        self.db.record_position(cursor, table, last)
-            except IntegrityError:
-                # Another process applied this batch first: go on from where it got.
-                stored = {table: self.db.position(table) for _, table in group}
-                if all(stored[table] <= start for _, table in group):
-                    raise  # Not a race: the same batch would fail forever.
-                positions.update(stored)
-                continue
+            with collector_paused():
+                records = [self._record(n) for n in batch]
+                try:
+                    with self.db.transaction() as cursor:
+                        self.db.lock_for_writing(cursor)
+                        for view, table in group:
+                            # Views read exact classes (no subclasses): a set lookup is cheap.
+                            reads = frozenset(view.reads)
+                            view.apply(cursor, table, [record for record in records if record.type in reads])
+                            self.db.record_position(cursor, table, last)
+                except IntegrityError:
+                    # Another process applied this batch first: go on from where it got.
+                    stored = {table: self.db.position(table) for _, table in group}
+                    if all(stored[table] <= start for _, table in group):
+                        raise  # Not a race: the same batch would fail forever.
+                    positions.update(stored)
+                    continue
             applied += len(records)
             if progress:
                 progress(last - start)
