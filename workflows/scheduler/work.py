@@ -28,6 +28,7 @@ from domain.errors import DomainError
 from domain.task import FollowUpTask
 from domain.values import Stamp
 from workflows.application import Accord
+from workflows.batches import collector_paused
 from workflows.reports import Report, Table
 from workflows.reports.briefing import briefing_report
 from workflows.reports.partnership import portfolio_report
@@ -129,12 +130,13 @@ class Watch:
             tick.done += reminders + escalations
             tick.done += [Action(i.kind, i.recipient, i.period) for i in issues if self.app.find(i.id) is None]
             return tick
-        tick.done += self._change_tasks(reminders, tick.today)
-        tick.done += self._change_tasks(escalations, tick.today)
-        for start in range(0, len(issues), CHUNK):
-            actions, files = self._issue(issues[start : start + CHUNK])
-            tick.done += actions
-            tick.files += files
+        with collector_paused():
+            tick.done += self._change_tasks(reminders, tick.today)
+            tick.done += self._change_tasks(escalations, tick.today)
+            for start in range(0, len(issues), CHUNK):
+                actions, files = self._issue(issues[start : start + CHUNK])
+                tick.done += actions
+                tick.files += files
         return tick
 
     # Reminders and escalations.
