@@ -5,13 +5,12 @@ The command line, the scheduler and the tests all call these methods.
 
 from __future__ import annotations
 
-import gc
+import logging
 import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -19,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, InterfaceError, Mapper, OperationalError
 from eventsourcing.utils import Environment, EnvType, get_topic
 
 from domain.base import Aggregate, Fact, Snapshot, record_fact
@@ -28,6 +27,7 @@ from domain.partnership import Partnership
 from domain.task import FollowUpTask
 from domain.values import Stamp, partner_code
 from domain.vocabulary import Submission
+from workflows.batches import collector_paused
 from workflows.follower import Followed, Follower
 from workflows.persistence import PAGE, PydanticMapper
 from workflows.policy import NotPermitted, Policy
@@ -41,8 +41,14 @@ from workflows.rules import RuleSet, load_rules
 SNAPSHOT_EVERY: dict[type[Aggregate], int] = {Partnership: 100}
 
 # A lost optimistic-concurrency race is retried, with growing random pauses,
-# for up to this many seconds before giving up.
+# and a lost connection to PostgreSQL once a second, for up to this many
+# seconds before giving up.
 RETRY_FOR = 120.0
+
+# Warnings only. Where logging is not configured (every command but the
+# scheduler's), Python's last-resort handler prints them on stderr; the
+# scheduler's log shows them once, as its own lines.
+log = logging.getLogger("accord")
 
 
 class Rejected(Exception):
@@ -100,6 +106,26 @@ class StoreBusy(Exception):
     """Other writers kept winning the race for longer than Accord waits."""
 
 
+class StoreOutOfReach(Exception):
+    """The PostgreSQL server stayed out of reach for longer than Accord waits."""
+
+
+def _connection_lost(error: Exception) -> bool:
+    """Whether a PostgreSQL error says the server went away (shut down,
+    restarting, refusing connections), not that a statement failed: the
+    SQLSTATE classes of a broken connection (08) and of a shutdown (57P01-03);
+    failures on the client's side (a closed connection, none from the pool in
+    time) have no SQLSTATE."""
+    state = getattr(error.__cause__, "sqlstate", "")
+    return state is None or state.startswith(("08", "57P01", "57P02", "57P03"))
+
+
+def _address(env: Mapping[str, str]) -> str:
+    """A PostgreSQL store's address as people see it (no password)."""
+    user, host, port, name = (env.get(f"POSTGRES_{key}") for key in ("USER", "HOST", "PORT", "DBNAME"))
+    return f"postgresql://{user}@{host}:{port}/{name}"
+
+
 @dataclass
 class Receipt:
     """What a submission stored: new events, and keys recorded before."""
@@ -114,22 +140,6 @@ class Receipt:
 
 
 Progress = Callable[[int], None]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused for a batch: each pass re-scans every
-    object the batch keeps alive (its submissions and events), which cost a
-    fifth of a 50,000-event submission. Nothing a batch frees waits for it:
-    plain reference counting frees them; any cycles are collected after."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -208,22 +218,29 @@ class Accord(Application[UUID]):
         they are derived, and only the latest is ever read."""
         if not snapshots or self.snapshots is None:
             return
-        self.snapshots.put(snapshots)
         table = self.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
-        with self.views.db.transaction() as cursor:
-            cursor.executemany(
-                f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",
-                [(self.views.db.originator(s.originator_id), s.originator_version) for s in snapshots],
-            )
+        try:
+            self.snapshots.put(snapshots)
+            with self.views.db.transaction() as cursor:
+                cursor.executemany(
+                    f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",
+                    [(self.views.db.originator(s.originator_id), s.originator_version) for s in snapshots],
+                )
+        except (OperationalError, InterfaceError) as error:
+            # The events are stored: a snapshot lost (the connection dropped,
+            # the disk filled) only means the next load reads more events.
+            log.warning("the facts are recorded, but not their snapshots (%s); they will be taken again", error)
 
     def store_decided(self, decide: Callable[[int], tuple[Any, list[Any]]]) -> Any:
         """Decide on freshly loaded aggregates, then store the events; when
-        another writer got there first, reload and decide again."""
+        another writer got there first, reload and decide again. A connection
+        to PostgreSQL lost in either step (the server restarted) is retried
+        too, with a warning each time."""
         deadline = time.monotonic() + RETRY_FOR
         attempt = 1
         while True:
-            result, events = decide(attempt)
             try:
+                result, events = decide(attempt)
                 # In the order decided, not grouped by aggregate, so the log's
                 # order is the order of the submissions.
                 if events:
@@ -235,7 +252,22 @@ class Accord(Application[UUID]):
                         f"gave up after {attempt} attempts in {RETRY_FOR:.0f} s: the store is too busy"
                     ) from None
                 time.sleep(random.uniform(0, min(0.5, 0.002 * 2**attempt)))
-                attempt += 1
+            except (OperationalError, InterfaceError) as error:
+                # On SQLite these mean a read-only file or a full disk: no retry.
+                if not (self.views.db.postgres and _connection_lost(error)):
+                    raise
+                # Safe even if the commit went through before the connection
+                # died: the retry decides again, finds every submission's key
+                # recorded and stores nothing (Receipt.already).
+                store, reason = _address(self.env), (str(error).strip() or type(error).__name__).splitlines()[0]
+                if time.monotonic() > deadline:
+                    raise StoreOutOfReach(
+                        f"lost the connection to the store at {store} "
+                        f"and could not get it back in {RETRY_FOR:.0f} s ({reason})"
+                    ) from error
+                log.warning("the store at %s: connection lost (%s); retrying in 1 s", store, reason)
+                time.sleep(1)
+            attempt += 1
 
     def _decide(
         self, submissions: Sequence[Submission], actor: str, at: datetime, progress: Progress | None
@@ -277,10 +309,12 @@ class Accord(Application[UUID]):
         if problems:
             raise Rejected(problems)
         for aggregate_id, version in loaded.items():
-            aggregate = aggregates[aggregate_id]
-            every = SNAPSHOT_EVERY.get(type(aggregate))
-            if aggregate is not None and every and aggregate.version // every > version // every:
-                receipt.snapshots.append(Snapshot.take(aggregate))
+            decided = aggregates[aggregate_id]
+            if decided is None:
+                continue
+            every = SNAPSHOT_EVERY.get(type(decided))
+            if every and decided.version // every > version // every:
+                receipt.snapshots.append(Snapshot.take(decided))
         if progress:
             progress(len(submissions) % 500)
         return receipt, events
@@ -318,8 +352,12 @@ class Accord(Application[UUID]):
     def refresh(self, progress: Progress | None = None) -> Followed:
         """Open and close the tasks new events imply, then bring every view up
         to date. Commands that read call this first, so no one sees stale data."""
-        followed = Follower(self, self.rules, self.views).run(progress)
-        self.views.catch_up()
+        # Paused throughout, not batch by batch: a catch-up makes next to no
+        # cycles (23 objects over 200,000 events), and each pass between
+        # batches would scan everything again.
+        with collector_paused():
+            followed = Follower(self, self.rules, self.views).run(progress)
+            self.views.catch_up()
         return followed
 
     def tasks(self, which: TaskFilter, limit: int | None = None) -> Iterator[dict[str, Any]]:
@@ -359,10 +397,12 @@ class Accord(Application[UUID]):
         """Apply one change (assign, defer, complete, cancel) to a task."""
         actor = self.authenticated or actor
         task_id = self.task_id(ref)
+        # One moment, so one key, for every attempt: a change whose commit went
+        # through before a lost connection is found recorded when retried.
+        now = self.clock()
 
         def decide(attempt: int) -> tuple[FollowUpTask, list[Any]]:
             task = self.find(task_id)
-            now = self.clock()
             change(task, Stamp(actor, now, f"{actor}@{now.isoformat()}"))
             events = task.collect_events()
             if self.policy is not None:

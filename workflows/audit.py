@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from domain.base import Snapshot
 from workflows import chain
 from workflows.application import Accord
 
@@ -36,9 +37,7 @@ class Verdict:
 
     @property
     def sound(self) -> bool:
-        return (
-            self.broken is None and self.sealed is None and not any(self.views.values()) and not self.bad_snapshots
-        )
+        return self.broken is None and self.sealed is None and not any(self.views.values()) and not self.bad_snapshots
 
 
 def seal(app: Accord) -> chain.Link:
@@ -96,6 +95,7 @@ def check_snapshots(app: Accord) -> tuple[int, list[str]]:
         aggregate_id = UUID(str(row["originator_id"]))
         version = int(row["originator_version"])
         [snapshot] = app.snapshots.get(aggregate_id, lte=version, desc=True, limit=1)
+        assert isinstance(snapshot, Snapshot)
         if vars(snapshot.mutate(None)) != vars(app.from_log(aggregate_id, version)):
             problems.append(f"the snapshot of {aggregate_id} at version {version} differs from its events")
     return len(rows), problems

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.vocabulary import UnknownEventType, describe
-from workflows.application import Rejected, StoreBusy
+from workflows.application import Rejected, StoreBusy, StoreOutOfReach
 from workflows.compose import MissingSupport, UnreadableStore, unreadable
 from workflows.iati import IatiError
 from workflows.persistence import StoreAddressError, describe_store
@@ -40,7 +40,7 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
             return BAD_INPUT, str(error)
         case UnknownEventType() | DomainError() | StoreAddressError():
             return BAD_INPUT, str(error)
-        case MissingSupport() | StoreBusy() | AnotherScheduler() | UnreadableStore():
+        case MissingSupport() | StoreBusy() | StoreOutOfReach() | AnotherScheduler() | UnreadableStore():
             return STORE, str(error)
         case MapperDeserialisationError():
             return STORE, unreadable(settings)

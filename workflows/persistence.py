@@ -153,6 +153,10 @@ def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", "5"),
+        # No POSTGRES_PRE_PING: after a server restart each pooled connection
+        # fails once, at once, and is replaced (the library retries reads,
+        # Accord.store_decided writes), whereas the pool's check pauses 1 s,
+        # then 2 s... per broken connection and can time out instead.
         # Large batches hang on the default insert path (see LIBRARY-NOTES);
         # the database function path does not, and is faster.
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",

@@ -24,19 +24,20 @@ from workflows.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 
-SECONDS = float(os.environ.get("ACCORD_LOAD_SECONDS", "20"))
+SECONDS = float(os.environ.get("ACCORD_LOAD_SECONDS", "30"))
 PARTNERS = ["TN", "MA", "TR", "LY", "RS", "AL", "BA", "MR"]
 ACCORD = str(Path(sys.executable).with_name("accord"))
 
-# One writer: batches of one to five facts until the time is up; each batch
-# acknowledged is appended to its report (a line per fact) and synced first.
+# One writer: batches of one to five facts until the time is up (or a `stop`
+# file appears beside its report); each batch acknowledged is appended to its
+# report (a line per fact) and synced first.
 WRITER = """
 import os, random, sys, time
 from domain.vocabulary import parse
 from workflows.compose import build
 from workflows.settings import Settings
 
-db, name, seconds, report = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+db, name, seconds, report, stop = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
 rng = random.Random(name)
 app = build(Settings(db=db))
 partners = {partners!r}
@@ -44,7 +45,7 @@ open_commitments = []
 n = 0
 with open(report, "a") as out:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not os.path.exists(stop):
         batch = []
         for _ in range(rng.randint(1, 5)):
             n += 1
@@ -75,12 +76,12 @@ app.close()
 """
 
 FOLLOWER = """
-import sys, time
+import os, sys, time
 from workflows.compose import build
 from workflows.settings import Settings
 app = build(Settings(db=sys.argv[1]))
 deadline = time.monotonic() + float(sys.argv[2])
-while time.monotonic() < deadline:
+while time.monotonic() < deadline and not os.path.exists(sys.argv[3]):
     app.refresh()
     time.sleep(0.2)
 app.close()
@@ -94,13 +95,14 @@ class Crew:
         self.db, self.folder = db, folder
         self.env = {**os.environ, "ACCORD_OUTBOX": str(folder / "outbox"), "ACCORD_TICK": "1"}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.stop_file = str(folder / "stop")
 
     def start(self, name: str, seconds: float) -> None:
         if name.startswith("writer"):
             script = WRITER.format(partners=PARTNERS)
-            args = [sys.executable, "-c", script, self.db, name, str(seconds), str(self.report(name))]
+            args = [sys.executable, "-c", script, self.db, name, str(seconds), str(self.report(name)), self.stop_file]
         elif name == "follower":
-            args = [sys.executable, "-c", FOLLOWER, self.db, str(seconds)]
+            args = [sys.executable, "-c", FOLLOWER, self.db, str(seconds), self.stop_file]
         else:
             args = [ACCORD, "--db", self.db, "scheduler", "run"]
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (the process keeps it)
@@ -124,23 +126,31 @@ class Crew:
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
+    def stop_early(self) -> None:
+        """Have the writers and the follower stop after what they are doing."""
+        Path(self.stop_file).touch()
+
+    def kill(self) -> None:
+        """Kill whatever still runs, after a test that failed."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
 
 @pytest.fixture
 def crew(db: str, tmp_path: Path) -> Iterator[Crew]:
     open_partners(db, *PARTNERS)
     team = Crew(db, tmp_path)
     yield team
-    for process in team.processes.values():
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    team.kill()
 
 
-def start_all(crew: Crew) -> None:
+def start_all(crew: Crew, seconds: float = SECONDS) -> None:
     for number in range(8):
-        crew.start(f"writer-{number}", SECONDS)
-    crew.start("scheduler", SECONDS)
-    crew.start("follower", SECONDS)
+        crew.start(f"writer-{number}", seconds)
+    crew.start("scheduler", seconds)
+    crew.start("follower", seconds)
 
 
 def assert_sound(crew: Crew, in_flight: int = 0) -> None:
