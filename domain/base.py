@@ -141,6 +141,16 @@ class Aggregate(LibraryAggregate):
         self.submissions: set[str] = set()
 
     @classmethod
+    def event_classes(cls) -> tuple[type[Recorded], ...]:
+        """The events declared in the aggregate's body, in order: not its
+        `Event` base, nor the `Created` the library adds."""
+        return tuple(
+            value
+            for name, value in vars(cls).items()
+            if isinstance(value, type) and issubclass(value, Recorded) and name not in ("Event", "Created")
+        )
+
+    @classmethod
     def id_for(cls, subject: str) -> UUID:
         """The aggregate's id, derived from its subject so that it is found again."""
         return _aggregate_id(cls.__name__, subject)

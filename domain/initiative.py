@@ -33,6 +33,9 @@ class InitiativeFact(Fact):
 class Initiative(Aggregate):
     """An EU initiative, e.g. an action plan against migrant smuggling."""
 
+    # The base of its events (see Partnership.Event).
+    Event = InitiativeFact  # type: ignore[assignment]
+
     NOUN = "initiative"
     STARTED = "announced"
 
@@ -79,6 +82,9 @@ class InstrumentFact(Fact):
 class Instrument(Aggregate):
     """A financing instrument's envelope for migration, against which funding
     is counted."""
+
+    # The base of its events (see Partnership.Event).
+    Event = InstrumentFact  # type: ignore[assignment]
 
     NOUN = "instrument"
     STARTED = "given an envelope"

@@ -20,6 +20,9 @@ class MeetingFact(Fact):
 class Meeting(Aggregate):
     """A meeting whose briefing draws on the partnerships on its agenda."""
 
+    # The base of its events (see Partnership.Event).
+    Event = MeetingFact  # type: ignore[assignment]
+
     NOUN = "meeting"
     STARTED = "scheduled"
 

@@ -25,6 +25,9 @@ class TaskEvent(Recorded):
 class FollowUpTask(Aggregate):
     """Work that a recorded fact implies, with an owner and a due date."""
 
+    # The base of its events (see Partnership.Event).
+    Event = TaskEvent  # type: ignore[assignment]
+
     NOUN = "task"
     STARTED = "opened"
 

@@ -68,8 +68,8 @@ AGGREGATES: tuple[type[Aggregate], ...] = (Partnership, Meeting, Initiative, Ins
 def _event_classes() -> dict[str, tuple[type[Fact], type[Aggregate]]]:
     found = {}
     for aggregate in AGGREGATES:
-        for value in vars(aggregate).values():
-            if isinstance(value, type) and issubclass(value, Fact):
+        for value in aggregate.event_classes():
+            if issubclass(value, Fact):
                 found[value.__name__] = (value, aggregate)
     return found
 
@@ -79,8 +79,7 @@ def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggreg
     for field_name, info in event_class.model_fields.items():
         if field_name not in ENVELOPE:
             fields[field_name] = (info.annotation, info)
-    # The library re-creates nested event classes without their docstrings;
-    # getdoc finds the docstring written on the class in the source.
+    # getdoc: the docstring without its indentation, as help shows it.
     model = create_model(name, __base__=Submission, __doc__=inspect.getdoc(event_class), **fields)
     model.event_class = event_class
     model.aggregate_class = aggregate

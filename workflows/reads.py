@@ -43,7 +43,7 @@ def summary(event: Any) -> str:
 
 # Events Accord records itself, beside the submitted facts.
 _OWN: list[type[Any]] = [
-    *(cls for cls in vars(FollowUpTask).values() if isinstance(cls, type) and issubclass(cls, TaskEvent)),
+    *FollowUpTask.event_classes(),
     Dispatch.DispatchIssued,
 ]
 OWN_EVENTS: dict[str, type[Any]] = {cls.__name__: cls for cls in _OWN}

@@ -118,11 +118,7 @@ def test_opening_a_partnership_again_under_the_same_key_records_nothing(stamp):
 
 
 NOT_OPENING = sorted(
-    (
-        value
-        for value in vars(P).values()
-        if isinstance(value, type) and issubclass(value, PartnershipFact) and value is not P.PartnershipOpened
-    ),
+    (value for value in P.event_classes() if issubclass(value, PartnershipFact) and value is not P.PartnershipOpened),
     key=lambda cls: cls.__name__,
 )
 

@@ -18,7 +18,7 @@ M = Meeting
 LATEST = 5
 
 PARTNERSHIP_FACTS: tuple[type[PartnershipFact], ...] = tuple(
-    cls for cls in vars(Partnership).values() if isinstance(cls, type) and issubclass(cls, PartnershipFact)
+    cls for cls in Partnership.event_classes() if issubclass(cls, PartnershipFact)
 )
 
 

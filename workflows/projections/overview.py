@@ -161,9 +161,7 @@ def _add(totals: dict[str, Decimal], money: dict[str, str]) -> None:
 
 class PartnershipOverview(View):
     name = "partnerships"
-    reads = tuple(
-        cls for cls in vars(Partnership).values() if isinstance(cls, type) and issubclass(cls, PartnershipFact)
-    )
+    reads = tuple(cls for cls in Partnership.event_classes() if issubclass(cls, PartnershipFact))
 
     def create(self, table: str) -> list[str]:
         return [
