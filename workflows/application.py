@@ -213,12 +213,18 @@ class Accord(Application[UUID]):
             self.keep_snapshots(receipt.snapshots)
         return receipt
 
+    @property
+    def snapshots_table(self) -> str:
+        """The snapshot store's table (the library names it per database)."""
+        assert self.snapshots is not None
+        return str(self.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
+
     def keep_snapshots(self, snapshots: Sequence[Snapshot]) -> None:
         """Store snapshots and drop the older ones of the same aggregates:
         they are derived, and only the latest is ever read."""
         if not snapshots or self.snapshots is None:
             return
-        table = self.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+        table = self.snapshots_table
         try:
             self.snapshots.put(snapshots)
             with self.views.db.transaction() as cursor:
@@ -330,11 +336,9 @@ class Accord(Application[UUID]):
 
     def drop_snapshots(self) -> int:
         """Delete every snapshot (they are taken again as facts arrive); how many."""
-        assert self.snapshots is not None
-        table = self.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
         with self.views.db.transaction() as cursor:
-            [row] = cursor.execute(f"SELECT COUNT(*) AS n FROM {table}").fetchall()
-            cursor.execute(f"DELETE FROM {table}")
+            [row] = cursor.execute(f"SELECT COUNT(*) AS n FROM {self.snapshots_table}").fetchall()
+            cursor.execute(f"DELETE FROM {self.snapshots_table}")
         return int(row["n"])
 
     def from_log(self, aggregate_id: UUID, version: int) -> Any:

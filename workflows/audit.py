@@ -88,8 +88,9 @@ def check_snapshots(app: Accord) -> tuple[int, list[str]]:
     to the same version: submissions are decided on snapshots, so one
     changed in the database would change decisions without touching the log."""
     assert app.snapshots is not None
-    table = app.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
-    rows = app.views.db.query(f"SELECT originator_id, originator_version FROM {table} ORDER BY originator_id")
+    rows = app.views.db.query(
+        f"SELECT originator_id, originator_version FROM {app.snapshots_table} ORDER BY originator_id"
+    )
     problems = []
     for row in rows:
         aggregate_id = UUID(str(row["originator_id"]))

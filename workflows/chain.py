@@ -68,7 +68,14 @@ class Chainer:
     def __init__(self, table: str, events: str, position: str, placeholder: str = "?") -> None:
         self.table = table
         mark = placeholder
-        self.insert = f"INSERT INTO {table} (position, digest) VALUES ({mark}, {mark})"
+        self.postgres = placeholder == "%s"
+        # PostgreSQL takes a page of links as two arrays in one statement:
+        # executemany would make a round trip of each.
+        self.insert = (
+            f"INSERT INTO {table} (position, digest) SELECT * FROM unnest({mark}::bigint[], {mark}::text[])"
+            if self.postgres
+            else f"INSERT INTO {table} (position, digest) VALUES ({mark}, {mark})"
+        )
         self.select_between = (
             f"SELECT {position}, originator_id, originator_version, topic, state FROM {events} "
             f"WHERE {position} > {mark} AND {position} < {mark} ORDER BY {position} LIMIT {mark}"
@@ -103,10 +110,19 @@ class Chainer:
             digest = link(digest, canonical(*record))
             rows.append((position, digest))
             if len(rows) >= FLUSH:
-                cursor.executemany(self.insert, rows)
+                self._write(cursor, rows)
                 rows.clear()
-        cursor.executemany(self.insert, rows)
+        self._write(cursor, rows)
         return Link(position, digest)
+
+    def _write(self, cursor: Any, rows: list[tuple[int, str]]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            positions, digests = zip(*rows, strict=True)
+            cursor.execute(self.insert, (list(positions), list(digests)))
+        else:
+            cursor.executemany(self.insert, rows)
 
 
 def records_of(ids: Sequence[int], stored_events: Sequence[Any]) -> list[Record]:

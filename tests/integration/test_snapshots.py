@@ -113,7 +113,7 @@ def test_a_snapshot_changed_in_the_database_fails_verify_and_a_rebuild_drops_it(
         assert app.snapshots is not None
         [snapshot] = app.snapshots.get(Partnership.id_for("TN"), desc=True, limit=1)
         forged = snapshot.model_copy(update={"state": {**snapshot.state, "submissions": []}})
-        table = app.snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+        table = app.snapshots_table
         stored = app.mapper.to_stored_event(forged)  # type: ignore[arg-type]
         with app.views.db.transaction() as cursor:
             cursor.execute(
