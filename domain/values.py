@@ -33,26 +33,24 @@ def _upper(value: Any) -> Any:
 
 # Codes and dates repeat across a log of millions of events: remember the
 # answers (both are pure functions of their text).
-def _countries() -> Any:
+def _pycountry() -> Any:
     # Imported when first needed: it costs a command that reads no code
     # (`accord tasks`) a tenth of its start-up.
     import pycountry
 
-    return pycountry.countries
+    return pycountry
 
 
 @lru_cache(maxsize=4096)
 def _known_country(code: str) -> str:
-    if _countries().get(alpha_2=code) is None:
+    if _pycountry().countries.get(alpha_2=code) is None:
         raise UnknownPartner(f"unknown partner {code!r}: not an ISO 3166-1 alpha-2 country code")
     return code
 
 
 @lru_cache(maxsize=512)
 def _known_currency(code: str) -> str:
-    import pycountry
-
-    if pycountry.currencies.get(alpha_3=code) is None:
+    if _pycountry().currencies.get(alpha_3=code) is None:
         raise UnknownCurrency(f"unknown currency {code!r}: not an ISO 4217 code")
     return code
 
@@ -83,7 +81,7 @@ def partner_code(text: str) -> str:
 
 def country_name(code: str) -> str:
     """The common name of a country, from its alpha-2 code."""
-    country = _countries().get(alpha_2=code)
+    country = _pycountry().countries.get(alpha_2=code)
     if country is None:
         raise UnknownPartner(f"unknown partner {code!r}: not an ISO 3166-1 alpha-2 country code")
     return str(getattr(country, "common_name", None) or country.name)

@@ -49,10 +49,10 @@ def ensure_snapshots_table(app: Accord) -> None:
     table on first use (checked first: the library's statements also
     replace a database function, which processes starting together must
     not race to do)."""
-    recorder: Any = app.snapshots.recorder if app.snapshots else None
-    if recorder is None:
+    if app.snapshots is None:
         return
-    table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+    recorder: Any = app.snapshots.recorder
+    table = f"{recorder.datastore.schema}.{app.snapshots_table}"
     [row] = app.views.db.query("SELECT to_regclass(?) IS NOT NULL AS present", (table,))
     if not row["present"]:
         app.views.db.create_table(recorder.create_table)
