@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Self
 from pydantic import Field, model_validator
 
 from domain.base import Aggregate, Fact, Founding, Ref, Text
+from domain.codes import country_name
 from domain.errors import (
     CommitmentAlreadyClosed,
     CommitmentAlreadyRecorded,
@@ -21,7 +22,7 @@ from domain.errors import (
     FundingNotCommitted,
     PartnershipNotOpened,
 )
-from domain.values import Approximation, EventDate, Money, PartnerCode, Party, Pillar, country_name
+from domain.values import Approximation, EventDate, Money, PartnerCode, Party, Pillar
 
 
 @dataclass

@@ -24,41 +24,13 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from domain.errors import AmountNotPositive, UnknownCurrency, UnknownPartner
-
-
-def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-# Codes and dates repeat across a log of millions of events: remember the
-# answers (both are pure functions of their text).
-def _pycountry() -> Any:
-    # Imported when first needed: it costs a command that reads no code
-    # (`accord tasks`) a tenth of its start-up.
-    import pycountry
-
-    return pycountry
-
-
-@lru_cache(maxsize=4096)
-def _known_country(code: str) -> str:
-    if _pycountry().countries.get(alpha_2=code) is None:
-        raise UnknownPartner(f"unknown partner {code!r}: not an ISO 3166-1 alpha-2 country code")
-    return code
-
-
-@lru_cache(maxsize=512)
-def _known_currency(code: str) -> str:
-    if _pycountry().currencies.get(alpha_3=code) is None:
-        raise UnknownCurrency(f"unknown currency {code!r}: not an ISO 4217 code")
-    return code
-
+from domain.codes import known_country, known_currency, upper
+from domain.errors import AmountNotPositive
 
 PartnerCode = Annotated[
     str,
-    BeforeValidator(_upper),
-    AfterValidator(_known_country),
+    BeforeValidator(upper),
+    AfterValidator(known_country),
     Field(
         pattern=r"^[A-Z]{2}$",
         description="ISO 3166-1 alpha-2 code of the partner country, e.g. TN",
@@ -68,23 +40,10 @@ PartnerCode = Annotated[
 
 CurrencyCode = Annotated[
     str,
-    BeforeValidator(_upper),
-    AfterValidator(_known_currency),
+    BeforeValidator(upper),
+    AfterValidator(known_currency),
     Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR"),
 ]
-
-
-def partner_code(text: str) -> str:
-    """A partner code as typed ("tn ") made canonical ("TN"), or UnknownPartner."""
-    return _known_country(_upper(text))
-
-
-def country_name(code: str) -> str:
-    """The common name of a country, from its alpha-2 code."""
-    country = _pycountry().countries.get(alpha_2=code)
-    if country is None:
-        raise UnknownPartner(f"unknown partner {code!r}: not an ISO 3166-1 alpha-2 country code")
-    return str(getattr(country, "common_name", None) or country.name)
 
 
 class Pillar(StrEnum):
@@ -120,7 +79,7 @@ _AMOUNT = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
 class Money(BaseModel):
     """A strictly positive amount in one currency. Never a float."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     amount: Decimal = Field(description="Amount as a decimal number, e.g. 1250000.00")
     currency: CurrencyCode

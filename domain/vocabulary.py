@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
 
 from domain.base import ENVELOPE, Aggregate, Fact
 from domain.initiative import Initiative, Instrument
@@ -74,11 +75,14 @@ def _event_classes() -> dict[str, tuple[type[Fact], type[Aggregate]]]:
     return found
 
 
+def own_fields(event_class: type[Fact]) -> dict[str, FieldInfo]:
+    """The fields of an event that a person submits: all but the envelope."""
+    return {name: info for name, info in event_class.model_fields.items() if name not in ENVELOPE}
+
+
 def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggregate]) -> type[Submission]:
     fields: dict[str, Any] = {"type": (Literal[name], Field(description="The event type"))}
-    for field_name, info in event_class.model_fields.items():
-        if field_name not in ENVELOPE:
-            fields[field_name] = (info.annotation, info)
+    fields.update({field_name: (info.annotation, info) for field_name, info in own_fields(event_class).items()})
     # getdoc: the docstring without its indentation, as help shows it.
     model = create_model(name, __base__=Submission, __doc__=inspect.getdoc(event_class), **fields)
     model.event_class = event_class
@@ -87,9 +91,38 @@ def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggreg
     return model
 
 
-VOCABULARY: dict[str, type[Submission]] = {
-    name: _submission_model(name, event_class, aggregate) for name, (event_class, aggregate) in _event_classes().items()
-}
+class Vocabulary(Mapping[str, type[Submission]]):
+    """Every event type people submit, by name, each model built when first
+    asked for: one submission needs one of them, and building them all costs
+    a command a tenth of its start-up."""
+
+    def __init__(self, events: dict[str, tuple[type[Fact], type[Aggregate]]]) -> None:
+        self._events = events
+        self._models: dict[str, type[Submission]] = {}
+
+    def __getitem__(self, name: str) -> type[Submission]:
+        model = self._models.get(name)
+        if model is None:
+            event_class, aggregate = self._events[name]
+            model = self._models[name] = _submission_model(name, event_class, aggregate)
+        return model
+
+    def event(self, name: str) -> tuple[type[Fact], type[Aggregate]]:
+        """The event class a type records, and the aggregate it is recorded
+        on, without building its submission model; KeyError if unknown."""
+        return self._events[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._events
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
+VOCABULARY = Vocabulary(_event_classes())
 
 
 class UnknownEventType(ValueError):

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -22,18 +21,21 @@ from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Inter
 from eventsourcing.utils import Environment, EnvType, get_topic
 
 from domain.base import Aggregate, Fact, Snapshot, record_fact
+from domain.codes import partner_code
 from domain.errors import DomainError
 from domain.partnership import Partnership
-from domain.task import FollowUpTask
-from domain.values import Stamp, partner_code
+from domain.values import Stamp
 from domain.vocabulary import Submission
 from workflows.batches import collector_paused
-from workflows.follower import Followed, Follower
-from workflows.persistence import PAGE, PydanticMapper
+from workflows.persistence import APPLICATION, PAGE, PydanticMapper, mapper_for
 from workflows.policy import NotPermitted, Policy
-from workflows.projections import VIEWS
 from workflows.projections.base import Views
-from workflows.rules import RuleSet, load_rules
+from workflows.reader import Reader
+
+if TYPE_CHECKING:
+    from domain.task import FollowUpTask
+    from workflows.follower import Followed
+    from workflows.rules import RuleSet
 
 # Partnerships gather facts without end: each time one passes a multiple of
 # this many events, its state is kept as a snapshot (only its latest), so
@@ -57,49 +59,6 @@ class Rejected(Exception):
     def __init__(self, problems: list[tuple[int, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(message for _, message in problems))
-
-
-class UnknownTask(DomainError):
-    """A task reference that names no task, or several."""
-
-
-@dataclass(frozen=True)
-class TaskFilter:
-    """Which tasks to list: `overdue` means open and due before `today`."""
-
-    today: date
-    status: str = "open"
-    partner: str | None = None
-    subject: str | None = None
-    owner: str | None = None
-    due_before: date | None = None
-    task_id: UUID | None = None
-
-    def sql(self) -> tuple[str, list[Any]]:
-        """The WHERE clause over the task list, and its parameters."""
-        conditions, params = [], []
-        if self.status == "overdue":
-            conditions.append("status = 'open' AND due_on < ?")
-            params.append(self.today.isoformat())
-        elif self.status != "all":
-            conditions.append("status = ?")
-            params.append(self.status)
-        if self.partner:
-            conditions.append("partner = ?")
-            params.append(partner_code(self.partner))
-        if self.subject:
-            conditions.append("subject = ?")
-            params.append(self.subject)
-        if self.owner:
-            conditions.append("owner = ?")
-            params.append(self.owner)
-        if self.due_before:
-            conditions.append("due_on < ?")
-            params.append(self.due_before.isoformat())
-        if self.task_id:
-            conditions.append("task_id = ?")
-            params.append(str(self.task_id))
-        return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
 
 class StoreBusy(Exception):
@@ -153,7 +112,7 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
 class Accord(Application[UUID]):
     """Accord's event-sourced application over SQLite or PostgreSQL."""
 
-    name = "Accord"
+    name = APPLICATION
 
     def __init__(
         self,
@@ -163,13 +122,22 @@ class Accord(Application[UUID]):
         policy: Policy | None = None,
     ) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.rules = rules or load_rules()
+        if rules is not None:
+            self.rules = rules
         self.policy = policy
         # On a PostgreSQL store set up for it, the database user who logged
         # in: stored as the actor of every fact and task change, whatever
         # actor a command names.
         self.authenticated: str | None = None
         super().__init__(env)
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        """The rules in force: those given, else the rules shipped with Accord,
+        read when first needed (a command that only records needs none)."""
+        from workflows.rules import load_rules
+
+        return load_rules()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Settings come from Accord's own settings only, never from stray
@@ -182,11 +150,7 @@ class Accord(Application[UUID]):
         return self.factory.process_recorder()
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return PydanticMapper(
-            transcoder=self.factory.transcoder(),
-            cipher=self.factory.cipher(),
-            compressor=self.factory.compressor(),
-        )
+        return mapper_for(self.factory)
 
     # Recording
 
@@ -359,43 +323,14 @@ class Accord(Application[UUID]):
         # Paused throughout, not batch by batch: a catch-up makes next to no
         # cycles (23 objects over 200,000 events), and each pass between
         # batches would scan everything again.
+        # Imported here: commands that only record need neither the follower
+        # nor the views' code.
+        from workflows.follower import Follower
+
         with collector_paused():
             followed = Follower(self, self.rules, self.views).run(progress)
             self.views.catch_up()
         return followed
-
-    def tasks(self, which: TaskFilter, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        """The task list, caught up first, earliest due first."""
-        self.refresh()
-        return self.task_rows(which, limit)
-
-    def task_rows(self, which: TaskFilter, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        """The task list as the view stands (for callers that refreshed
-        already), read as it is used."""
-        where, params = which.sql()
-        table = self.views.table("tasks")
-        bound = f"LIMIT {int(limit)}" if limit is not None else ""
-        today = which.today.isoformat()
-        for row in self.views.db.stream(f"SELECT * FROM {table} {where} ORDER BY due_on, task_id {bound}", params):
-            row["overdue"] = row["status"] == "open" and row["due_on"] < today
-            yield row
-
-    def task_count(self, which: TaskFilter) -> int:
-        """How many tasks the filter selects, as the view stands."""
-        where, params = which.sql()
-        table = self.views.table("tasks")
-        [row] = self.views.db.query(f"SELECT COUNT(*) AS n FROM {table} {where}", params)
-        return int(row["n"])
-
-    def open_tasks_by_partner(self, today: date) -> dict[str | None, tuple[int, int]]:
-        """Each partner's open and overdue tasks, as the view stands."""
-        table = self.views.table("tasks")
-        rows = self.views.db.query(
-            f"SELECT partner, COUNT(*) AS open, SUM(CASE WHEN due_on < ? THEN 1 ELSE 0 END) AS overdue "
-            f"FROM {table} WHERE status = 'open' GROUP BY partner",
-            (today.isoformat(),),
-        )
-        return {row["partner"]: (int(row["open"]), int(row["overdue"])) for row in rows}
 
     def change_task(self, ref: str, actor: str, change: Callable[[FollowUpTask, Stamp], bool]) -> FollowUpTask:
         """Apply one change (assign, defer, complete, cancel) to a task."""
@@ -417,28 +352,18 @@ class Accord(Application[UUID]):
         task: FollowUpTask = self.store_decided(decide)
         return task
 
-    def task(self, ref: str, today: date) -> dict[str, Any]:
-        """One task's row, from its id or a unique prefix of it."""
-        [row] = self.task_rows(TaskFilter(today, status="all", task_id=self.task_id(ref)))
-        return row
-
     def task_id(self, ref: str) -> UUID:
-        """A task's id from its id or a unique prefix of it, as people type it."""
+        """A task's id from its id or a unique prefix of it, caught up first."""
         self.refresh()
-        ref = ref.strip().lower()
-        if not re.fullmatch(r"[0-9a-f-]{4,36}", ref):
-            raise UnknownTask(f"a task id is hexadecimal; give at least its first 4 characters, not {ref!r}")
-        table = self.views.table("tasks")
-        rows = self.views.db.query(f"SELECT task_id FROM {table} WHERE task_id LIKE ? ORDER BY task_id", (ref + "%",))
-        if not rows:
-            raise UnknownTask(f"no task has an id starting {ref!r}")
-        if len(rows) > 1:
-            raise UnknownTask(f"{len(rows)} tasks have ids starting {ref!r}; give more characters")
-        return UUID(rows[0]["task_id"])
+        return self.reader.task_id(ref)
 
     @cached_property
+    def reader(self) -> Reader:
+        return Reader(self.recorder, cast(PydanticMapper, self.mapper))
+
+    @property
     def views(self) -> Views:
-        return Views(self, VIEWS)
+        return self.reader.views
 
     # Reading
 

@@ -4,15 +4,18 @@ connects to a database before `build` is called."""
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import MapperDeserialisationError
 
 from workflows.application import Accord
-from workflows.persistence import describe_store, is_postgres, library_settings
+from workflows.persistence import describe_store, is_postgres, library_settings, require_postgres_support
 from workflows.policy import load_policy
-from workflows.rules import load_rules
+from workflows.reader import KEYCHECK, PROBE, probe_fits
 from workflows.settings import Settings
+
+if TYPE_CHECKING:
+    from workflows.rules import RuleSet
 
 
 def build(settings: Settings, *, init: bool = False) -> Accord:
@@ -25,10 +28,9 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
     if is_postgres(settings.db):
         require_postgres_support()
     create_tables = init or not is_postgres(settings.db)
-    rules = load_rules(settings.rules)
     app = Accord(
         library_settings(settings.db, create_tables=create_tables, cipher_key=settings.cipher_key),
-        rules=rules,
+        rules=named_rules(settings.rules),
         policy=load_policy(settings.policy),
     )
     if init:
@@ -44,6 +46,17 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
     return app
 
 
+def named_rules(path: str | None) -> RuleSet | None:
+    """The rules in a file named, checked now: every command refuses a bad
+    file. None for the rules shipped with Accord, which the application reads
+    when first needed (a command that only records needs none)."""
+    if not path:
+        return None
+    from workflows.rules import load_rules
+
+    return load_rules(path)
+
+
 def ensure_snapshots_table(app: Accord) -> None:
     """A PostgreSQL store set up before Accord kept snapshots gets their
     table on first use (checked first: the library's statements also
@@ -53,8 +66,7 @@ def ensure_snapshots_table(app: Accord) -> None:
         return
     recorder: Any = app.snapshots.recorder
     table = f"{recorder.datastore.schema}.{app.snapshots_table}"
-    [row] = app.views.db.query("SELECT to_regclass(?) IS NOT NULL AS present", (table,))
-    if not row["present"]:
+    if not app.views.db.has_table(table):
         app.views.db.create_table(recorder.create_table)
 
 
@@ -70,10 +82,6 @@ def authenticated_user(app: Accord) -> str | None:
 
 class UnreadableStore(RuntimeError):
     """The store's events cannot be read with the cipher key given (or without one)."""
-
-
-KEYCHECK = "accord_keycheck"
-PROBE = b"accord"
 
 
 def check_key(app: Accord, settings: Settings) -> None:
@@ -103,15 +111,8 @@ def check_key(app: Accord, settings: Settings) -> None:
                 (probe,),
             )
             return
-    stored = str(row["probe"])
-    if not stored and cipher is None:
-        return
-    if not stored or cipher is None:
+    if not probe_fits(str(row["probe"]), cipher):
         raise UnreadableStore(unreadable(settings))
-    try:
-        cipher.decrypt(base64.b64decode(stored))
-    except ValueError:
-        raise UnreadableStore(unreadable(settings)) from None
 
 
 def unreadable(settings: Settings) -> str:
@@ -126,14 +127,3 @@ def unreadable(settings: Settings) -> str:
         f"cannot read the events of the store at {store}: they are encrypted; "
         "set the ACCORD_CIPHER_KEY they were written with"
     )
-
-
-class MissingSupport(RuntimeError):
-    """A store named whose driver is not installed."""
-
-
-def require_postgres_support() -> None:
-    try:
-        import psycopg_pool  # noqa: F401
-    except ImportError:
-        raise MissingSupport("PostgreSQL support is not installed: pip install 'accord[postgres]'") from None

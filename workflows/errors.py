@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from domain.errors import DomainError
 from domain.vocabulary import UnknownEventType, describe
 from workflows.application import Rejected, StoreBusy, StoreOutOfReach
-from workflows.compose import MissingSupport, UnreadableStore, unreadable
+from workflows.compose import UnreadableStore, unreadable
 from workflows.iati import IatiError
-from workflows.persistence import StoreAddressError, describe_store
+from workflows.persistence import MissingSupport, StoreAddressError, describe_store
 from workflows.policy import PolicyError
 from workflows.rules import RulesError
 from workflows.scheduler.leader import AnotherScheduler

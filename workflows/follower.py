@@ -28,6 +28,7 @@ from domain.values import Stamp
 from domain.vocabulary import VOCABULARY
 from workflows.batches import collector_paused
 from workflows.projections.base import BATCH, Views
+from workflows.reader import FOLLOWER
 from workflows.rules import RuleSet
 from workflows.rules.engine import applies, source_of, task_facts, thread_of
 
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FOLLOWER = "follower"
 # Times a page is decided again when the tasks it closes keep changing under it.
 RETRIES = 20
 SYSTEM = "accord"
@@ -56,13 +56,22 @@ class Follower:
         self.app = app
         self.rules = rules
         self.views = views
-        self.topics = [get_topic(VOCABULARY[name].event_class) for name in sorted(rules.types_read)]
+        self.topics = [get_topic(VOCABULARY.event(name)[0]) for name in sorted(rules.types_read)]
 
     def run(self, progress: Callable[[int], None] | None = None) -> Followed:
-        """Follow the log to its end as it is now."""
+        """Follow the log to its end as it is now. The tasks a run opens and
+        closes are events after that end: it then follows them too, so that
+        a quiet store is left with the follower at its head, as a reader that
+        asks whether the views are current expects."""
         db = self.views.db
         done = Followed(position=db.position(FOLLOWER))
-        head = db.head()
+        self._follow(done, db.head(), progress)
+        if done.opened or done.closed:
+            self._follow(done, db.head(), progress)
+        return done
+
+    def _follow(self, done: Followed, head: int, progress: Callable[[int], None] | None) -> None:
+        db = self.views.db
         conflicts = 0
         while done.position < head:
             # Closing looks up open tasks in the task list, which must include
@@ -73,7 +82,7 @@ class Follower:
             try:
                 with collector_paused():
                     events = [self.app.mapper.to_domain_event(notification) for notification in page]
-                    step = _Page(self, db.app.clock(), self._open_tasks(events))
+                    step = _Page(self, self.app.clock(), self._open_tasks(events))
                     for event in events:
                         step.react(event)
                     self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
@@ -102,7 +111,6 @@ class Follower:
             if progress:
                 progress(last - done.position)
             done.position = last
-        return done
 
     def _open_tasks(self, events: list[Any]) -> dict[str, set[UUID]]:
         """The open tasks of every thread these events may close, from the

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.base import ENVELOPE, Fact
-from domain.values import partner_code
+from domain.codes import partner_code
 from workflows.application import Accord
 from workflows.reads import shared_naming
 

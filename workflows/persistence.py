@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
+from eventsourcing.persistence import InfrastructureFactory, Mapper, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # The log is read in pages of this many notifications (never all at once).
 PAGE = 1000
+
+# The application's name: the library names a PostgreSQL store's tables
+# after it (accord_events, accord_tracking).
+APPLICATION = "Accord"
 
 # Fields the stored record keeps in its own columns, not in the state.
 _POSITION = {"originator_id", "originator_version"}
@@ -27,7 +33,7 @@ class PydanticMapper(Mapper[Any]):
     upcasting (`class_version`, `upcast_vN_vN+1`) work as in the library."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
-        event = cast(BaseModel, domain_event)
+        event = cast("BaseModel", domain_event)
         class_version = _class_version(type(event))
         if class_version > 1:
             state = event.model_dump(mode="json", exclude=_POSITION)
@@ -76,6 +82,11 @@ class PydanticMapper(Mapper[Any]):
                 getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
                 version += 1
         return cls, state
+
+
+def mapper_for(factory: InfrastructureFactory[Any]) -> PydanticMapper:
+    """The mapper for a store, with the cipher and compressor its settings name."""
+    return PydanticMapper(transcoder=factory.transcoder(), cipher=factory.cipher(), compressor=factory.compressor())
 
 
 @cache
@@ -172,3 +183,14 @@ def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
 
 def is_postgres(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
+
+
+class MissingSupport(RuntimeError):
+    """A store named whose driver is not installed."""
+
+
+def require_postgres_support() -> None:
+    try:
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        raise MissingSupport("PostgreSQL support is not installed: pip install 'accord[postgres]'") from None

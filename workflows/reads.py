@@ -12,14 +12,15 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.base import ENVELOPE, Fact
+from domain.codes import partner_code
 from domain.dispatch import Dispatch
 from domain.initiative import Initiative
 from domain.meeting import Meeting
 from domain.partnership import Partnership
 from domain.task import FollowUpTask, TaskEvent
-from domain.values import partner_code
 from domain.vocabulary import VOCABULARY, UnknownEventType, submission_class
-from workflows.application import Accord, TaskFilter
+from workflows.application import Accord
+from workflows.reader import TaskFilter
 
 _COMMON = {"occurred_on", "pillars", "notes", "partner", "meeting", "initiative", "instrument"}
 
@@ -58,26 +59,6 @@ def event_class(type_name: str) -> type[Any]:
     except UnknownEventType:
         known = ", ".join(sorted([*VOCABULARY, *OWN_EVENTS]))
         raise UnknownEventType(f"unknown event type {type_name!r}; known types: {known}") from None
-
-
-def partner_rows(app: Accord) -> list[dict[str, Any]]:
-    """Every partnership with its counts, from the partnership overview."""
-    app.refresh()
-    table = app.views.table("partnerships")
-    rows = app.views.db.query(f"SELECT * FROM {table} ORDER BY partner")
-    return [
-        {
-            "code": row["partner"],
-            "name": row["name"],
-            "opened_on": row["opened_on"],
-            "last_activity": row["last_activity"],
-            "events": row["events"],
-            "visits": row["visits"],
-            "dialogues": row["dialogues"],
-            "open_commitments": row["open_eu"] + row["open_member_state"] + row["open_partner"],
-        }
-        for row in rows
-    ]
 
 
 def event_row(event: Any, position: int | None = None) -> dict[str, Any]:
@@ -132,7 +113,7 @@ def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = 
         partner = partner_code(partner)
         shared = shared_naming(app, partner)
         # Later task events do not name the partner: their task's opening does.
-        tasks = {row["task_id"] for row in app.task_rows(TaskFilter(date.today(), status="all", partner=partner))}
+        tasks = {row["task_id"] for row in app.reader.tasks(TaskFilter(date.today(), status="all", partner=partner))}
     for notification in app.notifications(topics=topics):
         event = app.mapper.to_domain_event(notification)
         if partner:

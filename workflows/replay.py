@@ -27,8 +27,9 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.base import Fact
 from domain.values import event_date
-from workflows.application import Accord, TaskFilter
+from workflows.application import Accord
 from workflows.compose import build
+from workflows.reader import TaskFilter
 from workflows.reports import Report, Table
 from workflows.reports.funding import funding_report
 from workflows.reports.partnership import partnership_report, portfolio_report
@@ -113,7 +114,7 @@ def record_report(
             "owner": row["owner"],
             "title": row["title"],
         }
-        for row in replay.task_rows(TaskFilter(today))
+        for row in replay.reader.tasks(TaskFilter(today))
     ]
     figures: dict[str, Any] = {}
     tables = []

@@ -7,8 +7,9 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from domain.base import latest_calendar_day
+from domain.codes import country_name
 from domain.errors import AmountNotPositive, UnknownCurrency, UnknownPartner
-from domain.values import EventDate, Money, PartnerCode, Stamp, country_name
+from domain.values import EventDate, Money, PartnerCode, Stamp
 
 # --- EventDate -------------------------------------------------------------
 

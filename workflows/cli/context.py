@@ -6,11 +6,14 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workflows.settings import Settings
+
+if TYPE_CHECKING:
+    from workflows.reader import Reader
 
 
 class Context:
@@ -26,8 +29,23 @@ class Context:
 
         return build(self.settings)
 
+    @cached_property
+    def reader(self) -> Reader:
+        """The views, up to date. When they are current they are read as they
+        stand, which needs neither the domain nor the rules (a fraction of a
+        start-up); else the application brings them up to date first."""
+        from workflows.reader import open_reader
+
+        reader = open_reader(self.settings)
+        if reader is not None:
+            return reader
+        self.app.refresh()
+        return self.app.reader  # type: ignore[no-any-return]
+
     def close(self) -> None:
         """Release the store's connections, if a command opened them."""
+        if "reader" in self.__dict__:
+            self.__dict__.pop("reader").close()
         if "app" in self.__dict__:
             self.__dict__.pop("app").close()
 

@@ -72,14 +72,14 @@ def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str
     from datetime import UTC, date
     from datetime import datetime as moment
 
-    from domain.values import partner_code
-    from workflows.application import TaskFilter
+    from domain.codes import partner_code
     from workflows.ical import calendar
+    from workflows.reader import TaskFilter
 
-    ctx.app.refresh()
-    tasks = list(ctx.app.task_rows(TaskFilter(date.today(), partner=partner, owner=owner)))
-    table = ctx.app.views.table("meetings")
-    meetings = ctx.app.views.db.query(f"SELECT * FROM {table} WHERE held = 0 ORDER BY held_on_first, meeting")
+    reader = ctx.reader
+    tasks = list(reader.tasks(TaskFilter(date.today(), partner=partner, owner=owner)))
+    table = reader.views.table("meetings")
+    meetings = reader.db.query(f"SELECT * FROM {table} WHERE held = 0 ORDER BY held_on_first, meeting")
     if partner:
         code = partner_code(partner)
         meetings = [m for m in meetings if code in m["partners"].split(",")]

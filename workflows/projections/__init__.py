@@ -1,9 +1,32 @@
-"""The read models Accord keeps beside its events."""
+"""The read models Accord keeps beside its events.
 
-from workflows.projections.base import View
-from workflows.projections.briefings import Briefings
-from workflows.projections.funding import FundingLedger
-from workflows.projections.overview import PartnershipOverview
-from workflows.projections.tasks import TaskList
+A view's code imports the domain, whose models cost more to import than the
+rest of a command. The catalog names every view and its version without
+importing it, so that a command that only reads can tell that the views are
+current, and read their tables, without the domain.
+"""
 
-VIEWS: list[View] = [TaskList(), FundingLedger(), Briefings(), PartnershipOverview()]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eventsourcing.utils import resolve_topic
+
+if TYPE_CHECKING:
+    from workflows.projections.base import View
+
+# Every view by name: its version, and its class. Bump a view's version when
+# its tables change shape or what it writes changes: it is then rebuilt on
+# next use.
+CATALOG: dict[str, tuple[int, str]] = {
+    # 2: a deferral clears the reminder and the escalation level.
+    "tasks": (2, "workflows.projections.tasks:TaskList"),
+    "funding": (1, "workflows.projections.funding:FundingLedger"),
+    "meetings": (1, "workflows.projections.briefings:Briefings"),
+    "partnerships": (1, "workflows.projections.overview:PartnershipOverview"),
+}
+
+
+def load_views() -> list[View]:
+    """One instance of every view in the catalog, its code imported now."""
+    return [resolve_topic(topic)() for _, topic in CATALOG.values()]

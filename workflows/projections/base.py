@@ -15,17 +15,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Notification, OperationalError, ProgrammingError, Tracking
 from eventsourcing.utils import get_topic
 
 from workflows.batches import collector_paused
-from workflows.persistence import PydanticMapper
+from workflows.projections import CATALOG, load_views
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.persistence import PydanticMapper
 
 REGISTRY_TABLE = "accord_views"
 
@@ -69,12 +70,13 @@ class Cursor:
 
 
 class Database:
-    """The application's own database, for views: transactions and queries."""
+    """The store's database, for views: transactions and queries, through
+    the library's recorder (its connections, and its tracking), and the
+    store's mapper to read events."""
 
-    def __init__(self, app: Accord) -> None:
-        self.app = app
-        self.recorder: Any = app.recorder
-        self.mapper = cast(PydanticMapper, app.mapper)
+    def __init__(self, recorder: Any, mapper: PydanticMapper) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
         self.postgres = type(self.recorder).__module__.endswith("postgres")
 
     @contextmanager
@@ -103,6 +105,16 @@ class Database:
             chunk = list(values[start : start + IN_CHUNK])
             rows += self.query(sql.format(marks=", ".join("?" * len(chunk))), [*params, *chunk])
         return rows
+
+    def has_table(self, name: str) -> bool:
+        """Whether the table exists (on PostgreSQL, as the search path finds
+        it, or as `schema.name` gives it)."""
+        if self.postgres:
+            sql = "SELECT to_regclass(?) IS NOT NULL AS present"
+        else:
+            sql = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?) AS present"
+        [row] = self.query(sql, (name,))
+        return bool(row["present"])
 
     def originator(self, originator_id: UUID) -> Any:
         """An aggregate's id as the library stores it: hex on SQLite, a uuid on PostgreSQL."""
@@ -171,9 +183,12 @@ class View(ABC):
     """A read model: its tables, the events it reads, and how it applies them."""
 
     name: ClassVar[str]
-    # Bump when the tables change shape: the view is then rebuilt on next use.
-    version: ClassVar[int] = 1
     reads: ClassVar[tuple[type[Any], ...]]
+
+    @property
+    def version(self) -> int:
+        """The version the catalog gives the view (workflows.projections)."""
+        return CATALOG[self.name][0]
 
     @abstractmethod
     def create(self, table: str) -> list[str]:
@@ -208,16 +223,34 @@ Progress = Callable[[int], None]
 class Views:
     """Every view of one application: catching up, rebuilding, status."""
 
-    def __init__(self, app: Accord, views: Sequence[View]) -> None:
-        self.db = Database(app)
-        self.views = {view.name: view for view in views}
-        self._ready = False
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # Every view's name, from the catalog: their code is imported only
+        # when a view is set up, caught up or rebuilt.
+        self.names = tuple(CATALOG)
+        self._has_registry = False
+
+    @cached_property
+    def views(self) -> dict[str, View]:
+        return {view.name: view for view in load_views()}
 
     def table(self, name: str) -> str:
         """The current table of a view."""
         # Asked each time, not remembered: another process may have rebuilt the
         # view and dropped the table a long-running process last used.
-        return _table_name(self.views[name], self._registered(self.views[name])[0])
+        return _table_name(name, self._registered(name)[0])
+
+    def current(self, head: int) -> bool:
+        """Whether every view is built by the version of its code that runs
+        and has applied the log up to `head`: asked of the registry and the
+        library's tracking alone, without importing any view's code."""
+        registered = self._registry()
+        for name, (version, _) in CATALOG.items():
+            if name not in registered or registered[name][1] != version:
+                return False
+            if self.db.position(_table_name(name, registered[name][0])) < head:
+                return False
+        return True
 
     def setup(self) -> None:
         """Create the registry and the first tables of views not yet registered;
@@ -231,7 +264,7 @@ class Views:
             for view in self.views.values():
                 if view.name in registered:
                     continue
-                table = _table_name(view, 1)
+                table = _table_name(view.name, 1)
                 for statement in [*view.create(table), *view.indexes(table)]:
                     cursor.execute(statement)
                 cursor.execute(
@@ -239,12 +272,11 @@ class Views:
                     "VALUES (?, 1, ?, 1) ON CONFLICT (name) DO NOTHING",
                     (view.name, view.version),
                 )
-        self._ready = True
 
     def catch_up(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Bring views up to the end of the log; how many events were applied."""
-        names = list(names or self.views)
-        stale = [name for name in names if self._registered(self.views[name])[1] != self.views[name].version]
+        names = list(names or self.names)
+        stale = [name for name in names if self._registered(name)[1] != CATALOG[name][0]]
         if stale:
             self.rebuild(stale, progress)
         current = [name for name in names if name not in stale]
@@ -256,7 +288,7 @@ class Views:
         a rebuild killed half way leaves them in use, and its leftovers are
         dropped next time."""
         fresh = {name: self._start_generation(self.views[name]) for name in names}
-        self._fill([(self.views[name], _table_name(self.views[name], fresh[name][1])) for name in names], progress)
+        self._fill([(self.views[name], _table_name(name, fresh[name][1])) for name in names], progress)
         for name, (current, generation) in fresh.items():
             self._index(self.views[name], generation)
             self._swap(self.views[name], current, generation)
@@ -266,7 +298,7 @@ class Views:
 
     def _start_generation(self, view: View) -> tuple[int, int]:
         """A generation number never used before, with its empty tables."""
-        self._registered(view)
+        self._registered(view.name)
         with self.db.transaction() as cursor:
             cursor.execute(
                 f"UPDATE {REGISTRY_TABLE} SET last_generation = last_generation + 1 WHERE name = ?", (view.name,)
@@ -278,7 +310,7 @@ class Views:
             current, fresh = int(row["generation"]), int(row["last_generation"])
             for abandoned in range(current + 1, fresh + 1):
                 _drop(cursor, view, abandoned)
-            for statement in view.create(_table_name(view, fresh)):
+            for statement in view.create(_table_name(view.name, fresh)):
                 cursor.execute(statement)
         return current, fresh
 
@@ -290,7 +322,7 @@ class Views:
         self.catch_up([name])
         current, fresh = self._start_generation(view)
         try:
-            self._fill([(view, _table_name(view, fresh))], None)
+            self._fill([(view, _table_name(name, fresh))], None)
             self.catch_up([name])
             problems = []
             for kept, replayed in zip(_tables(view, current), _tables(view, fresh), strict=True):
@@ -315,7 +347,7 @@ class Views:
 
     def _index(self, view: View, generation: int) -> None:
         with self.db.transaction() as cursor:
-            for statement in view.indexes(_table_name(view, generation)):
+            for statement in view.indexes(_table_name(view.name, generation)):
                 cursor.execute(statement)
 
     def _swap(self, view: View, current: int, fresh: int) -> None:
@@ -372,12 +404,24 @@ class Views:
         cls, state = self.db.mapper.to_state(notification)
         return Record(notification.id, cls, notification.originator_id, notification.originator_version, state)
 
-    def _registered(self, view: View) -> tuple[int, int]:
-        """The view's current generation and the version it was built by."""
-        if not self._ready:
+    def _registered(self, name: str) -> tuple[int, int]:
+        """The view's current generation and the version it was built by;
+        the view is set up first if it is not yet."""
+        registered = self._registry()
+        if name not in registered:
             self._setup_once()
-        [row] = self.db.query(f"SELECT generation, version FROM {REGISTRY_TABLE} WHERE name = ?", (view.name,))
-        return int(row["generation"]), int(row["version"])
+            registered = self._registry()
+        return registered[name]
+
+    def _registry(self) -> dict[str, tuple[int, int]]:
+        """Every registered view's current generation and the version it was
+        built by (none before the first setup)."""
+        # Asked until it exists: the registry is never dropped.
+        if not self._has_registry and not self.db.has_table(REGISTRY_TABLE):
+            return {}
+        self._has_registry = True
+        rows = self.db.query(f"SELECT name, generation, version FROM {REGISTRY_TABLE}")
+        return {row["name"]: (int(row["generation"]), int(row["version"])) for row in rows}
 
     def _setup_once(self) -> None:
         try:
@@ -388,14 +432,14 @@ class Views:
             self.setup()
 
 
-def _table_name(view: View, generation: int) -> str:
-    return f"view_{view.name}_{generation}"
+def _table_name(name: str, generation: int) -> str:
+    return f"view_{name}_{generation}"
 
 
 def _tables(view: View, generation: int) -> list[str]:
     """Every table a generation of a view has (its main table and any
     companions such as `{table}_envelopes`)."""
-    return re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(view.create(_table_name(view, generation))))
+    return re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(view.create(_table_name(view.name, generation))))
 
 
 def _drop(cursor: Cursor, view: View, generation: int) -> None:

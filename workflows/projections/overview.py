@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from domain.codes import country_name
 from domain.partnership import Partnership, PartnershipFact
-from domain.values import EventDate, Party, country_name, event_date
+from domain.values import EventDate, Party, event_date
 from workflows.projections.base import Cursor, Record, View
 
 P = Partnership

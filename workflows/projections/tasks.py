@@ -34,7 +34,6 @@ COLUMNS = (
 
 class TaskList(View):
     name = "tasks"
-    version = 2  # 2: a deferral clears the reminder and the escalation level
     reads = (
         T.TaskOpened,
         T.TaskAssigned,

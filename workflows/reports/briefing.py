@@ -8,8 +8,9 @@ from typing import Any
 
 from domain.meeting import Meeting
 from domain.partnership import Partnership
-from workflows.application import Accord, TaskFilter
+from workflows.application import Accord
 from workflows.projections.briefings import latest_table
+from workflows.reader import TaskFilter
 from workflows.reports.model import Report, Table
 
 FACT_COLUMNS = ["occurred_on", "type", "summary"]
@@ -70,10 +71,10 @@ def latest_facts(app: Accord, codes: list[str]) -> dict[str, list[dict[str, Any]
 def open_items(app: Accord, meeting: str, partnerships: dict[str, Partnership], today: date) -> list[dict[str, Any]]:
     """The meeting's own open tasks (its briefing, say), then each partner's
     open tasks and open commitments, in agenda order."""
-    own = app.task_rows(TaskFilter(today, subject=meeting))
+    own = app.reader.tasks(TaskFilter(today, subject=meeting))
     items = [_task("", task) for task in own if task["partner"] is None]
     for code, partnership in partnerships.items():
-        items += [_task(code, task) for task in app.task_rows(TaskFilter(today, partner=code))]
+        items += [_task(code, task) for task in app.reader.tasks(TaskFilter(today, partner=code))]
         for ref, commitment in partnership.commitments.items():
             if commitment.status != "open":
                 continue

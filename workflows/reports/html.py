@@ -14,8 +14,9 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from domain.values import partner_code
-from workflows.application import Accord, TaskFilter
+from domain.codes import partner_code
+from workflows.application import Accord
+from workflows.reader import TaskFilter
 from workflows.reports.charts import Figure, funding_figure, tasks_figure, timeline_figure
 from workflows.reports.funding import LINE_COLUMNS, funding_report
 from workflows.reports.model import Report, Table
@@ -67,7 +68,7 @@ def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal 
     [overview] = portfolio.tables
     codes = [row["partner"] for row in overview.rows]
     names = {row["partner"]: f"{row['name']} ({row['partner']})" for row in overview.rows}
-    tasks = list(app.task_rows(TaskFilter(today)))
+    tasks = list(app.reader.tasks(TaskFilter(today)))
     figures = [funding_figure(funding), timeline_figure(app, codes, today, names), tasks_figure(tasks, today)]
     body = [
         _header(portfolio),
@@ -81,7 +82,7 @@ def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal 
 def partnership_html(app: Accord, report: Report, code: str, today: date) -> str:
     """The partnership report with its timeline and tasks-by-week charts."""
     code = partner_code(code)
-    tasks = list(app.task_rows(TaskFilter(today, partner=code)))
+    tasks = list(app.reader.tasks(TaskFilter(today, partner=code)))
     return report_html(report, [timeline_figure(app, [code], today), tasks_figure(tasks, today)])
 
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from domain.values import Party
-from workflows.application import Accord, TaskFilter
+from workflows.application import Accord
 from workflows.projections.overview import money_totals
+from workflows.reader import TaskFilter
 from workflows.reads import timeline
 from workflows.reports.model import Report, Table
 
@@ -43,7 +44,7 @@ def partnership_report(app: Accord, code: str, *, today: date | None = None) -> 
     there is none. Built from the read models as they stand: refresh first."""
     partnership = app.partnership(code)
     code, today = partnership.partner, today or date.today()
-    tasks = list(app.task_rows(TaskFilter(today, partner=code)))
+    tasks = list(app.reader.tasks(TaskFilter(today, partner=code)))
     [row] = _overview(app, "WHERE partner = ?", (code,))
     commitments = [
         {"commitment": ref, "party": c.party.value, "description": c.description, "due_on": _text(c.due_on)}
@@ -86,7 +87,7 @@ def portfolio_report(app: Accord, today: date | None = None) -> Report:
     """One row per partnership, with the portfolio's totals as figures (from
     the read models as they stand: refresh first)."""
     today = today or date.today()
-    tally = app.open_tasks_by_partner(today)
+    tally = app.reader.open_tasks_by_partner(today)
     rows = _overview(app, "ORDER BY partner")
     committed: dict[str, Decimal] = {}
     disbursed: dict[str, Decimal] = {}

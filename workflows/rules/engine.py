@@ -8,7 +8,8 @@ from enum import Enum
 from typing import Any
 
 from domain.base import Fact
-from domain.values import EventDate, country_name
+from domain.codes import country_name
+from domain.values import EventDate
 from workflows.rules.model import Rule
 
 

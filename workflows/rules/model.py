@@ -12,9 +12,11 @@ from functools import cached_property
 from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
 
+from domain.base import Aggregate, Fact
 from domain.values import EventDate
-from domain.vocabulary import VOCABULARY, Submission
+from domain.vocabulary import VOCABULARY, own_fields
 
 
 def _rule_name(text: str) -> str:
@@ -26,7 +28,7 @@ def _rule_name(text: str) -> str:
 
 
 def _event_type(text: str) -> str:
-    _model(text)
+    _event(text)
     return text
 
 
@@ -37,11 +39,15 @@ EventType = Annotated[str, AfterValidator(_event_type)]
 EXTRA_PLACEHOLDERS = {"partner_name", "subject"}
 
 
-def _model(type_name: str) -> type[Submission]:
-    model = VOCABULARY.get(type_name)
-    if model is None:
+def _event(type_name: str) -> tuple[type[Fact], type[Aggregate]]:
+    """The event class a type records, and the aggregate it is recorded on."""
+    if type_name not in VOCABULARY:
         raise ValueError(f"unknown event type {type_name!r}; known types: {', '.join(sorted(VOCABULARY))}")
-    return model
+    return VOCABULARY.event(type_name)
+
+
+def _fields(type_name: str) -> dict[str, FieldInfo]:
+    return own_fields(_event(type_name)[0])
 
 
 def _is_date(annotation: Any) -> bool:
@@ -124,7 +130,7 @@ class Rule(BaseModel):
 
     def _problems(self) -> Iterator[str]:
         """Every way the rule names what does not exist, not just the first."""
-        fields = _model(self.when).model_fields
+        fields = _fields(self.when)
         for field in [*self.where, *self.requires, *self.absent]:
             if field not in fields:
                 yield f"{self.when} has no field {field!r}"
@@ -140,11 +146,11 @@ class Rule(BaseModel):
             if self.due.default_days is None:
                 yield "due.days names a field, so due.default_days must say what to use when it is empty"
         for closer in self.closed_by:
-            closer_fields = _model(closer).model_fields
+            closer_fields = _fields(closer)
             for field in self.thread or []:
                 if field not in fields or field not in closer_fields:
                     yield f"thread field {field!r} is not a field of both {self.when} and {closer}"
-            if _model(closer).aggregate_class is not _model(self.when).aggregate_class:
+            if _event(closer)[1] is not _event(self.when)[1]:
                 yield f"{closer} is not recorded on the same kind of record as {self.when}"
         if self.thread is not None and not self.closed_by:
             yield "a thread only matters with closed_by"

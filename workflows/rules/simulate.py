@@ -49,7 +49,7 @@ def simulate(events: Iterable[Any], current: RuleSet, candidate: RuleSet) -> Sim
 def types_read(*rulesets: RuleSet) -> list[type[Any]]:
     """The event classes either rule set reacts to."""
     names = set().union(*(ruleset.types_read for ruleset in rulesets))
-    return [VOCABULARY[name].event_class for name in sorted(names)]
+    return [VOCABULARY.event(name)[0] for name in sorted(names)]
 
 
 def _plan(event: Any, rules: RuleSet, into: dict[Key, dict[str, Any]]) -> None:

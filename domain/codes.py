@@ -1,0 +1,52 @@
+"""Country and currency codes (ISO 3166-1 alpha-2, ISO 4217), checked
+against pycountry's tables. Apart from the value objects, so that reading a
+partner code (`accord tasks --partner tn`) needs no pydantic."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from domain.errors import UnknownCurrency, UnknownPartner
+
+
+def upper(value: Any) -> Any:
+    """Text as codes are written: trimmed, in capitals (anything else as it is)."""
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _pycountry() -> Any:
+    # Imported when first needed: it costs a command that reads no code
+    # (`accord tasks`) a tenth of its start-up.
+    import pycountry
+
+    return pycountry
+
+
+# Codes repeat across a log of millions of events: remember the answers
+# (pure functions of their text).
+@lru_cache(maxsize=4096)
+def known_country(code: str) -> str:
+    if _pycountry().countries.get(alpha_2=code) is None:
+        raise UnknownPartner(f"unknown partner {code!r}: not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+@lru_cache(maxsize=512)
+def known_currency(code: str) -> str:
+    if _pycountry().currencies.get(alpha_3=code) is None:
+        raise UnknownCurrency(f"unknown currency {code!r}: not an ISO 4217 code")
+    return code
+
+
+def partner_code(text: str) -> str:
+    """A partner code as typed ("tn ") made canonical ("TN"), or UnknownPartner."""
+    return known_country(upper(text))
+
+
+def country_name(code: str) -> str:
+    """The common name of a country, from its alpha-2 code."""
+    country = _pycountry().countries.get(alpha_2=code)
+    if country is None:
+        raise UnknownPartner(f"unknown partner {code!r}: not an ISO 3166-1 alpha-2 country code")
+    return str(getattr(country, "common_name", None) or country.name)
