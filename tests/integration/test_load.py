@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import accord, opened, stored_count, visit, write_jsonl
+from workflows.persistence import is_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -50,3 +52,30 @@ def test_fifty_thousand_events_submit_in_one_command_and_once_only(db: str, tmp_
     assert again.exit_code == 0, again.output
     assert "already recorded: 50000" in again.output
     assert stored_count(db) == 50_000
+
+
+def test_the_logs_statistics_are_taken_again_each_time_it_doubles(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without them PostgreSQL plans each page of a catch-up as a sort of the
+    whole log; Accord takes them itself where autovacuum does not run."""
+    if not is_postgres(db):
+        pytest.skip("SQLite plans a read of the log without statistics")
+    import psycopg
+
+    from workflows import postgres
+
+    monkeypatch.setattr(postgres, "ANALYZE_FROM", 20)
+
+    def submit(count: int, start: int) -> float:
+        path = write_jsonl(tmp_path / f"from{start}.jsonl", (visit(id=f"e{start + n}") for n in range(count)))
+        assert accord(db, "submit", "--file", str(path)).exit_code == 0
+        with psycopg.connect(db) as conn:
+            [(tuples,)] = conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'accord_events'::regclass")
+        return float(tuples)
+
+    accord(db, "submit", "--file", "-", input=f"{json.dumps(opened())}\n")
+    assert submit(10, 0) <= 0  # 11 events: never taken
+    assert submit(20, 10) == 31  # past 20: taken
+    assert submit(10, 30) == 31  # 41, not yet twice 31
+    assert submit(30, 40) == 71

@@ -94,9 +94,9 @@ class Briefings(View):
         # what they displaced.
         kept = [fact for partner_facts in facts.values() for fact in heapq.nlargest(LATEST, partner_facts)]
         # A leftover table of a rebuild killed half way may hold a row already.
-        cursor.executemany(
-            f"INSERT INTO {latest} (position, partner, occurred_on, occurred_first, type, summary) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
+        cursor.insert(
+            latest,
+            ("position", "partner", "occurred_on", "occurred_first", "type", "summary"),
             [
                 (
                     position,
@@ -108,6 +108,7 @@ class Briefings(View):
                 )
                 for first, position, record in kept
             ],
+            "ON CONFLICT (position) DO NOTHING",
         )
         if facts:
             _keep_latest(cursor, latest)

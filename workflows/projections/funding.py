@@ -19,8 +19,20 @@ from workflows.projections.base import Cursor, Record, View
 P = Partnership
 
 
-# Where a ledger row keeps what was disbursed.
-DISBURSED = 6
+# A ledger row's columns, and where it keeps what was disbursed.
+LINE_COLUMNS = (
+    "partner",
+    "funding",
+    "instrument",
+    "title",
+    "currency",
+    "committed",
+    "disbursed",
+    "committed_on",
+    "committed_year",
+    "pillars",
+)
+DISBURSED = LINE_COLUMNS.index("disbursed")
 
 
 def envelopes_table(table: str) -> str:
@@ -102,11 +114,7 @@ class FundingLedger(View):
                     )
         for row in lines.values():
             row[DISBURSED] = str(row[DISBURSED])
-        cursor.executemany(
-            f"INSERT INTO {table} (partner, funding, instrument, title, currency, committed, disbursed, "
-            "committed_on, committed_year, pillars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            list(lines.values()),
-        )
+        cursor.insert(table, LINE_COLUMNS, list(lines.values()))
         self._add_paid(cursor, table, paid)
 
     @staticmethod

@@ -206,8 +206,10 @@ class PartnershipOverview(View):
                 rows[record["partner"]] = Overview(record["partner"], opened_on, opened_on)
             # The domain records nothing on a partnership before it is opened.
             rows[record["partner"]].fold(record)
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
-            f"ON CONFLICT (partner) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS[1:])}",
+        # One row a partner: no key repeats.
+        cursor.insert(
+            table,
+            COLUMNS,
             [row.row() for row in rows.values()],
+            f"ON CONFLICT (partner) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS[1:])}",
         )

@@ -30,6 +30,7 @@ COLUMNS = (
     "closed_at",
     "outcome",
 )
+PLACE = {column: place for place, column in enumerate(COLUMNS)}
 
 
 class TaskList(View):
@@ -74,45 +75,56 @@ class TaskList(View):
         ]
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
-        # New tasks are inserted in batches; any other change first flushes the
-        # batch, so every change applies in the log's order.
-        opened: list[tuple[Any, ...]] = []
-        insert = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        # A task opened in this batch takes its changes in memory and is
+        # inserted once. Changes to older tasks are gathered, each column's
+        # last value winning (a change sets values, it does not add to them),
+        # and written a statement per set of columns: the same rows as
+        # applying every event in turn, in a few statements.
+        opened: dict[str, list[Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}
         for record in records:
-            if record.type is T.TaskOpened:
-                opened.append(_row(record))
-                continue
-            cursor.executemany(insert, opened)
-            opened.clear()
             task_id = str(record.originator_id)
-            match record.type:
-                case T.TaskAssigned:
-                    self._set(cursor, table, task_id, owner=record["owner"])
-                case T.TaskDeferred:
-                    self._set(cursor, table, task_id, due_on=record["due_on"], reminded_on=None, level=0)
-                case T.TaskCompleted:
-                    self._set(
-                        cursor, table, task_id, status="done", closed_at=_moment(record), outcome=record["outcome"]
-                    )
-                case T.TaskCancelled:
-                    self._set(
-                        cursor, table, task_id, status="cancelled", closed_at=_moment(record), outcome=record["reason"]
-                    )
-                case T.ReminderSent:
-                    self._set(cursor, table, task_id, reminded_on=record["on"])
-                case T.TaskEscalated:
-                    self._set(cursor, table, task_id, level=record["level"])
-        cursor.executemany(insert, opened)
-
-    @staticmethod
-    def _set(cursor: Cursor, table: str, task_id: str, **values: Any) -> None:
-        assignments = ", ".join(f"{column} = ?" for column in values)
-        cursor.execute(f"UPDATE {table} SET {assignments} WHERE task_id = ?", (*values.values(), task_id))
+            if record.type is T.TaskOpened:
+                opened[task_id] = _row(record)
+                continue
+            values = _change(record)
+            if task_id in opened:
+                row = opened[task_id]
+                for column, value in values.items():
+                    row[PLACE[column]] = value
+            else:
+                changed.setdefault(task_id, {}).update(values)
+        cursor.insert(table, COLUMNS, list(opened.values()))
+        updates: dict[tuple[str, ...], list[list[Any]]] = {}
+        for task_id, values in changed.items():
+            columns = tuple(sorted(values))
+            updates.setdefault(columns, []).append([*(values[column] for column in columns), task_id])
+        for columns, rows in updates.items():
+            assignments = ", ".join(f"{column} = ?" for column in columns)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE task_id = ?", rows)
 
 
-def _row(record: Record) -> tuple[Any, ...]:
+def _change(record: Record) -> dict[str, Any]:
+    """The columns a task's change sets, and their values."""
+    match record.type:
+        case T.TaskAssigned:
+            return {"owner": record["owner"]}
+        case T.TaskDeferred:
+            return {"due_on": record["due_on"], "reminded_on": None, "level": 0}
+        case T.TaskCompleted:
+            return {"status": "done", "closed_at": _moment(record), "outcome": record["outcome"]}
+        case T.TaskCancelled:
+            return {"status": "cancelled", "closed_at": _moment(record), "outcome": record["reason"]}
+        case T.ReminderSent:
+            return {"reminded_on": record["on"]}
+        case T.TaskEscalated:
+            return {"level": record["level"]}
+    raise TypeError(f"the task list does not read {record.type.__name__}")
+
+
+def _row(record: Record) -> list[Any]:
     state = record.state
-    return (
+    return [
         str(record.originator_id),
         state["partner"],
         state["subject"],
@@ -130,7 +142,7 @@ def _row(record: Record) -> tuple[Any, ...]:
         _moment(record),
         None,
         None,
-    )
+    ]
 
 
 def _moment(record: Record) -> str:
