@@ -78,7 +78,7 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
         verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
     if views and verdict.broken is None:
         app.refresh()
-        verdict.views = {name: app.views.differences(name) for name in app.views.views}
+        verdict.views = app.views.differences(app.views.names)
         verdict.snapshots, verdict.bad_snapshots = check_snapshots(app)
     return verdict
 

@@ -336,23 +336,24 @@ class Views:
                 cursor.execute(statement)
         return current, fresh
 
-    def differences(self, name: str) -> list[str]:
-        """How the view differs from a fresh replay of the log: a fresh
-        generation is filled beside it, compared table by table, and dropped.
-        Empty when they agree."""
-        view = self.views[name]
-        self.catch_up([name])
-        current, fresh = self._start_generation(view)
+    def differences(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """How each view differs from a fresh replay of the log: fresh
+        generations are filled beside them, in one pass over the log,
+        compared table by table, and dropped. Empty where they agree."""
+        self.catch_up(names)
+        fresh = {name: self._start_generation(self.views[name]) for name in names}
         try:
-            self._fill([(view, _table_name(name, fresh))], None)
-            self.catch_up([name])
-            problems = []
-            for kept, replayed in zip(_tables(view, current), _tables(view, fresh), strict=True):
-                problems += self._compare(kept, replayed)
+            self._fill([(self.views[name], _table_name(name, new)) for name, (_, new) in fresh.items()], None)
+            self.catch_up(names)
+            problems: dict[str, list[str]] = {}
+            for name, (current, new) in fresh.items():
+                tables = zip(_tables(self.views[name], current), _tables(self.views[name], new), strict=True)
+                problems[name] = [problem for kept, replayed in tables for problem in self._compare(kept, replayed)]
             return problems
         finally:
             with self.db.transaction() as cursor:
-                _drop(cursor, view, fresh)
+                for name, (_, new) in fresh.items():
+                    _drop(cursor, self.views[name], new)
 
     def _compare(self, kept: str, replayed: str) -> list[str]:
         """Rows in one table and not the other (a few of each), and the counts."""
