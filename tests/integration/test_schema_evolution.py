@@ -74,7 +74,7 @@ def test_the_old_store_gives_the_same_reports_from_its_projections_as_kept(app: 
 
 
 def test_the_old_store_gives_the_same_reports_when_every_projection_is_rebuilt(app: Accord) -> None:
-    app.views.rebuild(list(app.views.views))
+    app.views.rebuild(app.views.names)
 
     assert reports(app) == EXPECTED
 

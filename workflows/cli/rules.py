@@ -113,7 +113,8 @@ def projections_status(ctx: Context, as_json: bool) -> None:
       accord projections status
     """
     views = ctx.app.views
-    rows = [vars(views.status(name)) | {"lag": views.status(name).lag} for name in views.views]
+    statuses = [views.status(name) for name in views.names]
+    rows = [vars(status) | {"lag": status.lag} for status in statuses]
     show(rows, ["name", "table", "position", "head", "lag"], as_json, title="Projections")
 
 
@@ -132,9 +133,9 @@ def projections_rebuild(ctx: Context, name: str | None) -> None:
       accord projections rebuild
     """
     views = ctx.app.views
-    if name is not None and name not in views.views:
-        raise click.BadParameter(f"no projection {name!r}; known: {', '.join(views.views)}", param_hint="NAME")
-    for status in views.rebuild([name] if name else list(views.views)):
+    if name is not None and name not in views.names:
+        raise click.BadParameter(f"no projection {name!r}; known: {', '.join(views.names)}", param_hint="NAME")
+    for status in views.rebuild([name] if name else views.names):
         click.echo(f"rebuilt {status.name} into {status.table} up to position {status.position}")
     if name is None:
         click.echo(f"dropped {ctx.app.drop_snapshots()} snapshot(s)")
