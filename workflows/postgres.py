@@ -66,8 +66,8 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         from them; autovacuum keeps them, when it runs, but where it is off or
         has not run since a large load, reading the log a page at a time sorts
         the whole log on disk for every page: a rebuild of 300,000 events ran
-        at half the speed. A writer who does not own the tables is skipped
-        with a notice (they are not the writers' to analyse)."""
+        at half the speed. Only the tables' owner may: PostgreSQL skips it,
+        with a notice, for writers who record as roles of their own."""
         if self.analyzed is None:
             with self.datastore.get_connection() as conn:
                 row = conn.execute(
