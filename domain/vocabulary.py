@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 from pydantic.fields import FieldInfo
 
 from domain.base import ENVELOPE, Aggregate, Fact
@@ -83,8 +83,17 @@ def own_fields(event_class: type[Fact]) -> dict[str, FieldInfo]:
 def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggregate]) -> type[Submission]:
     fields: dict[str, Any] = {"type": (Literal[name], Field(description="The event type"))}
     fields.update({field_name: (info.annotation, info) for field_name, info in own_fields(event_class).items()})
+    # The event's own checks across fields (a period that ends before it
+    # starts), so that a file's bad line is named with the others, not found
+    # only when its event is built.
+    validators: dict[str, Any] = {
+        f"_event{name}": model_validator(mode=decorator.info.mode)(decorator.func)
+        for name, decorator in event_class.__pydantic_decorators__.model_validators.items()
+    }
     # getdoc: the docstring without its indentation, as help shows it.
-    model = create_model(name, __base__=Submission, __doc__=inspect.getdoc(event_class), **fields)
+    model = create_model(
+        name, __base__=Submission, __doc__=inspect.getdoc(event_class), __validators__=validators, **fields
+    )
     model.event_class = event_class
     model.aggregate_class = aggregate
     model.fact_fields = tuple(name for name in fields if name != "type")

@@ -202,6 +202,24 @@ def test_a_file_with_several_bad_lines_reports_each_by_its_number_and_stores_not
     assert stored_count(db) == 0
 
 
+def test_a_line_whose_fields_disagree_with_each_other_is_named_with_the_other_bad_lines(
+    db: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2020-09-23"}\n'
+        '{"type": "ArrivalsReported", "partner": "TN", "occurred_on": "2021-06", "period_start": "2021-05", '
+        '"period_end": "2021-01", "route": "Central Mediterranean", "count": 5, "source": "UNHCR"}\n'
+        '{"type": "VisitHeld", "partner": "XX", "occurred_on": "2021-05-01", "visitors": ["A"]}\n'
+    )
+    result = accord(db, "submit", "--file", str(path))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "accord: line 2: ArrivalsReported: period_end 2021-01 is before period_start 2021-05"
+    assert lines[1].startswith("line 3: VisitHeld: field 'partner': unknown partner 'XX'")
+    assert stored_count(db) == 0
+
+
 def test_a_file_of_valid_lines_that_break_domain_rules_is_rejected_whole_naming_each_line(db: str) -> None:
     result = submit_rows(
         db,

@@ -414,3 +414,19 @@ def test_a_submission_schema_leaves_out_the_envelope_accord_adds(name):
 def test_the_schema_of_an_unknown_type_is_refused():
     with pytest.raises(UnknownEventType):
         json_schema("VisitDone")
+
+
+def test_an_events_own_checks_across_fields_refuse_the_submission() -> None:
+    arrivals = {
+        "type": "ArrivalsReported",
+        "partner": "TN",
+        "occurred_on": "2021-06",
+        "period_start": "2021-05",
+        "period_end": "2021-01",
+        "route": "Central Mediterranean",
+        "count": 5,
+        "source": "UNHCR",
+    }
+
+    with pytest.raises(ValidationError, match="period_end 2021-01 is before period_start 2021-05"):
+        parse(arrivals)
