@@ -28,13 +28,13 @@ from domain.values import Stamp
 from domain.vocabulary import Submission
 from workflows.batches import collector_paused
 from workflows.persistence import APPLICATION, PAGE, PydanticMapper, mapper_for
-from workflows.policy import NotPermitted, Policy
 from workflows.projections.base import Views
 from workflows.reader import Reader
 
 if TYPE_CHECKING:
     from domain.task import FollowUpTask
     from workflows.follower import Followed
+    from workflows.policy import Policy
     from workflows.rules import RuleSet
 
 # Partnerships gather facts without end: each time one passes a multiple of
@@ -160,12 +160,7 @@ class Accord(Application[UUID]):
         before is skipped. A lost race is retried."""
         actor = self.authenticated or actor
         if self.policy is not None:
-            refused = []
-            for index, submission in enumerate(submissions):
-                try:
-                    self.policy.check(actor, submission.event_class.__name__)
-                except NotPermitted as error:
-                    refused.append((index, str(error)))
+            refused = self.policy.refusals(actor, [submission.event_class.__name__ for submission in submissions])
             if refused:
                 raise Rejected(refused)
 

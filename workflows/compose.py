@@ -10,11 +10,11 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from workflows.application import Accord
 from workflows.persistence import describe_store, is_postgres, library_settings, require_postgres_support
-from workflows.policy import load_policy
 from workflows.reader import KEYCHECK, PROBE, probe_fits
 from workflows.settings import Settings
 
 if TYPE_CHECKING:
+    from workflows.policy import Policy
     from workflows.rules import RuleSet
 
 
@@ -31,7 +31,7 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
     app = Accord(
         library_settings(settings.db, create_tables=create_tables, cipher_key=settings.cipher_key),
         rules=named_rules(settings.rules),
-        policy=load_policy(settings.policy),
+        policy=named_policy(settings.policy),
     )
     if init:
         app.views.setup()
@@ -55,6 +55,16 @@ def named_rules(path: str | None) -> RuleSet | None:
     from workflows.rules import load_rules
 
     return load_rules(path)
+
+
+def named_policy(path: str | None) -> Policy | None:
+    """The policy in a file named, checked now; None (everyone may record
+    everything) without one, and then its module is not even imported."""
+    if not path:
+        return None
+    from workflows.policy import load_policy
+
+    return load_policy(path)
 
 
 def ensure_snapshots_table(app: Accord) -> None:

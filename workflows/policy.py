@@ -16,6 +16,7 @@ everything.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Self
@@ -78,6 +79,16 @@ class Policy(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def refusals(self, actor: str, type_names: Sequence[str]) -> list[tuple[int, str]]:
+        """Where `actor` may not record the type at that place in `type_names`, and why."""
+        refused = []
+        for index, type_name in enumerate(type_names):
+            try:
+                self.check(actor, type_name)
+            except NotPermitted as error:
+                refused.append((index, str(error)))
+        return refused
 
     def check(self, actor: str, type_name: str) -> None:
         """Raise NotPermitted, naming the rule, if `actor` may not record `type_name`."""
