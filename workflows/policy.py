@@ -17,29 +17,30 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.errors import DomainError
+from domain.task import FollowUpTask
 from domain.vocabulary import VOCABULARY, describe_problems
 
-
-@cache
-def people_record() -> frozenset[str]:
-    """What people record: the vocabulary, and the changes they make to tasks."""
-    # Imported here: a command that names no policy file needs no task's model.
-    from domain.task import FollowUpTask
-
-    changes = (
-        FollowUpTask.TaskAssigned,
-        FollowUpTask.TaskDeferred,
-        FollowUpTask.TaskCompleted,
-        FollowUpTask.TaskCancelled,
-    )
-    return frozenset([*VOCABULARY, *(cls.__name__ for cls in changes)])
+# What people record: the vocabulary, and the changes they make to tasks.
+PEOPLE_RECORD = frozenset(
+    [
+        *VOCABULARY,
+        *(
+            cls.__name__
+            for cls in (
+                FollowUpTask.TaskAssigned,
+                FollowUpTask.TaskDeferred,
+                FollowUpTask.TaskCompleted,
+                FollowUpTask.TaskCancelled,
+            )
+        ),
+    ]
+)
 
 
 class PolicyError(ValueError):
@@ -64,11 +65,10 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> Self:
-        known = people_record()
         problems = [
-            f"permit: {name!r} is not an event type people record; known: {', '.join(sorted(known))}"
+            f"permit: {name!r} is not an event type people record; known: {', '.join(sorted(PEOPLE_RECORD))}"
             for name in self.permit
-            if name not in known
+            if name not in PEOPLE_RECORD
         ]
         problems += [
             f"permit.{name}: role {role!r} is not defined under [roles]"
