@@ -87,8 +87,8 @@ def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggreg
     # starts), so that a file's bad line is named with the others, not found
     # only when its event is built.
     validators: dict[str, Any] = {
-        f"_event{name}": model_validator(mode=decorator.info.mode)(decorator.func)
-        for name, decorator in event_class.__pydantic_decorators__.model_validators.items()
+        f"_event{validator}": model_validator(mode=decorator.info.mode)(decorator.func)
+        for validator, decorator in event_class.__pydantic_decorators__.model_validators.items()
     }
     # getdoc: the docstring without its indentation, as help shows it.
     model = create_model(

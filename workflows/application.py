@@ -315,13 +315,13 @@ class Accord(Application[UUID]):
     def refresh(self, progress: Progress | None = None) -> Followed:
         """Open and close the tasks new events imply, then bring every view up
         to date. Commands that read call this first, so no one sees stale data."""
-        # Paused throughout, not batch by batch: a catch-up makes next to no
-        # cycles (23 objects over 200,000 events), and each pass between
-        # batches would scan everything again.
         # Imported here: commands that only record need neither the follower
         # nor the views' code.
         from workflows.follower import Follower
 
+        # Paused throughout, not batch by batch: a catch-up makes next to no
+        # cycles (23 objects over 200,000 events), and each pass between
+        # batches would scan everything again.
         with collector_paused():
             followed = Follower(self, self.rules, self.views).run(progress)
             self.views.catch_up()
