@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache, total_ordering
+from operator import attrgetter
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -127,8 +128,16 @@ class EventDate:
     day: int | None = None
     # (earliest, latest), worked out once: dates are compared often.
     _span: tuple[date, date] = field(init=False, repr=False, compare=False)
+    # As written: every stored event and snapshot writes its dates.
+    _text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        text = f"{self.year:04d}"
+        if self.month is not None:
+            text += f"-{self.month:02d}"
+        if self.day is not None:
+            text += f"-{self.day:02d}"
+        object.__setattr__(self, "_text", text)
         valid = 1 <= self.year <= 9999 and (self.month is None or 1 <= self.month <= 12)
         if valid and self.month is None:
             valid = self.day is None
@@ -179,30 +188,26 @@ class EventDate:
         return self._span < other._span
 
     def __str__(self) -> str:
-        text = f"{self.year:04d}"
-        if self.month is not None:
-            text += f"-{self.month:02d}"
-        if self.day is not None:
-            text += f"-{self.day:02d}"
-        return text
+        return self._text
 
     @classmethod
     def _coerce(cls, value: Any) -> EventDate:
+        # Text first: it is what stored events and snapshots hold.
+        if isinstance(value, str):
+            return event_date(value)
         if isinstance(value, EventDate):
             return value
         if isinstance(value, datetime):
             raise ValueError("a date is expected, not a date and time")
         if isinstance(value, date):
             return cls.of(value)
-        if isinstance(value, str):
-            return event_date(value)
         raise ValueError(f"a date reads {_DATE_FORMS}; got {value!r}")
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
             cls._coerce,
-            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="always"),
+            serialization=core_schema.plain_serializer_function_ser_schema(attrgetter("_text"), when_used="always"),
         )
 
     @classmethod

@@ -9,6 +9,8 @@ from uuid import uuid4
 from eventsourcing.utils import get_topic
 
 from domain.base import Aggregate, Snapshot
+from domain.partnership import Partnership
+from domain.values import EventDate, Stamp
 
 MOMENT = datetime(2021, 6, 6, 12, tzinfo=UTC)
 
@@ -59,3 +61,29 @@ def test_a_snapshot_taken_now_records_the_class_version_and_comes_back() -> None
     assert taken.state["class_version"] == 2
     assert taken.state["total"] == "2"
     assert vars(taken.mutate(None)) == vars(ledger)
+
+
+def test_a_partnership_snapshot_of_version_1_comes_back_with_plain_funding_lines() -> None:
+    stamp = Stamp("desk", MOMENT, "k1")
+    tunisia = Partnership.start(
+        Partnership.PartnershipOpened, "TN", {"partner": "TN", "occurred_on": EventDate(2021, 5, 1)}, stamp
+    )
+    funding = {"partner": "TN", "occurred_on": EventDate(2021, 5, 20), "funding": "tn-1", "instrument": "NDICI"}
+    tunisia.record(Partnership.FundingCommitted, {**funding, "amount": "EUR 1250000.10"}, Stamp("desk", MOMENT, "k2"))
+    now = Snapshot.take(tunisia)
+    # Version 1 kept the committed amount as Money, and wrote no class version.
+    written_by_v1 = {key: value for key, value in now.state.items() if key != "class_version"}
+    written_by_v1["funding"] = {
+        "tn-1": {
+            "instrument": "NDICI",
+            "committed": {"amount": "1250000.10", "currency": "EUR"},
+            "committed_on": "2021-05-20",
+            "disbursed": "0",
+        }
+    }
+
+    restored = now.model_copy(update={"state": written_by_v1}).mutate(None)
+
+    assert now.state["class_version"] == 2
+    assert restored.funding == tunisia.funding
+    assert restored.funding["tn-1"].remaining == Decimal("1250000.10")
