@@ -94,6 +94,7 @@ class Founding(CanInitAggregate[UUID]):
     originator_topic: str
 
 
+@lru_cache(maxsize=64)
 def latest_calendar_day(moment: datetime) -> date:
     """The latest date anywhere on Earth at `moment` (UTC+14), so that no time
     zone can make a fact dated "today" look like the future."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache, total_ordering
+from functools import lru_cache
 from operator import attrgetter
 from typing import Annotated, Any, Self
 
@@ -114,7 +114,6 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _DATE_FORMS = "YYYY-MM-DD, or YYYY-MM when only the month is known, or YYYY when only the year is"
 
 
-@total_ordering
 @dataclass(frozen=True)
 class EventDate:
     """A calendar date known to the day, or only to the month or the year.
@@ -183,9 +182,18 @@ class EventDate:
             return date(self.year, 12, 31)
         return date(self.year, self.month, self.day or calendar.monthrange(self.year, self.month)[1])
 
+    # Ordered by the first day each may stand for, then by the last.
     def __lt__(self, other: EventDate) -> bool:
-        """Ordered by the first day each may stand for, then by the last."""
         return self._span < other._span
+
+    def __le__(self, other: EventDate) -> bool:
+        return self._span <= other._span
+
+    def __gt__(self, other: EventDate) -> bool:
+        return self._span > other._span
+
+    def __ge__(self, other: EventDate) -> bool:
+        return self._span >= other._span
 
     def __str__(self) -> str:
         return self._text
@@ -240,4 +248,5 @@ class Stamp:
         if self.at.tzinfo is None:
             raise ValueError("the recording moment must be timezone-aware")
         # Stored moments are all in UTC, whatever zone the caller's clock has.
-        object.__setattr__(self, "at", self.at.astimezone(UTC))
+        if self.at.tzinfo is not UTC:
+            object.__setattr__(self, "at", self.at.astimezone(UTC))
