@@ -44,6 +44,7 @@ def partner_code(text: str) -> str:
     return known_country(upper(text))
 
 
+@lru_cache(maxsize=512)
 def country_name(code: str) -> str:
     """The common name of a country, from its alpha-2 code."""
     country = _pycountry().countries.get(alpha_2=code)
