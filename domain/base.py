@@ -132,14 +132,17 @@ class Aggregate(LibraryAggregate):
 
     class State(TypedDict):
         """What a snapshot keeps of the aggregate, with its types: an
-        aggregate that is snapshotted lists every attribute it sets."""
+        aggregate that is snapshotted lists every attribute it sets, but
+        `submissions` (the store's key index holds every key)."""
 
         _created_on: datetime
         _modified_on: datetime
-        submissions: set[str]
 
     def __base_init__(self, originator_id: Any, originator_version: int, timestamp: datetime) -> None:
         super().__base_init__(originator_id, originator_version, timestamp)
+        # The keys of the events this object has applied: every key, when it
+        # was replayed from its first event; those since, when it was loaded
+        # from a snapshot. A key recorded once is not recorded again.
         self.submissions: set[str] = set()
 
     @classmethod
@@ -185,7 +188,8 @@ class Aggregate(LibraryAggregate):
 class Snapshot(BaseModel):
     """An aggregate's state at one version, so that loading it replays only
     the events after (the library's snapshot, as a pydantic model). The state
-    is JSON, typed by the aggregate's `State`: it comes back exactly."""
+    is JSON, typed by the aggregate's `State`: it comes back exactly, but for
+    the keys the aggregate recorded, which the store's key index holds."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -198,7 +202,7 @@ class Snapshot(BaseModel):
     @classmethod
     def take(cls, aggregate: Aggregate) -> Snapshot:
         kind = type(aggregate)
-        state = {name: value for name, value in vars(aggregate).items() if name not in _IN_ENVELOPE}
+        state = {name: value for name, value in vars(aggregate).items() if name not in _NOT_KEPT}
         encoded = _state_schema(kind).dump_python(state, mode="json")
         class_version = getattr(kind, "class_version", 1)
         if class_version > 1:
@@ -217,6 +221,8 @@ class Snapshot(BaseModel):
         by `upcast_vN_vN+1` on the aggregate class)."""
         kind: type[Aggregate] = resolve_topic(self.topic)
         state = dict(self.state)
+        # Snapshots taken before the key index kept the keys as well.
+        state.pop("submissions", None)
         version = state.pop("class_version", 1)
         while version < getattr(kind, "class_version", 1):
             getattr(kind, f"upcast_v{version}_v{version + 1}")(state)
@@ -227,12 +233,14 @@ class Snapshot(BaseModel):
             _id=self.originator_id,
             _version=self.originator_version,
             _pending_events=[],
+            submissions=set(),
         )
         return aggregate
 
 
-# The library's attributes a snapshot carries in its envelope, or not at all.
-_IN_ENVELOPE = frozenset({"_id", "_version", "_pending_events"})
+# What a snapshot's state leaves out: the library's attributes it carries in
+# its envelope, or not at all, and the keys (the store indexes them).
+_NOT_KEPT = frozenset({"_id", "_version", "_pending_events", "submissions"})
 
 
 @cache

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, InterfaceError, Mapper, OperationalError
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    InterfaceError,
+    Mapper,
+    OperationalError,
+    Tracking,
+)
 from eventsourcing.utils import Environment, EnvType, get_topic
 
 from domain.base import Aggregate, Fact, Snapshot, record_fact
@@ -27,6 +35,9 @@ from domain.partnership import Partnership
 from domain.values import Stamp
 from domain.vocabulary import Submission
 from workflows.batches import collector_paused
+from workflows.keys import INDEXED, Keys
+from workflows.keys import TABLE as KEYS_TABLE
+from workflows.keys import recorded as recorded_keys
 from workflows.persistence import APPLICATION, PAGE, PydanticMapper, mapper_for
 from workflows.projections.base import Views
 from workflows.reader import Reader
@@ -109,6 +120,18 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+class IndexedEventStore(EventStore[UUID]):
+    """The library's event store, which also indexes the key of each event
+    it stores, in the same transaction (workflows.keys)."""
+
+    def __init__(self, mapper: Mapper[UUID], recorder: ApplicationRecorder, keys: Keys) -> None:
+        super().__init__(mapper, recorder)
+        self.keys = keys
+
+    def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Any]:
+        return super().put(domain_events, keys=self.keys.rows(domain_events), **kwargs)
+
+
 class Accord(Application[UUID]):
     """Accord's event-sourced application over SQLite or PostgreSQL."""
 
@@ -129,6 +152,8 @@ class Accord(Application[UUID]):
         # in: stored as the actor of every fact and task change, whatever
         # actor a command names.
         self.authenticated: str | None = None
+        # Whether this process has seen the store's key index complete.
+        self._keys_indexed = False
         super().__init__(env)
 
     @cached_property
@@ -152,6 +177,53 @@ class Accord(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         return mapper_for(self.factory)
 
+    def construct_event_store(self) -> EventStore[UUID]:
+        return IndexedEventStore(self.mapper, self.recorder, self.keys)
+
+    @cached_property
+    def keys(self) -> Keys:
+        """Digests of submission keys, as the store's key index keeps them."""
+        return Keys(self.env.get("CIPHER_KEY"))
+
+    def index_keys(self) -> None:
+        """Index the keys of a store recorded before Accord kept its key index
+        (once: from then on each event's key is indexed as it is stored).
+        A submission asks the index whether its key was recorded before.
+
+        One transaction, which holds the writers' lock throughout (writers
+        wait: about half a minute for a million events), so that it ends
+        either with every key indexed or with nothing written."""
+        if self._keys_indexed:
+            return
+        db = self.views.db
+        recorder = db.recorder
+        if recorder.max_tracking_id(INDEXED) is None:
+            with db.transaction() as cursor:
+                if db.postgres:
+                    for statement in recorder.lock_table_statements:
+                        cursor.raw.execute(statement)
+                else:
+                    cursor.execute(f"DELETE FROM {KEYS_TABLE} WHERE 0")  # a write: SQLite's lock
+                # Another process may have indexed them while this one waited.
+                if recorder.max_tracking_id(INDEXED) is None:
+                    # Up to the first event a writer indexed as it stored it.
+                    [row] = cursor.execute(f"SELECT MIN(position) AS first FROM {KEYS_TABLE}").fetchall()
+                    through = int(row["first"]) - 1 if row["first"] is not None else db.head()
+                    if through:
+                        log.warning("indexing the submission keys of the %s events recorded so far", f"{through:,}")
+                    # A row an aggregate for every 100,000 events, as a batch writes them.
+                    rows: list[tuple[UUID, bytes]] = []
+                    positions: list[int] = []
+                    for page in self.pages(stop=through):
+                        rows += [(n.originator_id, self.keys.digest(db.mapper.to_state(n)[1]["key"])) for n in page]
+                        positions += [n.id for n in page]
+                        if len(rows) >= 100 * PAGE:
+                            recorder.key_writer.write(cursor.raw, rows, positions)
+                            rows, positions = [], []
+                    recorder.key_writer.write(cursor.raw, rows, positions)
+                    recorder._insert_tracking(cursor.raw, Tracking(INDEXED, through))
+        self._keys_indexed = True
+
     # Recording
 
     def submit(self, submissions: Sequence[Submission], actor: str, progress: Progress | None = None) -> Receipt:
@@ -165,6 +237,8 @@ class Accord(Application[UUID]):
                 raise Rejected(refused)
 
         def decide(attempt: int) -> tuple[Receipt, list[Any]]:
+            # Inside the retries: a server restarting meanwhile is waited for.
+            self.index_keys()
             return self._decide(submissions, actor, self.clock(), progress if attempt == 1 else None)
 
         with collector_paused():
@@ -244,9 +318,21 @@ class Accord(Application[UUID]):
         loaded: dict[UUID, int] = {}
         events: list[Any] = []
         problems: list[tuple[int, str]] = []
+        placed = [(s.aggregate_class.id_for(s.subject), self.keys.digest(s.key)) for s in submissions]
+        wanted: dict[UUID, list[bytes]] = {}
+        for aggregate_id, digest in placed:
+            wanted.setdefault(aggregate_id, []).append(digest)
+        # Keys recorded before, by any batch: an aggregate loaded from its
+        # snapshot knows only those recorded since.
+        known = recorded_keys(self.views.db, wanted)
         for index, submission in enumerate(submissions):
+            if progress and index % 500 == 499:
+                progress(500)
+            if placed[index] in known:
+                receipt.already.append(submission)
+                continue
             aggregate_class = submission.aggregate_class
-            aggregate_id = aggregate_class.id_for(submission.subject)
+            aggregate_id = placed[index][0]
             if aggregate_id not in aggregates:
                 aggregates[aggregate_id] = self.find(aggregate_id)
                 loaded[aggregate_id] = getattr(aggregates[aggregate_id], "version", 0)
@@ -269,8 +355,6 @@ class Accord(Application[UUID]):
                 receipt.recorded.append(submission)
             else:
                 receipt.already.append(submission)
-            if progress and index % 500 == 499:
-                progress(500)
         if problems:
             raise Rejected(problems)
         for aggregate_id, version in loaded.items():
@@ -380,9 +464,15 @@ class Accord(Application[UUID]):
 
     def notifications(self, topics: Sequence[str] = (), start: int = 1) -> Iterator[Any]:
         """The whole log in order, read in pages (never all at once)."""
-        while True:
-            page = self.recorder.select_notifications(start, PAGE, topics=topics)
+        for page in self.pages(topics, start):
             yield from page
+
+    def pages(self, topics: Sequence[str] = (), start: int = 1, stop: int | None = None) -> Iterator[Sequence[Any]]:
+        """The log in order, a page at a time, up to position `stop` if given."""
+        while stop is None or start <= stop:
+            page = self.recorder.select_notifications(start, PAGE, stop=stop, topics=topics)
+            if page:
+                yield page
             if len(page) < PAGE:
                 return
             start = page[-1].id + 1

@@ -1,14 +1,18 @@
-"""Proving the record: the chain re-computed from the stored records, and
-every projection compared with a fresh replay of the log."""
+"""Proving the record: the chain re-computed from the stored records, every
+projection compared with a fresh replay of the log, and every snapshot and
+the index of submission keys with the log."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from domain.base import Snapshot
-from workflows import chain
+from workflows import chain, keys
 from workflows.application import Accord
 
 Progress = Callable[[int], None]
@@ -34,10 +38,18 @@ class Verdict:
     views: dict[str, list[str]] = field(default_factory=dict)  # view -> its differences from a fresh replay
     snapshots: int = 0  # snapshots compared with the log
     bad_snapshots: list[str] = field(default_factory=list)
+    keys: int = 0  # keys the index holds, compared with the log's
+    bad_keys: str | None = None  # how the key index differs from the log
 
     @property
     def sound(self) -> bool:
-        return self.broken is None and self.sealed is None and not any(self.views.values()) and not self.bad_snapshots
+        return (
+            self.broken is None
+            and self.sealed is None
+            and not any(self.views.values())
+            and not self.bad_snapshots
+            and self.bad_keys is None
+        )
 
 
 def seal(app: Accord) -> chain.Link:
@@ -48,7 +60,8 @@ def seal(app: Accord) -> chain.Link:
 
 def verify(app: Accord, *, head: str | None = None, views: bool = True, progress: Progress | None = None) -> Verdict:
     """Re-compute the chain over every stored record, check a sealed head
-    is on it, and compare every projection with a fresh replay."""
+    is on it, and compare every projection with a fresh replay, and every
+    snapshot and the key index with the log."""
     verdict = Verdict()
     sealed_at: int | None = None
     if head is not None:
@@ -58,6 +71,7 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
         else:
             verdict.sealed = f"the sealed head {head.strip()} is not in the chain: the log no longer extends it"
     digest = chain.GENESIS
+    logged = keys.Tally()
     for position, record, linked in _merged(app):
         if record is None:
             verdict.broken = Break(position, "the record chained here is missing: deleted")
@@ -70,6 +84,8 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
             verdict.broken = Break(position, "the record differs from the one chained here: changed, or moved")
             break
         digest = linked
+        if views:
+            logged.add(*_index_row(app, record))
         verdict.records += 1
         verdict.head = chain.Link(position, digest)
         if progress and verdict.records % 10_000 == 0:
@@ -80,7 +96,30 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
         app.refresh()
         verdict.views = app.views.differences(app.views.names)
         verdict.snapshots, verdict.bad_snapshots = check_snapshots(app)
+        verdict.keys, verdict.bad_keys = check_keys(app, logged, verdict.head.position)
     return verdict
+
+
+def _index_row(app: Accord, record: tuple[UUID | str, int, str, bytes]) -> tuple[bytes, bytes]:
+    """What the key index should hold for a record: its aggregate, its key's digest."""
+    originator, version, topic, state = record
+    aggregate_id = originator if isinstance(originator, UUID) else UUID(originator)
+    _, values = app.views.db.mapper.to_state(StoredEvent(aggregate_id, version, topic, state))
+    return aggregate_id.bytes, app.keys.digest(values["key"])
+
+
+def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str | None]:
+    """The key index holds the key of every event in the log, and nothing
+    else: a key missing from it could be recorded twice."""
+    app.index_keys()
+    # The records chained when the log was read: events stored since (the
+    # tasks a refresh opened, other writers') are indexed at later positions.
+    indexed = keys.index_tally(app.views.db, through=through)
+    if indexed == logged:
+        return indexed.count, None
+    if indexed.count != logged.count:
+        return indexed.count, f"the key index holds {indexed.count:,} keys for {logged.count:,} events"
+    return indexed.count, f"the key index holds other keys than the {logged.count:,} events record"
 
 
 def check_snapshots(app: Accord) -> tuple[int, list[str]]:
@@ -97,9 +136,14 @@ def check_snapshots(app: Accord) -> tuple[int, list[str]]:
         version = int(row["originator_version"])
         [snapshot] = app.snapshots.get(aggregate_id, lte=version, desc=True, limit=1)
         assert isinstance(snapshot, Snapshot)
-        if vars(snapshot.mutate(None)) != vars(app.from_log(aggregate_id, version)):
+        if _kept(snapshot.mutate(None)) != _kept(app.from_log(aggregate_id, version)):
             problems.append(f"the snapshot of {aggregate_id} at version {version} differs from its events")
     return len(rows), problems
+
+
+def _kept(aggregate: Any) -> dict[str, Any]:
+    """An aggregate as its snapshot keeps it: without its keys (indexed)."""
+    return {name: value for name, value in vars(aggregate).items() if name != "submissions"}
 
 
 def _merged(app: Accord) -> Iterator[tuple[int, tuple[UUID | str, int, str, bytes] | None, str | None]]:

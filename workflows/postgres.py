@@ -7,7 +7,8 @@ function and silently drops the `tracking` argument, so a follower's position
 would never be recorded, and takes no table lock, so concurrent writers could
 commit positions out of order. Here the lock, tracking, the events (one
 statement, an array a column, as the library's function inserts them) and
-the tamper-evident chain (workflows.chain) go in one transaction. Imported
+the tamper-evident chain (workflows.chain) and the index of submission keys
+(workflows.keys) go in one transaction. Imported
 only when the store is PostgreSQL.
 """
 
@@ -20,7 +21,7 @@ from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg.sql import SQL, Identifier
 
-from workflows import chain
+from workflows import chain, keys
 from workflows.persistence import library_settings
 
 CHAIN_TABLE = chain.TABLE
@@ -37,6 +38,8 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         self.analyze_target = events
         self.chainer = chain.Chainer(self.chain_table, events, "notification_id", placeholder="%s")
         self.sql_create_statements.append(SQL(chain.create_statement(postgres=True, schema=schema)).format())
+        self.sql_create_statements.append(SQL(keys.create_statement(postgres=True, schema=schema)).format())
+        self.key_writer = keys.KeyWriter(f"{schema}.{keys.TABLE}", postgres=True)
         # The library's insert function takes an array of a composite type,
         # which psycopg writes as escaped text field by field: two fifths of
         # a large submission. One array a column, in binary, costs a fraction.
@@ -55,7 +58,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         self.analyzed: float | None = None
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        ids = self._insert(stored_events, kwargs.get("tracking"))
+        ids = self._insert(stored_events, kwargs.get("tracking"), kwargs.get("keys"))
         if ids:
             self._keep_statistics(ids[-1])
         return ids
@@ -81,7 +84,9 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
                 conn.execute(statement)
         self.analyzed = head
 
-    def _insert(self, stored_events: Sequence[StoredEvent], tracking: Tracking | None) -> list[int]:
+    def _insert(
+        self, stored_events: Sequence[StoredEvent], tracking: Tracking | None, key_rows: Sequence[keys.Row] | None
+    ) -> list[int]:
         if not self.datastore.enable_db_functions:
             raise RuntimeError("Accord's PostgreSQL recorder needs POSTGRES_ENABLE_DB_FUNCTIONS")
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
@@ -109,6 +114,8 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             # As the library's function does, for subscribers waiting on the log.
             cursor.execute(self.notify)
             self.chainer.extend(cursor, chain.records_of(ids, stored_events))
+            if key_rows is not None:
+                self.key_writer.write(cursor, key_rows, ids)
             return ids
 
 
@@ -125,7 +132,7 @@ def writer_group(database: str) -> str:
 def enforce_append_only(db: str, writers: Sequence[str]) -> str:
     """Make the database itself keep the log append-only, and let `writers`
     (login roles) record through a group role that may insert and read the
-    events and their chain but never change or remove them: UPDATE is
+    events, their chain and their keys but never change or remove them: UPDATE is
     granted only because the library locks the events table to insert (a
     lock PostgreSQL allows only to roles that may change the table), and a
     trigger its owner keeps refuses every UPDATE and DELETE; DELETE and
@@ -153,7 +160,7 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
                 """
             ).format(schema=name(schema))
         )
-        for table in ("accord_events", CHAIN_TABLE):
+        for table in ("accord_events", CHAIN_TABLE, keys.TABLE):
             conn.execute(sql.SQL("REVOKE ALL ON {}.{} FROM PUBLIC").format(name(schema), name(table)))
             conn.execute(
                 sql.SQL("DROP TRIGGER IF EXISTS accord_append_only ON {}.{}").format(name(schema), name(table))
@@ -167,6 +174,7 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
         grants = [
             ("SELECT, INSERT, UPDATE", "accord_events"),
             ("SELECT, INSERT", CHAIN_TABLE),
+            ("SELECT, INSERT", keys.TABLE),
             ("SELECT, INSERT, UPDATE", "accord_tracking"),
         ]
         for privileges, table in grants:

@@ -64,6 +64,11 @@ def submit(db: str, rows: list[dict[str, Any]]) -> None:
     assert result.exit_code == 0, result.output
 
 
+def kept(aggregate: Any) -> dict[str, Any]:
+    """What a snapshot keeps of an aggregate: all but its keys (the store indexes them)."""
+    return {name: value for name, value in vars(aggregate).items() if name != "submissions"}
+
+
 def snapshot_rows(db: str) -> list[tuple[Any, ...]]:
     table = "accord_snapshots" if db.startswith("postgresql") else "stored_snapshots"
     with raw(db) as connection:
@@ -85,7 +90,11 @@ def test_a_partnership_past_the_interval_keeps_only_its_latest_snapshot(db: str)
         for code in ("TN", "MA"):
             partnership_id = Partnership.id_for(code)
             loaded = app.find(partnership_id)
-            assert vars(loaded) == vars(app.from_log(partnership_id, loaded.version))
+            replayed = app.from_log(partnership_id, loaded.version)
+            assert kept(loaded) == kept(replayed)
+            # Loaded from its snapshot (TN), it knows the keys recorded since:
+            # the store's key index holds the rest.
+            assert (loaded.submissions < replayed.submissions) == (code == "TN")
         assert app.partnership("TN").funding and app.partnership("TN").commitments
     finally:
         app.close()
@@ -112,7 +121,7 @@ def test_a_snapshot_changed_in_the_database_fails_verify_and_a_rebuild_drops_it(
     try:
         assert app.snapshots is not None
         [snapshot] = app.snapshots.get(Partnership.id_for("TN"), desc=True, limit=1)
-        forged = snapshot.model_copy(update={"state": {**snapshot.state, "submissions": []}})
+        forged = snapshot.model_copy(update={"state": {**snapshot.state, "dialogues": {}}})
         table = app.snapshots_table
         stored = app.mapper.to_stored_event(forged)  # type: ignore[arg-type]
         with app.views.db.transaction() as cursor:
@@ -185,5 +194,6 @@ def test_a_snapshot_comes_back_exactly(tmp_path: Any) -> None:
 
     restored = Snapshot.take(partnership).mutate(None)
 
-    assert vars(restored) == vars(partnership)
+    assert kept(restored) == kept(partnership)
+    assert restored.submissions == set()
     assert isinstance(restored, Partnership)

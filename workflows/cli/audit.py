@@ -102,10 +102,11 @@ def audit_seal(ctx: Context, as_json: bool) -> None:
 @click.option("--no-views", is_flag=True, help="Check the chain only, not the projections.")
 @pass_context
 def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
-    """Re-compute the chain of digests over every stored record, and compare
-    every projection with a fresh replay of the log. Exits 0 when all agree;
-    3, naming the first bad position, when a record was changed, deleted,
-    inserted or reordered, or a projection differs.
+    """Re-compute the chain of digests over every stored record, compare
+    every projection with a fresh replay of the log, and every snapshot and
+    the index of submission keys with the log. Exits 0 when all agree; 3,
+    naming the first bad position, when a record was changed, deleted,
+    inserted or reordered, or a projection, snapshot or the key index differs.
 
     \b
     Example:
@@ -139,6 +140,10 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
         click.echo(f"{problem}: changed outside Accord; `accord projections rebuild` drops it", err=True)
     if verdict.snapshots and not verdict.bad_snapshots:
         click.echo(f"snapshots: {verdict.snapshots:,} equal to their aggregates replayed from the log")
+    if verdict.bad_keys:
+        click.echo(f"{verdict.bad_keys}: changed outside Accord; a key missing could be recorded twice", err=True)
+    elif verdict.keys:
+        click.echo(f"keys: {verdict.keys:,} indexed, one for each event of the log")
     if not verdict.sound:
         sys.exit(TAMPERED)
 

@@ -1,0 +1,138 @@
+"""The store's index of submission keys, written in the same transaction as
+the events: for each aggregate an insert stores events of, one row holding
+the digests of their keys, at the position of the first of them. A
+submission asks the index, not the aggregate, whether its key was recorded
+before; so an aggregate loaded from a snapshot need not carry every key it
+ever recorded (at a million events, most of a partnership's snapshot and of
+a batch's memory). A row a batch, not a row a key: a key's digest is random,
+so a row a key would rewrite most of the index's pages of every aggregate a
+batch touches, where a row a batch appends one.
+
+Keys are kept as digests keyed by the store's cipher key, so an encrypted
+store shows none of its keys (which may be people's own references) in
+clear. `Accord.index_keys` indexes a store recorded before the index existed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+TABLE = "accord_keys"
+# The tracking row that says the index covers the log: the events recorded
+# before it existed were indexed by `Accord.index_keys`, and every event
+# since was indexed as it was stored.
+INDEXED = "accord-keys"
+# Bytes of a key's digest kept (128 bits: no two keys of one aggregate meet).
+DIGEST_SIZE = 16
+
+# (aggregate id, digest of the key) of an event about to be stored.
+Row = tuple[UUID, bytes]
+
+
+def create_statement(postgres: bool, schema: str | None = None) -> str:
+    table = f"{schema}.{TABLE}" if schema else TABLE
+    if postgres:
+        return (
+            f"CREATE TABLE IF NOT EXISTS {table} (originator_id uuid NOT NULL, position BIGINT NOT NULL, "
+            "keys bytea NOT NULL, PRIMARY KEY (originator_id, position))"
+        )
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (originator_id BLOB NOT NULL, position INTEGER NOT NULL, "
+        "keys BLOB NOT NULL, PRIMARY KEY (originator_id, position)) WITHOUT ROWID"
+    )
+
+
+class Keys:
+    """Digests of submission keys, keyed by the store's cipher key (if any)."""
+
+    def __init__(self, secret: str | None) -> None:
+        self.secret = (secret or "").encode()
+
+    def digest(self, key: str) -> bytes:
+        return hmac.digest(self.secret, key.encode(), "sha256")[:DIGEST_SIZE]
+
+    def rows(self, events: Iterable[Any]) -> list[Row]:
+        """The index rows of events about to be stored."""
+        return [(event.originator_id, self.digest(event.key)) for event in events]
+
+
+def grouped(rows: Sequence[Row], positions: Sequence[int]) -> list[tuple[UUID, int, bytes]]:
+    """(aggregate, position of its first event, its digests) for each aggregate."""
+    found: dict[UUID, tuple[int, bytearray]] = {}
+    for (aggregate_id, digest), position in zip(rows, positions, strict=True):
+        found.setdefault(aggregate_id, (position, bytearray()))[1].extend(digest)
+    return [(aggregate_id, first, bytes(digests)) for aggregate_id, (first, digests) in found.items()]
+
+
+class KeyWriter:
+    """Writes index rows inside a recorder's insert transaction."""
+
+    def __init__(self, table: str, postgres: bool) -> None:
+        self.postgres = postgres
+        columns = f"{table} (originator_id, position, keys)"
+        if postgres:
+            self.insert = f"INSERT INTO {columns} SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::bytea[])"
+        else:
+            self.insert = f"INSERT INTO {columns} VALUES (?, ?, ?)"
+
+    def write(self, cursor: Any, rows: Sequence[Row], positions: Sequence[int]) -> None:
+        """Index events at the positions the log gave them."""
+        groups = grouped(rows, positions)
+        if not groups:
+            return
+        if self.postgres:
+            ids, firsts, digests = zip(*groups, strict=True)
+            cursor.execute(self.insert, (list(ids), list(firsts), list(digests)))
+        else:
+            cursor.executemany(self.insert, [(aggregate.bytes, first, keys) for aggregate, first, keys in groups])
+
+
+def digests_of(keys: bytes) -> Iterator[bytes]:
+    return (keys[start : start + DIGEST_SIZE] for start in range(0, len(keys), DIGEST_SIZE))
+
+
+def recorded(db: Any, wanted: Mapping[UUID, Sequence[bytes]]) -> set[Row]:
+    """Which of these digests the index holds, for each aggregate: one read
+    transaction, one query an aggregate; only one aggregate's digests are
+    held at a time."""
+    found: set[Row] = set()
+    with db.transaction(commit=False) as cursor:
+        for aggregate_id, digests in wanted.items():
+            originator = aggregate_id if db.postgres else aggregate_id.bytes
+            cursor.execute(f"SELECT keys FROM {TABLE} WHERE originator_id = ?", (originator,))
+            held = {digest for row in cursor.fetchall() for digest in digests_of(bytes(row["keys"]))}
+            found.update((aggregate_id, digest) for digest in digests if digest in held)
+    return found
+
+
+class Tally:
+    """Index entries summed whatever their order (each entry's SHA-256 as a
+    number, modulo 2**256): the log's entries and the index's are the same
+    when their counts and sums are equal, and neither is held in memory."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0
+
+    def add(self, aggregate: bytes, digest: bytes) -> None:
+        self.count += 1
+        self.total = (self.total + int.from_bytes(hashlib.sha256(aggregate + digest).digest())) % 2**256
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tally) and (self.count, self.total) == (other.count, other.total)
+
+
+def index_tally(db: Any, through: int) -> Tally:
+    """The tally of what the index holds for events up to position `through`
+    (a batch's events are all before it or all after), read in pages."""
+    tally = Tally()
+    for row in db.stream(f"SELECT originator_id, keys FROM {TABLE} WHERE position <= ?", (through,)):
+        originator = row["originator_id"]
+        aggregate = originator.bytes if isinstance(originator, UUID) else bytes(originator)
+        for digest in digests_of(bytes(row["keys"])):
+            tally.add(aggregate, digest)
+    return tally
