@@ -33,7 +33,7 @@ from domain.codes import partner_code
 from domain.errors import DomainError
 from domain.partnership import Partnership
 from domain.values import Stamp
-from domain.vocabulary import Submission
+from domain.vocabulary import VOCABULARY, Submission
 from workflows.batches import collector_paused
 from workflows.keys import INDEXED, Keys
 from workflows.keys import TABLE as KEYS_TABLE
@@ -121,7 +121,7 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
 
 
 class IndexedEventStore(EventStore[UUID]):
-    """The library's event store, which also indexes the key of each event
+    """The library's event store, which also indexes the key of each fact
     it stores, in the same transaction (workflows.keys)."""
 
     def __init__(self, mapper: Mapper[UUID], recorder: ApplicationRecorder, keys: Keys) -> None:
@@ -129,7 +129,8 @@ class IndexedEventStore(EventStore[UUID]):
         self.keys = keys
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Any]:
-        return super().put(domain_events, keys=self.keys.rows(domain_events), **kwargs)
+        rows = [self.keys.row(event) if isinstance(event, Fact) else None for event in domain_events]
+        return super().put(domain_events, keys=rows, **kwargs)
 
 
 class Accord(Application[UUID]):
@@ -181,6 +182,11 @@ class Accord(Application[UUID]):
         return IndexedEventStore(self.mapper, self.recorder, self.keys)
 
     @cached_property
+    def fact_topics(self) -> list[str]:
+        """The topics of every event people submit (the facts)."""
+        return [get_topic(VOCABULARY.event(name)[0]) for name in VOCABULARY]
+
+    @cached_property
     def keys(self) -> Keys:
         """Digests of submission keys, as the store's key index keeps them."""
         return Keys(self.env.get("CIPHER_KEY"))
@@ -214,7 +220,7 @@ class Accord(Application[UUID]):
                     # A row an aggregate for every 100,000 events, as a batch writes them.
                     rows: list[tuple[UUID, bytes]] = []
                     positions: list[int] = []
-                    for page in self.pages(stop=through):
+                    for page in self.pages(topics=self.fact_topics, stop=through):
                         rows += [(n.originator_id, self.keys.digest(db.mapper.to_state(n)[1]["key"])) for n in page]
                         positions += [n.id for n in page]
                         if len(rows) >= 100 * PAGE:

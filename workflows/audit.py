@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.base import Snapshot
+from domain.base import Fact, Snapshot
 from workflows import chain, keys
 from workflows.application import Accord
 
@@ -84,8 +84,8 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
             verdict.broken = Break(position, "the record differs from the one chained here: changed, or moved")
             break
         digest = linked
-        if views:
-            logged.add(*_index_row(app, record))
+        if views and (row := _index_row(app, record)):
+            logged.add(*row)
         verdict.records += 1
         verdict.head = chain.Link(position, digest)
         if progress and verdict.records % 10_000 == 0:
@@ -100,16 +100,17 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
     return verdict
 
 
-def _index_row(app: Accord, record: tuple[UUID | str, int, str, bytes]) -> tuple[bytes, bytes]:
-    """What the key index should hold for a record: its aggregate, its key's digest."""
+def _index_row(app: Accord, record: tuple[UUID | str, int, str, bytes]) -> tuple[bytes, bytes] | None:
+    """What the key index should hold for a record: its aggregate and its
+    key's digest if it is a fact, else nothing."""
     originator, version, topic, state = record
     aggregate_id = originator if isinstance(originator, UUID) else UUID(originator)
-    _, values = app.views.db.mapper.to_state(StoredEvent(aggregate_id, version, topic, state))
-    return aggregate_id.bytes, app.keys.digest(values["key"])
+    kind, values = app.views.db.mapper.to_state(StoredEvent(aggregate_id, version, topic, state))
+    return (aggregate_id.bytes, app.keys.digest(values["key"])) if issubclass(kind, Fact) else None
 
 
 def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str | None]:
-    """The key index holds the key of every event in the log, and nothing
+    """The key index holds the key of every fact in the log, and nothing
     else: a key missing from it could be recorded twice."""
     app.index_keys()
     # The records chained when the log was read: events stored since (the
@@ -118,8 +119,8 @@ def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str 
     if indexed == logged:
         return indexed.count, None
     if indexed.count != logged.count:
-        return indexed.count, f"the key index holds {indexed.count:,} keys for {logged.count:,} events"
-    return indexed.count, f"the key index holds other keys than the {logged.count:,} events record"
+        return indexed.count, f"the key index holds {indexed.count:,} keys for {logged.count:,} facts"
+    return indexed.count, f"the key index holds other keys than the {logged.count:,} facts record"
 
 
 def check_snapshots(app: Accord) -> tuple[int, list[str]]:

@@ -1,8 +1,9 @@
 """The store's index of submission keys, written in the same transaction as
-the events: for each aggregate an insert stores events of, one row holding
-the digests of their keys, at the position of the first of them. A
-submission asks the index, not the aggregate, whether its key was recorded
-before; so an aggregate loaded from a snapshot need not carry every key it
+the events: for each aggregate an insert stores facts of, one row holding
+the digests of their keys, at the position of the first of them. Facts are
+what people submit; tasks and dispatches keep their keys on themselves, as
+they are never loaded from a snapshot. A submission asks the index, not the
+aggregate, whether its key was recorded before; so an aggregate loaded from a snapshot need not carry every key it
 ever recorded (at a million events, most of a partnership's snapshot and of
 a batch's memory). A row a batch, not a row a key: a key's digest is random,
 so a row a key would rewrite most of the index's pages of every aggregate a
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +30,8 @@ INDEXED = "accord-keys"
 # Bytes of a key's digest kept (128 bits: no two keys of one aggregate meet).
 DIGEST_SIZE = 16
 
-# (aggregate id, digest of the key) of an event about to be stored.
+# (aggregate id, digest of the key) of a fact about to be stored; None for
+# an event that is not a fact.
 Row = tuple[UUID, bytes]
 
 
@@ -55,16 +57,18 @@ class Keys:
     def digest(self, key: str) -> bytes:
         return hmac.digest(self.secret, key.encode(), "sha256")[:DIGEST_SIZE]
 
-    def rows(self, events: Iterable[Any]) -> list[Row]:
-        """The index rows of events about to be stored."""
-        return [(event.originator_id, self.digest(event.key)) for event in events]
+    def row(self, event: Any) -> Row:
+        """The index row of a fact about to be stored."""
+        return event.originator_id, self.digest(event.key)
 
 
-def grouped(rows: Sequence[Row], positions: Sequence[int]) -> list[tuple[UUID, int, bytes]]:
-    """(aggregate, position of its first event, its digests) for each aggregate."""
+def grouped(rows: Sequence[Row | None], positions: Sequence[int]) -> list[tuple[UUID, int, bytes]]:
+    """(aggregate, position of its first fact, their digests) for each aggregate."""
     found: dict[UUID, tuple[int, bytearray]] = {}
-    for (aggregate_id, digest), position in zip(rows, positions, strict=True):
-        found.setdefault(aggregate_id, (position, bytearray()))[1].extend(digest)
+    for row, position in zip(rows, positions, strict=True):
+        if row is not None:
+            aggregate_id, digest = row
+            found.setdefault(aggregate_id, (position, bytearray()))[1].extend(digest)
     return [(aggregate_id, first, bytes(digests)) for aggregate_id, (first, digests) in found.items()]
 
 
@@ -79,8 +83,8 @@ class KeyWriter:
         else:
             self.insert = f"INSERT INTO {columns} VALUES (?, ?, ?)"
 
-    def write(self, cursor: Any, rows: Sequence[Row], positions: Sequence[int]) -> None:
-        """Index events at the positions the log gave them."""
+    def write(self, cursor: Any, rows: Sequence[Row | None], positions: Sequence[int]) -> None:
+        """Index facts at the positions the log gave them."""
         groups = grouped(rows, positions)
         if not groups:
             return

@@ -85,7 +85,10 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         self.analyzed = head
 
     def _insert(
-        self, stored_events: Sequence[StoredEvent], tracking: Tracking | None, key_rows: Sequence[keys.Row] | None
+        self,
+        stored_events: Sequence[StoredEvent],
+        tracking: Tracking | None,
+        key_rows: Sequence[keys.Row | None] | None,
     ) -> list[int]:
         if not self.datastore.enable_db_functions:
             raise RuntimeError("Accord's PostgreSQL recorder needs POSTGRES_ENABLE_DB_FUNCTIONS")

@@ -44,7 +44,7 @@ def test_a_store_recorded_before_the_index_is_indexed_once_and_still_knows_its_k
     assert not caplog.messages
     assert after == count
     assert verified.exit_code == 0, verified.output
-    assert "keys: " in verified.stdout and "indexed, one for each event of the log" in verified.stdout
+    assert "keys: " in verified.stdout and "indexed, one for each fact of the log" in verified.stdout
 
 
 def test_keys_taken_out_of_the_index_are_found_by_verify(db: str) -> None:
@@ -57,7 +57,7 @@ def test_keys_taken_out_of_the_index_are_found_by_verify(db: str) -> None:
     result = accord(db, "audit", "verify")
 
     assert result.exit_code == TAMPERED
-    assert "the key index holds 20 keys for 25 events" in result.stderr
+    assert "the key index holds 20 keys for 25 facts" in result.stderr
     assert "a key missing could be recorded twice" in result.stderr
 
 

@@ -143,7 +143,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
     if verdict.bad_keys:
         click.echo(f"{verdict.bad_keys}: changed outside Accord; a key missing could be recorded twice", err=True)
     elif verdict.keys:
-        click.echo(f"keys: {verdict.keys:,} indexed, one for each event of the log")
+        click.echo(f"keys: {verdict.keys:,} indexed, one for each fact of the log")
     if not verdict.sound:
         sys.exit(TAMPERED)
 
