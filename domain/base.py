@@ -191,7 +191,7 @@ class Snapshot(BaseModel):
     is JSON, typed by the aggregate's `State`: it comes back exactly, but for
     the keys the aggregate recorded, which the store's key index holds."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     originator_id: UUID
     originator_version: int

@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -41,6 +44,8 @@ class Schedule:
 
     @property
     def zone(self) -> ZoneInfo:
+        from zoneinfo import ZoneInfo
+
         return ZoneInfo(self.timezone)
 
     @classmethod
@@ -50,12 +55,16 @@ class Schedule:
             return value or None
 
         timezone = get("TIMEZONE") or cls.timezone
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"ACCORD_TIMEZONE {timezone!r} is not a time zone; use a name such as Europe/Brussels"
-            ) from None
+        if timezone != cls.timezone:
+            # Imported when a zone is named: every command reads the settings.
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"ACCORD_TIMEZONE {timezone!r} is not a time zone; use a name such as Europe/Brussels"
+                ) from None
         report_day = (get("REPORT_DAY") or cls.report_day).lower()[:3]
         if report_day not in WEEKDAYS:
             raise ValueError(f"ACCORD_REPORT_DAY must be a weekday (mon..sun); got {get('REPORT_DAY')!r}")

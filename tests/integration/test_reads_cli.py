@@ -12,12 +12,12 @@ import pytest
 from domain.values import EventDate
 from domain.vocabulary import VOCABULARY
 from tests.helpers import accord, as_json, stored_facts
-from workflows.cli.admin import DEMO
+from workflows.cli.admin import demo_data
 
 pytestmark = pytest.mark.integration
 
 DEMO_PARTNERS = {"TN", "MA", "MR", "TR", "RS", "LY", "AL", "BA"}
-DEMO_EVENTS = sum(1 for line in DEMO.read_text().splitlines() if line.strip() and not line.startswith("#"))
+DEMO_EVENTS = sum(1 for line in demo_data().read_text().splitlines() if line.strip() and not line.startswith("#"))
 
 
 def names(rows: list[dict[str, str]], partner: str) -> bool:

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from tests.helpers import accord, as_json, opened, stored_count, submit_rows, time_limit
-from workflows.cli.admin import DEMO
+from workflows.cli.admin import demo_data
 from workflows.rules import load_rules
 
 pytestmark = pytest.mark.integration
 
-DEMO_EVENTS = sum(1 for line in DEMO.read_text().splitlines() if line.strip() and not line.startswith("#"))
+DEMO_EVENTS = sum(1 for line in demo_data().read_text().splitlines() if line.strip() and not line.startswith("#"))
 
 Row = dict[str, Any]
 

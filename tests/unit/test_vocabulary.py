@@ -9,11 +9,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from eventsourcing.utils import get_topic
 from pydantic import ValidationError
 
-from domain.base import ENVELOPE, record_fact
+from domain.base import ENVELOPE, Fact, record_fact
 from domain.errors import FutureDated
-from domain.vocabulary import VOCABULARY, UnknownEventType, describe, json_schema, parse
+from domain.vocabulary import FACTS, VOCABULARY, UnknownEventType, aggregates, describe, json_schema, parse
 
 OPENED = {"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15", "pillars": ["protection"]}
 LAUNCHED = {
@@ -187,6 +188,14 @@ def test_the_samples_cover_every_event_type_of_the_vocabulary():
 def test_the_vocabulary_holds_the_facts_people_submit_and_no_task_events():
     assert len(VOCABULARY) == 20
     assert not {"TaskOpened", "TaskAssigned", "TaskCompleted"} & set(VOCABULARY)
+
+
+def test_the_vocabulary_names_every_fact_of_each_aggregate_and_where_it_is_defined():
+    for aggregate in aggregates():
+        facts = [event.__name__ for event in aggregate.event_classes() if issubclass(event, Fact)]
+
+        assert facts == list(FACTS[get_topic(aggregate)])
+        assert all(VOCABULARY.event(name) == (getattr(aggregate, name), aggregate) for name in facts)
 
 
 # --- Round trip ----------------------------------------------------------------

@@ -11,12 +11,37 @@ from dataclasses import replace
 
 import click
 
-from workflows.cli import admin, audit, export, policy, read, report, rules, scheduler, submit, tasks
 from workflows.cli.context import AccordGroup, Context
 from workflows.settings import Settings
 
+# Each command, by name, and where it is defined: a command's module is
+# imported when the command is run (or help lists them all), so that one
+# command does not pay for the definitions of all the others.
+COMMANDS = {
+    "init": "admin:init",
+    "schema": "admin:schema",
+    "demo": "admin:demo",
+    "submit": "submit:submit",
+    "partners": "read:partners",
+    "partner": "read:partner",
+    "audit": "audit:audit",
+    "tasks": "tasks:tasks_command",
+    "task": "tasks:task",
+    "report": "report:report",
+    "export": "export:export",
+    "import": "export:import_",
+    "rules": "rules:rules",
+    "projections": "rules:projections",
+    "policy": "policy:policy",
+    "scheduler": "scheduler:scheduler",
+}
 
-@click.group(cls=AccordGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+@click.group(
+    cls=AccordGroup,
+    commands_at=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--db",
     envvar="ACCORD_DB",
@@ -58,18 +83,3 @@ def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, poli
         raise click.UsageError(str(error)) from None
     ctx.obj = Context(replace(settings, actor=actor or settings.actor), debug)
     ctx.call_on_close(ctx.obj.close)
-
-
-for command in (
-    *admin.COMMANDS,
-    submit.submit,
-    *read.COMMANDS,
-    *audit.COMMANDS,
-    *tasks.COMMANDS,
-    *report.COMMANDS,
-    *export.COMMANDS,
-    *rules.COMMANDS,
-    *policy.COMMANDS,
-    *scheduler.COMMANDS,
-):
-    main.add_command(command)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from functools import cached_property
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -52,7 +53,22 @@ class Context:
 
 class AccordGroup(click.Group):
     """Turns Accord's errors into one clear line and an exit status:
-    2 for bad input, 1 for a store that cannot be used. `--debug` re-raises."""
+    2 for bad input, 1 for a store that cannot be used. `--debug` re-raises.
+    Its commands are named with their module (`commands_at`, "module:name"
+    in workflows.cli) and imported when first asked for."""
+
+    def __init__(self, *args: Any, commands_at: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands_at = commands_at or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.commands_at})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.commands_at:
+            module, name = self.commands_at[cmd_name].split(":")
+            self.add_command(getattr(import_module(f"workflows.cli.{module}"), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
