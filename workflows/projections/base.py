@@ -114,6 +114,14 @@ class Database:
         """The rows of a query, a thousand at a time: a long answer (every task of
         a big portfolio) need not be held in memory all at once."""
         with self.transaction(commit=False) as cursor:
+            if self.postgres:
+                # A cursor on the server: psycopg's own would fetch every row
+                # of the answer before handing over the first.
+                with cursor.raw.connection.cursor(name="accord_stream") as server:
+                    server.execute(sql.replace("?", "%s"), tuple(params))
+                    while rows := server.fetchmany(1000):
+                        yield from (dict(row) for row in rows)
+                return
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(1000):
                 yield from rows
