@@ -63,9 +63,13 @@ class PydanticMapper(Mapper[Any]):
         """The event's class and its state as stored (JSON values), upcast to
         the class's current version but not validated: what a reader that
         trusts the log (a projection) needs, at a fraction of the cost."""
-        cls, current = _class_of(stored_event.topic)
+        event = stored_event
+        return self.decode(event.topic, event.state, event.originator_id, event.originator_version)
+
+    def decode(self, topic: str, stored: bytes, originator_id: Any, version: int) -> tuple[type[Any], dict[str, Any]]:
+        """`to_state` of a stored event's columns."""
+        cls, current = _class_of(topic)
         try:
-            stored = stored_event.state
             if self.cipher:
                 stored = self.cipher.decrypt(stored)
             if self.compressor:
@@ -73,8 +77,7 @@ class PydanticMapper(Mapper[Any]):
             state: dict[str, Any] = orjson.loads(stored)
         except Exception as error:
             raise MapperDeserialisationError(
-                f"cannot read the stored event {stored_event.originator_id} "
-                f"v{stored_event.originator_version} ({stored_event.topic}): {error}"
+                f"cannot read the stored event {originator_id} v{version} ({topic}): {error}"
             ) from error
         if current > 1 or "class_version" in state:
             version = state.pop("class_version", 1)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import IntegrityError, Notification, OperationalError, ProgrammingError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, Tracking
 from eventsourcing.utils import get_topic
 
 from workflows.batches import collector_paused
@@ -100,6 +100,11 @@ class Database:
         self.recorder = recorder
         self.mapper = mapper
         self.postgres = type(self.recorder).__module__.endswith("postgres")
+        if self.postgres:
+            self.events_table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+            self.position_column = "notification_id"
+        else:
+            self.events_table, self.position_column = recorder.events_table_name, "rowid"
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
@@ -182,6 +187,30 @@ class Database:
 
     def position(self, name: str) -> int:
         return int(self.recorder.max_tracking_id(name) or 0)
+
+    def records(self, start: int, stop: int, topics: Sequence[str], limit: int) -> list[Record]:
+        """Up to `limit` events of these topics from position `start` to
+        `stop`, as views read them. One query, its rows decoded as they come:
+        the library's own read makes a Notification and a UUID of each row
+        first, a third of the time a rebuild takes on SQLite."""
+        marks = ", ".join("?" * len(topics))
+        sql = (
+            f"SELECT {self.position_column}, originator_id, originator_version, topic, state FROM {self.events_table} "
+            f"WHERE {self.position_column} >= ? AND {self.position_column} <= ? AND topic IN ({marks}) "
+            f"ORDER BY {self.position_column} LIMIT ?"
+        )
+        decode = self.mapper.decode
+        with self.transaction(commit=False) as cursor:
+            rows = cursor.execute(sql, (start, stop, *topics, limit)).raw.fetchall()
+        if self.postgres:
+            rows = [tuple(row.values()) for row in rows]
+        records = []
+        for position, originator, version, topic, state in rows:
+            # On SQLite the library keeps an id as its 32 hex digits.
+            aggregate = originator if self.postgres else _hyphenated(originator)
+            cls, values = decode(topic, state, aggregate, version)
+            records.append(Record(position, cls, aggregate, version, values))
+        return records
 
     def head(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
@@ -406,10 +435,9 @@ class Views:
         while targets and (start := min(positions.values())) < head:
             group = [(view, table) for view, table in targets if positions[table] == start]
             topics = sorted({get_topic(cls) for view, _ in group for cls in view.reads})
-            batch = self.db.recorder.select_notifications(start + 1, BATCH, stop=head, topics=topics)
-            last = batch[-1].id if len(batch) == BATCH else head
             with collector_paused():
-                records = [self._record(n) for n in batch]
+                records = self.db.records(start + 1, head, topics, BATCH)
+                last = records[-1].position if len(records) == BATCH else head
                 try:
                     with self.db.transaction() as cursor:
                         self.db.lock_for_writing(cursor)
@@ -430,10 +458,6 @@ class Views:
                 progress(last - start)
             positions.update({table: last for _, table in group})
         return applied
-
-    def _record(self, notification: Notification) -> Record:
-        cls, state = self.db.mapper.to_state(notification)
-        return Record(notification.id, cls, notification.originator_id, notification.originator_version, state)
 
     def _registered(self, name: str) -> tuple[int, int]:
         """The view's current generation and the version it was built by;
@@ -461,6 +485,12 @@ class Views:
             # Another process was creating the same tables: they exist now.
             time.sleep(0.2)
             self.setup()
+
+
+def _hyphenated(hex_digits: str) -> str:
+    """A UUID's 32 hex digits as str(UUID) writes them, without making a UUID."""
+    h = hex_digits
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _table_name(name: str, generation: int) -> str:
