@@ -390,8 +390,10 @@ class Accord(Application[UUID]):
             cursor.execute(f"DELETE FROM {self.snapshots_table}")
         return int(row["n"])
 
-    def from_log(self, aggregate_id: UUID, version: int) -> Any:
-        """An aggregate at a version replayed from its events alone, no snapshot."""
+    def from_log(self, aggregate_id: UUID, version: int | None = None) -> Any:
+        """An aggregate (at a version, else as it is now) replayed from its
+        events alone, without asking for a snapshot: what an aggregate never
+        kept as one (a task) is found in one query, not two."""
         return _project(None, self.events.get(aggregate_id, lte=version))
 
     def find(self, aggregate_id: UUID) -> Any:

@@ -77,11 +77,11 @@ class Follower:
             # Closing looks up open tasks in the task list, which must include
             # every task opened by earlier pages.
             self.views.catch_up(["tasks"])
-            page = db.recorder.select_notifications(done.position + 1, BATCH, stop=head, topics=self.topics)
-            last = page[-1].id if len(page) == BATCH else head
+            page = db.records(done.position + 1, head, self.topics, BATCH)
+            last = page[-1].position if len(page) == BATCH else head
             try:
                 with collector_paused():
-                    events = [self.app.mapper.to_domain_event(notification) for notification in page]
+                    events = [record.event() for record in page]
                     step = _Page(self, self.app.clock(), self._open_tasks(events))
                     for event in events:
                         step.react(event)
@@ -158,7 +158,7 @@ class _Page:
     def _close(self, thread: str, closer: Fact) -> None:
         open_ids = self.threads[thread]
         for task_id in sorted(open_ids):
-            task = self.tasks.get(task_id) or self.follower.app.find(task_id)
+            task = self.tasks.get(task_id) or self.follower.app.from_log(task_id)
             self.tasks[task_id] = task
             outcome = f"moot: {type(closer).__name__} on {closer.occurred_on}"
             try:
