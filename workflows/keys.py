@@ -17,7 +17,6 @@ clear. `Accord.index_keys` indexes a store recorded before the index existed.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -52,10 +51,11 @@ class Keys:
     """Digests of submission keys, keyed by the store's cipher key (if any)."""
 
     def __init__(self, secret: str | None) -> None:
-        self.secret = (secret or "").encode()
+        # BLAKE2b keyed by the secret (a MAC, at a quarter of HMAC's cost).
+        self.secret = hashlib.sha256(secret.encode()).digest() if secret else b""
 
     def digest(self, key: str) -> bytes:
-        return hmac.digest(self.secret, key.encode(), "sha256")[:DIGEST_SIZE]
+        return hashlib.blake2b(key.encode(), digest_size=DIGEST_SIZE, key=self.secret).digest()
 
     def row(self, event: Any) -> Row:
         """The index row of a fact about to be stored."""
