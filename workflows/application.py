@@ -351,6 +351,7 @@ class Accord(Application[UUID]):
                     submission.event_class,
                     facts,
                     Stamp(actor, at, submission.key),
+                    validated=True,
                 )
             except DomainError as error:
                 problems.append((index, str(error)))

@@ -164,19 +164,20 @@ NEEDS = {
 }
 
 
-def submit(aggregate, data, stamp):
+def submit(aggregate, data, stamp, validated=False):
     submission = parse(data)
-    return record_fact(
-        aggregate, submission.aggregate_class, submission.event_class, submission.facts(), stamp(submission.key)
-    )
+    facts = submission.facts()
+    event_class, key = submission.event_class, submission.key
+    return record_fact(aggregate, submission.aggregate_class, event_class, facts, stamp(key), validated=validated)
 
 
-def recorded_event(name, stamp, **changes):
-    """Record the sample of `name` (after what it needs) and return its event."""
+def recorded_event(name, stamp, validated=False, **changes):
+    """Record the sample of `name` (after what it needs) and return its event;
+    `validated`: as the application records a submission's facts."""
     aggregate = None
     for data in NEEDS.get(name, []):
-        aggregate, _ = submit(aggregate, data, stamp)
-    aggregate, recorded = submit(aggregate, {**SAMPLES[name], **changes}, stamp)
+        aggregate, _ = submit(aggregate, data, stamp, validated)
+    aggregate, recorded = submit(aggregate, {**SAMPLES[name], **changes}, stamp, validated)
     assert recorded
     return aggregate.collect_events()[-1]
 
@@ -196,6 +197,16 @@ def test_the_vocabulary_names_every_fact_of_each_aggregate_and_where_it_is_defin
 
         assert facts == list(FACTS[get_topic(aggregate)])
         assert all(VOCABULARY.event(name) == (getattr(aggregate, name), aggregate) for name in facts)
+
+
+@pytest.mark.parametrize("name", sorted(VOCABULARY))
+def test_an_event_built_from_a_submissions_facts_is_the_event_validated(name, stamp):
+    validated = recorded_event(name, stamp)
+    built = recorded_event(name, stamp, validated=True)
+
+    assert built == validated
+    assert built.model_dump_json() == validated.model_dump_json()
+    assert built.model_fields_set == validated.model_fields_set
 
 
 # --- Round trip ----------------------------------------------------------------
