@@ -449,7 +449,7 @@ def portfolio_rows(bench: Bench, kind: str) -> list[Row]:
     rows.append(
         Row(
             store,
-            "accord audit verify: the chain, every projection compared with a fresh replay, every snapshot",
+            "accord audit verify: the chain, every projection compared with a fresh replay, every snapshot and key",
             f"{run.seconds:.1f} s",
             f"{records:,} records",
             memory=run.memory,
@@ -542,7 +542,7 @@ def startup_rows(bench: Bench) -> list[Row]:
     interpreter starting and doing nothing, best of TRIES, on the demo's
     store: on a shared machine the best of many is the figure that repeats."""
     db = str(bench.folder / "demo.db")
-    bench.say("start-up: the demo's store, then each command five times...")
+    bench.say(f"start-up: the demo's store, then each command {TRIES} times...")
     accord(db, "demo")
     accord(db, "tasks")  # caught up
     executable = str(Path(sys.executable).with_name("accord"))
