@@ -197,7 +197,7 @@ class Accord(Application[UUID]):
         A submission asks the index whether its key was recorded before.
 
         One transaction, which holds the writers' lock throughout (writers
-        wait: about half a minute for a million events), so that it ends
+        wait: about ten seconds for a million events), so that it ends
         either with every key indexed or with nothing written."""
         if self._keys_indexed:
             return
