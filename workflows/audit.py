@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-
 from domain.base import Fact, Snapshot
 from workflows import chain, keys
 from workflows.application import Accord
@@ -105,7 +103,7 @@ def _index_row(app: Accord, record: tuple[UUID | str, int, str, bytes]) -> tuple
     key's digest if it is a fact, else nothing."""
     originator, version, topic, state = record
     aggregate_id = originator if isinstance(originator, UUID) else UUID(originator)
-    kind, values = app.views.db.mapper.to_state(StoredEvent(aggregate_id, version, topic, state))
+    kind, values = app.views.db.mapper.decode(topic, state, aggregate_id, version)
     return (aggregate_id.bytes, app.keys.digest(values["key"])) if issubclass(kind, Fact) else None
 
 

@@ -29,8 +29,8 @@ INDEXED = "accord-keys"
 # Bytes of a key's digest kept (128 bits: no two keys of one aggregate meet).
 DIGEST_SIZE = 16
 
-# (aggregate id, digest of the key) of a fact about to be stored; None for
-# an event that is not a fact.
+# (aggregate id, digest of the key) of a fact about to be stored (a batch
+# gives None for each of its events that is not a fact).
 Row = tuple[UUID, bytes]
 
 

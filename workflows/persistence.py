@@ -63,8 +63,9 @@ class PydanticMapper(Mapper[Any]):
         """The event's class and its state as stored (JSON values), upcast to
         the class's current version but not validated: what a reader that
         trusts the log (a projection) needs, at a fraction of the cost."""
-        event = stored_event
-        return self.decode(event.topic, event.state, event.originator_id, event.originator_version)
+        return self.decode(
+            stored_event.topic, stored_event.state, stored_event.originator_id, stored_event.originator_version
+        )
 
     def decode(self, topic: str, stored: bytes, originator_id: Any, version: int) -> tuple[type[Any], dict[str, Any]]:
         """`to_state` of a stored event's columns."""
