@@ -4,6 +4,7 @@ the index of submission keys with the log."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ class Verdict:
     bad_snapshots: list[str] = field(default_factory=list)
     keys: int = 0  # keys the index holds, compared with the log's
     bad_keys: str | None = None  # how the key index differs from the log
+    seconds: dict[str, float] = field(default_factory=dict)  # what each check took: chain, projections...
 
     @property
     def sound(self) -> bool:
@@ -70,6 +72,7 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
             verdict.sealed = f"the sealed head {head.strip()} is not in the chain: the log no longer extends it"
     digest = chain.GENESIS
     logged = keys.Tally()
+    began = time.perf_counter()
     for position, record, linked in _merged(app):
         if record is None:
             verdict.broken = Break(position, "the record chained here is missing: deleted")
@@ -90,11 +93,18 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
             progress(10_000)
     if sealed_at is not None and (verdict.broken is not None and verdict.broken.position <= sealed_at):
         verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
+    verdict.seconds["chain"] = time.perf_counter() - began
     if views and verdict.broken is None:
+        began = time.perf_counter()
         app.refresh()
         verdict.views = app.views.differences(app.views.names)
+        verdict.seconds["projections"] = time.perf_counter() - began
+        began = time.perf_counter()
         verdict.snapshots, verdict.bad_snapshots = check_snapshots(app)
+        verdict.seconds["snapshots"] = time.perf_counter() - began
+        began = time.perf_counter()
         verdict.keys, verdict.bad_keys = check_keys(app, logged, verdict.head.position)
+        verdict.seconds["keys"] = time.perf_counter() - began
     return verdict
 
 

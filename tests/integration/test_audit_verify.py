@@ -73,6 +73,10 @@ def test_an_untouched_demo_store_verifies_chain_and_projections(demo_db: str) ->
     assert re.search(r"chain: \d+ records verify; head at position \d+, digest [0-9a-f]{64}", result.stdout)
     for name in ("tasks", "partnerships", "funding", "meetings"):
         assert f"projection {name}: equal to a fresh replay" in result.stdout
+    # What each check took, for a store whose verify runs long.
+    assert re.search(
+        r"took [\d.]+ s: chain [\d.]+ s, projections [\d.]+ s, snapshots [\d.]+ s, keys [\d.]+ s", result.stdout
+    )
 
 
 def test_a_changed_record_is_found_and_its_position_named(demo_db: str) -> None:

@@ -144,6 +144,8 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
         click.echo(f"{verdict.bad_keys}: changed outside Accord; a key missing could be recorded twice", err=True)
     elif verdict.keys:
         click.echo(f"keys: {verdict.keys:,} indexed, one for each fact of the log")
+    took = ", ".join(f"{check} {seconds:.1f} s" for check, seconds in verdict.seconds.items())
+    click.echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
     if not verdict.sound:
         sys.exit(TAMPERED)
 
