@@ -17,6 +17,7 @@ clear. `Accord.index_keys` indexes a store recorded before the index existed.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -108,8 +109,16 @@ def recorded(db: Any, wanted: Mapping[UUID, Sequence[bytes]]) -> set[Row]:
         for aggregate_id, digests in wanted.items():
             originator = aggregate_id if db.postgres else aggregate_id.bytes
             cursor.execute(f"SELECT keys FROM {TABLE} WHERE originator_id = ?", (originator,))
-            held = {digest for row in cursor.fetchall() for digest in digests_of(bytes(row["keys"]))}
-            found.update((aggregate_id, digest) for digest in digests if digest in held)
+            held = b"".join(bytes(row["keys"]) for row in cursor.fetchall())
+            # Each held digest's first half as a number: a set of those is
+            # made in C, at a third of the cost of cutting the digests out
+            # (the whole of a batch's check at a million events). Only the
+            # digests whose first half is held are looked for whole.
+            halves = set(memoryview(held).cast("Q")[::2])
+            maybe = [digest for digest in digests if int.from_bytes(digest[:8], sys.byteorder) in halves]
+            if maybe:
+                whole = set(digests_of(held))
+                found.update((aggregate_id, digest) for digest in maybe if digest in whole)
     return found
 
 

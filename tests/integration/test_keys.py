@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from domain.partnership import Partnership
 from tests.helpers import accord, jsonl, stored_count
 from tests.integration.test_audit_verify import TAMPERED, raw
 from tests.integration.test_snapshots import EVERY, facts, snapshot_rows
-from workflows.keys import INDEXED, Keys
+from workflows.compose import build
+from workflows.keys import INDEXED, Keys, recorded
+from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -68,3 +71,23 @@ def test_keys_are_kept_as_digests_keyed_by_the_stores_cipher_key() -> None:
     assert plain.digest("tn-visit-1") != plain.digest("tn-visit-2")
     assert plain.digest("tn-visit-1") != secret.digest("tn-visit-1")
     assert b"tn-visit-1" not in plain.digest("tn-visit-1")
+
+
+def test_the_check_of_keys_recorded_before_compares_whole_digests(db: str) -> None:
+    """The check looks first for each digest's first half: a digest that
+    shares only its first half with one held is not taken for it."""
+    assert accord(db, "submit", "--file", "-", input=jsonl(facts("TN", 3))).exit_code == 0
+    app = build(Settings(db=db))
+    try:
+        [row] = app.views.db.query("SELECT originator_id, keys FROM accord_keys")
+        held = bytes(row["keys"])
+        aggregate = Partnership.id_for("TN")
+        first, second = held[:16], held[16:32]
+        half_only = first[:8] + bytes(8)
+        unknown = bytes(16)
+
+        found = recorded(app.views.db, {aggregate: [first, half_only, second, unknown]})
+    finally:
+        app.close()
+
+    assert found == {(aggregate, first), (aggregate, second)}
