@@ -174,10 +174,22 @@ class RuleSet(BaseModel):
         return self
 
     def triggered_by(self, type_name: str) -> list[Rule]:
-        return [rule for rule in self.rule if rule.when == type_name]
+        return self.rules_of[0].get(type_name, [])
 
     def closed_by(self, type_name: str) -> list[Rule]:
-        return [rule for rule in self.rule if type_name in rule.closed_by]
+        return self.rules_of[1].get(type_name, [])
+
+    @cached_property
+    def rules_of(self) -> tuple[dict[str, list[Rule]], dict[str, list[Rule]]]:
+        """The rules each event type triggers, and those it closes, in the
+        file's order: asked for every event the follower reads."""
+        triggered: dict[str, list[Rule]] = {}
+        closed: dict[str, list[Rule]] = {}
+        for rule in self.rule:
+            triggered.setdefault(rule.when, []).append(rule)
+            for closer in dict.fromkeys(rule.closed_by):
+                closed.setdefault(closer, []).append(rule)
+        return triggered, closed
 
     @property
     def types_read(self) -> set[str]:
