@@ -16,6 +16,9 @@ from workflows.application import Accord
 
 Progress = Callable[[int], None]
 
+# Records and their links are read this many at a time.
+PAGE = 10_000
+
 
 @dataclass(frozen=True)
 class Break:
@@ -112,9 +115,12 @@ def _index_row(app: Accord, record: tuple[UUID | str, int, str, bytes]) -> tuple
     """What the key index should hold for a record: its aggregate and its
     key's digest if it is a fact, else nothing."""
     originator, version, topic, state = record
-    aggregate_id = originator if isinstance(originator, UUID) else UUID(originator)
-    kind, values = app.views.db.mapper.decode(topic, state, aggregate_id, version)
-    return (aggregate_id.bytes, app.keys.digest(values["key"])) if issubclass(kind, Fact) else None
+    kind, values = app.views.db.mapper.decode(topic, state, originator, version)
+    if not issubclass(kind, Fact):
+        return None
+    # An id as the column holds it: a UUID on PostgreSQL, 32 hex digits on SQLite.
+    aggregate = originator.bytes if isinstance(originator, UUID) else bytes.fromhex(originator)
+    return aggregate, app.keys.digest(values["key"])
 
 
 def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str | None]:
@@ -157,7 +163,7 @@ def _kept(aggregate: Any) -> dict[str, Any]:
 
 def _merged(app: Accord) -> Iterator[tuple[int, tuple[UUID | str, int, str, bytes] | None, str | None]]:
     """(position, record, chained digest) in position order, either side may be missing."""
-    records = ((n.id, (n.originator_id, n.originator_version, n.topic, n.state)) for n in app.notifications())
+    records = ((row[0], row[1:]) for row in _rows(app))
     links = _links(app)
     record, link = next(records, None), next(links, None)
     while record is not None or link is not None:
@@ -173,14 +179,22 @@ def _merged(app: Accord) -> Iterator[tuple[int, tuple[UUID | str, int, str, byte
             record, link = next(records, None), next(links, None)
 
 
+def _rows(app: Accord) -> Iterator[tuple[int, UUID | str, int, str, bytes]]:
+    """Every stored record as its columns hold it, in pages."""
+    start = 1
+    while rows := app.views.db.rows(start, PAGE):
+        yield from rows
+        start = rows[-1][0] + 1
+
+
 def _links(app: Accord) -> Iterator[tuple[int, str]]:
     after = 0
     while True:
         rows = app.views.db.query(
-            f"SELECT position, digest FROM {chain.TABLE} WHERE position > ? ORDER BY position LIMIT 10000", (after,)
+            f"SELECT position, digest FROM {chain.TABLE} WHERE position > ? ORDER BY position LIMIT ?", (after, PAGE)
         )
         for row in rows:
             yield int(row["position"]), str(row["digest"])
-        if len(rows) < 10000:
+        if len(rows) < PAGE:
             return
         after = int(rows[-1]["position"])

@@ -188,24 +188,37 @@ class Database:
     def position(self, name: str) -> int:
         return int(self.recorder.max_tracking_id(name) or 0)
 
-    def records(self, start: int, stop: int, topics: Sequence[str], limit: int) -> list[Record]:
-        """Up to `limit` events of these topics from position `start` to
-        `stop`, as views read them. One query, its rows decoded as they come:
-        the library's own read makes a Notification and a UUID of each row
-        first, a third of the time a rebuild takes on SQLite."""
-        marks = ", ".join("?" * len(topics))
+    def rows(
+        self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()
+    ) -> list[tuple[int, Any, int, str, bytes]]:
+        """Up to `limit` stored records from position `start` (to `stop`, of
+        these topics, if given), as their columns hold them: (position,
+        originator_id, version, topic, state), the id a UUID on PostgreSQL
+        and its 32 hex digits on SQLite. One query: the library's own read
+        makes a Notification and a UUID of each row first."""
+        conditions = [f"{self.position_column} >= ?"]
+        params: list[Any] = [start]
+        if stop is not None:
+            conditions.append(f"{self.position_column} <= ?")
+            params.append(stop)
+        if topics:
+            conditions.append(f"topic IN ({', '.join('?' * len(topics))})")
+            params += topics
         sql = (
             f"SELECT {self.position_column}, originator_id, originator_version, topic, state FROM {self.events_table} "
-            f"WHERE {self.position_column} >= ? AND {self.position_column} <= ? AND topic IN ({marks}) "
-            f"ORDER BY {self.position_column} LIMIT ?"
+            f"WHERE {' AND '.join(conditions)} ORDER BY {self.position_column} LIMIT ?"
         )
-        decode = self.mapper.decode
         with self.transaction(commit=False) as cursor:
-            rows = cursor.execute(sql, (start, stop, *topics, limit)).raw.fetchall()
-        if self.postgres:
-            rows = [tuple(row.values()) for row in rows]
+            rows = cursor.execute(sql, (*params, limit)).raw.fetchall()
+        return [tuple(row.values()) for row in rows] if self.postgres else rows
+
+    def records(self, start: int, stop: int, topics: Sequence[str], limit: int) -> list[Record]:
+        """Up to `limit` events of these topics from position `start` to
+        `stop`, as views read them, decoded as they come (a third of the time
+        a rebuild takes on SQLite went to the library's Notifications)."""
+        decode = self.mapper.decode
         records = []
-        for position, originator, version, topic, state in rows:
+        for position, originator, version, topic, state in self.rows(start, limit, stop, topics):
             # On SQLite the library keeps an id as its 32 hex digits.
             aggregate = originator if self.postgres else _hyphenated(originator)
             cls, values = decode(topic, state, aggregate, version)
