@@ -130,6 +130,8 @@ def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str 
     # The records chained when the log was read: events stored since (the
     # tasks a refresh opened, other writers') are indexed at later positions.
     indexed = keys.index_tally(app.views.db, through=through)
+    if stray := keys.past_the_log(app.views.db):
+        return indexed.count, f"the key index holds {stray:,} row(s) past the end of the log"
     if indexed == logged:
         return indexed.count, None
     if indexed.count != logged.count:

@@ -139,6 +139,15 @@ class Tally:
         return isinstance(other, Tally) and (self.count, self.total) == (other.count, other.total)
 
 
+def past_the_log(db: Any) -> int:
+    """Index rows at positions after the log's last: none can be, as a row
+    is written with its events (one statement, so one view of both tables)."""
+    [row] = db.query(
+        f"SELECT COUNT(*) AS n FROM {TABLE} WHERE position > (SELECT MAX({db.position_column}) FROM {db.events_table})"
+    )
+    return int(row["n"])
+
+
 def index_tally(db: Any, through: int) -> Tally:
     """The tally of what the index holds for events up to position `through`
     (a batch's events are all before it or all after), read in pages."""

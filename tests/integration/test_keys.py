@@ -73,6 +73,18 @@ def test_keys_are_kept_as_digests_keyed_by_the_stores_cipher_key() -> None:
     assert b"tn-visit-1" not in plain.digest("tn-visit-1")
 
 
+def test_a_row_put_into_the_index_past_the_end_of_the_log_is_found_by_verify(db: str) -> None:
+    assert accord(db, "submit", "--file", "-", input=jsonl(facts("TN", 5))).exit_code == 0
+    with raw(db) as connection:
+        # A digest of 16 bytes at a position no event has reached.
+        connection.execute("INSERT INTO accord_keys SELECT originator_id, 1000000, keys FROM accord_keys LIMIT 1")
+
+    result = accord(db, "audit", "verify")
+
+    assert result.exit_code == TAMPERED
+    assert "the key index holds 1 row(s) past the end of the log" in result.stderr
+
+
 def test_the_check_of_keys_recorded_before_compares_whole_digests(db: str) -> None:
     """The check looks first for each digest's first half: a digest that
     shares only its first half with one held is not taken for it."""
