@@ -110,6 +110,3 @@ def demo(click_ctx: click.Context) -> None:
     with demo.open("rb") as source:
         submit_file(ctx, source)
     click_ctx.invoke(partners, as_json=False)
-
-
-COMMANDS = [init, schema, demo]

@@ -148,6 +148,3 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
     click.echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
     if not verdict.sound:
         sys.exit(TAMPERED)
-
-
-COMMANDS = [audit]

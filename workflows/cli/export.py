@@ -150,6 +150,3 @@ def import_iati(ctx: Context, path: str) -> None:
     with open(path, "rb") as source:
         lines = [orjson.dumps(line) for line in submissions(source.read(), path)]
     submit_file(ctx, io.BytesIO(b"\n".join(lines) + b"\n"))
-
-
-COMMANDS = [export, import_]

@@ -58,6 +58,3 @@ def policy_check(path: str) -> None:
     rules = load_policy(path)
     assert rules is not None
     click.echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s)")
-
-
-COMMANDS = [policy]

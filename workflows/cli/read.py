@@ -94,6 +94,3 @@ def partner_show(ctx: Context, code: str, as_json: bool) -> None:
 
     rows = reads.timeline(ctx.app, code.strip().upper())
     show(rows, ["occurred_on", "type", "subject", "summary", "actor"], as_json, title=f"Timeline of {code.upper()}")
-
-
-COMMANDS = [partners, partner]

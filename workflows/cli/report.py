@@ -15,6 +15,9 @@ import click
 from workflows.cli.context import DAY, Context, Moment, pass_context
 from workflows.reports import FORMATS, Report, render
 
+if TYPE_CHECKING:
+    from workflows.application import Accord
+
 # HTML is not one of FORMATS: the portfolio and partnership pages read more
 # than the report (the timeline, the tasks by week), so each command says how.
 HTML = "html"
@@ -185,9 +188,3 @@ def report_briefing(
         from workflows.reports.briefing import briefing_report
 
         emit(briefing_report(app, meeting, today), fmt, output)
-
-
-if TYPE_CHECKING:
-    from workflows.application import Accord
-
-COMMANDS = [report]

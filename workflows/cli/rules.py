@@ -139,6 +139,3 @@ def projections_rebuild(ctx: Context, name: str | None) -> None:
         click.echo(f"rebuilt {status.name} into {status.table} up to position {status.position}")
     if name is None:
         click.echo(f"dropped {ctx.app.drop_snapshots()} snapshot(s)")
-
-
-COMMANDS = [rules, projections]

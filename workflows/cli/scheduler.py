@@ -137,6 +137,3 @@ def scheduler_status(ctx: Context, as_json: bool) -> None:
         return
     for key, value in status.items():
         click.echo(f"{key:>22}: {value}")
-
-
-COMMANDS = [scheduler]

@@ -166,6 +166,3 @@ def task_cancel(ctx: Context, task_id: str, reason: str) -> None:
       accord task cancel 3f2a9c1e --reason "covered by the JHA briefing"
     """
     _change(ctx, task_id, lambda t, s: t.cancel(reason, s), "is cancelled")
-
-
-COMMANDS = [tasks_command, task]
