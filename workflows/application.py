@@ -39,7 +39,7 @@ from workflows.keys import INDEXED, Keys
 from workflows.keys import TABLE as KEYS_TABLE
 from workflows.keys import recorded as recorded_keys
 from workflows.persistence import APPLICATION, PAGE, PydanticMapper, mapper_for
-from workflows.projections.base import Views
+from workflows.projections.base import BATCH, Views
 from workflows.reader import Reader
 
 if TYPE_CHECKING:
@@ -217,18 +217,26 @@ class Accord(Application[UUID]):
                     through = int(row["first"]) - 1 if row["first"] is not None else db.head()
                     if through:
                         log.warning("indexing the submission keys of the %s events recorded so far", f"{through:,}")
-                    # A row an aggregate for every 100,000 events, as a batch writes them.
-                    rows: list[tuple[UUID, bytes]] = []
-                    positions: list[int] = []
-                    for page in self.pages(topics=self.fact_topics, stop=through):
-                        rows += [(n.originator_id, self.keys.digest(db.mapper.to_state(n)[1]["key"])) for n in page]
-                        positions += [n.id for n in page]
-                        if len(rows) >= 100 * PAGE:
-                            recorder.key_writer.write(cursor.raw, rows, positions)
-                            rows, positions = [], []
-                    recorder.key_writer.write(cursor.raw, rows, positions)
+                    self._index_facts(cursor.raw, through)
                     recorder._insert_tracking(cursor.raw, Tracking(INDEXED, through))
         self._keys_indexed = True
+
+    def _index_facts(self, cursor: Any, through: int) -> None:
+        """Index the key of every fact up to position `through`, in the
+        caller's transaction: a row an aggregate for every 100,000 facts, as
+        a batch writes them."""
+        db = self.views.db
+        rows: list[tuple[UUID, bytes]] = []
+        positions: list[int] = []
+        start = 1
+        while start <= through and (page := db.records(start, through, self.fact_topics, BATCH)):
+            rows += [(UUID(str(fact.originator_id)), self.keys.digest(fact["key"])) for fact in page]
+            positions += [fact.position for fact in page]
+            if len(rows) >= 10 * BATCH:
+                db.recorder.key_writer.write(cursor, rows, positions)
+                rows, positions = [], []
+            start = page[-1].position + 1
+        db.recorder.key_writer.write(cursor, rows, positions)
 
     # Recording
 
@@ -473,15 +481,9 @@ class Accord(Application[UUID]):
 
     def notifications(self, topics: Sequence[str] = (), start: int = 1) -> Iterator[Any]:
         """The whole log in order, read in pages (never all at once)."""
-        for page in self.pages(topics, start):
+        while True:
+            page = self.recorder.select_notifications(start, PAGE, topics=topics)
             yield from page
-
-    def pages(self, topics: Sequence[str] = (), start: int = 1, stop: int | None = None) -> Iterator[Sequence[Any]]:
-        """The log in order, a page at a time, up to position `stop` if given."""
-        while stop is None or start <= stop:
-            page = self.recorder.select_notifications(start, PAGE, stop=stop, topics=topics)
-            if page:
-                yield page
             if len(page) < PAGE:
                 return
             start = page[-1].id + 1
