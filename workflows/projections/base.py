@@ -173,12 +173,20 @@ class Database:
             time.sleep(0.2)
             create()
 
-    def lock_for_writing(self, cursor: Cursor) -> None:
-        """On SQLite, take the write lock before a view reads its own rows: a
-        transaction that reads and then writes cannot wait for another writer,
-        it fails at once with "database is locked". PostgreSQL waits anyway."""
-        if not self.postgres:
+    def lock_for_writing(self, cursor: Cursor, tables: Sequence[str]) -> None:
+        """Take, for the rest of the transaction, the lock that makes two
+        writers of these views take turns: SQLite's write lock (a transaction
+        that reads and then writes cannot wait for another writer, it fails
+        at once with "database is locked"); on PostgreSQL a lock per view."""
+        if self.postgres:
+            for table in sorted(tables):
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (table,))
+        else:
             cursor.execute(f"UPDATE {REGISTRY_TABLE} SET version = version WHERE 0 = 1")
+
+    def position_in(self, cursor: Cursor, name: str) -> int:
+        """A tracked position as the caller's transaction sees it."""
+        return int(self.recorder._max_tracking_id(name, cursor.raw) or 0)
 
     def record_position(self, cursor: Cursor, name: str, position: int) -> None:
         """The library's tracking, in the caller's transaction: a position
@@ -453,13 +461,18 @@ class Views:
                 last = records[-1].position if len(records) == BATCH else head
                 try:
                     with self.db.transaction() as cursor:
-                        self.db.lock_for_writing(cursor)
+                        self.db.lock_for_writing(cursor, [table for _, table in group])
+                        if any(self.db.position_in(cursor, table) != start for _, table in group):
+                            # Another process applied some of these records
+                            # meanwhile (up to its own head, so not always
+                            # this batch): go on from where it got.
+                            raise _Moved
                         for view, table in group:
                             # Views read exact classes (no subclasses): a set lookup is cheap.
                             reads = frozenset(view.reads)
                             view.apply(cursor, table, [record for record in records if record.type in reads])
                             self.db.record_position(cursor, table, last)
-                except IntegrityError:
+                except (IntegrityError, _Moved):
                     # Another process applied this batch first: go on from where it got.
                     stored = {table: self.db.position(table) for _, table in group}
                     if all(stored[table] <= start for _, table in group):
@@ -498,6 +511,10 @@ class Views:
             # Another process was creating the same tables: they exist now.
             time.sleep(0.2)
             self.setup()
+
+
+class _Moved(Exception):
+    """A view's position moved while its batch was read."""
 
 
 def _hyphenated(hex_digits: str) -> str:
