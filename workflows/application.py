@@ -90,6 +90,22 @@ def _connection_lost(error: Exception) -> bool:
     return state is None or state.startswith(("08", "57P01", "57P02", "57P03"))
 
 
+def wait_for_server(error: Exception, store: str, deadline: float) -> None:
+    """After an error of the library's: if it says the PostgreSQL server went
+    away, warn and pause a second before the caller tries again, or raise
+    StoreOutOfReach once past the deadline (a time.monotonic()); any other
+    error is raised as it is."""
+    if not _connection_lost(error):
+        raise error
+    reason = (str(error).strip() or type(error).__name__).splitlines()[0]
+    if time.monotonic() > deadline:
+        raise StoreOutOfReach(
+            f"lost the connection to the store at {store} and could not get it back in {RETRY_FOR:.0f} s ({reason})"
+        ) from error
+    log.warning("the store at %s: connection lost (%s); retrying in 1 s", store, reason)
+    time.sleep(1)
+
+
 def _address(env: Mapping[str, str]) -> str:
     """A PostgreSQL store's address as people see it (no password)."""
     user, host, port, name = (env.get(f"POSTGRES_{key}") for key in ("USER", "HOST", "PORT", "DBNAME"))
@@ -307,19 +323,12 @@ class Accord(Application[UUID]):
                 time.sleep(random.uniform(0, min(0.5, 0.002 * 2**attempt)))
             except (OperationalError, InterfaceError) as error:
                 # On SQLite these mean a read-only file or a full disk: no retry.
-                if not (self.views.db.postgres and _connection_lost(error)):
+                if not self.views.db.postgres:
                     raise
                 # Safe even if the commit went through before the connection
                 # died: the retry decides again, finds every submission's key
                 # recorded and stores nothing (Receipt.already).
-                store, reason = _address(self.env), (str(error).strip() or type(error).__name__).splitlines()[0]
-                if time.monotonic() > deadline:
-                    raise StoreOutOfReach(
-                        f"lost the connection to the store at {store} "
-                        f"and could not get it back in {RETRY_FOR:.0f} s ({reason})"
-                    ) from error
-                log.warning("the store at %s: connection lost (%s); retrying in 1 s", store, reason)
-                time.sleep(1)
+                wait_for_server(error, _address(self.env), deadline)
             attempt += 1
 
     def _decide(

@@ -38,6 +38,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 AWAY = 14.0
 RUN = 50.0
 WARNING = re.compile(r"^the store at postgresql://\S+: connection lost \(.+\); retrying in 1 s$", re.MULTILINE)
+# The same in the scheduler's log, whose lines start with a time and a level.
+LOGGED = re.compile(r" WARNING the store at postgresql://\S+: connection lost \(.+\); retrying in 1 s$", re.MULTILINE)
 
 
 class Server:
@@ -168,6 +170,24 @@ def test_writers_report_a_restarted_server_retry_and_lose_nothing_acknowledged(s
             assert WARNING.search(crew.log(name)), crew.log(name)
         assert written_since(), f"not every writer wrote after the restart: {back}"
         assert_sound(crew)
+
+
+def test_a_scheduler_started_while_the_server_is_away_waits_for_it(server: Server, tmp_path: Path) -> None:
+    crew = Crew(server.url + "?connect_timeout=1", tmp_path)
+    server.ctl("stop")
+    try:
+        with time_limit(120):
+            crew.start("scheduler", 0)
+            while not LOGGED.search(crew.log("scheduler")):
+                assert crew.processes["scheduler"].poll() is None, crew.log("scheduler")
+                time.sleep(0.2)
+            server.ctl("start")
+            while "tick as of" not in crew.log("scheduler"):
+                assert crew.processes["scheduler"].poll() is None, crew.log("scheduler")
+                time.sleep(0.2)
+            crew.wait()
+    finally:
+        crew.kill()
 
 
 def test_a_server_away_for_longer_than_accord_waits_is_one_sentence_and_exit_status_1(

@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.read import json_option, show
+
+if TYPE_CHECKING:
+    from workflows.scheduler.ticks import TickLog
+    from workflows.scheduler.work import Watch
 
 
 def _logging() -> None:
@@ -50,9 +55,31 @@ def scheduler_run(ctx: Context) -> None:
     _logging()
     lead = leadership(ctx.settings.db)
     try:
-        run(ctx.app, ctx.settings, lead)
+        run(*_started(ctx), ctx.settings, lead)
     finally:
         lead.close()
+
+
+def _started(ctx: Context) -> tuple[Watch, TickLog]:
+    """The application and the scheduler's tables. A service outlives a
+    PostgreSQL server's restart: one out of reach as the scheduler starts is
+    waited for, with a warning a second, as a submission waits for it."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    from workflows.application import RETRY_FOR, wait_for_server
+    from workflows.persistence import describe_store, is_postgres
+    from workflows.scheduler.ticks import TickLog
+    from workflows.scheduler.work import Watch
+
+    deadline = time.monotonic() + RETRY_FOR
+    while True:
+        try:
+            return Watch(ctx.app, ctx.settings.schedule), TickLog(ctx.app)
+        except (OperationalError, InterfaceError) as error:
+            if not is_postgres(ctx.settings.db):
+                raise
+            ctx.close()  # the next try builds the application afresh
+            wait_for_server(error, describe_store(ctx.settings.db), deadline)
 
 
 @scheduler.command("tick")

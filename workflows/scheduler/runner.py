@@ -19,7 +19,6 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from workflows.application import Accord
 from workflows.persistence import describe_store
 from workflows.scheduler.leader import Leadership
 from workflows.scheduler.ticks import TickLog
@@ -42,10 +41,8 @@ def describe(settings: Settings) -> list[str]:
     ]
 
 
-def run(app: Accord, settings: Settings, lead: Leadership) -> None:
+def run(watch: Watch, ticks: TickLog, settings: Settings, lead: Leadership) -> None:
     """Run until SIGTERM or SIGINT; a tick under way finishes first."""
-    watch = Watch(app, settings.schedule)
-    ticks = TickLog(app)
     # One worker: ticks never overlap.
     executor = ThreadPoolExecutor(max_workers=1)
     scheduler = BlockingScheduler(
