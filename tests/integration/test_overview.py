@@ -47,6 +47,11 @@ def submitted(db: str, *rows: Row) -> None:
     assert result.exit_code == 0, result.output
 
 
+def _tr(rows: list[Row]) -> Row:
+    [row] = [row for row in rows if row["partner"] == "TR"]
+    return row
+
+
 def on_tr(kind: str, **fields: Any) -> Row:
     return {"type": kind, "partner": "TR", "occurred_on": "2021-05-20", **fields}
 
@@ -200,6 +205,38 @@ def test_rebuilding_the_overview_gives_the_rows_catch_up_gave(demo_db: str) -> N
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("rebuilt partnerships into view_partnerships_2 up to position ")
     assert overview_rows(demo_db) == before
+
+
+def test_a_view_another_process_caught_up_meanwhile_is_not_applied_twice(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes catch up the overview to different heads: the one with
+    # the farther head reads its batch, the other commits first; the first
+    # must go on from where the other got, not apply its records again.
+    visits = _tr(overview_rows(demo_db))["visits"]
+    early, late = build(Settings(db=demo_db)), build(Settings(db=demo_db))
+    try:
+        submitted(demo_db, on_tr("VisitHeld", occurred_on="2021-06-01", visitors=["Commissioner"]))
+        nearer = early.views.db.head()
+        submitted(demo_db, on_tr("VisitHeld", occurred_on="2021-07-01", visitors=["Commissioner"]))
+        # `early` read the head before the second visit was recorded.
+        monkeypatch.setattr(early.views.db, "head", lambda: nearer)
+        read = late.views.db.records
+
+        def read_while_early_commits(*args: Any) -> Any:
+            batch = read(*args)
+            monkeypatch.setattr(late.views.db, "records", read)
+            early.views.catch_up(["partnerships"])
+            return batch
+
+        monkeypatch.setattr(late.views.db, "records", read_while_early_commits)
+        late.views.catch_up(["partnerships"])
+
+        assert _tr(overview_rows(demo_db))["visits"] == visits + 2
+        assert late.views.differences(["partnerships"]) == {"partnerships": []}
+    finally:
+        early.close()
+        late.close()
 
 
 @pytest.mark.parametrize(
