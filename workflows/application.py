@@ -80,14 +80,25 @@ class StoreOutOfReach(Exception):
     """The PostgreSQL server stayed out of reach for longer than Accord waits."""
 
 
-def _connection_lost(error: Exception) -> bool:
-    """Whether a PostgreSQL error says the server went away (shut down,
+def out_of_reach(error: Exception) -> bool:
+    """Whether an error says the PostgreSQL server went away (shut down,
     restarting, refusing connections), not that a statement failed: the
-    SQLSTATE classes of a broken connection (08) and of a shutdown (57P01-03);
-    failures on the client's side (a closed connection, none from the pool in
-    time) have no SQLSTATE."""
+    library's error from the SQLSTATE classes of a broken connection (08) and
+    of a shutdown (57P01-03), or from a failure on the client's side, which
+    has none (a closed connection, none from the pool in time); or Accord's
+    own StoreOutOfReach, given up waiting."""
+    if isinstance(error, StoreOutOfReach):
+        return True
+    if not isinstance(error, (OperationalError, InterfaceError)):
+        return False
     state = getattr(error.__cause__, "sqlstate", "")
     return state is None or state.startswith(("08", "57P01", "57P02", "57P03"))
+
+
+def first_line(error: BaseException) -> str:
+    """An error's message on one line (its type's name when it has none)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def wait_for_server(error: Exception, store: str, deadline: float) -> None:
@@ -95,9 +106,9 @@ def wait_for_server(error: Exception, store: str, deadline: float) -> None:
     away, warn and pause a second before the caller tries again, or raise
     StoreOutOfReach once past the deadline (a time.monotonic()); any other
     error is raised as it is."""
-    if not _connection_lost(error):
+    if not out_of_reach(error):
         raise error
-    reason = (str(error).strip() or type(error).__name__).splitlines()[0]
+    reason = first_line(error)
     if time.monotonic() > deadline:
         raise StoreOutOfReach(
             f"lost the connection to the store at {store} and could not get it back in {RETRY_FOR:.0f} s ({reason})"

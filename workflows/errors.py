@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.vocabulary import UnknownEventType, describe
-from workflows.application import Rejected, StoreBusy, StoreOutOfReach
+from workflows.application import Rejected, StoreBusy, StoreOutOfReach, first_line
 from workflows.compose import UnreadableStore, unreadable
 from workflows.iati import IatiError
 from workflows.persistence import MissingSupport, StoreAddressError, describe_store
@@ -52,7 +52,7 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
 
 
 def _store_problem(error: Exception, store: str) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = first_line(error)
     if "does not exist" in text and ("relation" in text or "table" in text):
         return f"the store at {store} has no Accord tables yet: run 'accord init' first"
     if "no such table" in text:

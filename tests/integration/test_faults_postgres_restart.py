@@ -169,6 +169,8 @@ def test_writers_report_a_restarted_server_retry_and_lose_nothing_acknowledged(s
             assert crew.processes[name].returncode == 0, crew.log(name)
             assert WARNING.search(crew.log(name)), crew.log(name)
         assert written_since(), f"not every writer wrote after the restart: {back}"
+        # The scheduler said it in a line a tick, not a traceback.
+        assert "Traceback" not in crew.log("scheduler"), crew.log("scheduler")
         assert_sound(crew)
 
 

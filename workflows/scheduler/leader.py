@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from workflows.application import first_line
 from workflows.persistence import is_postgres, library_settings
 
 log = logging.getLogger("accord.scheduler")
@@ -30,7 +31,8 @@ class AnotherScheduler(Exception):
 
 
 class Leadership:
-    """Whether this process may act now; `turn()` is held for a tick."""
+    """Whether this process may act now; `turn()` is held for a tick, and
+    when it says no, it has logged why."""
 
     @contextmanager
     def turn(self, *, wait: bool = False) -> Iterator[bool]:
@@ -105,12 +107,15 @@ class AdvisoryLock(Leadership):
                 self.connection.execute("SELECT pg_advisory_xact_lock(%s)", (self.key,))
                 return True
             row = self.connection.execute("SELECT pg_try_advisory_xact_lock(%s)", (self.key,)).fetchone()
-            return bool(row and row[0])
+            if not (row and row[0]):
+                log.info("another scheduler acts on this tick")
+                return False
+            return True
         except psycopg.OperationalError as error:
             if wait:
                 raise
             # The lock's connection broke, and the lock with it: try again next tick.
-            log.warning("cannot take the scheduler lock (%s); trying again at the next tick", error)
+            log.warning("cannot take the scheduler lock (%s); trying again at the next tick", first_line(error))
             self.close()
             return False
 

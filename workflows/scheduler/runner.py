@@ -19,6 +19,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from workflows.application import first_line, out_of_reach
 from workflows.persistence import describe_store
 from workflows.scheduler.leader import Leadership
 from workflows.scheduler.ticks import TickLog
@@ -54,15 +55,19 @@ def run(watch: Watch, ticks: TickLog, settings: Settings, lead: Leadership) -> N
     def tick() -> None:
         try:
             with lead.turn() as leading:
-                if not leading:
-                    log.info("another scheduler acts on this tick")
+                if not leading:  # the lock has said why
                     return
                 done = watch.tick(datetime.now(UTC))
                 ticks.record(done)
                 log.info("tick as of %s: %s", done.at.isoformat(timespec="seconds"), ticks.summary(done))
-        except Exception:
+        except Exception as error:
             # A store out of reach for a while must not stop the service: next tick tries again.
-            log.exception("the tick failed; trying again at the next one")
+            if out_of_reach(error):
+                log.warning(
+                    "the tick failed, the store is out of reach (%s); trying again at the next one", first_line(error)
+                )
+            else:
+                log.exception("the tick failed; trying again at the next one")
 
     scheduler.add_job(
         tick, IntervalTrigger(seconds=settings.schedule.tick, timezone=UTC), id="tick", next_run_time=datetime.now(UTC)
