@@ -13,11 +13,9 @@ from uuid import UUID
 from domain.base import Fact, Snapshot
 from workflows import chain, keys
 from workflows.application import Accord
+from workflows.projections.base import BATCH
 
 Progress = Callable[[int], None]
-
-# Records and their links are read this many at a time.
-PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -184,7 +182,7 @@ def _merged(app: Accord) -> Iterator[tuple[int, tuple[UUID | str, int, str, byte
 def _rows(app: Accord) -> Iterator[tuple[int, UUID | str, int, str, bytes]]:
     """Every stored record as its columns hold it, in pages."""
     start = 1
-    while rows := app.views.db.rows(start, PAGE):
+    while rows := app.views.db.rows(start, BATCH):
         yield from rows
         start = rows[-1][0] + 1
 
@@ -193,10 +191,10 @@ def _links(app: Accord) -> Iterator[tuple[int, str]]:
     after = 0
     while True:
         rows = app.views.db.query(
-            f"SELECT position, digest FROM {chain.TABLE} WHERE position > ? ORDER BY position LIMIT ?", (after, PAGE)
+            f"SELECT position, digest FROM {chain.TABLE} WHERE position > ? ORDER BY position LIMIT ?", (after, BATCH)
         )
         for row in rows:
             yield int(row["position"]), str(row["digest"])
-        if len(rows) < PAGE:
+        if len(rows) < BATCH:
             return
         after = int(rows[-1]["position"])
