@@ -173,23 +173,29 @@ class RuleSet(BaseModel):
             seen.add(rule.name)
         return self
 
+    # Asked for every event the follower reads: each a table made once, of
+    # the rules in the file's order.
+
     def triggered_by(self, type_name: str) -> list[Rule]:
-        return self.rules_of[0].get(type_name, [])
+        return self._triggered.get(type_name, [])
 
     def closed_by(self, type_name: str) -> list[Rule]:
-        return self.rules_of[1].get(type_name, [])
+        return self._closed.get(type_name, [])
 
     @cached_property
-    def rules_of(self) -> tuple[dict[str, list[Rule]], dict[str, list[Rule]]]:
-        """The rules each event type triggers, and those it closes, in the
-        file's order: asked for every event the follower reads."""
+    def _triggered(self) -> dict[str, list[Rule]]:
         triggered: dict[str, list[Rule]] = {}
-        closed: dict[str, list[Rule]] = {}
         for rule in self.rule:
             triggered.setdefault(rule.when, []).append(rule)
+        return triggered
+
+    @cached_property
+    def _closed(self) -> dict[str, list[Rule]]:
+        closed: dict[str, list[Rule]] = {}
+        for rule in self.rule:
             for closer in dict.fromkeys(rule.closed_by):
                 closed.setdefault(closer, []).append(rule)
-        return triggered, closed
+        return closed
 
     @property
     def types_read(self) -> set[str]:
