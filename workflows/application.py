@@ -86,7 +86,8 @@ def out_of_reach(error: Exception) -> bool:
     library's error from the SQLSTATE classes of a broken connection (08) and
     of a shutdown (57P01-03), or from a failure on the client's side, which
     has none (a closed connection, none from the pool in time); or Accord's
-    own StoreOutOfReach, given up waiting."""
+    own StoreOutOfReach, given up waiting. Never on SQLite, whose errors have
+    no SQLSTATE: there they mean a read-only file or a full disk."""
     if isinstance(error, StoreOutOfReach):
         return True
     if not isinstance(error, (OperationalError, InterfaceError)):
@@ -333,9 +334,6 @@ class Accord(Application[UUID]):
                     ) from None
                 time.sleep(random.uniform(0, min(0.5, 0.002 * 2**attempt)))
             except (OperationalError, InterfaceError) as error:
-                # On SQLite these mean a read-only file or a full disk: no retry.
-                if not self.views.db.postgres:
-                    raise
                 # Safe even if the commit went through before the connection
                 # died: the retry decides again, finds every submission's key
                 # recorded and stores nothing (Receipt.already).

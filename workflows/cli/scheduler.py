@@ -67,7 +67,7 @@ def _started(ctx: Context) -> tuple[Watch, TickLog]:
     from eventsourcing.persistence import InterfaceError, OperationalError
 
     from workflows.application import RETRY_FOR, wait_for_server
-    from workflows.persistence import describe_store, is_postgres
+    from workflows.persistence import describe_store
     from workflows.scheduler.ticks import TickLog
     from workflows.scheduler.work import Watch
 
@@ -76,9 +76,7 @@ def _started(ctx: Context) -> tuple[Watch, TickLog]:
         try:
             return Watch(ctx.app, ctx.settings.schedule), TickLog(ctx.app)
         except (OperationalError, InterfaceError) as error:
-            if not is_postgres(ctx.settings.db):
-                raise
-            ctx.close()  # the next try builds the application afresh
+            ctx.close()  # the next try, if any, builds the application afresh
             wait_for_server(error, describe_store(ctx.settings.db), deadline)
 
 
