@@ -38,7 +38,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from workflows.cli.tasks import SHOWN
-from workflows.persistence import is_postgres, library_settings
+from workflows.store.persistence import is_postgres, library_settings
 
 CHUNK = 50_000
 # Any ISO 3166-1 codes will do for a synthetic portfolio.

@@ -9,7 +9,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -24,7 +24,6 @@ from eventsourcing.persistence import (
     InterfaceError,
     Mapper,
     OperationalError,
-    Tracking,
 )
 from eventsourcing.utils import Environment, EnvType, get_topic
 
@@ -35,12 +34,14 @@ from domain.partnership import Partnership
 from domain.values import Stamp
 from domain.vocabulary import VOCABULARY, Submission
 from workflows.batches import collector_paused
-from workflows.keys import INDEXED, Keys
-from workflows.keys import TABLE as KEYS_TABLE
-from workflows.keys import recorded as recorded_keys
-from workflows.persistence import APPLICATION, PAGE, PydanticMapper, mapper_for
 from workflows.projections.base import BATCH, Views
 from workflows.reader import Reader
+from workflows.store import retry
+from workflows.store.keys import INDEXED, Keys
+from workflows.store.keys import TABLE as KEYS_TABLE
+from workflows.store.keys import recorded as recorded_keys
+from workflows.store.persistence import APPLICATION, PAGE, PydanticMapper, mapper_for
+from workflows.store.retry import StoreBusy, address, wait_for_server
 
 if TYPE_CHECKING:
     from domain.task import FollowUpTask
@@ -52,11 +53,6 @@ if TYPE_CHECKING:
 # this many events, its state is kept as a snapshot (only its latest), so
 # loading it reads the snapshot and the few events after, not its history.
 SNAPSHOT_EVERY: dict[type[Aggregate], int] = {Partnership: 100}
-
-# A lost optimistic-concurrency race is retried, with growing random pauses,
-# and a lost connection to PostgreSQL once a second, for up to this many
-# seconds before giving up.
-RETRY_FOR = 120.0
 
 # Warnings only. Where logging is not configured (every command but the
 # scheduler's), Python's last-resort handler prints them on stderr; the
@@ -70,58 +66,6 @@ class Rejected(Exception):
     def __init__(self, problems: list[tuple[int, str]]) -> None:
         self.problems = problems
         super().__init__("; ".join(message for _, message in problems))
-
-
-class StoreBusy(Exception):
-    """Other writers kept winning the race for longer than Accord waits."""
-
-
-class StoreOutOfReach(Exception):
-    """The PostgreSQL server stayed out of reach for longer than Accord waits."""
-
-
-def out_of_reach(error: Exception) -> bool:
-    """Whether an error says the PostgreSQL server went away (shut down,
-    restarting, refusing connections), not that a statement failed: the
-    library's error from the SQLSTATE classes of a broken connection (08) and
-    of a shutdown (57P01-03), or from a failure on the client's side, which
-    has none (a closed connection, none from the pool in time); or Accord's
-    own StoreOutOfReach, given up waiting. Never on SQLite, whose errors have
-    no SQLSTATE: there they mean a read-only file or a full disk."""
-    if isinstance(error, StoreOutOfReach):
-        return True
-    if not isinstance(error, (OperationalError, InterfaceError)):
-        return False
-    state = getattr(error.__cause__, "sqlstate", "")
-    return state is None or state.startswith(("08", "57P01", "57P02", "57P03"))
-
-
-def first_line(error: BaseException) -> str:
-    """An error's message on one line (its type's name when it has none)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def wait_for_server(error: Exception, store: str, deadline: float) -> None:
-    """After an error of the library's: if it says the PostgreSQL server went
-    away, warn and pause a second before the caller tries again, or raise
-    StoreOutOfReach once past the deadline (a time.monotonic()); any other
-    error is raised as it is."""
-    if not out_of_reach(error):
-        raise error
-    reason = first_line(error)
-    if time.monotonic() > deadline:
-        raise StoreOutOfReach(
-            f"lost the connection to the store at {store} and could not get it back in {RETRY_FOR:.0f} s ({reason})"
-        ) from error
-    log.warning("the store at %s: connection lost (%s); retrying in 1 s", store, reason)
-    time.sleep(1)
-
-
-def _address(env: Mapping[str, str]) -> str:
-    """A PostgreSQL store's address as people see it (no password)."""
-    user, host, port, name = (env.get(f"POSTGRES_{key}") for key in ("USER", "HOST", "PORT", "DBNAME"))
-    return f"postgresql://{user}@{host}:{port}/{name}"
 
 
 @dataclass
@@ -150,7 +94,7 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
 
 class IndexedEventStore(EventStore[UUID]):
     """The library's event store, which also indexes the key of each fact
-    it stores, in the same transaction (workflows.keys)."""
+    it stores, in the same transaction (workflows.store.keys)."""
 
     def __init__(self, mapper: Mapper[UUID], recorder: ApplicationRecorder, keys: Keys) -> None:
         super().__init__(mapper, recorder)
@@ -246,7 +190,7 @@ class Accord(Application[UUID]):
                     if through:
                         log.warning("indexing the submission keys of the %s events recorded so far", f"{through:,}")
                     self._index_facts(cursor.raw, through)
-                    recorder._insert_tracking(cursor.raw, Tracking(INDEXED, through))
+                    db.record_position(cursor, INDEXED, through)
         self._keys_indexed = True
 
     def _index_facts(self, cursor: Any, through: int) -> None:
@@ -317,7 +261,7 @@ class Accord(Application[UUID]):
         another writer got there first, reload and decide again. A connection
         to PostgreSQL lost in either step (the server restarted) is retried
         too, with a warning each time."""
-        deadline = time.monotonic() + RETRY_FOR
+        deadline = retry.deadline()
         attempt = 1
         while True:
             try:
@@ -330,14 +274,14 @@ class Accord(Application[UUID]):
             except IntegrityError:
                 if time.monotonic() > deadline:
                     raise StoreBusy(
-                        f"gave up after {attempt} attempts in {RETRY_FOR:.0f} s: the store is too busy"
+                        f"gave up after {attempt} attempts in {retry.RETRY_FOR:.0f} s: the store is too busy"
                     ) from None
                 time.sleep(random.uniform(0, min(0.5, 0.002 * 2**attempt)))
             except (OperationalError, InterfaceError) as error:
                 # Safe even if the commit went through before the connection
                 # died: the retry decides again, finds every submission's key
                 # recorded and stores nothing (Receipt.already).
-                wait_for_server(error, _address(self.env), deadline)
+                wait_for_server(error, address(self.env), deadline)
             attempt += 1
 
     def _decide(

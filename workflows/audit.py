@@ -11,9 +11,9 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Fact, Snapshot
-from workflows import chain, keys
 from workflows.application import Accord
 from workflows.projections.base import BATCH
+from workflows.store import chain, keys
 
 Progress = Callable[[int], None]
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import MapperDeserialisationError
 
 from workflows.application import Accord
-from workflows.persistence import describe_store, is_postgres, library_settings, require_postgres_support
 from workflows.reader import KEYCHECK, PROBE, probe_fits
 from workflows.settings import Settings
+from workflows.store.persistence import describe_store, is_postgres, library_settings, require_postgres_support
 
 if TYPE_CHECKING:
     from workflows.policy import Policy

@@ -12,14 +12,15 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.vocabulary import UnknownEventType, describe
-from workflows.application import Rejected, StoreBusy, StoreOutOfReach, first_line
+from workflows.application import Rejected
 from workflows.compose import UnreadableStore, unreadable
 from workflows.iati import IatiError
-from workflows.persistence import MissingSupport, StoreAddressError, describe_store
 from workflows.policy import PolicyError
 from workflows.rules import RulesError
 from workflows.scheduler.leader import AnotherScheduler
 from workflows.settings import Settings
+from workflows.store.persistence import MissingSupport, StoreAddressError, describe_store
+from workflows.store.retry import StoreBusy, StoreOutOfReach, first_line
 from workflows.submissions import InvalidOptions, InvalidSubmissions
 
 BAD_INPUT = 2

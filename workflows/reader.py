@@ -25,7 +25,9 @@ from eventsourcing.utils import Environment
 
 from domain.codes import partner_code
 from domain.errors import DomainError
-from workflows.persistence import (
+from workflows.projections.base import Views
+from workflows.store.database import Database
+from workflows.store.persistence import (
     APPLICATION,
     PydanticMapper,
     is_postgres,
@@ -33,7 +35,6 @@ from workflows.persistence import (
     mapper_for,
     require_postgres_support,
 )
-from workflows.projections.base import Database, Views
 
 if TYPE_CHECKING:
     from workflows.settings import Settings

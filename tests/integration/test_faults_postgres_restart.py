@@ -24,10 +24,10 @@ import pytest
 from domain.vocabulary import parse
 from tests.helpers import accord, open_partners, opened, time_limit
 from tests.integration.test_faults_load import PARTNERS, Crew, assert_sound, start_all
-from workflows import application
 from workflows.compose import build
 from workflows.errors import explain
 from workflows.settings import Settings
+from workflows.store import retry
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 
@@ -197,10 +197,10 @@ def test_a_server_away_for_longer_than_accord_waits_is_one_sentence_and_exit_sta
 ) -> None:
     settings = Settings(db=server.url + "?connect_timeout=1")
     app = build(settings)
-    monkeypatch.setattr(application, "RETRY_FOR", 0.0)
+    monkeypatch.setattr(retry, "RETRY_FOR", 0.0)
     try:
         server.ctl("stop")
-        with time_limit(60), pytest.raises(application.StoreOutOfReach) as caught:
+        with time_limit(60), pytest.raises(retry.StoreOutOfReach) as caught:
             app.submit([parse(opened())], "tester")
     finally:
         app.close()

@@ -11,8 +11,8 @@ from tests.helpers import accord, jsonl, stored_count
 from tests.integration.test_audit_verify import TAMPERED, raw
 from tests.integration.test_snapshots import EVERY, facts, snapshot_rows
 from workflows.compose import build
-from workflows.keys import INDEXED, Keys, recorded
 from workflows.settings import Settings
+from workflows.store.keys import INDEXED, Keys, recorded
 
 pytestmark = pytest.mark.integration
 

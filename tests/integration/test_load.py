@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import accord, opened, stored_count, visit, write_jsonl
-from workflows.persistence import is_postgres
+from workflows.store.persistence import is_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +63,7 @@ def test_the_logs_statistics_are_taken_again_each_time_it_doubles(
         pytest.skip("SQLite plans a read of the log without statistics")
     import psycopg
 
-    from workflows import postgres
+    from workflows.store import postgres
 
     monkeypatch.setattr(postgres, "ANALYZE_FROM", 20)
 

@@ -13,7 +13,7 @@ from eventsourcing.persistence import PersistenceError
 from tests.conftest import POSTGRES_URL, fresh_postgres_database
 from tests.helpers import accord, as_json, jsonl, opened, stored_count, submit_rows
 from workflows.cli import main
-from workflows.persistence import StoreAddressError, describe_store
+from workflows.store.persistence import StoreAddressError, describe_store
 
 pytestmark = pytest.mark.integration
 

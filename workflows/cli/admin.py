@@ -54,14 +54,14 @@ def init(ctx: Context, new_key: bool, writers: tuple[str, ...]) -> None:
         click.echo(AESCipher.create_key(num_bytes=32))
         return
     from workflows.compose import build
-    from workflows.persistence import describe_store, is_postgres
+    from workflows.store.persistence import describe_store, is_postgres
 
     if writers and not is_postgres(ctx.settings.db):
         raise click.UsageError("--writer is for PostgreSQL; a SQLite file is guarded by its file's permissions")
     build(ctx.settings, init=True).close()
     click.echo(f"the store at {describe_store(ctx.settings.db)} is ready")
     if writers:
-        from workflows.postgres import enforce_append_only
+        from workflows.store.postgres import enforce_append_only
 
         group = enforce_append_only(ctx.settings.db, writers)
         click.echo(
@@ -101,7 +101,7 @@ def demo(click_ctx: click.Context) -> None:
       accord --db /tmp/demo.db demo && accord --db /tmp/demo.db partner show TR
     """
     from workflows.cli.submit import submit_file
-    from workflows.persistence import describe_store
+    from workflows.store.persistence import describe_store
 
     ctx: Context = click_ctx.obj
     demo = demo_data()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -66,18 +65,18 @@ def _started(ctx: Context) -> tuple[Watch, TickLog]:
     waited for, with a warning a second, as a submission waits for it."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
-    from workflows.application import RETRY_FOR, wait_for_server
-    from workflows.persistence import describe_store
     from workflows.scheduler.ticks import TickLog
     from workflows.scheduler.work import Watch
+    from workflows.store.persistence import describe_store
+    from workflows.store.retry import deadline, wait_for_server
 
-    deadline = time.monotonic() + RETRY_FOR
+    give_up = deadline()
     while True:
         try:
             return Watch(ctx.app, ctx.settings.schedule), TickLog(ctx.app)
         except (OperationalError, InterfaceError) as error:
             ctx.close()  # the next try, if any, builds the application afresh
-            wait_for_server(error, describe_store(ctx.settings.db), deadline)
+            wait_for_server(error, describe_store(ctx.settings.db), give_up)
 
 
 @scheduler.command("tick")

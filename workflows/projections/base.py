@@ -12,22 +12,17 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
-from uuid import UUID
+from typing import Any, ClassVar
 
-import orjson
-from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
 from eventsourcing.utils import get_topic
 
 from workflows.batches import collector_paused
 from workflows.projections import CATALOG, load_views
-
-if TYPE_CHECKING:
-    from workflows.persistence import PydanticMapper
+from workflows.store.database import Cursor, Database, Record
 
 REGISTRY_TABLE = "accord_views"
 
@@ -35,228 +30,6 @@ REGISTRY_TABLE = "accord_views"
 # commits, and each row a view folds many events into (a partnership's
 # overview) is read and written once per batch, not once per page.
 BATCH = 10_000
-# Values bound to one `IN (...)` at most.
-IN_CHUNK = 500
-
-
-class Cursor:
-    """A database cursor that takes `?` placeholders on SQLite and PostgreSQL."""
-
-    def __init__(self, raw: Any, postgres: bool) -> None:
-        self.raw = raw
-        self.postgres = postgres
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.postgres else sql
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        self.raw.execute(self._sql(sql), tuple(params))
-        return self
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.raw.executemany(self._sql(sql), [tuple(row) for row in rows])
-
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], conflict: str = "") -> None:
-        """Insert rows; `conflict` is an ON CONFLICT clause. On PostgreSQL
-        the rows go in as one JSON document, typed by the table's own row
-        type: a statement a row costs a plan and a turn of the server each,
-        most of a rebuild. So the rows of one call must not repeat a key that
-        `conflict` updates (PostgreSQL refuses to update a row twice in one
-        statement). SQLite runs a prepared statement a row in-process, which
-        costs next to nothing."""
-        if not rows:
-            return
-        names = ", ".join(columns)
-        if not self.postgres:
-            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}) {conflict}", rows)
-            return
-        document = orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str)
-        self.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, ?::json) "
-            f"{conflict}",
-            (document.decode(),),
-        )
-
-    def fetchall(self) -> list[dict[str, Any]]:
-        return [dict(row) for row in self.raw.fetchall()]
-
-    def fetchmany(self, size: int) -> list[dict[str, Any]]:
-        # The library wraps SQLite's cursor without fetchmany; psycopg's is plain.
-        raw = getattr(self.raw, "sqlite_cursor", self.raw)
-        return [dict(row) for row in raw.fetchmany(size)]
-
-    def fetchone(self) -> dict[str, Any] | None:
-        row = self.raw.fetchone()
-        return dict(row) if row is not None else None
-
-
-class Database:
-    """The store's database, for views: transactions and queries, through
-    the library's recorder (its connections, and its tracking), and the
-    store's mapper to read events."""
-
-    def __init__(self, recorder: Any, mapper: PydanticMapper) -> None:
-        self.recorder = recorder
-        self.mapper = mapper
-        self.postgres = type(self.recorder).__module__.endswith("postgres")
-        if self.postgres:
-            self.events_table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
-            self.position_column = "notification_id"
-        else:
-            self.events_table, self.position_column = recorder.events_table_name, "rowid"
-
-    @contextmanager
-    def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
-        with self.recorder.datastore.transaction(commit=commit) as raw:
-            yield Cursor(raw, self.postgres)
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.transaction(commit=False) as cursor:
-            return cursor.execute(sql, params).fetchall()
-
-    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
-        """The rows of a query, a thousand at a time: a long answer (every task of
-        a big portfolio) need not be held in memory all at once."""
-        with self.transaction(commit=False) as cursor:
-            if self.postgres:
-                # A cursor on the server: psycopg's own would fetch every row
-                # of the answer before handing over the first.
-                with cursor.raw.connection.cursor(name="accord_stream") as server:
-                    server.execute(sql.replace("?", "%s"), tuple(params))
-                    while rows := server.fetchmany(1000):
-                        yield from (dict(row) for row in rows)
-                return
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(1000):
-                yield from rows
-
-    def query_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of `sql` whose `{marks}` is filled with placeholders for
-        `values`, asked in chunks (databases bound the placeholders of one
-        statement); `params` come before the values."""
-        rows: list[dict[str, Any]] = []
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = list(values[start : start + IN_CHUNK])
-            rows += self.query(sql.format(marks=", ".join("?" * len(chunk))), [*params, *chunk])
-        return rows
-
-    def has_table(self, name: str) -> bool:
-        """Whether the table exists (on PostgreSQL, as the search path finds
-        it, or as `schema.name` gives it)."""
-        if self.postgres:
-            sql = "SELECT to_regclass(?) IS NOT NULL AS present"
-        else:
-            sql = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?) AS present"
-        [row] = self.query(sql, (name,))
-        return bool(row["present"])
-
-    def originator(self, originator_id: UUID) -> Any:
-        """An aggregate's id as the library stores it: hex on SQLite, a uuid on PostgreSQL."""
-        return originator_id if self.postgres else originator_id.hex
-
-    def create_table(self, statement: str | Callable[[], None]) -> None:
-        """CREATE TABLE IF NOT EXISTS (a statement, or a library recorder's
-        `create_table`), safe when processes starting together race to do it
-        (PostgreSQL then refuses one of them: the table exists)."""
-
-        def create() -> None:
-            if callable(statement):
-                statement()
-                return
-            with self.transaction() as cursor:
-                cursor.execute(statement)
-
-        try:
-            create()
-        except (IntegrityError, ProgrammingError, OperationalError):
-            time.sleep(0.2)
-            create()
-
-    def lock_for_writing(self, cursor: Cursor, tables: Sequence[str]) -> None:
-        """Take, for the rest of the transaction, the lock that makes two
-        writers of these views take turns: SQLite's write lock (a transaction
-        that reads and then writes cannot wait for another writer, it fails
-        at once with "database is locked"); on PostgreSQL a lock per view."""
-        if self.postgres:
-            for table in sorted(tables):
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (table,))
-        else:
-            cursor.execute(f"UPDATE {REGISTRY_TABLE} SET version = version WHERE 0 = 1")
-
-    def position_in(self, cursor: Cursor, name: str) -> int:
-        """A tracked position as the caller's transaction sees it."""
-        return int(self.recorder._max_tracking_id(name, cursor.raw) or 0)
-
-    def record_position(self, cursor: Cursor, name: str, position: int) -> None:
-        """The library's tracking, in the caller's transaction: a position
-        recorded twice raises IntegrityError."""
-        self.recorder._insert_tracking(cursor.raw, Tracking(name, position))
-
-    def position(self, name: str) -> int:
-        return int(self.recorder.max_tracking_id(name) or 0)
-
-    def rows(
-        self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()
-    ) -> list[tuple[int, Any, int, str, bytes]]:
-        """Up to `limit` stored records from position `start` (to `stop`, of
-        these topics, if given), as their columns hold them: (position,
-        originator_id, version, topic, state), the id a UUID on PostgreSQL
-        and its 32 hex digits on SQLite. One query: the library's own read
-        makes a Notification and a UUID of each row first."""
-        conditions = [f"{self.position_column} >= ?"]
-        params: list[Any] = [start]
-        if stop is not None:
-            conditions.append(f"{self.position_column} <= ?")
-            params.append(stop)
-        if topics:
-            conditions.append(f"topic IN ({', '.join('?' * len(topics))})")
-            params += topics
-        sql = (
-            f"SELECT {self.position_column}, originator_id, originator_version, topic, state FROM {self.events_table} "
-            f"WHERE {' AND '.join(conditions)} ORDER BY {self.position_column} LIMIT ?"
-        )
-        with self.transaction(commit=False) as cursor:
-            rows = cursor.execute(sql, (*params, limit)).raw.fetchall()
-        return [tuple(row.values()) for row in rows] if self.postgres else rows
-
-    def records(self, start: int, stop: int, topics: Sequence[str], limit: int) -> list[Record]:
-        """Up to `limit` events of these topics from position `start` to
-        `stop`, as views read them, decoded as they come (a third of the time
-        a rebuild takes on SQLite went to the library's Notifications)."""
-        decode = self.mapper.decode
-        records = []
-        for position, originator, version, topic, state in self.rows(start, limit, stop, topics):
-            # On SQLite the library keeps an id as its 32 hex digits.
-            aggregate = originator if self.postgres else _hyphenated(originator)
-            cls, values = decode(topic, state, aggregate, version)
-            records.append(Record(position, cls, aggregate, version, values))
-        return records
-
-    def head(self) -> int:
-        return int(self.recorder.max_notification_id() or 0)
-
-
-@dataclass(slots=True)
-class Record:
-    """One event as a view reads it: its place in the log, its class, and
-    its state as stored. Views trust the log (every event in it was checked
-    when recorded), so they read the stored values instead of paying for
-    validation again; `event()` gives the validated event where needed."""
-
-    position: int
-    type: type[Any]
-    originator_id: UUID | str
-    originator_version: int
-    state: dict[str, Any]
-
-    def __getitem__(self, name: str) -> Any:
-        return self.state[name]
-
-    def event(self) -> Any:
-        return self.type.model_validate(
-            {**self.state, "originator_id": self.originator_id, "originator_version": self.originator_version}
-        )
 
 
 class View(ABC):
@@ -461,7 +234,7 @@ class Views:
                 last = records[-1].position if len(records) == BATCH else head
                 try:
                     with self.db.transaction() as cursor:
-                        self.db.lock_for_writing(cursor, [table for _, table in group])
+                        self._lock_for_writing(cursor, [table for _, table in group])
                         if any(self.db.position_in(cursor, table) != start for _, table in group):
                             # Another process applied some of these records
                             # meanwhile (up to its own head, so not always
@@ -484,6 +257,17 @@ class Views:
                 progress(last - start)
             positions.update({table: last for _, table in group})
         return applied
+
+    def _lock_for_writing(self, cursor: Cursor, tables: Sequence[str]) -> None:
+        """Take, for the rest of the transaction, the lock that makes two
+        writers of these views take turns: SQLite's write lock (a transaction
+        that reads and then writes cannot wait for another writer, it fails
+        at once with "database is locked"); on PostgreSQL a lock per view."""
+        if self.db.postgres:
+            for table in sorted(tables):
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (table,))
+        else:
+            cursor.execute(f"UPDATE {REGISTRY_TABLE} SET version = version WHERE 0 = 1")
 
     def _registered(self, name: str) -> tuple[int, int]:
         """The view's current generation and the version it was built by;
@@ -515,12 +299,6 @@ class Views:
 
 class _Moved(Exception):
     """A view's position moved while its batch was read."""
-
-
-def _hyphenated(hex_digits: str) -> str:
-    """A UUID's 32 hex digits as str(UUID) writes them, without making a UUID."""
-    h = hex_digits
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _table_name(name: str, generation: int) -> str:

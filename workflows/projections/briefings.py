@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from domain.meeting import Meeting
 from domain.partnership import Partnership, PartnershipFact
 from domain.values import event_date
-from workflows.projections.base import Cursor, Record, View
+from workflows.projections.base import View
+from workflows.store.database import Cursor, Record
 
 M = Meeting
 

@@ -14,7 +14,8 @@ from typing import Any
 from domain.initiative import Instrument
 from domain.partnership import Partnership
 from domain.values import event_date
-from workflows.projections.base import Cursor, Record, View
+from workflows.projections.base import View
+from workflows.store.database import Cursor, Record
 
 P = Partnership
 

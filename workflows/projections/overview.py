@@ -18,7 +18,8 @@ from typing import Any
 from domain.codes import country_name
 from domain.partnership import Partnership, PartnershipFact
 from domain.values import EventDate, Party, event_date
-from workflows.projections.base import Cursor, Record, View
+from workflows.projections.base import View
+from workflows.store.database import Cursor, Record
 
 P = Partnership
 

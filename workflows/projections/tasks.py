@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.task import FollowUpTask
-from workflows.projections.base import Cursor, Record, View
+from workflows.projections.base import View
+from workflows.store.database import Cursor, Record
 
 T = FollowUpTask
 

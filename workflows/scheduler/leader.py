@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from workflows.application import first_line
-from workflows.persistence import is_postgres, library_settings
+from workflows.store.persistence import is_postgres, library_settings
+from workflows.store.retry import first_line
 
 log = logging.getLogger("accord.scheduler")
 

@@ -18,8 +18,8 @@ from urllib.parse import quote
 from uuid import UUID
 
 from domain.dispatch import Dispatch
-from workflows.projections.base import Database
 from workflows.reports import Report, render
+from workflows.store.database import Database
 
 TABLE = "accord_outbox"
 FORMATS = ((".md", "md"), (".json", "json"))

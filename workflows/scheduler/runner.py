@@ -19,12 +19,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from workflows.application import first_line, out_of_reach
-from workflows.persistence import describe_store
 from workflows.scheduler.leader import Leadership
 from workflows.scheduler.ticks import TickLog
 from workflows.scheduler.work import Watch
 from workflows.settings import Settings
+from workflows.store.persistence import describe_store
+from workflows.store.retry import first_line, out_of_reach
 
 log = logging.getLogger("accord.scheduler")
 

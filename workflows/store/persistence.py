@@ -149,7 +149,7 @@ def _store_settings(db: str, *, create_tables: bool) -> dict[str, str]:
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
         # The library's recorder, writing the tamper-evident chain beside each insert.
-        "PROCESS_RECORDER_TOPIC": "workflows.sqlite:ChainedSQLiteProcessRecorder",
+        "PROCESS_RECORDER_TOPIC": "workflows.store.sqlite:ChainedSQLiteProcessRecorder",
         "CREATE_TABLE": "y" if create_tables else "n",
     }
 
@@ -177,7 +177,7 @@ def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
         "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
         # ...whose insert path the library leaves without tracking or table lock;
         # ours keeps both, and writes the tamper-evident chain.
-        "PROCESS_RECORDER_TOPIC": "workflows.postgres:TrackingPostgresProcessRecorder",
+        "PROCESS_RECORDER_TOPIC": "workflows.store.postgres:TrackingPostgresProcessRecorder",
         "CREATE_TABLE": "y" if create_tables else "n",
     }
     if "schema" in query:

@@ -1,5 +1,5 @@
 """SQLite storage: the library's process recorder, with the tamper-evident
-chain (workflows.chain) and the index of submission keys (workflows.keys)
+chain (workflows.store.chain) and the index of submission keys (workflows.store.keys)
 written in each insert's transaction."""
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
 
-from workflows import chain, keys
+from workflows.store import chain, keys
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
+    # Which database this is, for workflows.store.database.
+    postgres = False
+
     def __init__(self, datastore: SQLiteDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.chainer = chain.Chainer(chain.TABLE, self.events_table_name, "rowid")

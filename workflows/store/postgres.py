@@ -7,8 +7,8 @@ function and silently drops the `tracking` argument, so a follower's position
 would never be recorded, and takes no table lock, so concurrent writers could
 commit positions out of order. Here the lock, tracking, the events (one
 statement, an array a column, as the library's function inserts them) and
-the tamper-evident chain (workflows.chain) and the index of submission keys
-(workflows.keys) go in one transaction. Imported
+the tamper-evident chain (workflows.store.chain) and the index of submission keys
+(workflows.store.keys) go in one transaction. Imported
 only when the store is PostgreSQL.
 """
 
@@ -21,8 +21,8 @@ from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg.sql import SQL, Identifier
 
-from workflows import chain, keys
-from workflows.persistence import library_settings
+from workflows.store import chain, keys
+from workflows.store.persistence import library_settings
 
 CHAIN_TABLE = chain.TABLE
 # The log's statistics are first taken when it reaches this many events.
@@ -30,6 +30,9 @@ ANALYZE_FROM = 10_000
 
 
 class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
+    # Which database this is, for workflows.store.database.
+    postgres = True
+
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
