@@ -413,7 +413,7 @@ class Accord(Application[UUID]):
     def task_id(self, ref: str) -> UUID:
         """A task's id from its id or a unique prefix of it, caught up first."""
         self.refresh()
-        return self.reader.task_id(ref)
+        return self.reader.tasks.task_id(ref)
 
     @cached_property
     def reader(self) -> Reader:

@@ -118,12 +118,7 @@ class Follower:
         threads = sorted(
             {thread_of(rule, event) for event in events for rule in self.rules.closed_by(type(event).__name__)}
         )
-        found: dict[str, set[UUID]] = {thread: set() for thread in threads}
-        table = self.views.table("tasks")
-        sql = f"SELECT thread, task_id FROM {table} WHERE status = 'open' AND thread IN ({{marks}})"
-        for row in self.views.db.query_in(sql, threads):
-            found[row["thread"]].add(UUID(row["task_id"]))
-        return found
+        return self.app.reader.tasks.open_in_threads(threads)
 
 
 class _Page:

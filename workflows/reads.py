@@ -5,13 +5,12 @@ or for JSON."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.base import ENVELOPE, Fact
+from domain.base import Fact
 from domain.codes import partner_code
 from domain.dispatch import Dispatch
 from domain.initiative import Initiative
@@ -20,27 +19,7 @@ from domain.partnership import Partnership
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import VOCABULARY, UnknownEventType, submission_class
 from workflows.application import Accord
-from workflows.reader import TaskFilter
-
-_COMMON = {"occurred_on", "pillars", "notes", "partner", "meeting", "initiative", "instrument"}
-
-
-def summary(event: Any) -> str:
-    """One line saying what the event records, from its own fields."""
-    parts = []
-    for name in type(event).model_fields:
-        if name in ENVELOPE or name in _COMMON:
-            continue
-        value = getattr(event, name)
-        # A dispatch's whole document is in the outbox, not in a one-line summary.
-        if value in (None, "", ()) or isinstance(value, dict):
-            continue
-        if isinstance(value, tuple):
-            value = ", ".join(str(item) for item in value)
-        parts.append(f"{name.replace('_', ' ')}: {value}")
-    text = "; ".join(parts) or getattr(event, "notes", "")
-    return text if len(text) <= 160 else text[:157] + "..."
-
+from workflows.projections.summary import summary
 
 # Events Accord records itself, beside the submitted facts.
 _OWN: list[type[Any]] = [
@@ -113,7 +92,7 @@ def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = 
         partner = partner_code(partner)
         shared = shared_naming(app, partner)
         # Later task events do not name the partner: their task's opening does.
-        tasks = {row["task_id"] for row in app.reader.tasks(TaskFilter(date.today(), status="all", partner=partner))}
+        tasks = app.reader.tasks.ids_of(partner)
     for notification in app.notifications(topics=topics):
         event = app.mapper.to_domain_event(notification)
         if partner:

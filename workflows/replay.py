@@ -29,7 +29,7 @@ from domain.base import Fact
 from domain.values import event_date
 from workflows.application import Accord
 from workflows.compose import build
-from workflows.reader import TaskFilter
+from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports import Report, Table
 from workflows.reports.funding import funding_report
 from workflows.reports.partnership import partnership_report, portfolio_report
@@ -114,7 +114,7 @@ def record_report(
             "owner": row["owner"],
             "title": row["title"],
         }
-        for row in replay.reader.tasks(TaskFilter(today))
+        for row in replay.reader.tasks.tasks(TaskFilter(today))
     ]
     figures: dict[str, Any] = {}
     tables = []

@@ -19,8 +19,9 @@ from domain.errors import DomainError
 from tests.helpers import accord, opened, submit_rows, visit
 from workflows.application import Accord
 from workflows.compose import build
-from workflows.projections.briefings import LATEST, latest_table
-from workflows.reader import TaskFilter
+from workflows.projections.meetings.queries import latest_table
+from workflows.projections.meetings.view import LATEST
+from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports import Report, Table, render
 from workflows.reports.briefing import briefing_report
 from workflows.settings import Settings
@@ -106,7 +107,7 @@ def test_turkeys_latest_facts_are_the_visit_of_7_may_and_what_it_reaffirmed_and_
 
 def test_turkeys_open_commitments_and_open_tasks_are_on_the_briefing(app: Accord) -> None:
     report = briefing(app)
-    expected_tasks = [row["task_id"][:8] for row in app.reader.tasks(TaskFilter(TODAY, partner="TR"))]
+    expected_tasks = [row["task_id"][:8] for row in app.reader.tasks.tasks(TaskFilter(TODAY, partner="TR"))]
 
     commitments = open_items(report, "TR", "commitment")
     assert {row["ref"]: row["who"] for row in commitments} == {

@@ -20,7 +20,7 @@ from domain.values import Stamp
 from domain.vocabulary import parse
 from tests.helpers import opened, visit
 from workflows.compose import build
-from workflows.reader import TaskFilter
+from workflows.projections.tasks.queries import TaskFilter
 from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -131,7 +131,7 @@ def test_a_task_changed_while_the_follower_closes_it_is_closed_on_top_of_the_cha
     try:
         follower.submit([parse(opened("TN")), parse(commitment)], "tester")
         follower.refresh()
-        tasks = follower.reader.tasks(TaskFilter(date(2021, 9, 1)))
+        tasks = follower.reader.tasks.tasks(TaskFilter(date(2021, 9, 1)))
         [task] = [row for row in tasks if row["rule"].startswith("commitment")][:1]
         follower.submit([parse(fulfilled)], "tester")
         store = follower.events.put

@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers import accord, submit_rows
 from workflows.compose import build
-from workflows.projections.funding import envelopes_table
+from workflows.projections.funding.view import envelopes_table
 from workflows.reports import Report, render
 from workflows.reports.funding import funding_report
 from workflows.settings import Settings

@@ -74,17 +74,12 @@ def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str
 
     from domain.codes import partner_code
     from workflows.ical import calendar
-    from workflows.reader import TaskFilter
+    from workflows.projections.tasks.queries import TaskFilter
 
     reader = ctx.reader
-    tasks = list(reader.tasks(TaskFilter(date.today(), partner=partner, owner=owner)))
-    table = reader.views.table("meetings")
-    meetings = reader.db.query(f"SELECT * FROM {table} WHERE held = 0 ORDER BY held_on_first, meeting")
-    if partner:
-        code = partner_code(partner)
-        meetings = [m for m in meetings if code in m["partners"].split(",")]
-    if owner:
-        meetings = []  # an owner's calendar holds its tasks
+    tasks = list(reader.tasks.tasks(TaskFilter(date.today(), partner=partner, owner=owner)))
+    # An owner's calendar holds its tasks.
+    meetings = [] if owner else reader.meetings.meetings(held=False, partner=partner_code(partner) if partner else None)
     text = calendar(tasks, meetings, moment.now(UTC))
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:

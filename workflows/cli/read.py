@@ -70,7 +70,7 @@ def partners(ctx: Context, as_json: bool) -> None:
       accord partners --json | jq '.[].code'
     """
     columns = ["code", "name", "opened_on", "last_activity", "events", "visits", "dialogues", "open_commitments"]
-    show(ctx.reader.partners(), columns, as_json, title="Partnerships")
+    show(ctx.reader.partnerships.partners(), columns, as_json, title="Partnerships")
 
 
 @click.group()

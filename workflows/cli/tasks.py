@@ -61,7 +61,7 @@ def tasks_command(
       accord tasks --partner TR --json
       accord tasks --owner cabinet --due-before 2021-07-01
     """
-    from workflows.reader import TaskFilter
+    from workflows.projections.tasks.queries import TaskFilter
 
     which = TaskFilter(
         _day(today) or date.today(), status=status, partner=partner, owner=owner, due_before=_day(due_before)
@@ -69,15 +69,15 @@ def tasks_command(
     if limit is None:
         limit = 0 if as_json else SHOWN
     if as_json:
-        show(ctx.reader.tasks(which, limit or None), [], as_json=True)
+        show(ctx.reader.tasks.tasks(which, limit or None), [], as_json=True)
         return
-    rows = list(ctx.reader.tasks(which, limit or None))
+    rows = list(ctx.reader.tasks.tasks(which, limit or None))
     for row in rows:
         row["task"] = row["task_id"][:8]
         row["state"] = "OVERDUE" if row["overdue"] else row["status"]
         row["for"] = row["partner"] or row["subject"]
     show(rows, ["task", "due_on", "state", "for", "owner", "title"], False, title=f"Tasks ({status})")
-    if limit and len(rows) == limit and (total := ctx.reader.task_count(which)) > limit:
+    if limit and len(rows) == limit and (total := ctx.reader.tasks.count(which)) > limit:
         click.echo(f"{limit} of {total:,} shown, earliest due first; --limit 0 shows all.")
 
 
@@ -98,7 +98,7 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     Example:
       accord task show 3f2a9c1e
     """
-    row = ctx.reader.task(task_id, today=date.today())
+    row = ctx.reader.tasks.task(task_id, today=date.today())
     if as_json:
         show([row], [], as_json=True)
         return

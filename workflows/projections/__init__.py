@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 # next use.
 CATALOG: dict[str, tuple[int, str]] = {
     # 2: a deferral clears the reminder and the escalation level.
-    "tasks": (2, "workflows.projections.tasks:TaskList"),
-    "funding": (1, "workflows.projections.funding:FundingLedger"),
-    "meetings": (1, "workflows.projections.briefings:Briefings"),
-    "partnerships": (1, "workflows.projections.overview:PartnershipOverview"),
+    "tasks": (2, "workflows.projections.tasks.view:TaskList"),
+    "funding": (1, "workflows.projections.funding.view:FundingLedger"),
+    "meetings": (1, "workflows.projections.meetings.view:Briefings"),
+    "partnerships": (1, "workflows.projections.partnerships.view:PartnershipOverview"),
 }
 
 

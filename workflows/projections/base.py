@@ -58,6 +58,24 @@ class View(ABC):
         return []
 
 
+class Queries:
+    """What callers ask of one view, answered from its tables as they stand
+    (callers bring the views up to date first). A view's SQL, for reading
+    as for writing, stays in its own package."""
+
+    view: ClassVar[str]
+
+    def __init__(self, views: Views) -> None:
+        self.views = views
+        self.db = views.db
+
+    @property
+    def table(self) -> str:
+        """The view's current table (asked each time: another process may
+        have rebuilt it since)."""
+        return self.views.table(self.view)
+
+
 @dataclass(frozen=True)
 class Status:
     name: str

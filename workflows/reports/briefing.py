@@ -9,11 +9,10 @@ from typing import Any
 from domain.meeting import Meeting
 from domain.partnership import Partnership
 from workflows.application import Accord
-from workflows.projections.briefings import latest_table
-from workflows.reader import TaskFilter
+from workflows.projections.meetings.queries import FACT_COLUMNS
+from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.model import Report, Table
 
-FACT_COLUMNS = ["occurred_on", "type", "summary"]
 OPEN_COLUMNS = ["partner", "item", "ref", "what", "due_on", "who", "overdue"]
 
 
@@ -23,7 +22,7 @@ def briefing_report(app: Accord, meeting: str, today: date | None = None) -> Rep
     row = meeting_row(app, meeting)
     codes = row["partners"].split(",") if row["partners"] else []
     partnerships = {code: app.partnership(code) for code in codes}
-    facts = latest_facts(app, codes)
+    facts = app.reader.meetings.latest_facts(codes)
     figures: dict[str, Any] = {
         "meeting": row["meeting"],
         "when": row["held_on"],
@@ -34,7 +33,8 @@ def briefing_report(app: Accord, meeting: str, today: date | None = None) -> Rep
     if row["outcome"]:
         figures["outcome"] = row["outcome"]
     tables = [
-        Table(f"{p.name} ({code}): latest facts", FACT_COLUMNS, facts.get(code, [])) for code, p in partnerships.items()
+        Table(f"{p.name} ({code}): latest facts", list(FACT_COLUMNS), facts.get(code, []))
+        for code, p in partnerships.items()
     ]
     tables.append(Table("Open items", OPEN_COLUMNS, open_items(app, row["meeting"], partnerships, today)))
     about = f"(meeting {row['meeting']}, scheduled on {row['scheduled_on']})"
@@ -44,37 +44,19 @@ def briefing_report(app: Accord, meeting: str, today: date | None = None) -> Rep
 
 def meeting_row(app: Accord, meeting: str) -> dict[str, Any]:
     """The meeting's row; refs name one meeting whatever their case, as in the domain."""
-    ref = meeting.strip()
-    table = app.views.table("meetings")
-    rows = app.views.db.query(f"SELECT * FROM {table} WHERE lower(meeting) = ?", (ref.lower(),))
-    if not rows:
-        raise Meeting.not_started(ref)
-    return rows[0]
-
-
-def latest_facts(app: Accord, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Each partner's latest facts, newest first."""
-    if not codes:
-        return {}
-    table = latest_table(app.views.table("meetings"))
-    rows = app.views.db.query(
-        f"SELECT partner, {', '.join(FACT_COLUMNS)} FROM {table} WHERE partner IN ({', '.join('?' * len(codes))}) "
-        "ORDER BY occurred_first DESC, position DESC",
-        codes,
-    )
-    facts: dict[str, list[dict[str, Any]]] = {}
-    for fact in rows:
-        facts.setdefault(fact.pop("partner"), []).append(fact)
-    return facts
+    row = app.reader.meetings.meeting(meeting)
+    if row is None:
+        raise Meeting.not_started(meeting.strip())
+    return row
 
 
 def open_items(app: Accord, meeting: str, partnerships: dict[str, Partnership], today: date) -> list[dict[str, Any]]:
     """The meeting's own open tasks (its briefing, say), then each partner's
     open tasks and open commitments, in agenda order."""
-    own = app.reader.tasks(TaskFilter(today, subject=meeting))
+    own = app.reader.tasks.tasks(TaskFilter(today, subject=meeting))
     items = [_task("", task) for task in own if task["partner"] is None]
     for code, partnership in partnerships.items():
-        items += [_task(code, task) for task in app.reader.tasks(TaskFilter(today, partner=code))]
+        items += [_task(code, task) for task in app.reader.tasks.tasks(TaskFilter(today, partner=code))]
         for ref, commitment in partnership.commitments.items():
             if commitment.status != "open":
                 continue

@@ -100,7 +100,7 @@ def timeline_events(app: Accord, codes: list[str]) -> list[dict[str, Any]]:
         for row in timeline(app, code)
         if row["type"] in KIND_OF_TYPE
     ]
-    for meeting in app.views.db.query(f"SELECT * FROM {app.views.table('meetings')}"):
+    for meeting in app.reader.meetings.meetings():
         kind = "meeting" if meeting["held"] else "meeting planned"
         what = f"{meeting['body']}: {meeting['title']}" if meeting["title"] else meeting["body"]
         named = meeting["partners"].split(",")

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from domain.base import normalise
-from workflows.projections.funding import envelopes_table
 from workflows.reports.model import Report, Table
 
 # Ratios are fractions (0.25 is 25%); six places keep a small line visible
@@ -36,12 +35,8 @@ def funding_report(app: Any, today: date | None = None, *, target: Decimal | Non
     """The report, as of `today`; `target`, a share such as 0.15, replaces the
     share recorded with each envelope (the ACCORD_FUNDING_TARGET setting)."""
     today = today or app.clock().date()
-    table = app.views.table("funding")
-    lines = [_line(row) for row in app.views.db.query(f"SELECT * FROM {table} ORDER BY partner, funding")]
-    envelopes = [
-        _envelope(row, lines, target, today)
-        for row in app.views.db.query(f"SELECT * FROM {envelopes_table(table)} ORDER BY instrument")
-    ]
+    lines = [_line(row) for row in app.reader.funding.lines()]
+    envelopes = [_envelope(row, lines, target, today) for row in app.reader.funding.envelopes()]
     return Report(
         title="Funding",
         subtitle=_rule(today, target),

@@ -16,7 +16,7 @@ from typing import Any
 
 from domain.codes import partner_code
 from workflows.application import Accord
-from workflows.reader import TaskFilter
+from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.charts import Figure, funding_figure, tasks_figure, timeline_figure
 from workflows.reports.funding import LINE_COLUMNS, funding_report
 from workflows.reports.model import Report, Table
@@ -68,7 +68,7 @@ def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal 
     [overview] = portfolio.tables
     codes = [row["partner"] for row in overview.rows]
     names = {row["partner"]: f"{row['name']} ({row['partner']})" for row in overview.rows}
-    tasks = list(app.reader.tasks(TaskFilter(today)))
+    tasks = list(app.reader.tasks.tasks(TaskFilter(today)))
     figures = [funding_figure(funding), timeline_figure(app, codes, today, names), tasks_figure(tasks, today)]
     body = [
         _header(portfolio),
@@ -82,7 +82,7 @@ def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal 
 def partnership_html(app: Accord, report: Report, code: str, today: date) -> str:
     """The partnership report with its timeline and tasks-by-week charts."""
     code = partner_code(code)
-    tasks = list(app.reader.tasks(TaskFilter(today, partner=code)))
+    tasks = list(app.reader.tasks.tasks(TaskFilter(today, partner=code)))
     return report_html(report, [timeline_figure(app, [code], today), tasks_figure(tasks, today)])
 
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from domain.values import Party
 from workflows.application import Accord
-from workflows.projections.overview import money_totals
-from workflows.reader import TaskFilter
+from workflows.projections.tasks.queries import TaskFilter
 from workflows.reads import timeline
 from workflows.reports.model import Report, Table
 
@@ -44,8 +43,8 @@ def partnership_report(app: Accord, code: str, *, today: date | None = None) -> 
     there is none. Built from the read models as they stand: refresh first."""
     partnership = app.partnership(code)
     code, today = partnership.partner, today or date.today()
-    tasks = list(app.reader.tasks(TaskFilter(today, partner=code)))
-    [row] = _overview(app, "WHERE partner = ?", (code,))
+    tasks = list(app.reader.tasks.tasks(TaskFilter(today, partner=code)))
+    [row] = app.reader.partnerships.rows(code)
     commitments = [
         {"commitment": ref, "party": c.party.value, "description": c.description, "due_on": _text(c.due_on)}
         for ref, c in partnership.commitments.items()
@@ -64,8 +63,8 @@ def partnership_report(app: Accord, code: str, *, today: date | None = None) -> 
         **_open_commitments([row]),
         "Commitments fulfilled": row["fulfilled"],
         "Commitments lapsed": row["lapsed"],
-        "Funding committed": _money(money_totals(row["committed"])),
-        "Funding disbursed": _money(money_totals(row["disbursed"])),
+        "Funding committed": _money(row["committed"]),
+        "Funding disbursed": _money(row["disbursed"]),
         "Open tasks": len(tasks),
         "Overdue tasks": sum(task["overdue"] for task in tasks),
         "Pillars": row["pillars"].split(", ") if row["pillars"] else [],
@@ -87,15 +86,14 @@ def portfolio_report(app: Accord, today: date | None = None) -> Report:
     """One row per partnership, with the portfolio's totals as figures (from
     the read models as they stand: refresh first)."""
     today = today or date.today()
-    tally = app.reader.open_tasks_by_partner(today)
-    rows = _overview(app, "ORDER BY partner")
+    tally = app.reader.tasks.open_by_partner(today)
+    rows = app.reader.partnerships.rows()
     committed: dict[str, Decimal] = {}
     disbursed: dict[str, Decimal] = {}
     for row in rows:
-        here = {kind: money_totals(row[kind]) for kind in ("committed", "disbursed")}
-        _sum_into(committed, here["committed"])
-        _sum_into(disbursed, here["disbursed"])
-        row.update({kind: _money(totals) for kind, totals in here.items()})
+        _sum_into(committed, row["committed"])
+        _sum_into(disbursed, row["disbursed"])
+        row.update({kind: _money(row[kind]) for kind in ("committed", "disbursed")})
         row["open_tasks"], row["overdue_tasks"] = tally.get(row["partner"], (0, 0))
     figures = {
         "Partnerships": len(rows),
@@ -115,10 +113,6 @@ def portfolio_report(app: Accord, today: date | None = None) -> Report:
         # Only the columns shown: the view's bookkeeping is not for readers.
         tables=[Table("Partnerships", PORTFOLIO_COLUMNS, [{c: row[c] for c in PORTFOLIO_COLUMNS} for row in rows])],
     )
-
-
-def _overview(app: Accord, where: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    return app.views.db.query(f"SELECT * FROM {app.views.table('partnerships')} {where}", params)
 
 
 def _open_commitments(rows: list[dict[str, Any]]) -> dict[str, int]:

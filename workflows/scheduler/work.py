@@ -146,25 +146,16 @@ class Watch:
         tasks below the level they should be at. Read from the task list:
         the queries select what FollowUpTask.reminder_due and escalation_due
         say, and each task is checked by them again as it is recorded."""
-        table = self.app.views.table("tasks")
-        soon = (today + timedelta(days=self.schedule.remind_days)).isoformat()
-        long_ago = (today - timedelta(days=self.schedule.escalate_after)).isoformat()
-        query = self.app.views.db.query
+        tasks = self.app.reader.tasks
+        soon = today + timedelta(days=self.schedule.remind_days)
+        long_ago = today - timedelta(days=self.schedule.escalate_after)
         reminders = [
             Action("remind", row["task_id"], f"{row['title']} ({row['owner']}), due {row['due_on']}")
-            for row in query(
-                f"SELECT task_id, title, owner, due_on FROM {table} WHERE status = 'open' AND reminded_on IS NULL "
-                "AND due_on >= ? AND due_on <= ? ORDER BY due_on, task_id",
-                (today.isoformat(), soon),
-            )
+            for row in tasks.due_for_reminder(today, soon)
         ]
         escalations = []
-        for row in query(
-            f"SELECT task_id, title, owner, due_on, level FROM {table} WHERE status = 'open' AND "
-            "((due_on < ? AND level < 1) OR (due_on <= ? AND level < 2)) ORDER BY due_on, task_id",
-            (today.isoformat(), long_ago),
-        ):
-            level = 2 if row["due_on"] <= long_ago else 1
+        for row in tasks.due_for_escalation(today, long_ago):
+            level = 2 if row["due_on"] <= long_ago.isoformat() else 1
             detail = f"{row['title']} ({row['owner']}), due {row['due_on']}: to level {level}"
             escalations.append(Action("escalate", row["task_id"], detail, level))
         return reminders, escalations
@@ -235,14 +226,8 @@ class Watch:
 
     def _meetings_coming(self, today: date) -> list[tuple[str, str]]:
         """Meetings not yet held that fall within the briefing window."""
-        table = self.app.views.table("meetings")
-        until = (today + timedelta(days=self.schedule.briefing_days)).isoformat()
-        rows = self.app.views.db.query(
-            f"SELECT meeting, held_on FROM {table} WHERE held = 0 AND held_on_first >= ? AND held_on_first <= ? "
-            "ORDER BY held_on_first, meeting",
-            (today.isoformat(), until),
-        )
-        return [(row["meeting"], row["held_on"]) for row in rows]
+        until = today + timedelta(days=self.schedule.briefing_days)
+        return [(row["meeting"], row["held_on"]) for row in self.app.reader.meetings.coming(today, until)]
 
     def _issue(self, issues: Sequence[_Issue]) -> tuple[list[Action], list[Path]]:
         """Record the dispatches not yet recorded, in one transaction, then
@@ -285,25 +270,17 @@ class _Digests:
     def __init__(self, app: Accord, day: date) -> None:
         self.app = app
         self.day = day
-        self.horizon = (day + timedelta(days=DIGEST_DAYS)).isoformat()
-        self.table = app.views.table("tasks")
+        self.horizon = day + timedelta(days=DIGEST_DAYS)
+        self.tasks = app.reader.tasks
         self._rows: dict[str, list[dict[str, Any]]] | None = None
 
     def owners(self) -> list[str]:
-        rows = self.app.views.db.query(
-            f"SELECT DISTINCT owner FROM {self.table} WHERE status = 'open' AND due_on <= ? ORDER BY owner",
-            (self.horizon,),
-        )
-        return [row["owner"] for row in rows]
+        return self.tasks.owners_due_by(self.horizon)
 
     def report(self, owner: str) -> Report:
         if self._rows is None:
             self._rows = {}
-            for row in self.app.views.db.stream(
-                f"SELECT owner, task_id, partner, subject, title, due_on, level FROM {self.table} "
-                "WHERE status = 'open' AND due_on <= ? ORDER BY owner, due_on, task_id",
-                (self.horizon,),
-            ):
+            for row in self.tasks.due_by(self.horizon):
                 self._rows.setdefault(row["owner"], []).append(self._row(row))
         rows = self._rows.get(owner, [])
         overdue = sum(row["state"] == "OVERDUE" for row in rows)

@@ -11,6 +11,8 @@ from domain.meeting import Meeting
 from domain.partnership import Partnership, PartnershipFact
 from domain.values import event_date
 from workflows.projections.base import View
+from workflows.projections.meetings.queries import latest_table
+from workflows.projections.summary import summary
 from workflows.store.database import Cursor, Record
 
 M = Meeting
@@ -21,11 +23,6 @@ LATEST = 5
 PARTNERSHIP_FACTS: tuple[type[PartnershipFact], ...] = tuple(
     cls for cls in Partnership.event_classes() if issubclass(cls, PartnershipFact)
 )
-
-
-def latest_table(table: str) -> str:
-    """The table of partners' latest facts that goes with a meetings table."""
-    return f"{table}_latest"
 
 
 class Briefings(View):
@@ -59,9 +56,6 @@ class Briefings(View):
         ]
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
-        # workflows.reads imports the application, which imports the views.
-        from workflows.reads import summary
-
         latest = latest_table(table)
         facts: dict[str, list[tuple[str, int, Record]]] = {}
         for record in records:

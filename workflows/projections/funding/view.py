@@ -15,6 +15,7 @@ from domain.initiative import Instrument
 from domain.partnership import Partnership
 from domain.values import event_date
 from workflows.projections.base import View
+from workflows.projections.funding.queries import envelopes_table
 from workflows.store.database import Cursor, Record
 
 P = Partnership
@@ -34,11 +35,6 @@ LINE_COLUMNS = (
     "pillars",
 )
 DISBURSED = LINE_COLUMNS.index("disbursed")
-
-
-def envelopes_table(table: str) -> str:
-    """The table of the instruments' envelopes that goes with a ledger table."""
-    return f"{table}_envelopes"
 
 
 class FundingLedger(View):

@@ -19,6 +19,7 @@ from domain.codes import country_name
 from domain.partnership import Partnership, PartnershipFact
 from domain.values import EventDate, Party, event_date
 from workflows.projections.base import View
+from workflows.projections.partnerships.queries import money_text, money_totals
 from workflows.store.database import Cursor, Record
 
 P = Partnership
@@ -145,15 +146,6 @@ class Overview:
             events=row["events"],
             open_commitments=json.loads(row["open_commitments"]),
         )
-
-
-def money_text(totals: dict[str, Decimal]) -> str:
-    """Totals as JSON text, e.g. {"EUR": "1250000.10"}: exact, never a float."""
-    return json.dumps({currency: format(amount, "f") for currency, amount in totals.items()}, sort_keys=True)
-
-
-def money_totals(text: str) -> dict[str, Decimal]:
-    return {currency: Decimal(amount) for currency, amount in json.loads(text).items()}
 
 
 def _add(totals: dict[str, Decimal], money: dict[str, str]) -> None:
