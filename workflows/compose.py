@@ -4,6 +4,7 @@ connects to a database before `build` is called."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import MapperDeserialisationError
@@ -44,6 +45,18 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
         app.close()
         raise
     return app
+
+
+def initialise(settings: Settings, writers: Sequence[str] = ()) -> str | None:
+    """Create the store's tables once (`accord init`). With writers (login
+    roles, PostgreSQL only), make the database keep the log append-only to
+    them; the name of their group role, if so."""
+    build(settings, init=True).close()
+    if not writers:
+        return None
+    from workflows.store.postgres import enforce_append_only
+
+    return enforce_append_only(settings.db, writers)
 
 
 def named_rules(path: str | None) -> RuleSet | None:

@@ -128,6 +128,20 @@ class Settings:
     cipher_key: str | None = None
     schedule: Schedule = field(default_factory=Schedule)
 
+    @property
+    def postgres(self) -> bool:
+        """Whether the store is a PostgreSQL database (else a SQLite file)."""
+        from workflows.store.persistence import is_postgres
+
+        return is_postgres(self.db)
+
+    @property
+    def store(self) -> str:
+        """The store's address fit to show a person (no password)."""
+        from workflows.store.persistence import describe_store
+
+        return describe_store(self.db)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls(

@@ -53,17 +53,13 @@ def init(ctx: Context, new_key: bool, writers: tuple[str, ...]) -> None:
 
         click.echo(AESCipher.create_key(num_bytes=32))
         return
-    from workflows.compose import build
-    from workflows.store.persistence import describe_store, is_postgres
+    from workflows.compose import initialise
 
-    if writers and not is_postgres(ctx.settings.db):
+    if writers and not ctx.settings.postgres:
         raise click.UsageError("--writer is for PostgreSQL; a SQLite file is guarded by its file's permissions")
-    build(ctx.settings, init=True).close()
-    click.echo(f"the store at {describe_store(ctx.settings.db)} is ready")
-    if writers:
-        from workflows.store.postgres import enforce_append_only
-
-        group = enforce_append_only(ctx.settings.db, writers)
+    group = initialise(ctx.settings, writers)
+    click.echo(f"the store at {ctx.settings.store} is ready")
+    if group:
         click.echo(
             f"{', '.join(writers)} record through {group}: the log is append-only, "
             "and each event is stored with the database user who recorded it"
@@ -101,12 +97,11 @@ def demo(click_ctx: click.Context) -> None:
       accord --db /tmp/demo.db demo && accord --db /tmp/demo.db partner show TR
     """
     from workflows.cli.submit import submit_file
-    from workflows.store.persistence import describe_store
 
     ctx: Context = click_ctx.obj
     demo = demo_data()
     click.echo(f"demo data: {demo}")
-    click.echo(f"store:     {describe_store(ctx.settings.db)}")
+    click.echo(f"store:     {ctx.settings.store}")
     with demo.open("rb") as source:
         submit_file(ctx, source)
     click_ctx.invoke(partners, as_json=False)

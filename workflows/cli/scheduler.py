@@ -15,8 +15,7 @@ from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.read import json_option, show
 
 if TYPE_CHECKING:
-    from workflows.scheduler.ticks import TickLog
-    from workflows.scheduler.work import Watch
+    pass
 
 
 def _logging() -> None:
@@ -49,34 +48,14 @@ def scheduler_run(ctx: Context) -> None:
       ACCORD_TICK=10 ACCORD_OUTBOX=/var/lib/accord/outbox accord scheduler run
     """
     from workflows.scheduler.leader import leadership
-    from workflows.scheduler.runner import run
+    from workflows.scheduler.runner import run, started
 
     _logging()
     lead = leadership(ctx.settings.db)
     try:
-        run(*_started(ctx), ctx.settings, lead)
+        run(*started(lambda: ctx.app, ctx.close, ctx.settings), ctx.settings, lead)
     finally:
         lead.close()
-
-
-def _started(ctx: Context) -> tuple[Watch, TickLog]:
-    """The application and the scheduler's tables. A service outlives a
-    PostgreSQL server's restart: one out of reach as the scheduler starts is
-    waited for, with a warning a second, as a submission waits for it."""
-    from eventsourcing.persistence import InterfaceError, OperationalError
-
-    from workflows.scheduler.ticks import TickLog
-    from workflows.scheduler.work import Watch
-    from workflows.store.persistence import describe_store
-    from workflows.store.retry import deadline, wait_for_server
-
-    give_up = deadline()
-    while True:
-        try:
-            return Watch(ctx.app, ctx.settings.schedule), TickLog(ctx.app)
-        except (OperationalError, InterfaceError) as error:
-            ctx.close()  # the next try, if any, builds the application afresh
-            wait_for_server(error, describe_store(ctx.settings.db), give_up)
 
 
 @scheduler.command("tick")

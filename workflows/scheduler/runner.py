@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from workflows.scheduler.leader import Leadership
 from workflows.scheduler.ticks import TickLog
 from workflows.scheduler.work import Watch
 from workflows.settings import Settings
-from workflows.store.persistence import describe_store
-from workflows.store.retry import first_line, out_of_reach
+from workflows.store.retry import deadline, first_line, out_of_reach, wait_for_server
+
+if TYPE_CHECKING:
+    from workflows.application import Accord
 
 log = logging.getLogger("accord.scheduler")
 
@@ -34,12 +39,27 @@ def describe(settings: Settings) -> list[str]:
     s = settings.schedule
     at = s.digest_at.strftime("%H:%M")
     return [
-        f"reading {describe_store(settings.db)}; writing digests, reports and briefings to {s.outbox}",
+        f"reading {settings.store}; writing digests, reports and briefings to {s.outbox}",
         f"a tick every {s.tick:g} s: reminders {s.remind_days} days before a task is due, "
         f"escalation when overdue (level 2 after {s.escalate_after} days)",
         f"daily digests at {at}, the portfolio report on {s.report_day} at {at}, "
         f"briefings {s.briefing_days} days before each meeting ({s.timezone})",
     ]
+
+
+def started(app: Callable[[], Accord], discard: Callable[[], None], settings: Settings) -> tuple[Watch, TickLog]:
+    """The scheduler's use case and its tables, over the application `app()`
+    builds. A service outlives a PostgreSQL server's restart: one out of
+    reach as the scheduler starts is waited for, with a warning a second, as
+    a submission waits for it; `discard()` drops a half-built application,
+    so that the next try builds it afresh."""
+    give_up = deadline()
+    while True:
+        try:
+            return Watch(app(), settings.schedule), TickLog(app())
+        except (OperationalError, InterfaceError) as error:
+            discard()
+            wait_for_server(error, settings.store, give_up)
 
 
 def run(watch: Watch, ticks: TickLog, settings: Settings, lead: Leadership) -> None:
