@@ -34,6 +34,7 @@ from domain.partnership import Partnership
 from domain.values import Stamp
 from domain.vocabulary import VOCABULARY, Submission
 from workflows.batches import collector_paused
+from workflows.clock import Clock
 from workflows.projections.base import BATCH, Views
 from workflows.reader import Reader
 from workflows.store import retry
@@ -113,11 +114,12 @@ class Accord(Application[UUID]):
     def __init__(
         self,
         env: EnvType | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
         rules: RuleSet | None = None,
         policy: Policy | None = None,
     ) -> None:
-        self.clock = clock or (lambda: datetime.now(UTC))
+        # The time, as the composition root gives it (UTC if none is).
+        self.clock = clock or Clock(UTC)
         if rules is not None:
             self.rules = rules
         self.policy = policy
@@ -225,7 +227,7 @@ class Accord(Application[UUID]):
         def decide(attempt: int) -> tuple[Receipt, list[Any]]:
             # Inside the retries: a server restarting meanwhile is waited for.
             self.index_keys()
-            return self._decide(submissions, actor, self.clock(), progress if attempt == 1 else None)
+            return self._decide(submissions, actor, self.clock.now(), progress if attempt == 1 else None)
 
         with collector_paused():
             receipt: Receipt = self.store_decided(decide)
@@ -396,7 +398,7 @@ class Accord(Application[UUID]):
         task_id = self.task_id(ref)
         # One moment, so one key, for every attempt: a change whose commit went
         # through before a lost connection is found recorded when retried.
-        now = self.clock()
+        now = self.clock.now()
 
         def decide(attempt: int) -> tuple[FollowUpTask, list[Any]]:
             task = self.find(task_id)

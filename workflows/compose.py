@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import MapperDeserialisationError
 
 from workflows.application import Accord
+from workflows.clock import Clock
 from workflows.reader import KEYCHECK, PROBE, probe_fits
 from workflows.settings import Settings
 from workflows.store.persistence import describe_store, is_postgres, library_settings, require_postgres_support
@@ -19,7 +20,12 @@ if TYPE_CHECKING:
     from workflows.rules import RuleSet
 
 
-def build(settings: Settings, *, init: bool = False) -> Accord:
+def business_clock(settings: Settings) -> Clock:
+    """The one clock: the system's, with business dates in ACCORD_TIMEZONE."""
+    return Clock(settings.schedule.zone)
+
+
+def build(settings: Settings, *, init: bool = False, clock: Clock | None = None) -> Accord:
     """The application over the store ACCORD_DB names.
 
     A SQLite file gets its tables on first use. PostgreSQL gets them only from
@@ -33,6 +39,7 @@ def build(settings: Settings, *, init: bool = False) -> Accord:
         library_settings(settings.db, create_tables=create_tables, cipher_key=settings.cipher_key),
         rules=named_rules(settings.rules),
         policy=named_policy(settings.policy),
+        clock=clock or business_clock(settings),
     )
     if init:
         app.views.setup()

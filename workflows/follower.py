@@ -82,7 +82,7 @@ class Follower:
             try:
                 with collector_paused():
                     events = [record.event() for record in page]
-                    step = _Page(self, self.app.clock(), self._open_tasks(events))
+                    step = _Page(self, self.app.clock.now(), self._open_tasks(events))
                     for event in events:
                         step.react(event)
                     self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))

@@ -84,7 +84,7 @@ def report_of(db: str, target: Decimal | None = None) -> Report:
     app = build(Settings(db=db))
     try:
         app.refresh()
-        return funding_report(app, target=target)
+        return funding_report(app, app.clock.today(), target=target)
     finally:
         app.close()
 

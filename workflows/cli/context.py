@@ -14,6 +14,7 @@ import click
 from workflows.settings import Settings
 
 if TYPE_CHECKING:
+    from workflows.clock import Clock
     from workflows.reader import Reader
 
 
@@ -25,10 +26,17 @@ class Context:
         self.debug = debug
 
     @cached_property
+    def clock(self) -> Clock:
+        """The one clock of the process, which the application shares."""
+        from workflows.compose import business_clock
+
+        return business_clock(self.settings)
+
+    @cached_property
     def app(self) -> Any:
         from workflows.compose import build
 
-        return build(self.settings)
+        return build(self.settings, clock=self.clock)
 
     @cached_property
     def reader(self) -> Reader:

@@ -69,18 +69,15 @@ def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str
     Example:
       accord export ics --owner desk:TN -o tn-deadlines.ics
     """
-    from datetime import UTC, date
-    from datetime import datetime as moment
-
     from domain.codes import partner_code
     from workflows.ical import calendar
     from workflows.projections.tasks.queries import TaskFilter
 
     reader = ctx.reader
-    tasks = list(reader.tasks.tasks(TaskFilter(date.today(), partner=partner, owner=owner)))
+    tasks = list(reader.tasks.tasks(TaskFilter(ctx.clock.today(), partner=partner, owner=owner)))
     # An owner's calendar holds its tasks.
     meetings = [] if owner else reader.meetings.meetings(held=False, partner=partner_code(partner) if partner else None)
-    text = calendar(tasks, meetings, moment.now(UTC))
+    text = calendar(tasks, meetings, ctx.clock.now())
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
             out.write(text)
@@ -102,15 +99,12 @@ def export_iati(ctx: Context, output: str | None) -> None:
     Example:
       accord export iati -o accord-iati.xml
     """
-    from datetime import UTC
-    from datetime import datetime as moment
-
     from workflows.iati import activities, envelopes, funding_lines
 
     lines, programmes = funding_lines(ctx.app), envelopes(ctx.app)
     if not (lines or programmes):
         raise click.UsageError("nothing to export: no funding or envelope is recorded (IATI needs one activity)")
-    data = activities(lines, programmes, moment.now(UTC))
+    data = activities(lines, programmes, ctx.clock.now())
     if output:
         with open(output, "wb") as out:
             out.write(data)

@@ -59,7 +59,7 @@ def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> I
         raise click.UsageError("give --as-of or --known-at, not both: they answer different questions")
     if not (as_of or known_at):
         ctx.app.refresh()
-        yield ctx.app, date.today(), "now"
+        yield ctx.app, ctx.clock.today(), "now"
         return
     from workflows import replay
 
@@ -70,7 +70,7 @@ def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> I
         assert known_at is not None
         app, today = (
             replay.known_at(ctx.app, known_at, ctx.settings),
-            known_at.astimezone(ctx.settings.schedule.zone).date(),
+            ctx.clock.day(known_at),
         )
         said = f"as known at {known_at.isoformat(timespec='minutes')} (what had been recorded by then)"
     try:

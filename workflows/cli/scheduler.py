@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -78,7 +78,7 @@ def scheduler_tick(ctx: Context, at: datetime | None, dry_run: bool, as_json: bo
     from workflows.scheduler.ticks import TickLog
     from workflows.scheduler.work import Watch
 
-    moment = at or datetime.now(UTC)
+    moment = at or ctx.clock.now()
     watch = Watch(ctx.app, ctx.settings.schedule)
     lead = leadership(ctx.settings.db)
     try:
@@ -118,7 +118,7 @@ def scheduler_status(ctx: Context, as_json: bool) -> None:
     from workflows.scheduler.ticks import TickLog
     from workflows.scheduler.work import Watch, actions_by_kind
 
-    now = datetime.now(UTC)
+    now = ctx.clock.now()
     watch = Watch(ctx.app, ctx.settings.schedule)
     last = TickLog(ctx.app).last()
     due = watch.tick(now, dry_run=True)

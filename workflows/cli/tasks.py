@@ -64,7 +64,7 @@ def tasks_command(
     from workflows.projections.tasks.queries import TaskFilter
 
     which = TaskFilter(
-        _day(today) or date.today(), status=status, partner=partner, owner=owner, due_before=_day(due_before)
+        _day(today) or ctx.clock.today(), status=status, partner=partner, owner=owner, due_before=_day(due_before)
     )
     if limit is None:
         limit = 0 if as_json else SHOWN
@@ -98,7 +98,7 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     Example:
       accord task show 3f2a9c1e
     """
-    row = ctx.reader.tasks.task(task_id, today=date.today())
+    row = ctx.reader.tasks.task(task_id, today=ctx.clock.today())
     if as_json:
         show([row], [], as_json=True)
         return

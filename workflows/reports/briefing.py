@@ -16,9 +16,8 @@ from workflows.reports.model import Report, Table
 OPEN_COLUMNS = ["partner", "item", "ref", "what", "due_on", "who", "overdue"]
 
 
-def briefing_report(app: Accord, meeting: str, today: date | None = None) -> Report:
+def briefing_report(app: Accord, meeting: str, today: date) -> Report:
     """Built from the read models as they stand: call app.refresh() first."""
-    today = today or date.today()
     row = meeting_row(app, meeting)
     codes = row["partners"].split(",") if row["partners"] else []
     partnerships = {code: app.partnership(code) for code in codes}

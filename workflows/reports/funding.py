@@ -31,10 +31,9 @@ ENVELOPE_COLUMNS = [
 ]
 
 
-def funding_report(app: Any, today: date | None = None, *, target: Decimal | None = None) -> Report:
+def funding_report(app: Any, today: date, *, target: Decimal | None = None) -> Report:
     """The report, as of `today`; `target`, a share such as 0.15, replaces the
     share recorded with each envelope (the ACCORD_FUNDING_TARGET setting)."""
-    today = today or app.clock().date()
     lines = [_line(row) for row in app.reader.funding.lines()]
     envelopes = [_envelope(row, lines, target, today) for row in app.reader.funding.envelopes()]
     return Report(

@@ -37,12 +37,12 @@ PORTFOLIO_COLUMNS = [
 ]
 
 
-def partnership_report(app: Accord, code: str, *, today: date | None = None) -> Report:
+def partnership_report(app: Accord, code: str, *, today: date) -> Report:
     """Status, visits, dialogues, commitments by party, funding, tasks and
     timeline of one partnership; UnknownPartner or PartnershipNotOpened if
     there is none. Built from the read models as they stand: refresh first."""
     partnership = app.partnership(code)
-    code, today = partnership.partner, today or date.today()
+    code = partnership.partner
     tasks = list(app.reader.tasks.tasks(TaskFilter(today, partner=code)))
     [row] = app.reader.partnerships.rows(code)
     commitments = [
@@ -82,10 +82,9 @@ def partnership_report(app: Accord, code: str, *, today: date | None = None) -> 
     )
 
 
-def portfolio_report(app: Accord, today: date | None = None) -> Report:
+def portfolio_report(app: Accord, today: date) -> Report:
     """One row per partnership, with the portfolio's totals as figures (from
     the read models as they stand: refresh first)."""
-    today = today or date.today()
     tally = app.reader.tasks.open_by_partner(today)
     rows = app.reader.partnerships.rows()
     committed: dict[str, Decimal] = {}

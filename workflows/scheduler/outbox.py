@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 from uuid import UUID
 
 from domain.dispatch import Dispatch
+from workflows.clock import Clock
 from workflows.reports import Report, render
 from workflows.store.database import Database
 
@@ -26,9 +26,10 @@ FORMATS = ((".md", "md"), (".json", "json"))
 
 
 class Outbox:
-    def __init__(self, db: Database, folder: Path) -> None:
+    def __init__(self, db: Database, folder: Path, clock: Clock) -> None:
         self.db = db
         self.folder = folder
+        self.clock = clock
         db.create_table(
             f"CREATE TABLE IF NOT EXISTS {TABLE} (dispatch_id TEXT PRIMARY KEY, written_at TEXT NOT NULL, "
             "files TEXT NOT NULL)"
@@ -58,7 +59,7 @@ class Outbox:
             cursor.execute(
                 f"INSERT INTO {TABLE} (dispatch_id, written_at, files) VALUES (?, ?, ?) "
                 "ON CONFLICT (dispatch_id) DO NOTHING",
-                (str(dispatch.id), datetime.now(UTC).isoformat(timespec="seconds"), ", ".join(map(str, paths))),
+                (str(dispatch.id), self.clock.now().isoformat(timespec="seconds"), ", ".join(map(str, paths))),
             )
         return paths
 

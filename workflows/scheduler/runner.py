@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -77,7 +77,7 @@ def run(watch: Watch, ticks: TickLog, settings: Settings, lead: Leadership) -> N
             with lead.turn() as leading:
                 if not leading:  # the lock has said why
                     return
-                done = watch.tick(datetime.now(UTC))
+                done = watch.tick(watch.app.clock.now())
                 ticks.record(done)
                 log.info("tick as of %s: %s", done.at.isoformat(timespec="seconds"), ticks.summary(done))
         except Exception as error:
@@ -90,7 +90,10 @@ def run(watch: Watch, ticks: TickLog, settings: Settings, lead: Leadership) -> N
                 log.exception("the tick failed; trying again at the next one")
 
     scheduler.add_job(
-        tick, IntervalTrigger(seconds=settings.schedule.tick, timezone=UTC), id="tick", next_run_time=datetime.now(UTC)
+        tick,
+        IntervalTrigger(seconds=settings.schedule.tick, timezone=UTC),
+        id="tick",
+        next_run_time=watch.app.clock.now(),
     )
     scheduler.add_job(tick, watch.calendar.digest, id="digests")
     scheduler.add_job(tick, watch.calendar.report, id="portfolio-report")

@@ -5,7 +5,6 @@ record of the institution: what a tick did is in the events it recorded."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 from workflows.application import Accord
@@ -17,6 +16,7 @@ TABLE = "accord_ticks"
 class TickLog:
     def __init__(self, app: Accord) -> None:
         self.db = app.views.db
+        self.clock = app.clock
         self.db.create_table(
             f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, ran_at TEXT NOT NULL, "
             "as_of TEXT NOT NULL, host TEXT NOT NULL, done TEXT NOT NULL)"
@@ -25,7 +25,7 @@ class TickLog:
     def record(self, tick: Tick) -> None:
         values = (
             "last",
-            datetime.now(UTC).isoformat(timespec="seconds"),
+            self.clock.now().isoformat(timespec="seconds"),
             tick.at.isoformat(timespec="seconds"),
             f"{os.uname().nodename} pid {os.getpid()}",
             self.summary(tick),

@@ -111,11 +111,11 @@ class Watch:
         self.app = app
         self.schedule = schedule
         self.calendar = Calendar(schedule)
-        self.outbox = Outbox(app.views.db, Path(schedule.outbox))
+        self.outbox = Outbox(app.views.db, Path(schedule.outbox), app.clock)
 
     def today(self, at: datetime) -> date:
-        """The business date at a moment, in the settings' zone."""
-        return at.astimezone(self.schedule.zone).date()
+        """The business date at a moment."""
+        return self.app.clock.day(at)
 
     def tick(self, at: datetime, *, dry_run: bool = False) -> Tick:
         """Do everything due at `at` (a UTC moment) that is not done yet."""
@@ -170,7 +170,7 @@ class Watch:
             def decide(attempt: int, chunk: Sequence[Action] = chunk) -> tuple[list[Action], list[Any]]:
                 recorded: list[Action] = []
                 events: list[Any] = []
-                now = self.app.clock()
+                now = self.app.clock.now()
                 for action in chunk:
                     task: FollowUpTask | None = self.app.find(UUID(action.target))
                     # Decided on the task as it is now, not as the task list
@@ -243,7 +243,7 @@ class Watch:
                     dispatches.append((existing, False))
                     continue
                 report = issue.build()
-                stamp = Stamp(SCHEDULER, self.app.clock(), f"{issue.kind}@{issue.recipient}/{issue.period}")
+                stamp = Stamp(SCHEDULER, self.app.clock.now(), f"{issue.kind}@{issue.recipient}/{issue.period}")
                 dispatch = Dispatch.issue(
                     issue.kind, issue.recipient, issue.period, report.title, report.as_dict(), stamp
                 )

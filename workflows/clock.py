@@ -1,0 +1,32 @@
+"""The one clock: the moment now, and the business date it falls on in the
+business time zone (ACCORD_TIMEZONE). Built once, by the composition root,
+and passed to whatever needs the time; no other module reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Clock:
+    zone: tzinfo
+    # Where the moment comes from: the system's clock, or a test's.
+    source: Callable[[], datetime] = field(default=_system_now)
+
+    def now(self) -> datetime:
+        """The moment now, in UTC."""
+        return self.source().astimezone(UTC)
+
+    def today(self) -> date:
+        """The business date now."""
+        return self.day(self.now())
+
+    def day(self, moment: datetime) -> date:
+        """The business date a moment falls on."""
+        return moment.astimezone(self.zone).date()
