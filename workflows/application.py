@@ -35,14 +35,14 @@ from domain.values import Stamp
 from domain.vocabulary import VOCABULARY, Submission
 from workflows.batches import collector_paused
 from workflows.clock import Clock
-from workflows.projections.base import BATCH, Views
+from workflows.projections.base import Views
 from workflows.reader import Reader
 from workflows.store import retry
-from workflows.store.keys import INDEXED, Keys
-from workflows.store.keys import TABLE as KEYS_TABLE
+from workflows.store.keys import Keys, index_log
 from workflows.store.keys import recorded as recorded_keys
 from workflows.store.persistence import APPLICATION, PAGE, PydanticMapper, mapper_for
 from workflows.store.retry import StoreBusy, address, wait_for_server
+from workflows.store.snapshots import drop_all, drop_older
 
 if TYPE_CHECKING:
     from domain.task import FollowUpTask
@@ -173,44 +173,9 @@ class Accord(Application[UUID]):
         One transaction, which holds the writers' lock throughout (writers
         wait: about ten seconds for a million events), so that it ends
         either with every key indexed or with nothing written."""
-        if self._keys_indexed:
-            return
-        db = self.views.db
-        recorder = db.recorder
-        if recorder.max_tracking_id(INDEXED) is None:
-            with db.transaction() as cursor:
-                if db.postgres:
-                    for statement in recorder.lock_table_statements:
-                        cursor.raw.execute(statement)
-                else:
-                    cursor.execute(f"DELETE FROM {KEYS_TABLE} WHERE 0")  # a write: SQLite's lock
-                # Another process may have indexed them while this one waited.
-                if recorder.max_tracking_id(INDEXED) is None:
-                    # Up to the first event a writer indexed as it stored it.
-                    [row] = cursor.execute(f"SELECT MIN(position) AS first FROM {KEYS_TABLE}").fetchall()
-                    through = int(row["first"]) - 1 if row["first"] is not None else db.head()
-                    if through:
-                        log.warning("indexing the submission keys of the %s events recorded so far", f"{through:,}")
-                    self._index_facts(cursor.raw, through)
-                    db.record_position(cursor, INDEXED, through)
-        self._keys_indexed = True
-
-    def _index_facts(self, cursor: Any, through: int) -> None:
-        """Index the key of every fact up to position `through`, in the
-        caller's transaction: a row an aggregate for every 100,000 facts, as
-        a batch writes them."""
-        db = self.views.db
-        rows: list[tuple[UUID, bytes]] = []
-        positions: list[int] = []
-        start = 1
-        while start <= through and (page := db.records(start, through, self.fact_topics, BATCH)):
-            rows += [(UUID(str(fact.originator_id)), self.keys.digest(fact["key"])) for fact in page]
-            positions += [fact.position for fact in page]
-            if len(rows) >= 10 * BATCH:
-                db.recorder.key_writer.write(cursor, rows, positions)
-                rows, positions = [], []
-            start = page[-1].position + 1
-        db.recorder.key_writer.write(cursor, rows, positions)
+        if not self._keys_indexed:
+            index_log(self.views.db, self.keys, self.fact_topics)
+            self._keys_indexed = True
 
     # Recording
 
@@ -248,11 +213,7 @@ class Accord(Application[UUID]):
         table = self.snapshots_table
         try:
             self.snapshots.put(snapshots)
-            with self.views.db.transaction() as cursor:
-                cursor.executemany(
-                    f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",
-                    [(self.views.db.originator(s.originator_id), s.originator_version) for s in snapshots],
-                )
+            drop_older(self.views.db, table, snapshots)
         except (OperationalError, InterfaceError) as error:
             # The events are stored: a snapshot lost (the connection dropped,
             # the disk filled) only means the next load reads more events.
@@ -358,10 +319,7 @@ class Accord(Application[UUID]):
 
     def drop_snapshots(self) -> int:
         """Delete every snapshot (they are taken again as facts arrive); how many."""
-        with self.views.db.transaction() as cursor:
-            [row] = cursor.execute(f"SELECT COUNT(*) AS n FROM {self.snapshots_table}").fetchall()
-            cursor.execute(f"DELETE FROM {self.snapshots_table}")
-        return int(row["n"])
+        return drop_all(self.views.db, self.snapshots_table)
 
     def from_log(self, aggregate_id: UUID, version: int | None = None) -> Any:
         """An aggregate (at a version, else as it is now) replayed from its

@@ -14,6 +14,7 @@ from domain.base import Fact, Snapshot
 from workflows.application import Accord
 from workflows.projections.base import BATCH
 from workflows.store import chain, keys
+from workflows.store.snapshots import kept
 
 Progress = Callable[[int], None]
 
@@ -66,10 +67,8 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
     verdict = Verdict()
     sealed_at: int | None = None
     if head is not None:
-        rows = app.views.db.query(f"SELECT position FROM {chain.TABLE} WHERE digest = ?", (head.strip().lower(),))
-        if rows:
-            sealed_at = int(rows[0]["position"])
-        else:
+        sealed_at = chain.position_of(app.views.db, head.strip().lower())
+        if sealed_at is None:
             verdict.sealed = f"the sealed head {head.strip()} is not in the chain: the log no longer extends it"
     digest = chain.GENESIS
     logged = keys.Tally()
@@ -142,13 +141,9 @@ def check_snapshots(app: Accord) -> tuple[int, list[str]]:
     to the same version: submissions are decided on snapshots, so one
     changed in the database would change decisions without touching the log."""
     assert app.snapshots is not None
-    rows = app.views.db.query(
-        f"SELECT originator_id, originator_version FROM {app.snapshots_table} ORDER BY originator_id"
-    )
+    rows = kept(app.views.db, app.snapshots_table)
     problems = []
-    for row in rows:
-        aggregate_id = UUID(str(row["originator_id"]))
-        version = int(row["originator_version"])
+    for aggregate_id, version in rows:
         [snapshot] = app.snapshots.get(aggregate_id, lte=version, desc=True, limit=1)
         assert isinstance(snapshot, Snapshot)
         if _kept(snapshot.mutate(None)) != _kept(app.from_log(aggregate_id, version)):
@@ -164,7 +159,7 @@ def _kept(aggregate: Any) -> dict[str, Any]:
 def _merged(app: Accord) -> Iterator[tuple[int, tuple[UUID | str, int, str, bytes] | None, str | None]]:
     """(position, record, chained digest) in position order, either side may be missing."""
     records = ((row[0], row[1:]) for row in _rows(app))
-    links = _links(app)
+    links = chain.links(app.views.db, BATCH)
     record, link = next(records, None), next(links, None)
     while record is not None or link is not None:
         if link is None or (record is not None and record[0] < link[0]):
@@ -185,16 +180,3 @@ def _rows(app: Accord) -> Iterator[tuple[int, UUID | str, int, str, bytes]]:
     while rows := app.views.db.rows(start, BATCH):
         yield from rows
         start = rows[-1][0] + 1
-
-
-def _links(app: Accord) -> Iterator[tuple[int, str]]:
-    after = 0
-    while True:
-        rows = app.views.db.query(
-            f"SELECT position, digest FROM {chain.TABLE} WHERE position > ? ORDER BY position LIMIT ?", (after, BATCH)
-        )
-        for row in rows:
-            yield int(row["position"]), str(row["digest"])
-        if len(rows) < BATCH:
-            return
-        after = int(rows[-1]["position"])

@@ -131,3 +131,23 @@ def records_of(ids: Sequence[int], stored_events: Sequence[Any]) -> list[Record]
         (position, event.originator_id, event.originator_version, event.topic, event.state)
         for position, event in zip(ids, stored_events, strict=True)
     ]
+
+
+def position_of(db: Any, digest: str) -> int | None:
+    """The position a digest (a sealed head) is chained at, if it is."""
+    rows = db.query(f"SELECT position FROM {TABLE} WHERE digest = ?", (digest,))
+    return int(rows[0]["position"]) if rows else None
+
+
+def links(db: Any, page: int) -> Iterator[tuple[int, str]]:
+    """Every link of the chain, (position, digest) in position order, read in pages."""
+    after = 0
+    while True:
+        rows = db.query(
+            f"SELECT position, digest FROM {TABLE} WHERE position > ? ORDER BY position LIMIT ?", (after, page)
+        )
+        for row in rows:
+            yield int(row["position"]), str(row["digest"])
+        if len(rows) < page:
+            return
+        after = int(rows[-1]["position"])

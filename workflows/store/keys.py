@@ -11,12 +11,13 @@ batch touches, where a row a batch appends one.
 
 Keys are kept as digests keyed by the store's cipher key, so an encrypted
 store shows none of its keys (which may be people's own references) in
-clear. `Accord.index_keys` indexes a store recorded before the index existed.
+clear. `index_log` indexes a store recorded before the index existed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -24,9 +25,14 @@ from uuid import UUID
 
 TABLE = "accord_keys"
 # The tracking row that says the index covers the log: the events recorded
-# before it existed were indexed by `Accord.index_keys`, and every event
+# before it existed were indexed by `index_log`, and every event
 # since was indexed as it was stored.
 INDEXED = "accord-keys"
+# Facts are indexed from the log in pages of this many.
+PAGE = 10_000
+
+log = logging.getLogger("accord")
+
 # Bytes of a key's digest kept (128 bits: no two keys of one aggregate meet).
 DIGEST_SIZE = 16
 
@@ -158,3 +164,48 @@ def index_tally(db: Any, through: int) -> Tally:
         for digest in digests_of(bytes(row["keys"])):
             tally.add(aggregate, digest)
     return tally
+
+
+def index_log(db: Any, keys: Keys, fact_topics: Sequence[str]) -> None:
+    """Index the keys of a store recorded before Accord kept its key index
+    (once: from then on each event's key is indexed as it is stored).
+
+    One transaction, which holds the writers' lock throughout (writers
+    wait: about ten seconds for a million events), so that it ends either
+    with every key indexed or with nothing written."""
+    recorder = db.recorder
+    if recorder.max_tracking_id(INDEXED) is not None:
+        return
+    with db.transaction() as cursor:
+        if db.postgres:
+            for statement in recorder.lock_table_statements:
+                cursor.raw.execute(statement)
+        else:
+            cursor.execute(f"DELETE FROM {TABLE} WHERE 0")  # a write: SQLite's lock
+        # Another process may have indexed them while this one waited.
+        if recorder.max_tracking_id(INDEXED) is not None:
+            return
+        # Up to the first event a writer indexed as it stored it.
+        [row] = cursor.execute(f"SELECT MIN(position) AS first FROM {TABLE}").fetchall()
+        through = int(row["first"]) - 1 if row["first"] is not None else db.head()
+        if through:
+            log.warning("indexing the submission keys of the %s events recorded so far", f"{through:,}")
+        _index_facts(db, cursor.raw, keys, fact_topics, through)
+        db.record_position(cursor, INDEXED, through)
+
+
+def _index_facts(db: Any, cursor: Any, keys: Keys, fact_topics: Sequence[str], through: int) -> None:
+    """Index the key of every fact up to position `through`, in the
+    caller's transaction: a row an aggregate for every 100,000 facts, as a
+    batch writes them."""
+    rows: list[Row | None] = []
+    positions: list[int] = []
+    start = 1
+    while start <= through and (page := db.records(start, through, fact_topics, PAGE)):
+        rows += [(UUID(str(fact.originator_id)), keys.digest(fact["key"])) for fact in page]
+        positions += [fact.position for fact in page]
+        if len(rows) >= 10 * PAGE:
+            db.recorder.key_writer.write(cursor, rows, positions)
+            rows, positions = [], []
+        start = page[-1].position + 1
+    db.recorder.key_writer.write(cursor, rows, positions)
