@@ -7,6 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workflows.settings import Settings
 
 
 def _system_now() -> datetime:
@@ -30,3 +34,10 @@ class Clock:
     def day(self, moment: datetime) -> date:
         """The business date a moment falls on."""
         return moment.astimezone(self.zone).date()
+
+
+def business_clock(settings: Settings) -> Clock:
+    """The one clock of a process: the system's, with business dates in
+    ACCORD_TIMEZONE. The composition root builds it (and the command line,
+    which reads without the application when it can)."""
+    return Clock(settings.schedule.zone)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import MapperDeserialisationError
 
 from workflows.application import Accord
-from workflows.clock import Clock
+from workflows.clock import Clock, business_clock
 from workflows.reader import KEYCHECK, PROBE, probe_fits
 from workflows.settings import Settings
 from workflows.store.persistence import describe_store, is_postgres, library_settings, require_postgres_support
@@ -18,11 +18,6 @@ from workflows.store.persistence import describe_store, is_postgres, library_set
 if TYPE_CHECKING:
     from workflows.policy import Policy
     from workflows.rules import RuleSet
-
-
-def business_clock(settings: Settings) -> Clock:
-    """The one clock: the system's, with business dates in ACCORD_TIMEZONE."""
-    return Clock(settings.schedule.zone)
 
 
 def build(settings: Settings, *, init: bool = False, clock: Clock | None = None) -> Accord:

@@ -28,7 +28,7 @@ class Context:
     @cached_property
     def clock(self) -> Clock:
         """The one clock of the process, which the application shares."""
-        from workflows.compose import business_clock
+        from workflows.clock import business_clock
 
         return business_clock(self.settings)
 
