@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from domain.base import ENVELOPE, Aggregate, Fact
+from domain.errors import DomainError
 
 
 class Submission(BaseModel):
@@ -154,7 +155,7 @@ class Vocabulary(Mapping[str, type[Submission]]):
 VOCABULARY = Vocabulary(FACTS)
 
 
-class UnknownEventType(ValueError):
+class UnknownEventType(DomainError, ValueError):
     """A submission whose type is not in the vocabulary."""
 
 

@@ -11,9 +11,10 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from workflows.application import Accord
 from workflows.clock import Clock, business_clock
+from workflows.failures import StoreUnusable
 from workflows.reader import KEYCHECK, PROBE, probe_fits
 from workflows.settings import Settings
-from workflows.store.persistence import describe_store, is_postgres, library_settings, require_postgres_support
+from workflows.store.persistence import is_postgres, library_settings, require_postgres_support, unreadable
 
 if TYPE_CHECKING:
     from workflows.policy import Policy
@@ -105,7 +106,7 @@ def authenticated_user(app: Accord) -> str | None:
     return str(row["login"]) if rows and rows[0]["value"] == "database" else None
 
 
-class UnreadableStore(RuntimeError):
+class UnreadableStore(StoreUnusable):
     """The store's events cannot be read with the cipher key given (or without one)."""
 
 
@@ -129,7 +130,7 @@ def check_key(app: Accord, settings: Settings) -> None:
                 try:
                     app.mapper.to_domain_event(first[0])
                 except MapperDeserialisationError:
-                    raise UnreadableStore(unreadable(settings)) from None
+                    raise UnreadableStore(unreadable(settings.db, keyed=bool(settings.cipher_key))) from None
             cursor.execute(
                 f"INSERT INTO {KEYCHECK} (name, probe) VALUES ('key', ?) "
                 "ON CONFLICT (name) DO UPDATE SET probe = excluded.probe",
@@ -137,18 +138,4 @@ def check_key(app: Accord, settings: Settings) -> None:
             )
             return
     if not probe_fits(str(row["probe"]), cipher):
-        raise UnreadableStore(unreadable(settings))
-
-
-def unreadable(settings: Settings) -> str:
-    """Why the store's events cannot be read, in one sentence."""
-    store = describe_store(settings.db)
-    if settings.cipher_key:
-        return (
-            f"cannot read the events of the store at {store}: ACCORD_CIPHER_KEY is not the key they were "
-            "written with, or they were written without one"
-        )
-    return (
-        f"cannot read the events of the store at {store}: they are encrypted; "
-        "set the ACCORD_CIPHER_KEY they were written with"
-    )
+        raise UnreadableStore(unreadable(settings.db, keyed=bool(settings.cipher_key)))

@@ -1,6 +1,9 @@
 """Every failure a person can meet, as one sentence and an exit status.
 
-2: the input was wrong (nothing was stored). 1: the store could not be used.
+Accord's own errors say their kind by the class they derive from
+(workflows.failures: bad input, a store that cannot be used, a record that
+does not verify) and the domain's are all bad input; only the libraries'
+errors are named here, since they cannot say it themselves.
 """
 
 from __future__ import annotations
@@ -11,44 +14,30 @@ from eventsourcing.persistence import InfrastructureFactoryError, MapperDeserial
 from pydantic import ValidationError
 
 from domain.errors import DomainError
-from domain.vocabulary import UnknownEventType, describe
-from workflows.application import Rejected
-from workflows.compose import UnreadableStore, unreadable
-from workflows.iati import IatiError
-from workflows.policy import PolicyError
-from workflows.rules import RulesError
-from workflows.scheduler.leader import AnotherScheduler
+from domain.vocabulary import describe
+from workflows.failures import BadInput, StoreUnusable, VerificationFailed
 from workflows.settings import Settings
-from workflows.store.persistence import MissingSupport, StoreAddressError, describe_store
-from workflows.store.retry import StoreBusy, StoreOutOfReach, first_line
-from workflows.submissions import InvalidOptions, InvalidSubmissions
+from workflows.store.persistence import describe_store, unreadable
+from workflows.store.retry import first_line
 
-BAD_INPUT = 2
-STORE = 1
+BAD_INPUT = BadInput.status
+STORE = StoreUnusable.status
 
 
 def explain(error: Exception, settings: Settings) -> tuple[int, str]:
-    store = describe_store(settings.db)
     match error:
-        case InvalidSubmissions(problems=problems, total=total):
-            lines = "\n".join(problems)
-            return BAD_INPUT, f"{lines}\nnothing was stored: {len(problems)} problem(s) in {total} submission(s)"
-        case Rejected() | InvalidOptions():
-            return BAD_INPUT, f"{error}; nothing was stored"
+        case BadInput() | StoreUnusable() | VerificationFailed():
+            return error.status, str(error)
+        case DomainError():
+            return BAD_INPUT, str(error)
         case ValidationError():
             return BAD_INPUT, "; ".join(describe(error)) + "; nothing was stored"
-        case RulesError() | PolicyError() | IatiError():
-            return BAD_INPUT, str(error)
-        case UnknownEventType() | DomainError() | StoreAddressError():
-            return BAD_INPUT, str(error)
-        case MissingSupport() | StoreBusy() | StoreOutOfReach() | AnotherScheduler() | UnreadableStore():
-            return STORE, str(error)
         case MapperDeserialisationError():
-            return STORE, unreadable(settings)
+            return STORE, unreadable(settings.db, keyed=bool(settings.cipher_key))
         case PersistenceError() | InfrastructureFactoryError() | sqlite3.Error() | OSError():
-            return STORE, _store_problem(error, store)
+            return STORE, _store_problem(error, describe_store(settings.db))
     if type(error).__module__.startswith("psycopg"):
-        return STORE, _store_problem(error, store)
+        return STORE, _store_problem(error, describe_store(settings.db))
     return STORE, f"unexpected {type(error).__name__}: {error} (run with --debug for the traceback)"
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.values import event_date
+from workflows.failures import BadInput
 
 NS = "urn:accord:iati"
 ET.register_namespace("accord", NS)
@@ -198,7 +199,7 @@ def _transaction_types(activity: ET.Element) -> list[str | None]:
     return [kind.get("code") for kind in activity.iterfind("transaction/transaction-type")]
 
 
-class IatiError(ValueError):
+class IatiError(BadInput, ValueError):
     """An IATI file Accord cannot read, with the place of the problem."""
 
 

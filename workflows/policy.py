@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from domain.errors import DomainError
 from domain.task import FollowUpTask
 from domain.vocabulary import VOCABULARY, describe_problems
+from workflows.failures import BadInput
 
 # What people record: the vocabulary, and the changes they make to tasks.
 PEOPLE_RECORD = frozenset(
@@ -43,7 +44,7 @@ PEOPLE_RECORD = frozenset(
 )
 
 
-class PolicyError(ValueError):
+class PolicyError(BadInput, ValueError):
     """A policy file that cannot be used; each problem is named."""
 
     def __init__(self, path: str, problems: list[str]) -> None:

@@ -9,19 +9,24 @@ import orjson
 from pydantic import ValidationError
 
 from domain.vocabulary import Submission, UnknownEventType, describe, parse
+from workflows.failures import BadInput
 
 
-class InvalidSubmissions(ValueError):
+class InvalidSubmissions(BadInput, ValueError):
     """Lines that are not valid submissions; nothing was stored."""
 
     def __init__(self, problems: list[str], total: int) -> None:
         self.problems = problems
         self.total = total
-        super().__init__("\n".join(problems))
+        lines = "\n".join(problems)
+        super().__init__(f"{lines}\nnothing was stored: {len(problems)} problem(s) in {total} submission(s)")
 
 
-class InvalidOptions(ValueError):
-    """Command-line options that do not make a valid submission."""
+class InvalidOptions(BadInput, ValueError):
+    """Command-line options that do not make a valid submission; nothing was stored."""
+
+    def __init__(self, problems: str) -> None:
+        super().__init__(f"{problems}; nothing was stored")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ fresh replay."""
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 
 import click
@@ -13,9 +12,7 @@ from workflows.cli.context import Context, pass_context
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import json_option, show
 from workflows.cli.report import emit, replay_options, report_options, source
-
-# `audit verify` found the log or a projection not as it should be.
-TAMPERED = 3
+from workflows.failures import VerificationFailed
 
 
 @click.group()
@@ -147,4 +144,4 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
     took = ", ".join(f"{check} {seconds:.1f} s" for check, seconds in verdict.seconds.items())
     click.echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
     if not verdict.sound:
-        sys.exit(TAMPERED)
+        raise VerificationFailed("the record does not verify: see the problems above")

@@ -11,10 +11,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.vocabulary import describe_problems
+from workflows.failures import BadInput
 from workflows.rules.model import RuleSet
 
 
-class RulesError(ValueError):
+class RulesError(BadInput, ValueError):
     """A rule file that cannot be used; each problem names its place."""
 
     def __init__(self, path: str, problems: list[str]) -> None:

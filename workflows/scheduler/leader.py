@@ -20,13 +20,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from workflows.failures import StoreUnusable
 from workflows.store.persistence import is_postgres, library_settings
 from workflows.store.retry import first_line
 
 log = logging.getLogger("accord.scheduler")
 
 
-class AnotherScheduler(Exception):
+class AnotherScheduler(StoreUnusable):
     """Another scheduler runs on this SQLite store."""
 
 

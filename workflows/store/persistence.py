@@ -13,6 +13,8 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import InfrastructureFactory, Mapper, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from workflows.failures import BadInput, StoreUnusable
+
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
@@ -106,7 +108,7 @@ def _class_version(cls: type[Any]) -> int:
     return int(getattr(cls, "class_version", 1))
 
 
-class StoreAddressError(ValueError):
+class StoreAddressError(BadInput, ValueError):
     """An ACCORD_DB value that names no store Accord can use."""
 
 
@@ -185,11 +187,26 @@ def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
     return settings
 
 
+def unreadable(db: str, *, keyed: bool) -> str:
+    """Why the store's events cannot be read, in one sentence (`keyed`: a
+    cipher key was given)."""
+    store = describe_store(db)
+    if keyed:
+        return (
+            f"cannot read the events of the store at {store}: ACCORD_CIPHER_KEY is not the key they were "
+            "written with, or they were written without one"
+        )
+    return (
+        f"cannot read the events of the store at {store}: they are encrypted; "
+        "set the ACCORD_CIPHER_KEY they were written with"
+    )
+
+
 def is_postgres(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
 
-class MissingSupport(RuntimeError):
+class MissingSupport(StoreUnusable):
     """A store named whose driver is not installed."""
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from workflows.failures import StoreUnusable
+
 # A lost optimistic-concurrency race is retried, with growing random pauses,
 # and a lost connection to PostgreSQL once a second, for up to this many
 # seconds before giving up.
@@ -27,11 +29,11 @@ def deadline() -> float:
     return time.monotonic() + RETRY_FOR
 
 
-class StoreBusy(Exception):
+class StoreBusy(StoreUnusable):
     """Other writers kept winning the race for longer than Accord waits."""
 
 
-class StoreOutOfReach(Exception):
+class StoreOutOfReach(StoreUnusable):
     """The PostgreSQL server stayed out of reach for longer than Accord waits."""
 
 

@@ -33,7 +33,7 @@ from workflows.rules import RuleSet
 from workflows.rules.engine import applies, source_of, task_facts, thread_of
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.application.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Followed:
 
 
 class Follower:
-    def __init__(self, app: Accord, rules: RuleSet, views: Views) -> None:
+    def __init__(self, app: Core, rules: RuleSet, views: Views) -> None:
         self.app = app
         self.rules = rules
         self.views = views

@@ -1,0 +1,214 @@
+"""What every use case of the application stands on (workflows.application
+puts them together): the store, its key index and snapshots, loading
+aggregates and storing what was decided on them, with retries."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    IntegrityError,
+    InterfaceError,
+    Mapper,
+    OperationalError,
+)
+from eventsourcing.utils import Environment, EnvType, get_topic
+
+from domain.base import Fact, Snapshot
+from domain.vocabulary import VOCABULARY
+from workflows.clock import Clock
+from workflows.projections.base import Views
+from workflows.reader import Reader
+from workflows.store import retry
+from workflows.store.keys import Keys, index_log
+from workflows.store.persistence import APPLICATION, PydanticMapper, mapper_for
+from workflows.store.retry import StoreBusy, address, wait_for_server
+from workflows.store.snapshots import drop_all, drop_older
+
+if TYPE_CHECKING:
+    from workflows.policy import Policy
+    from workflows.rules import RuleSet
+
+# Warnings only. Where logging is not configured (every command but the
+# scheduler's), Python's last-resort handler prints them on stderr; the
+# scheduler's log shows them once, as its own lines.
+log = logging.getLogger("accord")
+
+Progress = Callable[[int], None]
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's projector less its per-event isinstance check against a
+    runtime Protocol, which costs more than decoding the event itself."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class IndexedEventStore(EventStore[UUID]):
+    """The library's event store, which also indexes the key of each fact
+    it stores, in the same transaction (workflows.store.keys)."""
+
+    def __init__(self, mapper: Mapper[UUID], recorder: ApplicationRecorder, keys: Keys) -> None:
+        super().__init__(mapper, recorder)
+        self.keys = keys
+
+    def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Any]:
+        rows = [self.keys.row(event) if isinstance(event, Fact) else None for event in domain_events]
+        return super().put(domain_events, keys=rows, **kwargs)
+
+
+class Core(Application[UUID]):
+    """What every use case stands on: the store (SQLite or PostgreSQL), the
+    clock, the rules and policy in force, loading aggregates, and storing
+    what a use case decided, retried when another writer got there first."""
+
+    name = APPLICATION
+
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        clock: Clock | None = None,
+        rules: RuleSet | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        # The time, as the composition root gives it (UTC if none is).
+        self.clock = clock or Clock(UTC)
+        if rules is not None:
+            self.rules = rules
+        self.policy = policy
+        # On a PostgreSQL store set up for it, the database user who logged
+        # in: stored as the actor of every fact and task change, whatever
+        # actor a command names.
+        self.authenticated: str | None = None
+        # Whether this process has seen the store's key index complete.
+        self._keys_indexed = False
+        super().__init__(env)
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        """The rules in force: those given, else the rules shipped with Accord,
+        read when first needed (a command that only records needs none)."""
+        from workflows.rules import load_rules
+
+        return load_rules()
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Settings come from Accord's own settings only, never from stray
+        # library variables in the process environment.
+        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **(env or {})})
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        # A process recorder: the task follower stores the tasks it opens with
+        # its tracking position in one transaction.
+        return self.factory.process_recorder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return mapper_for(self.factory)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return IndexedEventStore(self.mapper, self.recorder, self.keys)
+
+    @cached_property
+    def fact_topics(self) -> list[str]:
+        """The topics of every event people submit (the facts)."""
+        return [get_topic(VOCABULARY.event(name)[0]) for name in VOCABULARY]
+
+    @cached_property
+    def keys(self) -> Keys:
+        """Digests of submission keys, as the store's key index keeps them."""
+        return Keys(self.env.get("CIPHER_KEY"))
+
+    def index_keys(self) -> None:
+        """Index the keys of a store recorded before Accord kept its key index
+        (once: from then on each event's key is indexed as it is stored).
+        A submission asks the index whether its key was recorded before.
+
+        One transaction, which holds the writers' lock throughout (writers
+        wait: about ten seconds for a million events), so that it ends
+        either with every key indexed or with nothing written."""
+        if not self._keys_indexed:
+            index_log(self.views.db, self.keys, self.fact_topics)
+            self._keys_indexed = True
+
+    @property
+    def snapshots_table(self) -> str:
+        """The snapshot store's table (the library names it per database)."""
+        assert self.snapshots is not None
+        return str(self.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
+
+    def keep_snapshots(self, snapshots: Sequence[Snapshot]) -> None:
+        """Store snapshots and drop the older ones of the same aggregates:
+        they are derived, and only the latest is ever read."""
+        if not snapshots or self.snapshots is None:
+            return
+        table = self.snapshots_table
+        try:
+            self.snapshots.put(snapshots)
+            drop_older(self.views.db, table, snapshots)
+        except (OperationalError, InterfaceError) as error:
+            # The events are stored: a snapshot lost (the connection dropped,
+            # the disk filled) only means the next load reads more events.
+            log.warning("the facts are recorded, but not their snapshots (%s); they will be taken again", error)
+
+    def store_decided(self, decide: Callable[[int], tuple[Any, list[Any]]]) -> Any:
+        """Decide on freshly loaded aggregates, then store the events; when
+        another writer got there first, reload and decide again. A connection
+        to PostgreSQL lost in either step (the server restarted) is retried
+        too, with a warning each time."""
+        deadline = retry.deadline()
+        attempt = 1
+        while True:
+            try:
+                result, events = decide(attempt)
+                # In the order decided, not grouped by aggregate, so the log's
+                # order is the order of the submissions.
+                if events:
+                    self.events.put(events)
+                return result
+            except IntegrityError:
+                if time.monotonic() > deadline:
+                    raise StoreBusy(
+                        f"gave up after {attempt} attempts in {retry.RETRY_FOR:.0f} s: the store is too busy"
+                    ) from None
+                time.sleep(random.uniform(0, min(0.5, 0.002 * 2**attempt)))
+            except (OperationalError, InterfaceError) as error:
+                # Safe even if the commit went through before the connection
+                # died: the retry decides again, finds every submission's key
+                # recorded and stores nothing (Receipt.already).
+                wait_for_server(error, address(self.env), deadline)
+            attempt += 1
+
+    def drop_snapshots(self) -> int:
+        """Delete every snapshot (they are taken again as facts arrive); how many."""
+        return drop_all(self.views.db, self.snapshots_table)
+
+    def from_log(self, aggregate_id: UUID, version: int | None = None) -> Any:
+        """An aggregate (at a version, else as it is now) replayed from its
+        events alone, without asking for a snapshot: what an aggregate never
+        kept as one (a task) is found in one query, not two."""
+        return _project(None, self.events.get(aggregate_id, lte=version))
+
+    def find(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id, projector_func=_project)
+        except AggregateNotFoundError:
+            return None
+
+    @cached_property
+    def reader(self) -> Reader:
+        return Reader(self.recorder, cast(PydanticMapper, self.mapper))
+
+    @property
+    def views(self) -> Views:
+        return self.reader.views

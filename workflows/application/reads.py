@@ -1,0 +1,43 @@
+"""Reading the log itself: a partnership as it stands, an aggregate's
+events, the events of some types, the whole log in pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain.base import Fact
+from domain.codes import partner_code
+from domain.partnership import Partnership
+from workflows.application.core import Core
+from workflows.store.persistence import PAGE
+
+
+class Reads(Core):
+    def partnership(self, code: str) -> Partnership:
+        code = partner_code(code)
+        partnership = self.find(Partnership.id_for(code))
+        if partnership is None:
+            raise Partnership.not_started(code)
+        assert isinstance(partnership, Partnership)
+        return partnership
+
+    def aggregate_events(self, aggregate_id: UUID) -> list[Fact]:
+        return list(self.events.get(aggregate_id))  # type: ignore[arg-type]
+
+    def events_of_types(self, classes: Iterable[type[Any]]) -> Iterator[Any]:
+        topics = [get_topic(cls) for cls in classes]
+        for notification in self.notifications(topics=topics):
+            yield self.mapper.to_domain_event(notification)
+
+    def notifications(self, topics: Sequence[str] = (), start: int = 1) -> Iterator[Any]:
+        """The whole log in order, read in pages (never all at once)."""
+        while True:
+            page = self.recorder.select_notifications(start, PAGE, topics=topics)
+            yield from page
+            if len(page) < PAGE:
+                return
+            start = page[-1].id + 1

@@ -1,0 +1,139 @@
+"""Recording what happened: submissions decided on their aggregates and
+stored atomically, all or none."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.base import Aggregate, Snapshot, record_fact
+from domain.errors import DomainError
+from domain.partnership import Partnership
+from domain.values import Stamp
+from domain.vocabulary import Submission
+from workflows.application.core import Core, Progress
+from workflows.batches import collector_paused
+from workflows.failures import BadInput
+from workflows.store.keys import recorded as recorded_keys
+
+# Partnerships gather facts without end: each time one passes a multiple of
+# this many events, its state is kept as a snapshot (only its latest), so
+# loading it reads the snapshot and the few events after, not its history.
+SNAPSHOT_EVERY: dict[type[Aggregate], int] = {Partnership: 100}
+
+
+class Rejected(BadInput):
+    """Submissions that break a rule of the domain; nothing was stored."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(message for _, message in problems) + "; nothing was stored")
+
+
+@dataclass
+class Receipt:
+    """What a submission stored: new events, and keys recorded before."""
+
+    recorded: list[Submission] = field(default_factory=list)
+    already: list[Submission] = field(default_factory=list)
+    # States to keep once the events are stored (see SNAPSHOT_EVERY).
+    snapshots: list[Snapshot] = field(default_factory=list, repr=False)
+
+    def by_type(self) -> Counter[str]:
+        return Counter(type(s).__name__ for s in self.recorded)
+
+
+class Submitting(Core):
+    def submit(self, submissions: Sequence[Submission], actor: str, progress: Progress | None = None) -> Receipt:
+        """Record submissions atomically: all of them, or none if any breaks a
+        rule, or that the policy does not let `actor` record. A key recorded
+        before is skipped. A lost race is retried."""
+        actor = self.authenticated or actor
+        if self.policy is not None:
+            refused = self.policy.refusals(actor, [submission.event_class.__name__ for submission in submissions])
+            if refused:
+                raise Rejected(refused)
+
+        def decide(attempt: int) -> tuple[Receipt, list[Any]]:
+            # Inside the retries: a server restarting meanwhile is waited for.
+            self.index_keys()
+            return self._decide(submissions, actor, self.clock.now(), progress if attempt == 1 else None)
+
+        with collector_paused():
+            receipt: Receipt = self.store_decided(decide)
+            self.keep_snapshots(receipt.snapshots)
+        return receipt
+
+    def _decide(
+        self, submissions: Sequence[Submission], actor: str, at: datetime, progress: Progress | None
+    ) -> tuple[Receipt, list[Any]]:
+        """Apply each submission to its aggregate, in order; the new events, or
+        Rejected naming every submission that breaks a rule."""
+        receipt = Receipt()
+        aggregates: dict[UUID, Aggregate | None] = {}
+        loaded: dict[UUID, int] = {}
+        events: list[Any] = []
+        problems: list[tuple[int, str]] = []
+        placed = [(s.aggregate_class.id_for(s.subject), self.keys.digest(s.key)) for s in submissions]
+        wanted: dict[UUID, list[bytes]] = {}
+        for aggregate_id, digest in placed:
+            wanted.setdefault(aggregate_id, []).append(digest)
+        # Keys recorded before, by any batch: an aggregate loaded from its
+        # snapshot knows only those recorded since.
+        known = recorded_keys(self.views.db, wanted)
+        for index, submission in enumerate(submissions):
+            if progress and index % 500 == 499:
+                progress(500)
+            if placed[index] in known:
+                receipt.already.append(submission)
+                continue
+            aggregate_class = submission.aggregate_class
+            aggregate_id = placed[index][0]
+            if aggregate_id not in aggregates:
+                aggregates[aggregate_id] = self.find(aggregate_id)
+                loaded[aggregate_id] = getattr(aggregates[aggregate_id], "version", 0)
+            facts = submission.facts()
+            try:
+                self._require_partners(facts.get("partners", ()), aggregates)
+                aggregate, recorded = record_fact(
+                    aggregates[aggregate_id],
+                    aggregate_class,
+                    submission.event_class,
+                    facts,
+                    Stamp(actor, at, submission.key),
+                    validated=True,
+                )
+            except DomainError as error:
+                problems.append((index, str(error)))
+                continue
+            aggregates[aggregate_id] = aggregate
+            if recorded:
+                events.append(aggregate.pending_events.pop())
+                receipt.recorded.append(submission)
+            else:
+                receipt.already.append(submission)
+        if problems:
+            raise Rejected(problems)
+        for aggregate_id, version in loaded.items():
+            decided = aggregates[aggregate_id]
+            if decided is None:
+                continue
+            every = SNAPSHOT_EVERY.get(type(decided))
+            if every and decided.version // every > version // every:
+                receipt.snapshots.append(Snapshot.take(decided))
+        if progress:
+            progress(len(submissions) % 500)
+        return receipt, events
+
+    def _require_partners(self, partners: Iterable[str], aggregates: dict[UUID, Aggregate | None]) -> None:
+        """A fact naming several partners names opened partnerships only."""
+        for code in partners:
+            partnership_id = Partnership.id_for(code)
+            if partnership_id not in aggregates:
+                aggregates[partnership_id] = self.find(partnership_id)
+            if aggregates[partnership_id] is None:
+                raise Partnership.not_started(code)
