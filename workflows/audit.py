@@ -12,6 +12,7 @@ from uuid import UUID
 
 from domain.base import Fact, Snapshot
 from workflows.application import Accord
+from workflows.failures import VerificationFailed
 from workflows.projections.base import BATCH
 from workflows.store import chain, keys
 from workflows.store.snapshots import kept
@@ -52,6 +53,12 @@ class Verdict:
             and not self.bad_snapshots
             and self.bad_keys is None
         )
+
+    def confirm(self) -> None:
+        """VerificationFailed unless every check agreed (the command line
+        exits 3 with it, once it has shown what disagreed)."""
+        if not self.sound:
+            raise VerificationFailed("the record does not verify: see the problems above")
 
 
 def seal(app: Accord) -> chain.Link:

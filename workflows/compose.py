@@ -1,5 +1,7 @@
-"""The composition root: builds the application from settings. Nothing
-connects to a database before `build` is called."""
+"""The composition root: builds the application, and the clock, from
+settings; reads the rule and policy files named. Nothing connects to a
+database before `build` is called, and the application's code is imported
+only then (a command that reads current views needs none of it)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import MapperDeserialisationError
 
-from workflows.application import Accord
 from workflows.clock import Clock, business_clock
 from workflows.failures import StoreUnusable
 from workflows.reader import KEYCHECK, PROBE, probe_fits
@@ -17,8 +18,23 @@ from workflows.settings import Settings
 from workflows.store.persistence import is_postgres, library_settings, require_postgres_support, unreadable
 
 if TYPE_CHECKING:
+    from workflows.application import Accord
     from workflows.policy import Policy
     from workflows.rules import RuleSet
+
+# What the command line takes from here: the application, the one clock, the
+# rule and policy files read and checked.
+__all__ = [
+    "Clock",
+    "UnreadableStore",
+    "build",
+    "business_clock",
+    "initialise",
+    "named_policy",
+    "named_rules",
+    "rule_file",
+    "rules_in_force",
+]
 
 
 def build(settings: Settings, *, init: bool = False, clock: Clock | None = None) -> Accord:
@@ -28,6 +44,8 @@ def build(settings: Settings, *, init: bool = False, clock: Clock | None = None)
     `accord init` (`init=True`), so that several processes starting at once
     never race to create them.
     """
+    from workflows.application import Accord
+
     if is_postgres(settings.db):
         require_postgres_support()
     create_tables = init or not is_postgres(settings.db)
@@ -62,12 +80,23 @@ def initialise(settings: Settings, writers: Sequence[str] = ()) -> str | None:
     return enforce_append_only(settings.db, writers)
 
 
+def rules_in_force(settings: Settings) -> RuleSet:
+    """The rules a command works by: the file ACCORD_RULES (or --rules)
+    names, else the rules shipped with Accord."""
+    from workflows.rules import load_rules
+
+    return load_rules(settings.rules)
+
+
 def named_rules(path: str | None) -> RuleSet | None:
     """The rules in a file named, checked now: every command refuses a bad
     file. None for the rules shipped with Accord, which the application reads
     when first needed (a command that only records needs none)."""
-    if not path:
-        return None
+    return rule_file(path) if path else None
+
+
+def rule_file(path: str) -> RuleSet:
+    """The rules in a file, checked: RulesError names every problem with its place."""
     from workflows.rules import load_rules
 
     return load_rules(path)

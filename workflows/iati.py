@@ -57,6 +57,15 @@ class Envelope:
     recorded_on: str
 
 
+def export(app: Any, generated: datetime) -> tuple[bytes, int]:
+    """The record's funding as IATI activities (what `accord export iati`
+    writes), and how many; IatiError when there is none to write."""
+    lines, programmes = funding_lines(app), envelopes(app)
+    if not (lines or programmes):
+        raise IatiError("nothing to export: no funding or envelope is recorded (IATI needs one activity)")
+    return activities(lines, programmes, generated), len(lines) + len(programmes)
+
+
 def activities(lines: Iterable[Line], envelopes: Iterable[Envelope], generated: datetime) -> bytes:
     root = ET.Element("iati-activities", {"version": "2.03", "generated-datetime": _moment(generated)})
     for envelope in envelopes:

@@ -5,10 +5,36 @@ updates its entries instead of doubling them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from domain.codes import partner_code
+from workflows.reader import TaskFilter
+
+if TYPE_CHECKING:
+    from workflows.clock import Clock
+    from workflows.reader import Reader
 
 PRODID = "-//Accord//Partnership follow-up//EN"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """A calendar, and how many tasks and meetings it holds."""
+
+    text: str
+    tasks: int
+    meetings: int
+
+
+def deadlines(reader: Reader, clock: Clock, *, owner: str | None = None, partner: str | None = None) -> Deadlines:
+    """The open tasks (an owner's, a partnership's, or all) due on their
+    dates, and the meetings not yet held (naming the partner, if one), as of
+    now. An owner's calendar holds its tasks alone."""
+    tasks = list(reader.tasks.tasks(TaskFilter(clock.today(), partner=partner, owner=owner)))
+    meetings = [] if owner else reader.meetings.meetings(held=False, partner=partner_code(partner) if partner else None)
+    return Deadlines(calendar(tasks, meetings, clock.now()), len(tasks), len(meetings))
 
 
 def calendar(tasks: Iterable[dict[str, Any]], meetings: Iterable[dict[str, Any]], now: datetime) -> str:

@@ -21,7 +21,7 @@ from workflows.projections.base import Views
 from workflows.projections.funding.queries import FundingQueries
 from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
-from workflows.projections.tasks.queries import TaskQueries
+from workflows.projections.tasks.queries import TaskFilter, TaskQueries
 from workflows.store.database import Database
 from workflows.store.persistence import (
     APPLICATION,
@@ -34,6 +34,9 @@ from workflows.store.persistence import (
 
 if TYPE_CHECKING:
     from workflows.settings import Settings
+
+# What callers ask of the views, with the questions they ask them in.
+__all__ = ["FOLLOWER", "Reader", "TaskFilter", "open_reader"]
 
 # The task follower's name in the library's tracking table.
 FOLLOWER = "follower"

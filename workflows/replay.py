@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ from domain.base import Fact
 from domain.values import event_date
 from workflows.application import Accord
 from workflows.compose import build
+from workflows.failures import BadInput
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports import Report, Table
 from workflows.reports.funding import funding_report
@@ -39,7 +41,35 @@ from workflows.settings import Settings
 COPY = 10_000
 
 
-def as_of(app: Accord, day: date, settings: Settings) -> Accord:
+@contextmanager
+def record_at(
+    app: Accord, settings: Settings, *, as_of: date | None = None, known_at: datetime | None = None
+) -> Iterator[tuple[Accord, date, str]]:
+    """What a report reads, the business day it judges "overdue" on, and
+    what the record stands for: the store as it is now (caught up first), on
+    today's date; as of a date, a replay of what had happened by then, on
+    that date; or as known at a moment, a replay of what had been recorded
+    by then, on that moment's date. A replay is dropped on leaving."""
+    if as_of and known_at:
+        raise BadInput("give --as-of or --known-at, not both: they answer different questions")
+    if not (as_of or known_at):
+        app.refresh()
+        yield app, app.clock.today(), "now"
+        return
+    if as_of:
+        replayed, today = _as_of(app, as_of, settings), as_of
+        said = f"as of {today.isoformat()} (what had happened by then)"
+    else:
+        assert known_at is not None
+        replayed, today = _known_at(app, known_at, settings), app.clock.day(known_at)
+        said = f"as known at {known_at.isoformat(timespec='minutes')} (what had been recorded by then)"
+    try:
+        yield replayed, today, said
+    finally:
+        replayed.close()
+
+
+def _as_of(app: Accord, day: date, settings: Settings) -> Accord:
     """A replay of every fact that had happened by the end of `day`."""
 
     def happened(cls: type[Any], state: dict[str, Any]) -> bool:
@@ -48,7 +78,7 @@ def as_of(app: Accord, day: date, settings: Settings) -> Accord:
     return _replay(app, happened, settings, follow=True)
 
 
-def known_at(app: Accord, moment: datetime, settings: Settings) -> Accord:
+def _known_at(app: Accord, moment: datetime, settings: Settings) -> Accord:
     """A replay of every event recorded by `moment`."""
     moment = moment.astimezone(UTC)
 

@@ -1,15 +1,29 @@
-"""Reading submissions: one JSON object a line, every bad line reported."""
+"""Submissions as people give them: a file of JSON lines, every bad line
+reported, recorded all at once or not at all; one event from command-line
+options; the vocabulary's types and its JSON Schema."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import ValidationError
 
-from domain.vocabulary import Submission, UnknownEventType, describe, parse
+from domain.vocabulary import VOCABULARY, Submission, UnknownEventType, describe, json_schema, parse
+from workflows.batches import collector_paused
 from workflows.failures import BadInput
+
+if TYPE_CHECKING:
+    from workflows.application import Accord, Receipt
+
+__all__ = ["InvalidOptions", "InvalidSubmissions", "Submission", "event_types", "json_schema", "submission_model"]
+
+Progress = Callable[[int], None]
+# Shows the progress of a step of so many items, with a label ("checking").
+Bar = Callable[[int, str], AbstractContextManager[Progress | None]]
 
 
 class InvalidSubmissions(BadInput, ValueError):
@@ -75,3 +89,40 @@ def validate_all(lines: list[Line], progress: Callable[[int], None] | None = Non
     if problems:
         raise InvalidSubmissions(problems, len(lines))
     return submissions
+
+
+def record_file(app: Accord, source: Iterable[bytes], actor: str, bar: Bar) -> Receipt:
+    """Check every line, then record them all at once, or none: every bad
+    line, or every line breaking a rule of the domain, named by its number."""
+    from workflows.application import Rejected
+
+    with collector_paused():
+        lines = read_lines(source)
+        with bar(len(lines), "checking") as advance:
+            submissions = validate_all(lines, advance)
+        with bar(len(submissions), "recording") as advance:
+            try:
+                return app.submit(submissions, actor, advance)
+            except Rejected as rejected:
+                problems = [f"line {lines[index].number}: {message}" for index, message in rejected.problems]
+                raise InvalidSubmissions(problems, len(lines)) from None
+
+
+def event_types() -> list[str]:
+    """Every type of event people submit, by name."""
+    return sorted(VOCABULARY)
+
+
+def submission_model(type_name: str) -> type[Submission] | None:
+    """The model of one type's submissions (its fields are its options)."""
+    return VOCABULARY.get(type_name)
+
+
+def from_options(type_name: str, options: dict[str, Any], option_name: Callable[[str], str]) -> Submission:
+    """One submission from command-line options (None or () for those not
+    given); InvalidOptions names each bad one as `option_name` spells it."""
+    data = {key: value for key, value in options.items() if value not in (None, ())}
+    try:
+        return parse({"type": type_name, **data})
+    except ValidationError as error:
+        raise InvalidOptions("; ".join(describe(error, name=option_name))) from None

@@ -4,7 +4,7 @@ events, the events of some types, the whole log in pages."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -15,8 +15,16 @@ from domain.partnership import Partnership
 from workflows.application.core import Core
 from workflows.store.persistence import PAGE
 
+if TYPE_CHECKING:
+    from workflows.rules import RuleSet
+    from workflows.rules.simulate import Simulation
+
 
 class Reads(Core):
+    def head(self) -> int:
+        """The position of the log's last record (0 for an empty log)."""
+        return self.views.db.head()
+
     def partnership(self, code: str) -> Partnership:
         code = partner_code(code)
         partnership = self.find(Partnership.id_for(code))
@@ -41,3 +49,11 @@ class Reads(Core):
             if len(page) < PAGE:
                 return
             start = page[-1].id + 1
+
+    def simulate(self, candidate: RuleSet) -> Simulation:
+        """The tasks candidate rules would open that the rules in force did
+        not, and the other way round, from the whole log replayed through
+        both in memory; nothing is stored."""
+        from workflows.rules.simulate import simulate, types_read
+
+        return simulate(self.events_of_types(types_read(self.rules, candidate)), self.rules, candidate)

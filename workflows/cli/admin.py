@@ -76,7 +76,7 @@ def schema(type_name: str | None) -> None:
       accord schema VisitHeld
       accord schema > accord-events.schema.json
     """
-    from domain.vocabulary import json_schema
+    from workflows.submissions import json_schema
 
     click.echo(json.dumps(json_schema(type_name), indent=2, ensure_ascii=False))
 

@@ -12,7 +12,6 @@ from workflows.cli.context import Context, pass_context
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import json_option, show
 from workflows.cli.report import emit, replay_options, report_options, source
-from workflows.failures import VerificationFailed
 
 
 @click.group()
@@ -112,7 +111,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
     """
     from workflows.audit import verify
 
-    with progress_bar(ctx.app.views.db.head(), "verifying") as progress:
+    with progress_bar(ctx.app.head(), "verifying") as progress:
         verdict = verify(ctx.app, head=head, views=not no_views, progress=progress)
     if verdict.broken is not None:
         click.echo(f"the chain breaks at {verdict.broken}", err=True)
@@ -143,5 +142,4 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
         click.echo(f"keys: {verdict.keys:,} indexed, one for each fact of the log")
     took = ", ".join(f"{check} {seconds:.1f} s" for check, seconds in verdict.seconds.items())
     click.echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
-    if not verdict.sound:
-        raise VerificationFailed("the record does not verify: see the problems above")
+    verdict.confirm()

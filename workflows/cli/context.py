@@ -14,7 +14,8 @@ import click
 from workflows.settings import Settings
 
 if TYPE_CHECKING:
-    from workflows.clock import Clock
+    from workflows.application import Accord
+    from workflows.compose import Clock
     from workflows.reader import Reader
 
 
@@ -28,12 +29,12 @@ class Context:
     @cached_property
     def clock(self) -> Clock:
         """The one clock of the process, which the application shares."""
-        from workflows.clock import business_clock
+        from workflows.compose import business_clock
 
         return business_clock(self.settings)
 
     @cached_property
-    def app(self) -> Any:
+    def app(self) -> Accord:
         from workflows.compose import build
 
         return build(self.settings, clock=self.clock)
@@ -49,7 +50,7 @@ class Context:
         if reader is not None:
             return reader
         self.app.refresh()
-        return self.app.reader  # type: ignore[no-any-return]
+        return self.app.reader
 
     def close(self) -> None:
         """Release the store's connections, if a command opened them."""

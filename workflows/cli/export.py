@@ -38,7 +38,7 @@ def export_events_command(ctx: Context, partner: str | None, since: datetime | N
     """
     from workflows.interchange import export_events
 
-    total = ctx.app.views.db.head()
+    total = ctx.app.head()
     out = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115 (closed below)
     count = 0
     try:
@@ -69,21 +69,15 @@ def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str
     Example:
       accord export ics --owner desk:TN -o tn-deadlines.ics
     """
-    from domain.codes import partner_code
-    from workflows.ical import calendar
-    from workflows.projections.tasks.queries import TaskFilter
+    from workflows.ical import deadlines
 
-    reader = ctx.reader
-    tasks = list(reader.tasks.tasks(TaskFilter(ctx.clock.today(), partner=partner, owner=owner)))
-    # An owner's calendar holds its tasks.
-    meetings = [] if owner else reader.meetings.meetings(held=False, partner=partner_code(partner) if partner else None)
-    text = calendar(tasks, meetings, ctx.clock.now())
+    found = deadlines(ctx.reader, ctx.clock, owner=owner, partner=partner)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        click.echo(f"wrote {len(tasks)} task(s) and {len(meetings)} meeting(s) to {output}", err=True)
+            out.write(found.text)
+        click.echo(f"wrote {found.tasks} task(s) and {found.meetings} meeting(s) to {output}", err=True)
     else:
-        sys.stdout.buffer.write(text.encode())
+        sys.stdout.buffer.write(found.text.encode())
 
 
 @export.command("iati")
@@ -99,16 +93,13 @@ def export_iati(ctx: Context, output: str | None) -> None:
     Example:
       accord export iati -o accord-iati.xml
     """
-    from workflows.iati import activities, envelopes, funding_lines
+    from workflows.iati import export
 
-    lines, programmes = funding_lines(ctx.app), envelopes(ctx.app)
-    if not (lines or programmes):
-        raise click.UsageError("nothing to export: no funding or envelope is recorded (IATI needs one activity)")
-    data = activities(lines, programmes, ctx.clock.now())
+    data, count = export(ctx.app, ctx.clock.now())
     if output:
         with open(output, "wb") as out:
             out.write(data)
-        click.echo(f"wrote {len(programmes) + len(lines)} activity(ies) to {output}", err=True)
+        click.echo(f"wrote {count} activity(ies) to {output}", err=True)
     else:
         sys.stdout.buffer.write(data)
 

@@ -24,9 +24,9 @@ def policy_show(ctx: Context, as_json: bool) -> None:
     Example:
       accord --policy policy.toml policy show
     """
-    from workflows.policy import load_policy
+    from workflows.compose import named_policy
 
-    rules = load_policy(ctx.settings.policy)
+    rules = named_policy(ctx.settings.policy)
     if rules is None:
         if as_json:
             show([], [], as_json=True)
@@ -53,8 +53,9 @@ def policy_check(path: str) -> None:
     Example:
       accord policy check policy.toml
     """
-    from workflows.policy import load_policy
+    from workflows.compose import named_policy
 
-    rules = load_policy(path)
-    assert rules is not None
+    rules = named_policy(path)
+    if rules is None:
+        raise click.BadParameter("name a policy file", param_hint="PATH")
     click.echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s)")

@@ -53,30 +53,12 @@ def replay_options(command: Callable[..., None]) -> Callable[..., None]:
 
 @contextmanager
 def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> Iterator[tuple[Accord, date, str]]:
-    """The application a report reads (the store, caught up; or a replay in
-    memory), the day overdue is judged on, and what the report stands for."""
-    if as_of and known_at:
-        raise click.UsageError("give --as-of or --known-at, not both: they answer different questions")
-    if not (as_of or known_at):
-        ctx.app.refresh()
-        yield ctx.app, ctx.clock.today(), "now"
-        return
-    from workflows import replay
+    """The record a report reads (workflows.replay.record_at), the day
+    overdue is judged on, and what the report stands for."""
+    from workflows.replay import record_at
 
-    if as_of:
-        app, today = replay.as_of(ctx.app, as_of.date(), ctx.settings), as_of.date()
-        said = f"as of {today.isoformat()} (what had happened by then)"
-    else:
-        assert known_at is not None
-        app, today = (
-            replay.known_at(ctx.app, known_at, ctx.settings),
-            ctx.clock.day(known_at),
-        )
-        said = f"as known at {known_at.isoformat(timespec='minutes')} (what had been recorded by then)"
-    try:
-        yield app, today, said
-    finally:
-        app.close()
+    with record_at(ctx.app, ctx.settings, as_of=as_of.date() if as_of else None, known_at=known_at) as chosen:
+        yield chosen
 
 
 def emit(report: Report, fmt: str, output: str | None, page: Page | None = None) -> None:

@@ -28,9 +28,9 @@ def rules_show(ctx: Context, as_json: bool) -> None:
       accord rules show
       accord --rules my-rules.toml rules show --json
     """
-    from workflows.rules import load_rules
+    from workflows.compose import rules_in_force
 
-    ruleset = load_rules(ctx.settings.rules)
+    ruleset = rules_in_force(ctx.settings)
     if as_json:
         click.echo(json.dumps(ruleset.model_dump(mode="json")["rule"], indent=2, ensure_ascii=False))
         return
@@ -61,9 +61,9 @@ def rules_check(path: str) -> None:
     Example:
       accord rules check my-rules.toml
     """
-    from workflows.rules import load_rules
+    from workflows.compose import rule_file
 
-    ruleset = load_rules(path)
+    ruleset = rule_file(path)
     click.echo(f"{path}: {len(ruleset.rule)} rule(s), all valid")
 
 
@@ -81,12 +81,9 @@ def rules_simulate(ctx: Context, path: str, as_json: bool) -> None:
       accord rules simulate my-rules.toml
       accord rules simulate my-rules.toml --json | jq '.added | length'
     """
-    from workflows.rules import load_rules
-    from workflows.rules.simulate import simulate, types_read
+    from workflows.compose import rule_file
 
-    candidate = load_rules(path)
-    current = load_rules(ctx.settings.rules)
-    outcome = simulate(ctx.app.events_of_types(types_read(current, candidate)), current, candidate)
+    outcome = ctx.app.simulate(rule_file(path))
     if as_json:
         click.echo(json.dumps(asdict(outcome), indent=2, ensure_ascii=False, default=str))
         return

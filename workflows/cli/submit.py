@@ -18,8 +18,8 @@ from workflows.cli.progress import progress_bar
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
-    from domain.vocabulary import Submission
     from workflows.application import Receipt
+    from workflows.submissions import Submission
 
 
 class EventTypes(click.Group):
@@ -27,14 +27,14 @@ class EventTypes(click.Group):
     model when first asked for: `accord --help` need not build them all."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from domain.vocabulary import VOCABULARY
+        from workflows.submissions import event_types
 
-        return sorted(VOCABULARY)
+        return event_types()
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from domain.vocabulary import VOCABULARY
+        from workflows.submissions import submission_model
 
-        model = VOCABULARY.get(cmd_name)
+        model = submission_model(cmd_name)
         return one_event_command(cmd_name, model) if model else None
 
 
@@ -75,21 +75,9 @@ def submit(ctx: click.Context, source: IO[bytes] | None) -> None:
 
 def submit_file(ctx: Context, source: IO[bytes]) -> None:
     """Check every line, then record them all at once, or none."""
-    from workflows.application import Rejected
-    from workflows.batches import collector_paused
-    from workflows.submissions import InvalidSubmissions, read_lines, validate_all
+    from workflows.submissions import record_file
 
-    with collector_paused():
-        lines = read_lines(source)
-        with progress_bar(len(lines), "checking") as advance:
-            submissions = validate_all(lines, advance)
-        with progress_bar(len(submissions), "recording") as advance:
-            try:
-                receipt = ctx.app.submit(submissions, ctx.settings.actor, advance)
-            except Rejected as rejected:
-                problems = [f"line {lines[index].number}: {message}" for index, message in rejected.problems]
-                raise InvalidSubmissions(problems, len(lines)) from None
-    report(receipt)
+    report(record_file(ctx.app, source, ctx.settings.actor, progress_bar))
 
 
 def report(receipt: Receipt) -> None:
@@ -108,17 +96,9 @@ def report(receipt: Receipt) -> None:
 def one_event_command(name: str, model: type[Submission]) -> click.Command:
     @pass_context
     def record(ctx: Context, /, **options: Any) -> None:
-        from pydantic import ValidationError
+        from workflows.submissions import from_options
 
-        from domain.vocabulary import describe, parse
-        from workflows.submissions import InvalidOptions
-
-        data = {key: value for key, value in options.items() if value not in (None, ())}
-        try:
-            submission = parse({"type": name, **data})
-        except ValidationError as error:
-            raise InvalidOptions("; ".join(describe(error, name=option_name))) from None
-        report(ctx.app.submit([submission], ctx.settings.actor))
+        report(ctx.app.submit([from_options(name, options, option_name)], ctx.settings.actor))
 
     doc = (model.__doc__ or "").strip()
     example = example_line(name, model)

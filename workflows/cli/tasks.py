@@ -4,16 +4,12 @@ cancel). Tasks are opened and closed by the workflow rules."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from workflows.cli.context import DAY, Context, pass_context
 from workflows.cli.read import json_option, show
-
-if TYPE_CHECKING:
-    from domain.task import FollowUpTask
-
 
 # How many tasks the terminal table shows unless told otherwise.
 SHOWN = 50
@@ -61,7 +57,7 @@ def tasks_command(
       accord tasks --partner TR --json
       accord tasks --owner cabinet --due-before 2021-07-01
     """
-    from workflows.projections.tasks.queries import TaskFilter
+    from workflows.reader import TaskFilter
 
     which = TaskFilter(
         _day(today) or ctx.clock.today(), status=status, partner=partner, owner=owner, due_before=_day(due_before)
@@ -107,7 +103,7 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
 
 
 def _change(ctx: Context, ref: str, change: Any, said: str) -> None:
-    updated: FollowUpTask = ctx.app.change_task(ref, ctx.settings.actor, change)
+    updated = ctx.app.change_task(ref, ctx.settings.actor, change)
     click.echo(f"task {str(updated.id)[:8]} {said}")
 
 
