@@ -6,16 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
 
 import click
 
 from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.read import json_option, show
-
-if TYPE_CHECKING:
-    pass
 
 
 def _logging() -> None:
@@ -47,15 +43,10 @@ def scheduler_run(ctx: Context) -> None:
       ACCORD_DB=postgresql://accord@db/accord accord scheduler run
       ACCORD_TICK=10 ACCORD_OUTBOX=/var/lib/accord/outbox accord scheduler run
     """
-    from workflows.scheduler.leader import leadership
-    from workflows.scheduler.runner import run, started
+    from workflows.scheduler.runner import serve
 
     _logging()
-    lead = leadership(ctx.settings.db)
-    try:
-        run(*started(lambda: ctx.app, ctx.close, ctx.settings), ctx.settings, lead)
-    finally:
-        lead.close()
+    serve(lambda: ctx.app, ctx.close, ctx.settings)
 
 
 @scheduler.command("tick")
@@ -74,20 +65,9 @@ def scheduler_tick(ctx: Context, at: datetime | None, dry_run: bool, as_json: bo
       accord scheduler tick --at 2021-08-01T09:00 --dry-run
       accord scheduler tick                 # from cron, every few minutes
     """
-    from workflows.scheduler.leader import leadership
-    from workflows.scheduler.ticks import TickLog
-    from workflows.scheduler.work import Watch
+    from workflows.scheduler.runner import tick_once
 
-    moment = at or ctx.clock.now()
-    watch = Watch(ctx.app, ctx.settings.schedule)
-    lead = leadership(ctx.settings.db)
-    try:
-        with lead.turn(wait=True):
-            tick = watch.tick(moment, dry_run=dry_run)
-            if not dry_run:
-                TickLog(ctx.app).record(tick)
-    finally:
-        lead.close()
+    tick = tick_once(ctx.app, ctx.settings, at or ctx.clock.now(), dry_run=dry_run)
     rows = [{"action": a.kind, "target": a.target, "detail": a.detail} for a in tick.done]
     if as_json:
         show(rows, [], as_json=True)
@@ -115,26 +95,9 @@ def scheduler_status(ctx: Context, as_json: bool) -> None:
     Example:
       accord scheduler status
     """
-    from workflows.scheduler.ticks import TickLog
-    from workflows.scheduler.work import Watch, actions_by_kind
+    from workflows.scheduler import runner
 
-    now = ctx.clock.now()
-    watch = Watch(ctx.app, ctx.settings.schedule)
-    last = TickLog(ctx.app).last()
-    due = watch.tick(now, dry_run=True)
-    zone = ctx.settings.schedule.zone
-    calendar = watch.calendar
-
-    def next_run(trigger: Any) -> str:
-        fire = trigger.get_next_fire_time(None, now + timedelta(seconds=1))
-        return f"{fire.astimezone(zone):%Y-%m-%d %H:%M %Z}" if fire else "never"
-
-    status = {
-        "last tick": f"{last['ran_at']} (as of {last['as_of']}, {last['host']}): {last['done']}" if last else "never",
-        "next digests": next_run(calendar.digest),
-        "next portfolio report": next_run(calendar.report),
-        "due now": ", ".join(f"{count} {kind}" for kind, count in actions_by_kind(due.done)) or "nothing",
-    }
+    status = runner.status(ctx.app, ctx.settings)
     if as_json:
         click.echo(json.dumps(status, indent=2))
         return

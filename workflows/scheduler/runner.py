@@ -1,4 +1,7 @@
-"""`accord scheduler run`: APScheduler's triggers call one tick, every
+"""The scheduler's use cases: `serve` (`accord scheduler run`), one tick
+(`tick_once`), and its `status`.
+
+`serve`: APScheduler's triggers call one tick, every
 ACCORD_TICK seconds and at the calendar jobs' times (so digests and the
 weekly report go out on the minute). The first tick runs at once, and is the
 catch-up of whatever fell due while no scheduler ran.
@@ -13,18 +16,18 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from workflows.scheduler.leader import Leadership
+from workflows.scheduler.leader import Leadership, leadership
 from workflows.scheduler.ticks import TickLog
-from workflows.scheduler.work import Watch
+from workflows.scheduler.work import Tick, Watch, actions_by_kind
 from workflows.settings import Settings
 from workflows.store.retry import deadline, first_line, out_of_reach, wait_for_server
 
@@ -60,6 +63,51 @@ def started(app: Callable[[], Accord], discard: Callable[[], None], settings: Se
         except (OperationalError, InterfaceError) as error:
             discard()
             wait_for_server(error, settings.store, give_up)
+
+
+def serve(app: Callable[[], Accord], discard: Callable[[], None], settings: Settings) -> None:
+    """Run the scheduler over the application `app()` builds (see `started`)
+    until stopped, taking its turns with the store's other schedulers."""
+    lead = leadership(settings.db)
+    try:
+        run(*started(app, discard, settings), settings, lead)
+    finally:
+        lead.close()
+
+
+def tick_once(app: Accord, settings: Settings, at: datetime, *, dry_run: bool = False) -> Tick:
+    """One tick as of a moment, once the store's other schedulers let it
+    act; recorded in the tick log unless a dry run (which records nothing)."""
+    watch = Watch(app, settings.schedule)
+    lead = leadership(settings.db)
+    try:
+        with lead.turn(wait=True):
+            tick = watch.tick(at, dry_run=dry_run)
+            if not dry_run:
+                TickLog(app).record(tick)
+    finally:
+        lead.close()
+    return tick
+
+
+def status(app: Accord, settings: Settings) -> dict[str, str]:
+    """The last tick, when the calendar jobs run next, and what is due now."""
+    now = app.clock.now()
+    watch = Watch(app, settings.schedule)
+    last = TickLog(app).last()
+    due = watch.tick(now, dry_run=True)
+    zone = settings.schedule.zone
+
+    def next_run(trigger: Any) -> str:
+        fire = trigger.get_next_fire_time(None, now + timedelta(seconds=1))
+        return f"{fire.astimezone(zone):%Y-%m-%d %H:%M %Z}" if fire else "never"
+
+    return {
+        "last tick": f"{last['ran_at']} (as of {last['as_of']}, {last['host']}): {last['done']}" if last else "never",
+        "next digests": next_run(watch.calendar.digest),
+        "next portfolio report": next_run(watch.calendar.report),
+        "due now": ", ".join(f"{count} {kind}" for kind, count in actions_by_kind(due.done)) or "nothing",
+    }
 
 
 def run(watch: Watch, ticks: TickLog, settings: Settings, lead: Leadership) -> None:
