@@ -5,7 +5,6 @@ only then (a command that reads current views needs none of it)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +12,8 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from workflows.clock import Clock, business_clock
 from workflows.failures import StoreUnusable
-from workflows.reader import KEYCHECK, PROBE, probe_fits
 from workflows.settings import Settings
+from workflows.store import keycheck
 from workflows.store.persistence import is_postgres, library_settings, require_postgres_support, unreadable
 
 if TYPE_CHECKING:
@@ -128,11 +127,9 @@ def ensure_snapshots_table(app: Accord) -> None:
 def authenticated_user(app: Accord) -> str | None:
     """The database user, where the store was set up so that each event's
     actor is who logged in (`accord init --writer`); None elsewhere."""
-    [row] = app.views.db.query("SELECT to_regclass('accord_store') IS NOT NULL AS present, session_user AS login")
-    if not row["present"]:
-        return None
-    rows = app.views.db.query("SELECT value FROM accord_store WHERE name = 'actors'")
-    return str(row["login"]) if rows and rows[0]["value"] == "database" else None
+    from workflows.store.postgres import logged_in_actor
+
+    return logged_in_actor(app.views.db)
 
 
 class UnreadableStore(StoreUnusable):
@@ -146,25 +143,20 @@ def check_key(app: Accord, settings: Settings) -> None:
     the store keeps which it is (and a probe encrypted with the key), so a
     wrong key is caught even when nothing needs decoding."""
     db, cipher = app.views.db, app.mapper.cipher
-    probe = base64.b64encode(cipher.encrypt(PROBE)).decode() if cipher else ""
     # Read before the transaction below: an in-memory store (a replay) lets no
     # reader in while a writer holds it.
     first = app.recorder.select_notifications(1, 1)
-    db.create_table(f"CREATE TABLE IF NOT EXISTS {KEYCHECK} (name TEXT PRIMARY KEY, probe TEXT NOT NULL)")
+    keycheck.create(db)
     with db.transaction() as cursor:
-        row = cursor.execute(f"SELECT probe FROM {KEYCHECK} WHERE name = 'key'").fetchone()
-        if row is None or not first:
+        kept = keycheck.read(cursor)
+        if kept is None or not first:
             # First use, or nothing recorded yet: the key given now decides.
             if first:
                 try:
                     app.mapper.to_domain_event(first[0])
                 except MapperDeserialisationError:
                     raise UnreadableStore(unreadable(settings.db, keyed=bool(settings.cipher_key))) from None
-            cursor.execute(
-                f"INSERT INTO {KEYCHECK} (name, probe) VALUES ('key', ?) "
-                "ON CONFLICT (name) DO UPDATE SET probe = excluded.probe",
-                (probe,),
-            )
+            keycheck.keep(cursor, keycheck.probe_for(cipher))
             return
-    if not probe_fits(str(row["probe"]), cipher):
+    if not keycheck.probe_fits(kept, cipher):
         raise UnreadableStore(unreadable(settings.db, keyed=bool(settings.cipher_key)))

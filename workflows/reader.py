@@ -10,11 +10,10 @@ up to date and reads them through its own `Reader`.
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Cipher, InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from workflows.projections.base import Views
@@ -22,6 +21,7 @@ from workflows.projections.funding.queries import FundingQueries
 from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
+from workflows.store import keycheck
 from workflows.store.database import Database
 from workflows.store.persistence import (
     APPLICATION,
@@ -40,11 +40,6 @@ __all__ = ["FOLLOWER", "Reader", "TaskFilter", "open_reader"]
 
 # The task follower's name in the library's tracking table.
 FOLLOWER = "follower"
-
-# The table where a store keeps which key it was written with: a probe
-# encrypted with it, or "" for a store written without one.
-KEYCHECK = "accord_keycheck"
-PROBE = b"accord"
 
 
 class Reader:
@@ -76,21 +71,8 @@ class Reader:
     def key_fits(self) -> bool:
         """Whether the store was written with the cipher key given (or without
         one, as given): asked of the probe the store keeps."""
-        if not self.db.has_table(KEYCHECK):
-            return False
-        rows = self.db.query(f"SELECT probe FROM {KEYCHECK} WHERE name = 'key'")
-        return bool(rows) and probe_fits(str(rows[0]["probe"]), self.db.mapper.cipher)
-
-
-def probe_fits(stored: str, cipher: Cipher | None) -> bool:
-    """Whether a store's probe ("" for a store written without a key) is
-    read by the cipher given (None: no key)."""
-    if not stored or cipher is None:
-        return not stored and cipher is None
-    try:
-        return cipher.decrypt(base64.b64decode(stored)) == PROBE
-    except ValueError:
-        return False
+        kept = keycheck.stored(self.db)
+        return kept is not None and keycheck.probe_fits(kept, self.db.mapper.cipher)
 
 
 def open_reader(settings: Settings) -> Reader | None:

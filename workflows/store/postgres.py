@@ -22,6 +22,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from psycopg.sql import SQL, Identifier
 
 from workflows.store import chain, keys
+from workflows.store.database import Database
 from workflows.store.persistence import library_settings
 
 CHAIN_TABLE = chain.TABLE
@@ -220,3 +221,13 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
             conn.execute(sql.SQL("ALTER ROLE {} SET role = {}").format(name(writer), sql.Literal(group)))
         conn.commit()
     return group
+
+
+def logged_in_actor(db: Database) -> str | None:
+    """The database user, where the store was set up so that each event's
+    actor is who logged in (`accord init --writer`); None elsewhere."""
+    [row] = db.query(f"SELECT to_regclass('{STORE_TABLE}') IS NOT NULL AS present, session_user AS login")
+    if not row["present"]:
+        return None
+    rows = db.query(f"SELECT value FROM {STORE_TABLE} WHERE name = 'actors'")
+    return str(row["login"]) if rows and rows[0]["value"] == "database" else None
