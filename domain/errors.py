@@ -4,6 +4,8 @@ Every error says in one sentence which rule a fact would break, so that the
 command line can show it as it is.
 """
 
+from __future__ import annotations
+
 
 class DomainError(Exception):
     """A fact that the rules of the domain do not allow."""
@@ -23,6 +25,10 @@ class AmountNotPositive(DomainError, ValueError):
 
 class PartnershipNotOpened(DomainError):
     """Nothing is recorded on a partnership before it is opened."""
+
+    @classmethod
+    def of(cls, partner: str) -> PartnershipNotOpened:
+        return cls(f"partnership {partner} is not opened: record PartnershipOpened for it first")
 
 
 class AlreadyStarted(DomainError):

@@ -349,7 +349,7 @@ class Partnership(Aggregate):
 
     @classmethod
     def not_started(cls, subject: str) -> PartnershipNotOpened:
-        return PartnershipNotOpened(f"partnership {subject} is not opened: record PartnershipOpened for it first")
+        return PartnershipNotOpened.of(subject)
 
     def require_open_commitment(self, ref: str) -> Commitment:
         commitment = self.commitments.get(ref)

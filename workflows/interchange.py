@@ -11,7 +11,7 @@ from typing import Any
 from domain.base import ENVELOPE, Fact
 from domain.codes import partner_code
 from workflows.application import Accord
-from workflows.reads import shared_naming
+from workflows.audit_log import shared_naming
 
 
 def export_events(

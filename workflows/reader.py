@@ -21,6 +21,7 @@ from workflows.projections.funding.queries import FundingQueries
 from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
+from workflows.projections.timeline.queries import TimelineQueries
 from workflows.store import keycheck
 from workflows.store.database import Database
 from workflows.store.persistence import (
@@ -55,6 +56,7 @@ class Reader:
         self.partnerships = PartnershipQueries(self.views)
         self.funding = FundingQueries(self.views)
         self.meetings = MeetingQueries(self.views)
+        self.timeline = TimelineQueries(self.views)
         # The library's factory, when the reader opened the store itself.
         self._factory = factory
 

@@ -33,9 +33,9 @@ def audit_log(ctx: Context, partner: str | None, type_name: str | None, as_json:
     Example:
       accord audit log --partner TR --type StatementReaffirmed
     """
-    from workflows import reads
+    from workflows import audit_log
 
-    rows = reads.audit_rows(ctx.app, partner.strip().upper() if partner else None, type_name)
+    rows = audit_log.audit_rows(ctx.app, partner.strip().upper() if partner else None, type_name)
     columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
     show(rows, columns, as_json, title="Audit log")
 

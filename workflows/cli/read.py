@@ -90,7 +90,5 @@ def partner_show(ctx: Context, code: str, as_json: bool) -> None:
     Example:
       accord partner show TN
     """
-    from workflows import reads
-
-    rows = reads.timeline(ctx.app, code.strip().upper())
+    rows = ctx.reader.timeline.of(code)
     show(rows, ["occurred_on", "type", "subject", "summary", "actor"], as_json, title=f"Timeline of {code.upper()}")

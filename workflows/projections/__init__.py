@@ -22,8 +22,10 @@ CATALOG: dict[str, tuple[int, str]] = {
     # 2: a deferral clears the reminder and the escalation level.
     "tasks": (2, "workflows.projections.tasks.view:TaskList"),
     "funding": (1, "workflows.projections.funding.view:FundingLedger"),
-    "meetings": (1, "workflows.projections.meetings.view:Briefings"),
+    # 2: partners' latest facts moved to the timeline.
+    "meetings": (2, "workflows.projections.meetings.view:Meetings"),
     "partnerships": (1, "workflows.projections.partnerships.view:PartnershipOverview"),
+    "timeline": (1, "workflows.projections.timeline.view:Timeline"),
 }
 
 

@@ -9,10 +9,12 @@ from typing import Any
 from domain.meeting import Meeting
 from domain.partnership import Partnership
 from workflows.application import Accord
-from workflows.projections.meetings.queries import FACT_COLUMNS
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.model import Report, Table
 
+# How many of each partner's latest facts a briefing shows, and what of them.
+LATEST = 5
+FACT_COLUMNS = ["occurred_on", "type", "summary"]
 OPEN_COLUMNS = ["partner", "item", "ref", "what", "due_on", "who", "overdue"]
 
 
@@ -21,7 +23,7 @@ def briefing_report(app: Accord, meeting: str, today: date) -> Report:
     row = meeting_row(app, meeting)
     codes = row["partners"].split(",") if row["partners"] else []
     partnerships = {code: app.partnership(code) for code in codes}
-    facts = app.reader.meetings.latest_facts(codes)
+    facts = app.reader.timeline.latest(codes, LATEST)
     figures: dict[str, Any] = {
         "meeting": row["meeting"],
         "when": row["held_on"],
@@ -31,10 +33,7 @@ def briefing_report(app: Accord, meeting: str, today: date) -> Report:
     }
     if row["outcome"]:
         figures["outcome"] = row["outcome"]
-    tables = [
-        Table(f"{p.name} ({code}): latest facts", list(FACT_COLUMNS), facts.get(code, []))
-        for code, p in partnerships.items()
-    ]
+    tables = [Table(f"{p.name} ({code}): latest facts", FACT_COLUMNS, facts[code]) for code, p in partnerships.items()]
     tables.append(Table("Open items", OPEN_COLUMNS, open_items(app, row["meeting"], partnerships, today)))
     about = f"(meeting {row['meeting']}, scheduled on {row['scheduled_on']})"
     subtitle = f"{row['title']} {about}" if row["title"] else about

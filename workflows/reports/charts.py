@@ -12,7 +12,6 @@ from typing import Any
 
 from domain.values import event_date
 from workflows.application import Accord
-from workflows.reads import timeline
 from workflows.reports import svg
 from workflows.reports.model import Report, Table
 
@@ -92,13 +91,11 @@ def timeline_figure(app: Accord, codes: list[str], today: date, names: dict[str,
 
 
 def timeline_events(app: Accord, codes: list[str]) -> list[dict[str, Any]]:
-    """The partners' visits and dialogue rounds (from their timelines) and
+    """The partners' visits and dialogue rounds (from the timeline view) and
     the meetings naming them (held or planned), by date."""
     events = [
-        _event(code, row["occurred_on"], KIND_OF_TYPE[row["type"]], row["summary"])
-        for code in codes
-        for row in timeline(app, code)
-        if row["type"] in KIND_OF_TYPE
+        _event(row["partner"], row["occurred_on"], KIND_OF_TYPE[row["type"]], row["summary"])
+        for row in app.reader.timeline.facts(codes, KIND_OF_TYPE)
     ]
     for meeting in app.reader.meetings.meetings():
         kind = "meeting" if meeting["held"] else "meeting planned"

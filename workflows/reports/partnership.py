@@ -11,7 +11,6 @@ from typing import Any
 from domain.values import Party
 from workflows.application import Accord
 from workflows.projections.tasks.queries import TaskFilter
-from workflows.reads import timeline
 from workflows.reports.model import Report, Table
 
 PARTY_LABELS = {Party.EU: "EU", Party.MEMBER_STATE: "member states", Party.PARTNER: "partner"}
@@ -77,7 +76,7 @@ def partnership_report(app: Accord, code: str, *, today: date) -> Report:
         tables=[
             Table("Open commitments", ["commitment", "party", "description", "due_on"], commitments),
             Table("Open tasks", ["task", "due_on", "state", "owner", "title"], [_task(t) for t in tasks]),
-            Table("Timeline", ["occurred_on", "type", "subject", "summary"], timeline(app, code)),
+            Table("Timeline", ["occurred_on", "type", "subject", "summary"], app.reader.timeline.of(code)),
         ],
     )
 

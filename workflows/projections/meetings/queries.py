@@ -1,6 +1,5 @@
 """What is asked of the meetings: one meeting, the meetings (held or not,
-naming a partner), those coming within a window, and each partner's latest
-facts."""
+naming a partner), and those coming within a window."""
 
 from __future__ import annotations
 
@@ -8,14 +7,6 @@ from datetime import date
 from typing import Any
 
 from workflows.projections.base import Queries
-
-# What a briefing shows of each of a partner's latest facts.
-FACT_COLUMNS = ("occurred_on", "type", "summary")
-
-
-def latest_table(table: str) -> str:
-    """The table of partners' latest facts that goes with a meetings table."""
-    return f"{table}_latest"
 
 
 class MeetingQueries(Queries):
@@ -41,17 +32,3 @@ class MeetingQueries(Queries):
             "ORDER BY held_on_first, meeting",
             (today.isoformat(), until.isoformat()),
         )
-
-    def latest_facts(self, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
-        """Each partner's latest facts, newest first."""
-        if not codes:
-            return {}
-        rows = self.db.query(
-            f"SELECT partner, {', '.join(FACT_COLUMNS)} FROM {latest_table(self.table)} "
-            f"WHERE partner IN ({', '.join('?' * len(codes))}) ORDER BY occurred_first DESC, position DESC",
-            codes,
-        )
-        facts: dict[str, list[dict[str, Any]]] = {}
-        for fact in rows:
-            facts.setdefault(fact.pop("partner"), []).append(fact)
-        return facts

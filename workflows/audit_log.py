@@ -1,6 +1,6 @@
-"""What people read before projections exist for it: the partners, a
-partner's timeline, the audit log. Rows are plain dicts, ready for a table
-or for JSON."""
+"""The audit log: every stored event as a row, read from the log itself (not
+from a view), in the order it was recorded, with who recorded it and when.
+Rows are plain dicts, ready for a table or for JSON."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from domain.codes import partner_code
 from domain.dispatch import Dispatch
 from domain.initiative import Initiative
 from domain.meeting import Meeting
-from domain.partnership import Partnership
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import VOCABULARY, UnknownEventType, submission_class
 from workflows.application import Accord
@@ -69,18 +68,6 @@ def shared_naming(app: Accord, partner: str) -> set[UUID]:
     """The meetings and initiatives whose agenda names the partner."""
     founding: list[type[Any]] = [Meeting.MeetingScheduled, Initiative.InitiativeAnnounced]
     return {event.originator_id for event in app.events_of_types(founding) if partner in event.partners}
-
-
-def timeline(app: Accord, code: str) -> list[dict[str, Any]]:
-    """Every fact on the partnership, and every shared fact naming it, by date."""
-    code = partner_code(code)
-    events: list[Fact] = app.aggregate_events(Partnership.id_for(code))
-    if not events:
-        raise Partnership.not_started(code)
-    for shared_id in shared_naming(app, code):
-        events.extend(app.aggregate_events(shared_id))
-    events.sort(key=lambda e: (e.occurred_on.earliest, e.timestamp))
-    return [event_row(e) for e in events]
 
 
 def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = None) -> Iterator[dict[str, Any]]:

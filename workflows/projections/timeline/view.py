@@ -1,0 +1,118 @@
+"""One row per fact and partner: a fact on a partnership gives its partner
+one row; a fact on a meeting or an initiative gives one to each partner its
+founding fact names (kept beside the rows, so that a later fact finds them
+whatever batch it comes in)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+
+from domain.base import Fact, Founding
+from domain.initiative import Initiative
+from domain.meeting import Meeting
+from domain.partnership import Partnership, PartnershipFact
+from domain.values import event_date
+from workflows.projections.base import View
+from workflows.projections.summary import stored_summary
+from workflows.projections.timeline.queries import COLUMNS, naming_table
+from workflows.store.database import Cursor, Record
+
+PARTNERSHIP_FACTS = frozenset(cls for cls in Partnership.event_classes() if issubclass(cls, PartnershipFact))
+SHARED_FACTS = frozenset(
+    cls for aggregate in (Meeting, Initiative) for cls in aggregate.event_classes() if issubclass(cls, Fact)
+)
+# The shared facts that name the partners: the first of their aggregate.
+NAMING = frozenset(cls for cls in SHARED_FACTS if issubclass(cls, Founding))
+
+
+class Timeline(View):
+    name = "timeline"
+    reads = (*sorted(PARTNERSHIP_FACTS, key=str), *sorted(SHARED_FACTS, key=str))
+
+    def create(self, table: str) -> list[str]:
+        return [
+            f"""CREATE TABLE IF NOT EXISTS {table} (
+                partner TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                shared INTEGER NOT NULL,
+                occurred_on TEXT NOT NULL,
+                occurred_first TEXT NOT NULL,
+                type TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                summary TEXT NOT NULL,
+                recorded_at TEXT NOT NULL,
+                actor TEXT,
+                key TEXT,
+                PRIMARY KEY (partner, position)
+            )""",
+            f"""CREATE TABLE IF NOT EXISTS {naming_table(table)} (
+                aggregate TEXT PRIMARY KEY,
+                partners TEXT NOT NULL
+            )""",
+        ]
+
+    def indexes(self, table: str) -> list[str]:
+        return [f"CREATE INDEX IF NOT EXISTS {table}_when ON {table} (partner, occurred_first, position)"]
+
+    def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
+        naming = naming_table(table)
+        named = {str(record.originator_id): record["partners"] for record in records if record.type in NAMING}
+        # A leftover table of a rebuild killed half way may hold a row already.
+        cursor.insert(
+            naming,
+            ("aggregate", "partners"),
+            [(aggregate, ",".join(partners)) for aggregate, partners in named.items()],
+            "ON CONFLICT (aggregate) DO NOTHING",
+        )
+        earlier = {str(r.originator_id) for r in records if r.type in SHARED_FACTS} - named.keys()
+        named.update(_named_before(cursor, naming, earlier))
+        rows = []
+        for record in records:
+            state = record.state
+            if record.type in PARTNERSHIP_FACTS:
+                partners, shared = (state["partner"],), 0
+            else:
+                partners, shared = named[str(record.originator_id)], 1
+            if not partners:
+                continue  # A meeting or initiative of the EU as a whole.
+            occurred_on = state["occurred_on"]
+            row = (
+                record.position,
+                shared,
+                occurred_on,
+                event_date(occurred_on).earliest.isoformat(),
+                record.type.__name__,
+                _subject(record),
+                stored_summary(record.type, state),
+                _seconds(state["timestamp"]),
+                state.get("actor"),
+                state.get("key"),
+            )
+            rows += [(partner, *row) for partner in partners]
+        cursor.insert(table, COLUMNS, rows, "ON CONFLICT (partner, position) DO NOTHING")
+
+
+def _named_before(cursor: Cursor, naming: str, aggregates: set[str]) -> dict[str, list[str]]:
+    """The partners named by the founding facts of these aggregates, recorded in earlier batches."""
+    if not aggregates:
+        return {}
+    found = cursor.execute(
+        f"SELECT aggregate, partners FROM {naming} WHERE aggregate IN ({', '.join('?' * len(aggregates))})",
+        sorted(aggregates),
+    ).fetchall()
+    return {row["aggregate"]: row["partners"].split(",") if row["partners"] else [] for row in found}
+
+
+def _subject(record: Record) -> str:
+    """What the fact is about, as the audit log says it: the partner, the
+    partners named, or the meeting or initiative."""
+    state = record.state
+    return state.get("partner") or ",".join(state.get("partners", ())) or str(state[record.type.SUBJECT])
+
+
+@lru_cache(maxsize=1024)
+def _seconds(timestamp: str) -> str:
+    """A stored timestamp to the second, as the audit log writes it (a batch's facts share one)."""
+    return datetime.fromisoformat(timestamp).isoformat(timespec="seconds")
