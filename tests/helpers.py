@@ -11,6 +11,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from workflows.application import Accord
 from workflows.cli import main
 from workflows.compose import build
 from workflows.settings import Settings
@@ -40,6 +41,17 @@ def time_limit(seconds: float) -> Iterator[None]:
 def accord(db: str, *args: str, input: str | None = None, actor: str = "tester") -> Result:
     """Run the accord command line as a user would, against `db`."""
     return CliRunner().invoke(main, ["--db", db, "--actor", actor, *args], input=input, catch_exceptions=False)
+
+
+@contextmanager
+def application(db: str) -> Iterator[Accord]:
+    """The application over `db`, its views brought up to date."""
+    app = build(Settings(db=db))
+    try:
+        app.refresh()
+        yield app
+    finally:
+        app.close()
 
 
 def stored_facts(db: str) -> int:

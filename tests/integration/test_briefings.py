@@ -9,20 +9,17 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import pytest
 
 from domain.errors import DomainError
-from tests.helpers import accord, opened, submit_rows, visit
+from tests.helpers import accord, application, opened, submit_rows, visit
 from workflows.application import Accord
-from workflows.compose import build
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports import Report, Table, render
 from workflows.reports.briefing import LATEST, briefing_report
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -31,16 +28,6 @@ AGENDA = ["MA", "TN", "MR", "TR", "RS", "LY", "AL", "BA"]
 TODAY = date(2021, 6, 1)
 
 Row = dict[str, Any]
-
-
-@contextmanager
-def application(db: str) -> Iterator[Accord]:
-    app = build(Settings(db=db))
-    try:
-        app.refresh()
-        yield app
-    finally:
-        app.close()
 
 
 @pytest.fixture

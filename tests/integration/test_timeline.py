@@ -5,8 +5,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,29 +12,17 @@ import pytest
 from domain.base import Fact, Founding
 from domain.errors import PartnershipNotOpened, UnknownPartner
 from domain.values import event_date
-from tests.helpers import accord, as_json, opened, submit_rows, visit
+from tests.helpers import accord, application, as_json, opened, submit_rows, visit
 from workflows.application import Accord
 from workflows.audit_log import event_row
-from workflows.compose import build
 from workflows.projections import base
 from workflows.projections.summary import stored_summary, summary
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 DEMO_PARTNERS = ["AL", "BA", "LY", "MA", "MR", "RS", "TN", "TR"]
 
 Row = dict[str, Any]
-
-
-@contextmanager
-def application(db: str) -> Iterator[Accord]:
-    app = build(Settings(db=db))
-    try:
-        app.refresh()
-        yield app
-    finally:
-        app.close()
 
 
 def submitted(db: str, *rows: Row) -> None:
