@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,41 +19,48 @@ _LONGEST = 160
 
 def summary(event: Any) -> str:
     """One line saying what the event records, from its own fields."""
-    values = ((name, getattr(event, name)) for name, _ in _shown(type(event)))
-    return _line(values, getattr(event, "notes", ""))
+    return _line(type(event), lambda name: getattr(event, name, None))
 
 
 def stored_summary(cls: type[Any], state: dict[str, Any]) -> str:
     """The line `summary` gives of the event of class `cls` whose stored
-    state (its JSON) is `state`."""
-    values = ((name, _money(state.get(name)) if money else state.get(name)) for name, money in _shown(cls))
-    return _line(values, state.get("notes", ""))
+    state (its JSON) is `state`: a view writes one for every fact it reads."""
+    return _line(cls, state.get)
 
 
-def _line(values: Iterable[tuple[str, Any]], notes: str) -> str:
+def _line(cls: type[Any], value_of: Callable[[str], Any]) -> str:
     parts = []
-    for name, value in values:
-        # A dispatch's whole document is in the outbox, not in a one-line summary.
-        if value is None or value == "" or isinstance(value, dict) or (isinstance(value, tuple | list) and not value):
+    for name, label, money in _shown(cls):
+        value = value_of(name)
+        # Nothing said is left out; a zero or a no is said. (Most values are text: asked first.)
+        if not value and (value is None or value == "" or value == () or value == []):
             continue
-        if isinstance(value, tuple | list):
-            value = ", ".join(str(item) for item in value)
-        parts.append(f"{name.replace('_', ' ')}: {value}")
-    text = "; ".join(parts) or notes
+        if type(value) is not str:
+            if money and type(value) is dict:
+                value = f"{value['currency']} {Decimal(value['amount']):,}"  # As str(Money) writes it.
+            elif isinstance(value, tuple | list):
+                value = ", ".join(map(str, value))
+            elif isinstance(value, dict):
+                continue  # A dispatch's whole document is in the outbox, not in a one-line summary.
+        parts.append(f"{label}: {value}")
+    text = "; ".join(parts) or value_of("notes") or ""
     return text if len(text) <= _LONGEST else text[: _LONGEST - 3] + "..."
 
 
 # Each event class's fields a summary shows, found once.
-_SHOWN: dict[type[Any], tuple[tuple[str, bool], ...]] = {}
+_SHOWN: dict[type[Any], tuple[tuple[str, str, bool], ...]] = {}
 
 
-def _shown(cls: type[Any]) -> tuple[tuple[str, bool], ...]:
-    """The fields a summary shows, in order, each with whether it holds money."""
+def _shown(cls: type[Any]) -> tuple[tuple[str, str, bool], ...]:
+    """The fields a summary shows, in order: each one's name, label, and
+    whether it holds money."""
     shown = _SHOWN.get(cls)
     if shown is None:
         fields = cls.model_fields.items()
         shown = _SHOWN[cls] = tuple(
-            (name, _holds_money(field.annotation)) for name, field in fields if name not in ENVELOPE | _COMMON
+            (name, name.replace("_", " "), _holds_money(field.annotation))
+            for name, field in fields
+            if name not in ENVELOPE | _COMMON
         )
     return shown
 
@@ -63,8 +70,3 @@ def _holds_money(annotation: Any) -> bool:
         return True
     origin = typing.get_origin(annotation)
     return origin in (typing.Union, types.UnionType) and Money in typing.get_args(annotation)
-
-
-def _money(stored: dict[str, str] | None) -> str | None:
-    """Money as `str(Money)` writes it, from its stored form."""
-    return None if stored is None else f"{stored['currency']} {Decimal(stored['amount']):,}"

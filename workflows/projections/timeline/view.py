@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from domain.base import Fact, Founding
 from domain.initiative import Initiative
@@ -45,7 +46,7 @@ class Timeline(View):
                 recorded_at TEXT NOT NULL,
                 actor TEXT,
                 key TEXT,
-                PRIMARY KEY (partner, position)
+                PRIMARY KEY (position, partner)
             )""",
             f"""CREATE TABLE IF NOT EXISTS {naming_table(table)} (
                 aggregate TEXT PRIMARY KEY,
@@ -70,28 +71,28 @@ class Timeline(View):
         named.update(_named_before(cursor, naming, earlier))
         rows = []
         for record in records:
-            state = record.state
-            if record.type in PARTNERSHIP_FACTS:
-                partners, shared = (state["partner"],), 0
+            state, cls = record.state, record.type
+            if cls in PARTNERSHIP_FACTS:
+                partner = state["partner"]
+                partners, shared, subject = (partner,), 0, partner
             else:
-                partners, shared = named[str(record.originator_id)], 1
-            if not partners:
-                continue  # A meeting or initiative of the EU as a whole.
+                partners, shared, subject = named[str(record.originator_id)], 1, _shared_subject(cls, state)
+                if not partners:
+                    continue  # A meeting or initiative of the EU as a whole.
             occurred_on = state["occurred_on"]
-            row = (
-                record.position,
+            fact = (
                 shared,
                 occurred_on,
-                event_date(occurred_on).earliest.isoformat(),
-                record.type.__name__,
-                _subject(record),
-                stored_summary(record.type, state),
+                _first_day(occurred_on),
+                cls.__name__,
+                subject,
+                stored_summary(cls, state),
                 _seconds(state["timestamp"]),
                 state.get("actor"),
                 state.get("key"),
             )
-            rows += [(partner, *row) for partner in partners]
-        cursor.insert(table, COLUMNS, rows, "ON CONFLICT (partner, position) DO NOTHING")
+            rows += [(partner, record.position, *fact) for partner in partners]
+        cursor.insert(table, COLUMNS, rows, "ON CONFLICT (position, partner) DO NOTHING")
 
 
 def _named_before(cursor: Cursor, naming: str, aggregates: set[str]) -> dict[str, list[str]]:
@@ -105,11 +106,15 @@ def _named_before(cursor: Cursor, naming: str, aggregates: set[str]) -> dict[str
     return {row["aggregate"]: row["partners"].split(",") if row["partners"] else [] for row in found}
 
 
-def _subject(record: Record) -> str:
-    """What the fact is about, as the audit log says it: the partner, the
-    partners named, or the meeting or initiative."""
-    state = record.state
-    return state.get("partner") or ",".join(state.get("partners", ())) or str(state[record.type.SUBJECT])
+def _shared_subject(cls: type[Any], state: dict[str, Any]) -> str:
+    """What a shared fact is about, as the audit log says it: the partners
+    its founding fact names, or its meeting or initiative."""
+    return ",".join(state.get("partners", ())) or str(state[cls.SUBJECT])
+
+
+@lru_cache(maxsize=4096)
+def _first_day(occurred_on: str) -> str:
+    return event_date(occurred_on).earliest.isoformat()
 
 
 @lru_cache(maxsize=1024)
