@@ -83,6 +83,12 @@ def test_a_meeting_of_the_eu_as_a_whole_is_on_no_partners_timeline(db: str) -> N
         assert [row["type"] for row in app.reader.timeline.of("TN")] == ["PartnershipOpened"]
 
 
+def test_a_partner_named_twice_gets_the_fact_once(db: str) -> None:
+    submitted(db, opened("TN"), meeting("jha", "TN", "tn"))
+    with application(db) as app:
+        assert [row["type"] for row in app.reader.timeline.of("TN")] == ["PartnershipOpened", "MeetingScheduled"]
+
+
 def test_facts_are_in_the_order_they_happened_whatever_the_order_recorded(db: str) -> None:
     submitted(db, opened("TN"), visit("TN", 9), visit("TN", 2), meeting("jha", "TN", occurred_on="2021-05-05"))
     with application(db) as app:

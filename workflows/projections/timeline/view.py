@@ -91,7 +91,8 @@ class Timeline(View):
                 state.get("actor"),
                 state.get("key"),
             )
-            rows += [(partner, record.position, *fact) for partner in partners]
+            # A founding fact may name a partner twice (TN, tn): one row each.
+            rows += [(partner, record.position, *fact) for partner in dict.fromkeys(partners)]
         cursor.insert(table, COLUMNS, rows, "ON CONFLICT (position, partner) DO NOTHING")
 
 
