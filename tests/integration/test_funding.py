@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import accord, submit_rows
+from tests.helpers import accord, application, submit_rows
 from workflows.compose import build
 from workflows.projections.funding.view import envelopes_table
 from workflows.reports import Report, render
@@ -195,6 +195,17 @@ def test_lines_are_grouped_by_partner_instrument_pillar_and_year_per_currency(le
         (2022, "USD"): (1, Decimal("400000"), Decimal("400000")),
     }
     assert by(table(report, "By year"), "year", "currency")[(2021, "EUR")]["disbursed_ratio"] == Decimal("0.529412")
+
+
+def test_the_ledger_answers_funding_by_pillar_each_line_under_each_of_its_pillars(ledger: str) -> None:
+    with application(ledger) as app:
+        pillars = {(row["pillar"], row["currency"]): row["lines"] for row in app.reader.funding.totals("pillar")}
+        with pytest.raises(ValueError, match="funding is totalled by one of partner, instrument, pillar"):
+            app.reader.funding.totals("nation")
+
+    assert pillars[("migration_governance", "EUR")] == pillars[("protection", "EUR")] == 1
+    assert pillars[("", "EUR")] == 1  # The trust fund's line serves no pillar.
+    assert sum(pillars.values()) == len(COMMITMENTS) + 1
 
 
 def test_a_rebuilt_ledger_equals_the_one_kept_up_incrementally(ledger: str) -> None:

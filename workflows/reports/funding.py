@@ -7,7 +7,6 @@ added across currencies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,7 +18,6 @@ from workflows.reports.model import Report, Table
 # against an envelope of billions.
 RATIO = Decimal("0.000001")
 NO_PILLAR = "(none)"
-Keys = Callable[[dict[str, Any]], Iterable[Any]]
 AMOUNTS = ["lines", "committed", "disbursed", "disbursed_ratio"]
 LINE_COLUMNS = [
     *("partner", "funding", "instrument", "title", "currency", "committed", "disbursed", "disbursed_ratio"),
@@ -34,69 +32,40 @@ ENVELOPE_COLUMNS = [
 def funding_report(app: Any, today: date, *, target: Decimal | None = None) -> Report:
     """The report, as of `today`; `target`, a share such as 0.15, replaces the
     share recorded with each envelope (the ACCORD_FUNDING_TARGET setting)."""
-    lines = [_line(row) for row in app.reader.funding.lines()]
-    envelopes = [_envelope(row, lines, target, today) for row in app.reader.funding.envelopes()]
+    funding = app.reader.funding
+    # One read of the ledger for every table, so that they all agree.
+    lines = _with_ratio(funding.lines())
+    by = {key: _with_ratio(funding.totals(key, lines)) for key in ("partner", "instrument", "pillar", "year")}
+    by["pillar"] = [{**row, "pillar": row["pillar"] or NO_PILLAR} for row in by["pillar"]]
+    envelopes = [_envelope(row, lines, target, today) for row in funding.envelopes()]
     return Report(
         title="Funding",
         subtitle=_rule(today, target),
-        figures=_figures(lines, envelopes),
+        figures=_figures(funding.totals("currency", lines), envelopes),
         tables=[
-            Table("By partner", ["partner", "currency", *AMOUNTS], _totals(lines, "partner")),
-            Table("By instrument", ["instrument", "currency", *AMOUNTS], _totals(lines, "instrument")),
+            Table("By partner", ["partner", "currency", *AMOUNTS], by["partner"]),
+            Table("By instrument", ["instrument", "currency", *AMOUNTS], by["instrument"]),
             Table(
                 "By pillar (a line serving several pillars counts under each)",
                 ["pillar", "currency", *AMOUNTS],
-                _totals(lines, "pillar", lambda line: line["pillars"] or [NO_PILLAR]),
+                by["pillar"],
             ),
-            Table("By year committed", ["year", "currency", *AMOUNTS], _totals(lines, "year")),
+            Table("By year committed", ["year", "currency", *AMOUNTS], by["year"]),
             Table("Envelopes and targets", ENVELOPE_COLUMNS, envelopes),
             Table("Funding lines", LINE_COLUMNS, lines),
         ],
     )
 
 
-def _line(row: dict[str, Any]) -> dict[str, Any]:
-    committed, disbursed = Decimal(row["committed"]), Decimal(row["disbursed"])
-    return {
-        **{column: row[column] for column in ("partner", "funding", "instrument", "title", "currency")},
-        "committed": committed,
-        "disbursed": disbursed,
-        "disbursed_ratio": _ratio(disbursed, committed),
-        "committed_on": row["committed_on"],
-        "year": int(row["committed_year"]),
-        "pillars": row["pillars"].split(",") if row["pillars"] else [],
-    }
-
-
-def _totals(lines: list[dict[str, Any]], column: str, keys: Keys | None = None) -> list[dict[str, Any]]:
-    """Committed and disbursed per currency and value of `column` (or of the
-    values `keys` gives a line, under each of which it then counts)."""
-    keys = keys or (lambda line: [line[column]])
-    groups: dict[tuple[Any, str], dict[str, Any]] = {}
-    for line in lines:
-        for key in keys(line):
-            row = groups.setdefault(
-                (key, line["currency"]),
-                {
-                    column: key,
-                    "currency": line["currency"],
-                    "lines": 0,
-                    "committed": Decimal(0),
-                    "disbursed": Decimal(0),
-                },
-            )
-            row["lines"] += 1
-            row["committed"] += line["committed"]
-            row["disbursed"] += line["disbursed"]
-    rows = [groups[key] for key in sorted(groups)]
+def _with_ratio(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with what was disbursed as a fraction of what was committed."""
     return [{**row, "disbursed_ratio": _ratio(row["disbursed"], row["committed"])} for row in rows]
 
 
 def _envelope(row: dict[str, Any], lines: list[dict[str, Any]], target: Decimal | None, today: date) -> dict[str, Any]:
     """An envelope, its target, and the lines that count against it: same
     instrument and currency, committed within the envelope's years."""
-    amount, share = Decimal(row["amount"]), Decimal(row["share"]) if row["share"] else None
-    first, last = int(row["first_year"]), int(row["last_year"])
+    amount, share, first, last = row["amount"], row["share"], row["first_year"], row["last_year"]
     goal = amount if target is None or share is None else (amount * target / share).quantize(Decimal("0.01"))
     counted = [
         line
@@ -122,9 +91,9 @@ def _envelope(row: dict[str, Any], lines: list[dict[str, Any]], target: Decimal 
     }
 
 
-def _figures(lines: list[dict[str, Any]], envelopes: list[dict[str, Any]]) -> dict[str, Any]:
+def _figures(by_currency: list[dict[str, Any]], envelopes: list[dict[str, Any]]) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    for row in _totals(lines, "currency"):
+    for row in by_currency:
         figures[f"committed {row['currency']}"] = row["committed"]
         figures[f"disbursed {row['currency']}"] = row["disbursed"]
     for envelope in envelopes:

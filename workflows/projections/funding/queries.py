@@ -1,11 +1,18 @@
-"""What is asked of the funding ledger: every funding line, every envelope.
-Amounts come as they are kept, exact decimal text."""
+"""What is asked of the funding ledger: every funding line, every envelope,
+and funding by partner, instrument, pillar, year or currency. Amounts come
+as exact Decimals, read from the text they are kept as, and are never added
+across currencies."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from workflows.projections.base import Queries
+
+# What funding can be totalled by: a line's partner, instrument, pillars
+# (a line serving several counts under each), year committed, or currency.
+BY = ("partner", "instrument", "pillar", "year", "currency")
 
 
 def envelopes_table(table: str) -> str:
@@ -17,9 +24,60 @@ class FundingQueries(Queries):
     view = "funding"
 
     def lines(self) -> list[dict[str, Any]]:
-        """Every funding line, by partner and funding reference."""
-        return self.db.query(f"SELECT * FROM {self.table} ORDER BY partner, funding")
+        """Every funding line, by partner and funding reference: partner,
+        funding, instrument, title, currency, committed and disbursed
+        (Decimals), committed_on, year (committed) and pillars (a list)."""
+        return [_line(row) for row in self.db.query(f"SELECT * FROM {self.table} ORDER BY partner, funding")]
 
     def envelopes(self) -> list[dict[str, Any]]:
-        """Every instrument's envelope, by instrument."""
-        return self.db.query(f"SELECT * FROM {envelopes_table(self.table)} ORDER BY instrument")
+        """Every instrument's envelope, by instrument: instrument, currency,
+        amount and share (Decimals; share None if not recorded), first_year
+        and last_year."""
+        rows = self.db.query(f"SELECT * FROM {envelopes_table(self.table)} ORDER BY instrument")
+        return [
+            {
+                "instrument": row["instrument"],
+                "currency": row["currency"],
+                "amount": Decimal(row["amount"]),
+                "share": Decimal(row["share"]) if row["share"] else None,
+                "first_year": int(row["first_year"]),
+                "last_year": int(row["last_year"]),
+            }
+            for row in rows
+        ]
+
+    def totals(self, by: str, lines: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Funding by one of BY: a row per value and currency, in their order,
+        with how many lines, committed and disbursed (a line serving no
+        pillar counts under pillar ""). From `lines` if given, so that a
+        report's tables all come from one read of the ledger."""
+        if by not in BY:
+            raise ValueError(f"funding is totalled by one of {', '.join(BY)}, not {by!r}")
+        groups: dict[tuple[Any, str], dict[str, Any]] = {}
+        for line in self.lines() if lines is None else lines:
+            for key in (line["pillars"] or [""]) if by == "pillar" else [line[by]]:
+                row = groups.setdefault(
+                    (key, line["currency"]),
+                    {
+                        by: key,
+                        "currency": line["currency"],
+                        "lines": 0,
+                        "committed": Decimal(0),
+                        "disbursed": Decimal(0),
+                    },
+                )
+                row["lines"] += 1
+                row["committed"] += line["committed"]
+                row["disbursed"] += line["disbursed"]
+        return [groups[key] for key in sorted(groups)]
+
+
+def _line(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{column: row[column] for column in ("partner", "funding", "instrument", "title", "currency")},
+        "committed": Decimal(row["committed"]),
+        "disbursed": Decimal(row["disbursed"]),
+        "committed_on": row["committed_on"],
+        "year": int(row["committed_year"]),
+        "pillars": row["pillars"].split(",") if row["pillars"] else [],
+    }
