@@ -32,7 +32,7 @@ def _line(cls: type[Any], value_of: Callable[[str], Any]) -> str:
     parts = []
     for name, label, money in _shown(cls):
         value = value_of(name)
-        # Nothing said is left out; a zero or a no is said. (Most values are text: asked first.)
+        # Empty values are left out; a zero or a no is said. (Most are text, passed by the first test.)
         if not value and (value is None or value == "" or value == () or value == []):
             continue
         if type(value) is not str:

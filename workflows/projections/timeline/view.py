@@ -91,7 +91,7 @@ class Timeline(View):
                 state.get("actor"),
                 state.get("key"),
             )
-            # A founding fact may name a partner twice (TN, tn): one row each.
+            # A founding fact may name a partner twice (TN, tn): the partner gets one row.
             rows += [(partner, record.position, *fact) for partner in dict.fromkeys(partners)]
         cursor.insert(table, COLUMNS, rows, "ON CONFLICT (position, partner) DO NOTHING")
 
