@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -234,10 +236,20 @@ class Record:
     def __getitem__(self, name: str) -> Any:
         return self.state[name]
 
+    def recorded_at(self) -> str:
+        """When the event was recorded, to the second: 2021-05-20T09:30:00+00:00."""
+        return _to_the_second(self.state["timestamp"])
+
     def event(self) -> Any:
         return self.type.model_validate(
             {**self.state, "originator_id": self.originator_id, "originator_version": self.originator_version}
         )
+
+
+@lru_cache(maxsize=1024)
+def _to_the_second(timestamp: str) -> str:
+    # Remembered: the events of one submission share their moment.
+    return datetime.fromisoformat(timestamp).isoformat(timespec="seconds")
 
 
 def _hyphenated(hex_digits: str) -> str:

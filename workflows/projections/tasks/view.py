@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from domain.task import FollowUpTask
@@ -113,9 +112,9 @@ def _change(record: Record) -> dict[str, Any]:
         case T.TaskDeferred:
             return {"due_on": record["due_on"], "reminded_on": None, "level": 0}
         case T.TaskCompleted:
-            return {"status": "done", "closed_at": _moment(record), "outcome": record["outcome"]}
+            return {"status": "done", "closed_at": record.recorded_at(), "outcome": record["outcome"]}
         case T.TaskCancelled:
-            return {"status": "cancelled", "closed_at": _moment(record), "outcome": record["reason"]}
+            return {"status": "cancelled", "closed_at": record.recorded_at(), "outcome": record["reason"]}
         case T.ReminderSent:
             return {"reminded_on": record["on"]}
         case T.TaskEscalated:
@@ -140,12 +139,7 @@ def _row(record: Record) -> list[Any]:
         state["source"],
         state["source_type"],
         state["thread"],
-        _moment(record),
+        record.recorded_at(),
         None,
         None,
     ]
-
-
-def _moment(record: Record) -> str:
-    """When the event was recorded, to the second: 2021-05-20T09:30:00+00:00."""
-    return datetime.fromisoformat(record["timestamp"]).isoformat(timespec="seconds")

@@ -6,7 +6,6 @@ whatever batch it comes in)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -87,7 +86,7 @@ class Timeline(View):
                 cls.__name__,
                 subject,
                 stored_summary(cls, state),
-                _seconds(state["timestamp"]),
+                record.recorded_at(),
                 state.get("actor"),
                 state.get("key"),
             )
@@ -116,9 +115,3 @@ def _shared_subject(cls: type[Any], state: dict[str, Any]) -> str:
 @lru_cache(maxsize=4096)
 def _first_day(occurred_on: str) -> str:
     return event_date(occurred_on).earliest.isoformat()
-
-
-@lru_cache(maxsize=1024)
-def _seconds(timestamp: str) -> str:
-    """A stored timestamp to the second, as the audit log writes it (a batch's facts share one)."""
-    return datetime.fromisoformat(timestamp).isoformat(timespec="seconds")
