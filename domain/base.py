@@ -172,6 +172,12 @@ class Aggregate(LibraryAggregate):
         )
 
     @classmethod
+    def fact_classes(cls) -> tuple[type[Fact], ...]:
+        """The facts people submit on the aggregate, in order: its events
+        but those Accord records itself."""
+        return tuple(event for event in cls.event_classes() if issubclass(event, Fact))
+
+    @classmethod
     def id_for(cls, subject: str) -> UUID:
         """The aggregate's id, derived from its subject so that it is found again."""
         return _aggregate_id(cls.__name__, subject)

@@ -12,7 +12,7 @@ import pytest
 from eventsourcing.utils import get_topic
 from pydantic import ValidationError
 
-from domain.base import ENVELOPE, Fact, record_fact
+from domain.base import ENVELOPE, record_fact
 from domain.errors import FutureDated
 from domain.vocabulary import FACTS, VOCABULARY, UnknownEventType, aggregates, describe, json_schema, parse
 
@@ -193,7 +193,7 @@ def test_the_vocabulary_holds_the_facts_people_submit_and_no_task_events():
 
 def test_the_vocabulary_names_every_fact_of_each_aggregate_and_where_it_is_defined():
     for aggregate in aggregates():
-        facts = [event.__name__ for event in aggregate.event_classes() if issubclass(event, Fact)]
+        facts = [event.__name__ for event in aggregate.fact_classes()]
 
         assert facts == list(FACTS[get_topic(aggregate)])
         assert all(VOCABULARY.event(name) == (getattr(aggregate, name), aggregate) for name in facts)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.codes import country_name
-from domain.partnership import Partnership, PartnershipFact
+from domain.partnership import Partnership
 from domain.values import EventDate, Party, event_date
 from workflows.projections.base import View
 from workflows.projections.partnerships.queries import money_text, money_totals
@@ -155,7 +155,7 @@ def _add(totals: dict[str, Decimal], money: dict[str, str]) -> None:
 
 class PartnershipOverview(View):
     name = "partnerships"
-    reads = tuple(cls for cls in Partnership.event_classes() if issubclass(cls, PartnershipFact))
+    reads = Partnership.fact_classes()
 
     def create(self, table: str) -> list[str]:
         return [

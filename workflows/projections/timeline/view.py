@@ -9,20 +9,18 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from domain.base import Fact, Founding
+from domain.base import Founding
 from domain.initiative import Initiative
 from domain.meeting import Meeting
-from domain.partnership import Partnership, PartnershipFact
+from domain.partnership import Partnership
 from domain.values import event_date
 from workflows.projections.base import View
 from workflows.projections.summary import stored_summary
 from workflows.projections.timeline.queries import COLUMNS, naming_table
 from workflows.store.database import Cursor, Record
 
-PARTNERSHIP_FACTS = frozenset(cls for cls in Partnership.event_classes() if issubclass(cls, PartnershipFact))
-SHARED_FACTS = frozenset(
-    cls for aggregate in (Meeting, Initiative) for cls in aggregate.event_classes() if issubclass(cls, Fact)
-)
+PARTNERSHIP_FACTS = frozenset(Partnership.fact_classes())
+SHARED_FACTS = frozenset((*Meeting.fact_classes(), *Initiative.fact_classes()))
 # The shared facts that name the partners: the first of their aggregate.
 NAMING = frozenset(cls for cls in SHARED_FACTS if issubclass(cls, Founding))
 
