@@ -194,9 +194,11 @@ class Stores:
 
 def library_env(db: str) -> dict[str, str]:
     """The bare library's settings for a store: Accord's connection settings,
-    less Accord's own recorder."""
+    less Accord's own recorder and SQLite connections."""
     settings = library_settings(db, create_tables=True)
     settings.pop("PROCESS_RECORDER_TOPIC")
+    if not is_postgres(db):
+        settings["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
     return settings
 
 

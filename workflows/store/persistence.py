@@ -147,7 +147,8 @@ def _store_settings(db: str, *, create_tables: bool) -> dict[str, str]:
     if path.is_dir():
         raise StoreAddressError(f"ACCORD_DB {db!r} is a folder; name a file such as accord.db")
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        # The library's SQLite persistence, its connections made as Accord wants them.
+        "PERSISTENCE_MODULE": "workflows.store.sqlite:SQLiteFactory",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
         # The library's recorder, writing the tamper-evident chain beside each insert.
