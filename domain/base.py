@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from domain.errors import AlreadyStarted, DomainError, FutureDated
+from domain.recorded import RECORDED
 from domain.values import EventDate, Pillar, Stamp
 
 NAMESPACE = UUID("5d8c8f9e-2b61-4a8e-9a57-0c1f3c6a7e21")
@@ -263,7 +264,7 @@ class Snapshot(BaseModel):
             version += 1
         aggregate = object.__new__(kind)
         aggregate.__dict__.update(
-            _state_schema(kind).validate_python(state),
+            _state_schema(kind).validate_python(state, context=RECORDED),
             _id=self.originator_id,
             _version=self.originator_version,
             _pending_events=[],

@@ -1,5 +1,6 @@
 """Country and currency codes (ISO 3166-1 alpha-2, ISO 4217), checked
-against pycountry's tables. Apart from the value objects, so that reading a
+against pycountry's tables, and each currency's minor unit from the ISO 4217
+maintenance agency's own list (the iso4217 package keeps it). Apart from the value objects, so that reading a
 partner code (`accord tasks --partner tn`) needs no pydantic."""
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from domain.errors import UnknownCurrency, UnknownPartner
 
 
 def upper(value: Any) -> Any:
-    """Text as codes are written: trimmed, in capitals (anything else as it is)."""
-    return value.strip().upper() if isinstance(value, str) else value
+    """Text as codes are written: trimmed, in capitals (anything else, and
+    text beyond ASCII, whose capitals may be ASCII letters, as it is)."""
+    return value.strip().upper() if isinstance(value, str) and value.isascii() else value
 
 
 def _pycountry() -> Any:
@@ -37,6 +39,27 @@ def known_currency(code: str) -> str:
     if _pycountry().currencies.get(alpha_3=code) is None:
         raise UnknownCurrency(f"unknown currency {code!r}: not an ISO 4217 code")
     return code
+
+
+@lru_cache(maxsize=512)
+def minor_unit(code: str) -> int:
+    """How many decimals an amount in a currency may have: 2 for EUR, 0 for
+    JPY, 3 for TND. A unit without one (gold, the SDR, test codes) is not
+    money Accord records."""
+    # Imported when first needed: parsing the list costs a command that
+    # records no money (most of them) a few hundredths of a second.
+    from iso4217 import raw_table
+
+    entry = raw_table.get(code)
+    digits = str(entry["CcyMnrUnts"]) if entry else ""
+    if not digits.isdigit():
+        raise UnknownCurrency(f"{code} has no minor unit in ISO 4217 (a metal, a fund unit or a test code): not money")
+    return int(digits)
+
+
+def currency_codes() -> list[str]:
+    """Every code `known_currency` takes."""
+    return [currency.alpha_3 for currency in _pycountry().currencies]
 
 
 def partner_code(text: str) -> str:

@@ -23,6 +23,14 @@ class AmountNotPositive(DomainError, ValueError):
     """Money amounts are strictly positive."""
 
 
+class AmountTooPrecise(DomainError, ValueError):
+    """An amount has no more decimals than its currency's minor unit."""
+
+
+class AmountTooLarge(DomainError, ValueError):
+    """An amount is below Money.MAXIMUM."""
+
+
 class PartnershipNotOpened(DomainError):
     """Nothing is recorded on a partnership before it is opened."""
 
@@ -43,6 +51,10 @@ class DialogueNotLaunched(DomainError):
     """A dialogue round needs a launched dialogue."""
 
 
+class RoundPrecedesLaunch(DomainError):
+    """A dialogue round is dated no earlier than the dialogue's launch."""
+
+
 class DialogueAlreadyLaunched(DomainError):
     """A dialogue is launched once."""
 
@@ -56,11 +68,19 @@ class FundingNotCommitted(DomainError):
 
 
 class CurrencyMismatch(DomainError):
-    """A disbursement is paid in the currency of its commitment."""
+    """A disbursement or a decommitment is in the currency of its commitment."""
 
 
 class DisbursementExceedsCommitment(DomainError):
     """Disbursements on a commitment never exceed it."""
+
+
+class DecommitmentExceedsRemaining(DomainError):
+    """A commitment is never reduced below what was disbursed on it."""
+
+
+class PrecedesCommitment(DomainError):
+    """A disbursement or a decommitment is dated no earlier than its commitment."""
 
 
 class CommitmentAlreadyRecorded(DomainError):

@@ -15,12 +15,15 @@ from domain.errors import (
     CommitmentAlreadyRecorded,
     CommitmentNotRecorded,
     CurrencyMismatch,
+    DecommitmentExceedsRemaining,
     DialogueAlreadyLaunched,
     DialogueNotLaunched,
     DisbursementExceedsCommitment,
     FundingAlreadyCommitted,
     FundingNotCommitted,
     PartnershipNotOpened,
+    PrecedesCommitment,
+    RoundPrecedesLaunch,
 )
 from domain.values import Approximation, EventDate, Money, PartnerCode, Party, Pillar
 
@@ -45,10 +48,14 @@ class FundingLine:
     committed: Decimal
     committed_on: EventDate
     disbursed: Decimal = Decimal(0)
+    # What decommitments took off `committed`: a line committed once keeps its
+    # first amount, and owes less.
+    decommitted: Decimal = Decimal(0)
 
     @property
     def remaining(self) -> Decimal:
-        return self.committed - self.disbursed
+        """What may still be paid out, or decommitted."""
+        return self.committed - self.decommitted - self.disbursed
 
 
 @dataclass
@@ -154,9 +161,15 @@ class Partnership(Aggregate):
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
-            if self.dialogue not in aggregate.dialogues:
+            dialogue = aggregate.dialogues.get(self.dialogue)
+            if dialogue is None:
                 raise DialogueNotLaunched(
                     f"dialogue {self.dialogue!r} with {self.partner} is not launched: record DialogueLaunched first"
+                )
+            if self.occurred_on.latest < dialogue.launched_on.earliest:
+                raise RoundPrecedesLaunch(
+                    f"a round of dialogue {self.dialogue!r} dated {self.occurred_on} would precede its launch on "
+                    f"{dialogue.launched_on}"
                 )
 
         def apply(self, aggregate: Partnership) -> None:
@@ -192,21 +205,36 @@ class Partnership(Aggregate):
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
-            line = aggregate.funding.get(self.funding)
-            if line is None:
-                raise FundingNotCommitted(f"funding {self.funding!r} with {self.partner} is not committed")
-            if self.amount.currency != line.currency:
-                raise CurrencyMismatch(
-                    f"funding {self.funding!r} is committed in {line.currency}, not {self.amount.currency}"
-                )
+            line = aggregate.funding_line(self.funding, self.amount, self.occurred_on, "disbursement")
             if self.amount.amount > line.remaining:
                 raise DisbursementExceedsCommitment(
                     f"disbursing {self.amount} on funding {self.funding!r} would exceed its commitment "
-                    f"of {line.currency} {line.committed:,} ({line.currency} {line.remaining:,} remain)"
+                    f"of {line.currency} {line.committed - line.decommitted:,} ({line.currency} {line.remaining:,} "
+                    "remain)"
                 )
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.funding[self.funding].disbursed += self.amount.amount
+
+    class FundingDecommitted(PartnershipFact):
+        """A funding commitment is reduced (a decommitment): part of what was
+        committed will not be paid out."""
+
+        funding: Ref
+        amount: Money = Field(description="Amount taken off the commitment, e.g. 'EUR 100000'")
+        reason: str = Field(default="", max_length=2000, description="Why it was reduced")
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            line = aggregate.funding_line(self.funding, self.amount, self.occurred_on, "decommitment")
+            if self.amount.amount > line.remaining:
+                raise DecommitmentExceedsRemaining(
+                    f"decommitting {self.amount} on funding {self.funding!r} would take it below what was disbursed: "
+                    f"{line.currency} {line.remaining:,} remain to be paid"
+                )
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.funding[self.funding].decommitted += self.amount.amount
 
     class CommitmentRecorded(PartnershipFact):
         """The EU, a member state or the partner commits to do something."""
@@ -350,6 +378,20 @@ class Partnership(Aggregate):
     @classmethod
     def not_started(cls, subject: str) -> PartnershipNotOpened:
         return PartnershipNotOpened.of(subject)
+
+    def funding_line(self, ref: str, amount: Money, occurred_on: EventDate, what: str) -> FundingLine:
+        """The committed line a payment or a decommitment draws on: in its
+        currency, and not before it was committed."""
+        line = self.funding.get(ref)
+        if line is None:
+            raise FundingNotCommitted(f"funding {ref!r} with {self.partner} is not committed")
+        if amount.currency != line.currency:
+            raise CurrencyMismatch(f"funding {ref!r} is committed in {line.currency}, not {amount.currency}")
+        if occurred_on.latest < line.committed_on.earliest:
+            raise PrecedesCommitment(
+                f"a {what} on funding {ref!r} dated {occurred_on} would precede its commitment on {line.committed_on}"
+            )
+        return line
 
     def require_open_commitment(self, ref: str) -> Commitment:
         commitment = self.commitments.get(ref)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from operator import attrgetter
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -20,13 +20,15 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    ValidationInfo,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from domain.codes import known_country, known_currency, upper
-from domain.errors import AmountNotPositive
+from domain.codes import known_country, known_currency, minor_unit, upper
+from domain.errors import AmountNotPositive, AmountTooLarge, AmountTooPrecise
+from domain.recorded import is_recorded
 
 PartnerCode = Annotated[
     str,
@@ -74,40 +76,93 @@ class Approximation(StrEnum):
     AT_MOST = "at_most"
 
 
+# An amount is written as text: digits, or digits grouped in threes by
+# commas, and a decimal point before at most as many decimals as its
+# currency's minor unit. A JSON number may already have lost digits.
 _AMOUNT = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
+AMOUNT_FORMS = "1250000.50 or 1,250,000.50"
+NOT_A_NUMBER = 'an amount is written as text, in quotes ("1250000.50"): a JSON number may lose digits'
+MONEY_FORMS = """'EUR 1250000' or {"amount": "1250000", "currency": "EUR"}"""
 
 
 class Money(BaseModel):
-    """A strictly positive amount in one currency. Never a float."""
+    """A strictly positive amount in one currency, exact: written as text,
+    never a float, with no more decimals than the currency has (ISO 4217)
+    and at most MAXIMUM_DIGITS digits before the decimal point."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
-    amount: Decimal = Field(description="Amount as a decimal number, e.g. 1250000.00")
+    # Below 10^18 of a currency's units: the sums of a million such amounts
+    # stay exact within Decimal's 28 digits.
+    MAXIMUM_DIGITS: ClassVar[int] = 18
+
+    amount: Decimal = Field(description="Amount as text, e.g. '1250000.00'")
     currency: CurrencyCode
 
     @model_validator(mode="before")
     @classmethod
-    def _from_text(cls, data: Any) -> Any:
-        """Accept "EUR 1250000" as well as {"amount": ..., "currency": ...}."""
+    def _from_text(cls, data: Any, info: ValidationInfo) -> Any:
+        """Accept "EUR 1250000" as well as {"amount": "1250000", "currency": "EUR"}."""
         if isinstance(data, str):
             parts = data.split()
             if len(parts) != 2:
-                raise ValueError(f"money must read like 'EUR 1250000', got {data!r}")
+                raise ValueError(f"money reads like {MONEY_FORMS}; got {data!r}")
             first, second = parts
             currency, amount = (first, second) if first.isalpha() else (second, first)
-            if not _AMOUNT.match(amount):
-                raise ValueError(f"an amount reads like 1250000.50 or 1,250,000.50; got {amount!r}")
-            return {"amount": amount.replace(",", ""), "currency": currency}
+            return {"amount": _amount_text(amount), "currency": currency}
+        if isinstance(data, dict) and not is_recorded(info.context):
+            given = data.get("amount")
+            if isinstance(given, int | float):
+                raise ValueError(NOT_A_NUMBER)
+            if isinstance(given, str):
+                return {**data, "amount": _amount_text(given)}
+        elif isinstance(data, int | float | Decimal):
+            raise ValueError(f"money names its currency, as {MONEY_FORMS}")
         return data
 
     @model_validator(mode="after")
-    def _positive(self) -> Self:
-        if not self.amount.is_finite() or self.amount <= 0:
-            raise AmountNotPositive(f"amount must be positive, got {self.amount}")
+    def _exact(self, info: ValidationInfo) -> Self:
+        amount = self.amount
+        if not amount.is_finite() or amount <= 0:
+            raise AmountNotPositive(f"amount must be positive, got {amount}")
+        if is_recorded(info.context):
+            return self
+        _, digits, exponent = amount.as_tuple()
+        assert isinstance(exponent, int)  # finite
+        decimals, allowed = max(-exponent, 0), minor_unit(self.currency)
+        if decimals > allowed:
+            raise AmountTooPrecise(
+                f"{self.currency} has {allowed} decimal{'s' * (allowed != 1)} (ISO 4217): {amount} has {decimals}"
+            )
+        if len(digits) + exponent > self.MAXIMUM_DIGITS:
+            raise AmountTooLarge(
+                f"an amount has at most {self.MAXIMUM_DIGITS} digits before the decimal point; {amount:,} has "
+                f"{len(digits) + exponent}"
+            )
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        from domain.schemas import money_json_schema
+
+        return money_json_schema(cls.MAXIMUM_DIGITS)
 
     def __str__(self) -> str:
         return f"{self.currency} {self.amount:,}"
+
+
+def _amount_text(text: str) -> Decimal:
+    """An amount written as text, exactly, with every zero written kept."""
+    if not _AMOUNT.match(text):
+        raise ValueError(f"an amount reads like {AMOUNT_FORMS}; got {text!r}")
+    whole = text.split(".")[0].lstrip("-").replace(",", "")
+    if len(whole) > Money.MAXIMUM_DIGITS:
+        raise AmountTooLarge(
+            f"an amount has at most {Money.MAXIMUM_DIGITS} digits before the decimal point; {text} has {len(whole)}"
+        )
+    return Decimal(text.replace(",", ""))
 
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")

@@ -75,6 +75,7 @@ FACTS: dict[str, tuple[str, ...]] = {
         "DialogueRoundHeld",
         "FundingCommitted",
         "FundingDisbursed",
+        "FundingDecommitted",
         "CommitmentRecorded",
         "CommitmentFulfilled",
         "CommitmentLapsed",
@@ -199,10 +200,14 @@ def describe_problems(
     return sentences
 
 
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
 def json_schema(type_name: str | None = None) -> dict[str, Any]:
-    """The JSON Schema of one event type, or of the whole vocabulary."""
+    """The JSON Schema of one event type, or of the whole vocabulary: what
+    `parse` accepts, exactly (tests/unit/test_schema.py holds them to it)."""
     if type_name is not None:
-        return submission_class(type_name).model_json_schema()
+        return {"$schema": DIALECT, **submission_class(type_name).model_json_schema()}
     one_of = {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in sorted(VOCABULARY)]}
     defs: dict[str, Any] = {}
     for name, model in sorted(VOCABULARY.items()):
@@ -210,7 +215,7 @@ def json_schema(type_name: str | None = None) -> dict[str, Any]:
         defs.update(schema.pop("$defs", {}))
         defs[name] = schema
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": DIALECT,
         "title": "Accord event submission",
         "description": "One line of `accord submit --file`: an object whose 'type' names the event.",
         **one_of,

@@ -61,7 +61,7 @@ def synthetic(partners: list[str], count: int, seed: int, prefix: str = "") -> I
     rng = random.Random(seed)
     for code in partners:
         yield {"type": "PartnershipOpened", "partner": code, "occurred_on": "2015-01-01", "id": f"open-{code}"}
-    funding: dict[str, list[str]] = {code: [] for code in partners}
+    funding: dict[str, list[tuple[str, str]]] = {code: [] for code in partners}  # (ref, committed on)
     for n in range(count - len(partners)):
         code = partners[n % len(partners)]
         day = f"20{16 + n % 9}-{1 + n % 12:02d}-{1 + n % 28:02d}"
@@ -83,10 +83,13 @@ def synthetic(partners: list[str], count: int, seed: int, prefix: str = "") -> I
             yield {**base, "type": "VisitHeld", "visitors": ["Commissioner"], "pillars": ["migration_governance"]}
         elif roll < 0.93 or not funding[code]:
             ref = f"{prefix}f{n}"
-            funding[code].append(ref)
+            funding[code].append((ref, day))
             yield {**base, "type": "FundingCommitted", "funding": ref, "instrument": "NDICI", "amount": "EUR 1000000"}
         else:
-            yield {**base, "type": "FundingDisbursed", "funding": rng.choice(funding[code]), "amount": "EUR 10"}
+            # Paid on the day, or on the day of its commitment if that is later.
+            ref, committed_on = rng.choice(funding[code])
+            paid = {**base, "occurred_on": max(day, committed_on)}
+            yield {**paid, "type": "FundingDisbursed", "funding": ref, "amount": "EUR 10"}
 
 
 def rate(count: int, seconds: float) -> str:

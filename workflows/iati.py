@@ -1,8 +1,10 @@
 """Funding as IATI 2.03 activity XML, for the aid-transparency registry, and
 back: one activity per funded action (a partnership's funding line), its
 recipient country, DAC purpose code 15190 (facilitation of orderly, safe,
-regular and responsible migration), the commitment as a type 2 transaction
-and each disbursement as a type 3, values with currency and value date.
+regular and responsible migration), the commitment as a type 2 transaction,
+each decommitment as a type 2 of a negative value (as IATI reports a
+commitment reduced) and each disbursement as a type 3, values with currency
+and value date.
 
 What IATI has no place for (the funding line's own reference, the
 instrument, a date known only to the month) travels in attributes of
@@ -27,6 +29,8 @@ REPORTING_ORG = "XM-ACCORD"
 REPORTING_NAME = "Accord (EU migration partnerships)"
 MIGRATION = "15190"
 COMMITMENT, DISBURSEMENT = "2", "3"
+# A decommitment is a commitment transaction of a negative value.
+DECOMMITMENT = "-2"
 
 
 def _a(name: str) -> str:
@@ -35,14 +39,15 @@ def _a(name: str) -> str:
 
 @dataclass
 class Line:
-    """One funded action: its commitment and disbursements, as recorded."""
+    """One funded action: its commitment, then its disbursements and
+    decommitments (each with its transaction type), in the order recorded."""
 
     partner: str
     funding: str
     instrument: str
     title: str
     committed: dict[str, Any]
-    disbursed: list[dict[str, Any]] = field(default_factory=list)
+    later: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -85,7 +90,7 @@ def activities(lines: Iterable[Line], envelopes: Iterable[Envelope], generated: 
         ET.SubElement(activity, "activity-date", {"iso-date": start, "type": "2"})
         ET.SubElement(activity, "recipient-country", {"code": line.partner, "percentage": "100"})
         ET.SubElement(activity, "sector", {"vocabulary": "1", "code": MIGRATION})
-        for kind, fact in [(COMMITMENT, line.committed), *((DISBURSEMENT, d) for d in line.disbursed)]:
+        for kind, fact in [(COMMITMENT, line.committed), *line.later]:
             _transaction(activity, kind, fact)
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -153,7 +158,7 @@ def _slug(text: str) -> str:
 
 def _transaction(activity: ET.Element, kind: str, fact: dict[str, Any]) -> None:
     transaction = ET.SubElement(activity, "transaction")
-    ET.SubElement(transaction, "transaction-type", {"code": kind})
+    ET.SubElement(transaction, "transaction-type", {"code": kind.lstrip("-")})
     when = event_date(fact["occurred_on"])
     # IATI wants a day: a date known to the month or year counts from its last day.
     day = when.latest.isoformat()
@@ -161,7 +166,7 @@ def _transaction(activity: ET.Element, kind: str, fact: dict[str, Any]) -> None:
         transaction, "transaction-date", {"iso-date": day, _a("occurred-on"): str(when), _a("key"): fact["key"]}
     )
     value = ET.SubElement(transaction, "value", {"currency": fact["amount"]["currency"], "value-date": day})
-    value.text = str(fact["amount"]["amount"])
+    value.text = ("-" if kind == DECOMMITMENT else "") + str(fact["amount"]["amount"])
 
 
 def _narrative(parent: ET.Element, text: str) -> None:
@@ -189,19 +194,24 @@ def envelopes(app: Any) -> list[Envelope]:
 
 
 def funding_lines(app: Any) -> list[Line]:
-    """Every funding line of the record, with its disbursements, from the log."""
-    from domain.partnership import Partnership
+    """Every funding line of the record, with its disbursements and
+    decommitments, from the log."""
+    from domain.partnership import Partnership as P
 
     lines: dict[tuple[str, str], Line] = {}
-    for event in app.events_of_types([Partnership.FundingCommitted, Partnership.FundingDisbursed]):
+    for event in app.events_of_types([P.FundingCommitted, P.FundingDisbursed, P.FundingDecommitted]):
         fact = {"occurred_on": str(event.occurred_on), "amount": event.amount.model_dump(mode="json"), "key": event.key}
-        if isinstance(event, Partnership.FundingCommitted):
+        if isinstance(event, P.FundingCommitted):
             lines[(event.partner, event.funding)] = Line(
                 event.partner, event.funding, event.instrument, event.title, fact
             )
         elif (event.partner, event.funding) in lines:
-            lines[(event.partner, event.funding)].disbursed.append(fact)
+            kind = DISBURSEMENT if isinstance(event, P.FundingDisbursed) else DECOMMITMENT
+            lines[(event.partner, event.funding)].later.append((kind, fact))
     return list(lines.values())
+
+
+_TYPES = {COMMITMENT: "FundingCommitted", DISBURSEMENT: "FundingDisbursed"}
 
 
 def _transaction_types(activity: ET.Element) -> list[str | None]:
@@ -213,10 +223,11 @@ class IatiError(BadInput, ValueError):
 
 
 def submissions(xml: bytes, source: str = "<iati>") -> Iterator[dict[str, Any]]:
-    """FundingCommitted and FundingDisbursed submissions (as `submit --file`
-    lines) from IATI activities: Accord's own exports exactly, other
-    publishers' as far as the standard says (recipient country, transactions
-    of types 2 and 3, the identifier as the funding reference)."""
+    """FundingCommitted, FundingDecommitted and FundingDisbursed submissions
+    (as `submit --file` lines) from IATI activities: Accord's own exports
+    exactly, other publishers' as far as the standard says (recipient
+    country, transactions of types 2 and 3, a negative commitment as a
+    decommitment, the identifier as the funding reference)."""
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as error:
@@ -247,14 +258,16 @@ def submissions(xml: bytes, source: str = "<iati>") -> Iterator[dict[str, Any]]:
             value = transaction.find("value")
             if date is None or value is None or not (value.text or "").strip():
                 raise IatiError(f"{place}, transaction {index}: a date and a value are needed")
+            amount = (value.text or "").strip()
+            reduced = code == COMMITMENT and amount.startswith("-")
             line = {
-                "type": "FundingCommitted" if code == COMMITMENT else "FundingDisbursed",
+                "type": "FundingDecommitted" if reduced else _TYPES[code],
                 "id": date.get(_a("key")) or f"iati:{identifier}:{index}",
                 "partner": partner,
                 "funding": funding,
                 "occurred_on": date.get(_a("occurred-on")) or date.get("iso-date"),
-                "amount": f"{value.get('currency') or currency} {value.text.strip() if value.text else ''}",
+                "amount": f"{value.get('currency') or currency} {amount.removeprefix('-') if reduced else amount}",
             }
-            if code == COMMITMENT:
+            if code == COMMITMENT and not reduced:
                 line.update(instrument=instrument, title=title)
             yield line

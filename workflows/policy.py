@@ -10,6 +10,7 @@ everything.
     [permit]
     FundingCommitted = ["finance"]
     FundingDisbursed = ["finance"]
+    FundingDecommitted = ["finance"]
     TaskCancelled = ["cabinet"]
 """
 

@@ -40,6 +40,10 @@ def disbursed(partner: str, ref: str, amount: str) -> dict[str, Any]:
     return {"type": "FundingDisbursed", "partner": partner, "funding": ref, "amount": amount, "occurred_on": "2023"}
 
 
+def decommitted(partner: str, ref: str, amount: str) -> dict[str, Any]:
+    return {"type": "FundingDecommitted", "partner": partner, "funding": ref, "amount": amount, "occurred_on": "2023"}
+
+
 COMMITMENTS = [
     committed("TN", "tn-border", "EUR 1250000.10", "2021-03-15", pillars=["migration_governance", "protection"]),
     committed("TN", "tn-jobs", "EUR 2000000", "2022-01", pillars=["root_causes"], title="Jobs for young people"),
@@ -78,6 +82,17 @@ def ledger(db: str) -> str:
     refreshed(db)
     submitted(db, *DISBURSEMENTS)
     return db
+
+
+@pytest.fixture
+def decommitting(ledger: str) -> str:
+    """The ledger with decommitments, in the batch of a commitment and after."""
+    submitted(
+        ledger, committed("TN", "tn-water", "EUR 100.10", "2022-02-02"), decommitted("TN", "tn-water", "EUR 0.10")
+    )
+    refreshed(ledger)
+    submitted(ledger, decommitted("TN", "tn-jobs", "EUR 500000"))
+    return ledger
 
 
 def report_of(db: str, target: Decimal | None = None) -> Report:
@@ -208,7 +223,51 @@ def test_the_ledger_answers_funding_by_pillar_each_line_under_each_of_its_pillar
     assert sum(pillars.values()) == len(COMMITMENTS) + 1
 
 
-def test_a_rebuilt_ledger_equals_the_one_kept_up_incrementally(ledger: str) -> None:
+def test_a_decommitment_reduces_the_commitment_in_every_table_and_is_shown_beside_it(ledger: str) -> None:
+    # One decommitment in the batch of its line's commitment, two on a line
+    # committed in an earlier batch.
+    submitted(
+        ledger,
+        committed("TN", "tn-water", "EUR 100.10", "2022-02-02"),
+        decommitted("TN", "tn-water", "EUR 0.10"),
+        decommitted("TN", "tn-jobs", "EUR 500000"),
+    )
+    refreshed(ledger)
+    submitted(ledger, decommitted("TN", "tn-jobs", "EUR 250000.25"))
+
+    report = report_of(ledger)
+
+    lines = by(table(report, "Funding lines"), "funding")
+    assert (lines[("tn-water",)]["committed"], lines[("tn-water",)]["decommitted"]) == (
+        Decimal("100.00"),
+        Decimal("0.10"),
+    )
+    assert (lines[("tn-jobs",)]["committed"], lines[("tn-jobs",)]["decommitted"]) == (
+        Decimal("1249999.75"),
+        Decimal("750000.25"),
+    )
+    tn = by(table(report, "By partner"), "partner", "currency")[("TN", "EUR")]
+    assert (tn["committed"], tn["decommitted"]) == (Decimal("3000099.85"), Decimal("750000.35"))
+    [envelope] = table(report, "Envelopes")
+    assert envelope["committed"] == Decimal("5500100.35")
+    assert "net of decommitments" in report.subtitle
+    with application(ledger) as app:
+        [row] = app.reader.partnerships.rows("TN")
+    assert row["committed"] == {"EUR": Decimal("3000099.85")}
+
+
+def test_a_decommitment_below_what_was_disbursed_is_refused_and_changes_nothing(ledger: str) -> None:
+    before = report_of(ledger)
+
+    refused = submit_rows(ledger, decommitted("MA", "ma-returns", "EUR 2000000.51"))
+
+    assert refused.exit_code == 2
+    assert "would take it below what was disbursed: EUR 2,000,000.50 remain to be paid" in refused.output
+    assert report_of(ledger) == before
+
+
+def test_a_rebuilt_ledger_equals_the_one_kept_up_incrementally(decommitting: str) -> None:
+    ledger = decommitting
     app = build(Settings(db=ledger))
     try:
         app.refresh()
@@ -218,7 +277,7 @@ def test_a_rebuilt_ledger_equals_the_one_kept_up_incrementally(ledger: str) -> N
         rebuilt = ledger_rows(app)
     finally:
         app.close()
-    assert len(incremental["lines"]) == len(COMMITMENTS)
+    assert len(incremental["lines"]) == len(COMMITMENTS) + 1
     assert rebuilt["lines"] == incremental["lines"]
     assert rebuilt["envelopes"] == incremental["envelopes"]
 
@@ -236,8 +295,9 @@ def test_the_report_renders_as_markdown_json_and_csv(ledger: str) -> None:
     report = report_of(ledger)
     markdown = render(report, "md")
     assert markdown.startswith("# Funding\n")
-    assert "- **committed EUR**: 6750000.60" in markdown
-    assert "| TN | tn-border | NDICI-Global Europe |  | EUR | 1250000.10 | 1250000.10 | 1.000000 |" in markdown
+    # People read amounts grouped, every decimal kept; machines read them plain.
+    assert "- **committed EUR**: 6,750,000.60" in markdown
+    assert "| TN | tn-border | NDICI-Global Europe |  | EUR | 1,250,000.10 | 0 | 1,250,000.10 | 1.000000 |" in markdown
     document = json.loads(render(report, "json"))
     assert document["figures"]["committed EUR"] == "6750000.60"
     rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))

@@ -60,7 +60,7 @@ def test_the_portfolio_page_is_self_contained_with_three_named_charts(funded: st
     assert page.count("<desc>") == 3
     assert page.count("<summary>The data of this chart</summary>") == 3
     assert "<dt>Partnerships</dt><dd>8</dd>" in page
-    assert "<dt>Funding committed</dt><dd>EUR 6750000.60, USD 400000</dd>" in page
+    assert "<dt>Funding committed</dt><dd>EUR 6,750,000.60, USD 400,000</dd>" in page
     assert "6,250,000.60 of 8,000,000,000 target (0.08%)" in page
     for code in PARTNERS:
         assert f'<h2 id="partner-{code}">' in page

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from tests.helpers import accord, submit_rows
-from tests.integration.test_funding import COMMITMENTS, DISBURSEMENTS, report_of
+from tests.integration.test_funding import COMMITMENTS, DISBURSEMENTS, decommitted, report_of
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +25,8 @@ def schema() -> etree.XMLSchema:
 
 @pytest.fixture
 def funded(demo_db: str) -> str:
-    """The demo, with funding committed and disbursed to Tunisia and Morocco."""
-    for rows in (COMMITMENTS, DISBURSEMENTS):
+    """The demo, with funding committed, disbursed and decommitted to Tunisia and Morocco."""
+    for rows in (COMMITMENTS, DISBURSEMENTS, [decommitted("TN", "tn-jobs", "EUR 500000")]):
         result = submit_rows(demo_db, *rows)
         assert result.exit_code == 0, result.output
     return demo_db
@@ -81,6 +81,11 @@ def test_each_funded_action_is_a_valid_activity_with_its_commitment_and_disburse
     # A date known only to the month or year counts from its last day.
     jobs = activities["XM-ACCORD-TN-tn-jobs"].find("transaction/transaction-date")
     assert jobs.get("iso-date") == "2022-01-31"
+    # A decommitment is a commitment of a negative value.
+    assert [
+        (t.find("transaction-type").get("code"), Decimal(t.findtext("value")))
+        for t in activities["XM-ACCORD-TN-tn-jobs"].iter("transaction")
+    ] == [("2", Decimal("2000000")), ("2", Decimal("-500000"))]
 
 
 def test_an_exported_file_imported_into_another_store_gives_the_same_funding(funded: str, tmp_path: Path) -> None:
@@ -96,6 +101,7 @@ def test_an_exported_file_imported_into_another_store_gives_the_same_funding(fun
     mine, theirs = report_of(funded), report_of(other)
     assert theirs.figures == mine.figures
     assert theirs.tables[0].rows == mine.tables[0].rows
+    assert [row for row in mine.tables[0].rows if row["decommitted"]]
 
 
 def test_a_file_that_is_not_iati_is_refused_in_a_sentence(demo_db: str, tmp_path: Path) -> None:

@@ -80,16 +80,33 @@ def test_an_old_event_is_read_in_its_current_shape(app: Accord) -> None:
     }
 
 
+# Columns added to the reports since version 1, and what they hold for a
+# store of version 1: it recorded no decommitment.
+ADDED = {"decommitted": "0"}
+
+
+def as_version_1_had_them(made: dict[str, Any]) -> dict[str, Any]:
+    """The reports with the columns added since version 1 taken out, each
+    checked to hold what it must for an old store."""
+    for report in made.values():
+        for table in report["tables"]:
+            for column, value in ADDED.items():
+                if column in table["columns"]:
+                    table["columns"].remove(column)
+                    assert {row.pop(column) for row in table["rows"]} <= {value}
+    return made
+
+
 def test_the_old_store_gives_the_same_reports_from_its_projections_as_kept(app: Accord) -> None:
     app.refresh()
 
-    assert reports(app) == EXPECTED
+    assert as_version_1_had_them(reports(app)) == EXPECTED
 
 
 def test_the_old_store_gives_the_same_reports_when_every_projection_is_rebuilt(app: Accord) -> None:
     app.views.rebuild(app.views.names)
 
-    assert reports(app) == EXPECTED
+    assert as_version_1_had_them(reports(app)) == EXPECTED
 
 
 def test_the_old_store_still_verifies_and_takes_new_events_in_the_current_shape(old_store: str) -> None:

@@ -40,7 +40,9 @@ def facts(partner: str, count: int, start: int = 0) -> list[dict[str, Any]]:
                 {**base, "type": "FundingCommitted", "funding": f"f{n}", "instrument": "NDICI", "amount": "EUR 1000.50"}
             )
         elif kind == 1:
-            rows.append({**base, "type": "FundingDisbursed", "funding": f"f{n - 1}", "amount": "EUR 0.25"})
+            # Paid on the day of its commitment, the row before.
+            paid = {**base, "occurred_on": f"2021-{1 + (n - 1) % 12:02d}-{1 + (n - 1) % 28:02d}"}
+            rows.append({**paid, "type": "FundingDisbursed", "funding": f"f{n - 1}", "amount": "EUR 0.25"})
         elif kind == 2:
             rows.append({**base, "type": "DialogueRoundHeld", "dialogue": "d"})
         elif kind == 3:

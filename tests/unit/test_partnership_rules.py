@@ -17,6 +17,7 @@ from domain.errors import (
     CommitmentAlreadyRecorded,
     CommitmentNotRecorded,
     CurrencyMismatch,
+    DecommitmentExceedsRemaining,
     DialogueAlreadyLaunched,
     DialogueNotLaunched,
     DisbursementExceedsCommitment,
@@ -24,6 +25,8 @@ from domain.errors import (
     FundingNotCommitted,
     FutureDated,
     PartnershipNotOpened,
+    PrecedesCommitment,
+    RoundPrecedesLaunch,
     UnknownPartner,
 )
 from domain.partnership import Partnership, PartnershipFact
@@ -295,6 +298,59 @@ def test_a_disbursement_in_another_currency_than_its_commitment_is_refused(funde
     assert funded.funding["tn-border-1"].disbursed == 0
 
 
+def test_a_disbursement_dated_before_its_commitment_is_refused(funded, stamp):
+    with pytest.raises(
+        PrecedesCommitment,
+        match="a disbursement on funding 'tn-border-1' dated 2021-05-19 would precede its commitment on 2021-05-20",
+    ):
+        record(funded, P.FundingDisbursed, stamp(), funding="tn-border-1", amount="EUR 100", occurred_on="2021-05-19")
+
+    assert funded.funding["tn-border-1"].disbursed == 0
+
+
+def test_a_disbursement_known_to_the_month_of_its_commitment_is_recorded(funded, stamp):
+    assert record(funded, P.FundingDisbursed, stamp(), funding="tn-border-1", amount="EUR 100", occurred_on="2021-05")
+
+
+# --- Decommitments ----------------------------------------------------------
+
+
+def test_a_decommitment_reduces_what_remains_to_be_paid(funded, stamp):
+    assert record(funded, P.FundingDecommitted, stamp(), funding="tn-border-1", amount="EUR 400000", reason="scaled")
+
+    line = funded.funding["tn-border-1"]
+    assert (line.committed, line.decommitted, line.remaining) == (Decimal(1000000), Decimal(400000), Decimal(600000))
+    with pytest.raises(DisbursementExceedsCommitment, match="its commitment of EUR 600,000"):
+        record(funded, P.FundingDisbursed, stamp(), funding="tn-border-1", amount="EUR 600000.01")
+
+
+def test_a_commitment_is_never_decommitted_below_what_was_disbursed(funded, stamp):
+    record(funded, P.FundingDisbursed, stamp(), funding="tn-border-1", amount="EUR 900000")
+
+    with pytest.raises(
+        DecommitmentExceedsRemaining, match="would take it below what was disbursed: EUR 100,000 remain"
+    ):
+        record(funded, P.FundingDecommitted, stamp(), funding="tn-border-1", amount="EUR 100000.01")
+
+    assert record(funded, P.FundingDecommitted, stamp(), funding="tn-border-1", amount="EUR 100000")
+    assert funded.funding["tn-border-1"].remaining == 0
+
+
+@pytest.mark.parametrize(
+    ("facts", "error"),
+    [
+        ({"funding": "tn-other", "amount": "EUR 1"}, FundingNotCommitted),
+        ({"funding": "tn-border-1", "amount": "USD 1"}, CurrencyMismatch),
+        ({"funding": "tn-border-1", "amount": "EUR 1", "occurred_on": "2021-04"}, PrecedesCommitment),
+    ],
+)
+def test_a_decommitment_draws_on_a_commitment_in_its_currency_and_after_it(funded, stamp, facts, error):
+    with pytest.raises(error):
+        record(funded, P.FundingDecommitted, stamp(), **facts)
+
+    assert funded.funding["tn-border-1"].decommitted == 0
+
+
 def test_a_disbursement_on_funding_never_committed_is_refused(funded, stamp):
     with pytest.raises(FundingNotCommitted, match="funding 'tn-other' with TN is not committed"):
         record(funded, P.FundingDisbursed, stamp(), funding="tn-other", amount="EUR 100")
@@ -321,6 +377,19 @@ def test_a_dialogue_round_needs_a_launched_dialogue(tunisia, stamp):
         record(tunisia, P.DialogueRoundHeld, stamp(), dialogue="tn-mobility")
 
     assert tunisia.counts.rounds == 0
+
+
+def test_a_dialogue_round_dated_before_the_launch_is_refused(tunisia, stamp):
+    record(tunisia, P.DialogueLaunched, stamp(), dialogue="tn-mobility", title="Mobility dialogue")
+
+    with pytest.raises(
+        RoundPrecedesLaunch,
+        match="a round of dialogue 'tn-mobility' dated 2021-04 would precede its launch on 2021-05-20",
+    ):
+        record(tunisia, P.DialogueRoundHeld, stamp(), dialogue="tn-mobility", occurred_on="2021-04")
+
+    assert record(tunisia, P.DialogueRoundHeld, stamp(), dialogue="tn-mobility", occurred_on="2021-05")
+    assert tunisia.counts.rounds == 1
 
 
 def test_launching_the_same_dialogue_twice_is_refused(tunisia, stamp):

@@ -79,6 +79,7 @@ TYPICAL = {
     "DialogueRoundHeld": [OPENED, DIALOGUE, ("DialogueRoundHeld", {"dialogue": "tn-dialogue"})],
     "FundingCommitted": [OPENED, FUNDING],
     "FundingDisbursed": [OPENED, FUNDING, ("FundingDisbursed", {"funding": "tn-f1", "amount": "EUR 1000"})],
+    "FundingDecommitted": [OPENED, FUNDING, ("FundingDecommitted", {"funding": "tn-f1", "amount": "EUR 1000"})],
     "CommitmentRecorded": [OPENED, COMMITMENT],
     "StatementReaffirmed": [OPENED, ("StatementReaffirmed", {"statement": "Joint statement"})],
     "OperationLaunched": [OPENED, ("OperationLaunched", {"operation": "JO", "starts_on": "2021-06-01"})],

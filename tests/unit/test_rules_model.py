@@ -16,6 +16,7 @@ DEFAULT_NAMES = [
     "dialogue-round-held-next-round",
     "funding-committed-first-disbursement",
     "funding-disbursed-check-use",
+    "funding-decommitted-inform-partner",
     "commitment-recorded-verify",
     "commitment-recorded-agree-a-date",
     "statement-reaffirmed-review",

@@ -1,5 +1,6 @@
 """Value objects: dates of known precision, money, partner codes, stamps."""
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -8,7 +9,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from domain.base import latest_calendar_day
 from domain.codes import country_name
-from domain.errors import AmountNotPositive, UnknownCurrency, UnknownPartner
+from domain.errors import AmountNotPositive, AmountTooLarge, AmountTooPrecise, UnknownCurrency, UnknownPartner
+from domain.recorded import RECORDED
 from domain.values import EventDate, Money, PartnerCode, Stamp
 
 # --- EventDate -------------------------------------------------------------
@@ -122,8 +124,82 @@ def test_money_in_an_unknown_currency_is_refused():
 
 @pytest.mark.parametrize("given", ["EUR", "EUR 100 200", "EUR100"])
 def test_money_text_must_name_a_currency_and_an_amount(given):
-    with pytest.raises(ValidationError, match="money must read like 'EUR 1250000'"):
+    with pytest.raises(ValidationError, match="money reads like 'EUR 1250000'"):
         Money.model_validate(given)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"amount": 12345678901234567.89, "currency": "EUR"},
+        {"amount": 1000.1, "currency": "EUR"},
+        {"amount": 1000, "currency": "EUR"},
+    ],
+)
+def test_an_amount_given_as_a_json_number_is_refused_with_a_sentence_saying_to_quote_it(given):
+    with pytest.raises(ValidationError, match=r'an amount is written as text, in quotes \("1250000.50"\)'):
+        Money.model_validate(given)
+
+
+def test_money_given_as_a_bare_number_is_refused_for_want_of_its_currency():
+    with pytest.raises(ValidationError, match="money names its currency"):
+        Money.model_validate(1000)
+
+
+@pytest.mark.parametrize(
+    ("given", "sentence"),
+    [
+        ("EUR 1000.505", "EUR has 2 decimals (ISO 4217): 1000.505 has 3"),
+        ("EUR 1000.500", "EUR has 2 decimals (ISO 4217): 1000.500 has 3"),
+        ("JPY 100.5", "JPY has 0 decimals (ISO 4217): 100.5 has 1"),
+        ({"amount": "0.0001", "currency": "TND"}, "TND has 3 decimals (ISO 4217): 0.0001 has 4"),
+    ],
+)
+def test_an_amount_with_more_decimals_than_its_currency_has_is_refused(given, sentence):
+    with pytest.raises(ValidationError, match=re.escape(sentence)) as caught:
+        Money.model_validate(given)
+
+    assert isinstance(caught.value.errors()[0]["ctx"]["error"], AmountTooPrecise)
+
+
+@pytest.mark.parametrize("given", ["JPY 1000", "TND 1000.125", "EUR 1000.5", "CLF 1.2345"])
+def test_an_amount_with_up_to_its_currencys_decimals_is_taken(given):
+    assert str(Money.model_validate(given).amount) == given.split()[1]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "EUR 99999999999999999999999999999",
+        "EUR 1,000,000,000,000,000,000",
+        "EUR 0000000000000000001",
+        {"amount": Decimal("1E+18"), "currency": "EUR"},
+    ],
+)
+def test_an_amount_of_more_than_eighteen_digits_before_the_point_is_refused(given):
+    with pytest.raises(ValidationError, match="an amount has at most 18 digits before the decimal point") as caught:
+        Money.model_validate(given)
+
+    assert isinstance(caught.value.errors()[0]["ctx"]["error"], AmountTooLarge)
+
+
+def test_the_largest_amount_is_taken_exactly():
+    assert Money.model_validate("EUR 999,999,999,999,999,999.99").amount == Decimal("999999999999999999.99")
+
+
+def test_a_unit_that_has_no_minor_unit_is_not_money():
+    with pytest.raises(ValidationError, match="XAU has no minor unit in ISO 4217"):
+        Money.model_validate("XAU 10")
+
+
+def test_money_recorded_before_the_checks_on_decimals_and_size_is_read_as_it_was():
+    recorded = {"amount": "99999999999999999999999999999.505", "currency": "EUR"}
+
+    money = Money.model_validate(recorded, context=RECORDED)
+
+    assert money.amount == Decimal("99999999999999999999999999999.505")
+    with pytest.raises(ValidationError):
+        Money.model_validate(recorded)
 
 
 def test_money_is_shown_with_its_currency_and_grouped_digits():

@@ -100,6 +100,14 @@ SAMPLES = {
             "funding": "tn-border-1",
             "amount": "EUR 250000.05",
         },
+        {
+            "type": "FundingDecommitted",
+            "partner": "TN",
+            "occurred_on": "2021-05-20",
+            "funding": "tn-border-1",
+            "amount": "EUR 100000",
+            "reason": "the action was scaled down",
+        },
         {"type": "CommitmentFulfilled", "partner": "TN", "occurred_on": "2021-05-20", "commitment": "tn-return-1"},
         {
             "type": "CommitmentLapsed",
@@ -157,6 +165,7 @@ NEEDS = {
     "PartnershipOpened": [],
     "DialogueRoundHeld": [OPENED, LAUNCHED],
     "FundingDisbursed": [OPENED, COMMITTED],
+    "FundingDecommitted": [OPENED, COMMITTED],
     "CommitmentFulfilled": [OPENED, PROMISED],
     "CommitmentLapsed": [OPENED, PROMISED],
     "MeetingHeld": [SCHEDULED],
@@ -187,7 +196,7 @@ def test_the_samples_cover_every_event_type_of_the_vocabulary():
 
 
 def test_the_vocabulary_holds_the_facts_people_submit_and_no_task_events():
-    assert len(VOCABULARY) == 20
+    assert len(VOCABULARY) == 21
     assert not {"TaskOpened", "TaskAssigned", "TaskCompleted"} & set(VOCABULARY)
 
 

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 CATALOG: dict[str, tuple[int, str]] = {
     # 2: a deferral clears the reminder and the escalation level.
     "tasks": (2, "workflows.projections.tasks.view:TaskList"),
-    "funding": (1, "workflows.projections.funding.view:FundingLedger"),
+    # 2: decommitments (a column of what they took off, `committed` net of them).
+    "funding": (2, "workflows.projections.funding.view:FundingLedger"),
     # 2: partners' latest facts moved to the timeline.
     "meetings": (2, "workflows.projections.meetings.view:Meetings"),
     "partnerships": (1, "workflows.projections.partnerships.view:PartnershipOverview"),

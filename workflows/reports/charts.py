@@ -14,6 +14,7 @@ from domain.values import event_date
 from workflows.application import Accord
 from workflows.reports import svg
 from workflows.reports.model import Report, Table
+from workflows.reports.numbers import grouped
 
 KIND_OF_TYPE = {"VisitHeld": "visit", "DialogueRoundHeld": "dialogue round"}
 
@@ -69,7 +70,7 @@ def _amounts(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _money(amount: Decimal) -> str:
-    return format(amount, ",f")
+    return grouped(amount)
 
 
 def timeline_figure(app: Accord, codes: list[str], today: date, names: dict[str, str] | None = None) -> Figure:

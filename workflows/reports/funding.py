@@ -18,9 +18,10 @@ from workflows.reports.model import Report, Table
 # against an envelope of billions.
 RATIO = Decimal("0.000001")
 NO_PILLAR = "(none)"
-AMOUNTS = ["lines", "committed", "disbursed", "disbursed_ratio"]
+AMOUNTS = ["lines", "committed", "decommitted", "disbursed", "disbursed_ratio"]
 LINE_COLUMNS = [
-    *("partner", "funding", "instrument", "title", "currency", "committed", "disbursed", "disbursed_ratio"),
+    *("partner", "funding", "instrument", "title", "currency", "committed", "decommitted", "disbursed"),
+    "disbursed_ratio",
     *("committed_on", "year", "pillars"),
 ]
 ENVELOPE_COLUMNS = [
@@ -40,7 +41,7 @@ def funding_report(app: Any, today: date, *, target: Decimal | None = None) -> R
     envelopes = [_envelope(row, lines, target, today) for row in funding.envelopes()]
     return Report(
         title="Funding",
-        subtitle=_rule(today, target),
+        subtitle=_rule(today, target, decommitted=any(line["decommitted"] for line in lines)),
         figures=_figures(funding.totals("currency", lines), envelopes),
         tables=[
             Table("By partner", ["partner", "currency", *AMOUNTS], by["partner"]),
@@ -103,7 +104,7 @@ def _figures(by_currency: list[dict[str, Any]], envelopes: list[dict[str, Any]])
     return figures
 
 
-def _rule(today: date, target: Decimal | None) -> str:
+def _rule(today: date, target: Decimal | None, *, decommitted: bool) -> str:
     rule = (
         f"As of {today}. Amounts are exact and never added across currencies; ratios are fractions (0.25 is 25%). "
         "An instrument's target is its migration envelope as recorded (its share of the instrument is shown for "
@@ -114,9 +115,10 @@ def _rule(today: date, target: Decimal | None) -> str:
             f", except that ACCORD_FUNDING_TARGET sets the share to {target}: the target is the envelope divided "
             f"by its recorded share (the whole instrument) times {target}; an envelope with no share keeps its amount"
         )
-    return rule + (
-        ". Lines count against a target when of the same instrument and currency and committed within its years."
-    )
+    rule += ". Lines count against a target when of the same instrument and currency and committed within its years."
+    if decommitted:
+        rule += " What is committed is net of decommitments, shown beside it."
+    return rule
 
 
 def _ratio(part: Decimal, whole: Decimal) -> Decimal:

@@ -21,6 +21,7 @@ from workflows.reports.charts import Figure, funding_figure, tasks_figure, timel
 from workflows.reports.funding import LINE_COLUMNS, funding_report
 from workflows.reports.model import Report, Table
 from workflows.reports.partnership import partnership_report
+from workflows.reports.render import cell
 
 STYLE = """
 :root { color-scheme: light; }
@@ -158,8 +159,4 @@ def _table(table: Table, caption: bool = True) -> str:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple | set):
-        return escape(", ".join(str(item) for item in value))
-    return escape(str(value))
+    return escape(cell(value))

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from workflows.reports.model import Report
+from workflows.reports.numbers import Money, grouped, plain
 
 
 def markdown(report: Report) -> str:
@@ -17,7 +18,7 @@ def markdown(report: Report) -> str:
     if report.subtitle:
         lines += [report.subtitle, ""]
     for label, value in report.figures.items():
-        lines.append(f"- **{label}**: {_cell(value)}")
+        lines.append(f"- **{label}**: {cell(value)}")
     if report.figures:
         lines.append("")
     for table in report.tables:
@@ -28,7 +29,7 @@ def markdown(report: Report) -> str:
         lines.append("| " + " | ".join(column.replace("_", " ") for column in table.columns) + " |")
         lines.append("|" + "---|" * len(table.columns))
         for row in table.rows:
-            cells = (_cell(row.get(column)).replace("|", "\\|") for column in table.columns)
+            cells = (cell(row.get(column)).replace("|", "\\|") for column in table.columns)
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
@@ -46,7 +47,7 @@ def as_csv(report: Report) -> str:
     writer.writeheader()
     for table in report.tables:
         for row in table.rows:
-            writer.writerow({"table": table.title, **{key: _cell(value) for key, value in row.items()}})
+            writer.writerow({"table": table.title, **{key: cell(value, plain) for key, value in row.items()}})
     return out.getvalue()
 
 
@@ -58,12 +59,17 @@ def render(report: Report, fmt: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else repr(value)
+    return plain(value) if isinstance(value, Decimal) else repr(value)
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any, number: Callable[[Decimal], str] = grouped) -> str:
+    """A value as a table shows it: amounts `grouped` for people (or `plain`)."""
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return number(value)
+    if isinstance(value, Money):
+        return value.text(number)
     if isinstance(value, list | tuple | set):
-        return ", ".join(str(item) for item in value)
+        return ", ".join(cell(item, number) for item in value)
     return str(value)

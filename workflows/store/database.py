@@ -22,6 +22,8 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, Tracking
 
+from domain.recorded import RECORDED
+
 if TYPE_CHECKING:
     from workflows.store.persistence import PydanticMapper
 
@@ -242,7 +244,8 @@ class Record:
 
     def event(self) -> Any:
         return self.type.model_validate(
-            {**self.state, "originator_id": self.originator_id, "originator_version": self.originator_version}
+            {**self.state, "originator_id": self.originator_id, "originator_version": self.originator_version},
+            context=RECORDED,
         )
 
 

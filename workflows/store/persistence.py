@@ -13,6 +13,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import InfrastructureFactory, Mapper, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from domain.recorded import RECORDED
 from workflows.failures import BadInput, StoreUnusable
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class PydanticMapper(Mapper[Any]):
         cls, state = self.to_state(stored_event)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        return cast(DomainEventProtocol[Any], cls.model_validate(state))
+        return cast(DomainEventProtocol[Any], cls.model_validate(state, context=RECORDED))
 
     def to_state(self, stored_event: StoredEvent) -> tuple[type[Any], dict[str, Any]]:
         """The event's class and its state as stored (JSON values), upcast to

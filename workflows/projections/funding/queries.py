@@ -25,8 +25,8 @@ class FundingQueries(Queries):
 
     def lines(self) -> list[dict[str, Any]]:
         """Every funding line, by partner and funding reference: partner,
-        funding, instrument, title, currency, committed and disbursed
-        (Decimals), committed_on, year (committed) and pillars (a list)."""
+        funding, instrument, title, currency, committed (net of
+        decommitments), decommitted and disbursed (Decimals), committed_on, year (committed) and pillars (a list)."""
         return [_line(row) for row in self.db.query(f"SELECT * FROM {self.table} ORDER BY partner, funding")]
 
     def envelopes(self) -> list[dict[str, Any]]:
@@ -48,7 +48,7 @@ class FundingQueries(Queries):
 
     def totals(self, by: str, lines: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """Funding by one of BY: a row per value and currency, in their order,
-        with how many lines, committed and disbursed (a line serving no
+        with how many lines, committed, decommitted and disbursed (a line serving no
         pillar counts under pillar ""). From `lines` if given, so that a
         report's tables all come from one read of the ledger."""
         if by not in BY:
@@ -63,12 +63,13 @@ class FundingQueries(Queries):
                         "currency": line["currency"],
                         "lines": 0,
                         "committed": Decimal(0),
+                        "decommitted": Decimal(0),
                         "disbursed": Decimal(0),
                     },
                 )
                 row["lines"] += 1
-                row["committed"] += line["committed"]
-                row["disbursed"] += line["disbursed"]
+                for amount in ("committed", "decommitted", "disbursed"):
+                    row[amount] += line[amount]
         return [groups[key] for key in sorted(groups)]
 
 
@@ -76,6 +77,7 @@ def _line(row: dict[str, Any]) -> dict[str, Any]:
     return {
         **{column: row[column] for column in ("partner", "funding", "instrument", "title", "currency")},
         "committed": Decimal(row["committed"]),
+        "decommitted": Decimal(row["decommitted"]),
         "disbursed": Decimal(row["disbursed"]),
         "committed_on": row["committed_on"],
         "year": int(row["committed_year"]),

@@ -1,5 +1,6 @@
 """The funding ledger: one row per funding line (partner, funding ref) with
-what was committed and disbursed, and beside it the instruments' envelopes.
+what is committed (net of decommitments), decommitted and disbursed, and
+beside it the instruments' envelopes.
 
 Amounts are exact decimals kept as TEXT and added up with Decimal, so that
 neither database turns them into floats.
@@ -30,16 +31,17 @@ LINE_COLUMNS = (
     "currency",
     "committed",
     "disbursed",
+    "decommitted",
     "committed_on",
     "committed_year",
     "pillars",
 )
-DISBURSED = LINE_COLUMNS.index("disbursed")
+COMMITTED, DISBURSED, DECOMMITTED = (LINE_COLUMNS.index(name) for name in ("committed", "disbursed", "decommitted"))
 
 
 class FundingLedger(View):
     name = "funding"
-    reads = (P.FundingCommitted, P.FundingDisbursed, Instrument.FundingEnvelopeSet)
+    reads = (P.FundingCommitted, P.FundingDisbursed, P.FundingDecommitted, Instrument.FundingEnvelopeSet)
 
     def create(self, table: str) -> list[str]:
         return [
@@ -51,6 +53,7 @@ class FundingLedger(View):
                 currency TEXT NOT NULL,
                 committed TEXT NOT NULL,
                 disbursed TEXT NOT NULL,
+                decommitted TEXT NOT NULL,
                 committed_on TEXT NOT NULL,
                 committed_year INTEGER NOT NULL,
                 pillars TEXT NOT NULL,
@@ -67,10 +70,11 @@ class FundingLedger(View):
         ]
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
-        # A batch's new lines are written once, with what was paid on them in
-        # the same batch; payments on older lines are added to their stored total.
+        # A batch's new lines are written once, with what was paid on them (or
+        # decommitted) in the same batch; on older lines, what is paid or
+        # decommitted changes their stored totals.
         lines: dict[tuple[str, str], list[Any]] = {}
-        paid: dict[tuple[str, str], Decimal] = {}
+        changes: dict[tuple[str, str], list[Decimal]] = {}  # disbursed, decommitted
         for record in records:
             state = record.state
             match record.type:
@@ -82,18 +86,24 @@ class FundingLedger(View):
                         state["instrument"],
                         state["title"],
                         amount["currency"],
-                        amount["amount"],
+                        Decimal(amount["amount"]),
+                        Decimal(0),
                         Decimal(0),
                         state["occurred_on"],
                         event_date(state["occurred_on"]).year,
                         ",".join(state["pillars"]),
                     ]
-                case P.FundingDisbursed:
+                case P.FundingDisbursed | P.FundingDecommitted:
                     line, amount = (state["partner"], state["funding"]), Decimal(state["amount"]["amount"])
+                    paid = record.type is P.FundingDisbursed
                     if line in lines:
-                        lines[line][DISBURSED] += amount
+                        row = lines[line]
+                        row[DISBURSED if paid else DECOMMITTED] += amount
+                        if not paid:
+                            row[COMMITTED] -= amount
                     else:
-                        paid[line] = paid.get(line, Decimal(0)) + amount
+                        change = changes.setdefault(line, [Decimal(0), Decimal(0)])
+                        change[0 if paid else 1] += amount
                 case Instrument.FundingEnvelopeSet:
                     cursor.execute(
                         f"INSERT INTO {envelopes_table(table)} (instrument, currency, amount, share, first_year, "
@@ -110,15 +120,16 @@ class FundingLedger(View):
                         ),
                     )
         for row in lines.values():
-            row[DISBURSED] = str(row[DISBURSED])
+            for column in (COMMITTED, DISBURSED, DECOMMITTED):
+                row[column] = str(row[column])
         cursor.insert(table, LINE_COLUMNS, list(lines.values()))
-        self._add_paid(cursor, table, paid)
+        self._change(cursor, table, changes)
 
     @staticmethod
-    def _add_paid(cursor: Cursor, table: str, paid: dict[tuple[str, str], Decimal]) -> None:
+    def _change(cursor: Cursor, table: str, changes: dict[tuple[str, str], list[Decimal]]) -> None:
         # Read, add, write, in the view's transaction: adding in SQL would go
         # through the database's own (inexact) numeric types.
-        lines = sorted(paid)
+        lines = sorted(changes)
         totals = []
         for start in range(0, len(lines), 400):
             chunk = lines[start : start + 400]
@@ -126,17 +137,23 @@ class FundingLedger(View):
             # A join, not `(partner, funding) IN (VALUES ...)`: SQLite scans the
             # whole ledger for that, once a chunk (a second a batch at 1M events).
             stored = cursor.execute(
-                f"SELECT t.partner, t.funding, t.disbursed FROM (VALUES {pairs}) AS wanted JOIN {table} AS t "
-                "ON t.partner = wanted.column1 AND t.funding = wanted.column2",
+                f"SELECT t.partner, t.funding, t.committed, t.disbursed, t.decommitted FROM (VALUES {pairs}) AS wanted "
+                f"JOIN {table} AS t ON t.partner = wanted.column1 AND t.funding = wanted.column2",
                 [value for line in chunk for value in line],
             ).fetchall()
             # A line never committed has no row: the domain refuses such a payment.
-            totals += [
-                (
-                    str(Decimal(row["disbursed"]) + paid[(row["partner"], row["funding"])]),
-                    row["partner"],
-                    row["funding"],
+            for row in stored:
+                paid, decommitted = changes[(row["partner"], row["funding"])]
+                totals.append(
+                    (
+                        str(Decimal(row["committed"]) - decommitted),
+                        str(Decimal(row["disbursed"]) + paid),
+                        str(Decimal(row["decommitted"]) + decommitted),
+                        row["partner"],
+                        row["funding"],
+                    )
                 )
-                for row in stored
-            ]
-        cursor.executemany(f"UPDATE {table} SET disbursed = ? WHERE partner = ? AND funding = ?", totals)
+        cursor.executemany(
+            f"UPDATE {table} SET committed = ?, disbursed = ?, decommitted = ? WHERE partner = ? AND funding = ?",
+            totals,
+        )

@@ -92,6 +92,8 @@ class Overview:
                 _add(self.committed, state["amount"])
             case P.FundingDisbursed:
                 _add(self.disbursed, state["amount"])
+            case P.FundingDecommitted:  # what is committed, net of decommitments
+                _add(self.committed, state["amount"], -1)
             case P.CommitmentRecorded:
                 self.open_commitments[state["commitment"]] = state["party"]
             case P.CommitmentFulfilled:
@@ -148,9 +150,9 @@ class Overview:
         )
 
 
-def _add(totals: dict[str, Decimal], money: dict[str, str]) -> None:
-    """Add stored money ({"amount": "1250000.10", "currency": "EUR"})."""
-    totals[money["currency"]] = totals.get(money["currency"], Decimal(0)) + Decimal(money["amount"])
+def _add(totals: dict[str, Decimal], money: dict[str, str], sign: int = 1) -> None:
+    """Add (or take off) stored money ({"amount": "1250000.10", "currency": "EUR"})."""
+    totals[money["currency"]] = totals.get(money["currency"], Decimal(0)) + sign * Decimal(money["amount"])
 
 
 class PartnershipOverview(View):

@@ -1,0 +1,83 @@
+"""JSON Schemas of the value objects that accept exactly what their
+validators accept, made from the same tables (pycountry's codes, ISO 4217's
+minor units): `accord schema` is the contract of `accord submit`.
+
+Made when a schema is asked for, never on import: they list every currency.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+from typing import Any
+
+from domain.codes import currency_codes, minor_unit
+from domain.errors import UnknownCurrency
+
+
+def any_case(code: str) -> str:
+    """A pattern of a code in capitals or not, as the validators take it."""
+    return "".join(f"[{letter}{letter.lower()}]" for letter in code)
+
+
+def amount_pattern(decimals: int, maximum_digits: int) -> str:
+    """A positive amount as text with at most `decimals` decimals: digits, or
+    digits grouped in threes by commas, at most `maximum_digits` before the point."""
+    groups = (maximum_digits - 1) // 3
+    whole = rf"(?:\d{{1,{maximum_digits}}}|\d{{1,3}}(?:,\d{{3}}){{1,{groups}}})"
+    fraction = rf"(?:\.\d{{1,{decimals}}})?" if decimals else ""
+    # Not zero: some digit of the amount is not 0.
+    return rf"(?=[\d,.]*[1-9]){whole}{fraction}"
+
+
+@cache
+def currencies_by_minor_unit() -> dict[int, list[str]]:
+    """Every currency Money takes, by how many decimals it has."""
+    by_unit: dict[int, list[str]] = defaultdict(list)
+    for code in currency_codes():
+        try:
+            by_unit[minor_unit(code)].append(code)
+        except UnknownCurrency:
+            continue
+    return {unit: sorted(codes) for unit, codes in sorted(by_unit.items())}
+
+
+def money_json_schema(maximum_digits: int) -> dict[str, Any]:
+    forms, objects = [], []
+    for decimals, codes in currencies_by_minor_unit().items():
+        currency = "(?:" + "|".join(any_case(code) for code in codes) + ")"
+        amount = amount_pattern(decimals, maximum_digits)
+        forms += [rf"{currency}\s+{amount}", rf"{amount}\s+{currency}"]
+        objects.append(
+            {
+                "if": {"properties": {"currency": {"pattern": rf"^\s*{currency}\s*$"}}},
+                "then": {"properties": {"amount": {"pattern": rf"^{amount}$"}}},
+            }
+        )
+    every = "(?:" + "|".join(any_case(code) for codes in currencies_by_minor_unit().values() for code in codes) + ")"
+    return {
+        "title": "Money",
+        "description": (
+            "A positive amount in one currency, written as text (never a JSON number): 'EUR 1250000.50' "
+            '(or \'1,250,000.50 EUR\'), or an object {"amount": "1250000.50", "currency": "EUR"}. No more '
+            f"decimals than the currency has (ISO 4217), at most {maximum_digits} digits before the point."
+        ),
+        "examples": ["EUR 1250000", {"amount": "1250000.50", "currency": "EUR"}],
+        "anyOf": [
+            {"type": "string", "pattern": r"^\s*(?:" + "|".join(forms) + r")\s*$"},
+            {
+                "type": "object",
+                "properties": {
+                    "amount": {"type": "string", "description": "The amount, e.g. '1250000.50'"},
+                    "currency": {
+                        "type": "string",
+                        "pattern": rf"^\s*{every}\s*$",
+                        "description": "ISO 4217 currency code, e.g. EUR",
+                    },
+                },
+                "required": ["amount", "currency"],
+                "additionalProperties": False,
+                "allOf": objects,
+            },
+        ],
+    }

@@ -1,0 +1,49 @@
+"""Numbers as reports print them: exact, and never in exponent notation.
+
+People read amounts grouped in thousands (babel, in English: 1,250,000.10);
+machines (JSON, CSV) read them plain (1250000.10). Every digit is kept in
+both: an amount is never rounded to print it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, localcontext
+
+# Enough digits for any sum of amounts Accord records (18 before the point,
+# 4 after, a million lines), so that formatting never rounds.
+_PRECISION = 60
+
+
+def grouped(value: Decimal) -> str:
+    """1250000.10 as people read it: 1,250,000.10 (every decimal kept)."""
+    from babel.numbers import format_decimal
+
+    exponent = value.as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    # The value's own decimals, written: babel would drop trailing zeros (EUR 0.10).
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    with localcontext(prec=_PRECISION):
+        return format_decimal(value, format=pattern, locale="en")
+
+
+def plain(value: Decimal) -> str:
+    """1250000.10 as machines read it: no grouping, no exponent."""
+    return format(value, "f")
+
+
+class Money(str):
+    """An amount with its currency in a report's cell: text as machines read
+    it ("EUR 1250000.10", in JSON, CSV and a dispatch kept in the log), and
+    grouped by the renderers for people ("EUR 1,250,000.10")."""
+
+    currency: str
+    amount: Decimal
+
+    def __new__(cls, currency: str, amount: Decimal) -> Money:
+        money = super().__new__(cls, f"{currency} {plain(amount)}")
+        money.currency, money.amount = currency, amount
+        return money
+
+    def text(self, number: Callable[[Decimal], str] = grouped) -> str:
+        return f"{self.currency} {number(self.amount)}"
