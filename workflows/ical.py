@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.codes import partner_code
+from domain.values import event_date
 from workflows.reader import TaskFilter
 
 if TYPE_CHECKING:
@@ -55,12 +56,15 @@ def calendar(tasks: Iterable[dict[str, Any]], meetings: Iterable[dict[str, Any]]
             "END:VTODO",
         ]
     for meeting in meetings:
+        when = event_date(meeting["held_on"])
         lines += [
             "BEGIN:VEVENT",
             f"UID:meeting-{meeting['meeting']}@accord",
             f"DTSTAMP:{stamp}",
             f"SUMMARY:{_text(meeting['body'] + (': ' + meeting['title'] if meeting['title'] else ''))}",
-            f"DTSTART;VALUE=DATE:{_day(meeting['held_on_first'])}",
+            # A meeting known only to the month or year spans all of it.
+            f"DTSTART;VALUE=DATE:{when.earliest:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{when.latest + timedelta(days=1):%Y%m%d}",
             f"DESCRIPTION:{_text(_agenda(meeting))}",
             "TRANSP:TRANSPARENT",
             "END:VEVENT",

@@ -52,6 +52,16 @@ def record_at(
     by then, on that moment's date. A replay is dropped on leaving."""
     if as_of and known_at:
         raise BadInput("give --as-of or --known-at, not both: they answer different questions")
+    if as_of and as_of > app.clock.today():
+        raise BadInput(
+            f"--as-of {as_of} is after today ({app.clock.today()}): a replay shows what had happened by a day, "
+            "and the record holds nothing that happens later"
+        )
+    if known_at and known_at > app.clock.now():
+        raise BadInput(
+            f"--known-at {known_at.isoformat(timespec='minutes')} is in the future: a replay shows what had been "
+            "recorded by a moment that has passed"
+        )
     if not (as_of or known_at):
         app.refresh()
         yield app, app.clock.today(), "now"

@@ -93,6 +93,23 @@ def test_every_report_takes_as_of_and_known_at(demo_db: str) -> None:
     assert portfolio.exit_code == 0 and portfolio.stdout.startswith("table,")
 
 
+@pytest.mark.parametrize(
+    ("command", "when", "sentence"),
+    [
+        (("audit", "replay"), ("--as-of", "2030-01-01"), "--as-of 2030-01-01 is after today"),
+        (("report", "portfolio"), ("--as-of", "2030-01-01"), "--as-of 2030-01-01 is after today"),
+        (("audit", "replay"), ("--known-at", "2030-01-01T00:00"), "is in the future"),
+    ],
+)
+def test_a_replay_in_the_future_is_refused(
+    demo_db: str, command: tuple[str, ...], when: tuple[str, str], sentence: str
+):
+    result = accord(demo_db, *command, *when)
+
+    assert result.exit_code == 2
+    assert sentence in result.output
+
+
 def test_as_of_and_known_at_together_are_refused(demo_db: str) -> None:
     result = accord(demo_db, "audit", "replay", "--as-of", "2021-05-01", "--known-at", "2021-06-01T00:00")
 

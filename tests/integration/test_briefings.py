@@ -78,7 +78,23 @@ def test_the_briefing_is_titled_by_body_and_date_and_names_every_partner_on_the_
 
 def test_the_briefing_counts_the_days_until_the_meeting(app: Accord) -> None:
     assert briefing(app).figures["days until the meeting"] == 6
-    assert briefing_report(app, JHA, today=date(2021, 6, 10)).figures["days until the meeting"] == -3
+    assert briefing_report(app, JHA, today=date(2021, 6, 7)).figures["days until the meeting"] == 0
+
+
+def test_a_past_meetings_briefing_says_how_long_ago_it_was_held_and_shows_only_the_facts_up_to_it(
+    demo_db: str, app: Accord
+) -> None:
+    submitted(demo_db, visit("TR", 1) | {"occurred_on": "2021-07-15", "id": "tr-visit-july"})
+    app.refresh()
+
+    report = briefing_report(app, JHA, today=date(2021, 8, 1))
+
+    assert report.figures["days since the meeting"] == 55
+    assert "days until the meeting" not in report.figures
+    facts = table(report, "(TR): latest facts by 2021-06-07").rows
+    assert {row["occurred_on"] for row in facts} == {"2021-05-07"}
+    later = briefing_report(app, "european-council-2021-06-24", today=date(2021, 8, 1))
+    assert "2021-07-15" not in {row["occurred_on"] for row in table(later, "(TR): latest facts by 2021-06-24").rows}
 
 
 def test_turkeys_latest_facts_are_the_visit_of_7_may_and_what_it_reaffirmed_and_recorded(app: Accord) -> None:

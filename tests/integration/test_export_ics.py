@@ -11,7 +11,7 @@ from typing import Any
 import icalendar
 import pytest
 
-from tests.helpers import accord, as_json
+from tests.helpers import accord, as_json, submit_rows
 
 pytestmark = pytest.mark.integration
 
@@ -53,10 +53,27 @@ def test_meetings_not_yet_held_are_all_day_events(demo_db: str, tmp_path: Path) 
     events = {str(event["UID"]): event for event in parsed(demo_db, tmp_path).walk("VEVENT")}
 
     jha = events["meeting-jha-council-2021-06-07@accord"]
-    assert jha.decoded("DTSTART") == date(2021, 6, 7)
+    assert (jha.decoded("DTSTART"), jha.decoded("DTEND")) == (date(2021, 6, 7), date(2021, 6, 8))
     assert str(jha["SUMMARY"]).startswith("Justice and Home Affairs Council")
     assert "accord report briefing jha-council-2021-06-07" in str(jha["DESCRIPTION"])
     assert not any("counter-smuggling-conference-2020" in uid for uid in events)  # held already
+
+
+@pytest.mark.parametrize(
+    ("held_on", "first", "after"),
+    [("2031-06", date(2031, 6, 1), date(2031, 7, 1)), ("2031", date(2031, 1, 1), date(2032, 1, 1))],
+)
+def test_a_meeting_known_to_the_month_or_year_spans_all_of_it(
+    demo_db: str, tmp_path: Path, held_on: str, first: date, after: date
+) -> None:
+    meeting = {"type": "MeetingScheduled", "meeting": "m", "occurred_on": "2021-05-01", "body": "B"}
+    result = submit_rows(demo_db, meeting | {"held_on": held_on, "partners": ["TN"]})
+    assert result.exit_code == 0, result.output
+
+    event = {str(e["UID"]): e for e in parsed(demo_db, tmp_path).walk("VEVENT")}["meeting-m@accord"]
+
+    # DTEND is the day after the last: all-day spans end where the next day starts.
+    assert (event.decoded("DTSTART"), event.decoded("DTEND")) == (first, after)
 
 
 def test_an_owners_calendar_holds_only_their_tasks(demo_db: str, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.meeting import Meeting
 from domain.partnership import Partnership
+from domain.values import event_date
 from workflows.application import Accord
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.model import Report, Table
@@ -23,17 +24,24 @@ def briefing_report(app: Accord, meeting: str, today: date) -> Report:
     row = meeting_row(app, meeting)
     codes = row["partners"].split(",") if row["partners"] else []
     partnerships = {code: app.partnership(code) for code in codes}
-    facts = app.reader.timeline.latest(codes, LATEST)
+    when = event_date(row["held_on"])
+    # What had happened by the meeting: a past meeting's briefing is the one
+    # its participants read, not a summary of what came after.
+    facts = app.reader.timeline.latest(codes, LATEST, until=when.latest)
     figures: dict[str, Any] = {
         "meeting": row["meeting"],
         "when": row["held_on"],
         "partners on the agenda": [f"{p.name} ({code})" for code, p in partnerships.items()],
         "held": "yes" if row["held"] else "no",
-        "days until the meeting": (date.fromisoformat(row["held_on_first"]) - today).days,
     }
+    if when.latest < today:
+        figures["days since the meeting"] = (today - when.latest).days
+    else:
+        figures["days until the meeting"] = max((when.earliest - today).days, 0)
     if row["outcome"]:
         figures["outcome"] = row["outcome"]
-    tables = [Table(f"{p.name} ({code}): latest facts", FACT_COLUMNS, facts[code]) for code, p in partnerships.items()]
+    latest = "latest facts" if when.latest >= today else f"latest facts by {row['held_on']}"
+    tables = [Table(f"{p.name} ({code}): {latest}", FACT_COLUMNS, facts[code]) for code, p in partnerships.items()]
     tables.append(Table("Open items", OPEN_COLUMNS, open_items(app, row["meeting"], partnerships, today)))
     about = f"(meeting {row['meeting']}, scheduled on {row['scheduled_on']})"
     subtitle = f"{row['title']} {about}" if row["title"] else about

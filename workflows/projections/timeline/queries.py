@@ -4,6 +4,7 @@ naming some partners, and each partner's latest facts."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from domain.codes import partner_code
@@ -65,14 +66,18 @@ class TimelineQueries(Queries):
             [*partners, *types],
         )
 
-    def latest(self, partners: Iterable[str], count: int) -> dict[str, list[dict[str, Any]]]:
-        """Each partner's latest `count` facts on its own partnership, newest
-        first: occurred_on, type, summary."""
+    def latest(
+        self, partners: Iterable[str], count: int, *, until: date | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Each partner's latest `count` facts on its own partnership (that
+        may have happened by `until`, if given), newest first: occurred_on,
+        type, summary."""
+        last = (until or date.max).isoformat()
         return {
             code: self.db.query(
                 f"SELECT occurred_on, type, summary FROM {self.table} WHERE partner = ? AND shared = 0 "
-                "ORDER BY occurred_first DESC, position DESC LIMIT ?",
-                (code, count),
+                "AND occurred_first <= ? ORDER BY occurred_first DESC, position DESC LIMIT ?",
+                (code, last, count),
             )
             for code in partners
         }
