@@ -57,6 +57,11 @@ def minor_unit(code: str) -> int:
     return int(digits)
 
 
+def country_codes() -> list[str]:
+    """Every code `known_country` takes."""
+    return [country.alpha_2 for country in _pycountry().countries]
+
+
 def currency_codes() -> list[str]:
     """Every code `known_currency` takes."""
     return [currency.alpha_3 for currency in _pycountry().currencies]

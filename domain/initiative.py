@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from domain.base import Aggregate, Fact, Founding, Ref, Text
 from domain.errors import StageNotLater
-from domain.values import Money, PartnerCode
+from domain.values import Money, PartnerCode, Share, WholeNumber
 
 
 class Stage(StrEnum):
@@ -93,11 +93,9 @@ class Instrument(Aggregate):
         """An instrument's envelope for migration over a period."""
 
         amount: Money = Field(description="Amount available for migration, e.g. 'EUR 8000000000'")
-        share: Decimal | None = Field(
-            default=None, gt=0, le=1, description="Target share of the instrument, e.g. 0.10 for 10%"
-        )
-        first_year: int = Field(ge=2000, le=2100, description="First year of the period")
-        last_year: int = Field(ge=2000, le=2100, description="Last year of the period")
+        share: Share | None = Field(default=None, description="Target share of the instrument, e.g. 0.10 for 10%")
+        first_year: WholeNumber = Field(ge=2000, le=2100, description="First year of the period")
+        last_year: WholeNumber = Field(ge=2000, le=2100, description="Last year of the period")
 
         @model_validator(mode="after")
         def _period_in_order(self) -> Self:

@@ -11,8 +11,46 @@ from collections import defaultdict
 from functools import cache
 from typing import Any
 
-from domain.codes import currency_codes, minor_unit
+from domain.codes import country_codes, currency_codes, minor_unit
 from domain.errors import UnknownCurrency
+
+
+def codes_pattern(codes: list[str]) -> str:
+    """A code among `codes`, in capitals or not, with any space around, as
+    the validators take it (trimmed, then in capitals)."""
+    return r"^\s*(?:" + "|".join(any_case(code) for code in sorted(codes)) + r")\s*$"
+
+
+def partner_json_schema() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": codes_pattern(country_codes()),
+        "description": "ISO 3166-1 alpha-2 code of the partner country, e.g. TN",
+        "examples": ["TN", "MA"],
+    }
+
+
+# A year of four digits but 0000; a month; a day of its month, 29 February
+# in leap years only (every fourth year, but centuries not divisible by 400).
+_YEAR = r"(?!0000)[0-9]{4}"
+_LEAP = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_DAYS = {
+    "(?:0[13578]|1[02])": "(?:0[1-9]|[12][0-9]|3[01])",
+    "(?:0[469]|11)": "(?:0[1-9]|[12][0-9]|30)",
+    "02": "(?:0[1-9]|1[0-9]|2[0-8])",
+}
+DATE_PATTERN = (
+    r"^\s*(?:"
+    + "|".join(
+        [
+            _YEAR,
+            rf"{_YEAR}-(?:0[1-9]|1[0-2])",
+            *(rf"{_YEAR}-{months}-{days}" for months, days in _DAYS.items()),
+            rf"{_LEAP}-02-29",
+        ]
+    )
+    + r")\s*$"
+)
 
 
 def any_case(code: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -30,14 +31,71 @@ from domain.codes import known_country, known_currency, minor_unit, upper
 from domain.errors import AmountNotPositive, AmountTooLarge, AmountTooPrecise
 from domain.recorded import is_recorded
 
+
+class _Schema:
+    """The JSON Schema of an annotated type, made when a schema is asked
+    for: the code lists it names are not read at import."""
+
+    def __init__(self, make: Callable[[], JsonSchemaValue]) -> None:
+        self.make = make
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> Any:
+        return self.make()
+
+
+def _partner_schema() -> JsonSchemaValue:
+    from domain.schemas import partner_json_schema
+
+    return partner_json_schema()
+
+
 PartnerCode = Annotated[
     str,
     BeforeValidator(upper),
     AfterValidator(known_country),
-    Field(
-        pattern=r"^[A-Z]{2}$",
-        description="ISO 3166-1 alpha-2 code of the partner country, e.g. TN",
-        examples=["TN", "MA"],
+    Field(pattern=r"^[A-Z]{2}$"),
+    _Schema(_partner_schema),
+]
+
+
+def _whole(value: Any) -> Any:
+    """A whole number as JSON has it: an integer, or a number with no
+    fraction (12.0); never text nor true/false."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"a whole number is expected, e.g. 12, not {value!r}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"a whole number is expected, e.g. 12, not {value!r}")
+    return int(value)
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+# A share above 0 and at most 1, as text: 0.10, .5, 1 or 1.00.
+_SHARE = r"^(?:0?\.[0-9]*[1-9][0-9]*|1(?:\.0+)?)$"
+
+
+def _share(value: Any) -> Any:
+    """A share as a JSON number (0.1) or as text ("0.10"), exactly."""
+    if isinstance(value, str):
+        if not re.match(_SHARE, value):
+            raise ValueError(f"a share reads like 0.10 (above 0, at most 1); got {value!r}")
+        return Decimal(value)
+    if isinstance(value, bool):
+        raise ValueError(f"a share is a number like 0.10, not {value!r}")
+    return Decimal(str(value)) if isinstance(value, float) else value
+
+
+Share = Annotated[
+    Decimal,
+    BeforeValidator(_share),
+    Field(gt=0, le=1),
+    _Schema(
+        lambda: {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                {"type": "string", "pattern": _SHARE},
+            ]
+        }
     ),
 ]
 
@@ -165,7 +223,8 @@ def _amount_text(text: str) -> Decimal:
     return Decimal(text.replace(",", ""))
 
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only: a Python \d takes any script's digits, as JSON Schema's does not.
+_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 _DATE_FORMS = "YYYY-MM-DD, or YYYY-MM when only the month is known, or YYYY when only the year is"
 
 
@@ -277,9 +336,11 @@ class EventDate:
     def __get_pydantic_json_schema__(
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
+        from domain.schemas import DATE_PATTERN
+
         return {
             "type": "string",
-            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            "pattern": DATE_PATTERN,
             "description": _DATE_FORMS,
             "examples": ["2021-05-20", "2020-12", "2021"],
         }

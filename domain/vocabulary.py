@@ -205,20 +205,49 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def json_schema(type_name: str | None = None) -> dict[str, Any]:
     """The JSON Schema of one event type, or of the whole vocabulary: what
-    `parse` accepts, exactly (tests/unit/test_schema.py holds them to it)."""
+    `parse` accepts, field by field (tests/unit/test_schema.py holds them to
+    it). What no schema can say, `describe` says: rules across fields (a
+    period that ends before it starts) and rules of the record (a
+    partnership opened first, nothing dated after it is recorded)."""
     if type_name is not None:
-        return {"$schema": DIALECT, **submission_class(type_name).model_json_schema()}
+        return _shared({"$schema": DIALECT, **submission_class(type_name).model_json_schema()})
     one_of = {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in sorted(VOCABULARY)]}
     defs: dict[str, Any] = {}
     for name, model in sorted(VOCABULARY.items()):
         schema = model.model_json_schema(ref_template="#/$defs/{model}")
         defs.update(schema.pop("$defs", {}))
         defs[name] = schema
-    return {
-        "$schema": DIALECT,
-        "title": "Accord event submission",
-        "description": "One line of `accord submit --file`: an object whose 'type' names the event.",
-        **one_of,
-        "discriminator": {"propertyName": "type"},
-        "$defs": defs,
-    }
+    return _shared(
+        {
+            "$schema": DIALECT,
+            "title": "Accord event submission",
+            "description": "One line of `accord submit --file`: an object whose 'type' names the event.",
+            **one_of,
+            "discriminator": {"propertyName": "type"},
+            "$defs": defs,
+        }
+    )
+
+
+def _shared(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its partner codes and dates written once, in $defs,
+    and referred to: each lists every code or every day of a calendar."""
+    from domain.schemas import DATE_PATTERN, partner_json_schema
+
+    named = {"PartnerCode": partner_json_schema(), "EventDate": {"type": "string", "pattern": DATE_PATTERN}}
+    by_pattern = {definition["pattern"]: name for name, definition in named.items()}
+
+    def refer(node: Any) -> Any:
+        if isinstance(node, dict):
+            name = by_pattern.get(node.get("pattern"))
+            if name is not None:
+                own = {key: value for key, value in node.items() if key not in named[name]}
+                return {"$ref": f"#/$defs/{name}", **own}
+            return {key: refer(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [refer(value) for value in node]
+        return node
+
+    shared: dict[str, Any] = refer(schema)
+    shared["$defs"] = {**shared.get("$defs", {}), **named}
+    return shared

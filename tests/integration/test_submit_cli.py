@@ -289,6 +289,26 @@ def test_money_and_dates_of_month_precision_come_back_from_the_store_exactly(db:
     assert str(stored[0].amount.amount) == "1250000.10"  # type: ignore[attr-defined]
 
 
+def test_whole_numbers_and_shares_given_as_options_are_taken_as_numbers(db: str) -> None:
+    open_partners(db, "TN")
+    launched = accord(
+        db, "submit", "DialogueLaunched", "--partner", "TN", "--occurred-on", "2021-05-20",
+        "--dialogue", "tn-d", "--title", "Mobility", "--cadence-days", "90",
+    )  # fmt: skip
+    envelope = accord(
+        db, "submit", "FundingEnvelopeSet", "--instrument", "NDICI", "--occurred-on", "2021-06",
+        "--amount", "EUR 8000000000", "--share", "0.10", "--first-year", "2021", "--last-year", "2027",
+    )  # fmt: skip
+    wrong = accord(
+        db, "submit", "DialogueLaunched", "--partner", "TN", "--occurred-on", "2021-05-20",
+        "--dialogue", "tn-e", "--title", "Other", "--cadence-days", "ninety",
+    )  # fmt: skip
+
+    assert (launched.exit_code, envelope.exit_code) == (0, 0), launched.output + envelope.output
+    assert wrong.exit_code == 2
+    assert "'ninety' is not a valid integer" in wrong.output
+
+
 # 11. Who recorded it
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from domain.base import ENVELOPE, record_fact
 from domain.errors import FutureDated
+from domain.schemas import DATE_PATTERN
 from domain.vocabulary import FACTS, VOCABULARY, UnknownEventType, aggregates, describe, json_schema, parse
 
 OPENED = {"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15", "pillars": ["protection"]}
@@ -429,7 +430,8 @@ def test_the_schema_of_a_visit_requires_its_partner_date_and_visitors():
 
     assert {"partner", "occurred_on", "visitors"} <= set(schema["required"])
     assert "notes" not in schema["required"]
-    assert schema["properties"]["occurred_on"]["pattern"] == r"^\d{4}(-\d{2}(-\d{2})?)?$"
+    assert schema["properties"]["occurred_on"]["$ref"] == "#/$defs/EventDate"
+    assert schema["$defs"]["EventDate"]["pattern"] == DATE_PATTERN
 
 
 @pytest.mark.parametrize("name", sorted(VOCABULARY))

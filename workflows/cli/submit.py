@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 from enum import Enum
-from typing import IO, TYPE_CHECKING, Any, Union, get_args, get_origin
+from typing import IO, TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 import click
 
@@ -126,6 +126,8 @@ def option_for(name: str, info: FieldInfo) -> click.Option:
         annotation = args[0]
     multiple = get_origin(annotation) in (tuple, list)
     if multiple:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) is Annotated:  # a whole number, say: its type
         annotation = get_args(annotation)[0]
     click_type: click.ParamType[Any] = click.STRING
     if isinstance(annotation, type) and issubclass(annotation, Enum):

@@ -59,6 +59,8 @@ def _is_date(annotation: Any) -> bool:
 def _is_int(annotation: Any) -> bool:
     if get_origin(annotation) in (Union, types.UnionType):
         return any(_is_int(arg) for arg in get_args(annotation))
+    if get_origin(annotation) is Annotated:  # a whole number, say
+        return _is_int(get_args(annotation)[0])
     return annotation is int
 
 
