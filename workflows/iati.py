@@ -15,13 +15,20 @@ back into Accord exactly.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from domain.values import event_date
 from workflows.failures import BadInput
+from workflows.submissions import Bar, record_lines, validate_all
+from workflows.submissions import Line as NumberedLine
+
+if TYPE_CHECKING:
+    from workflows.application import Receipt
 
 NS = "urn:accord:iati"
 ET.register_namespace("accord", NS)
@@ -214,60 +221,164 @@ def funding_lines(app: Any) -> list[Line]:
 _TYPES = {COMMITMENT: "FundingCommitted", DISBURSEMENT: "FundingDisbursed"}
 
 
-def _transaction_types(activity: ET.Element) -> list[str | None]:
-    return [kind.get("code") for kind in activity.iterfind("transaction/transaction-type")]
-
-
 class IatiError(BadInput, ValueError):
     """An IATI file Accord cannot read, with the place of the problem."""
 
 
-def submissions(xml: bytes, source: str = "<iati>") -> Iterator[dict[str, Any]]:
-    """FundingCommitted, FundingDecommitted and FundingDisbursed submissions
-    (as `submit --file` lines) from IATI activities: Accord's own exports
-    exactly, other publishers' as far as the standard says (recipient
-    country, transactions of types 2 and 3, a negative commitment as a
-    decommitment, the identifier as the funding reference)."""
+# The transaction types of IATI's TransactionType codelist that Accord does
+# not record, by code, to say why a transaction is left out.
+_NOT_RECORDED = {
+    "1": "incoming funds",
+    "4": "expenditure",
+    "5": "interest payment",
+    "6": "loan repayment",
+    "7": "reimbursement",
+    "8": "purchase of equity",
+    "9": "sale of equity",
+    "10": "credit guarantee",
+    "11": "incoming commitment",
+    "12": "outgoing pledge",
+    "13": "incoming pledge",
+}
+
+
+@dataclass
+class Planned:
+    """A transaction to record: its line in the XML and its `submit --file` line."""
+
+    line: int
+    submission: dict[str, Any]
+
+
+@dataclass
+class Skipped:
+    """A transaction, or a whole activity, left out: what it is, and why."""
+
+    line: int
+    kind: str
+    reason: str
+
+
+@dataclass
+class ActivityPlan:
+    identifier: str
+    line: int
+    partner: str | None
+    recorded: list[Planned] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
+    """What an IATI activity file would record, activity by activity, and
+    what it leaves out and why, with the file's own line numbers: Accord's
+    own exports exactly; other publishers' commitments (type 2; a negative
+    one is a decommitment) and disbursements (type 3) to one recipient
+    country, the identifier as the funding reference."""
+    from lxml import etree
+
+    # No entities, no network: a file from elsewhere cannot reach out.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
-        root = ET.fromstring(xml)
-    except ET.ParseError as error:
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as error:
         raise IatiError(f"{source}: not XML: {error}") from None
     if root.tag != "iati-activities":
         raise IatiError(f"{source}: not IATI activities (the root element is <{root.tag}>)")
-    for number, activity in enumerate(root.iter("iati-activity"), 1):
-        place = f"{source}: activity {number}"
-        identifier = (activity.findtext("iati-identifier") or "").strip()
-        if not any(code in (COMMITMENT, DISBURSEMENT) for code in _transaction_types(activity)):
-            continue  # a programme's budget, say: nothing Accord records as a fact
-        country = activity.find("recipient-country")
-        partner = activity.get(_a("partner")) or (country.get("code") if country is not None else None)
-        if not partner:
-            raise IatiError(f"{place} ({identifier or 'no identifier'}) names no recipient country")
-        funding = activity.get(_a("funding")) or identifier
-        instrument = activity.get(_a("instrument")) or (
-            activity.findtext("participating-org/narrative") or activity.findtext("reporting-org/narrative") or ""
+    return [_plan_activity(activity, source) for activity in root.iterchildren("iati-activity")]
+
+
+def _plan_activity(activity: Any, source: str) -> ActivityPlan:
+    identifier = (activity.findtext("iati-identifier") or "").strip()
+    countries = [str(country.get("code")) for country in activity.iterfind("recipient-country")]
+    partner = activity.get(_a("partner")) or (countries[0] if len(countries) == 1 else None)
+    found = ActivityPlan(identifier or "(no identifier)", activity.sourceline, partner)
+    transactions = list(activity.iterfind("transaction"))
+    if not transactions:
+        found.skipped.append(
+            Skipped(activity.sourceline, "no transactions", "a budget or a programme: nothing to record")
         )
-        title = activity.findtext("title/narrative") or ""
-        currency = activity.get("default-currency", "")
-        for index, transaction in enumerate(activity.iter("transaction"), 1):
-            kind = transaction.find("transaction-type")
-            code = kind.get("code") if kind is not None else None
-            if code not in (COMMITMENT, DISBURSEMENT):
-                continue
-            date = transaction.find("transaction-date")
-            value = transaction.find("value")
-            if date is None or value is None or not (value.text or "").strip():
-                raise IatiError(f"{place}, transaction {index}: a date and a value are needed")
-            amount = (value.text or "").strip()
-            reduced = code == COMMITMENT and amount.startswith("-")
-            line = {
-                "type": "FundingDecommitted" if reduced else _TYPES[code],
-                "id": date.get(_a("key")) or f"iati:{identifier}:{index}",
-                "partner": partner,
-                "funding": funding,
-                "occurred_on": date.get(_a("occurred-on")) or date.get("iso-date"),
-                "amount": f"{value.get('currency') or currency} {amount.removeprefix('-') if reduced else amount}",
-            }
-            if code == COMMITMENT and not reduced:
-                line.update(instrument=instrument, title=title)
-            yield line
+        return found
+    if partner is None:
+        regions = [str(region.get("code")) for region in activity.iterfind("recipient-region")]
+        if countries:
+            kind, why = "several countries", f"names {len(countries)} recipient countries ({', '.join(countries)})"
+        elif regions:
+            kind, why = "regional activity", f"names region {', '.join(regions)} and no recipient country"
+        else:
+            kind, why = "no country", "names no recipient country"
+        reason = f"{why}: Accord records funding by one partner country; {len(transactions)} transaction(s) left out"
+        found.skipped.append(Skipped(activity.sourceline, kind, reason))
+        return found
+    funding = activity.get(_a("funding")) or identifier
+    instrument = activity.get(_a("instrument")) or (
+        activity.findtext("participating-org/narrative") or activity.findtext("reporting-org/narrative") or ""
+    )
+    title = activity.findtext("title/narrative") or ""
+    currency = activity.get("default-currency", "")
+    committed: int | None = None  # the line of the commitment recorded
+    # A transaction's key counts it among its activity's transactions, as
+    # files imported before were keyed: the same file is recorded once.
+    for index, transaction in enumerate(transactions, 1):
+        line = transaction.sourceline
+        kind = transaction.find("transaction-type")
+        code = kind.get("code") if kind is not None else None
+        if code not in (COMMITMENT, DISBURSEMENT):
+            what = _NOT_RECORDED.get(str(code), "other transaction")
+            reason = f"{what} (type {code}): Accord records commitments and disbursements"
+            found.skipped.append(Skipped(line, what, reason))
+            continue
+        date, value = transaction.find("transaction-date"), transaction.find("value")
+        amount = (value.text or "").strip() if value is not None else ""
+        if date is None or not amount:
+            raise IatiError(f"{source}, line {line}: a transaction needs a date and a value")
+        negative = amount.startswith("-")
+        amount = amount.removeprefix("-")
+        if not amount.strip("0."):
+            found.skipped.append(Skipped(line, "zero value", "a value of 0 moves no money: nothing to record"))
+            continue
+        if code == DISBURSEMENT and negative:
+            found.skipped.append(
+                Skipped(line, "reversal", f"a disbursement of -{amount} (a reversal): Accord does not record reversals")
+            )
+            continue
+        kind_name = "FundingDecommitted" if negative else _TYPES[code]
+        if kind_name == "FundingCommitted" and committed is not None:
+            found.skipped.append(
+                Skipped(
+                    line,
+                    "further commitment",
+                    f"a further commitment of {amount}: Accord keeps one a funding line (the one of line {committed})",
+                )
+            )
+            continue
+        submission = {
+            "type": kind_name,
+            "id": date.get(_a("key")) or f"iati:{identifier}:{index}",
+            "partner": partner,
+            "funding": funding,
+            "occurred_on": date.get(_a("occurred-on")) or date.get("iso-date"),
+            "amount": f"{value.get('currency') or currency} {amount}",
+        }
+        if kind_name == "FundingCommitted":
+            committed = line
+            submission.update(instrument=instrument, title=title)
+        found.recorded.append(Planned(line, submission))
+    return found
+
+
+_TYPES = {COMMITMENT: "FundingCommitted", DISBURSEMENT: "FundingDisbursed"}
+
+
+def import_file(
+    app: Any, xml: bytes, source: str, actor: str, bar: Bar, *, dry_run: bool = False
+) -> tuple[list[ActivityPlan], Receipt | None]:
+    """The file's plan and, unless `dry_run`, what recording it did: every
+    transaction checked as `submit --file` checks a line, then all recorded
+    or none, problems named by the XML's own line numbers. A dry run checks
+    and records nothing."""
+    plans = plan(xml, source)
+    lines = [NumberedLine(p.line, orjson.dumps(p.submission)) for activity in plans for p in activity.recorded]
+    if dry_run:
+        validate_all(lines)
+        return plans, None
+    return plans, record_lines(app, lines, actor, bar)

@@ -94,10 +94,15 @@ def validate_all(lines: list[Line], progress: Callable[[int], None] | None = Non
 def record_file(app: Accord, source: Iterable[bytes], actor: str, bar: Bar) -> Receipt:
     """Check every line, then record them all at once, or none: every bad
     line, or every line breaking a rule of the domain, named by its number."""
+    return record_lines(app, read_lines(source), actor, bar)
+
+
+def record_lines(app: Accord, lines: list[Line], actor: str, bar: Bar) -> Receipt:
+    """`record_file` of lines already read, each named by its own number
+    (an IATI transaction's line in its XML file, say)."""
     from workflows.application import Rejected
 
     with collector_paused():
-        lines = read_lines(source)
         with bar(len(lines), "checking") as advance:
             submissions = validate_all(lines, advance)
         with bar(len(submissions), "recording") as advance:

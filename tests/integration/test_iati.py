@@ -12,6 +12,7 @@ from lxml import etree
 
 from tests.helpers import accord, submit_rows
 from tests.integration.test_funding import COMMITMENTS, DISBURSEMENTS, decommitted, report_of
+from tests.integration.test_funding import table as table_of
 
 pytestmark = pytest.mark.integration
 
@@ -112,3 +113,141 @@ def test_a_file_that_is_not_iati_is_refused_in_a_sentence(demo_db: str, tmp_path
 
     assert result.exit_code == 2
     assert "not IATI activities (the root element is <budget>)" in result.stderr
+
+
+# Other publishers' files: every activity accounted for, in the file's own lines.
+
+PUBLISHED = """<?xml version="1.0" encoding="UTF-8"?>
+<iati-activities version="2.03" generated-datetime="2021-07-01T00:00:00Z">
+ <iati-activity default-currency="EUR" last-updated-datetime="2021-07-01T00:00:00Z">
+  <iati-identifier>XI-TEST-1-TN-BORDER</iati-identifier>
+  <reporting-org ref="XI-TEST-1" type="10"><narrative>Test Agency</narrative></reporting-org>
+  <title><narrative>Border management in Tunisia</narrative></title>
+  <recipient-country code="TN" percentage="100"/>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2021-03-01"/><value value-date="2021-03-01">1000000</value>
+  </transaction>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2021-04-01"/><value value-date="2021-04-01">50000</value>
+  </transaction>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2021-05-01"/><value value-date="2021-05-01">250000.50</value>
+  </transaction>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2021-05-02"/><value value-date="2021-05-02">-1000</value>
+  </transaction>
+  <transaction>
+   <transaction-type code="4"/><transaction-date iso-date="2021-05-03"/><value value-date="2021-05-03">120000</value>
+  </transaction>
+  <transaction>
+   <transaction-type code="1"/><transaction-date iso-date="2021-01-03"/><value value-date="2021-01-03">2000000</value>
+  </transaction>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2021-05-04"/><value value-date="2021-05-04">0.00</value>
+  </transaction>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2021-06-01"/><value value-date="2021-06-01">-100000</value>
+  </transaction>
+ </iati-activity>
+ <iati-activity default-currency="USD" last-updated-datetime="2021-07-01T00:00:00Z">
+  <iati-identifier>XI-TEST-1-SAHEL</iati-identifier>
+  <reporting-org ref="XI-TEST-1" type="10"><narrative>Test Agency</narrative></reporting-org>
+  <recipient-region code="289" vocabulary="1" percentage="100"/>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2021-03-01"/><value value-date="2021-03-01">500000</value>
+  </transaction>
+ </iati-activity>
+ <iati-activity default-currency="EUR" last-updated-datetime="2021-07-01T00:00:00Z">
+  <iati-identifier>XI-TEST-1-MAGHREB</iati-identifier>
+  <recipient-country code="MA" percentage="50"/>
+  <recipient-country code="TN" percentage="50"/>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2021-03-01"/><value value-date="2021-03-01">700000</value>
+  </transaction>
+ </iati-activity>
+ <iati-activity default-currency="EUR" last-updated-datetime="2021-07-01T00:00:00Z">
+  <iati-identifier>XI-TEST-1-PROGRAMME</iati-identifier>
+  <recipient-country code="MA" percentage="100"/>
+  <budget><period-start iso-date="2021-01-01"/><period-end iso-date="2021-12-31"/><value>9</value></budget>
+ </iati-activity>
+</iati-activities>
+"""
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> Path:
+    path = tmp_path / "published.xml"
+    path.write_text(PUBLISHED)
+    return path
+
+
+def test_a_dry_run_accounts_for_every_activity_and_transaction_in_the_files_own_lines(
+    published: Path, tmp_path: Path
+) -> None:
+    result = accord(str(tmp_path / "none.db"), "import", "iati", "--dry-run", str(published))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "activity XI-TEST-1-TN-BORDER (line 3): TN",
+        "  line 8: record FundingCommitted EUR 1000000 on 2021-03-01",
+        "  line 11: leave out: a further commitment of 50000: Accord keeps one a funding line (the one of line 8)",
+        "  line 14: record FundingDisbursed EUR 250000.50 on 2021-05-01",
+        "  line 17: leave out: a disbursement of -1000 (a reversal): Accord does not record reversals",
+        "  line 20: leave out: expenditure (type 4): Accord records commitments and disbursements",
+        "  line 23: leave out: incoming funds (type 1): Accord records commitments and disbursements",
+        "  line 26: leave out: a value of 0 moves no money: nothing to record",
+        "  line 29: record FundingDecommitted EUR 100000 on 2021-06-01",
+        "activity XI-TEST-1-SAHEL (line 33): no partner",
+        "  line 33: leave out: names region 289 and no recipient country: Accord records funding by one partner "
+        "country; 1 transaction(s) left out",
+        "activity XI-TEST-1-MAGHREB (line 41): no partner",
+        "  line 41: leave out: names 2 recipient countries (MA, TN): Accord records funding by one partner "
+        "country; 1 transaction(s) left out",
+        "activity XI-TEST-1-PROGRAMME (line 49): MA",
+        "  line 49: leave out: a budget or a programme: nothing to record",
+    ]
+    assert (
+        "4 activity(ies): would record 3 transaction(s); left out: 1 expenditure, 1 further commitment, "
+        "1 incoming funds, 1 no transactions, 1 regional activity, 1 reversal, 1 several countries, 1 zero value"
+    ) in result.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_a_published_file_records_what_it_can_once_and_counts_what_it_leaves_out(demo_db: str, published: Path):
+    first = accord(demo_db, "import", "iati", str(published))
+    again = accord(demo_db, "import", "iati", str(published))
+
+    assert first.exit_code == 0, first.output
+    assert "recorded 3 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1" in first.stdout
+    assert "left out: 1 expenditure, 1 further commitment, 1 incoming funds, 1 no transactions, 1 regional activity, " \
+        "1 reversal, 1 several countries, 1 zero value" in first.stderr  # fmt: skip
+    assert again.exit_code == 0 and "recorded 0 event(s)" in again.stdout
+    [line] = [row for row in table_of(report_of(demo_db), "Funding lines") if row["funding"] == "XI-TEST-1-TN-BORDER"]
+    assert (line["committed"], line["decommitted"], line["disbursed"]) == (
+        Decimal("900000"),
+        Decimal("100000"),
+        Decimal("250000.50"),
+    )
+
+
+def test_a_transaction_that_breaks_a_rule_is_named_by_its_line_in_the_xml(demo_db: str, tmp_path: Path) -> None:
+    path = tmp_path / "over.xml"
+    path.write_text(PUBLISHED.replace(">250000.50<", ">2500000.50<"))
+
+    result = accord(demo_db, "import", "iati", str(path))
+
+    assert result.exit_code == 2
+    assert "line 14: disbursing EUR 2,500,000.50 on funding 'XI-TEST-1-TN-BORDER' would exceed its commitment" in (
+        result.stderr
+    )
+    assert "nothing was stored" in result.stderr
+
+
+def test_a_transaction_without_a_date_is_refused_naming_its_line(demo_db: str, tmp_path: Path) -> None:
+    path = tmp_path / "undated.xml"
+    path.write_text(PUBLISHED.replace('<transaction-date iso-date="2021-05-01"/>', ""))
+
+    result = accord(demo_db, "import", "iati", "--dry-run", str(path))
+
+    assert result.exit_code == 2
+    assert "undated.xml, line 14: a transaction needs a date and a value" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from datetime import datetime
 
 import click
@@ -111,22 +112,47 @@ def import_() -> None:
 
 @import_.command("iati")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print what would be recorded and left out, and why; record nothing.")
 @pass_context
-def import_iati(ctx: Context, path: str) -> None:
-    """Record the commitments and disbursements of an IATI 2.03 activity file
-    as FundingCommitted and FundingDisbursed, through the same checks as
-    `accord submit --file`: all or nothing, and a file imported twice is
+def import_iati(ctx: Context, path: str, dry_run: bool) -> None:
+    """Record the commitments, decommitments (a commitment of a negative
+    value) and disbursements of an IATI activity file (2.01 to 2.03),
+    through the same checks as `accord submit --file`: all or nothing, each
+    problem named by its line in the XML, and a file imported twice is
     recorded once.
+
+    What Accord does not record is left out and counted, never silently: an
+    activity with no recipient country (a regional one) or several, an
+    expenditure or any other type of transaction, a value of 0, a reversed
+    disbursement, a further commitment on one activity. `--dry-run` lists
+    each, activity by activity.
 
     \b
     Example:
-      accord import iati accord-iati.xml
+      accord import iati --dry-run funding.xml
+      accord import iati funding.xml
     """
-    import io
-
-    from workflows.cli.submit import submit_file
-    from workflows.iati import submissions
+    from workflows.cli.submit import report
+    from workflows.iati import import_file
 
     with open(path, "rb") as source:
-        lines = [orjson.dumps(line) for line in submissions(source.read(), path)]
-    submit_file(ctx, io.BytesIO(b"\n".join(lines) + b"\n"))
+        xml = source.read()
+    # A dry run reads no store: it checks the file alone.
+    app = None if dry_run else ctx.app
+    plans, receipt = import_file(app, xml, path, ctx.settings.actor, progress_bar, dry_run=dry_run)
+    if dry_run:
+        for activity in plans:
+            click.echo(f"activity {activity.identifier} (line {activity.line}): {activity.partner or 'no partner'}")
+            plan = [(p.line, f"record {p.submission['type']} {p.submission['amount']} on {p.submission['occurred_on']}")
+                    for p in activity.recorded]  # fmt: skip
+            plan += [(skipped.line, f"leave out: {skipped.reason}") for skipped in activity.skipped]
+            for line, what in sorted(plan):
+                click.echo(f"  line {line}: {what}")
+    else:
+        assert receipt is not None
+        report(receipt)
+    recorded = sum(len(activity.recorded) for activity in plans)
+    kinds = Counter(skipped.kind for activity in plans for skipped in activity.skipped)
+    left = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    done = "would record" if dry_run else "took"
+    click.echo(f"{len(plans)} activity(ies): {done} {recorded} transaction(s); left out: {left or 'nothing'}", err=True)
