@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.helpers import accord, submit_rows
+from tests.helpers import accord, as_json, submit_rows
 from tests.integration.test_funding import COMMITMENTS, DISBURSEMENTS, decommitted, report_of
 from tests.integration.test_funding import table as table_of
+from workflows.rules import default_rules_path
 
 pytestmark = pytest.mark.integration
 
@@ -251,3 +252,31 @@ def test_a_transaction_without_a_date_is_refused_naming_its_line(demo_db: str, t
 
     assert result.exit_code == 2
     assert "undated.xml, line 14: a transaction needs a date and a value" in result.stderr
+
+
+def test_imported_history_opens_no_task_overdue_for_years_under_a_history_horizon(db: str, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("history_days = 365\n\n" + default_rules_path().read_text())
+    accord(db, "--rules", str(rules), "submit", "PartnershipOpened", "--partner", "TN", "--occurred-on", "2020-09-23")
+    before = {row["task_id"] for row in as_json(accord(db, "--rules", str(rules), "tasks", "--json"))}
+    path = tmp_path / "history.xml"
+    path.write_text(PUBLISHED)
+
+    imported = accord(db, "--rules", str(rules), "import", "iati", str(path))
+    tasks = as_json(accord(db, "--rules", str(rules), "tasks", "--status", "all", "--json"))
+    shown = accord(db, "--rules", str(rules), "rules", "show")
+
+    assert imported.exit_code == 0, imported.output
+    assert {row["task_id"] for row in tasks} == before  # the 2021 funding is history
+    assert "history: a task due more than 365 days before its fact was recorded is not opened" in shown.stdout
+
+
+def test_without_a_history_horizon_imported_funding_is_followed_up(db: str, tmp_path: Path) -> None:
+    accord(db, "submit", "PartnershipOpened", "--partner", "TN", "--occurred-on", "2020-09-23")
+    path = tmp_path / "history.xml"
+    path.write_text(PUBLISHED)
+
+    assert accord(db, "import", "iati", str(path)).exit_code == 0
+    rules = {row["rule"] for row in as_json(accord(db, "tasks", "--status", "all", "--json"))}
+
+    assert {"funding-disbursed-check-use", "funding-decommitted-inform-partner"} <= rules

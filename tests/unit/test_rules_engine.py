@@ -15,7 +15,7 @@ from domain.meeting import Meeting
 from domain.partnership import Partnership
 from domain.vocabulary import VOCABULARY
 from workflows.rules import load_rules
-from workflows.rules.engine import applies, due, source_of, task_facts, thread_of
+from workflows.rules.engine import applies, due, opens, source_of, task_facts, thread_of
 from workflows.rules.files import parse_rules
 
 DEFAULTS = {r.name: r for r in load_rules().rule}
@@ -451,3 +451,23 @@ def test_a_where_condition_that_passes_the_check_matches_a_fact_that_meets_it(st
     rule = custom("VisitHeld", where=where)
 
     assert applies(rule, on_tunisia(stamp, "VisitHeld", visitors=["A"], **facts))
+
+
+# History: tasks due long before their fact was recorded
+
+
+@pytest.mark.parametrize(
+    ("history_days", "occurred_on", "opens_it"),
+    [
+        (None, "2005-03-01", True),  # no horizon: every task opens
+        (365, "2005-03-01", False),  # due 2005-03-08, recorded 2021-06-06: history
+        (365, "2020-06-01", True),  # due 2020-06-08: within a year of the recording
+        (0, "2021-05-29", False),  # due 2021-06-05, the day before the one recorded
+        (0, "2021-06-06", True),  # due a week after the day recorded
+    ],
+)
+def test_a_task_due_further_back_than_the_history_horizon_is_not_opened(stamp, history_days, occurred_on, opens_it):
+    event = on_tunisia(stamp, "PartnershipNoteAdded", text="note", occurred_on=occurred_on)
+    rules = parse_rules(f"history_days = {history_days}\n" if history_days is not None else "")
+
+    assert opens(rules, custom("PartnershipNoteAdded"), event) is opens_it

@@ -30,7 +30,7 @@ from workflows.batches import collector_paused
 from workflows.projections.base import BATCH, Views
 from workflows.reader import FOLLOWER
 from workflows.rules import RuleSet
-from workflows.rules.engine import applies, source_of, task_facts, thread_of
+from workflows.rules.engine import opens, source_of, task_facts, thread_of
 
 if TYPE_CHECKING:
     from workflows.application.core import Core
@@ -138,8 +138,9 @@ class _Page:
         kind = type(event).__name__
         for rule in self.follower.rules.closed_by(kind):
             self._close(thread_of(rule, event), event)
-        for rule in self.follower.rules.triggered_by(kind):
-            if applies(rule, event):
+        rules = self.follower.rules
+        for rule in rules.triggered_by(kind):
+            if opens(rules, rule, event):
                 self._open(task_facts(rule, event))
 
     def _open(self, facts: dict[str, Any]) -> None:

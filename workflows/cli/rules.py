@@ -49,6 +49,10 @@ def rules_show(ctx: Context, as_json: bool) -> None:
         )
     source = ctx.settings.rules or "the rules shipped with Accord"
     show(rows, ["name", "when", "due", "owner", "closed_by", "title"], False, title=f"Rules: {source}")
+    if ruleset.history_days is not None:
+        click.echo(
+            f"history: a task due more than {ruleset.history_days} days before its fact was recorded is not opened"
+        )
 
 
 @rules.command("check")

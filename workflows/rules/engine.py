@@ -10,7 +10,7 @@ from typing import Any
 from domain.base import Fact
 from domain.codes import country_name
 from domain.values import EventDate
-from workflows.rules.model import Rule
+from workflows.rules.model import Rule, RuleSet
 
 
 def applies(rule: Rule, event: Fact) -> bool:
@@ -29,6 +29,18 @@ def applies(rule: Rule, event: Fact) -> bool:
     if not all(_empty(getattr(event, field)) for field in rule.absent):
         return False
     return getattr(event, rule.due.anchor) is not None
+
+
+def opens(rules: RuleSet, rule: Rule, event: Fact) -> bool:
+    """The rule applies to the event, and the task it would open is not
+    history: due no more than the rules' `history_days` before the day the
+    fact was recorded (UTC). Decided from the event alone, so every follower
+    and every replay opens the same tasks."""
+    if not applies(rule, event):
+        return False
+    if rules.history_days is None:
+        return True
+    return due(rule, event)[0] >= event.timestamp.date() - timedelta(days=rules.history_days)
 
 
 def due(rule: Rule, event: Fact) -> tuple[date, str]:

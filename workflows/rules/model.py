@@ -165,6 +165,14 @@ class RuleSet(BaseModel):
 
     rule: list[Rule] = Field(default_factory=list)
     kind: Literal["accord-rules"] = "accord-rules"
+    history_days: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "A task due more than this many days before its fact was recorded is history, and is not opened "
+            "(imported history opens no tasks overdue for years); none: every task opens"
+        ),
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.vocabulary import VOCABULARY
-from workflows.rules.engine import applies, source_of, task_facts
+from workflows.rules.engine import opens, source_of, task_facts
 from workflows.rules.model import RuleSet
 
 Key = tuple[str, str]  # (rule, source event)
@@ -54,5 +54,5 @@ def types_read(*rulesets: RuleSet) -> list[type[Any]]:
 
 def _plan(event: Any, rules: RuleSet, into: dict[Key, dict[str, Any]]) -> None:
     for rule in rules.triggered_by(type(event).__name__):
-        if applies(rule, event):
+        if opens(rules, rule, event):
             into[(rule.name, source_of(event))] = task_facts(rule, event)
