@@ -62,10 +62,10 @@ def amount_pattern(decimals: int, maximum_digits: int) -> str:
     """A positive amount as text with at most `decimals` decimals: digits, or
     digits grouped in threes by commas, at most `maximum_digits` before the point."""
     groups = (maximum_digits - 1) // 3
-    whole = rf"(?:\d{{1,{maximum_digits}}}|\d{{1,3}}(?:,\d{{3}}){{1,{groups}}})"
-    fraction = rf"(?:\.\d{{1,{decimals}}})?" if decimals else ""
+    whole = rf"(?:[0-9]{{1,{maximum_digits}}}|[0-9]{{1,3}}(?:,[0-9]{{3}}){{1,{groups}}})"
+    fraction = rf"(?:\.[0-9]{{1,{decimals}}})?" if decimals else ""
     # Not zero: some digit of the amount is not 0.
-    return rf"(?=[\d,.]*[1-9]){whole}{fraction}"
+    return rf"(?=[0-9,.]*[1-9]){whole}{fraction}"
 
 
 @cache

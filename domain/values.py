@@ -137,7 +137,8 @@ class Approximation(StrEnum):
 # An amount is written as text: digits, or digits grouped in threes by
 # commas, and a decimal point before at most as many decimals as its
 # currency's minor unit. A JSON number may already have lost digits.
-_AMOUNT = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
+# ASCII digits only, as JSON Schema's patterns read them.
+_AMOUNT = re.compile(r"^-?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?$")
 AMOUNT_FORMS = "1250000.50 or 1,250,000.50"
 NOT_A_NUMBER = 'an amount is written as text, in quotes ("1250000.50"): a JSON number may lose digits'
 MONEY_FORMS = """'EUR 1250000' or {"amount": "1250000", "currency": "EUR"}"""

@@ -98,7 +98,7 @@ money = st.one_of(
     st.builds(lambda c, a: {"amount": a, "currency": c}, currency, amount_text),
     st.builds(lambda c, a: {"amount": a, "currency": c}, currency, st.one_of(st.integers(), st.floats())),
     st.builds(lambda c, a: {"amount": a, "currency": c, "extra": 1}, currency, amount_text),
-    st.sampled_from([{"amount": "100"}, {"currency": "EUR"}, 100, 1.5, None, [], "EUR"]),
+    st.sampled_from([{"amount": "100"}, {"currency": "EUR"}, 100, 1.5, None, [], "EUR", "EUR ١٠٠", "EUR 1٠0"]),
 )
 BASE = {"type": "FundingCommitted", "partner": "TN", "occurred_on": "2021-05-20", "funding": "f", "instrument": "I"}
 
