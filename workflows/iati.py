@@ -294,79 +294,82 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     found = ActivityPlan(identifier or "(no identifier)", activity.sourceline, partner)
     transactions = list(activity.iterfind("transaction"))
     if not transactions:
-        found.skipped.append(
-            Skipped(activity.sourceline, "no transactions", "a budget or a programme: nothing to record")
-        )
+        found.skipped.append(Skipped(found.line, "no transactions", "a budget or a programme: nothing to record"))
         return found
     if partner is None:
-        regions = [str(region.get("code")) for region in activity.iterfind("recipient-region")]
-        if countries:
-            kind, why = "several countries", f"names {len(countries)} recipient countries ({', '.join(countries)})"
-        elif regions:
-            kind, why = "regional activity", f"names region {', '.join(regions)} and no recipient country"
-        else:
-            kind, why = "no country", "names no recipient country"
-        reason = f"{why}: Accord records funding by one partner country; {len(transactions)} transaction(s) left out"
-        found.skipped.append(Skipped(activity.sourceline, kind, reason))
+        found.skipped.append(_no_partner(activity, countries, len(transactions)))
         return found
-    funding = activity.get(_a("funding")) or identifier
-    instrument = activity.get(_a("instrument")) or (
-        activity.findtext("participating-org/narrative") or activity.findtext("reporting-org/narrative") or ""
-    )
-    title = activity.findtext("title/narrative") or ""
-    currency = activity.get("default-currency", "")
-    committed: int | None = None  # the line of the commitment recorded
+    line = {
+        "partner": partner,
+        "funding": activity.get(_a("funding")) or identifier,
+        "currency": activity.get("default-currency", ""),
+        "instrument": activity.get(_a("instrument"))
+        or activity.findtext("participating-org/narrative")
+        or activity.findtext("reporting-org/narrative")
+        or "",
+        "title": activity.findtext("title/narrative") or "",
+    }
+    committed: int | None = None  # the XML line of the commitment recorded
     # A transaction's key counts it among its activity's transactions, as
     # files imported before were keyed: the same file is recorded once.
     for index, transaction in enumerate(transactions, 1):
-        line = transaction.sourceline
-        kind = transaction.find("transaction-type")
-        code = kind.get("code") if kind is not None else None
-        if code not in (COMMITMENT, DISBURSEMENT):
-            what = _NOT_RECORDED.get(str(code), "other transaction")
-            reason = f"{what} (type {code}): Accord records commitments and disbursements"
-            found.skipped.append(Skipped(line, what, reason))
+        decided = _plan_transaction(transaction, f"iati:{identifier}:{index}", line, committed, source)
+        if isinstance(decided, Skipped):
+            found.skipped.append(decided)
             continue
-        date, value = transaction.find("transaction-date"), transaction.find("value")
-        amount = (value.text or "").strip() if value is not None else ""
-        if date is None or not amount:
-            raise IatiError(f"{source}, line {line}: a transaction needs a date and a value")
-        negative = amount.startswith("-")
-        amount = amount.removeprefix("-")
-        if not amount.strip("0."):
-            found.skipped.append(Skipped(line, "zero value", "a value of 0 moves no money: nothing to record"))
-            continue
-        if code == DISBURSEMENT and negative:
-            found.skipped.append(
-                Skipped(line, "reversal", f"a disbursement of -{amount} (a reversal): Accord does not record reversals")
-            )
-            continue
-        kind_name = "FundingDecommitted" if negative else _TYPES[code]
-        if kind_name == "FundingCommitted" and committed is not None:
-            found.skipped.append(
-                Skipped(
-                    line,
-                    "further commitment",
-                    f"a further commitment of {amount}: Accord keeps one a funding line (the one of line {committed})",
-                )
-            )
-            continue
-        submission = {
-            "type": kind_name,
-            "id": date.get(_a("key")) or f"iati:{identifier}:{index}",
-            "partner": partner,
-            "funding": funding,
-            "occurred_on": date.get(_a("occurred-on")) or date.get("iso-date"),
-            "amount": f"{value.get('currency') or currency} {amount}",
-        }
-        if kind_name == "FundingCommitted":
-            committed = line
-            submission.update(instrument=instrument, title=title)
-        found.recorded.append(Planned(line, submission))
+        if decided.submission["type"] == "FundingCommitted":
+            committed = decided.line
+        found.recorded.append(decided)
     return found
 
 
-_TYPES = {COMMITMENT: "FundingCommitted", DISBURSEMENT: "FundingDisbursed"}
+def _no_partner(activity: Any, countries: list[str], transactions: int) -> Skipped:
+    """Why an activity with no one recipient country is left out."""
+    regions = [str(region.get("code")) for region in activity.iterfind("recipient-region")]
+    if countries:
+        kind, why = "several countries", f"names {len(countries)} recipient countries ({', '.join(countries)})"
+    elif regions:
+        kind, why = "regional activity", f"names region {', '.join(regions)} and no recipient country"
+    else:
+        kind, why = "no country", "names no recipient country"
+    reason = f"{why}: Accord records funding by one partner country; {transactions} transaction(s) left out"
+    return Skipped(activity.sourceline, kind, reason)
+
+
+def _plan_transaction(
+    transaction: Any, key: str, activity: dict[str, str], committed: int | None, source: str
+) -> Planned | Skipped:
+    """One transaction as a `submit --file` line, or why it is left out."""
+    line = transaction.sourceline
+    kind = transaction.find("transaction-type")
+    code = kind.get("code") if kind is not None else None
+    if code not in (COMMITMENT, DISBURSEMENT):
+        what = _NOT_RECORDED.get(str(code), "other transaction")
+        return Skipped(line, what, f"{what} (type {code}): Accord records commitments and disbursements")
+    date, value = transaction.find("transaction-date"), transaction.find("value")
+    amount = (value.text or "").strip() if value is not None else ""
+    if date is None or not amount:
+        raise IatiError(f"{source}, line {line}: a transaction needs a date and a value")
+    negative, amount = amount.startswith("-"), amount.removeprefix("-")
+    if not amount.strip("0."):
+        return Skipped(line, "zero value", "a value of 0 moves no money: nothing to record")
+    if code == DISBURSEMENT and negative:
+        return Skipped(line, "reversal", f"a disbursement of -{amount} (a reversal): Accord does not record reversals")
+    type_name = "FundingDecommitted" if negative else _TYPES[code]
+    if type_name == "FundingCommitted" and committed is not None:
+        reason = f"a further commitment of {amount}: Accord keeps one commitment a funding line (line {committed})"
+        return Skipped(line, "further commitment", reason)
+    submission = {
+        "type": type_name,
+        "id": date.get(_a("key")) or key,
+        "partner": activity["partner"],
+        "funding": activity["funding"],
+        "occurred_on": date.get(_a("occurred-on")) or date.get("iso-date"),
+        "amount": f"{value.get('currency') or activity['currency']} {amount}",
+    }
+    if type_name == "FundingCommitted":
+        submission.update(instrument=activity["instrument"], title=activity["title"])
+    return Planned(line, submission)
 
 
 def import_file(

@@ -191,7 +191,7 @@ def test_a_dry_run_accounts_for_every_activity_and_transaction_in_the_files_own_
     assert result.stdout.splitlines() == [
         "activity XI-TEST-1-TN-BORDER (line 3): TN",
         "  line 8: record FundingCommitted EUR 1000000 on 2021-03-01",
-        "  line 11: leave out: a further commitment of 50000: Accord keeps one a funding line (the one of line 8)",
+        "  line 11: leave out: a further commitment of 50000: Accord keeps one commitment a funding line (line 8)",
         "  line 14: record FundingDisbursed EUR 250000.50 on 2021-05-01",
         "  line 17: leave out: a disbursement of -1000 (a reversal): Accord does not record reversals",
         "  line 20: leave out: expenditure (type 4): Accord records commitments and disbursements",
