@@ -59,8 +59,8 @@ def record_at(
         )
     if known_at and known_at > app.clock.now():
         raise BadInput(
-            f"--known-at {known_at.isoformat(timespec='minutes')} is in the future: a replay shows what had been "
-            "recorded by a moment that has passed"
+            f"--known-at {known_at.astimezone(app.clock.zone).isoformat(timespec='minutes')} is in the future: "
+            "a replay shows what had been recorded by a moment that has passed"
         )
     if not (as_of or known_at):
         app.refresh()

@@ -98,7 +98,7 @@ def test_every_report_takes_as_of_and_known_at(demo_db: str) -> None:
     [
         (("audit", "replay"), ("--as-of", "2030-01-01"), "--as-of 2030-01-01 is after today"),
         (("report", "portfolio"), ("--as-of", "2030-01-01"), "--as-of 2030-01-01 is after today"),
-        (("audit", "replay"), ("--known-at", "2030-01-01T00:00"), "is in the future"),
+        (("audit", "replay"), ("--known-at", "2030-01-01T00:00"), "--known-at 2030-01-01T00:00+01:00 is in the future"),
     ],
 )
 def test_a_replay_in_the_future_is_refused(
