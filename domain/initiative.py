@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from domain.base import Aggregate, Fact, Founding, Ref, Text
 from domain.errors import StageNotLater
-from domain.values import Money, PartnerCode, Share, WholeNumber
+from domain.values import Money, PartnerCode, Share, Year
 
 
 class Stage(StrEnum):
@@ -94,8 +94,8 @@ class Instrument(Aggregate):
 
         amount: Money = Field(description="Amount available for migration, e.g. 'EUR 8000000000'")
         share: Share | None = Field(default=None, description="Target share of the instrument, e.g. 0.10 for 10%")
-        first_year: WholeNumber = Field(ge=2000, le=2100, description="First year of the period")
-        last_year: WholeNumber = Field(ge=2000, le=2100, description="Last year of the period")
+        first_year: Year = Field(description="First year of the period")
+        last_year: Year = Field(description="Last year of the period")
 
         @model_validator(mode="after")
         def _period_in_order(self) -> Self:

@@ -25,7 +25,7 @@ from domain.errors import (
     PrecedesCommitment,
     RoundPrecedesLaunch,
 )
-from domain.values import Approximation, EventDate, Money, PartnerCode, Party, Pillar, WholeNumber
+from domain.values import Approximation, Count, Days, EventDate, Money, PartnerCode, Party, Pillar
 
 
 @dataclass
@@ -143,7 +143,7 @@ class Partnership(Aggregate):
 
         dialogue: Ref
         title: Text = Field(description="Name of the dialogue")
-        cadence_days: WholeNumber | None = Field(default=None, ge=1, description="Days expected between rounds")
+        cadence_days: Days | None = Field(default=None, description="Days expected between rounds")
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
@@ -326,7 +326,7 @@ class Partnership(Aggregate):
         period_end: EventDate = Field(description="Last day (or month) the figure covers")
         route: Text = Field(description="Route, e.g. Central Mediterranean")
         destination: str = Field(default="", description="Where they arrived, e.g. Italy")
-        count: WholeNumber = Field(ge=0, description="Number of people")
+        count: Count = Field(description="Number of people")
         approximation: Approximation = Field(
             default=Approximation.EXACT, description="How exact the figure is: exact, about, at_least, at_most"
         )

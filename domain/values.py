@@ -68,7 +68,11 @@ def _whole(value: Any) -> Any:
     return int(value)
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
+# Whole numbers, bounds first: pydantic's schema keeps them as JSON Schema's
+# minimum and maximum only when they come before the validator.
+Count = Annotated[int, Field(ge=0), BeforeValidator(_whole)]
+Days = Annotated[int, Field(ge=1), BeforeValidator(_whole)]
+Year = Annotated[int, Field(ge=2000, le=2100), BeforeValidator(_whole)]
 
 # A share above 0 and at most 1, as text: 0.10, .5, 1 or 1.00.
 _SHARE = r"^(?:0?\.[0-9]*[1-9][0-9]*|1(?:\.0+)?)$"

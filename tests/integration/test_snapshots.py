@@ -34,7 +34,9 @@ def facts(partner: str, count: int, start: int = 0) -> list[dict[str, Any]]:
         if n == 0:
             rows.append({**base, "type": "PartnershipOpened", "occurred_on": "2015-06"})
         elif n == 1:
-            rows.append({**base, "type": "DialogueLaunched", "dialogue": "d", "title": "High-level dialogue"})
+            # Launched before the first of the year's rounds.
+            launched = {**base, "occurred_on": "2020-12"}
+            rows.append({**launched, "type": "DialogueLaunched", "dialogue": "d", "title": "High-level dialogue"})
         elif kind == 0:
             rows.append(
                 {**base, "type": "FundingCommitted", "funding": f"f{n}", "instrument": "NDICI", "amount": "EUR 1000.50"}
