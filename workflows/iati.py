@@ -284,6 +284,12 @@ def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
         raise IatiError(f"{source}: not XML: {error}") from None
     if root.tag != "iati-activities":
         raise IatiError(f"{source}: not IATI activities (the root element is <{root.tag}>)")
+    version = root.get("version", "")
+    if version.startswith("1."):
+        raise IatiError(
+            f"{source}: IATI {version} is not read (its codes differ): Accord reads versions 2.01 to 2.03; "
+            "the IATI Standard's own tools upgrade a file"
+        )
     return [_plan_activity(activity, source) for activity in root.iterchildren("iati-activity")]
 
 
@@ -296,31 +302,48 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     if not transactions:
         found.skipped.append(Skipped(found.line, "no transactions", "a budget or a programme: nothing to record"))
         return found
-    if partner is None:
+    # IATI 2.01 and later may name the recipient on each transaction instead.
+    by_transaction = not countries and activity.find("recipient-region") is None
+    if partner is None and not (by_transaction and activity.find("transaction/recipient-country") is not None):
         found.skipped.append(_no_partner(activity, countries, len(transactions)))
         return found
     line = {
-        "partner": partner,
         "funding": activity.get(_a("funding")) or identifier,
         "currency": activity.get("default-currency", ""),
+        # Named by the funder, else by the publisher, else the publisher's reference.
         "instrument": activity.get(_a("instrument"))
-        or activity.findtext("participating-org/narrative")
-        or activity.findtext("reporting-org/narrative")
-        or "",
-        "title": activity.findtext("title/narrative") or "",
+        or _text(activity, "participating-org/narrative")
+        or _text(activity, "reporting-org/narrative")
+        or str(activity.xpath("string(reporting-org/@ref)")).strip(),
+        "title": _text(activity, "title/narrative"),
     }
-    committed: int | None = None  # the XML line of the commitment recorded
+    committed: dict[str, int] = {}  # the XML line of the commitment recorded, by partner
     # A transaction's key counts it among its activity's transactions, as
     # files imported before were keyed: the same file is recorded once.
     for index, transaction in enumerate(transactions, 1):
-        decided = _plan_transaction(transaction, f"iati:{identifier}:{index}", line, committed, source)
+        recipient = partner or transaction.find("recipient-country")
+        if not isinstance(recipient, str):
+            if recipient is None:
+                reason = "names no recipient country, nor does its activity: Accord records funding by partner country"
+                found.skipped.append(Skipped(transaction.sourceline, "no country", reason))
+                continue
+            recipient = str(recipient.get("code"))
+        decided = _plan_transaction(
+            transaction, f"iati:{identifier}:{index}", {**line, "partner": recipient}, committed.get(recipient), source
+        )
         if isinstance(decided, Skipped):
             found.skipped.append(decided)
             continue
         if decided.submission["type"] == "FundingCommitted":
-            committed = decided.line
+            committed[recipient] = decided.line
         found.recorded.append(decided)
+    if found.partner is None:
+        found.partner = "by transaction: " + ", ".join(sorted({p.submission["partner"] for p in found.recorded}))
     return found
+
+
+def _text(element: Any, path: str) -> str:
+    return (element.findtext(path) or "").strip()
 
 
 def _no_partner(activity: Any, countries: list[str], transactions: int) -> Skipped:

@@ -280,3 +280,62 @@ def test_without_a_history_horizon_imported_funding_is_followed_up(db: str, tmp_
     rules = {row["rule"] for row in as_json(accord(db, "tasks", "--status", "all", "--json"))}
 
     assert {"funding-disbursed-check-use", "funding-decommitted-inform-partner"} <= rules
+
+
+BY_TRANSACTION = """<?xml version="1.0" encoding="UTF-8"?>
+<iati-activities version="2.01">
+ <iati-activity default-currency="EUR">
+  <iati-identifier>XI-TEST-1-MAGHREB-MOBILITY</iati-identifier>
+  <reporting-org ref="XI-TEST-1" type="10"/>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2021-03-01"/><value>300000</value>
+   <recipient-country code="MA"/>
+  </transaction>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2021-03-01"/><value>200000</value>
+   <recipient-country code="TN"/>
+  </transaction>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2021-04-01"/><value>50000</value>
+   <recipient-country code="TN"/>
+  </transaction>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2021-04-02"/><value>1000</value>
+  </transaction>
+ </iati-activity>
+</iati-activities>
+"""
+
+
+def test_an_activity_naming_its_recipient_on_each_transaction_is_recorded_on_each_partner(
+    demo_db: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "by-transaction.xml"
+    path.write_text(BY_TRANSACTION)
+
+    planned = accord(demo_db, "import", "iati", "--dry-run", str(path))
+    imported = accord(demo_db, "import", "iati", str(path))
+
+    assert planned.stdout.splitlines() == [
+        "activity XI-TEST-1-MAGHREB-MOBILITY (line 3): by transaction: MA, TN",
+        "  line 6: record FundingCommitted EUR 300000 on 2021-03-01",
+        "  line 10: record FundingCommitted EUR 200000 on 2021-03-01",
+        "  line 14: record FundingDisbursed EUR 50000 on 2021-04-01",
+        "  line 18: leave out: names no recipient country, nor does its activity: Accord records funding by "
+        "partner country",
+    ]
+    assert imported.exit_code == 0, imported.output
+    lines = {(row["partner"], row["funding"]): row for row in table_of(report_of(demo_db), "Funding lines")}
+    assert lines[("MA", "XI-TEST-1-MAGHREB-MOBILITY")]["committed"] == Decimal("300000")
+    assert lines[("MA", "XI-TEST-1-MAGHREB-MOBILITY")]["instrument"] == "XI-TEST-1"  # the publisher's reference
+    assert lines[("TN", "XI-TEST-1-MAGHREB-MOBILITY")]["disbursed"] == Decimal("50000")
+
+
+def test_a_file_of_iati_1_is_refused_in_a_sentence(demo_db: str, tmp_path: Path) -> None:
+    path = tmp_path / "old.xml"
+    path.write_text('<iati-activities version="1.05"><iati-activity/></iati-activities>')
+
+    result = accord(demo_db, "import", "iati", "--dry-run", str(path))
+
+    assert result.exit_code == 2
+    assert "IATI 1.05 is not read (its codes differ): Accord reads versions 2.01 to 2.03" in result.stderr
