@@ -1,7 +1,8 @@
 """Country and currency codes (ISO 3166-1 alpha-2, ISO 4217), checked
 against pycountry's tables, and each currency's minor unit from the ISO 4217
-maintenance agency's own list (the iso4217 package keeps it). Apart from the value objects, so that reading a
-partner code (`accord tasks --partner tn`) needs no pydantic."""
+maintenance agency's own list (the iso4217 package keeps it). Apart from the
+value objects, so that reading a partner code (`accord tasks --partner tn`)
+needs no pydantic."""
 
 from __future__ import annotations
 

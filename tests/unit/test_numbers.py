@@ -10,7 +10,7 @@ import pytest
 
 from workflows.reports import Report, render
 from workflows.reports.model import Table
-from workflows.reports.numbers import Money, grouped, plain
+from workflows.reports.numbers import Amount, grouped, plain
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_every_format_prints_amounts_without_an_exponent():
             Table(
                 "Lines",
                 ["funding", "committed", "totals"],
-                [{"funding": "f", "committed": huge, "totals": [Money("EUR", huge)]}],
+                [{"funding": "f", "committed": huge, "totals": [Amount("EUR", huge)]}],
             )
         ],
     )

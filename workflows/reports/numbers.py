@@ -32,7 +32,7 @@ def plain(value: Decimal) -> str:
     return format(value, "f")
 
 
-class Money(str):
+class Amount(str):
     """An amount with its currency in a report's cell: text as machines read
     it ("EUR 1250000.10", in JSON, CSV and a dispatch kept in the log), and
     grouped by the renderers for people ("EUR 1,250,000.10")."""
@@ -40,7 +40,7 @@ class Money(str):
     currency: str
     amount: Decimal
 
-    def __new__(cls, currency: str, amount: Decimal) -> Money:
+    def __new__(cls, currency: str, amount: Decimal) -> Amount:
         money = super().__new__(cls, f"{currency} {plain(amount)}")
         money.currency, money.amount = currency, amount
         return money

@@ -12,7 +12,7 @@ from domain.values import Party
 from workflows.application import Accord
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.model import Report, Table
-from workflows.reports.numbers import Money
+from workflows.reports.numbers import Amount
 
 PARTY_LABELS = {Party.EU: "EU", Party.MEMBER_STATE: "member states", Party.PARTNER: "partner"}
 
@@ -122,9 +122,9 @@ def _open_commitments(rows: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def _money(totals: dict[str, Decimal]) -> list[Money]:
+def _money(totals: dict[str, Decimal]) -> list[Amount]:
     """E.g. [EUR 1250000.10, USD 500]: exact, one entry per currency."""
-    return [Money(currency, amount) for currency, amount in sorted(totals.items())]
+    return [Amount(currency, amount) for currency, amount in sorted(totals.items())]
 
 
 def _sum_into(totals: dict[str, Decimal], more: dict[str, Decimal]) -> None:

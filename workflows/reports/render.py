@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from workflows.reports.model import Report
-from workflows.reports.numbers import Money, grouped, plain
+from workflows.reports.numbers import Amount, grouped, plain
 
 
 def markdown(report: Report) -> str:
@@ -68,7 +68,7 @@ def cell(value: Any, number: Callable[[Decimal], str] = grouped) -> str:
         return ""
     if isinstance(value, Decimal):
         return number(value)
-    if isinstance(value, Money):
+    if isinstance(value, Amount):
         return value.text(number)
     if isinstance(value, list | tuple | set):
         return ", ".join(cell(item, number) for item in value)
