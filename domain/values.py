@@ -53,7 +53,11 @@ PartnerCode = Annotated[
     str,
     BeforeValidator(upper),
     AfterValidator(known_country),
-    Field(pattern=r"^[A-Z]{2}$"),
+    Field(
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2 code of the partner country, e.g. TN",
+        examples=["TN", "MA"],
+    ),
     _Schema(_partner_schema),
 ]
 

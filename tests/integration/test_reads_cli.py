@@ -147,7 +147,12 @@ def test_submit_help_of_an_event_type_describes_each_field(tmp_path: Path) -> No
     result = accord(str(tmp_path / "unused.db"), "submit", "VisitHeld", "--help")
     assert result.exit_code == 0
     help_text = " ".join(result.stdout.split())
-    for description in ["Who visited (repeat the option for several) [required]", "Whom they met", "Where"]:
+    for description in [
+        "--partner TEXT ISO 3166-1 alpha-2 code of the partner country, e.g. TN [required]",
+        "Who visited (repeat the option for several) [required]",
+        "Whom they met",
+        "Where",
+    ]:
         assert description in help_text
     assert "accord submit VisitHeld --occurred-on 2021-05-20 --partner TN --visitors ..." in help_text
 
