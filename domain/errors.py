@@ -28,7 +28,7 @@ class AmountTooPrecise(DomainError, ValueError):
 
 
 class AmountTooLarge(DomainError, ValueError):
-    """An amount is below Money.MAXIMUM."""
+    """An amount has at most Money.MAXIMUM_DIGITS digits before the point."""
 
 
 class PartnershipNotOpened(DomainError):

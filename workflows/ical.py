@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.codes import partner_code
-from domain.values import event_date
 from workflows.reader import TaskFilter
 
 if TYPE_CHECKING:
@@ -56,15 +55,15 @@ def calendar(tasks: Iterable[dict[str, Any]], meetings: Iterable[dict[str, Any]]
             "END:VTODO",
         ]
     for meeting in meetings:
-        when = event_date(meeting["held_on"])
         lines += [
             "BEGIN:VEVENT",
             f"UID:meeting-{meeting['meeting']}@accord",
             f"DTSTAMP:{stamp}",
             f"SUMMARY:{_text(meeting['body'] + (': ' + meeting['title'] if meeting['title'] else ''))}",
-            # A meeting known only to the month or year spans all of it.
-            f"DTSTART;VALUE=DATE:{when.earliest:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{when.latest + timedelta(days=1):%Y%m%d}",
+            # A meeting known only to the month or year spans all of it (to
+            # the day after its last, where an all-day span ends).
+            f"DTSTART;VALUE=DATE:{_day(meeting['held_on_first'])}",
+            f"DTEND;VALUE=DATE:{_day(meeting['held_on_last'], after=1)}",
             f"DESCRIPTION:{_text(_agenda(meeting))}",
             "TRANSP:TRANSPARENT",
             "END:VEVENT",
@@ -85,8 +84,8 @@ def _agenda(meeting: dict[str, Any]) -> str:
     return f"Meeting {ref} ({when}); partners on the agenda: {partners}. Briefing: accord report briefing {ref}"
 
 
-def _day(text: str) -> str:
-    return date.fromisoformat(text).strftime("%Y%m%d")
+def _day(text: str, after: int = 0) -> str:
+    return (date.fromisoformat(text) + timedelta(days=after)).strftime("%Y%m%d")
 
 
 def _text(value: str) -> str:

@@ -43,7 +43,7 @@ def imported(*args: str) -> tuple[list[str], str]:
 def test_a_current_store_is_read_without_the_domain(demo_db: str) -> None:
     assert accord(demo_db, "tasks").exit_code == 0  # brings the views up to date
 
-    for command in (["tasks"], ["tasks", "--partner", "tn", "--json"], ["partners"]):
+    for command in (["tasks"], ["tasks", "--partner", "tn", "--json"], ["partners"], ["export", "ics"]):
         heavy, printed = imported("--db", demo_db, *command)
         assert heavy == [], command
         assert "TN" in printed

@@ -23,8 +23,9 @@ CATALOG: dict[str, tuple[int, str]] = {
     "tasks": (2, "workflows.projections.tasks.view:TaskList"),
     # 2: decommitments (a column of what they took off, `committed` net of them).
     "funding": (2, "workflows.projections.funding.view:FundingLedger"),
-    # 2: partners' latest facts moved to the timeline.
-    "meetings": (2, "workflows.projections.meetings.view:Meetings"),
+    # 2: partners' latest facts moved to the timeline. 3: the last day a
+    # meeting known to the month or year may be held on (held_on_last).
+    "meetings": (3, "workflows.projections.meetings.view:Meetings"),
     "partnerships": (1, "workflows.projections.partnerships.view:PartnershipOverview"),
     "timeline": (1, "workflows.projections.timeline.view:Timeline"),
 }

@@ -8,7 +8,6 @@ from typing import Any
 
 from domain.meeting import Meeting
 from domain.partnership import Partnership
-from domain.values import event_date
 from workflows.application import Accord
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.model import Report, Table
@@ -24,23 +23,23 @@ def briefing_report(app: Accord, meeting: str, today: date) -> Report:
     row = meeting_row(app, meeting)
     codes = row["partners"].split(",") if row["partners"] else []
     partnerships = {code: app.partnership(code) for code in codes}
-    when = event_date(row["held_on"])
+    first, last = date.fromisoformat(row["held_on_first"]), date.fromisoformat(row["held_on_last"])
     # What had happened by the meeting: a past meeting's briefing is the one
     # its participants read, not a summary of what came after.
-    facts = app.reader.timeline.latest(codes, LATEST, until=when.latest)
+    facts = app.reader.timeline.latest(codes, LATEST, until=last)
     figures: dict[str, Any] = {
         "meeting": row["meeting"],
         "when": row["held_on"],
         "partners on the agenda": [f"{p.name} ({code})" for code, p in partnerships.items()],
         "held": "yes" if row["held"] else "no",
     }
-    if when.latest < today:
-        figures["days since the meeting"] = (today - when.latest).days
+    if last < today:
+        figures["days since the meeting"] = (today - last).days
     else:
-        figures["days until the meeting"] = max((when.earliest - today).days, 0)
+        figures["days until the meeting"] = max((first - today).days, 0)
     if row["outcome"]:
         figures["outcome"] = row["outcome"]
-    latest = "latest facts" if when.latest >= today else f"latest facts by {row['held_on']}"
+    latest = "latest facts" if last >= today else f"latest facts by {row['held_on']}"
     tables = [Table(f"{p.name} ({code}): {latest}", FACT_COLUMNS, facts[code]) for code, p in partnerships.items()]
     tables.append(Table("Open items", OPEN_COLUMNS, open_items(app, row["meeting"], partnerships, today)))
     about = f"(meeting {row['meeting']}, scheduled on {row['scheduled_on']})"

@@ -25,6 +25,7 @@ class Meetings(View):
                 title TEXT NOT NULL,
                 held_on TEXT NOT NULL,
                 held_on_first TEXT NOT NULL,
+                held_on_last TEXT NOT NULL,
                 partners TEXT NOT NULL,
                 held INTEGER NOT NULL,
                 outcome TEXT NOT NULL,
@@ -38,15 +39,17 @@ class Meetings(View):
             state = record.state
             if record.type is M.MeetingScheduled:
                 held_on = state["held_on"]
+                when = event_date(held_on)
                 cursor.execute(
-                    f"INSERT INTO {table} (meeting, body, title, held_on, held_on_first, partners, held, outcome, "
-                    "scheduled_on) VALUES (?, ?, ?, ?, ?, ?, 0, '', ?)",
+                    f"INSERT INTO {table} (meeting, body, title, held_on, held_on_first, held_on_last, partners, held, "
+                    "outcome, scheduled_on) VALUES (?, ?, ?, ?, ?, ?, ?, 0, '', ?)",
                     (
                         state["meeting"],
                         state["body"],
                         state["title"],
                         held_on,
-                        event_date(held_on).earliest.isoformat(),
+                        when.earliest.isoformat(),
+                        when.latest.isoformat(),
                         ",".join(state["partners"]),
                         state["occurred_on"],
                     ),
