@@ -267,6 +267,14 @@ class ActivityPlan:
     recorded: list[Planned] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
+    def steps(self) -> list[tuple[int, str]]:
+        """What the plan does with each line of the activity, in the file's order."""
+        steps = [
+            (p.line, f"record {p.submission['type']} {p.submission['amount']} on {p.submission['occurred_on']}")
+            for p in self.recorded
+        ]
+        return sorted(steps + [(skipped.line, f"leave out: {skipped.reason}") for skipped in self.skipped])
+
 
 def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
     """What an IATI activity file would record, activity by activity, and
@@ -321,13 +329,11 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     # A transaction's key counts it among its activity's transactions, as
     # files imported before were keyed: the same file is recorded once.
     for index, transaction in enumerate(transactions, 1):
-        recipient = partner or transaction.find("recipient-country")
-        if not isinstance(recipient, str):
-            if recipient is None:
-                reason = "names no recipient country, nor does its activity: Accord records funding by partner country"
-                found.skipped.append(Skipped(transaction.sourceline, "no country", reason))
-                continue
-            recipient = str(recipient.get("code"))
+        recipient = partner or str(transaction.xpath("string(recipient-country/@code)"))
+        if not recipient:
+            reason = "names no recipient country, nor does its activity: Accord records funding by partner country"
+            found.skipped.append(Skipped(transaction.sourceline, "no country", reason))
+            continue
         decided = _plan_transaction(
             transaction, f"iati:{identifier}:{index}", {**line, "partner": recipient}, committed.get(recipient), source
         )

@@ -143,10 +143,7 @@ def import_iati(ctx: Context, path: str, dry_run: bool) -> None:
     if dry_run:
         for activity in plans:
             click.echo(f"activity {activity.identifier} (line {activity.line}): {activity.partner or 'no partner'}")
-            plan = [(p.line, f"record {p.submission['type']} {p.submission['amount']} on {p.submission['occurred_on']}")
-                    for p in activity.recorded]  # fmt: skip
-            plan += [(skipped.line, f"leave out: {skipped.reason}") for skipped in activity.skipped]
-            for line, what in sorted(plan):
+            for line, what in activity.steps():
                 click.echo(f"  line {line}: {what}")
     else:
         assert receipt is not None

@@ -54,23 +54,19 @@ def funding_figure(funding: Report) -> Figure:
 
 
 def _spent(label: str, row: dict[str, Any], full: Decimal) -> svg.Bar:
-    note = f"{_money(row['committed'])} committed, {_money(row['disbursed'])} disbursed"
+    note = f"{grouped(row['committed'])} committed, {grouped(row['disbursed'])} disbursed"
     return svg.Bar(label, float(row["committed"]), float(row["disbursed"]), float(full), note)
 
 
 def _against(name: str, envelope: dict[str, Any]) -> svg.Bar:
     share = envelope["committed_of_target"] * 100
-    note = f"{_money(envelope['committed'])} of {_money(envelope['target'])} target ({share:.2f}%)"
+    note = f"{grouped(envelope['committed'])} of {grouped(envelope['target'])} target ({share:.2f}%)"
     target = float(envelope["target"])
     return svg.Bar(name, float(envelope["committed"]), float(envelope["disbursed"]), target, note, track=True)
 
 
 def _amounts(row: dict[str, Any]) -> dict[str, Any]:
     return {"currency": row["currency"], "committed": row["committed"], "disbursed": row["disbursed"]}
-
-
-def _money(amount: Decimal) -> str:
-    return grouped(amount)
 
 
 def timeline_figure(app: Accord, codes: list[str], today: date, names: dict[str, str] | None = None) -> Figure:

@@ -95,15 +95,15 @@ class FundingLedger(View):
                     ]
                 case P.FundingDisbursed | P.FundingDecommitted:
                     line, amount = (state["partner"], state["funding"]), Decimal(state["amount"]["amount"])
-                    paid = record.type is P.FundingDisbursed
+                    disbursement = record.type is P.FundingDisbursed
                     if line in lines:
                         row = lines[line]
-                        row[DISBURSED if paid else DECOMMITTED] += amount
-                        if not paid:
+                        row[DISBURSED if disbursement else DECOMMITTED] += amount
+                        if not disbursement:
                             row[COMMITTED] -= amount
                     else:
                         change = changes.setdefault(line, [Decimal(0), Decimal(0)])
-                        change[0 if paid else 1] += amount
+                        change[0 if disbursement else 1] += amount
                 case Instrument.FundingEnvelopeSet:
                     cursor.execute(
                         f"INSERT INTO {envelopes_table(table)} (instrument, currency, amount, share, first_year, "
