@@ -80,21 +80,26 @@ class Recorded(BaseModel, CanMutateAggregate[UUID]):
         return aggregate
 
 
-class Fact(Recorded):
-    """A fact that people submit: when it happened, what it serves, notes."""
+class Submitted(Recorded):
+    """What people submit, each under a key: facts, and the amendments that
+    correct or retract them (domain.amendments)."""
 
-    # The field that names the aggregate a fact belongs to (partner, meeting...).
+    # The field that names the aggregate it belongs to (partner, meeting...).
     SUBJECT: ClassVar[str]
+
+    @property
+    def subject(self) -> str:
+        return str(getattr(self, self.SUBJECT))
+
+
+class Fact(Submitted):
+    """A fact that people submit: when it happened, what it serves, notes."""
 
     occurred_on: EventDate = Field(
         description="When it happened: YYYY-MM-DD, or YYYY-MM or YYYY when only the month or year is known"
     )
     pillars: tuple[Pillar, ...] = Field(default=(), description="Pillars of the partnership it serves")
     notes: str = Field(default="", max_length=10_000, description="Free-text notes")
-
-    @property
-    def subject(self) -> str:
-        return str(getattr(self, self.SUBJECT))
 
     def check(self, aggregate: Any) -> None:
         if self.occurred_on.earliest > latest_calendar_day(self.timestamp):
@@ -302,7 +307,7 @@ def _envelope(aggregate_id: UUID, version: int, stamp: Stamp, topic: str | None 
 def record_fact(
     aggregate: TAggregate | None,
     aggregate_class: type[TAggregate],
-    event_class: type[Fact],
+    event_class: type[Submitted],
     facts: Mapping[str, Any],
     stamp: Stamp,
     *,

@@ -109,3 +109,22 @@ class EscalationNotHigher(DomainError):
 
 class StageNotLater(DomainError):
     """An initiative only moves forward: planned, proposed, adopted, launched."""
+
+
+class FactNotRecorded(DomainError):
+    """An amendment names a fact recorded on the same partnership (meeting,
+    initiative, instrument) by its key."""
+
+
+class FactAlreadyRetracted(DomainError):
+    """A retracted fact is neither corrected nor retracted again."""
+
+
+class CorrectionInvalid(DomainError):
+    """A correction names fields of its fact and gives values they accept,
+    and changes something."""
+
+
+class CorrectionBreaksRecord(DomainError):
+    """A correction or a retraction leaves every later fact valid: the
+    record folded again with it breaks no rule."""

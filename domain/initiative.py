@@ -10,6 +10,7 @@ from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
+from domain.amendments import amendable
 from domain.base import Aggregate, Fact, Founding, Ref, Text
 from domain.errors import StageNotLater
 from domain.values import Money, PartnerCode, Share, Year
@@ -108,3 +109,7 @@ class Instrument(Aggregate):
         self.amount = amount
         self.share = share
         self.years = (first_year, last_year)
+
+
+amendable(Initiative)
+amendable(Instrument)

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from domain.amendments import amendable
 from domain.base import Aggregate, Fact, Founding, Ref, Text
 from domain.values import EventDate, PartnerCode
 
@@ -49,3 +50,6 @@ class Meeting(Aggregate):
         self.held_on = held_on
         self.partners = partners
         self.held = False
+
+
+amendable(Meeting)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import Field, model_validator
 
+from domain.amendments import amendable
 from domain.base import Aggregate, Fact, Founding, Ref, Text
 from domain.codes import country_name
 from domain.errors import (
@@ -400,3 +401,6 @@ class Partnership(Aggregate):
         if commitment.status != "open":
             raise CommitmentAlreadyClosed(f"commitment {ref!r} with {self.partner} is already {commitment.status}")
         return commitment
+
+
+amendable(Partnership)

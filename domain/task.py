@@ -66,6 +66,18 @@ class FollowUpTask(Aggregate):
             aggregate.reminded_on = None
             aggregate.level = 0
 
+    class TaskRescheduled(TaskEvent):
+        """The fact that set the due date was corrected: the date moves,
+        earlier or later, and the task is reminded and escalated afresh."""
+
+        due_on: date
+        reason: Text
+
+        def apply(self, aggregate: FollowUpTask) -> None:
+            aggregate.due_on = self.due_on
+            aggregate.reminded_on = None
+            aggregate.level = 0
+
     class TaskCompleted(TaskEvent):
         outcome: str = ""
 
@@ -121,6 +133,9 @@ class FollowUpTask(Aggregate):
 
     def defer(self, due_on: date, reason: str, stamp: Stamp) -> bool:
         return self.record(self.TaskDeferred, {"due_on": due_on, "reason": reason}, stamp)
+
+    def reschedule(self, due_on: date, reason: str, stamp: Stamp) -> bool:
+        return self.record(self.TaskRescheduled, {"due_on": due_on, "reason": reason}, stamp)
 
     def complete(self, outcome: str, stamp: Stamp) -> bool:
         return self.record(self.TaskCompleted, {"outcome": outcome}, stamp)

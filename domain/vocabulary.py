@@ -11,13 +11,14 @@ import hashlib
 import inspect
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import cache
 from typing import Any, ClassVar, Literal
 
 from eventsourcing.utils import resolve_topic
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 from pydantic.fields import FieldInfo
 
-from domain.base import ENVELOPE, Aggregate, Fact
+from domain.base import ENVELOPE, Aggregate, Fact, Submitted
 from domain.errors import DomainError
 
 
@@ -27,7 +28,7 @@ class Submission(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     # Set on each derived class.
-    event_class: ClassVar[type[Fact]]
+    event_class: ClassVar[type[Submitted]]
     aggregate_class: ClassVar[type[Aggregate]]
 
     id: str | None = Field(
@@ -96,12 +97,19 @@ def aggregates() -> list[type[Aggregate]]:
     return [resolve_topic(where) for where in FACTS]
 
 
-def own_fields(event_class: type[Fact]) -> dict[str, FieldInfo]:
+def amendment_classes() -> list[type[Submitted]]:
+    """Every aggregate's FactCorrected and FactRetracted (domain.amendments)."""
+    return [getattr(aggregate, name) for aggregate in aggregates() for name in AMENDMENTS]
+
+
+def own_fields(event_class: type[Submitted]) -> dict[str, FieldInfo]:
     """The fields of an event that a person submits: all but the envelope."""
     return {name: info for name, info in event_class.model_fields.items() if name not in ENVELOPE}
 
 
-def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggregate]) -> type[Submission]:
+def _submission_model(
+    name: str, event_class: type[Submitted], aggregate: type[Aggregate], model_name: str | None = None
+) -> type[Submission]:
     fields: dict[str, Any] = {"type": (Literal[name], Field(description="The event type"))}
     fields.update({field_name: (info.annotation, info) for field_name, info in own_fields(event_class).items()})
     # The event's own checks across fields (a period that ends before it
@@ -113,7 +121,11 @@ def _submission_model(name: str, event_class: type[Fact], aggregate: type[Aggreg
     }
     # getdoc: the docstring without its indentation, as help shows it.
     model = create_model(
-        name, __base__=Submission, __doc__=inspect.getdoc(event_class), __validators__=validators, **fields
+        model_name or name,
+        __base__=Submission,
+        __doc__=inspect.getdoc(event_class),
+        __validators__=validators,
+        **fields,
     )
     model.event_class = event_class
     model.aggregate_class = aggregate
@@ -160,18 +172,56 @@ class UnknownEventType(DomainError, ValueError):
     """A submission whose type is not in the vocabulary."""
 
 
-def submission_class(type_name: object) -> type[Submission]:
+# Amendments (domain.amendments) are submitted under one name whatever the
+# record of the fact they amend: the field naming it says which.
+AMENDMENTS = ("FactCorrected", "FactRetracted")
+
+
+def all_types() -> list[str]:
+    """Every type people submit: the facts and the amendments."""
+    return sorted([*VOCABULARY, *AMENDMENTS])
+
+
+@cache
+def amendment_models() -> dict[str, dict[str, type[Submission]]]:
+    """Each amendment's submission model by the subject field that places
+    it (partner, meeting, initiative, instrument)."""
+    models: dict[str, dict[str, type[Submission]]] = {name: {} for name in AMENDMENTS}
+    for aggregate in aggregates():
+        subject = aggregate.Event.SUBJECT  # type: ignore[attr-defined]
+        for name in AMENDMENTS:
+            event_class = getattr(aggregate, name)
+            models[name][subject] = _submission_model(name, event_class, aggregate, f"{name}_{subject}")
+    return models
+
+
+def submission_class(type_name: object, data: Mapping[str, Any] | None = None) -> type[Submission]:
+    """The model of a submission of this type (an amendment's: of the record
+    its `data` names)."""
+    if type_name in AMENDMENTS:
+        return _amendment_class(str(type_name), data or {})
     model = VOCABULARY.get(str(type_name)) if isinstance(type_name, str) else None
     if model is None:
         if type_name is None:
             raise UnknownEventType("field 'type' is missing: name the event type, e.g. \"VisitHeld\"")
-        raise UnknownEventType(f"unknown event type {type_name!r}; known types: {', '.join(sorted(VOCABULARY))}")
+        raise UnknownEventType(f"unknown event type {type_name!r}; known types: {', '.join(all_types())}")
     return model
+
+
+def _amendment_class(name: str, data: Mapping[str, Any]) -> type[Submission]:
+    models = amendment_models()[name]
+    named = [subject for subject in models if subject in data]
+    if len(named) != 1:
+        raise UnknownEventType(
+            f"{name} names the record of the fact it amends by one field of {', '.join(models)}"
+            + (f", not {len(named)}" if named else "")
+        )
+    return models[named[0]]
 
 
 def parse(data: Mapping[str, Any]) -> Submission:
     """Validate one submission; raises UnknownEventType or ValidationError."""
-    return submission_class(data.get("type")).model_validate(data)
+    return submission_class(data.get("type"), data).model_validate(data)
 
 
 def describe(error: ValidationError, name: Callable[[str], str] = lambda field: f"field '{field}'") -> list[str]:
@@ -209,24 +259,34 @@ def json_schema(type_name: str | None = None) -> dict[str, Any]:
     it). What no schema can say, `describe` says: rules across fields (a
     period that ends before it starts) and rules of the record (a
     partnership opened first, nothing dated after it is recorded)."""
+    if type_name in AMENDMENTS:
+        variants = amendment_models()[type_name]
+        title = f"{type_name}: of a fact on a {', '.join(variants)}"
+        return _shared({"$schema": DIALECT, "title": title, **_one_of(variants.values())})
     if type_name is not None:
         return _shared({"$schema": DIALECT, **submission_class(type_name).model_json_schema()})
-    one_of = {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in sorted(VOCABULARY)]}
-    defs: dict[str, Any] = {}
-    for name, model in sorted(VOCABULARY.items()):
-        schema = model.model_json_schema(ref_template="#/$defs/{model}")
-        defs.update(schema.pop("$defs", {}))
-        defs[name] = schema
+    models = [model for _, model in sorted(VOCABULARY.items())]
+    models += [model for name in AMENDMENTS for model in amendment_models()[name].values()]
     return _shared(
         {
             "$schema": DIALECT,
             "title": "Accord event submission",
             "description": "One line of `accord submit --file`: an object whose 'type' names the event.",
-            **one_of,
-            "discriminator": {"propertyName": "type"},
-            "$defs": defs,
+            **_one_of(models),
         }
     )
+
+
+def _one_of(models: Iterable[type[Submission]]) -> dict[str, Any]:
+    """Exactly one of these models, each defined under $defs by its name."""
+    defs: dict[str, Any] = {}
+    names = []
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        defs[model.__name__] = schema
+        names.append(model.__name__)
+    return {"oneOf": [{"$ref": f"#/$defs/{name}"} for name in names], "$defs": defs}
 
 
 def _shared(schema: dict[str, Any]) -> dict[str, Any]:

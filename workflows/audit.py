@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from domain.base import Fact, Snapshot
+from domain.base import Snapshot, Submitted
 from workflows.application import Accord
 from workflows.failures import VerificationFailed
 from workflows.projections.base import BATCH
@@ -120,7 +120,7 @@ def _index_row(app: Accord, record: tuple[UUID | str, int, str, bytes]) -> tuple
     key's digest if it is a fact, else nothing."""
     originator, version, topic, state = record
     kind, values = app.views.db.mapper.decode(topic, state, originator, version)
-    if not issubclass(kind, Fact):
+    if not issubclass(kind, Submitted):
         return None
     # An id as the column holds it: a UUID on PostgreSQL, 32 hex digits on SQLite.
     aggregate = originator.bytes if isinstance(originator, UUID) else bytes.fromhex(originator)

@@ -10,13 +10,13 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.base import Fact
+from domain.base import Fact, Submitted
 from domain.codes import partner_code
 from domain.dispatch import Dispatch
 from domain.initiative import Initiative
 from domain.meeting import Meeting
 from domain.task import FollowUpTask, TaskEvent
-from domain.vocabulary import VOCABULARY, UnknownEventType, submission_class
+from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application import Accord
 from workflows.projections.summary import summary
 
@@ -28,20 +28,23 @@ _OWN: list[type[Any]] = [
 OWN_EVENTS: dict[str, type[Any]] = {cls.__name__: cls for cls in _OWN}
 
 
-def event_class(type_name: str) -> type[Any]:
-    """The class of a submitted or an Accord-recorded event type, by name."""
+def event_classes(type_name: str) -> list[type[Any]]:
+    """The classes of a submitted or an Accord-recorded event type, by name
+    (an amendment's: one on each kind of record)."""
     if type_name in OWN_EVENTS:
-        return OWN_EVENTS[type_name]
+        return [OWN_EVENTS[type_name]]
+    if type_name in AMENDMENTS:
+        return [cls for cls in amendment_classes() if cls.__name__ == type_name]
     try:
-        return submission_class(type_name).event_class
+        return [submission_class(type_name).event_class]
     except UnknownEventType:
-        known = ", ".join(sorted([*VOCABULARY, *OWN_EVENTS]))
+        known = ", ".join(sorted([*all_types(), *OWN_EVENTS]))
         raise UnknownEventType(f"unknown event type {type_name!r}; known types: {known}") from None
 
 
 def event_row(event: Any, position: int | None = None) -> dict[str, Any]:
     """A fact, or an event Accord recorded itself (a task's, a dispatch), as a row."""
-    if isinstance(event, Fact):
+    if isinstance(event, Submitted):
         subject = getattr(event, "partner", None) or ",".join(getattr(event, "partners", ())) or event.subject
     elif isinstance(event, Dispatch.DispatchIssued):
         subject = f"{event.kind} for {event.recipient}, {event.period}"
@@ -67,14 +70,14 @@ def event_row(event: Any, position: int | None = None) -> dict[str, Any]:
 def shared_naming(app: Accord, partner: str) -> set[UUID]:
     """The meetings and initiatives whose agenda names the partner."""
     founding: list[type[Any]] = [Meeting.MeetingScheduled, Initiative.InitiativeAnnounced]
-    return {event.originator_id for event in app.events_of_types(founding) if partner in event.partners}
+    return {event.originator_id for event in app.facts_of_types(founding) if partner in event.partners}
 
 
 def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = None) -> Iterator[dict[str, Any]]:
     """Every stored event in the order it was recorded, with who and when:
     the facts people submitted and what Accord recorded itself (tasks opened
     and changed, reminders, escalations, digests and briefings issued)."""
-    topics = [get_topic(event_class(type_name))] if type_name else []
+    topics = [get_topic(cls) for cls in event_classes(type_name)] if type_name else []
     if partner:
         partner = partner_code(partner)
         shared = shared_naming(app, partner)

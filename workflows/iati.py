@@ -189,7 +189,7 @@ def envelopes(app: Any) -> list[Envelope]:
     from domain.initiative import Instrument
 
     found: dict[str, Envelope] = {}
-    for event in app.events_of_types([Instrument.FundingEnvelopeSet]):
+    for event in app.facts_of_types([Instrument.FundingEnvelopeSet]):
         found[event.instrument] = Envelope(
             event.instrument,
             event.amount.model_dump(mode="json"),
@@ -206,7 +206,7 @@ def funding_lines(app: Any) -> list[Line]:
     from domain.partnership import Partnership as P
 
     lines: dict[tuple[str, str], Line] = {}
-    for event in app.events_of_types([P.FundingCommitted, P.FundingDisbursed, P.FundingDecommitted]):
+    for event in app.facts_of_types([P.FundingCommitted, P.FundingDisbursed, P.FundingDecommitted]):
         fact = {"occurred_on": str(event.occurred_on), "amount": event.amount.model_dump(mode="json"), "key": event.key}
         if isinstance(event, P.FundingCommitted):
             lines[(event.partner, event.funding)] = Line(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from domain.base import ENVELOPE, Fact
+from domain.base import ENVELOPE, Submitted
 from domain.codes import partner_code
 from workflows.application import Accord
 from workflows.audit_log import shared_naming
@@ -17,7 +17,8 @@ from workflows.audit_log import shared_naming
 def export_events(
     app: Accord, *, partner: str | None = None, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Every recorded fact in the order it was recorded: on one partnership
+    """Every recorded fact, and every correction and retraction of one, in
+    the order recorded: on one partnership
     (and the shared facts naming it) if `partner`, recorded at or after
     `since` if given. The tasks are not exported: the rules open them again
     wherever the facts are imported."""
@@ -25,7 +26,7 @@ def export_events(
     shared = shared_naming(app, code) if code else set()
     for notification in app.notifications():
         event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, Fact):
+        if not isinstance(event, Submitted):
             continue
         if since is not None and event.timestamp < since:
             continue

@@ -25,13 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from domain.errors import DomainError
 from domain.task import FollowUpTask
-from domain.vocabulary import VOCABULARY, describe_problems
+from domain.vocabulary import all_types, describe_problems
 from workflows.failures import BadInput
 
 # What people record: the vocabulary, and the changes they make to tasks.
 PEOPLE_RECORD = frozenset(
     [
-        *VOCABULARY,
+        *all_types(),
         *(
             cls.__name__
             for cls in (

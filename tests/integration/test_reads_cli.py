@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.values import EventDate
-from domain.vocabulary import VOCABULARY
+from domain.vocabulary import AMENDMENTS, VOCABULARY
 from tests.helpers import accord, as_json, stored_facts
 from workflows.cli.admin import demo_data
 
@@ -121,7 +121,13 @@ def test_schema_prints_json_listing_every_event_type(tmp_path: Path) -> None:
     assert result.exit_code == 0
     schema = json.loads(result.stdout)
     assert set(VOCABULARY) <= set(schema["$defs"])
-    assert sorted(ref["$ref"] for ref in schema["oneOf"]) == [f"#/$defs/{name}" for name in sorted(VOCABULARY)]
+    # Corrections and retractions: one each per kind of record they amend.
+    amendments = [
+        f"{name}_{subject}" for name in AMENDMENTS for subject in ("partner", "meeting", "initiative", "instrument")
+    ]
+    assert sorted(ref["$ref"] for ref in schema["oneOf"]) == [
+        f"#/$defs/{name}" for name in sorted([*VOCABULARY, *amendments])
+    ]
     assert not (tmp_path / "unused.db").exists()
 
 

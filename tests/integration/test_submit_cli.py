@@ -87,7 +87,8 @@ def funding(kind: str, amount: str, occurred_on: str = "2021-05") -> dict[str, s
             [
                 "accord: line 1: unknown event type 'VisitHappened'; known types: ArrivalsReported, "
                 "CommitmentFulfilled, CommitmentLapsed, CommitmentRecorded, DialogueLaunched, DialogueRoundHeld, "
-                "FundingCommitted, FundingDecommitted, FundingDisbursed, FundingEnvelopeSet, InitiativeAdvanced, "
+                "FactCorrected, FactRetracted, FundingCommitted, FundingDecommitted, FundingDisbursed, "
+                "FundingEnvelopeSet, InitiativeAdvanced, "
                 "InitiativeAnnounced, "
                 "MeetingHeld, MeetingScheduled, OperationLaunched, PartnershipNoteAdded, PartnershipOpened, "
                 "StatementReaffirmed, TalentPartnershipLaunched, VisitHeld, VisitPlanned",

@@ -15,7 +15,16 @@ from pydantic import ValidationError
 from domain.base import ENVELOPE, record_fact
 from domain.errors import FutureDated
 from domain.schemas import DATE_PATTERN
-from domain.vocabulary import FACTS, VOCABULARY, UnknownEventType, aggregates, describe, json_schema, parse
+from domain.vocabulary import (
+    AMENDMENTS,
+    FACTS,
+    VOCABULARY,
+    UnknownEventType,
+    aggregates,
+    describe,
+    json_schema,
+    parse,
+)
 
 OPENED = {"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15", "pillars": ["protection"]}
 LAUNCHED = {
@@ -411,11 +420,22 @@ def refs(node):
 def test_the_schema_of_the_vocabulary_lists_every_event_type():
     schema = json_schema()
 
-    assert [one["$ref"] for one in schema["oneOf"]] == [f"#/$defs/{name}" for name in sorted(VOCABULARY)]
+    facts = [f"#/$defs/{name}" for name in sorted(VOCABULARY)]
+    assert [one["$ref"] for one in schema["oneOf"]][: len(facts)] == facts
     assert set(VOCABULARY) <= set(schema["$defs"])
-    assert schema["discriminator"] == {"propertyName": "type"}
     for name in VOCABULARY:
         assert schema["$defs"][name]["properties"]["type"]["const"] == name
+
+
+def test_the_schema_places_an_amendment_by_the_one_field_naming_its_record():
+    schema = json_schema()
+
+    for name in AMENDMENTS:
+        for subject in ("partner", "meeting", "initiative", "instrument"):
+            variant = schema["$defs"][f"{name}_{subject}"]
+            assert variant["properties"]["type"]["const"] == name
+            assert subject in variant["required"]
+            assert variant["additionalProperties"] is False
 
 
 def test_every_reference_in_the_schema_of_the_vocabulary_resolves():

@@ -24,8 +24,9 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, get_topic
 
-from domain.base import Fact, Snapshot
-from domain.vocabulary import VOCABULARY
+from domain.amendments import Amendment, fold
+from domain.base import Snapshot, Submitted
+from domain.vocabulary import VOCABULARY, amendment_classes
 from workflows.clock import Clock
 from workflows.projections.base import Views
 from workflows.reader import Reader
@@ -49,10 +50,21 @@ Progress = Callable[[int], None]
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     """The library's projector less its per-event isinstance check against a
-    runtime Protocol, which costs more than decoding the event itself."""
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
+    runtime Protocol, which costs more than decoding the event itself. A
+    history with amendments is folded as they amend it (domain.amendments):
+    from its first event, so not from a snapshot taken before them."""
+    events = list(events)
+    if not any(isinstance(event, Amendment) for event in events):
+        for event in events:
+            aggregate = event.mutate(aggregate)
+        return aggregate
+    if events and isinstance(events[0], Snapshot):
+        raise _AmendedSinceSnapshot
+    return fold(events)
+
+
+class _AmendedSinceSnapshot(Exception):
+    """An aggregate's events after its snapshot amend facts before it."""
 
 
 class IndexedEventStore(EventStore[UUID]):
@@ -64,7 +76,7 @@ class IndexedEventStore(EventStore[UUID]):
         self.keys = keys
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Any]:
-        rows = [self.keys.row(event) if isinstance(event, Fact) else None for event in domain_events]
+        rows = [self.keys.row(event) if isinstance(event, Submitted) else None for event in domain_events]
         return super().put(domain_events, keys=rows, **kwargs)
 
 
@@ -121,8 +133,9 @@ class Core(Application[UUID]):
 
     @cached_property
     def fact_topics(self) -> list[str]:
-        """The topics of every event people submit (the facts)."""
-        return [get_topic(VOCABULARY.event(name)[0]) for name in VOCABULARY]
+        """The topics of every event people submit (the facts and their amendments)."""
+        facts = [get_topic(VOCABULARY.event(name)[0]) for name in VOCABULARY]
+        return facts + [get_topic(cls) for cls in amendment_classes()]
 
     @cached_property
     def keys(self) -> Keys:
@@ -204,6 +217,8 @@ class Core(Application[UUID]):
             return self.repository.get(aggregate_id, projector_func=_project)
         except AggregateNotFoundError:
             return None
+        except _AmendedSinceSnapshot:
+            return self.from_log(aggregate_id)
 
     @cached_property
     def reader(self) -> Reader:

@@ -21,11 +21,12 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
+from domain.amendments import Amendment, amended, fixes
 from domain.base import Fact
 from domain.errors import TaskClosed
 from domain.task import FollowUpTask
 from domain.values import Stamp
-from domain.vocabulary import VOCABULARY
+from domain.vocabulary import VOCABULARY, amendment_classes
 from workflows.batches import collector_paused
 from workflows.projections.base import BATCH, Views
 from workflows.reader import FOLLOWER
@@ -57,6 +58,9 @@ class Follower:
         self.rules = rules
         self.views = views
         self.topics = [get_topic(VOCABULARY.event(name)[0]) for name in sorted(rules.types_read)]
+        # Amendments of facts the rules read: a retracted fact's tasks are
+        # cancelled, a corrected one's follow the correction.
+        self.topics += [get_topic(cls) for cls in amendment_classes()]
 
     def run(self, progress: Callable[[int], None] | None = None) -> Followed:
         """Follow the log to its end as it is now. The tasks a run opens and
@@ -135,6 +139,9 @@ class _Page:
         self.threads = threads
 
     def react(self, event: Any) -> None:
+        if isinstance(event, Amendment):
+            self._amend(event)
+            return
         kind = type(event).__name__
         for rule in self.follower.rules.closed_by(kind):
             self._close(thread_of(rule, event), event)
@@ -142,6 +149,39 @@ class _Page:
         for rule in rules.triggered_by(kind):
             if opens(rules, rule, event):
                 self._open(task_facts(rule, event))
+
+    def _amend(self, amendment: Amendment) -> None:
+        """The tasks of an amended fact, as the rules read it now: a task
+        whose rule no longer applies is cancelled (every one, for a
+        retracted fact), a due date that moved moves its task, a rule that
+        now applies opens its task. Closed tasks stay as they were closed."""
+        app = self.follower.app
+        history: list[Any] = list(app.events.get(amendment.originator_id, lte=amendment.originator_version))
+        [fact] = [event for event in history if isinstance(event, Fact) and event.key == amendment.target]
+        now = amended(fact, fixes(history).get((fact.originator_id, fact.key)))
+        rules = self.follower.rules
+        stamp = Stamp(SYSTEM, self.now, f"amended@{source_of(amendment)}")
+        said = f"{type(amendment).__name__} by {amendment.actor}: {amendment.reason}"
+        for rule in rules.triggered_by(type(fact).__name__):
+            task_id = FollowUpTask.id_of(rule.name, source_of(fact))
+            task = self.tasks.get(task_id) or app.from_log(task_id)
+            # The task the rule opens for the fact as it stands, if any.
+            facts = task_facts(rule, now) if now is not None and opens(rules, rule, now) else None
+            if task is None:
+                if facts is not None:
+                    self._open(facts)
+                continue
+            if task.status != "open":
+                continue
+            if facts is None:
+                task.cancel(said, stamp)
+                self.closed.append(task_id)
+            elif facts["due_on"] != task.due_on:
+                task.reschedule(facts["due_on"], said, stamp)
+            else:
+                continue
+            self.tasks[task_id] = task
+            self.events.extend(task.collect_events())
 
     def _open(self, facts: dict[str, Any]) -> None:
         task = FollowUpTask.open(facts, Stamp(SYSTEM, self.now, f"{facts['rule']}@{facts['source']}"))

@@ -9,9 +9,11 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from domain.amendments import amended, fixes
 from domain.base import Fact
 from domain.codes import partner_code
 from domain.partnership import Partnership
+from domain.vocabulary import amendment_classes
 from workflows.application.core import Core
 from workflows.store.persistence import PAGE
 
@@ -41,6 +43,15 @@ class Reads(Core):
         for notification in self.notifications(topics=topics):
             yield self.mapper.to_domain_event(notification)
 
+    def facts_of_types(self, classes: Iterable[type[Any]]) -> Iterator[Any]:
+        """The facts of these types as they now stand: each as corrected
+        since, those retracted left out (domain.amendments)."""
+        found = fixes(self.events_of_types(amendment_classes()))
+        for event in self.events_of_types(classes):
+            fact = amended(event, found.get((event.originator_id, event.key)))
+            if fact is not None:
+                yield fact
+
     def notifications(self, topics: Sequence[str] = (), start: int = 1) -> Iterator[Any]:
         """The whole log in order, read in pages (never all at once)."""
         while True:
@@ -56,4 +67,4 @@ class Reads(Core):
         both in memory; nothing is stored."""
         from workflows.rules.simulate import simulate, types_read
 
-        return simulate(self.events_of_types(types_read(self.rules, candidate)), self.rules, candidate)
+        return simulate(self.facts_of_types(types_read(self.rules, candidate)), self.rules, candidate)

@@ -13,7 +13,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -56,6 +56,12 @@ class View(ABC):
         """Statements that index the view's tables: a rebuild runs them after
         filling the tables, which is faster than keeping indexes up to date."""
         return []
+
+    def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
+        """Delete what the view holds of one aggregate's facts (its `history`,
+        every event of it so far), to apply them again as amended: a view
+        that reads amendments (domain.amendments) says how."""
+        raise NotImplementedError(f"the {self.name} view reads amendments but does not say how to forget facts")
 
 
 class Queries:
@@ -261,7 +267,7 @@ class Views:
                         for view, table in group:
                             # Views read exact classes (no subclasses): a set lookup is cheap.
                             reads = frozenset(view.reads)
-                            view.apply(cursor, table, [record for record in records if record.type in reads])
+                            self._apply(cursor, view, table, [record for record in records if record.type in reads])
                             self.db.record_position(cursor, table, last)
                 except (IntegrityError, _Moved):
                     # Another process applied this batch first: go on from where it got.
@@ -275,6 +281,28 @@ class Views:
                 progress(last - start)
             positions.update({table: last for _, table in group})
         return applied
+
+    def _apply(self, cursor: Cursor, view: View, table: str, records: Sequence[Record]) -> None:
+        """Apply records in order. At an amendment the view forgets the facts
+        of its aggregate and applies them again as they then stand: what a
+        correction changes (a total, a date, the partners named) is undone
+        and redone by the view's own code, as a rebuild would."""
+        from domain.amendments import Amendment
+
+        amendments = frozenset(kind for kind in view.reads if issubclass(kind, Amendment))
+        if not amendments:
+            view.apply(cursor, table, records)
+            return
+        reads = frozenset(view.reads)
+        start = 0
+        for index, record in enumerate(records):
+            if record.type in amendments:
+                view.apply(cursor, table, records[start:index])
+                history = self.db.history(cursor, record.originator_id, record.position)
+                view.forget(cursor, table, history)
+                view.apply(cursor, table, [fact for fact in effective_records(history) if fact.type in reads])
+                start = index + 1
+        view.apply(cursor, table, records[start:])
 
     def _lock_for_writing(self, cursor: Cursor, tables: Sequence[str]) -> None:
         """Take, for the rest of the transaction, the lock that makes two
@@ -313,6 +341,29 @@ class Views:
             # Another process was creating the same tables: they exist now.
             time.sleep(0.2)
             self.setup()
+
+
+def effective_records(history: Sequence[Record]) -> list[Record]:
+    """An aggregate's facts as they stand after the amendments among them:
+    corrected fields replaced, retracted facts left out, amendments too
+    (domain.amendments.effective, on records as views read them)."""
+    from domain.amendments import Amendment
+
+    fixes: dict[str, dict[str, Any] | None] = {}
+    for record in history:
+        if issubclass(record.type, Amendment):
+            before = fixes.get(record["target"], {})
+            changes = record.state.get("changes")  # None: a retraction
+            fixes[record["target"]] = None if changes is None or before is None else {**before, **changes}
+    facts = []
+    for record in history:
+        if issubclass(record.type, Amendment):
+            continue
+        if record["key"] not in fixes:
+            facts.append(record)
+        elif (changes := fixes[record["key"]]) is not None:
+            facts.append(replace(record, state={**record.state, **changes}))
+    return facts
 
 
 class _Moved(Exception):

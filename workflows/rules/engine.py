@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from enum import Enum
 from typing import Any
 
-from domain.base import Fact
+from domain.base import Fact, Recorded
 from domain.codes import country_name
 from domain.values import EventDate
 from workflows.rules.model import Rule, RuleSet
@@ -88,7 +88,7 @@ def task_facts(rule: Rule, event: Fact) -> dict[str, Any]:
     }
 
 
-def source_of(event: Fact) -> str:
+def source_of(event: Recorded) -> str:
     """An event's identity in the log: its aggregate and version."""
     return f"{event.originator_id}/{event.originator_version}"
 

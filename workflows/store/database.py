@@ -218,6 +218,22 @@ class Database:
             records.append(Record(position, cls, aggregate, version, values))
         return records
 
+    def history(self, cursor: Cursor, originator_id: UUID | str, through: int) -> list[Record]:
+        """Every event of one aggregate up to position `through`, in order,
+        as the caller's transaction sees the log."""
+        aggregate = UUID(str(originator_id))
+        rows = cursor.execute(
+            f"SELECT {self.position_column} AS position, originator_version, topic, state FROM {self.events_table} "
+            f"WHERE originator_id = ? AND {self.position_column} <= ? ORDER BY originator_version",
+            (self.originator(aggregate), through),
+        ).fetchall()
+        records = []
+        for row in rows:
+            version = row["originator_version"]
+            cls, values = self.mapper.decode(row["topic"], bytes(row["state"]), originator_id, version)
+            records.append(Record(row["position"], cls, originator_id, version, values))
+        return records
+
     def head(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
 

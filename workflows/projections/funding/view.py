@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from domain.amendments import amendments_of
 from domain.initiative import Instrument
 from domain.partnership import Partnership
 from domain.values import event_date
@@ -41,7 +42,14 @@ COMMITTED, DISBURSED, DECOMMITTED = (LINE_COLUMNS.index(name) for name in ("comm
 
 class FundingLedger(View):
     name = "funding"
-    reads = (P.FundingCommitted, P.FundingDisbursed, P.FundingDecommitted, Instrument.FundingEnvelopeSet)
+    reads = (
+        P.FundingCommitted,
+        P.FundingDisbursed,
+        P.FundingDecommitted,
+        Instrument.FundingEnvelopeSet,
+        *amendments_of(Partnership),
+        *amendments_of(Instrument),
+    )
 
     def create(self, table: str) -> list[str]:
         return [
@@ -68,6 +76,13 @@ class FundingLedger(View):
                 last_year INTEGER NOT NULL
             )""",
         ]
+
+    def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
+        first = history[0]
+        if first.type is Instrument.FundingEnvelopeSet:
+            cursor.execute(f"DELETE FROM {envelopes_table(table)} WHERE instrument = ?", (first["instrument"],))
+        else:
+            cursor.execute(f"DELETE FROM {table} WHERE partner = ?", (first["partner"],))
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         # A batch's new lines are written once, with what was paid on them (or

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.amendments import amendments_of
 from domain.meeting import Meeting
 from domain.values import event_date
 from workflows.projections.base import View
@@ -15,7 +16,7 @@ M = Meeting
 
 class Meetings(View):
     name = "meetings"
-    reads = (M.MeetingScheduled, M.MeetingHeld)
+    reads = (M.MeetingScheduled, M.MeetingHeld, *amendments_of(Meeting))
 
     def create(self, table: str) -> list[str]:
         return [
@@ -33,6 +34,9 @@ class Meetings(View):
             )""",
             f"CREATE INDEX IF NOT EXISTS {table}_when ON {table} (held_on_first)",
         ]
+
+    def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
+        cursor.execute(f"DELETE FROM {table} WHERE meeting = ?", (history[0]["meeting"],))
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         for record in records:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from domain.amendments import amendments_of
 from domain.codes import country_name
 from domain.partnership import Partnership
 from domain.values import EventDate, Party, event_date
@@ -157,7 +158,7 @@ def _add(totals: dict[str, Decimal], money: dict[str, str], sign: int = 1) -> No
 
 class PartnershipOverview(View):
     name = "partnerships"
-    reads = Partnership.fact_classes()
+    reads = (*Partnership.fact_classes(), *amendments_of(Partnership))
 
     def create(self, table: str) -> list[str]:
         return [
@@ -185,6 +186,9 @@ class PartnershipOverview(View):
                 open_commitments TEXT NOT NULL
             )"""
         ]
+
+    def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
+        cursor.execute(f"DELETE FROM {table} WHERE partner = ?", (history[0]["partner"],))
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         # A batch holds many events of few partnerships: read each row once,

@@ -39,6 +39,7 @@ class TaskList(View):
         T.TaskOpened,
         T.TaskAssigned,
         T.TaskDeferred,
+        T.TaskRescheduled,
         T.TaskCompleted,
         T.TaskCancelled,
         T.ReminderSent,
@@ -109,7 +110,7 @@ def _change(record: Record) -> dict[str, Any]:
     match record.type:
         case T.TaskAssigned:
             return {"owner": record["owner"]}
-        case T.TaskDeferred:
+        case T.TaskDeferred | T.TaskRescheduled:
             return {"due_on": record["due_on"], "reminded_on": None, "level": 0}
         case T.TaskCompleted:
             return {"status": "done", "closed_at": record.recorded_at(), "outcome": record["outcome"]}

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from domain.amendments import amendments_of
 from domain.base import Founding
 from domain.initiative import Initiative
 from domain.meeting import Meeting
@@ -17,7 +18,7 @@ from domain.values import event_date
 from workflows.projections.base import View
 from workflows.projections.summary import stored_summary
 from workflows.projections.timeline.queries import COLUMNS, naming_table
-from workflows.store.database import Cursor, Record
+from workflows.store.database import IN_CHUNK, Cursor, Record
 
 PARTNERSHIP_FACTS = frozenset(Partnership.fact_classes())
 SHARED_FACTS = frozenset((*Meeting.fact_classes(), *Initiative.fact_classes()))
@@ -27,7 +28,11 @@ NAMING = frozenset(cls for cls in SHARED_FACTS if issubclass(cls, Founding))
 
 class Timeline(View):
     name = "timeline"
-    reads = (*sorted(PARTNERSHIP_FACTS, key=str), *sorted(SHARED_FACTS, key=str))
+    reads = (
+        *sorted(PARTNERSHIP_FACTS, key=str),
+        *sorted(SHARED_FACTS, key=str),
+        *(amendment for kind in (Partnership, Meeting, Initiative) for amendment in amendments_of(kind)),
+    )
 
     def create(self, table: str) -> list[str]:
         return [
@@ -53,6 +58,13 @@ class Timeline(View):
 
     def indexes(self, table: str) -> list[str]:
         return [f"CREATE INDEX IF NOT EXISTS {table}_when ON {table} (partner, occurred_first, position)"]
+
+    def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
+        positions = [record.position for record in history]
+        for start in range(0, len(positions), IN_CHUNK):
+            chunk = positions[start : start + IN_CHUNK]
+            cursor.execute(f"DELETE FROM {table} WHERE position IN ({', '.join('?' * len(chunk))})", chunk)
+        cursor.execute(f"DELETE FROM {naming_table(table)} WHERE aggregate = ?", (str(history[0].originator_id),))
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         naming = naming_table(table)
