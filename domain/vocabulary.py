@@ -54,6 +54,11 @@ class Submission(BaseModel):
         return str(getattr(self, self.event_class.SUBJECT))
 
     @property
+    def type_name(self) -> str:
+        """The type it is submitted as (one name for an amendment of any record)."""
+        return self.event_class.__name__
+
+    @property
     def key(self) -> str:
         """The user's id, else a digest of the canonical content."""
         if self.id is not None:

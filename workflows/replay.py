@@ -5,12 +5,14 @@ Two different questions:
 
 - `as_of(date)`: what had *happened* by that date. Every fact whose date
   had certainly passed by then (its last possible day: a fact dated only
-  "2021-05" counts from 31 May), as recorded now, with the follow-up tasks
+  "2021-05" counts from 31 May), as recorded now, every correction and
+  retraction of it included (whenever recorded), with the follow-up tasks
   the rules open for them. People's later changes to tasks are not facts of
   that date and are left out.
 - `known_at(moment)`: what had been *recorded* by that moment, i.e. what
   Accord showed that day: every event stored by then, the tasks and their
-  changes included, exactly as stored.
+  changes included, exactly as stored; a fact corrected later shows its
+  old values.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from domain.amendments import Amendment, fixes
 from domain.base import Fact
 from domain.values import event_date
+from domain.vocabulary import amendment_classes
 from workflows.application import Accord
 from workflows.compose import build
 from workflows.failures import BadInput
@@ -80,10 +84,23 @@ def record_at(
 
 
 def _as_of(app: Accord, day: date, settings: Settings) -> Accord:
-    """A replay of every fact that had happened by the end of `day`."""
+    """A replay of every fact that had happened by the end of `day`, by its
+    date as corrected since, with every amendment of those facts: what is
+    now known of that day."""
+    found = fixes(app.events_of_types(amendment_classes()))
+    chosen: set[tuple[UUID, str]] = set()
 
-    def happened(cls: type[Any], state: dict[str, Any]) -> bool:
-        return issubclass(cls, Fact) and event_date(state["occurred_on"]).latest <= day
+    def happened(cls: type[Any], state: dict[str, Any], originator: UUID) -> bool:
+        if issubclass(cls, Amendment):
+            return (originator, state["target"]) in chosen
+        if not issubclass(cls, Fact):
+            return False
+        fix = found.get((originator, state["key"]))
+        occurred_on = (fix.changes or {}).get("occurred_on", state["occurred_on"]) if fix else state["occurred_on"]
+        if event_date(occurred_on).latest > day:
+            return False
+        chosen.add((originator, state["key"]))
+        return True
 
     return _replay(app, happened, settings, follow=True)
 
@@ -92,16 +109,18 @@ def _known_at(app: Accord, moment: datetime, settings: Settings) -> Accord:
     """A replay of every event recorded by `moment`."""
     moment = moment.astimezone(UTC)
 
-    def recorded(cls: type[Any], state: dict[str, Any]) -> bool:
+    def recorded(cls: type[Any], state: dict[str, Any], originator: UUID) -> bool:
         return datetime.fromisoformat(state["timestamp"]) <= moment
 
     # The tasks are as recorded by then too: the follower does not run again.
     return _replay(app, recorded, settings, follow=False)
 
 
-def _replay(
-    app: Accord, include: Callable[[type[Any], dict[str, Any]], bool], settings: Settings, *, follow: bool
-) -> Accord:
+# Whether a replay takes an event: its class, its stored state, its aggregate.
+Include = Callable[[type[Any], dict[str, Any], UUID], bool]
+
+
+def _replay(app: Accord, include: Include, settings: Settings, *, follow: bool) -> Accord:
     """A fresh application in memory holding the chosen events, in the order
     they were recorded, each aggregate's versions numbered afresh (a fact
     left out leaves no gap), then caught up: tasks opened (if `follow`), views built."""
@@ -123,14 +142,14 @@ def _replay(
     return replay
 
 
-def _chosen(app: Accord, include: Callable[[type[Any], dict[str, Any]], bool]) -> Iterator[StoredEvent]:
+def _chosen(app: Accord, include: Include) -> Iterator[StoredEvent]:
     mapper: Any = app.mapper
     versions: dict[UUID | str, int] = {}
     for notification in app.notifications():
         cls, state = mapper.to_state(notification)
-        if not include(cls, state):
-            continue
         originator = notification.originator_id
+        if not include(cls, state, originator):
+            continue
         if originator not in versions and "originator_topic" not in state:
             continue  # its first event is left out: the aggregate did not exist yet
         versions[originator] = versions.get(originator, 0) + 1

@@ -123,6 +123,38 @@ def submission_model(type_name: str) -> type[Submission] | None:
     return VOCABULARY.get(type_name)
 
 
+def amendment(
+    app: Accord,
+    type_name: str,
+    *,
+    target: str | None,
+    position: int | None,
+    record: dict[str, str],
+    fields: dict[str, Any],
+    option_name: Callable[[str], str],
+) -> Submission:
+    """A correction or a retraction (`type_name`) from command-line options:
+    of the fact with the key `target` on the record `record` names (its
+    partner, meeting, initiative or instrument), or of the fact at
+    `position` in the log; `fields` are its own (changes, reason, id)."""
+    if (target is None) == (position is None):
+        raise InvalidOptions("name the fact by its key or by --position, one of them")
+    if position is not None:
+        if record:
+            raise InvalidOptions(
+                f"--position names the fact and its record: leave out {option_name(next(iter(record)))}"
+            )
+        fact = app.fact_at(position)
+        record, target = {fact.SUBJECT: fact.subject}, fact.key
+    data = {"type": type_name, **record, "target": target, **fields}
+    try:
+        return parse({key: value for key, value in data.items() if value is not None})
+    except UnknownEventType as error:
+        raise InvalidOptions(str(error)) from None
+    except ValidationError as error:
+        raise InvalidOptions("; ".join(describe(error, name=option_name))) from None
+
+
 def from_options(type_name: str, options: dict[str, Any], option_name: Callable[[str], str]) -> Submission:
     """One submission from command-line options (None or () for those not
     given); InvalidOptions names each bad one as `option_name` spells it."""

@@ -15,13 +15,20 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.schemas import currencies_by_minor_unit
-from domain.vocabulary import DIALECT, VOCABULARY, json_schema, parse
+from domain.vocabulary import AMENDMENTS, DIALECT, VOCABULARY, json_schema, parse
 from tests.unit.test_vocabulary import SAMPLES
 
 WHOLE = Draft202012Validator(json_schema())
 # The same examples on every CI run (a landing never hangs on a new draw);
 # new ones on every run elsewhere, where finding one is the point.
 FUZZ = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "derandomize": bool(os.environ.get("CI"))}
+# Corrections and retractions, one on each kind of record.
+AMENDMENT_SAMPLES = [
+    {"type": "FactCorrected", "partner": "TN", "target": "tn-visit", "changes": {"place": "Tunis"}, "reason": "typo"},
+    {"type": "FactRetracted", "meeting": "jha-2021-06", "target": "k1", "reason": "entered twice", "id": "r-1"},
+    {"type": "FactCorrected", "instrument": "NDICI", "target": "env", "changes": {"share": "0.1"}, "reason": "x"},
+    {"type": "FactRetracted", "initiative": "action-plan", "target": "k2", "reason": "not ours"},
+]
 DEMO = [
     json.loads(line)
     for line in files("workflows.data").joinpath("demo.jsonl").read_text().splitlines()
@@ -48,14 +55,21 @@ def submit_takes(line: dict[str, Any]) -> bool:
 
 def test_the_whole_schema_and_each_types_schema_name_their_dialect():
     assert json_schema()["$schema"] == DIALECT
-    for name in VOCABULARY:
+    for name in [*VOCABULARY, *AMENDMENTS]:
         assert json_schema(name)["$schema"] == DIALECT
 
 
 def test_every_schema_is_a_valid_json_schema():
     Draft202012Validator.check_schema(json_schema())
-    for name in VOCABULARY:
+    for name in [*VOCABULARY, *AMENDMENTS]:
         Draft202012Validator.check_schema(json_schema(name))
+
+
+@pytest.mark.parametrize("line", AMENDMENT_SAMPLES, ids=lambda line: f"{line['type']}-{sorted(line)[1]}")
+def test_every_amendment_sample_is_valid_under_the_schema_and_its_types(line):
+    assert submit_takes(line)
+    assert schema_takes(line)
+    assert Draft202012Validator(json_schema(line["type"])).is_valid(line)
 
 
 @pytest.mark.parametrize("line", DEMO, ids=lambda line: f"{line['type']}:{line.get('id', '')}")
@@ -176,7 +190,7 @@ wild = st.one_of(
 @st.composite
 def mutated(draw: st.DrawFn) -> dict[str, Any]:
     """A sample of some type with one to three fields changed, dropped or added."""
-    line = dict(SAMPLES[draw(st.sampled_from(sorted(SAMPLES)))])
+    line = dict(draw(st.sampled_from([*(SAMPLES[name] for name in sorted(SAMPLES)), *AMENDMENT_SAMPLES])))
     for _ in range(draw(st.integers(1, 3))):
         field = draw(st.sampled_from([*line, "extra"]))
         if field == "type":

@@ -15,11 +15,16 @@ from domain.codes import partner_code
 from domain.partnership import Partnership
 from domain.vocabulary import amendment_classes
 from workflows.application.core import Core
+from workflows.failures import BadInput
 from workflows.store.persistence import PAGE
 
 if TYPE_CHECKING:
     from workflows.rules import RuleSet
     from workflows.rules.simulate import Simulation
+
+
+class NoFactThere(BadInput):
+    """A position of the log that holds no fact."""
 
 
 class Reads(Core):
@@ -34,6 +39,19 @@ class Reads(Core):
             raise Partnership.not_started(code)
         assert isinstance(partnership, Partnership)
         return partnership
+
+    def fact_at(self, position: int) -> Fact:
+        """The fact at a position of the log, as `audit log` numbers them."""
+        found = self.recorder.select_notifications(position, 1, stop=position)
+        if not found:
+            raise NoFactThere(f"nothing is recorded at position {position}: the log ends at {self.head()}")
+        event = self.mapper.to_domain_event(found[0])
+        if not isinstance(event, Fact):
+            raise NoFactThere(
+                f"position {position} holds a {type(event).__name__}, not a fact: only facts people "
+                "recorded are corrected or retracted"
+            )
+        return event
 
     def aggregate_events(self, aggregate_id: UUID) -> list[Fact]:
         return list(self.events.get(aggregate_id))  # type: ignore[arg-type]

@@ -45,7 +45,7 @@ class Receipt:
     snapshots: list[Snapshot] = field(default_factory=list, repr=False)
 
     def by_type(self) -> Counter[str]:
-        return Counter(type(s).__name__ for s in self.recorded)
+        return Counter(s.type_name for s in self.recorded)
 
 
 class Submitting(Core):
@@ -110,6 +110,8 @@ class Submitting(Core):
                         stored = histories[aggregate_id] = list(self.events.get(aggregate_id))
                     history = stored + [event for event in events if event.originator_id == aggregate_id]
                     aggregate = amend(aggregate_class, history, submission.event_class, facts, stamp)
+                    changes = getattr(aggregate.pending_events[-1], "changes", {})
+                    self._require_partners(changes.get("partners", ()), aggregates)
                     amended.add(aggregate_id)
                     recorded = True
                 else:

@@ -22,6 +22,8 @@ COMMANDS = {
     "schema": "admin:schema",
     "demo": "admin:demo",
     "submit": "submit:submit",
+    "correct": "amend:correct",
+    "retract": "amend:retract",
     "partners": "read:partners",
     "partner": "read:partner",
     "audit": "audit:audit",

@@ -84,7 +84,7 @@ def report(receipt: Receipt) -> None:
     recorded, already = len(receipt.recorded), len(receipt.already)
     if recorded + already == 1:
         submission = (receipt.recorded or receipt.already)[0]
-        what = f"{type(submission).__name__} on {submission.subject} (key {submission.key})"
+        what = f"{submission.type_name} on {submission.subject} (key {submission.key})"
         click.echo(f"recorded {what}" if recorded else f"already recorded: {what}")
         return
     kinds = ", ".join(f"{name} {count}" for name, count in sorted(receipt.by_type().items()))

@@ -36,15 +36,24 @@ def _line(cls: type[Any], value_of: Callable[[str], Any]) -> str:
         if not value and (value is None or value == "" or value == () or value == []):
             continue
         if type(value) is not str:
-            if money and type(value) is dict:
-                value = f"{value['currency']} {Decimal(value['amount']):,}"  # As str(Money) writes it.
-            elif isinstance(value, tuple | list):
-                value = ", ".join(map(str, value))
-            elif isinstance(value, dict):
+            if name == "changes":  # A correction's: each field and its new value.
+                value = ", ".join(f"{field.replace('_', ' ')} = {_text(new)}" for field, new in value.items())
+            elif isinstance(value, dict) and not money:
                 continue  # A dispatch's whole document is in the outbox, not in a one-line summary.
+            else:
+                value = _text(value)
         parts.append(f"{label}: {value}")
     text = "; ".join(parts) or value_of("notes") or ""
     return text if len(text) <= _LONGEST else text[: _LONGEST - 3] + "..."
+
+
+def _text(value: Any) -> str:
+    """A stored value as a summary writes it: money as str(Money) does."""
+    if isinstance(value, dict) and value.keys() == {"amount", "currency"}:
+        return f"{value['currency']} {Decimal(value['amount']):,}"
+    if isinstance(value, tuple | list):
+        return ", ".join(map(_text, value))
+    return str(value)
 
 
 # Each event class's fields a summary shows, found once.
