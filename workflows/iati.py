@@ -328,9 +328,12 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     }
     committed: dict[str, Planned] = {}  # the commitment recorded, by partner
     recipients: set[str] = set()
-    # A transaction's key counts it among its activity's transactions, as
-    # files imported before were keyed: the same file is recorded once.
-    for index, transaction in enumerate(transactions, 1):
+    # A transaction's key counts it among its activity's transactions in the
+    # file's order, as files imported before were keyed: the same file is
+    # recorded once. Commitments are planned first, since publishers list
+    # one after the payments on it too (BEIS, Global Affairs Canada).
+    numbered = sorted(enumerate(transactions, 1), key=lambda pair: not _commits(pair[1]))
+    for index, transaction in numbered:
         recipient = partner or str(transaction.xpath("string(recipient-country/@code)"))
         if not recipient:
             reason = "names no recipient country, nor does its activity: Accord records funding by partner country"
@@ -349,6 +352,12 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     if found.partner is None:
         found.partner = "by transaction: " + ", ".join(sorted(recipients))
     return found
+
+
+def _commits(transaction: Any) -> bool:
+    """Whether a transaction commits funds (a type 2 of a value not negative)."""
+    value = (transaction.findtext("value") or "").strip()
+    return bool(transaction.xpath("string(transaction-type/@code)") == COMMITMENT and not value.startswith("-"))
 
 
 def _text(element: Any, path: str) -> str:

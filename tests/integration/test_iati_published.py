@@ -261,3 +261,49 @@ def test_a_payment_or_decommitment_on_no_commitment_or_in_another_currency_is_le
         Decimal("500000"),
         Decimal("49751.52"),
     )
+
+
+# BEIS's 2.03 file lists an activity's commitment after the disbursements on
+# it (its activity names a hundred countries; here, one).
+COMMITTED_LAST = """<?xml version="1.0" encoding="UTF-8"?>
+<iati-activities generated-datetime='2022-03-07T10:57:48' version='2.03'>
+ <iati-activity default-currency='GBP' xml:lang='en'>
+  <iati-identifier>GB-GOV-13-GCRF-BF-7TNK9LD-GBYPTX3</iati-identifier>
+  <reporting-org ref='GB-GOV-13' type='10'>
+   <narrative>DEPARTMENT FOR BUSINESS, ENERGY &amp; INDUSTRIAL STRATEGY</narrative>
+  </reporting-org>
+  <recipient-country code='KE' percentage='100'/>
+  <transaction>
+   <transaction-type code='3'/><transaction-date iso-date='2021-12-31'/><value currency='GBP'>2753.68</value>
+  </transaction>
+  <transaction>
+   <transaction-type code='3'/><transaction-date iso-date='2021-09-30'/><value currency='GBP'>71271.44</value>
+  </transaction>
+  <transaction>
+   <transaction-type code='3'/><transaction-date iso-date='2021-06-30'/><value currency='GBP'>46502.47</value>
+  </transaction>
+  <transaction>
+   <transaction-type code='2'/><transaction-date iso-date='2021-04-01'/><value currency='GBP'>297427.59</value>
+  </transaction>
+ </iati-activity>
+</iati-activities>
+"""
+
+
+def test_a_commitment_listed_after_the_disbursements_on_it_is_recorded_first(db: str, tmp_path: Path) -> None:
+    assert accord(db, "submit", "PartnershipOpened", "--partner", "KE", "--occurred-on", "2000").exit_code == 0
+    path = tmp_path / "beis.xml"
+    path.write_text(COMMITTED_LAST)
+
+    planned = accord(db, "import", "iati", "--dry-run", str(path))
+    imported = accord(db, "import", "iati", str(path))
+
+    assert planned.stdout.splitlines()[1:] == [
+        "  line 9: record FundingDisbursed GBP 2753.68 on 2021-12-31",
+        "  line 12: record FundingDisbursed GBP 71271.44 on 2021-09-30",
+        "  line 15: record FundingDisbursed GBP 46502.47 on 2021-06-30",
+        "  line 18: record FundingCommitted GBP 297427.59 on 2021-04-01",
+    ]
+    assert imported.exit_code == 0, imported.output
+    [line] = table_of(report_of(db), "Funding lines")
+    assert (line["committed"], line["disbursed"]) == (Decimal("297427.59"), Decimal("120527.59"))
