@@ -281,7 +281,8 @@ def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
     what it leaves out and why, with the file's own line numbers: Accord's
     own exports exactly; other publishers' commitments (type 2; a negative
     one is a decommitment) and disbursements (type 3) to one recipient
-    country, the identifier as the funding reference."""
+    country, the identifier as the funding reference, a disbursement or a
+    decommitment only on a commitment in its currency."""
     from lxml import etree
 
     # No entities, no network: a file from elsewhere cannot reach out.
@@ -325,15 +326,20 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
         or str(activity.xpath("string(reporting-org/@ref)")).strip(),
         "title": _text(activity, "title/narrative"),
     }
-    committed: dict[str, int] = {}  # the XML line of the commitment recorded, by partner
-    # A transaction's key counts it among its activity's transactions, as
-    # files imported before were keyed: the same file is recorded once.
-    for index, transaction in enumerate(transactions, 1):
+    committed: dict[str, Planned] = {}  # the commitment recorded, by partner
+    recipients: set[str] = set()
+    # A transaction's key counts it among its activity's transactions in the
+    # file's order, as files imported before were keyed: the same file is
+    # recorded once. Commitments are planned first, since publishers list
+    # one after the payments on it too (BEIS, Global Affairs Canada).
+    numbered = sorted(enumerate(transactions, 1), key=lambda pair: not _commits(pair[1]))
+    for index, transaction in numbered:
         recipient = partner or str(transaction.xpath("string(recipient-country/@code)"))
         if not recipient:
             reason = "names no recipient country, nor does its activity: Accord records funding by partner country"
             found.skipped.append(Skipped(transaction.sourceline, "no country", reason))
             continue
+        recipients.add(recipient)
         decided = _plan_transaction(
             transaction, f"iati:{identifier}:{index}", {**line, "partner": recipient}, committed.get(recipient), source
         )
@@ -341,11 +347,17 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
             found.skipped.append(decided)
             continue
         if decided.submission["type"] == "FundingCommitted":
-            committed[recipient] = decided.line
+            committed[recipient] = decided
         found.recorded.append(decided)
     if found.partner is None:
-        found.partner = "by transaction: " + ", ".join(sorted({p.submission["partner"] for p in found.recorded}))
+        found.partner = "by transaction: " + ", ".join(sorted(recipients))
     return found
+
+
+def _commits(transaction: Any) -> bool:
+    """Whether a transaction commits funds (a type 2 of a value not negative)."""
+    value = (transaction.findtext("value") or "").strip()
+    return bool(transaction.xpath("string(transaction-type/@code)") == COMMITMENT and not value.startswith("-"))
 
 
 def _text(element: Any, path: str) -> str:
@@ -366,9 +378,10 @@ def _no_partner(activity: Any, countries: list[str], transactions: int) -> Skipp
 
 
 def _plan_transaction(
-    transaction: Any, key: str, activity: dict[str, str], committed: int | None, source: str
+    transaction: Any, key: str, activity: dict[str, str], committed: Planned | None, source: str
 ) -> Planned | Skipped:
-    """One transaction as a `submit --file` line, or why it is left out."""
+    """One transaction as a `submit --file` line, or why it is left out;
+    `committed`, the commitment its funding line already has in the plan."""
     line = transaction.sourceline
     kind = transaction.find("transaction-type")
     code = kind.get("code") if kind is not None else None
@@ -385,16 +398,31 @@ def _plan_transaction(
     if code == DISBURSEMENT and negative:
         return Skipped(line, "reversal", f"a disbursement of -{amount} (a reversal): Accord does not record reversals")
     type_name = "FundingDecommitted" if negative else _TYPES[code]
+    currency = value.get("currency") or activity["currency"]
     if type_name == "FundingCommitted" and committed is not None:
-        reason = f"a further commitment of {amount}: Accord keeps one commitment a funding line (line {committed})"
+        reason = f"a further commitment of {amount}: Accord keeps one commitment a funding line (line {committed.line})"
         return Skipped(line, "further commitment", reason)
+    if type_name != "FundingCommitted":
+        # Published files pay on a commitment of 0, or on none at all; the
+        # domain would refuse the whole file for it.
+        what = "disbursement" if type_name == "FundingDisbursed" else "decommitment"
+        if committed is None:
+            reason = f"a {what} of {amount} with no commitment before it: Accord records a {what} on a commitment"
+            return Skipped(line, "no commitment", reason)
+        committed_in = committed.submission["amount"].split()[0]
+        if currency != committed_in:
+            reason = (
+                f"a {what} in {currency} on a commitment in {committed_in} (line {committed.line}): "
+                "Accord keeps a funding line in one currency"
+            )
+            return Skipped(line, "other currency", reason)
     submission = {
         "type": type_name,
         "id": date.get(_a("key")) or key,
         "partner": activity["partner"],
         "funding": activity["funding"],
         "occurred_on": date.get(_a("occurred-on")) or date.get("iso-date"),
-        "amount": f"{value.get('currency') or activity['currency']} {amount}",
+        "amount": f"{currency} {amount}",
     }
     if type_name == "FundingCommitted":
         submission.update(instrument=activity["instrument"], title=activity["title"])

@@ -1,0 +1,309 @@
+"""IATI files that real organisations published (tests/fixtures/iati/, each
+with its source in the README there): `accord import iati --dry-run`
+accounts for every activity and every transaction of the file, counted here
+from the XML itself, for the reasons the README documents; a real import
+records what the funding report then shows, and recording the file again
+records nothing. Each test runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from tests.helpers import accord
+from tests.integration.test_funding import report_of
+from tests.integration.test_funding import table as table_of
+
+pytestmark = pytest.mark.integration
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "iati"
+
+# What the plan may leave out, as the README's IATI import section lists it:
+# an activity with no recipient country (a regional one) or several, or no
+# transactions; a transaction of a type Accord does not record; a value of 0;
+# a reversed disbursement; a further commitment on one activity; a payment
+# or decommitment with no commitment before it, or in another currency.
+DOCUMENTED = {
+    "no country",
+    "regional activity",
+    "several countries",
+    "no transactions",
+    "incoming funds",
+    "expenditure",
+    "interest payment",
+    "loan repayment",
+    "reimbursement",
+    "purchase of equity",
+    "sale of equity",
+    "credit guarantee",
+    "incoming commitment",
+    "outgoing pledge",
+    "incoming pledge",
+    "other transaction",
+    "zero value",
+    "reversal",
+    "further commitment",
+    "no commitment",
+    "other currency",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """A funding line the file records, as the funding report shows it."""
+
+    partner: str
+    funding: str
+    currency: str
+    committed: str
+    disbursed: str = "0"
+
+
+@dataclass(frozen=True)
+class Published:
+    file: str
+    partners: tuple[str, ...]  # the partnerships the store has open
+    recorded: int  # transactions the plan records
+    left_out: dict[str, int]  # what it leaves out, by kind
+    lines: tuple[Line, ...] = field(default=())
+
+
+FILES = [
+    # Spain's 2.01 file for Indonesia names region 789 beside the country on
+    # every activity; three commit 0 and pay 6,180 on it.
+    Published(
+        "es-maec-indonesia-2.01-excerpt.xml",
+        ("ID",),
+        recorded=2,
+        left_out={"zero value": 3, "no commitment": 3},
+        lines=(Line("ID", "ES-DIR3-E04585801-009-001301", "EUR", "15450", "9270"),),
+    ),
+    # DFID's Albania activities: parents with no transactions, children with
+    # a commitment and quarterly expenditure.
+    Published(
+        "gb-dfid-albania-2.01-excerpt.xml",
+        ("AL",),
+        recorded=3,
+        left_out={"expenditure": 19, "no transactions": 2},
+        lines=(
+            Line("AL", "GB-1-109616-101", "GBP", "1500000.00"),
+            Line("AL", "GB-1-109635-101", "GBP", "162393.00"),
+            Line("AL", "GB-1-109635-102", "GBP", "40012.00"),
+        ),
+    ),
+    # 3F names a country on each transaction: payments with no commitment.
+    Published(
+        "dk-3f-spa-2.03.xml",
+        ("BD", "BO", "CO", "HN", "JO", "KE", "LB", "LK", "ZA", "ZM", "ZW"),
+        recorded=0,
+        left_out={"no commitment": 11, "incoming funds": 2},
+    ),
+    Published("gb-syria-relief-2.03.xml", (), recorded=0, left_out={"several countries": 1}),
+    Published("unops-austria-2.03.xml", ("AT",), recorded=0, left_out={"expenditure": 3}),
+]
+IDS = [published.file.removesuffix(".xml") for published in FILES]
+
+
+def left_out(summary: str) -> dict[str, int]:
+    """The kinds and counts of the summary line's `left out: 3 zero value, ...`."""
+    listed = summary.split("left out: ", 1)[1].strip()
+    if listed == "nothing":
+        return {}
+    return {kind: int(count) for count, kind in (item.split(" ", 1) for item in listed.split(", "))}
+
+
+def plan_of(stdout: str) -> list[tuple[str, int, list[tuple[int, str]]]]:
+    """The dry run's activities: identifier, line, and each step's line and text."""
+    activities: list[tuple[str, int, list[tuple[int, str]]]] = []
+    for text in stdout.splitlines():
+        if found := re.fullmatch(r"activity (.*) \(line (\d+)\): .*", text):
+            activities.append((found[1], int(found[2]), []))
+        elif found := re.fullmatch(r"  line (\d+): (.*)", text):
+            activities[-1][2].append((int(found[1]), found[2]))
+        else:
+            raise AssertionError(f"not a line of a plan: {text!r}")
+    return activities
+
+
+@pytest.mark.parametrize("published", FILES, ids=IDS)
+def test_a_dry_run_accounts_for_every_activity_and_transaction_of_the_file(
+    published: Published, tmp_path: Path
+) -> None:
+    path = FIXTURES / published.file
+    xml = etree.parse(str(path)).getroot()
+    activities = xml.findall("iati-activity")
+
+    result = accord(str(tmp_path / "none.db"), "import", "iati", "--dry-run", str(path))
+
+    assert result.exit_code == 0, result.output
+    plan = plan_of(result.stdout)
+    assert [(identifier, line) for identifier, line, _ in plan] == [
+        ((a.findtext("iati-identifier") or "").strip(), a.sourceline) for a in activities
+    ]
+    for (identifier, line, steps), activity in zip(plan, activities, strict=True):
+        transactions = [t.sourceline for t in activity.findall("transaction")]
+        if [step_line for step_line, _ in steps] == [line] and transactions:
+            # Left out whole, saying how many of its transactions go with it.
+            [(_, why)] = steps
+            assert why.endswith(f"; {len(transactions)} transaction(s) left out"), (identifier, why)
+        elif not transactions:
+            assert steps == [(line, "leave out: a budget or a programme: nothing to record")]
+        else:
+            assert [step_line for step_line, _ in steps] == transactions, identifier
+            assert all(re.match(r"(record Funding\w+ [A-Z]{3} [\d.]+ on |leave out: )", why) for _, why in steps)
+    [summary] = [line for line in result.stderr.splitlines() if "activity(ies)" in line]
+    assert summary.startswith(f"{len(activities)} activity(ies): would record {published.recorded} transaction(s);")
+    assert left_out(summary) == published.left_out
+    assert set(published.left_out) <= DOCUMENTED
+    recorded = sum(why.startswith("record ") for _, _, steps in plan for _, why in steps)
+    assert recorded == published.recorded
+    assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("published", FILES, ids=IDS)
+def test_importing_a_published_file_records_what_the_funding_report_shows_and_only_once(
+    published: Published, db: str
+) -> None:
+    for partner in published.partners:
+        opened = accord(db, "submit", "PartnershipOpened", "--partner", partner, "--occurred-on", "2000-01-01")
+        assert opened.exit_code == 0, opened.output
+    path = str(FIXTURES / published.file)
+
+    first = accord(db, "import", "iati", path)
+    again = accord(db, "import", "iati", path)
+
+    assert first.exit_code == 0, first.output
+    assert f"took {published.recorded} transaction(s)" in first.stderr
+    assert again.exit_code == 0 and "recorded 0 event(s)" in again.stdout
+    shown = {(row["partner"], row["funding"]): row for row in table_of(report_of(db), "Funding lines")}
+    assert set(shown) == {(line.partner, line.funding) for line in published.lines}
+    for line in published.lines:
+        row = shown[(line.partner, line.funding)]
+        assert (row["currency"], row["committed"], row["disbursed"], row["decommitted"]) == (
+            line.currency,
+            Decimal(line.committed),
+            Decimal(line.disbursed),
+            Decimal(0),
+        )
+    counted = Counter(line.partner for line in published.lines)
+    by_partner = table_of(report_of(db), "By partner")
+    assert {row["partner"]: row["lines"] for row in by_partner} == dict(counted)
+
+
+# What other published files do, reduced to the transactions that matter:
+# USAID's activities (2.03) name a country on each transaction, decommit on
+# a country with no commitment in the file, and pay in more than one way.
+
+PAID_ON_NOTHING = """<?xml version="1.0" encoding="UTF-8"?>
+<iati-activities version="2.03">
+ <iati-activity default-currency="USD">
+  <iati-identifier>US-GOV-1-AID-EPP-A-00-09-00001</iati-identifier>
+  <reporting-org ref="US-GOV-1" type="10"/>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2012-12-31"/><value currency="USD">210393.06</value>
+   <recipient-country code="BD"/>
+  </transaction>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2016-09-30"/><value currency="USD">-89013.2</value>
+   <recipient-country code="BD"/>
+  </transaction>
+  <transaction>
+   <transaction-type code="2"/><transaction-date iso-date="2016-03-31"/><value currency="USD">500000</value>
+   <recipient-country code="IN"/>
+  </transaction>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2016-03-31"/><value currency="USD">49751.52</value>
+   <recipient-country code="IN"/>
+  </transaction>
+  <transaction>
+   <transaction-type code="3"/><transaction-date iso-date="2016-06-30"/><value currency="EUR">46809.57</value>
+   <recipient-country code="IN"/>
+  </transaction>
+ </iati-activity>
+</iati-activities>
+"""
+
+
+def test_a_payment_or_decommitment_on_no_commitment_or_in_another_currency_is_left_out_not_refused(
+    db: str, tmp_path: Path
+) -> None:
+    for partner in ("BD", "IN"):
+        assert accord(db, "submit", "PartnershipOpened", "--partner", partner, "--occurred-on", "2000").exit_code == 0
+    path = tmp_path / "usaid.xml"
+    path.write_text(PAID_ON_NOTHING)
+
+    planned = accord(db, "import", "iati", "--dry-run", str(path))
+    imported = accord(db, "import", "iati", str(path))
+
+    assert planned.stdout.splitlines() == [
+        "activity US-GOV-1-AID-EPP-A-00-09-00001 (line 3): by transaction: BD, IN",
+        "  line 6: leave out: a disbursement of 210393.06 with no commitment before it: Accord records a "
+        "disbursement on a commitment",
+        "  line 10: leave out: a decommitment of 89013.2 with no commitment before it: Accord records a "
+        "decommitment on a commitment",
+        "  line 14: record FundingCommitted USD 500000 on 2016-03-31",
+        "  line 18: record FundingDisbursed USD 49751.52 on 2016-03-31",
+        "  line 22: leave out: a disbursement in EUR on a commitment in USD (line 14): Accord keeps a funding "
+        "line in one currency",
+    ]
+    assert imported.exit_code == 0, imported.output
+    assert "left out: 2 no commitment, 1 other currency" in imported.stderr
+    [line] = table_of(report_of(db), "Funding lines")
+    assert (line["partner"], line["currency"], line["committed"], line["disbursed"]) == (
+        "IN",
+        "USD",
+        Decimal("500000"),
+        Decimal("49751.52"),
+    )
+
+
+# BEIS's 2.03 file lists an activity's commitment after the disbursements on
+# it (its activity names a hundred countries; here, one).
+COMMITTED_LAST = """<?xml version="1.0" encoding="UTF-8"?>
+<iati-activities generated-datetime='2022-03-07T10:57:48' version='2.03'>
+ <iati-activity default-currency='GBP' xml:lang='en'>
+  <iati-identifier>GB-GOV-13-GCRF-BF-7TNK9LD-GBYPTX3</iati-identifier>
+  <reporting-org ref='GB-GOV-13' type='10'>
+   <narrative>DEPARTMENT FOR BUSINESS, ENERGY &amp; INDUSTRIAL STRATEGY</narrative>
+  </reporting-org>
+  <recipient-country code='KE' percentage='100'/>
+  <transaction>
+   <transaction-type code='3'/><transaction-date iso-date='2021-12-31'/><value currency='GBP'>2753.68</value>
+  </transaction>
+  <transaction>
+   <transaction-type code='3'/><transaction-date iso-date='2021-09-30'/><value currency='GBP'>71271.44</value>
+  </transaction>
+  <transaction>
+   <transaction-type code='3'/><transaction-date iso-date='2021-06-30'/><value currency='GBP'>46502.47</value>
+  </transaction>
+  <transaction>
+   <transaction-type code='2'/><transaction-date iso-date='2021-04-01'/><value currency='GBP'>297427.59</value>
+  </transaction>
+ </iati-activity>
+</iati-activities>
+"""
+
+
+def test_a_commitment_listed_after_the_disbursements_on_it_is_recorded_first(db: str, tmp_path: Path) -> None:
+    assert accord(db, "submit", "PartnershipOpened", "--partner", "KE", "--occurred-on", "2000").exit_code == 0
+    path = tmp_path / "beis.xml"
+    path.write_text(COMMITTED_LAST)
+
+    planned = accord(db, "import", "iati", "--dry-run", str(path))
+    imported = accord(db, "import", "iati", str(path))
+
+    assert planned.stdout.splitlines()[1:] == [
+        "  line 9: record FundingDisbursed GBP 2753.68 on 2021-12-31",
+        "  line 12: record FundingDisbursed GBP 71271.44 on 2021-09-30",
+        "  line 15: record FundingDisbursed GBP 46502.47 on 2021-06-30",
+        "  line 18: record FundingCommitted GBP 297427.59 on 2021-04-01",
+    ]
+    assert imported.exit_code == 0, imported.output
+    [line] = table_of(report_of(db), "Funding lines")
+    assert (line["committed"], line["disbursed"]) == (Decimal("297427.59"), Decimal("120527.59"))
