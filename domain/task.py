@@ -66,15 +66,19 @@ class FollowUpTask(Aggregate):
             aggregate.reminded_on = None
             aggregate.level = 0
 
-    class TaskRescheduled(TaskEvent):
-        """The fact that set the due date was corrected: the date moves,
-        earlier or later, and the task is reminded and escalated afresh."""
+    class TaskRevised(TaskEvent):
+        """The fact the task follows was corrected: its due date (earlier or
+        later) and title as the rule now gives them; it is reminded and
+        escalated afresh."""
 
         due_on: date
+        title: Text
+        basis: str = ""
         reason: Text
 
         def apply(self, aggregate: FollowUpTask) -> None:
             aggregate.due_on = self.due_on
+            aggregate.title = self.title
             aggregate.reminded_on = None
             aggregate.level = 0
 
@@ -134,8 +138,13 @@ class FollowUpTask(Aggregate):
     def defer(self, due_on: date, reason: str, stamp: Stamp) -> bool:
         return self.record(self.TaskDeferred, {"due_on": due_on, "reason": reason}, stamp)
 
-    def reschedule(self, due_on: date, reason: str, stamp: Stamp) -> bool:
-        return self.record(self.TaskRescheduled, {"due_on": due_on, "reason": reason}, stamp)
+    def revise(self, facts: Mapping[str, Any], reason: str, stamp: Stamp) -> bool:
+        """Take the due date and title the rule now gives (`facts`, as for
+        `open`); False if they are those it has."""
+        if (self.due_on, self.title) == (facts["due_on"], facts["title"]):
+            return False
+        revised = {"due_on": facts["due_on"], "title": facts["title"], "basis": facts["basis"], "reason": reason}
+        return self.record(self.TaskRevised, revised, stamp)
 
     def complete(self, outcome: str, stamp: Stamp) -> bool:
         return self.record(self.TaskCompleted, {"outcome": outcome}, stamp)

@@ -164,6 +164,42 @@ def test_a_corrected_due_date_moves_its_open_task_earlier_or_later(tn: str) -> N
     assert moved["status"] == "open"
 
 
+def test_a_corrected_visit_date_moves_its_task_and_retitles_it(tn: str) -> None:
+    [task] = tasks_of(tn, "visit-held-follow-up")
+    assert task["title"] == "Follow up on the visit to Tunisia of 2021-05-20: report and next steps"
+
+    ok(accord(tn, "correct", "tn-visit", "--partner", "TN", "--set", "occurred_on=2021-05-22", "--reason", "x"))
+
+    [moved] = tasks_of(tn, "visit-held-follow-up")
+    assert moved["title"] == "Follow up on the visit to Tunisia of 2021-05-22: report and next steps"
+    assert moved["due_on"] == "2021-06-21"
+    assert "2021-05-22" in moved["basis"]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv"])
+def test_a_retraction_and_a_correction_go_through_every_format_of_the_partnership_report(tn: str, fmt: str) -> None:
+    before = ok(accord(tn, "report", "partnership", "TN", "--format", fmt))
+    ok(accord(tn, "retract", "tn-visit", "--partner", "TN", "--reason", "the visit was to Morocco"))
+    ok(accord(tn, "correct", "tn-returns", "--partner", "TN", "--set", "description=Returns agreed", "--reason", "x"))
+
+    after = ok(accord(tn, "report", "partnership", "TN", "--format", fmt))
+
+    assert "2021-05-20" in before and "Readmission procedures agreed" in before
+    assert "2021-05-20" not in after  # the visit, its timeline row and its task are gone
+    assert "Readmission procedures agreed" not in after and "Returns agreed" in after
+
+
+def test_a_retracted_commitment_leaves_the_calendar_with_its_task(tn: str, tmp_path: Path) -> None:
+    def todos() -> list[str]:
+        path = tmp_path / "calendar.ics"
+        ok(accord(tn, "export", "ics", "-o", str(path)))
+        return [str(todo["SUMMARY"]) for todo in icalendar.Calendar.from_ical(path.read_bytes()).walk("VTODO")]
+
+    assert any("Readmission procedures agreed" in summary for summary in todos())
+    ok(accord(tn, "retract", "tn-returns", "--partner", "TN", "--reason", "never agreed"))
+    assert not any("Readmission procedures agreed" in summary for summary in todos())
+
+
 def test_known_at_before_a_correction_shows_the_old_value_as_of_shows_the_new(tn: str) -> None:
     then = datetime.now(UTC)
     time.sleep(0.05)
@@ -176,6 +212,21 @@ def test_known_at_before_a_correction_shows_the_old_value_as_of_shows_the_new(tn
     assert '"Funding: committed EUR": "1000000"' in committed("--known-at", then.isoformat())
     assert '"Funding: committed EUR": "900000"' in committed("--known-at", datetime.now(UTC).isoformat())
     assert '"Funding: committed EUR": "900000"' in committed("--as-of", date.today().isoformat())
+
+
+def test_known_at_before_a_retraction_shows_the_fact_and_its_task(tn: str) -> None:
+    as_json(accord(tn, "tasks", "--json"))  # the follower opens the visit's task
+    then = datetime.now(UTC)
+    time.sleep(0.05)
+    ok(accord(tn, "retract", "tn-visit", "--partner", "TN", "--reason", "wrong partner"))
+    as_json(accord(tn, "tasks", "--json"))  # the follower cancels it: recorded after the retraction
+
+    def shown(*args: str) -> str:
+        return json.dumps(as_json(accord(tn, "audit", "replay", *args, "--partner", "TN", "--format", "json")))
+
+    assert "Follow up on the visit to Tunisia" in shown("--known-at", then.isoformat())
+    assert "Follow up on the visit to Tunisia" not in shown("--known-at", datetime.now(UTC).isoformat())
+    assert "Follow up on the visit to Tunisia" not in shown("--as-of", date.today().isoformat())
 
 
 def test_as_of_goes_by_a_date_as_corrected(tn: str) -> None:

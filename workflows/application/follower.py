@@ -176,9 +176,7 @@ class _Page:
             if facts is None:
                 task.cancel(said, stamp)
                 self.closed.append(task_id)
-            elif facts["due_on"] != task.due_on:
-                task.reschedule(facts["due_on"], said, stamp)
-            else:
+            elif not task.revise(facts, said, stamp):
                 continue
             self.tasks[task_id] = task
             self.events.extend(task.collect_events())

@@ -39,7 +39,7 @@ class TaskList(View):
         T.TaskOpened,
         T.TaskAssigned,
         T.TaskDeferred,
-        T.TaskRescheduled,
+        T.TaskRevised,
         T.TaskCompleted,
         T.TaskCancelled,
         T.ReminderSent,
@@ -110,7 +110,15 @@ def _change(record: Record) -> dict[str, Any]:
     match record.type:
         case T.TaskAssigned:
             return {"owner": record["owner"]}
-        case T.TaskDeferred | T.TaskRescheduled:
+        case T.TaskRevised:
+            return {
+                "due_on": record["due_on"],
+                "title": record["title"],
+                "basis": record["basis"],
+                "reminded_on": None,
+                "level": 0,
+            }
+        case T.TaskDeferred:
             return {"due_on": record["due_on"], "reminded_on": None, "level": 0}
         case T.TaskCompleted:
             return {"status": "done", "closed_at": record.recorded_at(), "outcome": record["outcome"]}
