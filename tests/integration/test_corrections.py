@@ -189,6 +189,19 @@ def test_a_retraction_and_a_correction_go_through_every_format_of_the_partnershi
     assert "Readmission procedures agreed" not in after and "Returns agreed" in after
 
 
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv"])
+def test_a_retraction_and_a_correction_go_through_every_format_of_the_portfolio_report(tn: str, fmt: str) -> None:
+    before = ok(accord(tn, "report", "portfolio", "--format", fmt))
+    ok(accord(tn, "retract", "tn-visit", "--partner", "TN", "--reason", "the visit was to Morocco"))
+    ok(accord(tn, "correct", "tn-commit", "--partner", "TN", "--set", "amount=EUR 900000", "--reason", "typo"))
+
+    after = ok(accord(tn, "report", "portfolio", "--format", fmt))
+
+    amount = "900000" if fmt in ("json", "csv") else "900,000"
+    assert "2021-05-20" in before and amount not in before  # the last visit; the amount as first recorded
+    assert "2021-05-20" not in after and amount in after
+
+
 def test_a_retracted_commitment_leaves_the_calendar_with_its_task(tn: str, tmp_path: Path) -> None:
     def todos() -> list[str]:
         path = tmp_path / "calendar.ics"
