@@ -128,9 +128,14 @@ class Fix:
     at: datetime
 
     def then(self, amendment: Amendment) -> Fix:
-        if isinstance(amendment, Retraction) or self.changes is None:
-            return Fix(None, amendment.timestamp)
-        return Fix({**self.changes, **amendment.changes}, amendment.timestamp)  # type: ignore[attr-defined]
+        return Fix(merged(self.changes, getattr(amendment, "changes", None)), amendment.timestamp)
+
+
+def merged(before: dict[str, Any] | None, changes: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A fact's fix after one more amendment: `changes` of a correction
+    (None for a retraction). A later value of a field wins; a retraction is
+    final."""
+    return None if before is None or changes is None else {**before, **changes}
 
 
 def fixes(events: Iterable[Recorded]) -> dict[tuple[UUID, str], Fix]:

@@ -347,14 +347,12 @@ def effective_records(history: Sequence[Record]) -> list[Record]:
     """An aggregate's facts as they stand after the amendments among them:
     corrected fields replaced, retracted facts left out, amendments too
     (domain.amendments.effective, on records as views read them)."""
-    from domain.amendments import Amendment
+    from domain.amendments import Amendment, merged
 
     fixes: dict[str, dict[str, Any] | None] = {}
     for record in history:
         if issubclass(record.type, Amendment):
-            before = fixes.get(record["target"], {})
-            changes = record.state.get("changes")  # None: a retraction
-            fixes[record["target"]] = None if changes is None or before is None else {**before, **changes}
+            fixes[record["target"]] = merged(fixes.get(record["target"], {}), record.state.get("changes"))
     facts = []
     for record in history:
         if issubclass(record.type, Amendment):
