@@ -52,6 +52,8 @@ class Amendment(Submitted):
     """An event that amends an earlier fact of its aggregate. Its effect is
     in `fold`: the aggregate's own state changes only by its facts."""
 
+    AMENDS = True
+
     if TYPE_CHECKING:
         target: str
         reason: str

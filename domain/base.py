@@ -49,6 +49,9 @@ class Recorded(BaseModel, CanMutateAggregate[UUID]):
     # Schemas are built on first use, so that `accord --help` starts fast.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
+    # Whether it amends an earlier fact (domain.amendments).
+    AMENDS: ClassVar[bool] = False
+
     originator_id: UUID
     originator_version: int
     timestamp: datetime = Field(description="When Accord recorded it (UTC)")
@@ -232,6 +235,9 @@ class Snapshot(BaseModel):
     the keys the aggregate recorded, which the store's key index holds."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
+
+    # A snapshot amends nothing (see Recorded.AMENDS).
+    AMENDS: ClassVar[bool] = False
 
     originator_id: UUID
     originator_version: int

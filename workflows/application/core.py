@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, get_topic
 
-from domain.amendments import Amendment, fold
+from domain.amendments import fold
 from domain.base import Snapshot, Submitted
 from domain.vocabulary import VOCABULARY, amendment_classes
 from workflows.clock import Clock
@@ -53,14 +53,17 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     runtime Protocol, which costs more than decoding the event itself. A
     history with amendments is folded as they amend it (domain.amendments):
     from its first event, so not from a snapshot taken before them."""
-    events = list(events)
-    if not any(isinstance(event, Amendment) for event in events):
-        for event in events:
-            aggregate = event.mutate(aggregate)
-        return aggregate
-    if events and isinstance(events[0], Snapshot):
-        raise _AmendedSinceSnapshot
-    return fold(events)
+    events = iter(events)
+    seen: list[Any] = []
+    for event in events:
+        # A class attribute, not isinstance: pydantic's classes check that slowly.
+        if event.AMENDS:
+            if seen and isinstance(seen[0], Snapshot):
+                raise _AmendedSinceSnapshot
+            return fold([*seen, event, *events])
+        seen.append(event)
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 class _AmendedSinceSnapshot(Exception):

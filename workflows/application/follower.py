@@ -139,7 +139,7 @@ class _Page:
         self.threads = threads
 
     def react(self, event: Any) -> None:
-        if isinstance(event, Amendment):
+        if event.AMENDS:
             self._amend(event)
             return
         kind = type(event).__name__
