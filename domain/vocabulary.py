@@ -266,7 +266,7 @@ def json_schema(type_name: str | None = None) -> dict[str, Any]:
     partnership opened first, nothing dated after it is recorded)."""
     if type_name in AMENDMENTS:
         variants = amendment_models()[type_name]
-        title = f"{type_name}: of a fact on a {', '.join(variants)}"
+        title = f"{type_name}: of a fact on a partnership, meeting, initiative or instrument, named by its field"
         return _shared({"$schema": DIALECT, "title": title, **_one_of(variants.values())})
     if type_name is not None:
         return _shared({"$schema": DIALECT, **submission_class(type_name).model_json_schema()})

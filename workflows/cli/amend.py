@@ -50,8 +50,8 @@ def _which_fact(command: Callable[..., Any]) -> Callable[..., Any]:
 def correct(ctx: Context, /, assignments: tuple[str, ...], **options: Any) -> None:
     """Correct fields of a fact recorded with a mistake.
 
-    Name the fact by its key (the `id` it was submitted with, as `audit log`
-    --json shows it) and its record, or by its position in `audit log`. The record
+    Name the fact by its key (the `id` it was submitted with, as `audit log
+    --json` shows it) and its record, or by its position in `audit log`. The record
     is folded again with the correction and every rule checked anew: a
     commitment cannot be corrected below what was paid out on it. Reports,
     exports and tasks go by the new values (a task whose due date moves
