@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.base import Snapshot, Submitted
 from workflows.application import Accord
-from workflows.failures import VerificationFailed
+from workflows.failures import BadInput, VerificationFailed
 from workflows.projections.base import BATCH
 from workflows.store import chain, keys
 from workflows.store.snapshots import kept
@@ -67,6 +67,10 @@ def seal(app: Accord) -> chain.Link:
         return chain.head(cursor.raw)
 
 
+class AmbiguousHead(BadInput):
+    """A sealed head given by too few of its digits to name one position."""
+
+
 def verify(app: Accord, *, head: str | None = None, views: bool = True, progress: Progress | None = None) -> Verdict:
     """Re-compute the chain over every stored record, check a sealed head
     is on it, and compare every projection with a fresh replay, and every
@@ -74,9 +78,14 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
     verdict = Verdict()
     sealed_at: int | None = None
     if head is not None:
-        sealed_at = chain.position_of(app.views.db, head.strip().lower())
+        found = chain.positions_of(app.views.db, head)
+        if len(found) > 1:
+            raise AmbiguousHead(
+                f"--head {head} begins the digests at {len(found)} or more positions: give more of its digits"
+            )
+        sealed_at = found[0] if found else None
         if sealed_at is None:
-            verdict.sealed = f"the sealed head {head.strip()} is not in the chain: the log no longer extends it"
+            verdict.sealed = f"the sealed head {head} is not in the chain: the log no longer extends it"
     digest = chain.GENESIS
     logged = keys.Tally()
     began = time.perf_counter()

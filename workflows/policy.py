@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -27,6 +26,7 @@ from domain.errors import DomainError
 from domain.task import FollowUpTask
 from domain.vocabulary import all_types, describe_problems
 from workflows.failures import BadInput
+from workflows.textfile import NotText, read_text
 
 # What people record: the vocabulary, and the changes they make to tasks.
 PEOPLE_RECORD = frozenset(
@@ -107,9 +107,9 @@ def load_policy(path: str | None) -> Policy | None:
     if not path:
         return None
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyError(path, [f"cannot be read: {error.strerror or error}"]) from None
+        text = read_text(path)
+    except NotText as error:
+        raise PolicyError(path, [str(error)]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -49,9 +49,16 @@ class Line:
     text: bytes
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def read_lines(lines: Iterable[bytes]) -> list[Line]:
-    """Numbered non-blank lines; blank lines and # comments are skipped."""
-    numbered = (Line(number, text.strip()) for number, text in enumerate(lines, start=1))
+    """Numbered non-blank lines; blank lines and # comments are skipped, and
+    a byte-order mark before the first (Windows editors write one)."""
+    numbered = (
+        Line(number, (text.removeprefix(BOM) if number == 1 else text).strip())
+        for number, text in enumerate(lines, start=1)
+    )
     return [line for line in numbered if line.text and not line.text.startswith(b"#")]
 
 

@@ -77,10 +77,14 @@ class IndexedEventStore(EventStore[UUID]):
     def __init__(self, mapper: Mapper[UUID], recorder: ApplicationRecorder, keys: Keys) -> None:
         super().__init__(mapper, recorder)
         self.keys = keys
+        # Events this process has stored: what an interrupted command says it stored.
+        self.stored = 0
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Any]:
         rows = [self.keys.row(event) if isinstance(event, Submitted) else None for event in domain_events]
-        return super().put(domain_events, keys=rows, **kwargs)
+        recordings = super().put(domain_events, keys=rows, **kwargs)
+        self.stored += len(domain_events)
+        return recordings
 
 
 class Core(Application[UUID]):

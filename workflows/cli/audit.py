@@ -93,8 +93,26 @@ def audit_seal(ctx: Context, as_json: bool) -> None:
     click.echo(f"position {head.position} digest {head.digest}")
 
 
+def _head(value: str | None) -> str | None:
+    """A sealed head as given, checked for its form: a typo is not tampering."""
+    if value is None:
+        return None
+    from workflows.store.chain import HEAD
+
+    head = value.strip().lower()
+    if not HEAD.fullmatch(head):
+        raise click.BadParameter(
+            f"{value!r} is not a digest `audit seal` prints: 64 hex digits, or 8 or more of the first"
+        )
+    return head
+
+
 @audit.command("verify")
-@click.option("--head", help="A digest printed by `audit seal`: prove the log still extends it.")
+@click.option(
+    "--head",
+    callback=lambda ctx, param, value: _head(value),
+    help="A digest printed by `audit seal` (or its first 8 or more digits): prove the log still extends it.",
+)
 @click.option("--no-views", is_flag=True, help="Check the chain only, not the projections.")
 @pass_context
 def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
@@ -107,7 +125,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
     \b
     Example:
       accord audit verify
-      accord audit verify --head 3f9a...c2 --no-views
+      accord audit verify --head 3f9a0c2e --no-views
     """
     from workflows.audit import verify
 

@@ -3,6 +3,9 @@ and one place where errors become a sentence and an exit status."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
 import sys
 from datetime import UTC, datetime
 from functools import cached_property
@@ -52,6 +55,15 @@ class Context:
         self.app.refresh()
         return self.app.reader
 
+    def stored(self) -> str:
+        """What this process stored, for a command interrupted: each
+        transaction is stored whole or not at all."""
+        app = self.__dict__.get("app")
+        count = app.events.stored if app is not None else 0
+        if not count:
+            return "nothing was stored"
+        return f"{count:,} event(s) were stored before it, each transaction whole; nothing after"
+
     def close(self) -> None:
         """Release the store's connections, if a command opened them."""
         if "reader" in self.__dict__:
@@ -81,9 +93,23 @@ class AccordGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # here, where a reader gone away is caught
+            return result
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError as error:
+            # The reader went away (`accord tasks --json | head -1`): end as
+            # a tool killed by SIGPIPE does, quietly, with 128 + 13. Rows
+            # still being read are let go now, while the store is open.
+            error.__traceback__ = None
+            gc.collect()
+            _silence_stdout()
+            sys.exit(141)
+        except KeyboardInterrupt:
+            obj = ctx.find_object(Context)
+            click.echo(f"\naccord: interrupted; {obj.stored() if obj else 'nothing was stored'}", err=True)
+            sys.exit(130)
         except Exception as error:
             obj = ctx.find_object(Context)
             if obj is None or obj.debug:
@@ -93,6 +119,14 @@ class AccordGroup(click.Group):
             status, message = explain(error, obj.settings)
             click.echo(f"accord: {message}", err=True)
             sys.exit(status)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's last flush of
+    what is still buffered finds no closed pipe."""
+    # Not a file (a test's runner): nothing will be flushed to a pipe.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from datetime import datetime
 
@@ -10,6 +9,7 @@ import click
 import orjson
 
 from workflows.cli.context import Context, Moment, pass_context
+from workflows.cli.output import opened, output_option, to_stdout, write
 from workflows.cli.progress import progress_bar
 
 
@@ -22,7 +22,7 @@ def export() -> None:
 @export.command("events")
 @click.option("--partner", help="Only facts on this partnership and the shared facts naming it, e.g. TN.")
 @click.option("--since", type=Moment(), help="Only facts recorded at or after this moment, e.g. 2021-06-01.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+@output_option()
 @pass_context
 def export_events_command(ctx: Context, partner: str | None, since: datetime | None, output: str | None) -> None:
     """Every recorded fact, one JSON object a line, in the order recorded and
@@ -40,26 +40,21 @@ def export_events_command(ctx: Context, partner: str | None, since: datetime | N
     from workflows.interchange import export_events
 
     total = ctx.app.head()
-    out = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115 (closed below)
     count = 0
-    try:
-        with progress_bar(total, "exporting") as advance:
-            for row in export_events(ctx.app, partner=partner, since=since):
-                out.write(orjson.dumps(row) + b"\n")
-                count += 1
-                if advance and count % 1000 == 0:
-                    advance(1000)
-    finally:
-        if output:
-            out.close()
-    if output:
+    with opened(output) as out, progress_bar(total, "exporting") as advance:
+        for row in export_events(ctx.app, partner=partner, since=since):
+            out.write(orjson.dumps(row) + b"\n")
+            count += 1
+            if advance and count % 1000 == 0:
+                advance(1000)
+    if not to_stdout(output):
         click.echo(f"wrote {count} event(s) to {output}", err=True)
 
 
 @export.command("ics")
 @click.option("--owner", help="Only this owner's tasks, e.g. desk:TN.")
 @click.option("--partner", help="Only the tasks and meetings of this partnership, e.g. TN.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+@output_option()
 @pass_context
 def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str | None) -> None:
     """Open tasks as to-dos due on their dates, and the meetings not yet held
@@ -73,16 +68,11 @@ def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str
     from workflows.ical import deadlines
 
     found = deadlines(ctx.reader, ctx.clock, owner=owner, partner=partner)
-    if output:
-        with open(output, "w", encoding="utf-8", newline="") as out:
-            out.write(found.text)
-        click.echo(f"wrote {found.tasks} task(s) and {found.meetings} meeting(s) to {output}", err=True)
-    else:
-        sys.stdout.buffer.write(found.text.encode())
+    write(output, found.text, f"{found.tasks} task(s) and {found.meetings} meeting(s)")
 
 
 @export.command("iati")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+@output_option()
 @pass_context
 def export_iati(ctx: Context, output: str | None) -> None:
     """Funding as IATI 2.03 activity XML: one activity per funded action,
@@ -97,12 +87,7 @@ def export_iati(ctx: Context, output: str | None) -> None:
     from workflows.iati import export
 
     data, count = export(ctx.app, ctx.clock.now())
-    if output:
-        with open(output, "wb") as out:
-            out.write(data)
-        click.echo(f"wrote {count} activity(ies) to {output}", err=True)
-    else:
-        sys.stdout.buffer.write(data)
+    write(output, data, f"{count} activity(ies)")
 
 
 @click.group("import")

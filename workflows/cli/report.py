@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workflows.cli.context import DAY, Context, Moment, pass_context
+from workflows.cli.output import output_option, write
 from workflows.reports import FORMATS, Report, render
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ HTML = "html"
 Page = Callable[[Report], str]
 
 
-def report_options(command: Callable[..., None]) -> Callable[..., None]:
+def report_options(command: Callable[..., None]) -> Callable[..., Any]:
     command = click.option(
         "--format",
         "fmt",
@@ -33,9 +33,7 @@ def report_options(command: Callable[..., None]) -> Callable[..., None]:
         show_default=True,
         help="Output format; html is one self-contained page with charts, to open in a browser or print.",
     )(command)
-    return click.option(
-        "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file, not the screen."
-    )(command)
+    return output_option("Write to this file, not the screen ('-': standard output).")(command)
 
 
 def replay_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -70,11 +68,7 @@ def emit(report: Report, fmt: str, output: str | None, page: Page | None = None)
         text = (page or report_html)(report)
     else:
         text = render(report, fmt)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    write(output, text, "")
 
 
 @click.group()

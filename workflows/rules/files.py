@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from domain.vocabulary import describe_problems
 from workflows.failures import BadInput
 from workflows.rules.model import RuleSet
+from workflows.textfile import NotText, read_text
 
 
 class RulesError(BadInput, ValueError):
@@ -32,10 +33,13 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     """The rules in a file, or the rules shipped with Accord."""
     path = Path(path) if path else default_rules_path()
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RulesError(str(path), [f"cannot be read: {error.strerror or error}"]) from None
-    return parse_rules(text, str(path))
+        text = read_text(path)
+    except NotText as error:
+        raise RulesError(str(path), [str(error)]) from None
+    ruleset = parse_rules(text, str(path))
+    if not ruleset.rule:
+        raise RulesError(str(path), ["holds no [[rule]]: with it no fact would open a task; write at least one rule"])
+    return ruleset
 
 
 def parse_rules(text: str, path: str = "<rules>") -> RuleSet:

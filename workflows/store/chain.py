@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -133,10 +134,19 @@ def records_of(ids: Sequence[int], stored_events: Sequence[Any]) -> list[Record]
     ]
 
 
-def position_of(db: Any, digest: str) -> int | None:
-    """The position a digest (a sealed head) is chained at, if it is."""
-    rows = db.query(f"SELECT position FROM {TABLE} WHERE digest = ?", (digest,))
-    return int(rows[0]["position"]) if rows else None
+# A sealed head as people give it: the digest, or at least its first 8 hex digits.
+HEAD = re.compile(r"[0-9a-f]{8,64}")
+
+
+def positions_of(db: Any, head: str) -> list[int]:
+    """The positions chained at a digest (a sealed head), or at every digest
+    it begins (a prefix: one, unless it is too short to tell them apart)."""
+    assert HEAD.fullmatch(head), head
+    if len(head) == 64:
+        rows = db.query(f"SELECT position FROM {TABLE} WHERE digest = ?", (head,))
+    else:
+        rows = db.query(f"SELECT position FROM {TABLE} WHERE digest LIKE ? ORDER BY position LIMIT 3", (f"{head}%",))
+    return [int(row["position"]) for row in rows]
 
 
 def links(db: Any, page: int) -> Iterator[tuple[int, str]]:

@@ -1,0 +1,149 @@
+"""The command line behaves as Unix tools do: a reader that goes away ends
+it quietly, Ctrl-C says what was stored, `-o -` is standard output, files
+written on Windows (a byte-order mark) are read, an unreadable file is one
+sentence, and a sealed head is checked for its form before the log."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import accord, as_json, jsonl, stored_count, visit
+
+pytestmark = pytest.mark.integration
+
+ACCORD = str(Path(sys.executable).with_name("accord"))
+
+
+def run(db: str, *args: str, **kwargs: object) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ACCORD_DB": db, "ACCORD_ACTOR": "tester"}
+    return subprocess.Popen([ACCORD, *args], env=env, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def busy(tmp_path: Path) -> str:
+    """A SQLite store whose task list runs to far more than a pipe holds."""
+    db = str(tmp_path / "accord.db")
+    rows = [{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15"}]
+    rows += [visit("TN", 1 + n % 28, id=f"visit-{n}") for n in range(2000)]
+    (tmp_path / "busy.jsonl").write_text(jsonl(rows))
+    assert accord(db, "submit", "--file", str(tmp_path / "busy.jsonl")).exit_code == 0
+    as_json(accord(db, "tasks", "--json"))  # the follower opens them
+    return db
+
+
+@pytest.mark.parametrize(
+    "args", [("tasks", "--json", "--status", "all"), ("export", "events"), ("audit", "log", "--json")]
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly(busy: str, args: tuple[str, ...]) -> None:
+    process = run(busy, *args, stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stdout.read(100)
+    process.stdout.close()  # as `| head` does
+
+    assert process.wait(timeout=60) == 141  # as a tool SIGPIPE ends: 128 + 13
+    assert process.stderr is not None
+    assert process.stderr.read() == b""
+
+
+def test_ctrl_c_during_a_submission_exits_130_saying_nothing_was_stored(tmp_path: Path) -> None:
+    db = str(tmp_path / "accord.db")
+    rows = [{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15"}]
+    rows += [visit("TN", 1 + n % 28, id=f"visit-{n}") for n in range(60_000)]
+    (tmp_path / "many.jsonl").write_text(jsonl(rows))
+
+    process = run(db, "submit", "--file", str(tmp_path / "many.jsonl"), stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not Path(db).exists() and time.monotonic() < deadline:  # the store is opened: the command runs
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+
+    assert process.wait(timeout=60) == 130
+    assert process.stderr is not None
+    assert process.stderr.read().decode().strip() == "accord: interrupted; nothing was stored"
+    assert stored_count(db) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "events"),
+        ("export", "ics"),
+        ("export", "iati"),
+        ("report", "portfolio", "--format", "json"),
+        ("audit", "replay", "--as-of", "2021-06-01"),
+    ],
+)
+def test_dash_is_standard_output(demo_db: str, args: tuple[str, ...], tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    to_dash = accord(demo_db, *args, "-o", "-")
+    plain = accord(demo_db, *args)
+
+    assert to_dash.exit_code == 0, to_dash.output
+    assert to_dash.stdout and to_dash.stdout.splitlines()[:3] == plain.stdout.splitlines()[:3]
+    assert not (tmp_path / "-").exists()
+
+
+def test_files_with_a_byte_order_mark_are_read(db: str, tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"
+    line = {"type": "PartnershipOpened", "partner": "EG", "occurred_on": "2021-06"}
+    (tmp_path / "facts.jsonl").write_bytes(bom + json.dumps(line).encode() + b"\n")
+    (tmp_path / "policy.toml").write_bytes(bom + b'[roles]\nfinance = ["alice"]\n')
+    rules = Path(__file__).parents[2] / "workflows" / "rules" / "default.toml"
+    (tmp_path / "rules.toml").write_bytes(bom + rules.read_bytes())
+
+    assert accord(db, "submit", "--file", str(tmp_path / "facts.jsonl")).exit_code == 0
+    assert accord(db, "policy", "check", str(tmp_path / "policy.toml")).exit_code == 0
+    assert accord(db, "rules", "check", str(tmp_path / "rules.toml")).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b'[roles]\nfinance = ["Jos\xe9"]\n', "is not UTF-8 text (byte 0xe9 at offset 23): save it as UTF-8"),
+        (b"", "holds no [[rule]]: with it no fact would open a task"),
+        (b"# only a comment\nhistory_days = 30\n", "holds no [[rule]]"),
+    ],
+)
+def test_a_rules_file_that_cannot_be_used_exits_2_in_one_sentence(tmp_path: Path, content: bytes, said: str) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_bytes(content)
+
+    result = accord(str(tmp_path / "unused.db"), "rules", "check", str(path))
+
+    assert result.exit_code == 2
+    assert result.output.startswith(f"accord: {path}: {said}")
+    assert result.output.count("\n") == 1
+
+
+def test_a_policy_file_not_in_utf8_exits_2_in_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_bytes(b'[roles]\nfinance = ["Jos\xe9"]\n')
+
+    result = accord(str(tmp_path / "unused.db"), "policy", "check", str(path))
+
+    assert result.exit_code == 2
+    assert result.output == f"accord: {path}: is not UTF-8 text (byte 0xe9 at offset 23): save it as UTF-8\n"
+
+
+def test_a_sealed_head_is_checked_for_its_form_and_may_be_given_by_its_first_digits(demo_db: str) -> None:
+    digest = as_json(accord(demo_db, "audit", "seal", "--json"))[0]["digest"]
+
+    typo = accord(demo_db, "audit", "verify", "--head", "zzzz", "--no-views")
+    short = accord(demo_db, "audit", "verify", "--head", digest[:6], "--no-views")
+    prefix = accord(demo_db, "audit", "verify", "--head", digest[:10].upper(), "--no-views")
+    unknown = accord(demo_db, "audit", "verify", "--head", "0" * 64, "--no-views")
+
+    assert typo.exit_code == short.exit_code == 2
+    assert "is not a digest `audit seal` prints" in typo.output
+    assert prefix.exit_code == 0, prefix.output
+    assert f"the log extends the sealed head {digest[:10]}" in prefix.output
+    assert unknown.exit_code == 3  # well formed, and not in the chain: that is for the auditor

@@ -1,0 +1,47 @@
+"""Where a command writes what it makes: `-o FILE`, or standard output when
+no file (or `-`) is named, as Unix tools do."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+import click
+
+STDOUT = "-"
+
+
+Command = Callable[..., Any]
+
+
+def output_option(
+    help: str = "Write to this file ('-': standard output, the default).",
+) -> Callable[[Command], Command]:
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True), help=help)
+
+
+def to_stdout(output: str | None) -> bool:
+    return output is None or output == STDOUT
+
+
+@contextmanager
+def opened(output: str | None) -> Iterator[IO[bytes]]:
+    """A binary stream to write to: the file named, else standard output."""
+    if to_stdout(output):
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    assert output is not None
+    with open(output, "wb") as out:
+        yield out
+
+
+def write(output: str | None, data: bytes | str, said: str) -> None:
+    """Write `data` whole; name what was written to a file on standard error
+    (`said`, e.g. "3 activities"), so that standard output stays the data."""
+    with opened(output) as out:
+        out.write(data.encode() if isinstance(data, str) else data)
+    if not to_stdout(output):
+        click.echo(f"wrote {said} to {output}" if said else f"wrote {output}", err=True)
