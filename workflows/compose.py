@@ -5,8 +5,13 @@ only then (a command that reads current views needs none of it)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.request import pathname2url
 
 from eventsourcing.persistence import MapperDeserialisationError
 
@@ -14,7 +19,14 @@ from workflows.clock import Clock, business_clock
 from workflows.failures import StoreUnusable
 from workflows.settings import Settings
 from workflows.store import keycheck
-from workflows.store.persistence import is_postgres, library_settings, require_postgres_support, unreadable
+from workflows.store.persistence import (
+    is_postgres,
+    library_settings,
+    read_only,
+    require_postgres_support,
+    sqlite_path,
+    unreadable,
+)
 
 if TYPE_CHECKING:
     from workflows.application import Accord
@@ -25,9 +37,13 @@ if TYPE_CHECKING:
 # rule and policy files read and checked.
 __all__ = [
     "Clock",
+    "StoreMissing",
+    "StoreReadOnly",
     "UnreadableStore",
     "build",
     "business_clock",
+    "for_reading",
+    "for_recording",
     "initialise",
     "named_policy",
     "named_rules",
@@ -65,6 +81,48 @@ def build(settings: Settings, *, init: bool = False, clock: Clock | None = None)
         app.close()
         raise
     return app
+
+
+class StoreMissing(StoreUnusable):
+    """A command that reads names a store that does not exist."""
+
+
+class StoreReadOnly(StoreUnusable):
+    """A command that records names a store that cannot be written here."""
+
+
+def for_reading(settings: Settings, scratch: Path) -> Settings:
+    """The settings a command that only reads opens the store with. A read
+    never makes a store: none where ACCORD_DB points is an error. A
+    read-only SQLite store (an archived copy, a read-only filesystem) is
+    read through a copy in `scratch`, since bringing its views up to date
+    writes; the copy is the store's pages as they are, chain and all."""
+    if is_postgres(settings.db):
+        return settings
+    path = sqlite_path(settings.db)
+    if not path.exists():
+        raise StoreMissing(
+            f"there is no store at {path.resolve()}: `accord init` makes one, `accord demo` one holding the "
+            "demo's facts (or set ACCORD_DB to the store you mean)"
+        )
+    if not read_only(settings.db):
+        return settings
+    copy = scratch / path.name
+    unchanging = f"file:{pathname2url(str(path.resolve()))}?immutable=1"
+    with closing(sqlite3.connect(unchanging, uri=True)) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    return replace(settings, db=str(copy))
+
+
+def for_recording(settings: Settings) -> Settings:
+    """The settings a command that records opens the store with: refused in
+    a sentence where it cannot be written."""
+    if read_only(settings.db):
+        raise StoreReadOnly(
+            f"the store at {Path(settings.db).expanduser().resolve()} is read-only here (its file, its folder "
+            "or its filesystem): it can be read and verified, not recorded on"
+        )
+    return settings
 
 
 def initialise(settings: Settings, writers: Sequence[str] = ()) -> str | None:

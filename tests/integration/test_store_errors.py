@@ -81,7 +81,11 @@ def test_sqlite_connections_do_not_zero_the_pages_a_dropped_view_frees(tmp_path:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("missing-folder/accord.db", "accord: cannot use the store at {path}: unable to open database file\n"),
+        (
+            "missing-folder/accord.db",
+            "accord: there is no store at {path}: `accord init` makes one, `accord demo` one holding the demo's "
+            "facts (or set ACCORD_DB to the store you mean)\n",
+        ),
         ("not-a-database.db", "accord: cannot use the store at {path}: file is not a database\n"),
     ],
 )

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,53 @@ def test_a_sealed_head_is_checked_for_its_form_and_may_be_given_by_its_first_dig
     assert prefix.exit_code == 0, prefix.output
     assert f"the log extends the sealed head {digest[:10]}" in prefix.output
     assert unknown.exit_code == 3  # well formed, and not in the chain: that is for the auditor
+
+
+@pytest.fixture
+def archived(tmp_path: Path) -> Iterator[str]:
+    """The demo store on a filesystem mounted read-only afterwards, as an
+    archived copy is (where the machine lets the test mount one)."""
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20M", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a filesystem here ({mounted.stderr.decode().strip() or 'mount refused'})")
+    try:
+        db = str(folder / "accord.db")
+        assert accord(db, "demo").exit_code == 0
+        as_json(accord(db, "tasks", "--json"))  # the views current, as an archived store's are
+        assert subprocess.run(["mount", "-o", "remount,ro", str(folder)], capture_output=True).returncode == 0
+        yield db
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_store_on_a_read_only_filesystem_is_read_and_verified_not_written(archived: str) -> None:
+    partners = accord(archived, "partners", "--json")
+    report = accord(archived, "report", "portfolio", "--format", "json")
+    verify = accord(archived, "audit", "verify")
+    record = accord(archived, "submit", "PartnershipOpened", "--partner", "EG", "--occurred-on", "2021")
+
+    assert len(as_json(partners)) == 8
+    assert as_json(report)["title"] == "Partnership portfolio"
+    assert verify.exit_code == 0, verify.output
+    assert "is read-only here: reading a copy of it" in verify.stderr
+    assert "chain: " in verify.stdout and "verify" in verify.stdout
+    assert record.exit_code == 1
+    assert "is read-only here (its file, its folder or its filesystem): it can be read and verified" in record.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [("partners",), ("tasks",), ("report", "portfolio"), ("audit", "verify"), ("export", "events")]
+)
+def test_a_read_with_no_store_exits_1_naming_it_and_makes_none(tmp_path: Path, args: tuple[str, ...]) -> None:
+    db = tmp_path / "accord.db"
+
+    result = accord(str(db), *args)
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"accord: there is no store at {db}: `accord init` makes one, `accord demo` one holding the demo's facts "
+        "(or set ACCORD_DB to the store you mean)\n"
+    )
+    assert not db.exists()

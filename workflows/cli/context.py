@@ -7,9 +7,11 @@ import contextlib
 import gc
 import os
 import sys
+import tempfile
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -28,6 +30,8 @@ class Context:
     def __init__(self, settings: Settings, debug: bool) -> None:
         self.settings = settings
         self.debug = debug
+        # Where a read-only store is copied to be read, while a command runs.
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
     @cached_property
     def clock(self) -> Clock:
@@ -38,9 +42,18 @@ class Context:
 
     @cached_property
     def app(self) -> Accord:
-        from workflows.compose import build
+        """The application over the store: for a command that only reads,
+        over a store that exists (read through a copy where it cannot be
+        written); for one that records, over a store that can be written."""
+        from workflows.compose import build, for_reading, for_recording
 
-        return build(self.settings, clock=self.clock)
+        if not reading():
+            return build(for_recording(self.settings), clock=self.clock)
+        self._scratch = tempfile.TemporaryDirectory(prefix="accord-read-only-")
+        settings = for_reading(self.settings, Path(self._scratch.name))
+        if settings.db != self.settings.db:
+            click.echo(f"accord: the store at {self.settings.db} is read-only here: reading a copy of it", err=True)
+        return build(settings, clock=self.clock)
 
     @cached_property
     def reader(self) -> Reader:
@@ -70,6 +83,9 @@ class Context:
             self.__dict__.pop("reader").close()
         if "app" in self.__dict__:
             self.__dict__.pop("app").close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
 
 class AccordGroup(click.Group):
@@ -127,6 +143,30 @@ def _silence_stdout() -> None:
     # Not a file (a test's runner): nothing will be flushed to a pipe.
     with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+# The commands that only read the store: they never make one, and read one
+# that cannot be written (an archived copy). Every other command that opens
+# the store may record on it.
+READERS = (
+    "partners",
+    "partner",
+    "tasks",
+    "task show",
+    "report",
+    "export",
+    "audit",
+    "rules show",
+    "rules simulate",
+    "projections status",
+    "scheduler status",
+)
+
+
+def reading() -> bool:
+    """Whether the command running only reads the store."""
+    words = click.get_current_context().command_path.split()[1:]
+    return any(words[: len(reader.split())] == reader.split() for reader in READERS)
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -3,10 +3,12 @@ setting turned into the eventsourcing library's persistence settings."""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.request import pathname2url
 
 import orjson
 from eventsourcing.domain import DomainEventProtocol
@@ -142,20 +144,44 @@ def library_settings(db: str, *, create_tables: bool, cipher_key: str | None = N
 def _store_settings(db: str, *, create_tables: bool) -> dict[str, str]:
     if db.startswith(("postgresql://", "postgres://")):
         return _postgres_settings(db, create_tables=create_tables)
-    if "://" in db:
-        raise StoreAddressError(f"ACCORD_DB {db!r} is neither a file path nor a postgresql:// URL")
-    path = Path(db).expanduser()
-    if path.is_dir():
-        raise StoreAddressError(f"ACCORD_DB {db!r} is a folder; name a file such as accord.db")
+    path = sqlite_path(db)
+    # A store that cannot be written here is opened as unchanging: SQLite
+    # then takes no lock and makes no journal beside it (it could not).
+    name = f"file:{pathname2url(str(path.resolve()))}?immutable=1" if read_only(db) else str(path)
     return {
         # The library's SQLite persistence, its connections made as Accord wants them.
         "PERSISTENCE_MODULE": "workflows.store.sqlite:SQLiteFactory",
-        "SQLITE_DBNAME": str(path),
+        "SQLITE_DBNAME": name,
         "SQLITE_LOCK_TIMEOUT": "30",
         # The library's recorder, writing the tamper-evident chain beside each insert.
         "PROCESS_RECORDER_TOPIC": "workflows.store.sqlite:ChainedSQLiteProcessRecorder",
         "CREATE_TABLE": "y" if create_tables else "n",
     }
+
+
+def sqlite_path(db: str) -> Path:
+    """The file an ACCORD_DB value that is not a postgresql:// URL names."""
+    if "://" in db:
+        raise StoreAddressError(f"ACCORD_DB {db!r} is neither a file path nor a postgresql:// URL")
+    path = Path(db).expanduser()
+    if path.is_dir():
+        raise StoreAddressError(f"ACCORD_DB {db!r} is a folder; name a file such as accord.db")
+    return path
+
+
+def read_only(db: str) -> bool:
+    """Whether a SQLite store exists and cannot be written here: a file on a
+    read-only filesystem (an archive, a mounted snapshot), or one this user
+    may not write, or whose folder it may not write (where SQLite keeps its
+    journal). A PostgreSQL server says so itself."""
+    if is_postgres(db):
+        return False
+    path = sqlite_path(db)
+    if not path.is_file():
+        return False
+    if os.statvfs(path).f_flag & os.ST_RDONLY:
+        return True
+    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
