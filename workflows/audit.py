@@ -67,6 +67,10 @@ def seal(app: Accord) -> chain.Link:
         return chain.head(cursor.raw)
 
 
+# A sealed head as people give it (workflows.store.chain.positions_of).
+HEAD = chain.HEAD
+
+
 class AmbiguousHead(BadInput):
     """A sealed head given by too few of its digits to name one position."""
 

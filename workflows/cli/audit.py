@@ -97,7 +97,7 @@ def _head(value: str | None) -> str | None:
     """A sealed head as given, checked for its form: a typo is not tampering."""
     if value is None:
         return None
-    from workflows.store.chain import HEAD
+    from workflows.audit import HEAD
 
     head = value.strip().lower()
     if not HEAD.fullmatch(head):
