@@ -54,6 +54,21 @@ class Verdict:
             and self.bad_keys is None
         )
 
+    def as_json(self) -> dict[str, Any]:
+        """The verdict as `audit verify --json` prints it."""
+        broken = self.broken
+        return {
+            "sound": self.sound,
+            "records": self.records,
+            "head": {"position": self.head.position, "digest": self.head.digest},
+            "broken": {"position": broken.position, "problem": broken.problem} if broken else None,
+            "sealed_head": self.sealed,
+            "projections": self.views,
+            "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
+            "keys": {"indexed": self.keys, "problem": self.bad_keys},
+            "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
+        }
+
     def confirm(self) -> None:
         """VerificationFailed unless every check agreed (the command line
         exits 3 with it, once it has shown what disagreed)."""

@@ -5,6 +5,7 @@ Rows are plain dicts, ready for a table or for JSON."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -73,10 +74,19 @@ def shared_naming(app: Accord, partner: str) -> set[UUID]:
     return {event.originator_id for event in app.facts_of_types(founding) if partner in event.partners}
 
 
-def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = None) -> Iterator[dict[str, Any]]:
+def audit_rows(
+    app: Accord,
+    partner: str | None = None,
+    type_name: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[dict[str, Any]]:
     """Every stored event in the order it was recorded, with who and when:
     the facts people submitted and what Accord recorded itself (tasks opened
-    and changed, reminders, escalations, digests and briefings issued)."""
+    and changed, reminders, escalations, digests and briefings issued); on
+    or naming a partner, of a type, recorded from `since` to `until`, if
+    given."""
     topics = [get_topic(cls) for cls in event_classes(type_name)] if type_name else []
     if partner:
         partner = partner_code(partner)
@@ -84,7 +94,9 @@ def audit_rows(app: Accord, partner: str | None = None, type_name: str | None = 
         # Later task events do not name the partner: their task's opening does.
         tasks = app.reader.tasks.ids_of(partner)
     for notification in app.notifications(topics=topics):
-        event = app.mapper.to_domain_event(notification)
+        event: Any = app.mapper.to_domain_event(notification)
+        if (since and event.timestamp < since) or (until and event.timestamp > until):
+            continue
         if partner:
             if isinstance(event, TaskEvent):
                 if str(event.originator_id) not in tasks:

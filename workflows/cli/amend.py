@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from workflows.cli.context import Context, pass_context
+from workflows.cli.read import json_option
 from workflows.cli.submit import report
 
 RECORDS = ("partner", "meeting", "initiative", "instrument")
@@ -30,6 +31,7 @@ def _which_fact(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--id", "key_of_amendment", help="This amendment's own key (default: a digest of its content)."
             ),
+            json_option,
         ]
     ):
         command = decorate(command)
@@ -103,7 +105,7 @@ def _amend(ctx: Context, type_name: str, fields: dict[str, Any], options: dict[s
         fields={**fields, "reason": options["reason"], "id": options["key_of_amendment"]},
         option_name=_option,
     )
-    report(ctx.app.submit([submission], ctx.settings.actor))
+    report(ctx.app.submit([submission], ctx.settings.actor), options["as_json"])
 
 
 def _assignment(text: str) -> tuple[str, Any]:

@@ -5,12 +5,13 @@ fresh replay."""
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import islice
 
 import click
 
-from workflows.cli.context import Context, pass_context
+from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.progress import progress_bar
-from workflows.cli.read import json_option, show
+from workflows.cli.read import json_option, print_json, show
 from workflows.cli.report import emit, replay_options, report_options, source
 
 
@@ -22,22 +23,38 @@ def audit() -> None:
 @audit.command("log")
 @click.option("--partner", help="Only events on or naming this partner (and its tasks), e.g. TN.")
 @click.option("--type", "type_name", help="Only events of this type, e.g. VisitHeld or ReminderSent.")
+@click.option("--since", type=Moment(), help="Only events recorded at or after this moment, e.g. 2021-06-01.")
+@click.option("--until", type=Moment(), help="Only events recorded at or before this moment, e.g. 2021-06-30T18:00.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events, the earliest first.")
 @json_option
 @pass_context
-def audit_log(ctx: Context, partner: str | None, type_name: str | None, as_json: bool) -> None:
+def audit_log(
+    ctx: Context,
+    partner: str | None,
+    type_name: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Every stored event in the order it was recorded: position, recorded
     at, actor, type, subject and a summary. The facts people submitted, and
     what Accord recorded itself: tasks, reminders, escalations, dispatches.
+    On a terminal it opens in a pager ($PAGER, else less).
 
     \b
     Example:
       accord audit log --partner TR --type StatementReaffirmed
+      accord audit log --since 2021-06-01 --until 2021-06-30 --json
+      accord audit log --type FactCorrected --limit 20
     """
     from workflows import audit_log
 
-    rows = audit_log.audit_rows(ctx.app, partner.strip().upper() if partner else None, type_name)
+    rows = audit_log.audit_rows(
+        ctx.app, partner.strip().upper() if partner else None, type_name, since=since, until=until
+    )
     columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
-    show(rows, columns, as_json, title="Audit log")
+    show(islice(rows, limit), columns, as_json, title="Audit log", paged=True)
 
 
 @audit.command("replay")
@@ -114,8 +131,9 @@ def _head(value: str | None) -> str | None:
     help="A digest printed by `audit seal` (or its first 8 or more digits): prove the log still extends it.",
 )
 @click.option("--no-views", is_flag=True, help="Check the chain only, not the projections.")
+@json_option
 @pass_context
-def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
+def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) -> None:
     """Re-compute the chain of digests over every stored record, compare
     every projection with a fresh replay of the log, and every snapshot and
     the index of submission keys with the log. Exits 0 when all agree; 3,
@@ -131,6 +149,10 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool) -> None:
 
     with progress_bar(ctx.app.head(), "verifying") as progress:
         verdict = verify(ctx.app, head=head, views=not no_views, progress=progress)
+    if as_json:
+        print_json(verdict.as_json())
+        verdict.confirm()
+        return
     if verdict.broken is not None:
         click.echo(f"the chain breaks at {verdict.broken}", err=True)
         click.echo(f"the {verdict.records:,} records before it verify", err=True)

@@ -11,6 +11,7 @@ import orjson
 from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.output import opened, output_option, to_stdout, write
 from workflows.cli.progress import progress_bar
+from workflows.cli.read import json_option, print_json
 
 
 @click.group()
@@ -98,8 +99,9 @@ def import_() -> None:
 @import_.command("iati")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Print what would be recorded and left out, and why; record nothing.")
+@json_option
 @pass_context
-def import_iati(ctx: Context, path: str, dry_run: bool) -> None:
+def import_iati(ctx: Context, path: str, dry_run: bool, as_json: bool) -> None:
     """Record the commitments, decommitments (a commitment of a negative
     value) and disbursements of an IATI activity file (2.01 to 2.03),
     through the same checks as `accord submit --file`: all or nothing, each
@@ -118,7 +120,7 @@ def import_iati(ctx: Context, path: str, dry_run: bool) -> None:
       accord import iati --dry-run funding.xml
       accord import iati funding.xml
     """
-    from workflows.cli.submit import report
+    from workflows.cli.submit import receipt_json, report
     from workflows.iati import import_file
 
     with open(path, "rb") as source:
@@ -126,6 +128,18 @@ def import_iati(ctx: Context, path: str, dry_run: bool) -> None:
     # A dry run reads no store: it checks the file alone.
     app = None if dry_run else ctx.app
     plans, receipt = import_file(app, xml, path, ctx.settings.actor, progress_bar, dry_run=dry_run)
+    if as_json:
+        activities = [
+            {
+                "identifier": activity.identifier,
+                "line": activity.line,
+                "partner": activity.partner,
+                "steps": [{"line": line, "what": what} for line, what in activity.steps()],
+            }
+            for activity in plans
+        ]
+        print_json({"activities": activities, **(receipt_json(receipt) if receipt else {})})
+        return
     if dry_run:
         for activity in plans:
             click.echo(f"activity {activity.identifier} (line {activity.line}): {activity.partner or 'no partner'}")

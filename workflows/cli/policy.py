@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.read import json_option, show
+from workflows.cli.read import json_option, print_json, show
 
 
 @click.group()
@@ -46,7 +46,8 @@ def policy_show(ctx: Context, as_json: bool) -> None:
 
 @policy.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
-def policy_check(path: str) -> None:
+@json_option
+def policy_check(path: str, as_json: bool) -> None:
     """Check a policy file; every problem is named. Exits 0 if it can be used, 2 if not.
 
     \b
@@ -58,4 +59,7 @@ def policy_check(path: str) -> None:
     rules = named_policy(path)
     if rules is None:
         raise click.BadParameter("name a policy file", param_hint="PATH")
+    if as_json:
+        print_json({"file": path, **rules.model_dump(mode="json")})
+        return
     click.echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s)")

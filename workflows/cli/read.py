@@ -17,8 +17,21 @@ WRAPPED = {"name", "summary", "subject", "title", "detail"}
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
-def show(rows: Iterable[dict[str, Any]], columns: Sequence[str], as_json: bool, title: str | None = None) -> None:
-    """Rows as a rich table on a terminal, or as JSON for machines."""
+def print_json(value: Any) -> None:
+    """One JSON document, indented for people reading it too."""
+    click.echo(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode())
+
+
+def show(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    as_json: bool,
+    title: str | None = None,
+    *,
+    paged: bool = False,
+) -> None:
+    """Rows as a rich table on a terminal (`paged`: through a pager), or as
+    JSON for machines."""
     if as_json:
         _json_lines(rows)
         return
@@ -36,7 +49,12 @@ def show(rows: Iterable[dict[str, Any]], columns: Sequence[str], as_json: bool, 
         table.add_row(*(str(row.get(column, "")) for column in columns))
         count += 1
     # Piped output is read by people too (less, a file): give it room.
-    console = Console() if sys.stdout.isatty() else Console(width=160)
+    terminal = sys.stdout.isatty()
+    console = Console() if terminal else Console(width=160)
+    if paged and terminal and count:
+        with console.pager(styles=True):
+            console.print(table)
+        return
     console.print(table if count else "nothing recorded yet")
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.read import json_option, show
+from workflows.cli.read import json_option, print_json, show
 
 
 @click.group()
@@ -57,7 +57,8 @@ def rules_show(ctx: Context, as_json: bool) -> None:
 
 @rules.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
-def rules_check(path: str) -> None:
+@json_option
+def rules_check(path: str, as_json: bool) -> None:
     """Check a rule file; every problem is named with its place (line, rule,
     field). Exits 0 if the file can be used, 2 if not.
 
@@ -68,6 +69,9 @@ def rules_check(path: str) -> None:
     from workflows.compose import rule_file
 
     ruleset = rule_file(path)
+    if as_json:
+        print_json({"file": path, "rules": [rule.name for rule in ruleset.rule], "history_days": ruleset.history_days})
+        return
     click.echo(f"{path}: {len(ruleset.rule)} rule(s), all valid")
 
 
@@ -121,8 +125,9 @@ def projections_status(ctx: Context, as_json: bool) -> None:
 
 @projections.command("rebuild")
 @click.argument("name", required=False)
+@json_option
 @pass_context
-def projections_rebuild(ctx: Context, name: str | None) -> None:
+def projections_rebuild(ctx: Context, name: str | None, as_json: bool) -> None:
     """Rebuild a read model (or all) from the whole log into a fresh table,
     then swap it in. Opens no task twice: tasks are events, not rows.
     Rebuilding all also drops the partnerships' snapshots, which are taken
@@ -136,7 +141,12 @@ def projections_rebuild(ctx: Context, name: str | None) -> None:
     views = ctx.app.views
     if name is not None and name not in views.names:
         raise click.BadParameter(f"no projection {name!r}; known: {', '.join(views.names)}", param_hint="NAME")
-    for status in views.rebuild([name] if name else views.names):
+    rebuilt = views.rebuild([name] if name else views.names)
+    dropped = ctx.app.drop_snapshots() if name is None else 0
+    if as_json:
+        print_json({"rebuilt": [asdict(status) for status in rebuilt], "snapshots_dropped": dropped})
+        return
+    for status in rebuilt:
         click.echo(f"rebuilt {status.name} into {status.table} up to position {status.position}")
     if name is None:
-        click.echo(f"dropped {ctx.app.drop_snapshots()} snapshot(s)")
+        click.echo(f"dropped {dropped} snapshot(s)")

@@ -14,6 +14,7 @@ import click
 
 from workflows.cli.context import Context, pass_context
 from workflows.cli.progress import progress_bar
+from workflows.cli.read import json_option, print_json
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
@@ -46,8 +47,9 @@ class EventTypes(click.Group):
     type=click.File("rb"),
     help="A file of JSON lines, one event a line ('-' reads standard input).",
 )
+@json_option
 @click.pass_context
-def submit(ctx: click.Context, source: IO[bytes] | None) -> None:
+def submit(ctx: click.Context, source: IO[bytes] | None, as_json: bool) -> None:
     """Record what happened: one event from options, or many from a file.
 
     Every submission has a key: its "id" if given, else a digest of its
@@ -70,17 +72,22 @@ def submit(ctx: click.Context, source: IO[bytes] | None) -> None:
     if source is None:
         click.echo(ctx.get_help())
         return
-    submit_file(ctx.obj, source)
+    submit_file(ctx.obj, source, as_json)
 
 
-def submit_file(ctx: Context, source: IO[bytes]) -> None:
+def submit_file(ctx: Context, source: IO[bytes], as_json: bool = False) -> None:
     """Check every line, then record them all at once, or none."""
     from workflows.submissions import record_file
 
-    report(record_file(ctx.app, source, ctx.settings.actor, progress_bar))
+    report(record_file(ctx.app, source, ctx.settings.actor, progress_bar), as_json)
 
 
-def report(receipt: Receipt) -> None:
+def report(receipt: Receipt, as_json: bool = False) -> None:
+    """What a submission stored; with `as_json`, each submission recorded
+    and each already recorded before: its type, subject and key."""
+    if as_json:
+        print_json(receipt_json(receipt))
+        return
     recorded, already = len(receipt.recorded), len(receipt.already)
     if recorded + already == 1:
         submission = (receipt.recorded or receipt.already)[0]
@@ -93,19 +100,29 @@ def report(receipt: Receipt) -> None:
         click.echo(f"already recorded: {already} (stored nothing for them)")
 
 
+def receipt_json(receipt: Receipt) -> dict[str, list[dict[str, str]]]:
+    def listed(submissions: list[Submission]) -> list[dict[str, str]]:
+        return [{"type": s.type_name, "subject": s.subject, "key": s.key} for s in submissions]
+
+    return {"recorded": listed(receipt.recorded), "already": listed(receipt.already)}
+
+
 def one_event_command(name: str, model: type[Submission]) -> click.Command:
     @pass_context
-    def record(ctx: Context, /, **options: Any) -> None:
+    def record(ctx: Context, /, as_json: bool, **options: Any) -> None:
         from workflows.submissions import from_options
 
-        report(ctx.app.submit([from_options(name, options, option_name)], ctx.settings.actor))
+        report(ctx.app.submit([from_options(name, options, option_name)], ctx.settings.actor), as_json)
 
     doc = (model.__doc__ or "").strip()
     example = example_line(name, model)
     return click.Command(
         name,
         callback=record,
-        params=[option_for(field, info) for field, info in model.model_fields.items() if field != "type"],
+        params=[
+            *(option_for(field, info) for field, info in model.model_fields.items() if field != "type"),
+            click.Option(["--json", "as_json"], is_flag=True, help="Print what was recorded as JSON."),
+        ],
         help=f"{doc}\n\n\b\nExample:\n  {example}",
         short_help=doc.splitlines()[0] if doc else name,
     )

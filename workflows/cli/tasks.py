@@ -102,63 +102,71 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
         click.echo(f"{key.replace('_', ' '):>12}: {'' if value is None else value}")
 
 
-def _change(ctx: Context, ref: str, change: Any, said: str) -> None:
+def _change(ctx: Context, ref: str, change: Any, said: str, as_json: bool) -> None:
     updated = ctx.app.change_task(ref, ctx.settings.actor, change)
+    if as_json:
+        ctx.app.refresh()
+        show([ctx.app.reader.tasks.task(str(updated.id), today=ctx.clock.today())], [], as_json=True)
+        return
     click.echo(f"task {str(updated.id)[:8]} {said}")
 
 
 @task.command("assign")
 @click.argument("task_id", metavar="ID")
 @click.argument("owner")
+@json_option
 @pass_context
-def task_assign(ctx: Context, task_id: str, owner: str) -> None:
+def task_assign(ctx: Context, task_id: str, owner: str, as_json: bool) -> None:
     """Give a task to another owner.
 
     \b
     Example:
       accord task assign 3f2a9c1e desk:TN
     """
-    _change(ctx, task_id, lambda t, s: t.assign(owner, s), f"is now owned by {owner}")
+    _change(ctx, task_id, lambda t, s: t.assign(owner, s), f"is now owned by {owner}", as_json)
 
 
 @task.command("defer")
 @click.argument("task_id", metavar="ID")
 @click.option("--to", "to", type=DAY, required=True, help="The new due date (YYYY-MM-DD), later than the current.")
 @click.option("--reason", required=True, help="Why it is deferred.")
+@json_option
 @pass_context
-def task_defer(ctx: Context, task_id: str, to: datetime, reason: str) -> None:
+def task_defer(ctx: Context, task_id: str, to: datetime, reason: str, as_json: bool) -> None:
     """Move a task's due date later, saying why.
 
     \b
     Example:
       accord task defer 3f2a9c1e --to 2021-09-30 --reason "awaiting the partner's reply"
     """
-    _change(ctx, task_id, lambda t, s: t.defer(to.date(), reason, s), f"is now due on {to.date()}")
+    _change(ctx, task_id, lambda t, s: t.defer(to.date(), reason, s), f"is now due on {to.date()}", as_json)
 
 
 @task.command("complete")
 @click.argument("task_id", metavar="ID")
 @click.option("--note", default="", help="What was done.")
+@json_option
 @pass_context
-def task_complete(ctx: Context, task_id: str, note: str) -> None:
+def task_complete(ctx: Context, task_id: str, note: str, as_json: bool) -> None:
     """Mark a task done.
 
     \b
     Example:
       accord task complete 3f2a9c1e --note "report sent to the cabinet"
     """
-    _change(ctx, task_id, lambda t, s: t.complete(note, s), "is done")
+    _change(ctx, task_id, lambda t, s: t.complete(note, s), "is done", as_json)
 
 
 @task.command("cancel")
 @click.argument("task_id", metavar="ID")
 @click.option("--reason", required=True, help="Why it is no longer needed.")
+@json_option
 @pass_context
-def task_cancel(ctx: Context, task_id: str, reason: str) -> None:
+def task_cancel(ctx: Context, task_id: str, reason: str, as_json: bool) -> None:
     """Cancel a task that is no longer needed, saying why.
 
     \b
     Example:
       accord task cancel 3f2a9c1e --reason "covered by the JHA briefing"
     """
-    _change(ctx, task_id, lambda t, s: t.cancel(reason, s), "is cancelled")
+    _change(ctx, task_id, lambda t, s: t.cancel(reason, s), "is cancelled", as_json)

@@ -1,0 +1,130 @@
+"""Every command that records, checks or verifies answers in JSON with
+`--json`, in the shapes the README documents; `audit log` takes a window
+(--since, --until) and a --limit. Each test runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import accord, as_json, jsonl, opened, visit
+
+pytestmark = pytest.mark.integration
+
+RULES = Path(__file__).parents[2] / "workflows" / "rules" / "default.toml"
+
+
+def listed(*rows: tuple[str, str, str]) -> list[dict[str, str]]:
+    return [{"type": kind, "subject": subject, "key": key} for kind, subject, key in rows]
+
+
+def test_submit_correct_and_retract_say_what_they_recorded(db: str, tmp_path: Path) -> None:
+    (tmp_path / "facts.jsonl").write_text(jsonl([{**opened("TN"), "id": "open"}, visit("TN", 3, id="v")]))
+
+    first = as_json(accord(db, "submit", "--file", str(tmp_path / "facts.jsonl"), "--json"))
+    again = as_json(accord(db, "submit", "--file", str(tmp_path / "facts.jsonl"), "--json"))
+    one = as_json(
+        accord(db, "submit", "VisitHeld", "--partner", "TN", "--occurred-on", "2021-05-04", "--visitors", "A",
+               "--id", "v2", "--json")
+    )  # fmt: skip
+    corrected = as_json(accord(db, "correct", "v", "--partner", "TN", "--set", "place=Tunis", "--reason", "x",
+                               "--id", "fix-1", "--json"))  # fmt: skip
+    retracted = as_json(accord(db, "retract", "v2", "--partner", "TN", "--reason", "x", "--id", "r-1", "--json"))
+
+    assert first == {"recorded": listed(("PartnershipOpened", "TN", "open"), ("VisitHeld", "TN", "v")), "already": []}
+    assert again == {"recorded": [], "already": first["recorded"]}
+    assert one == {"recorded": listed(("VisitHeld", "TN", "v2")), "already": []}
+    assert corrected == {"recorded": listed(("FactCorrected", "TN", "fix-1")), "already": []}
+    assert retracted == {"recorded": listed(("FactRetracted", "TN", "r-1")), "already": []}
+
+
+def test_task_changes_answer_with_the_task_as_it_now_stands(db: str) -> None:
+    assert accord(db, "submit", "--file", "-", input=jsonl([opened("TN"), visit("TN", 3)])).exit_code == 0
+    [task] = [t for t in as_json(accord(db, "tasks", "--json")) if t["rule"] == "visit-held-follow-up"]
+
+    assigned = as_json(accord(db, "task", "assign", task["task_id"][:8], "desk:MA", "--json"))
+    deferred = as_json(accord(db, "task", "defer", task["task_id"], "--to", "2099-01-01", "--reason", "x", "--json"))
+    done = as_json(accord(db, "task", "complete", task["task_id"], "--note", "sent", "--json"))
+
+    assert [(row["task_id"], row["owner"]) for row in assigned] == [(task["task_id"], "desk:MA")]
+    assert deferred[0]["due_on"] == "2099-01-01"
+    assert (done[0]["status"], done[0]["outcome"]) == ("done", "sent")
+
+
+def test_verify_answers_in_json_and_still_exits_by_its_verdict(demo_db: str) -> None:
+    verdict = as_json(accord(demo_db, "audit", "verify", "--json"))
+    seal = as_json(accord(demo_db, "audit", "seal", "--json"))[0]
+
+    assert verdict["sound"] is True
+    assert verdict["head"] == seal
+    assert verdict["broken"] is None and verdict["sealed_head"] is None
+    assert set(verdict["projections"]) == {"tasks", "funding", "meetings", "partnerships", "timeline"}
+    assert not any(verdict["projections"].values())
+    assert verdict["keys"]["problem"] is None and verdict["keys"]["indexed"] > 0
+    assert set(verdict["seconds"]) == {"chain", "projections", "snapshots", "keys"}
+
+    unknown = accord(demo_db, "audit", "verify", "--head", "0" * 64, "--no-views", "--json")
+    assert unknown.exit_code == 3
+    assert '"sound": false' in unknown.stdout
+
+
+def test_checks_and_rebuilds_answer_in_json(db: str, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[roles]\nfinance = ["alice"]\n\n[permit]\nFundingCommitted = ["finance"]\n')
+
+    rules = as_json(accord(db, "rules", "check", str(RULES), "--json"))
+    checked = as_json(accord(db, "policy", "check", str(policy), "--json"))
+    rebuilt = as_json(accord(db, "projections", "rebuild", "--json"))
+
+    assert rules["file"] == str(RULES) and "visit-held-follow-up" in rules["rules"] and rules["history_days"] is None
+    assert checked == {
+        "file": str(policy),
+        "roles": {"finance": ["alice"]},
+        "permit": {"FundingCommitted": ["finance"]},
+    }
+    assert {status["name"] for status in rebuilt["rebuilt"]} == {
+        "tasks",
+        "funding",
+        "meetings",
+        "partnerships",
+        "timeline",
+    }
+    assert all(set(status) == {"name", "table", "position", "head"} for status in rebuilt["rebuilt"])
+    assert rebuilt["snapshots_dropped"] == 0
+
+
+def test_an_iati_plan_answers_in_json(demo_db: str, tmp_path: Path) -> None:
+    assert accord(demo_db, "submit", "--file", "-", input=jsonl([
+        {"type": "FundingCommitted", "partner": "TN", "occurred_on": "2021-03-15", "funding": "tn-1",
+         "instrument": "NDICI-Global Europe", "amount": "EUR 1000"},
+    ])).exit_code == 0  # fmt: skip
+    xml = tmp_path / "funding.xml"
+    assert accord(demo_db, "export", "iati", "-o", str(xml)).exit_code == 0
+
+    planned = as_json(accord(demo_db, "import", "iati", "--dry-run", str(xml), "--json"))
+    imported = as_json(accord(demo_db, "import", "iati", str(xml), "--json"))
+
+    [activity] = [a for a in planned["activities"] if a["partner"] == "TN"]
+    assert activity["steps"][0]["what"].startswith("record FundingCommitted EUR 1000")
+    assert set(planned) == {"activities"}
+    assert imported["recorded"] == [] and len(imported["already"]) == 1  # its own export: recorded once
+
+
+def test_the_audit_log_takes_a_window_and_a_limit(db: str) -> None:
+    assert accord(db, "submit", "--file", "-", input=jsonl([opened("TN"), visit("TN", 1)])).exit_code == 0
+    time.sleep(1.1)  # recorded_at is kept to the second
+    middle = datetime.now(UTC)
+    time.sleep(1.1)
+    assert accord(db, "submit", "--file", "-", input=jsonl([visit("TN", 2), visit("TN", 3)])).exit_code == 0
+
+    def log(*args: str) -> list[dict[str, Any]]:
+        return list(as_json(accord(db, "audit", "log", "--type", "VisitHeld", "--json", *args)))
+
+    assert [row["occurred_on"] for row in log()] == ["2021-05-01", "2021-05-02", "2021-05-03"]
+    assert [row["occurred_on"] for row in log("--since", middle.isoformat())] == ["2021-05-02", "2021-05-03"]
+    assert [row["occurred_on"] for row in log("--until", middle.isoformat())] == ["2021-05-01"]
+    assert [row["occurred_on"] for row in log("--limit", "2")] == ["2021-05-01", "2021-05-02"]
