@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -198,3 +199,37 @@ def test_a_read_with_no_store_exits_1_naming_it_and_makes_none(tmp_path: Path, a
         "(or set ACCORD_DB to the store you mean)\n"
     )
     assert not db.exists()
+
+
+def on_a_terminal(db: str, *args: str) -> bytes:
+    """What a command writes to a terminal (a pseudo-terminal of the test's)."""
+    leader, follower = pty.openpty()
+    env = {**os.environ, "ACCORD_DB": db, "COLUMNS": "100"}
+    process = subprocess.Popen([ACCORD, *args], stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    written = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the command ended: the terminal is gone
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, written.decode(errors="replace")
+    return written
+
+
+def test_a_long_catch_up_shows_progress_on_a_terminal_and_none_when_piped(tmp_path: Path) -> None:
+    db = str(tmp_path / "accord.db")
+    rows = [{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15"}]
+    rows += [visit("TN", 1 + n % 28, id=f"visit-{n}") for n in range(3000)]
+    (tmp_path / "many.jsonl").write_text(jsonl(rows))
+    assert accord(db, "submit", "--file", str(tmp_path / "many.jsonl")).exit_code == 0
+    piped = accord(db, "partners")  # the follower and the views catch up, silently
+    assert "catching up" not in piped.output
+    (tmp_path / "more.jsonl").write_text(jsonl(visit("TN", 1 + n % 28, id=f"more-{n}") for n in range(3000)))
+    assert accord(db, "submit", "--file", str(tmp_path / "more.jsonl")).exit_code == 0
+
+    assert b"catching up" in on_a_terminal(db, "partners")

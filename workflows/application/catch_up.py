@@ -24,5 +24,15 @@ class CatchingUp(Core):
         # batches would scan everything again.
         with collector_paused():
             followed = Follower(self, self.rules, self.views).run(progress)
-            self.views.catch_up()
+            self.views.catch_up(progress=progress)
         return followed
+
+    def lag(self) -> int:
+        """How far behind the log the follower and the slowest view are, in
+        positions together: the work `refresh` has to do, about."""
+        from workflows.reader import FOLLOWER
+
+        db = self.views.db
+        head = db.head()
+        slowest = min(self.views.status(name).position for name in self.views.names)
+        return max(0, head - db.position(FOLLOWER)) + max(0, head - slowest)

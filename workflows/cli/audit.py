@@ -10,7 +10,7 @@ from itertools import islice
 import click
 
 from workflows.cli.context import Context, Moment, pass_context
-from workflows.cli.progress import progress_bar
+from workflows.cli.progress import caught_up, progress_bar
 from workflows.cli.read import json_option, print_json, show
 from workflows.cli.report import emit, replay_options, report_options, source
 
@@ -147,6 +147,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     """
     from workflows.audit import verify
 
+    caught_up(ctx.app)  # with progress; verify then finds nothing to do
     with progress_bar(ctx.app.head(), "verifying") as progress:
         verdict = verify(ctx.app, head=head, views=not no_views, progress=progress)
     if as_json:

@@ -65,8 +65,9 @@ class Context:
         reader = open_reader(self.settings)
         if reader is not None:
             return reader
-        self.app.refresh()
-        return self.app.reader
+        from workflows.cli.progress import caught_up
+
+        return caught_up(self.app).reader
 
     def stored(self) -> str:
         """What this process stored, for a command interrupted: each

@@ -5,9 +5,21 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workflows.application import Accord
 
 # Work of fewer steps than this shows no progress bar.
 PROGRESS_FROM = 2000
+
+
+def caught_up(app: Accord) -> Accord:
+    """The application with its tasks and views brought up to date, a
+    progress bar shown while that takes long on a terminal."""
+    with progress_bar(app.lag(), "catching up") as advance:
+        app.refresh(advance)
+    return app
 
 
 @contextmanager

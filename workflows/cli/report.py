@@ -13,6 +13,7 @@ import click
 
 from workflows.cli.context import DAY, Context, Moment, pass_context
 from workflows.cli.output import output_option, write
+from workflows.cli.progress import caught_up
 from workflows.reports import FORMATS, Report, render
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> I
     overdue is judged on, and what the report stands for."""
     from workflows.replay import record_at
 
+    if not (as_of or known_at):
+        caught_up(ctx.app)  # with progress; record_at then finds nothing to do
     with record_at(ctx.app, ctx.settings, as_of=as_of.date() if as_of else None, known_at=known_at) as chosen:
         yield chosen
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from workflows.cli.context import DAY, Context, pass_context
+from workflows.cli.progress import caught_up
 from workflows.cli.read import json_option, show
 
 # How many tasks the terminal table shows unless told otherwise.
@@ -105,7 +106,7 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
 def _change(ctx: Context, ref: str, change: Any, said: str, as_json: bool) -> None:
     updated = ctx.app.change_task(ref, ctx.settings.actor, change)
     if as_json:
-        ctx.app.refresh()
+        caught_up(ctx.app)
         show([ctx.app.reader.tasks.task(str(updated.id), today=ctx.clock.today())], [], as_json=True)
         return
     click.echo(f"task {str(updated.id)[:8]} {said}")
