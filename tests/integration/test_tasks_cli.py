@@ -195,7 +195,7 @@ def test_limit_shows_the_earliest_due_and_says_how_many_there_are(demo_db: str) 
 
     assert result.exit_code == 0, result.output
     assert [row["task_id"][:8] in result.stdout for row in everything[:4]] == [True, True, True, False]
-    assert f"3 of {len(everything)} shown, earliest due first; --limit 0 shows all." in result.stdout
+    assert f"3 of {len(everything)} shown; --limit 0 for all" in result.stdout
 
 
 def test_limit_zero_shows_every_task_without_a_footnote(demo_db: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.read import json_option
+from workflows.cli.output import json_option
 from workflows.cli.submit import report
 
 RECORDS = ("partner", "meeting", "initiative", "instrument")

@@ -10,8 +10,9 @@ from itertools import islice
 import click
 
 from workflows.cli.context import Context, Moment, pass_context
+from workflows.cli.output import json_option, print_json
 from workflows.cli.progress import caught_up, progress_bar
-from workflows.cli.read import json_option, print_json, show
+from workflows.cli.read import show, wide_option
 from workflows.cli.report import emit, replay_options, report_options, source
 
 
@@ -27,6 +28,7 @@ def audit() -> None:
 @click.option("--until", type=Moment(), help="Only events recorded at or before this moment, e.g. 2021-06-30T18:00.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many events, the earliest first.")
 @json_option
+@wide_option
 @pass_context
 def audit_log(
     ctx: Context,
@@ -36,6 +38,7 @@ def audit_log(
     until: datetime | None,
     limit: int | None,
     as_json: bool,
+    wide: bool,
 ) -> None:
     """Every stored event in the order it was recorded: position, recorded
     at, actor, type, subject and a summary. The facts people submitted, and
@@ -54,7 +57,8 @@ def audit_log(
         ctx.app, partner.strip().upper() if partner else None, type_name, since=since, until=until
     )
     columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
-    show(islice(rows, limit), columns, as_json, title="Audit log", paged=True)
+    optional = ["actor", "subject"]
+    show(islice(rows, limit), columns, as_json, title="Audit log", paged=True, optional=optional, wide=wide)
 
 
 @audit.command("replay")

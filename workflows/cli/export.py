@@ -9,9 +9,8 @@ import click
 import orjson
 
 from workflows.cli.context import Context, Moment, pass_context
-from workflows.cli.output import opened, output_option, to_stdout, write
+from workflows.cli.output import json_option, opened, output_option, print_json, to_stdout, write
 from workflows.cli.progress import progress_bar
-from workflows.cli.read import json_option, print_json
 
 
 @click.group()

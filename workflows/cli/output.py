@@ -9,8 +9,16 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 import click
+import orjson
 
 STDOUT = "-"
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def print_json(value: Any) -> None:
+    """One JSON document, indented for people reading it too."""
+    click.echo(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode())
 
 
 Command = Callable[..., Any]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.read import json_option, print_json, show
+from workflows.cli.output import json_option, print_json
+from workflows.cli.read import show
 
 
 @click.group()

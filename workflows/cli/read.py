@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import click
 import orjson
 
 from workflows.cli.context import Context, pass_context
+from workflows.cli.output import json_option
 
 # Columns of free text wrap; the others (codes, dates, counts) stay on one line.
 WRAPPED = {"name", "summary", "subject", "title", "detail"}
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-
-
-def print_json(value: Any) -> None:
-    """One JSON document, indented for people reading it too."""
-    click.echo(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode())
+wide_option = click.option(
+    "--wide", is_flag=True, help="Show every column, however wide; by default the table fits the terminal."
+)
 
 
 def show(
@@ -29,33 +28,118 @@ def show(
     title: str | None = None,
     *,
     paged: bool = False,
+    optional: Sequence[str] = (),
+    wrapped: Collection[str] = WRAPPED,
+    wide: bool = False,
 ) -> None:
     """Rows as a rich table on a terminal (`paged`: through a pager), or as
-    JSON for machines."""
+    JSON for machines. The table fits the terminal (or COLUMNS, when
+    piped): free text (`wrapped`) wraps, codes, ids and dates never do, and
+    the `optional` columns are left out, the first first, until it fits;
+    `wide` keeps them all, however wide."""
     if as_json:
         _json_lines(rows)
         return
     from rich.console import Console
     from rich.table import Table
 
+    rows = list(rows)
+    terminal = sys.stdout.isatty()
+    width = None if terminal else int(os.environ.get("COLUMNS", PIPED_WIDTH))
+    console = Console(width=width)
+    if not rows:
+        console.print("nothing recorded yet")
+        return
+    texts = [{column: _text(row.get(column)) for column in columns} for row in rows]
+    if wide:
+        console = Console(width=max(console.width, _needed(texts, columns, wrapped, full=True)))
+    else:
+        fitting = _fitting(texts, list(columns), optional, wrapped, console.width)
+        if _needed(texts, fitting, wrapped) > console.width:
+            # Too narrow for even the columns that matter: one block a row, whole.
+            _blocks(console, title, texts, columns)
+            return
+        columns = fitting
     table = Table(title=title, header_style="bold", expand=False)
     for column in columns:
-        if column in WRAPPED:
-            table.add_column(column.replace("_", " "), overflow="fold", min_width=12, ratio=1)
+        if column in wrapped:
+            table.add_column(column.replace("_", " "), overflow="fold", min_width=_least(texts, column), ratio=1)
         else:
-            table.add_column(column.replace("_", " "), no_wrap=True)
-    count = 0
-    for row in rows:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
-        count += 1
-    # Piped output is read by people too (less, a file): give it room.
-    terminal = sys.stdout.isatty()
-    console = Console() if terminal else Console(width=160)
-    if paged and terminal and count:
+            table.add_column(column.replace("_", " "), no_wrap=True, min_width=_natural(texts, column))
+    for text in texts:
+        table.add_row(*(_styled(text[column]) for column in columns))
+    if paged and terminal:
         with console.pager(styles=True):
             console.print(table)
         return
-    console.print(table if count else "nothing recorded yet")
+    console.print(table)
+
+
+# Free text is given at least this many characters before columns are left out.
+TEXT_WIDTH = 16
+# A word longer than this is folded rather than given its whole width.
+LONGEST_WORD = 24
+# The width of a table written to a pipe or a file, unless COLUMNS says.
+PIPED_WIDTH = 160
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _natural(texts: list[dict[str, str]], column: str) -> int:
+    """The width a column needs to show every value whole, and its header."""
+    return max(len(column), *(len(text[column]) for text in texts))
+
+
+def _least(texts: list[dict[str, str]], column: str) -> int:
+    """The width free text is given at least: room for its longest word (to
+    a bound), or for all of it when it is short."""
+    longest = max(len(word) for text in texts for word in [column, *text[column].split()])
+    return min(_natural(texts, column), max(TEXT_WIDTH, min(longest, LONGEST_WORD)))
+
+
+def _needed(texts: list[dict[str, str]], columns: Sequence[str], wrapped: Collection[str], full: bool = False) -> int:
+    """The width a table of these columns takes: each column and its borders."""
+    widths = [_natural(texts, column) if full or column not in wrapped else _least(texts, column) for column in columns]
+    return sum(widths) + 3 * len(columns) + 1
+
+
+def _fitting(
+    texts: list[dict[str, str]], columns: list[str], optional: Sequence[str], wrapped: Collection[str], width: int
+) -> list[str]:
+    """The columns, less optional ones (the first first) while they do not fit
+    (they may still not, then)."""
+    for column in optional:
+        if _needed(texts, columns, wrapped) <= width:
+            break
+        columns.remove(column)
+    return columns
+
+
+def _blocks(console: Any, title: str | None, texts: list[dict[str, str]], columns: Sequence[str]) -> None:
+    """Each row as lines of `column: value`, for a terminal too narrow for a table."""
+    from rich.table import Table
+
+    if title:
+        console.print(title, style="italic")
+    for text in texts:
+        block = Table.grid(padding=(0, 1))
+        block.add_column(justify="right", no_wrap=True, style="bold")
+        block.add_column(overflow="fold")
+        for column in columns:
+            block.add_row(column.replace("_", " ") + ":", _styled(text[column]))
+        console.print()
+        console.print(block)
+
+
+def _styled(text: str) -> Any:
+    """OVERDUE stands out (in colour unless NO_COLOR is set, which rich honours)."""
+    if text == "OVERDUE":
+        from rich.text import Text
+
+        return Text(text, style="bold red")
+    return text
 
 
 def _json_lines(rows: Iterable[dict[str, Any]]) -> None:
@@ -78,8 +162,9 @@ def _json_lines(rows: Iterable[dict[str, Any]]) -> None:
 
 @click.command()
 @json_option
+@wide_option
 @pass_context
-def partners(ctx: Context, as_json: bool) -> None:
+def partners(ctx: Context, as_json: bool, wide: bool) -> None:
     """List the partnerships: code, name, when opened, last activity, counts.
 
     \b
@@ -88,7 +173,8 @@ def partners(ctx: Context, as_json: bool) -> None:
       accord partners --json | jq '.[].code'
     """
     columns = ["code", "name", "opened_on", "last_activity", "events", "visits", "dialogues", "open_commitments"]
-    show(ctx.reader.partnerships.partners(), columns, as_json, title="Partnerships")
+    optional = ["events", "dialogues", "visits", "opened_on"]
+    show(ctx.reader.partnerships.partners(), columns, as_json, title="Partnerships", optional=optional, wide=wide)
 
 
 @click.group()
@@ -99,8 +185,9 @@ def partner() -> None:
 @partner.command("show")
 @click.argument("code")
 @json_option
+@wide_option
 @pass_context
-def partner_show(ctx: Context, code: str, as_json: bool) -> None:
+def partner_show(ctx: Context, code: str, as_json: bool, wide: bool) -> None:
     """The timeline of one partnership: its facts, and the meetings and
     initiatives that name it, by the date they happened.
 
@@ -109,4 +196,5 @@ def partner_show(ctx: Context, code: str, as_json: bool) -> None:
       accord partner show TN
     """
     rows = ctx.reader.timeline.of(code)
-    show(rows, ["occurred_on", "type", "subject", "summary", "actor"], as_json, title=f"Timeline of {code.upper()}")
+    columns = ["occurred_on", "type", "subject", "summary", "actor"]
+    show(rows, columns, as_json, title=f"Timeline of {code.upper()}", optional=["actor", "subject"], wide=wide)

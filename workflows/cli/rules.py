@@ -8,7 +8,8 @@ from dataclasses import asdict
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.read import json_option, print_json, show
+from workflows.cli.output import json_option, print_json
+from workflows.cli.read import show, wide_option
 
 
 @click.group()
@@ -18,8 +19,9 @@ def rules() -> None:
 
 @rules.command("show")
 @json_option
+@wide_option
 @pass_context
-def rules_show(ctx: Context, as_json: bool) -> None:
+def rules_show(ctx: Context, as_json: bool, wide: bool) -> None:
     """Print the rules in force (yours with --rules or ACCORD_RULES, else the
     rules shipped with Accord).
 
@@ -48,7 +50,10 @@ def rules_show(ctx: Context, as_json: bool) -> None:
             }
         )
     source = ctx.settings.rules or "the rules shipped with Accord"
-    show(rows, ["name", "when", "due", "owner", "closed_by", "title"], False, title=f"Rules: {source}")
+    columns = ["name", "when", "due", "owner", "closed_by", "title"]
+    text = {"when", "due", "owner", "closed_by", "title"}
+    optional = ["title", "closed_by", "owner"]
+    show(rows, columns, False, title=f"Rules: {source}", optional=optional, wrapped=text, wide=wide)
     if ruleset.history_days is not None:
         click.echo(
             f"history: a task due more than {ruleset.history_days} days before its fact was recorded is not opened"

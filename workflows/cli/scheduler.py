@@ -11,7 +11,8 @@ from datetime import datetime
 import click
 
 from workflows.cli.context import Context, Moment, pass_context
-from workflows.cli.read import json_option, show
+from workflows.cli.output import json_option
+from workflows.cli.read import show
 
 
 def _logging() -> None:

@@ -13,8 +13,8 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Union, get_args, get_origi
 import click
 
 from workflows.cli.context import Context, pass_context
+from workflows.cli.output import json_option, print_json
 from workflows.cli.progress import progress_bar
-from workflows.cli.read import json_option, print_json
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo

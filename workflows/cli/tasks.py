@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from workflows.cli.context import DAY, Context, pass_context
+from workflows.cli.output import json_option
 from workflows.cli.progress import caught_up
-from workflows.cli.read import json_option, show
+from workflows.cli.read import show, wide_option
 
 # How many tasks the terminal table shows unless told otherwise.
 SHOWN = 50
@@ -38,6 +39,7 @@ def _day(value: datetime | None) -> date | None:
     help=f"Show at most this many, earliest due first; 0 for all. [default: {SHOWN} in the terminal, all with --json]",
 )
 @json_option
+@wide_option
 @pass_context
 def tasks_command(
     ctx: Context,
@@ -48,6 +50,7 @@ def tasks_command(
     today: datetime | None,
     limit: int | None,
     as_json: bool,
+    wide: bool,
 ) -> None:
     """The follow-up tasks the rules opened, by due date, each with the rule
     that explains its due date.
@@ -73,9 +76,10 @@ def tasks_command(
         row["task"] = row["task_id"][:8]
         row["state"] = "OVERDUE" if row["overdue"] else row["status"]
         row["for"] = row["partner"] or row["subject"]
-    show(rows, ["task", "due_on", "state", "for", "owner", "title"], False, title=f"Tasks ({status})")
+    columns = ["task", "due_on", "state", "for", "owner", "title"]
+    show(rows, columns, False, title=f"Tasks ({status})", optional=["for"], wide=wide)
     if limit and len(rows) == limit and (total := ctx.reader.tasks.count(which)) > limit:
-        click.echo(f"{limit} of {total:,} shown, earliest due first; --limit 0 shows all.")
+        click.echo(f"{limit} of {total:,} shown; --limit 0 for all")
 
 
 @click.group()
