@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from workflows.cli.complete import meeting_ids, partner_codes
 from workflows.cli.context import Context, pass_context
 from workflows.cli.output import json_option
 from workflows.cli.submit import report
@@ -23,8 +24,12 @@ def _which_fact(command: Callable[..., Any]) -> Callable[..., Any]:
         [
             click.argument("key", required=False),
             click.option("--position", type=click.IntRange(min=1), help="The fact's position in `audit log`."),
-            click.option("--partner", help="The partner the fact is recorded on (with KEY)."),
-            click.option("--meeting", help="The meeting the fact is recorded on (with KEY)."),
+            click.option(
+                "--partner", help="The partner the fact is recorded on (with KEY).", shell_complete=partner_codes
+            ),
+            click.option(
+                "--meeting", help="The meeting the fact is recorded on (with KEY).", shell_complete=meeting_ids
+            ),
             click.option("--initiative", help="The initiative the fact is recorded on (with KEY)."),
             click.option("--instrument", help="The instrument the fact is recorded on (with KEY)."),
             click.option("--reason", required=True, help="Why: what was wrong, and how it came to be recorded."),

@@ -9,6 +9,7 @@ from itertools import islice
 
 import click
 
+from workflows.cli.complete import partner_codes
 from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.output import json_option, print_json
 from workflows.cli.progress import caught_up, progress_bar
@@ -22,7 +23,9 @@ def audit() -> None:
 
 
 @audit.command("log")
-@click.option("--partner", help="Only events on or naming this partner (and its tasks), e.g. TN.")
+@click.option(
+    "--partner", help="Only events on or naming this partner (and its tasks), e.g. TN.", shell_complete=partner_codes
+)
 @click.option("--type", "type_name", help="Only events of this type, e.g. VisitHeld or ReminderSent.")
 @click.option("--since", type=Moment(), help="Only events recorded at or after this moment, e.g. 2021-06-01.")
 @click.option("--until", type=Moment(), help="Only events recorded at or before this moment, e.g. 2021-06-30T18:00.")
@@ -63,7 +66,7 @@ def audit_log(
 
 @audit.command("replay")
 @replay_options
-@click.option("--partner", help="Add this partnership's own report, e.g. TR.")
+@click.option("--partner", help="Add this partnership's own report, e.g. TR.", shell_complete=partner_codes)
 @report_options
 @pass_context
 def audit_replay(

@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 import orjson
 
+from workflows.cli.complete import partner_codes
 from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.output import json_option, opened, output_option, print_json, to_stdout, write
 from workflows.cli.progress import progress_bar
@@ -20,7 +21,11 @@ def export() -> None:
 
 
 @export.command("events")
-@click.option("--partner", help="Only facts on this partnership and the shared facts naming it, e.g. TN.")
+@click.option(
+    "--partner",
+    help="Only facts on this partnership and the shared facts naming it, e.g. TN.",
+    shell_complete=partner_codes,
+)
 @click.option("--since", type=Moment(), help="Only facts recorded at or after this moment, e.g. 2021-06-01.")
 @output_option()
 @pass_context
@@ -53,7 +58,9 @@ def export_events_command(ctx: Context, partner: str | None, since: datetime | N
 
 @export.command("ics")
 @click.option("--owner", help="Only this owner's tasks, e.g. desk:TN.")
-@click.option("--partner", help="Only the tasks and meetings of this partnership, e.g. TN.")
+@click.option(
+    "--partner", help="Only the tasks and meetings of this partnership, e.g. TN.", shell_complete=partner_codes
+)
 @output_option()
 @pass_context
 def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str | None) -> None:

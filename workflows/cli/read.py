@@ -10,6 +10,7 @@ from typing import Any
 import click
 import orjson
 
+from workflows.cli.complete import partner_codes
 from workflows.cli.context import Context, pass_context
 from workflows.cli.output import json_option
 
@@ -183,7 +184,7 @@ def partner() -> None:
 
 
 @partner.command("show")
-@click.argument("code")
+@click.argument("code", shell_complete=partner_codes)
 @json_option
 @wide_option
 @pass_context

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from workflows.cli.complete import meeting_ids, partner_codes
 from workflows.cli.context import DAY, Context, Moment, pass_context
 from workflows.cli.output import output_option, write
 from workflows.cli.progress import caught_up
@@ -80,7 +81,7 @@ def report() -> None:
 
 
 @report.command("partnership")
-@click.argument("code")
+@click.argument("code", shell_complete=partner_codes)
 @report_options
 @replay_options
 @pass_context
@@ -149,7 +150,7 @@ def report_funding(
 
 
 @report.command("briefing")
-@click.argument("meeting")
+@click.argument("meeting", shell_complete=meeting_ids)
 @report_options
 @replay_options
 @pass_context

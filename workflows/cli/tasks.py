@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from workflows.cli.complete import partner_codes, task_ids
 from workflows.cli.context import DAY, Context, pass_context
 from workflows.cli.output import json_option
 from workflows.cli.progress import caught_up
@@ -29,7 +30,7 @@ def _day(value: datetime | None) -> date | None:
     show_default=True,
     help="Which tasks: overdue means open and due before --today.",
 )
-@click.option("--partner", help="Only tasks of this partnership, e.g. TN.")
+@click.option("--partner", help="Only tasks of this partnership, e.g. TN.", shell_complete=partner_codes)
 @click.option("--owner", help="Only tasks of this owner, e.g. desk:TN.")
 @click.option("--due-before", type=DAY, help="Only tasks due before this date (YYYY-MM-DD).")
 @click.option("--today", type=DAY, help="The date overdue is judged against (default: today).")
@@ -89,7 +90,7 @@ def task() -> None:
 
 
 @task.command("show")
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=task_ids)
 @json_option
 @pass_context
 def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
@@ -117,7 +118,7 @@ def _change(ctx: Context, ref: str, change: Any, said: str, as_json: bool) -> No
 
 
 @task.command("assign")
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=task_ids)
 @click.argument("owner")
 @json_option
 @pass_context
@@ -132,7 +133,7 @@ def task_assign(ctx: Context, task_id: str, owner: str, as_json: bool) -> None:
 
 
 @task.command("defer")
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=task_ids)
 @click.option("--to", "to", type=DAY, required=True, help="The new due date (YYYY-MM-DD), later than the current.")
 @click.option("--reason", required=True, help="Why it is deferred.")
 @json_option
@@ -148,7 +149,7 @@ def task_defer(ctx: Context, task_id: str, to: datetime, reason: str, as_json: b
 
 
 @task.command("complete")
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=task_ids)
 @click.option("--note", default="", help="What was done.")
 @json_option
 @pass_context
@@ -163,7 +164,7 @@ def task_complete(ctx: Context, task_id: str, note: str, as_json: bool) -> None:
 
 
 @task.command("cancel")
-@click.argument("task_id", metavar="ID")
+@click.argument("task_id", metavar="ID", shell_complete=task_ids)
 @click.option("--reason", required=True, help="Why it is no longer needed.")
 @json_option
 @pass_context

@@ -1,0 +1,69 @@
+"""Shell completion (bash, zsh, fish, as click makes it) offers the store's
+partner codes, open task ids, meeting ids and event types, read from the
+views as they stand; it writes nothing, and offers nothing it cannot read."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import accord, as_json, stored_count, submit_rows, visit
+
+pytestmark = pytest.mark.integration
+
+ACCORD = str(Path(sys.executable).with_name("accord"))
+
+
+def offered(db: str, line: str, shell: str = "bash") -> list[str]:
+    """What completing the last word of `line` offers, as the shell asks it."""
+    words = line.split(" ")
+    # Bash and zsh give the word's index; fish gives the word itself.
+    current = words[-1] if shell == "fish" else str(len(words) - 1)
+    env = {
+        **os.environ,
+        "ACCORD_DB": db,
+        "_ACCORD_COMPLETE": f"{shell}_complete",
+        "COMP_WORDS": line,
+        "COMP_CWORD": current,
+    }
+    out = subprocess.run([ACCORD], env=env, capture_output=True, text=True, timeout=60, check=True).stdout
+    lines = [entry for entry in out.splitlines() if entry]
+    return [entry.split(",", 1)[1] for entry in lines] if shell == "bash" else lines
+
+
+def test_partner_codes_tasks_meetings_and_event_types_are_offered(demo_db: str) -> None:
+    tasks = as_json(accord(demo_db, "tasks", "--json"))  # the views current, as after any read
+
+    assert offered(demo_db, "accord tasks --partner T") == ["TN", "TR"]
+    assert offered(demo_db, "accord report partnership M") == ["MA", "MR"]
+    assert offered(demo_db, "accord task show ") == [task["task_id"][:8] for task in tasks]
+    assert "jha-council-2021-06-07" in offered(demo_db, "accord report briefing j")
+    assert offered(demo_db, "accord submit Visit") == ["VisitHeld", "VisitPlanned"]
+    assert offered(demo_db, "accord correct --meeting counter") == ["counter-smuggling-conference-2020"]
+
+
+def test_zsh_and_fish_are_offered_the_same_with_their_descriptions(demo_db: str) -> None:
+    as_json(accord(demo_db, "partners", "--json"))
+
+    assert offered(demo_db, "accord tasks --partner TN", "zsh")[:3] == ["plain", "TN", "Tunisia"]
+    assert offered(demo_db, "accord tasks --partner TN", "fish") == ["plain,TN\tTunisia"]
+
+
+def test_completion_writes_nothing_and_offers_nothing_while_the_views_are_behind(db: str) -> None:
+    assert submit_rows(db, {"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01"}).exit_code == 0
+    assert submit_rows(db, visit("TN", 3)).exit_code == 0
+    before = stored_count(db)
+
+    assert offered(db, "accord tasks --partner T") == []
+    assert stored_count(db) == before  # the follower did not run: no task was opened
+
+
+def test_a_store_that_does_not_exist_is_offered_nothing_and_not_made(tmp_path: Path) -> None:
+    db = tmp_path / "accord.db"
+
+    assert offered(str(db), "accord tasks --partner T") == []
+    assert not db.exists()

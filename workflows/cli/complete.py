@@ -1,0 +1,67 @@
+"""Shell completion of what the store holds: partner codes, task ids,
+meeting ids (event types and commands click completes itself). Asked of the
+views as they stand, never brought up to date: a completion must come at
+once and write nothing. Nothing is offered when the views are behind or the
+store cannot be read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import click
+from click.shell_completion import CompletionItem
+
+from workflows.settings import Settings
+
+if TYPE_CHECKING:
+    from workflows.reader import Reader
+
+Values = Callable[["Reader"], Iterable[tuple[str, str]]]
+
+
+def _offered(ctx: click.Context, values: Values, incomplete: str) -> list[CompletionItem]:
+    from workflows.reader import open_reader
+
+    root = ctx.find_root()
+    try:
+        settings = replace(
+            Settings.from_env(os.environ), db=root.params.get("db") or "accord.db", rules=None, policy=None
+        )
+        reader = open_reader(settings)
+        if reader is None:
+            return []
+        try:
+            found = list(values(reader))
+        finally:
+            reader.close()
+    except Exception:  # a completion never prints a traceback into the shell
+        return []
+    start = incomplete.lower()
+    return [CompletionItem(value, help=help) for value, help in found if value.lower().startswith(start)]
+
+
+def partner_codes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    return _offered(ctx, lambda reader: ((p["code"], p["name"]) for p in reader.partnerships.partners()), incomplete)
+
+
+def meeting_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    def meetings(reader: Reader) -> Iterable[tuple[str, str]]:
+        return ((m["meeting"], f"{m['held_on']} {m['body']}") for m in reader.meetings.meetings())
+
+    return _offered(ctx, meetings, incomplete)
+
+
+def task_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """The open tasks' ids (their first 8 characters, as tables show them)."""
+
+    def tasks(reader: Reader) -> Iterable[tuple[str, str]]:
+        from datetime import date
+
+        from workflows.reader import TaskFilter
+
+        return ((t["task_id"][:8], t["title"]) for t in reader.tasks.tasks(TaskFilter(date.today(), status="open")))
+
+    return _offered(ctx, tasks, incomplete)
