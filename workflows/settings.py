@@ -1,4 +1,7 @@
-"""Accord's settings, read once from the environment at the edge."""
+"""Accord's settings, read once at the edge: from command-line flags, the
+environment (ACCORD_*), a config file (accord.toml in the working folder,
+or the one ACCORD_CONFIG names), else their defaults, in that precedence.
+`accord config` shows the values in force and where each came from."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -153,6 +157,125 @@ class Settings:
             cipher_key=cipher_key(environ.get("ACCORD_CIPHER_KEY") or None),
             schedule=Schedule.from_env(environ),
         )
+
+
+# Every setting: its name in a config file, and its environment variable.
+NAMES: dict[str, str] = {
+    name: f"ACCORD_{name.upper()}"
+    for name in (
+        "db",
+        "actor",
+        "rules",
+        "policy",
+        "funding_target",
+        "cipher_key",
+        "timezone",
+        "tick",
+        "outbox",
+        "remind_days",
+        "escalate_after",
+        "digest_at",
+        "report_day",
+        "briefing_days",
+    )
+}
+CONFIG = "accord.toml"
+# The settings that name a file or folder.
+PATHS = frozenset({"db", "rules", "policy", "outbox"})
+DEFAULT = "default"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be read or names settings Accord does not have."""
+
+
+def load(flags: Mapping[str, str | None], environ: Mapping[str, str]) -> tuple[Settings, dict[str, str]]:
+    """The settings in force, and where each came from: a flag (`--db`),
+    the environment (`ACCORD_DB`), the config file (its path), or the
+    default. One precedence, the first given wins: flag, environment,
+    config file, default."""
+    in_file, path = _config_file(environ)
+    given: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for name, variable in NAMES.items():
+        for source, value in (
+            (f"--{name.replace('_', '-')}", flags.get(name)),
+            (variable, environ.get(variable)),
+            (path, in_file.get(name)),
+        ):
+            if value is not None and str(value).strip() != "":
+                if source == path and name in PATHS and "://" not in str(value):
+                    # A file's paths are read from its own folder, wherever Accord runs.
+                    value = Path(path).parent / Path(str(value)).expanduser()
+                given[variable], sources[name] = str(value), source
+                break
+        else:
+            sources[name] = DEFAULT
+    try:
+        settings = Settings.from_env(given)
+    except ValueError as error:
+        # Said of the variable; name where it was set, if not the environment.
+        named = next((name for name, variable in NAMES.items() if variable in str(error)), None)
+        if named is None or sources[named] == NAMES[named]:
+            raise
+        from_file = sources[named] not in (NAMES[named], f"--{named.replace('_', '-')}")
+        said = str(error).replace(NAMES[named], named) if from_file else str(error)
+        raise ValueError(f"{said} (set by {sources[named]})") from None
+    if sources["actor"] == DEFAULT:
+        sources["actor"] = "default (your login name)"
+    return settings, sources
+
+
+def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, str]]:
+    """Each setting's value in force, as a person may see it (no password,
+    no key), and where it came from."""
+    schedule = settings.schedule
+    values: dict[str, object] = {
+        "db": settings.store,
+        "actor": settings.actor,
+        "rules": settings.rules or "(the rules shipped with Accord)",
+        "policy": settings.policy or "(none: anyone may record anything)",
+        "funding_target": settings.funding_target if settings.funding_target is not None else "(each envelope's share)",
+        "cipher_key": "(set: events are encrypted)" if settings.cipher_key else "(none: events are not encrypted)",
+        "timezone": schedule.timezone,
+        "tick": f"{schedule.tick:g} s",
+        "outbox": schedule.outbox,
+        "remind_days": schedule.remind_days,
+        "escalate_after": schedule.escalate_after,
+        "digest_at": schedule.digest_at.strftime("%H:%M"),
+        "report_day": schedule.report_day,
+        "briefing_days": schedule.briefing_days,
+    }
+    return [{"setting": name, "value": str(values[name]), "from": sources.get(name, DEFAULT)} for name in NAMES]
+
+
+def _config_file(environ: Mapping[str, str]) -> tuple[dict[str, object], str]:
+    """The settings in the config file, and its path: the file ACCORD_CONFIG
+    names (which must exist), else accord.toml here if there is one."""
+    named = (environ.get("ACCORD_CONFIG") or "").strip()
+    path = Path(named or CONFIG).expanduser()
+    if not path.is_file():
+        if named:
+            raise ConfigError(f"ACCORD_CONFIG names {named!r}, which is not a file")
+        return {}, str(path)
+    from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+    class InFile(BaseSettings):
+        model_config = SettingsConfigDict(extra="forbid")
+
+    try:
+        values = TomlConfigSettingsSource(InFile, toml_file=path)()
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ConfigError(f"{path}: not a TOML file Accord can read ({error})") from None
+    unknown = sorted(set(values) - set(NAMES))
+    if unknown:
+        raise ConfigError(
+            f"{path}: {', '.join(map(repr, unknown))} is not a setting; the settings are {', '.join(NAMES)}"
+        )
+    nested = [name for name, value in values.items() if isinstance(value, dict | list)]
+    if nested:
+        raise ConfigError(f"{path}: {', '.join(nested)} must be a single value, not a table or a list")
+    return values, str(path)
 
 
 def funding_share(text: str | None) -> Decimal | None:

@@ -7,12 +7,11 @@ bad input exits 2, an unreachable store exits 1; `--debug` shows tracebacks.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 import click
 
 from workflows.cli.context import AccordGroup, Context
-from workflows.settings import Settings
+from workflows.settings import load
 
 # Each command, by name, and where it is defined: a command's module is
 # imported when the command is run (or help lists them all), so that one
@@ -21,6 +20,7 @@ COMMANDS = {
     "init": "admin:init",
     "schema": "admin:schema",
     "demo": "admin:demo",
+    "config": "admin:config",
     "submit": "submit:submit",
     "correct": "amend:correct",
     "retract": "amend:retract",
@@ -46,28 +46,26 @@ COMMANDS = {
 )
 @click.option(
     "--db",
-    envvar="ACCORD_DB",
-    default="accord.db",
-    show_default=True,
-    help="The store: a SQLite file, or a postgresql://user@host:port/database URL. [env: ACCORD_DB]",
+    help="The store: a SQLite file, or a postgresql://user@host:port/database URL. "
+    "[env: ACCORD_DB; default: accord.db]",
 )
-@click.option("--actor", envvar="ACCORD_ACTOR", help="Who is recording (default: your login name). [env: ACCORD_ACTOR]")
+@click.option("--actor", help="Who is recording (default: your login name). [env: ACCORD_ACTOR]")
 @click.option(
     "--rules",
-    envvar="ACCORD_RULES",
     type=click.Path(dir_okay=False),
     help="A workflow rule file (TOML) instead of the rules shipped with Accord. [env: ACCORD_RULES]",
 )
 @click.option(
     "--policy",
-    envvar="ACCORD_POLICY",
     type=click.Path(dir_okay=False),
     help="A policy file (TOML): who may record which event types. [env: ACCORD_POLICY]",
 )
 @click.option("--debug", is_flag=True, help="Show the full traceback when something fails.")
 @click.version_option(package_name="accord", message="accord %(version)s")
 @click.pass_context
-def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, policy: str | None, debug: bool) -> None:
+def main(
+    ctx: click.Context, db: str | None, actor: str | None, rules: str | None, policy: str | None, debug: bool
+) -> None:
     """Accord records what happens in a portfolio of external partnerships as
     immutable events, and turns them into follow-up work.
 
@@ -77,11 +75,15 @@ def main(ctx: click.Context, db: str, actor: str | None, rules: str | None, poli
       accord partners                   # who we work with
       accord submit VisitHeld --partner TN --occurred-on 2021-05-20 --visitors "Commissioner Johansson"
       accord audit log --partner TN     # who recorded what, and when
+
+    Settings come from these options, else the environment (ACCORD_*), else
+    a config file (accord.toml here, or the file ACCORD_CONFIG names), else
+    their defaults: `accord config` shows each and where it came from.
     """
-    # Options beat the environment; the rest of the settings come from it.
+    flags = {"db": db, "actor": actor, "rules": rules, "policy": policy}
     try:
-        settings = replace(Settings.from_env(os.environ), db=db, rules=rules, policy=policy)
+        settings, sources = load(flags, os.environ)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    ctx.obj = Context(replace(settings, actor=actor or settings.actor), debug)
+    ctx.obj = Context(settings, debug, sources)
     ctx.call_on_close(ctx.obj.close)

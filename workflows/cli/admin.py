@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.read import partners
+from workflows.cli.output import json_option
+from workflows.cli.read import partners, show
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -105,3 +106,28 @@ def demo(click_ctx: click.Context) -> None:
     with demo.open("rb") as source:
         submit_file(ctx, source)
     click_ctx.invoke(partners, as_json=False)
+
+
+@click.command()
+@json_option
+@pass_context
+def config(ctx: Context, as_json: bool) -> None:
+    """The settings in force, and where each came from: a flag (--db), the
+    environment (ACCORD_DB), the config file, or the default. The first
+    given wins, in that order. The config file is accord.toml in the
+    working folder, or the file ACCORD_CONFIG names; it holds the same
+    settings by their lower-case names:
+
+    \b
+        db = "postgresql://accord@db.example.org/accord"
+        timezone = "Europe/Brussels"
+        remind_days = 5
+
+    \b
+    Example:
+      accord config
+      accord config --json
+    """
+    from workflows.settings import in_force
+
+    show(in_force(ctx.settings, ctx.sources), ["setting", "value", "from"], as_json, title="Settings in force")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 from click.shell_completion import CompletionItem
 
-from workflows.settings import Settings
+from workflows.settings import load
 
 if TYPE_CHECKING:
     from workflows.reader import Reader
@@ -27,10 +27,8 @@ def _offered(ctx: click.Context, values: Values, incomplete: str) -> list[Comple
 
     root = ctx.find_root()
     try:
-        settings = replace(
-            Settings.from_env(os.environ), db=root.params.get("db") or "accord.db", rules=None, policy=None
-        )
-        reader = open_reader(settings)
+        settings, _ = load({"db": root.params.get("db")}, os.environ)
+        reader = open_reader(replace(settings, rules=None, policy=None))
         if reader is None:
             return []
         try:

@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 class Context:
     """Settings, and the application built only when a command needs it."""
 
-    def __init__(self, settings: Settings, debug: bool) -> None:
+    def __init__(self, settings: Settings, debug: bool, sources: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.debug = debug
+        # Where each setting came from (workflows.settings.load), for `accord config`.
+        self.sources = sources or {}
         # Where a read-only store is copied to be read, while a command runs.
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
