@@ -32,12 +32,14 @@ def show(
     optional: Sequence[str] = (),
     wrapped: Collection[str] = WRAPPED,
     wide: bool = False,
+    empty: str | None = "nothing recorded yet",
 ) -> None:
     """Rows as a rich table on a terminal (`paged`: through a pager), or as
     JSON for machines. The table fits the terminal (or COLUMNS, when
     piped): free text (`wrapped`) wraps, codes, ids and dates never do, and
     the `optional` columns are left out, the first first, until it fits;
-    `wide` keeps them all, however wide."""
+    `wide` keeps them all, however wide. No rows: `empty` is said, or the
+    title when it says it all ("0 task(s)...")."""
     if as_json:
         _json_lines(rows)
         return
@@ -49,7 +51,7 @@ def show(
     width = None if terminal else int(os.environ.get("COLUMNS", PIPED_WIDTH))
     console = Console(width=width)
     if not rows:
-        console.print("nothing recorded yet")
+        console.print(empty if empty is not None else title or "")
         return
     texts = [{column: _text(row.get(column)) for column in columns} for row in rows]
     if wide:

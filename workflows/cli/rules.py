@@ -102,8 +102,9 @@ def rules_simulate(ctx: Context, path: str, as_json: bool) -> None:
         return
     columns = ["due_on", "rule", "subject", "title"]
     for title, tasks in (("would open", outcome.added), ("would no longer open", outcome.removed)):
-        show(tasks, columns, False, title=f"{len(tasks)} task(s) the candidate {title}")
-    show(outcome.changed, ["rule", "subject", "changes"], False, title=f"{len(outcome.changed)} task(s) changed")
+        show(tasks, columns, False, title=f"{len(tasks)} task(s) the candidate {title}", empty=None)
+    changed = f"{len(outcome.changed)} task(s) changed"
+    show(outcome.changed, ["rule", "subject", "changes"], False, title=changed, empty=None)
     click.echo(f"replayed {outcome.events} event(s); the store was not changed")
 
 

@@ -1,0 +1,57 @@
+"""The README's examples, run one by one, in order, on the demo store, as a
+newcomer would paste them: each exits 0 and shows something."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).parents[2]
+# Runs until stopped: the scheduler's own tests run it.
+LEFT_OUT = ("accord scheduler run",)
+
+
+def examples() -> list[str]:
+    """The commands of the README's first shell block under 'Usage by example'."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Usage by example.*?```sh\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    joined = block.group(1).replace("\\\n", " ")
+    commands = []
+    for line in joined.splitlines():
+        command = line.split("  #")[0].strip()  # a comment follows two spaces or more
+        if command and not command.startswith("#") and not command.startswith(LEFT_OUT):
+            commands.append(command)
+    return commands
+
+
+def test_every_example_of_the_readme_shows_something_on_the_demo(tmp_path: Path) -> None:
+    (tmp_path / "workflows" / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "workflows" / "data" / "demo.jsonl", tmp_path / "workflows" / "data")
+    rules = (ROOT / "workflows" / "rules" / "default.toml").read_text()
+    (tmp_path / "my-rules.toml").write_text("history_days = 365\n\n" + rules)  # a candidate: a history horizon
+    env = {
+        **os.environ,
+        "ACCORD_DB": str(tmp_path / "demo" / "accord.db"),
+        "ACCORD_OUTBOX": str(tmp_path / "outbox"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    (tmp_path / "demo").mkdir()
+    subprocess.run(["accord", "demo"], cwd=tmp_path, env=env, check=True, capture_output=True)
+
+    commands = examples()
+    assert len(commands) > 40
+    for command in commands:
+        done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
+        said = done.stdout + done.stderr
+        assert done.returncode == 0, f"{command}\n{said}"
+        assert said.strip(), f"{command} showed nothing"
+        assert "nothing recorded yet" not in said, f"{command}\n{said}"
