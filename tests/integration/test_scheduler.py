@@ -130,6 +130,11 @@ def visit_on(partner: str, day: date | str, ref: str | None = None) -> Row:
     return row
 
 
+def file_name(recipient: str) -> str:
+    """A recipient as the outbox names its files: readable ("desk:TN" is desk-TN)."""
+    return quote(recipient, safe="-_.").replace("%3A", "-")
+
+
 def submitted(db: str, *rows: Row) -> None:
     result = submit_rows(db, *rows)
     assert result.exit_code == 0, result.output
@@ -240,7 +245,7 @@ def test_digests_and_the_portfolio_report_are_written_to_the_outbox_once(demo_db
     owners = targets(done, "digest")
     assert "desk:MA" in owners
     assert sorted(path.name for path in (outbox / "digest").iterdir()) == sorted(
-        f"2021-08-01--{quote(owner, safe='-_.')}{suffix}" for owner in owners for suffix in (".md", ".json")
+        f"2021-08-01--{file_name(owner)}{suffix}" for owner in owners for suffix in (".md", ".json")
     )
     # 2021-08-01 is a Sunday: the last report fell due on Monday 26 July, in week 30.
     assert targets(done, "portfolio") == ["portfolio"]
@@ -248,7 +253,7 @@ def test_digests_and_the_portfolio_report_are_written_to_the_outbox_once(demo_db
         "2021-W30--portfolio.json",
         "2021-W30--portfolio.md",
     ]
-    morocco = json.loads((outbox / "digest" / "2021-08-01--desk%3AMA.json").read_text())
+    morocco = json.loads((outbox / "digest" / "2021-08-01--desk-MA.json").read_text())
     assert morocco["title"] == "Daily digest for desk:MA"
     assert morocco["figures"] == {"overdue": 1, "due within 7 days": 1}
     [tasks] = morocco["tables"]
@@ -256,7 +261,7 @@ def test_digests_and_the_portfolio_report_are_written_to_the_outbox_once(demo_db
         ("2021-01-30", "OVERDUE"),
         ("2021-08-05", "due"),
     ]
-    assert (outbox / "digest" / "2021-08-01--desk%3AMA.md").read_text().startswith("# Daily digest for desk:MA\n")
+    assert (outbox / "digest" / "2021-08-01--desk-MA.md").read_text().startswith("# Daily digest for desk:MA\n")
     assert json.loads((outbox / "portfolio" / "2021-W30--portfolio.json").read_text())["title"]
     issued = recorded(demo_db, Dispatch.DispatchIssued)
     assert sorted((event.kind, event.recipient, event.period) for event in issued) == sorted(
@@ -277,7 +282,7 @@ def test_digests_and_the_portfolio_report_are_written_to_the_outbox_once(demo_db
 
 def test_files_taken_from_the_outbox_are_not_written_again(demo_db: str, outbox: Path) -> None:
     tick(demo_db, AUGUST)
-    taken = outbox / "digest" / "2021-08-01--desk%3AMA.md"
+    taken = outbox / "digest" / "2021-08-01--desk-MA.md"
     taken.unlink()
     (outbox / "portfolio" / "2021-W30--portfolio.json").rename(outbox / "delivered.json")
     left = {path: path.read_bytes() for path in outbox.rglob("*") if path.is_file()}
@@ -296,7 +301,7 @@ def test_a_dispatch_recorded_but_never_written_gets_its_files_at_the_next_tick_a
 ) -> None:
     tick(demo_db, AUGUST)
     files = {path: path.read_bytes() for path in outbox.rglob("*") if path.is_file()}
-    lost = [outbox / "digest" / "2021-08-01--desk%3AMA.md", outbox / "digest" / "2021-08-01--desk%3AMA.json"]
+    lost = [outbox / "digest" / "2021-08-01--desk-MA.md", outbox / "digest" / "2021-08-01--desk-MA.json"]
     # As a crash between recording the dispatch and writing its files leaves it.
     for path in lost:
         path.unlink()
@@ -336,6 +341,22 @@ def test_two_owners_whose_names_differ_only_in_punctuation_each_get_their_own_di
         "Daily digest for head of unit",
         "Daily digest for head-of-unit",
     ]
+
+
+def test_digest_files_read_as_the_owner_and_two_owners_that_read_alike_each_keep_their_own(
+    db: str, outbox: Path
+) -> None:
+    submitted(db, opened("TN"), opened("MA"), visit_on("TN", "2020-09-01"))
+    morocco = next(row for row in all_tasks(db).values() if row["partner"] == "MA")
+    assert accord(db, "task", "assign", morocco["task_id"][:8], "desk-TN").exit_code == 0  # a hyphen, not a colon
+
+    tick(db, "2020-10-01T09:00")
+
+    names = sorted(path.name for path in (outbox / "digest").glob("*.md"))
+    assert "2020-10-01--desk-TN.md" in names and "2020-10-01--head-of-unit.md" in names
+    titles = {json.loads(path.read_text())["title"] for path in (outbox / "digest").glob("*.json")}
+    assert {"Daily digest for desk:TN", "Daily digest for desk-TN"} <= titles
+    assert len(names) == len(titles)
 
 
 # Escalation levels and deferrals
@@ -714,7 +735,7 @@ def assert_each_task_reminded_or_escalated_exactly_once(db: str, outbox: Path, t
     assert identities and max(identities.values()) == 1
     assert ("portfolio", "portfolio") in {(kind, recipient) for kind, recipient, _ in identities}
     for event in issued:
-        stem = f"{event.period}--{quote(event.recipient, safe='-_.')}"
+        stem = f"{event.period}--{file_name(event.recipient)}"
         for suffix in (".md", ".json"):
             path = outbox / event.kind / f"{stem}{suffix}"
             assert path.exists(), f"{path} is missing"

@@ -42,12 +42,22 @@ class Outbox:
         )
         return {UUID(row["dispatch_id"]) for row in rows}
 
+    def _taken(self, path: Path, dispatch_id: UUID) -> bool:
+        """Whether another dispatch's files were written under this name."""
+        rows = self.db.query(
+            f"SELECT dispatch_id FROM {TABLE} WHERE files LIKE ? AND dispatch_id <> ?", (f"%{path}%", str(dispatch_id))
+        )
+        return bool(rows)
+
     def write(self, dispatch: Dispatch) -> list[Path]:
         """Write the dispatch's Markdown and JSON files, then mark them written."""
         report = Report.from_dict(dispatch.content)
         folder = self.folder / dispatch.kind
         folder.mkdir(parents=True, exist_ok=True)
-        stem = f"{dispatch.period}--{_slug(dispatch.recipient)}"
+        stem = f"{dispatch.period}--{_readable(dispatch.recipient)}"
+        if self._taken(folder / f"{stem}.md", dispatch.id):
+            # Another recipient reads the same ("desk:TN" and "desk-TN"): this one's name in full.
+            stem = f"{dispatch.period}--{_escaped(dispatch.recipient)}"
         paths = []
         for suffix, fmt in FORMATS:
             path = folder / f"{stem}{suffix}"
@@ -64,7 +74,13 @@ class Outbox:
         return paths
 
 
-def _slug(text: str) -> str:
-    """A file name part that no two recipients share: "desk:TN" becomes
-    "desk%3ATN", "head of unit" "head%20of%20unit"."""
-    return quote(text, safe="-_.") or "_"
+def _readable(text: str) -> str:
+    """A recipient as a file name part people read: an owner's colon a
+    hyphen ("desk:TN" is "desk-TN"), whatever else a file name should not
+    hold %-escaped ("head of unit" is "head%20of%20unit")."""
+    return quote(text, safe="_.-").replace("%3A", "-") or "_"
+
+
+def _escaped(text: str) -> str:
+    """A recipient as a file name part no other recipient has ("desk%3ATN")."""
+    return quote(text, safe="_.").replace("-", "%2D") or "_"
