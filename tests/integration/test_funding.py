@@ -196,7 +196,7 @@ def test_lines_are_grouped_by_partner_instrument_pillar_and_year_per_currency(le
     }
     # tn-border serves two pillars and counts under each.
     assert grouped("By pillar", "pillar") == {
-        ("(none)", "EUR"): (1, Decimal("500000"), Decimal("0")),
+        ("", "EUR"): (1, Decimal("500000"), Decimal("0")),  # no pillar given
         ("legal_pathways", "USD"): (1, Decimal("400000"), Decimal("400000")),
         ("migration_governance", "EUR"): (1, Decimal("1250000.10"), Decimal("1250000.10")),
         ("protection", "EUR"): (1, Decimal("1250000.10"), Decimal("1250000.10")),
@@ -297,7 +297,7 @@ def test_the_report_renders_as_markdown_json_and_csv(ledger: str) -> None:
     assert markdown.startswith("# Funding\n")
     # People read amounts grouped, every decimal kept; machines read them plain.
     assert "- **committed EUR**: 6,750,000.60" in markdown
-    assert "| TN | tn-border | NDICI-Global Europe |  | EUR | 1,250,000.10 | 0 | 1,250,000.10 | 1.000000 |" in markdown
+    assert "| TN | tn-border | NDICI-Global Europe |  | EUR | 1,250,000.10 | 0 | 1,250,000.10 | 100% |" in markdown
     document = json.loads(render(report, "json"))
     assert document["figures"]["committed EUR"] == "6750000.60"
     rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))

@@ -13,11 +13,11 @@ from typing import Any
 
 from domain.base import normalise
 from workflows.reports.model import Report, Table
+from workflows.reports.numbers import Ratio, pillar
 
 # Ratios are fractions (0.25 is 25%); six places keep a small line visible
 # against an envelope of billions.
 RATIO = Decimal("0.000001")
-NO_PILLAR = "(none)"
 AMOUNTS = ["lines", "committed", "decommitted", "disbursed", "disbursed_ratio"]
 LINE_COLUMNS = [
     *("partner", "funding", "instrument", "title", "currency", "committed", "decommitted", "disbursed"),
@@ -37,7 +37,8 @@ def funding_report(app: Any, today: date, *, target: Decimal | None = None) -> R
     # One read of the ledger for every table, so that they all agree.
     lines = _with_ratio(funding.lines())
     by = {key: _with_ratio(funding.totals(key, lines)) for key in ("partner", "instrument", "pillar", "year")}
-    by["pillar"] = [{**row, "pillar": row["pillar"] or NO_PILLAR} for row in by["pillar"]]
+    by["pillar"] = [{**row, "pillar": pillar(row["pillar"])} for row in by["pillar"]]
+    lines = [{**line, "pillars": [pillar(code) for code in line["pillars"]]} for line in lines]
     envelopes = [_envelope(row, lines, target, today) for row in funding.envelopes()]
     return Report(
         title="Funding",
@@ -80,7 +81,7 @@ def _envelope(row: dict[str, Any], lines: list[dict[str, Any]], target: Decimal 
         "instrument": row["instrument"],
         "currency": row["currency"],
         "envelope": amount,
-        "share": share,
+        "share": Ratio(share) if share is not None else None,
         "first_year": first,
         "last_year": last,
         "years_elapsed": min(max(today.year - first + 1, 0), last - first + 1),
@@ -106,7 +107,8 @@ def _figures(by_currency: list[dict[str, Any]], envelopes: list[dict[str, Any]])
 
 def _rule(today: date, target: Decimal | None, *, decommitted: bool) -> str:
     rule = (
-        f"As of {today}. Amounts are exact and never added across currencies; ratios are fractions (0.25 is 25%). "
+        f"As of {today}. Amounts are exact and never added across currencies; shares are percentages here and "
+        "fractions in JSON and CSV (25% is 0.25). "
         "An instrument's target is its migration envelope as recorded (its share of the instrument is shown for "
         "information)"
     )
@@ -121,5 +123,5 @@ def _rule(today: date, target: Decimal | None, *, decommitted: bool) -> str:
     return rule
 
 
-def _ratio(part: Decimal, whole: Decimal) -> Decimal:
-    return (part / whole).quantize(RATIO) if whole else Decimal(0).quantize(RATIO)
+def _ratio(part: Decimal, whole: Decimal) -> Ratio:
+    return Ratio((part / whole).quantize(RATIO) if whole else Decimal(0).quantize(RATIO))

@@ -38,6 +38,7 @@ dt { font-size: .8rem; color: #555; } dd { margin: 0; font-weight: 600; overflow
 table { border-collapse: collapse; font-size: .85rem; margin: .25rem 0 1rem; }
 caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 th, td { border-bottom: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+td.whole { white-space: nowrap; }
 th { white-space: nowrap; }
 figure { margin: 1rem 0 1.5rem; } figcaption { font-size: .85rem; color: #444; }
 svg.chart { display: block; width: 100%; max-width: 60rem; height: auto; }
@@ -151,11 +152,22 @@ def _table(table: Table, caption: bool = True) -> str:
     if not table.rows:
         return f"{title}<p>None.</p>"
     head = "".join(f'<th scope="col">{escape(column.replace("_", " "))}</th>' for column in table.columns)
+    # Dates and amounts are read whole: they never wrap mid-value.
+    kept = {column: ' class="whole"' if _whole(column) else "" for column in table.columns}
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(row.get(column))}</td>" for column in table.columns) + "</tr>"
+        "<tr>" + "".join(f"<td{kept[column]}>{_cell(row.get(column))}</td>" for column in table.columns) + "</tr>"
         for row in table.rows
     )
     return f'{title}<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table></div>'
+
+
+def _whole(column: str) -> bool:
+    return column.endswith(
+        ("_on", "_at", "_of", "year", "committed", "disbursed", "decommitted", "target")
+    ) or column in (
+        "envelope",
+        "task",
+    )
 
 
 def _cell(value: Any) -> str:

@@ -32,6 +32,55 @@ def plain(value: Decimal) -> str:
     return format(value, "f")
 
 
+def percent(value: Decimal) -> str:
+    """0.380313 as people read a share: 38.03% (to two places, never in
+    exponent notation; a share that rounds to 0 but is not reads <0.01%)."""
+    from babel.numbers import format_percent
+
+    with localcontext(prec=_PRECISION):
+        if 0 < value < Decimal("0.0001"):
+            return "<0.01%"
+        return format_percent(value, format="#,##0.##%", locale="en")
+
+
+class Ratio(Decimal):
+    """A fraction (0.380313) in a report's cell: machines read it as the
+    fraction, people as a percentage (38.03%)."""
+
+
+class Coded(str):
+    """A code in a report's cell (a pillar): machines read the code, people
+    its label."""
+
+    label: str
+
+    def __new__(cls, code: str, label: str) -> Coded:
+        coded = super().__new__(cls, code)
+        coded.label = label
+        return coded
+
+
+PILLARS = {
+    "protection": "Protection",
+    "root_causes": "Root causes",
+    "migration_governance": "Migration governance",
+    "return_readmission": "Return and readmission",
+    "legal_pathways": "Legal pathways",
+    "": "No pillar given",
+}
+
+
+def pillar(code: str) -> Coded:
+    """A pillar: "migration_governance" for machines, "Migration governance" for people."""
+    return Coded(code, PILLARS.get(code, code))
+
+
+def pillars(codes: list[str]) -> Coded:
+    """Pillars as one text: "migration_governance, protection" for machines,
+    "Migration governance, Protection" for people."""
+    return Coded(", ".join(codes), ", ".join(PILLARS.get(code, code) for code in codes))
+
+
 class Amount(str):
     """An amount with its currency in a report's cell: text as machines read
     it ("EUR 1250000.10", in JSON, CSV and a dispatch kept in the log), and

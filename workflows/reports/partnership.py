@@ -12,7 +12,7 @@ from domain.values import Party
 from workflows.application import Accord
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.model import Report, Table
-from workflows.reports.numbers import Amount
+from workflows.reports.numbers import Amount, pillar, pillars
 
 PARTY_LABELS = {Party.EU: "EU", Party.MEMBER_STATE: "member states", Party.PARTNER: "partner"}
 
@@ -67,7 +67,7 @@ def partnership_report(app: Accord, code: str, *, today: date) -> Report:
         "Funding disbursed": _money(row["disbursed"]),
         "Open tasks": len(tasks),
         "Overdue tasks": sum(task["overdue"] for task in tasks),
-        "Pillars": row["pillars"].split(", ") if row["pillars"] else [],
+        "Pillars": [pillar(code) for code in (row["pillars"].split(", ") if row["pillars"] else [])],
         "Last activity": row["last_activity"],
     }
     return Report(
@@ -101,10 +101,13 @@ def portfolio_report(app: Accord, today: date) -> Report:
         **_open_commitments(rows),
         "Funding committed": _money(committed),
         "Funding disbursed": _money(disbursed),
-        # Tasks on meetings or initiatives belong to no one partnership.
-        "Open tasks": sum(row["open_tasks"] for row in rows),
-        "Overdue tasks": sum(row["overdue_tasks"] for row in rows),
+        # Every open task, as the tasks chart counts them: those on meetings
+        # and initiatives too, which belong to no one partnership's row.
+        "Open tasks": app.reader.tasks.count(TaskFilter(today)),
+        "Overdue tasks": app.reader.tasks.count(TaskFilter(today, status="overdue")),
     }
+    for row in rows:
+        row["pillars"] = pillars(row["pillars"].split(", ") if row["pillars"] else [])
     return Report(
         title="Partnership portfolio",
         subtitle=f"As of {today.isoformat()}.",

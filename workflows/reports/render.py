@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from workflows.reports.model import Report
-from workflows.reports.numbers import Amount, grouped, plain
+from workflows.reports.numbers import Amount, Coded, Ratio, grouped, percent, plain
 
 
 def markdown(report: Report) -> str:
@@ -63,9 +63,14 @@ def _plain(value: Any) -> Any:
 
 
 def cell(value: Any, number: Callable[[Decimal], str] = grouped) -> str:
-    """A value as a table shows it: amounts `grouped` for people (or `plain`)."""
+    """A value as a table shows it: amounts `grouped` and ratios as
+    percentages for people, or both `plain` for machines."""
     if value is None:
         return ""
+    if isinstance(value, Ratio):
+        return percent(value) if number is grouped else plain(value)
+    if isinstance(value, Coded):
+        return value.label if number is grouped else str(value)
     if isinstance(value, Decimal):
         return number(value)
     if isinstance(value, Amount):
