@@ -81,3 +81,32 @@ def test_dates_and_amounts_never_wrap_in_a_page(funded: str) -> None:
     assert "td.whole { white-space: nowrap; }" in page
     assert '<td class="whole">2021-03-15</td>' in page
     assert '<td class="whole">3,042,500,000</td>' in page
+
+
+def test_a_bar_past_its_target_is_clipped_at_the_frame_and_marked(demo_db: str) -> None:
+    over = {**FUNDED[0], "amount": "EUR 83920000000"}  # 1049% of the EUR 8,000,000,000 envelope
+    assert accord(demo_db, "submit", "--file", "-", input=jsonl([over])).exit_code == 0
+
+    page = report(demo_db, "funding", "html")
+
+    widths = [float(width) for width in re.findall(r'class="outer" x="[\d.]+" y="[\d.]+" width="([\d.]+)"', page)]
+    assert widths and max(widths) <= 500  # the plot's width
+    assert 'class="beyond"' in page
+    assert "of 8,000,000,000 target (1,049%)" in page
+
+
+def test_tasks_by_week_become_tasks_by_month_past_a_year_of_weeks() -> None:
+    from datetime import date, timedelta
+
+    from workflows.reports.charts import MOST_COLUMNS, tasks_figure
+
+    start = date(2021, 1, 4)
+    weekly = [{"due_on": (start + timedelta(weeks=n)).isoformat(), "overdue": n < 10} for n in range(MOST_COLUMNS)]
+    more = [*weekly, {"due_on": (start + timedelta(weeks=MOST_COLUMNS)).isoformat(), "overdue": False}]
+
+    by_week, by_month = tasks_figure(weekly, date(2021, 3, 15)), tasks_figure(more, date(2021, 3, 15))
+
+    assert by_week.data.title == "Open tasks by due week" and len(by_week.data.rows) == MOST_COLUMNS
+    assert by_month.data.title == "Open tasks by due month" and len(by_month.data.rows) == 13
+    assert sum(row["open"] for row in by_month.data.rows) == len(more)
+    assert sum(row["overdue"] for row in by_month.data.rows) == 10

@@ -14,7 +14,7 @@ from domain.values import event_date
 from workflows.application import Accord
 from workflows.reports import svg
 from workflows.reports.model import Report, Table
-from workflows.reports.numbers import grouped
+from workflows.reports.numbers import grouped, percent
 
 KIND_OF_TYPE = {"VisitHeld": "visit", "DialogueRoundHeld": "dialogue round"}
 
@@ -59,8 +59,8 @@ def _spent(label: str, row: dict[str, Any], full: Decimal) -> svg.Bar:
 
 
 def _against(name: str, envelope: dict[str, Any]) -> svg.Bar:
-    share = envelope["committed_of_target"] * 100
-    note = f"{grouped(envelope['committed'])} of {grouped(envelope['target'])} target ({share:.2f}%)"
+    share = percent(envelope["committed_of_target"])
+    note = f"{grouped(envelope['committed'])} of {grouped(envelope['target'])} target ({share})"
     target = float(envelope["target"])
     return svg.Bar(name, float(envelope["committed"]), float(envelope["disbursed"]), target, note, track=True)
 
@@ -113,27 +113,35 @@ def _dot(event: dict[str, Any]) -> svg.Dot:
     return svg.Dot(day.earliest, day.latest, kind, label, done=kind == event["kind"])
 
 
+# Columns a chart of tasks by due date draws before it counts months, not weeks.
+MOST_COLUMNS = 52
+
+
 def tasks_figure(tasks: list[dict[str, Any]], today: date) -> Figure:
-    """Open tasks by the week they are due (weeks with none left out), the overdue part dark."""
-    weeks: dict[date, list[int]] = {}
-    for task in tasks:
-        due = date.fromisoformat(task["due_on"])
-        counts = weeks.setdefault(due - timedelta(days=due.weekday()), [0, 0])
-        counts[0] += 1
-        counts[1] += bool(task["overdue"])
-    rows: list[dict[str, Any]] = [
-        {"week_of": monday.isoformat(), "open": open_, "overdue": overdue}
-        for monday, (open_, overdue) in sorted(weeks.items())
-    ]
-    cols = [svg.Column(row["week_of"], row["open"], row["overdue"], _tasks_note(row)) for row in rows]
-    title = "Open tasks by due week"
+    """Open tasks by the week they are due (weeks with none left out), the
+    overdue part dark; by month when weeks would be more than MOST_COLUMNS."""
+    by_week = _due(tasks, lambda due: (due - timedelta(days=due.weekday())).isoformat())
+    by, rows = ("week", by_week) if len(by_week) <= MOST_COLUMNS else ("month", _due(tasks, lambda d: f"{d:%Y-%m}"))
+    cols = [svg.Column(row["due"], row["open"], row["overdue"], _tasks_note(row, by)) for row in rows]
+    title = f"Open tasks by due {by}"
+    start = "by the Monday starting the week" if by == "week" else "weeks would have been too many to read"
     desc = (
         f"{len(tasks)} open tasks, {sum(row['overdue'] for row in rows)} overdue on {today.isoformat()}, "
-        f"in {len(rows)} weeks (by the Monday starting the week; weeks with no task due are left out). "
-        "The dark part of a column is overdue."
+        f"in {len(rows)} {by}s ({start}; {by}s with no task due are left out). The dark part of a column is overdue."
     )
-    return Figure(svg.columns(title, desc, cols), desc, Table(title, ["week_of", "open", "overdue"], rows))
+    return Figure(svg.columns(title, desc, cols), desc, Table(title, ["due", "open", "overdue"], rows))
 
 
-def _tasks_note(row: dict[str, Any]) -> str:
-    return f"{row['open']} open, {row['overdue']} overdue, due in the week of {row['week_of']}"
+def _due(tasks: list[dict[str, Any]], period: Any) -> list[dict[str, Any]]:
+    """Open and overdue tasks by the period (a week's Monday, a month) they are due in."""
+    counts: dict[str, list[int]] = {}
+    for task in tasks:
+        count = counts.setdefault(period(date.fromisoformat(task["due_on"])), [0, 0])
+        count[0] += 1
+        count[1] += bool(task["overdue"])
+    return [{"due": key, "open": open_, "overdue": overdue} for key, (open_, overdue) in sorted(counts.items())]
+
+
+def _tasks_note(row: dict[str, Any], by: str) -> str:
+    when = f"the week of {row['due']}" if by == "week" else row["due"]
+    return f"{row['open']} open, {row['overdue']} overdue, due in {when}"

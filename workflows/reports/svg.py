@@ -82,8 +82,12 @@ def _bar(bar: Bar, y: float) -> str:
     parts = [_text(LABEL - 6, y + 14, _short(bar.label), "label end")]
     if bar.track:
         parts.append(_rect(LABEL, y + 3, PLOT, 14, "track"))
-    parts.append(_rect(LABEL, y + 3, bar.outer * scale, 14, "outer"))
-    parts.append(_rect(LABEL, y + 7, bar.inner * scale, 6, "inner"))
+    # Clipped at the frame; the note says by how much it goes past it.
+    parts.append(_rect(LABEL, y + 3, min(bar.outer * scale, PLOT), 14, "outer"))
+    parts.append(_rect(LABEL, y + 7, min(bar.inner * scale, PLOT), 6, "inner"))
+    if bar.outer * scale > PLOT:
+        end = LABEL + PLOT
+        parts.append(f'<path class="beyond" d="M{end - 6:.1f} {y + 3} l6 7 l-6 7 z"/>')
     parts.append(_text(LABEL, y + 30, bar.note, "note"))
     return f"<g><title>{escape(bar.label)}: {escape(bar.note)}</title>{''.join(parts)}</g>"
 
