@@ -22,6 +22,12 @@ class StoreUnusable(Exception):
     status = 1
 
 
+class ToolUnavailable(Exception):
+    """A program Accord drives (Chromium, to print a PDF) is missing or failed."""
+
+    status = 1
+
+
 class VerificationFailed(Exception):
     """The audit found the log, a projection, a snapshot or the key index not
     as it should be."""

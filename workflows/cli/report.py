@@ -4,6 +4,7 @@ from the read models (caught up first)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -13,7 +14,7 @@ import click
 
 from workflows.cli.complete import meeting_ids, partner_codes
 from workflows.cli.context import DAY, Context, Moment, pass_context
-from workflows.cli.output import output_option, write
+from workflows.cli.output import output_option, to_stdout, write
 from workflows.cli.progress import caught_up
 from workflows.reports import FORMATS, Report, render
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 # HTML is not one of FORMATS: the portfolio and partnership pages read more
 # than the report (the timeline, the tasks by week), so each command says how.
 HTML = "html"
+# The HTML page, printed by a headless Chromium.
+PDF = "pdf"
 Page = Callable[[Report], str]
 
 
@@ -30,10 +33,11 @@ def report_options(command: Callable[..., None]) -> Callable[..., Any]:
     command = click.option(
         "--format",
         "fmt",
-        type=click.Choice(sorted([*FORMATS, HTML])),
+        type=click.Choice(sorted([*FORMATS, HTML, PDF])),
         default="md",
         show_default=True,
-        help="Output format; html is one self-contained page with charts, to open in a browser or print.",
+        help="Output format; html is one self-contained page with charts, to open in a browser; pdf is that "
+        "page printed (by Chromium) on A4.",
     )(command)
     return output_option("Write to this file, not the screen ('-': standard output).")(command)
 
@@ -66,13 +70,20 @@ def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> I
 def emit(report: Report, fmt: str, output: str | None, page: Page | None = None) -> None:
     """The report in the format asked for; `page` makes the HTML page of it
     (by default the report's figures and tables, without charts)."""
-    if fmt == HTML:
+    if fmt in (HTML, PDF):
         from workflows.reports.html import report_html
 
         text = (page or report_html)(report)
     else:
         text = render(report, fmt)
-    write(output, text, "")
+    if fmt != PDF:
+        write(output, text, "")
+        return
+    if to_stdout(output) and sys.stdout.isatty():
+        raise click.UsageError("a PDF is not for a terminal: give -o FILE (or pipe it)")
+    from workflows.reports.pdf import pdf_of
+
+    write(output, pdf_of(text), "")
 
 
 @click.group()

@@ -54,10 +54,13 @@ svg.chart { display: block; width: 100%; max-width: 60rem; height: auto; }
 details summary { cursor: pointer; font-size: .85rem; }
 /* On a phone a chart keeps a legible size and scrolls sideways. */
 @media (max-width: 40rem) { svg.chart { min-width: 34rem; } }
+@page { size: A4; margin: 15mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav, details summary { display: none; }
-  section, figure, dl.figures, tr { break-inside: avoid; }
+  figure, dl.figures, tr { break-inside: avoid; }
+  /* The overview under the title; then each partnership on a page of its own. */
+  section + section { break-before: page; }
   h2, h3 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
   svg.chart { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
