@@ -138,6 +138,30 @@ def measured(code: str, *args: str) -> Measured:
         return Measured(seconds, int(Path(peak.name).read_text()) / 1024, process.stdout)
 
 
+def chromium_render(page: Path, folder: Path) -> tuple[float, float] | None:
+    """Seconds headless Chromium takes to lay out and paint `page` to a
+    screenshot, and to do the same with an empty page (its start-up), in one
+    run; None without Chromium."""
+    browser = shutil.which("chromium")
+    if browser is None:
+        return None
+    empty = folder / "empty.html"
+    empty.write_text("<!DOCTYPE html><title>empty</title>")
+
+    def seconds(target: Path) -> float:
+        start = time.perf_counter()
+        subprocess.run(
+            [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             f"--user-data-dir={folder / 'chromium'}", "--window-size=1280,2000",
+             f"--screenshot={folder / 'shot.png'}", target.as_uri()],
+            capture_output=True, check=False, timeout=600,
+        )  # fmt: skip
+        return time.perf_counter() - start
+
+    seconds(empty)  # a first start fills the profile folder
+    return min(seconds(page) for _ in range(2)), min(seconds(empty) for _ in range(2))
+
+
 def accord(db: str, *args: str) -> Measured:
     """An accord command, as a whole process."""
     return measured(CLI, "--db", db, *args)
@@ -416,6 +440,29 @@ def portfolio_rows(bench: Bench, kind: str) -> list[Row]:
             memory=run.memory,
         )
     )
+
+    page = bench.folder / f"portfolio-{kind}.html"
+    run = accord(db, "report", "portfolio", "--format", "html", "-o", str(page))
+    rows.append(
+        Row(
+            store,
+            "accord report portfolio --format html (whole process), and the page's size",
+            f"{run.seconds:.2f} s",
+            f"{page.stat().st_size / 1e6:.2f} MB (target < 1 MB)",
+            memory=run.memory,
+        )
+    )
+    rendered = chromium_render(page, bench.folder)
+    if rendered is not None:
+        seconds, blank = rendered
+        rows.append(
+            Row(
+                store,
+                "the portfolio page rendered by headless Chromium (to a screenshot, less its start-up)",
+                f"{seconds - blank:.2f} s",
+                f"an empty page {blank:.2f} s in all (target < 2 s)",
+            )
+        )
 
     fresh = itertools.islice(synthetic(partners, 10_000 + len(partners), 7, "more-"), len(partners), None)
     [more] = write_files(bench.folder, fresh, f"more-{kind}")

@@ -28,7 +28,8 @@ def examples() -> list[str]:
     commands = []
     for line in joined.splitlines():
         command = line.split("  #")[0].strip()  # a comment follows two spaces or more
-        if command and not command.startswith("#") and not command.startswith(LEFT_OUT):
+        printed = "--format pdf" in command and shutil.which("chromium") is None  # printing needs Chromium
+        if command and not command.startswith("#") and not command.startswith(LEFT_OUT) and not printed:
             commands.append(command)
     return commands
 

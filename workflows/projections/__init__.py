@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 # its tables change shape or what it writes changes: it is then rebuilt on
 # next use.
 CATALOG: dict[str, tuple[int, str]] = {
-    # 2: a deferral clears the reminder and the escalation level.
-    "tasks": (2, "workflows.projections.tasks.view:TaskList"),
+    # 2: a deferral clears the reminder and the escalation level. 3: indexed
+    # by partner (a portfolio page asks each partnership's open tasks).
+    "tasks": (3, "workflows.projections.tasks.view:TaskList"),
     # 2: decommitments (a column of what they took off, `committed` net of them).
     "funding": (2, "workflows.projections.funding.view:FundingLedger"),
     # 2: partners' latest facts moved to the timeline. 3: the last day a

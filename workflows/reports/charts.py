@@ -69,22 +69,60 @@ def _amounts(row: dict[str, Any]) -> dict[str, Any]:
     return {"currency": row["currency"], "committed": row["committed"], "disbursed": row["disbursed"]}
 
 
-def timeline_figure(app: Accord, codes: list[str], today: date, names: dict[str, str] | None = None) -> Figure:
+def timeline_figure(
+    app: Accord, codes: list[str], today: date, names: dict[str, str] | None = None, of: int | None = None
+) -> Figure:
     """Visits, dialogue rounds and meetings, one lane per partner (this
-    year's axis if there are none)."""
+    year's axis if there are none); `of`: how many partnerships there are,
+    when the lanes are some of them (the most recently active)."""
     names = names or {}
+    some = f" of the {len(codes)} partnerships most recently active (of {of})" if of and of > len(codes) else ""
     events = timeline_events(app, codes)
     spans = [(event_date(e["occurred_on"]).earliest, event_date(e["occurred_on"]).latest) for e in events]
     start = date(min((first for first, _ in spans), default=today).year, 1, 1)
     end = date(max((last for _, last in spans), default=today).year, 12, 31)
-    lanes = [(names.get(code, code), [_dot(e) for e in events if e["partner"] == code]) for code in codes]
     title = "Timeline of visits, dialogue rounds and meetings"
+    shapes = "circles are visits, squares dialogue rounds, diamonds meetings (hollow if not held yet)"
+    if len(events) > MOST_MARKS:
+        # More marks than anyone can tell apart: one a month (or a year) for each kind.
+        by, periods = "month", _by_period(events, "%Y-%m")
+        if len(periods) > MOST_MARKS:
+            by, periods = "year", _by_period(events, "%Y")
+        lanes = [(names.get(code, code), [_period_dot(p) for p in periods if p["partner"] == code]) for code in codes]
+        desc = (
+            f"{len(events):,} events{some} from {start.year} to {end.year}, one mark for each {by} with events "
+            f"of a kind: {shapes}; each mark's tooltip and the data give how many."
+        )
+        table = Table(title, ["partner", "period", "kind", "events"], periods)
+        return Figure(svg.dots(title, desc, lanes, start, end), desc, table)
+    lanes = [(names.get(code, code), [_dot(e) for e in events if e["partner"] == code]) for code in codes]
     desc = (
-        f"{len(events)} events from {start.year} to {end.year}: circles are visits, squares dialogue rounds, "
-        "diamonds meetings (hollow if not held yet); a line shows the month or year a date is known to."
+        f"{len(events)} events{some} from {start.year} to {end.year}: {shapes}; a line shows the month or year "
+        "a date is known to."
     )
     columns = ["partner", "occurred_on", "kind", "what"]
     return Figure(svg.dots(title, desc, lanes, start, end), desc, Table(title, columns, events))
+
+
+# Marks a timeline draws one by one; past this, it draws a month's at once.
+MOST_MARKS = 1_000
+
+
+def _by_period(events: list[dict[str, Any]], period: str) -> list[dict[str, Any]]:
+    """How many events of each kind each partner had in each month ("%Y-%m")
+    or year ("%Y"), by a date's first day."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for event in events:
+        key = (event["partner"], event_date(event["occurred_on"]).earliest.strftime(period), event["kind"])
+        counts[key] = counts.get(key, 0) + 1
+    return [{"partner": p, "period": when, "kind": k, "events": n} for (p, when, k), n in sorted(counts.items())]
+
+
+def _period_dot(row: dict[str, Any]) -> svg.Dot:
+    span = event_date(row["period"])  # a month or a year, as dates are written
+    kind = row["kind"].removesuffix(" planned")
+    label = f"{row['period']}: {row['events']} {row['kind']}(s)"
+    return svg.Dot(span.earliest, span.latest, kind, label, done=kind == row["kind"])
 
 
 def timeline_events(app: Accord, codes: list[str]) -> list[dict[str, Any]]:

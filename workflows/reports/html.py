@@ -75,7 +75,11 @@ def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal 
     codes = [row["partner"] for row in overview.rows]
     names = {row["partner"]: f"{row['name']} ({row['partner']})" for row in overview.rows}
     tasks = list(app.reader.tasks.tasks(TaskFilter(today)))
-    figures = [funding_figure(funding), timeline_figure(app, codes, today, names), tasks_figure(tasks, today)]
+    # A lane a partnership: past a page's worth, those most recently active.
+    recent = sorted(overview.rows, key=lambda row: str(row["last_activity"]), reverse=True)[:TIMELINE_LANES]
+    lanes = [code for code in codes if code in {row["partner"] for row in recent}]
+    timeline = timeline_figure(app, lanes, today, names, of=len(codes))
+    figures = [funding_figure(funding), timeline, tasks_figure(tasks, today)]
     body = [
         _header(portfolio),
         _nav(names),
@@ -111,13 +115,35 @@ def page(title: str, body: Iterable[str]) -> str:
     )
 
 
+# Lanes of the portfolio's timeline chart: one a partnership, to this many.
+TIMELINE_LANES = 40
+# Rows of a table a partnership's section of the portfolio page shows: the
+# page stays light at any size of portfolio; each partnership's own report
+# has them all.
+SECTION_ROWS = 3
+
+
 def _partner(report: Report, code: str, funding: Report) -> str:
-    """A partnership's section: figures, funding lines, commitments, tasks, timeline."""
+    """A partnership's section: funding lines, commitments, tasks, timeline
+    (its figures are its row of the overview table above)."""
     lines = next(table for table in funding.tables if table.title == "Funding lines")
     columns = [column for column in LINE_COLUMNS if column != "partner"]
     own = Table("Funding", columns, [row for row in lines.rows if row["partner"] == code])
-    parts = [f'<p class="subtitle">{escape(report.subtitle)}</p>', _figures(report.figures), _table(own)]
-    return _section(f"partner-{code}", report.title, [*parts, *map(_table, report.tables)])
+    parts = [_table(_shortened(own, code))]
+    tables = [_shortened(table, code) for table in report.tables]
+    return _section(f"partner-{code}", report.title, [*parts, *map(_table, tables)])
+
+
+def _shortened(table: Table, code: str) -> Table:
+    """A table of at most SECTION_ROWS rows: a timeline's latest, else the
+    first (tasks come earliest due first), saying how many there are."""
+    if len(table.rows) <= SECTION_ROWS:
+        return table
+    latest = table.title == "Timeline"
+    rows = table.rows[-SECTION_ROWS:] if latest else table.rows[:SECTION_ROWS]
+    which = "latest" if latest else "first"
+    title = f"{table.title}: the {which} {SECTION_ROWS} of {len(table.rows):,} (all: accord report partnership {code})"
+    return Table(title, table.columns, rows)
 
 
 def _header(report: Report) -> str:

@@ -73,6 +73,7 @@ class TaskList(View):
         return [
             f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (status, due_on)",
             f"CREATE INDEX IF NOT EXISTS {table}_thread ON {table} (thread, status)",
+            f"CREATE INDEX IF NOT EXISTS {table}_partner ON {table} (partner, status, due_on)",
         ]
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
