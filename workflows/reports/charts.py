@@ -26,6 +26,10 @@ class Figure:
     data: Table
 
 
+# Bars a group of the funding chart draws, the most committed first chosen.
+MOST_BARS = 25
+
+
 def funding_figure(funding: Report) -> Figure:
     """Committed against disbursed by partner and by year, and committed
     against each envelope's target, one group per currency."""
@@ -36,6 +40,11 @@ def funding_figure(funding: Report) -> Figure:
     for currency in currencies:
         for title, key in (("By partner", "partner"), ("By year committed", "year")):
             mine = [row for row in by[title] if row["currency"] == currency]
+            if len(mine) > MOST_BARS:
+                # The most committed, in their order: a chart, not a ledger (the table has them all).
+                kept = sorted(mine, key=lambda row: row["committed"], reverse=True)[:MOST_BARS]
+                mine = [row for row in mine if any(row is top for top in kept)]
+                title = f"{title} (the {MOST_BARS} most committed of {len(by[title])})"
             full = max((row["committed"] for row in mine), default=Decimal(0))
             bars = [_spent(str(row[key]), row, full) for row in mine]
             groups += [(f"{title}, {currency}", bars)] if bars else []

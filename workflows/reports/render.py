@@ -73,6 +73,9 @@ def cell(value: Any, number: Callable[[Decimal], str] = grouped) -> str:
         return value.label if number is grouped else str(value)
     if isinstance(value, Decimal):
         return number(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000 and number is grouped:
+        # 41,252 for people; four digits stay whole, as style guides write them (and years are).
+        return grouped(Decimal(value))
     if isinstance(value, Amount):
         return value.text(number)
     if isinstance(value, list | tuple | set):
