@@ -33,10 +33,10 @@ from domain.errors import (
 )
 from domain.recorded import RECORDED
 from domain.values import Stamp
+from domain.vocabulary import AMENDMENTS, describe
 
 # The names people submit them by, whatever the aggregate.
-CORRECTED, RETRACTED = "FactCorrected", "FactRetracted"
-NAMES = (CORRECTED, RETRACTED)
+CORRECTED, RETRACTED = AMENDMENTS
 
 Target = Annotated[
     str,
@@ -156,8 +156,6 @@ def amended(fact: Fact, fix: Fix | None) -> Fact | None:
         return fact
     if fix.changes is None:
         return None
-    if not fix.changes:
-        return fact
     # Validated as stored facts are: the values were checked when corrected.
     return type(fact).model_validate({**fact.model_dump(mode="json"), **fix.changes}, context=RECORDED)
 
@@ -261,8 +259,6 @@ def _changes(fact: Fact, changes: Mapping[str, Any], target: str) -> dict[str, A
     try:
         corrected = kind.model_validate({**stored, **changes})
     except ValidationError as error:
-        from domain.vocabulary import describe
-
         raise CorrectionInvalid(f"{where}: " + "; ".join(describe(error))) from None
     values = corrected.model_dump(mode="json", include=set(changes))
     moved = {name: value for name, value in values.items() if value != stored[name]}

@@ -6,7 +6,7 @@ only then (a command that reads current views needs none of it)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -91,11 +91,11 @@ class StoreReadOnly(StoreUnusable):
     """A command that records names a store that cannot be written here."""
 
 
-def for_reading(settings: Settings, scratch: Path) -> Settings:
+def for_reading(settings: Settings, scratch: Callable[[], Path]) -> Settings:
     """The settings a command that only reads opens the store with. A read
     never makes a store: none where ACCORD_DB points is an error. A
     read-only SQLite store (an archived copy, a read-only filesystem) is
-    read through a copy in `scratch`, since bringing its views up to date
+    read through a copy in a folder `scratch` gives, since bringing its views up to date
     writes; the copy is the store's pages as they are, chain and all."""
     if is_postgres(settings.db):
         return settings
@@ -107,7 +107,7 @@ def for_reading(settings: Settings, scratch: Path) -> Settings:
         )
     if not read_only(settings.db):
         return settings
-    copy = scratch / path.name
+    copy = scratch() / path.name
     unchanging = f"file:{pathname2url(str(path.resolve()))}?immutable=1"
     with closing(sqlite3.connect(unchanging, uri=True)) as source, closing(sqlite3.connect(copy)) as target:
         source.backup(target)

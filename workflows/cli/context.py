@@ -51,8 +51,7 @@ class Context:
 
         if not reading():
             return build(for_recording(self.settings), clock=self.clock)
-        self._scratch = tempfile.TemporaryDirectory(prefix="accord-read-only-")
-        settings = for_reading(self.settings, Path(self._scratch.name))
+        settings = for_reading(self.settings, self._scratch_folder)
         if settings.db != self.settings.db:
             click.echo(f"accord: the store at {self.settings.db} is read-only here: reading a copy of it", err=True)
         return build(settings, clock=self.clock)
@@ -70,6 +69,12 @@ class Context:
         from workflows.cli.progress import caught_up
 
         return caught_up(self.app).reader
+
+    def _scratch_folder(self) -> Path:
+        """A folder of this command's, removed when it ends."""
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="accord-read-only-")
+        return Path(self._scratch.name)
 
     def stored(self) -> str:
         """What this process stored, for a command interrupted: each

@@ -54,11 +54,18 @@ def show(
         console.print(empty if empty is not None else title or "")
         return
     texts = [{column: _text(row.get(column)) for column in columns} for row in rows]
+    # Each column's whole width, and the least it is given (free text wraps).
+    whole = {column: max(len(column), *(len(text[column]) for text in texts)) for column in columns}
+    least = {column: _least(texts, column, whole[column]) if column in wrapped else whole[column] for column in columns}
     if wide:
-        console = Console(width=max(console.width, _needed(texts, columns, wrapped, full=True)))
+        console = Console(width=max(console.width, _needed(whole, columns)))
     else:
-        fitting = _fitting(texts, list(columns), optional, wrapped, console.width)
-        if _needed(texts, fitting, wrapped) > console.width:
+        fitting = list(columns)
+        for column in optional:  # left out, the first first, while the table does not fit
+            if _needed(least, fitting) <= console.width:
+                break
+            fitting.remove(column)
+        if _needed(least, fitting) > console.width:
             # Too narrow for even the columns that matter: one block a row, whole.
             _blocks(console, title, texts, columns)
             return
@@ -66,9 +73,9 @@ def show(
     table = Table(title=title, header_style="bold", expand=False)
     for column in columns:
         if column in wrapped:
-            table.add_column(column.replace("_", " "), overflow="fold", min_width=_least(texts, column), ratio=1)
+            table.add_column(column.replace("_", " "), overflow="fold", min_width=least[column], ratio=1)
         else:
-            table.add_column(column.replace("_", " "), no_wrap=True, min_width=_natural(texts, column))
+            table.add_column(column.replace("_", " "), no_wrap=True, min_width=whole[column])
     for text in texts:
         table.add_row(*(_styled(text[column]) for column in columns))
     if paged and terminal:
@@ -90,34 +97,16 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _natural(texts: list[dict[str, str]], column: str) -> int:
-    """The width a column needs to show every value whole, and its header."""
-    return max(len(column), *(len(text[column]) for text in texts))
-
-
-def _least(texts: list[dict[str, str]], column: str) -> int:
+def _least(texts: list[dict[str, str]], column: str, whole: int) -> int:
     """The width free text is given at least: room for its longest word (to
     a bound), or for all of it when it is short."""
     longest = max(len(word) for text in texts for word in [column, *text[column].split()])
-    return min(_natural(texts, column), max(TEXT_WIDTH, min(longest, LONGEST_WORD)))
+    return min(whole, max(TEXT_WIDTH, min(longest, LONGEST_WORD)))
 
 
-def _needed(texts: list[dict[str, str]], columns: Sequence[str], wrapped: Collection[str], full: bool = False) -> int:
+def _needed(widths: dict[str, int], columns: Sequence[str]) -> int:
     """The width a table of these columns takes: each column and its borders."""
-    widths = [_natural(texts, column) if full or column not in wrapped else _least(texts, column) for column in columns]
-    return sum(widths) + 3 * len(columns) + 1
-
-
-def _fitting(
-    texts: list[dict[str, str]], columns: list[str], optional: Sequence[str], wrapped: Collection[str], width: int
-) -> list[str]:
-    """The columns, less optional ones (the first first) while they do not fit
-    (they may still not, then)."""
-    for column in optional:
-        if _needed(texts, columns, wrapped) <= width:
-            break
-        columns.remove(column)
-    return columns
+    return sum(widths[column] for column in columns) + 3 * len(columns) + 1
 
 
 def _blocks(console: Any, title: str | None, texts: list[dict[str, str]], columns: Sequence[str]) -> None:
