@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,12 @@ from workflows.store import chain, keys
 from workflows.store.snapshots import kept
 
 Progress = Callable[[int], None]
+# Shows the progress of a step of so many items, with a label ("replaying").
+Bar = Callable[[int, str], AbstractContextManager[Progress | None]]
+
+
+def no_bar(total: int, label: str) -> AbstractContextManager[Progress | None]:
+    return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -90,10 +97,11 @@ class AmbiguousHead(BadInput):
     """A sealed head given by too few of its digits to name one position."""
 
 
-def verify(app: Accord, *, head: str | None = None, views: bool = True, progress: Progress | None = None) -> Verdict:
+def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar = no_bar) -> Verdict:
     """Re-compute the chain over every stored record, check a sealed head
     is on it, and compare every projection with a fresh replay, and every
-    snapshot and the key index with the log."""
+    snapshot and the key index with the log; `bar` shows each step's
+    progress."""
     verdict = Verdict()
     sealed_at: int | None = None
     if head is not None:
@@ -105,42 +113,52 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, progress
         sealed_at = found[0] if found else None
         if sealed_at is None:
             verdict.sealed = f"the sealed head {head} is not in the chain: the log no longer extends it"
-    digest = chain.GENESIS
     logged = keys.Tally()
     began = time.perf_counter()
-    for position, record, linked in _merged(app):
-        if record is None:
-            verdict.broken = Break(position, "the record chained here is missing: deleted")
-            break
-        if linked is None:
-            verdict.broken = Break(position, "a record the chain does not cover: inserted around Accord")
-            break
-        expected = chain.link(digest, chain.canonical(position, *record))
-        if expected != linked:
-            verdict.broken = Break(position, "the record differs from the one chained here: changed, or moved")
-            break
-        digest = linked
-        if views and (row := _index_row(app, record)):
-            logged.add(*row)
-        verdict.records += 1
-        verdict.head = chain.Link(position, digest)
-        if progress and verdict.records % 10_000 == 0:
-            progress(10_000)
+    with bar(app.head(), "chain") as progress:
+        _chain(app, verdict, logged if views else None, progress)
     if sealed_at is not None and (verdict.broken is not None and verdict.broken.position <= sealed_at):
         verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
     verdict.seconds["chain"] = time.perf_counter() - began
     if views and verdict.broken is None:
         began = time.perf_counter()
-        app.refresh()
-        verdict.views = app.views.differences(app.views.names)
+        with bar(app.lag(), "catching up") as progress:
+            app.refresh(progress)
+        with bar(app.head(), "replaying") as progress:
+            verdict.views = app.views.differences(app.views.names, progress)
         verdict.seconds["projections"] = time.perf_counter() - began
         began = time.perf_counter()
-        verdict.snapshots, verdict.bad_snapshots = check_snapshots(app)
+        verdict.snapshots, verdict.bad_snapshots = check_snapshots(app, bar)
         verdict.seconds["snapshots"] = time.perf_counter() - began
         began = time.perf_counter()
         verdict.keys, verdict.bad_keys = check_keys(app, logged, verdict.head.position)
         verdict.seconds["keys"] = time.perf_counter() - began
     return verdict
+
+
+def _chain(app: Accord, verdict: Verdict, logged: keys.Tally | None, progress: Progress | None) -> None:
+    """Walk the records and the chain side by side: the verdict's records
+    and head as far as they agree, and where they first do not; the key of
+    each fact tallied in `logged`."""
+    digest = chain.GENESIS
+    for position, record, linked in _merged(app):
+        if record is None:
+            verdict.broken = Break(position, "the record chained here is missing: deleted")
+            return
+        if linked is None:
+            verdict.broken = Break(position, "a record the chain does not cover: inserted around Accord")
+            return
+        expected = chain.link(digest, chain.canonical(position, *record))
+        if expected != linked:
+            verdict.broken = Break(position, "the record differs from the one chained here: changed, or moved")
+            return
+        digest = linked
+        if logged is not None and (row := _index_row(app, record)):
+            logged.add(*row)
+        verdict.records += 1
+        verdict.head = chain.Link(position, digest)
+        if progress and verdict.records % 10_000 == 0:
+            progress(10_000)
 
 
 def _index_row(app: Accord, record: tuple[UUID | str, int, str, bytes]) -> tuple[bytes, bytes] | None:
@@ -171,18 +189,21 @@ def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str 
     return indexed.count, f"the key index holds other keys than the {logged.count:,} facts record"
 
 
-def check_snapshots(app: Accord) -> tuple[int, list[str]]:
+def check_snapshots(app: Accord, bar: Bar = no_bar) -> tuple[int, list[str]]:
     """Each stored snapshot compared with its aggregate replayed from the log
     to the same version: submissions are decided on snapshots, so one
     changed in the database would change decisions without touching the log."""
     assert app.snapshots is not None
     rows = kept(app.views.db, app.snapshots_table)
     problems = []
-    for aggregate_id, version in rows:
-        [snapshot] = app.snapshots.get(aggregate_id, lte=version, desc=True, limit=1)
-        assert isinstance(snapshot, Snapshot)
-        if _kept(snapshot.mutate(None)) != _kept(app.from_log(aggregate_id, version)):
-            problems.append(f"the snapshot of {aggregate_id} at version {version} differs from its events")
+    with bar(len(rows), "snapshots") as progress:
+        for aggregate_id, version in rows:
+            [snapshot] = app.snapshots.get(aggregate_id, lte=version, desc=True, limit=1)
+            assert isinstance(snapshot, Snapshot)
+            if _kept(snapshot.mutate(None)) != _kept(app.from_log(aggregate_id, version)):
+                problems.append(f"the snapshot of {aggregate_id} at version {version} differs from its events")
+            if progress:
+                progress(1)
     return len(rows), problems
 
 

@@ -233,3 +233,17 @@ def test_a_long_catch_up_shows_progress_on_a_terminal_and_none_when_piped(tmp_pa
     assert accord(db, "submit", "--file", str(tmp_path / "more.jsonl")).exit_code == 0
 
     assert b"catching up" in on_a_terminal(db, "partners")
+
+
+def test_each_step_of_a_long_verify_shows_progress_on_a_terminal_and_none_when_piped(tmp_path: Path) -> None:
+    db = str(tmp_path / "accord.db")
+    rows = [{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15"}]
+    rows += [visit("TN", 1 + n % 28, id=f"visit-{n}") for n in range(3000)]
+    assert accord(db, "submit", "--file", "-", input=jsonl(rows)).exit_code == 0
+
+    shown = on_a_terminal(db, "audit", "verify")
+    piped = accord(db, "audit", "verify")
+
+    for step in (b"chain", b"catching up", b"replaying"):
+        assert step in shown
+    assert piped.exit_code == 0 and "replaying" not in piped.output and "equal to a fresh replay" in piped.output

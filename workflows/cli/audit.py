@@ -155,8 +155,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     from workflows.audit import verify
 
     # Not caught up first: the log is proven before Accord writes on it.
-    with progress_bar(ctx.app.head(), "verifying") as progress:
-        verdict = verify(ctx.app, head=head, views=not no_views, progress=progress)
+    verdict = verify(ctx.app, head=head, views=not no_views, bar=progress_bar)
     if as_json:
         print_json(verdict.as_json())
         verdict.confirm()

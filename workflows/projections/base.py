@@ -191,14 +191,15 @@ class Views:
                 cursor.execute(statement)
         return current, fresh
 
-    def differences(self, names: Sequence[str]) -> dict[str, list[str]]:
+    def differences(self, names: Sequence[str], progress: Progress | None = None) -> dict[str, list[str]]:
         """How each view differs from a fresh replay of the log: fresh
-        generations are filled beside them, in one pass over the log,
-        compared table by table, and dropped. Empty where they agree."""
+        generations are filled beside them, in one pass over the log
+        (`progress` told of each batch), compared table by table, and
+        dropped. Empty where they agree."""
         self.catch_up(names)
         fresh = {name: self._start_generation(self.views[name]) for name in names}
         try:
-            self._fill([(self.views[name], _table_name(name, new)) for name, (_, new) in fresh.items()], None)
+            self._fill([(self.views[name], _table_name(name, new)) for name, (_, new) in fresh.items()], progress)
             self.catch_up(names)
             problems: dict[str, list[str]] = {}
             for name, (current, new) in fresh.items():
