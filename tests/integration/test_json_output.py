@@ -1,17 +1,24 @@
-"""Every command that records, checks or verifies answers in JSON with
-`--json`, in the shapes the README documents; `audit log` takes a window
-(--since, --until) and a --limit. Each test runs on SQLite and PostgreSQL."""
+"""Every command answers in JSON with `--json`, in the shapes the README
+documents; `audit log` takes a window (--since, --until) and a --limit. Each test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 
 from tests.helpers import accord, as_json, jsonl, opened, visit
+from workflows.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +135,70 @@ def test_the_audit_log_takes_a_window_and_a_limit(db: str) -> None:
     assert [row["occurred_on"] for row in log("--since", middle.isoformat())] == ["2021-05-02", "2021-05-03"]
     assert [row["occurred_on"] for row in log("--until", middle.isoformat())] == ["2021-05-01"]
     assert [row["occurred_on"] for row in log("--limit", "2")] == ["2021-05-01", "2021-05-02"]
+
+
+def test_every_command_takes_json() -> None:
+    def leaves(group: click.Group, path: str) -> Iterator[tuple[str, click.Command]]:
+        context = click.Context(group)
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
+            assert command is not None
+            if isinstance(command, click.Group):
+                yield from leaves(command, f"{path} {name}")
+            else:
+                yield f"{path} {name}", command
+
+    lacking = [
+        path for path, command in leaves(main, "accord") if "--json" not in {o for p in command.params for o in p.opts}
+    ]
+    assert lacking == []
+
+
+def test_exports_say_in_json_what_they_wrote_and_reports_print_themselves_as_json(demo_db: str, tmp_path: Path) -> None:
+    events = as_json(accord(demo_db, "export", "events", "-o", str(tmp_path / "e.jsonl"), "--json"))
+    ics = as_json(accord(demo_db, "export", "ics", "-o", str(tmp_path / "d.ics"), "--json"))
+    iati = as_json(accord(demo_db, "export", "iati", "-o", str(tmp_path / "f.xml"), "--json"))
+    to_screen = accord(demo_db, "export", "events", "--json")
+
+    assert events == {
+        "output": str(tmp_path / "e.jsonl"),
+        "events": len((tmp_path / "e.jsonl").read_text().splitlines()),
+    }
+    assert set(ics) == {"output", "tasks", "meetings"} and ics["meetings"] > 0
+    assert set(iati) == {"output", "activities"}
+    assert to_screen.exit_code == 2 and "give -o FILE" in to_screen.output
+
+    report = as_json(accord(demo_db, "report", "portfolio", "--json"))
+    assert report == as_json(accord(demo_db, "report", "portfolio", "--format", "json"))
+    assert set(report) >= {"title", "figures", "tables"}
+    replayed = as_json(accord(demo_db, "audit", "replay", "--as-of", "2021-05-01", "--json"))
+    assert replayed["title"].startswith("The record as of 2021-05-01")
+    clash = accord(demo_db, "report", "funding", "--json", "--format", "csv")
+    assert clash.exit_code == 2 and "--json is --format json" in clash.output
+
+
+def test_setting_up_answers_in_json(tmp_path: Path) -> None:
+    db = str(tmp_path / "new.db")
+
+    assert as_json(accord(db, "init", "--json")) == {"store": db, "writers": [], "group": None}
+    assert set(as_json(accord(db, "init", "--new-key", "--json"))) == {"key"}
+    demo = as_json(accord(db, "demo", "--json"))
+    assert len(demo["recorded"]) > 30 and demo["already"] == []
+    assert as_json(accord(db, "demo", "--json"))["already"] == demo["recorded"]
+    assert as_json(accord(db, "schema", "VisitHeld", "--json"))["title"] == "VisitHeld"
+
+
+def test_a_running_scheduler_prints_a_json_line_a_tick(demo_db: str, tmp_path: Path) -> None:
+    env = {**os.environ, "ACCORD_TICK": "0.5", "ACCORD_OUTBOX": str(tmp_path / "outbox")}
+    command = [str(Path(sys.executable).with_name("accord")), "--db", demo_db, "scheduler", "run", "--json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True) as process:
+        assert process.stdout is not None
+        first, second = process.stdout.readline(), process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+
+    first_tick, second_tick = json.loads(first), json.loads(second)
+    assert {row["action"] for row in first_tick["done"]} >= {"escalate", "digest"}
+    assert set(first_tick["done"][0]) == {"action", "target", "detail"}
+    assert first_tick["files"] and second_tick["done"] == [] and second_tick["files"] == []
+    assert datetime.fromisoformat(first_tick["at"]) <= datetime.fromisoformat(second_tick["at"])

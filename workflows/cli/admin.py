@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option
+from workflows.cli.output import json_option, print_json
 from workflows.cli.read import partners, show
 
 if TYPE_CHECKING:
@@ -33,8 +33,9 @@ def demo_data() -> Traversable:
     help="PostgreSQL: a login role that may record; the database then keeps the log append-only "
     "and stores each event with the user who recorded it. Repeat for several.",
 )
+@click.option("--json", "as_json", is_flag=True, help='Print {"store", "writers", "group"} (or {"key"}) as JSON.')
 @pass_context
-def init(ctx: Context, new_key: bool, writers: tuple[str, ...]) -> None:
+def init(ctx: Context, new_key: bool, writers: tuple[str, ...], as_json: bool) -> None:
     """Create the store's tables, once, before Accord is used.
 
     Needed on PostgreSQL, so that several processes starting at once never
@@ -52,13 +53,20 @@ def init(ctx: Context, new_key: bool, writers: tuple[str, ...]) -> None:
     if new_key:
         from eventsourcing.cipher import AESCipher
 
-        click.echo(AESCipher.create_key(num_bytes=32))
+        key = AESCipher.create_key(num_bytes=32)
+        if as_json:
+            print_json({"key": key})
+        else:
+            click.echo(key)
         return
     from workflows.compose import initialise
 
     if writers and not ctx.settings.postgres:
         raise click.UsageError("--writer is for PostgreSQL; a SQLite file is guarded by its file's permissions")
     group = initialise(ctx.settings, writers)
+    if as_json:
+        print_json({"store": ctx.settings.store, "writers": list(writers), "group": group})
+        return
     click.echo(f"the store at {ctx.settings.store} is ready")
     if group:
         click.echo(
@@ -69,7 +77,8 @@ def init(ctx: Context, new_key: bool, writers: tuple[str, ...]) -> None:
 
 @click.command()
 @click.argument("type_name", required=False, metavar="[TYPE]")
-def schema(type_name: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Accepted as everywhere: the schema is JSON already.")
+def schema(type_name: str | None, as_json: bool) -> None:
     """Print the JSON Schema of the event vocabulary, or of one event type.
 
     \b
@@ -83,8 +92,14 @@ def schema(type_name: str | None) -> None:
 
 
 @click.command()
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print what was recorded as `submit --json` does ({"recorded", "already"}), not the partnerships.',
+)
 @click.pass_context
-def demo(click_ctx: click.Context) -> None:
+def demo(click_ctx: click.Context, as_json: bool) -> None:
     """Record every fact of the source note (a Commissioner's note of 6 June
     2021 on the EU's migration partnerships) and list the partnerships.
 
@@ -101,11 +116,13 @@ def demo(click_ctx: click.Context) -> None:
 
     ctx: Context = click_ctx.obj
     demo = demo_data()
-    click.echo(f"demo data: {demo}")
-    click.echo(f"store:     {ctx.settings.store}")
+    if not as_json:
+        click.echo(f"demo data: {demo}")
+        click.echo(f"store:     {ctx.settings.store}")
     with demo.open("rb") as source:
-        submit_file(ctx, source)
-    click_ctx.invoke(partners, as_json=False)
+        submit_file(ctx, source, as_json)
+    if not as_json:
+        click_ctx.invoke(partners, as_json=False)
 
 
 @click.command()

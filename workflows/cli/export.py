@@ -10,7 +10,16 @@ import orjson
 
 from workflows.cli.complete import partner_codes
 from workflows.cli.context import Context, Moment, pass_context
-from workflows.cli.output import json_option, opened, output_option, print_json, to_stdout, write
+from workflows.cli.output import (
+    json_option,
+    opened,
+    output_option,
+    print_json,
+    receipt_option,
+    receipt_wanted,
+    write,
+    wrote,
+)
 from workflows.cli.progress import progress_bar
 
 
@@ -28,8 +37,11 @@ def export() -> None:
 )
 @click.option("--since", type=Moment(), help="Only facts recorded at or after this moment, e.g. 2021-06-01.")
 @output_option()
+@receipt_option
 @pass_context
-def export_events_command(ctx: Context, partner: str | None, since: datetime | None, output: str | None) -> None:
+def export_events_command(
+    ctx: Context, partner: str | None, since: datetime | None, output: str | None, as_json: bool
+) -> None:
     """Every recorded fact, one JSON object a line, in the order recorded and
     in exactly the shape `accord submit --file` reads (each line's `id` is
     its key, so importing a file twice records it once). Import it into
@@ -44,6 +56,7 @@ def export_events_command(ctx: Context, partner: str | None, since: datetime | N
     """
     from workflows.interchange import export_events
 
+    receipt = receipt_wanted(output, as_json)
     total = ctx.app.head()
     count = 0
     with opened(output) as out, progress_bar(total, "exporting") as advance:
@@ -52,8 +65,7 @@ def export_events_command(ctx: Context, partner: str | None, since: datetime | N
             count += 1
             if advance and count % 1000 == 0:
                 advance(1000)
-    if not to_stdout(output):
-        click.echo(f"wrote {count} event(s) to {output}", err=True)
+    wrote(output, f"{count} event(s)", {"events": count} if receipt else None)
 
 
 @export.command("ics")
@@ -62,8 +74,9 @@ def export_events_command(ctx: Context, partner: str | None, since: datetime | N
     "--partner", help="Only the tasks and meetings of this partnership, e.g. TN.", shell_complete=partner_codes
 )
 @output_option()
+@receipt_option
 @pass_context
-def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str | None) -> None:
+def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str | None, as_json: bool) -> None:
     """Open tasks as to-dos due on their dates, and the meetings not yet held
     as all-day events, in one iCalendar file (RFC 5545) for any calendar.
     Each entry keeps its UID, so importing a newer file updates it.
@@ -74,14 +87,17 @@ def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str
     """
     from workflows.ical import deadlines
 
+    receipt = receipt_wanted(output, as_json)
     found = deadlines(ctx.reader, ctx.clock, owner=owner, partner=partner)
-    write(output, found.text, f"{found.tasks} task(s) and {found.meetings} meeting(s)")
+    said = f"{found.tasks} task(s) and {found.meetings} meeting(s)"
+    write(output, found.text, said, {"tasks": found.tasks, "meetings": found.meetings} if receipt else None)
 
 
 @export.command("iati")
 @output_option()
+@receipt_option
 @pass_context
-def export_iati(ctx: Context, output: str | None) -> None:
+def export_iati(ctx: Context, output: str | None, as_json: bool) -> None:
     """Funding as IATI 2.03 activity XML: one activity per funded action,
     with its recipient country, DAC purpose code 15190 (migration), the
     commitment (transaction type 2) and each disbursement (type 3); and one
@@ -93,8 +109,9 @@ def export_iati(ctx: Context, output: str | None) -> None:
     """
     from workflows.iati import export
 
+    receipt = receipt_wanted(output, as_json)
     data, count = export(ctx.app, ctx.clock.now())
-    write(output, data, f"{count} activity(ies)")
+    write(output, data, f"{count} activity(ies)", {"activities": count} if receipt else None)
 
 
 @click.group("import")

@@ -46,10 +46,37 @@ def opened(output: str | None) -> Iterator[IO[bytes]]:
         yield out
 
 
-def write(output: str | None, data: bytes | str, said: str) -> None:
-    """Write `data` whole; name what was written to a file on standard error
-    (`said`, e.g. "3 activities"), so that standard output stays the data."""
+def write(output: str | None, data: bytes | str, said: str, receipt: dict[str, Any] | None = None) -> None:
+    """Write `data` whole, then say what was written to a file (see `wrote`)."""
     with opened(output) as out:
         out.write(data.encode() if isinstance(data, str) else data)
-    if not to_stdout(output):
-        click.echo(f"wrote {said} to {output}" if said else f"wrote {output}", err=True)
+    wrote(output, said, receipt)
+
+
+# An export's --json: what it wrote, not the data (which is the file).
+receipt_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print what was written as JSON (the file, and how many of what) on standard output; needs -o FILE.",
+)
+
+
+def receipt_wanted(output: str | None, as_json: bool) -> bool:
+    """Whether --json asks for a receipt; refused (before any work) when the
+    data itself goes to standard output."""
+    if as_json and to_stdout(output):
+        raise click.UsageError("--json prints what was written to a file: give -o FILE (the data is the output)")
+    return as_json
+
+
+def wrote(output: str | None, said: str, receipt: dict[str, Any] | None = None) -> None:
+    """Name what was written to a file on standard error (`said`, e.g. "3
+    activities"), so that standard output stays the data; or, when a
+    receipt was asked for, print it as JSON with the file's name."""
+    if to_stdout(output):
+        return
+    if receipt is not None:
+        print_json({"output": output, **receipt})
+        return
+    click.echo(f"wrote {said} to {output}" if said else f"wrote {output}", err=True)

@@ -4,6 +4,7 @@ from the read models (caught up first)."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,19 +28,31 @@ HTML = "html"
 # The HTML page, printed by a headless Chromium.
 PDF = "pdf"
 Page = Callable[[Report], str]
+DEFAULT_FORMAT = "md"
 
 
 def report_options(command: Callable[..., None]) -> Callable[..., Any]:
-    command = click.option(
+    """--format, its shorthand --json, and -o; the command sees `fmt` alone."""
+
+    @functools.wraps(command)
+    def with_format(*args: Any, fmt: str, as_json: bool, **kwargs: Any) -> None:
+        if as_json and fmt not in (DEFAULT_FORMAT, "json"):
+            raise click.UsageError(f"--json is --format json; it cannot go with --format {fmt}")
+        command(*args, fmt="json" if as_json else fmt, **kwargs)
+
+    options = click.option(
+        "--json", "as_json", is_flag=True, help="Print the report as JSON (the same as --format json)."
+    )(with_format)
+    options = click.option(
         "--format",
         "fmt",
         type=click.Choice(sorted([*FORMATS, HTML, PDF])),
-        default="md",
+        default=DEFAULT_FORMAT,
         show_default=True,
         help="Output format; html is one self-contained page with charts, to open in a browser; pdf is that "
         "page printed (by Chromium) on A4.",
-    )(command)
-    return output_option("Write to this file, not the screen ('-': standard output).")(command)
+    )(options)
+    return output_option("Write to this file, not the screen ('-': standard output).")(options)
 
 
 def replay_options(command: Callable[..., None]) -> Callable[..., None]:

@@ -7,12 +7,16 @@ import json
 import logging
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.output import json_option
 from workflows.cli.read import show
+
+if TYPE_CHECKING:
+    from workflows.scheduler.work import Tick
 
 
 def _logging() -> None:
@@ -32,8 +36,15 @@ def scheduler() -> None:
 
 
 @scheduler.command("run")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Also print each tick as one JSON line on standard output: {"at", "done": [{"action", "target", '
+    '"detail"}], "files"}.',
+)
 @pass_context
-def scheduler_run(ctx: Context) -> None:
+def scheduler_run(ctx: Context, as_json: bool) -> None:
     """Run until stopped (SIGTERM or Ctrl-C), one line per action on standard
     error. The first tick catches up what fell due while no scheduler ran.
     On SQLite only one scheduler may run per store; on PostgreSQL several
@@ -43,11 +54,20 @@ def scheduler_run(ctx: Context) -> None:
     Example:
       ACCORD_DB=postgresql://accord@db/accord accord scheduler run
       ACCORD_TICK=10 ACCORD_OUTBOX=/var/lib/accord/outbox accord scheduler run
+      accord scheduler run --json | jq -c '.done[]'
     """
     from workflows.scheduler.runner import serve
 
+    def line(tick: Tick) -> None:
+        click.echo(json.dumps({"at": tick.at.isoformat(), "done": _rows(tick), "files": list(map(str, tick.files))}))
+        sys.stdout.flush()
+
     _logging()
-    serve(lambda: ctx.app, ctx.close, ctx.settings)
+    serve(lambda: ctx.app, ctx.close, ctx.settings, line if as_json else lambda tick: None)
+
+
+def _rows(tick: Tick) -> list[dict[str, str]]:
+    return [{"action": a.kind, "target": a.target, "detail": a.detail} for a in tick.done]
 
 
 @scheduler.command("tick")
@@ -69,7 +89,7 @@ def scheduler_tick(ctx: Context, at: datetime | None, dry_run: bool, as_json: bo
     from workflows.scheduler.runner import tick_once
 
     tick = tick_once(ctx.app, ctx.settings, at or ctx.clock.now(), dry_run=dry_run)
-    rows = [{"action": a.kind, "target": a.target, "detail": a.detail} for a in tick.done]
+    rows = _rows(tick)
     if as_json:
         show(rows, [], as_json=True)
         return

@@ -65,12 +65,18 @@ def started(app: Callable[[], Accord], discard: Callable[[], None], settings: Se
             wait_for_server(error, settings.store, give_up)
 
 
-def serve(app: Callable[[], Accord], discard: Callable[[], None], settings: Settings) -> None:
+def serve(
+    app: Callable[[], Accord],
+    discard: Callable[[], None],
+    settings: Settings,
+    ticked: Callable[[Tick], None] = lambda tick: None,
+) -> None:
     """Run the scheduler over the application `app()` builds (see `started`)
-    until stopped, taking its turns with the store's other schedulers."""
+    until stopped, taking its turns with the store's other schedulers;
+    `ticked` is told of each tick this scheduler did."""
     lead = leadership(settings.db)
     try:
-        run(*started(app, discard, settings), settings, lead)
+        run(*started(app, discard, settings), settings, lead, ticked)
     finally:
         lead.close()
 
@@ -110,7 +116,13 @@ def status(app: Accord, settings: Settings) -> dict[str, str]:
     }
 
 
-def run(watch: Watch, ticks: TickLog, settings: Settings, lead: Leadership) -> None:
+def run(
+    watch: Watch,
+    ticks: TickLog,
+    settings: Settings,
+    lead: Leadership,
+    ticked: Callable[[Tick], None] = lambda tick: None,
+) -> None:
     """Run until SIGTERM or SIGINT; a tick under way finishes first."""
     # One worker: ticks never overlap.
     executor = ThreadPoolExecutor(max_workers=1)
@@ -128,6 +140,7 @@ def run(watch: Watch, ticks: TickLog, settings: Settings, lead: Leadership) -> N
                 done = watch.tick(watch.app.clock.now())
                 ticks.record(done)
                 log.info("tick as of %s: %s", done.at.isoformat(timespec="seconds"), ticks.summary(done))
+            ticked(done)
         except Exception as error:
             # A store out of reach for a while must not stop the service: next tick tries again.
             if out_of_reach(error):
