@@ -173,9 +173,7 @@ def test_a_connection_closed_after_the_message_before_its_answer_is_tried_again_
         mailer.send(message(), to=TO)
 
     assert caught.value.permanent is False
-    assert caught.value.reason == (
-        f"the mail server {HOST}:{settings.port} closed the connection before confirming the message"
-    )
+    assert caught.value.reason == (f"the mail server {HOST}:{settings.port} closed the connection before answering")
 
 
 def test_a_server_that_says_later_is_tried_again_and_then_takes_the_message(smtp_server: Any) -> None:

@@ -108,13 +108,11 @@ class Mailer:
         except _Gone:
             self._drop()
             raise
-        except DeliveryFailed:
-            raise
         except smtplib.SMTPServerDisconnected:
             # Perhaps after the message was sent, its answer lost: the next
             # attempt sends it again with the same Message-ID.
             self._drop()
-            raise Transient(f"{self._server} closed the connection before confirming the message") from None
+            raise Transient(f"{self._server} closed the connection before answering") from None
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             raise _failure(self._server, error) from None

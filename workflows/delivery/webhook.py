@@ -100,7 +100,7 @@ def _failure(url: str, error: httpx.HTTPError | httpx.InvalidURL, timeout: float
         case _ if untrusted is not None:
             return Permanent(f"{host} is not to be trusted: {untrusted.verify_message}")
         case httpx.UnsupportedProtocol() | httpx.InvalidURL():
-            return Permanent(f"{url!r} cannot be posted to: {error}")
+            return Permanent(f"{host} cannot be posted to: {error}")
         case httpx.TransportError():
             return Transient(f"{host} could not be reached: {error}")
     return Permanent(f"{host} cannot be posted to: {error}")
