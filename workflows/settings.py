@@ -12,10 +12,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -109,6 +109,150 @@ def _time_of_day(text: str | None, default: time) -> time:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """How to reach the mail server (workflows.delivery.email sends through it).
+    `cafile` trusts one more certificate authority: a test's, or a company's own."""
+
+    host: str
+    port: int = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = "accord@localhost"
+    timeout: float = 30.0
+    cafile: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """How webhooks are posted: signed with `secret` (whsec_ and base64, as
+    Standard Webhooks has it), each given `timeout` seconds to answer."""
+
+    secret: str | None = field(default=None, repr=False)
+    timeout: float = 10.0
+
+
+SECURITY = ("starttls", "tls", "none")
+# The port each kind of connection is usually served on (RFC 8314, RFC 6409).
+PORTS = {"starttls": 587, "tls": 465, "none": 25}
+# However many attempts failed, the next is never more than this far away.
+LONGEST_WAIT = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How follow-ups reach people: by email, by webhook, or not at all.
+
+    ACCORD_DIRECTORY          who each owner is and how to reach them (a TOML file)
+    ACCORD_SMTP_HOST          the mail server (none: no email is sent)
+    ACCORD_SMTP_PORT          its port (587; 465 for tls, 25 for none)
+    ACCORD_SMTP_SECURITY      starttls, tls or none (starttls)
+    ACCORD_SMTP_USER, ACCORD_SMTP_PASSWORD  the login, if the server asks for one
+    ACCORD_MAIL_FROM          the sender of every email (accord@localhost)
+    ACCORD_WEBHOOK_SECRET     the key webhooks are signed with (whsec_ and base64)
+    ACCORD_DELIVERY_ATTEMPTS  attempts before a message is set aside as undeliverable (8)
+    ACCORD_DELIVERY_BACKOFF   seconds before the first retry, doubling each time up to 6 hours (60)
+    """
+
+    directory: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    mail_from: str = "accord@localhost"
+    webhook_secret: str | None = field(default=None, repr=False)
+    attempts: int = 8
+    backoff: float = 60.0
+
+    @property
+    def smtp(self) -> SmtpSettings | None:
+        """The mail server's settings, or None when no email is sent."""
+        if self.smtp_host is None:
+            return None
+        return SmtpSettings(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            security=self.smtp_security,
+            user=self.smtp_user,
+            password=self.smtp_password,
+            sender=self.mail_from,
+        )
+
+    @property
+    def webhooks(self) -> WebhookSettings:
+        return WebhookSettings(secret=self.webhook_secret)
+
+    def retry_after(self, attempt: int) -> timedelta:
+        """How long to wait after the `attempt`th failed attempt (1, 2, ...):
+        the backoff, doubled for each attempt before, never above 6 hours."""
+        if attempt < 1:
+            raise ValueError(f"attempts are counted from 1; got {attempt}")
+        seconds = self.backoff * 2.0 ** min(attempt - 1, 64)
+        return timedelta(seconds=min(seconds, LONGEST_WAIT.total_seconds()))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Delivery:
+        def get(name: str) -> str | None:
+            value = environ.get(f"ACCORD_{name}", "").strip()
+            return value or None
+
+        security = (get("SMTP_SECURITY") or cls.smtp_security).lower()
+        if security not in SECURITY:
+            raise ValueError(f"ACCORD_SMTP_SECURITY must be starttls, tls or none; got {get('SMTP_SECURITY')!r}")
+        return cls(
+            directory=get("DIRECTORY"),
+            smtp_host=get("SMTP_HOST"),
+            smtp_port=_port(get("SMTP_PORT"), PORTS[security]),
+            smtp_security=security,  # type: ignore[arg-type]  # checked against SECURITY above
+            smtp_user=get("SMTP_USER"),
+            smtp_password=environ.get("ACCORD_SMTP_PASSWORD") or None,  # spaces may be part of a password
+            mail_from=_sender(get("MAIL_FROM"), cls.mail_from),
+            webhook_secret=webhook_secret(get("WEBHOOK_SECRET")),
+            attempts=int(_number("DELIVERY_ATTEMPTS", get("DELIVERY_ATTEMPTS"), cls.attempts, minimum=1, whole=True)),
+            backoff=_number("DELIVERY_BACKOFF", get("DELIVERY_BACKOFF"), cls.backoff, minimum=1),
+        )
+
+
+def _port(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 65535):
+        raise ValueError(f"ACCORD_SMTP_PORT must be a port number from 1 to 65535; got {text!r}")
+    return int(text)
+
+
+def _sender(text: str | None, default: str) -> str:
+    if text is None:
+        return default
+    from email.utils import parseaddr
+
+    _, address = parseaddr(text)
+    if "@" not in address.strip("@"):
+        raise ValueError(
+            f"ACCORD_MAIL_FROM must be an email address such as accord@example.eu "
+            f"or 'Accord <accord@example.eu>'; got {text!r}"
+        )
+    return text
+
+
+def webhook_secret(text: str | None) -> str | None:
+    """A Standard Webhooks secret: whsec_ and the base64 of 24 to 64 bytes."""
+    if text is None:
+        return None
+    try:
+        size = len(base64.b64decode(text.removeprefix("whsec_"), validate=True)) if text.startswith("whsec_") else 0
+    except (binascii.Error, ValueError):
+        size = 0
+    if not 24 <= size <= 64:
+        raise ValueError(
+            "ACCORD_WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64 random bytes "
+            "(Standard Webhooks), e.g. one that `accord directory new-secret` prints"
+        )
+    return text
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where the events live and who is recording them.
 
@@ -121,7 +265,7 @@ class Settings:
                   each instrument's envelope when the funding report sets targets
     ACCORD_CIPHER_KEY  a key (`accord init --new-key`): events are compressed
                   and encrypted at rest (AES-GCM)
-    and the scheduler's settings (see Schedule).
+    and the scheduler's settings (see Schedule) and delivery's (see Delivery).
     """
 
     db: str = "accord.db"
@@ -131,6 +275,7 @@ class Settings:
     funding_target: Decimal | None = None
     cipher_key: str | None = None
     schedule: Schedule = field(default_factory=Schedule)
+    delivery: Delivery = field(default_factory=Delivery)
 
     @property
     def postgres(self) -> bool:
@@ -156,6 +301,7 @@ class Settings:
             funding_target=funding_share(environ.get("ACCORD_FUNDING_TARGET") or None),
             cipher_key=cipher_key(environ.get("ACCORD_CIPHER_KEY") or None),
             schedule=Schedule.from_env(environ),
+            delivery=Delivery.from_env(environ),
         )
 
 
@@ -177,11 +323,21 @@ NAMES: dict[str, str] = {
         "digest_at",
         "report_day",
         "briefing_days",
+        "directory",
+        "smtp_host",
+        "smtp_port",
+        "smtp_security",
+        "smtp_user",
+        "smtp_password",
+        "mail_from",
+        "webhook_secret",
+        "delivery_attempts",
+        "delivery_backoff",
     )
 }
 CONFIG = "accord.toml"
 # The settings that name a file or folder.
-PATHS = frozenset({"db", "rules", "policy", "outbox"})
+PATHS = frozenset({"db", "rules", "policy", "outbox", "directory"})
 DEFAULT = "default"
 
 
@@ -229,7 +385,7 @@ def load(flags: Mapping[str, str | None], environ: Mapping[str, str]) -> tuple[S
 def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, str]]:
     """Each setting's value in force, as a person may see it (no password,
     no key), and where it came from."""
-    schedule = settings.schedule
+    schedule, delivery = settings.schedule, settings.delivery
     values: dict[str, object] = {
         "db": settings.store,
         "actor": settings.actor,
@@ -245,6 +401,16 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
         "digest_at": schedule.digest_at.strftime("%H:%M"),
         "report_day": schedule.report_day,
         "briefing_days": schedule.briefing_days,
+        "directory": delivery.directory or "(none: no one is reached)",
+        "smtp_host": delivery.smtp_host or "(none: no email is sent)",
+        "smtp_port": delivery.smtp_port,
+        "smtp_security": delivery.smtp_security,
+        "smtp_user": delivery.smtp_user or "(none)",
+        "smtp_password": "(set)" if delivery.smtp_password else "(none)",
+        "mail_from": delivery.mail_from,
+        "webhook_secret": "(set)" if delivery.webhook_secret else "(none: no webhook is sent)",
+        "delivery_attempts": delivery.attempts,
+        "delivery_backoff": f"{delivery.backoff:g} s",
     }
     return [{"setting": name, "value": str(values[name]), "from": sources.get(name, DEFAULT)} for name in NAMES]
 

@@ -95,3 +95,40 @@ def test_a_config_file_named_and_missing_exits_2(here: Path) -> None:
 
     assert result.exit_code == 2
     assert f"ACCORD_CONFIG names '{here / 'nowhere.toml'}', which is not a file" in result.output
+
+
+def test_the_mail_password_and_the_webhook_secret_are_never_shown(here: Path) -> None:
+    secret = run("directory", "new-secret").stdout.strip()
+    env = {"ACCORD_SMTP_HOST": "mail.example.eu", "ACCORD_SMTP_PASSWORD": "hunter2", "ACCORD_WEBHOOK_SECRET": secret}
+
+    settings = in_force(env=env)
+
+    assert settings["smtp_password"] == {"setting": "smtp_password", "value": "(set)", "from": "ACCORD_SMTP_PASSWORD"}
+    assert settings["webhook_secret"]["value"] == "(set)"
+    assert settings["smtp_host"]["value"] == "mail.example.eu"
+    assert (settings["smtp_port"]["value"], settings["smtp_port"]["from"]) == ("587", "default")
+    shown = run("config", env=env).stdout
+    assert "hunter2" not in shown and secret not in shown
+
+
+def test_the_directory_in_a_config_file_is_read_from_its_folder(here: Path) -> None:
+    folder = here / "etc"
+    folder.mkdir()
+    (folder / "team.toml").write_text('directory = "people.toml"\nsmtp_port = 2525\n')
+
+    settings = in_force(env={"ACCORD_CONFIG": str(folder / "team.toml")})
+
+    assert settings["directory"]["value"] == str(folder / "people.toml")
+    assert settings["smtp_port"]["value"] == "2525"
+
+
+def test_a_bad_mail_port_exits_2_naming_where_it_was_set(here: Path) -> None:
+    (here / "accord.toml").write_text("smtp_port = 0\n")
+
+    from_env = run("config", env={"ACCORD_SMTP_PORT": "smtp"})
+    from_file = run("config")
+
+    assert from_env.exit_code == 2
+    assert "ACCORD_SMTP_PORT must be a port number from 1 to 65535; got 'smtp'" in from_env.output
+    assert from_file.exit_code == 2
+    assert "smtp_port must be a port number from 1 to 65535; got '0' (set by accord.toml)" in from_file.output

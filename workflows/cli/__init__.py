@@ -35,6 +35,7 @@ COMMANDS = {
     "rules": "rules:rules",
     "projections": "rules:projections",
     "policy": "policy:policy",
+    "directory": "directory:directory",
     "scheduler": "scheduler:scheduler",
 }
 

@@ -1,0 +1,56 @@
+"""What one delivery carries, whatever the channel, and how sending it can
+fail: for now (try again later) or for good (trying again will not help)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str  # e.g. "application/pdf"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to send. `id` is the delivery's identity (a UUID): sent
+    as the email's Message-ID and the webhook's webhook-id, it stays the
+    same when a message is sent again, so that a receiver can drop a copy."""
+
+    id: str
+    event_type: str  # what happened: "reminder", "escalation", "digest"...
+    subject: str
+    text: str
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    payload: dict[str, Any] = field(default_factory=dict)  # the JSON a webhook carries
+
+
+class DeliveryFailed(Exception):
+    """A message that was not delivered; `reason` says why in one line, and
+    `permanent` whether trying again could help."""
+
+    def __init__(self, reason: str, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Transient(DeliveryFailed):
+    """Worth trying again later: the server was out of reach, too slow, busy,
+    or asked to come back (SMTP 4xx, HTTP 5xx, 408, 429)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=False)
+
+
+class Permanent(DeliveryFailed):
+    """Trying again will not help until someone changes something: the server
+    refused the message or its recipients (SMTP 5xx, HTTP 4xx), or the
+    connection's settings are wrong (TLS, login)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
