@@ -20,6 +20,7 @@ import platform
 import random
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -594,6 +595,97 @@ def scheduler_rows(bench: Bench, kind: str, count: int) -> list[Row]:
     return rows
 
 
+class Inbox:
+    """A local SMTP server (aiosmtpd, in the bench's own process) that takes
+    every message and keeps it, to send again with plain smtplib."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+def delivery_rows(bench: Bench, kind: str, count: int) -> list[Row]:
+    """`count` reminders, each to be emailed to its owner, sent by one pass
+    of `accord deliver --once` to a local SMTP server, beside the same
+    messages sent again with plain smtplib over one connection."""
+    import smtplib
+
+    from aiosmtpd.controller import Controller
+
+    store = STORE_NAMES[kind]
+    db = bench.stores.new(kind, "delivery")
+    bench.say(f"{store}: deliveries: {count:,} reminders to email...")
+    today = date.today()
+    facts: list[dict[str, Any]] = [
+        {"type": "PartnershipOpened", "partner": code, "occurred_on": today.isoformat()} for code in bench.partners
+    ]
+    # A visit opens a follow-up due 30 days later: visits 25 to 29 days ago are reminded now.
+    facts += [
+        {
+            "type": "VisitHeld",
+            "partner": bench.partners[n % len(bench.partners)],
+            "occurred_on": (today - timedelta(days=25 + n % 5)).isoformat(),
+            "visitors": [f"Envoy {n}"],
+        }
+        for n in range(count)
+    ]
+    directory = bench.folder / f"people-{kind}.toml"
+    directory.write_text(
+        "".join(f'[people."desk:{code}"]\nemail = ["desk-{code.lower()}@example.eu"]\n\n' for code in bench.partners)
+    )
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    settings = {
+        "ACCORD_DIRECTORY": str(directory),
+        "ACCORD_OUTBOX": str(bench.folder / f"outbox-delivery-{kind}"),
+        "ACCORD_SMTP_PORT": str(port),
+        "ACCORD_SMTP_SECURITY": "none",
+        "ACCORD_MAIL_FROM": "accord@example.eu",
+        "ACCORD_DELIVERY_BACKOFF": "1",
+        "ACCORD_DIGEST_AT": "23:59",  # reminders only: no digest falls due today
+    }
+    os.environ.update(settings)
+    try:
+        accord(db, "init")
+        for path in write_files(bench.folder, iter(facts), f"delivery-{kind}"):
+            accord(db, "submit", "--file", str(path))
+        # The tick records the reminders and requests their deliveries; with
+        # no mail server set, each waits a second, to be sent by the pass measured.
+        accord(db, "scheduler", "tick")
+        os.environ["ACCORD_SMTP_HOST"] = "127.0.0.1"
+        time.sleep(1.5)
+        run = accord(db, "deliver", "--once", "--json")
+        sent = len(json.loads(run.output))
+        taken = list(inbox.received)
+        start = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            for sender, recipients, content in taken:
+                smtp.sendmail(sender, recipients, content)
+        plain = time.perf_counter() - start
+    finally:
+        server.stop()
+        for name in [*settings, "ACCORD_SMTP_HOST"]:
+            os.environ.pop(name, None)
+    return [
+        Row(
+            store,
+            f"accord deliver --once: {sent:,} reminder emails to a local SMTP server, each outcome recorded "
+            "(whole process)",
+            f"{run.seconds:.2f} s",
+            f"smtplib sending the same {len(taken):,} messages {plain:.2f} s",
+            f"{rate(sent, run.seconds)} against {rate(len(taken), plain)}",
+            memory=run.memory,
+        )
+    ]
+
+
 LIBRARIES = "import click, eventsourcing.application, eventsourcing.sqlite, pydantic.main, rich.table"
 TRIES = 11
 
@@ -691,7 +783,10 @@ def main() -> None:
         "the bench creates its own databases there and drops them",
     )
     parser.add_argument(
-        "--part", choices=["all", "portfolio", "scheduler", "startup"], default="all", help="measure only one part"
+        "--part",
+        choices=["all", "portfolio", "scheduler", "delivery", "startup"],
+        default="all",
+        help="measure only one part",
     )
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file as JSON")
     args = parser.parse_args()
@@ -708,6 +803,8 @@ def main() -> None:
                 rows += portfolio_rows(bench, kind)
             if args.part in ("all", "scheduler"):
                 rows += scheduler_rows(bench, kind, 20_000 if args.quick else 100_000)
+            if args.part in ("all", "delivery"):
+                rows += delivery_rows(bench, kind, 2_000 if args.quick else 10_000)
         if args.part in ("all", "startup"):
             rows += startup_rows(bench)
     finally:

@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 
 from domain.base import Fact, Submitted
 from domain.codes import partner_code
+from domain.delivery import Delivery
 from domain.dispatch import Dispatch
 from domain.initiative import Initiative
 from domain.meeting import Meeting
@@ -25,6 +26,7 @@ from workflows.projections.summary import summary
 _OWN: list[type[Any]] = [
     *FollowUpTask.event_classes(),
     Dispatch.DispatchIssued,
+    *Delivery.event_classes(),
 ]
 OWN_EVENTS: dict[str, type[Any]] = {cls.__name__: cls for cls in _OWN}
 
@@ -49,6 +51,10 @@ def event_row(event: Any, position: int | None = None) -> dict[str, Any]:
         subject = getattr(event, "partner", None) or ",".join(getattr(event, "partners", ())) or event.subject
     elif isinstance(event, Dispatch.DispatchIssued):
         subject = f"{event.kind} for {event.recipient}, {event.period}"
+    elif isinstance(event, Delivery.DeliveryRequested):
+        subject = f"{event.about} to {event.owner} by {event.channel}"
+    elif isinstance(event, Delivery.event_classes()):
+        subject = f"delivery {str(event.originator_id)[:8]}"
     else:
         subject = getattr(event, "partner", None) or f"task {str(event.originator_id)[:8]}"
     row: dict[str, Any] = {}

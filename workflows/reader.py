@@ -17,6 +17,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from workflows.projections.base import Views
+from workflows.projections.deliveries.queries import DeliveryQueries
 from workflows.projections.funding.queries import FundingQueries
 from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
@@ -57,6 +58,7 @@ class Reader:
         self.funding = FundingQueries(self.views)
         self.meetings = MeetingQueries(self.views)
         self.timeline = TimelineQueries(self.views)
+        self.deliveries = DeliveryQueries(self.views)
         # The library's factory, when the reader opened the store itself.
         self._factory = factory
 

@@ -150,6 +150,7 @@ class Delivery:
     ACCORD_SMTP_USER, ACCORD_SMTP_PASSWORD  the login, if the server asks for one
     ACCORD_MAIL_FROM          the sender of every email (accord@localhost)
     ACCORD_WEBHOOK_SECRET     the key webhooks are signed with (whsec_ and base64)
+    ACCORD_WEBHOOK_TIMEOUT    seconds a webhook's receiver is given to answer (10)
     ACCORD_DELIVERY_ATTEMPTS  attempts before a message is set aside as undeliverable (8)
     ACCORD_DELIVERY_BACKOFF   seconds before the first retry, doubling each time up to 6 hours (60)
     """
@@ -162,6 +163,7 @@ class Delivery:
     smtp_password: str | None = field(default=None, repr=False)
     mail_from: str = "accord@localhost"
     webhook_secret: str | None = field(default=None, repr=False)
+    webhook_timeout: float = 10.0
     attempts: int = 8
     backoff: float = 60.0
 
@@ -181,7 +183,7 @@ class Delivery:
 
     @property
     def webhooks(self) -> WebhookSettings:
-        return WebhookSettings(secret=self.webhook_secret)
+        return WebhookSettings(secret=self.webhook_secret, timeout=self.webhook_timeout)
 
     def retry_after(self, attempt: int) -> timedelta:
         """How long to wait after the `attempt`th failed attempt (1, 2, ...):
@@ -209,6 +211,7 @@ class Delivery:
             smtp_password=environ.get("ACCORD_SMTP_PASSWORD") or None,  # spaces may be part of a password
             mail_from=_sender(get("MAIL_FROM"), cls.mail_from),
             webhook_secret=webhook_secret(get("WEBHOOK_SECRET")),
+            webhook_timeout=_number("WEBHOOK_TIMEOUT", get("WEBHOOK_TIMEOUT"), cls.webhook_timeout, minimum=0.1),
             attempts=int(_number("DELIVERY_ATTEMPTS", get("DELIVERY_ATTEMPTS"), cls.attempts, minimum=1, whole=True)),
             backoff=_number("DELIVERY_BACKOFF", get("DELIVERY_BACKOFF"), cls.backoff, minimum=1),
         )
@@ -331,6 +334,7 @@ NAMES: dict[str, str] = {
         "smtp_password",
         "mail_from",
         "webhook_secret",
+        "webhook_timeout",
         "delivery_attempts",
         "delivery_backoff",
     )
@@ -409,6 +413,7 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
         "smtp_password": "(set)" if delivery.smtp_password else "(none)",
         "mail_from": delivery.mail_from,
         "webhook_secret": "(set)" if delivery.webhook_secret else "(none: no webhook is sent)",
+        "webhook_timeout": f"{delivery.webhook_timeout:g} s",
         "delivery_attempts": delivery.attempts,
         "delivery_backoff": f"{delivery.backoff:g} s",
     }

@@ -34,11 +34,19 @@ def examples() -> list[str]:
     return commands
 
 
+def people() -> str:
+    """The README's example of a directory of people."""
+    found = re.search(r"```toml\n(# people.toml\n.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    assert found is not None
+    return found.group(1)
+
+
 def test_every_example_of_the_readme_shows_something_on_the_demo(tmp_path: Path) -> None:
     (tmp_path / "workflows" / "data").mkdir(parents=True)
     shutil.copy(ROOT / "workflows" / "data" / "demo.jsonl", tmp_path / "workflows" / "data")
     rules = (ROOT / "workflows" / "rules" / "default.toml").read_text()
     (tmp_path / "my-rules.toml").write_text("history_days = 365\n\n" + rules)  # a candidate: a history horizon
+    (tmp_path / "people.toml").write_text(people())  # the README's own directory
     env = {
         **os.environ,
         "ACCORD_DB": str(tmp_path / "demo" / "accord.db"),

@@ -37,6 +37,8 @@ COMMANDS = {
     "policy": "policy:policy",
     "directory": "directory:directory",
     "scheduler": "scheduler:scheduler",
+    "deliveries": "deliveries:deliveries",
+    "deliver": "deliveries:deliver",
 }
 
 

@@ -29,6 +29,7 @@ CATALOG: dict[str, tuple[int, str]] = {
     "meetings": (3, "workflows.projections.meetings.view:Meetings"),
     "partnerships": (1, "workflows.projections.partnerships.view:PartnershipOverview"),
     "timeline": (1, "workflows.projections.timeline.view:Timeline"),
+    "deliveries": (1, "workflows.projections.deliveries.view:Deliveries"),
 }
 
 

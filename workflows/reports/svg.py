@@ -17,7 +17,7 @@ WIDTH = 720
 LABEL = 200  # room for a row's label, left of the plot
 PLOT = WIDTH - LABEL - 20
 ROW = 22
-LONGEST = 30  # characters of a label shown; the whole label is in its tooltip
+LONGEST = 26  # characters of a label shown (at 12px they fit LABEL); the whole label is in its tooltip
 KINDS = ("visit", "dialogue round", "meeting")
 
 

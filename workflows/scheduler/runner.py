@@ -25,6 +25,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from workflows.delivery.courier import Courier, Outcome
 from workflows.scheduler.leader import Leadership, leadership
 from workflows.scheduler.ticks import TickLog
 from workflows.scheduler.work import Tick, Watch, actions_by_kind
@@ -59,7 +60,7 @@ def started(app: Callable[[], Accord], discard: Callable[[], None], settings: Se
     give_up = deadline()
     while True:
         try:
-            return Watch(app(), settings.schedule), TickLog(app())
+            return Watch(app(), settings.schedule, settings.delivery), TickLog(app())
         except (OperationalError, InterfaceError) as error:
             discard()
             wait_for_server(error, settings.store, give_up)
@@ -84,7 +85,7 @@ def serve(
 def tick_once(app: Accord, settings: Settings, at: datetime, *, dry_run: bool = False) -> Tick:
     """One tick as of a moment, once the store's other schedulers let it
     act; recorded in the tick log unless a dry run (which records nothing)."""
-    watch = Watch(app, settings.schedule)
+    watch = Watch(app, settings.schedule, settings.delivery)
     lead = leadership(settings.db)
     try:
         with lead.turn(wait=True):
@@ -96,10 +97,21 @@ def tick_once(app: Accord, settings: Settings, at: datetime, *, dry_run: bool = 
     return tick
 
 
+def deliver_once(app: Accord, settings: Settings) -> list[Outcome]:
+    """Send the deliveries due now, once the store's other schedulers let
+    this process act (`accord deliver --once`, for cron)."""
+    lead = leadership(settings.db)
+    try:
+        with lead.turn(wait=True):
+            return Courier.of(app, settings.delivery).deliver(app.clock.now())
+    finally:
+        lead.close()
+
+
 def status(app: Accord, settings: Settings) -> dict[str, str]:
     """The last tick, when the calendar jobs run next, and what is due now."""
     now = app.clock.now()
-    watch = Watch(app, settings.schedule)
+    watch = Watch(app, settings.schedule, settings.delivery)
     last = TickLog(app).last()
     due = watch.tick(now, dry_run=True)
     zone = settings.schedule.zone

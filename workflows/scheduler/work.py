@@ -29,11 +29,12 @@ from domain.task import FollowUpTask
 from domain.values import Stamp
 from workflows.application import Accord
 from workflows.batches import collector_paused
+from workflows.delivery.courier import Courier
 from workflows.reports import Report, Table
 from workflows.reports.briefing import briefing_report
 from workflows.reports.partnership import portfolio_report
 from workflows.scheduler.outbox import Outbox
-from workflows.settings import Schedule
+from workflows.settings import Delivery, Schedule
 
 log = logging.getLogger("accord.scheduler")
 
@@ -48,13 +49,13 @@ CHUNK = 500
 class Action:
     """One thing a tick does (or, in a dry run, would do)."""
 
-    kind: str  # remind, escalate, digest, portfolio, briefing
-    target: str  # a task id, an owner, 'portfolio' or a meeting
+    kind: str  # remind, escalate, digest, portfolio, briefing, deliver
+    target: str  # a task id, an owner, 'portfolio', a meeting or a delivery id
     detail: str
     level: int = 0
 
     def __str__(self) -> str:
-        target = self.target[:8] if self.kind in ("remind", "escalate") else self.target
+        target = self.target[:8] if self.kind in ("remind", "escalate", "deliver") else self.target
         return f"{self.kind} {target}: {self.detail}"
 
 
@@ -107,11 +108,13 @@ class Calendar:
 class Watch:
     """The scheduler's use case over one application: `tick`, or a dry run of it."""
 
-    def __init__(self, app: Accord, schedule: Schedule) -> None:
+    def __init__(self, app: Accord, schedule: Schedule, delivery: Delivery | None = None) -> None:
         self.app = app
         self.schedule = schedule
+        self.delivery = delivery or Delivery()
         self.calendar = Calendar(schedule)
         self.outbox = Outbox(app.views.db, Path(schedule.outbox), app.clock)
+        self.courier = Courier(app, self.delivery, None)
 
     def today(self, at: datetime) -> date:
         """The business date at a moment."""
@@ -120,6 +123,8 @@ class Watch:
     def tick(self, at: datetime, *, dry_run: bool = False) -> Tick:
         """Do everything due at `at` (a UTC moment) that is not done yet."""
         at = at.astimezone(UTC)
+        # The directory as it is now: a person added or removed is told, or not, from this tick on.
+        self.courier = Courier.of(self.app, self.delivery)
         self.app.refresh()
         tick = Tick(at, self.today(at))
         reminders, escalations = self._task_work(tick.today)
@@ -129,6 +134,10 @@ class Watch:
         if dry_run:
             tick.done += reminders + escalations
             tick.done += [Action(i.kind, i.recipient, i.period) for i in issues if self.app.find(i.id) is None]
+            tick.done += [
+                Action("deliver", row["delivery_id"], f"{row['about']} to {row['owner']} by {row['channel']}")
+                for row in self.courier.due(self.app.clock.now())
+            ]
             return tick
         with collector_paused():
             tick.done += self._change_tasks(reminders, tick.today)
@@ -137,6 +146,10 @@ class Watch:
                 actions, files = self._issue(issues[start : start + CHUNK])
                 tick.done += actions
                 tick.files += files
+        # Sent as of the real moment, whatever moment the tick acts as of:
+        # a delivery is due when it was requested, now.
+        outcomes = self.courier.deliver(self.app.clock.now())
+        tick.done += [Action("deliver", str(outcome.delivery), str(outcome)) for outcome in outcomes]
         return tick
 
     # Reminders and escalations.
@@ -188,6 +201,7 @@ class Watch:
                     if changed:
                         recorded.append(action)
                         events += task.collect_events()
+                        events += self._tell(action, task, now)
                 return recorded, events
 
             stored: list[Action] = self.app.store_decided(decide)
@@ -195,6 +209,12 @@ class Watch:
                 log.info("%s", action)
             done += stored
         return done
+
+    def _tell(self, action: Action, task: FollowUpTask, now: datetime) -> list[Any]:
+        """The deliveries of a reminder or an escalation just recorded."""
+        if action.kind == "remind":
+            return self.courier.requests("reminder", task, self.courier.for_reminder(task.owner), now)
+        return self.courier.requests("escalation", task, self.courier.for_escalation(task.owner, task.level), now)
 
     def _still_due(self, action: Action, task: FollowUpTask, today: date) -> bool:
         """The task as it is now still calls for the action the task list suggested."""
@@ -249,6 +269,8 @@ class Watch:
                 )
                 dispatches.append((dispatch, True))
                 events += dispatch.collect_events()
+                owners = self.courier.for_dispatch(issue.kind, issue.recipient)
+                events += self.courier.requests(issue.kind, dispatch, owners, stamp.at)
             return dispatches, events
 
         actions: list[Action] = []
@@ -303,7 +325,7 @@ class _Digests:
 
 
 def actions_by_kind(actions: Sequence[Action]) -> Iterator[tuple[str, int]]:
-    kinds = ("remind", "escalate", "digest", "portfolio", "briefing")
+    kinds = ("remind", "escalate", "digest", "portfolio", "briefing", "deliver")
     for kind in kinds:
         count = sum(action.kind == kind for action in actions)
         if count:

@@ -1,0 +1,81 @@
+"""What a delivery says, made from the record: the task or dispatch as the
+event that asked for the delivery left it (so a delivery sent again says
+the same), as a report, whose text and HTML come from the report code that
+writes the outbox's files and the reports people print."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.delivery import Delivery
+from domain.dispatch import Dispatch
+from domain.task import FollowUpTask
+from workflows.application import Accord
+from workflows.delivery.message import Attachment, Message
+from workflows.reports import Report, render
+from workflows.reports.html import report_html
+
+
+def message_of(app: Accord, delivery: Delivery) -> Message:
+    """The message a delivery carries; its id is the delivery's, the
+    identity a receiver deduplicates on."""
+    source = app.from_log(delivery.source, delivery.source_version)
+    if isinstance(source, Dispatch):
+        report = Report.from_dict(source.content)
+        payload: dict[str, Any] = {"dispatch": _dispatch(source), "report": source.content}
+    else:
+        assert isinstance(source, FollowUpTask)
+        report = _task_report(delivery, source)
+        payload = {"task": _task(source)}
+    attachments: tuple[Attachment, ...] = ()
+    if isinstance(source, Dispatch) and source.kind == "briefing":
+        name = f"briefing-{source.recipient}.html"
+        attachments = (Attachment(name, report_html(report).encode(), "text/html"),)
+    return Message(
+        id=str(delivery.id),
+        event_type=f"accord.{delivery.about}",
+        subject=report.title,
+        text=render(report, "md"),
+        html=report_html(report),
+        attachments=attachments,
+        payload={"delivery": str(delivery.id), "about": delivery.about, "owner": delivery.owner, **payload},
+    )
+
+
+def _task_report(delivery: Delivery, task: FollowUpTask) -> Report:
+    """A reminder or an escalation as a short report: what is due, for whom, when."""
+    if delivery.about == "reminder":
+        title = f"Reminder: {task.title}"
+        said = f"This task of {task.owner} is due on {task.due_on.isoformat()}."
+    else:
+        title = f"Overdue (escalation level {task.level}): {task.title}"
+        said = f"This task of {task.owner} was due on {task.due_on.isoformat()} and is not done."
+    figures: dict[str, Any] = {"due on": task.due_on.isoformat(), "owner": task.owner}
+    if task.partner:
+        figures["partner"] = task.partner
+    if delivery.about == "escalation":
+        figures["level"] = task.level
+    figures["task"] = str(task.id)
+    return Report(title, said, figures, [])
+
+
+def _task(task: FollowUpTask) -> dict[str, Any]:
+    return {
+        "id": str(task.id),
+        "title": task.title,
+        "owner": task.owner,
+        "partner": task.partner,
+        "due_on": task.due_on.isoformat(),
+        "level": task.level,
+        "rule": task.rule,
+    }
+
+
+def _dispatch(dispatch: Dispatch) -> dict[str, Any]:
+    return {
+        "id": str(dispatch.id),
+        "kind": dispatch.kind,
+        "recipient": dispatch.recipient,
+        "period": dispatch.period,
+        "title": dispatch.title,
+    }

@@ -1,0 +1,251 @@
+"""The courier: requests deliveries as the scheduler records what asks for
+them, and sends those due, recording each outcome.
+
+Requested in the transaction of the event that asks (a reminder, an
+escalation, a dispatch), each delivery is in the store before anything is
+sent. Each is sent, then its outcome recorded: a crash between the two
+leaves it pending, and it is sent again with the same identity
+(Message-ID, webhook-id). Transport is at least once; the
+identity makes it once for a receiver that deduplicates.
+
+Outcomes are recorded a few at a time (see `Courier.deliver`). Only the
+scheduler that holds the store's leadership sends (see
+workflows.scheduler.leader), so two schedulers never send one delivery at
+once; a person's retry of a dead letter and the courier's outcome meet on
+the delivery's version, and one of them decides again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.delivery import About, Delivery
+from domain.values import Stamp
+from workflows.application import Accord
+from workflows.delivery.compose import message_of
+from workflows.delivery.directory import Directory, load_directory
+from workflows.delivery.email import Mailer
+from workflows.delivery.message import DeliveryFailed, Permanent, Transient
+from workflows.delivery.webhook import Hooks
+from workflows.settings import Delivery as DeliverySettings
+
+log = logging.getLogger("accord.delivery")
+
+COURIER = "scheduler"
+# Deliveries sent per pass; the rest wait for the next tick.
+BATCH = 1000
+# Outcomes are recorded this many at a time, or after this many seconds.
+RECORD_EVERY = 50
+RECORD_WITHIN = 1.0
+# A reply or reason is kept to this many characters in the log.
+SAID = 500
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one attempt."""
+
+    delivery: UUID
+    owner: str
+    channel: str
+    about: str
+    attempt: int
+    delivered: bool
+    said: str  # the server's reply, or the reason it failed
+    retry_at: datetime | None = None
+
+    @property
+    def dead(self) -> bool:
+        return not self.delivered and self.retry_at is None
+
+    def __str__(self) -> str:
+        to = f"{self.about} to {self.owner} by {self.channel} (attempt {self.attempt})"
+        if self.delivered:
+            return f"delivered {to}: {self.said}"
+        then = f"again at {self.retry_at:%Y-%m-%d %H:%M:%S} UTC" if self.retry_at else "a dead letter now"
+        return f"failed {to}: {self.said}; {then}"
+
+
+class Courier:
+    """Deliveries over one application, by the directory and settings given."""
+
+    def __init__(self, app: Accord, settings: DeliverySettings, directory: Directory | None) -> None:
+        self.app = app
+        self.settings = settings
+        self.directory = directory
+
+    @classmethod
+    def of(cls, app: Accord, settings: DeliverySettings) -> Courier:
+        """A courier reading the directory the settings name (none: nothing is delivered)."""
+        directory = load_directory(settings.directory) if settings.directory else None
+        return cls(app, settings, directory)
+
+    # Requesting, in the transaction of the event that asks.
+
+    def requests(self, about: About, source: Any, owners: Sequence[str], at: datetime) -> list[Any]:
+        """The events requesting a delivery of `source`'s latest event (a
+        task's reminder or escalation, a dispatch) to each owner, over each
+        channel the directory gives them; none without a directory."""
+        if self.directory is None:
+            return []
+        events: list[Any] = []
+        for owner in owners:
+            person = self.directory.person(owner)
+            assert person is not None  # the directory's for_... name people it has
+            channels = (["email"] if person.email else []) + (["webhook"] if person.webhook else [])
+            for channel in channels:
+                stamp = Stamp(COURIER, at, f"{about}/{owner}/{channel}")
+                delivery = Delivery.request(about, source.id, source.version, owner, channel, stamp)  # type: ignore[arg-type]
+                events += delivery.collect_events()
+        return events
+
+    def for_reminder(self, owner: str) -> list[str]:
+        return self.directory.for_reminder(owner) if self.directory else []
+
+    def for_escalation(self, owner: str, level: int) -> list[str]:
+        return self.directory.for_escalation(owner, level) if self.directory else []
+
+    def for_dispatch(self, kind: str, recipient: str) -> list[str]:
+        return self.directory.for_dispatch(kind, recipient) if self.directory else []
+
+    # Sending.
+
+    def due(self, at: datetime) -> list[dict[str, Any]]:
+        """The deliveries due by `at`, from the views brought up to date."""
+        self.app.refresh()
+        return self.app.reader.deliveries.due(at, BATCH)
+
+    def deliver(self, at: datetime) -> list[Outcome]:
+        """Send every delivery due by `at`, recording the outcomes as they
+        come, a few at a time (RECORD_EVERY, or after RECORD_WITHIN
+        seconds): a crash sends at most those few again, each with its
+        identity, and a pass spends its time sending, not committing."""
+        recorded: list[Outcome] = []
+        unrecorded: list[Outcome] = []
+        since = time.monotonic()
+        try:
+            with Channels(self.settings) as channels:
+                for row in self.due(at):
+                    outcome = self._attempt(UUID(row["delivery_id"]), at, channels)
+                    if outcome is not None:
+                        unrecorded.append(outcome)
+                    if len(unrecorded) >= RECORD_EVERY or time.monotonic() - since > RECORD_WITHIN:
+                        recorded += self._record(unrecorded)
+                        unrecorded, since = [], time.monotonic()
+        finally:
+            recorded += self._record(unrecorded)
+        return recorded
+
+    def _attempt(self, delivery_id: UUID, at: datetime, channels: Channels) -> Outcome | None:
+        """Send one delivery as it stands now; its outcome, to record."""
+        delivery: Delivery | None = self.app.find(delivery_id)
+        if delivery is None or delivery.state != "pending" or (delivery.due_at and delivery.due_at > at):
+            return None  # done or retried meanwhile, by another process
+        said: dict[str, Any] = {}
+        try:
+            said = {"delivered": True, "said": self._send(delivery, channels)[:SAID]}
+        except DeliveryFailed as failure:
+            tries = delivery.attempts_this_round + 1
+            last = failure.permanent or tries >= self.settings.attempts
+            retry_at = None if last else at + self.settings.retry_after(tries)
+            said = {"delivered": False, "said": failure.reason[:SAID], "retry_at": retry_at}
+        return Outcome(delivery_id, delivery.owner, delivery.channel, delivery.about, delivery.attempt, **said)
+
+    def _send(self, delivery: Delivery, channels: Channels) -> str:
+        person = self.directory.person(delivery.owner) if self.directory else None
+        if delivery.channel == "email":
+            if person is None or not person.email:
+                raise Permanent(f"{delivery.owner} has no email address in the directory")
+            return channels.mailer().send(message_of(self.app, delivery), to=list(person.email))
+        if person is None or not person.webhook:
+            raise Permanent(f"{delivery.owner} has no webhook in the directory")
+        return channels.hooks().send(message_of(self.app, delivery), str(person.webhook), self.app.clock.now())
+
+    def _record(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Record the outcomes of attempts, in one transaction, each on its
+        delivery as it now stands: one that no longer waits for that attempt
+        (a retry raced with it) is left out. Those recorded."""
+        if not outcomes:
+            return []
+
+        def decide(_: int) -> tuple[list[Outcome], list[Any]]:
+            recorded: list[Outcome] = []
+            events: list[Any] = []
+            now = self.app.clock.now()
+            for outcome in outcomes:
+                delivery: Delivery = self.app.find(outcome.delivery)
+                if delivery.attempt != outcome.attempt or delivery.state != "pending":
+                    continue
+                stamp = Stamp(COURIER, now, f"attempt-{outcome.attempt}")
+                if outcome.delivered:
+                    delivery.delivered(outcome.attempt, outcome.said, stamp)
+                else:
+                    delivery.failed(outcome.attempt, outcome.said, outcome.retry_at, stamp)
+                recorded.append(outcome)
+                events += delivery.collect_events()
+            return recorded, events
+
+        recorded: list[Outcome] = self.app.store_decided(decide)
+        for outcome in recorded:
+            log.info("%s", outcome)
+        return recorded
+
+
+class Channels:
+    """The SMTP connection and the HTTP client of one pass, each opened when
+    first needed and closed at the end."""
+
+    def __init__(self, settings: DeliverySettings) -> None:
+        self.settings = settings
+        self.stack = ExitStack()
+        self._mailer: Mailer | None = None
+        self._hooks: Hooks | None = None
+
+    def __enter__(self) -> Channels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+    def mailer(self) -> Mailer:
+        if self._mailer is None:
+            smtp = self.settings.smtp
+            if smtp is None:
+                raise Transient("no SMTP server is set (ACCORD_SMTP_HOST): email waits until one is")
+            self._mailer = self.stack.enter_context(Mailer(smtp))
+        return self._mailer
+
+    def hooks(self) -> Hooks:
+        if self._hooks is None:
+            if not self.settings.webhook_secret:
+                raise Transient("no signing secret is set (ACCORD_WEBHOOK_SECRET): webhooks wait until one is")
+            self._hooks = self.stack.enter_context(Hooks(self.settings.webhooks))
+        return self._hooks
+
+
+def retry_dead(app: Accord, ids: Sequence[UUID], reason: str, actor: str) -> list[UUID]:
+    """Put dead letters back in line, to be sent at the next pass; the ids
+    of those retried (one already pending or delivered is left as it is)."""
+
+    def decide(_: int) -> tuple[list[UUID], list[Any]]:
+        retried: list[UUID] = []
+        events: list[Any] = []
+        now = app.clock.now()
+        for delivery_id in ids:
+            delivery: Delivery | None = app.find(delivery_id)
+            if delivery is None or delivery.state != "dead":
+                continue
+            delivery.retry(reason, Stamp(actor, now, f"retry-{delivery.attempts}"))
+            retried.append(delivery_id)
+            events += delivery.collect_events()
+        return retried, events
+
+    retried: list[UUID] = app.store_decided(decide)
+    return retried

@@ -1,0 +1,91 @@
+"""One row per delivery as its events left it: to whom, over which
+channel, pending (and when due), delivered or dead, after how many attempts,
+and the last reply or reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.delivery import Delivery
+from workflows.projections.base import View
+from workflows.store.database import Cursor, Record
+
+D = Delivery
+
+
+def moment(value: datetime | str) -> str:
+    """A moment as the view stores it, so that text compares as time does:
+    UTC, to the microsecond (2021-08-02T07:00:00.000000+00:00)."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class Deliveries(View):
+    name = "deliveries"
+    reads = (D.DeliveryRequested, D.Delivered, D.DeliveryFailed, D.DeliveryRetried)
+
+    def create(self, table: str) -> list[str]:
+        return [
+            f"""CREATE TABLE IF NOT EXISTS {table} (
+                delivery_id TEXT PRIMARY KEY,
+                about TEXT NOT NULL,
+                source TEXT NOT NULL,
+                source_version INTEGER NOT NULL,
+                owner TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                due_at TEXT,
+                requested_at TEXT NOT NULL,
+                last_at TEXT,
+                last TEXT NOT NULL
+            )"""
+        ]
+
+    def indexes(self, table: str) -> list[str]:
+        return [f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (state, due_at)"]
+
+    def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
+        for record in records:
+            state = record.state
+            delivery = str(UUID(str(record.originator_id)))
+            at = moment(state["timestamp"])
+            if record.type is D.DeliveryRequested:
+                cursor.execute(
+                    f"INSERT INTO {table} (delivery_id, about, source, source_version, owner, channel, state, "
+                    "attempts, due_at, requested_at, last_at, last) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, "
+                    "NULL, '')",
+                    (
+                        delivery,
+                        state["about"],
+                        str(state["source"]),
+                        state["source_version"],
+                        state["owner"],
+                        state["channel"],
+                        at,
+                        at,
+                    ),
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {table} SET {_changes(record)} WHERE delivery_id = ?", (*_values(record, at), delivery)
+                )
+
+
+def _changes(record: Record) -> str:
+    if record.type is D.DeliveryRetried:
+        return "state = 'pending', due_at = ?, last = ?"
+    return "state = ?, attempts = ?, due_at = ?, last_at = ?, last = ?"
+
+
+def _values(record: Record, at: str) -> tuple[Any, ...]:
+    state = record.state
+    if record.type is D.DeliveryRetried:
+        return (at, f"retried by {state['actor']}: {state['reason']}")
+    if record.type is D.Delivered:
+        return ("delivered", state["attempt"], None, at, state["reply"])
+    retry_at = state["retry_at"]
+    return ("pending" if retry_at else "dead", state["attempt"], retry_at and moment(retry_at), at, state["reason"])
