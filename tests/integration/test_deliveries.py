@@ -405,3 +405,38 @@ def test_the_json_of_a_pass_names_each_outcome(store: str, inbox: Inbox, hooks: 
 
     assert set(row) == {"delivery", "about", "owner", "channel", "attempt", "outcome", "said", "retry_at"}
     assert json.dumps(row)
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_passes_run_at_once_on_postgresql_never_send_one_delivery_twice(
+    store: str, inbox: Inbox, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ACCORD_SMTP_HOST")  # the tick requests; no email goes until the passes
+    tick(store)
+    monkeypatch.setenv("ACCORD_SMTP_HOST", "127.0.0.1")
+    time.sleep(1.1)
+    command = [ACCORD, "--db", store, "deliver", "--once", "--json"]
+
+    passes = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    outcomes = [json.loads(process.communicate(timeout=60)[0]) for process in passes]
+
+    sent = [row["delivery"] for rows in outcomes for row in rows if row["channel"] == "email"]
+    assert sorted(sent) == sorted(requested(store)["email"])  # each by one pass
+    assert max(inbox.message_ids().values()) == 1
+    assert_each_delivered_once(store, inbox, hooks)
+
+
+def test_a_person_removed_from_the_directory_is_told_nothing_more(
+    store: str, inbox: Inbox, hooks: Hooks, configured: Path
+) -> None:
+    inbox.script = ["451 busy"]
+    tick(store)
+    configured.write_text(configured.read_text().replace('email = ["desk-tn@example.eu"]\n', ""))
+    time.sleep(1.1)
+
+    again = deliver_once(store)
+
+    removed = [row for row in again if row["owner"] == "desk:TN" and row["channel"] == "email"]
+    assert removed and {row["outcome"] for row in removed} == {"dead"}
+    assert all("no email address in the directory" in row["said"] for row in removed)
+    assert not any("desk-tn@example.eu" in row["summary"] for row in logged(store, "DeliveryRequested"))

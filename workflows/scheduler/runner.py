@@ -26,6 +26,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from workflows.delivery.courier import Courier, Outcome
+from workflows.delivery.directory import load_directory
+from workflows.failures import BadInput
 from workflows.scheduler.leader import Leadership, leadership
 from workflows.scheduler.ticks import TickLog
 from workflows.scheduler.work import Tick, Watch, actions_by_kind
@@ -57,6 +59,8 @@ def started(app: Callable[[], Accord], discard: Callable[[], None], settings: Se
     reach as the scheduler starts is waited for, with a warning a second, as
     a submission waits for it; `discard()` drops a half-built application,
     so that the next try builds it afresh."""
+    if settings.delivery.directory:
+        load_directory(settings.delivery.directory)  # a directory that cannot be used stops it at once
     give_up = deadline()
     while True:
         try:
@@ -125,6 +129,8 @@ def status(app: Accord, settings: Settings) -> dict[str, str]:
         "next digests": next_run(watch.calendar.digest),
         "next portfolio report": next_run(watch.calendar.report),
         "due now": ", ".join(f"{count} {kind}" for kind, count in actions_by_kind(due.done)) or "nothing",
+        "deliveries": ", ".join(f"{count:,} {state}" for state, count in app.reader.deliveries.counts().items())
+        + ("" if settings.delivery.directory else " (no directory: nobody is told)"),
     }
 
 
@@ -159,6 +165,8 @@ def run(
                 log.warning(
                     "the tick failed, the store is out of reach (%s); trying again at the next one", first_line(error)
                 )
+            elif isinstance(error, BadInput):  # a file edited while it runs (the directory): said, not traced
+                log.error("the tick failed: %s; the next tick reads it again", error)
             else:
                 log.exception("the tick failed; trying again at the next one")
 
