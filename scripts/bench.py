@@ -607,9 +607,10 @@ class Inbox:
         return "250 OK"
 
 
-def delivery_rows(bench: Bench, kind: str, count: int) -> list[Row]:
-    """`count` reminders, each to be emailed to its owner, sent by one pass
-    of `accord deliver --once` to a local SMTP server, beside the same
+def delivery_rows(bench: Bench, kind: str) -> list[Row]:
+    """A reminder for each partnership's visits of five days (a visit's
+    follow-up is one a day), each to be emailed to its desk, sent by one
+    pass of `accord deliver --once` to a local SMTP server, beside the same
     messages sent again with plain smtplib over one connection."""
     import smtplib
 
@@ -617,7 +618,7 @@ def delivery_rows(bench: Bench, kind: str, count: int) -> list[Row]:
 
     store = STORE_NAMES[kind]
     db = bench.stores.new(kind, "delivery")
-    bench.say(f"{store}: deliveries: {count:,} reminders to email...")
+    bench.say(f"{store}: deliveries: {len(bench.partners) * 5:,} reminders to email...")
     today = date.today()
     facts: list[dict[str, Any]] = [
         {"type": "PartnershipOpened", "partner": code, "occurred_on": today.isoformat()} for code in bench.partners
@@ -626,11 +627,12 @@ def delivery_rows(bench: Bench, kind: str, count: int) -> list[Row]:
     facts += [
         {
             "type": "VisitHeld",
-            "partner": bench.partners[n % len(bench.partners)],
-            "occurred_on": (today - timedelta(days=25 + n % 5)).isoformat(),
-            "visitors": [f"Envoy {n}"],
+            "partner": code,
+            "occurred_on": (today - timedelta(days=days)).isoformat(),
+            "visitors": ["Envoy"],
         }
-        for n in range(count)
+        for code in bench.partners
+        for days in range(25, 30)
     ]
     directory = bench.folder / f"people-{kind}.toml"
     directory.write_text(
@@ -804,7 +806,7 @@ def main() -> None:
             if args.part in ("all", "scheduler"):
                 rows += scheduler_rows(bench, kind, 20_000 if args.quick else 100_000)
             if args.part in ("all", "delivery"):
-                rows += delivery_rows(bench, kind, 2_000 if args.quick else 10_000)
+                rows += delivery_rows(bench, kind)
         if args.part in ("all", "startup"):
             rows += startup_rows(bench)
     finally:
