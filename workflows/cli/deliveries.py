@@ -83,9 +83,9 @@ def deliveries_retry(ctx: Context, ids: tuple[str, ...], all_failed: bool, reaso
 
     if bool(ids) == all_failed:
         raise click.UsageError("name the deliveries to retry (their ids), or give --all-failed")
+    ctx.app.refresh()
     queries = ctx.app.reader.deliveries
     if all_failed:
-        ctx.app.refresh()
         wanted = [UUID(row["delivery_id"]) for row in queries.listed("dead")]
     else:
         wanted = [UUID(_one(queries.ids_starting(given), given)) for given in ids]

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.delivery import About, Delivery
+from domain.delivery import About, Channel, Delivery
 from domain.values import Stamp
 from workflows.application import Accord
 from workflows.delivery.compose import message_of
@@ -89,31 +89,32 @@ class Courier:
 
     # Requesting, in the transaction of the event that asks.
 
-    def requests(self, about: About, source: Any, owners: Sequence[str], at: datetime) -> list[Any]:
+    def requests(self, about: About, source: Any, at: datetime) -> list[Any]:
         """The events requesting a delivery of `source`'s latest event (a
-        task's reminder or escalation, a dispatch) to each owner, over each
-        channel the directory gives them; none without a directory."""
+        task's reminder or escalation, a dispatch) to each person the
+        directory routes it to, over each channel they have; none without a
+        directory."""
         if self.directory is None:
             return []
+        if about == "reminder":
+            owners = self.directory.for_reminder(source.owner)
+        elif about == "escalation":
+            owners = self.directory.for_escalation(source.owner, source.level)
+        else:
+            owners = self.directory.for_dispatch(source.kind, source.recipient)
         events: list[Any] = []
         for owner in owners:
             person = self.directory.person(owner)
-            assert person is not None  # the directory's for_... name people it has
-            channels = (["email"] if person.email else []) + (["webhook"] if person.webhook else [])
+            assert person is not None  # the directory routes only to people it has
+            channels: list[Channel] = []
+            if person.email:
+                channels.append("email")
+            if person.webhook:
+                channels.append("webhook")
             for channel in channels:
                 stamp = Stamp(COURIER, at, f"{about}/{owner}/{channel}")
-                delivery = Delivery.request(about, source.id, source.version, owner, channel, stamp)  # type: ignore[arg-type]
-                events += delivery.collect_events()
+                events += Delivery.request(about, source.id, source.version, owner, channel, stamp).collect_events()
         return events
-
-    def for_reminder(self, owner: str) -> list[str]:
-        return self.directory.for_reminder(owner) if self.directory else []
-
-    def for_escalation(self, owner: str, level: int) -> list[str]:
-        return self.directory.for_escalation(owner, level) if self.directory else []
-
-    def for_dispatch(self, kind: str, recipient: str) -> list[str]:
-        return self.directory.for_dispatch(kind, recipient) if self.directory else []
 
     # Sending.
 

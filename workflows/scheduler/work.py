@@ -23,6 +23,7 @@ from uuid import UUID
 
 from apscheduler.triggers.cron import CronTrigger
 
+from domain.delivery import About
 from domain.dispatch import Dispatch, Kind
 from domain.errors import DomainError
 from domain.task import FollowUpTask
@@ -201,7 +202,8 @@ class Watch:
                     if changed:
                         recorded.append(action)
                         events += task.collect_events()
-                        events += self._tell(action, task, now)
+                        about: About = "reminder" if action.kind == "remind" else "escalation"
+                        events += self.courier.requests(about, task, now)
                 return recorded, events
 
             stored: list[Action] = self.app.store_decided(decide)
@@ -209,12 +211,6 @@ class Watch:
                 log.info("%s", action)
             done += stored
         return done
-
-    def _tell(self, action: Action, task: FollowUpTask, now: datetime) -> list[Any]:
-        """The deliveries of a reminder or an escalation just recorded."""
-        if action.kind == "remind":
-            return self.courier.requests("reminder", task, self.courier.for_reminder(task.owner), now)
-        return self.courier.requests("escalation", task, self.courier.for_escalation(task.owner, task.level), now)
 
     def _still_due(self, action: Action, task: FollowUpTask, today: date) -> bool:
         """The task as it is now still calls for the action the task list suggested."""
@@ -269,8 +265,7 @@ class Watch:
                 )
                 dispatches.append((dispatch, True))
                 events += dispatch.collect_events()
-                owners = self.courier.for_dispatch(issue.kind, issue.recipient)
-                events += self.courier.requests(issue.kind, dispatch, owners, stamp.at)
+                events += self.courier.requests(issue.kind, dispatch, stamp.at)
             return dispatches, events
 
         actions: list[Action] = []
