@@ -440,3 +440,27 @@ def test_a_person_removed_from_the_directory_is_told_nothing_more(
     assert removed and {row["outcome"] for row in removed} == {"dead"}
     assert all("no email address in the directory" in row["said"] for row in removed)
     assert not any("desk-tn@example.eu" in row["summary"] for row in logged(store, "DeliveryRequested"))
+
+
+def test_a_briefing_reaches_the_people_briefings_go_to_with_its_page_attached(
+    store: str, inbox: Inbox, hooks: Hooks, configured: Path
+) -> None:
+    configured.write_text(configured.read_text().replace("[route]\n", '[route]\nbriefing = ["head-of-unit"]\n'))
+    meeting = {
+        "type": "MeetingScheduled",
+        "meeting": "jha-council-2021-08-05",
+        "occurred_on": "2021-07-01",
+        "body": "Justice and Home Affairs Council",
+        "held_on": "2021-08-05",
+        "partners": ["TN"],
+    }
+    assert submit_rows(store, meeting).exit_code == 0
+
+    tick(store)
+
+    [briefing] = [m for m in inbox.received if str(m["Subject"]).startswith("Briefing:")]
+    assert briefing["To"] == "head.unit@example.eu"
+    [page] = [part for part in briefing.walk() if part.get_filename()]
+    assert page.get_filename() == "briefing-jha-council-2021-08-05.html"
+    assert b"Justice and Home Affairs Council" in page.get_payload(decode=True)
+    assert_each_delivered_once(store, inbox, hooks)
