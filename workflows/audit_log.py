@@ -20,7 +20,9 @@ from domain.meeting import Meeting
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application import Accord
+from workflows.failures import BadInput
 from workflows.projections.summary import summary
+from workflows.store import chain
 
 # Events Accord records itself, beside the submitted facts.
 _OWN: list[type[Any]] = [
@@ -87,19 +89,20 @@ def audit_rows(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    start: int = 1,
 ) -> Iterator[dict[str, Any]]:
     """Every stored event in the order it was recorded, with who and when:
     the facts people submitted and what Accord recorded itself (tasks opened
     and changed, reminders, escalations, digests and briefings issued); on
     or naming a partner, of a type, recorded from `since` to `until`, if
-    given."""
+    given; from position `start` on."""
     topics = [get_topic(cls) for cls in event_classes(type_name)] if type_name else []
     if partner:
         partner = partner_code(partner)
         shared = shared_naming(app, partner)
         # Later task events do not name the partner: their task's opening does.
         tasks = app.reader.tasks.ids_of(partner)
-    for notification in app.notifications(topics=topics):
+    for notification in app.notifications(topics=topics, start=start):
         event: Any = app.mapper.to_domain_event(notification)
         if (since and event.timestamp < since) or (until and event.timestamp > until):
             continue
@@ -110,3 +113,18 @@ def audit_rows(
             elif getattr(event, "partner", None) != partner and event.originator_id not in shared:
                 continue
         yield event_row(event, notification.id)
+
+
+def event_at(app: Accord, position: int) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """The event at a position of the log: its row, the whole event as
+    JSON, and the digest the chain holds for it (which covers every record
+    before it)."""
+    found = app.recorder.select_notifications(position, 1, stop=position)
+    if not found:
+        raise NoEventThere(f"nothing is recorded at position {position}: the log ends at {app.head()}")
+    event: Any = app.mapper.to_domain_event(found[0])
+    return event_row(event, position), event.model_dump(mode="json"), chain.digest_at(app.views.db, position)
+
+
+class NoEventThere(BadInput):
+    """A position of the log that holds nothing."""

@@ -71,7 +71,7 @@ def test_an_untouched_demo_store_verifies_chain_and_projections(demo_db: str) ->
 
     assert result.exit_code == 0, result.output
     assert re.search(r"chain: \d+ records verify; head at position \d+, digest [0-9a-f]{64}", result.stdout)
-    for name in ("tasks", "partnerships", "funding", "meetings", "timeline"):
+    for name in ("tasks", "partnerships", "funding", "meetings", "timeline", "deliveries"):
         assert f"projection {name}: equal to a fresh replay" in result.stdout
     # What each check took, for a store whose verify runs long.
     assert re.search(

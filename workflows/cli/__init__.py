@@ -39,6 +39,7 @@ COMMANDS = {
     "scheduler": "scheduler:scheduler",
     "deliveries": "deliveries:deliveries",
     "deliver": "deliveries:deliver",
+    "serve": "serve:serve",
 }
 
 

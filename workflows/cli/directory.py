@@ -85,7 +85,8 @@ def directory_show(ctx: Context, as_json: bool) -> None:
 
 
 @directory.command("new-secret")
-def directory_new_secret() -> None:
+@click.option("--json", "as_json", is_flag=True, help='Print {"secret"} as JSON.')
+def directory_new_secret(as_json: bool) -> None:
     """Print a new key to sign webhooks with, for ACCORD_WEBHOOK_SECRET; give
     it to the receivers too, so that they can check each webhook came from Accord.
 
@@ -95,7 +96,11 @@ def directory_new_secret() -> None:
     """
     from workflows.delivery.webhook import new_secret
 
-    click.echo(new_secret())
+    secret = new_secret()
+    if as_json:
+        print_json({"secret": secret})
+    else:
+        click.echo(secret)
 
 
 def _host(url: str | None) -> str | None:

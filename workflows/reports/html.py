@@ -70,6 +70,11 @@ details summary { cursor: pointer; font-size: .85rem; }
 
 def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal | None = None) -> str:
     """The portfolio page: key figures and charts, then one section per partnership."""
+    return page(portfolio.title, portfolio_body(app, portfolio, today, target))
+
+
+def portfolio_body(app: Accord, portfolio: Report, today: date, target: Decimal | None = None) -> list[str]:
+    """The portfolio page's parts, each HTML with every text escaped."""
     funding = funding_report(app, today, target=target)
     [overview] = portfolio.tables
     codes = [row["partner"] for row in overview.rows]
@@ -80,30 +85,40 @@ def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal 
     lanes = [code for code in codes if code in {row["partner"] for row in recent}]
     timeline = timeline_figure(app, lanes, today, names, of=len(codes))
     figures = [funding_figure(funding), timeline, tasks_figure(tasks, today)]
-    body = [
+    return [
         _header(portfolio),
         _nav(names),
         _section("overview", "Overview", [_figures(portfolio.figures), *map(_figure, figures), _table(overview)]),
         *(_partner(partnership_report(app, code, today=today), code, funding) for code in codes),
     ]
-    return page(portfolio.title, body)
 
 
 def partnership_html(app: Accord, report: Report, code: str, today: date) -> str:
     """The partnership report with its timeline and tasks-by-week charts."""
+    return page(report.title, partnership_body(app, report, code, today))
+
+
+def partnership_body(app: Accord, report: Report, code: str, today: date) -> list[str]:
     code = partner_code(code)
     tasks = list(app.reader.tasks.tasks(TaskFilter(today, partner=code)))
-    return report_html(report, [timeline_figure(app, [code], today), tasks_figure(tasks, today)])
+    return report_body(report, [timeline_figure(app, [code], today), tasks_figure(tasks, today)])
 
 
 def funding_html(report: Report) -> str:
-    return report_html(report, [funding_figure(report)])
+    return page(report.title, funding_body(report))
+
+
+def funding_body(report: Report) -> list[str]:
+    return report_body(report, [funding_figure(report)])
 
 
 def report_html(report: Report, figures: Sequence[Figure] = ()) -> str:
     """Any report as a page: its figures, charts and tables."""
-    parts = [_figures(report.figures), *map(_figure, figures), *map(_table, report.tables)]
-    return page(report.title, [_header(report), *parts])
+    return page(report.title, report_body(report, figures))
+
+
+def report_body(report: Report, figures: Sequence[Figure] = ()) -> list[str]:
+    return [_header(report), _figures(report.figures), *map(_figure, figures), *map(_table, report.tables)]
 
 
 def page(title: str, body: Iterable[str]) -> str:

@@ -149,6 +149,12 @@ def positions_of(db: Any, head: str) -> list[int]:
     return [int(row["position"]) for row in rows]
 
 
+def digest_at(db: Any, position: int) -> str | None:
+    """The digest chained at a position, if any."""
+    rows = db.query(f"SELECT digest FROM {TABLE} WHERE position = ?", (position,))
+    return str(rows[0]["digest"]) if rows else None
+
+
 def links(db: Any, page: int) -> Iterator[tuple[int, str]]:
     """Every link of the chain, (position, digest) in position order, read in pages."""
     after = 0

@@ -133,6 +133,10 @@ class TaskQueries(Queries):
             (today.isoformat(), long_ago.isoformat()),
         )
 
+    def owners(self) -> list[str]:
+        """Every owner of a task, in order."""
+        return [row["owner"] for row in self.db.query(f"SELECT DISTINCT owner FROM {self.table} ORDER BY owner")]
+
     def owners_due_by(self, horizon: date) -> list[str]:
         """The owners of open tasks due by `horizon` (overdue ones included)."""
         rows = self.db.query(

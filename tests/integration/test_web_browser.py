@@ -1,0 +1,171 @@
+"""The web console in a real browser: `accord serve` on 127.0.0.1 and
+Debian's Chromium driven by Playwright. Every page walked from the
+navigation with no error in the browser's console (a page breaking its own
+Content-Security-Policy says so there), time travel through the form, and
+HTML and script put in free-text fields staying inert text."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import submit_rows
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = shutil.which("chromium")
+ACCORD = str(Path(sys.executable).with_name("accord"))
+PAYLOADS = (
+    "<script>window.hacked = 1; alert(1)</script>",
+    '<img src=x onerror="window.hacked = 2; alert(2)">',
+    '"><svg onload="window.hacked = 3">',
+)
+
+if CHROMIUM is None:
+    pytest.skip(
+        "no chromium on PATH: install Debian's with `apt-get install -y chromium` (.ci/run does)",
+        allow_module_level=True,
+    )
+playwright = pytest.importorskip("playwright.sync_api", reason="Playwright comes with the dev extra")
+
+
+@pytest.fixture
+def site(demo_db: str, tmp_path: Path) -> Iterator[str]:
+    """`accord serve` over the demo, on a free port; its address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [ACCORD, "--db", demo_db, "serve", "--port", str(port)], stdout=log, stderr=log, env=os.environ.copy()
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/accord.css").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "accord serve did not answer within 30 s"
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class Tab:
+    """A page in the browser that notes every console error and dialog."""
+
+    def __init__(self, browser: object) -> None:
+        self.page = browser.new_page()  # type: ignore[attr-defined]
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_every_page_walked_from_the_navigation_shows_its_record_without_an_error(site: str, browser: object) -> None:
+    tab = Tab(browser)
+    tab.page.goto(site + "/")
+    names = tab.page.locator("header.site nav a").all_inner_texts()
+    assert names == ["Portfolio", "Tasks", "Meetings", "Funding", "Audit log"]
+
+    for name in names:
+        tab.page.locator("header.site nav a", has_text=name).click()
+        assert tab.page.locator("h1").first.is_visible()
+        assert tab.page.locator("header.site nav a[aria-current=page]").inner_text() == name
+    tab.page.goto(site + "/meetings")
+    tab.page.locator("tbody a").first.click()
+    assert tab.page.locator("h1").inner_text().startswith("Briefing:")
+    tab.page.goto(site + "/audit")
+    tab.page.locator("tbody a").first.click()
+    assert "Chain digest" in tab.page.content()
+    tab.page.goto(site + "/tasks")
+    tab.page.select_option("select[name=status]", "all")
+    tab.page.select_option("select[name=owner]", "cabinet")
+    tab.page.locator("form.filters button").click()
+    owners = tab.page.locator("tbody tr td:nth-child(4)").all_inner_texts()
+    assert owners and set(owners) == {"cabinet"}
+    assert tab.errors == [] and tab.dialogs == []
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_the_date_picker_shows_the_record_as_it_stood_and_links_keep_the_moment(site: str, browser: object) -> None:
+    tab = Tab(browser)
+    tab.page.goto(site + "/")
+    now = tab.page.locator("dl.figures").first.inner_text()
+
+    tab.page.fill("input[name=as_of]", "2021-05-01")
+    tab.page.locator("form.moment button").click()
+
+    assert tab.page.locator(".banner").inner_text() == "The record as of 2021-05-01 (what had happened by then)."
+    assert tab.page.locator("dl.figures").first.inner_text() != now
+    tab.page.locator("header.site nav a", has_text="Tasks").click()
+    assert "as_of=2021-05-01" in tab.page.url
+    assert "overdue judged on 2021-05-01" in tab.page.locator("caption").inner_text()
+    tab.page.locator("a", has_text="Back to now").click()
+    assert tab.page.locator(".banner").count() == 0
+    assert tab.errors == []
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_html_and_script_in_every_free_text_field_stay_inert_text(demo_db: str, site: str, browser: object) -> None:
+    rows = []
+    for n, payload in enumerate(PAYLOADS):
+        rows += [
+            {"type": "PartnershipNoteAdded", "partner": "TN", "occurred_on": "2021-06-01", "text": payload},
+            {
+                "type": "VisitHeld",
+                "partner": "TN",
+                "occurred_on": f"2021-06-0{n + 2}",
+                "visitors": [payload],
+                "place": payload,
+                "notes": payload,
+            },
+            {
+                "type": "MeetingScheduled",
+                "meeting": f"payload-{n}",
+                "occurred_on": "2021-06-01",
+                "body": payload,
+                "title": payload,
+                "held_on": "2021-07-01",
+                "partners": ["TN"],
+            },
+        ]
+    result = submit_rows(demo_db, *rows)
+    assert result.exit_code == 0, result.output
+    tab = Tab(browser)
+
+    for path in ["/", "/partners/TN", "/tasks?status=all", "/meetings", "/meetings/payload-0", "/audit?after=0"]:
+        tab.page.goto(site + path)
+        assert tab.page.evaluate("window.hacked") is None, path
+        assert tab.page.locator("script, img[src=x], svg[onload]").count() == 0, path
+    tab.page.goto(site + "/meetings")
+    assert tab.page.get_by_text(PAYLOADS[0]).count() >= 1  # shown, as text
+    assert tab.dialogs == [] and tab.errors == []

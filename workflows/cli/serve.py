@@ -1,0 +1,45 @@
+"""`accord serve`: the web console."""
+
+from __future__ import annotations
+
+import click
+
+from workflows.cli.context import Context, pass_context
+from workflows.cli.output import print_json
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="The port.")
+@click.option(
+    "--json", "as_json", is_flag=True, help='Say where it listens as JSON on standard output: {"url", "store"}.'
+)
+@pass_context
+def serve(ctx: Context, host: str, port: int, as_json: bool) -> None:
+    """Show the record in a browser: the portfolio, each partner, tasks,
+    meetings and their briefings, funding, and the audit log, each page as
+    it stands now, as of a date, or as known at a moment. Pages need no
+    JavaScript; nothing is loaded from another site. Stop with Ctrl-C.
+
+    Listens on 127.0.0.1 by default: put it behind a reverse proxy (with
+    TLS) to serve others. Needs the `web` extra: pip install 'accord[web]'.
+
+    \b
+    Example:
+      accord serve                        # then open http://127.0.0.1:8000/
+      accord serve --port 8080 --host 0.0.0.0
+    """
+    try:
+        import uvicorn
+
+        from workflows.web.app import create
+    except ImportError as error:
+        raise click.ClickException(
+            f"the web console needs the `web` extra ({error.name} is missing): pip install 'accord[web]'"
+        ) from None
+    url = f"http://{host}:{port}/"
+    if as_json:
+        print_json({"url": url, "store": ctx.settings.store})
+    else:
+        click.echo(f"Accord at {url} over {ctx.settings.store}; Ctrl-C stops it", err=True)
+    uvicorn.run(create(ctx.settings), host=host, port=port, log_level="warning")

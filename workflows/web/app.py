@@ -1,0 +1,235 @@
+"""The web console's wiring: routes, templates, the moment each page
+stands for, security headers, errors as pages.
+
+One application over the store serves every request, on one worker thread
+of its own: the store's connections stay with the thread that made them,
+and the event loop stays free while a page is read. Each request brings the
+views up to date first, as a command does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from workflows.errors import BAD_INPUT, explain
+from workflows.reports.html import STYLE
+from workflows.settings import Settings
+from workflows.web import pages
+from workflows.web.moments import Moment, NotAMoment
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from workflows.application import Accord
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Nothing but this site's own stylesheet; no script at all; forms post here.
+SECURITY = {
+    "content-security-policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+}
+CSS = (
+    STYLE
+    + """
+header.site { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem 1.5rem;
+  border-bottom: 1px solid #ccc; padding-bottom: .5rem; margin-bottom: 1rem; }
+header.site .name { font-weight: 700; font-size: 1.1rem; color: inherit; text-decoration: none; }
+header.site nav ul { margin: 0; }
+form.moment { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: end; font-size: .85rem; }
+form.moment label { display: flex; flex-direction: column; }
+form.filters { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: end; margin: .5rem 0 1rem; }
+form.filters label { display: flex; flex-direction: column; font-size: .85rem; }
+.banner { background: #fff4ce; border: 1px solid #e0c060; padding: .5rem .75rem; border-radius: 4px; }
+.error { background: #fde7e9; border: 1px solid #d13438; padding: .75rem; border-radius: 4px; }
+.overdue-text { color: #b30000; font-weight: 600; }
+pre.json { background: #f6f6f6; padding: .75rem; overflow-x: auto; font-size: .8rem; }
+a.next { display: inline-block; margin: .5rem 0; }
+"""
+)
+NAVIGATION = (
+    ("Portfolio", "/"),
+    ("Tasks", "/tasks"),
+    ("Meetings", "/meetings"),
+    ("Funding", "/funding"),
+    ("Audit log", "/audit"),
+)
+
+
+class Console:
+    """The application every page reads, on its own worker thread."""
+
+    def __init__(self, settings: Settings, build: Callable[[], Accord]) -> None:
+        self.settings = settings
+        self.zone = settings.schedule.zone
+        self.build = build
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-web")
+        self._app: Accord | None = None
+        self.templates = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False
+        )
+
+    def app(self) -> Accord:
+        if self._app is None:
+            self._app = self.build()
+        return self._app
+
+    async def run(self, work: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.worker, work)
+
+    def close(self) -> None:
+        if self._app is not None:
+            self.worker.submit(self._app.close).result()
+        self.worker.shutdown()
+
+    def read(self, moment: Moment, work: Callable[[Accord, Any], dict[str, Any]], replay: bool) -> dict[str, Any]:
+        """`work(record, today)` over the record the moment stands for (on
+        the worker thread): a replay of it, or (`replay` false: a page of
+        the log itself, which filters by the moment) the store now."""
+        from workflows.replay import record_at
+
+        if not replay:
+            app = self.app()
+            app.refresh()
+            return {**work(app, app.clock.today()), "said": "now", "today": app.clock.today()}
+        with record_at(self.app(), self.settings, as_of=moment.as_of, known_at=moment.known_at) as chosen:
+            record, today, said = chosen
+            return {**work(record, today), "said": said, "today": today}
+
+    def render(self, request: Request, template: str, values: dict[str, Any], status: int = 200) -> HTMLResponse:
+        moment: Moment = request.state.moment
+
+        def link(path: str, **params: Any) -> str:
+            """A link to a page of this site with these parameters (those
+            given a value), at the same moment."""
+            given = {name: value for name, value in params.items() if value not in (None, "")}
+            if moment.as_of:
+                given["as_of"] = moment.as_of.isoformat()
+            if moment.known_at:
+                given["known_at"] = moment.field(self.zone)
+            return path + ("?" + urlencode(given) if given else "")
+
+        text = self.templates.get_template(template).render(
+            **values,
+            request=request,
+            moment=moment,
+            link=link,
+            keep=moment.query(self.zone),
+            known_at_field=moment.field(self.zone),
+            navigation=NAVIGATION,
+            zone=self.settings.schedule.timezone,
+        )
+        return HTMLResponse(text, status_code=status, headers=SECURITY)
+
+
+def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Starlette:
+    """The web console over the store the settings name."""
+    if build is None:
+        from workflows.compose import build as compose_build
+
+        def build() -> Accord:
+            return compose_build(settings)
+
+    console = Console(settings, build)
+
+    def page(
+        template: str, work: Callable[[Request], Callable[[Accord, Any], dict[str, Any]]], replay: bool = True
+    ) -> Callable[..., Any]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                request.state.moment = Moment.of(request.query_params, console.zone)
+            except NotAMoment as error:
+                request.state.moment = Moment()
+                return console.render(request, "error.html", {"title": "Not understood", "message": str(error)}, 400)
+            try:
+                values = await console.run(lambda: console.read(request.state.moment, work(request), replay))
+            except Exception as error:  # said as a page, as the command line says it in a sentence
+                status, message = explain(error, settings)
+                if status != BAD_INPUT:
+                    raise
+                return console.render(request, "error.html", {"title": "Not found", "message": message}, 404)
+            return console.render(request, template, values)
+
+        return endpoint
+
+    target = settings.funding_target
+
+    def number(request: Request, name: str) -> int:
+        text = request.query_params.get(name, "0")
+        return int(text) if text.isdigit() else 0
+
+    routes = [
+        Route("/", page("report.html", lambda r: lambda app, today: pages.portfolio(app, today, target))),
+        Route(
+            "/partners/{code}",
+            page("report.html", lambda r: lambda app, today: pages.partner(app, today, r.path_params["code"])),
+        ),
+        Route("/funding", page("report.html", lambda r: lambda app, today: pages.funding(app, today, target))),
+        Route("/meetings", page("meetings.html", lambda r: lambda app, today: pages.meetings(app))),
+        Route(
+            "/meetings/{meeting}",
+            page("report.html", lambda r: lambda app, today: pages.briefing(app, today, r.path_params["meeting"])),
+        ),
+        Route(
+            "/tasks",
+            page(
+                "tasks.html",
+                lambda r: (
+                    lambda app, today: pages.tasks(
+                        app,
+                        today,
+                        r.query_params.get("status", "open"),
+                        r.query_params.get("partner"),
+                        r.query_params.get("owner"),
+                        number(r, "page"),
+                    )
+                ),
+            ),
+        ),
+        Route(
+            "/audit",
+            page(
+                "audit.html",
+                lambda r: (
+                    lambda app, today: pages.audit(
+                        app,
+                        after=number(r, "after"),
+                        partner=r.query_params.get("partner"),
+                        type_name=r.query_params.get("type"),
+                        until=r.state.moment.known_at,
+                    )
+                ),
+                replay=False,
+            ),
+        ),
+        Route(
+            "/audit/{position:int}",
+            page("event.html", lambda r: lambda app, today: pages.event(app, r.path_params["position"]), replay=False),
+        ),
+        Route("/accord.css", lambda request: Response(CSS, media_type="text/css", headers=SECURITY)),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            console.close()
+
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,58 @@
+"""The moment a page stands for, from its query: `as_of` (a date: what had
+happened by then) or `known_at` (a date and time: what had been recorded by
+then), or neither (now). A bad value is one sentence, as on the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+
+class NotAMoment(ValueError):
+    """A date or moment a page cannot stand for; the message says why."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    as_of: date | None = None
+    known_at: datetime | None = None
+
+    @classmethod
+    def of(cls, query: Mapping[str, str], zone: ZoneInfo) -> Moment:
+        as_of = (query.get("as_of") or "").strip()
+        known_at = (query.get("known_at") or "").strip()
+        if as_of and known_at:
+            raise NotAMoment("give a date (as of) or a moment (as known at), not both: they answer different questions")
+        if as_of:
+            try:
+                return cls(as_of=date.fromisoformat(as_of))
+            except ValueError:
+                raise NotAMoment(f"{as_of!r} is not a date such as 2021-06-07") from None
+        if known_at:
+            try:
+                moment = datetime.fromisoformat(known_at)
+            except ValueError:
+                raise NotAMoment(f"{known_at!r} is not a date and time such as 2021-06-07T09:00") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            return cls(known_at=moment.astimezone(UTC))
+        return cls()
+
+    @property
+    def now(self) -> bool:
+        return self.as_of is None and self.known_at is None
+
+    def query(self, zone: ZoneInfo) -> str:
+        """The query string that keeps this moment on a link ('' for now)."""
+        if self.as_of:
+            return "?" + urlencode({"as_of": self.as_of.isoformat()})
+        if self.known_at:
+            return "?" + urlencode({"known_at": self.field(zone)})
+        return ""
+
+    def field(self, zone: ZoneInfo) -> str:
+        """`known_at` as a datetime-local input shows it, in the business zone."""
+        return self.known_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if self.known_at else ""
