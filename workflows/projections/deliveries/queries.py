@@ -3,13 +3,19 @@ the list people read (dead letters first among them)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from workflows.projections.base import Queries
-from workflows.projections.deliveries.view import moment
 
 STATES = ("pending", "delivered", "dead")
+
+
+def moment(value: datetime | str) -> str:
+    """A moment as the view stores it, so that text compares as time does:
+    UTC, to the microsecond (2021-08-02T07:00:00.000000+00:00)."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class DeliveryQueries(Queries):

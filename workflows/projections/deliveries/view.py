@@ -5,22 +5,15 @@ and the last reply or reason."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from domain.delivery import Delivery
 from workflows.projections.base import View
+from workflows.projections.deliveries.queries import moment
 from workflows.store.database import Cursor, Record
 
 D = Delivery
-
-
-def moment(value: datetime | str) -> str:
-    """A moment as the view stores it, so that text compares as time does:
-    UTC, to the microsecond (2021-08-02T07:00:00.000000+00:00)."""
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class Deliveries(View):
