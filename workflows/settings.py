@@ -256,6 +256,32 @@ def webhook_secret(text: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Web:
+    """The web console (`accord serve`).
+
+    ACCORD_USERS            who may sign in: a file `accord users add` writes (none: nobody signs in)
+    ACCORD_WEB_SECRET       the key session cookies are signed with (none: a new one each start,
+                            which signs everyone out)
+    ACCORD_WEB_USER_HEADER  trust this header, set by a reverse proxy that signs people in
+                            (e.g. X-Remote-User), for who is signed in; only behind such a proxy
+    """
+
+    users: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    user_header: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Web:
+        secret = environ.get("ACCORD_WEB_SECRET") or None
+        if secret is not None and len(secret) < 32:
+            raise ValueError("ACCORD_WEB_SECRET must be at least 32 characters: `accord users new-secret` makes one")
+        header = (environ.get("ACCORD_WEB_USER_HEADER") or "").strip() or None
+        if header is not None and not re.fullmatch(r"[A-Za-z0-9-]+", header):
+            raise ValueError(f"ACCORD_WEB_USER_HEADER must be a header's name such as X-Remote-User; got {header!r}")
+        return cls(users=environ.get("ACCORD_USERS") or None, secret=secret, user_header=header)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where the events live and who is recording them.
 
@@ -279,6 +305,7 @@ class Settings:
     cipher_key: str | None = None
     schedule: Schedule = field(default_factory=Schedule)
     delivery: Delivery = field(default_factory=Delivery)
+    web: Web = field(default_factory=Web)
 
     @property
     def postgres(self) -> bool:
@@ -305,6 +332,7 @@ class Settings:
             cipher_key=cipher_key(environ.get("ACCORD_CIPHER_KEY") or None),
             schedule=Schedule.from_env(environ),
             delivery=Delivery.from_env(environ),
+            web=Web.from_env(environ),
         )
 
 
@@ -337,11 +365,14 @@ NAMES: dict[str, str] = {
         "webhook_timeout",
         "delivery_attempts",
         "delivery_backoff",
+        "users",
+        "web_secret",
+        "web_user_header",
     )
 }
 CONFIG = "accord.toml"
 # The settings that name a file or folder.
-PATHS = frozenset({"db", "rules", "policy", "outbox", "directory"})
+PATHS = frozenset({"db", "rules", "policy", "outbox", "directory", "users"})
 DEFAULT = "default"
 
 
@@ -416,6 +447,9 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
         "webhook_timeout": f"{delivery.webhook_timeout:g} s",
         "delivery_attempts": delivery.attempts,
         "delivery_backoff": f"{delivery.backoff:g} s",
+        "users": settings.web.users or "(none: nobody signs in to the web console)",
+        "web_secret": "(set)" if settings.web.secret else "(none: a new one each start)",
+        "web_user_header": settings.web.user_header or "(none)",
     }
     return [{"setting": name, "value": str(values[name]), "from": sources.get(name, DEFAULT)} for name in NAMES]
 

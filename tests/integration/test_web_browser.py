@@ -24,6 +24,7 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = shutil.which("chromium")
 ACCORD = str(Path(sys.executable).with_name("accord"))
+PASSWORD = "alice has a long password"
 PAYLOADS = (
     "<script>window.hacked = 1; alert(1)</script>",
     '<img src=x onerror="window.hacked = 2; alert(2)">',
@@ -40,14 +41,18 @@ playwright = pytest.importorskip("playwright.sync_api", reason="Playwright comes
 
 @pytest.fixture
 def site(demo_db: str, tmp_path: Path) -> Iterator[str]:
-    """`accord serve` over the demo, on a free port; its address."""
+    """`accord serve` over the demo, on a free port, with alice (who may
+    change tasks, by the policy) as its one user; its address."""
+    (tmp_path / "policy.toml").write_text('[roles]\ndesks = ["alice"]\n')
+    env = {**os.environ, "ACCORD_USERS": str(tmp_path / "users.toml"), "ACCORD_POLICY": str(tmp_path / "policy.toml")}
+    subprocess.run(
+        [ACCORD, "users", "add", "alice", "--password-stdin"], input=PASSWORD, text=True, env=env, check=True
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [ACCORD, "--db", demo_db, "serve", "--port", str(port)], stdout=log, stderr=log, env=os.environ.copy()
-    )
+    server = subprocess.Popen([ACCORD, "--db", demo_db, "serve", "--port", str(port)], stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -169,3 +174,26 @@ def test_html_and_script_in_every_free_text_field_stay_inert_text(demo_db: str, 
     tab.page.goto(site + "/meetings")
     assert tab.page.get_by_text(PAYLOADS[0]).count() >= 1  # shown, as text
     assert tab.dialogs == [] and tab.errors == []
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_user_signs_in_and_assigns_a_task_from_its_page(site: str, browser: object) -> None:
+    tab = Tab(browser)
+    tab.page.goto(site + "/tasks")
+    tab.page.locator("tbody a").first.click()
+    task_page = tab.page.url
+    tab.page.locator("a", has_text="Sign in").last.click()
+
+    tab.page.fill("input[name=name]", "alice")
+    tab.page.fill("input[name=password]", PASSWORD)
+    tab.page.locator("main form button").click()
+    tab.page.goto(task_page)
+    tab.page.fill("input[name=owner]", "desk:MA")
+    tab.page.locator("button", has_text="Assign").click()
+
+    assert tab.page.locator(".banner").inner_text() == "Task assigned."
+    assert "desk:MA" in tab.page.locator("dl.figures").inner_text()
+    assert "Signed in as alice" in tab.page.locator("header.site .who").inner_text()
+    tab.page.locator("button", has_text="Sign out").click()
+    assert tab.page.locator("header.site .who").inner_text().strip() == "Sign in"
+    assert tab.errors == [] and tab.dialogs == []

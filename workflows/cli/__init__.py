@@ -40,6 +40,7 @@ COMMANDS = {
     "deliveries": "deliveries:deliveries",
     "deliver": "deliveries:deliver",
     "serve": "serve:serve",
+    "users": "users:users",
 }
 
 

@@ -10,6 +10,7 @@ views up to date first, as a command does.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -19,10 +20,13 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from workflows import accounts
 from workflows.errors import BAD_INPUT, explain
 from workflows.reports.html import STYLE
 from workflows.settings import Settings
@@ -52,6 +56,8 @@ header.site { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem 
   border-bottom: 1px solid #ccc; padding-bottom: .5rem; margin-bottom: 1rem; }
 header.site .name { font-weight: 700; font-size: 1.1rem; color: inherit; text-decoration: none; }
 header.site nav ul { margin: 0; }
+header.site .who { margin-left: auto; font-size: .85rem; }
+header.site .who form { display: inline; }
 form.moment { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: end; font-size: .85rem; }
 form.moment label { display: flex; flex-direction: column; }
 form.filters { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: end; margin: .5rem 0 1rem; }
@@ -63,6 +69,9 @@ pre.json { background: #f6f6f6; padding: .75rem; overflow-x: auto; font-size: .8
 a.next { display: inline-block; margin: .5rem 0; }
 """
 )
+# What a change did, said on the task's page after it.
+DONE = {"assign": "assigned", "defer": "deferred", "complete": "completed", "cancel": "cancelled"}
+NOBODY = "no one may sign in: there is no users file (ACCORD_USERS; `accord users add` makes one)"
 NAVIGATION = (
     ("Portfolio", "/"),
     ("Tasks", "/tasks"),
@@ -112,6 +121,23 @@ class Console:
             record, today, said = chosen
             return {**work(record, today), "said": said, "today": today}
 
+    def who(self, request: Request) -> str | None:
+        """Who is signed in: the name the reverse proxy says, when Accord
+        is told to trust its header; else the session's."""
+        header = self.settings.web.user_header
+        if header:
+            return request.headers.get(header) or None
+        user = request.session.get("user")
+        return str(user) if user else None
+
+    @staticmethod
+    def token(request: Request) -> str:
+        """The session's token against cross-site forms: every form carries
+        it, and a form posted without it changes nothing."""
+        if "csrf" not in request.session:
+            request.session["csrf"] = secrets.token_urlsafe(32)
+        return str(request.session["csrf"])
+
     def render(self, request: Request, template: str, values: dict[str, Any], status: int = 200) -> HTMLResponse:
         moment: Moment = request.state.moment
 
@@ -130,6 +156,8 @@ class Console:
             request=request,
             moment=moment,
             link=link,
+            user=self.who(request),
+            csrf=self.token(request),
             keep=moment.query(self.zone),
             known_at_field=moment.field(self.zone),
             navigation=NAVIGATION,
@@ -173,6 +201,96 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
     def number(request: Request, name: str) -> int:
         text = request.query_params.get(name, "0")
         return int(text) if text.isdigit() else 0
+
+    def task_page(app: Accord, today: Any, request: Request) -> dict[str, Any]:
+        values = pages.task(app, today, request.path_params["ref"])
+        user = console.who(request)
+        done = request.session.pop("done", None)
+        return {**values, "may_change": pages.may_change(console.app(), user), "done": done, "failed": None}
+
+    async def posted(request: Request) -> dict[str, str] | None:
+        """A form's fields, if it carries the session's token; else None."""
+        form = await request.form()
+        given = str(form.get("csrf", ""))
+        if not (given and secrets.compare_digest(given, console.token(request))):
+            return None
+        return {name: str(value) for name, value in form.items()}
+
+    def refused(request: Request, message: str, status: int) -> HTMLResponse:
+        request.state.moment = Moment()
+        return console.render(request, "error.html", {"title": "Not done", "message": message}, status)
+
+    async def change_task(request: Request) -> Response:
+        ref, change = request.path_params["ref"], request.path_params["change"]
+        form = await posted(request)
+        if form is None:
+            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+        user = console.who(request)
+        if user is None:
+            return RedirectResponse(f"/login?next=/tasks/{ref}", status_code=303)
+        changes: dict[str, Callable[[Any, Any], Any]] = {
+            "assign": lambda t, stamp: t.assign(form.get("owner", "").strip(), stamp),
+            "defer": lambda t, stamp: t.defer(_day(form.get("to", "")), form.get("reason", "").strip(), stamp),
+            "complete": lambda t, stamp: t.complete(form.get("note", "").strip(), stamp),
+            "cancel": lambda t, stamp: t.cancel(form.get("reason", "").strip(), stamp),
+        }
+        if change not in changes:
+            return refused(request, f"{change!r} is not a change of a task (assign, defer, complete, cancel)", 404)
+
+        def apply() -> str:
+            app = console.app()
+            if not pages.may_change(app, user):
+                raise PermissionError(f"{user} has no role in the policy: the console only reads for them")
+            return str(app.change_task(ref, user, changes[change]).id)
+
+        try:
+            task_id = await console.run(apply)
+        except PermissionError as error:
+            return refused(request, str(error), 403)
+        except Exception as error:
+            status, message = explain(error, settings)
+            if status != BAD_INPUT:
+                raise
+            request.state.moment = Moment()
+            values = await console.run(
+                lambda: console.read(Moment(), lambda app, today: task_page(app, today, request), True)
+            )
+            return console.render(request, "task.html", {**values, "failed": message}, 400)
+        request.session["done"] = {
+            "assign": "assigned",
+            "defer": "deferred",
+            "complete": "completed",
+            "cancel": "cancelled",
+        }[change]
+        return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+    async def login(request: Request) -> Response:
+        request.state.moment = Moment()
+        target = request.query_params.get("next", "/")
+        target = target if target.startswith("/") and not target.startswith("//") else "/"
+        if request.method == "GET":
+            return console.render(request, "login.html", {"title": "Sign in", "next": target, "failed": None})
+        form = await posted(request)
+        if form is None:
+            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+        name, password = form.get("name", "").strip(), form.get("password", "")
+        known = accounts.load(settings.web.users) if settings.web.users else {}
+        if not await console.run(lambda: accounts.check(known, name, password)):
+            failed = (
+                "that name and password do not match a user"
+                if known
+                else "no one may sign in: no users file (ACCORD_USERS)"
+            )
+            return console.render(request, "login.html", {"title": "Sign in", "next": target, "failed": failed}, 401)
+        request.session.clear()
+        request.session["user"] = name
+        return RedirectResponse(target, status_code=303)
+
+    async def logout(request: Request) -> Response:
+        if await posted(request) is None:
+            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+        request.session.clear()
+        return RedirectResponse("/", status_code=303)
 
     routes = [
         Route("/", page("report.html", lambda r: lambda app, today: pages.portfolio(app, today, target))),
@@ -222,6 +340,13 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             "/audit/{position:int}",
             page("event.html", lambda r: lambda app, today: pages.event(app, r.path_params["position"]), replay=False),
         ),
+        Route(
+            "/tasks/{ref}",
+            page("task.html", lambda r: lambda app, today: task_page(app, today, r)),
+        ),
+        Route("/tasks/{ref}/{change}", change_task, methods=["POST"]),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
         Route("/accord.css", lambda request: Response(CSS, media_type="text/css", headers=SECURITY)),
     ]
 
@@ -232,4 +357,20 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         finally:
             console.close()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    session = Middleware(
+        SessionMiddleware,
+        secret_key=settings.web.secret or secrets.token_urlsafe(48),
+        session_cookie="accord_session",
+        max_age=8 * 3600,
+        same_site="strict",
+    )
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[session])
+
+
+def _day(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise NotAMoment(f"{text!r} is not a date such as 2021-09-30") from None

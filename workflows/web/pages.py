@@ -93,3 +93,16 @@ def audit(
 def event(app: Accord, position: int) -> dict[str, Any]:
     row, document, digest = event_at(app, position)
     return {"title": f"Event at position {position}", "row": row, "document": document, "digest": digest}
+
+
+def task(app: Accord, today: date, ref: str) -> dict[str, Any]:
+    row = app.reader.tasks.task(ref, today=today)
+    return {"title": f"Task {row['task_id'][:8]}", "task": row}
+
+
+def may_change(app: Accord, user: str | None) -> bool:
+    """Whether a user may change tasks here: one the policy gives a role
+    (which event types each role may record, it says too). Without a
+    policy, or a user, the console reads."""
+    policy = app.policy
+    return user is not None and policy is not None and any(user in actors for actors in policy.roles.values())

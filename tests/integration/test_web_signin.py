@@ -1,0 +1,162 @@
+"""Signing in to the web console and changing tasks from their pages: a
+user the policy gives a role changes what it permits, under their own name;
+anyone else reads; every form carries the session's token, and one without
+it changes nothing; a reverse proxy's header can say who is signed in. On
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.helpers import accord, as_json
+from workflows.settings import Settings, Web
+from workflows.web.app import create
+
+pytestmark = pytest.mark.integration
+
+POLICY = """
+[roles]
+desks = ["alice"]
+readers = ["bob"]
+
+[permit]
+TaskCancelled = ["desks"]
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    users, policy = tmp_path / "users.toml", tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    for name in ("alice", "bob", "carol"):
+        result = accord("unused.db", "users", "add", name, "--password-stdin", input=f"{name} has a password")
+        assert result.exit_code != 0  # no users file named: said, not guessed
+    return users, policy
+
+
+def add_users(users: Path, demo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_USERS", str(users))
+    for name in ("alice", "bob", "carol"):
+        added = as_json(
+            accord(demo_db, "users", "add", name, "--password-stdin", "--json", input=f"{name} has a password")
+        )
+        assert added == {"user": name, "added": True, "file": str(users)}
+
+
+@pytest.fixture
+def web(demo_db: str, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    users, policy = files
+    add_users(users, demo_db, monkeypatch)
+    settings = Settings(db=demo_db, policy=str(policy), web=Web(users=str(users)))
+    with TestClient(create(settings)) as client:
+        yield client
+
+
+def token(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found[1]
+
+
+def sign_in(web: TestClient, name: str, password: str | None = None) -> int:
+    form = {"csrf": token(web.get("/login").text), "name": name, "password": password or f"{name} has a password"}
+    return web.post("/login", data=form, follow_redirects=False).status_code
+
+
+def a_task(web: TestClient) -> str:
+    found = re.search(r'href="/tasks/([0-9a-f-]{36})"', web.get("/tasks").text)
+    assert found is not None
+    return found[1]
+
+
+def said(page: str) -> str:
+    found = re.search(r'class="(?:error|banner)"[^>]*>([^<]+)<', page)
+    return unescape(found[1]) if found else ""
+
+
+def test_a_user_with_a_role_changes_a_task_under_their_own_name(web: TestClient, demo_db: str) -> None:
+    task = a_task(web)
+    assert "Sign in</a> to change it" in web.get(f"/tasks/{task}").text
+
+    assert sign_in(web, "alice") == 303
+    page = web.get(f"/tasks/{task}").text
+    assert "Signed in as <strong>alice</strong>" in page and page.count(f'action="/tasks/{task}/') == 4
+    done = web.post(f"/tasks/{task}/assign", data={"csrf": token(page), "owner": "desk:MA"})
+
+    assert done.status_code == 200 and said(done.text) == "Task assigned."
+    row = as_json(accord(demo_db, "task", "show", task, "--json"))[0]
+    assert row["owner"] == "desk:MA"
+    [event] = [e for e in as_json(accord(demo_db, "audit", "log", "--type", "TaskAssigned", "--json"))]
+    assert event["actor"] == "alice"
+
+
+def test_the_domain_and_the_policy_refuse_in_a_sentence_and_nothing_changes(web: TestClient, demo_db: str) -> None:
+    task = a_task(web)
+    assert sign_in(web, "alice") == 303
+    page = web.get(f"/tasks/{task}").text
+
+    earlier = web.post(f"/tasks/{task}/defer", data={"csrf": token(page), "to": "2000-01-01", "reason": "later"})
+    no_reason = web.post(f"/tasks/{task}/cancel", data={"csrf": token(page), "reason": ""})
+
+    assert earlier.status_code == 400 and "a deferral must move the due date after" in said(earlier.text)
+    assert no_reason.status_code == 400
+    assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
+
+
+def test_anyone_without_a_role_reads_and_a_role_may_change_only_what_the_policy_permits(
+    web: TestClient, demo_db: str
+) -> None:
+    task = a_task(web)
+    assert sign_in(web, "carol") == 303  # a user in no role
+    page = web.get(f"/tasks/{task}").text
+    assert "your name has no role in the policy" in page and f'action="/tasks/{task}/' not in page
+    refused = web.post(f"/tasks/{task}/complete", data={"csrf": token(page), "note": "done"})
+    assert refused.status_code == 403 and "carol has no role in the policy" in said(refused.text)
+
+    web.post("/logout", data={"csrf": token(page)})
+    assert sign_in(web, "bob") == 303  # a reader: may not cancel
+    page = web.get(f"/tasks/{task}").text
+    cancelled = web.post(f"/tasks/{task}/cancel", data={"csrf": token(page), "reason": "moot"})
+    assert cancelled.status_code == 400 and "TaskCancelled" in said(cancelled.text)
+    assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
+
+
+def test_a_form_without_the_sessions_token_changes_nothing(web: TestClient, demo_db: str) -> None:
+    task = a_task(web)
+    assert sign_in(web, "alice") == 303
+
+    forged = web.post(f"/tasks/{task}/complete", data={"csrf": "guessed", "note": "done"})
+    bare = web.post(f"/tasks/{task}/complete", data={"note": "done"})
+    no_login = web.post("/login", data={"name": "alice", "password": "alice has a password"})
+
+    assert forged.status_code == bare.status_code == no_login.status_code == 403
+    assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
+
+
+def test_a_wrong_password_or_an_unknown_name_does_not_sign_in(web: TestClient) -> None:
+    assert sign_in(web, "alice", "not the password") == 401
+    assert sign_in(web, "mallory", "mallory has a password") == 401
+    assert "Signed in as" not in web.get("/").text
+
+
+def test_behind_a_proxy_that_signs_people_in_its_header_says_who(
+    demo_db: str, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(db=demo_db, policy=str(files[1]), web=Web(user_header="X-Remote-User"))
+    with TestClient(create(settings)) as web:
+        task = a_task(web)
+        page = web.get(f"/tasks/{task}", headers={"X-Remote-User": "alice"}).text
+        assert "Signed in as <strong>alice</strong>" in page
+        done = web.post(
+            f"/tasks/{task}/complete",
+            data={"csrf": token(page), "note": "sent"},
+            headers={"X-Remote-User": "alice"},
+        )
+        assert said(done.text) == "Task completed."
+        assert "Signed in as" not in web.get("/").text  # no header, no one
