@@ -7,7 +7,9 @@ escaped. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -19,7 +21,7 @@ from workflows.web.app import create
 
 pytestmark = pytest.mark.integration
 
-PAGES = ["/", "/partners/TN", "/tasks", "/meetings", "/meetings/jha-council-2021-06-07", "/funding", "/audit"]
+PAGES = ["/", "/partners/TN", "/tasks", "/meetings", "/meetings/jha-council-2021-06-07", "/funding", "/changes", "/audit"]
 SCRIPT = "<script>window.hacked = 1</script>"
 IMAGE = '<img src=x onerror="window.hacked = 2">'
 
@@ -122,3 +124,26 @@ def test_html_and_script_in_free_text_stay_text(web: TestClient, demo_db: str) -
         assert SCRIPT not in page and IMAGE not in page, path
         assert "<img src=x" not in page and "<script>" not in page, path
     assert SCRIPT in text(web.get("/audit?type=PartnershipNoteAdded").text)
+
+
+def test_what_changed_between_two_moments_is_grouped_by_kind(web: TestClient, demo_db: str) -> None:
+    log = as_json(accord(demo_db, "audit", "log", "--json"))
+    [visit, other, *_] = [row for row in log if row["type"] == "VisitHeld"]
+    time.sleep(1.1)  # recorded_at is kept to the second
+    since = datetime.now(UTC).isoformat(timespec="seconds")
+    time.sleep(1.1)
+    partner = visit["subject"]
+    fixed = accord(demo_db, "correct", visit["key"], "--partner", partner, "--set", "place=Tunis", "--reason", "typo")
+    dropped = accord(demo_db, "retract", other["key"], "--partner", other["subject"], "--reason", "recorded twice")
+    note = {"type": "PartnershipNoteAdded", "partner": "TN", "occurred_on": "2021-06-01", "text": "x"}
+    noted = submit_rows(demo_db, note)
+    assert fixed.exit_code == dropped.exit_code == noted.exit_code == 0, fixed.output + dropped.output
+
+    page = web.get("/changes", params={"since": since}).text
+    counts = dict(re.findall(r"<h2>([^<(]+) \((\d+)\)</h2>", page))
+
+    assert counts["Facts corrected"] == counts["Facts retracted"] == counts["Facts recorded"] == "1"
+    assert counts["Funding moved"] == "0"
+    assert "place = Tunis" in text(page)
+    before = web.get("/changes", params={"since": "2000-01-01T00:00", "until": since}).text
+    assert re.search(r"<h2>Facts corrected \(0\)</h2>", before)

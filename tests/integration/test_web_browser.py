@@ -99,7 +99,7 @@ def test_every_page_walked_from_the_navigation_shows_its_record_without_an_error
     tab = Tab(browser)
     tab.page.goto(site + "/")
     names = tab.page.locator("header.site nav a").all_inner_texts()
-    assert names == ["Portfolio", "Tasks", "Meetings", "Funding", "Audit log"]
+    assert names == ["Portfolio", "Tasks", "Meetings", "Funding", "What changed", "Audit log"]
 
     for name in names:
         tab.page.locator("header.site nav a", has_text=name).click()

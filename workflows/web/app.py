@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -31,7 +32,7 @@ from workflows.errors import BAD_INPUT, explain
 from workflows.reports.html import STYLE
 from workflows.settings import Settings
 from workflows.web import pages
-from workflows.web.moments import Moment, NotAMoment
+from workflows.web.moments import Moment, NotAMoment, moment_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -77,6 +78,7 @@ NAVIGATION = (
     ("Tasks", "/tasks"),
     ("Meetings", "/meetings"),
     ("Funding", "/funding"),
+    ("What changed", "/changes"),
     ("Audit log", "/audit"),
 )
 
@@ -187,6 +189,8 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
                 return console.render(request, "error.html", {"title": "Not understood", "message": str(error)}, 400)
             try:
                 values = await console.run(lambda: console.read(request.state.moment, work(request), replay))
+            except NotAMoment as error:
+                return console.render(request, "error.html", {"title": "Not understood", "message": str(error)}, 400)
             except Exception as error:  # said as a page, as the command line says it in a sentence
                 status, message = explain(error, settings)
                 if status != BAD_INPUT:
@@ -201,6 +205,19 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
     def number(request: Request, name: str) -> int:
         text = request.query_params.get(name, "0")
         return int(text) if text.isdigit() else 0
+
+    def changes_page(app: Accord, request: Request) -> dict[str, Any]:
+        """Between two moments (by default the last seven days up to now)."""
+        now = app.clock.now()
+        since_text, until_text = request.query_params.get("since", ""), request.query_params.get("until", "")
+        until = moment_of(until_text, console.zone) if until_text.strip() else now
+        since = moment_of(since_text, console.zone) if since_text.strip() else until - timedelta(days=7)
+        field = "%Y-%m-%dT%H:%M"
+        return {
+            **pages.changes(app, since, until),
+            "since": since.astimezone(console.zone).strftime(field),
+            "until": until.astimezone(console.zone).strftime(field),
+        }
 
     def task_page(app: Accord, today: Any, request: Request) -> dict[str, Any]:
         values = pages.task(app, today, request.path_params["ref"])
@@ -340,6 +357,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             "/audit/{position:int}",
             page("event.html", lambda r: lambda app, today: pages.event(app, r.path_params["position"]), replay=False),
         ),
+        Route("/changes", page("changes.html", lambda r: lambda app, today: changes_page(app, r), replay=False)),
         Route(
             "/tasks/{ref}",
             page("task.html", lambda r: lambda app, today: task_page(app, today, r)),

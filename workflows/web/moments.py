@@ -15,6 +15,18 @@ class NotAMoment(ValueError):
     """A date or moment a page cannot stand for; the message says why."""
 
 
+def moment_of(text: str, zone: ZoneInfo) -> datetime:
+    """A date and time as a form gives it (2021-06-07T09:00), in the
+    business zone unless it names its own; in UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise NotAMoment(f"{text!r} is not a date and time such as 2021-06-07T09:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
 @dataclass(frozen=True)
 class Moment:
     as_of: date | None = None
@@ -32,13 +44,7 @@ class Moment:
             except ValueError:
                 raise NotAMoment(f"{as_of!r} is not a date such as 2021-06-07") from None
         if known_at:
-            try:
-                moment = datetime.fromisoformat(known_at)
-            except ValueError:
-                raise NotAMoment(f"{known_at!r} is not a date and time such as 2021-06-07T09:00") from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=zone)
-            return cls(known_at=moment.astimezone(UTC))
+            return cls(known_at=moment_of(known_at, zone))
         return cls()
 
     @property

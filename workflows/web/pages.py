@@ -20,6 +20,7 @@ from workflows.reports.briefing import briefing_report
 from workflows.reports.funding import funding_report
 from workflows.reports.html import funding_body, partnership_body, portfolio_body, report_body
 from workflows.reports.partnership import partnership_report, portfolio_report
+from workflows.web.moments import NotAMoment
 
 # Rows of the task list and the audit log a page shows; the next page follows.
 PAGE = 100
@@ -106,3 +107,32 @@ def may_change(app: Accord, user: str | None) -> bool:
     policy, or a user, the console reads."""
     policy = app.policy
     return user is not None and policy is not None and any(user in actors for actors in policy.roles.values())
+
+
+# What the page of changes between two moments groups, by event type, in order.
+CHANGES = (
+    ("Facts recorded", None),
+    ("Facts corrected", ("FactCorrected",)),
+    ("Facts retracted", ("FactRetracted",)),
+    ("Funding moved", ("FundingCommitted", "FundingDisbursed", "FundingDecommitted", "FundingEnvelopeSet")),
+    ("Tasks opened", ("TaskOpened",)),
+    ("Tasks closed", ("TaskCompleted", "TaskCancelled")),
+    ("Tasks changed", ("TaskAssigned", "TaskDeferred", "TaskRevised", "ReminderSent", "TaskEscalated")),
+)
+
+
+def changes(app: Accord, since: datetime, until: datetime) -> dict[str, Any]:
+    """What was recorded between two moments, grouped: facts recorded,
+    corrected and retracted, funding moved, tasks opened, closed and changed
+    (deliveries and dispatches are in the audit log)."""
+    if since >= until:
+        raise NotAMoment("the first moment must come before the second")
+    named = {name for _, names in CHANGES if names for name in names}
+    groups: dict[str, list[dict[str, Any]]] = {title: [] for title, _ in CHANGES}
+    for row in audit_rows(app, since=since, until=until):
+        title = next((title for title, names in CHANGES if names and row["type"] in names), None)
+        if title is None and row["type"] not in named and row["occurred_on"]:
+            title = "Facts recorded"
+        if title is not None:
+            groups[title].append(row)
+    return {"title": "What changed", "groups": groups, "count": sum(map(len, groups.values()))}
