@@ -42,4 +42,5 @@ def serve(ctx: Context, host: str, port: int, as_json: bool) -> None:
         print_json({"url": url, "store": ctx.settings.store})
     else:
         click.echo(f"Accord at {url} over {ctx.settings.store}; Ctrl-C stops it", err=True)
-    uvicorn.run(create(ctx.settings), host=host, port=port, log_level="warning")
+    # Live pages hold a connection open: a stop waits two seconds for them, no more.
+    uvicorn.run(create(ctx.settings), host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)

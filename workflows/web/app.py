@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from workflows import accounts
@@ -35,15 +35,17 @@ from workflows.web import pages
 from workflows.web.moments import Moment, NotAMoment, moment_of
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from workflows.application import Accord
 
 TEMPLATES = Path(__file__).parent / "templates"
-# Nothing but this site's own stylesheet; no script at all; forms post here.
+SCRIPT = (Path(__file__).parent / "static" / "accord.js").read_text(encoding="utf-8")
+# Seconds between looks at the log's head, for live pages.
+LOOK = 1.0
+# Nothing but this site's own stylesheet and script (no inline one); forms post here.
 SECURITY = {
     "content-security-policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "x-content-type-options": "nosniff",
@@ -118,10 +120,10 @@ class Console:
         if not replay:
             app = self.app()
             app.refresh()
-            return {**work(app, app.clock.today()), "said": "now", "today": app.clock.today()}
+            return {**work(app, app.clock.today()), "said": "now", "today": app.clock.today(), "head": app.head()}
         with record_at(self.app(), self.settings, as_of=moment.as_of, known_at=moment.known_at) as chosen:
             record, today, said = chosen
-            return {**work(record, today), "said": said, "today": today}
+            return {**work(record, today), "said": said, "today": today, "head": self.app().head()}
 
     def who(self, request: Request) -> str | None:
         """Who is signed in: the name the reverse proxy says, when Accord
@@ -179,8 +181,15 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
     console = Console(settings, build)
 
     def page(
-        template: str, work: Callable[[Request], Callable[[Accord, Any], dict[str, Any]]], replay: bool = True
+        template: str,
+        work: Callable[[Request], Callable[[Accord, Any], dict[str, Any]]],
+        replay: bool = True,
+        live: bool = True,
     ) -> Callable[..., Any]:
+        """A page's endpoint: `work` reads its values, at the request's
+        moment (a replay, unless `replay` is false); a `live` page is read
+        again in place when something new is recorded."""
+
         async def endpoint(request: Request) -> Response:
             try:
                 request.state.moment = Moment.of(request.query_params, console.zone)
@@ -196,7 +205,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
                 if status != BAD_INPUT:
                     raise
                 return console.render(request, "error.html", {"title": "Not found", "message": message}, 404)
-            return console.render(request, template, values)
+            return console.render(request, template, {**values, "live": live})
 
         return endpoint
 
@@ -303,6 +312,26 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         request.session["user"] = name
         return RedirectResponse(target, status_code=303)
 
+    async def events(request: Request) -> Response:
+        """Server-sent events: the log's head, once at first and again each
+        time it moves (looked at every LOOK seconds), for live pages."""
+
+        async def heads() -> AsyncIterator[str]:
+            shown, quiet = None, 0.0
+            while not await request.is_disconnected():
+                head = await console.run(lambda: console.app().head())
+                if head != shown:
+                    shown, quiet = head, 0.0
+                    yield f"event: head\ndata: {head}\n\n"
+                elif quiet >= 15:
+                    quiet = 0.0
+                    yield ": still here\n\n"
+                await asyncio.sleep(LOOK)
+                quiet += LOOK
+
+        headers = {**SECURITY, "cache-control": "no-store", "x-accel-buffering": "no"}
+        return StreamingResponse(heads(), media_type="text/event-stream", headers=headers)
+
     async def logout(request: Request) -> Response:
         if await posted(request) is None:
             return refused(request, "this form is out of date or from another site: load the page and try again", 403)
@@ -360,12 +389,14 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         Route("/changes", page("changes.html", lambda r: lambda app, today: changes_page(app, r), replay=False)),
         Route(
             "/tasks/{ref}",
-            page("task.html", lambda r: lambda app, today: task_page(app, today, r)),
+            page("task.html", lambda r: lambda app, today: task_page(app, today, r), live=False),
         ),
         Route("/tasks/{ref}/{change}", change_task, methods=["POST"]),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/events", events),
         Route("/accord.css", lambda request: Response(CSS, media_type="text/css", headers=SECURITY)),
+        Route("/accord.js", lambda request: Response(SCRIPT, media_type="text/javascript", headers=SECURITY)),
     ]
 
     @asynccontextmanager

@@ -1,0 +1,31 @@
+// Live pages: when something new is recorded, the page is read again and
+// its main part put in place, without a reload. Pages work without this
+// script; it only keeps them current. Served by Accord itself (no other site).
+(function () {
+  "use strict";
+  var body = document.body;
+  if (!window.EventSource || !window.fetch || body.dataset.live !== "yes") {
+    return;
+  }
+  var shown = body.dataset.head;
+  var source = new EventSource("/events");
+  source.addEventListener("head", function (event) {
+    if (event.data === shown) {
+      return;
+    }
+    shown = event.data;
+    fetch(window.location.href, { headers: { accept: "text/html" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (text) {
+        if (text === null) {
+          return;
+        }
+        var fresh = new DOMParser().parseFromString(text, "text/html").querySelector("main");
+        if (fresh) {
+          document.querySelector("main").replaceWith(fresh);
+          body.dataset.head = shown;
+        }
+      })
+      .catch(function () { /* the next change tries again */ });
+  });
+})();
