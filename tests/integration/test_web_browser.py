@@ -217,3 +217,29 @@ def test_a_page_shows_a_fact_recorded_meanwhile_within_seconds_without_a_reload(
     assert tab.page.evaluate("window.loaded") == "once"  # the same page: not reloaded
     assert "A live visitor" in tab.page.locator("main").inner_text()
     assert tab.errors == []
+
+
+AXE = Path(__file__).parents[2] / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: scripts/_setup installs it with npm")
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "path", ["/", "/partners/TN", "/tasks", "/meetings", "/meetings/jha-council-2021-06-07", "/funding", "/changes",
+             "/audit", "/audit/1", "/login", "/?as_of=2021-05-01"],
+)  # fmt: skip
+def test_each_page_passes_an_accessibility_check(site: str, browser: object, path: str) -> None:
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]  # to let axe in
+    page = context.new_page()
+    page.goto(site + path)
+    page.add_script_tag(path=str(AXE))
+
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']}: {[node['target'] for node in v['nodes'][:3]]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], "\n".join(serious)
+    context.close()

@@ -187,7 +187,7 @@ def _figure(figure: Figure) -> str:
     data = _table(figure.data, caption=False)
     return (
         f"<figure>\n<h3>{escape(figure.data.title)}</h3>\n"
-        f'<div class="scroll">{figure.svg}</div>\n<figcaption>{escape(figure.caption)}</figcaption>\n'
+        f"{_scrolling(figure.data.title)}{figure.svg}</div>\n<figcaption>{escape(figure.caption)}</figcaption>\n"
         f"<details><summary>The data of this chart</summary>\n{data}</details>\n</figure>"
     )
 
@@ -203,7 +203,14 @@ def _table(table: Table, caption: bool = True) -> str:
         "<tr>" + "".join(f"<td{kept[column]}>{_cell(row.get(column))}</td>" for column in table.columns) + "</tr>"
         for row in table.rows
     )
-    return f'{title}<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table></div>'
+    rows = f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>"
+    return f"{title}{_scrolling(table.title)}{rows}</div>"
+
+
+def _scrolling(name: str) -> str:
+    """A box that scrolls sideways on a narrow screen, reachable from the
+    keyboard (to scroll it with the arrow keys) and named for a screen reader."""
+    return f'<div class="scroll" tabindex="0" role="region" aria-label="{escape(name)}">'
 
 
 def _whole(column: str) -> bool:
