@@ -465,6 +465,8 @@ def portfolio_rows(bench: Bench, kind: str) -> list[Row]:
             )
         )
 
+    rows += web_rows(bench, kind, db)
+
     fresh = itertools.islice(synthetic(partners, 10_000 + len(partners), 7, "more-"), len(partners), None)
     [more] = write_files(bench.folder, fresh, f"more-{kind}")
     accord(db, "submit", "--file", str(more))
@@ -592,6 +594,78 @@ def scheduler_rows(bench: Bench, kind: str, count: int) -> list[Row]:
             memory=run.memory,
         )
     )
+    return rows
+
+
+def web_rows(bench: Bench, kind: str, db: str) -> list[Row]:
+    """Each page of `accord serve` over the portfolio's store: the server's
+    time for it (the best of three requests, after a first that warms it)
+    and its size, beside the same server answering with its stylesheet (a
+    request that reads nothing: the floor)."""
+    import httpx
+
+    store = STORE_NAMES[kind]
+    bench.say(f"{store}: the web console's pages...")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-c", CLI, "--db", db, "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "BENCH_PEAK": str(bench.folder / "serve-peak")},
+    )
+    base = f"http://127.0.0.1:{port}"
+    rows = []
+    try:
+        with httpx.Client(base_url=base, timeout=600) as client:
+            for _ in range(600):
+                try:
+                    client.get("/accord.css")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+
+            def timed(path: str) -> tuple[float, int]:
+                client.get(path)
+                best_seconds, size = float("inf"), 0
+                for _ in range(3):
+                    start = time.perf_counter()
+                    answer = client.get(path)
+                    best_seconds = min(best_seconds, time.perf_counter() - start)
+                    size = len(answer.content)
+                    if answer.status_code != 200:
+                        raise RuntimeError(f"{path} answered {answer.status_code}")
+                return best_seconds, size
+
+            floor, _ = timed("/accord.css")
+            head = int(re.search(r'data-head="(\d+)"', client.get("/").text)[1])  # type: ignore[index]
+            task = re.search(r'href="/tasks/([0-9a-f-]{36})"', client.get("/tasks").text)[1]  # type: ignore[index]
+            pages = [
+                "/",
+                f"/partners/{bench.partners[0]}",
+                "/tasks",
+                f"/tasks/{task}",
+                "/meetings",
+                "/funding",
+                "/changes",
+                "/audit",
+                f"/audit?after={head - 100}",
+                f"/audit/{head}",
+            ]
+            for path in pages:
+                seconds, size = timed(path)
+                rows.append(
+                    Row(
+                        store,
+                        f"accord serve: GET {path} (server time, best of 3), and the page's size",
+                        f"{seconds:.3f} s",
+                        f"{size / 1000:,.0f} KB; the stylesheet {floor:.3f} s (targets < 0.3 s, < 500 KB)",
+                    )
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     return rows
 
 

@@ -4,12 +4,13 @@ Rows are plain dicts, ready for a table or for JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.base import Fact, Submitted
 from domain.codes import partner_code
@@ -31,6 +32,8 @@ _OWN: list[type[Any]] = [
     *Delivery.event_classes(),
 ]
 OWN_EVENTS: dict[str, type[Any]] = {cls.__name__: cls for cls in _OWN}
+# The types of facts people submit (not their corrections and retractions).
+FACTS: tuple[str, ...] = tuple(name for name in all_types() if name not in AMENDMENTS)
 
 
 def event_classes(type_name: str) -> list[type[Any]]:
@@ -90,19 +93,24 @@ def audit_rows(
     since: datetime | None = None,
     until: datetime | None = None,
     start: int = 1,
+    stop: int | None = None,
+    types: Sequence[str] = (),
 ) -> Iterator[dict[str, Any]]:
     """Every stored event in the order it was recorded, with who and when:
     the facts people submitted and what Accord recorded itself (tasks opened
     and changed, reminders, escalations, digests and briefings issued); on
     or naming a partner, of a type, recorded from `since` to `until`, if
-    given; from position `start` on."""
-    topics = [get_topic(cls) for cls in event_classes(type_name)] if type_name else []
+    given (or of any of `types`); from position `start` on (to `stop`)."""
+    names = [type_name] if type_name else list(types)
+    topics = [get_topic(cls) for name in names for cls in event_classes(name)]
     if partner:
         partner = partner_code(partner)
         shared = shared_naming(app, partner)
         # Later task events do not name the partner: their task's opening does.
         tasks = app.reader.tasks.ids_of(partner)
     for notification in app.notifications(topics=topics, start=start):
+        if stop is not None and notification.id > stop:
+            return
         event: Any = app.mapper.to_domain_event(notification)
         if (since and event.timestamp < since) or (until and event.timestamp > until):
             continue
@@ -128,3 +136,51 @@ def event_at(app: Accord, position: int) -> tuple[dict[str, Any], dict[str, Any]
 
 class NoEventThere(BadInput):
     """A position of the log that holds nothing."""
+
+
+# How much later than its stamp a record may be stored (a submission decided,
+# then retried for as long as Accord retries): records are found by their
+# stamps in position order, looking this much wider, then exactly.
+SLACK = timedelta(minutes=5)
+
+
+def first_stamped(app: Accord, moment: datetime) -> int:
+    """The first position of the log whose record is stamped at or after
+    `moment` (past the head: none), found by halving the log: stamps rise
+    with positions, but for records stored within SLACK of each other."""
+    low, high = 1, app.head() + 1
+    while low < high:
+        found = app.recorder.select_notifications((low + high) // 2, 1)
+        if not found or found[0].id >= high:
+            high = (low + high) // 2
+            continue
+        stamped: Any = app.mapper.to_domain_event(found[0])
+        if stamped.timestamp >= moment:
+            high = (low + high) // 2
+        else:
+            low = found[0].id + 1
+    return low
+
+
+def recorded_between(app: Accord, since: datetime, until: datetime) -> tuple[int, Counter[str]]:
+    """Where to read the records stamped from `since` to `until` (a
+    position before which none is), and how many of each type there are:
+    the records within SLACK of either end read one by one, those between
+    counted by the database without reading them."""
+    start = first_stamped(app, since - SLACK)
+    counts: Counter[str] = Counter()
+    inside_from, inside_to = first_stamped(app, since + SLACK), first_stamped(app, until - SLACK)
+    if inside_from < inside_to:
+        for topic, count in app.views.db.topic_counts(inside_from, inside_to - 1).items():
+            counts[resolve_topic(topic).__name__] += count
+        edges = [(start, inside_from - 1), (inside_to, first_stamped(app, until + SLACK) - 1)]
+    else:
+        edges = [(start, first_stamped(app, until + SLACK) - 1)]
+    for first, last in edges:
+        for notification in app.notifications(start=first):
+            if notification.id > last:
+                break
+            event: Any = app.mapper.to_domain_event(notification)
+            if since <= event.timestamp <= until:
+                counts[type(event).__name__] += 1
+    return start, counts

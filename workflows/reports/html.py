@@ -8,7 +8,7 @@ Every text is escaped; every chart has its data beside it as a table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from html import escape
@@ -73,8 +73,16 @@ def portfolio_html(app: Accord, portfolio: Report, today: date, target: Decimal 
     return page(portfolio.title, portfolio_body(app, portfolio, today, target))
 
 
-def portfolio_body(app: Accord, portfolio: Report, today: date, target: Decimal | None = None) -> list[str]:
-    """The portfolio page's parts, each HTML with every text escaped."""
+def portfolio_body(
+    app: Accord,
+    portfolio: Report,
+    today: date,
+    target: Decimal | None = None,
+    partner_page: Callable[[str], str] | None = None,
+) -> list[str]:
+    """The portfolio page's parts, each HTML with every text escaped: with
+    `partner_page` (each partnership's address, where it is a page of its
+    own), its links go there and its sections are left out."""
     funding = funding_report(app, today, target=target)
     [overview] = portfolio.tables
     codes = [row["partner"] for row in overview.rows]
@@ -87,9 +95,12 @@ def portfolio_body(app: Accord, portfolio: Report, today: date, target: Decimal 
     figures = [funding_figure(funding), timeline, tasks_figure(tasks, today)]
     return [
         _header(portfolio),
-        _nav(names),
+        _nav(names, partner_page),
         _section("overview", "Overview", [_figures(portfolio.figures), *map(_figure, figures), _table(overview)]),
-        *(_partner(partnership_report(app, code, today=today), code, funding) for code in codes),
+        *(
+            _partner(partnership_report(app, code, today=today), code, funding)
+            for code in ([] if partner_page else codes)
+        ),
     ]
 
 
@@ -105,11 +116,7 @@ def partnership_body(app: Accord, report: Report, code: str, today: date) -> lis
 
 
 def funding_html(report: Report) -> str:
-    return page(report.title, funding_body(report))
-
-
-def funding_body(report: Report) -> list[str]:
-    return report_body(report, [funding_figure(report)])
+    return page(report.title, report_body(report, [funding_figure(report)]))
 
 
 def report_html(report: Report, figures: Sequence[Figure] = ()) -> str:
@@ -166,8 +173,11 @@ def _header(report: Report) -> str:
     return f"<header>\n<h1>{escape(report.title)}</h1>{subtitle}\n</header>"
 
 
-def _nav(names: dict[str, str]) -> str:
-    links = "".join(f'<li><a href="#partner-{escape(code)}">{escape(name)}</a></li>' for code, name in names.items())
+def _nav(names: dict[str, str], page: Callable[[str], str] | None = None) -> str:
+    def address(code: str) -> str:
+        return page(code) if page else f"#partner-{code}"
+
+    links = "".join(f'<li><a href="{escape(address(code))}">{escape(name)}</a></li>' for code, name in names.items())
     return f'<nav aria-label="Partnerships">\n<ul>{links}</ul>\n</nav>'
 
 

@@ -234,6 +234,15 @@ class Database:
             records.append(Record(row["position"], cls, originator_id, version, values))
         return records
 
+    def topic_counts(self, start: int, stop: int) -> dict[str, int]:
+        """How many records of each topic the log holds from position `start` to `stop`."""
+        rows = self.query(
+            f"SELECT topic, COUNT(*) AS n FROM {self.events_table} "
+            f"WHERE {self.position_column} >= ? AND {self.position_column} <= ? GROUP BY topic",
+            (start, stop),
+        )
+        return {row["topic"]: int(row["n"]) for row in rows}
+
     def head(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
 

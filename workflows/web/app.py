@@ -339,7 +339,17 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         return RedirectResponse("/", status_code=303)
 
     routes = [
-        Route("/", page("report.html", lambda r: lambda app, today: pages.portfolio(app, today, target))),
+        Route(
+            "/",
+            page(
+                "report.html",
+                lambda r: (
+                    lambda app, today: pages.portfolio(
+                        app, today, target, lambda code: f"/partners/{code}" + r.state.moment.query(console.zone)
+                    )
+                ),
+            ),
+        ),
         Route(
             "/partners/{code}",
             page("report.html", lambda r: lambda app, today: pages.partner(app, today, r.path_params["code"])),

@@ -6,6 +6,7 @@ gives its template's values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
@@ -14,11 +15,13 @@ from typing import Any
 from markupsafe import Markup
 
 from workflows.application import Accord
-from workflows.audit_log import audit_rows, event_at
+from workflows.audit_log import FACTS, SLACK, audit_rows, event_at, first_stamped, recorded_between
 from workflows.reader import TaskFilter
+from workflows.reports import Report, Table
 from workflows.reports.briefing import briefing_report
+from workflows.reports.charts import funding_figure
 from workflows.reports.funding import funding_report
-from workflows.reports.html import funding_body, partnership_body, portfolio_body, report_body
+from workflows.reports.html import partnership_body, portfolio_body, report_body
 from workflows.reports.partnership import partnership_report, portfolio_report
 from workflows.web.moments import NotAMoment
 
@@ -32,24 +35,51 @@ def _html(parts: list[str]) -> Markup:
     return Markup("\n".join(parts))
 
 
-def portfolio(app: Accord, today: date, target: Decimal | None) -> dict[str, Any]:
+def portfolio(app: Accord, today: date, target: Decimal | None, partner_page: Callable[[str], str]) -> dict[str, Any]:
+    """The portfolio's figures, charts and overview; each partnership is a page of its own."""
     report = portfolio_report(app, today)
-    return {"title": report.title, "body": _html(portfolio_body(app, report, today, target))}
+    return {"title": report.title, "body": _html(portfolio_body(app, report, today, target, partner_page))}
 
 
 def partner(app: Accord, today: date, code: str) -> dict[str, Any]:
-    report = partnership_report(app, code, today=today)
+    report = _capped(partnership_report(app, code, today=today), "report partnership " + code)
     return {"title": report.title, "body": _html(partnership_body(app, report, code, today))}
 
 
 def funding(app: Accord, today: date, target: Decimal | None) -> dict[str, Any]:
     report = funding_report(app, today, target=target)
-    return {"title": report.title, "body": _html(funding_body(report))}
+    # The chart drawn from every row; the tables cut.
+    return {
+        "title": report.title,
+        "body": _html(report_body(_capped(report, "report funding"), [funding_figure(report)])),
+    }
 
 
 def briefing(app: Accord, today: date, meeting: str) -> dict[str, Any]:
-    report = briefing_report(app, meeting, today)
+    report = _capped(briefing_report(app, meeting, today), "report briefing " + meeting)
     return {"title": report.title, "body": _html(report_body(report))}
+
+
+# Rows of a report's table a page shows: a page stays light at any size of
+# portfolio; the command line's report has them all.
+TABLE_ROWS = 200
+
+
+def _capped(report: Report, command: str) -> Report:
+    """The report with each long table cut to its first TABLE_ROWS rows, its
+    title saying so and where the rest is."""
+    tables = [
+        Table(
+            f"{table.title} (the first {TABLE_ROWS:,} of {len(table.rows):,}: `accord {command} --format csv` "
+            "has them all)",
+            table.columns,
+            table.rows[:TABLE_ROWS],
+        )
+        if len(table.rows) > TABLE_ROWS
+        else table
+        for table in report.tables
+    ]
+    return Report(report.title, report.subtitle, report.figures, tables)
 
 
 def meetings(app: Accord) -> dict[str, Any]:
@@ -124,15 +154,16 @@ CHANGES = (
 def changes(app: Accord, since: datetime, until: datetime) -> dict[str, Any]:
     """What was recorded between two moments, grouped: facts recorded,
     corrected and retracted, funding moved, tasks opened, closed and changed
-    (deliveries and dispatches are in the audit log)."""
+    (deliveries and dispatches are in the audit log); each group counted in
+    full and its first PAGE rows shown."""
     if since >= until:
         raise NotAMoment("the first moment must come before the second")
+    start, counts = recorded_between(app, since, until)
+    stop = first_stamped(app, until + SLACK) - 1
     named = {name for _, names in CHANGES if names for name in names}
-    groups: dict[str, list[dict[str, Any]]] = {title: [] for title, _ in CHANGES}
-    for row in audit_rows(app, since=since, until=until):
-        title = next((title for title, names in CHANGES if names and row["type"] in names), None)
-        if title is None and row["type"] not in named and row["occurred_on"]:
-            title = "Facts recorded"
-        if title is not None:
-            groups[title].append(row)
-    return {"title": "What changed", "groups": groups, "count": sum(map(len, groups.values()))}
+    groups = []
+    for title, names in CHANGES:
+        types = names or tuple(name for name in FACTS if name not in named)
+        rows = audit_rows(app, since=since, until=until, start=start, stop=stop, types=types)
+        groups.append((title, sum(counts[name] for name in types), list(islice(rows, PAGE))))
+    return {"title": "What changed", "groups": groups, "count": sum(count for _, count, _ in groups)}
