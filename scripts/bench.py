@@ -626,8 +626,12 @@ def web_rows(bench: Bench, kind: str, db: str) -> list[Row]:
                 except httpx.TransportError:
                     time.sleep(0.1)
 
-            def timed(path: str) -> tuple[float, int]:
+            def timed(path: str) -> tuple[float, float, int]:
+                """The first request's time (the page read), the best of
+                three after (kept while the log does not move), and the size."""
+                start = time.perf_counter()
                 client.get(path)
+                first = time.perf_counter() - start
                 best_seconds, size = float("inf"), 0
                 for _ in range(3):
                     start = time.perf_counter()
@@ -636,9 +640,9 @@ def web_rows(bench: Bench, kind: str, db: str) -> list[Row]:
                     size = len(answer.content)
                     if answer.status_code != 200:
                         raise RuntimeError(f"{path} answered {answer.status_code}")
-                return best_seconds, size
+                return first, best_seconds, size
 
-            floor, _ = timed("/accord.css")
+            _, floor, _ = timed("/accord.css")
             head = int(re.search(r'data-head="(\d+)"', client.get("/").text)[1])  # type: ignore[index]
             task = re.search(r'href="/tasks/([0-9a-f-]{36})"', client.get("/tasks").text)[1]  # type: ignore[index]
             pages = [
@@ -654,12 +658,12 @@ def web_rows(bench: Bench, kind: str, db: str) -> list[Row]:
                 f"/audit/{head}",
             ]
             for path in pages:
-                seconds, size = timed(path)
+                first, kept, size = timed(path)
                 rows.append(
                     Row(
                         store,
-                        f"accord serve: GET {path} (server time, best of 3), and the page's size",
-                        f"{seconds:.3f} s",
+                        f"accord serve: GET {path}: read, then kept (best of 3), and the page's size",
+                        f"{first:.3f} s, then {kept:.3f} s",
                         f"{size / 1000:,.0f} KB; the stylesheet {floor:.3f} s (targets < 0.3 s, < 500 KB)",
                     )
                 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -41,6 +42,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = (Path(__file__).parent / "static" / "accord.js").read_text(encoding="utf-8")
 # Seconds between looks at the log's head, for live pages.
 LOOK = 1.0
+# Pages kept, the least recently read dropped first.
+KEPT = 64
 # Nothing but this site's own stylesheet and script (no inline one); forms post here.
 SECURITY = {
     "content-security-policy": (
@@ -94,6 +97,8 @@ class Console:
         self.build = build
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-web")
         self._app: Accord | None = None
+        # Pages read, by address, head of the log and day (see `read`).
+        self.kept: OrderedDict[tuple[str | None, int, Any], dict[str, Any]] = OrderedDict()
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False
         )
@@ -111,19 +116,33 @@ class Console:
             self.worker.submit(self._app.close).result()
         self.worker.shutdown()
 
-    def read(self, moment: Moment, work: Callable[[Accord, Any], dict[str, Any]], replay: bool) -> dict[str, Any]:
+    def read(
+        self, moment: Moment, work: Callable[[Accord, Any], dict[str, Any]], replay: bool, key: str | None = None
+    ) -> dict[str, Any]:
         """`work(record, today)` over the record the moment stands for (on
         the worker thread): a replay of it, or (`replay` false: a page of
-        the log itself, which filters by the moment) the store now."""
+        the log itself, which filters by the moment) the store now. A page
+        with a `key` (its address) is kept until the log moves or the day
+        changes: it is a function of them, and read again only then."""
         from workflows.replay import record_at
 
+        app = self.app()
+        app.refresh()
+        kept = (key, app.head(), app.clock.today())
+        if key is not None and kept in self.kept:
+            self.kept.move_to_end(kept)
+            return self.kept[kept]
         if not replay:
-            app = self.app()
-            app.refresh()
-            return {**work(app, app.clock.today()), "said": "now", "today": app.clock.today(), "head": app.head()}
-        with record_at(self.app(), self.settings, as_of=moment.as_of, known_at=moment.known_at) as chosen:
-            record, today, said = chosen
-            return {**work(record, today), "said": said, "today": today, "head": self.app().head()}
+            values = {**work(app, app.clock.today()), "said": "now", "today": app.clock.today(), "head": app.head()}
+        else:
+            with record_at(app, self.settings, as_of=moment.as_of, known_at=moment.known_at) as chosen:
+                record, today, said = chosen
+                values = {**work(record, today), "said": said, "today": today, "head": kept[1]}
+        if key is not None:
+            self.kept[kept] = values
+            while len(self.kept) > KEPT:
+                self.kept.popitem(last=False)
+        return values
 
     def who(self, request: Request) -> str | None:
         """Who is signed in: the name the reverse proxy says, when Accord
@@ -185,10 +204,12 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         work: Callable[[Request], Callable[[Accord, Any], dict[str, Any]]],
         replay: bool = True,
         live: bool = True,
+        keep: bool = True,
     ) -> Callable[..., Any]:
         """A page's endpoint: `work` reads its values, at the request's
         moment (a replay, unless `replay` is false); a `live` page is read
-        again in place when something new is recorded."""
+        again in place when something new is recorded; a page that is the
+        same for everyone at the same head of the log is kept (`keep`)."""
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -197,7 +218,8 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
                 request.state.moment = Moment()
                 return console.render(request, "error.html", {"title": "Not understood", "message": str(error)}, 400)
             try:
-                values = await console.run(lambda: console.read(request.state.moment, work(request), replay))
+                key = str(request.url) if keep else None
+                values = await console.run(lambda: console.read(request.state.moment, work(request), replay, key))
             except NotAMoment as error:
                 return console.render(request, "error.html", {"title": "Not understood", "message": str(error)}, 400)
             except Exception as error:  # said as a page, as the command line says it in a sentence
@@ -396,10 +418,13 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             "/audit/{position:int}",
             page("event.html", lambda r: lambda app, today: pages.event(app, r.path_params["position"]), replay=False),
         ),
-        Route("/changes", page("changes.html", lambda r: lambda app, today: changes_page(app, r), replay=False)),
+        Route(
+            "/changes",
+            page("changes.html", lambda r: lambda app, today: changes_page(app, r), replay=False, keep=False),
+        ),
         Route(
             "/tasks/{ref}",
-            page("task.html", lambda r: lambda app, today: task_page(app, today, r), live=False),
+            page("task.html", lambda r: lambda app, today: task_page(app, today, r), live=False, keep=False),
         ),
         Route("/tasks/{ref}/{change}", change_task, methods=["POST"]),
         Route("/login", login, methods=["GET", "POST"]),
