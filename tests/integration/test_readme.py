@@ -15,8 +15,8 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
-# Runs until stopped: the scheduler's own tests run it.
-LEFT_OUT = ("accord scheduler run",)
+# Run until stopped: their own tests run them (test_scheduler, test_web_browser).
+LEFT_OUT = ("accord scheduler run", "accord serve")
 
 
 def examples() -> list[str]:
