@@ -101,8 +101,11 @@ def test_tasks_by_week_become_tasks_by_month_past_a_year_of_weeks() -> None:
     from workflows.reports.charts import MOST_COLUMNS, tasks_figure
 
     start = date(2021, 1, 4)
-    weekly = [{"due_on": (start + timedelta(weeks=n)).isoformat(), "overdue": n < 10} for n in range(MOST_COLUMNS)]
-    more = [*weekly, {"due_on": (start + timedelta(weeks=MOST_COLUMNS)).isoformat(), "overdue": False}]
+    weekly = [
+        {"due_on": (start + timedelta(weeks=n)).isoformat(), "open": 1, "overdue": int(n < 10)}
+        for n in range(MOST_COLUMNS)
+    ]
+    more = [*weekly, {"due_on": (start + timedelta(weeks=MOST_COLUMNS)).isoformat(), "open": 1, "overdue": 0}]
 
     by_week, by_month = tasks_figure(weekly, date(2021, 3, 15)), tasks_figure(more, date(2021, 3, 15))
 

@@ -164,28 +164,31 @@ def _dot(event: dict[str, Any]) -> svg.Dot:
 MOST_COLUMNS = 52
 
 
-def tasks_figure(tasks: list[dict[str, Any]], today: date) -> Figure:
+def tasks_figure(due: list[dict[str, Any]], today: date) -> Figure:
     """Open tasks by the week they are due (weeks with none left out), the
-    overdue part dark; by month when weeks would be more than MOST_COLUMNS."""
-    by_week = _due(tasks, lambda due: (due - timedelta(days=due.weekday())).isoformat())
-    by, rows = ("week", by_week) if len(by_week) <= MOST_COLUMNS else ("month", _due(tasks, lambda d: f"{d:%Y-%m}"))
+    overdue part dark; by month when weeks would be more than MOST_COLUMNS.
+    `due`: the open tasks counted by due date ({"due_on", "open", "overdue"},
+    TaskQueries.open_by_due_date)."""
+    by_week = _due(due, lambda day: (day - timedelta(days=day.weekday())).isoformat())
+    by, rows = ("week", by_week) if len(by_week) <= MOST_COLUMNS else ("month", _due(due, lambda d: f"{d:%Y-%m}"))
     cols = [svg.Column(row["due"], row["open"], row["overdue"], _tasks_note(row, by)) for row in rows]
     title = f"Open tasks by due {by}"
     start = "by the Monday starting the week" if by == "week" else "weeks would have been too many to read"
     desc = (
-        f"{len(tasks)} open tasks, {sum(row['overdue'] for row in rows)} overdue on {today.isoformat()}, "
-        f"in {len(rows)} {by}s ({start}; {by}s with no task due are left out). The dark part of a column is overdue."
+        f"{sum(row['open'] for row in rows)} open tasks, {sum(row['overdue'] for row in rows)} overdue on "
+        f"{today.isoformat()}, in {len(rows)} {by}s ({start}; {by}s with no task due are left out). "
+        "The dark part of a column is overdue."
     )
     return Figure(svg.columns(title, desc, cols), desc, Table(title, ["due", "open", "overdue"], rows))
 
 
-def _due(tasks: list[dict[str, Any]], period: Any) -> list[dict[str, Any]]:
+def _due(due: list[dict[str, Any]], period: Any) -> list[dict[str, Any]]:
     """Open and overdue tasks by the period (a week's Monday, a month) they are due in."""
     counts: dict[str, list[int]] = {}
-    for task in tasks:
-        count = counts.setdefault(period(date.fromisoformat(task["due_on"])), [0, 0])
-        count[0] += 1
-        count[1] += bool(task["overdue"])
+    for day in due:
+        count = counts.setdefault(period(date.fromisoformat(day["due_on"])), [0, 0])
+        count[0] += int(day["open"])
+        count[1] += int(day["overdue"])
     return [{"due": key, "open": open_, "overdue": overdue} for key, (open_, overdue) in sorted(counts.items())]
 
 

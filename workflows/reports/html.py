@@ -16,7 +16,6 @@ from typing import Any
 
 from domain.codes import partner_code
 from workflows.application import Accord
-from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.charts import Figure, funding_figure, tasks_figure, timeline_figure
 from workflows.reports.funding import LINE_COLUMNS, funding_report
 from workflows.reports.model import Report, Table
@@ -87,12 +86,12 @@ def portfolio_body(
     [overview] = portfolio.tables
     codes = [row["partner"] for row in overview.rows]
     names = {row["partner"]: f"{row['name']} ({row['partner']})" for row in overview.rows}
-    tasks = list(app.reader.tasks.tasks(TaskFilter(today)))
+    due = app.reader.tasks.open_by_due_date(today)
     # A lane a partnership: past a page's worth, those most recently active.
     recent = sorted(overview.rows, key=lambda row: str(row["last_activity"]), reverse=True)[:TIMELINE_LANES]
     lanes = [code for code in codes if code in {row["partner"] for row in recent}]
     timeline = timeline_figure(app, lanes, today, names, of=len(codes))
-    figures = [funding_figure(funding), timeline, tasks_figure(tasks, today)]
+    figures = [funding_figure(funding), timeline, tasks_figure(due, today)]
     return [
         _header(portfolio),
         _nav(names, partner_page),
@@ -111,8 +110,8 @@ def partnership_html(app: Accord, report: Report, code: str, today: date) -> str
 
 def partnership_body(app: Accord, report: Report, code: str, today: date) -> list[str]:
     code = partner_code(code)
-    tasks = list(app.reader.tasks.tasks(TaskFilter(today, partner=code)))
-    return report_body(report, [timeline_figure(app, [code], today), tasks_figure(tasks, today)])
+    due = app.reader.tasks.open_by_due_date(today, partner=code)
+    return report_body(report, [timeline_figure(app, [code], today), tasks_figure(due, today)])
 
 
 def funding_html(report: Report) -> str:

@@ -133,6 +133,16 @@ class TaskQueries(Queries):
             (today.isoformat(), long_ago.isoformat()),
         )
 
+    def open_by_due_date(self, today: date, partner: str | None = None) -> list[dict[str, Any]]:
+        """Open tasks (of a partnership, if given) counted by due date, with
+        how many of them are overdue on `today`: what a chart of tasks draws."""
+        where, params = ("AND partner = ?", [partner_code(partner)]) if partner else ("", [])
+        return self.db.query(
+            f"SELECT due_on, COUNT(*) AS open, SUM(CASE WHEN due_on < ? THEN 1 ELSE 0 END) AS overdue "
+            f"FROM {self.table} WHERE status = 'open' {where} GROUP BY due_on ORDER BY due_on",
+            [today.isoformat(), *params],
+        )
+
     def owners(self) -> list[str]:
         """Every owner of a task, in order."""
         return [row["owner"] for row in self.db.query(f"SELECT DISTINCT owner FROM {self.table} ORDER BY owner")]
