@@ -39,6 +39,7 @@ from tests.integration.test_faults_postgres_restart import (
     writers,
 )
 from workflows.compose import build
+from workflows.scheduler.leader import AdvisoryLock
 from workflows.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.failover, pytest.mark.slow]
@@ -154,6 +155,8 @@ def test_the_primary_lost_mid_batch_work_goes_on_on_the_promoted_standby(
             sender = pair.sender()
             os.kill(sender, signal.SIGSTOP)
             time.sleep(LAG)
+            # A head the standby never got; then the sender goes with the primary.
+            gone = seal(pair.url)
             os.kill(sender, signal.SIGKILL)
         acknowledged_on_primary = len(crew.acknowledged())
         pair.primary.ctl("stop", mode="immediate")
@@ -170,15 +173,18 @@ def test_the_primary_lost_mid_batch_work_goes_on_on_the_promoted_standby(
             revive_follower(crew, deadline)
             time.sleep(0.5)
         revive_follower(crew, deadline)
+        stood_aside = held_from_the_schedulers(pair.url, crew)
         crew.stop_early()
         crew.wait()
 
     for name in writers(crew):
         assert crew.processes[name].returncode == 0, crew.log(name)
     assert written_since(), f"not every writer wrote on the promoted standby: {back}"
-    # A scheduler acts on the new primary, under the lock taken there.
+    # The schedulers act on the new primary, under the lock taken there:
+    # while the test held it, each let its ticks pass.
     after = {name: crew.log(name)[size:] for name, size in logs.items()}
     assert any("tick as of" in text for text in after.values()), after
+    assert all(stood_aside.values()), stood_aside
     for name in logs:
         assert "Traceback" not in crew.log(name), crew.log(name)
 
@@ -196,6 +202,10 @@ def test_the_primary_lost_mid_batch_work_goes_on_on_the_promoted_standby(
         assert f"the log extends the sealed head {sealed}" in verified.output
         assert missing, "the standby was left behind, yet nothing acknowledged was lost"
         assert not missing & kept
+        # The head sealed on the primary while the standby lagged is gone, and said so.
+        refused = accord(pair.url, "audit", "verify", "--head", gone, "--no-views")
+        assert refused.exit_code != 0
+        assert f"the sealed head {gone} is not in the chain: the log no longer extends it" in refused.output
         restore(crew, pair.url)
         stored = facts_by_key(pair.url)
     assert [key for key, times in stored.items() if times > 1] == []
@@ -213,6 +223,20 @@ def test_the_primary_lost_mid_batch_work_goes_on_on_the_promoted_standby(
             f"work went on {time.monotonic() - lost_at:.0f} s after the primary was lost; "
             f"{time.monotonic() - began:.0f} s in all"
         )
+
+
+def held_from_the_schedulers(db: str, crew: Crew) -> dict[str, bool]:
+    """Take the schedulers' lock on the store's primary (the new one) for a
+    few ticks: whether each scheduler said it let its ticks pass."""
+    names = sorted(name for name in crew.processes if name.startswith("scheduler"))
+    lock = AdvisoryLock(db)
+    try:
+        with lock.turn(wait=True):
+            sizes = {name: len(crew.log(name)) for name in names}
+            time.sleep(3)
+            return {name: "another scheduler acts on this tick" in crew.log(name)[sizes[name] :] for name in names}
+    finally:
+        lock.close()
 
 
 def restore(crew: Crew, db: str) -> None:
