@@ -26,6 +26,8 @@ from psycopg.sql import SQL, Identifier
 from workflows.store import chain, keys
 from workflows.store.database import Database
 from workflows.store.persistence import TARGET_SESSION_ATTRS, library_settings, postgres_address
+from workflows.store.pooler import refuse_transaction_pooling
+from workflows.store.retry import address
 
 CHAIN_TABLE = chain.TABLE
 # The log's statistics are first taken when it reaches this many events.
@@ -45,6 +47,22 @@ class PostgresFactory(library.PostgresFactory):
         if attrs and isinstance(kwargs, dict):
             # The pool is not open yet: every connection it makes gets this.
             kwargs["target_session_attrs"] = attrs
+        refuse_transaction_pooling(self._conninfo(), address(self.env))
+
+    def _conninfo(self) -> str:
+        """Where the pool connects, for a connection of our own."""
+        from psycopg.conninfo import make_conninfo
+
+        given = {
+            "dbname": self.env.get(self.POSTGRES_DBNAME),
+            "host": self.env.get(self.POSTGRES_HOST),
+            "port": self.env.get(self.POSTGRES_PORT),
+            "user": self.env.get(self.POSTGRES_USER),
+            "password": self.env.get(self.POSTGRES_PASSWORD),
+            "connect_timeout": self.env.get(self.POSTGRES_CONNECT_TIMEOUT),
+            "target_session_attrs": self.env.get(TARGET_SESSION_ATTRS),
+        }
+        return make_conninfo("", **{key: value for key, value in given.items() if value})
 
 
 class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
