@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from collections import Counter
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.task import FollowUpTask
@@ -38,6 +40,7 @@ from tests.integration.test_faults_postgres_restart import (
     start_or_skip,
     writers,
 )
+from workflows.cli import main
 from workflows.compose import build
 from workflows.scheduler.leader import AdvisoryLock
 from workflows.settings import Settings
@@ -76,13 +79,14 @@ class Pair:
         return int(str(pid))
 
 
-@pytest.fixture(params=["synchronous", "asynchronous"])
-def pair(request: pytest.FixtureRequest) -> Iterator[Pair]:
+def running_pair(synchronous: bool) -> Iterator[Pair]:
+    """A primary and its standby, streaming, the store initialised; both
+    stopped and removed afterwards, whatever happened."""
     binaries = server_binaries()
     primary, standby = Server(binaries), Server(binaries)
     start_or_skip(primary)
     start_or_skip(standby, replicating=primary)
-    pair = Pair(primary, standby, synchronous=request.param == "synchronous")
+    pair = Pair(primary, standby, synchronous=synchronous)
     try:
         if pair.synchronous:
             # On the primary alone: the standby, once promoted, has none to wait for.
@@ -97,6 +101,16 @@ def pair(request: pytest.FixtureRequest) -> Iterator[Pair]:
     finally:
         primary.remove()
         standby.remove()
+
+
+@pytest.fixture(params=["synchronous", "asynchronous"])
+def pair(request: pytest.FixtureRequest) -> Iterator[Pair]:
+    yield from running_pair(request.param == "synchronous")
+
+
+@pytest.fixture
+def streaming_pair() -> Iterator[Pair]:
+    yield from running_pair(False)
 
 
 @pytest.fixture
@@ -266,3 +280,44 @@ def test_an_event_that_follows_none_stored_is_refused_as_a_lost_race(db: str) ->
         assert app.recorder.insert_events([following, ahead])
     finally:
         app.close()
+
+
+def test_read_commands_read_the_views_on_the_standby_as_they_stand_saying_how_far_behind(
+    streaming_pair: Pair,
+) -> None:
+    primary, standby = streaming_pair.url, streaming_pair.standby.url
+    open_partners(primary, "TN", "MA")
+    assert accord(primary, "partners").exit_code == 0  # the views brought up to date, on the primary
+    caught_up(streaming_pair)
+    runner = CliRunner()
+
+    read = runner.invoke(main, ["--db", primary, "partners", "--json"], env={"ACCORD_READ_DB": standby})
+
+    assert read.exit_code == 0, read.output
+    assert [row["code"] for row in json.loads(read.stdout)] == ["MA", "TN"]
+    shown = f"postgresql://postgres@127.0.0.1:{streaming_pair.standby.port}/postgres"
+    assert re.fullmatch(
+        rf"accord: reading the standby at {shown}: as of its primary's transaction of \S+, \d+\.\d s ago\n",
+        read.stderr,
+    ), read.stderr
+
+    # Replay paused: what the primary records since is not there yet, and it says so.
+    streaming_pair.standby.sql("SELECT pg_wal_replay_pause()")
+    open_partners(primary, "LY")
+    assert accord(primary, "partners").exit_code == 0
+    while not streaming_pair.standby.sql("SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()")[0][0]:
+        time.sleep(0.1)
+    behind = runner.invoke(main, ["--db", primary, "partners", "--json"], env={"ACCORD_READ_DB": standby})
+    assert behind.exit_code == 0, behind.output
+    assert [row["code"] for row in json.loads(behind.stdout)] == ["MA", "TN"]
+    assert ", and has received more it is still replaying\n" in behind.stderr
+    # Commands that record still go to ACCORD_DB.
+    assert "LY" in accord(primary, "partners").stdout
+
+
+def caught_up(pair: Pair) -> None:
+    """Wait until the standby has replayed all the primary has written."""
+    [(written,)] = pair.primary.sql("SELECT pg_current_wal_lsn()::text")
+    with time_limit(30):
+        while not pair.standby.sql(f"SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn")[0][0]:
+            time.sleep(0.05)

@@ -80,3 +80,11 @@ def test_a_bad_port_or_session_attribute_is_named(url: str, said: str) -> None:
         parse(url)
     with pytest.raises(StoreAddressError, match=r"^ACCORD_DB 'postgresql://"):
         library_settings(url, create_tables=False)
+
+
+def test_a_read_db_that_is_not_a_postgresql_url_is_refused_naming_it() -> None:
+    from workflows.settings import Settings
+
+    with pytest.raises(ValueError, match=r"^ACCORD_READ_DB must be the postgresql:// URL of a hot standby"):
+        Settings.from_env({"ACCORD_READ_DB": "copy.db"})
+    assert Settings.from_env({"ACCORD_READ_DB": TWO}).read_db == TWO
