@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing import postgres as library
-from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from eventsourcing.persistence import AggregateRecorder, IntegrityError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
@@ -49,6 +49,17 @@ class PostgresFactory(library.PostgresFactory):
             kwargs["target_session_attrs"] = attrs
         refuse_transaction_pooling(self._conninfo(), address(self.env))
 
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        if purpose != "snapshots":
+            return super().aggregate_recorder(purpose)
+        prefix = self.env.name.lower() or "stored"
+        recorder = SnapshotRecorder(
+            datastore=self.datastore, events_table_name=f"{prefix}_{purpose}", log_table_name=f"{prefix}_events"
+        )
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder
+
     def _conninfo(self) -> str:
         """Where the pool connects, for a connection of our own."""
         from psycopg.conninfo import make_conninfo
@@ -63,6 +74,40 @@ class PostgresFactory(library.PostgresFactory):
             "target_session_attrs": self.env.get(TARGET_SESSION_ATTRS),
         }
         return make_conninfo("", **{key: value for key, value in given.items() if value})
+
+
+class SnapshotRecorder(library.PostgresAggregateRecorder):
+    """The library's snapshot store, which keeps a snapshot only of a
+    version the log holds. After a failover to an asynchronous standby, a
+    writer whose events went with the lost primary could otherwise store
+    their snapshot on the new one (the library retries a snapshot's insert
+    until it connects), and every load would start from facts the log does
+    not have, and every decision after it be refused as following none."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str, log_table_name: str) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.held = SQL(
+            "SELECT n.id FROM unnest(%b::{id_type}[], %b::bigint[]) AS n(id, version) "
+            "WHERE EXISTS (SELECT 1 FROM {schema}.{table} e "
+            "WHERE e.originator_id = n.id AND e.originator_version = n.version)"
+        ).format(
+            schema=Identifier(datastore.schema),
+            table=Identifier(log_table_name),
+            id_type=Identifier(datastore.originator_id_type),
+        )
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            ids = [event.originator_id for event in stored_events]
+            cursor.execute(self.held, [ids, [event.originator_version for event in stored_events]], prepare=False)
+            held = {row["id"] for row in cursor.fetchall()}
+            # Snapshots of versions the log lacks are left out: taken again as facts arrive.
+            kept = [event for event in stored_events if event.originator_id in held]
+            if kept:
+                self._insert_stored_events(cursor, kept)
+        return None
 
 
 class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
