@@ -47,7 +47,11 @@ class PostgresFactory(library.PostgresFactory):
         if attrs and isinstance(kwargs, dict):
             # The pool is not open yet: every connection it makes gets this.
             kwargs["target_session_attrs"] = attrs
-        refuse_transaction_pooling(self._conninfo(), address(self.env))
+        try:
+            refuse_transaction_pooling(self._conninfo(), address(self.env))
+        except BaseException:
+            self.datastore.close()
+            raise
 
     def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
         if purpose != "snapshots":
