@@ -24,13 +24,17 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from domain.delivery import Delivery
 from domain.task import FollowUpTask
 from tests.helpers import accord, as_json, open_partners, time_limit
+from tests.integration.test_deliveries import Inbox, free_port
 from tests.integration.test_faults_load import PARTNERS, Crew, _fact_types, assert_sound, start_all
 from tests.integration.test_faults_postgres_restart import (
     Server,
@@ -114,10 +118,34 @@ def streaming_pair() -> Iterator[Pair]:
 
 
 @pytest.fixture
-def crew(pair: Pair, tmp_path: Path) -> Iterator[Crew]:
+def mailbox() -> Iterator[Inbox]:
+    """A mail server on 127.0.0.1 that takes every message (test_deliveries' Inbox)."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port  # type: ignore[attr-defined]
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def crew(pair: Pair, tmp_path: Path, mailbox: Inbox) -> Iterator[Crew]:
     open_partners(pair.url, *PARTNERS)
     # A second's wait for each connection, as in the restart test.
     team = Crew(pair.url + "?connect_timeout=1", tmp_path)
+    # One desk is reached by email: the schedulers deliver its reminders
+    # and escalations through the failover too.
+    directory = tmp_path / "people.toml"
+    directory.write_text('[people."desk:TN"]\nemail = ["desk-tn@example.eu"]\n', encoding="utf-8")
+    team.env.update(
+        ACCORD_DIRECTORY=str(directory),
+        ACCORD_SMTP_HOST="127.0.0.1",
+        ACCORD_SMTP_PORT=str(mailbox.port),  # type: ignore[attr-defined]
+        ACCORD_SMTP_SECURITY="none",
+        ACCORD_DELIVERY_BACKOFF="1",
+    )
     yield team
     team.kill()
 
@@ -152,7 +180,7 @@ def follow_ups(db: str) -> tuple[int, Counter[tuple[str, str]]]:
 
 
 def test_the_primary_lost_mid_batch_work_goes_on_on_the_promoted_standby(
-    pair: Pair, crew: Crew, capsys: pytest.CaptureFixture[str]
+    pair: Pair, crew: Crew, mailbox: Inbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     began = time.monotonic()
     with time_limit(3 * RUN):
@@ -227,6 +255,12 @@ def test_the_primary_lost_mid_batch_work_goes_on_on_the_promoted_standby(
     assert_sound(crew, lost=bool(missing))
     tasks, sent = follow_ups(pair.url)
     assert [sent_twice for sent_twice, times in sent.items() if times > 1] == []
+    # Each delivery recorded as delivered once; a message sent again (its
+    # receipt lost with the connection) carries the same Message-ID.
+    delivered = Counter(str(event.originator_id) for event in events_of(pair.url, Delivery.Delivered))
+    assert delivered, "the schedulers delivered nothing"
+    assert [twice for twice, times in delivered.items() if times > 1] == []
+    assert set(delivered) <= set(mailbox.message_ids())
 
     with capsys.disabled():
         print(
@@ -234,7 +268,8 @@ def test_the_primary_lost_mid_batch_work_goes_on_on_the_promoted_standby(
             f"{acknowledged_on_primary} facts acknowledged by the primary, {len(acknowledged)} in all; "
             f"{present} present after the failover, {len(missing)} missing"
             + (" (restored from the writers' files)" if missing else "")
-            + f"; {tasks} tasks, {sum(sent.values())} reminders and escalations; "
+            + f"; {tasks} tasks, {sum(sent.values())} reminders and escalations, "
+            f"{len(delivered)} delivered by email ({sum(mailbox.message_ids().values())} messages received); "
             f"work went on {time.monotonic() - lost_at:.0f} s after the primary was lost; "
             f"{time.monotonic() - began:.0f} s in all"
         )
@@ -252,6 +287,14 @@ def held_from_the_schedulers(db: str, crew: Crew) -> dict[str, bool]:
             return {name: "another scheduler acts on this tick" in crew.log(name)[sizes[name] :] for name in names}
     finally:
         lock.close()
+
+
+def events_of(db: str, cls: type) -> list[Any]:
+    app = build(Settings(db=db))
+    try:
+        return list(app.events_of_types([cls]))
+    finally:
+        app.close()
 
 
 def restore(crew: Crew, db: str) -> None:
