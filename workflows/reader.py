@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from workflows.failures import StoreUnusable
 from workflows.projections.base import Views
 from workflows.projections.deliveries.queries import DeliveryQueries
 from workflows.projections.funding.queries import FundingQueries
@@ -27,10 +28,13 @@ from workflows.store import keycheck
 from workflows.store.database import Database
 from workflows.store.persistence import (
     APPLICATION,
+    TARGET_SESSION_ATTRS,
     PydanticMapper,
+    describe_store,
     is_postgres,
     library_settings,
     mapper_for,
+    postgres_address,
     require_postgres_support,
 )
 
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     from workflows.settings import Settings
 
 # What callers ask of the views, with the questions they ask them in.
-__all__ = ["FOLLOWER", "Reader", "TaskFilter", "open_reader"]
+__all__ = ["FOLLOWER", "Reader", "TaskFilter", "open_reader", "open_standby"]
 
 # The task follower's name in the library's tracking table.
 FOLLOWER = "follower"
@@ -102,3 +106,55 @@ def open_reader(settings: Settings) -> Reader | None:
         raise
     reader.close()
     return None
+
+
+class StandbyUnreadable(StoreUnusable):
+    """ACCORD_READ_DB names a store whose views cannot be read as given."""
+
+
+def open_standby(settings: Settings) -> tuple[Reader, str]:
+    """A reader over the hot standby ACCORD_READ_DB names, its views as they
+    stand there (a standby takes no writes: nothing is brought up to date),
+    and a sentence saying how far behind its primary it is."""
+    assert settings.read_db is not None
+    require_postgres_support()
+    env = library_settings(settings.read_db, create_tables=False, cipher_key=settings.cipher_key)
+    address = postgres_address(settings.read_db)
+    if len(address.hosts) > 1 and "target_session_attrs" not in address.query:
+        # Several hosts named for reading: a standby among them, where there is one.
+        env[TARGET_SESSION_ATTRS] = "prefer-standby"
+    factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(Environment(APPLICATION, env))
+    reader = Reader(factory.process_recorder(), mapper_for(factory), factory)
+    try:
+        if not reader.key_fits():
+            raise StandbyUnreadable(
+                f"the views at {describe_store(settings.read_db)} (ACCORD_READ_DB) cannot be read: it holds no "
+                "Accord store, or one written with another ACCORD_CIPHER_KEY"
+            )
+        return reader, how_far_behind(reader, describe_store(settings.read_db))
+    except BaseException:
+        reader.close()
+        raise
+
+
+def how_far_behind(reader: Reader, store: str) -> str:
+    """Where a standby's views stand: the time of the last transaction of its
+    primary that it has replayed (all it has, once what it received is
+    replayed), and how many events of its log its views have yet to read."""
+    [row] = reader.db.query(
+        "SELECT pg_is_in_recovery() AS standby, pg_last_xact_replay_timestamp() AS replayed, "
+        "extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS age, "
+        "pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() AS caught_up"
+    )
+    head = reader.db.head()
+    unread = max(0, head - reader.db.position(FOLLOWER))
+    views = f"; its views have {unread:,} event(s) of its log yet to read" if unread else ""
+    if not row["standby"]:
+        return f"reading {store} (ACCORD_READ_DB), which is not a standby: nothing behind{views}"
+    if row["replayed"] is None:
+        return f"reading the standby at {store}: it has replayed none of its primary's transactions yet{views}"
+    waiting = "" if row["caught_up"] else ", and has received more it is still replaying"
+    return (
+        f"reading the standby at {store}: as of its primary's transaction of "
+        f"{row['replayed'].isoformat(timespec='seconds')}, {float(row['age']):.1f} s ago{waiting}{views}"
+    )

@@ -287,6 +287,9 @@ class Settings:
 
     ACCORD_DB     a SQLite file (default accord.db in the working directory)
                   or a postgresql://user:password@host:port/database URL
+                  (several host:port pairs: a primary and its standbys)
+    ACCORD_READ_DB  a postgresql:// URL of a hot standby of that store: the
+                  commands that read the views read them there, as they stand
     ACCORD_ACTOR  who records events (default: the login name)
     ACCORD_RULES  a workflow rule file (default: the rules shipped with Accord)
     ACCORD_POLICY a policy file: who may record which event types (default: anyone, anything)
@@ -298,6 +301,7 @@ class Settings:
     """
 
     db: str = "accord.db"
+    read_db: str | None = None
     actor: str = ""
     rules: str | None = None
     policy: str | None = None
@@ -325,6 +329,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls(
             db=environ.get("ACCORD_DB") or cls.db,
+            read_db=standby_url(environ.get("ACCORD_READ_DB") or None),
             actor=environ.get("ACCORD_ACTOR") or login_name(),
             rules=environ.get("ACCORD_RULES") or None,
             policy=environ.get("ACCORD_POLICY") or None,
@@ -341,6 +346,7 @@ NAMES: dict[str, str] = {
     name: f"ACCORD_{name.upper()}"
     for name in (
         "db",
+        "read_db",
         "actor",
         "rules",
         "policy",
@@ -423,6 +429,7 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
     schedule, delivery = settings.schedule, settings.delivery
     values: dict[str, object] = {
         "db": settings.store,
+        "read_db": _shown(settings.read_db) if settings.read_db else "(none: every command reads ACCORD_DB)",
         "actor": settings.actor,
         "rules": settings.rules or "(the rules shipped with Accord)",
         "policy": settings.policy or "(none: anyone may record anything)",
@@ -481,6 +488,21 @@ def _config_file(environ: Mapping[str, str]) -> tuple[dict[str, object], str]:
     if nested:
         raise ConfigError(f"{path}: {', '.join(nested)} must be a single value, not a table or a list")
     return values, str(path)
+
+
+def standby_url(text: str | None) -> str | None:
+    """A hot standby's postgresql:// URL (ACCORD_READ_DB)."""
+    if text is None:
+        return None
+    if not text.strip().startswith(("postgresql://", "postgres://")):
+        raise ValueError(f"ACCORD_READ_DB must be the postgresql:// URL of a hot standby of the store; got {text!r}")
+    return text.strip()
+
+
+def _shown(db: str) -> str:
+    from workflows.store.persistence import describe_store
+
+    return describe_store(db)
 
 
 def funding_share(text: str | None) -> Decimal | None:

@@ -75,7 +75,7 @@ def test_the_key_is_never_shown(here: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "said"),
     [
-        ('db = "a.db"\ntik = 30\n', "accord.toml: 'tik' is not a setting; the settings are db, actor, rules"),
+        ('db = "a.db"\ntik = 30\n', "accord.toml: 'tik' is not a setting; the settings are db, read_db, actor, rules"),
         ('tick = "fast"\n', "tick must be a number of at least 0.2; got 'fast' (set by accord.toml)"),
         ("[schedule]\ntick = 30\n", "accord.toml: 'schedule' is not a setting"),
         ("db = \n", "accord.toml: not a TOML file Accord can read"),

@@ -30,10 +30,12 @@ ACCORD = str(Path(sys.executable).with_name("accord"))
 
 # One writer: batches of one to five facts until the time is up (or a `stop`
 # file appears beside its report); each batch acknowledged is appended to its
-# report (a line per fact) and synced first.
+# report (a line per fact, its id; the facts themselves in the report's
+# .jsonl, to submit again) and synced first.
 WRITER = """
-import os, random, sys, time
+import json, os, random, sys, time
 from domain.vocabulary import parse
+from workflows.application.submission import Rejected
 from workflows.compose import build
 from workflows.settings import Settings
 
@@ -43,7 +45,7 @@ app = build(Settings(db=db))
 partners = {partners!r}
 open_commitments = []
 n = 0
-with open(report, "a") as out:
+with open(report, "a") as out, open(report + ".jsonl", "a") as facts:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not os.path.exists(stop):
         batch = []
@@ -68,7 +70,15 @@ with open(report, "a") as out:
             else:
                 partner, ref = open_commitments.pop(0)
                 batch.append({{**base, "partner": partner, "type": "CommitmentFulfilled", "commitment": ref}})
-        receipt = app.submit([parse(fact) for fact in batch], name)
+        try:
+            receipt = app.submit([parse(fact) for fact in batch], name)
+        except Rejected as error:
+            # A commitment this writer recorded was lost with a primary
+            # (asynchronous replication): nothing stored, nothing acknowledged.
+            print(f"rejected: {{error}}", flush=True)
+            continue
+        facts.write("".join(json.dumps(fact) + "\\n" for fact in batch))
+        facts.flush()
         out.write("".join(f"{{fact['id']}}\\n" for fact in batch))
         out.flush()
         os.fsync(out.fileno())
@@ -103,7 +113,7 @@ class Crew:
             args = [sys.executable, "-c", script, self.db, name, str(seconds), str(self.report(name)), self.stop_file]
         elif name == "follower":
             args = [sys.executable, "-c", FOLLOWER, self.db, str(seconds), self.stop_file]
-        else:
+        else:  # a scheduler (any number may run: one acts a tick)
             args = [ACCORD, "--db", self.db, "scheduler", "run"]
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 (the process keeps it)
         self.processes[name] = subprocess.Popen(args, env=self.env, stdout=log, stderr=log)
@@ -119,7 +129,7 @@ class Crew:
 
     def wait(self) -> None:
         for name, process in self.processes.items():
-            if name == "scheduler":
+            if name.startswith("scheduler"):
                 process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=120) in (0, -signal.SIGKILL), (self.folder / f"{name}.log").read_text()
 
@@ -146,16 +156,23 @@ def crew(db: str, tmp_path: Path) -> Iterator[Crew]:
     team.kill()
 
 
-def start_all(crew: Crew, seconds: float = SECONDS) -> None:
+def start_all(crew: Crew, seconds: float = SECONDS, schedulers: int = 1) -> None:
+    """Eight writers, the follower and the schedulers (named scheduler,
+    scheduler-2, ...)."""
     for number in range(8):
         crew.start(f"writer-{number}", seconds)
-    crew.start("scheduler", seconds)
+    for number in range(1, schedulers + 1):
+        crew.start("scheduler" if number == 1 else f"scheduler-{number}", seconds)
     crew.start("follower", seconds)
 
 
-def assert_sound(crew: Crew, in_flight: int = 0) -> None:
-    """Nothing acknowledged lost; every implied task once; projections and chain sound."""
+def assert_sound(crew: Crew, in_flight: int = 0, *, lost: bool = False) -> None:
+    """Nothing acknowledged lost; every implied task once; projections and
+    chain sound; no batch rejected, unless facts were `lost` (with a primary)."""
     db = crew.db
+    if not lost:
+        for name in crew.processes:
+            assert "rejected: " not in crew.log(name), crew.log(name)
     app = build(Settings(db=db))
     try:
         app.refresh()

@@ -64,18 +64,39 @@ class Server:
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)
 
     def create(self) -> None:
-        self.data.mkdir()
-        if self.as_owner:
-            shutil.chown(self.data, "postgres")
+        self._make_data()
         self.run("initdb", "-D", str(self.data), "--auth=trust", "--username=postgres", "--no-sync")
 
-    def ctl(self, action: str) -> None:
+    def replicate(self, primary: Server) -> None:
+        """Make this cluster a streaming standby of `primary` (running): a
+        base backup that writes the standby's settings (-R)."""
+        self._make_data()
+        self.run(
+            "pg_basebackup",
+            *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
+            *("-D", str(self.data), "-R", "-X", "stream", "--no-sync"),
+        )
+
+    def _make_data(self) -> None:
+        self.data.mkdir(mode=0o700)
+        if self.as_owner:
+            shutil.chown(self.data, "postgres")
+
+    def sql(self, statement: str) -> list[tuple[object, ...]]:
+        """Run one statement on this server, outside any store; its rows."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+            cursor = conn.execute(statement)
+            return cursor.fetchall() if cursor.description else []
+
+    def ctl(self, action: str, mode: str = "fast") -> None:
         # Room for every process's pool (up to 15 connections each). fsync
         # off: the restarts here are clean shutdowns, which write everything
         # anyway; the test is about connections, not crashes.
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off"
         log = str(self.data / "server.log")
-        self.run("pg_ctl", action, "-D", str(self.data), "-w", "-m", "fast", "-l", log, "-o", options)
+        self.run("pg_ctl", action, "-D", str(self.data), "-w", "-m", mode, "-l", log, "-o", options)
 
     def remove(self) -> None:
         """Stop the server at once, if it runs, and remove its folder."""
@@ -84,9 +105,9 @@ class Server:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    """A running private server; stopped and removed afterwards, whatever happened."""
+def server_binaries() -> Path:
+    """Where Debian's PostgreSQL server programs are; skips the test if
+    there are none, or no `postgres` user to run them as."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not found:
         pytest.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin to run a private server with")
@@ -95,13 +116,30 @@ def server() -> Iterator[Server]:
             pwd.getpwnam("postgres")
         except KeyError:
             pytest.skip("no 'postgres' user to run a private PostgreSQL server as (initdb refuses root)")
-    server = Server(Path(found[-1]).parent)
+    return Path(found[-1]).parent
+
+
+def start_or_skip(*servers: Server, replicating: Server | None = None) -> None:
+    """Create and start `servers` (standbys of `replicating` if given); skip
+    the test, stopping and removing them all, if that cannot be done."""
     try:
-        server.create()
-        server.ctl("start")
+        for server in servers:
+            if replicating is None:
+                server.create()
+            else:
+                server.replicate(replicating)
+            server.ctl("start")
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
-        server.remove()
+        for server in (*servers, *([replicating] if replicating else [])):
+            server.remove()
         pytest.skip(f"cannot start a private PostgreSQL server: {_first_line(error)}")
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    """A running private server; stopped and removed afterwards, whatever happened."""
+    server = Server(server_binaries())
+    start_or_skip(server)
     try:
         result = accord(server.url, "init")
         assert result.exit_code == 0, result.output

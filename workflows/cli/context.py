@@ -60,9 +60,15 @@ class Context:
     def reader(self) -> Reader:
         """The views, up to date. When they are current they are read as they
         stand, which needs neither the domain nor the rules (a fraction of a
-        start-up); else the application brings them up to date first."""
-        from workflows.reader import open_reader
+        start-up); else the application brings them up to date first. With
+        ACCORD_READ_DB, a command that only reads reads them on that hot
+        standby, as they stand there, and says how far behind it is."""
+        from workflows.reader import open_reader, open_standby
 
+        if self.settings.read_db and reading():
+            standby, behind = open_standby(self.settings)
+            click.echo(f"accord: {behind}", err=True)
+            return standby
         reader = open_reader(self.settings)
         if reader is not None:
             return reader

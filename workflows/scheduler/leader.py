@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from workflows.failures import StoreUnusable
-from workflows.store.persistence import is_postgres, library_settings
+from workflows.store.persistence import is_postgres, library_settings, postgres_address
 from workflows.store.retry import first_line
 
 log = logging.getLogger("accord.scheduler")
@@ -75,14 +75,9 @@ class AdvisoryLock(Leadership):
 
     def __init__(self, db: str) -> None:
         settings = library_settings(db, create_tables=False)
-        self.conninfo: dict[str, Any] = {
-            "dbname": settings["POSTGRES_DBNAME"],
-            "host": settings["POSTGRES_HOST"],
-            "port": settings["POSTGRES_PORT"],
-            "user": settings["POSTGRES_USER"],
-            "password": settings["POSTGRES_PASSWORD"] or None,
-            "connect_timeout": settings["POSTGRES_CONNECT_TIMEOUT"],
-        }
+        # With several hosts, the one that takes writes (as the writers'):
+        # after a failover the lock is taken on the new primary.
+        self.conninfo: dict[str, Any] = postgres_address(db).connection(settings["POSTGRES_CONNECT_TIMEOUT"])
         schema = settings.get("POSTGRES_SCHEMA", "public")
         # One lock per store (database and schema), a signed 64-bit key.
         self.key = zlib.crc32(f"accord-scheduler/{schema}".encode())

@@ -7,7 +7,6 @@ import os
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qs, unquote, urlsplit
 from urllib.request import pathname2url
 
 import orjson
@@ -17,6 +16,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.recorded import RECORDED
 from workflows.failures import BadInput, StoreUnusable
+from workflows.store.address import SCHEMES, Address, AddressError, parse
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -117,17 +117,20 @@ class StoreAddressError(BadInput, ValueError):
 
 def describe_store(db: str) -> str:
     """The store's address fit to show a person (no password)."""
-    if db.startswith(("postgresql://", "postgres://")):
-        parts = urlsplit(db)
-        host = parts.hostname or "localhost"
-        return f"postgresql://{parts.username or ''}@{host}:{parts.port or 5432}{parts.path}"
+    if is_postgres(db):
+        try:
+            return parse(db).shown()
+        except AddressError:
+            # Not readable as a URL: its scheme alone, so no password shows.
+            return "postgresql://..."
     return str(Path(db).expanduser().resolve())
 
 
 def library_settings(db: str, *, create_tables: bool, cipher_key: str | None = None) -> dict[str, str]:
     """The eventsourcing settings for an ACCORD_DB value: a SQLite file path,
-    or a postgresql:// URL (user, password, host, port, database, and
-    ?schema=NAME if not the default); with a cipher key, payloads are
+    or a postgresql:// URL (user, password, host and port or several
+    host:port pairs, database, and ?schema=NAME if not the default,
+    ?target_session_attrs=... which of several hosts to keep); with a cipher key, payloads are
     compressed and encrypted (the library's AES-GCM cipher)."""
     encryption = (
         {
@@ -184,20 +187,29 @@ def read_only(db: str) -> bool:
     return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
-def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
-    parts = urlsplit(db)
-    database = unquote(parts.path.lstrip("/"))
-    if not database:
+def postgres_address(db: str) -> Address:
+    """The PostgreSQL store an ACCORD_DB URL names (one host, or several)."""
+    try:
+        address = parse(db)
+    except AddressError as error:
+        raise StoreAddressError(f"ACCORD_DB {describe_store(db)!r}: {error}") from None
+    if not address.database:
         raise StoreAddressError(f"ACCORD_DB {describe_store(db)!r} names no database (postgresql://user@host/NAME)")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    return address
+
+
+def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
+    address = postgres_address(db)
     settings = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": database,
-        "POSTGRES_HOST": parts.hostname or "localhost",
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", "5"),
+        # The library's, with libpq told which of several servers to keep.
+        "PERSISTENCE_MODULE": "workflows.store.postgres:PostgresFactory",
+        "POSTGRES_DBNAME": address.database,
+        # libpq's multi-host form: "a,b" and "5432,5433".
+        "POSTGRES_HOST": address.host,
+        "POSTGRES_PORT": address.port,
+        "POSTGRES_USER": address.user,
+        "POSTGRES_PASSWORD": address.password,
+        "POSTGRES_CONNECT_TIMEOUT": address.query.get("connect_timeout", "5"),
         # No POSTGRES_PRE_PING: after a server restart each pooled connection
         # fails once, at once, and is replaced (the library retries reads,
         # Accord.store_decided writes), whereas the pool's check pauses 1 s,
@@ -210,9 +222,15 @@ def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
         "PROCESS_RECORDER_TOPIC": "workflows.store.postgres:TrackingPostgresProcessRecorder",
         "CREATE_TABLE": "y" if create_tables else "n",
     }
-    if "schema" in query:
-        settings["POSTGRES_SCHEMA"] = query["schema"]
+    if address.target_session_attrs:
+        settings[TARGET_SESSION_ATTRS] = address.target_session_attrs
+    if "schema" in address.query:
+        settings["POSTGRES_SCHEMA"] = address.query["schema"]
     return settings
+
+
+# Not one of the library's settings: Accord's factory hands it to libpq.
+TARGET_SESSION_ATTRS = "POSTGRES_TARGET_SESSION_ATTRS"
 
 
 def unreadable(db: str, *, keyed: bool) -> str:
@@ -231,7 +249,7 @@ def unreadable(db: str, *, keyed: bool) -> str:
 
 
 def is_postgres(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
+    return db.startswith(SCHEMES)
 
 
 class MissingSupport(StoreUnusable):

@@ -17,17 +17,101 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing import postgres as library
+from eventsourcing.persistence import AggregateRecorder, IntegrityError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
 
 from workflows.store import chain, keys
 from workflows.store.database import Database
-from workflows.store.persistence import library_settings
+from workflows.store.persistence import TARGET_SESSION_ATTRS, library_settings, postgres_address
+from workflows.store.pooler import refuse_transaction_pooling
+from workflows.store.retry import address
 
 CHAIN_TABLE = chain.TABLE
 # The log's statistics are first taken when it reaches this many events.
 ANALYZE_FROM = 10_000
+
+
+class PostgresFactory(library.PostgresFactory):
+    """The library's, which hands libpq the hosts and ports as given (a
+    list, for a primary and its standbys) but has no setting for which of
+    them to keep: with several, a writer must keep the one that takes
+    writes, and find the new one after a failover."""
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        attrs = self.env.get(TARGET_SESSION_ATTRS)
+        kwargs = self.datastore.pool.kwargs
+        if attrs and isinstance(kwargs, dict):
+            # The pool is not open yet: every connection it makes gets this.
+            kwargs["target_session_attrs"] = attrs
+        try:
+            refuse_transaction_pooling(self._conninfo(), address(self.env))
+        except BaseException:
+            self.datastore.close()
+            raise
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        if purpose != "snapshots":
+            return super().aggregate_recorder(purpose)
+        prefix = self.env.name.lower() or "stored"
+        recorder = SnapshotRecorder(
+            datastore=self.datastore, events_table_name=f"{prefix}_{purpose}", log_table_name=f"{prefix}_events"
+        )
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder
+
+    def _conninfo(self) -> str:
+        """Where the pool connects, for a connection of our own."""
+        from psycopg.conninfo import make_conninfo
+
+        given = {
+            "dbname": self.env.get(self.POSTGRES_DBNAME),
+            "host": self.env.get(self.POSTGRES_HOST),
+            "port": self.env.get(self.POSTGRES_PORT),
+            "user": self.env.get(self.POSTGRES_USER),
+            "password": self.env.get(self.POSTGRES_PASSWORD),
+            "connect_timeout": self.env.get(self.POSTGRES_CONNECT_TIMEOUT),
+            "target_session_attrs": self.env.get(TARGET_SESSION_ATTRS),
+        }
+        return make_conninfo("", **{key: value for key, value in given.items() if value})
+
+
+class SnapshotRecorder(library.PostgresAggregateRecorder):
+    """The library's snapshot store, which keeps a snapshot only of a
+    version the log holds. After a failover to an asynchronous standby, a
+    writer whose events went with the lost primary could otherwise store
+    their snapshot on the new one (the library retries a snapshot's insert
+    until it connects), and every load would start from facts the log does
+    not have, and every decision after it be refused as following none."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str, log_table_name: str) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.held = SQL(
+            "SELECT n.id FROM unnest(%b::{id_type}[], %b::bigint[]) AS n(id, version) "
+            "WHERE EXISTS (SELECT 1 FROM {schema}.{table} e "
+            "WHERE e.originator_id = n.id AND e.originator_version = n.version)"
+        ).format(
+            schema=Identifier(datastore.schema),
+            table=Identifier(log_table_name),
+            id_type=Identifier(datastore.originator_id_type),
+        )
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            ids = [event.originator_id for event in stored_events]
+            cursor.execute(self.held, [ids, [event.originator_version for event in stored_events]], prepare=False)
+            held = {row["id"] for row in cursor.fetchall()}
+            # Snapshots of versions the log lacks are left out: taken again as facts arrive.
+            kept = [event for event in stored_events if event.originator_id in held]
+            if kept:
+                self._insert_stored_events(cursor, kept)
+        return None
 
 
 class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
@@ -51,6 +135,16 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
+        ).format(
+            schema=Identifier(schema),
+            table=Identifier(self.events_table_name),
+            id_type=Identifier(self.datastore.originator_id_type),
+        )
+        # An aggregate's first new event must follow one stored: see _check_follows.
+        self.find_gap = SQL(
+            "SELECT n.id FROM unnest(%b::{id_type}[], %b::bigint[]) AS n(id, version) "
+            "WHERE NOT EXISTS (SELECT 1 FROM {schema}.{table} e "
+            "WHERE e.originator_id = n.id AND e.originator_version = n.version - 1) LIMIT 1"
         ).format(
             schema=Identifier(schema),
             table=Identifier(self.events_table_name),
@@ -108,6 +202,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
                 self._insert_tracking(cursor, tracking)
             if not stored_events:
                 return []
+            self._check_follows(cursor, stored_events)
             # Rows are inserted, and their positions returned, in the order
             # given, as the library's own function relies on too.
             columns = [
@@ -124,6 +219,32 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             if key_rows is not None:
                 self.key_writer.write(cursor, key_rows, ids)
             return ids
+
+    def _check_follows(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
+        """Refuse, as a lost race, events decided on a history this store
+        does not hold. The key on (aggregate, version) refuses an event that
+        one stored already has; it cannot refuse one that follows events
+        the store never got. That happens after a failover to an asynchronous
+        standby: a writer that read an aggregate on the lost primary, where
+        later events stood, stores its decision on the promoted standby,
+        leaving a gap no replay gets past. Refused, the writer reloads the
+        aggregate from what the store holds and decides again."""
+        first: dict[Any, int] = {}
+        for event in stored_events:
+            version = first.get(event.originator_id)
+            if version is None or event.originator_version < version:
+                first[event.originator_id] = event.originator_version
+        following = {aggregate: version for aggregate, version in first.items() if version > 1}
+        if not following:
+            return
+        cursor.execute(self.find_gap, [list(following), list(following.values())], prepare=False)
+        row = cursor.fetchone()
+        if row is not None:
+            aggregate = row["id"]
+            raise IntegrityError(
+                f"aggregate {aggregate} has no version {following[aggregate] - 1} here to follow: "
+                "it was decided on events this store does not hold"
+            )
 
 
 # Settings a store keeps about itself (beside its events), e.g. whose name
@@ -153,7 +274,9 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
     group = writer_group(settings["POSTGRES_DBNAME"])
     schema = settings.get("POSTGRES_SCHEMA", "public")
     name = sql.Identifier
-    with psycopg.connect(db.split("?")[0], autocommit=False) as conn:
+    from psycopg.conninfo import make_conninfo
+
+    with psycopg.connect(make_conninfo("", **postgres_address(db).connection()), autocommit=False) as conn:
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(name(group)))

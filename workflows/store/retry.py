@@ -77,5 +77,8 @@ def wait_for_server(error: Exception, store: str, deadline: float) -> None:
 
 def address(env: Mapping[str, str]) -> str:
     """A PostgreSQL store's address as people see it (no password)."""
-    user, host, port, name = (env.get(f"POSTGRES_{key}") for key in ("USER", "HOST", "PORT", "DBNAME"))
-    return f"postgresql://{user}@{host}:{port}/{name}"
+    user, host, port, name = (env.get(f"POSTGRES_{key}") or "" for key in ("USER", "HOST", "PORT", "DBNAME"))
+    hosts, ports = host.split(","), port.split(",")
+    # libpq's lists: a port each, or one port for every host.
+    pairs = zip(hosts, ports if len(ports) == len(hosts) else ports[:1] * len(hosts), strict=True)
+    return f"postgresql://{user}@{','.join(f'{h}:{p}' for h, p in pairs)}/{name}"
