@@ -16,6 +16,7 @@ from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import quote, urlencode
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -328,7 +329,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         return cls(
-            db=environ.get("ACCORD_DB") or cls.db,
+            db=keywords_to_url(environ.get("ACCORD_DB") or "") or environ.get("ACCORD_DB") or cls.db,
             read_db=standby_url(environ.get("ACCORD_READ_DB") or None),
             actor=environ.get("ACCORD_ACTOR") or login_name(),
             rules=environ.get("ACCORD_RULES") or None,
@@ -491,12 +492,53 @@ def _config_file(environ: Mapping[str, str]) -> tuple[dict[str, object], str]:
 
 
 def standby_url(text: str | None) -> str | None:
-    """A hot standby's postgresql:// URL (ACCORD_READ_DB)."""
+    """A hot standby's postgresql:// URL (ACCORD_READ_DB), or libpq's keyword form of it."""
     if text is None:
         return None
-    if not text.strip().startswith(("postgresql://", "postgres://")):
+    text = keywords_to_url(text.strip(), "ACCORD_READ_DB") or text.strip()
+    if not text.startswith(("postgresql://", "postgres://")):
         raise ValueError(f"ACCORD_READ_DB must be the postgresql:// URL of a hot standby of the store; got {text!r}")
-    return text.strip()
+    return text
+
+
+# libpq's keyword/value connection string: `host=db1,db2 port=5432 dbname=accord ...`.
+KEYWORD = re.compile(r"\s*([A-Za-z_]+)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S*))")
+
+
+def keywords_to_url(text: str, variable: str = "ACCORD_DB") -> str | None:
+    """libpq's keyword/value form of a PostgreSQL address (as `psql` takes
+    it: host=a,b port=5432,5433 dbname=accord user=accord
+    target_session_attrs=read-write) as the postgresql:// URL the rest of
+    Accord reads; None when `text` is not in that form (a SQLite path, a URL)."""
+    if "=" not in text or text.startswith(("postgresql://", "postgres://")) or not KEYWORD.match(text):
+        return None
+    values: dict[str, str] = {}
+    position = 0
+    while position < len(text):
+        found = KEYWORD.match(text, position)
+        if found is None:
+            if text[position:].strip():
+                raise ValueError(f"{variable}: cannot read {text[position:].strip()!r} as keyword=value")
+            break
+        quoted, plain = found[2], found[3]
+        values[found[1]] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain
+        position = found.end()
+    if not {"host", "port", "dbname", "user"} & set(values):
+        return None  # a file whose name holds "=", not an address
+    hosts = values.pop("host", "localhost").split(",")
+    ports = values.pop("port", "5432").split(",")
+    if len(ports) == 1:
+        ports *= len(hosts)
+    if len(ports) != len(hosts):
+        raise ValueError(f"{variable}: {len(hosts)} host(s) but {len(ports)} port(s): give one port, or one a host")
+    user, password = values.pop("user", "postgres"), values.pop("password", "")
+    database = values.pop("dbname", user)
+    login = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    where = ",".join(
+        f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in zip(hosts, ports, strict=True)
+    )
+    query = "?" + urlencode(values) if values else ""
+    return f"postgresql://{login}@{where}/{quote(database, safe='')}{query}"
 
 
 def _shown(db: str) -> str:

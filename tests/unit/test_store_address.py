@@ -88,3 +88,35 @@ def test_a_read_db_that_is_not_a_postgresql_url_is_refused_naming_it() -> None:
     with pytest.raises(ValueError, match=r"^ACCORD_READ_DB must be the postgresql:// URL of a hot standby"):
         Settings.from_env({"ACCORD_READ_DB": "copy.db"})
     assert Settings.from_env({"ACCORD_READ_DB": TWO}).read_db == TWO
+
+
+@pytest.mark.parametrize(
+    ("given", "url"),
+    [
+        (
+            "host=db1,db2 port=5432,5433 dbname=accord user=accord target_session_attrs=read-write",
+            "postgresql://accord@db1:5432,db2:5433/accord?target_session_attrs=read-write",
+        ),
+        ("host=db1,db2 port=6432 dbname=accord", "postgresql://postgres@db1:6432,db2:6432/accord"),
+        (
+            "host=127.0.0.1 dbname=accord user=a password='s3 cr\\'et'",
+            "postgresql://a:s3%20cr%27et@127.0.0.1:5432/accord",
+        ),
+        ("accord.db", None),
+        ("stores/name=x.db", None),
+        ("postgresql://accord@db/accord", None),
+    ],
+)
+def test_libpq_keyword_form_is_read_as_the_url_accord_reads(given: str, url: str | None) -> None:
+    from workflows.settings import keywords_to_url
+
+    assert keywords_to_url(given) == url
+
+
+def test_a_keyword_address_that_cannot_be_read_is_one_sentence() -> None:
+    from workflows.settings import keywords_to_url
+
+    with pytest.raises(ValueError, match="2 host\\(s\\) but 3 port\\(s\\)"):
+        keywords_to_url("host=a,b port=1,2,3 dbname=accord")
+    with pytest.raises(ValueError, match="cannot read \"'s'\" as keyword=value"):
+        keywords_to_url("host=::1 dbname=accord password='it''s'")
