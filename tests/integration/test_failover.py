@@ -27,14 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.delivery import Delivery
 from domain.task import FollowUpTask
 from tests.helpers import accord, as_json, open_partners, time_limit
-from tests.integration.test_deliveries import Inbox, free_port
+from tests.integration.test_deliveries import Inbox, mail_server
 from tests.integration.test_faults_load import PARTNERS, Crew, _fact_types, assert_sound, start_all
 from tests.integration.test_faults_postgres_restart import (
     Server,
@@ -120,14 +119,8 @@ def streaming_pair() -> Iterator[Pair]:
 @pytest.fixture
 def mailbox() -> Iterator[Inbox]:
     """A mail server on 127.0.0.1 that takes every message (test_deliveries' Inbox)."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port  # type: ignore[attr-defined]
-    try:
+    with mail_server() as handler:
         yield handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
