@@ -181,7 +181,12 @@ class Courier:
             events: list[Any] = []
             now = self.app.clock.now()
             for outcome in outcomes:
-                delivery: Delivery = self.app.find(outcome.delivery)
+                delivery: Delivery | None = self.app.find(outcome.delivery)
+                if delivery is None:
+                    # Gone from the log since it was sent: a primary lost before its standby had it
+                    # (asynchronous replication), with the event that asked for it.
+                    log.warning("delivery %s is no longer in the log: its outcome is not recorded", outcome.delivery)
+                    continue
                 if delivery.attempt != outcome.attempt or delivery.state != "pending":
                     continue
                 stamp = Stamp(COURIER, now, f"attempt-{outcome.attempt}")
