@@ -12,7 +12,8 @@ never their addresses: the directory maps them, so a person can be removed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID, uuid5
 
@@ -65,7 +66,7 @@ class Delivery(Aggregate):
 
         def apply(self, aggregate: Delivery) -> None:
             aggregate.attempts = self.attempt
-            aggregate.state = "pending" if self.retry_at else "dead"
+            aggregate.state = Delivery.left_by_failure(self.retry_at)
             aggregate.due_at = self.retry_at
 
     class DeliveryRetried(Recorded):
@@ -125,6 +126,20 @@ class Delivery(Aggregate):
     def attempts_this_round(self) -> int:
         """Attempts made since it was requested, or last retried by a person."""
         return self.attempts - self.round_from
+
+    def retry_time(
+        self, permanent: bool, at: datetime, allowed: int, wait: Callable[[int], timedelta]
+    ) -> datetime | None:
+        """When to try again after the next attempt failed at `at`: after
+        `wait(n)` for the round's nth failure; never (a dead letter) once a
+        failure is for good or the round's `allowed` attempts are spent."""
+        tries = self.attempts_this_round + 1
+        return None if permanent or tries >= allowed else at + wait(tries)
+
+    @staticmethod
+    def left_by_failure(retry_at: datetime | None) -> State:
+        """Pending again, when there is a time to retry; else a dead letter."""
+        return "pending" if retry_at else "dead"
 
     def check_pending(self) -> None:
         if self.state != "pending":

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.delivery import About, Channel, Delivery
+from domain.delivery import About, Delivery
 from domain.values import Stamp
 from workflows.application import Accord
 from workflows.delivery.compose import message_of
@@ -106,12 +106,7 @@ class Courier:
         for owner in owners:
             person = self.directory.person(owner)
             assert person is not None  # the directory routes only to people it has
-            channels: list[Channel] = []
-            if person.email:
-                channels.append("email")
-            if person.webhook:
-                channels.append("webhook")
-            for channel in channels:
+            for channel in person.channels:
                 stamp = Stamp(COURIER, at, f"{about}/{owner}/{channel}")
                 events += Delivery.request(about, source.id, source.version, owner, channel, stamp).collect_events()
         return events
@@ -153,9 +148,7 @@ class Courier:
         try:
             said = {"delivered": True, "said": self._send(delivery, channels)[:SAID]}
         except DeliveryFailed as failure:
-            tries = delivery.attempts_this_round + 1
-            last = failure.permanent or tries >= self.settings.attempts
-            retry_at = None if last else at + self.settings.retry_after(tries)
+            retry_at = delivery.retry_time(failure.permanent, at, self.settings.attempts, self.settings.retry_after)
             said = {"delivered": False, "said": failure.reason[:SAID], "retry_at": retry_at}
         return Outcome(delivery_id, delivery.owner, delivery.channel, delivery.about, delivery.attempt, **said)
 

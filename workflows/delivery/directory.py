@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from domain.delivery import Channel
 from workflows.failures import BadInput
 from workflows.textfile import NotText, read_text
 
@@ -71,6 +72,12 @@ class Person(BaseModel):
     name: str | None = Field(default=None, description="Who this is, for people reading the directory")
     email: Annotated[list[Address], BeforeValidator(_listed)] = Field(default_factory=list)
     webhook: Annotated[str, AfterValidator(_web_address)] | None = None
+
+    @property
+    def channels(self) -> list[Channel]:
+        """How this person is reached: by email, by webhook, or both."""
+        ways: list[tuple[Channel, object]] = [("email", self.email), ("webhook", self.webhook)]
+        return [channel for channel, given in ways if given]
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:

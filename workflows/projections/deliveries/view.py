@@ -63,22 +63,18 @@ class Deliveries(View):
                     ),
                 )
             else:
-                cursor.execute(
-                    f"UPDATE {table} SET {_changes(record)} WHERE delivery_id = ?", (*_values(record, at), delivery)
-                )
+                changes, values = _update(record, at)
+                cursor.execute(f"UPDATE {table} SET {changes} WHERE delivery_id = ?", (*values, delivery))
 
 
-def _changes(record: Record) -> str:
-    if record.type is D.DeliveryRetried:
-        return "state = 'pending', due_at = ?, last = ?"
-    return "state = ?, attempts = ?, due_at = ?, last_at = ?, last = ?"
-
-
-def _values(record: Record, at: str) -> tuple[Any, ...]:
+def _update(record: Record, at: str) -> tuple[str, tuple[Any, ...]]:
+    """What an outcome or a retry changes of a delivery's row, and the values."""
     state = record.state
     if record.type is D.DeliveryRetried:
-        return (at, f"retried by {state['actor']}: {state['reason']}")
+        return "state = 'pending', due_at = ?, last = ?", (at, f"retried by {state['actor']}: {state['reason']}")
+    outcome = "state = ?, attempts = ?, due_at = ?, last_at = ?, last = ?"
     if record.type is D.Delivered:
-        return ("delivered", state["attempt"], None, at, state["reply"])
+        return outcome, ("delivered", state["attempt"], None, at, state["reply"])
     retry_at = state["retry_at"]
-    return ("pending" if retry_at else "dead", state["attempt"], retry_at and moment(retry_at), at, state["reason"])
+    left = D.left_by_failure(retry_at)
+    return outcome, (left, state["attempt"], retry_at and moment(retry_at), at, state["reason"])
