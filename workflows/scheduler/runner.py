@@ -26,7 +26,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from workflows.delivery.courier import Courier, Outcome
-from workflows.delivery.directory import load_directory
 from workflows.failures import BadInput
 from workflows.scheduler.leader import Leadership, leadership
 from workflows.scheduler.ticks import TickLog
@@ -59,8 +58,6 @@ def started(app: Callable[[], Accord], discard: Callable[[], None], settings: Se
     reach as the scheduler starts is waited for, with a warning a second, as
     a submission waits for it; `discard()` drops a half-built application,
     so that the next try builds it afresh."""
-    if settings.delivery.directory:
-        load_directory(settings.delivery.directory)  # a directory that cannot be used stops it at once
     give_up = deadline()
     while True:
         try:

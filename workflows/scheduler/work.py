@@ -115,7 +115,8 @@ class Watch:
         self.delivery = delivery or Delivery()
         self.calendar = Calendar(schedule)
         self.outbox = Outbox(app.views.db, Path(schedule.outbox), app.clock)
-        self.courier = Courier(app, self.delivery, None)
+        # Read (and checked) now: a directory that cannot be used stops the scheduler at once.
+        self.courier = Courier.of(app, self.delivery)
 
     def today(self, at: datetime) -> date:
         """The business date at a moment."""
