@@ -21,7 +21,6 @@ from domain.meeting import Meeting
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application import Accord
-from workflows.failures import BadInput
 from workflows.projections.summary import summary
 from workflows.store import chain
 
@@ -127,15 +126,8 @@ def event_at(app: Accord, position: int) -> tuple[dict[str, Any], dict[str, Any]
     """The event at a position of the log: its row, the whole event as
     JSON, and the digest the chain holds for it (which covers every record
     before it)."""
-    found = app.recorder.select_notifications(position, 1, stop=position)
-    if not found:
-        raise NoEventThere(f"nothing is recorded at position {position}: the log ends at {app.head()}")
-    event: Any = app.mapper.to_domain_event(found[0])
+    event = app.event_at(position)
     return event_row(event, position), event.model_dump(mode="json"), chain.digest_at(app.views.db, position)
-
-
-class NoEventThere(BadInput):
-    """A position of the log that holds nothing."""
 
 
 # How much later than its stamp a record may be stored (a submission decided,

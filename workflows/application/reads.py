@@ -40,12 +40,16 @@ class Reads(Core):
         assert isinstance(partnership, Partnership)
         return partnership
 
-    def fact_at(self, position: int) -> Fact:
-        """The fact at a position of the log, as `audit log` numbers them."""
+    def event_at(self, position: int) -> Any:
+        """The event at a position of the log, as `audit log` numbers them."""
         found = self.recorder.select_notifications(position, 1, stop=position)
         if not found:
             raise NoFactThere(f"nothing is recorded at position {position}: the log ends at {self.head()}")
-        event = self.mapper.to_domain_event(found[0])
+        return self.mapper.to_domain_event(found[0])
+
+    def fact_at(self, position: int) -> Fact:
+        """The fact at a position of the log, as `audit log` numbers them."""
+        event = self.event_at(position)
         if not isinstance(event, Fact):
             raise NoFactThere(
                 f"position {position} holds a {type(event).__name__}, not a fact: only facts people "
