@@ -168,10 +168,7 @@ class Console:
             """A link to a page of this site with these parameters (those
             given a value), at the same moment."""
             given = {name: value for name, value in params.items() if value not in (None, "")}
-            if moment.as_of:
-                given["as_of"] = moment.as_of.isoformat()
-            if moment.known_at:
-                given["known_at"] = moment.field(self.zone)
+            given.update(moment.params(self.zone))
             return path + ("?" + urlencode(given) if given else "")
 
         text = self.templates.get_template(template).render(
@@ -212,12 +209,9 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         same for everyone at the same head of the log is kept (`keep`)."""
 
         async def endpoint(request: Request) -> Response:
+            request.state.moment = Moment()  # until the query's is read: an error page stands for now
             try:
                 request.state.moment = Moment.of(request.query_params, console.zone)
-            except NotAMoment as error:
-                request.state.moment = Moment()
-                return console.render(request, "error.html", {"title": "Not understood", "message": str(error)}, 400)
-            try:
                 key = str(request.url) if keep else None
                 values = await console.run(lambda: console.read(request.state.moment, work(request), replay, key))
             except NotAMoment as error:

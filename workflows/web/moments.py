@@ -51,13 +51,18 @@ class Moment:
     def now(self) -> bool:
         return self.as_of is None and self.known_at is None
 
+    def params(self, zone: ZoneInfo) -> dict[str, str]:
+        """The query's parameters that keep this moment on a link (none for now)."""
+        if self.as_of:
+            return {"as_of": self.as_of.isoformat()}
+        if self.known_at:
+            return {"known_at": self.field(zone)}
+        return {}
+
     def query(self, zone: ZoneInfo) -> str:
         """The query string that keeps this moment on a link ('' for now)."""
-        if self.as_of:
-            return "?" + urlencode({"as_of": self.as_of.isoformat()})
-        if self.known_at:
-            return "?" + urlencode({"known_at": self.field(zone)})
-        return ""
+        params = self.params(zone)
+        return "?" + urlencode(params) if params else ""
 
     def field(self, zone: ZoneInfo) -> str:
         """`known_at` as a datetime-local input shows it, in the business zone."""
