@@ -31,8 +31,9 @@ class Outbox:
         self.folder = folder
         self.clock = clock
         db.create_table(
+            TABLE,
             f"CREATE TABLE IF NOT EXISTS {TABLE} (dispatch_id TEXT PRIMARY KEY, written_at TEXT NOT NULL, "
-            "files TEXT NOT NULL)"
+            "files TEXT NOT NULL)",
         )
 
     def written(self, ids: Iterable[UUID]) -> set[UUID]:

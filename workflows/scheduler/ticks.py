@@ -18,8 +18,9 @@ class TickLog:
         self.db = app.views.db
         self.clock = app.clock
         self.db.create_table(
+            TABLE,
             f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, ran_at TEXT NOT NULL, "
-            "as_of TEXT NOT NULL, host TEXT NOT NULL, done TEXT NOT NULL)"
+            "as_of TEXT NOT NULL, host TEXT NOT NULL, done TEXT NOT NULL)",
         )
 
     def record(self, tick: Tick) -> None:

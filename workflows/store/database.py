@@ -148,10 +148,13 @@ class Database:
         """An aggregate's id as the library stores it: hex on SQLite, a uuid on PostgreSQL."""
         return originator_id if self.postgres else originator_id.hex
 
-    def create_table(self, statement: str | Callable[[], None]) -> None:
+    def create_table(self, table: str, statement: str | Callable[[], None]) -> None:
         """CREATE TABLE IF NOT EXISTS (a statement, or a library recorder's
-        `create_table`), safe when processes starting together race to do it
-        (PostgreSQL then refuses one of them: the table exists)."""
+        `create_table`) unless the table exists: nothing is written then (a
+        hot standby takes no writes). Safe when processes starting together
+        race to do it (PostgreSQL then refuses one of them: the table exists)."""
+        if self.has_table(table):
+            return
 
         def create() -> None:
             if callable(statement):

@@ -32,7 +32,7 @@ def probe_fits(stored: str, cipher: Cipher | None) -> bool:
 
 
 def create(db: Database) -> None:
-    db.create_table(f"CREATE TABLE IF NOT EXISTS {KEYCHECK} (name TEXT PRIMARY KEY, probe TEXT NOT NULL)")
+    db.create_table(KEYCHECK, f"CREATE TABLE IF NOT EXISTS {KEYCHECK} (name TEXT PRIMARY KEY, probe TEXT NOT NULL)")
 
 
 def stored(db: Database) -> str | None:
