@@ -32,6 +32,11 @@ class Reads(Core):
         """The position of the log's last record (0 for an empty log)."""
         return self.views.db.head()
 
+    def read_to(self) -> int:
+        """How far into the log a read made now sees: its head, since a read
+        brings the views up to it first."""
+        return self.head()
+
     def partnership(self, code: str) -> Partnership:
         code = partner_code(code)
         partnership = self.find(Partnership.id_for(code))

@@ -119,15 +119,22 @@ class Views:
 
     def current(self, head: int) -> bool:
         """Whether every view is built by the version of its code that runs
-        and has applied the log up to `head`: asked of the registry and the
+        and has applied the log up to `head`."""
+        read = self.read_to()
+        return read is not None and read >= head
+
+    def read_to(self) -> int | None:
+        """How far into the log every view has read (the lowest position of
+        them); None while a view is not set up, or is built by another
+        version of its code than runs. Asked of the registry and the
         library's tracking alone, without importing any view's code."""
         registered = self._registry()
+        positions = []
         for name, (version, _) in CATALOG.items():
             if name not in registered or registered[name][1] != version:
-                return False
-            if self.db.position(_table_name(name, registered[name][0])) < head:
-                return False
-        return True
+                return None
+            positions.append(self.db.position(_table_name(name, registered[name][0])))
+        return min(positions)
 
     def setup(self) -> None:
         """Create the registry and the first tables of views not yet registered;
