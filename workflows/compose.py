@@ -20,6 +20,7 @@ from workflows.failures import StoreUnusable
 from workflows.settings import Settings
 from workflows.store import keycheck
 from workflows.store.persistence import (
+    describe_store,
     is_postgres,
     library_settings,
     read_only,
@@ -29,7 +30,7 @@ from workflows.store.persistence import (
 )
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.application import Accord, OnStandby
     from workflows.policy import Policy
     from workflows.rules import RuleSet
 
@@ -41,6 +42,7 @@ __all__ = [
     "StoreReadOnly",
     "UnreadableStore",
     "build",
+    "build_standby",
     "business_clock",
     "for_reading",
     "for_recording",
@@ -77,6 +79,30 @@ def build(settings: Settings, *, init: bool = False, clock: Clock | None = None)
         if is_postgres(settings.db):
             app.authenticated = authenticated_user(app)
             ensure_snapshots_table(app)
+    except Exception:
+        app.close()
+        raise
+    return app
+
+
+def build_standby(settings: Settings, *, clock: Clock | None = None) -> OnStandby:
+    """The application over the hot standby ACCORD_READ_DB names, for what
+    only reads (`behind()` says how far behind its primary it is). Nothing
+    is written there: no table made, no key kept, no view brought up to date."""
+    from workflows.application import OnStandby
+    from workflows.reader import check_standby, standby_env
+
+    assert settings.read_db is not None
+    require_postgres_support()
+    app = OnStandby(
+        standby_env(settings),
+        address=describe_store(settings.read_db),
+        rules=named_rules(settings.rules),
+        policy=named_policy(settings.policy),
+        clock=clock or business_clock(settings),
+    )
+    try:
+        check_standby(app.reader, settings)
     except Exception:
         app.close()
         raise
@@ -177,9 +203,7 @@ def ensure_snapshots_table(app: Accord) -> None:
     if app.snapshots is None:
         return
     recorder: Any = app.snapshots.recorder
-    table = f"{recorder.datastore.schema}.{app.snapshots_table}"
-    if not app.views.db.has_table(table):
-        app.views.db.create_table(recorder.create_table)
+    app.views.db.create_table(f"{recorder.datastore.schema}.{app.snapshots_table}", recorder.create_table)
 
 
 def authenticated_user(app: Accord) -> str | None:

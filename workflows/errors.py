@@ -45,6 +45,8 @@ def _store_problem(error: Exception, store: str) -> str:
     text = first_line(error)
     if "does not exist" in text and ("relation" in text or "table" in text):
         return f"the store at {store} has no Accord tables yet: run 'accord init' first"
+    if "read-only transaction" in text:
+        return f"the store at {store} is a hot standby, which takes no writes: this needs its primary (ACCORD_DB)"
     if "no such table" in text:
         return f"the store at {store} has no Accord tables yet: run 'accord init' first"
     return f"cannot use the store at {store}: {text}"

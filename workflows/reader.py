@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from workflows.settings import Settings
 
 # What callers ask of the views, with the questions they ask them in.
-__all__ = ["FOLLOWER", "Reader", "TaskFilter", "open_reader", "open_standby"]
+__all__ = ["FOLLOWER", "Reader", "TaskFilter", "check_standby", "open_reader", "open_standby", "standby_env"]
 
 # The task follower's name in the library's tracking table.
 FOLLOWER = "follower"
@@ -118,23 +118,39 @@ def open_standby(settings: Settings) -> tuple[Reader, str]:
     and a sentence saying how far behind its primary it is."""
     assert settings.read_db is not None
     require_postgres_support()
+    factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(
+        Environment(APPLICATION, standby_env(settings))
+    )
+    reader = Reader(factory.process_recorder(), mapper_for(factory), factory)
+    try:
+        check_standby(reader, settings)
+        return reader, how_far_behind(reader, describe_store(settings.read_db))
+    except BaseException:
+        reader.close()
+        raise
+
+
+def standby_env(settings: Settings) -> dict[str, str]:
+    """The library's settings for the hot standby ACCORD_READ_DB names."""
+    assert settings.read_db is not None
     env = library_settings(settings.read_db, create_tables=False, cipher_key=settings.cipher_key)
     address = postgres_address(settings.read_db)
     if len(address.hosts) > 1 and "target_session_attrs" not in address.query:
         # Several hosts named for reading: a standby among them, where there is one.
         env[TARGET_SESSION_ATTRS] = "prefer-standby"
-    factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(Environment(APPLICATION, env))
-    reader = Reader(factory.process_recorder(), mapper_for(factory), factory)
-    try:
-        if not reader.key_fits():
-            raise StandbyUnreadable(
-                f"the views at {describe_store(settings.read_db)} (ACCORD_READ_DB) cannot be read: it holds no "
-                "Accord store, or one written with another ACCORD_CIPHER_KEY"
-            )
-        return reader, how_far_behind(reader, describe_store(settings.read_db))
-    except BaseException:
-        reader.close()
-        raise
+    return env
+
+
+def check_standby(reader: Reader, settings: Settings) -> None:
+    """Refuse, in a sentence, a standby that holds no Accord store the key
+    given reads (asked of the probe the store keeps: a standby cannot be
+    written, so no probe is kept there)."""
+    assert settings.read_db is not None
+    if not reader.key_fits():
+        raise StandbyUnreadable(
+            f"the views at {describe_store(settings.read_db)} (ACCORD_READ_DB) cannot be read: it holds no "
+            "Accord store, or one written with another ACCORD_CIPHER_KEY"
+        )
 
 
 def how_far_behind(reader: Reader, store: str) -> str:

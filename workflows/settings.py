@@ -290,7 +290,8 @@ class Settings:
                   or a postgresql://user:password@host:port/database URL
                   (several host:port pairs: a primary and its standbys)
     ACCORD_READ_DB  a postgresql:// URL of a hot standby of that store: the
-                  commands that read the views read them there, as they stand
+                  commands that only read, and the web console's pages,
+                  read it, as it stands
     ACCORD_ACTOR  who records events (default: the login name)
     ACCORD_RULES  a workflow rule file (default: the rules shipped with Accord)
     ACCORD_POLICY a policy file: who may record which event types (default: anyone, anything)
@@ -325,6 +326,13 @@ class Settings:
         from workflows.store.persistence import describe_store
 
         return describe_store(self.db)
+
+    @property
+    def standby(self) -> str | None:
+        """The hot standby's address fit to show a person (ACCORD_READ_DB), if one is named."""
+        from workflows.store.persistence import describe_store
+
+        return describe_store(self.read_db) if self.read_db else None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -8,6 +8,7 @@ import gc
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib import import_module
@@ -46,11 +47,16 @@ class Context:
     def app(self) -> Accord:
         """The application over the store: for a command that only reads,
         over a store that exists (read through a copy where it cannot be
-        written); for one that records, over a store that can be written."""
-        from workflows.compose import build, for_reading, for_recording
+        written), or the hot standby ACCORD_READ_DB names; for one that
+        records, over a store that can be written."""
+        from workflows.compose import build, build_standby, for_reading, for_recording
 
         if not reading():
             return build(for_recording(self.settings), clock=self.clock)
+        if self.on_standby():
+            standby = build_standby(self.settings, clock=self.clock)
+            self._reading_standby(standby.behind())
+            return standby
         settings = for_reading(self.settings, self._scratch_folder)
         if settings.db != self.settings.db:
             click.echo(f"accord: the store at {self.settings.db} is read-only here: reading a copy of it", err=True)
@@ -65,9 +71,11 @@ class Context:
         standby, as they stand there, and says how far behind it is."""
         from workflows.reader import open_reader, open_standby
 
-        if self.settings.read_db and reading():
+        if self.on_standby():
+            if "app" in self.__dict__:
+                return self.app.reader
             standby, behind = open_standby(self.settings)
-            click.echo(f"accord: {behind}", err=True)
+            self._reading_standby(behind)
             return standby
         reader = open_reader(self.settings)
         if reader is not None:
@@ -75,6 +83,18 @@ class Context:
         from workflows.cli.progress import caught_up
 
         return caught_up(self.app).reader
+
+    def on_standby(self) -> bool:
+        """Whether this command reads the hot standby ACCORD_READ_DB names:
+        one that only reads, but not `audit verify`, which compares the views
+        with fresh ones it builds beside them (a standby takes no writes)."""
+        return bool(self.settings.read_db) and reading() and not command_is("audit verify")
+
+    def _reading_standby(self, behind: str) -> None:
+        click.echo(f"accord: {behind}", err=True)
+        # From here on the command's store is the standby: its errors name it.
+        assert self.settings.read_db is not None
+        self.settings = replace(self.settings, db=self.settings.read_db)
 
     def _scratch_folder(self) -> Path:
         """A folder of this command's, removed when it ends."""
@@ -179,8 +199,14 @@ READERS = (
 
 def reading() -> bool:
     """Whether the command running only reads the store."""
+    return any(command_is(reader) for reader in READERS)
+
+
+def command_is(name: str) -> bool:
+    """Whether the command running is `name` ("audit verify"), or one of its
+    group's ("audit")."""
     words = click.get_current_context().command_path.split()[1:]
-    return any(words[: len(reader.split())] == reader.split() for reader in READERS)
+    return words[: len(name.split())] == name.split()
 
 
 pass_context = click.make_pass_decorator(Context)
