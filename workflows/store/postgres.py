@@ -354,3 +354,16 @@ def logged_in_actor(db: Database) -> str | None:
         return None
     rows = db.query(f"SELECT value FROM {STORE_TABLE} WHERE name = 'actors'")
     return str(row["login"]) if rows and rows[0]["value"] == "database" else None
+
+
+def wal_written(db: Database) -> str:
+    """How far a primary has written its log of changes (its WAL), as PostgreSQL names a place in it."""
+    [row] = db.query("SELECT pg_current_wal_lsn()::text AS written")
+    return str(row["written"])
+
+
+def wal_replayed(db: Database, written: str) -> bool:
+    """Whether a standby has replayed its primary's changes up to `written`
+    (a server that is no standby has nothing to replay)."""
+    [row] = db.query("SELECT COALESCE(pg_last_wal_replay_lsn() >= ?::pg_lsn, true) AS replayed", (written,))
+    return bool(row["replayed"])

@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 from workflows import accounts
+from workflows.application import OnStandby
 from workflows.errors import BAD_INPUT, explain
 from workflows.reports.html import STYLE
 from workflows.settings import Settings
@@ -89,14 +90,20 @@ NAVIGATION = (
 
 
 class Console:
-    """The application every page reads, on its own worker thread."""
+    """The application every page reads, on its own worker thread, and the
+    one that records a change made on a page: the same, unless pages are
+    read on a hot standby (ACCORD_READ_DB) and changes made on its primary."""
 
-    def __init__(self, settings: Settings, build: Callable[[], Accord]) -> None:
+    def __init__(
+        self, settings: Settings, build: Callable[[], Accord], build_recording: Callable[[], Accord] | None = None
+    ) -> None:
         self.settings = settings
         self.zone = settings.schedule.zone
         self.build = build
+        self.build_recording = build_recording
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-web")
         self._app: Accord | None = None
+        self._recording: Accord | None = None
         # Pages read, by address, head of the log and day (see `read`).
         self.kept: OrderedDict[tuple[str | None, int, Any], dict[str, Any]] = OrderedDict()
         self.templates = Environment(
@@ -108,12 +115,30 @@ class Console:
             self._app = self.build()
         return self._app
 
+    def recording(self) -> Accord:
+        """The application a change made on a page is recorded by."""
+        if self.build_recording is None:
+            return self.app()
+        if self._recording is None:
+            self._recording = self.build_recording()
+        return self._recording
+
+    def shown(self, recorded: Accord) -> None:
+        """After a change recorded on the primary: its views brought up to
+        date there, and the standby waited for (a few seconds at most) until
+        it has them, so the page read next shows the change."""
+        reading = self.app()
+        if isinstance(reading, OnStandby):
+            recorded.refresh()
+            reading.wait_for(recorded)
+
     async def run(self, work: Callable[[], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.worker, work)
 
     def close(self) -> None:
-        if self._app is not None:
-            self.worker.submit(self._app.close).result()
+        for app in (self._app, self._recording):
+            if app is not None:
+                self.worker.submit(app.close).result()
         self.worker.shutdown()
 
     def read(
@@ -128,21 +153,24 @@ class Console:
 
         app = self.app()
         app.refresh()
-        kept = (key, app.head(), app.clock.today())
+        # On a standby, where its views stand, which may trail its log's head.
+        head = app.read_to()
+        standby = {"standby": app.behind()} if isinstance(app, OnStandby) else {}
+        kept = (key, head, app.clock.today())
         if key is not None and kept in self.kept:
             self.kept.move_to_end(kept)
-            return self.kept[kept]
+            return {**self.kept[kept], **standby}
         if not replay:
-            values = {**work(app, app.clock.today()), "said": "now", "today": app.clock.today(), "head": app.head()}
+            values = {**work(app, app.clock.today()), "said": "now", "today": app.clock.today(), "head": head}
         else:
             with record_at(app, self.settings, as_of=moment.as_of, known_at=moment.known_at) as chosen:
                 record, today, said = chosen
-                values = {**work(record, today), "said": said, "today": today, "head": kept[1]}
+                values = {**work(record, today), "said": said, "today": today, "head": head}
         if key is not None:
             self.kept[kept] = values
             while len(self.kept) > KEPT:
                 self.kept.popitem(last=False)
-        return values
+        return {**values, **standby}
 
     def who(self, request: Request) -> str | None:
         """Who is signed in: the name the reverse proxy says, when Accord
@@ -188,13 +216,20 @@ class Console:
 
 def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Starlette:
     """The web console over the store the settings name."""
+    build_recording = None
     if build is None:
         from workflows.compose import build as compose_build
+        from workflows.compose import build_standby
 
         def build() -> Accord:
-            return compose_build(settings)
+            return build_standby(settings) if settings.read_db else compose_build(settings)
 
-    console = Console(settings, build)
+        if settings.read_db:
+
+            def build_recording() -> Accord:
+                return compose_build(settings)
+
+    console = Console(settings, build, build_recording)
 
     def page(
         template: str,
@@ -280,10 +315,12 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             return refused(request, f"{change!r} is not a change of a task (assign, defer, complete, cancel)", 404)
 
         def apply() -> str:
-            app = console.app()
+            app = console.recording()
             if not pages.may_change(app, user):
                 raise PermissionError(f"{user} has no role in the policy: the console only reads for them")
-            return str(app.change_task(ref, user, changes[change]).id)
+            task = app.change_task(ref, user, changes[change])
+            console.shown(app)
+            return str(task.id)
 
         try:
             task_id = await console.run(apply)
@@ -298,12 +335,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
                 lambda: console.read(Moment(), lambda app, today: task_page(app, today, request), True)
             )
             return console.render(request, "task.html", {**values, "failed": message}, 400)
-        request.session["done"] = {
-            "assign": "assigned",
-            "defer": "deferred",
-            "complete": "completed",
-            "cancel": "cancelled",
-        }[change]
+        request.session["done"] = DONE[change]
         return RedirectResponse(f"/tasks/{task_id}", status_code=303)
 
     async def login(request: Request) -> Response:
@@ -335,7 +367,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         async def heads() -> AsyncIterator[str]:
             shown, quiet = None, 0.0
             while not await request.is_disconnected():
-                head = await console.run(lambda: console.app().head())
+                head = await console.run(lambda: console.app().read_to())
                 if head != shown:
                     shown, quiet = head, 0.0
                     yield f"event: head\ndata: {head}\n\n"
