@@ -5,26 +5,18 @@ the index of submission keys with the log."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from domain.base import Snapshot, Submitted
 from workflows.application import Accord
+from workflows.batches import Bar, Progress, no_bar
 from workflows.failures import BadInput, VerificationFailed
 from workflows.projections.base import BATCH
 from workflows.store import chain, keys
 from workflows.store.snapshots import kept
-
-Progress = Callable[[int], None]
-# Shows the progress of a step of so many items, with a label ("replaying").
-Bar = Callable[[int, str], AbstractContextManager[Progress | None]]
-
-
-def no_bar(total: int, label: str) -> AbstractContextManager[Progress | None]:
-    return nullcontext()
 
 
 @dataclass(frozen=True)

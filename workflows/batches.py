@@ -1,10 +1,20 @@
-"""Work done in batches of thousands of objects."""
+"""Work done in batches of thousands of objects, and how its progress is told."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+
+# Told how many more items are done, after each batch.
+Progress = Callable[[int], None]
+# Shows the progress of a step of so many items, with a label ("checking");
+# None where nothing is shown.
+Bar = Callable[[int, str], AbstractContextManager[Progress | None]]
+
+
+def no_bar(total: int, label: str) -> AbstractContextManager[Progress | None]:
+    return nullcontext()
 
 
 @contextmanager

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from domain.values import event_date
+from workflows.batches import Bar
 from workflows.failures import BadInput
-from workflows.submissions import Bar, record_lines, validate_all
 from workflows.submissions import Line as NumberedLine
+from workflows.submissions import record_lines, validate_all
 
 if TYPE_CHECKING:
     from workflows.application import Receipt

@@ -5,7 +5,6 @@ options; the vocabulary's types and its JSON Schema."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,17 +12,13 @@ import orjson
 from pydantic import ValidationError
 
 from domain.vocabulary import VOCABULARY, Submission, UnknownEventType, describe, json_schema, parse
-from workflows.batches import collector_paused
+from workflows.batches import Bar, collector_paused
 from workflows.failures import BadInput
 
 if TYPE_CHECKING:
     from workflows.application import Accord, Receipt
 
 __all__ = ["InvalidOptions", "InvalidSubmissions", "Submission", "event_types", "json_schema", "submission_model"]
-
-Progress = Callable[[int], None]
-# Shows the progress of a step of so many items, with a label ("checking").
-Bar = Callable[[int, str], AbstractContextManager[Progress | None]]
 
 
 class InvalidSubmissions(BadInput, ValueError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workflows.application.core import Core, Progress
-from workflows.batches import collector_paused
+from workflows.application.core import Core
+from workflows.batches import Progress, collector_paused
 
 if TYPE_CHECKING:
     from workflows.application.follower import Followed

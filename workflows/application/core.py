@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 # scheduler's log shows them once, as its own lines.
 log = logging.getLogger("accord")
 
-Progress = Callable[[int], None]
-
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     """The library's projector less its per-event isinstance check against a

@@ -16,8 +16,8 @@ from domain.errors import DomainError
 from domain.partnership import Partnership
 from domain.values import Stamp
 from domain.vocabulary import Submission
-from workflows.application.core import Core, Progress
-from workflows.batches import collector_paused
+from workflows.application.core import Core
+from workflows.batches import Progress, collector_paused
 from workflows.failures import BadInput
 from workflows.store.keys import recorded as recorded_keys
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, ClassVar
@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
 from eventsourcing.utils import get_topic
 
-from workflows.batches import collector_paused
+from workflows.batches import Progress, collector_paused
 from workflows.projections import CATALOG, load_views
 from workflows.store.database import Cursor, Database, Record
 
@@ -92,9 +92,6 @@ class Status:
     @property
     def lag(self) -> int:
         return max(0, self.head - self.position)
-
-
-Progress = Callable[[int], None]
 
 
 class Views:
