@@ -149,6 +149,8 @@ class Delivery:
     ACCORD_SMTP_PORT          its port (587; 465 for tls, 25 for none)
     ACCORD_SMTP_SECURITY      starttls, tls or none (starttls)
     ACCORD_SMTP_USER, ACCORD_SMTP_PASSWORD  the login, if the server asks for one
+    ACCORD_SMTP_CA_FILE       certificate authorities (PEM) to trust beside the system's,
+                              for a server whose certificate an institution's own authority signed
     ACCORD_MAIL_FROM          the sender of every email (accord@localhost)
     ACCORD_WEBHOOK_SECRET     the key webhooks are signed with (whsec_ and base64)
     ACCORD_WEBHOOK_TIMEOUT    seconds a webhook's receiver is given to answer (10)
@@ -162,6 +164,7 @@ class Delivery:
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    smtp_ca_file: str | None = None
     mail_from: str = "accord@localhost"
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_timeout: float = 10.0
@@ -180,6 +183,7 @@ class Delivery:
             user=self.smtp_user,
             password=self.smtp_password,
             sender=self.mail_from,
+            cafile=self.smtp_ca_file,
         )
 
     @property
@@ -210,6 +214,7 @@ class Delivery:
             smtp_security=security,  # type: ignore[arg-type]  # checked against SECURITY above
             smtp_user=get("SMTP_USER"),
             smtp_password=environ.get("ACCORD_SMTP_PASSWORD") or None,  # spaces may be part of a password
+            smtp_ca_file=_authorities(get("SMTP_CA_FILE")),
             mail_from=_sender(get("MAIL_FROM"), cls.mail_from),
             webhook_secret=webhook_secret(get("WEBHOOK_SECRET")),
             webhook_timeout=_number("WEBHOOK_TIMEOUT", get("WEBHOOK_TIMEOUT"), cls.webhook_timeout, minimum=0.1),
@@ -224,6 +229,24 @@ def _port(text: str | None, default: int) -> int:
     if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 65535):
         raise ValueError(f"ACCORD_SMTP_PORT must be a port number from 1 to 65535; got {text!r}")
     return int(text)
+
+
+def _authorities(path: str | None) -> str | None:
+    """A file of certificate authorities in PEM, checked now: one that cannot
+    be read would otherwise fail every email, one by one, as a dead letter."""
+    if path is None:
+        return None
+    import ssl
+
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ValueError(
+            f"ACCORD_SMTP_CA_FILE must be a file of certificate authorities in PEM; {path!r} cannot be read "
+            f"as one: {reason}"
+        ) from None
+    return path
 
 
 def _sender(text: str | None, default: str) -> str:
@@ -375,6 +398,7 @@ NAMES: dict[str, str] = {
         "smtp_security",
         "smtp_user",
         "smtp_password",
+        "smtp_ca_file",
         "mail_from",
         "webhook_secret",
         "webhook_timeout",
@@ -387,7 +411,7 @@ NAMES: dict[str, str] = {
 }
 CONFIG = "accord.toml"
 # The settings that name a file or folder.
-PATHS = frozenset({"db", "rules", "policy", "outbox", "directory", "users"})
+PATHS = frozenset({"db", "rules", "policy", "outbox", "directory", "users", "smtp_ca_file"})
 DEFAULT = "default"
 
 
@@ -458,6 +482,7 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
         "smtp_security": delivery.smtp_security,
         "smtp_user": delivery.smtp_user or "(none)",
         "smtp_password": "(set)" if delivery.smtp_password else "(none)",
+        "smtp_ca_file": delivery.smtp_ca_file or "(none: the system's authorities)",
         "mail_from": delivery.mail_from,
         "webhook_secret": "(set)" if delivery.webhook_secret else "(none: no webhook is sent)",
         "webhook_timeout": f"{delivery.webhook_timeout:g} s",

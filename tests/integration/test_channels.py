@@ -29,6 +29,7 @@ from werkzeug import Request, Response
 from workflows.delivery.email import Mailer, SmtpSettings
 from workflows.delivery.message import Attachment, Message, Permanent, Transient
 from workflows.delivery.webhook import Hooks, WebhookSettings, new_secret
+from workflows.settings import Delivery
 
 pytestmark = pytest.mark.integration
 
@@ -326,6 +327,25 @@ def test_starttls_and_a_login_send_the_message(tls_server: Any) -> None:
     assert logins[0][0] in ("PLAIN", "LOGIN")
 
 
+def test_the_authority_trusted_is_the_one_ACCORD_SMTP_CA_FILE_names(tls_server: Any) -> None:
+    inbox, _, given = tls_server
+    delivery = Delivery.from_env(
+        {
+            "ACCORD_SMTP_HOST": given.host,
+            "ACCORD_SMTP_PORT": str(given.port),
+            "ACCORD_SMTP_USER": "accord",
+            "ACCORD_SMTP_PASSWORD": "s3cret",
+            "ACCORD_SMTP_CA_FILE": given.cafile,
+        }
+    )
+    assert delivery.smtp is not None
+
+    with Mailer(delivery.smtp) as mailer:
+        assert mailer.send(message(), to=TO).startswith("250")
+
+    assert len(inbox.received) == 1
+
+
 def test_a_wrong_password_is_permanent(tls_server: Any) -> None:
     _, _, settings = tls_server
     wrong = SmtpSettings(**{**vars(settings), "password": "guess"})
@@ -340,7 +360,10 @@ def test_a_server_whose_certificate_is_not_trusted_is_permanent(tls_server: Any)
 
     with (
         Mailer(untrusting) as mailer,
-        pytest.raises(Permanent, match="is not to be trusted: unable to get local issuer"),
+        pytest.raises(
+            Permanent,
+            match=r"is not to be trusted: unable to get local issuer .*\(an authority of your own: ACCORD_SMTP_CA_FILE",
+        ),
     ):
         mailer.send(message(), to=TO)
 

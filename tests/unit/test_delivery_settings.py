@@ -4,6 +4,7 @@ named in one sentence, and retries that wait longer each time, up to a cap."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -45,6 +46,19 @@ def test_the_mail_server_settings_are_read_whole() -> None:
     assert delivery.webhooks.secret == secret
     assert (delivery.directory, delivery.attempts, delivery.backoff) == ("people.toml", 3, 30.0)
     assert "two words" not in repr(delivery) + repr(delivery.smtp)
+
+
+def test_an_authority_file_is_checked_as_it_is_read(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate")
+
+    for path, says in ((tmp_path / "missing.pem", "No such file or directory"), (not_pem, "")):
+        with pytest.raises(ValueError) as caught:
+            Delivery.from_env({"ACCORD_SMTP_HOST": "mail.example.eu", "ACCORD_SMTP_CA_FILE": str(path)})
+        assert str(caught.value).startswith(
+            f"ACCORD_SMTP_CA_FILE must be a file of certificate authorities in PEM; {str(path)!r} cannot be read"
+        )
+        assert says in str(caught.value)
 
 
 @pytest.mark.parametrize(("security", "port"), [("starttls", 587), ("TLS", 465), ("none", 25)])

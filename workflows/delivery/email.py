@@ -230,7 +230,9 @@ def _failure(server: str, error: smtplib.SMTPException | OSError) -> DeliveryFai
             said = f"{server} answered {_reply(error.smtp_code, error.smtp_error)}"
             return Permanent(said) if 500 <= error.smtp_code < 600 else Transient(said)
         case ssl.SSLCertVerificationError():
-            return Permanent(f"{server} is not to be trusted: {error.verify_message}")
+            return Permanent(
+                f"{server} is not to be trusted: {error.verify_message} (an authority of your own: ACCORD_SMTP_CA_FILE)"
+            )
         case ssl.SSLEOFError() | ssl.SSLZeroReturnError():
             return Transient(f"{server} closed the connection during the TLS handshake")
         case ssl.SSLError():
