@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from tests.helpers import accord, as_json, open_partners
 from tests.integration.test_failover import Pair, caught_up, running_pair
+from workflows import rules
 from workflows.cli import main
 from workflows.settings import Settings, Web
 from workflows.web.app import create
@@ -46,6 +47,7 @@ READERS = [
     ["export", "iati"],
     ["export", "ics"],
     ["projections", "status", "--json"],
+    ["rules", "simulate", str(Path(rules.__file__).parent / "default.toml"), "--json"],
     ["scheduler", "status", "--json"],
 ]
 
