@@ -104,7 +104,7 @@ class Console:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-web")
         self._app: Accord | None = None
         self._recording: Accord | None = None
-        # Pages read, by address, head of the log and day (see `read`).
+        # Pages read, by address, how far the views have read the log, and day (see `read`).
         self.kept: OrderedDict[tuple[str | None, int, Any], dict[str, Any]] = OrderedDict()
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False
