@@ -81,9 +81,11 @@ def test_a_command_that_reads_reads_the_standby_as_the_primary_would_show_it(pai
 
 
 def this_moment(text: str) -> str:
-    """Text with the moments of today (a replay's tasks are opened as it
-    runs: the two commands run a second or so apart) as one."""
-    return re.sub(rf"{datetime.now(UTC).date().isoformat()}T[0-9:.]+", "(today)", text)
+    """Text with the moments of today as one: the two commands run a second
+    or so apart, and a replay's tasks are opened, and a calendar stamped, as
+    it runs (2026-12-04T14:46:04, or 20261204T144604Z in a calendar)."""
+    today = datetime.now(UTC).date()
+    return re.sub(rf"({today.isoformat()}|{today:%Y%m%d})T[0-9:.]+Z?", "(today)", text)
 
 
 def partners(result: Result) -> set[str]:
