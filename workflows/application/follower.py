@@ -43,6 +43,12 @@ RETRIES = 20
 SYSTEM = "accord"
 
 
+class LogMoved(Exception):
+    """What a page read of the server no longer holds: the primary was lost
+    between two reads (asynchronous replication), and the page must be read
+    again on the one promoted."""
+
+
 @dataclass
 class Followed:
     """What one run of the follower did."""
@@ -76,7 +82,7 @@ class Follower:
 
     def _follow(self, done: Followed, head: int, progress: Callable[[int], None] | None) -> None:
         db = self.views.db
-        conflicts = 0
+        conflicts = moves = 0
         while done.position < head:
             # Closing looks up open tasks in the task list, which must include
             # every task opened by earlier pages.
@@ -90,6 +96,13 @@ class Follower:
                     for event in events:
                         step.react(event)
                     self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
+            except LogMoved as moved:
+                moves += 1
+                if moves > RETRIES:
+                    raise
+                log.warning("%s; reading the log again from where it is followed", moved)
+                head, done.position = db.head(), db.position(FOLLOWER)
+                continue
             except IntegrityError as error:
                 stored = db.position(FOLLOWER)
                 if stored > done.position:
@@ -193,6 +206,9 @@ class _Page:
         open_ids = self.threads[thread]
         for task_id in sorted(open_ids):
             task = self.tasks.get(task_id) or self.follower.app.from_log(task_id)
+            if task is None:
+                # Listed open by the task list read a moment ago, absent from the log read now.
+                raise LogMoved(f"the task list holds task {task_id}, which the log does not: the store changed server")
             self.tasks[task_id] = task
             outcome = f"moot: {type(closer).__name__} on {closer.occurred_on}"
             try:
