@@ -20,7 +20,6 @@ from workflows.failures import StoreUnusable
 from workflows.settings import Settings
 from workflows.store import keycheck
 from workflows.store.persistence import (
-    describe_store,
     is_postgres,
     library_settings,
     read_only,
@@ -92,11 +91,12 @@ def build_standby(settings: Settings, *, clock: Clock | None = None) -> OnStandb
     from workflows.application import OnStandby
     from workflows.reader import check_standby, standby_env
 
-    assert settings.read_db is not None
+    address = settings.standby
+    assert address is not None
     require_postgres_support()
     app = OnStandby(
         standby_env(settings),
-        address=describe_store(settings.read_db),
+        address=address,
         rules=named_rules(settings.rules),
         policy=named_policy(settings.policy),
         clock=clock or business_clock(settings),

@@ -30,7 +30,6 @@ from workflows.store.persistence import (
     APPLICATION,
     TARGET_SESSION_ATTRS,
     PydanticMapper,
-    describe_store,
     is_postgres,
     library_settings,
     mapper_for,
@@ -116,7 +115,8 @@ def open_standby(settings: Settings) -> tuple[Reader, str]:
     """A reader over the hot standby ACCORD_READ_DB names, its views as they
     stand there (a standby takes no writes: nothing is brought up to date),
     and a sentence saying how far behind its primary it is."""
-    assert settings.read_db is not None
+    store = settings.standby
+    assert store is not None
     require_postgres_support()
     factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(
         Environment(APPLICATION, standby_env(settings))
@@ -124,7 +124,7 @@ def open_standby(settings: Settings) -> tuple[Reader, str]:
     reader = Reader(factory.process_recorder(), mapper_for(factory), factory)
     try:
         check_standby(reader, settings)
-        return reader, how_far_behind(reader, describe_store(settings.read_db))
+        return reader, how_far_behind(reader, store)
     except BaseException:
         reader.close()
         raise
@@ -148,7 +148,7 @@ def check_standby(reader: Reader, settings: Settings) -> None:
     assert settings.read_db is not None
     if not reader.key_fits():
         raise StandbyUnreadable(
-            f"the views at {describe_store(settings.read_db)} (ACCORD_READ_DB) cannot be read: it holds no "
+            f"the views at {settings.standby} (ACCORD_READ_DB) cannot be read: it holds no "
             "Accord store, or one written with another ACCORD_CIPHER_KEY"
         )
 
