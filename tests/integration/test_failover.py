@@ -21,7 +21,7 @@ import re
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,16 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.delivery import Delivery
 from domain.task import FollowUpTask
-from tests.helpers import accord, as_json, open_partners, time_limit
+from tests.helpers import accord, as_json, open_partners, submit_rows, time_limit, visit
 from tests.integration.test_deliveries import Inbox, mail_server
-from tests.integration.test_faults_load import PARTNERS, Crew, _fact_types, assert_sound, start_all
+from tests.integration.test_faults_load import (
+    PARTNERS,
+    Crew,
+    _fact_types,
+    assert_every_task_once,
+    assert_sound,
+    start_all,
+)
 from tests.integration.test_faults_postgres_restart import (
     Server,
     acknowledged_by,
@@ -43,10 +50,12 @@ from tests.integration.test_faults_postgres_restart import (
     start_or_skip,
     writers,
 )
+from workflows.application.follower import Follower
 from workflows.cli import main
 from workflows.compose import build
 from workflows.scheduler.leader import AdvisoryLock
 from workflows.settings import Settings
+from workflows.store.database import Page
 
 pytestmark = [pytest.mark.integration, pytest.mark.failover, pytest.mark.slow]
 
@@ -383,3 +392,67 @@ def test_a_snapshot_of_a_version_the_log_lacks_is_not_kept(db: str) -> None:
         ]
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("reader", ["views", "follower"])
+def test_a_page_read_on_the_lost_primary_is_read_again_on_the_promoted_standby(
+    streaming_pair: Pair, reader: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reader of the log (the views, the follower) reads a page on the
+    primary, which is lost before the page's rows and position are written;
+    the standby promoted lacks the page's last events and hands their
+    positions to new ones. Written there, the page would stand for events
+    the log no longer holds and its position skip those new ones for ever:
+    the write finds the log changed under it and the page is read again."""
+    pair = streaming_pair
+    open_partners(pair.url, "TN", "MA", "LY", "EG")
+    app = build(Settings(db=pair.url))
+    try:
+        app.refresh()
+        caught_up(pair)
+        held = app.views.db.head()
+        sender = pair.sender()
+        os.kill(sender, signal.SIGSTOP)
+        # On the primary alone: more than the 32 positions a sequence is
+        # logged ahead, so the promoted standby gives some of them again.
+        lost = [visit(partner, day) for partner in ("TN", "MA") for day in range(1, 29)]
+        assert submit_rows(pair.url, *lost).exit_code == 0
+        follower = Follower(app, app.rules, app.views)
+        db = app.views.db
+        read = db.page
+        pages: list[Page] = []
+
+        def read_then_lose_the_primary(start: int, stop: int, topics: Sequence[str], limit: int) -> Page:
+            page = read(start, stop, topics, limit)
+            if not pages and (reader == "views" or topics == follower.topics):
+                pages.append(page)
+                os.kill(sender, signal.SIGKILL)
+                pair.primary.ctl("stop", mode="immediate")
+                assert pair.standby.sql("SELECT pg_promote()") == [(True,)]
+                later = [visit(partner, day) for partner in ("LY", "EG") for day in range(1, 29)]
+                assert submit_rows(pair.url, *later).exit_code == 0
+                # The pool's connections to the lost primary, replaced by ones to the new.
+                db.recorder.datastore.pool.check()
+            return page
+
+        db.page = read_then_lose_the_primary  # type: ignore[method-assign]
+        with caplog.at_level("WARNING"):
+            if reader == "views":
+                app.views.catch_up()
+            else:
+                follower.run()
+        db.page = read  # type: ignore[method-assign]
+        [page] = pages
+        # The hazard was there: positions of the page given again to other events.
+        between = f"notification_id BETWEEN {held + 1} AND {page.last}"
+        [(reused,)] = pair.standby.sql(f"SELECT count(*) FROM accord_events WHERE {between}")
+        assert reused
+        assert "is not the log held here: the store changed server" in caplog.text
+        app.refresh()
+        assert_every_task_once(app)
+    finally:
+        app.close()
+    visits = {row["code"]: row["visits"] for row in as_json(accord(pair.url, "partners", "--json"))}
+    assert visits == {"TN": 0, "MA": 0, "LY": 28, "EG": 28}
+    verified = accord(pair.url, "audit", "verify")
+    assert verified.exit_code == 0, verified.output

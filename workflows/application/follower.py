@@ -28,10 +28,11 @@ from domain.task import FollowUpTask
 from domain.values import Stamp
 from domain.vocabulary import VOCABULARY, amendment_classes
 from workflows.batches import collector_paused
-from workflows.projections.base import BATCH, Views
+from workflows.projections.base import BATCH, MOVES, Views
 from workflows.reader import FOLLOWER
 from workflows.rules import RuleSet
 from workflows.rules.engine import opens, source_of, task_facts, thread_of
+from workflows.store.chain import LogMoved
 
 if TYPE_CHECKING:
     from workflows.application.core import Core
@@ -41,12 +42,6 @@ log = logging.getLogger(__name__)
 # Times a page is decided again when the tasks it closes keep changing under it.
 RETRIES = 20
 SYSTEM = "accord"
-
-
-class LogMoved(Exception):
-    """What a page read of the server no longer holds: the primary was lost
-    between two reads (asynchronous replication), and the page must be read
-    again on the one promoted."""
 
 
 @dataclass
@@ -87,18 +82,19 @@ class Follower:
             # Closing looks up open tasks in the task list, which must include
             # every task opened by earlier pages.
             self.views.catch_up(["tasks"])
-            page = db.records(done.position + 1, head, self.topics, BATCH)
-            last = page[-1].position if len(page) == BATCH else head
             try:
+                page = db.page(done.position + 1, head, self.topics, BATCH)
+                last = page.last
                 with collector_paused():
-                    events = [record.event() for record in page]
+                    events = [record.event() for record in page.records]
                     step = _Page(self, self.app.clock.now(), self._open_tasks(events))
                     for event in events:
                         step.react(event)
-                    self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last))
+                    # Stored only beside the log the page was read of (chain.LogMoved otherwise).
+                    self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last), read=page.end)
             except LogMoved as moved:
                 moves += 1
-                if moves > RETRIES:
+                if moves > MOVES:
                     raise
                 log.warning("%s; reading the log again from where it is followed", moved)
                 head, done.position = db.head(), db.position(FOLLOWER)

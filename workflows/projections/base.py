@@ -9,6 +9,7 @@ and swaps it in, so readers never see a half-built view.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from abc import ABC, abstractmethod
@@ -22,7 +23,10 @@ from eventsourcing.utils import get_topic
 
 from workflows.batches import Progress, collector_paused
 from workflows.projections import CATALOG, load_views
+from workflows.store.chain import LogMoved
 from workflows.store.database import Cursor, Database, Record
+
+log = logging.getLogger(__name__)
 
 REGISTRY_TABLE = "accord_views"
 
@@ -30,6 +34,9 @@ REGISTRY_TABLE = "accord_views"
 # commits, and each row a view folds many events into (a partnership's
 # overview) is read and written once per batch, not once per page.
 BATCH = 10_000
+# Times a reader of the log reads it again on finding the store changed
+# server under it (chain.LogMoved): once for each failover while it reads.
+MOVES = 20
 
 
 class View(ABC):
@@ -254,14 +261,13 @@ class Views:
         are written in one transaction."""
         head = self.db.head()
         positions = {table: self.db.position(table) for _, table in targets}
-        applied = 0
+        applied = moves = 0
         while targets and (start := min(positions.values())) < head:
             group = [(view, table) for view, table in targets if positions[table] == start]
             topics = sorted({get_topic(cls) for view, _ in group for cls in view.reads})
             with collector_paused():
-                records = self.db.records(start + 1, head, topics, BATCH)
-                last = records[-1].position if len(records) == BATCH else head
                 try:
+                    page = self.db.page(start + 1, head, topics, BATCH)
                     with self.db.transaction() as cursor:
                         self._lock_for_writing(cursor, [table for _, table in group])
                         if any(self.db.position_in(cursor, table) != start for _, table in group):
@@ -269,22 +275,32 @@ class Views:
                             # meanwhile (up to its own head, so not always
                             # this batch): go on from where it got.
                             raise _Moved
+                        self.db.confirm(cursor, page.end)
                         for view, table in group:
                             # Views read exact classes (no subclasses): a set lookup is cheap.
                             reads = frozenset(view.reads)
-                            self._apply(cursor, view, table, [record for record in records if record.type in reads])
-                            self.db.record_position(cursor, table, last)
+                            self._apply(cursor, view, table, [r for r in page.records if r.type in reads])
+                            self.db.record_position(cursor, table, page.last)
                 except (IntegrityError, _Moved):
                     # Another process applied this batch first: go on from where it got.
                     stored = {table: self.db.position(table) for _, table in group}
-                    if all(stored[table] <= start for _, table in group):
+                    if all(stored[table] == start for _, table in group):
                         raise  # Not a race: the same batch would fail forever.
                     positions.update(stored)
                     continue
-            applied += len(records)
+                except LogMoved as moved:
+                    # Read on a primary since lost: read again on the one promoted.
+                    moves += 1
+                    if moves > MOVES:
+                        raise
+                    log.warning("%s; the views read the log again", moved)
+                    head = self.db.head()
+                    positions = {table: self.db.position(table) for _, table in targets}
+                    continue
+            applied += len(page.records)
             if progress:
-                progress(last - start)
-            positions.update({table: last for _, table in group})
+                progress(page.last - start)
+            positions.update({table: page.last for _, table in group})
         return applied
 
     def _apply(self, cursor: Cursor, view: View, table: str, records: Sequence[Record]) -> None:

@@ -47,6 +47,22 @@ class Link:
     digest: str
 
 
+class LogMoved(Exception):
+    """The log a read was made of is not the log held where the write that
+    follows it would go: the store changed server between them (its
+    primary lost, a standby promoted that had not received all of it)."""
+
+
+@dataclass(frozen=True)
+class Read:
+    """Where a read of the log ended, and the chain's digest there as the
+    read saw it (None at a position no link covers: a store written before
+    the chain, never written since)."""
+
+    position: int
+    digest: str | None
+
+
 def head(cursor: Any, table: str = TABLE) -> Link:
     """The chain's last link (the genesis digest at position 0 if it is empty)."""
     cursor.execute(f"SELECT position, digest FROM {table} ORDER BY position DESC LIMIT 1")
@@ -77,6 +93,10 @@ class Chainer:
             if self.postgres
             else f"INSERT INTO {table} (position, digest) VALUES ({mark}, {mark})"
         )
+        self.select_at = (
+            f"SELECT (SELECT digest FROM {table} WHERE position = {mark}) AS digest, "
+            f"(SELECT MAX({position}) FROM {events}) AS head"
+        )
         self.select_between = (
             f"SELECT {position}, originator_id, originator_version, topic, state FROM {events} "
             f"WHERE {position} > {mark} AND {position} < {mark} ORDER BY {position} LIMIT {mark}"
@@ -93,6 +113,36 @@ class Chainer:
             if len(rows) < FLUSH:
                 return
             after = rows[-1][0]
+
+    def read_at(self, cursor: Any, position: int) -> Read:
+        """Where a read in the caller's transaction ends: a position this
+        server holds (LogMoved otherwise: it was found on another server),
+        with the chain's digest there."""
+        digest, head = self._at(cursor, position)
+        if head < position:
+            raise LogMoved(f"position {position} of the log is not held here: the store changed server")
+        return Read(position, digest)
+
+    def confirm(self, cursor: Any, read: Read) -> None:
+        """Refuse (LogMoved), in a write's transaction, to follow a read of a
+        log other than the one held here. Each digest covers every record
+        before it, so the same digest at the read's end proves the log up to
+        there the same, record for record; a tracked position written after
+        a read of a lost primary would otherwise stand beyond what the
+        promoted standby holds, and the records it gives those positions
+        next would be skipped."""
+        digest, head = self._at(cursor, read.position)
+        if digest != read.digest or head < read.position:
+            raise LogMoved(
+                f"the log read up to position {read.position} is not the log held here: the store changed server"
+            )
+
+    def _at(self, cursor: Any, position: int) -> tuple[str | None, int]:
+        """The digest at a position (None if no link covers it) and the log's head."""
+        cursor.execute(self.select_at, (position,))
+        row = cursor.fetchone()
+        digest, head = (row["digest"], row["head"]) if isinstance(row, dict) else (row[0], row[1])
+        return digest, int(head or 0)
 
     def last(self, cursor: Any) -> Link:
         return head(cursor, self.table)

@@ -23,6 +23,7 @@ import orjson
 from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError, Tracking
 
 from domain.recorded import RECORDED
+from workflows.store import chain
 
 if TYPE_CHECKING:
     from workflows.store.persistence import PydanticMapper
@@ -192,6 +193,10 @@ class Database:
         originator_id, version, topic, state), the id a UUID on PostgreSQL
         and its 32 hex digits on SQLite. One query: the library's own read
         makes a Notification and a UUID of each row first."""
+        with self.transaction(commit=False) as cursor:
+            return self._rows(cursor, *self._select(start, limit, stop, topics))
+
+    def _select(self, start: int, limit: int, stop: int | None, topics: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
         conditions = [f"{self.position_column} >= ?"]
         params: list[Any] = [start]
         if stop is not None:
@@ -204,17 +209,41 @@ class Database:
             f"SELECT {self.position_column}, originator_id, originator_version, topic, state FROM {self.events_table} "
             f"WHERE {' AND '.join(conditions)} ORDER BY {self.position_column} LIMIT ?"
         )
-        with self.transaction(commit=False) as cursor:
-            rows = cursor.execute(sql, (*params, limit)).raw.fetchall()
+        return sql, (*params, limit)
+
+    def _rows(self, cursor: Cursor, sql: str, params: Sequence[Any]) -> list[tuple[int, Any, int, str, bytes]]:
+        rows = cursor.execute(sql, params).raw.fetchall()
         return [tuple(row.values()) for row in rows] if self.postgres else rows
 
     def records(self, start: int, stop: int, topics: Sequence[str], limit: int) -> list[Record]:
         """Up to `limit` events of these topics from position `start` to
         `stop`, as views read them, decoded as they come (a third of the time
         a rebuild takes on SQLite went to the library's Notifications)."""
+        return self._decoded(self.rows(start, limit, stop, topics))
+
+    def page(self, start: int, stop: int, topics: Sequence[str], limit: int) -> Page:
+        """`records`, with where the page ends (`stop`, or its last record's
+        position if it holds `limit`) and the chain's digest there, read in
+        one transaction: the write that follows the page confirms it against
+        the log it writes beside (`confirm`). Raises chain.LogMoved if this
+        server does not hold the log up to `stop` (read on another)."""
+        with self.transaction(commit=False) as cursor:
+            # First: all up to `stop` is then committed, and read below.
+            end = self.recorder.chainer.read_at(cursor.raw, stop)
+            records = self._decoded(self._rows(cursor, *self._select(start, limit, stop, topics)))
+            if len(records) == limit:
+                end = self.recorder.chainer.read_at(cursor.raw, records[-1].position)
+        return Page(records, end)
+
+    def confirm(self, cursor: Cursor, end: chain.Read) -> None:
+        """Raise chain.LogMoved, in a write's transaction, unless the log
+        here is the log a page was read of, up to its end."""
+        self.recorder.chainer.confirm(cursor.raw, end)
+
+    def _decoded(self, rows: Sequence[tuple[int, Any, int, str, bytes]]) -> list[Record]:
         decode = self.mapper.decode
         records = []
-        for position, originator, version, topic, state in self.rows(start, limit, stop, topics):
+        for position, originator, version, topic, state in rows:
             # On SQLite the library keeps an id as its 32 hex digits.
             aggregate = originator if self.postgres else _hyphenated(originator)
             cls, values = decode(topic, state, aggregate, version)
@@ -248,6 +277,19 @@ class Database:
 
     def head(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the log as one read saw it: the records, and where it ends."""
+
+    records: list[Record]
+    end: chain.Read
+
+    @property
+    def last(self) -> int:
+        """The position the page was read up to: where a reader goes on from."""
+        return self.end.position
 
 
 @dataclass(slots=True)

@@ -156,7 +156,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         self.analyzed: float | None = None
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        ids = self._insert(stored_events, kwargs.get("tracking"), kwargs.get("keys"))
+        ids = self._insert(stored_events, kwargs.get("tracking"), kwargs.get("keys"), kwargs.get("read"))
         if ids:
             self._keep_statistics(ids[-1])
         return ids
@@ -187,6 +187,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         stored_events: Sequence[StoredEvent],
         tracking: Tracking | None,
         key_rows: Sequence[keys.Row | None] | None,
+        read: chain.Read | None,
     ) -> list[int]:
         if not self.datastore.enable_db_functions:
             raise RuntimeError("Accord's PostgreSQL recorder needs POSTGRES_ENABLE_DB_FUNCTIONS")
@@ -198,6 +199,9 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
                 # one for ever. The lock also keeps the chain in order.
                 for statement in self.lock_table_statements:
                     cursor.execute(statement, prepare=False)
+            if read is not None:
+                # What a follower decided on a page of the log: only beside that log.
+                self.chainer.confirm(cursor, read)
             if tracking is not None:
                 self._insert_tracking(cursor, tracking)
             if not stored_events:

@@ -37,6 +37,10 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             keys.create_statement(postgres=False),
         ]
 
+    # A follower's `read` (chain.Read) is not confirmed here, as PostgreSQL's
+    # recorder does: one file cannot change server under a reader, and a
+    # read before the insert would make it fail, not wait, where another
+    # writer commits first (SQLite's deferred transaction).
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
