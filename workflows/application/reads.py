@@ -37,6 +37,11 @@ class Reads(Core):
         brings the views up to it first."""
         return self.head()
 
+    def behind(self) -> str | None:
+        """How far behind its primary a standby read here is, in a sentence;
+        None here, the store itself."""
+        return None
+
     def partnership(self, code: str) -> Partnership:
         code = partner_code(code)
         partnership = self.find(Partnership.id_for(code))

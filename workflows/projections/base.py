@@ -133,12 +133,9 @@ class Views:
         version of its code than runs. Asked of the registry and the
         library's tracking alone, without importing any view's code."""
         registered = self._registry()
-        positions = []
-        for name, (version, _) in CATALOG.items():
-            if name not in registered or registered[name][1] != version:
-                return None
-            positions.append(self.db.position(_table_name(name, registered[name][0])))
-        return min(positions)
+        if any(name not in registered or registered[name][1] != version for name, (version, _) in CATALOG.items()):
+            return None
+        return min(self.db.positions([_table_name(name, registered[name][0]) for name in CATALOG]).values())
 
     def setup(self) -> None:
         """Create the registry and the first tables of views not yet registered;

@@ -185,6 +185,17 @@ class Database:
     def position(self, name: str) -> int:
         return int(self.recorder.max_tracking_id(name) or 0)
 
+    def positions(self, names: Sequence[str]) -> dict[str, int]:
+        """Several tracked positions in one query (0 for a name not tracked
+        yet): the library's tracking table, as its own query reads it."""
+        table = f"{self.recorder.datastore.schema}.{self.recorder.tracking_table_name}" if self.postgres else "tracking"
+        rows = self.query_in(
+            f"SELECT application_name AS name, MAX(notification_id) AS position FROM {table} "
+            "WHERE application_name IN ({marks}) GROUP BY application_name",
+            names,
+        )
+        return {name: 0 for name in names} | {row["name"]: int(row["position"]) for row in rows}
+
     def rows(
         self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()
     ) -> list[tuple[int, Any, int, str, bytes]]:

@@ -155,7 +155,8 @@ class Console:
         app.refresh()
         # On a standby, where its views stand, which may trail its log's head.
         head = app.read_to()
-        standby = {"standby": app.behind()} if isinstance(app, OnStandby) else {}
+        behind = app.behind()
+        standby = {"standby": behind} if behind else {}
         kept = (key, head, app.clock.today())
         if key is not None and kept in self.kept:
             self.kept.move_to_end(kept)
