@@ -359,6 +359,10 @@ def test_read_commands_read_the_views_on_the_standby_as_they_stand_saying_how_fa
     assert ", and has received more it is still replaying\n" in behind.stderr
     # Commands that record still go to ACCORD_DB.
     assert "LY" in accord(primary, "partners").stdout
+    # No scheduler has run on this store: its bookkeeping, never made, is read as empty.
+    status = runner.invoke(main, ["--db", primary, "scheduler", "status", "--json"], env={"ACCORD_READ_DB": standby})
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.stdout)["last tick"] == "never"
 
 
 def caught_up(pair: Pair) -> None:

@@ -25,19 +25,24 @@ TABLE = "accord_outbox"
 FORMATS = ((".md", "md"), (".json", "json"))
 
 
+CREATE = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (dispatch_id TEXT PRIMARY KEY, written_at TEXT NOT NULL, files TEXT NOT NULL)"
+)
+
+
 class Outbox:
+    """Which dispatches' files are written: its table is made by the first
+    it writes (until then none is, and a hot standby may be read)."""
+
     def __init__(self, db: Database, folder: Path, clock: Clock) -> None:
         self.db = db
         self.folder = folder
         self.clock = clock
-        db.create_table(
-            TABLE,
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (dispatch_id TEXT PRIMARY KEY, written_at TEXT NOT NULL, "
-            "files TEXT NOT NULL)",
-        )
 
     def written(self, ids: Iterable[UUID]) -> set[UUID]:
         """Which of these dispatches have had their files written."""
+        if not self.db.has_table(TABLE):
+            return set()
         rows = self.db.query_in(
             f"SELECT dispatch_id FROM {TABLE} WHERE dispatch_id IN ({{marks}})", [str(i) for i in ids]
         )
@@ -52,6 +57,7 @@ class Outbox:
 
     def write(self, dispatch: Dispatch) -> list[Path]:
         """Write the dispatch's Markdown and JSON files, then mark them written."""
+        self.db.create_table(TABLE, CREATE)
         report = Report.from_dict(dispatch.content)
         folder = self.folder / dispatch.kind
         folder.mkdir(parents=True, exist_ok=True)

@@ -11,19 +11,22 @@ from workflows.application import Accord
 from workflows.scheduler.work import Tick, actions_by_kind
 
 TABLE = "accord_ticks"
+CREATE = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, ran_at TEXT NOT NULL, "
+    "as_of TEXT NOT NULL, host TEXT NOT NULL, done TEXT NOT NULL)"
+)
 
 
 class TickLog:
+    """Its table is made by the first tick it records: until then there is
+    nothing to read (and a hot standby, which takes no writes, may be read)."""
+
     def __init__(self, app: Accord) -> None:
         self.db = app.views.db
         self.clock = app.clock
-        self.db.create_table(
-            TABLE,
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (name TEXT PRIMARY KEY, ran_at TEXT NOT NULL, "
-            "as_of TEXT NOT NULL, host TEXT NOT NULL, done TEXT NOT NULL)",
-        )
 
     def record(self, tick: Tick) -> None:
+        self.db.create_table(TABLE, CREATE)
         values = (
             "last",
             self.clock.now().isoformat(timespec="seconds"),
@@ -40,6 +43,8 @@ class TickLog:
             )
 
     def last(self) -> dict[str, Any] | None:
+        if not self.db.has_table(TABLE):
+            return None
         rows = self.db.query(f"SELECT ran_at, as_of, host, done FROM {TABLE} WHERE name = 'last'")
         return rows[0] if rows else None
 
