@@ -55,10 +55,12 @@ class LogMoved(Exception):
 
 @dataclass(frozen=True)
 class Read:
-    """Where a read of the log ended, and the chain's digest there as the
-    read saw it (None at a position no link covers: a store written before
-    the chain, never written since)."""
+    """A read of the log: the position it went on from (`after`), where it
+    ended, and the chain's digest there as the read saw it (None at a
+    position no link covers: a store written before the chain, never
+    written since)."""
 
+    after: int
     position: int
     digest: str | None
 
@@ -114,14 +116,14 @@ class Chainer:
                 return
             after = rows[-1][0]
 
-    def read_at(self, cursor: Any, position: int) -> Read:
-        """Where a read in the caller's transaction ends: a position this
-        server holds (LogMoved otherwise: it was found on another server),
-        with the chain's digest there."""
+    def held_at(self, cursor: Any, position: int) -> str | None:
+        """The chain's digest where a read in the caller's transaction ends:
+        a position this server holds (LogMoved otherwise: it was found on
+        another server)."""
         digest, head = self._at(cursor, position)
         if head < position:
             raise LogMoved(f"position {position} of the log is not held here: the store changed server")
-        return Read(position, digest)
+        return digest
 
     def confirm(self, cursor: Any, read: Read) -> None:
         """Refuse (LogMoved), in a write's transaction, to follow a read of a

@@ -238,13 +238,15 @@ class Database:
         one transaction: the write that follows the page confirms it against
         the log it writes beside (`confirm`). Raises chain.LogMoved if this
         server does not hold the log up to `stop` (read on another)."""
+        chainer = self.recorder.chainer
         with self.transaction(commit=False) as cursor:
             # First: all up to `stop` is then committed, and read below.
-            end = self.recorder.chainer.read_at(cursor.raw, stop)
+            end, digest = stop, chainer.held_at(cursor.raw, stop)
             records = self._decoded(self._rows(cursor, *self._select(start, limit, stop, topics)))
             if len(records) == limit:
-                end = self.recorder.chainer.read_at(cursor.raw, records[-1].position)
-        return Page(records, end)
+                end = records[-1].position
+                digest = chainer.held_at(cursor.raw, end)
+        return Page(records, chain.Read(start - 1, end, digest))
 
     def confirm(self, cursor: Cursor, end: chain.Read) -> None:
         """Raise chain.LogMoved, in a write's transaction, unless the log

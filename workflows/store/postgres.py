@@ -200,8 +200,11 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
                 for statement in self.lock_table_statements:
                     cursor.execute(statement, prepare=False)
             if read is not None:
-                # What a follower decided on a page of the log: only beside that log.
+                # What a follower decided on a page of the log: only beside that log...
                 self.chainer.confirm(cursor, read)
+                if tracking is not None:
+                    # ...and only where its position stands where the page went on from.
+                    self._check_continues(cursor, tracking, read)
             if tracking is not None:
                 self._insert_tracking(cursor, tracking)
             if not stored_events:
@@ -223,6 +226,21 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             if key_rows is not None:
                 self.key_writer.write(cursor, key_rows, ids)
             return ids
+
+    def _check_continues(self, cursor: Any, tracking: Tracking, read: chain.Read) -> None:
+        """Refuse a page whose start is not where its reader's position
+        stands here: further on, another reader stored it first (a lost
+        race); behind, the position read it from was stored on a primary
+        since lost (LogMoved), and the positions between would be skipped."""
+        name = tracking.application_name
+        stored = int(self._max_tracking_id(name, cursor) or 0)
+        if stored > read.after:
+            raise IntegrityError(f"{name} has stored position {stored} here, past {read.after} where its page began")
+        if stored < read.after:
+            raise chain.LogMoved(
+                f"{name} stands at position {stored} here, not at {read.after} where its page began: "
+                "the store changed server"
+            )
 
     def _check_follows(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
         """Refuse, as a lost race, events decided on a history this store
