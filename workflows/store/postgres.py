@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing import postgres as library
-from eventsourcing.persistence import AggregateRecorder, IntegrityError, StoredEvent, Tracking
+from eventsourcing.persistence import AggregateRecorder, IntegrityError, ProcessRecorder, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
@@ -49,6 +49,17 @@ class PostgresFactory(library.PostgresFactory):
             kwargs["target_session_attrs"] = attrs
         try:
             refuse_transaction_pooling(self._conninfo(), address(self.env))
+        except BaseException:
+            self.datastore.close()
+            raise
+
+    def process_recorder(self) -> ProcessRecorder:
+        """The library's, its datastore closed if it cannot be made (its
+        first connection fails where the server is out of reach): the
+        factory is then never returned to anyone who would close it, and its
+        pool, collected later on one of its own threads, cannot close."""
+        try:
+            return super().process_recorder()
         except BaseException:
             self.datastore.close()
             raise
