@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -90,8 +91,14 @@ def test_dash_is_standard_output(demo_db: str, args: tuple[str, ...], tmp_path: 
     plain = accord(demo_db, *args)
 
     assert to_dash.exit_code == 0, to_dash.output
-    assert to_dash.stdout and to_dash.stdout.splitlines()[:3] == plain.stdout.splitlines()[:3]
+    assert to_dash.stdout and opening(to_dash.stdout) == opening(plain.stdout)
     assert not (tmp_path / "-").exists()
+
+
+def opening(output: str) -> list[str]:
+    """An output's first lines, the moment an IATI file says it was made
+    left out: two exports a second apart differ there."""
+    return re.sub(r'generated-datetime="[^"]*"', 'generated-datetime=""', output).splitlines()[:3]
 
 
 def test_files_with_a_byte_order_mark_are_read(db: str, tmp_path: Path) -> None:
