@@ -23,7 +23,7 @@ from uuid import UUID
 
 from pydantic import Field, ValidationError, create_model
 
-from domain.base import ENVELOPE, Aggregate, Fact, Founding, Recorded, Submitted, Text, _envelope
+from domain.base import ENVELOPE, Aggregate, Fact, Founding, Recorded, Submitted, _envelope
 from domain.errors import (
     CorrectionBreaksRecord,
     CorrectionInvalid,
@@ -32,6 +32,7 @@ from domain.errors import (
     FactNotRecorded,
 )
 from domain.recorded import RECORDED
+from domain.text import Name, Text
 from domain.values import Stamp
 from domain.vocabulary import AMENDMENTS, describe
 
@@ -39,10 +40,9 @@ from domain.vocabulary import AMENDMENTS, describe
 CORRECTED, RETRACTED = AMENDMENTS
 
 Target = Annotated[
-    str,
+    Name,
     Field(
         min_length=1,
-        max_length=200,
         description="The key of the fact it amends: the `id` it was submitted with, as `audit log` shows it",
     ),
 ]
@@ -84,11 +84,11 @@ _FIELDS: dict[type[Amendment], dict[str, Any]] = {
                 description='The fields that were wrong and their right values, e.g. {"amount": "EUR 900000"}',
             ),
         ),
-        "reason": (Text, Field(description="Why it is corrected")),
+        "reason": (Text, Field(min_length=1, description="Why it is corrected")),
     },
     Retraction: {
         "target": (Target, ...),
-        "reason": (Text, Field(description="Why it is withdrawn: how it came to be recorded in error")),
+        "reason": (Text, Field(min_length=1, description="Why it is withdrawn: how it came to be recorded in error")),
     },
 }
 _DOCS = {

@@ -24,6 +24,7 @@ from typing_extensions import TypedDict
 
 from domain.errors import AlreadyStarted, DomainError, FutureDated
 from domain.recorded import RECORDED
+from domain.text import Notes
 from domain.values import EventDate, Pillar, Stamp
 
 NAMESPACE = UUID("5d8c8f9e-2b61-4a8e-9a57-0c1f3c6a7e21")
@@ -40,7 +41,6 @@ Ref = Annotated[
         description="A short reference of your choice, unique within its partnership (letters, digits, . _ : / -)",
     ),
 ]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class Recorded(BaseModel, CanMutateAggregate[UUID]):
@@ -102,7 +102,7 @@ class Fact(Submitted):
         description="When it happened: YYYY-MM-DD, or YYYY-MM or YYYY when only the month or year is known"
     )
     pillars: tuple[Pillar, ...] = Field(default=(), description="Pillars of the partnership it serves")
-    notes: str = Field(default="", max_length=10_000, description="Free-text notes")
+    notes: Notes = Field(default="", description="Free-text notes")
 
     def check(self, aggregate: Any) -> None:
         if self.occurred_on.earliest > latest_calendar_day(self.timestamp):

@@ -19,8 +19,9 @@ from uuid import UUID, uuid5
 
 from pydantic import Field
 
-from domain.base import NAMESPACE, Aggregate, Founding, Recorded, Text
+from domain.base import NAMESPACE, Aggregate, Founding, Recorded
 from domain.errors import DomainError
+from domain.text import Text
 from domain.values import Stamp
 
 Channel = Literal["email", "webhook"]
@@ -70,7 +71,7 @@ class Delivery(Aggregate):
             aggregate.due_at = self.retry_at
 
     class DeliveryRetried(Recorded):
-        reason: Text
+        reason: Text = Field(min_length=1)
 
         def check(self, aggregate: Delivery) -> None:
             if aggregate.state != "dead":

@@ -31,6 +31,10 @@ class AmountTooLarge(DomainError, ValueError):
     """An amount has at most Money.MAXIMUM_DIGITS digits before the point."""
 
 
+class InvalidActor(DomainError, ValueError):
+    """Who records a fact is named in one line of a bounded length."""
+
+
 class PartnershipNotOpened(DomainError):
     """Nothing is recorded on a partnership before it is opened."""
 

@@ -11,8 +11,9 @@ from typing import ClassVar, Self
 from pydantic import Field, model_validator
 
 from domain.amendments import amendable
-from domain.base import Aggregate, Fact, Founding, Ref, Text
+from domain.base import Aggregate, Fact, Founding, Ref
 from domain.errors import StageNotLater
+from domain.text import Line
 from domain.values import Money, PartnerCode, Share, Year
 
 
@@ -43,9 +44,9 @@ class Initiative(Aggregate):
     class InitiativeAnnounced(InitiativeFact, Founding):
         """An initiative is announced, proposed, adopted or launched."""
 
-        title: Text = Field(description="Name of the initiative")
+        title: Line = Field(min_length=1, description="Name of the initiative")
         stage: Stage = Field(description="planned, proposed, adopted or launched")
-        lead: str = Field(default="", description="Who leads it")
+        lead: Line = Field(default="", description="Who leads it")
         partners: tuple[PartnerCode, ...] = Field(
             default=(), description="Partners it concerns; none means the EU as a whole"
         )
@@ -77,7 +78,7 @@ class Initiative(Aggregate):
 class InstrumentFact(Fact):
     SUBJECT: ClassVar[str] = "instrument"
 
-    instrument: Text = Field(description="Financing instrument, e.g. NDICI-Global Europe")
+    instrument: Line = Field(min_length=1, description="Financing instrument, e.g. NDICI-Global Europe")
 
 
 class Instrument(Aggregate):

@@ -8,7 +8,8 @@ from typing import ClassVar
 from pydantic import Field
 
 from domain.amendments import amendable
-from domain.base import Aggregate, Fact, Founding, Ref, Text
+from domain.base import Aggregate, Fact, Founding, Ref
+from domain.text import Line, Text
 from domain.values import EventDate, PartnerCode
 
 
@@ -30,15 +31,15 @@ class Meeting(Aggregate):
     class MeetingScheduled(MeetingFact, Founding):
         """A meeting is set for a date; occurred_on is when that became known."""
 
-        body: Text = Field(description="Who meets, e.g. Justice and Home Affairs Council")
-        title: str = Field(default="", description="What the meeting is about")
+        body: Line = Field(min_length=1, description="Who meets, e.g. Justice and Home Affairs Council")
+        title: Line = Field(default="", description="What the meeting is about")
         held_on: EventDate = Field(description="When the meeting takes place (day or month)")
         partners: tuple[PartnerCode, ...] = Field(default=(), description="Partners on the agenda")
 
     class MeetingHeld(MeetingFact):
         """The meeting took place."""
 
-        outcome: str = Field(default="", description="What it concluded")
+        outcome: Text = Field(default="", description="What it concluded")
 
         def apply(self, aggregate: Meeting) -> None:
             aggregate.held = True

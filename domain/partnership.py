@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Self
 from pydantic import Field, model_validator
 
 from domain.amendments import amendable
-from domain.base import Aggregate, Fact, Founding, Ref, Text
+from domain.base import Aggregate, Fact, Founding, Ref
 from domain.codes import country_name
 from domain.errors import (
     CommitmentAlreadyClosed,
@@ -26,6 +26,7 @@ from domain.errors import (
     PrecedesCommitment,
     RoundPrecedesLaunch,
 )
+from domain.text import Line, Lines, SomeLines, Text
 from domain.values import Approximation, Count, Days, EventDate, Money, PartnerCode, Party, Pillar
 
 
@@ -120,8 +121,8 @@ class Partnership(Aggregate):
         """A visit to the partner is announced."""
 
         planned_for: EventDate | None = Field(default=None, description="When the visit is planned, if known")
-        visitors: tuple[str, ...] = Field(default=(), description="Who will visit")
-        purpose: str = Field(default="", description="What the visit is for")
+        visitors: Lines = Field(default=(), description="Who will visit")
+        purpose: Text = Field(default="", description="What the visit is for")
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.planned_visits.append(self.planned_for)
@@ -129,10 +130,10 @@ class Partnership(Aggregate):
     class VisitHeld(PartnershipFact):
         """A visit to the partner took place."""
 
-        visitors: tuple[Text, ...] = Field(min_length=1, description="Who visited")
-        met: tuple[str, ...] = Field(default=(), description="Whom they met")
-        place: str = Field(default="", description="Where")
-        topics: tuple[str, ...] = Field(default=(), description="What was discussed")
+        visitors: SomeLines = Field(description="Who visited")
+        met: Lines = Field(default=(), description="Whom they met")
+        place: Line = Field(default="", description="Where")
+        topics: Lines = Field(default=(), description="What was discussed")
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.counts.visits += 1
@@ -143,7 +144,7 @@ class Partnership(Aggregate):
         """A standing dialogue with the partner is launched."""
 
         dialogue: Ref
-        title: Text = Field(description="Name of the dialogue")
+        title: Line = Field(min_length=1, description="Name of the dialogue")
         cadence_days: Days | None = Field(default=None, description="Days expected between rounds")
 
         def check(self, aggregate: Partnership) -> None:
@@ -158,7 +159,7 @@ class Partnership(Aggregate):
         """A round of a launched dialogue took place."""
 
         dialogue: Ref
-        outcome: str = Field(default="", description="What the round agreed")
+        outcome: Text = Field(default="", description="What the round agreed")
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
@@ -183,9 +184,9 @@ class Partnership(Aggregate):
         """Funding is committed to an action with the partner."""
 
         funding: Ref
-        instrument: Text = Field(description="Financing instrument, e.g. NDICI-Global Europe")
+        instrument: Line = Field(min_length=1, description="Financing instrument, e.g. NDICI-Global Europe")
         amount: Money = Field(description="Amount committed, e.g. 'EUR 1000000'")
-        title: str = Field(default="", description="The action funded")
+        title: Line = Field(default="", description="The action funded")
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
@@ -223,7 +224,7 @@ class Partnership(Aggregate):
 
         funding: Ref
         amount: Money = Field(description="Amount taken off the commitment, e.g. 'EUR 100000'")
-        reason: str = Field(default="", max_length=2000, description="Why it was reduced")
+        reason: Text = Field(default="", description="Why it was reduced")
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
@@ -242,10 +243,10 @@ class Partnership(Aggregate):
 
         commitment: Ref
         party: Party = Field(description="Who committed: eu, member_state or partner")
-        by: str = Field(default="", description="Which member state or body, where it matters")
-        description: Text = Field(description="What was committed")
+        by: Line = Field(default="", description="Which member state or body, where it matters")
+        description: Text = Field(min_length=1, description="What was committed")
         due_on: EventDate | None = Field(default=None, description="When it is due, if a date was given")
-        source: str = Field(default="", description="Where it was committed, e.g. a statement")
+        source: Line = Field(default="", description="Where it was committed, e.g. a statement")
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
@@ -273,7 +274,7 @@ class Partnership(Aggregate):
         """A recorded commitment was not kept in time."""
 
         commitment: Ref
-        reason: str = Field(default="", description="Why it lapsed")
+        reason: Text = Field(default="", description="Why it lapsed")
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
@@ -285,7 +286,7 @@ class Partnership(Aggregate):
     class StatementReaffirmed(PartnershipFact):
         """A joint statement is reaffirmed, e.g. the EU-Turkey Statement."""
 
-        statement: Text = Field(description="The statement, e.g. EU-Turkey Statement")
+        statement: Line = Field(min_length=1, description="The statement, e.g. EU-Turkey Statement")
         statement_date: EventDate | None = Field(default=None, description="When the statement was first made")
 
         def apply(self, aggregate: Partnership) -> None:
@@ -298,10 +299,10 @@ class Partnership(Aggregate):
         # 2: `agency` holds every agency running it (joint operations have several).
         class_version: ClassVar[int] = 2
 
-        operation: Text = Field(description="Name of the operation")
-        agency: tuple[Text, ...] = Field(default=(), description="Who runs it, e.g. Frontex (one or more)")
+        operation: Line = Field(min_length=1, description="Name of the operation")
+        agency: Lines = Field(default=(), description="Who runs it, e.g. Frontex (one or more)")
         starts_on: EventDate = Field(description="When it starts")
-        area: str = Field(default="", description="Where it operates")
+        area: Line = Field(default="", description="Where it operates")
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -315,7 +316,7 @@ class Partnership(Aggregate):
     class TalentPartnershipLaunched(PartnershipFact):
         """A Talent Partnership with the partner is launched."""
 
-        title: Text = Field(description="Name of the Talent Partnership")
+        title: Line = Field(min_length=1, description="Name of the Talent Partnership")
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.counts.talent_partnerships.append(self.title)
@@ -325,13 +326,13 @@ class Partnership(Aggregate):
 
         period_start: EventDate = Field(description="First day (or month) the figure covers")
         period_end: EventDate = Field(description="Last day (or month) the figure covers")
-        route: Text = Field(description="Route, e.g. Central Mediterranean")
-        destination: str = Field(default="", description="Where they arrived, e.g. Italy")
+        route: Line = Field(min_length=1, description="Route, e.g. Central Mediterranean")
+        destination: Line = Field(default="", description="Where they arrived, e.g. Italy")
         count: Count = Field(description="Number of people")
         approximation: Approximation = Field(
             default=Approximation.EXACT, description="How exact the figure is: exact, about, at_least, at_most"
         )
-        source: Text = Field(description="Who reported the figure")
+        source: Line = Field(min_length=1, description="Who reported the figure")
 
         @model_validator(mode="after")
         def _period_in_order(self) -> Self:
@@ -345,7 +346,7 @@ class Partnership(Aggregate):
     class PartnershipNoteAdded(PartnershipFact):
         """A note on the partnership."""
 
-        text: Text = Field(description="The note")
+        text: Text = Field(min_length=1, description="The note")
 
         def apply(self, aggregate: Partnership) -> None:
             aggregate.counts.notes += 1

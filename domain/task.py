@@ -9,8 +9,9 @@ from uuid import UUID
 
 from pydantic import Field
 
-from domain.base import Aggregate, Founding, Recorded, Text
+from domain.base import Aggregate, Founding, Recorded
 from domain.errors import DeferralNotLater, EscalationNotHigher, TaskClosed
+from domain.text import Line, Name, Text
 from domain.values import Stamp
 
 
@@ -37,21 +38,22 @@ class FollowUpTask(Aggregate):
         subject: str = Field(description="What the source concerns: a partner, meeting, initiative...")
         partner: str | None = Field(default=None, description="The partnership it serves, if one")
         rule: str = Field(description="The rule that opened it")
-        title: Text
-        owner: Text
+        # Made by the rule from the fact, and made to fit (domain.text.fit).
+        title: Line = Field(min_length=1)
+        owner: Name = Field(min_length=1)
         due_on: date
         basis: str = Field(default="", description="How the rule set the due date")
         thread: str = Field(default="", description="What later fact makes it moot")
 
     class TaskAssigned(TaskEvent):
-        owner: Text
+        owner: Name = Field(min_length=1)
 
         def apply(self, aggregate: FollowUpTask) -> None:
             aggregate.owner = self.owner
 
     class TaskDeferred(TaskEvent):
         due_on: date
-        reason: Text
+        reason: Text = Field(min_length=1)
 
         def check(self, aggregate: FollowUpTask) -> None:
             super().check(aggregate)
@@ -72,9 +74,9 @@ class FollowUpTask(Aggregate):
         escalated afresh."""
 
         due_on: date
-        title: Text
+        title: Line = Field(min_length=1)
         basis: str = ""
-        reason: Text
+        reason: Text = Field(min_length=1)
 
         def apply(self, aggregate: FollowUpTask) -> None:
             aggregate.due_on = self.due_on
@@ -83,13 +85,13 @@ class FollowUpTask(Aggregate):
             aggregate.level = 0
 
     class TaskCompleted(TaskEvent):
-        outcome: str = ""
+        outcome: Text = ""
 
         def apply(self, aggregate: FollowUpTask) -> None:
             aggregate.status = "done"
 
     class TaskCancelled(TaskEvent):
-        reason: Text
+        reason: Text = Field(min_length=1)
 
         def apply(self, aggregate: FollowUpTask) -> None:
             aggregate.status = "cancelled"

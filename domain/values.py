@@ -28,8 +28,9 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from domain.codes import known_country, known_currency, minor_unit, upper
-from domain.errors import AmountNotPositive, AmountTooLarge, AmountTooPrecise
+from domain.errors import AmountNotPositive, AmountTooLarge, AmountTooPrecise, InvalidActor
 from domain.recorded import is_recorded
+from domain.text import NAME, problem
 
 
 class _Schema:
@@ -64,18 +65,26 @@ PartnerCode = Annotated[
 
 def _whole(value: Any) -> Any:
     """A whole number as JSON has it: an integer, or a number with no
-    fraction (12.0); never text nor true/false."""
+    fraction (12.0); never text nor true/false, nor a number written with
+    a fraction or an exponent beyond what a float holds exactly (2^53)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"a whole number is expected, e.g. 12, not {value!r}")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError(f"a whole number is expected, e.g. 12, not {value!r}")
+    if isinstance(value, float) and abs(value) > 2**53:
+        raise ValueError(f"a whole number this large is written exactly, in digits, not as {value!r}")
     return int(value)
 
 
+# Bounds of whole numbers, documented in the schema: a count of people (a
+# trillion is beyond any), a number of days (a century).
+MOST_COUNTED = 10**12
+MOST_DAYS = 36_600
+
 # Whole numbers, bounds first: pydantic's schema keeps them as JSON Schema's
 # minimum and maximum only when they come before the validator.
-Count = Annotated[int, Field(ge=0), BeforeValidator(_whole)]
-Days = Annotated[int, Field(ge=1), BeforeValidator(_whole)]
+Count = Annotated[int, Field(ge=0, le=MOST_COUNTED), BeforeValidator(_whole)]
+Days = Annotated[int, Field(ge=1, le=MOST_DAYS), BeforeValidator(_whole)]
 Year = Annotated[int, Field(ge=2000, le=2100), BeforeValidator(_whole)]
 
 # A share above 0 and at most 1, as text: 0.10, .5, 1 or 1.00.
@@ -370,6 +379,9 @@ class Stamp:
     key: str
 
     def __post_init__(self) -> None:
+        said = problem(self.actor, one_line=True, limit=NAME) or ("is empty" if not self.actor else None)
+        if said is not None:
+            raise InvalidActor(f"the actor's name (who records it) {said}")
         if self.at.tzinfo is None:
             raise ValueError("the recording moment must be timezone-aware")
         # Stored moments are all in UTC, whatever zone the caller's clock has.

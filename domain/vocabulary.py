@@ -20,6 +20,7 @@ from pydantic.fields import FieldInfo
 
 from domain.base import ENVELOPE, Aggregate, Fact, Submitted
 from domain.errors import DomainError
+from domain.text import Name
 
 
 class Submission(BaseModel):
@@ -31,10 +32,9 @@ class Submission(BaseModel):
     event_class: ClassVar[type[Submitted]]
     aggregate_class: ClassVar[type[Aggregate]]
 
-    id: str | None = Field(
+    id: Name | None = Field(
         default=None,
         min_length=1,
-        max_length=200,
         description=(
             "Submission key: the same key is recorded once on its partnership (or meeting, initiative, "
             "instrument). Default: a digest of the content"
