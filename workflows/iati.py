@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from domain.text import LINE, fit
 from domain.values import event_date
 from workflows.batches import Bar
 from workflows.failures import BadInput
@@ -320,12 +321,17 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     line = {
         "funding": activity.get(_a("funding")) or identifier,
         "currency": activity.get("default-currency", ""),
-        # Named by the funder, else by the publisher, else the publisher's reference.
-        "instrument": activity.get(_a("instrument"))
-        or _text(activity, "participating-org/narrative")
-        or _text(activity, "reporting-org/narrative")
-        or str(activity.xpath("string(reporting-org/@ref)")).strip(),
-        "title": _text(activity, "title/narrative"),
+        # Named by the funder, else by the publisher, else the publisher's
+        # reference; names and titles made to fit a line (publishers write
+        # names of 2,000 characters, titles over several lines).
+        "instrument": fit(
+            activity.get(_a("instrument"))
+            or _text(activity, "participating-org/narrative")
+            or _text(activity, "reporting-org/narrative")
+            or str(activity.xpath("string(reporting-org/@ref)")),
+            LINE,
+        ),
+        "title": fit(_text(activity, "title/narrative"), LINE),
     }
     committed: dict[str, Planned] = {}  # the commitment recorded, by partner
     recipients: set[str] = set()

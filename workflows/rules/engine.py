@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.base import Fact, Recorded
 from domain.codes import country_name
+from domain.text import LINE, NAME, fit
 from domain.values import EventDate
 from workflows.rules.model import Rule, RuleSet
 
@@ -53,10 +54,10 @@ def due(rule: Rule, event: Fact) -> tuple[date, str]:
     field = rule.due.anchor.replace("_", " ")
     if rule.due.after:
         start, side, end = anchor.latest, "after", "last"
-        when = start + timedelta(days=days)
+        when = _moved(start, days)
     else:
         start, side, end = anchor.earliest, "before", "first"
-        when = start - timedelta(days=days)
+        when = _moved(start, -days)
     basis = f"{days} days {side} {field} {anchor}" if days else f"on {field} {anchor}"
     if anchor.precision != "day":
         basis += f" (a {anchor.precision} only: counted from its {end} day, {start})"
@@ -78,14 +79,24 @@ def task_facts(rule: Rule, event: Fact) -> dict[str, Any]:
         "subject": event.subject,
         "partner": partner,
         "rule": rule.name,
-        # A template over empty fields must not leave a task without a title
+        # Made to fit, never refused: the fact it comes from was accepted. A
+        # template over empty fields must not leave a task without a title
         # or an owner, which would stop the follower at this event.
-        "title": rule.title.format_map(values).strip() or rule.name,
-        "owner": rule.owner.format_map(values).strip() or UNASSIGNED,
+        "title": fit(rule.title.format_map(values), LINE) or rule.name,
+        "owner": fit(rule.owner.format_map(values), NAME) or UNASSIGNED,
         "due_on": due_on,
         "basis": basis,
         "thread": thread_of(rule, event) if rule.closed_by else "",
     }
+
+
+def _moved(start: date, days: int) -> date:
+    """`start` moved by `days`, held within the calendar (a fact due in
+    9999 opens its task on the last day there is, not an OverflowError)."""
+    try:
+        return start + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
 
 
 def source_of(event: Recorded) -> str:
