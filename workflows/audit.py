@@ -39,6 +39,7 @@ class Verdict:
     views: dict[str, list[str]] = field(default_factory=dict)  # view -> its differences from a fresh replay
     snapshots: int = 0  # snapshots compared with the log
     bad_snapshots: list[str] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # events a reader could not carry
     keys: int = 0  # keys the index holds, compared with the log's
     bad_keys: str | None = None  # how the key index differs from the log
     seconds: dict[str, float] = field(default_factory=dict)  # what each check took: chain, projections...
@@ -49,6 +50,7 @@ class Verdict:
             self.broken is None
             and self.sealed is None
             and not any(self.views.values())
+            and not self.failures
             and not self.bad_snapshots
             and self.bad_keys is None
         )
@@ -63,6 +65,7 @@ class Verdict:
             "broken": {"position": broken.position, "problem": broken.problem} if broken else None,
             "sealed_head": self.sealed,
             "projections": self.views,
+            "failures": self.failures,
             "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
             "keys": {"indexed": self.keys, "problem": self.bad_keys},
             "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
@@ -118,6 +121,7 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
             app.refresh(progress)
         with bar(app.head(), "replaying") as progress:
             verdict.views = app.views.differences(app.views.names, progress)
+        verdict.failures = app.failures()
         verdict.seconds["projections"] = time.perf_counter() - began
         began = time.perf_counter()
         verdict.snapshots, verdict.bad_snapshots = check_snapshots(app, bar)

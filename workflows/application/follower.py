@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -25,14 +25,18 @@ from domain.amendments import Amendment, amended, fixes
 from domain.base import Fact
 from domain.errors import TaskClosed
 from domain.task import FollowUpTask
+from domain.text import TEXT, fit
 from domain.values import Stamp
 from domain.vocabulary import VOCABULARY, amendment_classes
 from workflows.batches import collector_paused
+from workflows.projections import failures
 from workflows.projections.base import BATCH, MOVES, Views
+from workflows.projections.failures import Failure
 from workflows.reader import FOLLOWER
 from workflows.rules import RuleSet
 from workflows.rules.engine import opens, source_of, task_facts, thread_of
 from workflows.store.chain import LogMoved
+from workflows.store.database import Record
 
 if TYPE_CHECKING:
     from workflows.application.core import Core
@@ -86,10 +90,8 @@ class Follower:
                 page = db.page(done.position + 1, head, self.topics, BATCH)
                 last = page.last
                 with collector_paused():
-                    events = [record.event() for record in page.records]
-                    step = _Page(self, self.app.clock.now(), self._open_tasks(events))
-                    for event in events:
-                        step.react(event)
+                    step = self._decide(page.records)
+                    self._keep(step, last)
                     # Stored only beside the log the page was read of (chain.LogMoved otherwise).
                     self.app.events.put(step.events, tracking=Tracking(FOLLOWER, last), read=page.end)
             except LogMoved as moved:
@@ -125,6 +127,45 @@ class Follower:
                 progress(last - done.position)
             done.position = last
 
+    def _decide(self, records: Sequence[Record]) -> _Page:
+        """The tasks a page opens and closes. An event the follower cannot
+        react to (workflows.projections.failures) is left out, with its
+        failure, and the page decided again without it: what the others
+        decided is never half undone."""
+        failed: dict[int, Failure] = {}
+        while True:
+            current = None
+            try:
+                events = []
+                for record in records:
+                    if record.position not in failed:
+                        current = record
+                        events.append((record, record.event()))
+                current = None
+                step = _Page(self, self.app.clock.now(), self._open_tasks([event for _, event in events]))
+                for record, event in events:
+                    current = record
+                    step.react(event)
+            except Exception as error:
+                if current is None or failures.of_the_store(error):
+                    raise
+                log.warning("the follower cannot react to the event at position %s: %s", current.position, error)
+                failed[current.position] = Failure.of(FOLLOWER, current, error)
+                continue
+            step.failed = list(failed.values())
+            return step
+
+    def _keep(self, step: _Page, last: int) -> None:
+        """Keep the page's failures, and forget those its amendments healed
+        (in a transaction of their own, before the page's tasks: a page
+        stored again by a second follower keeps the same)."""
+        if not step.failed and not step.healed:
+            return
+        with self.views.db.transaction() as cursor:
+            failures.record(cursor, step.failed)
+            for originator_id, version in step.healed:
+                failures.heal(cursor, FOLLOWER, originator_id, through=last, version=version)
+
     def _open_tasks(self, events: list[Any]) -> dict[str, set[UUID]]:
         """The open tasks of every thread these events may close, from the
         task list, in a few queries for the whole page."""
@@ -146,6 +187,10 @@ class _Page:
         self.tasks: dict[UUID, FollowUpTask] = {}
         # The open tasks of each thread, as stored and then as this page changes them.
         self.threads = threads
+        # Events the follower could not react to; facts amended (their
+        # aggregate and version), whose failures, if any, are healed.
+        self.failed: list[Failure] = []
+        self.healed: list[tuple[str, int]] = []
 
     def react(self, event: Any) -> None:
         if event.AMENDS:
@@ -168,9 +213,10 @@ class _Page:
         history: list[Any] = list(app.events.get(amendment.originator_id, lte=amendment.originator_version))
         [fact] = [event for event in history if isinstance(event, Fact) and event.key == amendment.target]
         now = amended(fact, fixes(history).get((fact.originator_id, fact.key)))
+        self.healed.append((str(fact.originator_id), fact.originator_version))
         rules = self.follower.rules
         stamp = Stamp(SYSTEM, self.now, f"amended@{source_of(amendment)}")
-        said = f"{type(amendment).__name__} by {amendment.actor}: {amendment.reason}"
+        said = fit(f"{type(amendment).__name__} by {amendment.actor}: {amendment.reason}", TEXT, one_line=False)
         for rule in rules.triggered_by(type(fact).__name__):
             task_id = FollowUpTask.id_of(rule.name, source_of(fact))
             task = self.tasks.get(task_id) or app.from_log(task_id)

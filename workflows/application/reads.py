@@ -37,6 +37,59 @@ class Reads(Core):
         brings the views up to it first."""
         return self.head()
 
+    def readers(self) -> list[dict[str, Any]]:
+        """Each reader of the log (the task follower, every view): how far
+        it has read, how far behind the head it is, and how many events it
+        could not carry (workflows.projections.failures)."""
+        from workflows.projections import failures
+        from workflows.reader import FOLLOWER
+
+        db = self.views.db
+        head = db.head()
+        tables = self._readers()
+        positions = db.positions(list(tables))
+        failed = failures.counted(db, list(tables))
+        return [
+            {
+                "name": name,
+                "table": table if table != FOLLOWER else "",
+                "position": positions[table],
+                "head": head,
+                "lag": max(0, head - positions[table]),
+                "failed": failed[table],
+            }
+            for table, name in tables.items()
+        ]
+
+    def failed(self) -> int:
+        """How many events the readers of the log could not carry, together."""
+        from workflows.projections import failures
+
+        return sum(failures.counted(self.views.db, list(self._readers())).values())
+
+    def _readers(self) -> dict[str, str]:
+        """Each reader's tracking name (a view's current table) and its name."""
+        from workflows.reader import FOLLOWER
+
+        return {FOLLOWER: FOLLOWER} | {self.views.table(name): name for name in self.views.names}
+
+    def failures(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """The events readers of the log could not carry, by position: each
+        reader's name (a view's, or the follower), the event's position and
+        type, and why (workflows.projections.failures)."""
+        from workflows.projections import failures
+
+        names = self._readers()
+        return [
+            {
+                "reader": names[failure.reader],
+                "position": failure.position,
+                "type": failure.type,
+                "reason": failure.reason,
+            }
+            for failure in failures.listed(self.views.db, list(names), limit)
+        ]
+
     def behind(self) -> str | None:
         """How far behind its primary a standby read here is, in a sentence;
         None here, the store itself."""

@@ -143,9 +143,10 @@ def _head(value: str | None) -> str | None:
 def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) -> None:
     """Re-compute the chain of digests over every stored record, compare
     every projection with a fresh replay of the log, and every snapshot and
-    the index of submission keys with the log. Exits 0 when all agree; 3,
-    naming the first bad position, when a record was changed, deleted,
-    inserted or reordered, or a projection, snapshot or the key index differs.
+    the index of submission keys with the log, and list the events a reader
+    could not carry. Exits 0 when all agree; 3, naming the first bad position,
+    when a record was changed, deleted, inserted or reordered, a projection,
+    snapshot or the key index differs, or a reader could not carry an event.
 
     \b
     Example:
@@ -179,6 +180,12 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
                 click.echo(f"  {problem}", err=True)
         else:
             click.echo(f"projection {name}: equal to a fresh replay")
+    for failure in verdict.failures:
+        click.echo(
+            f"{failure['reader']} could not carry position {failure['position']} ({failure['type']}): "
+            f"{failure['reason']}; a correction or retraction of the fact makes it try again",
+            err=True,
+        )
     for problem in verdict.bad_snapshots:
         click.echo(f"{problem}: changed outside Accord; `accord projections rebuild` drops it", err=True)
     if verdict.snapshots and not verdict.bad_snapshots:

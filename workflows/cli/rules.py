@@ -117,16 +117,32 @@ def projections() -> None:
 @json_option
 @pass_context
 def projections_status(ctx: Context, as_json: bool) -> None:
-    """Each read model's position in the log and how far it lags.
+    """Each reader of the log (the follower, which opens tasks, and each read
+    model): its position in the log, how far it lags, and how many events it
+    could not carry. Those are listed after the table, each with its position
+    and the reason: a reader goes on past an event it cannot carry, and a
+    correction or retraction of the fact (accord correct, accord retract)
+    makes it try again.
 
     \b
     Example:
       accord projections status
+      accord projections status --json | jq '.[] | select(.failed > 0) | .failures'
     """
-    views = ctx.app.views
-    statuses = [views.status(name) for name in views.names]
-    rows = [vars(status) | {"lag": status.lag} for status in statuses]
-    show(rows, ["name", "table", "position", "head", "lag"], as_json, title="Projections")
+    readers = ctx.app.readers()
+    failed = ctx.app.failures() if any(reader["failed"] for reader in readers) else []
+    if as_json:
+        for reader in readers:
+            reader["failures"] = [failure for failure in failed if failure["reader"] == reader["name"]]
+        show(readers, [], as_json=True)
+        return
+    show(readers, ["name", "table", "position", "head", "lag", "failed"], False, title="Readers of the log")
+    for failure in failed:
+        click.echo(
+            f"{failure['reader']} could not carry position {failure['position']} ({failure['type']}): "
+            f"{failure['reason']}",
+            err=True,
+        )
 
 
 @projections.command("rebuild")

@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Programm
 from eventsourcing.utils import get_topic
 
 from workflows.batches import Progress, collector_paused
-from workflows.projections import CATALOG, load_views
+from workflows.projections import CATALOG, failures, load_views
 from workflows.store.chain import LogMoved
 from workflows.store.database import Cursor, Database, Record
 
@@ -146,6 +146,7 @@ class Views:
                 "generation INTEGER NOT NULL, version INTEGER NOT NULL, last_generation INTEGER NOT NULL)"
             )
             registered = {row["name"] for row in cursor.execute(f"SELECT name FROM {REGISTRY_TABLE}").fetchall()}
+            cursor.execute(failures.create_statement())
             for view in self.views.values():
                 if view.name in registered:
                     continue
@@ -304,23 +305,36 @@ class Views:
         """Apply records in order. At an amendment the view forgets the facts
         of its aggregate and applies them again as they then stand: what a
         correction changes (a total, a date, the partners named) is undone
-        and redone by the view's own code, as a rebuild would."""
+        and redone by the view's own code, as a rebuild would, and the
+        failures of those facts are forgotten, to be kept again only if
+        they fail again (a correction heals a fact the view could not carry)."""
         from domain.amendments import Amendment
 
         amendments = frozenset(kind for kind in view.reads if issubclass(kind, Amendment))
         if not amendments:
-            view.apply(cursor, table, records)
+            _guarded(cursor, view, table, records)
             return
         reads = frozenset(view.reads)
         start = 0
         for index, record in enumerate(records):
             if record.type in amendments:
-                view.apply(cursor, table, records[start:index])
-                history = self.db.history(cursor, record.originator_id, record.position)
-                view.forget(cursor, table, history)
-                view.apply(cursor, table, [fact for fact in effective_records(history) if fact.type in reads])
+                _guarded(cursor, view, table, records[start:index])
+                self._amend(cursor, view, table, record, reads)
                 start = index + 1
-        view.apply(cursor, table, records[start:])
+        _guarded(cursor, view, table, records[start:])
+
+    def _amend(self, cursor: Cursor, view: View, table: str, amendment: Record, reads: frozenset[Any]) -> None:
+        """Apply the facts of an amended aggregate again, as they now stand."""
+        try:
+            with failures.savepoint(cursor, "accord_amendment"):
+                history = self.db.history(cursor, amendment.originator_id, amendment.position)
+                view.forget(cursor, table, history)
+                failures.heal(cursor, table, str(amendment.originator_id), through=amendment.position)
+                _guarded(cursor, view, table, [fact for fact in effective_records(history) if fact.type in reads])
+        except Exception as error:
+            if failures.of_the_store(error):
+                raise
+            failures.record(cursor, [failures.Failure.of(table, amendment, error)])
 
     def _lock_for_writing(self, cursor: Cursor, tables: Sequence[str]) -> None:
         """Take, for the rest of the transaction, the lock that makes two
@@ -382,6 +396,33 @@ def effective_records(history: Sequence[Record]) -> list[Record]:
     return facts
 
 
+def _guarded(cursor: Cursor, view: View, table: str, records: Sequence[Record]) -> None:
+    """Apply records; if the view cannot carry one of them, apply them one
+    by one, keep the failure of each it cannot carry, and go on with the
+    others (workflows.projections.failures). An error of the store or the
+    code stops the view, as it would stop any other."""
+    if not records:
+        return
+    try:
+        with failures.savepoint(cursor):
+            view.apply(cursor, table, records)
+        return
+    except Exception as error:
+        if failures.of_the_store(error):
+            raise
+    failed = []
+    for record in records:
+        try:
+            with failures.savepoint(cursor):
+                view.apply(cursor, table, [record])
+        except Exception as error:
+            if failures.of_the_store(error):
+                raise
+            log.warning("the %s view cannot carry the event at position %s: %s", view.name, record.position, error)
+            failed.append(failures.Failure.of(table, record, error))
+    failures.record(cursor, failed)
+
+
 class _Moved(Exception):
     """A view's position moved while its batch was read."""
 
@@ -399,3 +440,4 @@ def _tables(view: View, generation: int) -> list[str]:
 def _drop(cursor: Cursor, view: View, generation: int) -> None:
     for table in _tables(view, generation):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    failures.forget(cursor, [_table_name(view.name, generation)])

@@ -161,12 +161,15 @@ class Console:
         if key is not None and kept in self.kept:
             self.kept.move_to_end(kept)
             return {**self.kept[kept], **standby}
+        # Events a reader could not carry, which a page may leave out: said on every page.
+        failed = app.failed()
         if not replay:
             values = {**work(app, app.clock.today()), "said": "now", "today": app.clock.today(), "head": head}
         else:
             with record_at(app, self.settings, as_of=moment.as_of, known_at=moment.known_at) as chosen:
                 record, today, said = chosen
                 values = {**work(record, today), "said": said, "today": today, "head": head}
+        values["failed"] = failed
         if key is not None:
             self.kept[kept] = values
             while len(self.kept) > KEPT:
