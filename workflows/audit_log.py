@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from domain.meeting import Meeting
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application import Accord
-from workflows.projections.summary import summary
+from workflows.projections.summary import stored_summary
 from workflows.store import chain
 
 # Events Accord records itself, beside the submitted facts.
@@ -51,31 +52,55 @@ def event_classes(type_name: str) -> list[type[Any]]:
 
 def event_row(event: Any, position: int | None = None) -> dict[str, Any]:
     """A fact, or an event Accord recorded itself (a task's, a dispatch), as a row."""
-    if isinstance(event, Submitted):
-        subject = getattr(event, "partner", None) or ",".join(getattr(event, "partners", ())) or event.subject
-    elif isinstance(event, Dispatch.DispatchIssued):
-        subject = f"{event.kind} for {event.recipient}, {event.period}"
-    elif isinstance(event, Delivery.DeliveryRequested):
-        subject = f"{event.about} to {event.owner} by {event.channel}"
-    elif isinstance(event, Delivery.event_classes()):
-        subject = f"delivery {str(event.originator_id)[:8]}"
+    state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+    return stored_row(type(event), state, event.originator_id, position)
+
+
+def stored_row(cls: type[Any], state: dict[str, Any], originator_id: Any, position: int | None) -> dict[str, Any]:
+    """`event_row` of an event as stored (its class and its state, JSON
+    values, not validated again): the audit log shows every record the log
+    holds, one an earlier version stored in a shape the class no longer
+    takes included."""
+    get = state.get
+    if issubclass(cls, Submitted):
+        subject = get("partner") or ",".join(get("partners") or ()) or str(get(cls.SUBJECT, ""))
+    elif cls is Dispatch.DispatchIssued:
+        subject = f"{get('kind')} for {get('recipient')}, {get('period')}"
+    elif cls is Delivery.DeliveryRequested:
+        subject = f"{get('about')} to {get('owner')} by {get('channel')}"
+    elif cls in _DELIVERY_EVENTS:
+        subject = f"delivery {str(originator_id)[:8]}"
     else:
-        subject = getattr(event, "partner", None) or f"task {str(event.originator_id)[:8]}"
+        subject = get("partner") or f"task {str(originator_id)[:8]}"
     row: dict[str, Any] = {}
     if position is not None:
         row["position"] = position
     row.update(
         {
-            "recorded_at": event.timestamp.isoformat(timespec="seconds"),
-            "actor": event.actor,
-            "type": type(event).__name__,
-            "occurred_on": str(event.occurred_on) if isinstance(event, Fact) else "",
+            "recorded_at": stamped(state).isoformat(timespec="seconds"),
+            "actor": get("actor", ""),
+            "type": cls.__name__,
+            "occurred_on": str(get("occurred_on", "")) if issubclass(cls, Fact) else "",
             "subject": subject,
-            "summary": summary(event),
-            "key": event.key,
+            "summary": stored_summary(cls, state),
+            "key": get("key", ""),
         }
     )
     return row
+
+
+_DELIVERY_EVENTS = frozenset(Delivery.event_classes())
+
+
+def stamped(state: dict[str, Any]) -> datetime:
+    """When a stored event was recorded, from its state."""
+    return _moment(state["timestamp"])
+
+
+@lru_cache(maxsize=1024)
+def _moment(text: str) -> datetime:
+    # Remembered: the events of one submission share their moment.
+    return datetime.fromisoformat(text)
 
 
 def shared_naming(app: Accord, partner: str) -> set[UUID]:
@@ -110,16 +135,16 @@ def audit_rows(
     for notification in app.notifications(topics=topics, start=start):
         if stop is not None and notification.id > stop:
             return
-        event: Any = app.mapper.to_domain_event(notification)
-        if (since and event.timestamp < since) or (until and event.timestamp > until):
+        cls, state = app.views.db.mapper.to_state(notification)
+        if (since and stamped(state) < since) or (until and stamped(state) > until):
             continue
         if partner:
-            if isinstance(event, TaskEvent):
-                if str(event.originator_id) not in tasks:
+            if issubclass(cls, TaskEvent):
+                if str(notification.originator_id) not in tasks:
                     continue
-            elif getattr(event, "partner", None) != partner and event.originator_id not in shared:
+            elif state.get("partner") != partner and notification.originator_id not in shared:
                 continue
-        yield event_row(event, notification.id)
+        yield stored_row(cls, state, notification.originator_id, notification.id)
 
 
 def event_at(app: Accord, position: int) -> tuple[dict[str, Any], dict[str, Any], str | None]:
@@ -146,8 +171,7 @@ def first_stamped(app: Accord, moment: datetime) -> int:
         if not found or found[0].id >= high:
             high = (low + high) // 2
             continue
-        stamped: Any = app.mapper.to_domain_event(found[0])
-        if stamped.timestamp >= moment:
+        if stamped(app.views.db.mapper.to_state(found[0])[1]) >= moment:
             high = (low + high) // 2
         else:
             low = found[0].id + 1
@@ -172,7 +196,7 @@ def recorded_between(app: Accord, since: datetime, until: datetime) -> tuple[int
         for notification in app.notifications(start=first):
             if notification.id > last:
                 break
-            event: Any = app.mapper.to_domain_event(notification)
-            if since <= event.timestamp <= until:
-                counts[type(event).__name__] += 1
+            cls, state = app.views.db.mapper.to_state(notification)
+            if since <= stamped(state) <= until:
+                counts[cls.__name__] += 1
     return start, counts
