@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from workflows.cli.complete import meeting_ids, partner_codes
-from workflows.cli.context import Context, pass_context
+from workflows.cli.context import POSITION, Context, pass_context
 from workflows.cli.output import json_option
 from workflows.cli.submit import report
 
@@ -23,7 +23,7 @@ def _which_fact(command: Callable[..., Any]) -> Callable[..., Any]:
     for decorate in reversed(
         [
             click.argument("key", required=False),
-            click.option("--position", type=click.IntRange(min=1), help="The fact's position in `audit log`."),
+            click.option("--position", type=POSITION, help="The fact's position in `audit log`."),
             click.option(
                 "--partner", help="The partner the fact is recorded on (with KEY).", shell_complete=partner_codes
             ),

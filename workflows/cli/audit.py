@@ -10,7 +10,7 @@ from itertools import islice
 import click
 
 from workflows.cli.complete import partner_codes
-from workflows.cli.context import Context, Moment, pass_context
+from workflows.cli.context import HOW_MANY, Context, Moment, pass_context
 from workflows.cli.output import json_option, print_json
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import show, wide_option
@@ -29,7 +29,7 @@ def audit() -> None:
 @click.option("--type", "type_name", help="Only events of this type, e.g. VisitHeld or ReminderSent.")
 @click.option("--since", type=Moment(), help="Only events recorded at or after this moment, e.g. 2021-06-01.")
 @click.option("--until", type=Moment(), help="Only events recorded at or before this moment, e.g. 2021-06-30T18:00.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many events, the earliest first.")
+@click.option("--limit", type=HOW_MANY, help="At most this many events, the earliest first.")
 @json_option
 @wide_option
 @pass_context

@@ -211,8 +211,58 @@ def command_is(name: str) -> bool:
 
 pass_context = click.make_pass_decorator(Context)
 
-# A calendar day as people type it.
-DAY = click.DateTime(formats=["%Y-%m-%d"])
+# Positions in the log and counts, as the databases hold them (a signed
+# 64-bit integer): a larger number is refused as it is parsed.
+LARGEST = 2**63 - 1
+
+
+class Whole(click.ParamType[int, Any]):
+    """A whole number from `least` to the largest a store holds."""
+
+    name = "integer"
+
+    def __init__(self, least: int) -> None:
+        self.least = least
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number: int = click.INT.convert(value, param, ctx)
+        if number < self.least:
+            self.fail(f"{number} is less than {self.least}", param, ctx)
+        if number > LARGEST:
+            self.fail(f"{number} is larger than any a store holds (at most {LARGEST:,})", param, ctx)
+        return number
+
+
+POSITION = HOW_MANY = Whole(1)
+ALL_OR_HOW_MANY = Whole(0)
+
+# The years a date or moment may name: the record's dates, and what Accord
+# works out from them (a week later, five minutes earlier), stay within the
+# calendar Python and the databases keep.
+YEARS = range(1000, 9000)
+
+
+def _within_the_years(value: datetime, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+    if value.year not in YEARS:
+        raise click.BadParameter(
+            f"{value.date().isoformat()} is out of the years Accord reads ({YEARS.start} to {YEARS.stop - 1})",
+            ctx,
+            param,
+        )
+    return value
+
+
+class Day(click.DateTime):
+    """A calendar day as people type it (YYYY-MM-DD)."""
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return _within_the_years(super().convert(value, param, ctx), param, ctx)
+
+
+DAY = Day()
 
 
 class Moment(click.ParamType[datetime, Any]):
@@ -227,6 +277,7 @@ class Moment(click.ParamType[datetime, Any]):
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             self.fail(f"{value!r} is not a date and time such as 2021-08-01T09:00", param, ctx)
+        _within_the_years(moment, param, ctx)
         if moment.tzinfo is None:
             obj = ctx.find_object(Context) if ctx else None
             zone = obj.settings.schedule.zone if obj else UTC

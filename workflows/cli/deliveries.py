@@ -7,7 +7,7 @@ from uuid import UUID
 
 import click
 
-from workflows.cli.context import Context, pass_context
+from workflows.cli.context import HOW_MANY, Context, pass_context
 from workflows.cli.output import json_option, print_json
 from workflows.cli.read import show, wide_option
 
@@ -17,9 +17,7 @@ COLUMNS = ["delivery", "about", "owner", "channel", "state", "attempts", "due_at
 @click.group(invoke_without_command=True)
 @click.option("--failed", is_flag=True, help="Only the dead letters: deliveries that will not be tried again.")
 @click.option("--state", type=click.Choice(["pending", "delivered", "dead"]), help="Only the deliveries in this state.")
-@click.option(
-    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many, latest first."
-)
+@click.option("--limit", type=HOW_MANY, default=50, show_default=True, help="At most this many, latest first.")
 @json_option
 @wide_option
 @click.pass_context

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from workflows.cli.complete import partner_codes, task_ids
-from workflows.cli.context import DAY, Context, pass_context
+from workflows.cli.context import ALL_OR_HOW_MANY, DAY, Context, pass_context
 from workflows.cli.output import json_option
 from workflows.cli.progress import caught_up
 from workflows.cli.read import show, wide_option
@@ -36,7 +36,7 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--today", type=DAY, help="The date overdue is judged against (default: today).")
 @click.option(
     "--limit",
-    type=click.IntRange(min=0),
+    type=ALL_OR_HOW_MANY,
     help=f"Show at most this many, earliest due first; 0 for all. [default: {SHOWN} in the terminal, all with --json]",
 )
 @json_option
