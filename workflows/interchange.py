@@ -24,8 +24,7 @@ def export_events(
     wherever the facts are imported."""
     code = partner_code(partner) if partner else None
     shared = shared_naming(app, code) if code else set()
-    for notification in app.notifications():
-        event = app.mapper.to_domain_event(notification)
+    for _, event in app.readable(app.notifications()):
         if not isinstance(event, Submitted):
             continue
         if since is not None and event.timestamp < since:

@@ -20,6 +20,7 @@ import pytest
 from domain.partnership import Partnership
 from domain.values import Stamp
 from tests.helpers import accord, application, as_json, open_partners, submit_rows, visit
+from workflows.rules import default_rules_path
 
 pytestmark = pytest.mark.integration
 
@@ -115,8 +116,25 @@ def test_a_fact_no_reader_can_carry_stops_none_of_them(db: str) -> None:
     assert status["follower"]["failed"] == 1
     [failure] = status["follower"]["failures"]
     assert failure["type"] == "VisitHeld" and "visitors" in failure["reason"]
-    for command in (["partners"], ["partner", "show", "TN"], ["audit", "log"], ["report", "portfolio"]):
+    for command in (
+        ["partners"],
+        ["partner", "show", "TN"],
+        ["audit", "log"],
+        ["report", "portfolio"],
+        ["report", "partnership", "MA"],
+        ["rules", "simulate", str(default_rules_path())],
+        ["export", "ics"],
+    ):
         assert accord(db, *command).exit_code == 0, command
+    exported = accord(db, "export", "events")
+    assert exported.exit_code == 0
+    assert len(exported.stdout.splitlines()) == 3  # two partnerships opened, the visit to MA
+    assert f"left out position {failure['position']}: the stored VisitHeld of " in exported.stderr
+    assert "cannot be read as its class now stands: field 'visitors' is missing" in exported.stderr
+    # The one partnership that holds it cannot be decided on, and says why.
+    report = accord(db, "report", "partnership", "TN")
+    assert report.exit_code == 1
+    assert "cannot be read as its class now stands: field 'visitors' is missing" in report.output
     assert accord(db, "audit", "verify").exit_code == 3
     # A later tick finds the same and nothing more.
     assert readers(db)["follower"]["failed"] == 1

@@ -110,6 +110,9 @@ class Core(Application[UUID]):
         self.authenticated: str | None = None
         # Whether this process has seen the store's key index complete.
         self._keys_indexed = False
+        # What readers of the log left out, each a sentence naming its
+        # position (Reads.readable): the command line says them at the end.
+        self.left_out: list[str] = []
         super().__init__(env)
 
     @cached_property

@@ -16,7 +16,7 @@ from domain.partnership import Partnership
 from domain.vocabulary import amendment_classes
 from workflows.application.core import Core
 from workflows.failures import BadInput
-from workflows.store.persistence import PAGE
+from workflows.store.persistence import PAGE, UnreadableEvent
 
 if TYPE_CHECKING:
     from workflows.rules import RuleSet
@@ -125,8 +125,18 @@ class Reads(Core):
 
     def events_of_types(self, classes: Iterable[type[Any]]) -> Iterator[Any]:
         topics = [get_topic(cls) for cls in classes]
-        for notification in self.notifications(topics=topics):
-            yield self.mapper.to_domain_event(notification)
+        for _, event in self.readable(self.notifications(topics=topics)):
+            yield event
+
+    def readable(self, notifications: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        """Each notification with its event, but an event its class no
+        longer takes (UnreadableEvent), which is left out with a warning
+        naming its position: an export or a replay of the log goes on."""
+        for notification in notifications:
+            try:
+                yield notification, self.mapper.to_domain_event(notification)
+            except UnreadableEvent as error:
+                self.left_out.append(f"left out position {notification.id}: {error}")
 
     def facts_of_types(self, classes: Iterable[type[Any]]) -> Iterator[Any]:
         """The facts of these types as they now stand: each as corrected

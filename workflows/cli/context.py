@@ -145,6 +145,7 @@ class AccordGroup(click.Group):
         try:
             result = super().invoke(ctx)
             sys.stdout.flush()  # here, where a reader gone away is caught
+            _say_what_was_left_out(ctx)
             return result
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
@@ -169,6 +170,15 @@ class AccordGroup(click.Group):
             status, message = explain(error, obj.settings)
             click.echo(f"accord: {message}", err=True)
             sys.exit(status)
+
+
+def _say_what_was_left_out(ctx: click.Context) -> None:
+    """Each event a reader of the log left out (an export, a replay), on
+    standard error: nothing is skipped silently."""
+    obj = ctx.find_object(Context)
+    app = obj.__dict__.get("app") if obj is not None else None
+    for said in getattr(app, "left_out", ()):
+        click.echo(f"accord: {said}", err=True)
 
 
 def _silence_stdout() -> None:

@@ -62,7 +62,10 @@ class PydanticMapper(Mapper[Any]):
         cls, state = self.to_state(stored_event)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        return cast(DomainEventProtocol[Any], cls.model_validate(state, context=RECORDED))
+        try:
+            return cast(DomainEventProtocol[Any], cls.model_validate(state, context=RECORDED))
+        except ValueError as error:  # pydantic's ValidationError, imported only when needed
+            raise UnreadableEvent(stored_event, cls, error) from None
 
     def to_state(self, stored_event: StoredEvent) -> tuple[type[Any], dict[str, Any]]:
         """The event's class and its state as stored (JSON values), upcast to
@@ -109,6 +112,26 @@ def _class_of(topic: str) -> tuple[type[Any], int]:
 def _class_version(cls: type[Any]) -> int:
     # Remembered: a missing attribute costs a pydantic model class a slow lookup.
     return int(getattr(cls, "class_version", 1))
+
+
+class UnreadableEvent(StoreUnusable):
+    """A stored event its class, as it now stands, does not take: stored by
+    an earlier version in a shape no upcaster turns into today's, or written
+    around Accord. The readers that stream the log (exports, simulations,
+    replays) leave it out and say so; an aggregate that holds it cannot be
+    decided on, and says which event stops it."""
+
+    def __init__(self, stored: StoredEvent, cls: type[Any], error: ValueError) -> None:
+        from pydantic import ValidationError
+
+        from domain.vocabulary import describe
+
+        self.cls = cls
+        self.reason = "; ".join(describe(error)) if isinstance(error, ValidationError) else str(error)
+        super().__init__(
+            f"the stored {cls.__name__} of {stored.originator_id} (version {stored.originator_version}) cannot be "
+            f"read as its class now stands: {self.reason}"
+        )
 
 
 class StoreAddressError(BadInput, ValueError):
