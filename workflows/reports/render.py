@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from workflows.escape.spreadsheet import csv_cell
 from workflows.reports.model import Report
 from workflows.reports.numbers import Amount, Coded, Ratio, grouped, percent, plain
 
@@ -40,14 +41,17 @@ def as_json(report: Report) -> str:
 
 
 def as_csv(report: Report) -> str:
-    """Every table's rows, one CSV: a `table` column says which table a row is from."""
+    """Every table's rows, one CSV: a `table` column says which table a row
+    is from. A text cell never opens as a formula (workflows.escape.spreadsheet)."""
     out = io.StringIO()
     columns = ["table", *dict.fromkeys(column for table in report.tables for column in table.columns)]
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for table in report.tables:
+        title = csv_cell(table.title, table.title)
         for row in table.rows:
-            writer.writerow({"table": table.title, **{key: cell(value, plain) for key, value in row.items()}})
+            cells = {key: csv_cell(value, cell(value, plain)) for key, value in row.items()}
+            writer.writerow({"table": title, **cells})
     return out.getvalue()
 
 

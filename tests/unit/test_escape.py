@@ -1,0 +1,53 @@
+"""Each medium's escaping on its own, for any Python string: controls,
+lone surrogates, noncharacters, markup, very long words."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+from workflows.escape.spreadsheet import csv_cell
+from workflows.escape.terminal import visible
+from workflows.reports import Report, render
+from workflows.reports.model import Table
+
+
+def test_a_terminal_is_shown_every_control_character_as_its_escape() -> None:
+    text = "a\x00b\x07c\x1b[2Jd\x7fe\x85f\x9bg\rh\ud800i\udfffj\ufffek\uffffl\u202em\u2066n"
+
+    shown = visible(text)
+
+    assert shown == ("a\\x00b\\x07c\\x1b[2Jd\\x7fe\\x85f\\x9bg\\rh\\ud800i\\udfffj\\ufffek\\uffffl\\u202em\\u2066n")
+    assert shown.isprintable() and visible(shown) == shown
+    shown.encode("utf-8")  # no lone surrogate is left to fail on
+
+
+def test_a_terminal_is_given_tabs_line_feeds_and_every_printable_character_as_they_are() -> None:
+    text = "tab\there\nnext line: é ü 中文 🙂 [bold]x[/] \\x1b"
+
+    assert visible(text) == text
+
+
+def test_a_csv_cell_is_prefixed_by_its_type_and_first_character() -> None:
+    for text in ("=1+1", "+1", "-5 tonnes", "@SUM(A1)", "\tx", "\rx"):
+        assert csv_cell(text, text) == "'" + text
+    assert csv_cell(Decimal("-12.5"), "-12.5") == "-12.5"
+    assert csv_cell(-3, "-3") == "-3"
+    assert csv_cell(date(2021, 1, 1), "2021-01-01") == "2021-01-01"
+    assert csv_cell("plain", "plain") == "plain"
+    assert csv_cell(None, "") == ""
+
+
+def test_a_csv_report_keeps_negative_numbers_and_dates_and_defuses_text() -> None:
+    table = Table(
+        "-table",
+        ["title", "amount", "day"],
+        [{"title": "-5 tonnes", "amount": Decimal("-12.5"), "day": date(2021, 1, 2)}],
+    )
+    report = Report("r", tables=[table])
+
+    [row] = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+
+    assert row == {"table": "'-table", "title": "'-5 tonnes", "amount": "-12.5", "day": "2021-01-02"}
