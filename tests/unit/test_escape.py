@@ -8,6 +8,7 @@ import io
 from datetime import date
 from decimal import Decimal
 
+from workflows.escape.markdown import md_text
 from workflows.escape.spreadsheet import csv_cell
 from workflows.escape.terminal import visible
 from workflows.reports import Report, render
@@ -51,3 +52,37 @@ def test_a_csv_report_keeps_negative_numbers_and_dates_and_defuses_text() -> Non
     [row] = list(csv.DictReader(io.StringIO(render(report, "csv"))))
 
     assert row == {"table": "'-table", "title": "'-5 tonnes", "amount": "-12.5", "day": "2021-01-02"}
+
+
+def test_markdown_text_renders_as_itself_on_one_line_whatever_it_holds() -> None:
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    for text in (
+        "# h",
+        "  - item",
+        "+ item",
+        "1) item",
+        "12. item",
+        "> quote",
+        "```js",
+        "---",
+        "===",
+        "<b>x</b>",
+        "<!-- c -->",
+        "[a](javascript:alert(1))",
+        "![i](x.png)",
+        "<http://x.example>",
+        "&amp; &#60;",
+        "*a* _b_ `c` ~~d~~ \\",
+        "a | b",
+        "trailing \\",
+    ):
+        tokens = parser.parse(md_text(text, line_start=True))
+        assert [token.type for token in tokens] == ["paragraph_open", "inline", "paragraph_close"], text
+        assert "".join(child.content for child in tokens[1].children or []) == text.strip(), text
+
+
+def test_markdown_text_puts_line_breaks_on_one_line_and_shows_controls() -> None:
+    assert md_text("a\nb\r\nc\rd\u2028e\tf") == "a b c d e f"
+    assert md_text("a\x1bb\ud800") == "a\\\\x1bb\\\\ud800"

@@ -9,29 +9,31 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from workflows.escape.markdown import md_text
 from workflows.escape.spreadsheet import csv_cell
 from workflows.reports.model import Report
 from workflows.reports.numbers import Amount, Coded, Ratio, grouped, percent, plain
 
 
 def markdown(report: Report) -> str:
-    lines = [f"# {report.title}", ""]
+    """The report as Markdown; what the record holds renders as its text,
+    never as a heading, a link or HTML (workflows.escape.markdown)."""
+    lines = [f"# {md_text(report.title)}", ""]
     if report.subtitle:
-        lines += [report.subtitle, ""]
+        lines += [md_text(report.subtitle, line_start=True), ""]
     for label, value in report.figures.items():
-        lines.append(f"- **{label}**: {cell(value)}")
+        lines.append(f"- **{md_text(label)}**: {md_text(cell(value))}")
     if report.figures:
         lines.append("")
     for table in report.tables:
-        lines += [f"## {table.title}", ""]
+        lines += [f"## {md_text(table.title)}", ""]
         if not table.rows:
             lines += ["None.", ""]
             continue
-        lines.append("| " + " | ".join(column.replace("_", " ") for column in table.columns) + " |")
+        lines.append("| " + " | ".join(md_text(column.replace("_", " ")) for column in table.columns) + " |")
         lines.append("|" + "---|" * len(table.columns))
         for row in table.rows:
-            cells = (cell(row.get(column)).replace("|", "\\|") for column in table.columns)
-            lines.append("| " + " | ".join(cells) + " |")
+            lines.append("| " + " | ".join(md_text(cell(row.get(column))) for column in table.columns) + " |")
         lines.append("")
     return "\n".join(lines)
 
