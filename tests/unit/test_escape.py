@@ -8,6 +8,8 @@ import io
 from datetime import date
 from decimal import Decimal
 
+from workflows.escape.filenames import file_part
+from workflows.escape.headers import header_text, header_value
 from workflows.escape.markdown import md_text
 from workflows.escape.spreadsheet import csv_cell
 from workflows.escape.terminal import visible
@@ -86,3 +88,34 @@ def test_markdown_text_renders_as_itself_on_one_line_whatever_it_holds() -> None
 def test_markdown_text_puts_line_breaks_on_one_line_and_shows_controls() -> None:
     assert md_text("a\nb\r\nc\rd\u2028e\tf") == "a b c d e f"
     assert md_text("a\x1bb\ud800") == "a\\\\x1bb\\\\ud800"
+
+
+def test_a_header_is_one_line_whatever_the_text_and_folds_however_long_its_words() -> None:
+    from email.mime.text import MIMEText
+    from email.parser import BytesParser
+    from email.policy import compat32, default
+
+    assert (
+        header_text("Reminder: a\nNote: x\r\n\tthen\x1b[2J\x00\x85end\ud800")
+        == "Reminder: a Note: x then [2J end\ufffd"
+    )
+    assert header_text("w" * 300).endswith("...") and len(header_text("w" * 300)) == 200
+    for text in ("plain words", "é\nNote: x", "w" * 150, "x\ud800y", "a " * 300):
+        email = MIMEText("body", "plain", "utf-8")
+        email["Subject"] = header_value(text)  # type: ignore[assignment]
+        data = email.as_bytes(policy=compat32.clone(linesep="\r\n"))
+        assert max(len(line) for line in data.split(b"\r\n")) <= 78
+        assert str(BytesParser(policy=default).parsebytes(data)["Subject"]) == header_text(text)
+
+
+def test_a_file_name_part_is_safe_bounded_and_apart_for_texts_that_begin_alike() -> None:
+    assert file_part("desk:TN") == "desk-TN" and file_part("desk:TN", distinct=True) == "desk%3ATN"
+    assert file_part("desk-TN", distinct=True) == "desk%2DTN"
+    assert file_part("../x/\x00\ud800") == "..%2Fx%2F%00%ED%A0%80"
+    assert file_part("") == "_"
+    long, longer = "é" * 200, "é" * 199 + "e"
+    for text in (long, longer, "a" * 1000):
+        part = file_part(text)
+        assert len(part) <= 120 and part.isascii() and "/" not in part
+    assert file_part(long) != file_part(longer)
+    assert file_part(long)[:100] == file_part(longer)[:100]
