@@ -13,6 +13,7 @@ from workflows.escape.headers import header_text, header_value
 from workflows.escape.markdown import md_text
 from workflows.escape.spreadsheet import csv_cell
 from workflows.escape.terminal import visible
+from workflows.escape.xml import xml_text
 from workflows.reports import Report, render
 from workflows.reports.model import Table
 
@@ -119,3 +120,28 @@ def test_a_file_name_part_is_safe_bounded_and_apart_for_texts_that_begin_alike()
         assert len(part) <= 120 and part.isascii() and "/" not in part
     assert file_part(long) != file_part(longer)
     assert file_part(long)[:100] == file_part(longer)[:100]
+
+
+def test_xml_text_replaces_what_xml_forbids_and_keeps_the_rest() -> None:
+    from lxml import etree
+
+    text = "a\x00b\x1bc\x0bd\ud800e\ufffef\uffffg\t\n\x7f\x85é🙂<&>]]>"
+
+    written = xml_text(text)
+
+    assert written == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\t\n\x7f\x85é🙂<&>]]>"
+    element = etree.Element("x")
+    element.text = written  # lxml refuses any character XML forbids
+    assert etree.fromstring(etree.tostring(element, encoding="utf-8")).text == written
+
+
+def test_an_iati_file_the_schema_refuses_is_named_with_its_line() -> None:
+    import pytest
+
+    from workflows.iati import ExportInvalid, check
+
+    with pytest.raises(ExportInvalid) as refused:
+        check(b'<?xml version="1.0"?>\n<iati-activities version="2.03">\n<nonsense/>\n</iati-activities>\n')
+    assert str(refused.value).startswith("the IATI export does not follow the IATI 2.03 schema (line 3: ")
+    with pytest.raises(ExportInvalid, match=r"not well-formed XML \(.*line 1"):
+        check(b"<a>\x1b</a>")
