@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from workflows.cli.output import echo
 from workflows.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class Context:
             return standby
         settings = for_reading(self.settings, self._scratch_folder)
         if settings.db != self.settings.db:
-            click.echo(f"accord: the store at {self.settings.db} is read-only here: reading a copy of it", err=True)
+            echo(f"accord: the store at {self.settings.db} is read-only here: reading a copy of it", err=True)
         return build(settings, clock=self.clock)
 
     @cached_property
@@ -91,7 +92,7 @@ class Context:
         return bool(self.settings.read_db) and reading() and not command_is("audit verify")
 
     def _reading_standby(self, behind: str) -> None:
-        click.echo(f"accord: {behind}", err=True)
+        echo(f"accord: {behind}", err=True)
         # From here on the command's store is the standby: its errors name it.
         assert self.settings.read_db is not None
         self.settings = replace(self.settings, db=self.settings.read_db)
@@ -159,7 +160,7 @@ class AccordGroup(click.Group):
             sys.exit(141)
         except KeyboardInterrupt:
             obj = ctx.find_object(Context)
-            click.echo(f"\naccord: interrupted; {obj.stored() if obj else 'nothing was stored'}", err=True)
+            echo(f"\naccord: interrupted; {obj.stored() if obj else 'nothing was stored'}", err=True)
             sys.exit(130)
         except Exception as error:
             obj = ctx.find_object(Context)
@@ -168,7 +169,7 @@ class AccordGroup(click.Group):
             from workflows.errors import explain
 
             status, message = explain(error, obj.settings)
-            click.echo(f"accord: {message}", err=True)
+            echo(f"accord: {message}", err=True)
             sys.exit(status)
 
 
@@ -178,7 +179,7 @@ def _say_what_was_left_out(ctx: click.Context) -> None:
     obj = ctx.find_object(Context)
     app = obj.__dict__.get("app") if obj is not None else None
     for said in getattr(app, "left_out", ()):
-        click.echo(f"accord: {said}", err=True)
+        echo(f"accord: {said}", err=True)
 
 
 def _silence_stdout() -> None:
