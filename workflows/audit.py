@@ -37,6 +37,8 @@ class Verdict:
     broken: Break | None = None
     sealed: str | None = None  # the problem with a sealed head, if one was given and is not in the chain
     views: dict[str, list[str]] = field(default_factory=dict)  # view -> its differences from a fresh replay
+    # reader (a view, the follower) -> how the log contradicts its position
+    tracking: dict[str, str] = field(default_factory=dict)
     snapshots: int = 0  # snapshots compared with the log
     bad_snapshots: list[str] = field(default_factory=list)
     keys: int = 0  # keys the index holds, compared with the log's
@@ -49,6 +51,7 @@ class Verdict:
             self.broken is None
             and self.sealed is None
             and not any(self.views.values())
+            and not self.tracking
             and not self.bad_snapshots
             and self.bad_keys is None
         )
@@ -63,6 +66,7 @@ class Verdict:
             "broken": {"position": broken.position, "problem": broken.problem} if broken else None,
             "sealed_head": self.sealed,
             "projections": self.views,
+            "tracking": self.tracking,
             "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
             "keys": {"indexed": self.keys, "problem": self.bad_keys},
             "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
@@ -105,6 +109,8 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
         sealed_at = found[0] if found else None
         if sealed_at is None:
             verdict.sealed = f"the sealed head {head} is not in the chain: the log no longer extends it"
+    # Before anything is caught up: a reader the log contradicts is left as it stands.
+    verdict.tracking = app.astray()
     logged = keys.Tally()
     began = time.perf_counter()
     with bar(app.head(), "chain") as progress:
@@ -115,7 +121,7 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
     if views and verdict.broken is None:
         began = time.perf_counter()
         with bar(app.lag(), "catching up") as progress:
-            app.refresh(progress)
+            app.refresh(progress, warn=False)
         with bar(app.head(), "replaying") as progress:
             verdict.views = app.views.differences(app.views.names, progress)
         verdict.seconds["projections"] = time.perf_counter() - began

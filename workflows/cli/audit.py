@@ -145,7 +145,9 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     every projection with a fresh replay of the log, and every snapshot and
     the index of submission keys with the log. Exits 0 when all agree; 3,
     naming the first bad position, when a record was changed, deleted,
-    inserted or reordered, or a projection, snapshot or the key index differs.
+    inserted or reordered, or a projection, snapshot or the key index differs,
+    or a projection or the task follower has read to a position the log no
+    longer holds (`accord projections repair` mends those).
 
     \b
     Example:
@@ -172,6 +174,8 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
         click.echo(verdict.sealed, err=True)
     elif head is not None and verdict.broken is None:
         click.echo(f"the log extends the sealed head {head.strip()}")
+    for problem in verdict.tracking.values():
+        click.echo(problem, err=True)
     for name, problems in verdict.views.items():
         if problems:
             click.echo(f"projection {name} differs from a fresh replay:", err=True)
