@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import accord, as_json, submit_rows
+from tests.helpers import accord, as_json, submit_rows, time_limit
 
 pytestmark = pytest.mark.integration
 
@@ -257,6 +257,22 @@ def test_after_the_log_lost_its_last_records_a_new_record_gets_a_position_never_
     assert submit_rows(followed, LATER).exit_code == 0
 
     assert head(followed) > given
+
+
+def test_a_record_after_records_deleted_from_under_their_chain_is_stored_at_once_and_verify_names_the_deletion(
+    followed: str,
+) -> None:
+    end = head(followed)
+    execute(followed, "DELETE FROM stored_events WHERE {position} > ?", end - 3)
+
+    with time_limit(60):
+        result = submit_rows(followed, COMMITMENT)
+
+    assert result.exit_code == 0, result.output
+    assert head(followed) > end
+    verified = accord(followed, "audit", "verify")
+    assert verified.exit_code == TAMPERED
+    assert f"the chain breaks at position {end - 2}: the record chained here is missing: deleted" in verified.stderr
 
 
 def test_after_the_log_lost_its_last_records_the_views_are_named_and_repair_mends_them(

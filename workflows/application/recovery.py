@@ -7,9 +7,12 @@ made it (`rule@fact`, `moot@fact`, `amended@fact`: workflows.rules.engine),
 and it stores them in the order it reads the log, page by page with its
 position. So the fact behind its last event is the furthest it is known to
 have read, and every fact after it made no task event: read again from
-there, those facts open, close and revise nothing they did not before. A
-task opened on reading a correction names the corrected fact, not the
-correction: that correction, found by the rule, is where it had read to.
+there, those facts open and close nothing they did not before (an existing
+task is taken as opened, in case). A task opened on reading a correction
+names the corrected fact, not the correction: that correction, found by the
+rule, is where it had read to. One thing may differ: a correction read
+again after a person deferred its task gives the task the due date the rule
+gives, as a follower reading it late would have.
 """
 
 from __future__ import annotations
