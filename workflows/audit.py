@@ -37,6 +37,8 @@ class Verdict:
     broken: Break | None = None
     sealed: str | None = None  # the problem with a sealed head, if one was given and is not in the chain
     views: dict[str, list[str]] = field(default_factory=dict)  # view -> its differences from a fresh replay
+    # reader (a view, the follower) -> how the log contradicts its position
+    tracking: dict[str, str] = field(default_factory=dict)
     snapshots: int = 0  # snapshots compared with the log
     bad_snapshots: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)  # events a reader could not carry
@@ -51,6 +53,7 @@ class Verdict:
             and self.sealed is None
             and not any(self.views.values())
             and not self.failures
+            and not self.tracking
             and not self.bad_snapshots
             and self.bad_keys is None
         )
@@ -66,6 +69,7 @@ class Verdict:
             "sealed_head": self.sealed,
             "projections": self.views,
             "failures": self.failures,
+            "tracking": self.tracking,
             "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
             "keys": {"indexed": self.keys, "problem": self.bad_keys},
             "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
@@ -108,6 +112,8 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
         sealed_at = found[0] if found else None
         if sealed_at is None:
             verdict.sealed = f"the sealed head {head} is not in the chain: the log no longer extends it"
+    # Before anything is caught up: a reader the log contradicts is left as it stands.
+    verdict.tracking = app.astray()
     logged = keys.Tally()
     began = time.perf_counter()
     with bar(app.head(), "chain") as progress:
@@ -118,7 +124,7 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
     if views and verdict.broken is None:
         began = time.perf_counter()
         with bar(app.lag(), "catching up") as progress:
-            app.refresh(progress)
+            app.refresh(progress, warn=False)
         with bar(app.head(), "replaying") as progress:
             verdict.views = app.views.differences(app.views.names, progress)
         verdict.failures = app.failures()

@@ -70,10 +70,11 @@ class Reader:
             self._factory.close()
 
     def current(self) -> bool:
-        """Whether the follower and every view have read the whole log (and
-        every view is built by the version of its code that runs)."""
+        """Whether the follower and every view have read the whole log, and
+        not past it (and every view is built by the version of its code
+        that runs)."""
         head = self.db.head()
-        return self.db.position(FOLLOWER) >= head and self.views.current(head)
+        return self.db.position(FOLLOWER) == head and self.views.current(head)
 
     def key_fits(self) -> bool:
         """Whether the store was written with the cipher key given (or without

@@ -51,7 +51,7 @@ class OnStandby(Accord):
         self.address = address
         super().__init__(env, **kwargs)
 
-    def refresh(self, progress: Progress | None = None) -> Followed:
+    def refresh(self, progress: Progress | None = None, *, warn: bool = True) -> Followed:
         from workflows.application.follower import Followed
         from workflows.reader import FOLLOWER
 

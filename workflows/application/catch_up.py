@@ -1,7 +1,11 @@
-"""Catching up: the follow-up tasks new events imply, then every view."""
+"""Catching up: the follow-up tasks new events imply, then every view; and
+the repair of those whose position the log contradicts."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from workflows.application.core import Core
@@ -9,23 +13,62 @@ from workflows.batches import Progress, collector_paused
 
 if TYPE_CHECKING:
     from workflows.application.follower import Followed
+    from workflows.application.recovery import Repaired
+
+# Warnings only; see workflows.application.core.
+log = logging.getLogger("accord")
 
 
 class CatchingUp(Core):
-    def refresh(self, progress: Progress | None = None) -> Followed:
+    def refresh(self, progress: Progress | None = None, *, warn: bool = True) -> Followed:
         """Open and close the tasks new events imply, then bring every view up
-        to date. Commands that read call this first, so no one sees stale data."""
+        to date. Commands that read call this first, so no one sees stale data.
+        A view or the follower whose position the log contradicts is left as
+        it stands, with a warning (`warn`) naming it and the repair."""
         # Imported here: commands that only record need neither the follower
         # nor the views' code.
-        from workflows.application.follower import Follower
+        from workflows.application.follower import Followed, Follower
+        from workflows.application.recovery import astray
+        from workflows.reader import FOLLOWER
 
         # Paused throughout, not batch by batch: a catch-up makes next to no
         # cycles (23 objects over 200,000 events), and each pass between
         # batches would scan everything again.
         with collector_paused():
-            followed = Follower(self, self.rules, self.views).run(progress)
+            found = astray(self)
+            if warn:
+                self._warn(found.values())
+            # The follower closes tasks by the task list: not beside a task list astray.
+            if FOLLOWER in found or "tasks" in found:
+                followed = Followed(position=self.views.db.position(FOLLOWER))
+            else:
+                followed = Follower(self, self.rules, self.views).run(progress)
             self.views.catch_up(progress=progress)
         return followed
+
+    def astray(self) -> dict[str, str]:
+        """Every reader of the log (each view by name, the follower) whose
+        position the log contradicts, with a sentence saying how."""
+        from workflows.application.recovery import astray
+
+        return astray(self)
+
+    def rebuild(self, names: Sequence[str]) -> Repaired:
+        """Rebuild these views from the whole log; all of them: the snapshots
+        dropped too, and the follower found again if the log contradicts its
+        position (workflows.application.recovery)."""
+        from workflows.application.recovery import rebuild
+
+        with collector_paused():
+            return rebuild(self, names)
+
+    def repair(self) -> Repaired:
+        """Rebuild the views and find the follower again where the log
+        contradicts their positions (workflows.application.recovery)."""
+        from workflows.application.recovery import repair
+
+        with collector_paused():
+            return repair(self)
 
     def lag(self) -> int:
         """How far behind the log the follower and the slowest view are, in
@@ -36,3 +79,14 @@ class CatchingUp(Core):
         head = db.head()
         slowest = min(self.views.status(name).position for name in self.views.names)
         return max(0, head - db.position(FOLLOWER)) + max(0, head - slowest)
+
+    def _warn(self, sentences: Iterable[str]) -> None:
+        """Each sentence once in this process's life (a scheduler or a console refreshes often)."""
+        for sentence in sentences:
+            if sentence not in self._told:
+                self._told.add(sentence)
+                log.warning("warning: %s", sentence)
+
+    @cached_property
+    def _told(self) -> set[str]:
+        return set()

@@ -58,10 +58,13 @@ class Followed:
 
 
 class Follower:
-    def __init__(self, app: Core, rules: RuleSet, views: Views) -> None:
+    def __init__(self, app: Core, rules: RuleSet, views: Views, *, recovering: bool = False) -> None:
         self.app = app
         self.rules = rules
         self.views = views
+        # Found again after its position was lost (workflows.application.recovery):
+        # a task the log holds already is taken as opened, not opened twice.
+        self.recovering = recovering
         self.topics = [get_topic(VOCABULARY.event(name)[0]) for name in sorted(rules.types_read)]
         # Amendments of facts the rules read: a retracted fact's tasks are
         # cancelled, a corrected one's follow the correction.
@@ -237,6 +240,10 @@ class _Page:
             self.events.extend(task.collect_events())
 
     def _open(self, facts: dict[str, Any]) -> None:
+        if self.follower.recovering:
+            task_id = FollowUpTask.id_of(facts["rule"], facts["source"])
+            if self.follower.app.from_log(task_id) is not None:
+                return
         task = FollowUpTask.open(facts, Stamp(SYSTEM, self.now, f"{facts['rule']}@{facts['source']}"))
         self.events.extend(task.collect_events())
         self.tasks[task.id] = task

@@ -146,7 +146,9 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     the index of submission keys with the log, and list the events a reader
     could not carry. Exits 0 when all agree; 3, naming the first bad position,
     when a record was changed, deleted, inserted or reordered, a projection,
-    snapshot or the key index differs, or a reader could not carry an event.
+    snapshot or the key index differs, a reader could not carry an event, or
+    a projection or the task follower has read to a position the log no
+    longer holds (`accord projections repair` mends those).
 
     \b
     Example:
@@ -173,6 +175,8 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
         echo(verdict.sealed, err=True)
     elif head is not None and verdict.broken is None:
         echo(f"the log extends the sealed head {head.strip()}")
+    for problem in verdict.tracking.values():
+        echo(problem, err=True)
     for name, problems in verdict.views.items():
         if problems:
             echo(f"projection {name} differs from a fresh replay:", err=True)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workflows.cli.context import Context, pass_context
 from workflows.cli.output import echo, json_option, print_json
 from workflows.cli.read import show, wide_option
+
+if TYPE_CHECKING:
+    from workflows.application.recovery import Repaired
 
 
 @click.group()
@@ -115,10 +119,12 @@ def projections() -> None:
 @json_option
 @pass_context
 def projections_status(ctx: Context, as_json: bool) -> None:
-    """Each reader of the log (the follower, which opens tasks, and each read
-    model): its position in the log, how far it lags, and how many events it
-    could not carry. Those are listed after the table, each with its position
-    and the reason: a reader goes on past an event it cannot carry, and a
+    """Each reader of the log (the task follower, which opens tasks, and each
+    read model): its position in the log, how far it lags, and how many events
+    it could not carry. Below the table: each reader whose position the log
+    contradicts (it read records the log has since lost, or its tracking row
+    is gone), and how to repair it; then each event a reader could not carry,
+    with the reason. A reader goes on past an event it cannot carry, and a
     correction or retraction of the fact (accord correct, accord retract)
     makes it try again.
 
@@ -127,14 +133,20 @@ def projections_status(ctx: Context, as_json: bool) -> None:
       accord projections status
       accord projections status --json | jq '.[] | select(.failed > 0) | .failures'
     """
-    readers = ctx.app.readers()
-    failed = ctx.app.failures() if any(reader["failed"] for reader in readers) else []
+    app = ctx.app
+    readers = app.readers()
+    astray = app.astray()
+    failed = app.failures() if any(reader["failed"] for reader in readers) else []
+    for reader in readers:
+        reader["problem"] = astray.get(reader["name"])
     if as_json:
         for reader in readers:
             reader["failures"] = [failure for failure in failed if failure["reader"] == reader["name"]]
         show(readers, [], as_json=True)
         return
     show(readers, ["name", "table", "position", "head", "lag", "failed"], False, title="Readers of the log")
+    for problem in astray.values():
+        echo(problem)
     for failure in failed:
         echo(
             f"{failure['reader']} could not carry position {failure['position']} ({failure['type']}): "
@@ -151,7 +163,8 @@ def projections_rebuild(ctx: Context, name: str | None, as_json: bool) -> None:
     """Rebuild a read model (or all) from the whole log into a fresh table,
     then swap it in. Opens no task twice: tasks are events, not rows.
     Rebuilding all also drops the partnerships' snapshots, which are taken
-    again as facts arrive.
+    again as facts arrive, and finds the task follower again if the log
+    contradicts its position (as `accord projections repair` does).
 
     \b
     Example:
@@ -161,12 +174,56 @@ def projections_rebuild(ctx: Context, name: str | None, as_json: bool) -> None:
     views = ctx.app.views
     if name is not None and name not in views.names:
         raise click.BadParameter(f"no projection {name!r}; known: {', '.join(views.names)}", param_hint="NAME")
-    rebuilt = views.rebuild([name] if name else views.names)
-    dropped = ctx.app.drop_snapshots() if name is None else 0
+    done = ctx.app.rebuild([name] if name else views.names)
     if as_json:
-        print_json({"rebuilt": [asdict(status) for status in rebuilt], "snapshots_dropped": dropped})
+        print_json(_repaired(done))
         return
-    for status in rebuilt:
+    _say(done, snapshots=name is None)
+
+
+@projections.command("repair")
+@json_option
+@pass_context
+def projections_repair(ctx: Context, as_json: bool) -> None:
+    """Repair what `accord projections status` names: rebuild each read
+    model whose position the log contradicts (it read records the log has
+    since lost, as after restoring an earlier backup of the log, or its
+    tracking row is gone), find the task follower again where the log says
+    it had read to (no task is opened twice, none is missed), and drop the
+    snapshots. Does nothing when every position stands where the log says.
+
+    \b
+    Example:
+      accord projections status
+      accord projections repair
+      accord audit verify
+    """
+    done = ctx.app.repair()
+    if as_json:
+        print_json(_repaired(done))
+        return
+    if not done.rebuilt and done.follower is None:
+        click.echo("nothing to repair: every read model and the task follower stand where the log says")
+        return
+    _say(done, snapshots=True)
+
+
+def _repaired(done: Repaired) -> dict[str, Any]:
+    """What a rebuild or a repair did, as --json prints it."""
+    found = asdict(done.follower) if done.follower else None
+    return {"rebuilt": [asdict(status) for status in done.rebuilt], "follower": found} | {
+        "snapshots_dropped": done.snapshots_dropped
+    }
+
+
+def _say(done: Repaired, *, snapshots: bool) -> None:
+    for status in done.rebuilt:
         echo(f"rebuilt {status.name} into {status.table} up to position {status.position}")
-    if name is None:
-        echo(f"dropped {dropped} snapshot(s)")
+    if found := done.follower:
+        click.echo(
+            f"found the task follower again at position {found.found_at}, where the log says it had read to "
+            f"(it stood at {found.was}), and followed the log on to {found.position}: "
+            f"{found.opened} task(s) opened, {found.closed} closed"
+        )
+    if snapshots:
+        click.echo(f"dropped {done.snapshots_dropped} snapshot(s)")

@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Programm
 from eventsourcing.utils import get_topic
 
 from workflows.batches import Progress, collector_paused
-from workflows.projections import CATALOG, failures, load_views
+from workflows.projections import CATALOG, failures, load_views, tracked
 from workflows.store.chain import LogMoved
 from workflows.store.database import Cursor, Database, Record
 
@@ -123,19 +123,42 @@ class Views:
 
     def current(self, head: int) -> bool:
         """Whether every view is built by the version of its code that runs
-        and has applied the log up to `head`."""
-        read = self.read_to()
-        return read is not None and read >= head
+        and has applied the log up to `head`, and not past it (a view past
+        the log's head read records the log has since lost)."""
+        positions = self._read()
+        return positions is not None and all(position == head for position in positions)
 
     def read_to(self) -> int | None:
         """How far into the log every view has read (the lowest position of
         them); None while a view is not set up, or is built by another
-        version of its code than runs. Asked of the registry and the
-        library's tracking alone, without importing any view's code."""
+        version of its code than runs."""
+        positions = self._read()
+        return min(positions) if positions is not None else None
+
+    def _read(self) -> list[int] | None:
+        """Every view's position; None while a view is not set up, or is
+        built by another version of its code than runs. Asked of the
+        registry and the library's tracking alone, without importing any
+        view's code."""
         registered = self._registry()
         if any(name not in registered or registered[name][1] != version for name, (version, _) in CATALOG.items()):
             return None
-        return min(self.db.positions([_table_name(name, registered[name][0]) for name in CATALOG]).values())
+        return list(self.db.positions([_table_name(name, registered[name][0]) for name in CATALOG]).values())
+
+    def astray(self, names: Sequence[str] | None = None) -> dict[str, str]:
+        """Views whose tracked position the log contradicts, each with a
+        sentence (workflows.projections.tracked): read past records the log
+        has lost, or holding rows with their position lost. They are not
+        caught up until rebuilt."""
+        registered = self._registry()
+        tables = {name: _table_name(name, registered[name][0]) for name in names or self.names if name in registered}
+        positions = self.db.positions(list(tables.values()))
+        said = tracked.contradicted(self.db, {f"view {name}": positions[table] for name, table in tables.items()})
+        found = {name: said[f"view {name}"] for name in tables if f"view {name}" in said}
+        for name, table in tables.items():
+            if positions[table] == 0 and self.db.query(f"SELECT EXISTS (SELECT 1 FROM {table}) AS held")[0]["held"]:
+                found[name] = tracked.lost(f"view {name}", f"holds rows in {table}")
+        return found
 
     def setup(self) -> None:
         """Create the registry and the first tables of views not yet registered;
@@ -162,6 +185,9 @@ class Views:
     def catch_up(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Bring views up to the end of the log; how many events were applied."""
         names = list(names or self.names)
+        # Caught up, they would skip what the log holds now or count twice what they hold.
+        astray = self.astray(names)
+        names = [name for name in names if name not in astray]
         stale = [name for name in names if self._registered(name)[1] != CATALOG[name][0]]
         if stale:
             self.rebuild(stale, progress)

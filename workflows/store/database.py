@@ -187,19 +187,60 @@ class Database:
         recorded twice raises IntegrityError."""
         self.recorder._insert_tracking(cursor.raw, Tracking(name, position))
 
+    def move_position(self, cursor: Cursor, name: str, position: int) -> None:
+        """Set a tracked position, back as well as on (the library's tracking
+        only moves on), in the caller's transaction: a reader found again
+        after its position was lost or ran past the log. An UPDATE, which
+        the writers of a store set up append-only may make (not a DELETE)."""
+        if self.recorder._max_tracking_id(name, cursor.raw) is None:
+            self.record_position(cursor, name, position)
+            return
+        cursor.execute(f"UPDATE {self._tracking} SET notification_id = ? WHERE application_name = ?", (position, name))
+
     def position(self, name: str) -> int:
         return int(self.recorder.max_tracking_id(name) or 0)
 
     def positions(self, names: Sequence[str]) -> dict[str, int]:
         """Several tracked positions in one query (0 for a name not tracked
         yet): the library's tracking table, as its own query reads it."""
-        table = f"{self.recorder.datastore.schema}.{self.recorder.tracking_table_name}" if self.postgres else "tracking"
         rows = self.query_in(
-            f"SELECT application_name AS name, MAX(notification_id) AS position FROM {table} "
+            f"SELECT application_name AS name, MAX(notification_id) AS position FROM {self._tracking} "
             "WHERE application_name IN ({marks}) GROUP BY application_name",
             names,
         )
         return {name: 0 for name in names} | {row["name"]: int(row["position"]) for row in rows}
+
+    @property
+    def _tracking(self) -> str:
+        """The library's tracking table."""
+        if self.postgres:
+            return f"{self.recorder.datastore.schema}.{self.recorder.tracking_table_name}"
+        return "tracking"
+
+    def held(self, positions: Sequence[int]) -> set[int]:
+        """Which of these positions hold a record."""
+        rows = self.query_in(
+            f"SELECT {self.position_column} AS position FROM {self.events_table} "
+            f"WHERE {self.position_column} IN ({{marks}})",
+            positions,
+        )
+        return {int(row["position"]) for row in rows}
+
+    def latest(self, topics: Sequence[str], page: int = 1000) -> Iterator[Record]:
+        """The records of these topics, the newest first, read in pages."""
+        before = self.head() + 1
+        marks = ", ".join("?" * len(topics))
+        sql = (
+            f"SELECT {self.position_column}, originator_id, originator_version, topic, state FROM {self.events_table} "
+            f"WHERE {self.position_column} < ? AND topic IN ({marks}) ORDER BY {self.position_column} DESC LIMIT ?"
+        )
+        while True:
+            with self.transaction(commit=False) as cursor:
+                rows = self._rows(cursor, sql, (before, *topics, page))
+            yield from self._decoded(rows)
+            if len(rows) < page:
+                return
+            before = rows[-1][0]
 
     def rows(
         self, start: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()

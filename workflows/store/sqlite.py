@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing import sqlite
 from eventsourcing.persistence import StoredEvent
@@ -18,7 +19,7 @@ from eventsourcing.sqlite import (
     SQLiteProcessRecorder,
 )
 
-from workflows.store import chain, keys
+from workflows.store import chain, keys, positions
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -29,12 +30,18 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.chainer = chain.Chainer(chain.TABLE, self.events_table_name, "rowid")
         self.key_writer = keys.KeyWriter(keys.TABLE, postgres=False)
+        self.positions = positions.Positions(self.events_table_name, chain.TABLE)
+        self.insert_at = (
+            f"INSERT INTO {self.events_table_name} (rowid, originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
 
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             chain.create_statement(postgres=False),
             keys.create_statement(postgres=False),
+            positions.create_statement(),
         ]
 
     # A follower's `read` (chain.Read) is not confirmed here, as PostgreSQL's
@@ -44,12 +51,30 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        ids = super()._insert_events(c, stored_events, **kwargs)
-        if ids:
+        """The library's insert, at positions given here rather than by
+        SQLite, which could give a position twice (workflows.store.positions),
+        with the chain, the key index and the tracking in its transaction."""
+        ids: list[int] = []
+        if stored_events:
+            start = self.positions.next(c)
+            ids = list(range(start, start + len(stored_events)))
+            c.executemany(
+                self.insert_at, [_row(position, event) for position, event in zip(ids, stored_events, strict=True)]
+            )
+            self.positions.given(c, ids[-1])
             self.chainer.extend(c, chain.records_of(ids, stored_events))
             if "keys" in kwargs:
                 self.key_writer.write(c, kwargs["keys"], ids)
+        tracking = kwargs.get("tracking")
+        if tracking is not None:
+            self._insert_tracking(c, tracking)
         return ids
+
+
+def _row(position: int, event: StoredEvent) -> tuple[int, str, int, str, bytes]:
+    """A stored event as the library's SQLite table holds it, at its position."""
+    originator = event.originator_id.hex if isinstance(event.originator_id, UUID) else str(event.originator_id)
+    return position, originator, event.originator_version, event.topic, event.state
 
 
 class SQLiteFactory(sqlite.SQLiteFactory):
