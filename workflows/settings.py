@@ -504,15 +504,12 @@ def _config_file(environ: Mapping[str, str]) -> tuple[dict[str, object], str]:
         if named:
             raise ConfigError(f"ACCORD_CONFIG names {named!r}, which is not a file")
         return {}, str(path)
-    from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
-
-    class InFile(BaseSettings):
-        model_config = SettingsConfigDict(extra="forbid")
+    from workflows.textfile import NotText, read_toml
 
     try:
-        values = TomlConfigSettingsSource(InFile, toml_file=path)()
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ConfigError(f"{path}: not a TOML file Accord can read ({error})") from None
+        values = read_toml(path)
+    except NotText as error:
+        raise ConfigError(f"{path}: {error}") from None
     unknown = sorted(set(values) - set(NAMES))
     if unknown:
         raise ConfigError(
