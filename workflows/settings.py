@@ -87,16 +87,32 @@ class Schedule:
         )
 
 
+# The largest value of each number setting: beyond it, what the scheduler and
+# delivery compute with it (a date so many days ahead, a socket's timeout)
+# would overflow, or mean nothing (a first retry after six hours, when no
+# retry waits longer).
+LARGEST = {
+    "TICK": 86400,  # a day
+    "REMIND_DAYS": 3660,  # ten years
+    "ESCALATE_AFTER": 3660,
+    "BRIEFING_DAYS": 3660,
+    "WEBHOOK_TIMEOUT": 600,  # ten minutes
+    "DELIVERY_ATTEMPTS": 100,
+    "DELIVERY_BACKOFF": 21600,  # six hours
+}
+
+
 def _number(name: str, text: str | None, default: float, *, minimum: float, whole: bool = False) -> float:
     if text is None:
         return default
     try:
-        value = int(text) if whole else float(text)
+        # int() and float() take digits of every script (١٢); a setting is written in ASCII.
+        value = (int(text) if whole else float(text)) if text.isascii() else minimum - 1
     except ValueError:
         value = minimum - 1
-    if not (math.isfinite(value) and value >= minimum):
+    if not (math.isfinite(value) and minimum <= value <= LARGEST[name]):
         kind = "a whole number" if whole else "a number"
-        raise ValueError(f"ACCORD_{name} must be {kind} of at least {minimum:g}; got {text!r}")
+        raise ValueError(f"ACCORD_{name} must be {kind} from {minimum:g} to {LARGEST[name]:g}; got {text!r}")
     return value
 
 
