@@ -29,6 +29,7 @@ class NotText(ValueError):
 
 
 def read_text(path: str | Path) -> str:
+    """The text of a file written by hand: at most LARGEST bytes are read."""
     try:
         with Path(path).open("rb") as file:
             data = file.read(LARGEST + 1)
