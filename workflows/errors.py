@@ -25,6 +25,15 @@ STORE = StoreUnusable.status
 
 
 def explain(error: Exception, settings: Settings) -> tuple[int, str]:
+    return explained(error, settings) or (
+        STORE,
+        f"unexpected {type(error).__name__}: {error} (run with --debug for the traceback)",
+    )
+
+
+def explained(error: Exception, settings: Settings) -> tuple[int, str] | None:
+    """An error Accord knows, as its status and a sentence; None for one it
+    does not (a bug, whose traceback `--debug` shows)."""
     match error:
         case BadInput() | StoreUnusable() | VerificationFailed() | ToolUnavailable() | OutputInvalid():
             return error.status, str(error)
@@ -38,7 +47,7 @@ def explain(error: Exception, settings: Settings) -> tuple[int, str]:
             return STORE, _store_problem(error, describe_store(settings.db))
     if type(error).__module__.startswith("psycopg"):
         return STORE, _store_problem(error, describe_store(settings.db))
-    return STORE, f"unexpected {type(error).__name__}: {error} (run with --debug for the traceback)"
+    return None
 
 
 def _store_problem(error: Exception, store: str) -> str:

@@ -208,39 +208,3 @@ def test_an_iati_funder_named_in_1979_characters_is_imported_and_every_reader_an
     exported = accord(db, "export", "events")
     facts = [json.loads(line) for line in exported.stdout.splitlines() if '"FundingCommitted"' in line]
     assert len(facts[0]["instrument"]) == LINE and facts[0]["instrument"].endswith("…")
-
-
-@pytest.mark.parametrize(
-    ("args", "said"),
-    [
-        (
-            ["retract", "--position", "99999999999999999999", "--reason", "x"],
-            "Invalid value for '--position': 99999999999999999999 is larger than any a store holds",
-        ),
-        (["retract", "--position", "²", "--reason", "x"], "Invalid value for '--position': '²' is not a valid integer"),
-        (
-            ["audit", "log", "--limit", "99999999999999999999"],
-            "Invalid value for '--limit': 99999999999999999999 is larger than any a store holds",
-        ),
-        (
-            ["audit", "replay", "--known-at", "0001-01-01T00:00+14:00"],
-            "Invalid value for '--known-at': 0001-01-01 is out of the years Accord reads (1000 to 8999)",
-        ),
-        (
-            ["audit", "log", "--since", "0001-01-01"],
-            "Invalid value for '--since': 0001-01-01 is out of the years Accord reads (1000 to 8999)",
-        ),
-        (
-            ["tasks", "--today", "9999-12-31"],
-            "Invalid value for '--today': 9999-12-31 is out of the years Accord reads (1000 to 8999)",
-        ),
-    ],
-    ids=["position", "superscript", "limit", "known-at", "since", "today"],
-)
-def test_a_number_or_moment_beyond_what_accord_reads_is_refused_as_it_is_parsed(
-    db: str, args: list[str], said: str
-) -> None:
-    result = accord(db, *args)
-
-    assert result.exit_code == 2
-    assert said in result.output

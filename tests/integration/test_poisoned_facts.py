@@ -155,3 +155,21 @@ def test_every_page_of_the_console_says_when_a_fact_was_left_out(db: str) -> Non
     assert page.status_code == 200
     assert "1 event of the log could not be carried by every reader" in page.text
     assert json.dumps(readers(db)["partnerships"]["failed"]) == "1"
+
+
+def test_the_console_names_the_event_that_stops_a_partnerships_page_and_shows_the_others(db: str) -> None:
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from workflows.settings import Settings
+    from workflows.web.app import create
+
+    open_partners(db, "TN", "MA")
+    store_as_an_earlier_version(db, visit("TN", 2), missing="visitors", key="old-visit")
+
+    with TestClient(create(Settings(db=db))) as client:
+        stopped, other, portfolio = client.get("/partners/TN"), client.get("/partners/MA"), client.get("/")
+    assert stopped.status_code == 503
+    assert "cannot be read as its class now stands: field &#39;visitors&#39; is missing" in stopped.text
+    assert other.status_code == 200 and portfolio.status_code == 200
+    assert "1 event of the log could not be carried by every reader" in portfolio.text
