@@ -354,8 +354,8 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
         conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(name(schema), name(group)))
         tables = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s AND (tablename LIKE 'view\\_%%' "
-            "OR tablename IN ('accord_views', 'accord_keycheck', 'accord_ticks', 'accord_outbox', "
-            "'accord_snapshots', %s))",
+            "OR tablename IN ('accord_views', 'accord_failures', 'accord_keycheck', 'accord_ticks', "
+            "'accord_outbox', 'accord_snapshots', %s))",
             (schema, STORE_TABLE),
         ).fetchall()
         conn.execute(
