@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.vocabulary import describe
-from workflows.failures import BadInput, StoreUnusable, ToolUnavailable, VerificationFailed
+from workflows.failures import BadInput, OutputInvalid, StoreUnusable, ToolUnavailable, VerificationFailed
 from workflows.settings import Settings
 from workflows.store.persistence import describe_store, unreadable
 from workflows.store.retry import first_line
@@ -26,7 +26,7 @@ STORE = StoreUnusable.status
 
 def explain(error: Exception, settings: Settings) -> tuple[int, str]:
     match error:
-        case BadInput() | StoreUnusable() | VerificationFailed() | ToolUnavailable():
+        case BadInput() | StoreUnusable() | VerificationFailed() | ToolUnavailable() | OutputInvalid():
             return error.status, str(error)
         case DomainError():
             return BAD_INPUT, str(error)

@@ -28,6 +28,13 @@ class ToolUnavailable(Exception):
     status = 1
 
 
+class OutputInvalid(Exception):
+    """What Accord made failed its own check before it was written (an
+    export its format's schema refuses): nothing was written."""
+
+    status = 1
+
+
 class VerificationFailed(Exception):
     """The audit found the log, a projection, a snapshot or the key index not
     as it should be."""

@@ -18,6 +18,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -25,13 +27,16 @@ import orjson
 from domain.text import LINE, fit
 from domain.values import event_date
 from workflows.batches import Bar
-from workflows.failures import BadInput
+from workflows.escape.xml import xml_text
+from workflows.failures import BadInput, OutputInvalid
 from workflows.submissions import Line as NumberedLine
 from workflows.submissions import record_lines, validate_all
 
 if TYPE_CHECKING:
     from workflows.application import Receipt
 
+# The schema the export is checked against: IATI's own, as published.
+SCHEMA = Path(__file__).parent / "data" / "iati-2.03" / "iati-activities-schema.xsd"
 NS = "urn:accord:iati"
 ET.register_namespace("accord", NS)
 REPORTING_ORG = "XM-ACCORD"
@@ -73,11 +78,46 @@ class Envelope:
 
 def export(app: Any, generated: datetime) -> tuple[bytes, int]:
     """The record's funding as IATI activities (what `accord export iati`
-    writes), and how many; IatiError when there is none to write."""
+    writes), and how many; IatiError when there is none to write. The file
+    is checked as a reader would (`check`) before it is given."""
     lines, programmes = funding_lines(app), envelopes(app)
     if not (lines or programmes):
         raise IatiError("nothing to export: no funding or envelope is recorded (IATI needs one activity)")
-    return activities(lines, programmes, generated), len(lines) + len(programmes)
+    data = activities(lines, programmes, generated)
+    check(data)
+    return data, len(lines) + len(programmes)
+
+
+class ExportInvalid(OutputInvalid):
+    """An IATI file Accord made that fails its own check; nothing was written."""
+
+
+def check(data: bytes) -> None:
+    """Raise ExportInvalid, naming the first problem and its line, unless
+    `data` is well-formed XML that the IATI 2.03 schema accepts."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    try:
+        document = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        # The parser's own words, which name the line and column.
+        raise ExportInvalid(f"the IATI export is not well-formed XML ({error.msg}); nothing was written") from None
+    schema = _schema()
+    if not schema.validate(document):
+        first = schema.error_log[0]
+        raise ExportInvalid(
+            f"the IATI export does not follow the IATI 2.03 schema (line {first.line}: {first.message}); "
+            "nothing was written"
+        )
+
+
+@cache
+def _schema() -> Any:
+    """The IATI 2.03 activity schema, as published (shipped in workflows/data)."""
+    from lxml import etree
+
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
 
 
 def activities(lines: Iterable[Line], envelopes: Iterable[Envelope], generated: datetime) -> bytes:
@@ -101,6 +141,7 @@ def activities(lines: Iterable[Line], envelopes: Iterable[Envelope], generated: 
         ET.SubElement(activity, "sector", {"vocabulary": "1", "code": MIGRATION})
         for kind, fact in [(COMMITMENT, line.committed), *line.later]:
             _transaction(activity, kind, fact)
+    _writable(root)
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
@@ -159,6 +200,19 @@ def _envelope(root: ET.Element, envelope: Envelope, generated: datetime) -> None
     ET.SubElement(budget, "period-end", {"iso-date": end})
     value = ET.SubElement(budget, "value", {"currency": currency, "value-date": envelope.recorded_on})
     value.text = str(envelope.amount["amount"])
+
+
+def _writable(root: ET.Element) -> None:
+    """Every text and attribute of the tree in characters XML 1.0 allows
+    (workflows.escape.xml): a control character in a title, a key or a
+    reference would make a file no reader, Accord's import included, reads."""
+    for element in root.iter():
+        if element.text:
+            element.text = xml_text(element.text)
+        if element.tail:
+            element.tail = xml_text(element.tail)
+        for name, value in element.attrib.items():
+            element.attrib[name] = xml_text(value)
 
 
 def _slug(text: str) -> str:

@@ -4,6 +4,7 @@ updates its entries instead of doubling them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -57,7 +58,7 @@ def calendar(tasks: Iterable[dict[str, Any]], meetings: Iterable[dict[str, Any]]
     for meeting in meetings:
         lines += [
             "BEGIN:VEVENT",
-            f"UID:meeting-{meeting['meeting']}@accord",
+            f"UID:meeting-{_text(meeting['meeting'])}@accord",
             f"DTSTAMP:{stamp}",
             f"SUMMARY:{_text(meeting['body'] + (': ' + meeting['title'] if meeting['title'] else ''))}",
             # A meeting known only to the month or year spans all of it (to
@@ -88,11 +89,20 @@ def _day(text: str, after: int = 0) -> str:
     return (date.fromisoformat(text) + timedelta(days=after)).strftime("%Y%m%d")
 
 
+# Line breaks, each written as the two characters `\n` (RFC 5545 3.3.11).
+_BREAK = re.compile("\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
+# What a TEXT value cannot hold (its CONTROL: C0 but tab, and DEL), the C1
+# controls, and lone surrogates (no encoding carries them): removed.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _text(value: str) -> str:
-    """TEXT escaped as RFC 5545 section 3.3.11 says."""
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-    )
+    """TEXT escaped as RFC 5545 section 3.3.11 says (backslash, semicolon,
+    comma and line breaks), any other control character removed; whatever
+    the record holds, the value stays on its property's line, which `_fold`
+    folds at 75 octets."""
+    escaped = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return _CONTROL.sub("", _BREAK.sub("\\\\n", escaped))
 
 
 def _fold(line: str) -> str:

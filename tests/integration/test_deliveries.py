@@ -23,6 +23,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ from werkzeug import Request, Response
 
 from domain.delivery import Delivery
 from tests.helpers import accord, as_json, submit_rows, time_limit
+from tests.hostile import ESCAPES, record_unchecked
 from workflows.compose import build
 from workflows.settings import Settings
 
@@ -66,6 +70,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.received: list[email.message.Message] = []
+        self.raw: list[bytes] = []  # each message as it arrived
         self.answers: list[str] = []
         self.script: list[str] = []
         self.tries: Counter[str] = Counter()
@@ -83,6 +88,7 @@ class Inbox:
                 answer = self.script[tries] if tries < len(self.script) else "250 OK"
         if answer.startswith(("250", "drop")):
             self.received.append(message)
+            self.raw.append(envelope.content)
         if self.on_data:
             self.on_data()
         if answer == "drop":
@@ -477,3 +483,85 @@ def test_a_briefing_reaches_the_people_briefings_go_to_with_its_page_attached(
     assert page.get_filename() == "briefing-jha-council-2021-08-05.html"
     assert b"Justice and Home Affairs Council" in page.get_payload(decode=True)
     assert_each_delivered_once(store, inbox, hooks)
+
+
+# What the record holds, in a subject and a body
+
+# A commitment whose task falls due within a week of AUGUST (60 days after it
+# was recorded, for want of a date): reminded to the desk at the tick.
+COMMITMENT = {
+    "type": "CommitmentRecorded",
+    "partner": "TN",
+    "occurred_on": "2021-06-06",
+    "commitment": "c1",
+    "party": "eu",
+    "description": "the commitment",
+}
+
+
+def parsed(inbox: Inbox) -> list[EmailMessage]:
+    """Every message received, parsed as a mail reader does (the email package's current policy)."""
+    return [BytesParser(policy=default).parsebytes(raw) for raw in inbox.raw]  # type: ignore[misc]
+
+
+def test_a_line_break_and_controls_in_a_description_give_a_one_line_subject_and_every_delivery_goes(
+    store: str, inbox: Inbox, hooks: Hooks
+) -> None:
+    description = f"promised\nNote: forged <b>bold</b> & co {ESCAPES} {'w' * 300}"
+    record_unchecked(store, COMMITMENT, description=description)
+
+    done = tick(store)
+
+    assert sum(row["action"] == "deliver" for row in done) == sum(len(ids) for ids in requested(store).values())
+    assert_each_delivered_once(store, inbox, hooks)
+    messages = parsed(inbox)
+    [reminder] = [m for m in messages if "promised" in str(m["Subject"])]
+    subject = str(reminder["Subject"])
+    assert subject.startswith(
+        "Reminder: Agree a date for, then verify, the commitment by eu (TN): promised Note: forged"
+    )
+    assert subject.endswith("...") and len(subject) == 200
+    assert not any(char in subject for char in "\r\n\x1b\x07\x9b\x7f")
+    assert reminder["Note"] is None  # no header of its own
+    for raw in inbox.raw:
+        assert max(len(line) for line in raw.split(b"\r\n")) <= 998  # RFC 5322
+    html = reminder.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in html and "<b>bold" not in html
+    text = reminder.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "\x1b" not in text and "\\\\x1b" in text  # the escape shown, in Markdown
+
+
+def test_a_delivery_that_cannot_be_composed_is_a_dead_letter_and_the_others_are_sent(
+    store: str, inbox: Inbox, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No text Accord takes breaks composing any more: a page that cannot be
+    # made of one report stands for whatever could.
+    from workflows.delivery import compose
+
+    made = compose.report_html
+
+    def page(report: Any) -> str:
+        if "poison" in report.title:
+            raise ValueError("the page of a poisoned report cannot be made")
+        return made(report)
+
+    monkeypatch.setattr(compose, "report_html", page)
+    assert submit_rows(store, {**COMMITMENT, "description": "poison"}).exit_code == 0
+
+    done = tick(store)
+
+    dead = list(as_json(accord(store, "deliveries", "--failed", "--json")))
+    assert {row["channel"] for row in dead} == {"email", "webhook"} and {row["owner"] for row in dead} == {"desk:TN"}
+    for row in dead:
+        assert row["state"] == "dead" and row["attempts"] == 1
+        assert row["last"] == (
+            "the message could not be composed: ValueError: the page of a poisoned report cannot be made"
+        )
+    delivered = [row for row in deliveries(store).values() if row["state"] == "delivered"]
+    assert len(delivered) == sum(len(ids) for ids in requested(store).values()) - 2
+    assert sum(row["action"] == "deliver" for row in done) == len(delivered) + 2
+    assert not any("poison" in str(message["Subject"]) for message in inbox.received)
+    assert any(str(message["Subject"]).startswith("Reminder: Follow up on the visit") for message in inbox.received)
+    listing = accord(store, "deliveries", "--failed", "--wide")
+    assert "the message could not be composed" in listing.stdout
+    assert accord(store, "audit", "verify").exit_code == 0

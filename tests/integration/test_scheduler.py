@@ -359,6 +359,38 @@ def test_digest_files_read_as_the_owner_and_two_owners_that_read_alike_each_keep
     assert len(names) == len(titles)
 
 
+def test_an_owner_of_240_characters_gets_a_digest_file_of_a_bounded_name(db: str, outbox: Path) -> None:
+    submitted(db, opened("TN"), opened("MA"))
+    tunisia, morocco = (next(row for row in all_tasks(db).values() if row["partner"] == p) for p in ("TN", "MA"))
+    # Two long owners that begin alike, one of them all in characters a file name escapes.
+    first, second = "desk:" + "a" * 235, "desk:" + "a" * 234 + "b"
+    assert accord(db, "task", "assign", tunisia["task_id"][:8], first).exit_code == 0
+    assert accord(db, "task", "assign", morocco["task_id"][:8], second).exit_code == 0
+
+    result = accord(db, "scheduler", "tick", "--at", "2020-10-01T09:00")
+
+    assert result.exit_code == 0, result.output
+    names = sorted(path.name for path in (outbox / "digest").glob("*.md"))
+    assert len(names) == 2 and names[0] != names[1]
+    for name in names:
+        assert len(name.encode()) <= 255 and name.startswith("2020-10-01--desk-aaaa")
+    titles = {json.loads(path.read_text())["title"] for path in (outbox / "digest").glob("*.json")}
+    assert titles == {f"Daily digest for {first}", f"Daily digest for {second}"}
+    assert f"wrote {outbox / 'digest' / names[0]}" in result.output
+
+
+def test_an_owner_of_any_characters_gets_a_digest_file_named_in_safe_characters(db: str, outbox: Path) -> None:
+    submitted(db, opened("TN"))
+    [task] = all_tasks(db).values()
+    assert accord(db, "task", "assign", task["task_id"][:8], "../../étage 2/x*?").exit_code == 0
+
+    tick(db, "2020-10-01T09:00")
+
+    [path] = (outbox / "digest").glob("*.md")
+    assert path.parent == outbox / "digest"
+    assert path.name == "2020-10-01--..%2F..%2F%C3%A9tage%202%2Fx%2A%3F.md"
+
+
 # Escalation levels and deferrals
 
 

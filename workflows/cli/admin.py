@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option, print_json
+from workflows.cli.output import echo, json_option, print_json
 from workflows.cli.read import partners, show
 
 if TYPE_CHECKING:
@@ -67,9 +67,9 @@ def init(ctx: Context, new_key: bool, writers: tuple[str, ...], as_json: bool) -
     if as_json:
         print_json({"store": ctx.settings.store, "writers": list(writers), "group": group})
         return
-    click.echo(f"the store at {ctx.settings.store} is ready")
+    echo(f"the store at {ctx.settings.store} is ready")
     if group:
-        click.echo(
+        echo(
             f"{', '.join(writers)} record through {group}: the log is append-only, "
             "and each event is stored with the database user who recorded it"
         )
@@ -117,8 +117,8 @@ def demo(click_ctx: click.Context, as_json: bool) -> None:
     ctx: Context = click_ctx.obj
     demo = demo_data()
     if not as_json:
-        click.echo(f"demo data: {demo}")
-        click.echo(f"store:     {ctx.settings.store}")
+        echo(f"demo data: {demo}")
+        echo(f"store:     {ctx.settings.store}")
     with demo.open("rb") as source:
         submit_file(ctx, source, as_json)
     if not as_json:

@@ -11,7 +11,7 @@ import click
 
 from workflows.cli.complete import partner_codes
 from workflows.cli.context import Context, Moment, pass_context
-from workflows.cli.output import json_option, print_json
+from workflows.cli.output import echo, json_option, print_json
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import show, wide_option
 from workflows.cli.report import emit, replay_options, report_options, source
@@ -114,7 +114,7 @@ def audit_seal(ctx: Context, as_json: bool) -> None:
     if as_json:
         show([{"position": head.position, "digest": head.digest}], [], as_json=True)
         return
-    click.echo(f"position {head.position} digest {head.digest}")
+    echo(f"position {head.position} digest {head.digest}")
 
 
 def _head(value: str | None) -> str | None:
@@ -162,38 +162,38 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
         verdict.confirm()
         return
     if verdict.broken is not None:
-        click.echo(f"the chain breaks at {verdict.broken}", err=True)
-        click.echo(f"the {verdict.records:,} records before it verify", err=True)
+        echo(f"the chain breaks at {verdict.broken}", err=True)
+        echo(f"the {verdict.records:,} records before it verify", err=True)
     else:
-        click.echo(
+        echo(
             f"chain: {verdict.records:,} records verify; head at position {verdict.head.position}, "
             f"digest {verdict.head.digest}"
         )
     if verdict.sealed:
-        click.echo(verdict.sealed, err=True)
+        echo(verdict.sealed, err=True)
     elif head is not None and verdict.broken is None:
-        click.echo(f"the log extends the sealed head {head.strip()}")
+        echo(f"the log extends the sealed head {head.strip()}")
     for name, problems in verdict.views.items():
         if problems:
-            click.echo(f"projection {name} differs from a fresh replay:", err=True)
+            echo(f"projection {name} differs from a fresh replay:", err=True)
             for problem in problems:
-                click.echo(f"  {problem}", err=True)
+                echo(f"  {problem}", err=True)
         else:
-            click.echo(f"projection {name}: equal to a fresh replay")
+            echo(f"projection {name}: equal to a fresh replay")
     for failure in verdict.failures:
-        click.echo(
+        echo(
             f"{failure['reader']} could not carry position {failure['position']} ({failure['type']}): "
             f"{failure['reason']}; a correction or retraction of the fact makes it try again",
             err=True,
         )
     for problem in verdict.bad_snapshots:
-        click.echo(f"{problem}: changed outside Accord; `accord projections rebuild` drops it", err=True)
+        echo(f"{problem}: changed outside Accord; `accord projections rebuild` drops it", err=True)
     if verdict.snapshots and not verdict.bad_snapshots:
-        click.echo(f"snapshots: {verdict.snapshots:,} equal to their aggregates replayed from the log")
+        echo(f"snapshots: {verdict.snapshots:,} equal to their aggregates replayed from the log")
     if verdict.bad_keys:
-        click.echo(f"{verdict.bad_keys}: changed outside Accord; a key missing could be recorded twice", err=True)
+        echo(f"{verdict.bad_keys}: changed outside Accord; a key missing could be recorded twice", err=True)
     elif verdict.keys:
-        click.echo(f"keys: {verdict.keys:,} indexed, one for each fact of the log")
+        echo(f"keys: {verdict.keys:,} indexed, one for each fact of the log")
     took = ", ".join(f"{check} {seconds:.1f} s" for check, seconds in verdict.seconds.items())
-    click.echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
+    echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
     verdict.confirm()

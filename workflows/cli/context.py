@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from workflows.cli.output import echo
 from workflows.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class Context:
             return standby
         settings = for_reading(self.settings, self._scratch_folder)
         if settings.db != self.settings.db:
-            click.echo(f"accord: the store at {self.settings.db} is read-only here: reading a copy of it", err=True)
+            echo(f"accord: the store at {self.settings.db} is read-only here: reading a copy of it", err=True)
         return build(settings, clock=self.clock)
 
     @cached_property
@@ -91,7 +92,7 @@ class Context:
         return bool(self.settings.read_db) and reading() and not command_is("audit verify")
 
     def _reading_standby(self, behind: str) -> None:
-        click.echo(f"accord: {behind}", err=True)
+        echo(f"accord: {behind}", err=True)
         # From here on the command's store is the standby: its errors name it.
         assert self.settings.read_db is not None
         self.settings = replace(self.settings, db=self.settings.read_db)
@@ -158,7 +159,7 @@ class AccordGroup(click.Group):
             sys.exit(141)
         except KeyboardInterrupt:
             obj = ctx.find_object(Context)
-            click.echo(f"\naccord: interrupted; {obj.stored() if obj else 'nothing was stored'}", err=True)
+            echo(f"\naccord: interrupted; {obj.stored() if obj else 'nothing was stored'}", err=True)
             sys.exit(130)
         except Exception as error:
             obj = ctx.find_object(Context)
@@ -167,7 +168,7 @@ class AccordGroup(click.Group):
             from workflows.errors import explain
 
             status, message = explain(error, obj.settings)
-            click.echo(f"accord: {message}", err=True)
+            echo(f"accord: {message}", err=True)
             sys.exit(status)
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option, print_json
+from workflows.cli.output import echo, json_option, print_json
 from workflows.cli.read import show, wide_option
 
 COLUMNS = ["delivery", "about", "owner", "channel", "state", "attempts", "due_at", "last_at", "last"]
@@ -93,10 +93,10 @@ def deliveries_retry(ctx: Context, ids: tuple[str, ...], all_failed: bool, reaso
     if as_json:
         print_json({"retried": [str(delivery) for delivery in retried]})
         return
-    click.echo(f"{len(retried)} dead letter(s) will be sent again at the next pass")
+    echo(f"{len(retried)} dead letter(s) will be sent again at the next pass")
     left = len(wanted) - len(retried)
     if left:
-        click.echo(f"{left} not retried: only dead letters are (the others are pending or delivered)", err=True)
+        echo(f"{left} not retried: only dead letters are (the others are pending or delivered)", err=True)
 
 
 def _one(found: list[str], given: str) -> str:
@@ -142,6 +142,6 @@ def deliver(ctx: Context, once: bool, as_json: bool) -> None:
         print_json(rows)
         return
     for outcome in outcomes:
-        click.echo(str(outcome))
+        echo(str(outcome))
     delivered = sum(outcome.delivered for outcome in outcomes)
-    click.echo(f"{delivered} delivered, {len(outcomes) - delivered} failed", err=True)
+    echo(f"{delivered} delivered, {len(outcomes) - delivered} failed", err=True)

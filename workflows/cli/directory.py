@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option, print_json
+from workflows.cli.output import echo, json_option, print_json
 from workflows.cli.read import show
 
 
@@ -39,7 +39,7 @@ def directory_check(ctx: Context, path: str | None, as_json: bool) -> None:
     if as_json:
         print_json({"file": path, "people": len(people), "email": addresses, "webhooks": webhooks})
         return
-    click.echo(f"{path}: {len(people)} people, {addresses} email address(es), {webhooks} webhook(s), all valid")
+    echo(f"{path}: {len(people)} people, {addresses} email address(es), {webhooks} webhook(s), all valid")
 
 
 @directory.command("show")
@@ -81,7 +81,7 @@ def directory_show(ctx: Context, as_json: bool) -> None:
     ]
     show(rows, ["owner", "name", "channels"], False, title=f"Directory: {path}", wrapped={"name", "channels"})
     for kind, owners in found.route:
-        click.echo(f"{kind}: {', '.join(owners) or '(no one)'}")
+        echo(f"{kind}: {', '.join(owners) or '(no one)'}")
 
 
 @directory.command("new-secret")

@@ -11,6 +11,7 @@ import orjson
 from workflows.cli.complete import partner_codes
 from workflows.cli.context import Context, Moment, pass_context
 from workflows.cli.output import (
+    echo,
     json_option,
     opened,
     output_option,
@@ -165,9 +166,9 @@ def import_iati(ctx: Context, path: str, dry_run: bool, as_json: bool) -> None:
         return
     if dry_run:
         for activity in plans:
-            click.echo(f"activity {activity.identifier} (line {activity.line}): {activity.partner or 'no partner'}")
+            echo(f"activity {activity.identifier} (line {activity.line}): {activity.partner or 'no partner'}")
             for line, what in activity.steps():
-                click.echo(f"  line {line}: {what}")
+                echo(f"  line {line}: {what}")
     else:
         assert receipt is not None
         report(receipt)
@@ -175,4 +176,4 @@ def import_iati(ctx: Context, path: str, dry_run: bool, as_json: bool) -> None:
     kinds = Counter(skipped.kind for activity in plans for skipped in activity.skipped)
     left = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
     done = "would record" if dry_run else "took"
-    click.echo(f"{len(plans)} activity(ies): {done} {recorded} transaction(s); left out: {left or 'nothing'}", err=True)
+    echo(f"{len(plans)} activity(ies): {done} {recorded} transaction(s); left out: {left or 'nothing'}", err=True)

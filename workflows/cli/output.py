@@ -6,14 +6,34 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 import orjson
 
+from workflows.escape.terminal import visible
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
 STDOUT = "-"
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def echo(text: str, err: bool = False) -> None:
+    """A line of text that may hold what the record holds, printed as
+    click.echo prints, its control characters shown, never obeyed
+    (workflows.escape.terminal)."""
+    click.echo(visible(text), err=err)
+
+
+def plain(text: str, style: str = "") -> Text:
+    """Text for rich to print as it is: never parsed as markup (`[/]`,
+    `[link=...]`), its control characters shown, never obeyed."""
+    from rich.text import Text
+
+    return Text(visible(text), style=style)
 
 
 def print_json(value: Any) -> None:
@@ -79,4 +99,4 @@ def wrote(output: str | None, said: str, receipt: dict[str, Any] | None = None) 
     if receipt is not None:
         print_json({"output": output, **receipt})
         return
-    click.echo(f"wrote {said} to {output}" if said else f"wrote {output}", err=True)
+    echo(f"wrote {said} to {output}" if said else f"wrote {output}", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option, print_json
+from workflows.cli.output import echo, json_option, print_json
 from workflows.cli.read import show
 
 
@@ -32,7 +32,7 @@ def policy_show(ctx: Context, as_json: bool) -> None:
         if as_json:
             show([], [], as_json=True)
         else:
-            click.echo("no policy file (ACCORD_POLICY): everyone may record every event type")
+            echo("no policy file (ACCORD_POLICY): everyone may record every event type")
         return
     rows = [
         {
@@ -63,4 +63,4 @@ def policy_check(path: str, as_json: bool) -> None:
     if as_json:
         print_json({"file": path, **rules.model_dump(mode="json")})
         return
-    click.echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s)")
+    echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s)")

@@ -12,7 +12,8 @@ import orjson
 
 from workflows.cli.complete import partner_codes
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option
+from workflows.cli.output import json_option, plain
+from workflows.escape.terminal import visible
 
 # Columns of free text wrap; the others (codes, dates, counts) stay on one line.
 WRAPPED = {"name", "summary", "subject", "title", "detail"}
@@ -39,7 +40,10 @@ def show(
     piped): free text (`wrapped`) wraps, codes, ids and dates never do, and
     the `optional` columns are left out, the first first, until it fits;
     `wide` keeps them all, however wide. No rows: `empty` is said, or the
-    title when it says it all ("0 task(s)...")."""
+    title when it says it all ("0 task(s)...").
+
+    Every text, the title's too, is printed as it is (`plain`): never read
+    as rich markup, its control characters shown, not obeyed."""
     if as_json:
         _json_lines(rows)
         return
@@ -51,7 +55,7 @@ def show(
     width = None if terminal else int(os.environ.get("COLUMNS", PIPED_WIDTH))
     console = Console(width=width)
     if not rows:
-        console.print(empty if empty is not None else title or "")
+        console.print(plain(empty if empty is not None else title or ""))
         return
     texts = [{column: _text(row.get(column)) for column in columns} for row in rows]
     # Each column's whole width, and the least it is given (free text wraps).
@@ -70,12 +74,13 @@ def show(
             _blocks(console, title, texts, columns)
             return
         columns = fitting
-    table = Table(title=title, header_style="bold", expand=False)
+    table = Table(title=plain(title) if title else None, header_style="bold", expand=False)
     for column in columns:
+        header = plain(column.replace("_", " "))
         if column in wrapped:
-            table.add_column(column.replace("_", " "), overflow="fold", min_width=least[column], ratio=1)
+            table.add_column(header, overflow="fold", min_width=least[column], ratio=1)
         else:
-            table.add_column(column.replace("_", " "), no_wrap=True, min_width=whole[column])
+            table.add_column(header, no_wrap=True, min_width=whole[column])
     for text in texts:
         table.add_row(*(_styled(text[column]) for column in columns))
     if paged and terminal:
@@ -94,7 +99,8 @@ PIPED_WIDTH = 160
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A cell's text as the terminal shows it (its width measured so)."""
+    return "" if value is None else visible(str(value))
 
 
 def _least(texts: list[dict[str, str]], column: str, whole: int) -> int:
@@ -114,24 +120,21 @@ def _blocks(console: Any, title: str | None, texts: list[dict[str, str]], column
     from rich.table import Table
 
     if title:
-        console.print(title, style="italic")
+        console.print(plain(title, style="italic"))
     for text in texts:
         block = Table.grid(padding=(0, 1))
         block.add_column(justify="right", no_wrap=True, style="bold")
         block.add_column(overflow="fold")
         for column in columns:
-            block.add_row(column.replace("_", " ") + ":", _styled(text[column]))
+            block.add_row(plain(column.replace("_", " ") + ":"), _styled(text[column]))
         console.print()
         console.print(block)
 
 
 def _styled(text: str) -> Any:
-    """OVERDUE stands out (in colour unless NO_COLOR is set, which rich honours)."""
-    if text == "OVERDUE":
-        from rich.text import Text
-
-        return Text(text, style="bold red")
-    return text
+    """A cell as rich prints it, never as markup; OVERDUE stands out (in
+    colour unless NO_COLOR is set, which rich honours)."""
+    return plain(text, style="bold red" if text == "OVERDUE" else "")
 
 
 def _json_lines(rows: Iterable[dict[str, Any]]) -> None:

@@ -17,6 +17,7 @@ from workflows.cli.complete import meeting_ids, partner_codes
 from workflows.cli.context import DAY, Context, Moment, pass_context
 from workflows.cli.output import output_option, to_stdout, write
 from workflows.cli.progress import caught_up
+from workflows.escape.terminal import visible
 from workflows.reports import FORMATS, Report, render
 
 if TYPE_CHECKING:
@@ -90,6 +91,11 @@ def emit(report: Report, fmt: str, output: str | None, page: Page | None = None)
     else:
         text = render(report, fmt)
     if fmt != PDF:
+        if fmt != "json" and to_stdout(output) and sys.stdout.isatty():
+            # For a person at a terminal: what the record holds is shown, not
+            # obeyed. JSON escapes control characters itself; a file or a
+            # pipe gets the text as it is.
+            text = visible(text)
         write(output, text, "")
         return
     if to_stdout(output) and sys.stdout.isatty():

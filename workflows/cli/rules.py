@@ -8,7 +8,7 @@ from dataclasses import asdict
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option, print_json
+from workflows.cli.output import echo, json_option, print_json
 from workflows.cli.read import show, wide_option
 
 
@@ -55,9 +55,7 @@ def rules_show(ctx: Context, as_json: bool, wide: bool) -> None:
     optional = ["title", "closed_by", "owner"]
     show(rows, columns, False, title=f"Rules: {source}", optional=optional, wrapped=text, wide=wide)
     if ruleset.history_days is not None:
-        click.echo(
-            f"history: a task due more than {ruleset.history_days} days before its fact was recorded is not opened"
-        )
+        echo(f"history: a task due more than {ruleset.history_days} days before its fact was recorded is not opened")
 
 
 @rules.command("check")
@@ -77,7 +75,7 @@ def rules_check(path: str, as_json: bool) -> None:
     if as_json:
         print_json({"file": path, "rules": [rule.name for rule in ruleset.rule], "history_days": ruleset.history_days})
         return
-    click.echo(f"{path}: {len(ruleset.rule)} rule(s), all valid")
+    echo(f"{path}: {len(ruleset.rule)} rule(s), all valid")
 
 
 @rules.command("simulate")
@@ -105,7 +103,7 @@ def rules_simulate(ctx: Context, path: str, as_json: bool) -> None:
         show(tasks, columns, False, title=f"{len(tasks)} task(s) the candidate {title}", empty=None)
     changed = f"{len(outcome.changed)} task(s) changed"
     show(outcome.changed, ["rule", "subject", "changes"], False, title=changed, empty=None)
-    click.echo(f"replayed {outcome.events} event(s); the store was not changed")
+    echo(f"replayed {outcome.events} event(s); the store was not changed")
 
 
 @click.group()
@@ -169,6 +167,6 @@ def projections_rebuild(ctx: Context, name: str | None, as_json: bool) -> None:
         print_json({"rebuilt": [asdict(status) for status in rebuilt], "snapshots_dropped": dropped})
         return
     for status in rebuilt:
-        click.echo(f"rebuilt {status.name} into {status.table} up to position {status.position}")
+        echo(f"rebuilt {status.name} into {status.table} up to position {status.position}")
     if name is None:
-        click.echo(f"dropped {dropped} snapshot(s)")
+        echo(f"dropped {dropped} snapshot(s)")

@@ -12,15 +12,26 @@ from typing import TYPE_CHECKING
 import click
 
 from workflows.cli.context import Context, Moment, pass_context
-from workflows.cli.output import json_option
+from workflows.cli.output import echo, json_option
 from workflows.cli.read import show
+from workflows.escape.terminal import visible
 
 if TYPE_CHECKING:
     from workflows.scheduler.work import Tick
 
 
+class _Visible(logging.Formatter):
+    """Log lines name owners, titles and servers' replies: shown, not obeyed
+    by the terminal (workflows.escape.terminal)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
+
+
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Visible("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     # APScheduler says "Running job..." at every tick: only its warnings matter here.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
@@ -103,9 +114,9 @@ def scheduler_tick(ctx: Context, at: datetime | None, dry_run: bool, as_json: bo
     if rows:
         show(rows, ["action", "target", "detail"], False, title=title)
     else:
-        click.echo(f"{title} nothing: nothing is due.")
+        echo(f"{title} nothing: nothing is due.")
     for path in tick.files:
-        click.echo(f"wrote {path}")
+        echo(f"wrote {path}")
 
 
 @scheduler.command("status")
@@ -125,4 +136,4 @@ def scheduler_status(ctx: Context, as_json: bool) -> None:
         click.echo(json.dumps(status, indent=2))
         return
     for key, value in status.items():
-        click.echo(f"{key:>22}: {value}")
+        echo(f"{key:>22}: {value}")

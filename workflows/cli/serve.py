@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import print_json
+from workflows.cli.output import echo, print_json
 
 
 @click.command()
@@ -49,11 +49,11 @@ def serve(ctx: Context, host: str, port: int, as_json: bool) -> None:
     if as_json:
         print_json({"url": url, "store": ctx.settings.store, "reads": standby or ctx.settings.store})
     elif standby:
-        click.echo(
+        echo(
             f"Accord at {url}, reading the standby {standby}, recording on {ctx.settings.store}; Ctrl-C stops it",
             err=True,
         )
     else:
-        click.echo(f"Accord at {url} over {ctx.settings.store}; Ctrl-C stops it", err=True)
+        echo(f"Accord at {url} over {ctx.settings.store}; Ctrl-C stops it", err=True)
     # Live pages hold a connection open: a stop waits two seconds for them, no more.
     uvicorn.run(create(ctx.settings), host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)

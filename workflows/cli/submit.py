@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Union, get_args, get_origi
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option, print_json
+from workflows.cli.output import echo, json_option, print_json
 from workflows.cli.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -92,12 +92,12 @@ def report(receipt: Receipt, as_json: bool = False) -> None:
     if recorded + already == 1:
         submission = (receipt.recorded or receipt.already)[0]
         what = f"{submission.type_name} on {submission.subject} (key {submission.key})"
-        click.echo(f"recorded {what}" if recorded else f"already recorded: {what}")
+        echo(f"recorded {what}" if recorded else f"already recorded: {what}")
         return
     kinds = ", ".join(f"{name} {count}" for name, count in sorted(receipt.by_type().items()))
-    click.echo(f"recorded {recorded} event(s)" + (f": {kinds}" if kinds else ""))
+    echo(f"recorded {recorded} event(s)" + (f": {kinds}" if kinds else ""))
     if already:
-        click.echo(f"already recorded: {already} (stored nothing for them)")
+        echo(f"already recorded: {already} (stored nothing for them)")
 
 
 def receipt_json(receipt: Receipt) -> dict[str, list[dict[str, str]]]:

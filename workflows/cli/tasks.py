@@ -10,7 +10,7 @@ import click
 
 from workflows.cli.complete import partner_codes, task_ids
 from workflows.cli.context import DAY, Context, pass_context
-from workflows.cli.output import json_option
+from workflows.cli.output import echo, json_option
 from workflows.cli.progress import caught_up
 from workflows.cli.read import show, wide_option
 
@@ -80,7 +80,7 @@ def tasks_command(
     columns = ["task", "due_on", "state", "for", "owner", "title"]
     show(rows, columns, False, title=f"Tasks ({status})", optional=["for"], wide=wide)
     if limit and len(rows) == limit and (total := ctx.reader.tasks.count(which)) > limit:
-        click.echo(f"{limit} of {total:,} shown; --limit 0 for all")
+        echo(f"{limit} of {total:,} shown; --limit 0 for all")
 
 
 @click.group()
@@ -105,7 +105,9 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
         show([row], [], as_json=True)
         return
     for key, value in row.items():
-        click.echo(f"{key.replace('_', ' '):>12}: {'' if value is None else value}")
+        # A line break in a value goes on under it, indented: never a line of its own that reads as a field.
+        text = "" if value is None else str(value).replace("\n", "\n" + " " * 14)
+        echo(f"{key.replace('_', ' '):>12}: {text}")
 
 
 def _change(ctx: Context, ref: str, change: Any, said: str, as_json: bool) -> None:
@@ -114,7 +116,7 @@ def _change(ctx: Context, ref: str, change: Any, said: str, as_json: bool) -> No
         caught_up(ctx.app)
         show([ctx.app.reader.tasks.task(str(updated.id), today=ctx.clock.today())], [], as_json=True)
         return
-    click.echo(f"task {str(updated.id)[:8]} {said}")
+    echo(f"task {str(updated.id)[:8]} {said}")
 
 
 @task.command("assign")

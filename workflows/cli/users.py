@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from workflows.cli.context import Context, pass_context
-from workflows.cli.output import json_option, print_json
+from workflows.cli.output import echo, json_option, print_json
 
 
 def _accounts() -> Any:
@@ -58,7 +58,7 @@ def users_add(ctx: Context, name: str, password_stdin: bool, as_json: bool) -> N
     if as_json:
         print_json({"user": name, "added": new, "file": path})
         return
-    click.echo(f"{name} {'added to' if new else 'has a new password in'} {path}")
+    echo(f"{name} {'added to' if new else 'has a new password in'} {path}")
 
 
 @users.command("remove")
@@ -77,7 +77,7 @@ def users_remove(ctx: Context, name: str, as_json: bool) -> None:
     if as_json:
         print_json({"user": name, "removed": True, "file": path})
         return
-    click.echo(f"{name} removed from {path}")
+    echo(f"{name} removed from {path}")
 
 
 @users.command("list")
@@ -94,7 +94,7 @@ def users_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         print_json(names)
         return
-    click.echo("\n".join(names) if names else "no users yet: `accord users add NAME` adds one")
+    echo("\n".join(names) if names else "no users yet: `accord users add NAME` adds one")
 
 
 @users.command("new-secret")

@@ -11,15 +11,26 @@ from domain.delivery import Delivery
 from domain.dispatch import Dispatch
 from domain.task import FollowUpTask
 from workflows.application import Accord
-from workflows.delivery.message import Attachment, Message
+from workflows.delivery.message import Attachment, Message, Uncomposable
+from workflows.escape.filenames import file_part
 from workflows.reports import Report, render
 from workflows.reports.html import report_html
 
 
 def message_of(app: Accord, delivery: Delivery) -> Message:
     """The message a delivery carries; its id is the delivery's, the
-    identity a receiver deduplicates on."""
+    identity a receiver deduplicates on. Uncomposable (a dead letter) when
+    the message cannot be made of what its source holds; an error of the
+    store, reading the source, is raised as it is (the pass fails, and the
+    delivery waits for the next)."""
     source = app.from_log(delivery.source, delivery.source_version)
+    try:
+        return _message(delivery, source)
+    except Exception as error:  # whatever it was, the same source will fail the same way
+        raise Uncomposable("the message", error) from error
+
+
+def _message(delivery: Delivery, source: Any) -> Message:
     if isinstance(source, Dispatch):
         report = Report.from_dict(source.content)
         payload: dict[str, Any] = {"dispatch": _dispatch(source), "report": source.content}
@@ -29,7 +40,7 @@ def message_of(app: Accord, delivery: Delivery) -> Message:
         payload = {"task": _task(source)}
     attachments: tuple[Attachment, ...] = ()
     if isinstance(source, Dispatch) and source.kind == "briefing":
-        name = f"briefing-{source.recipient}.html"
+        name = f"briefing-{file_part(source.recipient)}.html"
         attachments = (Attachment(name, report_html(report).encode(), "text/html"),)
     return Message(
         id=str(delivery.id),

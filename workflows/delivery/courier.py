@@ -32,7 +32,7 @@ from workflows.application import Accord
 from workflows.delivery.compose import message_of
 from workflows.delivery.directory import Directory, load_directory
 from workflows.delivery.email import Mailer
-from workflows.delivery.message import DeliveryFailed, Permanent, Transient
+from workflows.delivery.message import DeliveryFailed, Permanent, Transient, Uncomposable
 from workflows.delivery.webhook import Hooks
 from workflows.settings import Delivery as DeliverySettings
 
@@ -148,6 +148,8 @@ class Courier:
         try:
             said = {"delivered": True, "said": self._send(delivery, channels)[:SAID]}
         except DeliveryFailed as failure:
+            if isinstance(failure, Uncomposable):
+                log.warning("delivery %s: %s", delivery_id, failure.reason, exc_info=failure.__cause__)
             retry_at = delivery.retry_time(failure.permanent, at, self.settings.attempts, self.settings.retry_after)
             said = {"delivered": False, "said": failure.reason[:SAID], "retry_at": retry_at}
         return Outcome(delivery_id, delivery.owner, delivery.channel, delivery.about, delivery.attempt, **said)

@@ -12,7 +12,6 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from email import encoders
-from email.header import Header
 from email.message import Message as EmailMessage
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -20,8 +19,10 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
 from types import TracebackType
+from typing import cast
 
-from workflows.delivery.message import DeliveryFailed, Message, Permanent, Transient
+from workflows.delivery.message import DeliveryFailed, Message, Permanent, Transient, Uncomposable
+from workflows.escape.headers import header_text, header_value
 from workflows.settings import SmtpSettings
 
 __all__ = ["Mailer", "SmtpSettings", "compose"]
@@ -48,9 +49,12 @@ def compose(message: Message, to: Sequence[str], sender: str) -> EmailMessage:
         encoders.encode_base64(part)
         part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
         email.attach(part)
-    email["From"] = formataddr(parseaddr(sender), "utf-8")
+    name, address = parseaddr(sender)
+    email["From"] = formataddr((header_text(name), address), "utf-8")
     email["To"] = ", ".join(to)
-    email["Subject"] = message.subject if message.subject.isascii() else Header(message.subject, "utf-8").encode()
+    # One line, whatever the record holds (workflows.escape.headers); the
+    # classic classes take a Header as a value and fold it.
+    email["Subject"] = cast(str, header_value(message.subject))
     email["Date"] = formatdate(localtime=False, usegmt=True)
     email["Message-ID"] = f"<{message.id}@{domain_of(sender)}>"
     # Sent by a program: out-of-office replies and the like are not sent back (RFC 3834).
@@ -100,7 +104,10 @@ class Mailer:
         the next attempt sends to all once."""
         if not to:
             raise Permanent("no email address to send to")
-        data = compose(message, to, self.settings.sender).as_bytes(policy=WIRE)
+        try:
+            data = compose(message, to, self.settings.sender).as_bytes(policy=WIRE)
+        except Exception as error:  # whatever it was, this message will never be sent: a dead letter
+            raise Uncomposable("the email", error) from error
         reused = self._smtp is not None
         try:
             return self._attempt(to, data)

@@ -54,3 +54,13 @@ class Permanent(DeliveryFailed):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason, permanent=True)
+
+
+class Uncomposable(Permanent):
+    """A message that could not be made from what the record holds (any
+    error while composing it): it never will be, so it is a dead letter with
+    the error as its reason, and the other deliveries go on."""
+
+    def __init__(self, what: str, error: Exception) -> None:
+        said = " ".join(str(error).split())
+        super().__init__(f"{what} could not be composed: {type(error).__name__}" + (f": {said}" if said else ""))

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from workflows.delivery.message import DeliveryFailed, Message, Permanent, Transient
+from workflows.delivery.message import DeliveryFailed, Message, Permanent, Transient, Uncomposable
 from workflows.settings import WebhookSettings
 
 __all__ = ["Hooks", "WebhookSettings", "new_secret"]
@@ -63,15 +63,18 @@ class Hooks:
         DeliveryFailed saying why not."""
         if at.tzinfo is None:
             raise ValueError("a webhook's moment must carry its time zone")
-        body = json.dumps(
-            {"type": message.event_type, "timestamp": at.isoformat(), "data": message.payload}, default=str
-        ).encode()
-        headers = {
-            "webhook-id": message.id,
-            "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": self._signer.sign(message.id, at, body),
-            "content-type": "application/json",
-        }
+        try:
+            body = json.dumps(
+                {"type": message.event_type, "timestamp": at.isoformat(), "data": message.payload}, default=str
+            ).encode()
+            headers = {
+                "webhook-id": message.id,
+                "webhook-timestamp": str(int(at.timestamp())),
+                "webhook-signature": self._signer.sign(message.id, at, body),
+                "content-type": "application/json",
+            }
+        except Exception as error:  # whatever it was, this message will never be sent: a dead letter
+            raise Uncomposable("the webhook's body", error) from error
         try:
             response = self._client.post(url, content=body, headers=headers)
         except (httpx.HTTPError, httpx.InvalidURL) as error:

@@ -9,28 +9,31 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from workflows.escape.markdown import md_text
+from workflows.escape.spreadsheet import csv_cell
 from workflows.reports.model import Report
 from workflows.reports.numbers import Amount, Coded, Ratio, grouped, percent, plain
 
 
 def markdown(report: Report) -> str:
-    lines = [f"# {report.title}", ""]
+    """The report as Markdown; what the record holds renders as its text,
+    never as a heading, a link or HTML (workflows.escape.markdown)."""
+    lines = [f"# {md_text(report.title)}", ""]
     if report.subtitle:
-        lines += [report.subtitle, ""]
+        lines += [md_text(report.subtitle, line_start=True), ""]
     for label, value in report.figures.items():
-        lines.append(f"- **{label}**: {cell(value)}")
+        lines.append(f"- **{md_text(label)}**: {md_text(cell(value))}")
     if report.figures:
         lines.append("")
     for table in report.tables:
-        lines += [f"## {table.title}", ""]
+        lines += [f"## {md_text(table.title)}", ""]
         if not table.rows:
             lines += ["None.", ""]
             continue
-        lines.append("| " + " | ".join(column.replace("_", " ") for column in table.columns) + " |")
+        lines.append("| " + " | ".join(md_text(column.replace("_", " ")) for column in table.columns) + " |")
         lines.append("|" + "---|" * len(table.columns))
         for row in table.rows:
-            cells = (cell(row.get(column)).replace("|", "\\|") for column in table.columns)
-            lines.append("| " + " | ".join(cells) + " |")
+            lines.append("| " + " | ".join(md_text(cell(row.get(column))) for column in table.columns) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -40,14 +43,17 @@ def as_json(report: Report) -> str:
 
 
 def as_csv(report: Report) -> str:
-    """Every table's rows, one CSV: a `table` column says which table a row is from."""
+    """Every table's rows, one CSV: a `table` column says which table a row
+    is from. A text cell never opens as a formula (workflows.escape.spreadsheet)."""
     out = io.StringIO()
     columns = ["table", *dict.fromkeys(column for table in report.tables for column in table.columns)]
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for table in report.tables:
+        title = csv_cell(table.title, table.title)
         for row in table.rows:
-            writer.writerow({"table": table.title, **{key: cell(value, plain) for key, value in row.items()}})
+            cells = {key: csv_cell(value, cell(value, plain)) for key, value in row.items()}
+            writer.writerow({"table": title, **cells})
     return out.getvalue()
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import quote
 from uuid import UUID
 
 from domain.dispatch import Dispatch
 from workflows.clock import Clock
+from workflows.escape.filenames import file_part
 from workflows.reports import Report, render
 from workflows.store.database import Database
 
@@ -59,12 +59,13 @@ class Outbox:
         """Write the dispatch's Markdown and JSON files, then mark them written."""
         self.db.create_table(TABLE, CREATE)
         report = Report.from_dict(dispatch.content)
-        folder = self.folder / dispatch.kind
+        folder = self.folder / file_part(dispatch.kind)
         folder.mkdir(parents=True, exist_ok=True)
-        stem = f"{dispatch.period}--{_readable(dispatch.recipient)}"
+        # Names made of the record: safe, bounded, apart (workflows.escape.filenames).
+        stem = f"{file_part(dispatch.period)}--{file_part(dispatch.recipient)}"
         if self._taken(folder / f"{stem}.md", dispatch.id):
             # Another recipient reads the same ("desk:TN" and "desk-TN"): this one's name in full.
-            stem = f"{dispatch.period}--{_escaped(dispatch.recipient)}"
+            stem = f"{file_part(dispatch.period)}--{file_part(dispatch.recipient, distinct=True)}"
         paths = []
         for suffix, fmt in FORMATS:
             path = folder / f"{stem}{suffix}"
@@ -79,15 +80,3 @@ class Outbox:
                 (str(dispatch.id), self.clock.now().isoformat(timespec="seconds"), ", ".join(map(str, paths))),
             )
         return paths
-
-
-def _readable(text: str) -> str:
-    """A recipient as a file name part people read: an owner's colon a
-    hyphen ("desk:TN" is "desk-TN"), whatever else a file name should not
-    hold %-escaped ("head of unit" is "head%20of%20unit")."""
-    return quote(text, safe="_.-").replace("%3A", "-") or "_"
-
-
-def _escaped(text: str) -> str:
-    """A recipient as a file name part no other recipient has ("desk%3ATN")."""
-    return quote(text, safe="_.").replace("-", "%2D") or "_"
