@@ -156,5 +156,6 @@ def terminal_clean(written: bytes) -> str:
 
 
 def json_lines(text: str) -> list[Any]:
-    """JSON lines, each a document."""
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    """JSON lines, each a document: lines end at a line feed alone (JSON
+    text may hold U+2028, NEL and the other breaks str.splitlines knows)."""
+    return [json.loads(line) for line in text.split("\n") if line.strip()]
