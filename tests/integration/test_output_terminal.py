@@ -91,8 +91,10 @@ def test_a_terminal_receives_no_escape_sequence_from_the_record(db: str, args: t
     text = STYLING.sub(b"", written).decode()
     for char in ("\x9b", "\x7f", "\u202e"):
         assert char not in text
-    assert "\\x1b]0;owned\\x07" in text and "\\x9b31m" in text and "\\u202e" in text
-    assert "hidden words" in text and "[link=http://evil.example/]" in text
+    assert "x1b" in text and "owned" in text and "hidden words" in text and "link=http://evil.example/" in text
+    if args[0] != "report":  # A report is Markdown, its own backslashes added.
+        assert "\\x1b]0;owned\\x07" in text and "\\x9b31m" in text and "\\u202e" in text
+        assert "[link=http://evil.example/]" in text
 
 
 def test_a_line_break_in_a_value_of_task_show_stays_under_its_value(db: str) -> None:

@@ -34,6 +34,7 @@ from workflows.delivery.directory import Directory, load_directory
 from workflows.delivery.email import Mailer
 from workflows.delivery.message import DeliveryFailed, Permanent, Transient, Uncomposable
 from workflows.delivery.webhook import Hooks
+from workflows.escape.terminal import visible
 from workflows.settings import Delivery as DeliverySettings
 
 log = logging.getLogger("accord.delivery")
@@ -146,12 +147,12 @@ class Courier:
             return None  # done or retried meanwhile, by another process
         said: dict[str, Any] = {}
         try:
-            said = {"delivered": True, "said": self._send(delivery, channels)[:SAID]}
+            said = {"delivered": True, "said": _said(self._send(delivery, channels))}
         except DeliveryFailed as failure:
             if isinstance(failure, Uncomposable):
                 log.warning("delivery %s: %s", delivery_id, failure.reason, exc_info=failure.__cause__)
             retry_at = delivery.retry_time(failure.permanent, at, self.settings.attempts, self.settings.retry_after)
-            said = {"delivered": False, "said": failure.reason[:SAID], "retry_at": retry_at}
+            said = {"delivered": False, "said": _said(failure.reason), "retry_at": retry_at}
         return Outcome(delivery_id, delivery.owner, delivery.channel, delivery.about, delivery.attempt, **said)
 
     def _send(self, delivery: Delivery, channels: Channels) -> str:
@@ -197,6 +198,13 @@ class Courier:
         for outcome in recorded:
             log.info("%s", outcome)
         return recorded
+
+
+def _said(text: str) -> str:
+    """A server's reply or a failure's reason as the log keeps it: one line,
+    its control characters shown as escapes (a server, or an error quoting
+    the record, may send any), at most SAID characters."""
+    return visible(" ".join(text.split()))[:SAID]
 
 
 class Channels:
