@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import tomllib
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from workflows.failures import BadInput
-from workflows.textfile import NotText, read_text
+from workflows.textfile import NotText, read_toml
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 HEADER = "# Who may sign in to `accord serve`: names and argon2 hashes (accord users add/remove).\n"
@@ -39,11 +38,9 @@ def load(path: str | Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        data = tomllib.loads(read_text(path))
+        data = read_toml(path)
     except NotText as error:
-        raise AccountsError(f"{path} {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise AccountsError(f"{path}: not TOML ({error})") from None
+        raise AccountsError(f"{path}: {error}") from None
     users = data.get("users", {})
     unknown = sorted(set(data) - {"users"})
     if unknown or not isinstance(users, dict):

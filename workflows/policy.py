@@ -16,7 +16,6 @@ everything.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from typing import Self
 
@@ -26,7 +25,7 @@ from domain.errors import DomainError
 from domain.task import FollowUpTask
 from domain.vocabulary import all_types, describe_problems
 from workflows.failures import BadInput
-from workflows.textfile import NotText, read_text
+from workflows.textfile import NotText, read_toml
 
 # What people record: the vocabulary, and the changes they make to tasks.
 PEOPLE_RECORD = frozenset(
@@ -107,13 +106,9 @@ def load_policy(path: str | None) -> Policy | None:
     if not path:
         return None
     try:
-        text = read_text(path)
+        data = read_toml(path)
     except NotText as error:
         raise PolicyError(path, [str(error)]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(path, [f"not valid TOML: {error}"]) from None
     sections = {"roles", "permit"}
     problems = [f"[{key}] is not a section of a policy (roles, permit)" for key in data if key not in sections]
     try:

@@ -87,16 +87,32 @@ class Schedule:
         )
 
 
+# The largest value of each number setting: beyond it, what the scheduler and
+# delivery compute with it (a date so many days ahead, a socket's timeout)
+# would overflow, or mean nothing (a first retry after six hours, when no
+# retry waits longer).
+LARGEST = {
+    "TICK": 86400,  # a day
+    "REMIND_DAYS": 3660,  # ten years
+    "ESCALATE_AFTER": 3660,
+    "BRIEFING_DAYS": 3660,
+    "WEBHOOK_TIMEOUT": 600,  # ten minutes
+    "DELIVERY_ATTEMPTS": 100,
+    "DELIVERY_BACKOFF": 21600,  # six hours
+}
+
+
 def _number(name: str, text: str | None, default: float, *, minimum: float, whole: bool = False) -> float:
     if text is None:
         return default
     try:
-        value = int(text) if whole else float(text)
+        # int() and float() take digits of every script (١٢); a setting is written in ASCII.
+        value = (int(text) if whole else float(text)) if text.isascii() else minimum - 1
     except ValueError:
         value = minimum - 1
-    if not (math.isfinite(value) and value >= minimum):
+    if not (math.isfinite(value) and minimum <= value <= LARGEST[name]):
         kind = "a whole number" if whole else "a number"
-        raise ValueError(f"ACCORD_{name} must be {kind} of at least {minimum:g}; got {text!r}")
+        raise ValueError(f"ACCORD_{name} must be {kind} from {minimum:g} to {LARGEST[name]:g}; got {text!r}")
     return value
 
 
@@ -504,15 +520,12 @@ def _config_file(environ: Mapping[str, str]) -> tuple[dict[str, object], str]:
         if named:
             raise ConfigError(f"ACCORD_CONFIG names {named!r}, which is not a file")
         return {}, str(path)
-    from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
-
-    class InFile(BaseSettings):
-        model_config = SettingsConfigDict(extra="forbid")
+    from workflows.textfile import NotText, read_toml
 
     try:
-        values = TomlConfigSettingsSource(InFile, toml_file=path)()
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ConfigError(f"{path}: not a TOML file Accord can read ({error})") from None
+        values = read_toml(path)
+    except NotText as error:
+        raise ConfigError(f"{path}: {error}") from None
     unknown = sorted(set(values) - set(NAMES))
     if unknown:
         raise ConfigError(

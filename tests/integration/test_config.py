@@ -76,9 +76,9 @@ def test_the_key_is_never_shown(here: Path) -> None:
     ("content", "said"),
     [
         ('db = "a.db"\ntik = 30\n', "accord.toml: 'tik' is not a setting; the settings are db, read_db, actor, rules"),
-        ('tick = "fast"\n', "tick must be a number of at least 0.2; got 'fast' (set by accord.toml)"),
+        ('tick = "fast"\n', "tick must be a number from 0.2 to 86400; got 'fast' (set by accord.toml)"),
         ("[schedule]\ntick = 30\n", "accord.toml: 'schedule' is not a setting"),
-        ("db = \n", "accord.toml: not a TOML file Accord can read"),
+        ("db = \n", "accord.toml: not valid TOML: Invalid value (at line 1, column 6)"),
     ],
 )
 def test_a_config_file_that_cannot_be_used_exits_2_in_one_sentence(here: Path, content: str, said: str) -> None:
@@ -132,3 +132,33 @@ def test_a_bad_mail_port_exits_2_naming_where_it_was_set(here: Path) -> None:
     assert "ACCORD_SMTP_PORT must be a port number from 1 to 65535; got 'smtp'" in from_env.output
     assert from_file.exit_code == 2
     assert "smtp_port must be a port number from 1 to 65535; got '0' (set by accord.toml)" in from_file.output
+
+
+# Each number a setting holds, beyond its bound, and the sentence that refuses it.
+TOO_LARGE = [
+    ("tick", "1e300", "must be a number from 0.2 to 86400"),
+    ("remind_days", "99999999999", "must be a whole number from 0 to 3660"),
+    ("escalate_after", "99999999999", "must be a whole number from 1 to 3660"),
+    ("briefing_days", "99999999999", "must be a whole number from 0 to 3660"),
+    ("webhook_timeout", "1e300", "must be a number from 0.1 to 600"),
+    ("delivery_attempts", "99999999999999999999", "must be a whole number from 1 to 100"),
+    ("delivery_backoff", "1e300", "must be a number from 1 to 21600"),
+    ("remind_days", "١٢", "must be a whole number from 0 to 3660"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "bound"), TOO_LARGE)
+def test_a_number_beyond_its_settings_bound_is_refused_from_the_environment_or_the_file(
+    here: Path, name: str, value: str, bound: str
+) -> None:
+    variable = f"ACCORD_{name.upper()}"
+
+    from_env = run("config", env={variable: value})
+    (here / "accord.toml").write_text(f"{name} = {value if value.isascii() else repr(value)}\n")
+    from_file = run("config")
+
+    assert from_env.exit_code == 2
+    assert f"Error: {variable} {bound}; got '{value}'" in from_env.output.splitlines()
+    assert from_file.exit_code == 2
+    written = str(float(value)) if "e" in value else value
+    assert f"Error: {name} {bound}; got '{written}' (set by accord.toml)" in from_file.output.splitlines()

@@ -383,6 +383,17 @@ def test_a_correction_by_position_and_a_malformed_one_say_what_is_wrong(tn: str)
         assert said in result.output, (args, result.output)
 
 
+def test_a_position_beyond_the_log_or_a_value_nested_thousands_deep_is_one_sentence(tn: str) -> None:
+    far = accord(tn, "correct", "--position", str(2**63), "--set", "place=Sfax", "--reason", "x")
+    deep = accord(tn, "correct", "tn-visit", "--partner", "TN", "--set", "visitors=" + "[" * 5000, "--reason", "x")
+
+    assert far.exit_code == 2
+    assert f"Invalid value for '--position': {2**63} is not in the range 1<=x<=9223372036854775807." in far.output
+    assert deep.exit_code == 2
+    assert "Invalid value for --set: visitors: not valid JSON (depth limit exceeded: line 1 column 1026" in deep.output
+    assert "RecursionError" not in deep.output + far.output
+
+
 def test_an_amendment_line_names_its_record_by_one_field(db: str) -> None:
     line = {"type": "FactRetracted", "target": "k", "reason": "x"}
 

@@ -576,11 +576,11 @@ def test_a_meeting_briefing_is_issued_once_within_the_briefing_window(demo_db: s
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
-        ("TICK", "0", "ACCORD_TICK must be a number of at least 0.2; got '0'"),
+        ("TICK", "0", "ACCORD_TICK must be a number from 0.2 to 86400; got '0'"),
         ("TIMEZONE", "Mars/Base", "ACCORD_TIMEZONE 'Mars/Base' is not a time zone; use a name such as Europe/Brussels"),
         ("DIGEST_AT", "25:00", "ACCORD_DIGEST_AT must be a time of day such as 08:00; got '25:00'"),
-        ("TICK", "nan", "ACCORD_TICK must be a number of at least 0.2; got 'nan'"),
-        ("TICK", "inf", "ACCORD_TICK must be a number of at least 0.2; got 'inf'"),
+        ("TICK", "nan", "ACCORD_TICK must be a number from 0.2 to 86400; got 'nan'"),
+        ("TICK", "inf", "ACCORD_TICK must be a number from 0.2 to 86400; got 'inf'"),
     ],
     ids=["tick", "timezone", "digest-at", "tick-nan", "tick-inf"],
 )

@@ -109,6 +109,30 @@ def test_the_domain_and_the_policy_refuse_in_a_sentence_and_nothing_changes(web:
     assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
 
 
+def test_a_deferral_to_a_day_that_is_not_a_date_answers_400_on_the_tasks_page(web: TestClient, demo_db: str) -> None:
+    task = a_task(web)
+    assert sign_in(web, "alice") == 303
+    page = web.get(f"/tasks/{task}").text
+
+    deferred = web.post(f"/tasks/{task}/defer", data={"csrf": token(page), "to": "next week", "reason": "later"})
+
+    assert deferred.status_code == 400 and said(deferred.text) == "'next week' is not a date such as 2021-09-30"
+    assert f'action="/tasks/{task}/defer"' in deferred.text  # the task's own page, to try again
+    assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
+
+
+def test_a_change_of_a_task_that_does_not_exist_answers_404_in_a_sentence(web: TestClient) -> None:
+    assert sign_in(web, "alice") == 303
+    page = web.get("/tasks").text
+
+    changed = web.post("/tasks/ffff0000/complete", data={"csrf": token(page), "note": "done"})
+    too_long = web.post(f"/tasks/{'f' * 201}/complete", data={"csrf": token(page), "note": "done"})
+
+    assert changed.status_code == 404 and said(changed.text) == "no task has an id starting 'ffff0000'"
+    assert too_long.status_code == 400
+    assert said(too_long.text) == "a task's id holds at most 200 characters; this one holds 201"
+
+
 def test_anyone_without_a_role_reads_and_a_role_may_change_only_what_the_policy_permits(
     web: TestClient, demo_db: str
 ) -> None:

@@ -54,7 +54,7 @@ def test_a_bad_name_or_a_short_password_is_refused(tmp_path: Path, name: str, pa
     ("text", "says"),
     [
         ("[users]\nalice = 'plain text'\n", "is not a name with an argon2 hash"),
-        ("[users\n", "not TOML"),
+        ("[users\n", "not valid TOML"),
         ("[people]\n", r"holds a \[users\] table"),
     ],
 )

@@ -80,8 +80,8 @@ def test_the_port_defaults_to_the_one_of_its_security(security: str, port: int) 
         ("WEBHOOK_SECRET", "s3cret", "ACCORD_WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64"),
         ("WEBHOOK_SECRET", "whsec_c2hvcnQ=", "ACCORD_WEBHOOK_SECRET must be whsec_"),  # 5 bytes
         ("WEBHOOK_SECRET", "whsec_not base64!", "ACCORD_WEBHOOK_SECRET must be whsec_"),
-        ("DELIVERY_ATTEMPTS", "0", "ACCORD_DELIVERY_ATTEMPTS must be a whole number of at least 1; got '0'"),
-        ("DELIVERY_BACKOFF", "soon", "ACCORD_DELIVERY_BACKOFF must be a number of at least 1; got 'soon'"),
+        ("DELIVERY_ATTEMPTS", "0", "ACCORD_DELIVERY_ATTEMPTS must be a whole number from 1 to 100; got '0'"),
+        ("DELIVERY_BACKOFF", "soon", "ACCORD_DELIVERY_BACKOFF must be a number from 1 to 21600; got 'soon'"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_sentence(name: str, value: str, says: str) -> None:

@@ -58,9 +58,9 @@ def test_the_schedule_reads_every_setting():
     ("name", "value", "says"),
     [
         ("ACCORD_TIMEZONE", "Mars/Olympus", "is not a time zone"),
-        ("ACCORD_TICK", "0", "ACCORD_TICK must be a number of at least 0.2"),
+        ("ACCORD_TICK", "0", "ACCORD_TICK must be a number from 0.2 to 86400"),
         ("ACCORD_TICK", "soon", "ACCORD_TICK must be a number"),
-        ("ACCORD_REMIND_DAYS", "-1", "ACCORD_REMIND_DAYS must be a whole number of at least 0"),
+        ("ACCORD_REMIND_DAYS", "-1", "ACCORD_REMIND_DAYS must be a whole number from 0 to 3660"),
         ("ACCORD_ESCALATE_AFTER", "1.5", "ACCORD_ESCALATE_AFTER must be a whole number"),
         ("ACCORD_DIGEST_AT", "25:00", "ACCORD_DIGEST_AT must be a time of day"),
         ("ACCORD_REPORT_DAY", "someday", "ACCORD_REPORT_DAY must be a weekday"),

@@ -4,11 +4,11 @@ amended record (domain.amendments)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import click
+import orjson
 
 from workflows.cli.complete import meeting_ids, partner_codes
 from workflows.cli.context import Context, pass_context
@@ -23,7 +23,8 @@ def _which_fact(command: Callable[..., Any]) -> Callable[..., Any]:
     for decorate in reversed(
         [
             click.argument("key", required=False),
-            click.option("--position", type=click.IntRange(min=1), help="The fact's position in `audit log`."),
+            # Positions as the stores keep them (BIGINT).
+            click.option("--position", type=click.IntRange(1, 2**63 - 1), help="The fact's position in `audit log`."),
             click.option(
                 "--partner", help="The partner the fact is recorded on (with KEY).", shell_complete=partner_codes
             ),
@@ -119,10 +120,11 @@ def _assignment(text: str) -> tuple[str, Any]:
     if not equals or not field.strip():
         raise click.BadParameter(f'{text!r} is not FIELD=VALUE, e.g. amount="EUR 900000"', param_hint="--set")
     if value.lstrip().startswith(("[", "{")):
+        # orjson refuses a value nested past its depth in a sentence; json recursed into a RecursionError.
         try:
-            return field.strip().replace("-", "_"), json.loads(value)
-        except json.JSONDecodeError as error:
-            raise click.BadParameter(f"{field}: {value!r} is not valid JSON ({error})", param_hint="--set") from None
+            return field.strip().replace("-", "_"), orjson.loads(value)
+        except orjson.JSONDecodeError as error:
+            raise click.BadParameter(f"{field}: not valid JSON ({error})", param_hint="--set") from None
     return field.strip().replace("-", "_"), value
 
 

@@ -29,7 +29,7 @@ def audit() -> None:
 @click.option("--type", "type_name", help="Only events of this type, e.g. VisitHeld or ReminderSent.")
 @click.option("--since", type=Moment(), help="Only events recorded at or after this moment, e.g. 2021-06-01.")
 @click.option("--until", type=Moment(), help="Only events recorded at or before this moment, e.g. 2021-06-30T18:00.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many events, the earliest first.")
+@click.option("--limit", type=click.IntRange(1, 2**63 - 1), help="At most this many events, the earliest first.")
 @json_option
 @wide_option
 @pass_context

@@ -216,6 +216,13 @@ pass_context = click.make_pass_decorator(Context)
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
+# The moments Accord computes with: a day inside the years 1 to 9999 that
+# Python's dates hold, so that an offset (+14:00), or the slack a search of
+# the log allows, never carries one out of them (as workflows.web.moments).
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
 class Moment(click.ParamType[datetime, Any]):
     """A date and time such as 2021-08-01T09:00, in the business zone unless it names its own."""
 
@@ -232,4 +239,15 @@ class Moment(click.ParamType[datetime, Any]):
             obj = ctx.find_object(Context) if ctx else None
             zone = obj.settings.schedule.zone if obj else UTC
             moment = moment.replace(tzinfo=zone)
-        return moment.astimezone(UTC)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            moment = datetime.max.replace(tzinfo=UTC)  # beyond either end
+        if not EARLIEST <= moment <= LATEST:
+            self.fail(
+                f"{value!r} is not a moment Accord can compute with: give one from {EARLIEST.date()} to "
+                f"{LATEST.date()} (UTC)",
+                param,
+                ctx,
+            )
+        return moment

@@ -18,7 +18,7 @@ COLUMNS = ["delivery", "about", "owner", "channel", "state", "attempts", "due_at
 @click.option("--failed", is_flag=True, help="Only the dead letters: deliveries that will not be tried again.")
 @click.option("--state", type=click.Choice(["pending", "delivered", "dead"]), help="Only the deliveries in this state.")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many, latest first."
+    "--limit", type=click.IntRange(1, 2**63 - 1), default=50, show_default=True, help="At most this many, latest first."
 )
 @json_option
 @wide_option

@@ -36,7 +36,7 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--today", type=DAY, help="The date overdue is judged against (default: today).")
 @click.option(
     "--limit",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 2**63 - 1),
     help=f"Show at most this many, earliest due first; 0 for all. [default: {SHOWN} in the terminal, all with --json]",
 )
 @json_option

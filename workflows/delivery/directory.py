@@ -20,7 +20,6 @@ corrected or emptied without touching the record.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
@@ -30,7 +29,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from domain.delivery import Channel
 from workflows.failures import BadInput
-from workflows.textfile import NotText, read_text
+from workflows.textfile import NotText, read_toml
 
 
 class DirectoryError(BadInput, ValueError):
@@ -147,13 +146,9 @@ class Directory(BaseModel):
 def load_directory(path: str) -> Directory:
     """The directory in a file, checked: DirectoryError names every problem."""
     try:
-        text = read_text(path)
+        data = read_toml(path)
     except NotText as error:
         raise DirectoryError(path, [str(error)]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise DirectoryError(path, [f"not valid TOML: {error}"]) from None
     try:
         return Directory.model_validate(data)
     except ValidationError as error:

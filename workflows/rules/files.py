@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from pydantic import ValidationError
 from domain.vocabulary import describe_problems
 from workflows.failures import BadInput
 from workflows.rules.model import RuleSet
-from workflows.textfile import NotText, read_text
+from workflows.textfile import NotText, parse_toml, read_text
 
 
 class RulesError(BadInput, ValueError):
@@ -44,9 +43,9 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
 
 def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise RulesError(path, [f"not valid TOML: {error}"]) from None
+        data = parse_toml(text)
+    except NotText as error:
+        raise RulesError(path, [str(error)]) from None
     headers = [number for number, line in enumerate(text.splitlines(), 1) if _HEADER.match(line)]
     problems = _duplicate_names(data, headers)
     try:

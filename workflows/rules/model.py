@@ -32,8 +32,87 @@ def _event_type(text: str) -> str:
     return text
 
 
+# What a template may hold: at most this many characters, and in a
+# placeholder, a field's name with at most an alignment and a cut, each to at
+# most WIDEST characters ({description:.80}, {partner:>10}): nothing that
+# reaches into a value ({x.y}, {x[0]}), converts it ({x!r}), or makes a
+# title of a billion characters ({description:>1500000000}).
+LONGEST_TEMPLATE = 500
+WIDEST = 200
+# The most days a rule counts (ten years), and its history reaches back (a hundred).
+LONGEST_WAIT = 3660
+LONGEST_HISTORY = 36600
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SPEC = re.compile(r"(?:[^{}]?[<>^])?(?P<width>[1-9][0-9]*)?(?:\.(?P<precision>[0-9]+))?s?")
+# Characters no output can carry: C0 controls but tab and line feed, DEL,
+# C1 controls, and the two XML 1.0 forbids (a surrogate cannot come from TOML).
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    found = CONTROL.search(text)
+    if found:
+        raise ValueError(
+            f"holds a control character (U+{ord(found[0]):04X}) at character {found.start() + 1}, "
+            "which no output can carry: remove it"
+        )
+    return text
+
+
+def _template(text: str) -> str:
+    """A title or owner: one line of at most LONGEST_TEMPLATE characters, its
+    placeholders field names, each at most aligned and cut."""
+    if len(text) > LONGEST_TEMPLATE:
+        raise ValueError(f"a template holds at most {LONGEST_TEMPLATE} characters; this one holds {len(text)}")
+    if "\n" in text:
+        raise ValueError(f"a template is one line: it holds a line break at character {text.index(chr(10)) + 1}")
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        raise ValueError("holds a single '{' or '}': write {{ or }} for a brace itself") from None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        if conversion or not FIELD_NAME.fullmatch(name):
+            raise ValueError(
+                f"{shown} is not a placeholder a rule may hold: "
+                "write a field's name alone in braces, e.g. {partner_name}"
+            )
+        fits = SPEC.fullmatch(spec or "")
+        if not fits or max(int(fits["width"] or 0), int(fits["precision"] or 0)) > WIDEST:
+            raise ValueError(
+                f"{shown} asks more of a placeholder than a rule may: align its value or cut it, each to at most "
+                f"{WIDEST} characters, e.g. {{description:.80}}"
+            )
+    return text
+
+
+def _conditions(value: object) -> object:
+    """A condition's value: the strings in it clean."""
+    for text in value if isinstance(value, list) else [value]:
+        if isinstance(text, str):
+            _clean(text)
+    return value
+
+
+def _days(value: object) -> object:
+    if isinstance(value, int) and value > LONGEST_WAIT:
+        raise ValueError(f"a rule counts at most {LONGEST_WAIT} days (ten years); got {value}")
+    return value
+
+
+def _history(value: int) -> int:
+    if value > LONGEST_HISTORY:
+        raise ValueError(f"history counts at most {LONGEST_HISTORY} days (a hundred years); got {value}")
+    return value
+
+
 Name = Annotated[str, AfterValidator(_rule_name)]
 EventType = Annotated[str, AfterValidator(_event_type)]
+Clean = Annotated[str, AfterValidator(_clean)]
+Template = Annotated[str, Field(min_length=1), AfterValidator(_clean), AfterValidator(_template)]
+Condition = Annotated[str | int | bool | list[str], AfterValidator(_conditions)]
 
 # Fields a title or owner may use beside the event's own.
 EXTRA_PLACEHOLDERS = {"partner_name", "subject"}
@@ -76,8 +155,12 @@ class Due(BaseModel):
 
     after: str | None = Field(default=None, description="Date field of the event the task follows")
     before: str | None = Field(default=None, description="Date field of the event the task precedes")
-    days: int | str = Field(default=0, description="Days from that date, or the name of a field giving them")
-    default_days: int | None = Field(default=None, ge=0, description="Days when the field named by days is empty")
+    days: Annotated[int | str, AfterValidator(_days)] = Field(
+        default=0, description="Days from that date, or the name of a field giving them"
+    )
+    default_days: Annotated[int, AfterValidator(_days)] | None = Field(
+        default=None, ge=0, description="Days when the field named by days is empty"
+    )
 
     @model_validator(mode="after")
     def _one_anchor(self) -> Self:
@@ -99,19 +182,19 @@ class Rule(BaseModel):
 
     name: Name = Field(description="Unique; says the trigger and the reaction, e.g. visit-held-follow-up")
     when: EventType = Field(description="The event type that triggers it")
-    where: dict[str, str | int | bool | list[str]] = Field(
+    where: dict[Clean, Condition] = Field(
         default_factory=dict, description="Conditions: field equals value (or is one of a list)"
     )
-    requires: list[str] = Field(default_factory=list, description="Fields that must be given")
-    absent: list[str] = Field(default_factory=list, description="Fields that must not be given")
-    title: str = Field(min_length=1, description="The task's title; {field} takes the event's value")
-    owner: str = Field(min_length=1, description="Who owns the task; {field} takes the event's value")
+    requires: list[Clean] = Field(default_factory=list, description="Fields that must be given")
+    absent: list[Clean] = Field(default_factory=list, description="Fields that must not be given")
+    title: Template = Field(description="The task's title; {field} takes the event's value")
+    owner: Template = Field(description="Who owns the task; {field} takes the event's value")
     due: Due
-    thread: list[str] | None = Field(
+    thread: list[Clean] | None = Field(
         default=None, description="Fields that a closing event must share with the trigger (besides its subject)"
     )
     closed_by: list[EventType] = Field(default_factory=list, description="Event types that make the task moot")
-    note: str = Field(default="", description="Why the rule exists")
+    note: Clean = Field(default="", description="Why the rule exists")
 
     @cached_property
     def placeholders(self) -> set[str]:
@@ -165,7 +248,7 @@ class RuleSet(BaseModel):
 
     rule: list[Rule] = Field(default_factory=list)
     kind: Literal["accord-rules"] = "accord-rules"
-    history_days: int | None = Field(
+    history_days: Annotated[int, AfterValidator(_history)] | None = Field(
         default=None,
         ge=0,
         description=(

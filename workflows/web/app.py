@@ -15,10 +15,10 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -33,8 +33,9 @@ from workflows.application import OnStandby
 from workflows.errors import BAD_INPUT, explain
 from workflows.reports.html import STYLE
 from workflows.settings import Settings
-from workflows.web import pages
-from workflows.web.moments import Moment, NotAMoment, moment_of
+from workflows.web import addresses, pages
+from workflows.web.moments import Moment, NotAMoment
+from workflows.web.params import NotUnderstood
 
 if TYPE_CHECKING:
     from workflows.application import Accord
@@ -166,6 +167,7 @@ class Console:
         if not replay:
             values = {**work(app, app.clock.today()), "said": "now", "today": app.clock.today(), "head": head}
         else:
+            moment.has_come(app.clock.today(), app.clock.now())
             with record_at(app, self.settings, as_of=moment.as_of, known_at=moment.known_at) as chosen:
                 record, today, said = chosen
                 values = {**work(record, today), "said": said, "today": today, "head": head}
@@ -237,28 +239,33 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
 
     def page(
         template: str,
-        work: Callable[[Request], Callable[[Accord, Any], dict[str, Any]]],
+        work: Callable[[Request, ZoneInfo], addresses.Work],
         replay: bool = True,
         live: bool = True,
         keep: bool = True,
     ) -> Callable[..., Any]:
-        """A page's endpoint: `work` reads its values, at the request's
-        moment (a replay, unless `replay` is false); a `live` page is read
-        again in place when something new is recorded; a page that is the
-        same for everyone at the same head of the log is kept (`keep`)."""
+        """A page's endpoint: `work` reads the values of its address (each
+        one it cannot use answered 400), and gives what reads the page's
+        values, at the request's moment (a replay, unless `replay` is false);
+        a `live` page is read again in place when something new is recorded;
+        a page that is the same for everyone at the same head of the log is
+        kept (`keep`). What its address names and the record lacks (a
+        partner, a task) is not found (404); a filter the record cannot
+        apply (an unknown event type) is not understood (400)."""
 
         async def endpoint(request: Request) -> Response:
             request.state.moment = Moment()  # until the query's is read: an error page stands for now
             try:
                 request.state.moment = Moment.of(request.query_params, console.zone)
+                reads = work(request, console.zone)
                 key = str(request.url) if keep else None
-                values = await console.run(lambda: console.read(request.state.moment, work(request), replay, key))
-            except NotAMoment as error:
-                return console.render(request, "error.html", {"title": "Not understood", "message": str(error)}, 400)
+                values = await console.run(lambda: console.read(request.state.moment, reads, replay, key))
             except Exception as error:  # said as a page, as the command line says it in a sentence
-                status, message = explain(error, settings)
-                if status != BAD_INPUT:
+                message = bad_input(error)
+                if message is None:
                     raise
+                if isinstance(error, NotUnderstood) or not request.path_params:
+                    return not_understood(request, message)
                 return console.render(request, "error.html", {"title": "Not found", "message": message}, 404)
             return console.render(request, template, {**values, "live": live})
 
@@ -266,25 +273,22 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
 
     target = settings.funding_target
 
-    def number(request: Request, name: str) -> int:
-        text = request.query_params.get(name, "0")
-        return int(text) if text.isdigit() else 0
+    def bad_input(error: Exception) -> str | None:
+        """What a person asked that cannot be done, in a sentence; None for any other failure."""
+        if isinstance(error, NotUnderstood):
+            return str(error)
+        status, message = explain(error, settings)
+        return message if status == BAD_INPUT else None
 
-    def changes_page(app: Accord, request: Request) -> dict[str, Any]:
-        """Between two moments (by default the last seven days up to now)."""
-        now = app.clock.now()
-        since_text, until_text = request.query_params.get("since", ""), request.query_params.get("until", "")
-        until = moment_of(until_text, console.zone) if until_text.strip() else now
-        since = moment_of(since_text, console.zone) if since_text.strip() else until - timedelta(days=7)
-        field = "%Y-%m-%dT%H:%M"
-        return {
-            **pages.changes(app, since, until),
-            "since": since.astimezone(console.zone).strftime(field),
-            "until": until.astimezone(console.zone).strftime(field),
-        }
+    def not_understood(request: Request, message: str) -> HTMLResponse:
+        return console.render(request, "error.html", {"title": "Not understood", "message": message}, 400)
 
-    def task_page(app: Accord, today: Any, request: Request) -> dict[str, Any]:
-        values = pages.task(app, today, request.path_params["ref"])
+    def task_work(request: Request, zone: ZoneInfo) -> addresses.Work:
+        ref = addresses.path_value(request, "ref", "a task's id")
+        return lambda app, today: task_page(app, today, request, ref)
+
+    def task_page(app: Accord, today: Any, request: Request, ref: str) -> dict[str, Any]:
+        values = pages.task(app, today, ref)
         user = console.who(request)
         done = request.session.pop("done", None)
         return {**values, "may_change": pages.may_change(console.app(), user), "done": done, "failed": None}
@@ -302,7 +306,11 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         return console.render(request, "error.html", {"title": "Not done", "message": message}, status)
 
     async def change_task(request: Request) -> Response:
-        ref, change = request.path_params["ref"], request.path_params["change"]
+        try:
+            ref = addresses.path_value(request, "ref", "a task's id")
+            change = addresses.path_value(request, "change", "a change")
+        except NotUnderstood as error:
+            return refused(request, str(error), 400)
         form = await posted(request)
         if form is None:
             return refused(request, "this form is out of date or from another site: load the page and try again", 403)
@@ -331,13 +339,18 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         except PermissionError as error:
             return refused(request, str(error), 403)
         except Exception as error:
-            status, message = explain(error, settings)
-            if status != BAD_INPUT:
+            message = bad_input(error)
+            if message is None:
                 raise
             request.state.moment = Moment()
-            values = await console.run(
-                lambda: console.read(Moment(), lambda app, today: task_page(app, today, request), True)
-            )
+            try:
+                values = await console.run(
+                    lambda: console.read(Moment(), lambda app, today: task_page(app, today, request, ref), True)
+                )
+            except Exception as unread:  # no such task: nothing to show the change on
+                if bad_input(unread) is None:
+                    raise
+                return refused(request, message, 404)
             return console.render(request, "task.html", {**values, "failed": message}, 400)
         request.session["done"] = DONE[change]
         return RedirectResponse(f"/tasks/{task_id}", status_code=303)
@@ -395,67 +408,22 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             "/",
             page(
                 "report.html",
-                lambda r: (
+                lambda r, zone: (
                     lambda app, today: pages.portfolio(
                         app, today, target, lambda code: f"/partners/{code}" + r.state.moment.query(console.zone)
                     )
                 ),
             ),
         ),
-        Route(
-            "/partners/{code}",
-            page("report.html", lambda r: lambda app, today: pages.partner(app, today, r.path_params["code"])),
-        ),
-        Route("/funding", page("report.html", lambda r: lambda app, today: pages.funding(app, today, target))),
-        Route("/meetings", page("meetings.html", lambda r: lambda app, today: pages.meetings(app))),
-        Route(
-            "/meetings/{meeting}",
-            page("report.html", lambda r: lambda app, today: pages.briefing(app, today, r.path_params["meeting"])),
-        ),
-        Route(
-            "/tasks",
-            page(
-                "tasks.html",
-                lambda r: (
-                    lambda app, today: pages.tasks(
-                        app,
-                        today,
-                        r.query_params.get("status", "open"),
-                        r.query_params.get("partner"),
-                        r.query_params.get("owner"),
-                        number(r, "page"),
-                    )
-                ),
-            ),
-        ),
-        Route(
-            "/audit",
-            page(
-                "audit.html",
-                lambda r: (
-                    lambda app, today: pages.audit(
-                        app,
-                        after=number(r, "after"),
-                        partner=r.query_params.get("partner"),
-                        type_name=r.query_params.get("type"),
-                        until=r.state.moment.known_at,
-                    )
-                ),
-                replay=False,
-            ),
-        ),
-        Route(
-            "/audit/{position:int}",
-            page("event.html", lambda r: lambda app, today: pages.event(app, r.path_params["position"]), replay=False),
-        ),
-        Route(
-            "/changes",
-            page("changes.html", lambda r: lambda app, today: changes_page(app, r), replay=False, keep=False),
-        ),
-        Route(
-            "/tasks/{ref}",
-            page("task.html", lambda r: lambda app, today: task_page(app, today, r), live=False, keep=False),
-        ),
+        Route("/partners/{code}", page("report.html", addresses.partner_work)),
+        Route("/funding", page("report.html", lambda r, zone: lambda app, today: pages.funding(app, today, target))),
+        Route("/meetings", page("meetings.html", lambda r, zone: lambda app, today: pages.meetings(app))),
+        Route("/meetings/{meeting}", page("report.html", addresses.briefing_work)),
+        Route("/tasks", page("tasks.html", addresses.tasks_work)),
+        Route("/audit", page("audit.html", addresses.audit_work, replay=False)),
+        Route("/audit/{position}", page("event.html", addresses.event_work, replay=False)),
+        Route("/changes", page("changes.html", addresses.changes_work, replay=False, keep=False)),
+        Route("/tasks/{ref}", page("task.html", task_work, live=False, keep=False)),
         Route("/tasks/{ref}/{change}", change_task, methods=["POST"]),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),

@@ -1,0 +1,80 @@
+"""What each page reads from its address, read before anything else is:
+each function takes the request (and the business zone) and gives the work
+that reads the page's values from the record it stands for. Every value is
+read by workflows.web.params or workflows.web.moments, with its bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+
+from workflows.web import pages, params
+from workflows.web.moments import EARLIEST, moment_of
+
+if TYPE_CHECKING:
+    from workflows.application import Accord
+
+# What reads a page's values: from the record, on the day it stands for.
+Work = Callable[["Accord", Any], dict[str, Any]]
+
+
+def path_value(request: Request, name: str, said: str) -> str:
+    """A value of the page's path: bounded, and free of control characters."""
+    return params.text(request.path_params[name], said) or ""
+
+
+def partner_work(request: Request, zone: ZoneInfo) -> Work:
+    code = path_value(request, "code", "a partner's code")
+    return lambda app, today: pages.partner(app, today, code)
+
+
+def briefing_work(request: Request, zone: ZoneInfo) -> Work:
+    meeting = path_value(request, "meeting", "a meeting's reference")
+    return lambda app, today: pages.briefing(app, today, meeting)
+
+
+def tasks_work(request: Request, zone: ZoneInfo) -> Work:
+    query = request.query_params
+    status = params.choice(query.get("status"), "status", pages.TASK_STATUSES, "open")
+    partner, owner = params.text(query.get("partner"), "partner"), params.text(query.get("owner"), "owner")
+    page = params.whole(query.get("page"), "page", largest=params.LAST_PAGE, default=0)
+    return lambda app, today: pages.tasks(app, today, status, partner, owner, page)
+
+
+def audit_work(request: Request, zone: ZoneInfo) -> Work:
+    query = request.query_params
+    # The page after `after` starts at the position after it, which the stores must hold too.
+    after = params.whole(query.get("after"), "after", largest=params.LAST_POSITION - 1, default=0)
+    partner, type_name = params.text(query.get("partner"), "partner"), params.text(query.get("type"), "type")
+    until = request.state.moment.known_at
+    return lambda app, today: pages.audit(app, after=after, partner=partner, type_name=type_name, until=until)
+
+
+def event_work(request: Request, zone: ZoneInfo) -> Work:
+    position = params.whole(request.path_params["position"], "a position", smallest=1, largest=params.LAST_POSITION)
+    return lambda app, today: pages.event(app, position)
+
+
+def changes_work(request: Request, zone: ZoneInfo) -> Work:
+    """Between two moments (by default the last seven days up to now)."""
+    query = request.query_params
+    since_text, until_text = query.get("since", ""), query.get("until", "")
+    given_since = moment_of(since_text, zone, "since") if since_text.strip() else None
+    given_until = moment_of(until_text, zone, "until") if until_text.strip() else None
+
+    def changes_page(app: Accord, today: Any) -> dict[str, Any]:
+        until = given_until or app.clock.now()
+        # A week before, or from the earliest moment Accord computes with.
+        since = given_since or until - min(timedelta(days=7), until - EARLIEST)
+        field = "%Y-%m-%dT%H:%M"
+        return {
+            **pages.changes(app, since, until),
+            "since": since.astimezone(zone).strftime(field),
+            "until": until.astimezone(zone).strftime(field),
+        }
+
+    return changes_page
