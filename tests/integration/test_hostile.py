@@ -205,7 +205,10 @@ def hostile(draw: st.DrawFn) -> dict[str, Any]:
         "facts": facts,
         "amendments": draw(amendments(facts)),
         "changes": draw(task_changes()),
-        "earlier": draw(text(2_000, False)) + draw(st.sampled_from(REFUSED)) + draw(text(100, False)),
+        # An earlier version's note holds what the checks now refuse, every bit of it.
+        "earlier": draw(text(1_000, False))
+        + "".join(draw(st.permutations(["\x00", *REFUSED])))
+        + draw(text(100, False)),
     }
 
 
@@ -390,8 +393,8 @@ def outbox_read(outbox: Path) -> None:
         markdown_matches(path.with_suffix(".md").read_text(encoding="utf-8"), report)
 
 
-# Nothing of the record may reach a pipe as an escape or a C1 control either.
-CONTROLS = re.compile("[\x1b\x80-\x9f]")
+# Nothing of the record may reach a pipe as a control (but tab and line feed) either.
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def answered(store: str, *command: str) -> str:
@@ -400,7 +403,11 @@ def answered(store: str, *command: str) -> str:
     result = accord(store, *command)
     assert result.exit_code == 0, (command, result.output[-2000:])
     if not {"--json", "json", "csv", "events", "html"} & set(command):
-        assert not CONTROLS.search(result.output), (command, "an escape or a C1 control reached the output")
+        found = CONTROLS.search(result.output)
+        assert not found, (
+            command,
+            f"{found and found[0]!r} reached the output: {result.output[found and found.start() - 60 :][:120]!r}",
+        )
     return result.stdout
 
 
