@@ -12,16 +12,29 @@ field added to the vocabulary is drawn without a word here."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 
 from domain.text import ITEMS
 from domain.vocabulary import AMENDMENTS, VOCABULARY, json_schema
+
+# The same examples on every CI run (a landing never waits on a new draw);
+# new ones on every run elsewhere, where finding one is the point.
+CI = bool(os.environ.get("CI"))
+HOSTILE: dict[str, Any] = {
+    "deadline": None,
+    "derandomize": CI,
+    # An example costs seconds: a failure is reported as found, not shrunk for minutes.
+    "phases": (Phase.explicit, Phase.reuse, Phase.generate),
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+}
 
 # Each medium's markup, as data might hold it by accident or by design.
 RICH = ["see annex [/]", "[link=http://evil.example/]the form[/link]", "[conceal]hidden words[/conceal]", "[bold"]
@@ -148,7 +161,7 @@ SKELETON: list[dict[str, Any]] = [
     fact("StatementReaffirmed", "TN", "2021-06-02", statement_date="2016-03-18"),
     fact("OperationLaunched", "TN", "2021-05-01", starts_on="2021-06"),
     fact("TalentPartnershipLaunched", "MA", "2021-06-11"),
-    fact("ArrivalsReported", "TN", "2021-07", period_start="2021-05", period_end="2021-06", approximation="about"),
+    fact("ArrivalsReported", "TN", "2021-07", period_start="2021-05", period_end="2021-06", count=41_252),
     fact("PartnershipNoteAdded", "TN", "2021-07-20"),
     fact("PartnershipNoteAdded", "MA", "2021-07-21"),
     fact("MeetingScheduled", MEETING, "2021-06-01", held_on="2021-08-05", partners=["TN", "MA"]),
@@ -162,10 +175,12 @@ SKELETON: list[dict[str, Any]] = [
 # Numbers at their bounds (domain.values), and within.
 NUMBERS = {
     "DialogueLaunched": {"cadence_days": st.sampled_from([None, 1, 30, 36_600])},
-    "ArrivalsReported": {"count": st.sampled_from([0, 1, 41_252, 10**12])},
+    "ArrivalsReported": {
+        "count": st.sampled_from([0, 1, 41_252, 10**12]),
+        "approximation": st.sampled_from(["exact", "about", "at_least", "at_most"]),
+    },
     "FundingEnvelopeSet": {"share": st.sampled_from([None, "0.10", "1", "0.0000001"])},
 }
-assert {row["type"] for row in SKELETON} == set(VOCABULARY), "the record holds one fact or more of every type"
 
 
 @st.composite
@@ -251,3 +266,33 @@ def rules_file() -> str:
             'due = { after = "occurred_on", days = 25 }\n'
         )
     return shipped + "\n" + "\n".join(extra)
+
+
+@st.composite
+def task_changes(draw: st.DrawFn) -> dict[str, Any]:
+    """What people do to tasks, in hostile words: an owner (a name at its
+    bound or within), a deferral's reason, a completion's note, a
+    cancellation's reason; and which open tasks (by their order) they touch."""
+    several = text(2_000, False)
+    return {
+        "owner": draw(text(200, True).filter(str.strip)),
+        "reason": draw(several.filter(str.strip)),
+        "note": draw(several),
+        "cancel": draw(several.filter(str.strip)),
+        "tasks": draw(st.permutations(range(4))),
+    }
+
+
+@st.composite
+def hostile(draw: st.DrawFn) -> dict[str, Any]:
+    """One example: the record, its amendments, the changes people make to
+    its tasks, and a note an earlier version stored holding what the checks
+    now refuse, every bit of it."""
+    facts = draw(record())
+    earlier = "".join(draw(st.permutations(["\x00", *REFUSED])))
+    return {
+        "facts": facts,
+        "amendments": draw(amendments(facts)),
+        "changes": draw(task_changes()),
+        "earlier": earlier + draw(text(1_000, False)) + earlier,
+    }
