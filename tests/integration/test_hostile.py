@@ -42,7 +42,7 @@ from pytest_httpserver import HTTPServer
 from domain.vocabulary import VOCABULARY
 from tests.conftest import fresh_postgres_database
 from tests.helpers import accord, as_json
-from tests.hostile_record import CI, HELD, HOSTILE, MEETING, PARTNERS, SKELETON, hostile, rules_file, text_fields
+from tests.hostile_record import HELD, HOSTILE, MEETING, PARTNERS, SKELETON, hostile, rules_file, text_fields
 from tests.integration.test_poisoned_facts import store_as_an_earlier_version
 from tests.parsed import (
     calendar_entries,
@@ -74,7 +74,8 @@ def servers(httpserver: HTTPServer) -> Iterator[tuple[Mailbox, Receiver]]:
         yield mailbox, Receiver(httpserver)
 
 
-@settings(**HOSTILE, max_examples=3 if CI else 4)
+@pytest.mark.slow
+@settings(**HOSTILE, max_examples=4)
 @given(drawn=hostile())
 def test_a_hostile_record_is_carried_by_every_reader_and_escaped_by_every_output(
     db: str,

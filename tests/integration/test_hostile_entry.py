@@ -66,7 +66,7 @@ def refused_lines(draw: st.DrawFn) -> list[tuple[dict[str, Any], str]]:
     return lines
 
 
-@settings(**HOSTILE, max_examples=6 if CI else 10)
+@settings(**HOSTILE, max_examples=20 if CI else 30)
 @given(lines=refused_lines())
 def test_text_over_its_bound_or_holding_what_no_output_carries_is_refused_naming_each_field(
     db: str, lines: list[tuple[dict[str, Any], str]]
@@ -124,7 +124,7 @@ def plain_record(db: str) -> str:
     return db
 
 
-@settings(**HOSTILE, max_examples=3 if CI else 5)
+@settings(**HOSTILE, max_examples=10 if CI else 15)
 @given(lines=refused_corrections())
 def test_a_correction_to_text_a_field_refuses_is_refused_naming_the_fact_and_the_field(
     plain_record: str, lines: list[tuple[dict[str, Any], str]]
