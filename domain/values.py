@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    PlainSerializer,
     ValidationInfo,
     model_validator,
 )
@@ -91,10 +92,11 @@ Year = Annotated[int, Field(ge=2000, le=2100), BeforeValidator(_whole)]
 _SHARE = r"^(?:0?\.[0-9]*[1-9][0-9]*|1(?:\.0+)?)$"
 
 
-def _share(value: Any) -> Any:
-    """A share as a JSON number (0.1) or as text ("0.10"), exactly."""
+def _share(value: Any, info: ValidationInfo) -> Any:
+    """A share as a JSON number (0.1) or as text ("0.10"), exactly. One
+    recorded before it was written out in digits (1E-7) is read as it is."""
     if isinstance(value, str):
-        if not re.match(_SHARE, value):
+        if not re.match(_SHARE, value) and not is_recorded(info.context):
             raise ValueError(f"a share reads like 0.10 (above 0, at most 1); got {value!r}")
         return Decimal(value)
     if isinstance(value, bool):
@@ -106,6 +108,9 @@ Share = Annotated[
     Decimal,
     BeforeValidator(_share),
     Field(gt=0, le=1),
+    # In digits, as it is taken (0.0000001), never in the exponent notation
+    # a Decimal would be written in (1E-7), which no reader of it takes.
+    PlainSerializer(lambda share: format(share, "f"), return_type=str, when_used="json"),
     _Schema(
         lambda: {
             "anyOf": [

@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.codes import partner_code
 from workflows.application import Accord
+from workflows.escape.terminal import visible
 from workflows.reports.charts import Figure, funding_figure, tasks_figure, timeline_figure
 from workflows.reports.funding import LINE_COLUMNS, funding_report
 from workflows.reports.model import Report, Table
@@ -128,7 +129,10 @@ def report_body(report: Report, figures: Sequence[Figure] = ()) -> list[str]:
 
 
 def page(title: str, body: Iterable[str]) -> str:
-    return (
+    # A control character can only come of the record (an earlier version
+    # stored what the checks now refuse): shown as its escape, so a page
+    # printed to a terminal, or read in a browser, carries it as text.
+    return visible(
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
