@@ -47,7 +47,9 @@ def as_csv(report: Report) -> str:
     is from. A text cell never opens as a formula (workflows.escape.spreadsheet)."""
     out = io.StringIO()
     columns = ["table", *dict.fromkeys(column for table in report.tables for column in table.columns)]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    # RFC 4180's line ending: the writer then quotes a cell holding a lone
+    # carriage return too (with a line feed alone it did not: readers split the row).
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for table in report.tables:
         title = csv_cell(table.title, table.title)
