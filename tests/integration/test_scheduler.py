@@ -404,6 +404,19 @@ def test_an_owner_of_any_characters_gets_a_digest_file_named_in_safe_characters(
     assert path.name == "2020-10-01--..%2F..%2F%C3%A9tage%202%2Fx%2A%3F.md"
 
 
+def test_an_escaped_owner_keeps_its_own_file_name_beside_one_its_percents_would_match(db: str, outbox: Path) -> None:
+    submitted(db, opened("TN"), opened("MA"))
+    tunisia, morocco = (next(row for row in all_tasks(db).values() if row["partner"] == p) for p in ("TN", "MA"))
+    # "desk-%C3%A9", read as a LIKE pattern, matches "desk-xC3yA9": it is not the same name.
+    assert accord(db, "task", "assign", tunisia["task_id"][:8], "desk:xC3yA9").exit_code == 0
+    assert accord(db, "task", "assign", morocco["task_id"][:8], "desk:é").exit_code == 0
+
+    tick(db, "2020-10-01T09:00")
+
+    names = sorted(path.name for path in (outbox / "digest").glob("*.md"))
+    assert names == ["2020-10-01--desk-%C3%A9.md", "2020-10-01--desk-xC3yA9.md"]
+
+
 # Escalation levels and deferrals
 
 

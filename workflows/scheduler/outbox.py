@@ -50,8 +50,11 @@ class Outbox:
 
     def _taken(self, path: Path, dispatch_id: UUID) -> bool:
         """Whether another dispatch's files were written under this name."""
+        # The name matched as it is: an escaped name holds % (%C3%A9), which LIKE reads as a wildcard.
+        literal = str(path).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = self.db.query(
-            f"SELECT dispatch_id FROM {TABLE} WHERE files LIKE ? AND dispatch_id <> ?", (f"%{path}%", str(dispatch_id))
+            f"SELECT dispatch_id FROM {TABLE} WHERE files LIKE ? ESCAPE '\\' AND dispatch_id <> ?",
+            (f"%{literal}%", str(dispatch_id)),
         )
         return bool(rows)
 
