@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,23 @@ def application(db: str) -> Iterator[Accord]:
         yield app
     finally:
         app.close()
+
+
+@contextmanager
+def raw(db: str) -> Iterator[Any]:
+    """A connection of the database's own driver, committed on leaving."""
+    if db.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(db) as connection:
+            yield connection
+    else:
+        connection = sqlite3.connect(db)
+        try:
+            yield connection
+            connection.commit()
+        finally:
+            connection.close()
 
 
 def stored_facts(db: str) -> int:

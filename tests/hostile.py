@@ -5,9 +5,6 @@ a file imported before the checks) did."""
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,25 +32,3 @@ def record_unchecked(db: str, row: dict[str, Any], **text: str) -> None:
     submission = parse(row).model_copy(update=text)
     with application(db) as app:
         app.submit([submission], "tester")
-
-
-def on_a_terminal(db: str, *args: str, columns: int = 200) -> bytes:
-    """What a command writes to a terminal (a pseudo-terminal of the test's),
-    its pager `cat`; the command must succeed."""
-    leader, follower = pty.openpty()
-    env = {**os.environ, "ACCORD_DB": db, "COLUMNS": str(columns), "PAGER": "cat", "TERM": "xterm-256color"}
-    env.pop("NO_COLOR", None)
-    process = subprocess.Popen([ACCORD, *args], stdin=follower, stdout=follower, stderr=follower, env=env)
-    os.close(follower)
-    written = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the command ended: the terminal is gone
-            break
-        if not chunk:
-            break
-        written += chunk
-    os.close(leader)
-    assert process.wait(timeout=60) == 0, written.decode(errors="replace")
-    return written

@@ -64,12 +64,18 @@ class Receiver:
         return Response("taken")
 
 
+def on_a_terminal(store: str, *args: str) -> bytes:
+    """What a command writes to a terminal (a pseudo-terminal of the
+    test's); it must succeed."""
+    [written] = on_terminals(store, list(args))
+    return written
+
+
 def on_terminals(store: str, *commands: list[str]) -> list[bytes]:
     """What each command writes to a terminal of its own (a pseudo-terminal
     of the test's, 160 columns, its pager `cat`), the commands run at once;
-    each must succeed."""
+    each must succeed. NO_COLOR is as the test's environment has it."""
     env = {**os.environ, "ACCORD_DB": store, "COLUMNS": "160", "PAGER": "cat", "TERM": "xterm-256color"}
-    env.pop("NO_COLOR", None)
     running = []
     for command in commands:
         leader, follower = pty.openpty()

@@ -8,37 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from tests.helpers import accord, open_partners, stored_count, submit_rows, visit
+from tests.helpers import accord, open_partners, raw, stored_count, submit_rows, visit
 
 pytestmark = pytest.mark.integration
 
 TAMPERED = 3
 COLUMNS = "originator_id, originator_version, topic, state"
-
-
-@contextmanager
-def raw(db: str) -> Iterator[Any]:
-    """A connection of the database's own driver, committed on leaving."""
-    if db.startswith("postgresql"):
-        import psycopg
-
-        with psycopg.connect(db) as connection:
-            yield connection
-    else:
-        connection = sqlite3.connect(db)
-        try:
-            yield connection
-            connection.commit()
-        finally:
-            connection.close()
 
 
 def position_column(db: str) -> str:

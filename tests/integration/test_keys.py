@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from domain.partnership import Partnership
-from tests.helpers import accord, jsonl, stored_count
-from tests.integration.test_audit_verify import TAMPERED, raw
+from tests.helpers import accord, jsonl, raw, stored_count
+from tests.integration.test_audit_verify import TAMPERED
 from tests.integration.test_snapshots import EVERY, facts, snapshot_rows
 from workflows.compose import build
 from workflows.settings import Settings

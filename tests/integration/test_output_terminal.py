@@ -12,7 +12,8 @@ import re
 import pytest
 
 from tests.helpers import accord, as_json, open_partners, submit_rows
-from tests.hostile import ESCAPES, MARKUP, SHOWN, on_a_terminal, record_unchecked
+from tests.hostile import ESCAPES, MARKUP, SHOWN, record_unchecked
+from tests.receivers import on_a_terminal
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import pytest
 from domain.base import Snapshot
 from domain.partnership import Partnership
 from domain.vocabulary import parse
-from tests.helpers import accord, jsonl
-from tests.integration.test_audit_verify import TAMPERED, raw
+from tests.helpers import accord, jsonl, raw
+from tests.integration.test_audit_verify import TAMPERED
 from workflows.application import SNAPSHOT_EVERY
 from workflows.compose import build
 from workflows.settings import Settings

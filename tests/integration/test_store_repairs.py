@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import accord, as_json, submit_rows, time_limit
+from tests.helpers import accord, as_json, raw, submit_rows, time_limit
 
 pytestmark = pytest.mark.integration
 
@@ -46,23 +43,6 @@ READING = [
     ["report", "funding", "--json"],
     ["report", "partnership", "TN"],
 ]
-
-
-@contextmanager
-def raw(db: str) -> Iterator[Any]:
-    """A connection of the database's own driver, committed on leaving."""
-    if db.startswith("postgresql"):
-        import psycopg
-
-        with psycopg.connect(db) as connection:
-            yield connection
-    else:
-        connection = sqlite3.connect(db)
-        try:
-            yield connection
-            connection.commit()
-        finally:
-            connection.close()
 
 
 def sql(db: str, statement: str) -> str:

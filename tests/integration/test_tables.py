@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.helpers import accord, as_json
-from tests.integration.test_unix_manners import on_a_terminal
+from tests.receivers import on_a_terminal
 
 pytestmark = pytest.mark.integration
 

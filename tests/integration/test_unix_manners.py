@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import accord, as_json, jsonl, stored_count, visit
+from tests.receivers import on_a_terminal
 
 pytestmark = pytest.mark.integration
 
@@ -206,26 +206,6 @@ def test_a_read_with_no_store_exits_1_naming_it_and_makes_none(tmp_path: Path, a
         "(or set ACCORD_DB to the store you mean)\n"
     )
     assert not db.exists()
-
-
-def on_a_terminal(db: str, *args: str) -> bytes:
-    """What a command writes to a terminal (a pseudo-terminal of the test's)."""
-    leader, follower = pty.openpty()
-    env = {**os.environ, "ACCORD_DB": db, "COLUMNS": "100"}
-    process = subprocess.Popen([ACCORD, *args], stdin=follower, stdout=follower, stderr=follower, env=env)
-    os.close(follower)
-    written = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the command ended: the terminal is gone
-            break
-        if not chunk:
-            break
-        written += chunk
-    os.close(leader)
-    assert process.wait(timeout=60) == 0, written.decode(errors="replace")
-    return written
 
 
 def test_a_long_catch_up_shows_progress_on_a_terminal_and_none_when_piped(tmp_path: Path) -> None:
