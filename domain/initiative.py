@@ -14,7 +14,7 @@ from domain.amendments import amendable
 from domain.base import Aggregate, Fact, Founding, Ref
 from domain.errors import StageNotLater
 from domain.text import Line
-from domain.values import Money, PartnerCode, Share, Year
+from domain.values import Money, Partners, Share, Year
 
 
 class Stage(StrEnum):
@@ -47,9 +47,7 @@ class Initiative(Aggregate):
         title: Line = Field(min_length=1, description="Name of the initiative")
         stage: Stage = Field(description="planned, proposed, adopted or launched")
         lead: Line = Field(default="", description="Who leads it")
-        partners: tuple[PartnerCode, ...] = Field(
-            default=(), description="Partners it concerns; none means the EU as a whole"
-        )
+        partners: Partners = Field(default=(), description="Partners it concerns; none means the EU as a whole")
 
     class InitiativeAdvanced(InitiativeFact):
         """An initiative reaches a later stage."""

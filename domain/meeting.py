@@ -10,7 +10,7 @@ from pydantic import Field
 from domain.amendments import amendable
 from domain.base import Aggregate, Fact, Founding, Ref
 from domain.text import Line, Text
-from domain.values import EventDate, PartnerCode
+from domain.values import EventDate, Partners
 
 
 class MeetingFact(Fact):
@@ -34,7 +34,7 @@ class Meeting(Aggregate):
         body: Line = Field(min_length=1, description="Who meets, e.g. Justice and Home Affairs Council")
         title: Line = Field(default="", description="What the meeting is about")
         held_on: EventDate = Field(description="When the meeting takes place (day or month)")
-        partners: tuple[PartnerCode, ...] = Field(default=(), description="Partners on the agenda")
+        partners: Partners = Field(default=(), description="Partners on the agenda")
 
     class MeetingHeld(MeetingFact):
         """The meeting took place."""

@@ -117,37 +117,39 @@ Notes = Annotated[str, AfterValidator(_checked(NOTES, False)), _Bounds(NOTES, Fa
 Name = Annotated[str, AfterValidator(_checked(NAME, True)), _Bounds(NAME, True)]
 
 
-def _few(items: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
-    if len(items) > ITEMS and not is_recorded(info.context):
-        raise ValueError(f"at most {ITEMS} items; this has {len(items):,}")
-    return items
+class Items:
+    """A list field's bounds: checked on new facts (at least `least`, at
+    most `most` items), and said in JSON Schema. Placed after the item type:
+    `Annotated[tuple[Line, ...], *Items().marks]`."""
 
-
-def _some(items: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
-    # Checked here rather than by Field(min_length): pydantic then also
-    # says "at least 1 item" of a list whose one item was refused.
-    if not items:
-        raise ValueError("at least one is needed")
-    return _few(items, info)
-
-
-class _Items:
-    """The bounds of a list as JSON Schema says them."""
-
-    def __init__(self, least: int = 0) -> None:
+    def __init__(self, least: int = 0, most: int = ITEMS) -> None:
         self.least = least
+        self.most = most
+
+    @property
+    def marks(self) -> tuple[Any, Any]:
+        return AfterValidator(self.check), self
+
+    def check(self, items: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
+        # The least checked here rather than by Field(min_length): pydantic
+        # then also says "at least 1 item" of a list whose one item was refused.
+        if not items and self.least:
+            raise ValueError("at least one is needed")
+        if len(items) > self.most and not is_recorded(info.context):
+            raise ValueError(f"at most {self.most} items; this has {len(items):,}")
+        return items
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> Any:
         json_schema: JsonSchemaValue = handler(schema)
-        json_schema["maxItems"] = ITEMS
+        json_schema["maxItems"] = self.most
         if self.least:
             json_schema["minItems"] = self.least
         return json_schema
 
 
 # Names and titles, a few of them (visitors, topics, agencies); at least one.
-Lines = Annotated[tuple[Line, ...], AfterValidator(_few), _Items()]
-SomeLines = Annotated[tuple[Line, ...], AfterValidator(_some), _Items(least=1)]
+Lines = Annotated[tuple[Line, ...], *Items().marks]
+SomeLines = Annotated[tuple[Line, ...], *Items(least=1).marks]
 
 ELLIPSIS = "…"
 REPLACEMENT = "\ufffd"

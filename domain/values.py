@@ -31,7 +31,7 @@ from pydantic_core import core_schema
 from domain.codes import known_country, known_currency, minor_unit, upper
 from domain.errors import AmountNotPositive, AmountTooLarge, AmountTooPrecise, InvalidActor
 from domain.recorded import is_recorded
-from domain.text import NAME, problem
+from domain.text import NAME, Items, problem
 
 
 class _Schema:
@@ -81,6 +81,9 @@ def _whole(value: Any) -> Any:
 # trillion is beyond any), a number of days (a century).
 MOST_COUNTED = 10**12
 MOST_DAYS = 36_600
+
+# The partners a fact names: no more than there are countries.
+Partners = Annotated[tuple[PartnerCode, ...], *Items(most=250).marks]
 
 # Whole numbers, bounds first: pydantic's schema keeps them as JSON Schema's
 # minimum and maximum only when they come before the validator.
