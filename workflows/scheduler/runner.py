@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from eventsourcing.persistence import InterfaceError, OperationalError
 
@@ -139,9 +139,16 @@ def run(
     ticked: Callable[[Tick], None] = lambda tick: None,
 ) -> None:
     """Run until SIGTERM or SIGINT; a tick under way finishes first."""
+    # The signals are waited for, not handled: a handler runs on the main
+    # thread between any two of its steps, and one that stopped the
+    # scheduler there could wait on a lock that very thread held (the
+    # executor's, as a tick is handed to it), and never return. Blocked here,
+    # they are blocked in the scheduler's threads too, which inherit the mask.
+    signals = {signal.SIGTERM, signal.SIGINT}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     # One worker: ticks never overlap.
     executor = ThreadPoolExecutor(max_workers=1)
-    scheduler = BlockingScheduler(
+    scheduler = BackgroundScheduler(
         timezone=UTC,
         executors={"default": executor},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -175,25 +182,21 @@ def run(
     )
     scheduler.add_job(tick, watch.calendar.digest, id="digests")
     scheduler.add_job(tick, watch.calendar.report, id="portfolio-report")
-
-    stopping = False
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        if stopping:
-            log.info("already stopping: the tick under way finishes first")
-            return
-        stopping = True
-        log.info("stopping (%s)", signal.Signals(signum).name)
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for line in describe(settings):
-        log.info("%s", line)
-    if not stopping:  # a signal before the start
+    try:
+        for line in describe(settings):
+            log.info("%s", line)
         scheduler.start()
-    # shutdown(wait=False) returns at once; let a tick under way finish.
-    executor.shutdown(wait=True)
+        received = signal.sigwait(signals)
+        log.info("stopping (%s)", signal.Signals(received).name)
+        scheduler.shutdown(wait=False)
+        # A tick under way finishes; a stop signal meanwhile is said, not obeyed.
+        finishing = threading.Thread(target=executor.shutdown, kwargs={"wait": True})
+        finishing.start()
+        while finishing.is_alive():
+            if signal.sigtimedwait(signals, 0.1) is not None:
+                log.info("already stopping: the tick under way finishes first")
+    finally:
+        while signal.sigtimedwait(signals, 0) is not None:
+            pass  # one more, as the tick ended: we are stopping anyway
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     log.info("stopped")
