@@ -1,6 +1,6 @@
-"""The audit commands: the log of every recorded event, and proof that the
+"""The audit commands: the log of every recorded event, proof that the
 log is intact (the chain of digests) and that every projection equals a
-fresh replay."""
+fresh replay, and seals and proofs of one record for a third party."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from itertools import islice
 import click
 
 from workflows.cli.complete import partner_codes
-from workflows.cli.context import HOW_MANY, Context, Moment, pass_context
-from workflows.cli.output import echo, json_option, print_json
+from workflows.cli.context import HOW_MANY, POSITION, Context, Moment, pass_context
+from workflows.cli.output import as_json_text, echo, json_option, output_option, print_json, write
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import show, wide_option
 from workflows.cli.report import emit, replay_options, report_options, source
@@ -98,23 +98,89 @@ def audit_replay(
 
 @audit.command("seal")
 @json_option
+@output_option("Write the seal to this file ('-': standard output, the default).")
 @pass_context
-def audit_seal(ctx: Context, as_json: bool) -> None:
-    """Print the chain's head: the last record's position and its digest,
-    which covers every record before it. Publish or archive it; later,
-    `audit verify --head DIGEST` proves the log still extends it.
+def audit_seal(ctx: Context, as_json: bool, output: str | None) -> None:
+    """Print a seal of the record: the chain's head (the last record's
+    position and its digest, which covers every record before it), the
+    root of the Merkle tree over the records up to it, how many they are,
+    and the moment sealed (UTC). The log is checked up to its head first:
+    one that does not verify is not sealed. Publish or archive it; later,
+    `audit verify --head DIGEST` proves the log still extends it, and
+    `audit prove POSITION --seal FILE` proves one record is in it to
+    anyone who holds the seal. With --json, one JSON object: the seal's
+    file format (docs/proofs.md).
 
     \b
     Example:
       accord audit seal >> seals.txt
+      accord audit seal --json -o seal.json
     """
-    from workflows.audit import seal
+    from workflows.proofs.make import seal
 
-    head = seal(ctx.app)
-    if as_json:
-        show([{"position": head.position, "digest": head.digest}], [], as_json=True)
-        return
-    echo(f"position {head.position} digest {head.digest}")
+    sealed = seal(ctx.app, ctx.clock.now())
+    text = as_json_text(sealed.as_json()) if as_json else f"{sealed}\n"
+    write(output, text, f"the seal of position {sealed.position}")
+
+
+@audit.command("prove")
+@click.argument("position", type=POSITION)
+@click.option(
+    "--seal",
+    "seal_file",
+    type=click.Path(dir_okay=False),
+    help="A seal `audit seal --json` wrote: the proof is in the tree of its records (default: a seal of now).",
+)
+@output_option("Write the proof to this file ('-': standard output, the default).")
+@pass_context
+def audit_prove(ctx: Context, position: int, seal_file: str | None, output: str | None) -> None:
+    """Print, as JSON, the record at a position (its aggregate, version,
+    type, stored bytes in base64, and its fact for people to read) and its
+    inclusion proof in the Merkle tree of a seal's records: its leaf index,
+    the tree's size and the audit path. Whoever holds the seal checks it
+    with `accord audit check-proof`, with no store. Refused, with exit 3,
+    if the records are no longer those the seal covers.
+
+    \b
+    Example:
+      accord audit seal --json -o seal.json
+      accord audit prove 12 --seal seal.json -o proof-12.json
+    """
+    from workflows.proofs.formats import read_seal
+    from workflows.proofs.make import prove
+
+    sealed = read_seal(seal_file) if seal_file is not None else None
+    proof = prove(ctx.app, position, sealed, ctx.clock.now())
+    write(output, as_json_text(proof.as_json()), f"the proof of position {position}")
+
+
+@audit.command("check-proof")
+@click.argument("proof_file", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--seal",
+    "seal_file",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The seal the proof is checked against, as `audit seal --json` wrote it.",
+)
+def audit_check_proof(proof_file: str, seal_file: str) -> None:
+    """Check a proof `audit prove` made against a seal, with no store (none
+    is opened, ACCORD_DB is not needed): the record's leaf is re-computed
+    from its stored bytes, the root from the leaf and the audit path, and
+    compared with the seal's root. Exits 0 when the proof holds; 3, saying
+    what does not match, when it does not. The seal's signature, if it
+    has one, is not checked here.
+
+    \b
+    Example:
+      accord audit check-proof proof-12.json --seal seal.json
+      accord audit prove 12 --seal seal.json | accord audit check-proof - --seal seal.json
+    """
+    from workflows.proofs.check import check
+    from workflows.proofs.formats import read_proof, read_seal
+
+    sealed = read_seal(seal_file)
+    echo(check(read_proof(proof_file), sealed))
 
 
 def _head(value: str | None) -> str | None:
