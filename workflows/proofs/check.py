@@ -43,6 +43,8 @@ def _fact(proof: Proof) -> str:
     """What the check says of the fact the proof shows for people: it is
     proven only where it is what the proven bytes hold."""
     record = proof.record
+    if record.fact is None:
+        return "it shows no fact: its stored bytes are proven, their reading is left to you"
     try:
         stored = loads(record.stored, "the stored bytes")
     except Malformed:

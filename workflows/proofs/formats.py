@@ -33,6 +33,7 @@ PROOF_BYTES = 16 * 1024 * 1024
 # Positions, versions and counts as the databases hold them (a signed 64-bit integer).
 LARGEST = 2**63 - 1
 DIGEST = re.compile(r"[0-9a-f]{64}")
+SHA256 = "a SHA-256 digest: 64 hex digits, lower case"
 # A stored event's topic, `module:QualName`: no newline, which separates the fields a leaf covers.
 TOPIC = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}:[A-Za-z_][A-Za-z0-9_.]{0,199}")
 MOMENT = 40  # characters of a moment, at most
@@ -235,7 +236,7 @@ class _Fields:
         return number
 
     def digest(self, name: str) -> str:
-        return _digest(self.get(name, str, "64 hex digits"), f"{self.named}: {name}")
+        return _digest(self.get(name, str, SHA256), f"{self.named}: {name}")
 
     def moment(self, name: str) -> datetime:
         text = self.get(name, str, "a moment such as 2026-12-07T09:00:00Z")
@@ -250,7 +251,7 @@ class _Fields:
 
 def _digest(value: Any, named: str) -> str:
     if not isinstance(value, str) or not DIGEST.fullmatch(value):
-        raise Malformed(f"{named} is not a SHA-256 digest: 64 hex digits, lower case")
+        raise Malformed(f"{named} is not {SHA256}")
     return value
 
 
