@@ -35,7 +35,7 @@ def made(count: int = 5, position: int = 3) -> tuple[dict[str, Any], dict[str, A
         merkle.leaf_hash(chain.canonical(number, AGGREGATE, number, TOPIC, stored(fact)))
         for number, fact in enumerate(facts(count), start=1)
     ]
-    leaf, audit_path = merkle.path(position - 1, count, leaves)
+    _, audit_path = merkle.path(position - 1, count, leaves)
     seal = {
         "position": count,
         "digest": "ab" * 32,
