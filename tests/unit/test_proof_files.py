@@ -232,9 +232,7 @@ def test_a_missing_file_is_refused_in_a_sentence(tmp_path: Path) -> None:
         ({"audit_path": ["00" * 32] * 3}, "the proof does not hold: position 3 (VisitHeld"),
     ],
 )
-def test_a_proof_whose_path_does_not_lead_to_the_root_fails(
-    tmp_path: Path, change: dict[str, Any], said: str
-) -> None:
+def test_a_proof_whose_path_does_not_lead_to_the_root_fails(tmp_path: Path, change: dict[str, Any], said: str) -> None:
     seal, proof = made()
 
     result = check(tmp_path, {**proof, **change}, seal)
