@@ -133,8 +133,10 @@ def test_a_proof_made_without_a_seal_is_of_the_head_now_and_can_be_piped_to_the_
     checked = CliRunner().invoke(
         main, ["audit", "check-proof", "-", "--seal", str(tmp_path / "seal.json")], input=made.stdout
     )
+    receipt = as_json(accord(demo_db, "audit", "prove", "3", "-o", str(tmp_path / "p.json"), "--json"))
 
     assert made.exit_code == 0, made.output
+    assert receipt == {"output": str(tmp_path / "p.json"), "position": 3, "leaf_index": 2, "tree_size": seal["records"]}
     assert json.loads(made.stdout)["tree_size"] == seal["records"]
     assert checked.exit_code == 0, checked.output
     assert "the proof holds: position 3 " in checked.stdout

@@ -288,3 +288,21 @@ def test_a_proof_with_no_fact_proves_its_bytes(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith("; it shows no fact: its stored bytes are proven, their reading is left to you\n")
+
+
+def test_check_proof_answers_in_json_and_still_exits_by_whether_it_holds(tmp_path: Path) -> None:
+    seal, proof = made()
+    check(tmp_path, proof, seal)
+    args = ["audit", "check-proof", str(tmp_path / "proof.json"), "--seal", str(tmp_path / "seal.json"), "--json"]
+
+    holds = CliRunner().invoke(main, args)
+    (tmp_path / "seal.json").write_text(json.dumps({**seal, "root": "00" * 32}))
+    fails = CliRunner().invoke(main, args)
+
+    assert holds.exit_code == 0, holds.output
+    answer = json.loads(holds.stdout)
+    assert answer["holds"] is True and answer["said"].startswith("the proof holds: position 3 (VisitHeld")
+    assert fails.exit_code == 3
+    answer = json.loads(fails.stdout)
+    assert answer["holds"] is False and answer["said"].startswith("the proof does not hold: position 3")
+    assert fails.stderr == f"accord: {answer['said']}\n"

@@ -11,7 +11,16 @@ import click
 
 from workflows.cli.complete import partner_codes
 from workflows.cli.context import HOW_MANY, POSITION, Context, Moment, pass_context
-from workflows.cli.output import as_json_text, echo, json_option, output_option, print_json, write
+from workflows.cli.output import (
+    as_json_text,
+    echo,
+    json_option,
+    output_option,
+    print_json,
+    receipt_option,
+    receipt_wanted,
+    write,
+)
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import show, wide_option
 from workflows.cli.report import emit, replay_options, report_options, source
@@ -132,8 +141,9 @@ def audit_seal(ctx: Context, as_json: bool, output: str | None) -> None:
     help="A seal `audit seal --json` wrote: the proof is in the tree of its records (default: a seal of now).",
 )
 @output_option("Write the proof to this file ('-': standard output, the default).")
+@receipt_option
 @pass_context
-def audit_prove(ctx: Context, position: int, seal_file: str | None, output: str | None) -> None:
+def audit_prove(ctx: Context, position: int, seal_file: str | None, output: str | None, as_json: bool) -> None:
     """Print, as JSON, the record at a position (its aggregate, version,
     type, stored bytes in base64, and its fact for people to read) and its
     inclusion proof in the Merkle tree of a seal's records: its leaf index,
@@ -149,9 +159,11 @@ def audit_prove(ctx: Context, position: int, seal_file: str | None, output: str 
     from workflows.proofs.formats import read_seal
     from workflows.proofs.make import prove
 
+    receipt = receipt_wanted(output, as_json)
     sealed = read_seal(seal_file) if seal_file is not None else None
     proof = prove(ctx.app, position, sealed, ctx.clock.now())
-    write(output, as_json_text(proof.as_json()), f"the proof of position {position}")
+    said = {"position": position, "leaf_index": proof.leaf_index, "tree_size": proof.tree_size}
+    write(output, as_json_text(proof.as_json()), f"the proof of position {position}", said if receipt else None)
 
 
 @audit.command("check-proof")
@@ -163,7 +175,8 @@ def audit_prove(ctx: Context, position: int, seal_file: str | None, output: str 
     required=True,
     help="The seal the proof is checked against, as `audit seal --json` wrote it.",
 )
-def audit_check_proof(proof_file: str, seal_file: str) -> None:
+@json_option
+def audit_check_proof(proof_file: str, seal_file: str, as_json: bool) -> None:
     """Check a proof `audit prove` made against a seal, with no store (none
     is opened, ACCORD_DB is not needed): the record's leaf is re-computed
     from its stored bytes, the root from the leaf and the audit path, and
@@ -176,11 +189,21 @@ def audit_check_proof(proof_file: str, seal_file: str) -> None:
       accord audit check-proof proof-12.json --seal seal.json
       accord audit prove 12 --seal seal.json | accord audit check-proof - --seal seal.json
     """
-    from workflows.proofs.check import check
+    from workflows.proofs.check import ProofFails, check
     from workflows.proofs.formats import read_proof, read_seal
 
     sealed = read_seal(seal_file)
-    echo(check(read_proof(proof_file), sealed))
+    proof = read_proof(proof_file)
+    try:
+        said = check(proof, sealed)
+    except ProofFails as failed:
+        if as_json:
+            print_json({"holds": False, "said": str(failed)})
+        raise
+    if as_json:
+        print_json({"holds": True, "said": said})
+        return
+    echo(said)
 
 
 def _head(value: str | None) -> str | None:
