@@ -12,6 +12,7 @@ iteratively: a million leaves take seconds, and no recursion goes deep.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Sequence
 
 LEAF, NODE = b"\x00", b"\x01"
@@ -96,25 +97,21 @@ def path(index: int, size: int, leaves: Iterable[bytes]) -> tuple[bytes, list[by
     the tree, each a run of leaves, so each is hashed as its leaves pass."""
     ranges = siblings(index, size)
     trees = {start: Tree() for start, _ in ranges}
-    ends = {start: end for start, end in ranges}
     leaf: bytes | None = None
     current: Tree | None = None
-    end = 0
-    count = 0
-    for count, hashed in enumerate(leaves, start=1):
-        position = count - 1
-        if position == size:
-            count = size
-            break
-        if position == index:
-            leaf, current = hashed, None
-            continue
-        if position in trees:
-            current, end = trees[position], ends[position]
-        assert current is not None and position < end
-        current.add(hashed)
-    if count < size or leaf is None:
-        raise ValueError(f"a tree of {size} leaves was given {count}")
+    taken = 0
+    for hashed in itertools.islice(leaves, size):
+        if taken == index:
+            leaf = hashed
+        else:
+            # A sibling's run begins here, or the current one goes on.
+            current = trees.get(taken, current)
+            assert current is not None
+            current.add(hashed)
+        taken += 1
+    if taken < size:
+        raise ValueError(f"a tree of {size} leaves was given {taken}")
+    assert leaf is not None
     return leaf, [trees[start].root() for start, _ in ranges]
 
 
