@@ -1,0 +1,194 @@
+"""Signed records: once a store enrolls an administrator's key, every write
+is signed by an enrolled key in force, or refused; `audit verify` checks
+every signature against the keys the log had in force and names by
+position each record no valid signature covers. A store no key signs works
+and verifies as before. Each test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.forgery_signing import forge_append
+from tests.helpers import jsonl, opened, raw, stored_count, visit
+from workflows.cli import main
+from workflows.signing.keys import new_signer, read_key, write_key
+
+pytestmark = pytest.mark.integration
+
+TAMPERED = 3
+COMMITMENT = {
+    "type": "FundingCommitted",
+    "partner": "TN",
+    "occurred_on": "2021-06",
+    "funding": "tn-border-2021",
+    "instrument": "NDICI-Global Europe",
+    "amount": "EUR 12500000",
+}
+
+
+def run(db: str, *args: str, key: Path | None = None, input: str | None = None) -> Result:
+    """The command line as a writer holding `key` (ACCORD_KEY) runs it."""
+    env = {"ACCORD_KEY": str(key) if key else ""}
+    return CliRunner().invoke(main, ["--db", db, "--actor", "tester", *args], input=input, env=env)
+
+
+def verdict(db: str, key: Path | None, *options: str) -> tuple[int, dict[str, Any]]:
+    result = run(db, "audit", "verify", "--json", *options, key=key)
+    return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.fixture
+def admin(db: str, tmp_path: Path) -> Path:
+    """The store's first administrator's key, enrolled by `accord init --admin-key`."""
+    path = tmp_path / "admin.key"
+    write_key(new_signer(), path)
+    result = run(db, "init", "--admin-key", str(path), "--holder", "registry admin")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def alice(db: str, admin: Path, tmp_path: Path) -> Path:
+    """A person's key, made and enrolled by the administrator."""
+    path = tmp_path / "alice.key"
+    result = run(db, "keys", "new", str(path), "--holder", "alice", key=admin)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_a_signed_store_verifies_with_every_record_signed(db: str, alice: Path) -> None:
+    result = run(db, "submit", "--file", "-", key=alice, input=jsonl([opened(), visit(), COMMITMENT]))
+    assert result.exit_code == 0, result.output
+
+    status, found = verdict(db, alice)
+
+    assert status == 0, found
+    signatures = found["signatures"]
+    assert signatures["problems"] == []
+    assert signatures["signed"] == found["records"]
+    assert signatures["before_signing"] == 0 and signatures["unsigned"] == 0
+    text = run(db, "audit", "verify", key=alice)
+    assert "records signed" in text.stdout
+
+
+def test_a_batch_costs_one_signature(db: str, alice: Path) -> None:
+    visits = [visit(day=day % 28 + 1, id=f"visit-{day}") for day in range(500)]
+    result = run(db, "submit", "--file", "-", key=alice, input=jsonl([opened(), *visits]))
+    assert result.exit_code == 0, result.output
+
+    with raw(db) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT first, position FROM accord_signatures ORDER BY position DESC")
+        rows = cursor.fetchall()
+    # Its 501 records under one signature (the enrolments before it, each its own).
+    assert [last - first + 1 for first, last in rows].count(501) == 1
+
+
+def test_a_write_without_a_key_on_a_signed_store_is_refused(db: str, admin: Path, tmp_path: Path) -> None:
+    before = stored_count(db)
+    stranger = tmp_path / "stranger.key"
+    write_key(new_signer(), stranger)
+
+    unkeyed = run(db, "submit", "--file", "-", input=jsonl([opened()]))
+    unknown = run(db, "submit", "--file", "-", key=stranger, input=jsonl([opened()]))
+
+    assert unkeyed.exit_code == 2
+    assert "this store's records are signed: set ACCORD_KEY to your key file" in unkeyed.output
+    assert unknown.exit_code == 2
+    assert f"key {read_key(stranger).key_id} (ACCORD_KEY) is not enrolled in this store" in unknown.output
+    assert stored_count(db) == before
+
+
+def test_only_an_administrators_key_enrolls_or_revokes_keys(db: str, alice: Path, tmp_path: Path) -> None:
+    result = run(db, "keys", "new", str(tmp_path / "bob.key"), "--holder", "bob", key=alice)
+
+    assert result.exit_code == 2
+    assert "only an administrator's key in force enrolls or revokes keys" in result.output
+    assert not (tmp_path / "bob.key").exists()
+
+
+def test_a_revoked_key_writes_nothing(db: str, admin: Path, alice: Path) -> None:
+    revoked = run(db, "keys", "revoke", read_key(alice).key_id, "--reason", "laptop lost", key=admin)
+    assert revoked.exit_code == 0, revoked.output
+
+    result = run(db, "submit", "--file", "-", key=alice, input=jsonl([opened()]))
+
+    assert result.exit_code == 2
+    assert "(ACCORD_KEY) was revoked: ask an administrator for a new one" in result.output
+    listed = json.loads(run(db, "keys", "list", "--json", key=admin).stdout)
+    assert [(row["holder"], row["role"], row["reason"]) for row in listed] == [
+        ("registry admin", "admin", None),
+        ("alice", "person", "laptop lost"),
+    ]
+    assert listed[1]["revoked_at"] is not None
+
+
+def test_a_forged_append_is_named_by_its_position(db: str, alice: Path) -> None:
+    result = run(db, "submit", "--file", "-", key=alice, input=jsonl([opened(), COMMITMENT]))
+    assert result.exit_code == 0, result.output
+    forged = forge_append(db)
+
+    status, found = verdict(db, alice, "--no-views")
+
+    assert status == TAMPERED
+    assert found["broken"] is None  # the chain was recomputed: only the signatures tell
+    assert f"position {forged}: no valid signature covers it" in " ".join(found["signatures"]["problems"])
+    text = run(db, "audit", "verify", "--no-views", key=alice)
+    assert text.exit_code == TAMPERED
+    assert f"signatures: position {forged}: no valid signature covers it" in text.output
+
+
+def test_a_record_signed_with_a_revoked_key_after_its_revocation_is_found(db: str, admin: Path, alice: Path) -> None:
+    result = run(db, "submit", "--file", "-", key=alice, input=jsonl([opened(), COMMITMENT]))
+    assert result.exit_code == 0, result.output
+    key_id = read_key(alice).key_id
+    assert run(db, "keys", "revoke", key_id, "--reason", "left the unit", key=admin).exit_code == 0
+    # Whoever kept alice's key signs a record of their own making.
+    forged = forge_append(db, signer=read_key(alice))
+
+    status, found = verdict(db, admin, "--no-views")
+
+    assert status == TAMPERED
+    problems = " ".join(found["signatures"]["problems"])
+    assert f"position {forged}: signed with key {key_id} after its revocation at position" in problems
+    assert f"position {forged}: no valid signature covers it" in problems
+
+
+def test_an_unsigned_store_verifies_as_before_its_records_written_before_signing(db: str, tmp_path: Path) -> None:
+    result = run(db, "submit", "--file", "-", input=jsonl([opened(), COMMITMENT]))
+    assert result.exit_code == 0, result.output
+
+    status, found = verdict(db, None)
+
+    assert status == 0, found
+    assert found["signatures"] == {
+        "checked": 0,
+        "signed": 0,
+        "before_signing": found["records"],
+        "unsigned": 0,
+        "problems": [],
+        "seconds": found["signatures"]["seconds"],
+    }
+    # Enrolling a key later: what came before stays written before signing.
+    admin = tmp_path / "admin.key"
+    write_key(new_signer(), admin)
+    assert run(db, "init", "--admin-key", str(admin)).exit_code == 0
+    assert run(db, "submit", "--file", "-", key=admin, input=jsonl([visit()])).exit_code == 0
+
+    status, found = verdict(db, admin)
+
+    assert status == 0, found
+    assert found["signatures"]["before_signing"] > 0
+    assert found["signatures"]["signed"] + found["signatures"]["before_signing"] == found["records"]
+
+
+def test_an_unsigned_store_refuses_a_first_key_that_is_not_an_administrators(db: str, tmp_path: Path) -> None:
+    result = run(db, "keys", "new", str(tmp_path / "alice.key"), "--holder", "alice")
+
+    assert result.exit_code == 2
+    assert "the first key a store enrolls is an administrator's" in result.output
