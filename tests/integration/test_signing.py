@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.forgery_signing import forge_append
-from tests.helpers import jsonl, opened, raw, stored_count, visit
+from tests.helpers import as_json, jsonl, opened, raw, stored_count, visit
 from workflows.cli import main
 from workflows.signing.keys import new_signer, read_key, write_key
 
@@ -192,3 +192,58 @@ def test_an_unsigned_store_refuses_a_first_key_that_is_not_an_administrators(db:
 
     assert result.exit_code == 2
     assert "the first key a store enrolls is an administrator's" in result.output
+
+
+POLICY = """
+[roles]
+desks = ["alice"]
+
+[permit]
+TaskAssigned = ["desks"]
+"""
+
+
+def signers_of(db: str) -> set[str]:
+    with raw(db) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT key_id FROM accord_signatures")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_scheduler_and_the_console_sign_with_their_own_keys(
+    db: str, admin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    from tests.integration.test_web_signin import sign_in, token
+    from workflows.settings import Settings, Web
+    from workflows.web.app import create
+
+    assert run(db, "demo", key=admin).exit_code == 0
+    service = {name: tmp_path / f"{name}.key" for name in ("scheduler", "console")}
+    for name, path in service.items():
+        made = run(db, "keys", "new", str(path), "--holder", f"the {name}", "--role", name, key=admin)
+        assert made.exit_code == 0, made.output
+    monkeypatch.setenv("ACCORD_OUTBOX", str(tmp_path / "outbox"))
+
+    ticked = run(db, "scheduler", "tick", "--at", "2021-08-01T09:00", "--json", key=service["scheduler"])
+    assert ticked.exit_code == 0, ticked.output
+    assert json.loads(ticked.stdout)  # it recorded reminders and escalations
+
+    users, policy = tmp_path / "users.toml", tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    monkeypatch.setenv("ACCORD_USERS", str(users))
+    added = run(db, "users", "add", "alice", "--password-stdin", input="alice has a password")
+    assert added.exit_code == 0, added.output
+    settings = Settings(db=db, policy=str(policy), web=Web(users=str(users)), key=str(service["console"]))
+    with TestClient(create(settings)) as web:
+        assert sign_in(web, "alice") == 303
+        task = as_json(run(db, "tasks", "--json", key=admin))[0]["task_id"]
+        page = web.get(f"/tasks/{task}").text
+        assert web.post(f"/tasks/{task}/assign", data={"csrf": token(page), "owner": "desk:MA"}).status_code == 200
+
+    assert {read_key(path).key_id for path in service.values()} <= signers_of(db)
+    [assigned] = as_json(run(db, "audit", "log", "--type", "TaskAssigned", "--json", key=admin))
+    assert assigned["actor"] == "alice"
+    status, found = verdict(db, admin)
+    assert status == 0, found["signatures"]
