@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.conftest import POSTGRES_URL
 from tests.forgery_signing import forge_append
 from tests.helpers import as_json, jsonl, opened, raw, stored_count, visit
+from tests.integration.test_append_only import as_user, run_as_writer, store  # noqa: F401
 from workflows.cli import main
 from workflows.signing.keys import new_signer, read_key, write_key
 
@@ -44,11 +46,13 @@ def verdict(db: str, key: Path | None, *options: str) -> tuple[int, dict[str, An
 
 @pytest.fixture
 def admin(db: str, tmp_path: Path) -> Path:
-    """The store's first administrator's key, enrolled by `accord init --admin-key`."""
+    """The store's first administrator's key, made and enrolled by `accord init --admin-key`."""
     path = tmp_path / "admin.key"
-    write_key(new_signer(), path)
     result = run(db, "init", "--admin-key", str(path), "--holder", "registry admin")
     assert result.exit_code == 0, result.output
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = run(db, "init", "--admin-key", str(path), "--json")
+    assert json.loads(again.stdout)["admin_key"] == read_key(path).key_id
     return path
 
 
@@ -247,3 +251,25 @@ def test_the_scheduler_and_the_console_sign_with_their_own_keys(
     assert assigned["actor"] == "alice"
     status, found = verdict(db, admin)
     assert status == 0, found["signatures"]
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="ACCORD_TEST_POSTGRES_URL is not set")
+def test_a_postgres_writer_signs_and_may_not_change_a_signature(
+    store: tuple[str, str],  # noqa: F811  (test_append_only's fixture: a store and a login role of its own)
+    tmp_path: Path,
+) -> None:
+    postgres_db, writer = store
+    admin = tmp_path / "admin.key"
+    result = run(postgres_db, "init", "--writer", writer, "--admin-key", str(admin))
+    assert result.exit_code == 0, result.output
+    url = as_user(postgres_db, writer)
+
+    recorded = run(url, "submit", "--file", "-", key=admin, input=jsonl([opened(), COMMITMENT]))
+
+    assert recorded.exit_code == 0, recorded.output
+    for statement in ("UPDATE accord_signatures SET first = first", "DELETE FROM accord_signatures"):
+        assert "permission denied for table accord_signatures" in run_as_writer(url, statement)
+    assert "permission denied" in run_as_writer(url, "TRUNCATE accord_signers")
+    status, found = verdict(url, admin, "--no-views")
+    assert status == 0, found["signatures"]
+    assert found["signatures"]["signed"] == found["records"]

@@ -36,8 +36,8 @@ def demo_data() -> Traversable:
 @click.option(
     "--admin-key",
     type=click.Path(dir_okay=False),
-    help="A private key file (`accord keys new` writes one): enroll it as the store's first administrator's "
-    "key, under its own signature. From then on every write must be signed by an enrolled key.",
+    help="A private key file, made here (readable by you alone) if there is none: enroll its key as the "
+    "store's first administrator's, under its own signature. From then on every write must be signed.",
 )
 @click.option("--holder", help="Who holds the --admin-key (default: the actor, your login name).")
 @click.option(
@@ -83,8 +83,13 @@ def init(
     group = initialise(ctx.settings, writers)
     enrolled = None
     if admin_key is not None:
-        from workflows.compose import enrol_admin
+        from pathlib import Path
 
+        from workflows.compose import enrol_admin
+        from workflows.signing.keys import new_signer, write_key
+
+        if not Path(admin_key).expanduser().exists():
+            write_key(new_signer(), Path(admin_key).expanduser())
         enrolled = enrol_admin(ctx.settings, admin_key, holder or ctx.settings.actor)
     if as_json:
         given = {"admin_key": enrolled} if admin_key is not None else {}
