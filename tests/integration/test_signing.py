@@ -273,3 +273,16 @@ def test_a_postgres_writer_signs_and_may_not_change_a_signature(
     status, found = verdict(url, admin, "--no-views")
     assert status == 0, found["signatures"]
     assert found["signatures"]["signed"] == found["records"]
+
+
+def test_a_store_written_before_signing_verifies_its_records_written_before_signing(tmp_path: Path) -> None:
+    import shutil
+
+    db = str(tmp_path / "store-v1.db")
+    shutil.copy(Path(__file__).parent.parent / "fixtures" / "store-v1.db", db)
+
+    status, found = verdict(db, None, "--no-views")
+
+    assert status == 0, found
+    assert found["signatures"]["before_signing"] == found["records"] > 0
+    assert found["signatures"]["checked"] == 0
