@@ -6,6 +6,7 @@ in the same run, with the peak memory of the process that did it.
     scripts/bench --quick         # 100,000 events, about a minute
     scripts/bench --postgres postgresql://postgres@127.0.0.1:5432/postgres
     scripts/bench --part startup --json startup.json
+    scripts/bench --quick --part signing    # submission signed beside unsigned
 
 Figures vary run to run on a shared machine: compare ratios from one run.
 """
@@ -123,15 +124,16 @@ class Measured:
         return f"{self.peak:,.0f} MiB"
 
 
-def measured(code: str, *args: str) -> Measured:
-    """Run `code` in a fresh interpreter: wall seconds, peak memory, output."""
+def measured(code: str, *args: str, env: dict[str, str] | None = None) -> Measured:
+    """Run `code` in a fresh interpreter (with `env` beside the environment):
+    wall seconds, peak memory, output."""
     with tempfile.NamedTemporaryFile(prefix="bench-peak-") as peak:
         start = time.perf_counter()
         process = subprocess.run(
             [sys.executable, "-c", code, *args],
             capture_output=True,
             text=True,
-            env={**os.environ, "BENCH_PEAK": peak.name},
+            env={**os.environ, **(env or {}), "BENCH_PEAK": peak.name},
         )
         seconds = time.perf_counter() - start
         if process.returncode != 0:
@@ -163,9 +165,9 @@ def chromium_render(page: Path, folder: Path) -> tuple[float, float] | None:
     return min(seconds(page) for _ in range(2)), min(seconds(empty) for _ in range(2))
 
 
-def accord(db: str, *args: str) -> Measured:
+def accord(db: str, *args: str, env: dict[str, str] | None = None) -> Measured:
     """An accord command, as a whole process."""
-    return measured(CLI, "--db", db, *args)
+    return measured(CLI, "--db", db, *args, env=env)
 
 
 def in_child(body: str, db: str, *args: str) -> tuple[dict[str, Any], Measured]:
@@ -571,6 +573,48 @@ result.update(s=time.perf_counter() - start, actions=len(tick.done))
 """
 
 
+def signing_rows(bench: Bench, kind: str) -> list[Row]:
+    """Submission with signing (a store that enrolls keys, ACCORD_KEY an
+    enrolled key) beside submission without it, the same files in turn, and
+    verify's signatures pass beside its chain pass."""
+    from workflows.signing.keys import new_signer, write_key
+
+    store, say = STORE_NAMES[kind], bench.say
+    count = min(bench.count, 4 * CHUNK)
+    files = write_files(bench.folder, synthetic(bench.partners, count, bench.seed), f"signing-{kind}")
+    say(f"{store}: accord submit --file with signing beside without, {len(files)} files of {CHUNK:,} lines...")
+    key = bench.folder / f"admin-{kind}.key"
+    write_key(new_signer(), key)
+    signed, unsigned = bench.stores.new(kind, "signed"), bench.stores.new(kind, "unsigned")
+    accord(signed, "init", "--admin-key", str(key))
+    accord(unsigned, "init")
+    signed_seconds = unsigned_seconds = 0.0
+    for path in files:
+        # In turn, file by file, so that the machine's moods fall on both alike.
+        unsigned_seconds += accord(unsigned, "submit", "--file", str(path)).seconds
+        signed_seconds += accord(signed, "submit", "--file", str(path), env={"ACCORD_KEY": str(key)}).seconds
+    verified = json.loads(accord(signed, "audit", "verify", "--json", "--no-views").output)
+    records, chain_seconds = verified["records"], verified["seconds"]["chain"]
+    signatures = verified["signatures"]
+    return [
+        Row(
+            store,
+            f"accord submit --file with signing (one Ed25519 signature a file): {count:,} events "
+            f"in files of {CHUNK:,} lines",
+            rate(count, signed_seconds),
+            f"without signing {rate(count, unsigned_seconds)}",
+            f"{unsigned_seconds / signed_seconds:.2f}x of unsigned (target >= 0.9x)",
+        ),
+        Row(
+            store,
+            f"audit verify, signatures pass: {signatures['checked']:,} signatures over {records:,} records",
+            rate(records, signatures["seconds"]),
+            f"chain pass {rate(records, chain_seconds)}",
+            f"{chain_seconds / signatures['seconds']:.2f}x of the chain pass" if signatures["seconds"] else "",
+        ),
+    ]
+
+
 def scheduler_rows(bench: Bench, kind: str, count: int) -> list[Row]:
     """A store with `count` open tasks due over two months around today: a
     first tick that catches up (reminders and escalations for a month of due
@@ -902,7 +946,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--part",
-        choices=["all", "portfolio", "scheduler", "delivery", "startup"],
+        choices=["all", "portfolio", "signing", "scheduler", "delivery", "startup"],
         default="all",
         help="measure only one part",
     )
@@ -919,6 +963,8 @@ def main() -> None:
         for kind in kinds:
             if args.part in ("all", "portfolio"):
                 rows += portfolio_rows(bench, kind)
+            if args.part in ("all", "signing"):
+                rows += signing_rows(bench, kind)
             if args.part in ("all", "scheduler"):
                 rows += scheduler_rows(bench, kind, 20_000 if args.quick else 100_000)
             if args.part in ("all", "delivery"):

@@ -15,6 +15,8 @@ from workflows.application import Accord
 from workflows.batches import Bar, Progress, no_bar
 from workflows.failures import BadInput, VerificationFailed
 from workflows.projections.base import BATCH
+from workflows.signing.verify import Signatures
+from workflows.signing.verify import check as check_signatures
 from workflows.store import chain, keys
 from workflows.store.snapshots import kept
 
@@ -45,6 +47,7 @@ class Verdict:
     keys: int = 0  # keys the index holds, compared with the log's
     bad_keys: str | None = None  # how the key index differs from the log
     seconds: dict[str, float] = field(default_factory=dict)  # what each check took: chain, projections...
+    signatures: Signatures = field(default_factory=Signatures)  # who signed what (workflows.signing.verify)
 
     @property
     def sound(self) -> bool:
@@ -56,6 +59,7 @@ class Verdict:
             and not self.tracking
             and not self.bad_snapshots
             and self.bad_keys is None
+            and self.signatures.sound
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -72,6 +76,7 @@ class Verdict:
             "tracking": self.tracking,
             "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
             "keys": {"indexed": self.keys, "problem": self.bad_keys},
+            "signatures": self.signatures.as_json(),
             "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
         }
 
@@ -116,11 +121,14 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
     verdict.tracking = app.astray()
     logged = keys.Tally()
     began = time.perf_counter()
-    with bar(app.head(), "chain") as progress:
+    # What the signatures pass judges: the log as the chain pass begins on it.
+    through = app.head()
+    with bar(through, "chain") as progress:
         _chain(app, verdict, logged if views else None, progress)
     if sealed_at is not None and (verdict.broken is not None and verdict.broken.position <= sealed_at):
         verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
     verdict.seconds["chain"] = time.perf_counter() - began
+    verdict.signatures = check_signatures(app.views.db, through)
     if views and verdict.broken is None:
         began = time.perf_counter()
         with bar(app.lag(), "catching up") as progress:

@@ -26,6 +26,7 @@ from eventsourcing.utils import Environment, EnvType, get_topic
 
 from domain.amendments import fold
 from domain.base import Snapshot, Submitted
+from domain.signing import SigningKey
 from domain.vocabulary import VOCABULARY, amendment_classes
 from workflows.clock import Clock
 from workflows.projections.base import Views
@@ -34,6 +35,7 @@ from workflows.store import retry
 from workflows.store.keys import Keys, index_log
 from workflows.store.persistence import APPLICATION, PydanticMapper, mapper_for
 from workflows.store.retry import StoreBusy, address, wait_for_server
+from workflows.store.signatures import Change
 from workflows.store.snapshots import drop_all, drop_older
 
 if TYPE_CHECKING:
@@ -68,6 +70,17 @@ class _AmendedSinceSnapshot(Exception):
     """An aggregate's events after its snapshot amend facts before it."""
 
 
+def key_change(event: Any) -> Change | None:
+    """The key an event enrolls or revokes, for the recorder's check of
+    who signs (workflows.store.signatures)."""
+    kind = type(event)
+    if kind is SigningKey.KeyEnrolled:
+        return Change(event.key_id, event.role, "enrolled")
+    if kind is SigningKey.KeyRevoked:
+        return Change(event.key_id, "", "revoked")
+    return None
+
+
 class IndexedEventStore(EventStore[UUID]):
     """The library's event store, which also indexes the key of each fact
     it stores, in the same transaction (workflows.store.keys)."""
@@ -80,6 +93,9 @@ class IndexedEventStore(EventStore[UUID]):
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Any]:
         rows = [self.keys.row(event) if isinstance(event, Submitted) else None for event in domain_events]
+        changes = [key_change(event) for event in domain_events]
+        if any(changes):
+            kwargs["signing"] = changes
         recordings = super().put(domain_events, keys=rows, **kwargs)
         self.stored += len(domain_events)
         return recordings

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 import click
 
@@ -237,7 +238,9 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     when a record was changed, deleted, inserted or reordered, a projection,
     snapshot or the key index differs, a reader could not carry an event, or
     a projection or the task follower has read to a position the log no
-    longer holds (`accord projections repair` mends those).
+    longer holds (`accord projections repair` mends those), or a record
+    from the first enrolled key on is not covered by one valid signature of
+    a key in force when it was written (docs/keys.md).
 
     \b
     Example:
@@ -260,6 +263,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
             f"chain: {verdict.records:,} records verify; head at position {verdict.head.position}, "
             f"digest {verdict.head.digest}"
         )
+    _signatures(verdict.signatures)
     if verdict.sealed:
         echo(verdict.sealed, err=True)
     elif head is not None and verdict.broken is None:
@@ -290,3 +294,12 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     took = ", ".join(f"{check} {seconds:.1f} s" for check, seconds in verdict.seconds.items())
     echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
     verdict.confirm()
+
+
+def _signatures(found: Any) -> None:
+    """The signatures pass, as `audit verify` says it (workflows.signing.verify)."""
+    for problem in found.problems:
+        echo(f"signatures: {problem}", err=True)
+    before = f"; {found.before_signing:,} written before signing" if found.before_signing else ""
+    if found.checked or found.before_signing:
+        echo(f"signatures: {found.checked:,} checked, {found.signed:,} records signed{before} ({found.seconds:.1f} s)")
