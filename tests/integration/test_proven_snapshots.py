@@ -20,7 +20,9 @@ from click.testing import CliRunner, Result
 from domain.base import Snapshot
 from domain.partnership import Partnership
 from domain.vocabulary import parse
+from tests.conftest import POSTGRES_URL
 from tests.helpers import accord, raw
+from tests.integration.test_append_only import guarded, store  # noqa: F401 (fixtures)
 from tests.integration.test_audit_verify import TAMPERED
 from tests.integration.test_snapshots import EVERY, facts, snapshot_rows, submit
 from workflows.application import Accord
@@ -222,3 +224,28 @@ def test_under_the_cipher_a_snapshot_written_without_the_key_or_moved_is_not_use
     assert refused.exit_code == 2, refused.output
     assert "would exceed its commitment" in refused.output
     assert moved[0].partner == "TN" and moved[1] == EVERY
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="ACCORD_TEST_POSTGRES_URL is not set")
+def test_a_snapshot_forged_by_the_writer_role_lets_no_disbursement_through(guarded: str) -> None:  # noqa: F811 (the fixture)
+    """On PostgreSQL set up with `accord init --writer`, the writer role owns
+    the snapshots (derived, it rebuilds them) and may change them: what it
+    writes there decides nothing."""
+    import psycopg
+
+    submit(guarded, facts("TN", EVERY + 1)[1:])  # the demo opened TN already
+    with opened(guarded) as app:
+        forged = raised(latest_snapshot(app))
+        stored = app.mapper.to_stored_event(forged)  # type: ignore[arg-type]
+    with psycopg.connect(guarded, autocommit=True) as connection:
+        connection.execute("UPDATE accord_snapshots SET state = %s WHERE originator_id = %s", (stored.state, TN))
+
+    refused = disburse_500m(guarded)
+    verified = accord(guarded, "audit", "verify")
+
+    assert refused.exit_code == 2, refused.output
+    assert "would exceed its commitment" in refused.output
+    assert verified.exit_code == TAMPERED
+    assert f"the snapshot of {TN} at version {forged.originator_version} does not match its own digest" in (
+        verified.stderr
+    )
