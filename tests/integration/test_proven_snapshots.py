@@ -249,3 +249,20 @@ def test_a_snapshot_forged_by_the_writer_role_lets_no_disbursement_through(guard
     assert f"the snapshot of {TN} at version {forged.originator_version} does not match its own digest" in (
         verified.stderr
     )
+
+
+def test_what_a_forged_snapshot_holds_reaches_the_terminal_shown_never_obeyed(
+    db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    submit(db, facts("TN", EVERY))
+    with opened(db) as app:
+        forged = latest_snapshot(app).model_copy(update={"chained": "\x1b[2J\x1b]0;pwned\x07"})
+        write_over(app, forged.model_copy(update={"digest": digest_of(forged)}))
+
+    with caplog.at_level(logging.WARNING, logger="accord"), opened(db) as app:
+        app.load(TN)
+    verified = accord(db, "audit", "verify")
+
+    assert "names the chain's digest (not a digest) at position" in caplog.text
+    assert "names the chain's digest (not a digest) at position" in verified.stderr
+    assert "\x1b" not in caplog.text + verified.stderr

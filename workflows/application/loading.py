@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 from domain.amendments import fold
 from domain.base import Aggregate, Snapshot
 from domain.partnership import Partnership
+from workflows.escape.terminal import visible
 from workflows.store import snapshots as kept
 
 # Warnings only; see workflows.application.core.
@@ -145,7 +146,8 @@ def _ignore(app: Store, aggregate_id: UUID, found: Found) -> None:
         "warning: the snapshot of %s at version %d %s: ignored, the aggregate folded from its events",
         aggregate_id,
         found.version,
-        found.wrong,
+        # What a forger wrote reaches a terminal shown, never obeyed.
+        visible(str(found.wrong)),
     )
 
 

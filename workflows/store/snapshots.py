@@ -20,6 +20,7 @@ every snapshot with its events.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from domain.base import Snapshot
 from workflows.store import chain
 from workflows.store.database import Database
 
+_HEX = re.compile(r"[0-9a-f]{64}")
 # What the digest covers besides the snapshot's fields: a name for what it is.
 _DOMAIN = b"accord snapshot\n"
 
@@ -69,8 +71,8 @@ def unproven(snapshot: Snapshot, held: Held) -> str | None:
         return "is of a version whose event the chained log does not hold"
     if snapshot.position != held.position or snapshot.chained != held.chained:
         return (
-            f"names the chain's digest {str(snapshot.chained)[:16]} at position {snapshot.position}, "
-            f"which the chain does not hold for that version (it holds {held.chained[:16]} at {held.position})"
+            f"names the chain's digest {_shown(snapshot.chained)} at position {snapshot.position}, "
+            f"which the chain does not hold for that version (it holds {_shown(held.chained)} at {held.position})"
         )
     if snapshot.digest != digest_of(snapshot):
         return "does not match its own digest"
@@ -176,6 +178,14 @@ def _one_statement(db: Database, sql: str, params: Sequence[Any]) -> list[dict[s
     with db.recorder.datastore.get_connection() as connection, connection.cursor() as cursor:
         cursor.execute(sql.replace("?", "%s"), tuple(params), prepare=True)
         return [dict(row) for row in cursor.fetchall()]
+
+
+def _shown(digest: str | None) -> str:
+    """A digest's first digits, as a sentence may show them; anything else
+    (written around Accord) only named."""
+    if digest is not None and _HEX.fullmatch(digest):
+        return digest[:16]
+    return "(not a digest)"
 
 
 def _int(value: Any) -> int | None:
