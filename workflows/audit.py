@@ -10,15 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from domain.base import Snapshot, Submitted
+from domain.base import Submitted
 from workflows.application import Accord
+from workflows.application.loading import snapshot_of
 from workflows.batches import Bar, Progress, no_bar
 from workflows.failures import BadInput, VerificationFailed
 from workflows.projections.base import BATCH
 from workflows.signing.verify import Signatures
 from workflows.signing.verify import check as check_signatures
 from workflows.store import chain, keys
-from workflows.store.snapshots import kept
+from workflows.store.snapshots import TAKEN_BEFORE, kept
 
 
 @dataclass(frozen=True)
@@ -200,17 +201,21 @@ def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str 
 
 
 def check_snapshots(app: Accord, bar: Bar = no_bar) -> tuple[int, list[str]]:
-    """Each stored snapshot compared with its aggregate replayed from the log
-    to the same version: submissions are decided on snapshots, so one
-    changed in the database would change decisions without touching the log."""
+    """Each stored snapshot proven against the chain, as a load proves it,
+    and compared with its aggregate replayed from the log to the same
+    version: submissions are decided on snapshots, so one changed in the
+    database would change decisions without touching the log. One taken
+    before snapshots were proven is compared only."""
     assert app.snapshots is not None
     rows = kept(app.views.db, app.snapshots_table)
     problems = []
     with bar(len(rows), "snapshots") as progress:
         for aggregate_id, version in rows:
-            [snapshot] = app.snapshots.get(aggregate_id, lte=version, desc=True, limit=1)
-            assert isinstance(snapshot, Snapshot)
-            if _kept(snapshot.mutate(None)) != _kept(app.from_log(aggregate_id, version)):
+            found = snapshot_of(app, aggregate_id, version)
+            assert found is not None
+            if found.wrong not in (None, TAKEN_BEFORE):
+                problems.append(f"the snapshot of {aggregate_id} at version {version} {found.wrong}")
+            elif _kept(found.aggregate) != _kept(app.from_log(aggregate_id, version)):
                 problems.append(f"the snapshot of {aggregate_id} at version {version} differs from its events")
             if progress:
                 progress(1)

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.utils import EnvType
 
 from workflows.application.keys import KeyChanges
+from workflows.application.loading import SNAPSHOT_EVERY
 from workflows.application.reads import Reads
-from workflows.application.submission import SNAPSHOT_EVERY, Receipt, Rejected, Submitting
+from workflows.application.submission import Receipt, Rejected, Submitting
 from workflows.application.task_changes import TaskChanges
 from workflows.batches import Progress
 from workflows.store.persistence import APPLICATION
