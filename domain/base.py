@@ -254,6 +254,11 @@ class Snapshot(BaseModel):
     position: int | None = None
     chained: str | None = None
     digest: str | None = None
+    # On a store whose records are signed, the key that took the snapshot
+    # and its signature of the digest (hex): without it, anyone who can
+    # write the table could work a forged snapshot's digest out again.
+    signed_by: str | None = None
+    signature: str | None = None
 
     @classmethod
     def take(cls, aggregate: Aggregate) -> Snapshot:

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,14 +22,16 @@ from domain.base import Snapshot
 from domain.partnership import Partnership
 from domain.vocabulary import parse
 from tests.conftest import POSTGRES_URL
-from tests.helpers import accord, raw
+from tests.helpers import accord, jsonl, raw
 from tests.integration.test_append_only import guarded, store  # noqa: F401 (fixtures)
 from tests.integration.test_audit_verify import TAMPERED
+from tests.integration.test_signing import admin, run  # noqa: F401 (admin: a fixture)
 from tests.integration.test_snapshots import EVERY, facts, snapshot_rows, submit
 from workflows.application import Accord
 from workflows.cli import main
 from workflows.compose import build
 from workflows.settings import Settings
+from workflows.signing.keys import read_key
 from workflows.store.snapshots import digest_of
 
 pytestmark = pytest.mark.integration
@@ -183,9 +186,10 @@ def test_a_snapshot_stored_before_snapshots_were_proven_is_folded_from_events_an
 
 
 def test_a_snapshot_whose_digest_was_worked_out_again_is_named_by_verify(db: str) -> None:
-    """Without a cipher key SHA-256 is all a snapshot's digest is: someone
-    who edits the state can work it out again, and a load cannot tell. The
-    audit still compares every snapshot with its events."""
+    """On a store that neither signs nor has a cipher key, SHA-256 is all a
+    snapshot's digest is: someone who edits the state can work it out
+    again, and a load cannot tell. The audit still compares every snapshot
+    with its events."""
     submit(db, facts("TN", EVERY))
     with opened(db) as app:
         forged = raised(latest_snapshot(app))
@@ -266,3 +270,55 @@ def test_what_a_forged_snapshot_holds_reaches_the_terminal_shown_never_obeyed(
     assert "names the chain's digest (not a digest) at position" in caplog.text
     assert "names the chain's digest (not a digest) at position" in verified.stderr
     assert "\x1b" not in caplog.text + verified.stderr
+
+
+def signed_submit(db: str, key: Path, rows: list[dict[str, Any]]) -> None:
+    result = run(db, "submit", "--file", "-", key=key, input=jsonl(rows))
+    assert result.exit_code == 0, result.output
+
+
+def test_on_a_signed_store_a_snapshot_whose_digest_was_worked_out_again_decides_nothing(
+    db: str,
+    admin: Path,  # noqa: F811 (the fixture)
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Where the store signs its records, the writer that takes a snapshot
+    signs its digest too: one edited and its digest worked out again, as
+    anyone can with SHA-256, carries no signature of a key in force."""
+    signed_submit(db, admin, facts("TN", EVERY))
+    with opened(db, key=str(admin)) as app:
+        genuine = latest_snapshot(app)
+        forged = raised(genuine)
+        forged = forged.model_copy(update={"digest": digest_of(forged)})
+        write_over(app, forged)
+
+    with caplog.at_level(logging.WARNING, logger="accord"):
+        refused = disburse_500m(db, {"ACCORD_KEY": str(admin)})
+    verified = run(db, "audit", "verify", key=admin)
+
+    assert genuine.signed_by == read_key(admin).key_id
+    assert refused.exit_code == 2, refused.output
+    assert "would exceed its commitment" in refused.output
+    assert f"carries a signature that key {genuine.signed_by} did not make" in caplog.text
+    assert verified.exit_code == TAMPERED
+    assert f"the snapshot of {TN} at version {EVERY} carries a signature that key" in verified.stderr
+
+
+def test_on_a_signed_store_a_signed_snapshot_is_used_and_one_taken_before_signing_is_taken_again(
+    db: str, tmp_path: Path
+) -> None:
+    submit(db, facts("TN", EVERY))  # unsigned: no key enrolled yet
+    key = tmp_path / "admin.key"
+    assert run(db, "init", "--admin-key", str(key)).exit_code == 0
+
+    with opened(db, key=str(key)) as app:
+        assert latest_snapshot(app).signed_by is None
+        assert app.load(TN)[1] == EVERY  # taken unsigned: folded from the events
+    signed_submit(db, key, facts("TN", 1, start=EVERY))
+    signed_submit(db, key, facts("TN", 3, start=EVERY + 1))
+    verified = run(db, "audit", "verify", key=key)
+
+    with opened(db, key=str(key)) as app:
+        assert latest_snapshot(app).signed_by == read_key(key).key_id
+        assert app.load(TN)[1] == 3
+    assert verified.exit_code == 0, verified.output

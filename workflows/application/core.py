@@ -111,6 +111,11 @@ class Core(Application[UUID]):
         self.events_folded = 0
         # The snapshots this process found unproven and said so, once each.
         self.snapshots_ignored: set[tuple[UUID, int]] = set()
+        # The keys a snapshot may be signed by, read when first needed
+        # (`snapshot_signers`), and the key ids read again for since.
+        self._signers: dict[str, bytes] | None = None
+        self._signers_read = False
+        self._signers_sought: set[str] = set()
         super().__init__(env)
 
     @cached_property
@@ -166,6 +171,18 @@ class Core(Application[UUID]):
         assert self.snapshots is not None
         return str(self.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
 
+    def snapshot_signers(self, key_id: str | None = None) -> dict[str, bytes] | None:
+        """The public keys in force that a snapshot may be signed by (None
+        where the store signs nothing), read once; read again, once, for a
+        key id they lack (enrolled since by another process)."""
+        if not self._signers_read or (
+            key_id is not None and key_id not in (self._signers or {}) and key_id not in self._signers_sought
+        ):
+            if self._signers_read and key_id is not None:
+                self._signers_sought.add(key_id)
+            self._signers, self._signers_read = kept_snapshots.signers_in_force(self.views.db), True
+        return self._signers
+
     def keep_snapshots(self, snapshots: Sequence[Snapshot]) -> None:
         """Store snapshots, each with the chain's digest at its version
         (workflows.store.snapshots), in place of the same aggregates' others:
@@ -178,7 +195,7 @@ class Core(Application[UUID]):
         try:
             held = kept_snapshots.held_at(db, [(s.originator_id, s.originator_version) for s in snapshots])
             placed = [
-                kept_snapshots.proven(s, position, chained)
+                kept_snapshots.proven(s, position, chained, self.recorder.signing.signer)  # type: ignore[attr-defined]
                 for s in snapshots
                 if (found := held.get((s.originator_id, s.originator_version))) is not None
                 and (position := found.position) is not None

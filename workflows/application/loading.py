@@ -67,6 +67,8 @@ class Store(Protocol):
     @property
     def snapshots_table(self) -> str: ...
 
+    def snapshot_signers(self, key_id: str | None = None) -> dict[str, bytes] | None: ...
+
     @property
     def views(self) -> Any: ...
 
@@ -131,16 +133,18 @@ def snapshot_of(app: Store, aggregate_id: UUID, version: int | None = None) -> F
         aggregate = snapshot.mutate(None)
     except Exception as error:  # the cipher's, the JSON's or the model's: each names what it found
         return Found(stored.version, None, f"cannot be read ({str(error)[:200]})")
-    return Found(stored.version, aggregate, kept.unproven(snapshot, stored.held))
+    signers = app.snapshot_signers(snapshot.signed_by)
+    return Found(stored.version, aggregate, kept.unproven(snapshot, stored.held, signers))
 
 
 def _ignore(app: Store, aggregate_id: UUID, found: Found) -> None:
     """Say once in the process's life that a snapshot was ignored; one taken
-    before snapshots were proven only quietly: it is taken again, not a finding."""
+    before snapshots were proven, or unsigned before the store signed, only
+    quietly: it is taken again, not a finding."""
     if (aggregate_id, found.version) in app.snapshots_ignored:
         return
     app.snapshots_ignored.add((aggregate_id, found.version))
-    level = logging.INFO if found.wrong == kept.TAKEN_BEFORE else logging.WARNING
+    level = logging.INFO if found.wrong in kept.QUIETLY_RETAKEN else logging.WARNING
     log.log(
         level,
         "warning: the snapshot of %s at version %d %s: ignored, the aggregate folded from its events",

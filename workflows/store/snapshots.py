@@ -12,27 +12,32 @@ aggregate or version, or taken on a log other than this one (a primary
 since lost) is ignored and its aggregate folded from its events. What the
 digest alone does not stop: someone who edits a snapshot's state and works
 its digest out again, as anyone can with SHA-256, on a store without a
-cipher key. Under the store's cipher (ACCORD_CIPHER_KEY) no one without the
-key can write a snapshot that decrypts; everywhere, `audit verify` compares
-every snapshot with its events.
+cipher key: on a store whose records are signed (workflows.store.signatures)
+the writer that takes a snapshot also signs its digest, and a load uses it
+only under a key in force. Under the store's cipher (ACCORD_CIPHER_KEY) no
+one without the key can write a snapshot that decrypts; everywhere, `audit
+verify` compares every snapshot with its events.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from domain.base import Snapshot
 from workflows.store import chain
 from workflows.store.database import Database
+from workflows.store.signatures import SIGNERS, Signer
 
-_HEX = re.compile(r"[0-9a-f]{64}")
+_HEX = _PUBLIC = re.compile(r"[0-9a-f]{64}")
 # What the digest covers besides the snapshot's fields: a name for what it is.
 _DOMAIN = b"accord snapshot\n"
 
@@ -43,7 +48,7 @@ def digest_of(snapshot: Snapshot) -> str:
     # The state is JSON values already: orjson writes it at a fraction of
     # what pydantic's serialiser takes to walk it (every load computes this),
     # in the order of its keys, which storing and reading keep.
-    fields = snapshot.model_dump(mode="json", exclude={"digest", "state"})
+    fields = snapshot.model_dump(mode="json", exclude={"digest", "state", "signed_by", "signature"})
     digest = hashlib.sha256(_DOMAIN)
     digest.update(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
     digest.update(b"\n")
@@ -51,20 +56,32 @@ def digest_of(snapshot: Snapshot) -> str:
     return digest.hexdigest()
 
 
-def proven(snapshot: Snapshot, position: int, chained: str) -> Snapshot:
+def proven(snapshot: Snapshot, position: int, chained: str, signer: Signer | None = None) -> Snapshot:
     """The snapshot as it is kept: with the position of its aggregate's event
-    at its version, the chain's digest there, and its own digest."""
+    at its version, the chain's digest there, and its own digest, signed by
+    the writer's key where the store signs."""
     placed = snapshot.model_copy(update={"position": position, "chained": chained, "digest": None})
-    return placed.model_copy(update={"digest": digest_of(placed)})
+    digest = digest_of(placed)
+    signed = {} if signer is None else {"signed_by": signer.key_id, "signature": signer.sign(_signed(digest)).hex()}
+    return placed.model_copy(update={"digest": digest, **signed})
 
 
-# Why a snapshot stored before this check cannot be used: re-taken, not a finding.
+def _signed(digest: str) -> bytes:
+    """What a snapshot's signature covers: its digest, named as a snapshot's."""
+    return f"accord snapshot\n{digest}".encode()
+
+
+# Why a snapshot stored before these checks cannot be used: re-taken, not a finding.
 TAKEN_BEFORE = "was taken before snapshots carried the chain's digest"
+UNSIGNED = "was taken unsigned, before this store signed its records"
+QUIETLY_RETAKEN = frozenset([TAKEN_BEFORE, UNSIGNED])
 
 
-def unproven(snapshot: Snapshot, held: Held) -> str | None:
+def unproven(snapshot: Snapshot, held: Held, signers: Mapping[str, bytes] | None = None) -> str | None:
     """Why the snapshot may not be used, as the end of a sentence that begins
-    "the snapshot of X at version N"; None when the chain proves it."""
+    "the snapshot of X at version N"; None when the chain proves it and, on
+    a store that signs (`signers`: the public keys in force by key id), a
+    key in force signed it."""
     if snapshot.digest is None:
         return TAKEN_BEFORE
     if held.position is None or held.chained is None:
@@ -76,7 +93,49 @@ def unproven(snapshot: Snapshot, held: Held) -> str | None:
         )
     if snapshot.digest != digest_of(snapshot):
         return "does not match its own digest"
+    if signers is None:
+        return None
+    if snapshot.signed_by is None or snapshot.signature is None:
+        return UNSIGNED
+    public = signers.get(snapshot.signed_by)
+    if public is None:
+        return f"is signed by {_shown_key(snapshot.signed_by)}, which is not a key this store has in force"
+    if not _verifies(public, snapshot.signature, _signed(snapshot.digest)):
+        return f"carries a signature that key {snapshot.signed_by} did not make"
     return None
+
+
+def _verifies(public: bytes, signature: str, data: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(bytes.fromhex(signature), data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def signers_in_force(db: Database) -> dict[str, bytes] | None:
+    """The public keys in force by key id, read from the KeyEnrolled events
+    the writers' index of keys points at (workflows.store.signatures); None
+    where the store enrolls no key. An index row that points at no
+    enrolment of its key is left out."""
+    # A store opened read-only, set up before Accord signed, may lack the table.
+    if not db.has_table(SIGNERS):
+        return None
+    rows = db.query(f"SELECT position, key_id, change FROM {SIGNERS} ORDER BY position")
+    if not rows:
+        return None
+    revoked = {str(row["key_id"]) for row in rows if row["change"] == "revoked"}
+    keys: dict[str, bytes] = {}
+    for row in rows:
+        key_id = str(row["key_id"])
+        if row["change"] != "enrolled" or key_id in revoked:
+            continue
+        for _, originator, version, topic, state in db.rows(int(row["position"]), 1, int(row["position"])):
+            _, values = db.mapper.decode(topic, bytes(state), originator, version)
+            public = values.get("public_key")
+            if values.get("key_id") == key_id and isinstance(public, str) and _PUBLIC.fullmatch(public):
+                keys[key_id] = bytes.fromhex(public)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -186,6 +245,11 @@ def _shown(digest: str | None) -> str:
     if digest is not None and _HEX.fullmatch(digest):
         return digest[:16]
     return "(not a digest)"
+
+
+def _shown_key(key_id: str) -> str:
+    """A key id as a sentence may show it; anything else only named."""
+    return f"key {key_id}" if re.fullmatch(r"[0-9a-f]{16}", key_id) else "a key that is no key id"
 
 
 def _int(value: Any) -> int | None:
