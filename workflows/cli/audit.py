@@ -251,7 +251,8 @@ def audit_check_proof(proof_file: str, seal_file: str, as_json: bool) -> None:
     proof = read_proof(proof_file)
     try:
         said = check(proof, sealed)
-        said += f"; {check_seal(sealed)}" if sealed.signed else "; the seal is not signed"
+        if sealed.signed:
+            said += f"; {check_seal(sealed)}"
     except (ProofFails, SealFails) as failed:
         if as_json:
             print_json({"holds": False, "said": str(failed)})

@@ -137,7 +137,7 @@ def check_seals(db: Any, seals: SealsFile) -> SealsChecked:
     problems: list[str] = []
     for line in seals.lines:
         if line.seal is None:
-            problems.append(f"line {line.number}: {line.wrong}")
+            problems.append(str(line.wrong))
             continue
         seal = line.seal
         found.seals += 1
