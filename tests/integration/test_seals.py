@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
 
 from tests.helpers import jsonl, opened, raw, visit
 from tests.integration.test_deliveries import mail_server
+from tests.receivers import SECRET, Receiver
 from workflows.cli import main
 from workflows.signing.keys import new_signer, write_key
 from workflows.store import chain
@@ -217,8 +219,9 @@ def test_check_proof_checks_a_signed_seals_signature_and_says_so(db: str, admin:
 
 
 def test_the_scheduler_mails_a_signed_seal_to_the_auditors_and_appends_it_to_the_seals_file_once_a_day(
-    db: str, admin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: str, admin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer
 ) -> None:
+    hooks = Receiver(httpserver)
     scheduler = tmp_path / "scheduler.key"
     made = run(db, "keys", "new", str(scheduler), "--holder", "scheduler", "--role", "scheduler", key=admin)
     assert made.exit_code == 0, made.output
@@ -227,6 +230,7 @@ def test_the_scheduler_mails_a_signed_seal_to_the_auditors_and_appends_it_to_the
     directory = tmp_path / "people.toml"
     directory.write_text(
         '[people.court]\nname = "Court of Auditors"\nemail = ["audit@example.eu"]\n'
+        f'webhook = "{httpserver.url_for("/hooks/court")}"\n'
         '[people."desk:TN"]\nemail = ["desk-tn@example.eu"]\n'
         '[route]\nauditors = ["court"]\n',
         encoding="utf-8",
@@ -238,6 +242,7 @@ def test_the_scheduler_mails_a_signed_seal_to_the_auditors_and_appends_it_to_the
             "SMTP_PORT": str(inbox.port),  # type: ignore[attr-defined]
             "SMTP_SECURITY": "none",
             "MAIL_FROM": "accord@example.eu",
+            "WEBHOOK_SECRET": SECRET,
             "OUTBOX": str(tmp_path / "outbox"),
             "SEALS": str(seals),
             "DIGEST_AT": "08:00",
@@ -267,6 +272,8 @@ def test_the_scheduler_mails_a_signed_seal_to_the_auditors_and_appends_it_to_the
         if part.get_filename()
     ]
     assert attached == [("seal-2021-08-01.json", lines[0]), ("seal-2021-08-02.json", lines[1])]
+    posted = [body["data"] for body in hooks.bodies if body["type"] == "accord.seal"]
+    assert [(data["owner"], data["seal"]) for data in posted] == [("court", lines[0]), ("court", lines[1])]
     for number, line in enumerate(lines):
         path = tmp_path / f"mailed-{number}.json"
         path.write_text(json.dumps(line))
@@ -275,3 +282,30 @@ def test_the_scheduler_mails_a_signed_seal_to_the_auditors_and_appends_it_to_the
     status, found = verified(db, seals, admin)
     assert status == 0, found
     assert found["seals"]["signed"] == 2
+
+
+def test_a_seal_the_scheduler_cannot_append_is_appended_at_a_later_tick_once(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted(db, opened("TN"))
+    folder = tmp_path / "archive"
+    seals = folder / "seals.jsonl"  # its folder not made yet
+    monkeypatch.setenv("ACCORD_SEALS", str(seals))
+    monkeypatch.setenv("ACCORD_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.delenv("ACCORD_DIRECTORY", raising=False)
+
+    failed = run(db, "scheduler", "tick", "--at", "2021-08-01T09:00")
+    folder.mkdir()
+    later = [run(db, "scheduler", "tick", "--at", at) for at in ("2021-08-01T09:05", "2021-08-01T09:10")]
+
+    assert failed.exit_code == 0, failed.output
+    assert [tick.exit_code for tick in later] == [0, 0]
+    [line] = seals.read_text().splitlines()
+    assert sorted(path.name for path in (tmp_path / "outbox" / "seal").iterdir()) == [
+        "2021-08-01--auditors.json",
+        "2021-08-01--auditors.md",
+    ]
+    status, found = verified(db, seals)
+    assert status == 0, found
+    assert found["seals"]["seals"] == 1
+    assert "key" not in json.loads(line)  # the scheduler had no key: the seal is not signed

@@ -49,6 +49,7 @@ def describe(settings: Settings) -> list[str]:
         f"escalation when overdue (level 2 after {s.escalate_after} days)",
         f"daily digests at {at}, the portfolio report on {s.report_day} at {at}, "
         f"briefings {s.briefing_days} days before each meeting ({s.timezone})",
+        *([f"a signed seal of the record daily at {at}, appended to {s.seals}"] if s.seals else []),
     ]
 
 

@@ -289,8 +289,12 @@ class Watch:
         for dispatch, new in self.app.store_decided(decide):
             if dispatch.kind == "seal" and self.schedule.seals:
                 # Before the outbox marks it written: a crash between the two appends it again, which
-                # append_sealed sees and skips.
-                append_sealed(dispatch, self.schedule.seals)
+                # append_sealed sees and skips; one that fails leaves it unmarked, to append next tick.
+                try:
+                    append_sealed(dispatch, self.schedule.seals)
+                except OSError as error:
+                    log.error("the seal of %s is not appended to %s: %s", dispatch.period, self.schedule.seals, error)
+                    continue
             written = self.outbox.write(dispatch)
             files += written
             if new:
