@@ -309,3 +309,8 @@ def test_a_seal_the_scheduler_cannot_append_is_appended_at_a_later_tick_once(
     assert status == 0, found
     assert found["seals"]["seals"] == 1
     assert "key" not in json.loads(line)  # the scheduler had no key: the seal is not signed
+    status = run(db, "scheduler", "status", "--json")
+    assert json.loads(status.stdout)["next seal"] != "never: no seals file, no auditors"
+    monkeypatch.delenv("ACCORD_SEALS")
+    unsealed = run(db, "scheduler", "status", "--json")
+    assert json.loads(unsealed.stdout)["next seal"] == "never: no seals file, no auditors"

@@ -126,6 +126,7 @@ def status(app: Accord, settings: Settings) -> dict[str, str]:
         "last tick": f"{last['ran_at']} (as of {last['as_of']}, {last['host']}): {last['done']}" if last else "never",
         "next digests": next_run(watch.calendar.digest),
         "next portfolio report": next_run(watch.calendar.report),
+        "next seal": next_run(watch.calendar.digest) if watch.sealing() else "never: no seals file, no auditors",
         "due now": ", ".join(f"{count} {kind}" for kind, count in actions_by_kind(due.done)) or "nothing",
         "deliveries": ", ".join(f"{count:,} {state}" for state, count in app.reader.deliveries.counts().items())
         + ("" if settings.delivery.directory else " (no directory: nobody is told)"),

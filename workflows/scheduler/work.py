@@ -241,11 +241,11 @@ class Watch:
             )
         for meeting, held_on in self._meetings_coming(today):
             issues.append(_Issue("briefing", meeting, held_on, partial(briefing_report, self.app, meeting, today)))
-        if digest_run is not None and self._sealing():
+        if digest_run is not None and self.sealing():
             issues.append(_Issue("seal", AUDITORS, self.today(digest_run).isoformat(), partial(seal_report, self.app)))
         return issues
 
-    def _sealing(self) -> bool:
+    def sealing(self) -> bool:
         """Whether a seal is published each day: there is a seals file to
         append it to, or auditors in the directory to send it to."""
         directory = self.courier.directory
