@@ -123,6 +123,19 @@ def test_verify_with_seals_passes_on_an_intact_store_each_seal_signed_by_a_key_i
     assert f"seals: the log holds all 2 seals of {seals}, 2 of them signed" in text.stdout
 
 
+def test_a_seal_of_the_empty_log_still_holds_once_records_follow_it(db: str, tmp_path: Path) -> None:
+    seals = tmp_path / "seals.jsonl"
+    empty = sealed(db, seals)
+    submitted(db, opened("TN"))
+    sealed(db, seals)
+
+    status, found = verified(db, seals)
+
+    assert (empty["position"], empty["records"]) == (0, 0)
+    assert status == 0, found
+    assert found["seals"]["seals"] == 2
+
+
 def test_a_record_altered_and_the_chain_computed_again_breaks_every_seal_after_it_and_verify_names_them(
     db: str, tmp_path: Path
 ) -> None:
