@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
 from tests.helpers import jsonl, opened, raw, visit
+from tests.helpers import keyed as run
 from tests.integration.test_deliveries import mail_server
 from tests.receivers import SECRET, Receiver
 from workflows.cli import main
@@ -27,12 +28,6 @@ from workflows.store import chain
 pytestmark = pytest.mark.integration
 
 TAMPERED = 3
-
-
-def run(db: str, *args: str, key: Path | None = None, input: str | None = None) -> Result:
-    """The command line as a writer holding `key` (ACCORD_KEY) runs it."""
-    env = {"ACCORD_KEY": str(key) if key else ""}
-    return CliRunner().invoke(main, ["--db", db, "--actor", "tester", *args], input=input, env=env)
 
 
 def submitted(db: str, *rows: dict[str, Any], key: Path | None = None) -> None:
@@ -87,14 +82,6 @@ def remove(db: str, position: int) -> None:
     table, column, mark = located(db)
     with raw(db) as connection:
         connection.execute(f"DELETE FROM {table} WHERE {column} = {mark}", (position,))
-
-
-@pytest.fixture
-def admin(db: str, tmp_path: Path) -> Path:
-    path = tmp_path / "admin.key"
-    result = run(db, "init", "--admin-key", str(path), "--holder", "registry admin")
-    assert result.exit_code == 0, result.output
-    return path
 
 
 def test_verify_with_seals_passes_on_an_intact_store_each_seal_signed_by_a_key_in_force(
@@ -327,3 +314,16 @@ def test_a_seal_the_scheduler_cannot_append_is_appended_at_a_later_tick_once(
     monkeypatch.delenv("ACCORD_SEALS")
     unsealed = run(db, "scheduler", "status", "--json")
     assert json.loads(unsealed.stdout)["next seal"] == "never: no seals file, no auditors"
+
+
+def test_an_unsigned_seal_of_a_head_the_store_signed_is_named(db: str, admin: Path, tmp_path: Path) -> None:
+    seals = tmp_path / "seals.jsonl"
+    submitted(db, opened("TN"), key=admin)
+    sealed(db, seals)  # no key: anyone could have written it
+
+    status, found = verified(db, seals, admin)
+
+    assert status == TAMPERED
+    [problem] = found["seals"]["problems"]
+    assert problem.startswith("line 1 (position ")
+    assert "it is unsigned, yet the store signed its records by then" in problem

@@ -141,7 +141,7 @@ def check_seals(db: Any, seals: SealsFile) -> SealsChecked:
             continue
         seal = line.seal
         found.seals += 1
-        signature = (signature_problem(seal) or _key_problem(seal, keys)) if seal.signed else None
+        signature = (signature_problem(seal) or _key_problem(seal, keys)) if seal.signed else _unsigned(seal, keys)
         if seal.signed and signature is None:
             found.signed += 1
         wrong = ([signature] if signature else []) + _against_log(seal, trees, digests)
@@ -177,6 +177,14 @@ def _against_log(seal: Seal, trees: dict[int, tuple[int, str]], digests: dict[in
             "a record up to it changed since it was sealed"
         )
     return wrong
+
+
+def _unsigned(seal: Seal, keys: dict[str, Key]) -> str | None:
+    """An unsigned seal of a head the store signed: anyone could have written it."""
+    first = min((key.enrolled_at for key in keys.values()), default=None)
+    if first is None or seal.position < first:
+        return None
+    return f"it is unsigned, yet the store signed its records by then (from position {first}): anyone could write it"
 
 
 def _key_problem(seal: Seal, keys: dict[str, Key]) -> str | None:
