@@ -142,9 +142,12 @@ def _head(value: str | None) -> str | None:
 @pass_context
 def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) -> None:
     """Re-compute the chain of digests over every stored record, compare
-    every projection with a fresh replay of the log, and every snapshot and
-    the index of submission keys with the log, and list the events a reader
-    could not carry. Exits 0 when all agree; 3, naming the first bad position,
+    every projection with a fresh replay of the log up to where it has read,
+    and every snapshot and the index of submission keys with the log, and
+    list the events a reader could not carry. Writes nothing to the store:
+    it is opened read-only, the replay made in a scratch file, and a
+    projection or the task follower behind the log is told how far behind,
+    not caught up. Exits 0 when all agree; 3, naming the first bad position,
     when a record was changed, deleted, inserted or reordered, a projection,
     snapshot or the key index differs, a reader could not carry an event, or
     a projection or the task follower has read to a position the log no
@@ -157,7 +160,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     """
     from workflows.audit import verify
 
-    # Not caught up first: the log is proven before Accord writes on it.
+    # Over the store opened read-only (Context.app): nothing is caught up.
     verdict = verify(ctx.app, head=head, views=not no_views, bar=progress_bar)
     if as_json:
         print_json(verdict.as_json())
@@ -182,8 +185,14 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
             echo(f"projection {name} differs from a fresh replay:", err=True)
             for problem in problems:
                 echo(f"  {problem}", err=True)
+        elif behind := verdict.behind.get(f"projection {name}"):
+            echo(f"projection {name}: equal to a fresh replay up to where it has read, {behind:,} position(s) behind")
         else:
             echo(f"projection {name}: equal to a fresh replay")
+    for name, why in verdict.not_compared.items():
+        echo(f"projection {name}: {why}")
+    if unread := verdict.behind.get("the task follower"):
+        echo(f"the task follower has {unread:,} position(s) of the log to follow: their tasks are not opened yet")
     for failure in verdict.failures:
         echo(
             f"{failure['reader']} could not carry position {failure['position']} ({failure['type']}): "
@@ -198,6 +207,11 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
         echo(f"{verdict.bad_keys}: changed outside Accord; a key missing could be recorded twice", err=True)
     elif verdict.keys:
         echo(f"keys: {verdict.keys:,} indexed, one for each fact of the log")
+    if verdict.unindexed:
+        echo(
+            f"keys: the {verdict.unindexed:,} fact(s) recorded before the key index existed are not indexed yet "
+            "(the next submission indexes them)"
+        )
     took = ", ".join(f"{check} {seconds:.1f} s" for check, seconds in verdict.seconds.items())
     echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
     verdict.confirm()

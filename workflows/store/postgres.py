@@ -25,7 +25,7 @@ from psycopg.sql import SQL, Identifier
 
 from workflows.store import chain, keys
 from workflows.store.database import Database
-from workflows.store.persistence import TARGET_SESSION_ATTRS, library_settings, postgres_address
+from workflows.store.persistence import READ_ONLY, TARGET_SESSION_ATTRS, library_settings, postgres_address
 from workflows.store.pooler import refuse_transaction_pooling
 from workflows.store.retry import address
 
@@ -47,6 +47,9 @@ class PostgresFactory(library.PostgresFactory):
         if attrs and isinstance(kwargs, dict):
             # The pool is not open yet: every connection it makes gets this.
             kwargs["target_session_attrs"] = attrs
+        if self.env.get(READ_ONLY) == "y" and isinstance(kwargs, dict):
+            # The server then refuses every write, CREATE TEMP TABLE included.
+            kwargs["options"] = "-c default_transaction_read_only=on"
         try:
             refuse_transaction_pooling(self._conninfo(), address(self.env))
         except BaseException:

@@ -1,0 +1,218 @@
+"""Every view of a store compared with a fresh replay of its log made
+elsewhere: a scratch SQLite file, which the views' own code fills from a
+copy of the log, never the store it checks (`audit verify` writes nothing).
+
+Each view is compared at its own tracked position: a view behind the log's
+head is replayed as far as it has read, and is told as behind, not as
+wrong. The replay copies the log in stages, the views read furthest behind
+first, so each record is copied and applied by each view once.
+
+Rows are compared as values, whatever database holds them: PostgreSQL's
+and SQLite's types are brought to one form first (`plain`), and each table
+is compared by a tally that holds no row in memory, keyed afresh for every
+run so that no one can make rows to match it; only a table whose tallies
+differ is read again, to name a few of its rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from workflows.batches import Progress
+from workflows.projections import CATALOG
+from workflows.projections.base import BATCH, Views, generation_tables, table_name
+from workflows.store.database import Database
+from workflows.store.persistence import APPLICATION, library_settings
+
+# Rows of each kind named when a table differs from its replay.
+SHOWN = 3
+
+
+@dataclass
+class Compared:
+    """Each view's differences from a fresh replay (empty where it agrees),
+    how far behind the log's head each view has read, and the views not
+    compared, each with why."""
+
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    behind: dict[str, int] = field(default_factory=dict)
+    not_compared: dict[str, str] = field(default_factory=dict)
+
+
+def compare(views: Views, progress: Progress | None = None, names: Sequence[str] | None = None) -> Compared:
+    """Compare every view of `views` (those named) with a fresh replay of
+    the log up to that view's own position (`progress` told of each batch
+    replayed)."""
+    db, compared = views.db, Compared()
+    head = db.head()
+    registered = views.registered()
+    at: dict[str, str] = {}
+    for name in names or views.names:
+        version = CATALOG[name][0]
+        if name not in registered and db.has_table(table_name(name, 1)):
+            # Its first tables, unregistered: setting the view up would take them as they stand.
+            registered[name] = (1, version)
+        if name not in registered:
+            compared.not_compared[name] = "not built in this store yet: nothing to compare"
+        elif registered[name][1] != version:
+            compared.not_compared[name] = (
+                f"built by version {registered[name][1]} of its code, which is now version {version}: "
+                f"not compared; the next command that reads it rebuilds it"
+            )
+        else:
+            at[name] = table_name(name, registered[name][0])
+    positions = db.positions(list(at.values()))
+    # A view past the log's head (the log lost records) is compared with the whole log.
+    stops = {name: min(positions[table], head) for name, table in at.items()}
+    compared.behind = {name: head - stop for name, stop in stops.items() if stop < head}
+    key = secrets.token_bytes(32)
+    with scratch(db) as replay:
+        for stop in sorted(set(stops.values())):
+            reading = [name for name in stops if stops[name] >= stop]
+            replay.copy_to(stop)
+            replay.views.catch_up(reading, progress)
+            for name in (name for name in reading if stops[name] == stop):
+                view = views.views[name]
+                tables = zip(generation_tables(view, registered[name][0]), generation_tables(view, 1), strict=True)
+                compared.problems[name] = [
+                    problem for kept, fresh in tables for problem in _differences(db, kept, replay.db, fresh, key)
+                ]
+    return compared
+
+
+class Replay:
+    """A scratch store holding a copy of another's log, as far as copied,
+    and its views, filled by their own code from it."""
+
+    def __init__(self, source: Database, path: Path) -> None:
+        self.source = source
+        self.factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(
+            Environment(APPLICATION, library_settings(str(path), create_tables=True))
+        )
+        recorder = self.factory.process_recorder()
+        # The source's mapper: the records are copied as stored, encrypted where they are.
+        self.db = Database(recorder, source.mapper)
+        self.views = Views(self.db)
+        self.views.setup()
+        self.copied = 0
+        self.insert = (
+            f"INSERT INTO {self.db.events_table} (rowid, originator_id, originator_version, topic, state) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
+
+    def copy_to(self, stop: int) -> None:
+        """Copy the source's records after those copied so far, up to position `stop`."""
+        while self.copied < stop and (rows := self.source.rows(self.copied + 1, BATCH, stop)):
+            with self.db.transaction() as cursor:
+                cursor.executemany(self.insert, [_as_sqlite(row) for row in rows])
+            self.copied = rows[-1][0]
+        self.copied = max(self.copied, stop)
+
+
+@contextmanager
+def scratch(source: Database) -> Iterator[Replay]:
+    """A replay of `source` in a scratch folder of its own, removed on leaving."""
+    with tempfile.TemporaryDirectory(prefix="accord-replay-") as folder:
+        replay = Replay(source, Path(folder) / "replay.db")
+        try:
+            yield replay
+        finally:
+            replay.factory.close()
+
+
+def _as_sqlite(row: tuple[int, Any, int, str, bytes]) -> tuple[int, str, int, str, bytes]:
+    """A stored record as SQLite's table holds it: the id as its 32 hex digits."""
+    position, originator, version, topic, state = row
+    aggregate = originator.hex if isinstance(originator, UUID) else str(originator).replace("-", "")
+    return position, aggregate, version, topic, bytes(state)
+
+
+def _differences(kept_db: Database, kept: str, fresh_db: Database, fresh: str, key: bytes) -> list[str]:
+    """Rows of the view's table `kept` and not of its replay `fresh`, and the
+    other way round (a few of each), and the counts if they differ."""
+    ours, theirs = _tally(kept_db, kept, key), _tally(fresh_db, fresh, key)
+    if ours == theirs:
+        return []
+    problems = []
+    if ours[0] != theirs[0]:
+        problems.append(f"{kept} has {ours[0]} rows, a fresh replay {theirs[0]}")
+    counts = Counter(_digest(row, key) for row in _rows(kept_db, kept))
+    counts.subtract(_digest(row, key) for row in _rows(fresh_db, fresh))
+    for db, table, says, sign in ((kept_db, kept, "not in a fresh replay", 1), (fresh_db, fresh, "missing", -1)):
+        left = {digest: sign * n for digest, n in counts.items() if sign * n > 0}
+        problems += [f"{kept}: {says}: {row}" for row in _taken(_rows(db, table), left, key)]
+    return problems
+
+
+def _taken(rows: Iterator[dict[str, Any]], left: dict[bytes, int], key: bytes) -> list[dict[str, Any]]:
+    """Up to SHOWN of `rows` whose digests `left` counts, each as often as it counts it."""
+    taken: list[dict[str, Any]] = []
+    for row in rows:
+        if len(taken) >= SHOWN or not left:
+            break
+        digest = _digest(row, key)
+        if left.get(digest, 0) > 0:
+            left[digest] -= 1
+            taken.append(row)
+    return taken
+
+
+def _tally(db: Database, table: str, key: bytes) -> tuple[int, int]:
+    """How many rows a table holds and the sum of their keyed digests
+    (modulo 2**256): equal for two tables holding the same rows, in any
+    order, and read a thousand rows at a time."""
+    count = total = 0
+    for row in _rows(db, table):
+        count += 1
+        total += int.from_bytes(_digest(row, key))
+    return count, total % 2**256
+
+
+def _rows(db: Database, table: str) -> Iterator[dict[str, Any]]:
+    return db.stream(f"SELECT * FROM {table}")
+
+
+def _digest(row: dict[str, Any], key: bytes) -> bytes:
+    canonical = repr(sorted((name, plain(value)) for name, value in row.items())).encode()
+    return hashlib.blake2b(canonical, key=key, digest_size=32).digest()
+
+
+def plain(value: Any) -> Any:
+    """A value read from either database in one form: a number as an int
+    where it is whole (PostgreSQL's NUMERIC gives a Decimal, a boolean is
+    SQLite's 0 or 1), a date or time as ISO 8601 text (how Accord's views
+    keep them in SQLite), bytes as bytes, and text with a NUL as PostgreSQL
+    holds it (U+FFFD: its text holds no NUL, workflows.store.database)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else str(value)
+    if isinstance(value, Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else str(value)
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, memoryview | bytearray):
+        return bytes(value)
+    if isinstance(value, UUID):
+        return str(value)
+    return str(value)
