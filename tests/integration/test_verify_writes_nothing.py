@@ -16,10 +16,11 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from domain.partnership import Partnership
-from tests.helpers import accord, as_json, jsonl, raw, stored_count, submit_rows, visit
+from tests.helpers import accord, application, as_json, jsonl, raw, stored_count, submit_rows, visit
 from tests.integration.test_audit_verify import TAMPERED
 from tests.integration.test_snapshots import EVERY, facts
 from workflows.compose import build, build_read_only
+from workflows.projections import CATALOG, replayed
 from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -194,3 +195,28 @@ def test_the_store_as_verify_opens_it_refuses_any_write(demo_db: str) -> None:
             cursor.execute("CREATE TABLE accord_intruder (name TEXT)")
     finally:
         app.close()
+
+
+def test_a_view_another_process_moves_on_while_it_is_compared_is_compared_where_it_then_stands(
+    lagging: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_to = replayed.Replay.copy_to
+    moved: list[int] = []
+
+    def copy_while_another_process_catches_up(replay: replayed.Replay, stop: int) -> None:
+        if not moved:
+            with application(lagging):  # the follower and every view caught up, elsewhere
+                moved.append(stop)
+        copy_to(replay, stop)
+
+    monkeypatch.setattr(replayed.Replay, "copy_to", copy_while_another_process_catches_up)
+    app = build_read_only(Settings(db=lagging))
+    try:
+        compared = replayed.compare(app.views)
+    finally:
+        app.close()
+
+    assert moved
+    assert compared.problems == {name: [] for name in CATALOG}
+    assert compared.behind == {}
+    assert compared.not_compared == {}

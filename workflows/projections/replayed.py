@@ -5,7 +5,10 @@ copy of the log, never the store it checks (`audit verify` writes nothing).
 Each view is compared at its own tracked position: a view behind the log's
 head is replayed as far as it has read, and is told as behind, not as
 wrong. The replay copies the log in stages, the views read furthest behind
-first, so each record is copied and applied by each view once.
+first, so each record is copied and applied by each view once. A view's
+position, the log's head and the view's rows are read in one snapshot of
+the store; a view another process moves on meanwhile is compared again
+where it then stands.
 
 Rows are compared as values, whatever database holds them: PostgreSQL's
 and SQLite's types are brought to one form first (`plain`), and each table
@@ -17,11 +20,12 @@ differ is read again, to name a few of its rows.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import secrets
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -34,8 +38,8 @@ from eventsourcing.utils import Environment
 
 from workflows.batches import Progress
 from workflows.projections import CATALOG
-from workflows.projections.base import BATCH, Views, generation_tables, table_name
-from workflows.store.database import Database
+from workflows.projections.base import BATCH, MOVES, REGISTRY_TABLE, View, Views, generation_tables, table_name
+from workflows.store.database import Cursor, Database
 from workflows.store.persistence import APPLICATION, library_settings
 
 # Rows of each kind named when a table differs from its replay.
@@ -56,14 +60,47 @@ class Compared:
 def compare(views: Views, progress: Progress | None = None, names: Sequence[str] | None = None) -> Compared:
     """Compare every view of `views` (those named) with a fresh replay of
     the log up to that view's own position (`progress` told of each batch
-    replayed)."""
+    replayed). A view another process moves on meanwhile is compared again
+    further on."""
     db, compared = views.db, Compared()
+    generations = _comparable(views, names or views.names, compared)
     head = db.head()
+    positions = db.positions([table_name(name, generation) for name, generation in generations.items()])
+    waiting = [(min(positions[table_name(name, gen)], head), name) for name, gen in generations.items()]
+    heapq.heapify(waiting)
+    moved: Counter[str] = Counter()
+    key = secrets.token_bytes(32)
+    with scratch(db) as replay:
+        while waiting:
+            stop, due = waiting[0][0], []
+            while waiting and waiting[0][0] == stop:
+                due.append(heapq.heappop(waiting)[1])
+            replay.copy_to(stop)
+            replay.views.catch_up(due, progress)
+            for name in due:
+                position, held, problems = _compared(views.views[name], db, replay.db, stop, key)
+                if problems is not None:
+                    compared.problems[name] = problems
+                    if position < held:
+                        compared.behind[name] = held - position
+                elif position < stop or moved[name] >= MOVES:
+                    compared.not_compared[name] = (
+                        f"moved from position {stop} to {position} while compared: verify again"
+                    )
+                else:
+                    moved[name] += 1
+                    heapq.heappush(waiting, (position, name))
+    return compared
+
+
+def _comparable(views: Views, names: Sequence[str], compared: Compared) -> dict[str, int]:
+    """The current generation of each of these views that can be compared;
+    the others in `compared.not_compared`, with why."""
     registered = views.registered()
-    at: dict[str, str] = {}
-    for name in names or views.names:
+    generations = {}
+    for name in names:
         version = CATALOG[name][0]
-        if name not in registered and db.has_table(table_name(name, 1)):
+        if name not in registered and views.db.has_table(table_name(name, 1)):
             # Its first tables, unregistered: setting the view up would take them as they stand.
             registered[name] = (1, version)
         if name not in registered:
@@ -71,27 +108,39 @@ def compare(views: Views, progress: Progress | None = None, names: Sequence[str]
         elif registered[name][1] != version:
             compared.not_compared[name] = (
                 f"built by version {registered[name][1]} of its code, which is now version {version}: "
-                f"not compared; the next command that reads it rebuilds it"
+                "not compared; the next command that reads it rebuilds it"
             )
         else:
-            at[name] = table_name(name, registered[name][0])
-    positions = db.positions(list(at.values()))
-    # A view past the log's head (the log lost records) is compared with the whole log.
-    stops = {name: min(positions[table], head) for name, table in at.items()}
-    compared.behind = {name: head - stop for name, stop in stops.items() if stop < head}
-    key = secrets.token_bytes(32)
-    with scratch(db) as replay:
-        for stop in sorted(set(stops.values())):
-            reading = [name for name in stops if stops[name] >= stop]
-            replay.copy_to(stop)
-            replay.views.catch_up(reading, progress)
-            for name in (name for name in reading if stops[name] == stop):
-                view = views.views[name]
-                tables = zip(generation_tables(view, registered[name][0]), generation_tables(view, 1), strict=True)
-                compared.problems[name] = [
-                    problem for kept, fresh in tables for problem in _differences(db, kept, replay.db, fresh, key)
-                ]
-    return compared
+            generations[name] = registered[name][0]
+    return generations
+
+
+def _compared(view: View, db: Database, replay: Database, stop: int, key: bytes) -> tuple[int, int, list[str] | None]:
+    """Where a view stands and the log's head, read together with its
+    tables, and how the view differs from its replay to position `stop`;
+    None for how, where it stands elsewhere now (another process moved it)."""
+    fresh = generation_tables(view, 1)
+    theirs = [_tally(replay.stream(f"SELECT * FROM {table}"), key) for table in fresh]
+    with db.snapshot() as cursor:
+        generation = _generation(cursor, view.name)
+        position = db.position_in(cursor, table_name(view.name, generation))
+        [row] = cursor.execute(f"SELECT MAX({db.position_column}) AS head FROM {db.events_table}").fetchall()
+        held = int(row["head"] or 0)
+        # A view past the log's head (the log lost records) is compared with the whole log.
+        position = min(position, held)
+        if position != stop:
+            return position, held, None
+        kept = generation_tables(view, generation)
+        problems = []
+        for ours, table, tally in zip(kept, fresh, theirs, strict=True):
+            problems += _differences(db, cursor, ours, replay, table, tally, key)
+        return position, held, problems
+
+
+def _generation(cursor: Cursor, name: str) -> int:
+    """A view's current generation, as the caller's transaction sees the registry."""
+    row = cursor.execute(f"SELECT generation FROM {REGISTRY_TABLE} WHERE name = ?", (name,)).fetchone()
+    return int(row["generation"]) if row else 1
 
 
 class Replay:
@@ -141,20 +190,28 @@ def _as_sqlite(row: tuple[int, Any, int, str, bytes]) -> tuple[int, str, int, st
     return position, aggregate, version, topic, bytes(state)
 
 
-def _differences(kept_db: Database, kept: str, fresh_db: Database, fresh: str, key: bytes) -> list[str]:
-    """Rows of the view's table `kept` and not of its replay `fresh`, and the
-    other way round (a few of each), and the counts if they differ."""
-    ours, theirs = _tally(kept_db, kept, key), _tally(fresh_db, fresh, key)
+def _differences(
+    kept_db: Database, cursor: Cursor, kept: str, fresh_db: Database, fresh: str, theirs: Tally, key: bytes
+) -> list[str]:
+    """Rows of the view's table `kept` (read in the caller's transaction)
+    and not of its replay `fresh`, whose tally is `theirs`, and the other
+    way round (a few of each), and the counts if they differ."""
+    with closing(kept_db.stream_in(cursor, f"SELECT * FROM {kept}")) as rows:
+        ours = _tally(rows, key)
     if ours == theirs:
         return []
     problems = []
     if ours[0] != theirs[0]:
         problems.append(f"{kept} has {ours[0]} rows, a fresh replay {theirs[0]}")
-    counts = Counter(_digest(row, key) for row in _rows(kept_db, kept))
-    counts.subtract(_digest(row, key) for row in _rows(fresh_db, fresh))
-    for db, table, says, sign in ((kept_db, kept, "not in a fresh replay", 1), (fresh_db, fresh, "missing", -1)):
-        left = {digest: sign * n for digest, n in counts.items() if sign * n > 0}
-        problems += [f"{kept}: {says}: {row}" for row in _taken(_rows(db, table), left, key)]
+    with closing(kept_db.stream_in(cursor, f"SELECT * FROM {kept}")) as rows:
+        counts = Counter(_digest(row, key) for row in rows)
+    counts.subtract(_digest(row, key) for row in fresh_db.stream(f"SELECT * FROM {fresh}"))
+    extra = {digest: n for digest, n in counts.items() if n > 0}
+    with closing(kept_db.stream_in(cursor, f"SELECT * FROM {kept}")) as rows:
+        problems += [f"{kept}: not in a fresh replay: {row}" for row in _taken(rows, extra, key)]
+    missing = {digest: -n for digest, n in counts.items() if n < 0}
+    with closing(fresh_db.stream(f"SELECT * FROM {fresh}")) as rows:
+        problems += [f"{kept}: missing: {row}" for row in _taken(rows, missing, key)]
     return problems
 
 
@@ -171,19 +228,19 @@ def _taken(rows: Iterator[dict[str, Any]], left: dict[bytes, int], key: bytes) -
     return taken
 
 
-def _tally(db: Database, table: str, key: bytes) -> tuple[int, int]:
-    """How many rows a table holds and the sum of their keyed digests
-    (modulo 2**256): equal for two tables holding the same rows, in any
-    order, and read a thousand rows at a time."""
+# How many rows a table holds, and the sum of their keyed digests.
+Tally = tuple[int, int]
+
+
+def _tally(rows: Iterator[dict[str, Any]], key: bytes) -> Tally:
+    """How many rows there are and the sum of their keyed digests (modulo
+    2**256): equal for two tables holding the same rows, in any order,
+    and read a thousand rows at a time."""
     count = total = 0
-    for row in _rows(db, table):
+    for row in rows:
         count += 1
         total += int.from_bytes(_digest(row, key))
     return count, total % 2**256
-
-
-def _rows(db: Database, table: str) -> Iterator[dict[str, Any]]:
-    return db.stream(f"SELECT * FROM {table}")
 
 
 def _digest(row: dict[str, Any], key: bytes) -> bytes:
