@@ -24,11 +24,12 @@ import heapq
 import secrets
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -62,8 +63,8 @@ def compare(views: Views, progress: Progress | None = None, names: Sequence[str]
     the log up to that view's own position (`progress` told of each batch
     replayed). A view another process moves on meanwhile is compared again
     further on."""
-    db, compared = views.db, Compared()
-    generations = _comparable(views, names or views.names, compared)
+    db, compared, names = views.db, Compared(), list(names or views.names)
+    generations = _comparable(views, names, compared)
     head = db.head()
     positions = db.positions([table_name(name, generation) for name, generation in generations.items()])
     waiting = [(min(positions[table_name(name, gen)], head), name) for name, gen in generations.items()]
@@ -90,6 +91,8 @@ def compare(views: Views, progress: Progress | None = None, names: Sequence[str]
                 else:
                     moved[name] += 1
                     heapq.heappush(waiting, (position, name))
+    # In the catalog's order, as compared.
+    compared.problems = {name: compared.problems[name] for name in names if name in compared.problems}
     return compared
 
 
@@ -204,8 +207,8 @@ def _differences(
     if ours[0] != theirs[0]:
         problems.append(f"{kept} has {ours[0]} rows, a fresh replay {theirs[0]}")
     with closing(kept_db.stream_in(cursor, f"SELECT * FROM {kept}")) as rows:
-        counts = Counter(_digest(row, key) for row in rows)
-    counts.subtract(_digest(row, key) for row in fresh_db.stream(f"SELECT * FROM {fresh}"))
+        counts = Counter(digest for _, digest in _digests(rows, key))
+    counts.subtract(digest for _, digest in _digests(fresh_db.stream(f"SELECT * FROM {fresh}"), key))
     extra = {digest: n for digest, n in counts.items() if n > 0}
     with closing(kept_db.stream_in(cursor, f"SELECT * FROM {kept}")) as rows:
         problems += [f"{kept}: not in a fresh replay: {row}" for row in _taken(rows, extra, key)]
@@ -218,10 +221,9 @@ def _differences(
 def _taken(rows: Iterator[dict[str, Any]], left: dict[bytes, int], key: bytes) -> list[dict[str, Any]]:
     """Up to SHOWN of `rows` whose digests `left` counts, each as often as it counts it."""
     taken: list[dict[str, Any]] = []
-    for row in rows:
+    for row, digest in _digests(rows, key):
         if len(taken) >= SHOWN or not left:
             break
-        digest = _digest(row, key)
         if left.get(digest, 0) > 0:
             left[digest] -= 1
             taken.append(row)
@@ -237,15 +239,39 @@ def _tally(rows: Iterator[dict[str, Any]], key: bytes) -> Tally:
     2**256): equal for two tables holding the same rows, in any order,
     and read a thousand rows at a time."""
     count = total = 0
-    for row in rows:
+    for _, digest in _digests(rows, key):
         count += 1
-        total += int.from_bytes(_digest(row, key))
+        total += int.from_bytes(digest)
     return count, total % 2**256
 
 
-def _digest(row: dict[str, Any], key: bytes) -> bytes:
-    canonical = repr(sorted((name, plain(value)) for name, value in row.items())).encode()
-    return hashlib.blake2b(canonical, key=key, digest_size=32).digest()
+# Values whose repr is the same from either database (most of every view's).
+_AS_IS = frozenset({str, int, type(None)})
+
+
+def _digests(rows: Iterator[dict[str, Any]], key: bytes) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Each row with its digest keyed by `key`: of its column names and its
+    values, in the order of the names (each row of one query has the same)."""
+    values_of: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
+    heading = b""
+    for row in rows:
+        if values_of is None:
+            names = sorted(row)
+            values_of, heading = _values_of(names), repr(names).encode()
+        values = values_of(row)
+        text = repr(values)
+        # Checked in C: most rows hold only text and whole numbers, and no NUL.
+        if not _AS_IS.issuperset(map(type, values)) or "\\x00" in text:
+            text = repr(tuple(map(plain, values)))
+        yield row, hashlib.blake2b(heading + text.encode(), key=key, digest_size=32).digest()
+
+
+def _values_of(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values in the order of `names`, as a tuple (itemgetter gives
+    a bare value for one name)."""
+    if len(names) == 1:
+        return lambda row: (row[names[0]],)
+    return itemgetter(*names)
 
 
 def plain(value: Any) -> Any:
