@@ -200,16 +200,16 @@ def test_the_store_as_verify_opens_it_refuses_any_write(demo_db: str) -> None:
 def test_a_view_another_process_moves_on_while_it_is_compared_is_compared_where_it_then_stands(
     lagging: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    copy_to = replayed.Replay.copy_to
+    read_to = replayed.Replay.read_to
     moved: list[int] = []
 
-    def copy_while_another_process_catches_up(replay: replayed.Replay, stop: int) -> None:
+    def read_while_another_process_catches_up(replay: replayed.Replay, stop: int) -> None:
         if not moved:
             with application(lagging):  # the follower and every view caught up, elsewhere
                 moved.append(stop)
-        copy_to(replay, stop)
+        read_to(replay, stop)
 
-    monkeypatch.setattr(replayed.Replay, "copy_to", copy_while_another_process_catches_up)
+    monkeypatch.setattr(replayed.Replay, "read_to", read_while_another_process_catches_up)
     app = build_read_only(Settings(db=lagging))
     try:
         compared = replayed.compare(app.views)

@@ -1,11 +1,12 @@
 """Every view of a store compared with a fresh replay of its log made
-elsewhere: a scratch SQLite file, which the views' own code fills from a
-copy of the log, never the store it checks (`audit verify` writes nothing).
+elsewhere: views in a scratch SQLite file, which their own code fills from
+the store's log, read as it stands; nothing is written to the store
+(`audit verify` writes nothing), and the log is not copied.
 
 Each view is compared at its own tracked position: a view behind the log's
 head is replayed as far as it has read, and is told as behind, not as
-wrong. The replay copies the log in stages, the views read furthest behind
-first, so each record is copied and applied by each view once. A view's
+wrong. The replay reads the log in stages, the views read furthest behind
+first, so each record is applied by each view once. A view's
 position, the log's head and the view's rows are read in one snapshot of
 the store; a view another process moves on meanwhile is compared again
 where it then stands.
@@ -39,8 +40,9 @@ from eventsourcing.utils import Environment
 
 from workflows.batches import Progress
 from workflows.projections import CATALOG
-from workflows.projections.base import BATCH, MOVES, REGISTRY_TABLE, View, Views, generation_tables, table_name
-from workflows.store.database import Cursor, Database
+from workflows.projections.base import MOVES, REGISTRY_TABLE, View, Views, generation_tables, table_name
+from workflows.store import chain
+from workflows.store.database import Cursor, Database, Page, Record
 from workflows.store.persistence import APPLICATION, library_settings
 
 # Rows of each kind named when a table differs from its replay.
@@ -76,7 +78,7 @@ def compare(views: Views, progress: Progress | None = None, names: Sequence[str]
             stop, due = waiting[0][0], []
             while waiting and waiting[0][0] == stop:
                 due.append(heapq.heappop(waiting)[1])
-            replay.copy_to(stop)
+            replay.read_to(stop)
             replay.views.catch_up(due, progress)
             for name in due:
                 position, held, problems = _compared(views.views[name], db, replay.db, stop, key)
@@ -147,32 +149,49 @@ def _generation(cursor: Cursor, name: str) -> int:
 
 
 class Replay:
-    """A scratch store holding a copy of another's log, as far as copied,
-    and its views, filled by their own code from it."""
+    """Views in a scratch SQLite file, filled by their own code from the
+    source's log as far as `read_to` lets them read."""
 
     def __init__(self, source: Database, path: Path) -> None:
-        self.source = source
         self.factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(
             Environment(APPLICATION, library_settings(str(path), create_tables=True))
         )
-        recorder = self.factory.process_recorder()
-        # The source's mapper: the records are copied as stored, encrypted where they are.
-        self.db = Database(recorder, source.mapper)
+        self.db = _Beside(self.factory.process_recorder(), source)
         self.views = Views(self.db)
         self.views.setup()
-        self.copied = 0
-        self.insert = (
-            f"INSERT INTO {self.db.events_table} (rowid, originator_id, originator_version, topic, state) "
-            "VALUES (?, ?, ?, ?, ?)"
-        )
 
-    def copy_to(self, stop: int) -> None:
-        """Copy the source's records after those copied so far, up to position `stop`."""
-        while self.copied < stop and (rows := self.source.rows(self.copied + 1, BATCH, stop)):
-            with self.db.transaction() as cursor:
-                cursor.executemany(self.insert, [_as_sqlite(row) for row in rows])
-            self.copied = rows[-1][0]
-        self.copied = max(self.copied, stop)
+    def read_to(self, stop: int) -> None:
+        """Let the views read the source's log up to position `stop`."""
+        self.db.stop = stop
+
+
+class _Beside(Database):
+    """The scratch database, whose log is the source's: the views' rows and
+    positions are written here, the records read there (as far as `stop`),
+    never copied."""
+
+    def __init__(self, recorder: Any, source: Database) -> None:
+        super().__init__(recorder, source.mapper)
+        self.source = source
+        self.stop = 0
+
+    def head(self) -> int:
+        return self.stop
+
+    def page(self, start: int, stop: int, topics: Sequence[str], limit: int) -> Page:
+        records = self.source.records(start, stop, topics, limit)
+        end = records[-1].position if len(records) == limit else stop
+        return Page(records, chain.Read(start - 1, end, None))
+
+    def confirm(self, cursor: Cursor, end: chain.Read) -> None:
+        """Nothing to confirm: the log is the source's, read as it stands."""
+
+    def history(self, cursor: Cursor, originator_id: UUID | str, through: int) -> list[Record]:
+        with self.source.transaction(commit=False) as theirs:
+            return self.source.history(theirs, originator_id, through)
+
+    def held(self, positions: Sequence[int]) -> set[int]:
+        return self.source.held(positions)
 
 
 @contextmanager
@@ -184,13 +203,6 @@ def scratch(source: Database) -> Iterator[Replay]:
             yield replay
         finally:
             replay.factory.close()
-
-
-def _as_sqlite(row: tuple[int, Any, int, str, bytes]) -> tuple[int, str, int, str, bytes]:
-    """A stored record as SQLite's table holds it: the id as its 32 hex digits."""
-    position, originator, version, topic, state = row
-    aggregate = originator.hex if isinstance(originator, UUID) else str(originator).replace("-", "")
-    return position, aggregate, version, topic, bytes(state)
 
 
 def _differences(
