@@ -51,7 +51,7 @@ class Verdict:
     snapshots: int = 0  # snapshots compared with the log
     bad_snapshots: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)  # events a reader could not carry
-    # reader (a view, the task follower) -> positions of the log it has yet to read
+    # reader (a view by name, the task follower as "follower") -> positions of the log it has yet to read
     behind: dict[str, int] = field(default_factory=dict)
     not_compared: dict[str, str] = field(default_factory=dict)  # view -> why it was not compared
     keys: int = 0  # keys the index holds, compared with the log's
@@ -169,9 +169,9 @@ def check_projections(app: Accord, verdict: Verdict, bar: Bar = no_bar) -> None:
         compared = compare(app.views, progress)
     verdict.views = compared.problems
     verdict.not_compared = compared.not_compared
-    verdict.behind = {f"projection {name}": behind for name, behind in compared.behind.items()}
+    verdict.behind = dict(compared.behind)
     if (unread := db.head() - db.position(FOLLOWER)) > 0:
-        verdict.behind["the task follower"] = unread
+        verdict.behind[FOLLOWER] = unread
     verdict.failures = app.failures()
 
 

@@ -97,8 +97,8 @@ def test_verify_as_json_tells_each_reader_behind_the_log(lagging: str) -> None:
         verdict = as_json(accord(lagging, "audit", "verify", "--json"))
 
     assert verdict["sound"] is True
-    assert verdict["behind"]["the task follower"] == 3
-    assert verdict["behind"]["projection timeline"] == 3
+    assert verdict["behind"]["follower"] == 3
+    assert verdict["behind"]["timeline"] == 3
     assert verdict["projections"]["timeline"] == []
 
 

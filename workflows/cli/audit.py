@@ -159,6 +159,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
       accord audit verify --head 3f9a0c2e --no-views
     """
     from workflows.audit import verify
+    from workflows.reader import FOLLOWER
 
     # Over the store opened read-only (Context.app): nothing is caught up.
     verdict = verify(ctx.app, head=head, views=not no_views, bar=progress_bar)
@@ -185,13 +186,13 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
             echo(f"projection {name} differs from a fresh replay:", err=True)
             for problem in problems:
                 echo(f"  {problem}", err=True)
-        elif behind := verdict.behind.get(f"projection {name}"):
+        elif behind := verdict.behind.get(name):
             echo(f"projection {name}: equal to a fresh replay up to where it has read, {behind:,} position(s) behind")
         else:
             echo(f"projection {name}: equal to a fresh replay")
     for name, why in verdict.not_compared.items():
         echo(f"projection {name}: {why}")
-    if unread := verdict.behind.get("the task follower"):
+    if unread := verdict.behind.get(FOLLOWER):
         echo(f"the task follower has {unread:,} position(s) of the log to follow: their tasks are not opened yet")
     for failure in verdict.failures:
         echo(
