@@ -209,6 +209,7 @@ READERS = (
     "rules simulate",
     "projections status",
     "scheduler status",
+    "keys list",
 )
 
 
