@@ -1,6 +1,15 @@
 """Proving the record: the chain re-computed from the stored records, every
 projection compared with a fresh replay of the log, and every snapshot and
-the index of submission keys with the log."""
+the index of submission keys with the log.
+
+`verify` writes nothing to the store it checks: it is given the store
+opened read-only (workflows.compose.build_read_only), so the database
+itself refuses any write. Nothing is caught up there: each view is
+compared with a replay made elsewhere up to its own position
+(workflows.projections.replayed), and how far each reader is behind the
+log is told, not counted against the record. Each pass is a function of
+its own below, called in turn by `verify`, and fills its part of the
+`Verdict`."""
 
 from __future__ import annotations
 
@@ -46,8 +55,12 @@ class Verdict:
     snapshots: int = 0  # snapshots compared with the log
     bad_snapshots: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)  # events a reader could not carry
+    # reader (a view by name, the task follower as "follower") -> positions of the log it has yet to read
+    behind: dict[str, int] = field(default_factory=dict)
+    not_compared: dict[str, str] = field(default_factory=dict)  # view -> why it was not compared
     keys: int = 0  # keys the index holds, compared with the log's
     bad_keys: str | None = None  # how the key index differs from the log
+    unindexed: int = 0  # facts recorded before the key index existed, not indexed yet
     seconds: dict[str, float] = field(default_factory=dict)  # what each check took: chain, projections...
     signatures: Signatures = field(default_factory=Signatures)  # who signed what (workflows.signing.verify)
     seals: SealsChecked | None = None  # the log against a seals file's seals, if one was given (workflows.proofs.seals)
@@ -78,8 +91,10 @@ class Verdict:
             "projections": self.views,
             "failures": self.failures,
             "tracking": self.tracking,
+            "behind": self.behind,
+            "not_compared": self.not_compared,
             "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
-            "keys": {"indexed": self.keys, "problem": self.bad_keys},
+            "keys": {"indexed": self.keys, "problem": self.bad_keys, "not_indexed_yet": self.unindexed},
             "signatures": self.signatures.as_json(),
             "seals": self.seals.as_json() if self.seals is not None else None,
             "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
@@ -112,26 +127,19 @@ def verify(
     """Re-compute the chain over every stored record, check a sealed head
     is on it, and the log against every seal of a seals file, and compare
     every projection with a fresh replay, and every snapshot and the key
-    index with the log; `bar` shows each step's progress."""
+    index with the log; `bar` shows each step's progress. Reads only: give
+    it the store opened read-only."""
     verdict = Verdict()
-    sealed_at: int | None = None
-    if head is not None:
-        found = chain.positions_of(app.views.db, head)
-        if len(found) > 1:
-            raise AmbiguousHead(
-                f"--head {head} begins the digests at {len(found)} or more positions: give more of its digits"
-            )
-        sealed_at = found[0] if found else None
-        if sealed_at is None:
-            verdict.sealed = f"the sealed head {head} is not in the chain: the log no longer extends it"
-    # Before anything is caught up: a reader the log contradicts is left as it stands.
+    sealed_at = _sealed_head(app, head, verdict)
     verdict.tracking = app.astray()
+    # Facts recorded before the key index existed are not in it (nor compared).
+    indexed_from = keys.indexed_from(app.views.db)
     logged = keys.Tally()
     began = time.perf_counter()
     # What the signatures pass judges: the log as the chain pass begins on it.
-    through = app.head()
+    through = app.views.db.head()
     with bar(through, "chain") as progress:
-        _chain(app, verdict, logged if views else None, progress)
+        _chain(app, verdict, logged if views else None, progress, indexed_from)
     if sealed_at is not None and (verdict.broken is not None and verdict.broken.position <= sealed_at):
         verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
     verdict.seconds["chain"] = time.perf_counter() - began
@@ -140,25 +148,57 @@ def verify(
         verdict.seals = check_seals(app.views.db, seals)
     if views and verdict.broken is None:
         began = time.perf_counter()
-        with bar(app.lag(), "catching up") as progress:
-            app.refresh(progress, warn=False)
-        with bar(app.head(), "replaying") as progress:
-            verdict.views = app.views.differences(app.views.names, progress)
-        verdict.failures = app.failures()
+        check_projections(app, verdict, bar)
         verdict.seconds["projections"] = time.perf_counter() - began
         began = time.perf_counter()
         verdict.snapshots, verdict.bad_snapshots = check_snapshots(app, bar)
         verdict.seconds["snapshots"] = time.perf_counter() - began
         began = time.perf_counter()
-        verdict.keys, verdict.bad_keys = check_keys(app, logged, verdict.head.position)
+        verdict.keys, verdict.bad_keys = check_keys(app, logged, verdict.head.position, indexed_from)
         verdict.seconds["keys"] = time.perf_counter() - began
     return verdict
 
 
-def _chain(app: Accord, verdict: Verdict, logged: keys.Tally | None, progress: Progress | None) -> None:
+def _sealed_head(app: Accord, head: str | None, verdict: Verdict) -> int | None:
+    """The position of a sealed head given (None if none is given, or the
+    chain does not hold it: the verdict then says so)."""
+    if head is None:
+        return None
+    found = chain.positions_of(app.views.db, head)
+    if len(found) > 1:
+        raise AmbiguousHead(
+            f"--head {head} begins the digests at {len(found)} or more positions: give more of its digits"
+        )
+    if not found:
+        verdict.sealed = f"the sealed head {head} is not in the chain: the log no longer extends it"
+        return None
+    return found[0]
+
+
+def check_projections(app: Accord, verdict: Verdict, bar: Bar = no_bar) -> None:
+    """Every view compared with a fresh replay made outside the store, up to
+    the view's own position; how far behind the log each view and the task
+    follower are; the events a reader could not carry."""
+    from workflows.projections.replayed import compare
+    from workflows.reader import FOLLOWER
+
+    db = app.views.db
+    with bar(db.head(), "replaying") as progress:
+        compared = compare(app.views, progress)
+    verdict.views = compared.problems
+    verdict.not_compared = compared.not_compared
+    verdict.behind = dict(compared.behind)
+    if (unread := db.head() - db.position(FOLLOWER)) > 0:
+        verdict.behind[FOLLOWER] = unread
+    verdict.failures = app.failures()
+
+
+def _chain(
+    app: Accord, verdict: Verdict, logged: keys.Tally | None, progress: Progress | None, indexed_from: int = 1
+) -> None:
     """Walk the records and the chain side by side: the verdict's records
     and head as far as they agree, and where they first do not; the key of
-    each fact tallied in `logged`."""
+    each fact from position `indexed_from` on tallied in `logged`."""
     digest = chain.GENESIS
     for position, record, linked in _merged(app):
         if record is None:
@@ -173,7 +213,10 @@ def _chain(app: Accord, verdict: Verdict, logged: keys.Tally | None, progress: P
             return
         digest = linked
         if logged is not None and (row := _index_row(app, record)):
-            logged.add(*row)
+            if position >= indexed_from:
+                logged.add(*row)
+            else:
+                verdict.unindexed += 1
         verdict.records += 1
         verdict.head = chain.Link(position, digest)
         if progress and verdict.records % 10_000 == 0:
@@ -192,12 +235,15 @@ def _index_row(app: Accord, record: tuple[UUID | str, int, str, bytes]) -> tuple
     return aggregate, app.keys.digest(values["key"])
 
 
-def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str | None]:
-    """The key index holds the key of every fact in the log, and nothing
-    else: a key missing from it could be recorded twice."""
-    app.index_keys()
-    # The records chained when the log was read: events stored since (the
-    # tasks a refresh opened, other writers') are indexed at later positions.
+def check_keys(app: Accord, logged: keys.Tally, through: int, indexed_from: int = 1) -> tuple[int, str | None]:
+    """The key index holds the key of every fact in the log from position
+    `indexed_from` (before it, facts recorded before the index existed,
+    which the next submission indexes), and nothing else: a key missing
+    from it could be recorded twice. Read as it stands: nothing is indexed."""
+    if not app.views.db.has_table(keys.TABLE):
+        return 0, None  # a store written before the index, never written since: nothing to compare
+    # The records chained when the log was read: events stored since (other
+    # writers') are indexed at later positions.
     indexed = keys.index_tally(app.views.db, through=through)
     if stray := keys.past_the_log(app.views.db):
         return indexed.count, f"the key index holds {stray:,} row(s) past the end of the log"
@@ -216,6 +262,8 @@ def check_snapshots(app: Accord, bar: Bar = no_bar) -> tuple[int, list[str]]:
     before snapshots were proven, or unsigned before the store signed, is
     compared only."""
     assert app.snapshots is not None
+    if not app.views.db.has_table(app.snapshots_table):
+        return 0, []  # a store set up before Accord kept snapshots, never written since
     rows = kept(app.views.db, app.snapshots_table)
     problems = []
     with bar(len(rows), "snapshots") as progress:

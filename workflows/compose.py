@@ -41,6 +41,7 @@ __all__ = [
     "StoreReadOnly",
     "UnreadableStore",
     "build",
+    "build_read_only",
     "build_standby",
     "business_clock",
     "enrol_admin",
@@ -81,6 +82,31 @@ def build(settings: Settings, *, init: bool = False, clock: Clock | None = None)
             ensure_snapshots_table(app)
             ensure_signing_tables(app)
         give_signer(app, settings)
+    except Exception:
+        app.close()
+        raise
+    return app
+
+
+def build_read_only(settings: Settings, *, clock: Clock | None = None) -> Accord:
+    """The application over the store ACCORD_DB names, opened so that the
+    database refuses every write (workflows.store.persistence): no table
+    made, no key probe kept, nothing brought up to date. For `audit verify`,
+    which proves a store without changing it."""
+    from workflows.application import Accord
+
+    if is_postgres(settings.db):
+        require_postgres_support()
+    else:
+        _must_exist(settings.db)
+    app = Accord(
+        library_settings(settings.db, create_tables=False, cipher_key=settings.cipher_key, writing=False),
+        rules=named_rules(settings.rules),
+        policy=named_policy(settings.policy),
+        clock=clock or business_clock(settings),
+    )
+    try:
+        check_key_read_only(app, settings)
     except Exception:
         app.close()
         raise
@@ -128,12 +154,7 @@ def for_reading(settings: Settings, scratch: Callable[[], Path]) -> Settings:
     writes; the copy is the store's pages as they are, chain and all."""
     if is_postgres(settings.db):
         return settings
-    path = sqlite_path(settings.db)
-    if not path.exists():
-        raise StoreMissing(
-            f"there is no store at {path.resolve()}: `accord init` makes one, `accord demo` one holding the "
-            "demo's facts (or set ACCORD_DB to the store you mean)"
-        )
+    path = _must_exist(settings.db)
     if not read_only(settings.db):
         return settings
     copy = scratch() / path.name
@@ -141,6 +162,17 @@ def for_reading(settings: Settings, scratch: Callable[[], Path]) -> Settings:
     with closing(sqlite3.connect(unchanging, uri=True)) as source, closing(sqlite3.connect(copy)) as target:
         source.backup(target)
     return replace(settings, db=str(copy))
+
+
+def _must_exist(db: str) -> Path:
+    """The SQLite file a command that reads names: StoreMissing if there is none."""
+    path = sqlite_path(db)
+    if not path.exists():
+        raise StoreMissing(
+            f"there is no store at {path.resolve()}: `accord init` makes one, `accord demo` one holding the "
+            "demo's facts (or set ACCORD_DB to the store you mean)"
+        )
+    return path
 
 
 def for_recording(settings: Settings) -> Settings:
@@ -284,3 +316,18 @@ def check_key(app: Accord, settings: Settings) -> None:
             return
     if not keycheck.probe_fits(kept, cipher):
         raise UnreadableStore(unreadable(settings.db, keyed=bool(settings.cipher_key)))
+
+
+def check_key_read_only(app: Accord, settings: Settings) -> None:
+    """`check_key` without keeping a probe: the store's own probe if it keeps
+    one, else its first event, must be read by the key given."""
+    kept = keycheck.stored(app.views.db)
+    if kept is not None:
+        if not keycheck.probe_fits(kept, app.mapper.cipher):
+            raise UnreadableStore(unreadable(settings.db, keyed=bool(settings.cipher_key)))
+        return
+    if first := app.recorder.select_notifications(1, 1):
+        try:
+            app.mapper.to_domain_event(first[0])
+        except MapperDeserialisationError:
+            raise UnreadableStore(unreadable(settings.db, keyed=bool(settings.cipher_key))) from None

@@ -153,7 +153,7 @@ def crew(pair: Pair, tmp_path: Path, mailbox: Inbox) -> Iterator[Crew]:
 
 
 def seal(db: str) -> str:
-    [head] = as_json(accord(db, "audit", "seal", "--json"))
+    head = as_json(accord(db, "audit", "seal", "--json"))
     return str(head["digest"])
 
 

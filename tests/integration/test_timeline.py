@@ -16,6 +16,7 @@ from tests.helpers import accord, application, as_json, opened, submit_rows, vis
 from workflows.application import Accord
 from workflows.audit_log import event_row
 from workflows.projections import base
+from workflows.projections.replayed import compare
 from workflows.projections.summary import stored_summary, summary
 
 pytestmark = pytest.mark.integration
@@ -107,7 +108,7 @@ def test_small_batches_give_the_view_a_rebuild_gives(db: str, monkeypatch: pytes
     with application(db) as app:
         caught_up = {code: app.reader.timeline.of(code) for code in ("TN", "MA")}
 
-        assert app.views.differences(["timeline"]) == {"timeline": []}
+        assert compare(app.views, names=["timeline"]).problems == {"timeline": []}
         app.views.rebuild(["timeline"])
 
         assert {code: app.reader.timeline.of(code) for code in ("TN", "MA")} == caught_up

@@ -68,10 +68,14 @@ class Reads(Core):
         return sum(failures.counted(self.views.db, list(self._readers())).values())
 
     def _readers(self) -> dict[str, str]:
-        """Each reader's tracking name (a view's current table) and its name."""
+        """Each reader's tracking name (a view's current table) and its name:
+        the views set up so far (asked as they stand: nothing is set up)."""
+        from workflows.projections.base import table_name
         from workflows.reader import FOLLOWER
 
-        return {FOLLOWER: FOLLOWER} | {self.views.table(name): name for name in self.views.names}
+        registered = self.views.registered()
+        tables = {table_name(name, registered[name][0]): name for name in self.views.names if name in registered}
+        return {FOLLOWER: FOLLOWER} | tables
 
     def failures(self, limit: int = 1000) -> list[dict[str, Any]]:
         """The events readers of the log could not carry, by position: each

@@ -294,9 +294,12 @@ def _head(value: str | None) -> str | None:
 @pass_context
 def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_views: bool, as_json: bool) -> None:
     """Re-compute the chain of digests over every stored record, compare
-    every projection with a fresh replay of the log, and every snapshot and
-    the index of submission keys with the log, and list the events a reader
-    could not carry. Exits 0 when all agree; 3, naming the first bad position,
+    every projection with a fresh replay of the log up to where it has read,
+    and every snapshot and the index of submission keys with the log, and
+    list the events a reader could not carry. Writes nothing to the store:
+    it is opened read-only, the replay made in a scratch file, and a
+    projection or the task follower behind the log is told how far behind,
+    not caught up. Exits 0 when all agree; 3, naming the first bad position,
     when a record was changed, deleted, inserted or reordered, a projection,
     snapshot or the key index differs, a reader could not carry an event, or
     a projection or the task follower has read to a position the log no
@@ -313,10 +316,11 @@ def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_view
     """
     from workflows.audit import verify
     from workflows.proofs.seals import read_seals
+    from workflows.reader import FOLLOWER
 
     # Read first: a file that cannot be read is a mistake, not a finding.
     seals = read_seals(seals_file) if seals_file is not None else None
-    # Not caught up first: the log is proven before Accord writes on it.
+    # Over the store opened read-only (Context.app): nothing is caught up.
     verdict = verify(ctx.app, head=head, views=not no_views, bar=progress_bar, seals=seals)
     if as_json:
         print_json(verdict.as_json())
@@ -344,8 +348,14 @@ def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_view
             echo(f"projection {name} differs from a fresh replay:", err=True)
             for problem in problems:
                 echo(f"  {problem}", err=True)
+        elif behind := verdict.behind.get(name):
+            echo(f"projection {name}: equal to a fresh replay up to where it has read, {behind:,} position(s) behind")
         else:
             echo(f"projection {name}: equal to a fresh replay")
+    for name, why in verdict.not_compared.items():
+        echo(f"projection {name}: {why}")
+    if unread := verdict.behind.get(FOLLOWER):
+        echo(f"the task follower has {unread:,} position(s) of the log to follow: their tasks are not opened yet")
     for failure in verdict.failures:
         echo(
             f"{failure['reader']} could not carry position {failure['position']} ({failure['type']}): "
@@ -360,6 +370,11 @@ def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_view
         echo(f"{verdict.bad_keys}: changed outside Accord; a key missing could be recorded twice", err=True)
     elif verdict.keys:
         echo(f"keys: {verdict.keys:,} indexed, one for each fact of the log")
+    if verdict.unindexed:
+        echo(
+            f"keys: the {verdict.unindexed:,} fact(s) recorded before the key index existed are not indexed yet "
+            "(the next submission indexes them)"
+        )
     took = ", ".join(f"{check} {seconds:.1f} s" for check, seconds in verdict.seconds.items())
     echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
     verdict.confirm()

@@ -48,12 +48,16 @@ class Context:
     def app(self) -> Accord:
         """The application over the store: for a command that only reads,
         over a store that exists (read through a copy where it cannot be
-        written), or the hot standby ACCORD_READ_DB names; for one that
-        records, over a store that can be written."""
-        from workflows.compose import build, build_standby, for_reading, for_recording
+        written), or the hot standby ACCORD_READ_DB names; for `audit
+        verify`, over the store opened read-only; for one that records,
+        over a store that can be written."""
+        from workflows.compose import build, build_read_only, build_standby, for_reading, for_recording
 
         if not reading():
             return build(for_recording(self.settings), clock=self.clock)
+        if command_is("audit verify"):
+            # Proves the store without changing it: the database refuses any write.
+            return build_read_only(self.settings, clock=self.clock)
         if self.on_standby():
             standby = build_standby(self.settings, clock=self.clock)
             self._reading_standby(standby.behind())

@@ -226,39 +226,6 @@ class Views:
                 cursor.execute(statement)
         return current, fresh
 
-    def differences(self, names: Sequence[str], progress: Progress | None = None) -> dict[str, list[str]]:
-        """How each view differs from a fresh replay of the log: fresh
-        generations are filled beside them, in one pass over the log
-        (`progress` told of each batch), compared table by table, and
-        dropped. Empty where they agree."""
-        self.catch_up(names)
-        fresh = {name: self._start_generation(self.views[name]) for name in names}
-        try:
-            self._fill([(self.views[name], _table_name(name, new)) for name, (_, new) in fresh.items()], progress)
-            self.catch_up(names)
-            problems: dict[str, list[str]] = {}
-            for name, (current, new) in fresh.items():
-                tables = zip(_tables(self.views[name], current), _tables(self.views[name], new), strict=True)
-                problems[name] = [problem for kept, replayed in tables for problem in self._compare(kept, replayed)]
-            return problems
-        finally:
-            with self.db.transaction() as cursor:
-                for name, (_, new) in fresh.items():
-                    _drop(cursor, self.views[name], new)
-
-    def _compare(self, kept: str, replayed: str) -> list[str]:
-        """Rows in one table and not the other (a few of each), and the counts."""
-        problems = []
-        [counts] = self.db.query(
-            f"SELECT (SELECT COUNT(*) FROM {kept}) AS kept, (SELECT COUNT(*) FROM {replayed}) AS replayed"
-        )
-        if counts["kept"] != counts["replayed"]:
-            problems.append(f"{kept} has {counts['kept']} rows, a fresh replay {counts['replayed']}")
-        for one, other, says in ((kept, replayed, "not in a fresh replay"), (replayed, kept, "missing")):
-            for row in self.db.query(f"SELECT * FROM {one} EXCEPT SELECT * FROM {other} LIMIT 3"):
-                problems.append(f"{kept}: {says}: {row}")
-        return problems
-
     def _index(self, view: View, generation: int) -> None:
         with self.db.transaction() as cursor:
             for statement in view.indexes(_table_name(view.name, generation)):
@@ -382,6 +349,11 @@ class Views:
             registered = self._registry()
         return registered[name]
 
+    def registered(self) -> dict[str, tuple[int, int]]:
+        """Every registered view's current generation and the version of its
+        code it was built by, read as they stand (nothing is set up)."""
+        return self._registry()
+
     def _registry(self) -> dict[str, tuple[int, int]]:
         """Every registered view's current generation and the version it was
         built by (none before the first setup)."""
@@ -455,6 +427,15 @@ class _Moved(Exception):
 
 def _table_name(name: str, generation: int) -> str:
     return f"view_{name}_{generation}"
+
+
+# A view's main table of a generation, and every table of it.
+def table_name(name: str, generation: int) -> str:
+    return _table_name(name, generation)
+
+
+def generation_tables(view: View, generation: int) -> list[str]:
+    return _tables(view, generation)
 
 
 def _tables(view: View, generation: int) -> list[str]:

@@ -175,6 +175,8 @@ def _positions(db: Any, through: int) -> Iterator[int]:
 
 
 def _signatures(db: Any, through: int) -> Iterator[Signature]:
+    if not db.has_table(SIGNATURES):
+        return  # a store written before signing, read as it stands (verify opens it read-only)
     after = 0
     while True:
         rows = db.query(

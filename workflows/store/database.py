@@ -11,7 +11,7 @@ the database through a `Database`; which database it is, the recorder says
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,21 +114,35 @@ class Database:
         with self.transaction(commit=False) as cursor:
             return cursor.execute(sql, params).fetchall()
 
-    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Generator[dict[str, Any], None, None]:
         """The rows of a query, a thousand at a time: a long answer (every task of
         a big portfolio) need not be held in memory all at once."""
         with self.transaction(commit=False) as cursor:
+            yield from self.stream_in(cursor, sql, params)
+
+    def stream_in(self, cursor: Cursor, sql: str, params: Sequence[Any] = ()) -> Generator[dict[str, Any], None, None]:
+        """`stream`, in the caller's transaction."""
+        if self.postgres:
+            # A cursor on the server: psycopg's own would fetch every row
+            # of the answer before handing over the first.
+            with cursor.raw.connection.cursor(name="accord_stream") as server:
+                server.execute(sql.replace("?", "%s"), tuple(params))
+                while rows := server.fetchmany(1000):
+                    yield from (dict(row) for row in rows)
+            return
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(1000):
+            yield from rows
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Cursor]:
+        """A transaction that only reads, every query in it seeing the store
+        as it stood at its first (SQLite's read transaction does; PostgreSQL's
+        takes REPEATABLE READ): a view's position and its rows read together."""
+        with self.transaction(commit=False) as cursor:
             if self.postgres:
-                # A cursor on the server: psycopg's own would fetch every row
-                # of the answer before handing over the first.
-                with cursor.raw.connection.cursor(name="accord_stream") as server:
-                    server.execute(sql.replace("?", "%s"), tuple(params))
-                    while rows := server.fetchmany(1000):
-                        yield from (dict(row) for row in rows)
-                return
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(1000):
-                yield from rows
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield cursor
 
     def query_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of `sql` whose `{marks}` is filled with placeholders for

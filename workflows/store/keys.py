@@ -166,6 +166,19 @@ def index_tally(db: Any, through: int) -> Tally:
     return tally
 
 
+def indexed_from(db: Any) -> int:
+    """The first position whose facts the index must hold: 1 once the facts
+    recorded before the index existed are indexed (`index_log`), else the
+    first a writer indexed as it stored them (past the log's head if none).
+    Read only."""
+    if db.recorder.max_tracking_id(INDEXED) is not None:
+        return 1
+    if not db.has_table(TABLE):
+        return int(db.head()) + 1  # a store written before the index, never written since
+    [row] = db.query(f"SELECT MIN(position) AS first FROM {TABLE}")
+    return int(row["first"]) if row["first"] is not None else int(db.head()) + 1
+
+
 def index_log(db: Any, keys: Keys, fact_topics: Sequence[str]) -> None:
     """Index the keys of a store recorded before Accord kept its key index
     (once: from then on each event's key is indexed as it is stored).

@@ -149,12 +149,16 @@ def describe_store(db: str) -> str:
     return str(Path(db).expanduser().resolve())
 
 
-def library_settings(db: str, *, create_tables: bool, cipher_key: str | None = None) -> dict[str, str]:
+def library_settings(
+    db: str, *, create_tables: bool, cipher_key: str | None = None, writing: bool = True
+) -> dict[str, str]:
     """The eventsourcing settings for an ACCORD_DB value: a SQLite file path,
     or a postgresql:// URL (user, password, host and port or several
     host:port pairs, database, and ?schema=NAME if not the default,
     ?target_session_attrs=... which of several hosts to keep); with a cipher key, payloads are
-    compressed and encrypted (the library's AES-GCM cipher)."""
+    compressed and encrypted (the library's AES-GCM cipher). Not `writing`,
+    the database itself refuses every write: a SQLite file opened read-only,
+    PostgreSQL sessions whose transactions are read-only (`audit verify`)."""
     encryption = (
         {
             "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
@@ -164,16 +168,23 @@ def library_settings(db: str, *, create_tables: bool, cipher_key: str | None = N
         if cipher_key
         else {}
     )
+    if not writing:
+        return {**_store_settings(db, create_tables=False, writing=False), **encryption}
     return {**_store_settings(db, create_tables=create_tables), **encryption}
 
 
-def _store_settings(db: str, *, create_tables: bool) -> dict[str, str]:
+def _store_settings(db: str, *, create_tables: bool, writing: bool = True) -> dict[str, str]:
     if db.startswith(("postgresql://", "postgres://")):
-        return _postgres_settings(db, create_tables=create_tables)
+        settings = _postgres_settings(db, create_tables=create_tables)
+        return settings if writing else {**settings, READ_ONLY: "y"}
     path = sqlite_path(db)
     # A store that cannot be written here is opened as unchanging: SQLite
     # then takes no lock and makes no journal beside it (it could not).
     name = f"file:{pathname2url(str(path.resolve()))}?immutable=1" if read_only(db) else str(path)
+    if not writing and not read_only(db):
+        # Read-only: SQLite refuses every write on the connection, and takes
+        # the readers' locks, so writers may go on beside it.
+        name = f"file:{pathname2url(str(path.resolve()))}?mode=ro"
     return {
         # The library's SQLite persistence, its connections made as Accord wants them.
         "PERSISTENCE_MODULE": "workflows.store.sqlite:SQLiteFactory",
@@ -254,6 +265,8 @@ def _postgres_settings(db: str, *, create_tables: bool) -> dict[str, str]:
 
 # Not one of the library's settings: Accord's factory hands it to libpq.
 TARGET_SESSION_ATTRS = "POSTGRES_TARGET_SESSION_ATTRS"
+# Nor this: every session Accord's factory opens is made read-only.
+READ_ONLY = "POSTGRES_READ_ONLY"
 
 
 def unreadable(db: str, *, keyed: bool) -> str:

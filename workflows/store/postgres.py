@@ -25,7 +25,7 @@ from psycopg.sql import SQL, Identifier
 
 from workflows.store import chain, keys, signatures
 from workflows.store.database import Database
-from workflows.store.persistence import TARGET_SESSION_ATTRS, library_settings, postgres_address
+from workflows.store.persistence import READ_ONLY, TARGET_SESSION_ATTRS, library_settings, postgres_address
 from workflows.store.pooler import refuse_transaction_pooling
 from workflows.store.retry import address
 
@@ -47,6 +47,8 @@ class PostgresFactory(library.PostgresFactory):
         if attrs and isinstance(kwargs, dict):
             # The pool is not open yet: every connection it makes gets this.
             kwargs["target_session_attrs"] = attrs
+        if self.env.get(READ_ONLY) == "y":
+            _read_only(self.datastore.pool)
         try:
             refuse_transaction_pooling(self._conninfo(), address(self.env))
         except BaseException:
@@ -89,6 +91,22 @@ class PostgresFactory(library.PostgresFactory):
             "target_session_attrs": self.env.get(TARGET_SESSION_ATTRS),
         }
         return make_conninfo("", **{key: value for key, value in given.items() if value})
+
+
+def _read_only(pool: Any) -> None:
+    """Make every session the pool opens read-only: the server then refuses
+    every write, CREATE TEMP TABLE included. Set once a connection is made,
+    after the library's own settings, not as libpq's `options` at start-up,
+    which PgBouncer refuses to pass on."""
+    configure = pool._configure
+
+    def read_only(conn: Any) -> None:
+        if configure is not None:
+            configure(conn)
+        # The library's configure leaves the connection in autocommit: this SET outlives it.
+        conn.execute("SET default_transaction_read_only = on")
+
+    pool._configure = read_only
 
 
 class SnapshotRecorder(library.PostgresAggregateRecorder):
