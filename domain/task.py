@@ -14,6 +14,10 @@ from domain.errors import DeferralNotLater, EscalationNotHigher, TaskClosed
 from domain.text import Line, Name, Text
 from domain.values import Stamp
 
+# Who Accord records its own changes to tasks as: those the rules open,
+# revise, cancel and close, under no policy (workflows.policy governs people).
+SYSTEM = "accord"
+
 
 class TaskEvent(Recorded):
     """Refuses any change once the task is closed."""
