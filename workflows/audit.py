@@ -5,7 +5,7 @@ the index of submission keys with the log."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from domain.base import Snapshot, Submitted
 from workflows.application import Accord
 from workflows.batches import Bar, Progress, no_bar
 from workflows.failures import BadInput, VerificationFailed
+from workflows.judge import Finding, judge
 from workflows.projections.base import BATCH
 from workflows.store import chain, keys
 from workflows.store.snapshots import kept
@@ -45,6 +46,9 @@ class Verdict:
     keys: int = 0  # keys the index holds, compared with the log's
     bad_keys: str | None = None  # how the key index differs from the log
     seconds: dict[str, float] = field(default_factory=dict)  # what each check took: chain, projections...
+    judged: int = 0  # records the domain judged again (workflows.judge)
+    illegal: list[Finding] = field(default_factory=list)  # records it would have refused, the first LIMIT
+    unnamed: int = 0  # and how many more
 
     @property
     def sound(self) -> bool:
@@ -56,6 +60,7 @@ class Verdict:
             and not self.tracking
             and not self.bad_snapshots
             and self.bad_keys is None
+            and not self.illegal
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -72,6 +77,11 @@ class Verdict:
             "tracking": self.tracking,
             "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
             "keys": {"indexed": self.keys, "problem": self.bad_keys},
+            "domain": {
+                "judged": self.judged,
+                "illegal": [finding.as_json() for finding in self.illegal],
+                "unnamed": self.unnamed,
+            },
             "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
         }
 
@@ -121,6 +131,11 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
     if sealed_at is not None and (verdict.broken is not None and verdict.broken.position <= sealed_at):
         verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
     verdict.seconds["chain"] = time.perf_counter() - began
+    began = time.perf_counter()
+    with bar(app.head(), "judging") as progress:
+        judged = judge(_rows(app), app.views.db.mapper, app.policy, _stored(app), progress)
+    verdict.judged, verdict.illegal, verdict.unnamed = judged.records, judged.findings, judged.unnamed
+    verdict.seconds["domain"] = time.perf_counter() - began
     if views and verdict.broken is None:
         began = time.perf_counter()
         with bar(app.lag(), "catching up") as progress:
@@ -212,6 +227,12 @@ def check_snapshots(app: Accord, bar: Bar = no_bar) -> tuple[int, list[str]]:
 def _kept(aggregate: Any) -> dict[str, Any]:
     """An aggregate as its snapshot keeps it: without its keys (indexed)."""
     return {name: value for name, value in vars(aggregate).items() if name != "submissions"}
+
+
+def _stored(app: Accord) -> Callable[[UUID, int], Iterator[Any]]:
+    """An aggregate's stored events up to a version (the judge reads one's
+    history when it first judges an amendment of it)."""
+    return lambda aggregate_id, version: app.events.get(aggregate_id, lte=version)
 
 
 def _merged(app: Accord) -> Iterator[tuple[int, tuple[UUID | str, int, str, bytes] | None, str | None]]:

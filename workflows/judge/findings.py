@@ -1,0 +1,40 @@
+"""What the judging pass finds: each record the domain would have refused,
+by its position, with a sentence that says why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Findings named one by one; past these, only counted (a store forged
+# wholesale would otherwise print a line for each of a million records).
+LIMIT = 1_000
+
+
+@dataclass(frozen=True)
+class Finding:
+    position: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"position {self.position}: {self.problem}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"position": self.position, "problem": self.problem}
+
+
+@dataclass
+class Judgement:
+    records: int = 0  # records judged
+    findings: list[Finding] = field(default_factory=list)  # the first LIMIT
+    unnamed: int = 0  # findings past the first LIMIT, counted
+
+    def found(self, position: int, problem: str) -> None:
+        if len(self.findings) < LIMIT:
+            self.findings.append(Finding(position, problem))
+        else:
+            self.unnamed += 1
+
+    @property
+    def lawful(self) -> bool:
+        return not self.findings
