@@ -110,3 +110,17 @@ def test_a_correction_is_judged_on_the_whole_history() -> None:
 def test_an_event_names_the_aggregate_it_is_declared_in() -> None:
     assert aggregate_of(Partnership.FactCorrected) is Partnership
     assert aggregate_of(FollowUpTask.TaskCompleted) is FollowUpTask
+
+
+def test_findings_past_the_limit_are_counted_and_a_long_sentence_is_cut() -> None:
+    from workflows.judge import LIMIT, Judgement
+
+    judgement = Judgement()
+    judgement.found(1, "x" * 1_000_000)
+    for position in range(2, LIMIT + 6):
+        judgement.found(position, "refused")
+
+    assert len(judgement.findings) == LIMIT
+    assert judgement.unnamed == 5
+    assert len(judgement.findings[0].problem) == 2_000
+    assert str(judgement.findings[1]) == "position 2: refused"

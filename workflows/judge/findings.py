@@ -9,6 +9,9 @@ from typing import Any
 # Findings named one by one; past these, only counted (a store forged
 # wholesale would otherwise print a line for each of a million records).
 LIMIT = 1_000
+# A finding's sentence is cut at this many characters: it quotes the record
+# (its actor, its key), and a record written around Accord is bounded by nothing.
+LENGTH = 2_000
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class Judgement:
 
     def found(self, position: int, problem: str) -> None:
         if len(self.findings) < LIMIT:
-            self.findings.append(Finding(position, problem))
+            cut = problem if len(problem) <= LENGTH else problem[: LENGTH - 1] + "…"
+            self.findings.append(Finding(position, cut))
         else:
             self.unnamed += 1
 
