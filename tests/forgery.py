@@ -12,8 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
-from domain.base import Aggregate, Recorded, Submitted, _envelope
+from domain.base import Aggregate, Founding, Recorded, Submitted, _envelope
 from domain.values import Stamp
 from tests.helpers import raw
 from workflows.compose import build
@@ -36,7 +37,8 @@ def forged(
     aggregate `subject` names, recorded by `actor` at `at` (now if not
     given): no rule of the domain asked."""
     stamp = Stamp(actor, at or datetime.now(UTC), key)
-    return event_class(**_envelope(kind.id_for(subject), version, stamp), **facts)
+    topic = get_topic(kind) if issubclass(event_class, Founding) else None
+    return event_class(**_envelope(kind.id_for(subject), version, stamp, topic=topic), **facts)
 
 
 def version_of(db: str, aggregate_id: UUID) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from domain.meeting import Meeting
 from domain.partnership import Partnership
 from tests.conftest import POSTGRES_URL
 from tests.forgery import append, append_stored, forged, version_of
@@ -182,6 +183,20 @@ def test_a_forged_fact_on_a_partnership_never_opened_is_named(insider: str) -> N
     assert result.exit_code == TAMPERED
     assert (
         f"position {position}: FundingDisbursed on partnership NE by finance-director: partnership NE is not "
+        "opened: record PartnershipOpened for it first"
+    ) in result.stderr
+
+
+def test_a_forged_meeting_naming_a_partnership_never_opened_is_named(insider: str) -> None:
+    scheduled = {"meeting": "summit", "occurred_on": "2021-09", "body": "Summit", "held_on": "2021-10"}
+    event = forged(Meeting, Meeting.MeetingScheduled, "summit", {**scheduled, "partners": ["TN", "NE"]}, version=1)
+    position = append(insider, event)
+
+    result = verify(insider)
+
+    assert result.exit_code == TAMPERED
+    assert (
+        f"position {position}: MeetingScheduled on meeting summit by finance-director: partnership NE is not "
         "opened: record PartnershipOpened for it first"
     ) in result.stderr
 

@@ -97,6 +97,11 @@ class Court:
         except DomainError as error:
             self.judgement.found(position, f"{_what(event)}: {error}")
             aggregate = _forced(aggregate, event, history)
+        except Exception as error:
+            # Not a rule's sentence: a record no rule foresaw (written around
+            # Accord), which stops no other record from being judged.
+            self.judgement.found(position, f"{_what(event)}: cannot be judged: {type(error).__name__}: {error}")
+            aggregate = _forced(aggregate, event, history)
         else:
             self._partners_opened(position, event)
         self.aggregates[aggregate_id] = aggregate
