@@ -192,6 +192,12 @@ class Aggregate(LibraryAggregate):
         return _aggregate_id(cls.__name__, subject)
 
     @classmethod
+    def named_by(cls, first: Any) -> str:
+        """The subject the aggregate's first event names it by, from which
+        its id is derived (`start`): a fact's subject field."""
+        return str(first.subject)
+
+    @classmethod
     def not_started(cls, subject: str) -> DomainError:
         return DomainError(f"{cls.NOUN} {subject} is not {cls.STARTED}")
 

@@ -68,6 +68,10 @@ def placed(aggregate: Aggregate | None, event: Recorded) -> type[Aggregate]:
             raise AlreadyStarted(f"{_noun(kind, event)} is already {kind.STARTED}")
         if event.originator_topic != get_topic(kind):
             raise NotItsAggregate(f"{type(event).__name__} begins a {kind.NOUN}, not {event.originator_topic}")
+        if event.originator_id != kind.id_for(subject := kind.named_by(event)):
+            raise NotItsAggregate(
+                f"{type(event).__name__} begins {kind.NOUN} {subject}, whose id is not {event.originator_id}"
+            )
         if event.originator_version != kind.INITIAL_VERSION:
             raise VersionOutOfOrder(
                 f"the first event of {_noun(kind, event)} is numbered {event.originator_version}, not 1"

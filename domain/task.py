@@ -134,6 +134,10 @@ class FollowUpTask(Aggregate):
         return FollowUpTask.id_for(f"{rule}@{source}")
 
     @classmethod
+    def named_by(cls, first: Any) -> str:
+        return f"{first.rule}@{first.source}"
+
+    @classmethod
     def open(cls, facts: Mapping[str, Any], stamp: Stamp) -> FollowUpTask:
         """Open the task of (facts["rule"], facts["source"])."""
         return cls.start(cls.TaskOpened, f"{facts['rule']}@{facts['source']}", facts, stamp)

@@ -517,7 +517,7 @@ def portfolio_rows(bench: Bench, kind: str) -> list[Row]:
             "folded in memory",
             rate(records, domain_seconds),
             f"the chain pass {rate(records, chain_seconds)}",
-            f"{chain_seconds / domain_seconds:.2f}x",
+            f"{chain_seconds / domain_seconds:.2f}x" if domain_seconds else "",
         )
     )
     rows.append(

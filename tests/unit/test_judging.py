@@ -124,3 +124,26 @@ def test_findings_past_the_limit_are_counted_and_a_long_sentence_is_cut() -> Non
     assert judgement.unnamed == 5
     assert len(judgement.findings[0].problem) == 2_000
     assert str(judgement.findings[1]) == "position 2: refused"
+
+
+def test_an_aggregate_begun_under_an_id_its_first_event_does_not_derive_is_refused() -> None:
+    from uuid import uuid4
+
+    from eventsourcing.utils import get_topic
+
+    facts = {
+        "source": "a/1",
+        "source_type": "VisitHeld",
+        "subject": "TN",
+        "rule": "visit",
+        "title": "Report",
+        "owner": "desk:TN",
+        "due_on": "2021-08-01",
+    }
+    stamp = Stamp("accord", AT, "visit@a/1")
+    opened_task = FollowUpTask.TaskOpened(**_envelope(uuid4(), 1, stamp, topic=get_topic(FollowUpTask)), **facts)
+    honest = FollowUpTask.open(facts, stamp).collect_events()[0]
+
+    with pytest.raises(NotItsAggregate, match="TaskOpened begins task visit@a/1, whose id is not"):
+        admitted(None, opened_task, lambda: [])
+    assert admitted(None, honest, lambda: []).owner == "desk:TN"
