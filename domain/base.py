@@ -250,6 +250,21 @@ class Snapshot(BaseModel):
     timestamp: datetime
     topic: str
     state: dict[str, Any]
+    # Where the chained log stood at this version, as the store found it when
+    # keeping the snapshot: the log position of the aggregate's event at this
+    # version, the chain's digest there, and a digest over the whole snapshot
+    # with them (workflows.store.snapshots). A load uses the snapshot only if
+    # the chain still holds that digest at that position for that event, and
+    # the digest matches. None: taken before snapshots were proven, or not
+    # kept yet.
+    position: int | None = None
+    chained: str | None = None
+    digest: str | None = None
+    # On a store whose records are signed, the key that took the snapshot
+    # and its signature of the digest (hex): without it, anyone who can
+    # write the table could work a forged snapshot's digest out again.
+    signed_by: str | None = None
+    signature: str | None = None
 
     @classmethod
     def take(cls, aggregate: Aggregate) -> Snapshot:
@@ -271,7 +286,9 @@ class Snapshot(BaseModel):
     def mutate(self, _: None) -> Aggregate:
         """The aggregate as it was at this version (upcast, as its events are,
         by `upcast_vN_vN+1` on the aggregate class)."""
-        kind: type[Aggregate] = resolve_topic(self.topic)
+        kind = resolve_topic(self.topic)
+        if not (isinstance(kind, type) and issubclass(kind, Aggregate)):
+            raise TypeError(f"the snapshot of {self.originator_id} names {self.topic!r}, which is not an aggregate")
         state = dict(self.state)
         # Snapshots taken before the key index kept the keys as well.
         state.pop("submissions", None)

@@ -6,6 +6,7 @@ in the same run, with the peak memory of the process that did it.
     scripts/bench --quick         # 100,000 events, about a minute
     scripts/bench --postgres postgresql://postgres@127.0.0.1:5432/postgres
     scripts/bench --part startup --json startup.json
+    scripts/bench --quick --part signing    # submission signed beside unsigned
 
 Figures vary run to run on a shared machine: compare ratios from one run.
 """
@@ -123,15 +124,16 @@ class Measured:
         return f"{self.peak:,.0f} MiB"
 
 
-def measured(code: str, *args: str) -> Measured:
-    """Run `code` in a fresh interpreter: wall seconds, peak memory, output."""
+def measured(code: str, *args: str, env: dict[str, str] | None = None) -> Measured:
+    """Run `code` in a fresh interpreter (with `env` beside the environment):
+    wall seconds, peak memory, output."""
     with tempfile.NamedTemporaryFile(prefix="bench-peak-") as peak:
         start = time.perf_counter()
         process = subprocess.run(
             [sys.executable, "-c", code, *args],
             capture_output=True,
             text=True,
-            env={**os.environ, "BENCH_PEAK": peak.name},
+            env={**os.environ, **(env or {}), "BENCH_PEAK": peak.name},
         )
         seconds = time.perf_counter() - start
         if process.returncode != 0:
@@ -163,9 +165,9 @@ def chromium_render(page: Path, folder: Path) -> tuple[float, float] | None:
     return min(seconds(page) for _ in range(2)), min(seconds(empty) for _ in range(2))
 
 
-def accord(db: str, *args: str) -> Measured:
+def accord(db: str, *args: str, env: dict[str, str] | None = None) -> Measured:
     """An accord command, as a whole process."""
-    return measured(CLI, "--db", db, *args)
+    return measured(CLI, "--db", db, *args, env=env)
 
 
 def in_child(body: str, db: str, *args: str) -> tuple[dict[str, Any], Measured]:
@@ -530,7 +532,44 @@ def portfolio_rows(bench: Bench, kind: str) -> list[Row]:
             memory=run.memory,
         )
     )
+    rows += proof_rows(bench, kind, db, records / chain_seconds)
     return rows
+
+
+def proof_rows(bench: Bench, kind: str, db: str, chain_rate: float) -> list[Row]:
+    """A seal (the chain checked and the Merkle tree over every record), a
+    proof of the record in the middle, and its check with no store."""
+    store = STORE_NAMES[kind]
+    bench.say(f"{store}: audit seal, prove and check-proof...")
+    seal, proof = bench.folder / f"seal-{kind}.json", bench.folder / f"proof-{kind}.json"
+    sealing = accord(db, "audit", "seal", "--json", "-o", str(seal))
+    sealed = json.loads(seal.read_text())
+    proving = accord(db, "audit", "prove", str(sealed["position"] // 2), "--seal", str(seal), "-o", str(proof))
+    checking = measured(CLI, "audit", "check-proof", str(proof), "--seal", str(seal))
+    records = sealed["records"]
+    return [
+        Row(
+            store,
+            "accord audit seal: the chain checked and the Merkle tree over every record (whole process)",
+            f"{sealing.seconds:.1f} s",
+            f"{records:,} records; verify's chain pass alone {records / chain_rate:.1f} s",
+            memory=sealing.memory,
+        ),
+        Row(
+            store,
+            "accord audit prove: one record's audit path in the sealed tree (whole process)",
+            f"{proving.seconds:.1f} s",
+            f"{records:,} records",
+            memory=proving.memory,
+        ),
+        Row(
+            store,
+            "accord audit check-proof, with no store (whole process)",
+            f"{checking.seconds:.2f} s",
+            "",
+            memory=checking.memory,
+        ),
+    ]
 
 
 TICK = """
@@ -543,6 +582,48 @@ tick = Watch(app, Schedule(outbox=args[0])).tick(at)
 app.refresh()  # the task list catching up on what the tick recorded
 result.update(s=time.perf_counter() - start, actions=len(tick.done))
 """
+
+
+def signing_rows(bench: Bench, kind: str) -> list[Row]:
+    """Submission with signing (a store that enrolls keys, ACCORD_KEY an
+    enrolled key) beside submission without it, the same files in turn, and
+    verify's signatures pass beside its chain pass."""
+    from workflows.signing.keys import new_signer, write_key
+
+    store, say = STORE_NAMES[kind], bench.say
+    count = min(bench.count, 4 * CHUNK)
+    files = write_files(bench.folder, synthetic(bench.partners, count, bench.seed), f"signing-{kind}")
+    say(f"{store}: accord submit --file with signing beside without, {len(files)} files of {CHUNK:,} lines...")
+    key = bench.folder / f"admin-{kind}.key"
+    write_key(new_signer(), key)
+    signed, unsigned = bench.stores.new(kind, "signed"), bench.stores.new(kind, "unsigned")
+    accord(signed, "init", "--admin-key", str(key))
+    accord(unsigned, "init")
+    signed_seconds = unsigned_seconds = 0.0
+    for path in files:
+        # In turn, file by file, so that the machine's moods fall on both alike.
+        unsigned_seconds += accord(unsigned, "submit", "--file", str(path)).seconds
+        signed_seconds += accord(signed, "submit", "--file", str(path), env={"ACCORD_KEY": str(key)}).seconds
+    verified = json.loads(accord(signed, "audit", "verify", "--json", "--no-views").output)
+    records, chain_seconds = verified["records"], verified["seconds"]["chain"]
+    signatures = verified["signatures"]
+    return [
+        Row(
+            store,
+            f"accord submit --file with signing (one Ed25519 signature a file): {count:,} events "
+            f"in files of {CHUNK:,} lines",
+            rate(count, signed_seconds),
+            f"without signing {rate(count, unsigned_seconds)}",
+            f"{unsigned_seconds / signed_seconds:.2f}x of unsigned (target >= 0.9x)",
+        ),
+        Row(
+            store,
+            f"audit verify, signatures pass: {signatures['checked']:,} signatures over {records:,} records",
+            rate(records, signatures["seconds"]),
+            f"chain pass {rate(records, chain_seconds)}",
+            f"{chain_seconds / signatures['seconds']:.2f}x of the chain pass" if signatures["seconds"] else "",
+        ),
+    ]
 
 
 def scheduler_rows(bench: Bench, kind: str, count: int) -> list[Row]:
@@ -876,7 +957,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--part",
-        choices=["all", "portfolio", "scheduler", "delivery", "startup"],
+        choices=["all", "portfolio", "signing", "scheduler", "delivery", "startup"],
         default="all",
         help="measure only one part",
     )
@@ -893,6 +974,8 @@ def main() -> None:
         for kind in kinds:
             if args.part in ("all", "portfolio"):
                 rows += portfolio_rows(bench, kind)
+            if args.part in ("all", "signing"):
+                rows += signing_rows(bench, kind)
             if args.part in ("all", "scheduler"):
                 rows += scheduler_rows(bench, kind, 20_000 if args.quick else 100_000)
             if args.part in ("all", "delivery"):

@@ -10,14 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from domain.base import Snapshot, Submitted
+from domain.base import Submitted
 from workflows.application import Accord
+from workflows.application.loading import snapshot_of
 from workflows.batches import Bar, Progress, no_bar
 from workflows.failures import BadInput, VerificationFailed
 from workflows.judge import Finding, judge
 from workflows.projections.base import BATCH
+from workflows.signing.verify import Signatures
+from workflows.signing.verify import check as check_signatures
 from workflows.store import chain, keys
-from workflows.store.snapshots import kept
+from workflows.store.snapshots import QUIETLY_RETAKEN, kept
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Verdict:
     keys: int = 0  # keys the index holds, compared with the log's
     bad_keys: str | None = None  # how the key index differs from the log
     seconds: dict[str, float] = field(default_factory=dict)  # what each check took: chain, projections...
+    signatures: Signatures = field(default_factory=Signatures)  # who signed what (workflows.signing.verify)
     judged: int = 0  # records the domain judged again (workflows.judge)
     illegal: list[Finding] = field(default_factory=list)  # records it would have refused, the first LIMIT
     unnamed: int = 0  # and how many more
@@ -60,6 +64,7 @@ class Verdict:
             and not self.tracking
             and not self.bad_snapshots
             and self.bad_keys is None
+            and self.signatures.sound
             and not self.illegal
         )
 
@@ -77,6 +82,7 @@ class Verdict:
             "tracking": self.tracking,
             "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
             "keys": {"indexed": self.keys, "problem": self.bad_keys},
+            "signatures": self.signatures.as_json(),
             "domain": {
                 "judged": self.judged,
                 "illegal": [finding.as_json() for finding in self.illegal],
@@ -126,11 +132,14 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
     verdict.tracking = app.astray()
     logged = keys.Tally()
     began = time.perf_counter()
-    with bar(app.head(), "chain") as progress:
+    # What the signatures pass judges: the log as the chain pass begins on it.
+    through = app.head()
+    with bar(through, "chain") as progress:
         _chain(app, verdict, logged if views else None, progress)
     if sealed_at is not None and (verdict.broken is not None and verdict.broken.position <= sealed_at):
         verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
     verdict.seconds["chain"] = time.perf_counter() - began
+    verdict.signatures = check_signatures(app.views.db, through)
     began = time.perf_counter()
     with bar(app.head(), "judging") as progress:
         judged = judge(_rows(app), app.views.db.mapper, app.policy, _stored(app), progress)
@@ -207,17 +216,22 @@ def check_keys(app: Accord, logged: keys.Tally, through: int) -> tuple[int, str 
 
 
 def check_snapshots(app: Accord, bar: Bar = no_bar) -> tuple[int, list[str]]:
-    """Each stored snapshot compared with its aggregate replayed from the log
-    to the same version: submissions are decided on snapshots, so one
-    changed in the database would change decisions without touching the log."""
+    """Each stored snapshot proven against the chain, as a load proves it,
+    and compared with its aggregate replayed from the log to the same
+    version: submissions are decided on snapshots, so one changed in the
+    database would change decisions without touching the log. One taken
+    before snapshots were proven, or unsigned before the store signed, is
+    compared only."""
     assert app.snapshots is not None
     rows = kept(app.views.db, app.snapshots_table)
     problems = []
     with bar(len(rows), "snapshots") as progress:
         for aggregate_id, version in rows:
-            [snapshot] = app.snapshots.get(aggregate_id, lte=version, desc=True, limit=1)
-            assert isinstance(snapshot, Snapshot)
-            if _kept(snapshot.mutate(None)) != _kept(app.from_log(aggregate_id, version)):
+            found = snapshot_of(app, aggregate_id, version)
+            assert found is not None
+            if found.wrong is not None and found.wrong not in QUIETLY_RETAKEN:
+                problems.append(f"the snapshot of {aggregate_id} at version {version} {found.wrong}")
+            elif _kept(found.aggregate) != _kept(app.from_log(aggregate_id, version)):
                 problems.append(f"the snapshot of {aggregate_id} at version {version} differs from its events")
             if progress:
                 progress(1)

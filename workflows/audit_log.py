@@ -19,6 +19,7 @@ from domain.delivery import Delivery
 from domain.dispatch import Dispatch
 from domain.initiative import Initiative
 from domain.meeting import Meeting
+from domain.signing import SigningKey
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application import Accord
@@ -70,6 +71,8 @@ def stored_row(cls: type[Any], state: dict[str, Any], originator_id: Any, positi
         subject = f"{get('about')} to {get('owner')} by {get('channel')}"
     elif cls in _DELIVERY_EVENTS:
         subject = f"delivery {str(originator_id)[:8]}"
+    elif cls in _KEY_EVENTS:
+        subject = f"key {get('key_id')}"
     else:
         subject = get("partner") or f"task {str(originator_id)[:8]}"
     row: dict[str, Any] = {}
@@ -90,6 +93,7 @@ def stored_row(cls: type[Any], state: dict[str, Any], originator_id: Any, positi
 
 
 _DELIVERY_EVENTS = frozenset(Delivery.event_classes())
+_KEY_EVENTS = frozenset(SigningKey.event_classes())
 
 
 def stamped(state: dict[str, Any]) -> datetime:

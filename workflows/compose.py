@@ -43,6 +43,7 @@ __all__ = [
     "build",
     "build_standby",
     "business_clock",
+    "enrol_admin",
     "for_reading",
     "for_recording",
     "initialise",
@@ -78,6 +79,8 @@ def build(settings: Settings, *, init: bool = False, clock: Clock | None = None)
         if is_postgres(settings.db):
             app.authenticated = authenticated_user(app)
             ensure_snapshots_table(app)
+            ensure_signing_tables(app)
+        give_signer(app, settings)
     except Exception:
         app.close()
         raise
@@ -163,6 +166,19 @@ def initialise(settings: Settings, writers: Sequence[str] = ()) -> str | None:
     return enforce_append_only(settings.db, writers)
 
 
+def enrol_admin(settings: Settings, key_file: str, holder: str) -> str:
+    """Enroll a store's first administrator's key, in a transaction the key
+    signs itself (`accord init --admin-key`); its key id. Again, nothing."""
+    app = build(replace(settings, key=key_file), init=True)
+    try:
+        signer = app.recorder.signing.signer  # type: ignore[attr-defined]
+        if any(key.key_id == signer.key_id for key in app.signing_keys()):
+            return str(signer.key_id)
+        return app.enrol_key(signer.public, holder, "admin", settings.actor)
+    finally:
+        app.close()
+
+
 def rules_in_force(settings: Settings) -> RuleSet:
     """The rules a command works by: the file ACCORD_RULES (or --rules)
     names, else the rules shipped with Accord."""
@@ -204,6 +220,32 @@ def ensure_snapshots_table(app: Accord) -> None:
         return
     recorder: Any = app.snapshots.recorder
     app.views.db.create_table(f"{recorder.datastore.schema}.{app.snapshots_table}", recorder.create_table)
+
+
+def ensure_signing_tables(app: Accord) -> None:
+    """A PostgreSQL store set up before Accord signed its records gets the
+    tables of its signatures and enrolled keys on first use (`accord init
+    --writer`, run again by the store's owner, makes them append-only)."""
+    from workflows.store import signatures
+
+    schema = app.recorder.datastore.schema  # type: ignore[attr-defined]
+    for table, statement in zip(
+        (signatures.SIGNATURES, signatures.SIGNERS),
+        signatures.create_statements(postgres=True, schema=schema),
+        strict=True,
+    ):
+        app.views.db.create_table(f"{schema}.{table}", statement)
+
+
+def give_signer(app: Accord, settings: Settings) -> None:
+    """The recorder signs with the key ACCORD_KEY gives: every write of this
+    process (the person's command, the follower it runs, the scheduler's
+    and the console's work) goes through it."""
+    if settings.key is None:
+        return
+    from workflows.signing.keys import load_signer
+
+    app.recorder.signing.signer = load_signer(settings.key)  # type: ignore[attr-defined]
 
 
 def authenticated_user(app: Accord) -> str | None:

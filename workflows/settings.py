@@ -338,6 +338,10 @@ class Settings:
                   each instrument's envelope when the funding report sets targets
     ACCORD_CIPHER_KEY  a key (`accord init --new-key`): events are compressed
                   and encrypted at rest (AES-GCM)
+    ACCORD_KEY    the writer's private signing key: a file only its owner may
+                  read (`accord keys new` writes one), or `ed25519:` and the
+                  base64 of its 32 bytes; a store that enrolls keys refuses
+                  writes without one (docs/keys.md)
     and the scheduler's settings (see Schedule) and delivery's (see Delivery).
     """
 
@@ -348,6 +352,7 @@ class Settings:
     policy: str | None = None
     funding_target: Decimal | None = None
     cipher_key: str | None = None
+    key: str | None = field(default=None, repr=False)
     schedule: Schedule = field(default_factory=Schedule)
     delivery: Delivery = field(default_factory=Delivery)
     web: Web = field(default_factory=Web)
@@ -383,6 +388,7 @@ class Settings:
             policy=environ.get("ACCORD_POLICY") or None,
             funding_target=funding_share(environ.get("ACCORD_FUNDING_TARGET") or None),
             cipher_key=cipher_key(environ.get("ACCORD_CIPHER_KEY") or None),
+            key=(environ.get("ACCORD_KEY") or "").strip() or None,
             schedule=Schedule.from_env(environ),
             delivery=Delivery.from_env(environ),
             web=Web.from_env(environ),
@@ -400,6 +406,7 @@ NAMES: dict[str, str] = {
         "policy",
         "funding_target",
         "cipher_key",
+        "key",
         "timezone",
         "tick",
         "outbox",
@@ -427,7 +434,9 @@ NAMES: dict[str, str] = {
 }
 CONFIG = "accord.toml"
 # The settings that name a file or folder.
-PATHS = frozenset({"db", "rules", "policy", "outbox", "directory", "users", "smtp_ca_file"})
+PATHS = frozenset({"db", "rules", "policy", "outbox", "directory", "users", "smtp_ca_file", "key"})
+# A signing key given as itself (ed25519: and base64), not as a file's path.
+INLINE_KEY = "ed25519:"
 DEFAULT = "default"
 
 
@@ -450,7 +459,7 @@ def load(flags: Mapping[str, str | None], environ: Mapping[str, str]) -> tuple[S
             (path, in_file.get(name)),
         ):
             if value is not None and str(value).strip() != "":
-                if source == path and name in PATHS and "://" not in str(value):
+                if source == path and name in PATHS and "://" not in str(value) and not _inline(value):
                     # A file's paths are read from its own folder, wherever Accord runs.
                     value = Path(path).parent / Path(str(value)).expanduser()
                 given[variable], sources[name] = str(value), source
@@ -484,6 +493,7 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
         "policy": settings.policy or "(none: anyone may record anything)",
         "funding_target": settings.funding_target if settings.funding_target is not None else "(each envelope's share)",
         "cipher_key": "(set: events are encrypted)" if settings.cipher_key else "(none: events are not encrypted)",
+        "key": _key_shown(settings.key),
         "timezone": schedule.timezone,
         "tick": f"{schedule.tick:g} s",
         "outbox": schedule.outbox,
@@ -509,6 +519,17 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
         "web_user_header": settings.web.user_header or "(none)",
     }
     return [{"setting": name, "value": str(values[name]), "from": sources.get(name, DEFAULT)} for name in NAMES]
+
+
+def _inline(value: object) -> bool:
+    return str(value).startswith(INLINE_KEY)
+
+
+def _key_shown(key: str | None) -> str:
+    """Where the signing key comes from, never the key."""
+    if key is None:
+        return "(none: nothing is signed; a store that enrolls keys refuses writes)"
+    return "(set: the key itself)" if _inline(key) else f"(the file {key})"
 
 
 def _config_file(environ: Mapping[str, str]) -> tuple[dict[str, object], str]:

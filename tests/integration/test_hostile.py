@@ -109,6 +109,22 @@ def test_a_hostile_record_is_carried_by_every_reader_and_escaped_by_every_output
                 terminal_clean(written)
         verified = accord(store, "audit", "verify")
         assert verified.exit_code == 0, verified.output
+        proofs_hold(store, folder)
+
+
+def proofs_hold(store: str, folder: Path) -> None:
+    """A seal of the record, and proofs of a few of its records, each
+    holding against it with no store, the fact each shows being what its
+    stored bytes hold."""
+    seal = folder / "seal.json"
+    answered(store, "audit", "seal", "--json", "-o", str(seal))
+    logged = [row["position"] for row in json.loads(answered(store, "audit", "log", "--json"))]
+    for position in logged[:: max(1, len(logged) // 4)]:
+        proof = folder / f"proof-{position}.json"
+        answered(store, "audit", "prove", str(position), "--seal", str(seal), "-o", str(proof))
+        said = answered(store, "audit", "check-proof", str(proof), "--seal", str(seal))
+        assert said.startswith(f"the proof holds: position {position} "), said
+        assert said.endswith("the fact it shows is what its stored bytes hold\n"), said
 
 
 @contextmanager

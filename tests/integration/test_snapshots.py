@@ -141,7 +141,7 @@ def test_a_snapshot_changed_in_the_database_fails_verify_and_a_rebuild_drops_it(
     after = accord(db, "audit", "verify")
 
     assert tampered.exit_code == TAMPERED
-    assert f"at version {EVERY + 5} differs from its events" in tampered.stderr
+    assert f"at version {EVERY + 5} does not match its own digest" in tampered.stderr
     assert "dropped 1 snapshot(s)" in rebuilt.output
     assert after.exit_code == 0, after.output
     assert snapshot_rows(db) == []

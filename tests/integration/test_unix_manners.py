@@ -144,7 +144,7 @@ def test_a_policy_file_not_in_utf8_exits_2_in_one_sentence(tmp_path: Path) -> No
 
 
 def test_a_sealed_head_is_checked_for_its_form_and_may_be_given_by_its_first_digits(demo_db: str) -> None:
-    digest = as_json(accord(demo_db, "audit", "seal", "--json"))[0]["digest"]
+    digest = as_json(accord(demo_db, "audit", "seal", "--json"))["digest"]
 
     typo = accord(demo_db, "audit", "verify", "--head", "zzzz", "--no-views")
     short = accord(demo_db, "audit", "verify", "--head", digest[:6], "--no-views")

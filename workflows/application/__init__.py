@@ -6,6 +6,7 @@ One module a responsibility, each a part of `Accord`:
     core          the store, loading aggregates, storing what was decided (with retries)
     submission    recording submissions, all or none
     task_changes  assign, defer, complete, cancel a task
+    keys          enroll and revoke writers' keys, list them from the log
     reads         the log itself: a partnership, an aggregate's events, the log in pages
     catch_up      the follow-up tasks new events imply (follower), then every view
 
@@ -19,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import EnvType
 
+from workflows.application.keys import KeyChanges
+from workflows.application.loading import SNAPSHOT_EVERY
 from workflows.application.reads import Reads
-from workflows.application.submission import SNAPSHOT_EVERY, Receipt, Rejected, Submitting
+from workflows.application.submission import Receipt, Rejected, Submitting
 from workflows.application.task_changes import TaskChanges
 from workflows.batches import Progress
 from workflows.store.persistence import APPLICATION
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["SNAPSHOT_EVERY", "Accord", "OnStandby", "Receipt", "Rejected"]
 
 
-class Accord(Submitting, TaskChanges, Reads):
+class Accord(Submitting, TaskChanges, KeyChanges, Reads):
     """Accord's event-sourced application over SQLite or PostgreSQL."""
 
     name = APPLICATION

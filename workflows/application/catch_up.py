@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from workflows.application.core import Core
 from workflows.batches import Progress, collector_paused
+from workflows.store.signatures import Refused
 
 if TYPE_CHECKING:
-    from workflows.application.follower import Followed
+    from workflows.application.follower import Followed, Follower
     from workflows.application.recovery import Repaired
 
 # Warnings only; see workflows.application.core.
@@ -42,9 +43,22 @@ class CatchingUp(Core):
             if FOLLOWER in found or "tasks" in found:
                 followed = Followed(position=self.views.db.position(FOLLOWER))
             else:
-                followed = Follower(self, self.rules, self.views).run(progress)
+                followed = self._follow(Follower(self, self.rules, self.views), progress)
             self.views.catch_up(progress=progress)
         return followed
+
+    def _follow(self, follower: Follower, progress: Progress | None) -> Followed:
+        """The follower's run; on a signed store, by one who holds no key in
+        force (an auditor reading), the tasks are left for a writer to open,
+        with a warning, and the views still caught up."""
+        from workflows.application.follower import Followed
+        from workflows.reader import FOLLOWER
+
+        try:
+            return follower.run(progress)
+        except Refused as refused:
+            self._warn([f"the tasks of the newest facts are left for a writer to open: {refused}"])
+            return Followed(position=self.views.db.position(FOLLOWER))
 
     def astray(self) -> dict[str, str]:
         """Every reader of the log (each view by name, the follower) whose

@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import (
     ApplicationRecorder,
     EventStore,
@@ -24,17 +24,19 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, get_topic
 
-from domain.amendments import fold
 from domain.base import Snapshot, Submitted
+from domain.signing import SigningKey
 from domain.vocabulary import VOCABULARY, amendment_classes
+from workflows.application.loading import load, project
 from workflows.clock import Clock
 from workflows.projections.base import Views
 from workflows.reader import Reader
 from workflows.store import retry
+from workflows.store import snapshots as kept_snapshots
 from workflows.store.keys import Keys, index_log
 from workflows.store.persistence import APPLICATION, PydanticMapper, mapper_for
 from workflows.store.retry import StoreBusy, address, wait_for_server
-from workflows.store.snapshots import drop_all, drop_older
+from workflows.store.signatures import Change
 
 if TYPE_CHECKING:
     from workflows.policy import Policy
@@ -46,26 +48,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("accord")
 
 
-def _project(aggregate: Any, events: Iterable[Any]) -> Any:
-    """The library's projector less its per-event isinstance check against a
-    runtime Protocol, which costs more than decoding the event itself. A
-    history with amendments is folded as they amend it (domain.amendments):
-    from its first event, so not from a snapshot taken before them."""
-    events = iter(events)
-    seen: list[Any] = []
-    for event in events:
-        # A class attribute, not isinstance: pydantic's classes check that slowly.
-        if event.AMENDS:
-            if seen and isinstance(seen[0], Snapshot):
-                raise _AmendedSinceSnapshot
-            return fold([*seen, event, *events])
-        seen.append(event)
-        aggregate = event.mutate(aggregate)
-    return aggregate
-
-
-class _AmendedSinceSnapshot(Exception):
-    """An aggregate's events after its snapshot amend facts before it."""
+def key_change(event: Any) -> Change | None:
+    """The key an event enrolls or revokes, for the recorder's check of
+    who signs (workflows.store.signatures)."""
+    kind = type(event)
+    if kind is SigningKey.KeyEnrolled:
+        return Change(event.key_id, event.role, "enrolled")
+    if kind is SigningKey.KeyRevoked:
+        return Change(event.key_id, "", "revoked")
+    return None
 
 
 class IndexedEventStore(EventStore[UUID]):
@@ -80,6 +71,9 @@ class IndexedEventStore(EventStore[UUID]):
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Any]:
         rows = [self.keys.row(event) if isinstance(event, Submitted) else None for event in domain_events]
+        changes = [key_change(event) for event in domain_events]
+        if any(changes):
+            kwargs["signing"] = changes
         recordings = super().put(domain_events, keys=rows, **kwargs)
         self.stored += len(domain_events)
         return recordings
@@ -113,6 +107,15 @@ class Core(Application[UUID]):
         # What readers of the log left out, each a sentence naming its
         # position (Reads.readable): the command line says them at the end.
         self.left_out: list[str] = []
+        # Events folded by loads (`load`): after a snapshot, only those since.
+        self.events_folded = 0
+        # The snapshots this process found unproven and said so, once each.
+        self.snapshots_ignored: set[tuple[UUID, int]] = set()
+        # The keys a snapshot may be signed by, read when first needed
+        # (`snapshot_signers`), and the key ids read again for since.
+        self._signers: dict[str, bytes] | None = None
+        self._signers_read = False
+        self._signers_sought: set[str] = set()
         super().__init__(env)
 
     @cached_property
@@ -168,16 +171,39 @@ class Core(Application[UUID]):
         assert self.snapshots is not None
         return str(self.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
 
+    def snapshot_signers(self, key_id: str | None = None) -> dict[str, bytes] | None:
+        """The public keys in force that a snapshot may be signed by (None
+        where the store signs nothing), read once; read again, once, for a
+        key id they lack (enrolled since by another process)."""
+        if not self._signers_read or (
+            key_id is not None and key_id not in (self._signers or {}) and key_id not in self._signers_sought
+        ):
+            if self._signers_read and key_id is not None:
+                self._signers_sought.add(key_id)
+            self._signers, self._signers_read = kept_snapshots.signers_in_force(self.views.db), True
+        return self._signers
+
     def keep_snapshots(self, snapshots: Sequence[Snapshot]) -> None:
-        """Store snapshots and drop the older ones of the same aggregates:
-        they are derived, and only the latest is ever read."""
+        """Store snapshots, each with the chain's digest at its version
+        (workflows.store.snapshots), in place of the same aggregates' others:
+        they are derived, and only the latest is ever read. One of a version
+        the log does not hold (stored by a writer whose primary was lost) is
+        not kept."""
         if not snapshots or self.snapshots is None:
             return
-        table = self.snapshots_table
+        table, db = self.snapshots_table, self.views.db
         try:
-            self.snapshots.put(snapshots)
-            drop_older(self.views.db, table, snapshots)
-        except (OperationalError, InterfaceError) as error:
+            held = kept_snapshots.held_at(db, [(s.originator_id, s.originator_version) for s in snapshots])
+            placed = [
+                kept_snapshots.proven(s, position, chained, self.recorder.signing.signer)  # type: ignore[attr-defined]
+                for s in snapshots
+                if (found := held.get((s.originator_id, s.originator_version))) is not None
+                and (position := found.position) is not None
+                and (chained := found.chained) is not None
+            ]
+            kept_snapshots.drop_others(db, table, placed)
+            self.snapshots.put(placed)
+        except (OperationalError, InterfaceError, IntegrityError) as error:
             # The events are stored: a snapshot lost (the connection dropped,
             # the disk filled) only means the next load reads more events.
             log.warning("the facts are recorded, but not their snapshots (%s); they will be taken again", error)
@@ -212,21 +238,23 @@ class Core(Application[UUID]):
 
     def drop_snapshots(self) -> int:
         """Delete every snapshot (they are taken again as facts arrive); how many."""
-        return drop_all(self.views.db, self.snapshots_table)
+        return kept_snapshots.drop_all(self.views.db, self.snapshots_table)
 
     def from_log(self, aggregate_id: UUID, version: int | None = None) -> Any:
         """An aggregate (at a version, else as it is now) replayed from its
         events alone, without asking for a snapshot: what an aggregate never
         kept as one (a task) is found in one query, not two."""
-        return _project(None, self.events.get(aggregate_id, lte=version))
+        return project(None, self.events.get(aggregate_id, lte=version))
 
     def find(self, aggregate_id: UUID) -> Any:
-        try:
-            return self.repository.get(aggregate_id, projector_func=_project)
-        except AggregateNotFoundError:
-            return None
-        except _AmendedSinceSnapshot:
-            return self.from_log(aggregate_id)
+        """An aggregate as it is now (None if it has no events)."""
+        return self.load(aggregate_id)[0]
+
+    def load(self, aggregate_id: UUID) -> tuple[Any, int]:
+        """An aggregate as it is now (None if it has no events), and how many
+        events were folded to make it: from its snapshot where the chain
+        proves one, else from its first event (workflows.application.loading)."""
+        return load(self, aggregate_id)
 
     @cached_property
     def reader(self) -> Reader:

@@ -13,18 +13,14 @@ from uuid import UUID
 from domain.amendments import Amendment, amend
 from domain.base import Aggregate, Snapshot, record_fact
 from domain.errors import DomainError
-from domain.partnership import Partnership, require_opened
+from domain.partnership import require_opened
 from domain.values import Stamp
 from domain.vocabulary import Submission
 from workflows.application.core import Core
+from workflows.application.loading import SNAPSHOT_EVERY
 from workflows.batches import Progress, collector_paused
 from workflows.failures import BadInput
 from workflows.store.keys import recorded as recorded_keys
-
-# Partnerships gather facts without end: each time one passes a multiple of
-# this many events, its state is kept as a snapshot (only its latest), so
-# loading it reads the snapshot and the few events after, not its history.
-SNAPSHOT_EVERY: dict[type[Aggregate], int] = {Partnership: 100}
 
 
 class Rejected(BadInput):
@@ -77,6 +73,8 @@ class Submitting(Core):
         receipt = Receipt()
         aggregates: dict[UUID, Aggregate | None] = {}
         loaded: dict[UUID, int] = {}
+        # How many events each load folded (after its snapshot, if one was proven).
+        folded: dict[UUID, int] = {}
         events: list[Any] = []
         problems: list[tuple[int, str]] = []
         placed = [(s.aggregate_class.id_for(s.subject), self.keys.digest(s.key)) for s in submissions]
@@ -99,7 +97,7 @@ class Submitting(Core):
             aggregate_class = submission.aggregate_class
             aggregate_id = placed[index][0]
             if aggregate_id not in aggregates:
-                aggregates[aggregate_id] = self.find(aggregate_id)
+                aggregates[aggregate_id], folded[aggregate_id] = self.load(aggregate_id)
                 loaded[aggregate_id] = getattr(aggregates[aggregate_id], "version", 0)
             facts = submission.facts()
             stamp = Stamp(actor, at, submission.key)
@@ -135,9 +133,13 @@ class Submitting(Core):
             if decided is None:
                 continue
             every = SNAPSHOT_EVERY.get(type(decided))
+            if not every or decided.version == version:
+                continue
             # An amended one at once: loading it from an earlier snapshot
-            # would fold its whole history again.
-            if every and (decided.version // every > version // every or aggregate_id in amended):
+            # would fold its whole history again. So too one whose load
+            # folded an interval's events or more: its snapshot was unproven
+            # (ignored), dropped, or lost.
+            if decided.version // every > version // every or aggregate_id in amended or folded[aggregate_id] >= every:
                 receipt.snapshots.append(Snapshot.take(decided))
         if progress:
             progress(len(submissions) % 500)

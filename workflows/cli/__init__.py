@@ -41,6 +41,7 @@ COMMANDS = {
     "deliver": "deliveries:deliver",
     "serve": "serve:serve",
     "users": "users:users",
+    "keys": "keys:keys",
 }
 
 

@@ -33,9 +33,25 @@ def demo_data() -> Traversable:
     help="PostgreSQL: a login role that may record; the database then keeps the log append-only "
     "and stores each event with the user who recorded it. Repeat for several.",
 )
-@click.option("--json", "as_json", is_flag=True, help='Print {"store", "writers", "group"} (or {"key"}) as JSON.')
+@click.option(
+    "--admin-key",
+    type=click.Path(dir_okay=False),
+    help="A private key file, made here (readable by you alone) if there is none: enroll its key as the "
+    "store's first administrator's, under its own signature. From then on every write must be signed.",
+)
+@click.option("--holder", help="Who holds the --admin-key (default: the actor, your login name).")
+@click.option(
+    "--json", "as_json", is_flag=True, help='Print {"store", "writers", "group", "admin_key"} (or {"key"}) as JSON.'
+)
 @pass_context
-def init(ctx: Context, new_key: bool, writers: tuple[str, ...], as_json: bool) -> None:
+def init(
+    ctx: Context,
+    new_key: bool,
+    writers: tuple[str, ...],
+    admin_key: str | None,
+    holder: str | None,
+    as_json: bool,
+) -> None:
     """Create the store's tables, once, before Accord is used.
 
     Needed on PostgreSQL, so that several processes starting at once never
@@ -49,6 +65,7 @@ def init(ctx: Context, new_key: bool, writers: tuple[str, ...], as_json: bool) -
       ACCORD_DB=postgresql://accord@db.example.org/accord accord init
       export ACCORD_CIPHER_KEY=$(accord init --new-key)
       accord init --writer alice --writer bob   # as the store's owner, on PostgreSQL
+      accord init --admin-key admin.key --holder "Registry admin"   # sign every record from now on
     """
     if new_key:
         from eventsourcing.cipher import AESCipher
@@ -64,10 +81,23 @@ def init(ctx: Context, new_key: bool, writers: tuple[str, ...], as_json: bool) -
     if writers and not ctx.settings.postgres:
         raise click.UsageError("--writer is for PostgreSQL; a SQLite file is guarded by its file's permissions")
     group = initialise(ctx.settings, writers)
+    enrolled = None
+    if admin_key is not None:
+        from pathlib import Path
+
+        from workflows.compose import enrol_admin
+        from workflows.signing.keys import new_signer, write_key
+
+        if not Path(admin_key).expanduser().exists():
+            write_key(new_signer(), Path(admin_key).expanduser())
+        enrolled = enrol_admin(ctx.settings, admin_key, holder or ctx.settings.actor)
     if as_json:
-        print_json({"store": ctx.settings.store, "writers": list(writers), "group": group})
+        given = {"admin_key": enrolled} if admin_key is not None else {}
+        print_json({"store": ctx.settings.store, "writers": list(writers), "group": group, **given})
         return
     echo(f"the store at {ctx.settings.store} is ready")
+    if enrolled:
+        echo(f"key {enrolled} is its administrator's: every record from now on must be signed by an enrolled key")
     if group:
         echo(
             f"{', '.join(writers)} record through {group}: the log is append-only, "

@@ -1,17 +1,27 @@
-"""The audit commands: the log of every recorded event, and proof that the
+"""The audit commands: the log of every recorded event, proof that the
 log is intact (the chain of digests) and that every projection equals a
-fresh replay."""
+fresh replay, and seals and proofs of one record for a third party."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 import click
 
 from workflows.cli.complete import partner_codes
-from workflows.cli.context import HOW_MANY, Context, Moment, pass_context
-from workflows.cli.output import echo, json_option, print_json
+from workflows.cli.context import HOW_MANY, POSITION, Context, Moment, pass_context
+from workflows.cli.output import (
+    as_json_text,
+    echo,
+    json_option,
+    output_option,
+    print_json,
+    receipt_option,
+    receipt_wanted,
+    write,
+)
 from workflows.cli.progress import progress_bar
 from workflows.cli.read import show, wide_option
 from workflows.cli.report import emit, replay_options, report_options, source
@@ -98,23 +108,103 @@ def audit_replay(
 
 @audit.command("seal")
 @json_option
+@output_option("Write the seal to this file ('-': standard output, the default).")
 @pass_context
-def audit_seal(ctx: Context, as_json: bool) -> None:
-    """Print the chain's head: the last record's position and its digest,
-    which covers every record before it. Publish or archive it; later,
-    `audit verify --head DIGEST` proves the log still extends it.
+def audit_seal(ctx: Context, as_json: bool, output: str | None) -> None:
+    """Print a seal of the record: the chain's head (the last record's
+    position and its digest, which covers every record before it), the
+    root of the Merkle tree over the records up to it, how many they are,
+    and the moment sealed (UTC). The log is checked up to its head first:
+    one that does not verify is not sealed. Publish or archive it; later,
+    `audit verify --head DIGEST` proves the log still extends it, and
+    `audit prove POSITION --seal FILE` proves one record is in it to
+    anyone who holds the seal. With --json, one JSON object: the seal's
+    file format (docs/proofs.md).
 
     \b
     Example:
       accord audit seal >> seals.txt
+      accord audit seal --json -o seal.json
     """
-    from workflows.audit import seal
+    from workflows.proofs.make import seal
 
-    head = seal(ctx.app)
+    sealed = seal(ctx.app, ctx.clock.now())
+    text = as_json_text(sealed.as_json()) if as_json else f"{sealed}\n"
+    write(output, text, f"the seal of position {sealed.position}")
+
+
+@audit.command("prove")
+@click.argument("position", type=POSITION)
+@click.option(
+    "--seal",
+    "seal_file",
+    type=click.Path(dir_okay=False),
+    help="A seal `audit seal --json` wrote: the proof is in the tree of its records (default: a seal of now).",
+)
+@output_option("Write the proof to this file ('-': standard output, the default).")
+@receipt_option
+@pass_context
+def audit_prove(ctx: Context, position: int, seal_file: str | None, output: str | None, as_json: bool) -> None:
+    """Print, as JSON, the record at a position (its aggregate, version,
+    type, stored bytes in base64, and its fact for people to read) and its
+    inclusion proof in the Merkle tree of a seal's records: its leaf index,
+    the tree's size and the audit path. Whoever holds the seal checks it
+    with `accord audit check-proof`, with no store. Refused, with exit 3,
+    if the records are no longer those the seal covers.
+
+    \b
+    Example:
+      accord audit seal --json -o seal.json
+      accord audit prove 12 --seal seal.json -o proof-12.json
+    """
+    from workflows.proofs.formats import read_seal
+    from workflows.proofs.make import prove
+
+    receipt = receipt_wanted(output, as_json)
+    sealed = read_seal(seal_file) if seal_file is not None else None
+    proof = prove(ctx.app, position, sealed, ctx.clock.now())
+    said = {"position": position, "leaf_index": proof.leaf_index, "tree_size": proof.tree_size}
+    write(output, as_json_text(proof.as_json()), f"the proof of position {position}", said if receipt else None)
+
+
+@audit.command("check-proof")
+@click.argument("proof_file", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--seal",
+    "seal_file",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The seal the proof is checked against, as `audit seal --json` wrote it.",
+)
+@json_option
+def audit_check_proof(proof_file: str, seal_file: str, as_json: bool) -> None:
+    """Check a proof `audit prove` made against a seal, with no store (none
+    is opened, ACCORD_DB is not needed): the record's leaf is re-computed
+    from its stored bytes, the root from the leaf and the audit path, and
+    compared with the seal's root. Exits 0 when the proof holds; 3, saying
+    what does not match, when it does not. The seal's signature, if it
+    has one, is not checked here.
+
+    \b
+    Example:
+      accord audit check-proof proof-12.json --seal seal.json
+      accord audit prove 12 --seal seal.json | accord audit check-proof - --seal seal.json
+    """
+    from workflows.proofs.check import ProofFails, check
+    from workflows.proofs.formats import read_proof, read_seal
+
+    sealed = read_seal(seal_file)
+    proof = read_proof(proof_file)
+    try:
+        said = check(proof, sealed)
+    except ProofFails as failed:
+        if as_json:
+            print_json({"holds": False, "said": str(failed)})
+        raise
     if as_json:
-        show([{"position": head.position, "digest": head.digest}], [], as_json=True)
+        print_json({"holds": True, "said": said})
         return
-    echo(f"position {head.position} digest {head.digest}")
+    echo(said)
 
 
 def _head(value: str | None) -> str | None:
@@ -153,7 +243,9 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     its moment goes back along the log; when a projection, snapshot or the
     key index differs, a reader could not carry an event, or a projection or
     the task follower has read to a position the log no longer holds
-    (`accord projections repair` mends those).
+    (`accord projections repair` mends those), or a record from the first
+    enrolled key on is not covered by one valid signature of a key in force
+    when it was written (docs/keys.md).
 
     \b
     Example:
@@ -176,6 +268,7 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
             f"chain: {verdict.records:,} records verify; head at position {verdict.head.position}, "
             f"digest {verdict.head.digest}"
         )
+    _signatures(verdict.signatures)
     for finding in verdict.illegal:
         echo(f"the domain would have refused {finding}", err=True)
     if verdict.unnamed:
@@ -213,6 +306,15 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
     echo(f"records per second: {_rates(verdict.records, verdict.judged, verdict.seconds)}")
     verdict.confirm()
+
+
+def _signatures(found: Any) -> None:
+    """The signatures pass, as `audit verify` says it (workflows.signing.verify)."""
+    for problem in found.problems:
+        echo(f"signatures: {problem}", err=True)
+    before = f"; {found.before_signing:,} written before signing" if found.before_signing else ""
+    if found.checked or found.before_signing:
+        echo(f"signatures: {found.checked:,} checked, {found.signed:,} records signed{before} ({found.seconds:.1f} s)")
 
 
 def _rates(chained: int, judged: int, seconds: dict[str, float]) -> str:

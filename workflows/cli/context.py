@@ -205,6 +205,7 @@ READERS = (
     "rules simulate",
     "projections status",
     "scheduler status",
+    "keys list",
 )
 
 

@@ -38,7 +38,12 @@ def plain(text: str, style: str = "") -> Text:
 
 def print_json(value: Any) -> None:
     """One JSON document, indented for people reading it too."""
-    click.echo(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode())
+    click.echo(as_json_text(value), nl=False)
+
+
+def as_json_text(value: Any) -> str:
+    """One JSON document, indented for people reading it too, and its line's end."""
+    return orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
 Command = Callable[..., Any]

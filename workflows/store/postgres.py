@@ -23,7 +23,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
 
-from workflows.store import chain, keys
+from workflows.store import chain, keys, signatures
 from workflows.store.database import Database
 from workflows.store.persistence import TARGET_SESSION_ATTRS, library_settings, postgres_address
 from workflows.store.pooler import refuse_transaction_pooling
@@ -139,6 +139,13 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         self.sql_create_statements.append(SQL(chain.create_statement(postgres=True, schema=schema)).format())
         self.sql_create_statements.append(SQL(keys.create_statement(postgres=True, schema=schema)).format())
         self.key_writer = keys.KeyWriter(f"{schema}.{keys.TABLE}", postgres=True)
+        self.sql_create_statements.extend(
+            SQL(statement).format() for statement in signatures.create_statements(postgres=True, schema=schema)
+        )
+        # Its signer is set by the composition root (workflows.compose).
+        self.signing = signatures.Signing(
+            f"{schema}.{signatures.SIGNATURES}", f"{schema}.{signatures.SIGNERS}", placeholder="%s"
+        )
         # The library's insert function takes an array of a composite type,
         # which psycopg writes as escaped text field by field: two fifths of
         # a large submission. One array a column, in binary, costs a fraction.
@@ -167,7 +174,9 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         self.analyzed: float | None = None
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        ids = self._insert(stored_events, kwargs.get("tracking"), kwargs.get("keys"), kwargs.get("read"))
+        ids = self._insert(
+            stored_events, kwargs.get("tracking"), kwargs.get("keys"), kwargs.get("read"), kwargs.get("signing")
+        )
         if ids:
             self._keep_statistics(ids[-1])
         return ids
@@ -199,6 +208,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         tracking: Tracking | None,
         key_rows: Sequence[keys.Row | None] | None,
         read: chain.Read | None,
+        changes: Sequence[signatures.Change | None] | None = None,
     ) -> list[int]:
         if not self.datastore.enable_db_functions:
             raise RuntimeError("Accord's PostgreSQL recorder needs POSTGRES_ENABLE_DB_FUNCTIONS")
@@ -221,6 +231,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             if not stored_events:
                 return []
             self._check_follows(cursor, stored_events)
+            signed = self.signing.admit(cursor, changes)
             # Rows are inserted, and their positions returned, in the order
             # given, as the library's own function relies on too.
             columns = [
@@ -233,7 +244,8 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             ids = [row["notification_id"] for row in cursor.fetchall()]
             # As the library's function does, for subscribers waiting on the log.
             cursor.execute(self.notify)
-            self.chainer.extend(cursor, chain.records_of(ids, stored_events))
+            head = self.chainer.extend(cursor, chain.records_of(ids, stored_events))
+            self.signing.sign(cursor, ids, changes, head.digest, signed)
             if key_rows is not None:
                 self.key_writer.write(cursor, key_rows, ids)
             return ids
@@ -323,7 +335,7 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
                 """
             ).format(schema=name(schema))
         )
-        for table in ("accord_events", CHAIN_TABLE, keys.TABLE):
+        for table in ("accord_events", CHAIN_TABLE, keys.TABLE, signatures.SIGNATURES, signatures.SIGNERS):
             conn.execute(sql.SQL("REVOKE ALL ON {}.{} FROM PUBLIC").format(name(schema), name(table)))
             conn.execute(
                 sql.SQL("DROP TRIGGER IF EXISTS accord_append_only ON {}.{}").format(name(schema), name(table))
@@ -338,6 +350,8 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
             ("SELECT, INSERT, UPDATE", "accord_events"),
             ("SELECT, INSERT", CHAIN_TABLE),
             ("SELECT, INSERT", keys.TABLE),
+            ("SELECT, INSERT", signatures.SIGNATURES),
+            ("SELECT, INSERT", signatures.SIGNERS),
             ("SELECT, INSERT, UPDATE", "accord_tracking"),
         ]
         for privileges, table in grants:

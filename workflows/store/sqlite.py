@@ -19,7 +19,7 @@ from eventsourcing.sqlite import (
     SQLiteProcessRecorder,
 )
 
-from workflows.store import chain, keys, positions
+from workflows.store import chain, keys, positions, signatures
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -31,6 +31,8 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         self.chainer = chain.Chainer(chain.TABLE, self.events_table_name, "rowid")
         self.key_writer = keys.KeyWriter(keys.TABLE, postgres=False)
         self.positions = positions.Positions(self.events_table_name, chain.TABLE)
+        # Its signer is set by the composition root (workflows.compose).
+        self.signing = signatures.Signing(signatures.SIGNATURES, signatures.SIGNERS)
         self.insert_at = (
             f"INSERT INTO {self.events_table_name} (rowid, originator_id, originator_version, topic, state) "
             "VALUES (?, ?, ?, ?, ?)"
@@ -42,6 +44,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             chain.create_statement(postgres=False),
             keys.create_statement(postgres=False),
             positions.create_statement(),
+            *signatures.create_statements(postgres=False),
         ]
 
     # A follower's `read` (chain.Read) is not confirmed here, as PostgreSQL's
@@ -53,16 +56,20 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
     ) -> Sequence[int] | None:
         """The library's insert, at positions given here rather than by
         SQLite, which could give a position twice (workflows.store.positions),
-        with the chain, the key index and the tracking in its transaction."""
+        with the chain, the key index, the signature and the tracking in its
+        transaction."""
         ids: list[int] = []
         if stored_events:
             start = self.positions.next(c)
+            changes = kwargs.get("signing")
+            signed = self.signing.admit(c, changes)
             ids = list(range(start, start + len(stored_events)))
             c.executemany(
                 self.insert_at, [_row(position, event) for position, event in zip(ids, stored_events, strict=True)]
             )
             self.positions.given(c, ids[-1])
-            self.chainer.extend(c, chain.records_of(ids, stored_events))
+            head = self.chainer.extend(c, chain.records_of(ids, stored_events))
+            self.signing.sign(c, ids, changes, head.digest, signed)
             if "keys" in kwargs:
                 self.key_writer.write(c, kwargs["keys"], ids)
         tracking = kwargs.get("tracking")
