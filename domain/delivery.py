@@ -26,7 +26,7 @@ from domain.values import Stamp
 
 Channel = Literal["email", "webhook"]
 # What a delivery tells: the kind of the event that asked for it.
-About = Literal["reminder", "escalation", "digest", "portfolio", "briefing"]
+About = Literal["reminder", "escalation", "digest", "portfolio", "briefing", "seal"]
 State = Literal["pending", "delivered", "dead"]
 
 

@@ -1,5 +1,6 @@
 """What the scheduler issues to people: an owner's daily digest, the weekly
-portfolio report, a meeting's briefing. Each is recorded once, as the event
+portfolio report, a meeting's briefing, the day's seal of the record for
+its auditors. Each is recorded once, as the event
 that says what was issued, to whom, for which period; its files are written
 from that event."""
 
@@ -13,7 +14,7 @@ from pydantic import Field
 from domain.base import NAMESPACE, Aggregate, Founding, Recorded
 from domain.values import Stamp
 
-Kind = Literal["digest", "portfolio", "briefing"]
+Kind = Literal["digest", "portfolio", "briefing", "seal"]
 
 
 class Dispatch(Aggregate):
@@ -24,7 +25,7 @@ class Dispatch(Aggregate):
 
     class DispatchIssued(Recorded, Founding):
         kind: Kind
-        recipient: str = Field(description="Who it is for: an owner, 'portfolio', or a meeting")
+        recipient: str = Field(description="Who it is for: an owner, 'portfolio', a meeting, or 'auditors'")
         period: str = Field(description="What it covers: a day (2021-08-01), a week (2021-W31) or a meeting")
         title: str
         content: dict[str, Any] = Field(description="The document as JSON: title, figures, tables")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -56,3 +57,21 @@ def demo_db(db: str) -> str:
     result = accord(db, "demo")
     assert result.exit_code == 0, result.output
     return db
+
+
+@pytest.fixture
+def admin(db: str, tmp_path: Path) -> Path:
+    """The store's first administrator's key, made and enrolled by `accord
+    init --admin-key` (run twice: the second changes nothing)."""
+    import json
+
+    from tests.helpers import keyed
+    from workflows.signing.keys import read_key
+
+    path = tmp_path / "admin.key"
+    result = keyed(db, "init", "--admin-key", str(path), "--holder", "registry admin")
+    assert result.exit_code == 0, result.output
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = keyed(db, "init", "--admin-key", str(path), "--json")
+    assert json.loads(again.stdout)["admin_key"] == read_key(path).key_id
+    return path

@@ -44,6 +44,12 @@ def accord(db: str, *args: str, input: str | None = None, actor: str = "tester")
     return CliRunner().invoke(main, ["--db", db, "--actor", actor, *args], input=input, catch_exceptions=False)
 
 
+def keyed(db: str, *args: str, key: Path | None = None, input: str | None = None) -> Result:
+    """The command line as a writer holding `key` (ACCORD_KEY) runs it."""
+    env = {"ACCORD_KEY": str(key) if key else ""}
+    return CliRunner().invoke(main, ["--db", db, "--actor", "tester", *args], input=input, env=env)
+
+
 @contextmanager
 def application(db: str) -> Iterator[Accord]:
     """The application over `db`, its views brought up to date."""

@@ -17,6 +17,7 @@ from workflows.batches import Bar, Progress, no_bar
 from workflows.failures import BadInput, VerificationFailed
 from workflows.judge import Finding, judge
 from workflows.projections.base import BATCH
+from workflows.proofs.seals import SealsChecked, SealsFile, check_seals
 from workflows.signing.verify import Signatures
 from workflows.signing.verify import check as check_signatures
 from workflows.store import chain, keys
@@ -50,6 +51,7 @@ class Verdict:
     bad_keys: str | None = None  # how the key index differs from the log
     seconds: dict[str, float] = field(default_factory=dict)  # what each check took: chain, projections...
     signatures: Signatures = field(default_factory=Signatures)  # who signed what (workflows.signing.verify)
+    seals: SealsChecked | None = None  # the log against a seals file's seals, if one was given (workflows.proofs.seals)
     judged: int = 0  # records the domain judged again (workflows.judge)
     illegal: list[Finding] = field(default_factory=list)  # records it would have refused, the first LIMIT
     unnamed: int = 0  # and how many more
@@ -65,6 +67,7 @@ class Verdict:
             and not self.bad_snapshots
             and self.bad_keys is None
             and self.signatures.sound
+            and (self.seals is None or self.seals.sound)
             and not self.illegal
         )
 
@@ -83,6 +86,7 @@ class Verdict:
             "snapshots": {"compared": self.snapshots, "problems": self.bad_snapshots},
             "keys": {"indexed": self.keys, "problem": self.bad_keys},
             "signatures": self.signatures.as_json(),
+            "seals": self.seals.as_json() if self.seals is not None else None,
             "domain": {
                 "judged": self.judged,
                 "illegal": [finding.as_json() for finding in self.illegal],
@@ -112,11 +116,13 @@ class AmbiguousHead(BadInput):
     """A sealed head given by too few of its digits to name one position."""
 
 
-def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar = no_bar) -> Verdict:
+def verify(
+    app: Accord, *, head: str | None = None, views: bool = True, bar: Bar = no_bar, seals: SealsFile | None = None
+) -> Verdict:
     """Re-compute the chain over every stored record, check a sealed head
-    is on it, and compare every projection with a fresh replay, and every
-    snapshot and the key index with the log; `bar` shows each step's
-    progress."""
+    is on it, and the log against every seal of a seals file, and compare
+    every projection with a fresh replay, and every snapshot and the key
+    index with the log; `bar` shows each step's progress."""
     verdict = Verdict()
     sealed_at: int | None = None
     if head is not None:
@@ -140,6 +146,8 @@ def verify(app: Accord, *, head: str | None = None, views: bool = True, bar: Bar
         verdict.sealed = f"the log no longer extends the sealed head at position {sealed_at}"
     verdict.seconds["chain"] = time.perf_counter() - began
     verdict.signatures = check_signatures(app.views.db, through)
+    if seals is not None:
+        verdict.seals = check_seals(app.views.db, seals)
     began = time.perf_counter()
     with bar(app.head(), "judging") as progress:
         judged = judge(_rows(app), app.views.db.mapper, app.policy, _stored(app), progress)

@@ -36,6 +36,8 @@ class Schedule:
     ACCORD_DIGEST_AT       the daily digests' time of day, HH:MM (08:00)
     ACCORD_REPORT_DAY      the weekly portfolio report's day, mon..sun, at the digest time (mon)
     ACCORD_BRIEFING_DAYS   issue a meeting's briefing this many days before it (7)
+    ACCORD_SEALS           the seals file each day's seal of the record is appended to, at the
+                           digest time (none: the seal goes only to the directory's auditors)
     """
 
     timezone: str = "Europe/Brussels"
@@ -46,6 +48,7 @@ class Schedule:
     digest_at: time = time(8, 0)
     report_day: str = "mon"
     briefing_days: int = 7
+    seals: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -84,6 +87,7 @@ class Schedule:
             digest_at=_time_of_day(get("DIGEST_AT"), cls.digest_at),
             report_day=report_day,
             briefing_days=int(_number("BRIEFING_DAYS", get("BRIEFING_DAYS"), cls.briefing_days, minimum=0, whole=True)),
+            seals=get("SEALS"),
         )
 
 
@@ -415,6 +419,7 @@ NAMES: dict[str, str] = {
         "digest_at",
         "report_day",
         "briefing_days",
+        "seals",
         "directory",
         "smtp_host",
         "smtp_port",
@@ -434,7 +439,7 @@ NAMES: dict[str, str] = {
 }
 CONFIG = "accord.toml"
 # The settings that name a file or folder.
-PATHS = frozenset({"db", "rules", "policy", "outbox", "directory", "users", "smtp_ca_file", "key"})
+PATHS = frozenset({"db", "rules", "policy", "outbox", "seals", "directory", "users", "smtp_ca_file", "key"})
 # A signing key given as itself (ed25519: and base64), not as a file's path.
 INLINE_KEY = "ed25519:"
 DEFAULT = "default"
@@ -502,6 +507,7 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
         "digest_at": schedule.digest_at.strftime("%H:%M"),
         "report_day": schedule.report_day,
         "briefing_days": schedule.briefing_days,
+        "seals": schedule.seals or "(none: seals go only to the directory's auditors)",
         "directory": delivery.directory or "(none: no one is reached)",
         "smtp_host": delivery.smtp_host or "(none: no email is sent)",
         "smtp_port": delivery.smtp_port,

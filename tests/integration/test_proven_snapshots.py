@@ -23,9 +23,9 @@ from domain.partnership import Partnership
 from domain.vocabulary import parse
 from tests.conftest import POSTGRES_URL
 from tests.helpers import accord, jsonl, raw
+from tests.helpers import keyed as run
 from tests.integration.test_append_only import guarded, store  # noqa: F401 (fixtures)
 from tests.integration.test_audit_verify import TAMPERED
-from tests.integration.test_signing import admin, run  # noqa: F401 (admin: a fixture)
 from tests.integration.test_snapshots import EVERY, facts, snapshot_rows, submit
 from workflows.application import Accord
 from workflows.cli import main
@@ -279,7 +279,7 @@ def signed_submit(db: str, key: Path, rows: list[dict[str, Any]]) -> None:
 
 def test_on_a_signed_store_a_snapshot_whose_digest_was_worked_out_again_decides_nothing(
     db: str,
-    admin: Path,  # noqa: F811 (the fixture)
+    admin: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Where the store signs its records, the writer that takes a snapshot

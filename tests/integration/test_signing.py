@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from tests.conftest import POSTGRES_URL
 from tests.forgery_signing import forge_append
 from tests.helpers import as_json, jsonl, opened, raw, stored_count, visit
+from tests.helpers import keyed as run
 from tests.integration.test_append_only import as_user, run_as_writer, store  # noqa: F401
-from workflows.cli import main
 from workflows.signing.keys import new_signer, read_key, write_key
 
 pytestmark = pytest.mark.integration
@@ -33,27 +32,9 @@ COMMITMENT = {
 }
 
 
-def run(db: str, *args: str, key: Path | None = None, input: str | None = None) -> Result:
-    """The command line as a writer holding `key` (ACCORD_KEY) runs it."""
-    env = {"ACCORD_KEY": str(key) if key else ""}
-    return CliRunner().invoke(main, ["--db", db, "--actor", "tester", *args], input=input, env=env)
-
-
 def verdict(db: str, key: Path | None, *options: str) -> tuple[int, dict[str, Any]]:
     result = run(db, "audit", "verify", "--json", *options, key=key)
     return result.exit_code, json.loads(result.stdout)
-
-
-@pytest.fixture
-def admin(db: str, tmp_path: Path) -> Path:
-    """The store's first administrator's key, made and enrolled by `accord init --admin-key`."""
-    path = tmp_path / "admin.key"
-    result = run(db, "init", "--admin-key", str(path), "--holder", "registry admin")
-    assert result.exit_code == 0, result.output
-    assert path.stat().st_mode & 0o777 == 0o600
-    again = run(db, "init", "--admin-key", str(path), "--json")
-    assert json.loads(again.stdout)["admin_key"] == read_key(path).key_id
-    return path
 
 
 @pytest.fixture

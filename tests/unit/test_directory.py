@@ -119,7 +119,7 @@ def test_routes_are_optional(tmp_path: Path) -> None:
         ),
         (
             '[people.cabinet]\nemail = ["c@example.eu"]\n[route]\nmemo = ["cabinet"]\n',
-            "route.memo is not a route (escalation, portfolio, briefing)",
+            "route.memo is not a route (escalation, portfolio, briefing, auditors)",
         ),
         (
             '[people.cabinet]\nemail = ["c@example.eu"]\n[roles]\n',

@@ -109,28 +109,81 @@ def audit_replay(
 @audit.command("seal")
 @json_option
 @output_option("Write the seal to this file ('-': standard output, the default).")
+@click.option(
+    "--append",
+    "append_to",
+    type=click.Path(dir_okay=False),
+    help="Also append the seal, as one JSON line, to this seals file (made if missing; never rewritten).",
+)
 @pass_context
-def audit_seal(ctx: Context, as_json: bool, output: str | None) -> None:
+def audit_seal(ctx: Context, as_json: bool, output: str | None, append_to: str | None) -> None:
     """Print a seal of the record: the chain's head (the last record's
     position and its digest, which covers every record before it), the
     root of the Merkle tree over the records up to it, how many they are,
-    and the moment sealed (UTC). The log is checked up to its head first:
-    one that does not verify is not sealed. Publish or archive it; later,
-    `audit verify --head DIGEST` proves the log still extends it, and
-    `audit prove POSITION --seal FILE` proves one record is in it to
-    anyone who holds the seal. With --json, one JSON object: the seal's
-    file format (docs/proofs.md).
+    and the moment sealed (UTC); signed by your key (ACCORD_KEY) when one
+    is given. The log is checked up to its head first: one that does not
+    verify is not sealed. Publish or archive it; later, `audit verify
+    --head DIGEST` proves the log still extends it, `audit verify --seals
+    FILE` checks the log against every seal of a seals file, `audit
+    check-seal` checks its signature with no store, and `audit prove
+    POSITION --seal FILE` proves one record is in it to anyone who holds
+    the seal. With --json, one JSON object: the seal's file format
+    (docs/proofs.md).
 
     \b
     Example:
-      accord audit seal >> seals.txt
       accord audit seal --json -o seal.json
+      accord audit seal --append seals.jsonl
     """
+    from pathlib import Path
+
     from workflows.proofs.make import seal
+    from workflows.proofs.seals import append
 
     sealed = seal(ctx.app, ctx.clock.now())
+    if append_to is not None:
+        append(Path(append_to), sealed)
+        echo(f"appended the seal of position {sealed.position} to {append_to}", err=True)
     text = as_json_text(sealed.as_json()) if as_json else f"{sealed}\n"
     write(output, text, f"the seal of position {sealed.position}")
+
+
+@audit.command("check-seal")
+@click.argument("seal_file", metavar="SEAL", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--key",
+    "key",
+    help="Require this key: a key id (16 hex digits), a public key (64 hex digits) or a file holding one (PEM).",
+)
+@json_option
+def audit_check_seal(seal_file: str, key: str | None, as_json: bool) -> None:
+    """Check a seal's signature with no store (none is opened, ACCORD_DB is
+    not needed): its key id is its public key's, and the Ed25519 signature
+    holds over its fields (docs/proofs.md); with --key, that it is the key
+    you expect, as the institution gave it to you. Exits 0 when it holds;
+    3, saying what does not, when it does not (or the seal is unsigned).
+
+    \b
+    Example:
+      accord audit check-seal seal.json
+      accord audit check-seal seal.json --key 3f9a0c2e5b7d1a46
+      tail -1 seals.jsonl | accord audit check-seal - --key scheduler.pub
+    """
+    from workflows.proofs.formats import read_seal
+    from workflows.proofs.signed import SealFails, check_seal, expected_key
+
+    expected = expected_key(key) if key is not None else None
+    sealed = read_seal(seal_file)
+    try:
+        said = check_seal(sealed, expected)
+    except SealFails as failed:
+        if as_json:
+            print_json({"holds": False, "said": str(failed)})
+        raise
+    if as_json:
+        print_json({"holds": True, "said": said, "key": sealed.key})
+        return
+    echo(said)
 
 
 @audit.command("prove")
@@ -181,9 +234,9 @@ def audit_check_proof(proof_file: str, seal_file: str, as_json: bool) -> None:
     """Check a proof `audit prove` made against a seal, with no store (none
     is opened, ACCORD_DB is not needed): the record's leaf is re-computed
     from its stored bytes, the root from the leaf and the audit path, and
-    compared with the seal's root. Exits 0 when the proof holds; 3, saying
-    what does not match, when it does not. The seal's signature, if it
-    has one, is not checked here.
+    compared with the seal's root; a signed seal's signature is checked
+    too (as `audit check-seal` does). Exits 0 when the proof holds; 3,
+    saying what does not match, when it does not.
 
     \b
     Example:
@@ -192,12 +245,15 @@ def audit_check_proof(proof_file: str, seal_file: str, as_json: bool) -> None:
     """
     from workflows.proofs.check import ProofFails, check
     from workflows.proofs.formats import read_proof, read_seal
+    from workflows.proofs.signed import SealFails, check_seal
 
     sealed = read_seal(seal_file)
     proof = read_proof(proof_file)
     try:
         said = check(proof, sealed)
-    except ProofFails as failed:
+        if sealed.signed:
+            said += f"; {check_seal(sealed)}"
+    except (ProofFails, SealFails) as failed:
         if as_json:
             print_json({"holds": False, "said": str(failed)})
         raise
@@ -227,10 +283,16 @@ def _head(value: str | None) -> str | None:
     callback=lambda ctx, param, value: _head(value),
     help="A digest printed by `audit seal` (or its first 8 or more digits): prove the log still extends it.",
 )
+@click.option(
+    "--seals",
+    "seals_file",
+    type=click.Path(dir_okay=False),
+    help="A seals file (a seal a line, as `audit seal --append` and the scheduler write): check the log against each.",
+)
 @click.option("--no-views", is_flag=True, help="Check the chain only, not the projections.")
 @json_option
 @pass_context
-def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) -> None:
+def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_views: bool, as_json: bool) -> None:
     """Re-compute the chain of digests over every stored record, judge
     every record again by the rules of the domain (folding each aggregate
     from its events, in memory), compare every projection with a fresh
@@ -245,17 +307,22 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
     the task follower has read to a position the log no longer holds
     (`accord projections repair` mends those), or a record from the first
     enrolled key on is not covered by one valid signature of a key in force
-    when it was written (docs/keys.md).
+    when it was written (docs/keys.md), or a seal of the --seals file no
+    longer holds (each named by its line and position).
 
     \b
     Example:
       accord audit verify
       accord audit verify --head 3f9a0c2e --no-views
+      accord audit verify --seals seals.jsonl
     """
     from workflows.audit import verify
+    from workflows.proofs.seals import read_seals
 
+    # Read first: a file that cannot be read is a mistake, not a finding.
+    seals = read_seals(seals_file) if seals_file is not None else None
     # Not caught up first: the log is proven before Accord writes on it.
-    verdict = verify(ctx.app, head=head, views=not no_views, bar=progress_bar)
+    verdict = verify(ctx.app, head=head, views=not no_views, bar=progress_bar, seals=seals)
     if as_json:
         print_json(verdict.as_json())
         verdict.confirm()
@@ -269,6 +336,8 @@ def audit_verify(ctx: Context, head: str | None, no_views: bool, as_json: bool) 
             f"digest {verdict.head.digest}"
         )
     _signatures(verdict.signatures)
+    if verdict.seals is not None:
+        _seals(verdict.seals)
     for finding in verdict.illegal:
         echo(f"the domain would have refused {finding}", err=True)
     if verdict.unnamed:
@@ -315,6 +384,15 @@ def _signatures(found: Any) -> None:
     before = f"; {found.before_signing:,} written before signing" if found.before_signing else ""
     if found.checked or found.before_signing:
         echo(f"signatures: {found.checked:,} checked, {found.signed:,} records signed{before} ({found.seconds:.1f} s)")
+
+
+def _seals(found: Any) -> None:
+    """The seals pass, as `audit verify` says it (workflows.proofs.seals)."""
+    for problem in found.problems:
+        echo(f"seals: {problem}", err=True)
+    if not found.problems:
+        signed = f", {found.signed:,} of them signed" if found.signed else ""
+        echo(f"seals: the log holds all {found.seals:,} seals of {found.file}{signed} ({found.seconds:.1f} s)")
 
 
 def _rates(chained: int, judged: int, seconds: dict[str, float]) -> str:

@@ -40,11 +40,13 @@ def _logging() -> None:
 def scheduler() -> None:
     """Keep watch: remind owners of tasks coming due, escalate overdue ones,
     and issue the daily digests, the weekly portfolio report and meeting
-    briefings into the outbox; with a directory of people (ACCORD_DIRECTORY),
-    deliver each to them by email and webhook. Settings (see `accord config`
-    and the README): ACCORD_TIMEZONE, ACCORD_TICK, ACCORD_OUTBOX,
-    ACCORD_REMIND_DAYS, ACCORD_ESCALATE_AFTER, ACCORD_DIGEST_AT,
-    ACCORD_REPORT_DAY and ACCORD_BRIEFING_DAYS; for delivery ACCORD_SMTP_*,
+    briefings into the outbox, and a signed seal of the record each day to
+    the directory's auditors and the seals file; with a directory of people
+    (ACCORD_DIRECTORY), deliver each to them by email and webhook. Settings
+    (see `accord config` and the README): ACCORD_TIMEZONE, ACCORD_TICK,
+    ACCORD_OUTBOX, ACCORD_REMIND_DAYS, ACCORD_ESCALATE_AFTER,
+    ACCORD_DIGEST_AT, ACCORD_REPORT_DAY, ACCORD_BRIEFING_DAYS and
+    ACCORD_SEALS; for delivery ACCORD_SMTP_*,
     ACCORD_MAIL_FROM, ACCORD_WEBHOOK_* and ACCORD_DELIVERY_*."""
 
 

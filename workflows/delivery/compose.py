@@ -5,6 +5,7 @@ writes the outbox's files and the reports people print."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from domain.delivery import Delivery
@@ -42,6 +43,11 @@ def _message(delivery: Delivery, source: Any) -> Message:
     if isinstance(source, Dispatch) and source.kind == "briefing":
         name = f"briefing-{file_part(source.recipient)}.html"
         attachments = (Attachment(name, report_html(report).encode(), "text/html"),)
+    if isinstance(source, Dispatch) and source.kind == "seal":
+        # The seal file itself, as `audit seal --json` writes it, for `audit check-seal`.
+        sealed = json.dumps(source.content["seal"], indent=2) + "\n"
+        attachments = (Attachment(f"seal-{file_part(source.period)}.json", sealed.encode(), "application/json"),)
+        payload["seal"] = source.content["seal"]
     return Message(
         id=str(delivery.id),
         event_type=f"accord.{delivery.about}",

@@ -15,6 +15,7 @@ corrected or emptied without touching the record.
     escalation = ["head-of-unit"]  # who a level-2 escalation also goes to
     portfolio = ["head-of-unit"]   # who receives the weekly portfolio report
     briefing = ["head-of-unit"]    # who receives meeting briefings
+    auditors = ["head-of-unit"]    # who receives each day's signed seal of the record
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class Route(BaseModel):
     escalation: list[str] = Field(default_factory=list, description="Who a level-2 escalation also goes to")
     portfolio: list[str] = Field(default_factory=list, description="Who receives the weekly portfolio report")
     briefing: list[str] = Field(default_factory=list, description="Who receives meeting briefings")
+    auditors: list[str] = Field(default_factory=list, description="Who receives each day's seal of the record")
 
 
 class Directory(BaseModel):
@@ -127,7 +129,7 @@ class Directory(BaseModel):
 
     def for_dispatch(self, kind: str, recipient: str | None = None) -> list[str]:
         """Who a dispatch goes to: a digest to its recipient, the portfolio
-        report and briefings to the people routed to receive them."""
+        report, briefings and seals to the people routed to receive them."""
         match kind:
             case "digest":
                 return self._known([recipient] if recipient else [])
@@ -135,7 +137,9 @@ class Directory(BaseModel):
                 return self._known(self.route.portfolio)
             case "briefing":
                 return self._known(self.route.briefing)
-        raise ValueError(f"no dispatch of kind {kind!r}; known: digest, portfolio, briefing")
+            case "seal":
+                return self._known(self.route.auditors)
+        raise ValueError(f"no dispatch of kind {kind!r}; known: digest, portfolio, briefing, seal")
 
     def _known(self, owners: Iterable[str]) -> list[str]:
         """The owners in the directory, each once, in order: the others
@@ -158,7 +162,7 @@ def load_directory(path: str) -> Directory:
 # What each place may hold, to name it when something else is found there.
 EXPECTED = {
     1: "is not a section of a directory (people, route)",
-    2: "is not a route (escalation, portfolio, briefing)",
+    2: "is not a route (escalation, portfolio, briefing, auditors)",
     3: "is not said of a person (name, email, webhook)",
 }
 

@@ -5,9 +5,11 @@ JSON (no repeated key, no NaN), every field's type, every integer's range
 and every hex string's length are checked, and anything else is refused in
 one sentence naming the file and the field.
 
-A seal's fields beyond its own are ignored (a signature added to it later
+A seal's fields beyond its own are ignored (a field a later Accord adds
 changes nothing a proof is checked against); a proof's are refused, since
-a reader could take a field no one checked for one that was.
+a reader could take a field no one checked for one that was. A signed seal
+carries its key id, its public key and an Ed25519 signature over the bytes
+`Seal.signed_bytes` gives (docs/proofs.md), all three or none.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ SHA256 = "a SHA-256 digest: 64 hex digits, lower case"
 # A stored event's topic, `module:QualName`: no newline, which separates the fields a leaf covers.
 TOPIC = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}:[A-Za-z_][A-Za-z0-9_.]{0,199}")
 MOMENT = 40  # characters of a moment, at most
+KEY_ID = re.compile(r"[0-9a-f]{16}")
+PUBLIC_KEY = re.compile(r"[0-9a-f]{64}")
+SIGNATURE = re.compile(r"[0-9a-f]{128}")
+SIGNED = ("key", "public_key", "signature")
 
 
 class Malformed(BadInput):
@@ -47,27 +53,46 @@ class Malformed(BadInput):
 class Seal:
     """The chain's head (its position and digest), the Merkle root over the
     records up to it and how many they are (the tree's size), and when it
-    was sealed (UTC)."""
+    was sealed (UTC); signed, the key id and raw public key (hex) of the
+    key that signed it, and the signature (hex)."""
 
     position: int
     digest: str
     root: str
     records: int
     sealed_at: datetime
+    key: str | None = None
+    public_key: str | None = None
+    signature: str | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+    def signed_bytes(self, key: str) -> bytes:
+        """What a seal's signature covers: its fields on lines of their own
+        after `accord seal`, the moment as the seal states it, and the key
+        id of the key that signs (docs/proofs.md)."""
+        fields = (self.position, self.digest, self.root, self.records, moment_text(self.sealed_at), key)
+        return "\n".join(["accord seal", *map(str, fields)]).encode()
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "position": self.position,
             "digest": self.digest,
             "root": self.root,
             "records": self.records,
             "sealed_at": moment_text(self.sealed_at),
         }
+        if self.signed:
+            document |= {"key": self.key, "public_key": self.public_key, "signature": self.signature}
+        return document
 
     def __str__(self) -> str:
+        signed = f" signed by key {self.key}" if self.signed else ""
         return (
             f"position {self.position} digest {self.digest} root {self.root} records {self.records} "
-            f"sealed {moment_text(self.sealed_at)}"
+            f"sealed {moment_text(self.sealed_at)}{signed}"
         )
 
 
@@ -130,8 +155,8 @@ def moment_text(moment: datetime) -> str:
 
 
 def read_seal(path: str) -> Seal:
-    """The seal in a file `audit seal --json` wrote."""
-    return parse_seal(_document(path, SEAL_BYTES, "seal"), f"the seal {path}")
+    """The seal in a file `audit seal --json` wrote ('-': standard input)."""
+    return parse_seal(_document(path, SEAL_BYTES, "seal"), f"the seal {'on standard input' if path == '-' else path}")
 
 
 def read_proof(path: str) -> Proof:
@@ -147,12 +172,29 @@ def parse_seal(document: Any, named: str) -> Seal:
     records = fields.whole("records", least=0)
     if records > position:
         raise Malformed(f"{named} covers {records} records up to position {position}: more than there are positions")
+    sealed_at = fields.moment("sealed_at")
+    signed = {name: document.get(name) for name in SIGNED if name in document}
+    if signed and len(signed) < len(SIGNED):
+        missing = ", ".join(name for name in SIGNED if name not in signed)
+        raise Malformed(
+            f"{named} is signed in part: it has no {missing} (a signed seal has key, public_key, signature)"
+        )
+    if signed:
+        fields.hex("key", KEY_ID, "a key id: 16 hex digits, lower case")
+        fields.hex("public_key", PUBLIC_KEY, "a raw Ed25519 public key: 64 hex digits, lower case")
+        fields.hex("signature", SIGNATURE, "an Ed25519 signature: 128 hex digits, lower case")
+        if document["sealed_at"] != moment_text(sealed_at):
+            # The signature covers the moment as written: one way to write it.
+            raise Malformed(f"{named}: sealed_at of a signed seal is written as 2026-12-07T09:00:00Z, to the second")
     return Seal(
         position=position,
         digest=fields.digest("digest"),
         root=fields.digest("root"),
         records=records,
-        sealed_at=fields.moment("sealed_at"),
+        sealed_at=sealed_at,
+        key=signed.get("key"),
+        public_key=signed.get("public_key"),
+        signature=signed.get("signature"),
     )
 
 
@@ -237,6 +279,12 @@ class _Fields:
 
     def digest(self, name: str) -> str:
         return _digest(self.get(name, str, SHA256), f"{self.named}: {name}")
+
+    def hex(self, name: str, form: re.Pattern[str], said: str) -> str:
+        value: str = self.get(name, str, said)
+        if not form.fullmatch(value):
+            raise Malformed(f"{self.named}: {name} is not {said}")
+        return value
 
     def moment(self, name: str) -> datetime:
         text = self.get(name, str, "a moment such as 2026-12-07T09:00:00Z")

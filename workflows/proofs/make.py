@@ -2,7 +2,8 @@
 
 A seal walks every record up to the chain's head, checking each link of
 the chain as it goes (a log that does not verify is not sealed: the seal
-would vouch for what was changed) and adding each record to the tree. A
+would vouch for what was changed) and adding each record to the tree; it
+is signed by the process's own key (ACCORD_KEY) when one is given. A
 proof re-computes the tree of a seal's records and refuses to give a path
 that does not lead to the seal's root: the records sealed then are not the
 records stored now.
@@ -20,6 +21,7 @@ import orjson
 from workflows.failures import BadInput, VerificationFailed
 from workflows.proofs.check import check
 from workflows.proofs.formats import Proof, Record, Seal
+from workflows.proofs.signed import sign
 from workflows.store import chain, merkle
 
 if TYPE_CHECKING:
@@ -46,7 +48,14 @@ Row = tuple[int, Any, int, str, bytes]
 
 
 def seal(app: Accord, moment: datetime) -> Seal:
-    """The chain's head, and the root of the tree over the records up to it, at `moment`."""
+    """The chain's head, and the root of the tree over the records up to
+    it, at `moment`; signed by the process's key, if it has one."""
+    sealed = _seal(app, moment)
+    signer = getattr(getattr(app.recorder, "signing", None), "signer", None)
+    return sign(sealed, signer) if signer is not None else sealed
+
+
+def _seal(app: Accord, moment: datetime) -> Seal:
     db = app.views.db
     with db.transaction(commit=False) as cursor:
         head = chain.head(cursor.raw)
@@ -75,7 +84,7 @@ def prove(app: Accord, position: int, sealed: Seal | None, moment: datetime) -> 
     records (of the chain's head now, when no seal is given)."""
     db = app.views.db
     if sealed is None:
-        sealed = seal(app, moment)
+        sealed = _seal(app, moment)
     if position > sealed.position:
         raise NotProvable(f"position {position} is beyond the seal, which ends at position {sealed.position}")
     if chain.digest_at(db, sealed.position) != sealed.digest:

@@ -49,6 +49,7 @@ def describe(settings: Settings) -> list[str]:
         f"escalation when overdue (level 2 after {s.escalate_after} days)",
         f"daily digests at {at}, the portfolio report on {s.report_day} at {at}, "
         f"briefings {s.briefing_days} days before each meeting ({s.timezone})",
+        *([f"a signed seal of the record daily at {at}, appended to {s.seals}"] if s.seals else []),
     ]
 
 
@@ -125,6 +126,7 @@ def status(app: Accord, settings: Settings) -> dict[str, str]:
         "last tick": f"{last['ran_at']} (as of {last['as_of']}, {last['host']}): {last['done']}" if last else "never",
         "next digests": next_run(watch.calendar.digest),
         "next portfolio report": next_run(watch.calendar.report),
+        "next seal": next_run(watch.calendar.digest) if watch.sealing() else "never: no seals file, no auditors",
         "due now": ", ".join(f"{count} {kind}" for kind, count in actions_by_kind(due.done)) or "nothing",
         "deliveries": ", ".join(f"{count:,} {state}" for state, count in app.reader.deliveries.counts().items())
         + ("" if settings.delivery.directory else " (no directory: nobody is told)"),

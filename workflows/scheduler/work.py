@@ -1,6 +1,6 @@
 """The scheduler's work at one moment: remind owners of tasks coming due,
-escalate overdue ones, issue the daily digests, the weekly portfolio report
-and meeting briefings.
+escalate overdue ones, issue the daily digests, the weekly portfolio report,
+meeting briefings and the day's seal of the record.
 
 Everything due is read from the projections at the moment asked; nothing is
 kept as a job per task. Every effect is an event with a deterministic
@@ -31,10 +31,12 @@ from domain.values import Stamp
 from workflows.application import Accord
 from workflows.batches import collector_paused
 from workflows.delivery.courier import Courier
+from workflows.proofs.make import Unsealable
 from workflows.reports import Report, Table
 from workflows.reports.briefing import briefing_report
 from workflows.reports.partnership import portfolio_report
 from workflows.scheduler.outbox import Outbox
+from workflows.scheduler.sealing import AUDITORS, append_sealed, seal_report
 from workflows.settings import Delivery, Schedule
 
 log = logging.getLogger("accord.scheduler")
@@ -50,7 +52,7 @@ CHUNK = 500
 class Action:
     """One thing a tick does (or, in a dry run, would do)."""
 
-    kind: str  # remind, escalate, digest, portfolio, briefing, deliver
+    kind: str  # remind, escalate, digest, portfolio, briefing, seal, deliver
     target: str  # a task id, an owner, 'portfolio', a meeting or a delivery id
     detail: str
     level: int = 0
@@ -239,7 +241,15 @@ class Watch:
             )
         for meeting, held_on in self._meetings_coming(today):
             issues.append(_Issue("briefing", meeting, held_on, partial(briefing_report, self.app, meeting, today)))
+        if digest_run is not None and self.sealing():
+            issues.append(_Issue("seal", AUDITORS, self.today(digest_run).isoformat(), partial(seal_report, self.app)))
         return issues
+
+    def sealing(self) -> bool:
+        """Whether a seal is published each day: there is a seals file to
+        append it to, or auditors in the directory to send it to."""
+        directory = self.courier.directory
+        return bool(self.schedule.seals or (directory is not None and directory.route.auditors))
 
     def _meetings_coming(self, today: date) -> list[tuple[str, str]]:
         """Meetings not yet held that fall within the briefing window."""
@@ -259,7 +269,12 @@ class Watch:
                 if existing is not None:
                     dispatches.append((existing, False))
                     continue
-                report = issue.build()
+                try:
+                    report = issue.build()
+                except Unsealable as error:
+                    # The other dispatches go on; the seal is tried again next tick.
+                    log.error("no seal is published: %s", error)
+                    continue
                 stamp = Stamp(SCHEDULER, self.app.clock.now(), f"{issue.kind}@{issue.recipient}/{issue.period}")
                 dispatch = Dispatch.issue(
                     issue.kind, issue.recipient, issue.period, report.title, report.as_dict(), stamp
@@ -272,6 +287,14 @@ class Watch:
         actions: list[Action] = []
         files: list[Path] = []
         for dispatch, new in self.app.store_decided(decide):
+            if dispatch.kind == "seal" and self.schedule.seals:
+                # Before the outbox marks it written: a crash between the two appends it again, which
+                # append_sealed sees and skips; one that fails leaves it unmarked, to append next tick.
+                try:
+                    append_sealed(dispatch, self.schedule.seals)
+                except OSError as error:
+                    log.error("the seal of %s is not appended to %s: %s", dispatch.period, self.schedule.seals, error)
+                    continue
             written = self.outbox.write(dispatch)
             files += written
             if new:
@@ -321,7 +344,7 @@ class _Digests:
 
 
 def actions_by_kind(actions: Sequence[Action]) -> Iterator[tuple[str, int]]:
-    kinds = ("remind", "escalate", "digest", "portfolio", "briefing", "deliver")
+    kinds = ("remind", "escalate", "digest", "portfolio", "briefing", "seal", "deliver")
     for kind in kinds:
         count = sum(action.kind == kind for action in actions)
         if count:
