@@ -206,31 +206,56 @@ def amend(
     subject = str(facts[event_class.SUBJECT])
     if not history:
         raise kind.not_started(subject)
-    noun = f"{kind.NOUN} {subject}"
-    target = str(facts["target"])
-    fact = _target(history, target, noun)
-    found = fixes(history).get((fact.originator_id, target))
-    current = amended(fact, found)
-    if current is None:
-        raise FactAlreadyRetracted(f"fact {target!r} ({type(fact).__name__}) on {noun} is retracted")
     values = dict(facts)
     if issubclass(event_class, Correction):
+        target = str(facts["target"])
+        _, current = _standing(kind, history, target, subject)
         values["changes"] = _changes(current, values["changes"], target)
-    elif isinstance(fact, Founding):
-        raise CorrectionBreaksRecord(
-            f"fact {target!r} ({type(fact).__name__}) began the record of {noun}: it can be corrected, not retracted"
-        )
     last = history[-1]
     event = event_class(**_envelope(last.originator_id, last.originator_version + 1, stamp), **values)
+    aggregate = amended_by(kind, history, event)
+    aggregate.pending_events.append(event)
+    return aggregate
+
+
+def amended_by(
+    kind: type[Aggregate], history: Sequence[Recorded], event: Amendment, *, context: dict[str, Any] | None = None
+) -> Any:
+    """The aggregate of `history` (every event of it before `event`, in
+    order) folded again with the amendment `event`, every rule checked anew:
+    what `amend` decides a new amendment by, and `audit verify` one the log
+    holds (`context` RECORDED: its values judged as they were recorded,
+    domain.recorded). Raises a DomainError that says what it would break."""
+    subject = event.subject
+    if not history:
+        raise kind.not_started(subject)
+    target = event.target
+    fact, current = _standing(kind, history, target, subject)
+    if isinstance(event, Correction):
+        _changes(current, event.changes, target, context)
+    elif isinstance(fact, Founding):
+        raise CorrectionBreaksRecord(
+            f"fact {target!r} ({type(fact).__name__}) began the record of {kind.NOUN} {subject}: it can be "
+            "corrected, not retracted"
+        )
     try:
-        aggregate = fold([*history, event], checked=True)
+        return fold([*history, event], checked=True)
     except DomainError as error:
         verb = "correcting" if isinstance(event, Correction) else "retracting"
         raise CorrectionBreaksRecord(
             f"{verb} fact {target!r} ({type(fact).__name__}) would break the record: {error}"
         ) from None
-    aggregate.pending_events.append(event)
-    return aggregate
+
+
+def _standing(kind: type[Aggregate], history: Sequence[Recorded], target: str, subject: str) -> tuple[Fact, Fact]:
+    """The fact an amendment names, and the fact as its earlier amendments
+    leave it; a DomainError if there is none, or it is retracted."""
+    noun = f"{kind.NOUN} {subject}"
+    fact = _target(history, target, noun)
+    current = amended(fact, fixes(history).get((fact.originator_id, target)))
+    if current is None:
+        raise FactAlreadyRetracted(f"fact {target!r} ({type(fact).__name__}) on {noun} is retracted")
+    return fact, current
 
 
 def _target(history: Sequence[Recorded], key: str, noun: str) -> Fact:
@@ -240,9 +265,11 @@ def _target(history: Sequence[Recorded], key: str, noun: str) -> Fact:
     raise FactNotRecorded(f"no fact with key {key!r} is recorded on {noun}")
 
 
-def _changes(fact: Fact, changes: Mapping[str, Any], target: str) -> dict[str, Any]:
-    """The corrected fields' values, as the fact's own fields check them and
-    as the log keeps them; only those that change."""
+def _changes(
+    fact: Fact, changes: Mapping[str, Any], target: str, context: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The corrected fields' values, as the fact's own fields check them
+    (in `context`) and as the log keeps them; only those that change."""
     kind = type(fact)
     own = [name for name in kind.model_fields if name not in ENVELOPE and name != kind.SUBJECT]
     where = f"correcting fact {target!r} ({kind.__name__})"
@@ -257,7 +284,7 @@ def _changes(fact: Fact, changes: Mapping[str, Any], target: str) -> dict[str, A
         )
     stored = fact.model_dump(mode="json")
     try:
-        corrected = kind.model_validate({**stored, **changes})
+        corrected = kind.model_validate({**stored, **changes}, context=context)
     except ValidationError as error:
         raise CorrectionInvalid(f"{where}: " + "; ".join(describe(error))) from None
     values = corrected.model_dump(mode="json", include=set(changes))

@@ -22,7 +22,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from domain.errors import AlreadyStarted, DomainError, FutureDated
+from domain.errors import AlreadyStarted, DomainError, FutureDated, NotItsAggregate
 from domain.recorded import RECORDED
 from domain.text import Notes
 from domain.values import EventDate, Pillar, Stamp
@@ -192,6 +192,12 @@ class Aggregate(LibraryAggregate):
         return _aggregate_id(cls.__name__, subject)
 
     @classmethod
+    def named_by(cls, first: Any) -> str:
+        """The subject the aggregate's first event names it by, from which
+        its id is derived (`start`): a fact's subject field."""
+        return str(first.subject)
+
+    @classmethod
     def not_started(cls, subject: str) -> DomainError:
         return DomainError(f"{cls.NOUN} {subject} is not {cls.STARTED}")
 
@@ -327,6 +333,12 @@ def _envelope(aggregate_id: UUID, version: int, stamp: Stamp, topic: str | None 
     return envelope
 
 
+def require_its_own(kind: type[Aggregate], subject: str, aggregate_id: UUID) -> None:
+    """A fact on `subject` is recorded on the aggregate its subject names."""
+    if aggregate_id != kind.id_for(subject):
+        raise NotItsAggregate(f"a fact on {subject} cannot be recorded on {kind.NOUN} {aggregate_id}")
+
+
 def record_fact(
     aggregate: TAggregate | None,
     aggregate_class: type[TAggregate],
@@ -344,8 +356,8 @@ def record_fact(
     from them as they are.
     """
     subject = str(facts[event_class.SUBJECT])
-    if aggregate is not None and aggregate.id != aggregate_class.id_for(subject):
-        raise ValueError(f"a fact on {subject} cannot be recorded on {aggregate_class.NOUN} {aggregate.id}")
+    if aggregate is not None:
+        require_its_own(aggregate_class, subject, aggregate.id)
     if aggregate is not None and stamp.key in aggregate.submissions:
         return aggregate, False
     if issubclass(event_class, Founding):

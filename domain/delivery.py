@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID, uuid5
 
 from pydantic import Field
@@ -104,6 +104,10 @@ class Delivery(Aggregate):
     def id_for(cls, subject: str) -> UUID:
         # Exactly as given: owners "Desk:TN" and "desk:TN" are each told.
         return uuid5(NAMESPACE, f"{cls.__name__}/{subject}")
+
+    @classmethod
+    def named_by(cls, first: Any) -> str:
+        return cls.subject(first.source, first.source_version, first.owner, first.channel)
 
     @classmethod
     def request(

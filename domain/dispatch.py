@@ -47,6 +47,10 @@ class Dispatch(Aggregate):
         return uuid5(NAMESPACE, f"{cls.__name__}/{subject}")
 
     @classmethod
+    def named_by(cls, first: Any) -> str:
+        return cls.subject(first.kind, first.recipient, first.period)
+
+    @classmethod
     def id_of(cls, kind: str, recipient: str, period: str) -> UUID:
         return cls.id_for(cls.subject(kind, recipient, period))
 

@@ -132,3 +132,17 @@ class CorrectionInvalid(DomainError):
 class CorrectionBreaksRecord(DomainError):
     """A correction or a retraction leaves every later fact valid: the
     record folded again with it breaks no rule."""
+
+
+class NotItsAggregate(DomainError, ValueError):
+    """A fact is recorded on the aggregate its subject names (its partner,
+    meeting...), and an event on an aggregate of its own kind."""
+
+
+class VersionOutOfOrder(DomainError):
+    """An aggregate's events are numbered one after another from its first."""
+
+
+class KeyRecordedTwice(DomainError):
+    """A submission key is recorded once on its aggregate: the same key
+    again records nothing."""

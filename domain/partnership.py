@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, Self
+from uuid import UUID
 
 from pydantic import Field, model_validator
 
@@ -405,3 +407,12 @@ class Partnership(Aggregate):
 
 
 amendable(Partnership)
+
+
+def require_opened(partners: Iterable[str], opened: Callable[[UUID], bool]) -> None:
+    """A fact naming several partners (a meeting's agenda, an initiative's)
+    names opened partnerships only: `opened` says whether the partnership of
+    an id is, where the fact is decided (or judged)."""
+    for code in partners:
+        if not opened(Partnership.id_for(code)):
+            raise Partnership.not_started(code)

@@ -10,7 +10,7 @@ raw Ed25519 public key, so an enrolment cannot name a key it does not hold.
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -73,6 +73,10 @@ class SigningKey(Aggregate):
         self.holder = holder
         self.role = role
         self.revoked = False
+
+    @classmethod
+    def named_by(cls, first: Any) -> str:
+        return str(first.key_id)
 
     @classmethod
     def id_of(cls, key_id: str) -> UUID:

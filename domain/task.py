@@ -14,6 +14,10 @@ from domain.errors import DeferralNotLater, EscalationNotHigher, TaskClosed
 from domain.text import Line, Name, Text
 from domain.values import Stamp
 
+# Who Accord records its own changes to tasks as: those the rules open,
+# revise, cancel and close, under no policy (workflows.policy governs people).
+SYSTEM = "accord"
+
 
 class TaskEvent(Recorded):
     """Refuses any change once the task is closed."""
@@ -128,6 +132,10 @@ class FollowUpTask(Aggregate):
     def id_of(rule: str, source: str) -> UUID:
         """A task's id, from the rule and the event that open it: it opens once."""
         return FollowUpTask.id_for(f"{rule}@{source}")
+
+    @classmethod
+    def named_by(cls, first: Any) -> str:
+        return f"{first.rule}@{first.source}"
 
     @classmethod
     def open(cls, facts: Mapping[str, Any], stamp: Stamp) -> FollowUpTask:

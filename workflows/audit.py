@@ -14,7 +14,7 @@ its own below, called in turn by `verify`, and fills its part of the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,7 @@ from workflows.application import Accord
 from workflows.application.loading import snapshot_of
 from workflows.batches import Bar, Progress, no_bar
 from workflows.failures import BadInput, VerificationFailed
+from workflows.judge import Finding, judge
 from workflows.projections.base import BATCH
 from workflows.proofs.seals import SealsChecked, SealsFile, check_seals
 from workflows.signing.verify import Signatures
@@ -64,6 +65,9 @@ class Verdict:
     seconds: dict[str, float] = field(default_factory=dict)  # what each check took: chain, projections...
     signatures: Signatures = field(default_factory=Signatures)  # who signed what (workflows.signing.verify)
     seals: SealsChecked | None = None  # the log against a seals file's seals, if one was given (workflows.proofs.seals)
+    judged: int = 0  # records the domain judged again (workflows.judge)
+    illegal: list[Finding] = field(default_factory=list)  # records it would have refused, the first LIMIT
+    unnamed: int = 0  # and how many more
 
     @property
     def sound(self) -> bool:
@@ -77,6 +81,7 @@ class Verdict:
             and self.bad_keys is None
             and self.signatures.sound
             and (self.seals is None or self.seals.sound)
+            and not self.illegal
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -97,6 +102,11 @@ class Verdict:
             "keys": {"indexed": self.keys, "problem": self.bad_keys, "not_indexed_yet": self.unindexed},
             "signatures": self.signatures.as_json(),
             "seals": self.seals.as_json() if self.seals is not None else None,
+            "domain": {
+                "judged": self.judged,
+                "illegal": [finding.as_json() for finding in self.illegal],
+                "unnamed": self.unnamed,
+            },
             "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
         }
 
@@ -146,6 +156,11 @@ def verify(
     verdict.signatures = check_signatures(app.views.db, through)
     if seals is not None:
         verdict.seals = check_seals(app.views.db, seals)
+    began = time.perf_counter()
+    with bar(app.head(), "judging") as progress:
+        judged = judge(_rows(app), app.views.db.mapper, app.policy, _stored(app), progress)
+    verdict.judged, verdict.illegal, verdict.unnamed = judged.records, judged.findings, judged.unnamed
+    verdict.seconds["domain"] = time.perf_counter() - began
     if views and verdict.broken is None:
         began = time.perf_counter()
         check_projections(app, verdict, bar)
@@ -282,6 +297,12 @@ def check_snapshots(app: Accord, bar: Bar = no_bar) -> tuple[int, list[str]]:
 def _kept(aggregate: Any) -> dict[str, Any]:
     """An aggregate as its snapshot keeps it: without its keys (indexed)."""
     return {name: value for name, value in vars(aggregate).items() if name != "submissions"}
+
+
+def _stored(app: Accord) -> Callable[[UUID, int], Iterator[Any]]:
+    """An aggregate's stored events up to a version (the judge reads one's
+    history when it first judges an amendment of it)."""
+    return lambda aggregate_id, version: app.events.get(aggregate_id, lte=version)
 
 
 def _merged(app: Accord) -> Iterator[tuple[int, tuple[UUID | str, int, str, bytes] | None, str | None]]:

@@ -55,8 +55,11 @@ def test_an_untouched_demo_store_verifies_chain_and_projections(demo_db: str) ->
         assert f"projection {name}: equal to a fresh replay" in result.stdout
     # What each check took, for a store whose verify runs long.
     assert re.search(
-        r"took [\d.]+ s: chain [\d.]+ s, projections [\d.]+ s, snapshots [\d.]+ s, keys [\d.]+ s", result.stdout
+        r"took [\d.]+ s: chain [\d.]+ s, domain [\d.]+ s, projections [\d.]+ s, snapshots [\d.]+ s, keys [\d.]+ s",
+        result.stdout,
     )
+    # The passes over every record, each in records per second.
+    assert re.search(r"records per second: chain [\d,]+, domain [\d,]+", result.stdout)
 
 
 def test_a_changed_record_is_found_and_its_position_named(demo_db: str) -> None:

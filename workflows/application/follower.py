@@ -24,7 +24,7 @@ from eventsourcing.utils import get_topic
 from domain.amendments import Amendment, amended, fixes
 from domain.base import Fact
 from domain.errors import TaskClosed
-from domain.task import FollowUpTask
+from domain.task import SYSTEM, FollowUpTask
 from domain.text import TEXT, fit
 from domain.values import Stamp
 from domain.vocabulary import VOCABULARY, amendment_classes
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 
 # Times a page is decided again when the tasks it closes keep changing under it.
 RETRIES = 20
-SYSTEM = "accord"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from uuid import UUID
 from domain.amendments import Amendment, amend
 from domain.base import Aggregate, Snapshot, record_fact
 from domain.errors import DomainError
-from domain.partnership import Partnership
+from domain.partnership import require_opened
 from domain.values import Stamp
 from domain.vocabulary import Submission
 from workflows.application.core import Core
@@ -146,10 +146,12 @@ class Submitting(Core):
         return receipt, events
 
     def _require_partners(self, partners: Iterable[str], aggregates: dict[UUID, Aggregate | None]) -> None:
-        """A fact naming several partners names opened partnerships only."""
-        for code in partners:
-            partnership_id = Partnership.id_for(code)
+        """A fact naming several partners names opened partnerships only
+        (domain.partnership.require_opened), as decided so far."""
+
+        def opened(partnership_id: UUID) -> bool:
             if partnership_id not in aggregates:
                 aggregates[partnership_id] = self.find(partnership_id)
-            if aggregates[partnership_id] is None:
-                raise Partnership.not_started(code)
+            return aggregates[partnership_id] is not None
+
+        require_opened(partners, opened)

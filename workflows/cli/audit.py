@@ -293,20 +293,25 @@ def _head(value: str | None) -> str | None:
 @json_option
 @pass_context
 def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_views: bool, as_json: bool) -> None:
-    """Re-compute the chain of digests over every stored record, compare
-    every projection with a fresh replay of the log up to where it has read,
-    and every snapshot and the index of submission keys with the log, and
-    list the events a reader could not carry. Writes nothing to the store:
-    it is opened read-only, the replay made in a scratch file, and a
-    projection or the task follower behind the log is told how far behind,
-    not caught up. Exits 0 when all agree; 3, naming the first bad position,
-    when a record was changed, deleted, inserted or reordered, a projection,
+    """Re-compute the chain of digests over every stored record, judge
+    every record again by the rules of the domain (folding each aggregate
+    from its events, in memory), compare every projection with a fresh
+    replay of the log up to where it has read, and every snapshot and the
+    index of submission keys with the log, and list the events a reader
+    could not carry. Writes nothing to the store: it is opened read-only,
+    the replay made in a scratch file, and a projection or the task
+    follower behind the log is told how far behind, not caught up. Exits 0
+    when all agree; 3, naming the first bad position, when a record was
+    changed, deleted, inserted or reordered; naming each, when a record is
+    one the domain would have refused (a payment beyond its commitment, a
+    correction that breaks the record, an actor the policy given does not
+    permit) or its moment goes back along the log; when a projection,
     snapshot or the key index differs, a reader could not carry an event, or
     a projection or the task follower has read to a position the log no
-    longer holds (`accord projections repair` mends those), or a record
-    from the first enrolled key on is not covered by one valid signature of
-    a key in force when it was written (docs/keys.md), or a seal of the
-    --seals file no longer holds (each named by its line and position).
+    longer holds (`accord projections repair` mends those), or a record from
+    the first enrolled key on is not covered by one valid signature of a key
+    in force when it was written (docs/keys.md), or a seal of the --seals
+    file no longer holds (each named by its line and position).
 
     \b
     Example:
@@ -337,6 +342,12 @@ def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_view
     _signatures(verdict.signatures)
     if verdict.seals is not None:
         _seals(verdict.seals)
+    for finding in verdict.illegal:
+        echo(f"the domain would have refused {finding}", err=True)
+    if verdict.unnamed:
+        echo(f"and {verdict.unnamed:,} more records the domain would have refused", err=True)
+    if not verdict.illegal:
+        echo(f"domain: {verdict.judged:,} records judged again, each one the domain would have recorded")
     if verdict.sealed:
         echo(verdict.sealed, err=True)
     elif head is not None and verdict.broken is None:
@@ -377,6 +388,7 @@ def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_view
         )
     took = ", ".join(f"{check} {seconds:.1f} s" for check, seconds in verdict.seconds.items())
     echo(f"took {sum(verdict.seconds.values()):.1f} s: {took}")
+    echo(f"records per second: {_rates(verdict.records, verdict.judged, verdict.seconds)}")
     verdict.confirm()
 
 
@@ -396,3 +408,9 @@ def _seals(found: Any) -> None:
     if not found.problems:
         signed = f", {found.signed:,} of them signed" if found.signed else ""
         echo(f"seals: the log holds all {found.seals:,} seals of {found.file}{signed} ({found.seconds:.1f} s)")
+
+
+def _rates(chained: int, judged: int, seconds: dict[str, float]) -> str:
+    """Records per second of the passes over every record: the chain's, the domain's."""
+    done = {"chain": chained, "domain": judged}
+    return ", ".join(f"{name} {count / seconds[name]:,.0f}" for name, count in done.items() if seconds.get(name))
