@@ -13,6 +13,7 @@ RecursionError; it is also slow, quadratic, on a key of thousands of dots.
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +29,30 @@ class NotText(ValueError):
     why (and where), to follow the file's name and a colon."""
 
 
+def read_bounded(path: str | Path, largest: int) -> bytes:
+    """A file's bytes ("-": standard input's), refused (NotText, in words
+    to follow its name) if it cannot be read or holds more than `largest`:
+    no more than that is ever read."""
+    try:
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(largest + 1)
+        else:
+            with Path(path).open("rb") as file:
+                data = file.read(largest + 1)
+    except OSError as error:
+        raise NotText(f"cannot be read: {error.strerror or error}") from None
+    if len(data) > largest:
+        size = f"{largest // 2**20} MB" if largest >= 2**20 else f"{largest // 1024:,} KB"
+        raise NotText(f"is larger than {size}")
+    return data
+
+
 def read_text(path: str | Path) -> str:
     """The text of a file written by hand: at most LARGEST bytes are read."""
     try:
-        with Path(path).open("rb") as file:
-            data = file.read(LARGEST + 1)
-    except OSError as error:
-        raise NotText(f"cannot be read: {error.strerror or error}") from None
-    if len(data) > LARGEST:
-        raise NotText(f"is larger than {LARGEST // 2**20} MB, the most Accord reads of a file written by hand")
+        data = read_bounded(path, LARGEST)
+    except NotText as error:
+        raise NotText(f"{error}, the most Accord reads of a file written by hand") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -211,7 +211,7 @@ def test_files_larger_than_any_accord_writes_are_refused_before_they_are_parsed(
     big_proof = check(tmp_path, b" " * (16 * 1024 * 1024 + 1), seal)
 
     assert refusal(big_seal, "seal") == "is larger than 64 KB, more than any seal Accord writes"
-    assert refusal(big_proof, "proof") == "is larger than 16,384 KB, more than any proof Accord writes"
+    assert refusal(big_proof, "proof") == "is larger than 16 MB, more than any proof Accord writes"
 
 
 def test_a_missing_file_is_refused_in_a_sentence(tmp_path: Path) -> None:

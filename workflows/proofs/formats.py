@@ -18,15 +18,14 @@ import base64
 import binascii
 import json
 import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from workflows.failures import BadInput
 from workflows.store import chain, merkle
+from workflows.textfile import NotText, read_bounded
 
 # The most a seal file and a proof file may hold: a seal is a few hundred
 # bytes; a proof, one record's stored bytes twice over (base64 and read).
@@ -314,15 +313,10 @@ def _document(path: str, largest: int, kind: str) -> Any:
     """The JSON document in a file of at most `largest` bytes."""
     named = f"the {kind} {'on standard input' if path == '-' else path}"
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read(largest + 1)
-        else:
-            with Path(path).open("rb") as file:
-                data = file.read(largest + 1)
-    except OSError as error:
-        raise Malformed(f"{named} cannot be read: {error.strerror or error}") from None
-    if len(data) > largest:
-        raise Malformed(f"{named} is larger than {largest // 1024:,} KB, more than any {kind} Accord writes")
+        data = read_bounded(path, largest)
+    except NotText as error:
+        more = f", more than any {kind} Accord writes" if str(error).startswith("is larger") else ""
+        raise Malformed(f"{named} {error}{more}") from None
     return loads(data, named)
 
 

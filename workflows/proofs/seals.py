@@ -24,6 +24,7 @@ from workflows.proofs.formats import SEAL_BYTES, Malformed, Seal, loads, parse_s
 from workflows.proofs.signed import signature_problem
 from workflows.signing.roster import Key, keys_in_log
 from workflows.store import chain, merkle
+from workflows.textfile import NotText, read_bounded
 
 # The most a seals file may hold: a signed seal's line is about 500 bytes,
 # so some 60,000 of them (a seal a day for over a century, or hourly for years).
@@ -81,12 +82,10 @@ def read_seals(path: str) -> SealsFile:
     """Every line of a seals file, each a seal or what is wrong with it
     (blank lines skipped); SealsUnreadable if the file cannot be read."""
     try:
-        with Path(path).open("rb") as file:
-            data = file.read(SEALS_BYTES + 1)
-    except OSError as error:
-        raise SealsUnreadable(f"the seals file {path} cannot be read: {error.strerror or error}") from None
-    if len(data) > SEALS_BYTES:
-        raise SealsUnreadable(f"the seals file {path} is larger than {SEALS_BYTES // 2**20} MB: split it")
+        data = read_bounded(path, SEALS_BYTES)
+    except NotText as error:
+        split = ": split it" if str(error).startswith("is larger") else ""
+        raise SealsUnreadable(f"the seals file {path} {error}{split}") from None
     lines = []
     for number, text in enumerate(data.split(b"\n"), start=1):
         if not text.strip():
