@@ -3,7 +3,8 @@ them (the writer role `accord init --writer` makes, or the SQLite file's
 owner): a record appended with the database's own driver, never through
 Accord, its chain row recomputed by the algorithm of workflows.store.chain
 and its key-index row by workflows.store.keys, so that the chain and the
-key index agree with it. On SQLite or PostgreSQL alike."""
+key index agree with it, and signed, where the test gives the forger a
+key. On SQLite or PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from domain.values import Stamp
 from tests.helpers import raw
 from workflows.compose import build
 from workflows.settings import Settings
+from workflows.signing.keys import Signer
 from workflows.store import chain, keys
+from workflows.store.signatures import SIGNATURES, message
 
 
 def forged(
@@ -102,3 +105,78 @@ def append_stored(url: str, stored: StoredEvent, key: bytes | None = None) -> in
                 (aggregate, position, key),
             )
     return int(position)
+
+
+def forge_append(db: str, *, topic_part: str = "FundingCommitted", signer: Signer | None = None) -> int:
+    """Append a copy of the last stored record whose topic holds
+    `topic_part`, as the next version of its aggregate, with its chain row
+    (and, given a signer, a signature of it, as a forger holding that key
+    would make): its position."""
+    postgres = db.startswith("postgresql")
+    events, column, mark = ("accord_events", "notification_id", "%s") if postgres else ("stored_events", "rowid", "?")
+    with raw(db) as connection:
+        originator, topic, state = connection.execute(
+            f"SELECT originator_id, topic, state FROM {events} WHERE topic LIKE {mark} ORDER BY {column} DESC LIMIT 1",
+            (f"%{topic_part}%",),
+        ).fetchone()
+        [last] = connection.execute(
+            f"SELECT MAX(originator_version) FROM {events} WHERE originator_id = {mark}", (originator,)
+        ).fetchone()
+    aggregate = originator if isinstance(originator, UUID) else UUID(str(originator))
+    position = append_stored(db, StoredEvent(aggregate, int(last) + 1, topic, bytes(state)))
+    if signer is not None:
+        with raw(db) as connection:
+            [digest] = connection.execute(
+                f"SELECT digest FROM {chain.TABLE} WHERE position = {mark}", (position,)
+            ).fetchone()
+            connection.execute(
+                f"INSERT INTO {SIGNATURES} (position, first, key_id, signature) "
+                f"VALUES ({mark}, {mark}, {mark}, {mark})",
+                (position, position, signer.key_id, signer.sign(message(position, position, digest)).hex()),
+            )
+    return position
+
+
+def located(db: str) -> tuple[str, str, str]:
+    postgres = db.startswith("postgresql")
+    table, column = ("accord_events", "notification_id") if postgres else ("stored_events", "rowid")
+    return table, column, "%s" if postgres else "?"
+
+
+def rewrite(db: str, position: int, old: bytes, new: bytes) -> None:
+    """Change a stored record's bytes and compute every digest of the chain
+    from it on again, as an insider who knows the algorithm could: the
+    chain alone then verifies."""
+    table, column, mark = located(db)
+    with raw(db) as connection:
+        _set_aside_triggers(connection, db)
+        [state] = connection.execute(f"SELECT state FROM {table} WHERE {column} = {mark}", (position,)).fetchone()
+        assert old in bytes(state)
+        connection.execute(
+            f"UPDATE {table} SET state = {mark} WHERE {column} = {mark}", (bytes(state).replace(old, new), position)
+        )
+        [previous] = connection.execute(
+            f"SELECT digest FROM {chain.TABLE} WHERE position < {mark} ORDER BY position DESC LIMIT 1", (position,)
+        ).fetchone() or [chain.GENESIS]
+        rows = connection.execute(
+            f"SELECT {column}, originator_id, originator_version, topic, state FROM {table} "
+            f"WHERE {column} >= {mark} ORDER BY {column}",
+            (position,),
+        ).fetchall()
+        for at, originator, version, topic, stored in rows:
+            previous = chain.link(previous, chain.canonical(at, originator, version, topic, bytes(stored)))
+            connection.execute(f"UPDATE {chain.TABLE} SET digest = {mark} WHERE position = {mark}", (previous, at))
+
+
+def remove(db: str, position: int) -> None:
+    table, column, mark = located(db)
+    with raw(db) as connection:
+        _set_aside_triggers(connection, db)
+        connection.execute(f"DELETE FROM {table} WHERE {column} = {mark}", (position,))
+
+
+def _set_aside_triggers(connection: Any, db: str) -> None:
+    """On PostgreSQL, what only a superuser may do: write with the triggers
+    that keep the log append-only set aside (`accord init --writer`'s)."""
+    if db.startswith("postgresql"):
+        connection.execute("SET session_replication_role = replica")

@@ -17,13 +17,13 @@ import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
-from tests.helpers import jsonl, opened, raw, visit
+from tests.forgery import remove, rewrite
+from tests.helpers import jsonl, opened, visit
 from tests.helpers import keyed as run
 from tests.integration.test_deliveries import mail_server
 from tests.receivers import SECRET, Receiver
 from workflows.cli import main
 from workflows.signing.keys import new_signer, write_key
-from workflows.store import chain
 
 pytestmark = pytest.mark.integration
 
@@ -46,42 +46,6 @@ def sealed(db: str, seals: Path, key: Path | None = None) -> dict[str, Any]:
 def verified(db: str, seals: Path, key: Path | None = None) -> tuple[int, dict[str, Any]]:
     result = run(db, "audit", "verify", "--no-views", "--json", "--seals", str(seals), key=key)
     return result.exit_code, json.loads(result.stdout)
-
-
-def located(db: str) -> tuple[str, str, str]:
-    postgres = db.startswith("postgresql")
-    table, column = ("accord_events", "notification_id") if postgres else ("stored_events", "rowid")
-    return table, column, "%s" if postgres else "?"
-
-
-def rewrite(db: str, position: int, old: bytes, new: bytes) -> None:
-    """Change a stored record's bytes and compute every digest of the chain
-    from it on again, as an insider who knows the algorithm could: the
-    chain alone then verifies."""
-    table, column, mark = located(db)
-    with raw(db) as connection:
-        [state] = connection.execute(f"SELECT state FROM {table} WHERE {column} = {mark}", (position,)).fetchone()
-        assert old in bytes(state)
-        connection.execute(
-            f"UPDATE {table} SET state = {mark} WHERE {column} = {mark}", (bytes(state).replace(old, new), position)
-        )
-        [previous] = connection.execute(
-            f"SELECT digest FROM {chain.TABLE} WHERE position < {mark} ORDER BY position DESC LIMIT 1", (position,)
-        ).fetchone() or [chain.GENESIS]
-        rows = connection.execute(
-            f"SELECT {column}, originator_id, originator_version, topic, state FROM {table} "
-            f"WHERE {column} >= {mark} ORDER BY {column}",
-            (position,),
-        ).fetchall()
-        for at, originator, version, topic, stored in rows:
-            previous = chain.link(previous, chain.canonical(at, originator, version, topic, bytes(stored)))
-            connection.execute(f"UPDATE {chain.TABLE} SET digest = {mark} WHERE position = {mark}", (previous, at))
-
-
-def remove(db: str, position: int) -> None:
-    table, column, mark = located(db)
-    with raw(db) as connection:
-        connection.execute(f"DELETE FROM {table} WHERE {column} = {mark}", (position,))
 
 
 def test_verify_with_seals_passes_on_an_intact_store_each_seal_signed_by_a_key_in_force(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import POSTGRES_URL
-from tests.forgery_signing import forge_append
+from tests.forgery import forge_append
 from tests.helpers import as_json, jsonl, opened, raw, stored_count, visit
 from tests.helpers import keyed as run
 from tests.integration.test_append_only import as_user, run_as_writer, store  # noqa: F401
