@@ -10,6 +10,7 @@ raw Ed25519 public key, so an enrolment cannot name a key it does not hold.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from typing import Any, Literal
 from uuid import UUID
 
@@ -33,6 +34,28 @@ class KeyNotEnrolled(DomainError):
 
 class KeyAlreadyRevoked(DomainError):
     """A key is revoked once."""
+
+
+def type_of(topic: str) -> str:
+    """An event type's name, as a stored record's topic ends with it
+    (`domain.partnership:Partnership.FundingDisbursed`: FundingDisbursed)."""
+    return topic.rpartition(":")[2].rpartition(".")[2]
+
+
+def may_sign(role: str, type_name: str) -> bool:
+    """Whether a key of this role may sign a record of this type: a
+    scheduler's signs what Accord records of itself (tasks, reminders,
+    dispatches, deliveries), never a fact or an amendment people record,
+    so that a compromised scheduler host cannot record a payment. Keys are
+    enrolled and revoked under an administrator's key (checked apart)."""
+    return role != "scheduler" or type_name not in _people_record()
+
+
+@cache
+def _people_record() -> frozenset[str]:
+    from domain.vocabulary import all_types  # the vocabulary registers this module's aggregate
+
+    return frozenset(all_types())
 
 
 def key_id_of(public_key: bytes) -> str:

@@ -267,3 +267,38 @@ def test_a_store_written_before_signing_verifies_its_records_written_before_sign
     assert status == 0, found
     assert found["signatures"]["before_signing"] == found["records"] > 0
     assert found["signatures"]["checked"] == 0
+
+
+def scheduler_key(db: str, admin: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "scheduler.key"
+    made = run(db, "keys", "new", str(path), "--holder", "the scheduler", "--role", "scheduler", key=admin)
+    assert made.exit_code == 0, made.output
+    return path
+
+
+def test_a_schedulers_key_may_not_sign_a_fact_people_record(db: str, admin: Path, tmp_path: Path) -> None:
+    """A compromised scheduler host holds the scheduler's key: with it no
+    payment, no visit, no correction can be recorded."""
+    assert run(db, "submit", "--file", "-", input=jsonl([opened("TN")]), key=admin).exit_code == 0
+    scheduler = scheduler_key(db, admin, tmp_path)
+    before = stored_count(db)
+
+    result = run(db, "submit", "--file", "-", input=jsonl([visit("TN")]), key=scheduler)
+
+    assert result.exit_code == 2, result.output
+    assert f"key {read_key(scheduler).key_id} is a scheduler's, which may not sign VisitHeld" in result.output
+    assert stored_count(db) == before
+
+
+def test_a_fact_signed_with_a_schedulers_key_around_accord_is_named(db: str, admin: Path, tmp_path: Path) -> None:
+    assert run(db, "submit", "--file", "-", input=jsonl([opened("TN"), COMMITMENT]), key=admin).exit_code == 0
+    scheduler = read_key(scheduler_key(db, admin, tmp_path))
+
+    position = forge_append(db, topic_part="FundingCommitted", signer=scheduler)
+    status, found = verdict(db, admin, "--no-views")
+
+    assert status == TAMPERED
+    assert (
+        f"position {position}: a FundingCommitted signed by key {scheduler.key_id}, a scheduler's, "
+        "which may sign no fact people record"
+    ) in found["signatures"]["problems"]

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.signing import key_id_of
+from domain.signing import key_id_of, may_sign, type_of
 from workflows.signing.keys import verifies
 from workflows.signing.roster import Key, key_events, keys_in_log
 from workflows.store import chain
@@ -83,7 +83,7 @@ def check(db: Any, through: int) -> Signatures:
         else:
             found.problems.append(problem)
     valid = _one_each(valid, found)
-    _cover(db, through, valid, first_key, found)
+    _cover(db, through, valid, keys, first_key, found)
     found.seconds = time.perf_counter() - began
     return found
 
@@ -127,21 +127,31 @@ def _one_each(valid: list[Signature], found: Signatures) -> list[Signature]:
     return kept
 
 
-def _cover(db: Any, through: int, valid: list[Signature], first_key: int | None, found: Signatures) -> None:
+def _cover(
+    db: Any, through: int, valid: list[Signature], keys: dict[str, Key], first_key: int | None, found: Signatures
+) -> None:
     """Count each record as signed, written before signing, or unsigned,
-    and name the unsigned by position (in runs)."""
+    and name the unsigned by position (in runs), and each signed by a key
+    whose role may not sign its type (domain.signing.may_sign)."""
     ranges = iter(valid)
     current = next(ranges, None)
     runs: list[list[int]] = []
+    beyond: list[str] = []
     # Whether the record before was unsigned: a run goes on over positions
     # PostgreSQL's sequence skipped, which are no records.
     after_unsigned = False
-    for position in _positions(db, through):
+    for position, topic in _positions(db, through):
         while current is not None and current.last < position:
             current = next(ranges, None)
         unsigned = False
         if current is not None and current.first <= position:
             found.signed += 1
+            role = keys[current.key_id].role
+            if not may_sign(role, kind := type_of(topic)):
+                beyond.append(
+                    f"position {position}: a {kind} signed by key {current.key_id}, a {role}'s, "
+                    "which may sign no fact people record"
+                )
         elif first_key is None or position < first_key:
             found.before_signing += 1
         else:
@@ -152,6 +162,9 @@ def _cover(db: Any, through: int, valid: list[Signature], first_key: int | None,
             else:
                 runs.append([position, position])
         after_unsigned = unsigned
+    found.problems += beyond[:NAMED]
+    if len(beyond) > NAMED:
+        found.problems.append(f"and {len(beyond) - NAMED:,} more records signed by a key that may not sign them")
     for first, last in runs[:NAMED]:
         span = f"position {first}" if first == last else f"positions {first}-{last}"
         found.problems.append(f"{span}: no valid signature covers it (written around Accord, or its signature lost)")
@@ -159,16 +172,18 @@ def _cover(db: Any, through: int, valid: list[Signature], first_key: int | None,
         found.problems.append(f"and {len(runs) - NAMED:,} more runs of records no valid signature covers")
 
 
-def _positions(db: Any, through: int) -> Iterator[int]:
+def _positions(db: Any, through: int) -> Iterator[tuple[int, str]]:
+    """Each record's position and topic, up to `through`."""
     column, table = db.position_column, db.events_table
     after = 0
     while True:
         rows = db.query(
-            f"SELECT {column} AS position FROM {table} WHERE {column} > ? AND {column} <= ? ORDER BY {column} LIMIT ?",
+            f"SELECT {column} AS position, topic FROM {table} WHERE {column} > ? AND {column} <= ? "
+            f"ORDER BY {column} LIMIT ?",
             (after, through, PAGE),
         )
         for row in rows:
-            yield int(row["position"])
+            yield int(row["position"]), str(row["topic"])
         if len(rows) < PAGE:
             return
         after = int(rows[-1]["position"])

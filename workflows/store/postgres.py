@@ -249,7 +249,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             if not stored_events:
                 return []
             self._check_follows(cursor, stored_events)
-            signed = self.signing.admit(cursor, changes)
+            signed = self.signing.admit(cursor, changes, {event.topic for event in stored_events})
             # Rows are inserted, and their positions returned, in the order
             # given, as the library's own function relies on too.
             columns = [

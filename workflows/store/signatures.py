@@ -16,10 +16,11 @@ trusts only the log (workflows.signing.verify).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from domain.signing import may_sign, type_of
 from workflows.failures import BadInput
 
 SIGNATURES = "accord_signatures"
@@ -94,9 +95,10 @@ class Signing:
             f"INSERT INTO {signers} (position, key_id, role, change) VALUES ({mark}, {mark}, {mark}, {mark})"
         )
 
-    def admit(self, cursor: Any, changes: Sequence[Change | None] | None) -> bool:
+    def admit(self, cursor: Any, changes: Sequence[Change | None] | None, topics: Collection[str] = ()) -> bool:
         """Refuse, before anything is stored, a write this store's signing does
-        not allow; whether the transaction is to be signed."""
+        not allow (of records of these `topics`); whether the transaction is
+        to be signed."""
         cursor.execute(self.select)
         rows = [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in cursor.fetchall()]
         roster = _Roster(
@@ -109,6 +111,12 @@ class Signing:
                 return False  # a store no key signs yet: written as it always was
             return self._first_enrolment(keyed)
         key = self._key_in_force(roster)
+        role = roster.roles[key]
+        if beyond := sorted({type_of(topic) for topic in topics if not may_sign(role, type_of(topic))}):
+            raise Refused(
+                f"key {key} is a {role}'s, which may not sign {', '.join(beyond)}: a fact people record is "
+                "signed by a person's key; nothing was stored"
+            )
         if keyed and roster.roles[key] != "admin":
             raise Refused(
                 f"key {key} is a {roster.roles[key]}'s: only an administrator's key in force enrolls or revokes keys; "

@@ -62,7 +62,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         if stored_events:
             start = self.positions.next(c)
             changes = kwargs.get("signing")
-            signed = self.signing.admit(c, changes)
+            signed = self.signing.admit(c, changes, {event.topic for event in stored_events})
             ids = list(range(start, start + len(stored_events)))
             c.executemany(
                 self.insert_at, [_row(position, event) for position, event in zip(ids, stored_events, strict=True)]
