@@ -15,7 +15,7 @@ back into Accord exactly.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -31,6 +31,7 @@ from workflows.escape.xml import xml_text
 from workflows.failures import BadInput, OutputInvalid
 from workflows.submissions import Line as NumberedLine
 from workflows.submissions import record_lines, validate_all
+from workflows.textfile import NotText, read_bounded
 
 if TYPE_CHECKING:
     from workflows.application import Receipt
@@ -339,6 +340,18 @@ def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
     one is a decommitment) and disbursements (type 3) to one recipient
     country, the identifier as the funding reference, a disbursement or a
     decommitment only on a commitment in its currency."""
+    root = _root(xml, source)
+    version = root.get("version", "")
+    if version.startswith("1."):
+        raise IatiError(
+            f"{source}: IATI {version} is not read (its codes differ): Accord reads versions 2.01 to 2.03; "
+            "the IATI Standard's own tools upgrade a file"
+        )
+    return [_plan_activity(activity, source) for activity in root.iterchildren("iati-activity")]
+
+
+def _root(xml: bytes, source: str) -> Any:
+    """The <iati-activities> element of a file, read without entities or network."""
     from lxml import etree
 
     # No entities, no network: a file from elsewhere cannot reach out.
@@ -349,13 +362,75 @@ def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
         raise IatiError(f"{source}: not XML: {error}") from None
     if root.tag != "iati-activities":
         raise IatiError(f"{source}: not IATI activities (the root element is <{root.tag}>)")
-    version = root.get("version", "")
-    if version.startswith("1."):
-        raise IatiError(
-            f"{source}: IATI {version} is not read (its codes differ): Accord reads versions 2.01 to 2.03; "
-            "the IATI Standard's own tools upgrade a file"
-        )
-    return [_plan_activity(activity, source) for activity in root.iterchildren("iati-activity")]
+    return root
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A transaction of an activity Accord exported, with the submission
+    key of the fact it reports: what a proof of that fact must show."""
+
+    activity: str
+    partner: str
+    key: str
+    type: str  # the fact's type: FundingCommitted, FundingDisbursed or FundingDecommitted
+    amount: str
+    currency: str
+    occurred_on: str
+
+
+# The largest IATI file read to prove its facts (a registry's biggest are a few hundred MB).
+LARGEST = 256 * 2**20
+
+
+def keyed_in(path: str) -> list[Keyed]:
+    """`keyed` of the file at `path`, read up to LARGEST bytes."""
+    try:
+        return keyed(read_bounded(path, LARGEST), path)
+    except NotText as error:
+        raise IatiError(f"{path} {error}") from None
+
+
+def keyed(xml: bytes, source: str = "<iati>") -> list[Keyed]:
+    """Every transaction of an IATI file Accord exported that names the
+    key of its fact (a transaction without one, or an activity another
+    publisher wrote, is not one Accord can prove)."""
+    found = []
+    for activity in _root(xml, source).iterchildren("iati-activity"):
+        identifier, partner = (activity.findtext("iati-identifier") or "").strip(), activity.get(_a("partner"))
+        for transaction in activity.iterfind("transaction"):
+            when, value = transaction.find("transaction-date"), transaction.find("value")
+            key = None if when is None else when.get(_a("key"))
+            if key is None or partner is None or value is None:
+                continue
+            amount, code = (value.text or "").strip(), transaction.xpath("string(transaction-type/@code)")
+            kind = "FundingDecommitted" if code == COMMITMENT and amount.startswith("-") else _TYPES.get(code, code)
+            occurred = str(when.get(_a("occurred-on"), ""))
+            found.append(Keyed(identifier, partner, key, kind, amount.lstrip("-"), value.get("currency", ""), occurred))
+    return found
+
+
+def unproven(transactions: Sequence[Keyed], facts: Mapping[str, tuple[str, dict[str, Any] | None]]) -> list[str]:
+    """What of each transaction the proven facts (by key: their type and
+    the fact as the proof shows it) do not show, one sentence each."""
+    problems = []
+    for transaction in transactions:
+        said = f"{transaction.activity}: the {transaction.type} of {transaction.occurred_on} (key {transaction.key})"
+        if transaction.key not in facts:
+            problems.append(f"{said} has no proof that holds")
+            continue
+        kind, fact = facts[transaction.key]
+        if fact is None:
+            continue  # proven bytes the checker cannot read (encrypted at rest): said by the proof's own check
+        shown = (kind, fact.get("partner"), str((fact.get("amount") or {}).get("amount")), str(fact.get("occurred_on")))
+        reported = (transaction.type, transaction.partner, transaction.amount, transaction.occurred_on)
+        currency = (fact.get("amount") or {}).get("currency")
+        if shown != reported or currency != transaction.currency:
+            problems.append(
+                f"{said} reports {transaction.currency} {transaction.amount} for {transaction.partner}; the sealed "
+                f"record holds a {kind} of {currency} {shown[2]} for {shown[1]} on {shown[3]}"
+            )
+    return problems
 
 
 def _plan_activity(activity: Any, source: str) -> ActivityPlan:

@@ -303,3 +303,111 @@ def test_an_empty_store_is_sealed_with_the_root_of_no_records(db: str) -> None:
     assert (seal["position"], seal["records"]) == (0, 0)
     assert seal["digest"] == chain.GENESIS
     assert seal["root"] == merkle.EMPTY.hex()
+
+
+FUNDING = [
+    {
+        "type": "FundingCommitted",
+        "partner": partner,
+        "occurred_on": "2021-06",
+        "funding": f"{partner.lower()}-border-2021",
+        "instrument": "NDICI-Global Europe",
+        "amount": "EUR 12500000",
+    }
+    for partner in ("TN", "MA")
+] + [
+    {
+        "type": "FundingDisbursed",
+        "partner": "TN",
+        "occurred_on": "2021-09",
+        "funding": "tn-border-2021",
+        "amount": "EUR 2500000.50",
+    },
+    {
+        "type": "FundingDecommitted",
+        "partner": "MA",
+        "occurred_on": "2022-03",
+        "funding": "ma-border-2021",
+        "amount": "EUR 1000000",
+    },
+]
+
+
+def funded(db: str, export: Path) -> int:
+    """Two partnerships funded, a payment and a decommitment, exported to
+    IATI: how many transactions the export holds."""
+    open_partners(db, "TN", "MA")
+    assert submit_rows(db, *FUNDING).exit_code == 0
+    assert accord(db, "export", "iati", "-o", str(export)).exit_code == 0
+    return export.read_text().count("<transaction>")
+
+
+def check_iati(proofs: Path, seal: Path, export: Path) -> Result:
+    """`audit check-proof --iati` as a partner runs it: no --db, no ACCORD_DB."""
+    return CliRunner(env={"ACCORD_DB": None}).invoke(
+        main,
+        ["audit", "check-proof", str(proofs), "--seal", str(seal), "--iati", str(export)],
+        catch_exceptions=False,
+    )
+
+
+def test_a_partner_handed_an_iati_export_and_a_seal_checks_each_transaction_is_in_the_sealed_record(
+    db: str, tmp_path: Path
+) -> None:
+    export, seal, proofs = tmp_path / "funding.xml", tmp_path / "seal.json", tmp_path / "funding-proofs.jsonl"
+    transactions = funded(db, export)
+    seal_to(db, seal)
+
+    made = accord(db, "audit", "prove", "--iati", str(export), "--seal", str(seal), "-o", str(proofs))
+    held = check_iati(proofs, seal, export)
+
+    assert made.exit_code == 0, made.output
+    assert transactions == 4
+    lines = proofs.read_text().splitlines()
+    assert len(lines) == transactions
+    assert {json.loads(line)["record"]["type"] for line in lines} <= {
+        "FundingCommitted",
+        "FundingDisbursed",
+        "FundingDecommitted",
+    }
+    assert held.exit_code == 0, held.output
+    assert f"the {transactions} proofs hold in the seal of position" in held.output
+    assert f"each of the {transactions} transactions of {export} is a fact they prove, as it reports it" in (
+        held.output
+    )
+
+
+def test_an_iati_export_edited_after_it_left_or_a_proof_left_out_is_named(db: str, tmp_path: Path) -> None:
+    export, seal, proofs = tmp_path / "funding.xml", tmp_path / "seal.json", tmp_path / "funding-proofs.jsonl"
+    funded(db, export)
+    seal_to(db, seal)
+    made = accord(db, "audit", "prove", "--iati", str(export), "--seal", str(seal), "-o", str(proofs))
+    assert made.exit_code == 0, made.output
+    text = export.read_text()
+    first = re.search(r'<value currency="(\w+)" value-date="[^"]+">(\d[\d.]*)</value>', text)
+    assert first is not None
+    edited = tmp_path / "edited.xml"
+    edited.write_text(text.replace(first[0], first[0].replace(f">{first[2]}<", f">{first[2]}9<"), 1))
+    fewer = tmp_path / "fewer.jsonl"
+    fewer.write_text("\n".join(proofs.read_text().splitlines()[1:]) + "\n")
+
+    changed = check_iati(proofs, seal, edited)
+    missing = check_iati(fewer, seal, export)
+
+    assert changed.exit_code == TAMPERED
+    assert f"reports {first[1]} {first[2]}9 for" in changed.output
+    assert "the export reports what the sealed record does not hold" in changed.output
+    assert missing.exit_code == TAMPERED
+    assert "has no proof that holds" in missing.output
+
+
+def test_prove_takes_a_position_or_an_iati_file(demo_db: str, tmp_path: Path) -> None:
+    neither = accord(demo_db, "audit", "prove")
+    other = tmp_path / "other.xml"
+    other.write_text('<?xml version="1.0"?><iati-activities version="2.03"></iati-activities>')
+    unkeyed = accord(demo_db, "audit", "prove", "--iati", str(other))
+
+    assert neither.exit_code == BAD_INPUT
+    assert "give a POSITION, or --iati FILE (not both)" in neither.output
+    assert unkeyed.exit_code == BAD_INPUT
+    assert "has no transaction Accord exported (none names its fact's key)" in unkeyed.output

@@ -204,3 +204,13 @@ def test_a_root_over_a_million_leaves_and_a_path_in_it_are_computed_in_one_pass(
     assert merkle.includes(root, size - 1, size, leaf, audit_path)
     assert len(audit_path) == merkle.path_length(size - 1, size)
     print(f"root and path over {size:,} leaves: {took:.1f} s")
+
+
+def test_the_tree_held_level_by_level_gives_the_rfcs_root_and_every_path() -> None:
+    for size in range(1, 71):
+        leaves = [merkle.leaf_hash(bytes([n % 256, n // 256])) for n in range(size)]
+        levels = merkle.Levels(leaves)
+        assert levels.root() == merkle.root(leaves)
+        for index in range(size):
+            assert levels.path(index) == merkle.path(index, size, leaves)[1]
+    assert merkle.Levels([]).root() == merkle.EMPTY

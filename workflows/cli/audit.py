@@ -4,6 +4,7 @@ fresh replay, and seals and proofs of one record for a third party."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -187,37 +188,80 @@ def audit_check_seal(seal_file: str, key: str | None, as_json: bool) -> None:
 
 
 @audit.command("prove")
-@click.argument("position", type=POSITION)
+@click.argument("position", type=POSITION, required=False)
 @click.option(
     "--seal",
     "seal_file",
     type=click.Path(dir_okay=False),
     help="A seal `audit seal --json` wrote: the proof is in the tree of its records (default: a seal of now).",
 )
+@click.option(
+    "--iati",
+    "iati_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Instead of one position: prove the fact behind each transaction of an IATI file `accord export iati` "
+    "wrote, one proof a line.",
+)
 @output_option("Write the proof to this file ('-': standard output, the default).")
 @receipt_option
 @pass_context
-def audit_prove(ctx: Context, position: int, seal_file: str | None, output: str | None, as_json: bool) -> None:
+def audit_prove(
+    ctx: Context, position: int | None, seal_file: str | None, iati_file: str | None, output: str | None, as_json: bool
+) -> None:
     """Print, as JSON, the record at a position (its aggregate, version,
     type, stored bytes in base64, and its fact for people to read) and its
     inclusion proof in the Merkle tree of a seal's records: its leaf index,
     the tree's size and the audit path. Whoever holds the seal checks it
     with `accord audit check-proof`, with no store. Refused, with exit 3,
-    if the records are no longer those the seal covers.
+    if the records are no longer those the seal covers. With --iati, the
+    facts behind every transaction of an IATI export, one proof a line: a
+    partner handed the export, the proofs and the seal checks each with
+    `check-proof --iati`.
 
     \b
     Example:
       accord audit seal --json -o seal.json
       accord audit prove 12 --seal seal.json -o proof-12.json
+      accord audit prove --iati funding.xml --seal seal.json -o funding-proofs.jsonl
     """
     from workflows.proofs.formats import read_seal
-    from workflows.proofs.make import prove
+    from workflows.proofs.make import prove, prove_all
 
+    if (position is None) == (iati_file is None):
+        raise click.UsageError("give a POSITION, or --iati FILE (not both)")
     receipt = receipt_wanted(output, as_json)
     sealed = read_seal(seal_file) if seal_file is not None else None
-    proof = prove(ctx.app, position, sealed, ctx.clock.now())
-    said = {"position": position, "leaf_index": proof.leaf_index, "tree_size": proof.tree_size}
-    write(output, as_json_text(proof.as_json()), f"the proof of position {position}", said if receipt else None)
+    if position is not None:
+        proof = prove(ctx.app, position, sealed, ctx.clock.now())
+        said = {"position": position, "leaf_index": proof.leaf_index, "tree_size": proof.tree_size}
+        write(output, as_json_text(proof.as_json()), f"the proof of position {position}", said if receipt else None)
+        return
+    assert iati_file is not None
+    proofs = prove_all(ctx.app, _iati_positions(ctx, iati_file), sealed, ctx.clock.now())
+    lines = "".join(json.dumps(proof.as_json(), ensure_ascii=False) + "\n" for proof in proofs)
+    said = {"proofs": len(proofs), "tree_size": proofs[0].tree_size}
+    write(output, lines, f"the proofs of the {len(proofs)} facts of {iati_file}", said if receipt else None)
+
+
+def _iati_positions(ctx: Context, path: str) -> list[int]:
+    """The position of the fact behind each transaction of an IATI export."""
+    from domain.partnership import Partnership
+    from workflows.iati import keyed_in
+    from workflows.proofs.make import positions_of
+
+    transactions = keyed_in(path)
+    if not transactions:
+        raise click.UsageError(f"{path} has no transaction Accord exported (none names its fact's key)")
+    found: dict[str, int] = {}
+    for partner in sorted({transaction.partner for transaction in transactions}):
+        wanted = {transaction.key for transaction in transactions if transaction.partner == partner}
+        found |= positions_of(ctx.app, Partnership.id_for(partner), wanted)
+    if missing := [transaction for transaction in transactions if transaction.key not in found]:
+        raise click.UsageError(
+            f"{len(missing)} transaction(s) of {path} name a fact this store does not hold, first "
+            f"{missing[0].activity} (key {missing[0].key}): was the file exported from another store?"
+        )
+    return sorted(set(found.values()))
 
 
 @audit.command("check-proof")
@@ -229,8 +273,14 @@ def audit_prove(ctx: Context, position: int, seal_file: str | None, output: str 
     required=True,
     help="The seal the proof is checked against, as `audit seal --json` wrote it.",
 )
+@click.option(
+    "--iati",
+    "iati_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Also check that every transaction of this IATI export is a fact the proofs show, as the export reports it.",
+)
 @json_option
-def audit_check_proof(proof_file: str, seal_file: str, as_json: bool) -> None:
+def audit_check_proof(proof_file: str, seal_file: str, iati_file: str | None, as_json: bool) -> None:
     """Check a proof `audit prove` made against a seal, with no store (none
     is opened, ACCORD_DB is not needed): the record's leaf is re-computed
     from its stored bytes, the root from the leaf and the audit path, and
@@ -242,15 +292,19 @@ def audit_check_proof(proof_file: str, seal_file: str, as_json: bool) -> None:
     Example:
       accord audit check-proof proof-12.json --seal seal.json
       accord audit prove 12 --seal seal.json | accord audit check-proof - --seal seal.json
+      accord audit check-proof funding-proofs.jsonl --seal seal.json --iati funding.xml
     """
     from workflows.proofs.check import ProofFails, check
-    from workflows.proofs.formats import read_proof, read_seal
+    from workflows.proofs.formats import read_proofs, read_seal
     from workflows.proofs.signed import SealFails, check_seal
 
     sealed = read_seal(seal_file)
-    proof = read_proof(proof_file)
+    proofs = read_proofs(proof_file)
     try:
-        said = check(proof, sealed)
+        held = [check(proof, sealed) for proof in proofs]
+        said = held[0] if len(held) == 1 else f"the {len(held)} proofs hold in the seal of position {sealed.position}"
+        if iati_file is not None:
+            said += f"; {_reported(iati_file, proofs)}"
         if sealed.signed:
             said += f"; {check_seal(sealed)}"
     except (ProofFails, SealFails) as failed:
@@ -261,6 +315,24 @@ def audit_check_proof(proof_file: str, seal_file: str, as_json: bool) -> None:
         print_json({"holds": True, "said": said})
         return
     echo(said)
+
+
+def _reported(path: str, proofs: list[Any]) -> str:
+    """That every transaction of an IATI export is a fact the proofs show as
+    the export reports it; ProofFails naming those that are not."""
+    from workflows.iati import keyed_in, unproven
+    from workflows.proofs.check import ProofFails
+
+    transactions = keyed_in(path)
+    facts = {str(p.record.fact["key"]): (p.record.type, p.record.fact) for p in proofs if _keyed(p.record.fact)}
+    if problems := unproven(transactions, facts):
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ProofFails(f"{problems[0]}{more}: the export reports what the sealed record does not hold")
+    return f"each of the {len(transactions)} transactions of {path} is a fact they prove, as it reports it"
+
+
+def _keyed(fact: Any) -> bool:
+    return isinstance(fact, dict) and isinstance(fact.get("key"), str)
 
 
 def _head(value: str | None) -> str | None:

@@ -31,6 +31,8 @@ from workflows.textfile import NotText, read_bounded
 # bytes; a proof, one record's stored bytes twice over (base64 and read).
 SEAL_BYTES = 64 * 1024
 PROOF_BYTES = 16 * 1024 * 1024
+# A file of proofs, one a line: the facts of an IATI export, say.
+PROOFS_BYTES = 256 * 1024 * 1024
 # Positions, versions and counts as the databases hold them (a signed 64-bit integer).
 LARGEST = 2**63 - 1
 DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -163,6 +165,22 @@ def read_proof(path: str) -> Proof:
     return parse_proof(
         _document(path, PROOF_BYTES, "proof"), f"the proof {'on standard input' if path == '-' else path}"
     )
+
+
+def read_proofs(path: str) -> list[Proof]:
+    """The proofs in a file `audit prove` wrote ('-': standard input): one
+    proof, or one a line (`audit prove --iati`)."""
+    named = f"the proofs {'on standard input' if path == '-' else path}"
+    try:
+        data = read_bounded(path, PROOFS_BYTES)
+    except NotText as error:
+        raise Malformed(f"{named} {error}") from None
+    lines = [line for line in data.split(b"\n") if line.strip()]
+    if len(lines) > 1 and lines[0].lstrip().startswith(b"{") and lines[0].rstrip().endswith(b"}"):
+        return [
+            parse_proof(loads(line, f"{named}, line {at}"), f"{named}, line {at}") for at, line in enumerate(lines, 1)
+        ]
+    return [parse_proof(loads(data, named), named)]
 
 
 def parse_seal(document: Any, named: str) -> Seal:

@@ -11,7 +11,7 @@ records stored now.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -82,36 +82,63 @@ _NOT = "a log that does not verify is not sealed (`accord audit verify` says mor
 def prove(app: Accord, position: int, sealed: Seal | None, moment: datetime) -> Proof:
     """The record at `position` and its audit path in the tree of a seal's
     records (of the chain's head now, when no seal is given)."""
+    [proof] = prove_all(app, [position], sealed, moment)
+    return proof
+
+
+def prove_all(app: Accord, positions: Sequence[int], sealed: Seal | None, moment: datetime) -> list[Proof]:
+    """The records at `positions`, each with its audit path in the tree of
+    a seal's records: the tree is read once, whatever their number."""
     db = app.views.db
     if sealed is None:
         sealed = _seal(app, moment)
-    if position > sealed.position:
-        raise NotProvable(f"position {position} is beyond the seal, which ends at position {sealed.position}")
+    for position in positions:
+        if position > sealed.position:
+            raise NotProvable(f"position {position} is beyond the seal, which ends at position {sealed.position}")
     if chain.digest_at(db, sealed.position) != sealed.digest:
         raise NotAsSealed(
             f"the chain's digest at position {sealed.position} is not the seal's: this log no longer extends "
             "the seal, or the seal is another store's"
         )
-    row = _row(db, position)
-    if row is None:
-        if chain.digest_at(db, position) is not None:
-            raise NotAsSealed(f"no record holds position {position}, which the chain covers: it was deleted")
-        raise NotProvable(f"no record holds position {position}: the log has no record there")
-    index, count = _rank(db, position, sealed.position)
-    if count != sealed.records:
+    rows = {position: _row(db, position) for position in positions}
+    for position, row in rows.items():
+        if row is None:
+            if chain.digest_at(db, position) is not None:
+                raise NotAsSealed(f"no record holds position {position}, which the chain covers: it was deleted")
+            raise NotProvable(f"no record holds position {position}: the log has no record there")
+    ranks: dict[int, int] = {}
+    leaves = []
+    for rank, row in enumerate(_rows(db, sealed.position)):
+        if row[0] in rows:
+            ranks[row[0]] = rank
+        leaves.append(merkle.leaf_hash(chain.canonical(*row[:4], bytes(row[4]))))
+    if len(leaves) != sealed.records:
         raise NotAsSealed(
-            f"the store holds {count:,} records up to position {sealed.position}, the seal {sealed.records:,}: "
-            "records were deleted or inserted since it was sealed; no proof is given"
+            f"the store holds {len(leaves):,} records up to position {sealed.position}, the seal "
+            f"{sealed.records:,}: records were deleted or inserted since it was sealed; no proof is given"
         )
-    leaf, audit_path = merkle.path(index, count, _leaves(db, sealed.position))
-    if merkle.root_from_path(index, count, leaf, audit_path).hex() != sealed.root:
+    tree = merkle.Levels(leaves)
+    if tree.root().hex() != sealed.root:
         raise NotAsSealed(
             f"the records up to position {sealed.position} no longer give the seal's root: one of them has "
             "changed since it was sealed (`accord audit verify` names it); no proof is given"
         )
-    proof = Proof(_record(db, row), index, count, tuple(audit_path))
-    check(proof, sealed)  # what a third party will do, done first
-    return proof
+    proofs = []
+    for position, row in rows.items():
+        assert row is not None
+        proof = Proof(_record(db, row), ranks[position], len(leaves), tuple(tree.path(ranks[position])))
+        check(proof, sealed)  # what a third party will do, done first
+        proofs.append(proof)
+    return proofs
+
+
+def positions_of(app: Accord, aggregate_id: UUID, keys: Collection[str]) -> dict[str, int]:
+    """The position of each fact of an aggregate recorded under one of
+    these submission keys."""
+    db = app.views.db
+    with db.transaction(commit=False) as cursor:
+        history = db.history(cursor, aggregate_id, db.head())
+    return {str(record["key"]): record.position for record in history if record.state.get("key") in keys}
 
 
 def _record(db: Database, row: Row) -> Record:
@@ -144,23 +171,6 @@ def _fact(db: Database, state: bytes) -> dict[str, Any] | None:
 def _row(db: Database, position: int) -> Row | None:
     rows = db.rows(position, 1, stop=position)
     return rows[0] if rows else None
-
-
-def _rank(db: Database, position: int, through: int) -> tuple[int, int]:
-    """How many records come before `position`, and how many are held up to `through`."""
-    column = db.position_column
-    [row] = db.query(
-        f"SELECT COUNT(CASE WHEN {column} < ? THEN 1 END) AS before, COUNT(*) AS held "
-        f"FROM {db.events_table} WHERE {column} <= ?",
-        (position, through),
-    )
-    return int(row["before"]), int(row["held"])
-
-
-def _leaves(db: Database, through: int) -> Iterator[bytes]:
-    """The leaf hash of every record up to position `through`, in position order."""
-    for row in _rows(db, through):
-        yield merkle.leaf_hash(chain.canonical(*row[:4], bytes(row[4])))
 
 
 def _rows(db: Database, through: int) -> Iterator[Row]:

@@ -158,3 +158,33 @@ def includes(root_hash: bytes, index: int, size: int, leaf: bytes, audit_path: S
         return root_from_path(index, size, leaf, audit_path) == root_hash
     except NotIncluded:
         return False
+
+
+class Levels:
+    """The whole tree over leaves held in memory, level by level, for many
+    audit paths at once: each level pairs the one below, its odd last node
+    carried up unpaired, which is RFC 6962's tree built from the leaves up
+    (its split at the largest power of two below n is where such pairing
+    leaves the carried node). Memory: about two hashes a leaf."""
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        self.levels: list[Sequence[bytes]] = [leaves]
+        while len(below := self.levels[-1]) > 1:
+            above = [node_hash(below[at], below[at + 1]) for at in range(0, len(below) - 1, 2)]
+            if len(below) % 2:
+                above.append(below[-1])
+            self.levels.append(above)
+
+    def root(self) -> bytes:
+        return self.levels[-1][0] if self.levels[0] else EMPTY
+
+    def path(self, index: int) -> list[bytes]:
+        """Leaf `index`'s audit path (RFC 6962 PATH), from the leaf up."""
+        if not 0 <= index < len(self.levels[0]):
+            raise ValueError(f"leaf {index} is not in a tree of {len(self.levels[0])}")
+        found = []
+        for level in self.levels[:-1]:
+            if (sibling := index ^ 1) < len(level):
+                found.append(level[sibling])
+            index //= 2
+        return found
