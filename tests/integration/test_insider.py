@@ -23,21 +23,10 @@ from tests.forgery import append, forged, remove, rewrite, version_of
 from tests.helpers import jsonl
 from tests.helpers import keyed as run
 from tests.integration.test_append_only import as_user, store  # noqa: F401 (the PostgreSQL store fixture)
+from tests.integration.test_judged_record import COMMITMENT, TAMPERED, TN
 from workflows.signing.keys import read_key
 
 pytestmark = pytest.mark.integration
-
-TAMPERED = 3
-TN = Partnership.id_for("TN")
-COMMITMENT = {
-    "type": "FundingCommitted",
-    "id": "commit-tn-border",
-    "partner": "TN",
-    "occurred_on": "2021-06",
-    "funding": "tn-border-2021",
-    "instrument": "NDICI-Global Europe",
-    "amount": "EUR 105000000",
-}
 
 
 @dataclass(frozen=True)
