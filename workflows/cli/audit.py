@@ -245,17 +245,16 @@ def audit_prove(
 
 def _iati_positions(ctx: Context, path: str) -> list[int]:
     """The position of the fact behind each transaction of an IATI export."""
-    from domain.partnership import Partnership
     from workflows.iati import keyed_in
     from workflows.proofs.make import positions_of
 
     transactions = keyed_in(path)
     if not transactions:
         raise click.UsageError(f"{path} has no transaction Accord exported (none names its fact's key)")
-    found: dict[str, int] = {}
-    for partner in sorted({transaction.partner for transaction in transactions}):
-        wanted = {transaction.key for transaction in transactions if transaction.partner == partner}
-        found |= positions_of(ctx.app, Partnership.id_for(partner), wanted)
+    wanted: dict[str, set[str]] = {}
+    for transaction in transactions:
+        wanted.setdefault(transaction.partner, set()).add(transaction.key)
+    found = positions_of(ctx.app, wanted)
     if missing := [transaction for transaction in transactions if transaction.key not in found]:
         raise click.UsageError(
             f"{len(missing)} transaction(s) of {path} name a fact this store does not hold, first "

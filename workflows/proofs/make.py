@@ -11,7 +11,7 @@ records stored now.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -132,13 +132,18 @@ def prove_all(app: Accord, positions: Sequence[int], sealed: Seal | None, moment
     return proofs
 
 
-def positions_of(app: Accord, aggregate_id: UUID, keys: Collection[str]) -> dict[str, int]:
-    """The position of each fact of an aggregate recorded under one of
-    these submission keys."""
+def positions_of(app: Accord, keys: Mapping[str, Collection[str]]) -> dict[str, int]:
+    """The position of each fact recorded under one of these submission
+    keys, given by the partner whose partnership holds it."""
+    from domain.partnership import Partnership
+
     db = app.views.db
-    with db.transaction(commit=False) as cursor:
-        history = db.history(cursor, aggregate_id, db.head())
-    return {str(record["key"]): record.position for record in history if record.state.get("key") in keys}
+    found: dict[str, int] = {}
+    for partner, wanted in keys.items():
+        with db.transaction(commit=False) as cursor:
+            history = db.history(cursor, Partnership.id_for(partner), db.head())
+        found |= {str(record["key"]): record.position for record in history if record.state.get("key") in wanted}
+    return found
 
 
 def _record(db: Database, row: Row) -> Record:
