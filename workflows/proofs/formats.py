@@ -170,17 +170,22 @@ def read_proof(path: str) -> Proof:
 def read_proofs(path: str) -> list[Proof]:
     """The proofs in a file `audit prove` wrote ('-': standard input): one
     proof, or one a line (`audit prove --iati`)."""
-    named = f"the proofs {'on standard input' if path == '-' else path}"
+    named = f"the proof {'on standard input' if path == '-' else path}"
     try:
         data = read_bounded(path, PROOFS_BYTES)
     except NotText as error:
-        raise Malformed(f"{named} {error}") from None
+        more = ", more than any file of proofs Accord writes" if str(error).startswith("is larger") else ""
+        raise Malformed(f"{named} {error}{more}") from None
     lines = [line for line in data.split(b"\n") if line.strip()]
     if len(lines) > 1 and lines[0].lstrip().startswith(b"{") and lines[0].rstrip().endswith(b"}"):
-        return [
-            parse_proof(loads(line, f"{named}, line {at}"), f"{named}, line {at}") for at, line in enumerate(lines, 1)
-        ]
-    return [parse_proof(loads(data, named), named)]
+        return [_proof_line(line, f"{named}, line {at}") for at, line in enumerate(lines, start=1)]
+    return [_proof_line(data, named)]
+
+
+def _proof_line(data: bytes, named: str) -> Proof:
+    if len(data) > PROOF_BYTES:
+        raise Malformed(f"{named} is larger than {PROOF_BYTES // 2**20} MB, more than any proof Accord writes")
+    return parse_proof(loads(data, named), named)
 
 
 def parse_seal(document: Any, named: str) -> Seal:

@@ -20,7 +20,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from domain.signing import may_sign, type_of
 from workflows.failures import BadInput
 
 SIGNATURES = "accord_signatures"
@@ -111,6 +110,9 @@ class Signing:
                 return False  # a store no key signs yet: written as it always was
             return self._first_enrolment(keyed)
         key = self._key_in_force(roster)
+        # Here, not at the top: a store that signs nothing imports no domain.
+        from domain.signing import may_sign, type_of
+
         role = roster.roles[key]
         if beyond := sorted({type_of(topic) for topic in topics if not may_sign(role, type_of(topic))}):
             raise Refused(
