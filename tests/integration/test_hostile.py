@@ -41,7 +41,7 @@ from pytest_httpserver import HTTPServer
 
 from domain.vocabulary import VOCABULARY
 from tests.conftest import fresh_postgres_database
-from tests.helpers import accord, as_json
+from tests.helpers import accord, as_json, keyed
 from tests.hostile_record import HELD, HOSTILE, MEETING, PARTNERS, SKELETON, hostile, rules_file, text_fields
 from tests.integration.test_poisoned_facts import store_as_an_earlier_version
 from tests.parsed import (
@@ -110,6 +110,34 @@ def test_a_hostile_record_is_carried_by_every_reader_and_escaped_by_every_output
         verified = accord(store, "audit", "verify")
         assert verified.exit_code == 0, verified.output
         proofs_hold(store, folder)
+        signed_sealed_and_proven(store, drawn["changes"]["owner"], folder)
+
+
+def signed_sealed_and_proven(store: str, holder: str, folder: Path) -> None:
+    """The record signed from here on: a key enrolled for a holder of a
+    hostile name and listed on a terminal; a signed seal, checked with no
+    store and appended to a seals file the log verifies against; the facts
+    of the IATI export (every_export_parses) proven and held to the export."""
+    admin, seal, seals, proofs = (folder / name for name in ("admin.key", "seal.json", "seals.jsonl", "iati.jsonl"))
+    iati = folder / "iati.xml"
+    made = keyed(store, "init", "--admin-key", str(admin))  # made here: no key is given to make it
+    assert made.exit_code == 0, made.output
+    for command in (
+        ["keys", "new", str(folder / "holder.key"), "--holder", holder],
+        ["audit", "seal", "--json", "-o", str(seal)],
+        ["audit", "seal", "--append", str(seals)],
+        ["audit", "prove", "--iati", str(iati), "--seal", str(seal), "-o", str(proofs)],
+    ):
+        done = keyed(store, *command, key=admin)
+        assert done.exit_code == 0, (command, done.output[-2000:])
+    assert holder in [key["holder"] for key in json.loads(answered(store, "keys", "list", "--json"))]
+    [listed] = on_terminals(store, ["keys", "list"])
+    terminal_clean(listed)
+    assert answered(store, "audit", "check-seal", str(seal)).startswith("the seal ")
+    said = answered(store, "audit", "check-proof", str(proofs), "--seal", str(seal), "--iati", str(iati))
+    assert f"transactions of {iati} is a fact they prove, as it reports it" in said, said
+    verified = keyed(store, "audit", "verify", "--seals", str(seals), key=admin)
+    assert verified.exit_code == 0, verified.output[-2000:]
 
 
 def proofs_hold(store: str, folder: Path) -> None:
