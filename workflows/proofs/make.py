@@ -106,30 +106,60 @@ def prove_all(app: Accord, positions: Sequence[int], sealed: Seal | None, moment
             if chain.digest_at(db, position) is not None:
                 raise NotAsSealed(f"no record holds position {position}, which the chain covers: it was deleted")
             raise NotProvable(f"no record holds position {position}: the log has no record there")
-    ranks: dict[int, int] = {}
-    leaves = []
-    for rank, row in enumerate(_rows(db, sealed.position)):
-        if row[0] in rows:
-            ranks[row[0]] = rank
-        leaves.append(merkle.leaf_hash(chain.canonical(*row[:4], bytes(row[4]))))
-    if len(leaves) != sealed.records:
-        raise NotAsSealed(
-            f"the store holds {len(leaves):,} records up to position {sealed.position}, the seal "
-            f"{sealed.records:,}: records were deleted or inserted since it was sealed; no proof is given"
-        )
-    tree = merkle.Levels(leaves)
-    if tree.root().hex() != sealed.root:
-        raise NotAsSealed(
-            f"the records up to position {sealed.position} no longer give the seal's root: one of them has "
-            "changed since it was sealed (`accord audit verify` names it); no proof is given"
-        )
+    paths = _one_path(db, sealed, *rows) if len(rows) == 1 else _paths(db, sealed, rows.keys())
     proofs = []
     for position, row in rows.items():
         assert row is not None
-        proof = Proof(_record(db, row), ranks[position], len(leaves), tuple(tree.path(ranks[position])))
+        index, path = paths[position]
+        record = _record(db, row)
+        if merkle.root_from_path(index, sealed.records, record.leaf(), path).hex() != sealed.root:
+            raise NotAsSealed(
+                f"the records up to position {sealed.position} no longer give the seal's root: one of them has "
+                "changed since it was sealed (`accord audit verify` names it); no proof is given"
+            )
+        proof = Proof(record, index, sealed.records, tuple(path))
         check(proof, sealed)  # what a third party will do, done first
         proofs.append(proof)
     return proofs
+
+
+def _one_path(db: Database, sealed: Seal, position: int) -> dict[int, tuple[int, list[bytes]]]:
+    """One record's rank and audit path, the leaves streamed past (memory: a hash a level)."""
+    column = db.position_column
+    [row] = db.query(
+        f"SELECT COUNT(CASE WHEN {column} < ? THEN 1 END) AS before, COUNT(*) AS held "
+        f"FROM {db.events_table} WHERE {column} <= ?",
+        (position, sealed.position),
+    )
+    index, count = int(row["before"]), int(row["held"])
+    _same_count(count, sealed)
+    _, path = merkle.path(index, count, (_leaf(row) for row in _rows(db, sealed.position)))
+    return {position: (index, path)}
+
+
+def _paths(db: Database, sealed: Seal, positions: Collection[int]) -> dict[int, tuple[int, list[bytes]]]:
+    """Many records' ranks and audit paths, the tree held in memory once."""
+    ranks: dict[int, int] = {}
+    leaves = []
+    for rank, row in enumerate(_rows(db, sealed.position)):
+        if row[0] in positions:
+            ranks[row[0]] = rank
+        leaves.append(_leaf(row))
+    _same_count(len(leaves), sealed)
+    tree = merkle.Levels(leaves)
+    return {position: (rank, tree.path(rank)) for position, rank in ranks.items()}
+
+
+def _same_count(count: int, sealed: Seal) -> None:
+    if count != sealed.records:
+        raise NotAsSealed(
+            f"the store holds {count:,} records up to position {sealed.position}, the seal "
+            f"{sealed.records:,}: records were deleted or inserted since it was sealed; no proof is given"
+        )
+
+
+def _leaf(row: Row) -> bytes:
+    return merkle.leaf_hash(chain.canonical(*row[:4], bytes(row[4])))
 
 
 def positions_of(app: Accord, keys: Mapping[str, Collection[str]]) -> dict[str, int]:
