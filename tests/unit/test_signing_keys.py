@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from domain.signing import KeyAlreadyRevoked, KeyNotEnrolled, SigningKey, key_id_of
 from domain.values import Stamp
 from workflows.settings import in_force, load
-from workflows.signing.keys import UnusableKey, load_signer, new_signer, read_key, verifies, write_key
+from workflows.signing.keys import UnusableKey, load_signer, new_signer, read_key, write_key
+from workflows.store.signatures import verifies
 
 
 def test_a_key_file_is_written_for_its_owner_alone_and_read_back(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from domain.signing import key_id_of
 from workflows.failures import BadInput, VerificationFailed
 from workflows.proofs.formats import Seal, moment_text
-from workflows.signing.keys import Signer, verifies
+from workflows.signing.keys import Signer
+from workflows.store.signatures import verifies
 
 # A public key file is a PEM block or 64 hex digits: a few hundred bytes.
 KEY_FILE_BYTES = 4096

@@ -14,9 +14,8 @@ import os
 import stat
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.signing import key_id_of
 from workflows.failures import BadInput
@@ -55,15 +54,6 @@ class Signer:
 
 def new_signer() -> Signer:
     return Signer(Ed25519PrivateKey.generate())
-
-
-def verifies(public: bytes, signature: bytes, data: bytes) -> bool:
-    """Whether `signature` is the Ed25519 signature of `data` by the key whose raw public key is `public`."""
-    try:
-        Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
-    except (InvalidSignature, ValueError):
-        return False
-    return True
 
 
 def write_key(signer: Signer, path: Path) -> None:

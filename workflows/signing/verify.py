@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.signing import key_id_of, may_sign, type_of
-from workflows.signing.keys import verifies
 from workflows.signing.roster import Key, key_events, keys_in_log
 from workflows.store import chain
-from workflows.store.signatures import SIGNATURES, message
+from workflows.store.signatures import SIGNATURES, message, verifies
 
 # Runs of unsigned records named one by one at most; the rest are counted.
 NAMED = 100

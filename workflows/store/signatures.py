@@ -33,6 +33,18 @@ def message(first: int, last: int, digest: str) -> bytes:
     return f"accord signature\n{first}\n{last}\n{digest}".encode()
 
 
+def verifies(public: bytes, signature: bytes, data: bytes) -> bool:
+    """Whether `signature` is the Ed25519 signature of `data` by the key whose raw public key is `public`."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def create_statements(postgres: bool, schema: str | None = None) -> list[str]:
     prefix = f"{schema}." if schema else ""
     kind = "BIGINT" if postgres else "INTEGER"

@@ -29,15 +29,14 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from domain.base import Snapshot
 from workflows.store import chain
 from workflows.store.database import Database
-from workflows.store.signatures import SIGNERS, Signer
+from workflows.store.signatures import SIGNERS, Signer, verifies
 
 _HEX = _PUBLIC = re.compile(r"[0-9a-f]{64}")
+_HEX_TEXT = re.compile(r"(?:[0-9a-f]{2})+")
 # What the digest covers besides the snapshot's fields: a name for what it is.
 _DOMAIN = b"accord snapshot\n"
 
@@ -100,17 +99,11 @@ def unproven(snapshot: Snapshot, held: Held, signers: Mapping[str, bytes] | None
     public = signers.get(snapshot.signed_by)
     if public is None:
         return f"is signed by {_shown_key(snapshot.signed_by)}, which is not a key this store has in force"
-    if not _verifies(public, snapshot.signature, _signed(snapshot.digest)):
+    if not _HEX_TEXT.fullmatch(snapshot.signature) or not verifies(
+        public, bytes.fromhex(snapshot.signature), _signed(snapshot.digest)
+    ):
         return f"carries a signature that key {snapshot.signed_by} did not make"
     return None
-
-
-def _verifies(public: bytes, signature: str, data: bytes) -> bool:
-    try:
-        Ed25519PublicKey.from_public_bytes(public).verify(bytes.fromhex(signature), data)
-    except (InvalidSignature, ValueError):
-        return False
-    return True
 
 
 def signers_in_force(db: Database) -> dict[str, bytes] | None:
