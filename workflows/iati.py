@@ -29,6 +29,8 @@ from domain.values import event_date
 from workflows.batches import Bar
 from workflows.escape.xml import xml_text
 from workflows.failures import BadInput, OutputInvalid
+from workflows.proofs.check import ProofFails
+from workflows.proofs.formats import Proof
 from workflows.submissions import Line as NumberedLine
 from workflows.submissions import record_lines, validate_all
 from workflows.textfile import NotText, read_bounded
@@ -408,6 +410,21 @@ def keyed(xml: bytes, source: str = "<iati>") -> list[Keyed]:
             occurred = str(when.get(_a("occurred-on"), ""))
             found.append(Keyed(identifier, partner, key, kind, amount.lstrip("-"), value.get("currency", ""), occurred))
     return found
+
+
+def reported(path: str, proofs: Sequence[Proof]) -> str:
+    """That every transaction of the IATI export at `path` is a fact the
+    proofs show, as the export reports it; ProofFails naming those that are not."""
+    transactions = keyed_in(path)
+    facts = {
+        str(proof.record.fact["key"]): (proof.record.type, proof.record.fact)
+        for proof in proofs
+        if isinstance(proof.record.fact, dict) and isinstance(proof.record.fact.get("key"), str)
+    }
+    if problems := unproven(transactions, facts):
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ProofFails(f"{problems[0]}{more}: the export reports what the sealed record does not hold")
+    return f"each of the {len(transactions)} transactions of {path} is a fact they prove, as it reports it"
 
 
 def unproven(transactions: Sequence[Keyed], facts: Mapping[str, tuple[str, dict[str, Any] | None]]) -> list[str]:

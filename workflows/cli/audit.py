@@ -293,6 +293,7 @@ def audit_check_proof(proof_file: str, seal_file: str, iati_file: str | None, as
       accord audit prove 12 --seal seal.json | accord audit check-proof - --seal seal.json
       accord audit check-proof funding-proofs.jsonl --seal seal.json --iati funding.xml
     """
+    from workflows.iati import reported
     from workflows.proofs.check import ProofFails, check
     from workflows.proofs.formats import read_proofs, read_seal
     from workflows.proofs.signed import SealFails, check_seal
@@ -303,7 +304,7 @@ def audit_check_proof(proof_file: str, seal_file: str, iati_file: str | None, as
         held = [check(proof, sealed) for proof in proofs]
         said = held[0] if len(held) == 1 else f"the {len(held)} proofs hold in the seal of position {sealed.position}"
         if iati_file is not None:
-            said += f"; {_reported(iati_file, proofs)}"
+            said += f"; {reported(iati_file, proofs)}"
         if sealed.signed:
             said += f"; {check_seal(sealed)}"
     except (ProofFails, SealFails) as failed:
@@ -314,24 +315,6 @@ def audit_check_proof(proof_file: str, seal_file: str, iati_file: str | None, as
         print_json({"holds": True, "said": said})
         return
     echo(said)
-
-
-def _reported(path: str, proofs: list[Any]) -> str:
-    """That every transaction of an IATI export is a fact the proofs show as
-    the export reports it; ProofFails naming those that are not."""
-    from workflows.iati import keyed_in, unproven
-    from workflows.proofs.check import ProofFails
-
-    transactions = keyed_in(path)
-    facts = {str(p.record.fact["key"]): (p.record.type, p.record.fact) for p in proofs if _keyed(p.record.fact)}
-    if problems := unproven(transactions, facts):
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ProofFails(f"{problems[0]}{more}: the export reports what the sealed record does not hold")
-    return f"each of the {len(transactions)} transactions of {path} is a fact they prove, as it reports it"
-
-
-def _keyed(fact: Any) -> bool:
-    return isinstance(fact, dict) and isinstance(fact.get("key"), str)
 
 
 def _head(value: str | None) -> str | None:
