@@ -29,7 +29,7 @@ from workflows.projections.base import BATCH
 from workflows.proofs.seals import SealsChecked, SealsFile, check_seals
 from workflows.signing.verify import Signatures
 from workflows.signing.verify import check as check_signatures
-from workflows.store import chain, keys
+from workflows.store import chain, keys, moments
 from workflows.store.snapshots import QUIETLY_RETAKEN, kept
 
 
@@ -68,6 +68,7 @@ class Verdict:
     judged: int = 0  # records the domain judged again (workflows.judge)
     illegal: list[Finding] = field(default_factory=list)  # records it would have refused, the first LIMIT
     unnamed: int = 0  # and how many more
+    in_order_from: int | None = 1  # where the log's moments are held to go forward from (workflows.store.moments)
 
     @property
     def sound(self) -> bool:
@@ -106,6 +107,7 @@ class Verdict:
                 "judged": self.judged,
                 "illegal": [finding.as_json() for finding in self.illegal],
                 "unnamed": self.unnamed,
+                "moments_in_order_from": self.in_order_from,
             },
             "seconds": {check: round(seconds, 3) for check, seconds in self.seconds.items()},
         }
@@ -158,8 +160,11 @@ def verify(
         verdict.seals = check_seals(app.views.db, seals)
     began = time.perf_counter()
     with bar(app.head(), "judging") as progress:
-        judged = judge(_rows(app), app.views.db.mapper, app.policy, _stored(app), progress)
+        judged = judge(
+            _rows(app), app.views.db.mapper, app.policy, _stored(app), progress, moments.held_since(app.views.db)
+        )
     verdict.judged, verdict.illegal, verdict.unnamed = judged.records, judged.findings, judged.unnamed
+    verdict.in_order_from = judged.in_order_from
     verdict.seconds["domain"] = time.perf_counter() - began
     if views and verdict.broken is None:
         began = time.perf_counter()

@@ -85,6 +85,15 @@ def test_the_database_refuses_the_writer_any_update_delete_or_truncate(guarded: 
     assert "must be owner" in run_as_writer(guarded, "DROP TRIGGER accord_append_only ON accord_events")
 
 
+def test_the_writer_moves_the_latest_moment_on_but_never_where_moments_are_held_in_order_from(guarded: str) -> None:
+    refused = "where the log's moments are held in order from is kept"
+
+    assert run_as_writer(guarded, "UPDATE accord_moments SET since = since + 1") == f"{refused}: UPDATE refused"
+    assert "permission denied" in run_as_writer(guarded, "DELETE FROM accord_moments")
+    assert run_as_writer(guarded, "UPDATE accord_moments SET latest = latest") == "no error"
+    assert "must be owner" in run_as_writer(guarded, "DROP TRIGGER accord_keep_since ON accord_moments")
+
+
 def test_each_event_is_stored_with_the_database_user_who_recorded_it(guarded: str, store: tuple[str, str]) -> None:
     rows = as_json(accord(guarded, "audit", "log", "--json", actor="someone-else"))
 

@@ -34,6 +34,7 @@ from workflows.reader import Reader
 from workflows.store import retry
 from workflows.store import snapshots as kept_snapshots
 from workflows.store.keys import Keys, index_log
+from workflows.store.moments import Stamped
 from workflows.store.persistence import APPLICATION, PydanticMapper, mapper_for
 from workflows.store.retry import StoreBusy, address, wait_for_server
 from workflows.store.signatures import Change
@@ -74,6 +75,7 @@ class IndexedEventStore(EventStore[UUID]):
         changes = [key_change(event) for event in domain_events]
         if any(changes):
             kwargs["signing"] = changes
+        kwargs.setdefault("moments", Stamped.of(domain_events, self.mapper.to_stored_event))
         recordings = super().put(domain_events, keys=rows, **kwargs)
         self.stored += len(domain_events)
         return recordings
@@ -208,11 +210,18 @@ class Core(Application[UUID]):
             # the disk filled) only means the next load reads more events.
             log.warning("the facts are recorded, but not their snapshots (%s); they will be taken again", error)
 
-    def store_decided(self, decide: Callable[[int], tuple[Any, list[Any]]]) -> Any:
+    def store_decided(
+        self,
+        decide: Callable[[int], tuple[Any, list[Any]]],
+        snapshots: Callable[[Any], Sequence[Snapshot]] | None = None,
+    ) -> Any:
         """Decide on freshly loaded aggregates, then store the events; when
         another writer got there first, reload and decide again. A connection
         to PostgreSQL lost in either step (the server restarted) is retried
-        too, with a warning each time."""
+        too, with a warning each time. Then keep the `snapshots` of the
+        result, unless the recorder stamped the events again (with a later
+        moment another writer stored meanwhile: workflows.store.moments),
+        which the aggregates decided on do not know."""
         deadline = retry.deadline()
         attempt = 1
         while True:
@@ -221,7 +230,10 @@ class Core(Application[UUID]):
                 # In the order decided, not grouped by aggregate, so the log's
                 # order is the order of the submissions.
                 if events:
-                    self.events.put(events)
+                    stamped = Stamped.of(events, self.mapper.to_stored_event)
+                    self.events.put(events, moments=stamped)
+                    if snapshots is not None and stamped is not None and stamped.moved_to is None:
+                        self.keep_snapshots(snapshots(result))
                 return result
             except IntegrityError:
                 if time.monotonic() > deadline:

@@ -61,8 +61,7 @@ class Submitting(Core):
             return self._decide(submissions, actor, self.clock.now(), progress if attempt == 1 else None)
 
         with collector_paused():
-            receipt: Receipt = self.store_decided(decide)
-            self.keep_snapshots(receipt.snapshots)
+            receipt: Receipt = self.store_decided(decide, lambda receipt: receipt.snapshots)
         return receipt
 
     def _decide(

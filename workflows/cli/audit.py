@@ -374,6 +374,7 @@ def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_view
       accord audit verify --seals seals.jsonl
     """
     from workflows.audit import verify
+    from workflows.judge import SKEW
     from workflows.proofs.seals import read_seals
     from workflows.reader import FOLLOWER
 
@@ -402,6 +403,15 @@ def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_view
         echo(f"and {verdict.unnamed:,} more records the domain would have refused", err=True)
     if not verdict.illegal:
         echo(f"domain: {verdict.judged:,} records judged again, each one the domain would have recorded")
+    if verdict.judged and verdict.in_order_from != 1:
+        start, skew = verdict.in_order_from, f"{SKEW.seconds // 60} minutes"
+        echo(
+            f"moments: held to go forward from position {start:,}; before it, recorded before Accord kept them in "
+            f"order, to go back by no more than {skew}"
+            if start
+            else f"moments: recorded before Accord kept them in order, held to go back by no more than {skew} "
+            "(the next record stored is held to go forward)"
+        )
     if verdict.sealed:
         echo(verdict.sealed, err=True)
     elif head is not None and verdict.broken is None:

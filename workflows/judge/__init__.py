@@ -6,7 +6,7 @@ moments of the log that go back.
 Never writes to the store it reads: what it folds is dropped at the end.
 """
 
-from workflows.judge.court import Court, judge
+from workflows.judge.court import SKEW, Court, judge
 from workflows.judge.findings import LIMIT, Finding, Judgement
 
-__all__ = ["LIMIT", "Court", "Finding", "Judgement", "judge"]
+__all__ = ["LIMIT", "SKEW", "Court", "Finding", "Judgement", "judge"]

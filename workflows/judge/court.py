@@ -34,12 +34,11 @@ from workflows.store.persistence import PydanticMapper
 Stored = Callable[[UUID, int], Iterable[Recorded]]
 # (position, originator_id, version, topic, state) as the events table holds them.
 Record = tuple[int, Any, int, str, bytes]
-# How far a record's moment may fall behind one before it in the log. A
-# writer takes its moment when it decides, and stores what it decided a
-# little later, when its turn comes: meanwhile others store theirs, with
-# later moments (eight writers and a scheduler at once put one a second
-# behind). Its turn comes within RETRY_FOR (120 s) of its last decision, and
-# a decision takes seconds, a minute for a batch of a million lines.
+# How far a record's moment may fall behind one before it in the log, in a
+# store recorded before its writers kept the moments in order
+# (workflows.store.moments): a writer took its moment when it decided, and
+# stored what it decided a little later, when its turn came (eight writers
+# and a scheduler at once put one a second behind).
 SKEW = timedelta(minutes=5)
 # Progress is told every so many records.
 STEP = 10_000
@@ -51,9 +50,12 @@ def judge(
     policy: Policy | None,
     stored: Stored,
     progress: Progress | None = None,
+    in_order_from: int | None = 1,
 ) -> Judgement:
-    """Judge every record of `records` (the log, in position order)."""
-    court = Court(mapper, policy, stored)
+    """Judge every record of `records` (the log, in position order); their
+    moments go forward from position `in_order_from` (None: nowhere), and
+    before it by no more than SKEW back."""
+    court = Court(mapper, policy, stored, in_order_from)
     with collector_paused():
         for record in records:
             court.hear(*record)
@@ -65,11 +67,13 @@ def judge(
 class Court:
     """The aggregates folded so far, and what was found on the way."""
 
-    def __init__(self, mapper: PydanticMapper, policy: Policy | None, stored: Stored) -> None:
+    def __init__(
+        self, mapper: PydanticMapper, policy: Policy | None, stored: Stored, in_order_from: int | None = 1
+    ) -> None:
         self.mapper = mapper
         self.policy = policy
         self.stored = stored
-        self.judgement = Judgement()
+        self.judgement = Judgement(in_order_from=in_order_from)
         self.aggregates: dict[UUID, Any] = {}
         # The events of each aggregate an amendment was judged on, from its first.
         self.histories: dict[UUID, list[Recorded]] = {}
@@ -131,16 +135,24 @@ class Court:
         return event
 
     def _in_time(self, position: int, event: Recorded) -> None:
-        """Each record's moment is no earlier than any before it in the log,
-        but for the writers' own lag (SKEW)."""
+        """Each record's moment is no earlier than any before it in the log
+        (but by SKEW, before the position its writers kept them in order from)."""
         moment = event.timestamp
         if moment.tzinfo is None:
             self.judgement.found(position, f"{_what(event)}: recorded at {moment.isoformat()}, with no time zone")
             return
-        if self.latest is None or moment > self.latest[1]:
+        if self.latest is None or moment >= self.latest[1]:
             self.latest = (position, moment)
-        elif moment < self.latest[1] - SKEW:
-            before, then = self.latest
+            return
+        before, then = self.latest
+        in_order_from = self.judgement.in_order_from
+        if in_order_from is not None and position >= in_order_from:
+            self.judgement.found(
+                position,
+                f"{_what(event)}: recorded at {moment.isoformat()}, before position {before} (recorded at "
+                f"{then.isoformat()}): the log's moments go back here, so it was back-dated",
+            )
+        elif moment < then - SKEW:
             self.judgement.found(
                 position,
                 f"{_what(event)}: recorded at {moment.isoformat()}, more than {SKEW.seconds // 60} minutes before "

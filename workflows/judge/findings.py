@@ -31,6 +31,9 @@ class Judgement:
     records: int = 0  # records judged
     findings: list[Finding] = field(default_factory=list)  # the first LIMIT
     unnamed: int = 0  # findings past the first LIMIT, counted
+    # Where the log's moments are held in order from (None: nowhere, a
+    # store not written since its writers began to keep them so).
+    in_order_from: int | None = 1
 
     def found(self, position: int, problem: str) -> None:
         if len(self.findings) < LIMIT:

@@ -7,8 +7,9 @@ function and silently drops the `tracking` argument, so a follower's position
 would never be recorded, and takes no table lock, so concurrent writers could
 commit positions out of order. Here the lock, tracking, the events (one
 statement, an array a column, as the library's function inserts them) and
-the tamper-evident chain (workflows.store.chain) and the index of submission keys
-(workflows.store.keys) go in one transaction. Imported
+the tamper-evident chain (workflows.store.chain), the index of submission keys
+(workflows.store.keys), the signature (workflows.store.signatures) and the
+check of the moments' order (workflows.store.moments) go in one transaction. Imported
 only when the store is PostgreSQL.
 """
 
@@ -23,7 +24,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
 
-from workflows.store import chain, keys, signatures
+from workflows.store import chain, keys, moments, signatures
 from workflows.store.database import Database
 from workflows.store.persistence import READ_ONLY, TARGET_SESSION_ATTRS, library_settings, postgres_address
 from workflows.store.pooler import refuse_transaction_pooling
@@ -156,6 +157,8 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         self.chainer = chain.Chainer(self.chain_table, events, "notification_id", placeholder="%s")
         self.sql_create_statements.append(SQL(chain.create_statement(postgres=True, schema=schema)).format())
         self.sql_create_statements.append(SQL(keys.create_statement(postgres=True, schema=schema)).format())
+        self.sql_create_statements.append(SQL(moments.create_statement(postgres=True, schema=schema)).format())
+        self.moments = moments.Moments(events, "notification_id", f"{schema}.{moments.TABLE}", placeholder="%s")
         self.key_writer = keys.KeyWriter(f"{schema}.{keys.TABLE}", postgres=True)
         self.sql_create_statements.extend(
             SQL(statement).format() for statement in signatures.create_statements(postgres=True, schema=schema)
@@ -193,7 +196,12 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         ids = self._insert(
-            stored_events, kwargs.get("tracking"), kwargs.get("keys"), kwargs.get("read"), kwargs.get("signing")
+            stored_events,
+            kwargs.get("tracking"),
+            kwargs.get("keys"),
+            kwargs.get("read"),
+            kwargs.get("signing"),
+            kwargs.get("moments"),
         )
         if ids:
             self._keep_statistics(ids[-1])
@@ -227,6 +235,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         key_rows: Sequence[keys.Row | None] | None,
         read: chain.Read | None,
         changes: Sequence[signatures.Change | None] | None = None,
+        stamped: moments.Stamped | None = None,
     ) -> list[int]:
         if not self.datastore.enable_db_functions:
             raise RuntimeError("Accord's PostgreSQL recorder needs POSTGRES_ENABLE_DB_FUNCTIONS")
@@ -249,6 +258,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             if not stored_events:
                 return []
             self._check_follows(cursor, stored_events)
+            stored_events = self.moments.keep(cursor, stored_events, stamped)
             signed = self.signing.admit(cursor, changes, {event.topic for event in stored_events})
             # Rows are inserted, and their positions returned, in the order
             # given, as the library's own function relies on too.
@@ -364,8 +374,33 @@ def enforce_append_only(db: str, writers: Sequence[str]) -> str:
                     "FOR EACH ROW EXECUTE FUNCTION {}.accord_refuse_change()"
                 ).format(name(schema), name(table), name(schema))
             )
+        # The latest moment moves on; where the check began (`since`) never does.
+        conn.execute(
+            sql.SQL(
+                """
+                CREATE OR REPLACE FUNCTION {schema}.accord_keep_since() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'DELETE' OR NEW.since <> OLD.since OR NEW.log <> OLD.log THEN
+                        RAISE EXCEPTION 'where the log''s moments are held in order from is kept: % refused', TG_OP;
+                    END IF;
+                    RETURN NEW;
+                END $$
+                """
+            ).format(schema=name(schema))
+        )
+        conn.execute(sql.SQL("REVOKE ALL ON {}.{} FROM PUBLIC").format(name(schema), name(moments.TABLE)))
+        conn.execute(
+            sql.SQL("DROP TRIGGER IF EXISTS accord_keep_since ON {}.{}").format(name(schema), name(moments.TABLE))
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE TRIGGER accord_keep_since BEFORE UPDATE OR DELETE ON {}.{} "
+                "FOR EACH ROW EXECUTE FUNCTION {}.accord_keep_since()"
+            ).format(name(schema), name(moments.TABLE), name(schema))
+        )
         grants = [
             ("SELECT, INSERT, UPDATE", "accord_events"),
+            ("SELECT, INSERT, UPDATE", moments.TABLE),
             ("SELECT, INSERT", CHAIN_TABLE),
             ("SELECT, INSERT", keys.TABLE),
             ("SELECT, INSERT", signatures.SIGNATURES),

@@ -19,7 +19,7 @@ from eventsourcing.sqlite import (
     SQLiteProcessRecorder,
 )
 
-from workflows.store import chain, keys, positions, signatures
+from workflows.store import chain, keys, moments, positions, signatures
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -31,6 +31,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         self.chainer = chain.Chainer(chain.TABLE, self.events_table_name, "rowid")
         self.key_writer = keys.KeyWriter(keys.TABLE, postgres=False)
         self.positions = positions.Positions(self.events_table_name, chain.TABLE)
+        self.moments = moments.Moments(self.events_table_name, "rowid")
         # Its signer is set by the composition root (workflows.compose).
         self.signing = signatures.Signing(signatures.SIGNATURES, signatures.SIGNERS)
         self.insert_at = (
@@ -44,6 +45,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             chain.create_statement(postgres=False),
             keys.create_statement(postgres=False),
             positions.create_statement(),
+            moments.create_statement(postgres=False),
             *signatures.create_statements(postgres=False),
         ]
 
@@ -56,11 +58,12 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
     ) -> Sequence[int] | None:
         """The library's insert, at positions given here rather than by
         SQLite, which could give a position twice (workflows.store.positions),
-        with the chain, the key index, the signature and the tracking in its
-        transaction."""
+        with the moments' order (workflows.store.moments), the chain, the key
+        index, the signature and the tracking in its transaction."""
         ids: list[int] = []
         if stored_events:
             start = self.positions.next(c)
+            stored_events = self.moments.keep(c, stored_events, kwargs.get("moments"))
             changes = kwargs.get("signing")
             signed = self.signing.admit(c, changes, {event.topic for event in stored_events})
             ids = list(range(start, start + len(stored_events)))
