@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from domain.meeting import Meeting
 from domain.partnership import Partnership
 from tests.conftest import POSTGRES_URL
 from tests.forgery import append, append_stored, forged, version_of
-from tests.helpers import accord, submit_rows
+from tests.helpers import accord, application, submit_rows
 from tests.integration.test_append_only import as_user, store  # noqa: F401 (the PostgreSQL store fixture)
 
 pytestmark = pytest.mark.integration
@@ -165,6 +165,25 @@ def test_a_back_dated_forged_record_is_named(insider: str) -> None:
         f"position {position}: PartnershipNoteAdded on partnership TN by finance-director: recorded at "
         f"2021-06-01T09:00:00+00:00, before position {position - 1} (recorded at "
     ) in result.stderr
+    assert "the log's moments go back here, so it was back-dated" in result.stderr
+
+
+def test_a_forged_record_back_dated_by_a_millisecond_is_named(insider: str) -> None:
+    with application(insider) as app:
+        last = max(app.mapper.to_domain_event(record).timestamp for record in app.notifications())
+    position = forge_on_tn(
+        insider,
+        Partnership.PartnershipNoteAdded,
+        {"occurred_on": "2021-05-01", "text": "Nothing to see"},
+        at=last - timedelta(milliseconds=1),
+    )
+
+    result = verify(insider)
+
+    assert result.exit_code == TAMPERED
+    assert f"position {position}: PartnershipNoteAdded on partnership TN by finance-director: recorded at " in (
+        result.stderr
+    )
     assert "the log's moments go back here, so it was back-dated" in result.stderr
 
 
