@@ -75,7 +75,8 @@ class IndexedEventStore(EventStore[UUID]):
         changes = [key_change(event) for event in domain_events]
         if any(changes):
             kwargs["signing"] = changes
-        kwargs.setdefault("moments", Stamped.of(domain_events, self.mapper.to_stored_event))
+        if "moments" not in kwargs:
+            kwargs["moments"] = Stamped.of(domain_events, self.mapper.to_stored_event)
         recordings = super().put(domain_events, keys=rows, **kwargs)
         self.stored += len(domain_events)
         return recordings
