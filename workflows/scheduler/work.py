@@ -146,6 +146,8 @@ class Watch:
         with collector_paused():
             tick.done += self._change_tasks(reminders, tick.today)
             tick.done += self._change_tasks(escalations, tick.today)
+            # The digests are built from the task list as this tick left it: the levels it escalated to.
+            self.app.refresh()
             for start in range(0, len(issues), CHUNK):
                 actions, files = self._issue(issues[start : start + CHUNK])
                 tick.done += actions
