@@ -6,6 +6,7 @@ writes the outbox's files and the reports people print."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from domain.delivery import Delivery
@@ -15,23 +16,57 @@ from workflows.application import Accord
 from workflows.delivery.message import Attachment, Message, Uncomposable
 from workflows.escape.filenames import file_part
 from workflows.reports import Report, render
-from workflows.reports.html import report_html
+from workflows.reports.html import page, report_body, report_html
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one delivery says: its report, written as text (Markdown) and
+    as the body of an HTML page, its attachments, and the JSON a webhook
+    carries of it."""
+
+    delivery: Delivery
+    report: Report
+    text: str
+    body: list[str]
+    attachments: tuple[Attachment, ...]
+    payload: dict[str, Any]
+
+    @property
+    def message(self) -> Message:
+        """The part as a message of its own, its id the delivery's."""
+        delivery = self.delivery
+        return Message(
+            id=str(delivery.id),
+            event_type=f"accord.{delivery.about}",
+            subject=self.report.title,
+            text=self.text,
+            html=page(self.report.title, self.body),
+            attachments=self.attachments,
+            payload={"delivery": str(delivery.id), "about": delivery.about, "owner": delivery.owner, **self.payload},
+            deliveries=(str(delivery.id),),
+        )
 
 
 def message_of(app: Accord, delivery: Delivery) -> Message:
     """The message a delivery carries; its id is the delivery's, the
-    identity a receiver deduplicates on. Uncomposable (a dead letter) when
-    the message cannot be made of what its source holds; an error of the
-    store, reading the source, is raised as it is (the pass fails, and the
-    delivery waits for the next)."""
+    identity a receiver deduplicates on."""
+    return part_of(app, delivery).message
+
+
+def part_of(app: Accord, delivery: Delivery) -> Part:
+    """What a delivery says. Uncomposable (a dead letter) when it cannot be
+    made of what its source holds; an error of the store, reading the
+    source, is raised as it is (the pass fails, and the delivery waits for
+    the next)."""
     source = app.from_log(delivery.source, delivery.source_version)
     try:
-        return _message(delivery, source)
+        return _part(delivery, source)
     except Exception as error:  # whatever it was, the same source will fail the same way
         raise Uncomposable("the message", error) from error
 
 
-def _message(delivery: Delivery, source: Any) -> Message:
+def _part(delivery: Delivery, source: Any) -> Part:
     if isinstance(source, Dispatch):
         report = Report.from_dict(source.content)
         payload: dict[str, Any] = {"dispatch": _dispatch(source), "report": source.content}
@@ -48,15 +83,8 @@ def _message(delivery: Delivery, source: Any) -> Message:
         sealed = json.dumps(source.content["seal"], indent=2) + "\n"
         attachments = (Attachment(f"seal-{file_part(source.period)}.json", sealed.encode(), "application/json"),)
         payload["seal"] = source.content["seal"]
-    return Message(
-        id=str(delivery.id),
-        event_type=f"accord.{delivery.about}",
-        subject=report.title,
-        text=render(report, "md"),
-        html=report_html(report),
-        attachments=attachments,
-        payload={"delivery": str(delivery.id), "about": delivery.about, "owner": delivery.owner, **payload},
-    )
+    # Written now, so that a part that cannot be fails as itself, not the message it would join.
+    return Part(delivery, report, render(report, "md"), report_body(report), attachments, payload)
 
 
 def _task_report(delivery: Delivery, task: FollowUpTask) -> Report:

@@ -1,0 +1,94 @@
+"""One email a person a tick: a tick that escalates many tasks sends their
+owner one message carrying every escalation, reminder and digest due to
+them, the digest at the levels the tick left. Through a real SMTP server,
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import accord, submit_rows, time_limit
+from tests.integration.test_deliveries import Inbox, carried, deliveries, mail_server, requested, tick
+
+pytestmark = pytest.mark.integration
+
+# Partnerships opened long before the tick: each opens a task for the head
+# of unit, overdue by more than ACCORD_ESCALATE_AFTER days at the tick.
+PARTNERS = ("TN", "MA", "MR", "TR", "RS", "LY", "DZ", "EG", "JO", "LB", "NE", "ML", "SN")
+HEAD = """
+[people."head-of-unit"]
+email = ["head.unit@example.eu"]
+
+[route]
+escalation = ["head-of-unit"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def limited() -> Iterator[None]:
+    with time_limit(180):
+        yield
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    with mail_server() as handler:
+        yield handler
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, inbox: Inbox, directory: str, **more: str) -> Path:
+    """The directory given, and the settings to reach the test's mail server."""
+    path = tmp_path / "people.toml"
+    path.write_text(directory, encoding="utf-8")
+    settings = {
+        "DIRECTORY": str(path),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(inbox.port),  # type: ignore[attr-defined]
+        "SMTP_SECURITY": "none",
+        "MAIL_FROM": "accord@example.eu",
+        "OUTBOX": str(tmp_path / "outbox"),
+        **more,
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(f"ACCORD_{name}", value)
+    if "WEBHOOK_SECRET" not in more:
+        monkeypatch.delenv("ACCORD_WEBHOOK_SECRET", raising=False)
+    return path
+
+
+def opened(db: str, *partners: str) -> None:
+    facts = [{"type": "PartnershipOpened", "partner": code, "occurred_on": "2021-06-01"} for code in partners]
+    assert submit_rows(db, *facts).exit_code == 0
+
+
+def text_of(message: Message) -> str:
+    [part] = [part for part in message.walk() if part.get_content_type() == "text/plain"]
+    return str(part.get_payload(decode=True).decode())  # type: ignore[union-attr]
+
+
+def test_a_tick_escalating_many_tasks_sends_their_owner_one_email_with_the_digest_at_the_new_levels(
+    db: str, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    configure(monkeypatch, tmp_path, inbox, HEAD)
+    opened(db, *PARTNERS)
+
+    done = tick(db)
+
+    assert sum(row["action"] == "escalate" for row in done) == len(PARTNERS)
+    [message] = inbox.received
+    assert message["To"] == "head.unit@example.eu"
+    assert sorted(carried(message)) == sorted(requested(db)["email"])
+    assert {row["state"] for row in deliveries(db).values()} == {"delivered"}
+    text = text_of(message)
+    assert text.count("# Overdue (escalation level 2):") == len(PARTNERS)
+    digest = text[text.index("# Daily digest for head-of-unit") :]
+    rows = [line for line in digest.splitlines() if "| OVERDUE |" in line]
+    assert len(rows) == len(PARTNERS)
+    assert all("| OVERDUE | 2 |" in row for row in rows)  # the levels this tick escalated to
+    subject = " ".join(str(message["Subject"]).split())  # unfolded
+    assert subject.startswith(f"Accord for head-of-unit, {len(PARTNERS) + 1} items: Overdue (escalation level 2):")
+    assert accord(db, "audit", "verify").exit_code == 0
