@@ -1,6 +1,7 @@
 """One email a person a tick: a tick that escalates many tasks sends their
 owner one message carrying every escalation, reminder and digest due to
-them, the digest at the levels the tick left. Through a real SMTP server,
+them, the digest at the levels the tick left; each task links to its page
+in the web console when ACCORD_WEB_URL is set. Through a real SMTP server,
 on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
-from tests.helpers import accord, submit_rows, time_limit
+from tests.helpers import accord, application, submit_rows, time_limit
 from tests.integration.test_deliveries import Inbox, carried, deliveries, mail_server, requested, tick
+from workflows.settings import Settings
+from workflows.web.app import create
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +30,7 @@ email = ["head.unit@example.eu"]
 [route]
 escalation = ["head-of-unit"]
 """
+CONSOLE = "https://accord.example.eu/console"
 
 
 @pytest.fixture(autouse=True)
@@ -55,8 +60,9 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, inbox: Inbox, dir
     }
     for name, value in settings.items():
         monkeypatch.setenv(f"ACCORD_{name}", value)
-    if "WEBHOOK_SECRET" not in more:
-        monkeypatch.delenv("ACCORD_WEBHOOK_SECRET", raising=False)
+    for name in ("WEBHOOK_SECRET", "WEB_URL"):
+        if name not in more:
+            monkeypatch.delenv(f"ACCORD_{name}", raising=False)
     return path
 
 
@@ -68,6 +74,16 @@ def opened(db: str, *partners: str) -> None:
 def text_of(message: Message) -> str:
     [part] = [part for part in message.walk() if part.get_content_type() == "text/plain"]
     return str(part.get_payload(decode=True).decode())  # type: ignore[union-attr]
+
+
+def html_of(message: Message) -> str:
+    [part] = [part for part in message.walk() if part.get_content_type() == "text/html"]
+    return str(part.get_payload(decode=True).decode())  # type: ignore[union-attr]
+
+
+def task_ids(db: str) -> list[str]:
+    with application(db) as app:
+        return [row["task_id"] for row in app.reader.tasks.due_by(app.clock.day(app.clock.now()))]
 
 
 def test_a_tick_escalating_many_tasks_sends_their_owner_one_email_with_the_digest_at_the_new_levels(
@@ -92,3 +108,39 @@ def test_a_tick_escalating_many_tasks_sends_their_owner_one_email_with_the_diges
     subject = " ".join(str(message["Subject"]).split())  # unfolded
     assert subject.startswith(f"Accord for head-of-unit, {len(PARTNERS) + 1} items: Overdue (escalation level 2):")
     assert accord(db, "audit", "verify").exit_code == 0
+
+
+def test_each_task_links_to_its_page_in_the_console_when_its_address_is_set(
+    db: str, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    configure(monkeypatch, tmp_path, inbox, HEAD, WEB_URL=CONSOLE + "/")
+    opened(db, "TN", "MA")
+
+    tick(db)
+
+    [message] = inbox.received
+    text, html = text_of(message), html_of(message)
+    for task in task_ids(db):
+        page = f"{CONSOLE}/tasks/{task}"
+        # In the escalation and in the digest's row, as text and as a link.
+        assert text.count(f"<{page}>") == 2
+        assert html.count(f'href="{page}"') == 2
+    assert "open the task" in html
+    assert accord(db, "config").stdout.count(CONSOLE) == 1
+    # Each link is the path the console serves the task's page at.
+    with TestClient(create(Settings(db=db))) as console:
+        for task in task_ids(db):
+            page = console.get(f"/tasks/{task}")
+            assert page.status_code == 200 and task[:8] in page.text
+
+
+def test_without_the_consoles_address_no_email_carries_a_link(
+    db: str, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    configure(monkeypatch, tmp_path, inbox, HEAD)
+    opened(db, "TN")
+
+    tick(db)
+
+    [message] = inbox.received
+    assert "/tasks/" not in text_of(message) and "href" not in html_of(message)

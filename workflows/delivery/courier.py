@@ -31,7 +31,7 @@ from uuid import UUID
 from domain.delivery import About, Delivery
 from domain.values import Stamp
 from workflows.application import Accord
-from workflows.delivery.compose import Part, part_of
+from workflows.delivery.compose import Part, TaskPage, part_of
 from workflows.delivery.directory import Directory, load_directory
 from workflows.delivery.email import Mailer
 from workflows.delivery.inbox import inbox_message
@@ -153,7 +153,7 @@ class Courier:
         parts: list[Part] = []
         for delivery in deliveries:
             try:
-                parts.append(part_of(self.app, delivery))
+                parts.append(part_of(self.app, delivery, self._linked_to))
             except Uncomposable as failure:
                 log.warning("delivery %s: %s", delivery.id, failure.reason, exc_info=failure.__cause__)
                 outcomes.append(self._failed(delivery, at, failure))
@@ -166,6 +166,11 @@ class Courier:
                 log.warning("deliveries %s: %s", _ids(parts), failure.reason, exc_info=failure.__cause__)
             return outcomes + [self._failed(part.delivery, at, failure) for part in parts]
         return outcomes + [_outcome(part.delivery, delivered=True, said=said) for part in parts]
+
+    @property
+    def _linked_to(self) -> TaskPage | None:
+        """A task's page in the web console, if ACCORD_WEB_URL says where it is."""
+        return self.settings.task_page if self.settings.web_url else None
 
     def _failed(self, delivery: Delivery, at: datetime, failure: DeliveryFailed) -> Outcome:
         retry_at = delivery.retry_time(failure.permanent, at, self.settings.attempts, self.settings.retry_after)

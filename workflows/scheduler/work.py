@@ -337,6 +337,7 @@ class _Digests:
     def _row(self, row: dict[str, Any]) -> dict[str, Any]:
         return {
             "task": row["task_id"][:8],
+            "task_id": row["task_id"],  # not a column: what a message links the task's page by
             "due_on": row["due_on"],
             "state": "OVERDUE" if row["due_on"] < self.day.isoformat() else "due",
             "level": row["level"],
