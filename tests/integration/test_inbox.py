@@ -1,11 +1,14 @@
 """One email a person a tick: a tick that escalates many tasks sends their
 owner one message carrying every escalation, reminder and digest due to
 them, the digest at the levels the tick left; each task links to its page
-in the web console when ACCORD_WEB_URL is set. Through a real SMTP server,
-on SQLite and PostgreSQL."""
+in the web console when ACCORD_WEB_URL is set. Owners nothing can reach (a
+webhook with no secret to sign it, no address at all) are refused by
+`directory check`, and what is sent them is a dead letter at once, saying
+why. Through a real SMTP server, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
@@ -13,8 +16,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.helpers import accord, application, submit_rows, time_limit
-from tests.integration.test_deliveries import Inbox, carried, deliveries, mail_server, requested, tick
+from tests.helpers import accord, application, as_json, submit_rows, time_limit
+from tests.integration.test_deliveries import FACTS, Inbox, carried, deliveries, mail_server, requested, tick
 from workflows.settings import Settings
 from workflows.web.app import create
 
@@ -144,3 +147,67 @@ def test_without_the_consoles_address_no_email_carries_a_link(
 
     [message] = inbox.received
     assert "/tasks/" not in text_of(message) and "href" not in html_of(message)
+
+
+WEBHOOK_ONLY = """
+[people."desk:TN"]
+webhook = "https://chat.example.eu/hooks/desk-tn"
+
+[people."head-of-unit"]
+email = ["head.unit@example.eu"]
+"""
+UNSIGNED = (
+    "desk:TN has a webhook, but no secret to sign it with is set (ACCORD_WEBHOOK_SECRET): "
+    "webhooks are never sent unsigned"
+)
+
+
+def test_a_webhook_with_no_secret_to_sign_it_is_refused_and_what_is_sent_to_it_is_dead_at_once(
+    db: str, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = configure(monkeypatch, tmp_path, inbox, WEBHOOK_ONLY)
+    assert submit_rows(db, *FACTS).exit_code == 0  # a visit: its follow-up, the desk's, is reminded
+
+    checked = accord(db, "directory", "check")
+    tick(db)
+
+    assert checked.exit_code == 2
+    assert f"{path}: {UNSIGNED}; set one (`accord directory new-secret`) or remove the webhook" in checked.stderr
+    hooked = [row for row in deliveries(db).values() if row["channel"] == "webhook"]
+    assert hooked and all(row["owner"] == "desk:TN" for row in hooked)
+    for row in hooked:
+        assert (row["state"], row["attempts"], row["last"]) == ("dead", 1, UNSIGNED)
+    assert [m["To"] for m in inbox.received] == ["head.unit@example.eu"]  # the others are told as before
+
+
+NO_ADDRESS = """
+[people."head-of-unit"]
+name = "Head of unit"
+
+[people."desk:TN"]
+email = ["desk-tn@example.eu"]
+
+[route]
+escalation = ["head-of-unit"]
+"""
+
+
+def test_a_person_with_no_address_is_refused_and_what_is_sent_to_them_is_dead_at_once(
+    db: str, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = configure(monkeypatch, tmp_path, inbox, NO_ADDRESS)
+    opened(db, "TN")
+
+    checked = accord(db, "directory", "check")
+    tick(db)
+
+    assert checked.exit_code == 2
+    said = "head-of-unit has no email address and no webhook: nothing reaches them; give one"
+    assert f"{path}: {said}" in checked.stderr
+    rows = list(deliveries(db).values())
+    assert rows and {row["owner"] for row in rows} == {"head-of-unit"}
+    for row in rows:
+        assert (row["state"], row["attempts"]) == ("dead", 1)
+        assert row["last"] == "head-of-unit has no email address in the directory"
+    assert list(as_json(accord(db, "deliver", "--once", "--json"))) == []  # set aside, not tried again
+    assert not [m for m in inbox.received if re.search("head", str(m["To"]))]

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.delivery import About, Delivery
+from domain.delivery import About, Channel, Delivery
 from domain.values import Stamp
 from workflows.application import Accord
 from workflows.delivery.compose import Part, TaskPage, part_of
@@ -149,6 +149,9 @@ class Courier:
         if not deliveries:
             return []  # done or retried meanwhile, by another process
         owner, channel = deliveries[0].owner, deliveries[0].channel
+        missing = self._missing(owner, channel)
+        if missing is not None:  # never sendable as things are: set aside at once, saying why
+            return [self._failed(delivery, at, Permanent(missing)) for delivery in deliveries]
         outcomes: list[Outcome] = []
         parts: list[Part] = []
         for delivery in deliveries:
@@ -167,6 +170,11 @@ class Courier:
             return outcomes + [self._failed(part.delivery, at, failure) for part in parts]
         return outcomes + [_outcome(part.delivery, delivered=True, said=said) for part in parts]
 
+    def _missing(self, owner: str, channel: Channel) -> str | None:
+        if self.directory is None:
+            return f"{owner} is not in the directory: no directory is set (ACCORD_DIRECTORY)"
+        return self.directory.missing(owner, channel, signed=self.settings.webhook_secret is not None)
+
     @property
     def _linked_to(self) -> TaskPage | None:
         """A task's page in the web console, if ACCORD_WEB_URL says where it is."""
@@ -176,14 +184,11 @@ class Courier:
         retry_at = delivery.retry_time(failure.permanent, at, self.settings.attempts, self.settings.retry_after)
         return _outcome(delivery, delivered=False, said=_said(failure.reason), retry_at=retry_at)
 
-    def _send(self, owner: str, channel: str, parts: Sequence[Part], channels: Channels) -> str:
+    def _send(self, owner: str, channel: Channel, parts: Sequence[Part], channels: Channels) -> str:
         person = self.directory.person(owner) if self.directory else None
+        assert person is not None  # checked by Directory.missing
         if channel == "email":
-            if person is None or not person.email:
-                raise Permanent(f"{owner} has no email address in the directory")
             return channels.mailer().send(inbox_message(owner, parts), to=list(person.email))
-        if person is None or not person.webhook:
-            raise Permanent(f"{owner} has no webhook in the directory")
         [part] = parts  # a webhook carries one delivery: see _grouped
         return channels.hooks().send(part.message, str(person.webhook), self.app.clock.now())
 
@@ -279,8 +284,6 @@ class Channels:
 
     def hooks(self) -> Hooks:
         if self._hooks is None:
-            if not self.settings.webhook_secret:
-                raise Transient("no signing secret is set (ACCORD_WEBHOOK_SECRET): webhooks wait until one is")
             self._hooks = self.stack.enter_context(Hooks(self.settings.webhooks))
         return self._hooks
 
