@@ -263,7 +263,9 @@ def web_url(text: str | None) -> str | None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+    # No query, fragment or login: a task's path follows it, and it is shown in every message.
+    extra = parts.query or parts.fragment or "@" in parts.netloc
+    if parts.scheme not in ("http", "https") or not parts.hostname or extra:
         raise ValueError(
             f"ACCORD_WEB_URL must be the web console's http:// or https:// address, such as "
             f"https://accord.example.eu; got {text!r}"

@@ -117,7 +117,9 @@ def test_the_consoles_address_gives_each_task_its_page_there() -> None:
     assert Delivery.from_env({}).web_url is None
 
 
-@pytest.mark.parametrize("address", ["accord.example.eu", "ftp://accord.example.eu", "https://", "https://a.eu/?x=1"])
+@pytest.mark.parametrize(
+    "address", ["accord.example.eu", "ftp://accord.example.eu", "https://", "https://a.eu/?x=1", "https://me:pw@a.eu"]
+)
 def test_a_consoles_address_that_is_not_one_is_refused_in_a_sentence(address: str) -> None:
     with pytest.raises(ValueError, match="ACCORD_WEB_URL must be the web console's http:// or https:// address"):
         Delivery.from_env({"ACCORD_WEB_URL": address})
