@@ -110,6 +110,7 @@ HEADERS = {
     "subject",
     "date",
     "message-id",
+    "x-accord-deliveries",
     "auto-submitted",
     "mime-version",
     "content-type",

@@ -176,6 +176,8 @@ class Delivery:
     ACCORD_WEBHOOK_TIMEOUT    seconds a webhook's receiver is given to answer (10)
     ACCORD_DELIVERY_ATTEMPTS  attempts before a message is set aside as undeliverable (8)
     ACCORD_DELIVERY_BACKOFF   seconds before the first retry, doubling each time up to 6 hours (60)
+    ACCORD_WEB_URL            the web console's address as people reach it (https://accord.example.eu):
+                              each task a message names links to its page there (none: no links)
     """
 
     directory: str | None = None
@@ -190,6 +192,7 @@ class Delivery:
     webhook_timeout: float = 10.0
     attempts: int = 8
     backoff: float = 60.0
+    web_url: str | None = None
 
     @property
     def smtp(self) -> SmtpSettings | None:
@@ -240,7 +243,34 @@ class Delivery:
             webhook_timeout=_number("WEBHOOK_TIMEOUT", get("WEBHOOK_TIMEOUT"), cls.webhook_timeout, minimum=0.1),
             attempts=int(_number("DELIVERY_ATTEMPTS", get("DELIVERY_ATTEMPTS"), cls.attempts, minimum=1, whole=True)),
             backoff=_number("DELIVERY_BACKOFF", get("DELIVERY_BACKOFF"), cls.backoff, minimum=1),
+            web_url=web_url(get("WEB_URL")),
         )
+
+    def task_page(self, task_id: str) -> str:
+        """The address of a task's page in the web console, which
+        workflows.web routes at /tasks/{id} (ACCORD_WEB_URL must be set)."""
+        if self.web_url is None:
+            raise ValueError("no web console's address is set (ACCORD_WEB_URL)")
+        return f"{self.web_url}/tasks/{quote(task_id, safe='')}"
+
+
+def web_url(text: str | None) -> str | None:
+    """The console's http:// or https:// address, without a trailing slash;
+    percent-encoded where it must be, so that it is one token in a message's
+    text (an autolink, a line of its own) and in HTML."""
+    if text is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    # No query, fragment or login: a task's path follows it, and it is shown in every message.
+    extra = parts.query or parts.fragment or "@" in parts.netloc
+    if parts.scheme not in ("http", "https") or not parts.hostname or extra:
+        raise ValueError(
+            f"ACCORD_WEB_URL must be the web console's http:// or https:// address, such as "
+            f"https://accord.example.eu; got {text!r}"
+        )
+    return quote(text.rstrip("/"), safe=":/@!$&'()*+,;=%~-._")
 
 
 def _port(text: str | None, default: int) -> int:
@@ -432,6 +462,7 @@ NAMES: dict[str, str] = {
         "webhook_timeout",
         "delivery_attempts",
         "delivery_backoff",
+        "web_url",
         "users",
         "web_secret",
         "web_user_header",
@@ -520,6 +551,7 @@ def in_force(settings: Settings, sources: Mapping[str, str]) -> list[dict[str, s
         "webhook_timeout": f"{delivery.webhook_timeout:g} s",
         "delivery_attempts": delivery.attempts,
         "delivery_backoff": f"{delivery.backoff:g} s",
+        "web_url": delivery.web_url or "(none: messages carry no links to the console)",
         "users": settings.web.users or "(none: nobody signs in to the web console)",
         "web_secret": "(set)" if settings.web.secret else "(none: a new one each start)",
         "web_user_header": settings.web.user_header or "(none)",

@@ -328,6 +328,17 @@ def test_a_dispatch_recorded_but_never_written_gets_its_files_at_the_next_tick_a
     assert tick(demo_db, AUGUST) == []
 
 
+def test_a_digest_shows_the_levels_its_own_tick_escalated_to(db: str, outbox: Path) -> None:
+    assert submit_rows(db, opened("TN"), opened("MA")).exit_code == 0  # each opens a task, long overdue by August
+
+    done = tick(db, AUGUST)
+
+    assert [action["detail"].endswith("to level 2") for action in done if action["action"] == "escalate"] == [True] * 2
+    [digest] = [json.loads(path.read_text()) for path in (outbox / "digest").glob("*.json")]
+    [tasks] = digest["tables"]
+    assert [(row["state"], row["level"]) for row in tasks["rows"]] == [("OVERDUE", 2), ("OVERDUE", 2)]
+
+
 def test_two_owners_whose_names_differ_only_in_punctuation_each_get_their_own_digest(db: str, outbox: Path) -> None:
     submitted(db, opened("TN"), opened("MA"))
     morocco = next(row for row in all_tasks(db).values() if row["partner"] == "MA")

@@ -107,3 +107,25 @@ def test_a_new_secret_is_one_the_settings_take() -> None:
 
     assert Delivery.from_env({"ACCORD_WEBHOOK_SECRET": secret}).webhook_secret == secret
     assert secret != new_secret()
+
+
+def test_the_consoles_address_gives_each_task_its_page_there() -> None:
+    delivery = Delivery.from_env({"ACCORD_WEB_URL": " https://accord.example.eu/console/ "})
+
+    assert delivery.web_url == "https://accord.example.eu/console"
+    assert delivery.task_page("3f9a0c2e") == "https://accord.example.eu/console/tasks/3f9a0c2e"
+    assert Delivery.from_env({}).web_url is None
+
+
+@pytest.mark.parametrize(
+    "address", ["accord.example.eu", "ftp://accord.example.eu", "https://", "https://a.eu/?x=1", "https://me:pw@a.eu"]
+)
+def test_a_consoles_address_that_is_not_one_is_refused_in_a_sentence(address: str) -> None:
+    with pytest.raises(ValueError, match="ACCORD_WEB_URL must be the web console's http:// or https:// address"):
+        Delivery.from_env({"ACCORD_WEB_URL": address})
+
+
+def test_a_consoles_address_is_one_token_in_any_message() -> None:
+    web_url = Delivery.from_env({"ACCORD_WEB_URL": "https://accord.example.eu/my console<x>"}).web_url
+
+    assert web_url == "https://accord.example.eu/my%20console%3Cx%3E"

@@ -106,10 +106,6 @@ def test_routes_are_optional(tmp_path: Path) -> None:
             "people.cabinet.webhook: 'ftp://chat.example.eu/hooks' is not an http:// or https:// address",
         ),
         (
-            '[people.cabinet]\nname = "Cabinet"\n',
-            "people.cabinet: has no way to be reached: give an email address or a webhook",
-        ),
-        (
             '[people.cabinet]\nemail = []\nphone = "+32 2 000 00 00"\n',
             "people.cabinet.phone is not said of a person (name, email, webhook)",
         ),
@@ -140,6 +136,32 @@ def test_every_problem_is_named_not_only_the_first(tmp_path: Path) -> None:
     found = problems(tmp_path, '[people.a]\nemail = ["x"]\n[people.b]\nwebhook = "mailto:b@example.eu"\n')
 
     assert [problem.split(":")[0] for problem in found] == ["people.a.email[0]", "people.b.webhook"]
+
+
+def test_a_person_nothing_can_reach_is_named_with_what_is_missing(tmp_path: Path) -> None:
+    text = GOOD + '[people.nobody]\nname = "No address"\n'
+    directory = load_directory(written(tmp_path, text))  # the others are told: the scheduler goes on
+
+    assert directory.unroutable(signed=True) == [
+        "nobody has no email address and no webhook: nothing reaches them; give one"
+    ]
+    assert directory.person("nobody").channels == ["email"]  # type: ignore[union-attr]
+    assert directory.missing("nobody", "email", signed=True) == "nobody has no email address in the directory"
+    assert directory.missing("head-of-unit", "webhook", signed=True) == "head-of-unit has no webhook in the directory"
+    assert directory.missing("desk:TN", "email", signed=False) is None
+    assert directory.missing("someone", "email", signed=True) == "someone is not in the directory"
+
+
+def test_a_webhook_with_no_secret_to_sign_it_is_named(directory: Directory) -> None:
+    unsigned = [
+        f"{owner} has a webhook, but no secret to sign it with is set (ACCORD_WEBHOOK_SECRET)"
+        for owner in ("desk:TN", "desk:MA")
+    ]
+
+    assert [said.split(": webhooks")[0] for said in directory.unroutable(signed=False)] == unsigned
+    assert directory.unroutable(signed=True) == []
+    assert directory.missing("desk:MA", "webhook", signed=False) == unsigned[1] + ": webhooks are never sent unsigned"
+    assert directory.missing("desk:MA", "webhook", signed=True) is None
 
 
 def test_toml_errors_say_their_line(tmp_path: Path) -> None:

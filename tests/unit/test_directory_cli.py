@@ -12,9 +12,11 @@ from click.testing import CliRunner, Result
 from tests.unit.test_directory import GOOD
 from workflows.cli import main
 
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-def accord(*args: str, directory: str | None = None) -> Result:
-    env = {"ACCORD_DIRECTORY": directory or "", "ACCORD_CONFIG": ""}
+
+def accord(*args: str, directory: str | None = None, secret: str = SECRET) -> Result:
+    env = {"ACCORD_DIRECTORY": directory or "", "ACCORD_CONFIG": "", "ACCORD_WEBHOOK_SECRET": secret}
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
@@ -44,10 +46,26 @@ def test_check_names_each_problem_and_exits_2(good: str) -> None:
     Path(good).write_text('[people.a]\nemail = ["x"]\n[people.b]\nname = "B"\n')
 
     result = accord("directory", "check", good)
+    Path(good).write_text('[people.a]\nemail = ["a@example.eu"]\n[people.b]\nname = "B"\n')
+    unreachable = accord("directory", "check", good)
 
     assert result.exit_code == 2
     assert f"{good}: people.a.email[0]: 'x' is not an email address" in result.stderr
-    assert f"{good}: people.b: has no way to be reached: give an email address or a webhook" in result.stderr
+    assert unreachable.exit_code == 2
+    assert unreachable.stderr.endswith(
+        f"{good}: b has no email address and no webhook: nothing reaches them; give one\n"
+    )
+
+
+def test_check_refuses_webhooks_with_no_secret_to_sign_them_naming_each_person(good: str) -> None:
+    result = accord("directory", "check", good, secret="")
+
+    assert result.exit_code == 2
+    for owner in ("desk:TN", "desk:MA"):
+        assert (
+            f"{good}: {owner} has a webhook, but no secret to sign it with is set (ACCORD_WEBHOOK_SECRET): "
+            "webhooks are never sent unsigned; set one (`accord directory new-secret`) or remove the webhook"
+        ) in result.stderr
 
 
 def test_without_a_directory_check_and_show_say_how_to_name_one(good: str) -> None:

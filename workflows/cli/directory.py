@@ -23,17 +23,23 @@ def directory() -> None:
 @pass_context
 def directory_check(ctx: Context, path: str | None, as_json: bool) -> None:
     """Check a directory file (by default the one ACCORD_DIRECTORY names);
-    every problem is named with its place. Exits 0 if it can be used, 2 if not.
+    every problem is named with its place, and every person nothing could
+    reach (no address; a webhook, with no ACCORD_WEBHOOK_SECRET to sign it).
+    Exits 0 if it can be used, 2 if not.
 
     \b
     Example:
       accord directory check people.toml
       ACCORD_DIRECTORY=people.toml accord directory check --json
     """
-    from workflows.delivery.directory import load_directory
+    from workflows.delivery.directory import DirectoryError, load_directory
 
     path = path or _named(ctx)
-    people = load_directory(path).people.values()
+    found = load_directory(path)
+    unroutable = found.unroutable(signed=ctx.settings.delivery.webhook_secret is not None)
+    if unroutable:
+        raise DirectoryError(path, unroutable)
+    people = found.people.values()
     addresses = sum(len(person.email) for person in people)
     webhooks = sum(person.webhook is not None for person in people)
     if as_json:

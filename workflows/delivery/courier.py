@@ -5,7 +5,9 @@ Requested in the transaction of the event that asks (a reminder, an
 escalation, a dispatch), each delivery is in the store before anything is
 sent. Each is sent, then its outcome recorded: a crash between the two
 leaves it pending, and it is sent again with the same identity
-(Message-ID, webhook-id). Transport is at least once; the
+(Message-ID, webhook-id). Those due to one person by email go as one
+message (workflows.delivery.inbox), and the outcome of that one send is
+recorded on each of them. Transport is at least once; the
 identity makes it once for a receiver that deduplicates.
 
 Outcomes are recorded a few at a time (see `Courier.deliver`). Only the
@@ -26,12 +28,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.delivery import About, Delivery
+from domain.delivery import About, Channel, Delivery
 from domain.values import Stamp
 from workflows.application import Accord
-from workflows.delivery.compose import message_of
+from workflows.delivery.compose import Part, TaskPage, part_of
 from workflows.delivery.directory import Directory, load_directory
 from workflows.delivery.email import Mailer
+from workflows.delivery.inbox import inbox_message
 from workflows.delivery.message import DeliveryFailed, Permanent, Transient, Uncomposable
 from workflows.delivery.webhook import Hooks
 from workflows.escape.terminal import visible
@@ -120,8 +123,9 @@ class Courier:
         return self.app.reader.deliveries.due(at, BATCH)
 
     def deliver(self, at: datetime) -> list[Outcome]:
-        """Send every delivery due by `at`, recording the outcomes as they
-        come, a few at a time (RECORD_EVERY, or after RECORD_WITHIN
+        """Send every delivery due by `at`, those to one person by email as
+        one message (workflows.delivery.inbox), recording the outcomes as
+        they come, a few at a time (RECORD_EVERY, or after RECORD_WITHIN
         seconds): a crash sends at most those few again, each with its
         identity, and a pass spends its time sending, not committing."""
         recorded: list[Outcome] = []
@@ -129,10 +133,8 @@ class Courier:
         since = time.monotonic()
         try:
             with Channels(self.settings) as channels:
-                for row in self.due(at):
-                    outcome = self._attempt(UUID(row["delivery_id"]), at, channels)
-                    if outcome is not None:
-                        unrecorded.append(outcome)
+                for group in _grouped(self.due(at)):
+                    unrecorded += self._attempt(group, at, channels)
                     if len(unrecorded) >= RECORD_EVERY or time.monotonic() - since > RECORD_WITHIN:
                         recorded += self._record(unrecorded)
                         unrecorded, since = [], time.monotonic()
@@ -140,30 +142,55 @@ class Courier:
             recorded += self._record(unrecorded)
         return recorded
 
-    def _attempt(self, delivery_id: UUID, at: datetime, channels: Channels) -> Outcome | None:
-        """Send one delivery as it stands now; its outcome, to record."""
-        delivery: Delivery | None = self.app.find(delivery_id)
-        if delivery is None or delivery.state != "pending" or (delivery.due_at and delivery.due_at > at):
-            return None  # done or retried meanwhile, by another process
-        said: dict[str, Any] = {}
+    def _attempt(self, group: Sequence[UUID], at: datetime, channels: Channels) -> list[Outcome]:
+        """Send a group of deliveries (to one owner, by one channel) as they
+        stand now, in one message; the outcome of each, to record."""
+        deliveries = [delivery for delivery in map(self.app.find, group) if _due(delivery, at)]
+        if not deliveries:
+            return []  # done or retried meanwhile, by another process
+        owner, channel = deliveries[0].owner, deliveries[0].channel
+        missing = self._missing(owner, channel)
+        if missing is not None:  # never sendable as things are: set aside at once, saying why
+            return [self._failed(delivery, at, Permanent(missing)) for delivery in deliveries]
+        outcomes: list[Outcome] = []
+        parts: list[Part] = []
+        for delivery in deliveries:
+            try:
+                parts.append(part_of(self.app, delivery, self._linked_to))
+            except Uncomposable as failure:
+                log.warning("delivery %s: %s", delivery.id, failure.reason, exc_info=failure.__cause__)
+                outcomes.append(self._failed(delivery, at, failure))
+        if not parts:
+            return outcomes
         try:
-            said = {"delivered": True, "said": _said(self._send(delivery, channels))}
+            said = _said(self._send(owner, channel, parts, channels))
         except DeliveryFailed as failure:
             if isinstance(failure, Uncomposable):
-                log.warning("delivery %s: %s", delivery_id, failure.reason, exc_info=failure.__cause__)
-            retry_at = delivery.retry_time(failure.permanent, at, self.settings.attempts, self.settings.retry_after)
-            said = {"delivered": False, "said": _said(failure.reason), "retry_at": retry_at}
-        return Outcome(delivery_id, delivery.owner, delivery.channel, delivery.about, delivery.attempt, **said)
+                log.warning("deliveries %s: %s", _ids(parts), failure.reason, exc_info=failure.__cause__)
+            return outcomes + [self._failed(part.delivery, at, failure) for part in parts]
+        return outcomes + [_outcome(part.delivery, delivered=True, said=said) for part in parts]
 
-    def _send(self, delivery: Delivery, channels: Channels) -> str:
-        person = self.directory.person(delivery.owner) if self.directory else None
-        if delivery.channel == "email":
-            if person is None or not person.email:
-                raise Permanent(f"{delivery.owner} has no email address in the directory")
-            return channels.mailer().send(message_of(self.app, delivery), to=list(person.email))
-        if person is None or not person.webhook:
-            raise Permanent(f"{delivery.owner} has no webhook in the directory")
-        return channels.hooks().send(message_of(self.app, delivery), str(person.webhook), self.app.clock.now())
+    def _missing(self, owner: str, channel: Channel) -> str | None:
+        if self.directory is None:
+            return f"{owner} is not in the directory: no directory is set (ACCORD_DIRECTORY)"
+        return self.directory.missing(owner, channel, signed=self.settings.webhook_secret is not None)
+
+    @property
+    def _linked_to(self) -> TaskPage | None:
+        """A task's page in the web console, if ACCORD_WEB_URL says where it is."""
+        return self.settings.task_page if self.settings.web_url else None
+
+    def _failed(self, delivery: Delivery, at: datetime, failure: DeliveryFailed) -> Outcome:
+        retry_at = delivery.retry_time(failure.permanent, at, self.settings.attempts, self.settings.retry_after)
+        return _outcome(delivery, delivered=False, said=_said(failure.reason), retry_at=retry_at)
+
+    def _send(self, owner: str, channel: Channel, parts: Sequence[Part], channels: Channels) -> str:
+        person = self.directory.person(owner) if self.directory else None
+        assert person is not None  # checked by Directory.missing
+        if channel == "email":
+            return channels.mailer().send(inbox_message(owner, parts), to=list(person.email))
+        [part] = parts  # a webhook carries one delivery: see _grouped
+        return channels.hooks().send(part.message, str(person.webhook), self.app.clock.now())
 
     def _record(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
         """Record the outcomes of attempts, in one transaction, each on its
@@ -200,6 +227,30 @@ class Courier:
         return recorded
 
 
+def _grouped(rows: Sequence[dict[str, Any]]) -> list[list[UUID]]:
+    """The deliveries due, grouped to be sent together: by email, all those
+    to one owner (their inbox); by webhook, each alone, as receivers
+    (a chat room, a ticketing system) take one event a request and drop a
+    copy by its webhook-id."""
+    groups: dict[tuple[str, str], list[UUID]] = {}
+    for row in rows:
+        key = (row["owner"], row["delivery_id"]) if row["channel"] == "webhook" else (row["owner"], "email")
+        groups.setdefault(key, []).append(UUID(row["delivery_id"]))
+    return list(groups.values())
+
+
+def _due(delivery: Delivery | None, at: datetime) -> bool:
+    return delivery is not None and delivery.state == "pending" and not (delivery.due_at and delivery.due_at > at)
+
+
+def _outcome(delivery: Delivery, **said: Any) -> Outcome:
+    return Outcome(delivery.id, delivery.owner, delivery.channel, delivery.about, delivery.attempt, **said)
+
+
+def _ids(parts: Sequence[Part]) -> str:
+    return ", ".join(str(part.delivery.id) for part in parts)
+
+
 def _said(text: str) -> str:
     """A server's reply or a failure's reason as the log keeps it: one line,
     its control characters shown as escapes (a server, or an error quoting
@@ -233,8 +284,6 @@ class Channels:
 
     def hooks(self) -> Hooks:
         if self._hooks is None:
-            if not self.settings.webhook_secret:
-                raise Transient("no signing secret is set (ACCORD_WEBHOOK_SECRET): webhooks wait until one is")
             self._hooks = self.stack.enter_context(Hooks(self.settings.webhooks))
         return self._hooks
 

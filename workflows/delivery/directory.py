@@ -75,15 +75,11 @@ class Person(BaseModel):
 
     @property
     def channels(self) -> list[Channel]:
-        """How this person is reached: by email, by webhook, or both."""
+        """How this person is reached: by email, by webhook, or both; by
+        email when no address is given, so that what is sent them is
+        recorded, and set aside at once as undeliverable, saying why."""
         ways: list[tuple[Channel, object]] = [("email", self.email), ("webhook", self.webhook)]
-        return [channel for channel, given in ways if given]
-
-    @model_validator(mode="after")
-    def _reachable(self) -> Self:
-        if not self.email and self.webhook is None:
-            raise ValueError("has no way to be reached: give an email address or a webhook")
-        return self
+        return [channel for channel, given in ways if given] or ["email"]
 
 
 class Route(BaseModel):
@@ -118,6 +114,31 @@ class Directory(BaseModel):
     def person(self, owner: str) -> Person | None:
         return self.people.get(owner)
 
+    def unroutable(self, signed: bool) -> list[str]:
+        """A sentence for each person nothing can reach: no address at all,
+        or a webhook when no secret to sign it is set (`signed`)."""
+        said = []
+        for owner, person in self.people.items():
+            if not person.email and person.webhook is None:
+                said.append(f"{owner} has no email address and no webhook: nothing reaches them; give one")
+            elif person.webhook is not None and not signed:
+                said.append(f"{_unsigned(owner)}; set one (`accord directory new-secret`) or remove the webhook")
+        return said
+
+    def missing(self, owner: str, channel: Channel, signed: bool) -> str | None:
+        """Why nothing sent to `owner` by `channel` can reach them, in a
+        sentence; None when it can be sent."""
+        person = self.person(owner)
+        if person is None:
+            return f"{owner} is not in the directory"
+        if channel == "email" and not person.email:
+            return f"{owner} has no email address in the directory"
+        if channel == "webhook" and person.webhook is None:
+            return f"{owner} has no webhook in the directory"
+        if channel == "webhook" and not signed:
+            return _unsigned(owner)
+        return None
+
     def for_reminder(self, owner: str) -> list[str]:
         """Who a reminder of `owner`'s task goes to: the owner, if known."""
         return self._known([owner])
@@ -145,6 +166,13 @@ class Directory(BaseModel):
         """The owners in the directory, each once, in order: the others
         cannot be reached, which the caller counts."""
         return [owner for owner in dict.fromkeys(owners) if owner in self.people]
+
+
+def _unsigned(owner: str) -> str:
+    return (
+        f"{owner} has a webhook, but no secret to sign it with is set (ACCORD_WEBHOOK_SECRET): "
+        "webhooks are never sent unsigned"
+    )
 
 
 def load_directory(path: str) -> Directory:

@@ -57,6 +57,9 @@ def compose(message: Message, to: Sequence[str], sender: str) -> EmailMessage:
     email["Subject"] = cast(str, header_value(message.subject))
     email["Date"] = formatdate(localtime=False, usegmt=True)
     email["Message-ID"] = f"<{message.id}@{domain_of(sender)}>"
+    if message.deliveries:
+        # Which deliveries this message carries, for a person tracing one (`accord deliveries`).
+        email["X-Accord-Deliveries"] = ", ".join(message.deliveries)
     # Sent by a program: out-of-office replies and the like are not sent back (RFC 3834).
     email["Auto-Submitted"] = "auto-generated"
     return email

@@ -18,7 +18,9 @@ class Attachment:
 class Message:
     """One message to send. `id` is the delivery's identity (a UUID): sent
     as the email's Message-ID and the webhook's webhook-id, it stays the
-    same when a message is sent again, so that a receiver can drop a copy."""
+    same when a message is sent again, so that a receiver can drop a copy.
+    One message may carry several deliveries to one person (see
+    workflows.delivery.inbox): its id is then made of theirs."""
 
     id: str
     event_type: str  # what happened: "reminder", "escalation", "digest"...
@@ -27,6 +29,7 @@ class Message:
     html: str | None = None
     attachments: tuple[Attachment, ...] = ()
     payload: dict[str, Any] = field(default_factory=dict)  # the JSON a webhook carries
+    deliveries: tuple[str, ...] = ()  # the ids of the deliveries it carries (one, or an inbox's many)
 
 
 class DeliveryFailed(Exception):

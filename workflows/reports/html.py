@@ -19,7 +19,7 @@ from workflows.application import Accord
 from workflows.escape.terminal import visible
 from workflows.reports.charts import Figure, funding_figure, tasks_figure, timeline_figure
 from workflows.reports.funding import LINE_COLUMNS, funding_report
-from workflows.reports.model import Report, Table
+from workflows.reports.model import Link, Report, Table
 from workflows.reports.partnership import partnership_report
 from workflows.reports.render import cell
 
@@ -236,4 +236,6 @@ def _whole(column: str) -> bool:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, Link):
+        return f'<a href="{escape(value.url)}">{escape(value.text)}</a>'
     return escape(cell(value))

@@ -6,6 +6,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+@dataclass(frozen=True)
+class Link:
+    """A cell or figure that is a link: `text`, to `url` (an http(s)
+    address already percent-encoded, as workflows.settings.web_url makes
+    it). Markdown writes it as an autolink, HTML as an anchor, the rest as
+    the address."""
+
+    text: str
+    url: str
+
+    def __str__(self) -> str:
+        return self.url
+
+
 @dataclass
 class Table:
     title: str

@@ -11,7 +11,7 @@ from typing import Any
 
 from workflows.escape.markdown import md_text
 from workflows.escape.spreadsheet import csv_cell
-from workflows.reports.model import Report
+from workflows.reports.model import Link, Report
 from workflows.reports.numbers import Amount, Coded, Ratio, grouped, percent, plain
 
 
@@ -22,7 +22,7 @@ def markdown(report: Report) -> str:
     if report.subtitle:
         lines += [md_text(report.subtitle, line_start=True), ""]
     for label, value in report.figures.items():
-        lines.append(f"- **{md_text(label)}**: {md_text(cell(value))}")
+        lines.append(f"- **{md_text(label)}**: {md_cell(value)}")
     if report.figures:
         lines.append("")
     for table in report.tables:
@@ -33,9 +33,15 @@ def markdown(report: Report) -> str:
         lines.append("| " + " | ".join(md_text(column.replace("_", " ")) for column in table.columns) + " |")
         lines.append("|" + "---|" * len(table.columns))
         for row in table.rows:
-            lines.append("| " + " | ".join(md_text(cell(row.get(column))) for column in table.columns) + " |")
+            lines.append("| " + " | ".join(md_cell(row.get(column)) for column in table.columns) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def md_cell(value: Any) -> str:
+    """A cell in Markdown: a link as an autolink (its address holds no
+    space, < or >: percent-encoded), anything else as its text."""
+    return f"<{value.url}>" if isinstance(value, Link) else md_text(cell(value))
 
 
 def as_json(report: Report) -> str:
@@ -67,6 +73,8 @@ def render(report: Report, fmt: str) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Link):
+        return value.url
     return plain(value) if isinstance(value, Decimal) else repr(value)
 
 

@@ -146,6 +146,8 @@ class Watch:
         with collector_paused():
             tick.done += self._change_tasks(reminders, tick.today)
             tick.done += self._change_tasks(escalations, tick.today)
+            # The digests are built from the task list as this tick left it: the levels it escalated to.
+            self.app.refresh()
             for start in range(0, len(issues), CHUNK):
                 actions, files = self._issue(issues[start : start + CHUNK])
                 tick.done += actions
@@ -335,6 +337,7 @@ class _Digests:
     def _row(self, row: dict[str, Any]) -> dict[str, Any]:
         return {
             "task": row["task_id"][:8],
+            "task_id": row["task_id"],  # not a column: what a message links the task's page by
             "due_on": row["due_on"],
             "state": "OVERDUE" if row["due_on"] < self.day.isoformat() else "due",
             "level": row["level"],
