@@ -9,6 +9,7 @@ Every text is escaped; every chart has its data beside it as a table.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from html import escape
@@ -54,10 +55,22 @@ svg.chart { display: block; width: 100%; max-width: 60rem; height: auto; }
 details summary { cursor: pointer; font-size: .85rem; }
 /* On a phone a chart keeps a legible size and scrolls sideways. */
 @media (max-width: 40rem) { svg.chart { min-width: 34rem; } }
-@page { size: A4; margin: 15mm; }
+.on-paper { display: none; }
+@page { size: A4; margin: 12mm; }
+/* A table too wide for an upright page is printed on a page turned. */
+@page turned { size: A4 landscape; margin: 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav, details summary { display: none; }
+  /* Paper does not scroll: a table is laid out to fit its page (_on_paper). */
+  .scroll { overflow: visible; }
+  .turned { page: turned; }
+  table { width: 100%; font-size: 7.5pt; }
+  th, td { padding: .15em .35em; overflow-wrap: break-word; }
+  th { white-space: normal; }
+  .tight td.whole { white-space: normal; }
+  .unprinted { display: none; }
+  .on-paper { display: block; font-size: 8pt; color: #444; margin: 0 0 .5rem; }
   figure, dl.figures, tr { break-inside: avoid; }
   /* The overview under the title; then each partnership on a page of its own. */
   section + section { break-before: page; }
@@ -209,21 +222,91 @@ def _table(table: Table, caption: bool = True) -> str:
     title = f"<h3>{escape(table.title)}</h3>\n" if caption else ""
     if not table.rows:
         return f"{title}<p>None.</p>"
-    head = "".join(f'<th scope="col">{escape(column.replace("_", " "))}</th>' for column in table.columns)
-    # Dates and amounts are read whole: they never wrap mid-value.
-    kept = {column: ' class="whole"' if _whole(column) else "" for column in table.columns}
+    paper = _on_paper(table)
+    # Dates and amounts are read whole: they never wrap mid-value (on paper,
+    # only where a table holds too much for a page turned).
+    kept = {
+        column: _classes(("whole",) * _whole(column) + ("unprinted",) * (column in paper.left_out))
+        for column in table.columns
+    }
+    head = "".join(f'<th scope="col"{kept[column]}>{escape(column.replace("_", " "))}</th>' for column in table.columns)
     body = "".join(
         "<tr>" + "".join(f"<td{kept[column]}>{_cell(row.get(column))}</td>" for column in table.columns) + "</tr>"
         for row in table.rows
     )
+    note = ""
+    if paper.left_out:
+        names = ", ".join(column.replace("_", " ") for column in table.columns if column in paper.left_out)
+        note = (
+            f'<p class="on-paper">Left out on paper, for width: {escape(names)} '
+            "(the HTML report has every column).</p>\n"
+        )
     rows = f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>"
-    return f"{title}{_scrolling(table.title)}{rows}</div>"
+    printed = f"{title}{note}{_scrolling(table.title)}{rows}</div>"
+    # Its heading goes with it, to a page turned.
+    return f'<div class="{paper.layout}">\n{printed}\n</div>' if paper.layout else printed
 
 
 def _scrolling(name: str) -> str:
     """A box that scrolls sideways on a narrow screen, reachable from the
     keyboard (to scroll it with the arrow keys) and named for a screen reader."""
     return f'<div class="scroll" tabindex="0" role="region" aria-label="{escape(name)}">'
+
+
+# How many characters of a table's text a line of paper holds at the print
+# size (7.5 pt, A4 with 12 mm margins), upright and turned; each column
+# takes PADDING more. Measured on Chromium's print of the demo's tables.
+UPRIGHT, TURNED, PADDING = 125, 185, 1.5
+# Free text wraps at its words; a word longer than this breaks anywhere.
+LONGEST_WORD = 20
+
+
+@dataclass(frozen=True)
+class Paper:
+    """How a table is printed: `layout` its box's classes ("" upright,
+    "turned" on a landscape page, "tight" where even then dates and
+    amounts may wrap) and the columns `left_out`."""
+
+    layout: str = ""
+    left_out: frozenset[str] = frozenset()
+
+
+def _on_paper(table: Table) -> Paper:
+    """How a table fits a page: upright if it can, else turned, leaving out
+    its optional columns, the first first, while it does not fit (as the
+    terminal does); with whatever is left too wide still, its dates and
+    amounts wrap: nothing is cut."""
+    width = {column: _printed_width(table, column) for column in table.columns}
+
+    def needed(columns: Iterable[str]) -> float:
+        return sum(width[column] + PADDING for column in columns)
+
+    if needed(table.columns) <= UPRIGHT:
+        return Paper()
+    kept = list(table.columns)
+    for column in table.optional:
+        if needed(kept) <= TURNED:
+            break
+        if column in kept:
+            kept.remove(column)
+    left_out = frozenset(table.columns) - set(kept)
+    return Paper("turned" if needed(kept) <= TURNED else "turned tight", left_out)
+
+
+def _printed_width(table: Table, column: str) -> int:
+    """The characters a column takes on paper: its heading's longest word
+    (headings wrap), a date's or an amount's whole text, free text's
+    longest word (to LONGEST_WORD)."""
+    texts = [cell(row.get(column)) for row in table.rows]
+    heading = max(len(word) for word in column.split("_"))
+    if _whole(column):
+        return max(heading, *(len(text) for text in texts))
+    return max(heading, *(min(len(word), LONGEST_WORD) for text in texts for word in text.split() or [""]))
+
+
+def _classes(names: Sequence[str]) -> str:
+    """An element's class attribute, of the names given (none: no attribute)."""
+    return f' class="{" ".join(names)}"' if names else ""
 
 
 def _whole(column: str) -> bool:

@@ -25,6 +25,8 @@ class Table:
     title: str
     columns: list[str]
     rows: list[dict[str, Any]]
+    # Columns a page too narrow for the table leaves out, the first first (paper, as the terminal does).
+    optional: list[str] = field(default_factory=list)
 
 
 @dataclass

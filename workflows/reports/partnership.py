@@ -35,6 +35,17 @@ PORTFOLIO_COLUMNS = [
     "pillars",
     "last_activity",
 ]
+# What a page too narrow for the portfolio's table leaves out first: what
+# each partnership's own report shows.
+PORTFOLIO_OPTIONAL = [
+    "opened_on",
+    "planned_visits",
+    "rounds",
+    "lapsed",
+    "open_member_state",
+    "last_activity",
+    "pillars",
+]
 
 
 def partnership_report(app: Accord, code: str, *, today: date) -> Report:
@@ -113,7 +124,14 @@ def portfolio_report(app: Accord, today: date) -> Report:
         subtitle=f"As of {today.isoformat()}.",
         figures=figures,
         # Only the columns shown: the view's bookkeeping is not for readers.
-        tables=[Table("Partnerships", PORTFOLIO_COLUMNS, [{c: row[c] for c in PORTFOLIO_COLUMNS} for row in rows])],
+        tables=[
+            Table(
+                "Partnerships",
+                PORTFOLIO_COLUMNS,
+                [{c: row[c] for c in PORTFOLIO_COLUMNS} for row in rows],
+                optional=PORTFOLIO_OPTIONAL,
+            )
+        ],
     )
 
 
