@@ -282,20 +282,29 @@ DAY = Day()
 
 
 class Moment(click.ParamType[datetime, Any]):
-    """A date and time such as 2021-08-01T09:00, in the business zone unless it names its own."""
+    """A date and time such as 2021-08-01T09:00, or `now`: in the zone it
+    names (an offset, or Z for UTC), else in the business zone
+    (ACCORD_TIMEZONE). It keeps the zone it was read in, so that what is
+    shown of it says which."""
 
     name = "DATETIME"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         if isinstance(value, datetime):
             return value
+        obj = ctx.find_object(Context) if ctx else None
+        zone = obj.settings.schedule.zone if obj else UTC
+        given = str(value).strip()
+        if given.lower() == "now":
+            return (obj.clock.now() if obj else datetime.now(UTC)).astimezone(zone)
         try:
-            moment = datetime.fromisoformat(str(value).strip())
+            moment = datetime.fromisoformat(given)
         except ValueError:
-            self.fail(f"{value!r} is not a date and time such as 2021-08-01T09:00", param, ctx)
+            self.fail(
+                f"{value!r} is not a date and time such as 2021-08-01T09:00 (in {zone}), "
+                "2021-08-01T09:00Z (UTC) or now",
+                param,
+                ctx,
+            )
         _within_the_years(moment, param, ctx)
-        if moment.tzinfo is None:
-            obj = ctx.find_object(Context) if ctx else None
-            zone = obj.settings.schedule.zone if obj else UTC
-            moment = moment.replace(tzinfo=zone)
-        return moment.astimezone(UTC)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
