@@ -256,6 +256,23 @@ def test_a_good_file_with_comments_and_blank_lines_is_stored_whole(db: str, tmp_
     assert stored_count(db) == 2
 
 
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("# a comment\n# another\n\n", "it holds 2 comment line(s) (#) and 1 blank line(s)"),
+        ("", "it holds no lines"),
+    ],
+)
+def test_a_file_without_facts_says_it_found_none_and_what_it_skipped(db: str, given: str, said: str) -> None:
+    events = stored_count(db)
+
+    result = accord(db, "submit", "--file", "-", input=given)
+
+    assert result.exit_code == 2
+    assert f"accord: found no facts in the file: {said}; nothing was stored" in result.output
+    assert stored_count(db) == events
+
+
 def test_a_dash_reads_the_file_from_standard_input(db: str) -> None:
     result = accord(db, "submit", "-f", "-", input=jsonl([opened(), visit()]))
     assert result.exit_code == 0, result.output
