@@ -107,6 +107,25 @@ def test_audit_log_filters_by_partner_and_by_type(demo_db: str) -> None:
     assert [row["occurred_on"] for row in both] == ["2020-08", "2021-05"]
 
 
+def test_an_empty_window_of_the_audit_log_says_it_is_of_recording_time_and_what_the_log_holds(demo_db: str) -> None:
+    result = accord(demo_db, "audit", "log", "--since", "2021-06-01", "--until", "2021-06-30T00:00Z")
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith(
+        "nothing was recorded between 2021-06-01 00:00:00 Europe/Brussels and 2021-06-30 00:00:00 UTC "
+        "(recording time; the log holds records from "
+    )
+    assert str(datetime.now().year) in result.stdout
+
+
+def test_an_empty_audit_log_of_a_type_and_partner_names_them(demo_db: str) -> None:
+    result = accord(demo_db, "audit", "log", "--type", "DialogueLaunched", "--partner", "rs")
+
+    assert result.stdout.startswith(
+        "no DialogueLaunched event on or naming RS was recorded (the log holds records from"
+    )
+
+
 def test_audit_log_of_an_unknown_type_exits_2(demo_db: str) -> None:
     result = accord(demo_db, "audit", "log", "--type", "VisitHappened")
     assert result.exit_code == 2

@@ -188,6 +188,21 @@ def test_the_task_table_marks_overdue_tasks_and_shows_short_ids(demo_db: str) ->
     assert "OVERDUE" in result.stdout
 
 
+def test_no_task_of_an_unknown_owner_says_so_and_names_the_owners_with_tasks(demo_db: str) -> None:
+    result = accord(demo_db, "tasks", "--owner", "desk:XX")
+
+    assert result.exit_code == 0
+    said = " ".join(result.stdout.split())
+    assert said.startswith("no open tasks of owner desk:XX; owners with tasks: ")
+    assert "cabinet, desk:AL" in said
+
+
+def test_no_task_of_a_known_owner_in_a_state_says_what_was_asked(demo_db: str) -> None:
+    result = accord(demo_db, "tasks", "--owner", "desk:TN", "--status", "cancelled")
+
+    assert result.stdout == "no cancelled tasks of owner desk:TN\n"
+
+
 def test_limit_shows_the_earliest_due_and_says_how_many_there_are(demo_db: str) -> None:
     everything = tasks(demo_db)
 
