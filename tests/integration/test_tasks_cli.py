@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -524,7 +525,12 @@ def test_a_closed_task_cannot_be_changed(db: str, close: list[str], state: str, 
     result = accord(db, "task", change[0], task_id[:8], *change[1:])
 
     assert result.exit_code == 2
-    assert result.stderr == f"accord: task {task_id} is {state}\n"
+    closed = "completed" if state == "done" else "cancelled"
+    assert re.fullmatch(
+        rf"accord: task {task_id} is already {state} "
+        rf"\({closed} on [-\d]{{10}} \d\d:\d\d UTC by tester\): nothing changed\n",
+        result.stderr,
+    )
     assert stored_count(db) == before
 
 
