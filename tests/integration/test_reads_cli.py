@@ -79,6 +79,24 @@ def test_partner_show_of_a_partnership_not_opened_exits_2(demo_db: str, code: st
     assert stored_facts(demo_db) == DEMO_EVENTS
 
 
+@pytest.mark.parametrize("typed", ["Tunisia", "tunisia", "TN"])
+def test_a_partnership_report_takes_the_partners_name_where_its_code_is_asked(demo_db: str, typed: str) -> None:
+    result = accord(demo_db, "report", "partnership", typed, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["title"] == "Partnership with Tunisia (TN)"
+
+
+def test_an_unknown_partner_name_is_refused_naming_the_closest_partners(demo_db: str) -> None:
+    result = accord(demo_db, "tasks", "--partner", "Marocco")
+
+    assert result.exit_code == 2
+    assert (
+        "accord: unknown partner 'Marocco': neither an ISO 3166-1 alpha-2 code nor a country's name; " in result.stderr
+    )
+    assert "MA (Morocco)" in result.stderr
+
+
 # 6. The audit log
 
 
