@@ -6,6 +6,8 @@ needs no pydantic."""
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -69,8 +71,42 @@ def currency_codes() -> list[str]:
 
 
 def partner_code(text: str) -> str:
-    """A partner code as typed ("tn ") made canonical ("TN"), or UnknownPartner."""
-    return known_country(upper(text))
+    """A partner as typed where a code is asked: its code ("tn " is "TN"),
+    or its country's name in any case ("tunisia", "Turkiye"), or
+    UnknownPartner naming the closest countries by their codes."""
+    code = upper(text)
+    if not isinstance(code, str) or len(code) <= 2:
+        return known_country(code)
+    found = _countries_by_name().get(_folded(text))
+    if found is not None:
+        return found
+    closest = closest_countries(text)
+    hint = f"; the closest: {', '.join(f'{c} ({country_name(c)})' for c in closest)}" if closest else ""
+    raise UnknownPartner(
+        f"unknown partner {text.strip()!r}: neither an ISO 3166-1 alpha-2 code nor a country's name{hint}"
+    )
+
+
+def closest_countries(text: str, most: int = 3) -> list[str]:
+    """The codes of the countries whose names are closest to `text`."""
+    names = _countries_by_name()
+    return list(dict.fromkeys(names[n] for n in difflib.get_close_matches(_folded(text), names, n=most * 2)))[:most]
+
+
+def _folded(text: str) -> str:
+    """A name as compared: in no case, without accents ("Türkiye" is "turkiye")."""
+    return unicodedata.normalize("NFKD", text.strip()).encode("ascii", "ignore").decode().casefold()
+
+
+@lru_cache(maxsize=1)
+def _countries_by_name() -> dict[str, str]:
+    """Each country's names (short, common, official), folded, to its code."""
+    names: dict[str, str] = {}
+    for country in _pycountry().countries:
+        for attribute in ("name", "common_name", "official_name"):
+            if name := getattr(country, attribute, None):
+                names.setdefault(_folded(name), country.alpha_2)
+    return names
 
 
 @lru_cache(maxsize=512)

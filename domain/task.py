@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +24,10 @@ class TaskEvent(Recorded):
 
     def check(self, aggregate: Any) -> None:
         if aggregate is not None and aggregate.status != "open":
-            raise TaskClosed(f"task {aggregate.id} is {aggregate.status}")
+            # "is done" alone reads as if this change had done it.
+            closed = getattr(aggregate, "closed", None)
+            how = f" ({closed[0]} on {closed[1].astimezone(UTC):%Y-%m-%d %H:%M} UTC by {closed[2]})" if closed else ""
+            raise TaskClosed(f"task {aggregate.id} is already {aggregate.status}{how}: nothing changed")
 
 
 class FollowUpTask(Aggregate):
@@ -93,12 +96,14 @@ class FollowUpTask(Aggregate):
 
         def apply(self, aggregate: FollowUpTask) -> None:
             aggregate.status = "done"
+            aggregate.closed = ("completed", self.timestamp, self.actor)
 
     class TaskCancelled(TaskEvent):
         reason: Text = Field(min_length=1)
 
         def apply(self, aggregate: FollowUpTask) -> None:
             aggregate.status = "cancelled"
+            aggregate.closed = ("cancelled", self.timestamp, self.actor)
 
     class ReminderSent(TaskEvent):
         on: date
@@ -127,6 +132,8 @@ class FollowUpTask(Aggregate):
         self.status = "open"
         self.level = 0
         self.reminded_on: date | None = None
+        # How it was closed, when (UTC) and by whom: said when a change comes after.
+        self.closed: tuple[str, datetime, str] | None = None
 
     @staticmethod
     def id_of(rule: str, source: str) -> UUID:

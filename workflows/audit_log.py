@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ from domain.signing import SigningKey
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application import Accord
+from workflows.clock import shown_moment
 from workflows.projections.summary import stored_summary
 from workflows.store import chain
 
@@ -149,6 +150,48 @@ def audit_rows(
             elif state.get("partner") != partner and notification.originator_id not in shared:
                 continue
         yield stored_row(cls, state, notification.originator_id, notification.id)
+
+
+def recorded_span(app: Accord) -> tuple[datetime, datetime] | None:
+    """When the log's first and last records were recorded (none: an empty log)."""
+    head = app.head()
+    if not head:
+        return None
+    [first] = app.recorder.select_notifications(1, 1)
+    [last] = app.recorder.select_notifications(head, 1)
+    mapper = app.views.db.mapper
+    return stamped(mapper.to_state(first)[1]), stamped(mapper.to_state(last)[1])
+
+
+def nothing_found(
+    app: Accord,
+    zone: tzinfo,
+    partner: str | None = None,
+    type_name: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> str:
+    """Why the audit log shows no row: what was asked, and what the log
+    holds. Its window is of recording time, which a newcomer may read as
+    the dates of the facts."""
+    span = recorded_span(app)
+    if span is None:
+        return "nothing recorded yet"
+    what = f"no {type_name} event" if type_name else "nothing"
+    if partner:
+        what += f" on or naming {partner_code(partner)}"
+    if since and until:
+        what += f" was recorded between {shown_moment(since)} and {shown_moment(until)}"
+    elif since:
+        what += f" was recorded at or after {shown_moment(since)}"
+    elif until:
+        what += f" was recorded at or before {shown_moment(until)}"
+    else:
+        what += " was recorded"
+    first, last = (shown_moment(moment.astimezone(zone)) for moment in span)
+    window = "recording time; " if since or until else ""
+    return f"{what} ({window}the log holds records from {first} to {last})"
 
 
 def event_at(app: Accord, position: int) -> tuple[dict[str, Any], dict[str, Any], str | None]:

@@ -41,3 +41,10 @@ def business_clock(settings: Settings) -> Clock:
     ACCORD_TIMEZONE. The composition root builds it (and the command line,
     which reads without the application when it can)."""
     return Clock(settings.schedule.zone)
+
+
+def shown_moment(moment: datetime) -> str:
+    """A moment to the second, in the zone it was given in, named:
+    "2026-12-07 13:04:05 Europe/Brussels", "2026-12-07 12:04:05 UTC"."""
+    zone = getattr(moment.tzinfo, "key", None) or moment.tzname() or "UTC"
+    return f"{moment:%Y-%m-%d %H:%M:%S} {zone}"

@@ -41,7 +41,21 @@ if TYPE_CHECKING:
     from workflows.settings import Settings
 
 # What callers ask of the views, with the questions they ask them in.
-__all__ = ["FOLLOWER", "Reader", "TaskFilter", "check_standby", "open_reader", "open_standby", "standby_env"]
+__all__ = [
+    "FOLLOWER",
+    "Reader",
+    "TaskFilter",
+    "check_standby",
+    "open_as_they_stand",
+    "open_reader",
+    "open_standby",
+    "standby_env",
+]
+
+# The topic of the record that opens a partnership, and how many records of
+# the log are read at once.
+PARTNERSHIP_OPENED = "domain.partnership:Partnership.PartnershipOpened"
+PAGE = 1000
 
 # The task follower's name in the library's tracking table.
 FOLLOWER = "follower"
@@ -76,6 +90,22 @@ class Reader:
         head = self.db.head()
         return self.db.position(FOLLOWER) == head and self.views.current(head)
 
+    def partners_not_yet_read(self) -> list[tuple[str, str]]:
+        """The partners (code, name) whose partnerships were opened in the
+        log after the partnerships view last read it: read from the log
+        itself, its records' states alone (none of the domain's models), so
+        that what exists is offered while the views lag."""
+        from domain.codes import country_name
+
+        after = self.db.position(self.views.table("partnerships"))
+        records = self.db.recorder.select_notifications(after + 1, PAGE, topics=[PARTNERSHIP_OPENED])
+        found: list[tuple[str, str]] = []
+        while records:
+            codes = [self.db.mapper.plain_state(record.state)["partner"] for record in records]
+            found += [(code, country_name(code)) for code in codes]
+            records = self.db.recorder.select_notifications(records[-1].id + 1, PAGE, topics=[PARTNERSHIP_OPENED])
+        return found
+
     def key_fits(self) -> bool:
         """Whether the store was written with the cipher key given (or without
         one, as given): asked of the probe the store keeps."""
@@ -91,6 +121,17 @@ def open_reader(settings: Settings) -> Reader | None:
     one, and checking it takes the domain)."""
     if settings.rules or settings.policy:
         return None
+    return _opened(settings, current=True)
+
+
+def open_as_they_stand(settings: Settings) -> Reader | None:
+    """A reader over the views as they stand, however far behind the log
+    (for shell completion, which must answer at once and write nothing);
+    None when the store does not exist or the key given does not read it."""
+    return _opened(settings, current=False)
+
+
+def _opened(settings: Settings, current: bool) -> Reader | None:
     if is_postgres(settings.db):
         require_postgres_support()
     elif not Path(settings.db).expanduser().is_file():
@@ -99,7 +140,7 @@ def open_reader(settings: Settings) -> Reader | None:
     factory: InfrastructureFactory[Any] = InfrastructureFactory.construct(Environment(APPLICATION, env))
     reader = Reader(factory.process_recorder(), mapper_for(factory), factory)
     try:
-        if reader.key_fits() and reader.current():
+        if reader.key_fits() and (reader.current() or not current):
             return reader
     except BaseException:
         reader.close()

@@ -33,6 +33,7 @@ from domain.base import Fact
 from domain.values import event_date
 from domain.vocabulary import amendment_classes
 from workflows.application import Accord
+from workflows.clock import shown_moment
 from workflows.compose import build
 from workflows.failures import BadInput
 from workflows.projections.tasks.queries import TaskFilter
@@ -76,7 +77,7 @@ def record_at(
     else:
         assert known_at is not None
         replayed, today = _known_at(app, known_at, settings), app.clock.day(known_at)
-        said = f"as known at {known_at.isoformat(timespec='minutes')} (what had been recorded by then)"
+        said = f"as known at {shown_moment(known_at)} (what had been recorded by then)"
     try:
         yield replayed, today, said
     finally:

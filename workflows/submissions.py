@@ -4,7 +4,7 @@ options; the vocabulary's types and its JSON Schema."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,11 +50,42 @@ BOM = b"\xef\xbb\xbf"
 def read_lines(lines: Iterable[bytes]) -> list[Line]:
     """Numbered non-blank lines; blank lines and # comments are skipped, and
     a byte-order mark before the first (Windows editors write one)."""
-    numbered = (
-        Line(number, (text.removeprefix(BOM) if number == 1 else text).strip())
-        for number, text in enumerate(lines, start=1)
-    )
-    return [line for line in numbered if line.text and not line.text.startswith(b"#")]
+    return [line for line in _numbered(lines) if _holds_a_fact(line)]
+
+
+def _numbered(lines: Iterable[bytes]) -> Iterator[Line]:
+    for number, text in enumerate(lines, start=1):
+        yield Line(number, (text.removeprefix(BOM) if number == 1 else text).strip())
+
+
+def _holds_a_fact(line: Line) -> bool:
+    return bool(line.text) and not line.text.startswith(b"#")
+
+
+class NoFacts(BadInput, ValueError):
+    """A file with no line to record: empty, or only comments and blank
+    lines. Saying so, rather than "recorded 0", tells a person that what
+    they piped in was not what they meant."""
+
+    def __init__(self, comments: int, blanks: int) -> None:
+        skipped = f"{comments} comment line(s) (#) and {blanks} blank line(s)" if comments + blanks else "no lines"
+        super().__init__(f"found no facts in the file: it holds {skipped}; nothing was stored")
+
+
+def _facts_of(source: Iterable[bytes]) -> list[Line]:
+    """`read_lines`, refusing a file in which there are none."""
+    comments = blanks = 0
+    facts: list[Line] = []
+    for line in _numbered(source):
+        if _holds_a_fact(line):
+            facts.append(line)
+        elif line.text:
+            comments += 1
+        else:
+            blanks += 1
+    if not facts:
+        raise NoFacts(comments, blanks)
+    return facts
 
 
 def validate_line(line: Line) -> Submission | list[str]:
@@ -95,8 +126,9 @@ def validate_all(lines: list[Line], progress: Callable[[int], None] | None = Non
 
 def record_file(app: Accord, source: Iterable[bytes], actor: str, bar: Bar) -> Receipt:
     """Check every line, then record them all at once, or none: every bad
-    line, or every line breaking a rule of the domain, named by its number."""
-    return record_lines(app, read_lines(source), actor, bar)
+    line, or every line breaking a rule of the domain, named by its number;
+    a file with no line to record is refused, saying what it held."""
+    return record_lines(app, _facts_of(source), actor, bar)
 
 
 def record_lines(app: Accord, lines: list[Line], actor: str, bar: Bar) -> Receipt:

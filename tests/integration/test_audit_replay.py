@@ -5,13 +5,16 @@ touching the store. Each test runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from tests.helpers import accord, as_json, stored_count
+from workflows.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -70,6 +73,38 @@ def test_known_at_a_moment_before_anything_was_recorded_shows_an_empty_record(de
     report = replay(demo_db, "--known-at", "2000-01-01T00:00")
 
     assert figure(report, "Partnership portfolio: Partnerships") == 0
+
+
+def heading(db: str, moment: str, zone: str = "Europe/Brussels") -> tuple[str, int]:
+    """The replay's heading as known at `moment`, read in `zone`, and how many partnerships it holds."""
+    args = ["--db", db, "audit", "replay", "--known-at", moment, "--format", "json"]
+    result = CliRunner().invoke(main, args, env={"ACCORD_TIMEZONE": zone}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    return report["title"], figure(report, "Partnership portfolio: Partnerships")
+
+
+def test_a_moment_without_an_offset_is_read_in_the_business_zone_and_the_heading_names_it(demo_db: str) -> None:
+    title, _ = heading(demo_db, "2021-06-07T09:00:05")
+
+    assert "known at 2021-06-07 09:00:05 Europe/Brussels" in title
+
+
+def test_a_moment_in_utc_is_honoured_so_utc_now_shows_the_demo_just_recorded(demo_db: str) -> None:
+    now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(1.1)
+
+    title, partnerships = heading(demo_db, now.strftime("%Y-%m-%dT%H:%M:%SZ"), zone="Asia/Tokyo")
+
+    assert f"known at {now:%Y-%m-%d %H:%M:%S} UTC" in title
+    assert partnerships > 0
+
+
+def test_known_at_now_shows_the_record_as_it_stands_in_the_business_zone(demo_db: str) -> None:
+    title, partnerships = heading(demo_db, "now")
+
+    assert re.search(r"known at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Europe/Brussels", title)
+    assert partnerships > 0
 
 
 def test_a_replay_leaves_the_store_and_its_projections_untouched(demo_db: str) -> None:

@@ -142,12 +142,20 @@ def test_a_commitment_fulfilled_leaves_the_open_items(demo_db: str, app: Accord)
 
 
 def test_a_meeting_held_is_marked_held_with_its_outcome(demo_db: str, app: Accord) -> None:
-    assert briefing(app).figures["held"] == "no"
+    assert briefing(app).figures["held"] == "not yet"
     submitted(demo_db, {"type": "MeetingHeld", "meeting": JHA, "occurred_on": "2021-06-07", "outcome": "Agreed"})
 
     figures = briefing(app).figures
 
     assert (figures["held"], figures["outcome"]) == ("yes", "Agreed")
+
+
+def test_a_meeting_whose_date_has_passed_reads_as_past_not_as_unheld(app: Accord) -> None:
+    app.refresh()
+    figures = briefing_report(app, JHA, today=date(2026, 12, 7)).figures
+
+    assert figures["days since the meeting"] == (date(2026, 12, 7) - date(2021, 6, 7)).days
+    assert figures["held"] == "its date has passed; not recorded as held (record MeetingHeld with its outcome)"
 
 
 def test_a_meeting_ref_is_found_whatever_its_case(app: Accord) -> None:

@@ -60,13 +60,56 @@ def on_the_demo(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+# What an answer says when it found nothing: an example that says it shows a
+# newcomer nothing of what it is for.
+EMPTY = [
+    re.compile(pattern, re.MULTILINE)
+    for pattern in (
+        r"nothing recorded yet",
+        r"nothing was recorded (between|at or)",
+        r"^no (\w+ )?(tasks|event)\b",
+        r"found no facts",
+        r"Partnerships\W*: 0\b",
+        r"^recorded 0 event\(s\)\s*$(?![\s\S]*already recorded)",
+    )
+]
+
+
+def empty(said: str) -> str | None:
+    """What in an example's output says it found nothing, if anything does."""
+    for pattern in EMPTY:
+        if found := pattern.search(said):
+            return found.group(0)
+    return None
+
+
 def run_each(commands: list[str], tmp_path: Path, env: dict[str, str]) -> None:
     for command in commands:
         done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
         said = done.stdout + done.stderr
         assert done.returncode == 0, f"{command}\n{said}"
         assert said.strip(), f"{command} showed nothing"
-        assert "nothing recorded yet" not in said, f"{command}\n{said}"
+        assert empty(said) is None, f"{command} found nothing ({empty(said)!r}):\n{said}"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "# The record as known at 2026-12-07 12:04:05 Europe/Brussels\n- **Partnership portfolio: Partnerships**: 0\n",
+        "recorded 0 event(s)\n",
+        "accord: found no facts in the file: it holds 3 comment line(s) (#) and 0 blank line(s)\n",
+        "nothing was recorded between 2021-06-01 00:00:00 Europe/Brussels and ...\n",
+        "no open tasks of owner desk:XX; owners with tasks: cabinet\n",
+        "nothing recorded yet\n",
+    ],
+)
+def test_an_answer_that_found_nothing_is_told_apart(said: str) -> None:
+    assert empty(said) is not None
+
+
+def test_an_answer_that_found_something_is_not_taken_for_empty() -> None:
+    assert empty("recorded 0 event(s)\nalready recorded: 172 (stored nothing for them)\n") is None
+    assert empty("- **Partnership portfolio: Partnerships**: 8\n- **Visits**: 0\n") is None
 
 
 def test_every_example_of_the_readme_shows_something_on_the_demo(tmp_path: Path) -> None:

@@ -79,6 +79,24 @@ def test_partner_show_of_a_partnership_not_opened_exits_2(demo_db: str, code: st
     assert stored_facts(demo_db) == DEMO_EVENTS
 
 
+@pytest.mark.parametrize("typed", ["Tunisia", "tunisia", "TN"])
+def test_a_partnership_report_takes_the_partners_name_where_its_code_is_asked(demo_db: str, typed: str) -> None:
+    result = accord(demo_db, "report", "partnership", typed, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["title"] == "Partnership with Tunisia (TN)"
+
+
+def test_an_unknown_partner_name_is_refused_naming_the_closest_partners(demo_db: str) -> None:
+    result = accord(demo_db, "tasks", "--partner", "Marocco")
+
+    assert result.exit_code == 2
+    assert (
+        "accord: unknown partner 'Marocco': neither an ISO 3166-1 alpha-2 code nor a country's name; " in result.stderr
+    )
+    assert "MA (Morocco)" in result.stderr
+
+
 # 6. The audit log
 
 
@@ -105,6 +123,25 @@ def test_audit_log_filters_by_partner_and_by_type(demo_db: str) -> None:
     assert len(visits) == 7 and {row["type"] for row in visits} == {"VisitHeld"}
     both = as_json(accord(demo_db, "audit", "log", "--partner", "TN", "--type", "VisitHeld", "--json"))
     assert [row["occurred_on"] for row in both] == ["2020-08", "2021-05"]
+
+
+def test_an_empty_window_of_the_audit_log_says_it_is_of_recording_time_and_what_the_log_holds(demo_db: str) -> None:
+    result = accord(demo_db, "audit", "log", "--since", "2021-06-01", "--until", "2021-06-30T00:00Z")
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith(
+        "nothing was recorded between 2021-06-01 00:00:00 Europe/Brussels and 2021-06-30 00:00:00 UTC "
+        "(recording time; the log holds records from "
+    )
+    assert str(datetime.now().year) in result.stdout
+
+
+def test_an_empty_audit_log_of_a_type_and_partner_names_them(demo_db: str) -> None:
+    result = accord(demo_db, "audit", "log", "--type", "DialogueLaunched", "--partner", "rs")
+
+    assert result.stdout.startswith(
+        "no DialogueLaunched event on or naming RS was recorded (the log holds records from"
+    )
 
 
 def test_audit_log_of_an_unknown_type_exits_2(demo_db: str) -> None:

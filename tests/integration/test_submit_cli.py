@@ -113,7 +113,9 @@ def test_a_malformed_submission_exits_2_naming_the_problem_and_stores_nothing(
     ("args", "expected"),
     [
         pytest.param((*VISIT,), "Error: Missing option '--visitors'.", id="VisitHeld-without-visitors"),
-        pytest.param(("VisitHappened",), "Error: No such command 'VisitHappened'.", id="unknown-event-type"),
+        pytest.param(
+            ("VisitHappened",), "Error: no event type 'VisitHappened'; did you mean VisitHeld", id="unknown-event-type"
+        ),
     ],
 )
 def test_a_submission_click_cannot_parse_exits_2_with_its_usage_error_and_stores_nothing(
@@ -254,6 +256,41 @@ def test_a_good_file_with_comments_and_blank_lines_is_stored_whole(db: str, tmp_
     assert result.exit_code == 0, result.output
     assert result.stdout == "recorded 2 event(s): PartnershipOpened 1, VisitHeld 1\n"
     assert stored_count(db) == 2
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("# a comment\n# another\n\n", "it holds 2 comment line(s) (#) and 1 blank line(s)"),
+        ("", "it holds no lines"),
+    ],
+)
+def test_a_file_without_facts_says_it_found_none_and_what_it_skipped(db: str, given: str, said: str) -> None:
+    events = stored_count(db)
+
+    result = accord(db, "submit", "--file", "-", input=given)
+
+    assert result.exit_code == 2
+    assert f"accord: found no facts in the file: {said}; nothing was stored" in result.output
+    assert stored_count(db) == events
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("VistHeld", "no event type 'VistHeld'; did you mean VisitHeld"),
+        ("visitheld", "no event type 'visitheld'; did you mean VisitHeld"),
+        ("Xyzzy", "no event type 'Xyzzy' (`accord submit --help` lists them all)"),
+    ],
+)
+def test_an_unknown_event_type_names_the_closest_and_stores_nothing(db: str, typed: str, said: str) -> None:
+    events = stored_count(db)
+
+    result = accord(db, "submit", typed, "--partner", "TN")
+
+    assert result.exit_code == 2
+    assert f"Error: {said}" in result.output
+    assert stored_count(db) == events
 
 
 def test_a_dash_reads_the_file_from_standard_input(db: str) -> None:

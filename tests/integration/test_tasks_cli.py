@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,21 @@ def test_the_task_table_marks_overdue_tasks_and_shows_short_ids(demo_db: str) ->
     assert "Tasks (open)" in result.stdout
     assert task_id[:8] in result.stdout
     assert "OVERDUE" in result.stdout
+
+
+def test_no_task_of_an_unknown_owner_says_so_and_names_the_owners_with_tasks(demo_db: str) -> None:
+    result = accord(demo_db, "tasks", "--owner", "desk:XX")
+
+    assert result.exit_code == 0
+    said = " ".join(result.stdout.split())
+    assert said.startswith("no open tasks of owner desk:XX; owners with tasks: ")
+    assert "cabinet, desk:AL" in said
+
+
+def test_no_task_of_a_known_owner_in_a_state_says_what_was_asked(demo_db: str) -> None:
+    result = accord(demo_db, "tasks", "--owner", "desk:TN", "--status", "cancelled")
+
+    assert result.stdout == "no cancelled tasks of owner desk:TN\n"
 
 
 def test_limit_shows_the_earliest_due_and_says_how_many_there_are(demo_db: str) -> None:
@@ -509,7 +525,12 @@ def test_a_closed_task_cannot_be_changed(db: str, close: list[str], state: str, 
     result = accord(db, "task", change[0], task_id[:8], *change[1:])
 
     assert result.exit_code == 2
-    assert result.stderr == f"accord: task {task_id} is {state}\n"
+    closed = "completed" if state == "done" else "cancelled"
+    assert re.fullmatch(
+        rf"accord: task {task_id} is already {state} "
+        rf"\({closed} on [-\d]{{10}} \d\d:\d\d UTC by tester\): nothing changed\n",
+        result.stderr,
+    )
     assert stored_count(db) == before
 
 

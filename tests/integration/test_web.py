@@ -75,6 +75,13 @@ def test_the_pages_say_what_the_command_line_says(web: TestClient, demo_db: str)
     assert owners and set(owners) == {"cabinet"}
 
 
+def test_a_meeting_whose_date_has_passed_reads_as_past_on_the_meetings_page(web: TestClient) -> None:
+    page = text(web.get("/meetings").text)
+
+    row = re.search(r"jha-council-2021-06-07.*?(its date has passed|not yet|yes)", page, re.DOTALL)
+    assert row is not None and row.group(1) == "its date has passed"
+
+
 def test_every_page_stands_as_of_a_date_or_as_known_at_a_moment(web: TestClient, demo_db: str) -> None:
     before = as_json(accord(demo_db, "report", "portfolio", "--as-of", "2021-05-01", "--json"))
     then = text(web.get("/?as_of=2021-05-01").text)

@@ -200,7 +200,11 @@ def test_a_closed_task_takes_no_further_change(task, stamp, closing, change):
     status = task.status
     task.collect_events()
 
-    with pytest.raises(TaskClosed, match=f"task {task.id} is {status}"):
+    closed = "completed" if status == "done" else "cancelled"
+    said = (
+        rf"task {task.id} is already {status} \({closed} on \d{{4}}-\d\d-\d\d \d\d:\d\d UTC by \S+\): nothing changed$"
+    )
+    with pytest.raises(TaskClosed, match=said):
         CHANGES[change](task, stamp())
 
     assert task.status == status

@@ -8,7 +8,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from domain.base import latest_calendar_day
-from domain.codes import country_name
+from domain.codes import country_name, partner_code
 from domain.errors import AmountNotPositive, AmountTooLarge, AmountTooPrecise, UnknownCurrency, UnknownPartner
 from domain.recorded import RECORDED
 from domain.values import EventDate, Money, PartnerCode, Stamp
@@ -265,3 +265,27 @@ def test_a_stamp_needs_a_timezone_aware_moment():
 )
 def test_the_latest_calendar_day_is_the_date_in_utc_plus_14(moment, latest):
     assert latest_calendar_day(moment) == latest
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("tn ", "TN"),
+        ("Tunisia", "TN"),
+        ("TUNISIA", "TN"),
+        ("türkiye", "TR"),
+        ("Turkiye", "TR"),
+        ("Republic of Serbia", "RS"),
+    ],
+)
+def test_a_partner_is_taken_by_its_code_or_its_countrys_name_in_any_case(typed, code):
+    assert partner_code(typed) == code
+
+
+def test_an_unknown_partner_name_is_refused_naming_the_closest_codes_with_their_names():
+    with pytest.raises(UnknownPartner) as refused:
+        partner_code("Tunesia")
+
+    assert str(refused.value).startswith(
+        "unknown partner 'Tunesia': neither an ISO 3166-1 alpha-2 code nor a country's name; the closest: TN (Tunisia)"
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 import click
@@ -38,8 +38,16 @@ def audit() -> None:
     "--partner", help="Only events on or naming this partner (and its tasks), e.g. TN.", shell_complete=partner_codes
 )
 @click.option("--type", "type_name", help="Only events of this type, e.g. VisitHeld or ReminderSent.")
-@click.option("--since", type=Moment(), help="Only events recorded at or after this moment, e.g. 2021-06-01.")
-@click.option("--until", type=Moment(), help="Only events recorded at or before this moment, e.g. 2021-06-30T18:00.")
+@click.option(
+    "--since",
+    type=Moment(),
+    help="Only events recorded (not happened) at or after this moment, e.g. 2026-12-01 or 2026-12-01T09:00Z.",
+)
+@click.option(
+    "--until",
+    type=Moment(),
+    help="Only events recorded (not happened) at or before this moment, e.g. 2026-12-31T18:00.",
+)
 @click.option("--limit", type=HOW_MANY, help="At most this many events, the earliest first.")
 @json_option
 @wide_option
@@ -62,14 +70,19 @@ def audit_log(
     \b
     Example:
       accord audit log --partner TR --type StatementReaffirmed
-      accord audit log --since 2021-06-01 --until 2021-06-30 --json
+      accord audit log --since 2026-12-01 --until 2026-12-31T18:00 --json   # recorded then (not the facts' dates)
       accord audit log --type FactCorrected --limit 20
     """
     from workflows import audit_log
 
-    rows = audit_log.audit_rows(
-        ctx.app, partner.strip().upper() if partner else None, type_name, since=since, until=until
-    )
+    partner = partner.strip().upper() if partner else None
+    rows = audit_log.audit_rows(ctx.app, partner, type_name, since=since, until=until)
+    first = next(rows, None)
+    if first is None and not as_json:
+        zone = ctx.settings.schedule.zone
+        echo(audit_log.nothing_found(ctx.app, zone, partner, type_name, since=since, until=until))
+        return
+    rows = chain([first], rows) if first is not None else rows
     columns = ["position", "recorded_at", "actor", "type", "subject", "summary"]
     optional = ["actor", "subject"]
     show(islice(rows, limit), columns, as_json, title="Audit log", paged=True, optional=optional, wide=wide)

@@ -1,8 +1,10 @@
 """Shell completion of what the store holds: partner codes, task ids,
 meeting ids (event types and commands click completes itself). Asked of the
 views as they stand, never brought up to date: a completion must come at
-once and write nothing. Nothing is offered when the views are behind or the
-store cannot be read."""
+once and write nothing. While the views lag (just after a scheduler's tick
+or a submission) they are read as they stand, and the partnerships opened
+since are read from the log itself; nothing is offered when the store does
+not exist or cannot be read."""
 
 from __future__ import annotations
 
@@ -23,12 +25,12 @@ Values = Callable[["Reader"], Iterable[tuple[str, str]]]
 
 
 def _offered(ctx: click.Context, values: Values, incomplete: str) -> list[CompletionItem]:
-    from workflows.reader import open_reader
+    from workflows.reader import open_as_they_stand
 
     root = ctx.find_root()
     try:
         settings, _ = load({"db": root.params.get("db")}, os.environ)
-        reader = open_reader(replace(settings, rules=None, policy=None))
+        reader = open_as_they_stand(replace(settings, rules=None, policy=None))
         if reader is None:
             return []
         try:
@@ -42,7 +44,12 @@ def _offered(ctx: click.Context, values: Values, incomplete: str) -> list[Comple
 
 
 def partner_codes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    return _offered(ctx, lambda reader: ((p["code"], p["name"]) for p in reader.partnerships.partners()), incomplete)
+    def partners(reader: Reader) -> Iterable[tuple[str, str]]:
+        found = dict((p["code"], p["name"]) for p in reader.partnerships.partners())
+        found |= dict(reader.partners_not_yet_read())
+        return sorted(found.items())
+
+    return _offered(ctx, partners, incomplete)
 
 
 def meeting_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:

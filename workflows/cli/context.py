@@ -3,9 +3,11 @@ and one place where errors become a sentence and an exit status."""
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import gc
 import os
+import re
 import sys
 import tempfile
 from dataclasses import replace
@@ -268,34 +270,62 @@ def _within_the_years(value: datetime, param: click.Parameter | None, ctx: click
     return value
 
 
-class Day(click.DateTime):
-    """A calendar day as people type it (YYYY-MM-DD)."""
+class Day(click.ParamType[datetime, Any]):
+    """A calendar day as people type it (YYYY-MM-DD): the one type of every
+    command's dates, saying why a day that is not one is not ("February
+    2021 has 28 days"), rather than naming a strptime format."""
 
-    def __init__(self) -> None:
-        super().__init__(formats=["%Y-%m-%d"])
+    name = "date"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        return _within_the_years(super().convert(value, param, ctx), param, ctx)
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        given = str(value).strip()
+        found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", given)
+        if found is None:
+            self.fail(f"{given!r} is not a date: give a date as YYYY-MM-DD, e.g. 2021-03-01", param, ctx)
+        year, month, day = map(int, found.groups())
+        if not 1 <= month <= 12:
+            self.fail(f"{given} is not a date: there is no month {month}", param, ctx)
+        if year not in YEARS:
+            self.fail(f"{given} is out of the years Accord reads ({YEARS.start} to {YEARS.stop - 1})", param, ctx)
+        days = calendar.monthrange(year, month)[1]
+        if not 1 <= day <= days:
+            month_name = f"{calendar.month_name[month]} {year}"
+            self.fail(f"{given} is not a date: {month_name} has {days} days", param, ctx)
+        return datetime(year, month, day)
 
 
 DAY = Day()
 
 
 class Moment(click.ParamType[datetime, Any]):
-    """A date and time such as 2021-08-01T09:00, in the business zone unless it names its own."""
+    """A date and time such as 2021-08-01T09:00, or `now`: in the zone it
+    names (an offset, or Z for UTC), else in the business zone
+    (ACCORD_TIMEZONE). It keeps the zone it was read in, so that what is
+    shown of it says which."""
 
     name = "DATETIME"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         if isinstance(value, datetime):
             return value
+        obj = ctx.find_object(Context) if ctx else None
+        zone = obj.settings.schedule.zone if obj else UTC
+        given = str(value).strip()
+        if given.lower() == "now":
+            return (obj.clock.now() if obj else datetime.now(UTC)).astimezone(zone)
         try:
-            moment = datetime.fromisoformat(str(value).strip())
+            moment = datetime.fromisoformat(given)
         except ValueError:
-            self.fail(f"{value!r} is not a date and time such as 2021-08-01T09:00", param, ctx)
+            self.fail(
+                f"{value!r} is not a date and time such as 2021-08-01T09:00 (in {zone}), "
+                "2021-08-01T09:00Z (UTC) or now",
+                param,
+                ctx,
+            )
         _within_the_years(moment, param, ctx)
-        if moment.tzinfo is None:
-            obj = ctx.find_object(Context) if ctx else None
-            zone = obj.settings.schedule.zone if obj else UTC
-            moment = moment.replace(tzinfo=zone)
-        return moment.astimezone(UTC)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)

@@ -60,7 +60,8 @@ def replay_options(command: Callable[..., None]) -> Callable[..., None]:
     command = click.option(
         "--known-at",
         type=Moment(),
-        help="As Accord showed it then: from the events recorded by this moment (e.g. 2021-06-01T12:00).",
+        help="As Accord showed it then: from the events recorded by this moment (e.g. 2021-06-01T12:00 in "
+        "ACCORD_TIMEZONE, 2021-06-01T10:00Z in UTC, or now).",
     )(command)
     return click.option(
         "--as-of",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -103,7 +103,7 @@ def scheduler_tick(ctx: Context, at: datetime | None, dry_run: bool, as_json: bo
     """
     from workflows.scheduler.runner import tick_once
 
-    tick = tick_once(ctx.app, ctx.settings, at or ctx.clock.now(), dry_run=dry_run)
+    tick = tick_once(ctx.app, ctx.settings, (at or ctx.clock.now()).astimezone(UTC), dry_run=dry_run)
     rows = _rows(tick)
     if as_json:
         show(rows, [], as_json=True)

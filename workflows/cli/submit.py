@@ -38,6 +38,25 @@ class EventTypes(click.Group):
         model = submission_model(cmd_name)
         return one_event_command(cmd_name, model) if model else None
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            ctx.fail(unknown_type(name, self.list_commands(ctx)))
+        return super().resolve_command(ctx, args)
+
+
+def unknown_type(name: str, known: list[str]) -> str:
+    """No such event type, and the closest there are (compared in no case:
+    "visitheld" is VisitHeld)."""
+    import difflib
+
+    by_case = {type_name.casefold(): type_name for type_name in known}
+    closest = [by_case[c] for c in difflib.get_close_matches(name.casefold(), by_case, n=3, cutoff=0.6)]
+    hint = f"; did you mean {' or '.join(closest)}?" if closest else ""
+    return f"no event type {name!r}{hint} (`accord submit --help` lists them all)"
+
 
 @click.group(cls=EventTypes, invoke_without_command=True)
 @click.option(

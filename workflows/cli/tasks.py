@@ -4,7 +4,7 @@ cancel). Tasks are opened and closed by the workflow rules."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,9 @@ from workflows.cli.context import ALL_OR_HOW_MANY, DAY, Context, pass_context
 from workflows.cli.output import echo, json_option
 from workflows.cli.progress import caught_up
 from workflows.cli.read import show, wide_option
+
+if TYPE_CHECKING:
+    from workflows.reader import TaskFilter
 
 # How many tasks the terminal table shows unless told otherwise.
 SHOWN = 50
@@ -78,9 +81,29 @@ def tasks_command(
         row["state"] = "OVERDUE" if row["overdue"] else row["status"]
         row["for"] = row["partner"] or row["subject"]
     columns = ["task", "due_on", "state", "for", "owner", "title"]
-    show(rows, columns, False, title=f"Tasks ({status})", optional=["for"], wide=wide)
+    empty = None if rows else none_of(ctx, which)
+    show(rows, columns, False, title=f"Tasks ({status})", optional=["for"], wide=wide, empty=empty)
     if limit and len(rows) == limit and (total := ctx.reader.tasks.count(which)) > limit:
         echo(f"{limit} of {total:,} shown; --limit 0 for all")
+
+
+def none_of(ctx: Context, which: TaskFilter) -> str:
+    """Why the list is empty: what was asked, and, for an owner or partner
+    with no task at all, those that have some."""
+    states = {"all": "", "overdue": f"overdue (on {which.today}) "}
+    said = f"no {states.get(which.status, which.status + ' ')}tasks"
+    if which.owner:
+        said += f" of owner {which.owner}"
+    if which.partner:
+        said += f" of partner {which.partner_code}"
+    if which.due_before:
+        said += f" due before {which.due_before}"
+    everyone = ctx.reader.tasks.owners()
+    if not everyone:
+        return said + ": the rules have opened none yet"
+    if which.owner and which.owner not in everyone:
+        return said + "; owners with tasks: " + ", ".join(everyone)
+    return said
 
 
 @click.group()

@@ -31,7 +31,7 @@ def briefing_report(app: Accord, meeting: str, today: date) -> Report:
         "meeting": row["meeting"],
         "when": row["held_on"],
         "partners on the agenda": [f"{p.name} ({code})" for code, p in partnerships.items()],
-        "held": "yes" if row["held"] else "no",
+        "held": held(row["held"], last, today),
     }
     if last < today:
         figures["days since the meeting"] = (today - last).days
@@ -45,6 +45,17 @@ def briefing_report(app: Accord, meeting: str, today: date) -> Report:
     about = f"(meeting {row['meeting']}, scheduled on {row['scheduled_on']})"
     subtitle = f"{row['title']} {about}" if row["title"] else about
     return Report(f"Briefing: {row['body']}, {row['held_on']}", subtitle, figures, tables)
+
+
+def held(recorded: bool, last: date, today: date) -> str:
+    """Whether the meeting was held, as the record says: held is a
+    MeetingHeld recorded (with its outcome); a meeting whose date has passed
+    without one is past, and not said to be unheld."""
+    if recorded:
+        return "yes"
+    if last < today:
+        return "its date has passed; not recorded as held (record MeetingHeld with its outcome)"
+    return "not yet"
 
 
 def meeting_row(app: Accord, meeting: str) -> dict[str, Any]:

@@ -75,15 +75,21 @@ class PydanticMapper(Mapper[Any]):
             stored_event.topic, stored_event.state, stored_event.originator_id, stored_event.originator_version
         )
 
+    def plain_state(self, stored: bytes) -> dict[str, Any]:
+        """A stored event's state as JSON values, deciphered and
+        decompressed: neither its class nor its version asked."""
+        if self.cipher:
+            stored = self.cipher.decrypt(stored)
+        if self.compressor:
+            stored = self.compressor.decompress(stored)
+        state: dict[str, Any] = orjson.loads(stored)
+        return state
+
     def decode(self, topic: str, stored: bytes, originator_id: Any, version: int) -> tuple[type[Any], dict[str, Any]]:
         """`to_state` of a stored event's columns."""
         cls, current = _class_of(topic)
         try:
-            if self.cipher:
-                stored = self.cipher.decrypt(stored)
-            if self.compressor:
-                stored = self.compressor.decompress(stored)
-            state: dict[str, Any] = orjson.loads(stored)
+            state = self.plain_state(stored)
         except Exception as error:
             raise MapperDeserialisationError(
                 f"cannot read the stored event {originator_id} v{version} ({topic}): {error}"

@@ -426,7 +426,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         ),
         Route("/partners/{code}", page("report.html", addresses.partner_work)),
         Route("/funding", page("report.html", lambda r, zone: lambda app, today: pages.funding(app, today, target))),
-        Route("/meetings", page("meetings.html", lambda r, zone: lambda app, today: pages.meetings(app))),
+        Route("/meetings", page("meetings.html", lambda r, zone: lambda app, today: pages.meetings(app, today))),
         Route("/meetings/{meeting}", page("report.html", addresses.briefing_work)),
         Route("/tasks", page("tasks.html", addresses.tasks_work)),
         Route("/audit", page("audit.html", addresses.audit_work, replay=False)),

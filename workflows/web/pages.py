@@ -18,7 +18,7 @@ from workflows.application import Accord
 from workflows.audit_log import FACTS, SLACK, audit_rows, event_at, first_stamped, recorded_between
 from workflows.reader import TaskFilter
 from workflows.reports import Report, Table
-from workflows.reports.briefing import briefing_report
+from workflows.reports.briefing import briefing_report, held
 from workflows.reports.charts import funding_figure
 from workflows.reports.funding import funding_report
 from workflows.reports.html import partnership_body, portfolio_body, report_body
@@ -82,8 +82,10 @@ def _capped(report: Report, command: str) -> Report:
     return Report(report.title, report.subtitle, report.figures, tables)
 
 
-def meetings(app: Accord) -> dict[str, Any]:
+def meetings(app: Accord, today: date) -> dict[str, Any]:
     rows = app.reader.meetings.meetings()
+    for row in rows:
+        row["held_said"] = held(row["held"], date.fromisoformat(row["held_on_last"]), today)
     return {"title": "Meetings", "meetings": rows}
 
 

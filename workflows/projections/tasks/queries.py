@@ -32,6 +32,11 @@ class TaskFilter:
     due_before: date | None = None
     task_id: UUID | None = None
 
+    @property
+    def partner_code(self) -> str | None:
+        """The partner asked for, as its code (given as "tn" or "Tunisia")."""
+        return partner_code(self.partner) if self.partner else None
+
     def sql(self) -> tuple[str, list[Any]]:
         """The WHERE clause over the task list, and its parameters."""
         conditions, params = [], []
