@@ -73,7 +73,12 @@ def test_verify_answers_in_json_and_still_exits_by_its_verdict(demo_db: str) -> 
     assert not any(verdict["projections"].values())
     assert verdict["keys"]["problem"] is None and verdict["keys"]["indexed"] > 0
     assert set(verdict["seconds"]) == {"chain", "domain", "projections", "snapshots", "keys"}
-    assert verdict["domain"] == {"judged": verdict["records"], "illegal": [], "unnamed": 0}
+    assert verdict["domain"] == {
+        "judged": verdict["records"],
+        "illegal": [],
+        "unnamed": 0,
+        "moments_in_order_from": 1,
+    }
 
     unknown = accord(demo_db, "audit", "verify", "--head", "0" * 64, "--no-views", "--json")
     assert unknown.exit_code == 3
