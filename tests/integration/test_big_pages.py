@@ -39,6 +39,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("big")
     db = str(folder / "accord.db")
     files = bench.write_files(folder, bench.synthetic(bench.PARTNER_CODES[:200], EVENTS, 1), "portfolio")
+    assert accord(db, "init").exit_code == 0
     for path in files:
         assert accord(db, "submit", "--file", str(path)).exit_code == 0
     assert accord(db, "partners").exit_code == 0  # the follower and the views catch up
