@@ -48,6 +48,14 @@ def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     _away_from_the_user(monkeypatch, tmp_path_factory.mktemp("test"))
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver's receivers (the webhooks' ends) on 127.0.0.1, not
+    wherever "localhost" or PYTEST_HTTPSERVER_HOST points: a test sends
+    only to a server it started, here."""
+    return ("127.0.0.1", 0)
+
+
 def fresh_postgres_database() -> Iterator[str]:
     """Create a database of its own on the test server; drop it afterwards."""
     import psycopg
