@@ -1,5 +1,6 @@
-"""Stores for integration tests: a SQLite file, and a fresh PostgreSQL
-database when ACCORD_TEST_POSTGRES_URL names a server (skipped otherwise)."""
+"""Every test away from the settings of whoever runs the suite; stores for
+integration tests: a SQLite file, and a fresh PostgreSQL database when
+ACCORD_TEST_POSTGRES_URL names a server (skipped otherwise)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,47 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 POSTGRES_URL = os.environ.get("ACCORD_TEST_POSTGRES_URL", "")
+
+
+def _away_from_the_user(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """No ACCORD_* variable, the home folder and the working folder empty ones in `folder`."""
+    for name in [name for name in os.environ if name.startswith("ACCORD_")]:
+        monkeypatch.delenv(name)
+    for place in ("home", "here"):
+        (folder / place).mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(folder / "home"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.chdir(folder / "here")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hermetic_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Nothing of the person running the suite reaches a test, nor the
+    commands it starts (they inherit this environment): no ACCORD_* variable
+    (a test sets its own after this), no accord.toml of the working folder,
+    no home folder. The suite once sent its test data to the mail server and
+    the people a checkout's accord.toml named. ACCORD_TEST_POSTGRES_URL is
+    read once, above, into POSTGRES_URL; the commands that need it are
+    handed it. Session-wide, so that the stores module-wide fixtures make
+    are made away from the user too."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _away_from_the_user(monkeypatch, tmp_path_factory.mktemp("session"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test in a working folder and home of its own: what one leaves
+    there (an outbox, a default accord.db) no other sees."""
+    _away_from_the_user(monkeypatch, tmp_path_factory.mktemp("test"))
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver's receivers (the webhooks' ends) on 127.0.0.1, not
+    wherever "localhost" or PYTEST_HTTPSERVER_HOST points: a test sends
+    only to a server it started, here."""
+    return ("127.0.0.1", 0)
 
 
 def fresh_postgres_database() -> Iterator[str]:

@@ -44,6 +44,14 @@ def accord(db: str, *args: str, input: str | None = None, actor: str = "tester")
     return CliRunner().invoke(main, ["--db", db, "--actor", actor, *args], input=input, catch_exceptions=False)
 
 
+def initialised(db: str) -> str:
+    """A new store at `db`, made as a person makes one (`accord init`): no
+    other command but `accord demo` makes one. Returns `db`."""
+    result = accord(db, "init")
+    assert result.exit_code == 0, result.output
+    return db
+
+
 def keyed(db: str, *args: str, key: Path | None = None, input: str | None = None) -> Result:
     """The command line as a writer holding `key` (ACCORD_KEY) runs it."""
     env = {"ACCORD_KEY": str(key) if key else ""}

@@ -22,6 +22,7 @@ from workflows.store import keycheck
 from workflows.store.persistence import (
     is_postgres,
     library_settings,
+    missing,
     read_only,
     require_postgres_support,
     sqlite_path,
@@ -48,6 +49,7 @@ __all__ = [
     "for_reading",
     "for_recording",
     "initialise",
+    "made",
     "named_policy",
     "named_rules",
     "rule_file",
@@ -58,14 +60,19 @@ __all__ = [
 def build(settings: Settings, *, init: bool = False, clock: Clock | None = None) -> Accord:
     """The application over the store ACCORD_DB names.
 
-    A SQLite file gets its tables on first use. PostgreSQL gets them only from
-    `accord init` (`init=True`), so that several processes starting at once
-    never race to create them.
+    Only `accord init` and `accord demo` (`init=True`) make a store: any other
+    command, the scheduler's and the console's too, refuses one that is not
+    there (StoreMissing), so that a misspelled path never records into a new,
+    empty store. A SQLite file that exists gets the tables a newer Accord
+    keeps; PostgreSQL gets them only from `init`, so that several processes
+    starting at once never race to create them.
     """
     from workflows.application import Accord
 
     if is_postgres(settings.db):
         require_postgres_support()
+    elif not init:
+        _must_exist(settings.db)
     create_tables = init or not is_postgres(settings.db)
     app = Accord(
         library_settings(settings.db, create_tables=create_tables, cipher_key=settings.cipher_key),
@@ -76,6 +83,8 @@ def build(settings: Settings, *, init: bool = False, clock: Clock | None = None)
     if init:
         app.views.setup()
     try:
+        if is_postgres(settings.db) and not init:
+            _must_hold_a_store(app, settings)
         check_key(app, settings)
         if is_postgres(settings.db):
             app.authenticated = authenticated_user(app)
@@ -139,7 +148,8 @@ def build_standby(settings: Settings, *, clock: Clock | None = None) -> OnStandb
 
 
 class StoreMissing(StoreUnusable):
-    """A command that reads names a store that does not exist."""
+    """A command names a store that does not exist. Exit 1, as any store that
+    cannot be used: what was asked may be right, the store named is not there."""
 
 
 class StoreReadOnly(StoreUnusable):
@@ -165,14 +175,29 @@ def for_reading(settings: Settings, scratch: Callable[[], Path]) -> Settings:
 
 
 def _must_exist(db: str) -> Path:
-    """The SQLite file a command that reads names: StoreMissing if there is none."""
+    """The SQLite file a command names: StoreMissing if there is none."""
     path = sqlite_path(db)
     if not path.exists():
-        raise StoreMissing(
-            f"there is no store at {path.resolve()}: `accord init` makes one, `accord demo` one holding the "
-            "demo's facts (or set ACCORD_DB to the store you mean)"
-        )
+        raise StoreMissing(missing(db))
     return path
+
+
+def _must_hold_a_store(app: Accord, settings: Settings) -> None:
+    """A PostgreSQL database `accord init` never set up: StoreMissing, as for
+    a SQLite file that is not there."""
+    recorder: Any = app.recorder
+    if not app.views.db.has_table(f"{recorder.datastore.schema}.{recorder.events_table_name}"):
+        raise StoreMissing(missing(settings.db))
+
+
+def made(settings: Settings) -> None:
+    """Make the store, as `accord init` does, only where there is none
+    (`accord demo`): one already there is left as it is, and may be one its
+    owner set up for writers that could not set it up again."""
+    try:
+        build(settings).close()
+    except StoreMissing:
+        initialise(settings)
 
 
 def for_recording(settings: Settings) -> Settings:

@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from domain.vocabulary import describe
 from workflows.failures import BadInput, OutputInvalid, StoreUnusable, ToolUnavailable, VerificationFailed
 from workflows.settings import Settings
-from workflows.store.persistence import describe_store, unreadable
+from workflows.store.persistence import describe_store, missing, unreadable
 from workflows.store.retry import first_line
 
 BAD_INPUT = BadInput.status
@@ -44,18 +44,17 @@ def explained(error: Exception, settings: Settings) -> tuple[int, str] | None:
         case MapperDeserialisationError():
             return STORE, unreadable(settings.db, keyed=bool(settings.cipher_key))
         case PersistenceError() | InfrastructureFactoryError() | sqlite3.Error() | OSError():
-            return STORE, _store_problem(error, describe_store(settings.db))
+            return STORE, _store_problem(error, settings.db)
     if type(error).__module__.startswith("psycopg"):
-        return STORE, _store_problem(error, describe_store(settings.db))
+        return STORE, _store_problem(error, settings.db)
     return None
 
 
-def _store_problem(error: Exception, store: str) -> str:
-    text = first_line(error)
-    if "does not exist" in text and ("relation" in text or "table" in text):
-        return f"the store at {store} has no Accord tables yet: run 'accord init' first"
+def _store_problem(error: Exception, db: str) -> str:
+    text, store = first_line(error), describe_store(db)
+    if "no such table" in text or ("does not exist" in text and ("relation" in text or "table" in text)):
+        # A database without Accord's tables: said as a missing SQLite file is.
+        return missing(db)
     if "read-only transaction" in text:
         return f"the store at {store} is a hot standby, which takes no writes: this needs its primary (ACCORD_DB)"
-    if "no such table" in text:
-        return f"the store at {store} has no Accord tables yet: run 'accord init' first"
     return f"cannot use the store at {store}: {text}"

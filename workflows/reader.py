@@ -115,8 +115,8 @@ class Reader:
 
 def open_reader(settings: Settings) -> Reader | None:
     """A reader over the store when its views are current and the key given
-    reads it; None when the application is needed first: to create the
-    store, to refuse the key in a sentence, to bring the views up to date,
+    reads it; None when the application is needed first: to say there is
+    no store, to refuse the key in a sentence, to bring the views up to date,
     or to check a rules or policy file named (every command refuses a bad
     one, and checking it takes the domain)."""
     if settings.rules or settings.policy:

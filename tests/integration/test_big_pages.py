@@ -27,6 +27,8 @@ pytestmark = [
 
 ROOT = Path(__file__).parents[2]
 EVENTS = 100_000
+# Read as the suite starts: each test runs without the ACCORD_* variables (tests/conftest.py).
+SCREENSHOTS = os.environ.get("ACCORD_SCREENSHOTS")
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +41,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("big")
     db = str(folder / "accord.db")
     files = bench.write_files(folder, bench.synthetic(bench.PARTNER_CODES[:200], EVENTS, 1), "portfolio")
+    assert accord(db, "init").exit_code == 0
     for path in files:
         assert accord(db, "submit", "--file", str(path)).exit_code == 0
     assert accord(db, "partners").exit_code == 0  # the follower and the views catch up
@@ -70,8 +73,7 @@ def test_each_page_of_a_big_portfolio_stays_light_and_is_drawn(
     assert result.exit_code == 0, result.output
 
     assert page.stat().st_size < most, f"{page.name}: {page.stat().st_size:,} bytes"
-    kept = os.environ.get("ACCORD_SCREENSHOTS")
-    shot = Path(kept) / f"{args[0]}.png" if kept else tmp_path / f"{args[0]}.png"
+    shot = Path(SCREENSHOTS) / f"{args[0]}.png" if SCREENSHOTS else tmp_path / f"{args[0]}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     drawn(page, shot)
     text = page.read_text()

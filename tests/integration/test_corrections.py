@@ -17,7 +17,7 @@ import icalendar
 import pytest
 from lxml import etree
 
-from tests.helpers import accord, as_json, stored_count, submit_rows, visit
+from tests.helpers import accord, as_json, initialised, stored_count, submit_rows, visit
 from workflows.compose import build
 from workflows.settings import Settings
 
@@ -315,7 +315,7 @@ def test_exported_events_carry_the_amendments_and_give_another_store_the_same_re
     assert [line["type"] for line in lines[-2:]] == ["FactCorrected", "FactRetracted"]
     assert lines[-2]["changes"] == {"amount": {"amount": "900000", "currency": "EUR"}}
 
-    copy = str(tmp_path / "copy.db")
+    copy = initialised(str(tmp_path / "copy.db"))
     ok(accord(copy, "submit", "--file", str(exported)))
     ok(accord(copy, "submit", "--file", str(exported)))  # again: recorded once
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import fresh_postgres_database
-from tests.helpers import accord, as_json, stored_facts, submit_rows, visit
+from tests.helpers import accord, as_json, initialised, stored_facts, submit_rows, visit
 from workflows.compose import build
 from workflows.reports import render
 from workflows.reports.funding import funding_report
@@ -34,7 +34,7 @@ def other(db: str, tmp_path: Path) -> Iterator[str]:
             build(Settings(db=url), init=True).close()
             yield url
         return
-    yield str(tmp_path / "other.db")
+    yield initialised(str(tmp_path / "other.db"))
 
 
 def exported(db: str, *args: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.vocabulary import VOCABULARY
-from tests.helpers import accord, open_partners, stored_facts
+from tests.helpers import accord, initialised, open_partners, stored_facts
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -84,7 +84,7 @@ def test_a_fuzzed_file_is_stored_whole_or_refused_in_sentences(store: str, batch
 
 
 def test_a_sqlite_store_that_cannot_be_written_says_so_and_stores_nothing(tmp_path: Path) -> None:
-    db = str(tmp_path / "accord.db")
+    db = initialised(str(tmp_path / "accord.db"))
     open_partners(db, "TN")
     before = stored_facts(db)
     os.chmod(db, stat.S_IRUSR | stat.S_IRGRP)
@@ -119,7 +119,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_a_full_disk_is_named_in_a_sentence_and_nothing_is_half_written(small_disk: Path) -> None:
-    db = str(small_disk / "accord.db")
+    db = initialised(str(small_disk / "accord.db"))
     open_partners(db, "TN")
     before = stored_facts(db)
     notes = [

@@ -13,7 +13,7 @@ import icalendar
 import pytest
 from lxml import etree
 
-from tests.helpers import accord, as_json, open_partners
+from tests.helpers import accord, as_json, initialised, open_partners
 from tests.hostile import record_unchecked
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ def test_control_characters_in_a_funding_title_never_reach_the_iati_xml(db: str,
 
     assert result.exit_code == 0, result.output
     assert titles(validated(path)) == ["esc\ufffd vt\ufffd ff\ufffd bell\ufffd nonchar\ufffd\ufffd end"]
-    other = str(tmp_path / "other.db")
+    other = initialised(str(tmp_path / "other.db"))
     open_partners(other, "TN")
     imported = accord(other, "import", "iati", str(path))
     assert imported.exit_code == 0, imported.output

@@ -209,6 +209,7 @@ def test_under_the_cipher_a_snapshot_written_without_the_key_or_moved_is_not_use
 
     db, key = str(tmp_path / "secret.db"), AESCipher.create_key(num_bytes=32)
     env = {"ACCORD_CIPHER_KEY": key}
+    build(Settings(db=db, cipher_key=key), init=True).close()
     with opened(db, cipher_key=key) as app:
         app.submit([parse(row) for row in facts("TN", EVERY) + facts("MA", EVERY)], "tester")
         forged = raised(latest_snapshot(app))

@@ -161,7 +161,7 @@ def test_an_encrypted_store_keeps_its_snapshots_encrypted(tmp_path: Any) -> None
 
     db = str(tmp_path / "secret.db")
     key = AESCipher.create_key(num_bytes=32)
-    app = build(Settings(db=db, cipher_key=key))
+    app = build(Settings(db=db, cipher_key=key), init=True)
     try:
         app.submit([parse(row) for row in facts("TN", EVERY)], "tester")
     finally:
@@ -189,7 +189,7 @@ def test_a_postgres_store_set_up_before_snapshots_gets_their_table(db: str) -> N
 
 
 def test_a_snapshot_comes_back_exactly(tmp_path: Any) -> None:
-    app = build(Settings(db=str(tmp_path / "accord.db")))
+    app = build(Settings(db=str(tmp_path / "accord.db")), init=True)
     try:
         app.submit([parse(row) for row in facts("TN", 40)], "tester")
         partnership = app.partnership("TN")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import accord, as_json, jsonl, stored_count, visit
+from tests.helpers import accord, as_json, initialised, jsonl, stored_count, visit
 from tests.receivers import on_a_terminal
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ def run(db: str, *args: str, **kwargs: object) -> subprocess.Popen[bytes]:
 @pytest.fixture
 def busy(tmp_path: Path) -> str:
     """A SQLite store whose task list runs to far more than a pipe holds."""
-    db = str(tmp_path / "accord.db")
+    db = initialised(str(tmp_path / "accord.db"))
     rows = [{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15"}]
     rows += [visit("TN", 1 + n % 28, id=f"visit-{n}") for n in range(2000)]
     (tmp_path / "busy.jsonl").write_text(jsonl(rows))
@@ -57,14 +57,14 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(busy: str, args: tuple
 
 
 def test_ctrl_c_during_a_submission_exits_130_saying_nothing_was_stored(tmp_path: Path) -> None:
-    db = str(tmp_path / "accord.db")
+    db = initialised(str(tmp_path / "accord.db"))
     rows = [{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15"}]
     rows += [visit("TN", 1 + n % 28, id=f"visit-{n}") for n in range(60_000)]
     (tmp_path / "many.jsonl").write_text(jsonl(rows))
 
     process = run(db, "submit", "--file", str(tmp_path / "many.jsonl"), stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while not Path(db).exists() and time.monotonic() < deadline:  # the store is opened: the command runs
+    while not Path(f"{db}-wal").exists() and time.monotonic() < deadline:  # the store is opened: the command runs
         time.sleep(0.05)
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
@@ -210,7 +210,7 @@ def test_a_read_with_no_store_exits_1_naming_it_and_makes_none(tmp_path: Path, a
 
 
 def test_a_long_catch_up_shows_progress_on_a_terminal_and_none_when_piped(tmp_path: Path) -> None:
-    db = str(tmp_path / "accord.db")
+    db = initialised(str(tmp_path / "accord.db"))
     rows = [{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15"}]
     rows += [visit("TN", 1 + n % 28, id=f"visit-{n}") for n in range(3000)]
     (tmp_path / "many.jsonl").write_text(jsonl(rows))
@@ -224,7 +224,7 @@ def test_a_long_catch_up_shows_progress_on_a_terminal_and_none_when_piped(tmp_pa
 
 
 def test_each_step_of_a_long_verify_shows_progress_on_a_terminal_and_none_when_piped(tmp_path: Path) -> None:
-    db = str(tmp_path / "accord.db")
+    db = initialised(str(tmp_path / "accord.db"))
     rows = [{"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-15"}]
     rows += [visit("TN", 1 + n % 28, id=f"visit-{n}") for n in range(3000)]
     assert accord(db, "submit", "--file", "-", input=jsonl(rows)).exit_code == 0

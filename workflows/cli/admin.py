@@ -52,13 +52,13 @@ def init(
     holder: str | None,
     as_json: bool,
 ) -> None:
-    """Create the store's tables, once, before Accord is used.
-
-    Needed on PostgreSQL, so that several processes starting at once never
-    race to create them; a SQLite file is set up on first use anyway.
-    Running it again changes nothing. To keep events encrypted at rest, make
-    a key with --new-key, keep it safe (without it the store cannot be read),
-    and set ACCORD_CIPHER_KEY before the first event is recorded.
+    """Create the store, once, before Accord is used: a SQLite file and its
+    tables, or the tables of a PostgreSQL database. No other command but
+    `accord demo` makes one, so that a misspelled store is refused rather
+    than recorded into. Running it again changes nothing. To keep events
+    encrypted at rest, make a key with --new-key, keep it safe (without it
+    the store cannot be read), and set ACCORD_CIPHER_KEY before the first
+    event is recorded.
 
     \b
     Example:
@@ -134,8 +134,9 @@ def demo(click_ctx: click.Context, as_json: bool) -> None:
     2021 on the EU's migration partnerships) and list the partnerships.
 
     The demo's data is a plain JSON-lines file that goes through
-    `accord submit --file` like any other; it doubles as an example. Running
-    the demo again records nothing new.
+    `accord submit --file` like any other; it doubles as an example. The
+    store is made first, as `accord init` makes it, if there is none.
+    Running the demo again records nothing new.
 
     \b
     Example:
@@ -143,8 +144,10 @@ def demo(click_ctx: click.Context, as_json: bool) -> None:
       accord --db /tmp/demo.db demo && accord --db /tmp/demo.db partner show TR
     """
     from workflows.cli.submit import submit_file
+    from workflows.compose import for_recording, made
 
     ctx: Context = click_ctx.obj
+    made(for_recording(ctx.settings))
     demo = demo_data()
     if not as_json:
         echo(f"demo data: {demo}")

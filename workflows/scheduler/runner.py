@@ -77,9 +77,11 @@ def serve(
     """Run the scheduler over the application `app()` builds (see `started`)
     until stopped, taking its turns with the store's other schedulers;
     `ticked` is told of each tick this scheduler did."""
+    # The store first: no lock file is left beside a store that is not there.
+    watch, ticks = started(app, discard, settings)
     lead = leadership(settings.db)
     try:
-        run(*started(app, discard, settings), settings, lead, ticked)
+        run(watch, ticks, settings, lead, ticked)
     finally:
         lead.close()
 

@@ -275,6 +275,17 @@ TARGET_SESSION_ATTRS = "POSTGRES_TARGET_SESSION_ATTRS"
 READ_ONLY = "POSTGRES_READ_ONLY"
 
 
+def missing(db: str) -> str:
+    """That there is no store where ACCORD_DB points, in one sentence: a SQLite
+    file that does not exist, a PostgreSQL database without Accord's tables.
+    Only `accord init` and `accord demo` make one; any other command, a
+    misspelled path included, would otherwise record into an empty store."""
+    return (
+        f"there is no store at {describe_store(db)}: `accord init` makes one, `accord demo` one holding the "
+        "demo's facts (or set ACCORD_DB to the store you mean)"
+    )
+
+
 def unreadable(db: str, *, keyed: bool) -> str:
     """Why the store's events cannot be read, in one sentence (`keyed`: a
     cipher key was given)."""
