@@ -23,7 +23,7 @@ from domain.signing import SigningKey
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application import Accord
-from workflows.projections.summary import stored_summary
+from workflows.sentences import sentence
 from workflows.store import chain
 
 # Events Accord records itself, beside the submitted facts.
@@ -85,7 +85,7 @@ def stored_row(cls: type[Any], state: dict[str, Any], originator_id: Any, positi
             "type": cls.__name__,
             "occurred_on": str(get("occurred_on", "")) if issubclass(cls, Fact) else "",
             "subject": subject,
-            "summary": stored_summary(cls, state),
+            "summary": sentence(cls.__name__, state),
             "key": get("key", ""),
         }
     )

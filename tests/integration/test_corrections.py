@@ -259,9 +259,9 @@ def test_the_audit_log_shows_the_fact_and_its_correction_and_verify_passes(tn: s
 
     log = as_json(accord(tn, "audit", "log", "--partner", "TN", "--json"))
     by_type = {row["type"]: row for row in log}
-    assert "amount: EUR 1,000,000" in by_type["FundingCommitted"]["summary"]
-    assert by_type["FactCorrected"]["summary"] == "target: tn-commit; changes: amount = EUR 900,000; reason: typo"
-    assert by_type["FactRetracted"]["summary"] == "target: tn-visit; reason: wrong partner"
+    assert "Funding of EUR 1,000,000 committed to Tunisia" in by_type["FundingCommitted"]["summary"]
+    assert by_type["FactCorrected"]["summary"] == "Fact tn-commit on Tunisia corrected (typo): amount now EUR 900,000"
+    assert by_type["FactRetracted"]["summary"] == "Fact tn-visit on Tunisia retracted: wrong partner"
     assert [row["type"] for row in as_json(accord(tn, "audit", "log", "--type", "FactCorrected", "--json"))] == [
         "FactCorrected"
     ]
