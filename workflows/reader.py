@@ -24,6 +24,7 @@ from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
 from workflows.projections.timeline.queries import TimelineQueries
+from workflows.sentences import followed
 from workflows.store import keycheck
 from workflows.store.database import Database
 from workflows.store.persistence import (
@@ -64,6 +65,12 @@ class Reader:
         self.deliveries = DeliveryQueries(self.views)
         # The library's factory, when the reader opened the store itself.
         self._factory = factory
+
+    def follows(self, task: dict[str, Any]) -> str:
+        """The sentence of the fact a task follows up, as the timeline
+        says it, or what kind of fact it was when the timeline does not
+        hold it (retracted, or on no partner)."""
+        return followed(task, self.timeline.fact(str(task["source"])))
 
     def close(self) -> None:
         if self._factory is not None:

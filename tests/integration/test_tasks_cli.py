@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import pytest
 from tests.helpers import accord, as_json, opened, stored_count, submit_rows, time_limit
 from workflows.cli.admin import demo_data
 from workflows.rules import load_rules
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 pytestmark = pytest.mark.integration
 
@@ -472,6 +475,27 @@ def test_task_show_prints_every_field_of_the_task(demo_db: str) -> None:
     assert result.exit_code == 0, result.output
     assert f"task id: {task_id}" in result.stdout
     assert "basis: rule meeting-scheduled-prepare-briefing: 7 days before held on 2021-06-07" in result.stdout
+
+
+def test_task_show_says_where_the_task_stands_and_the_fact_it_follows_up_in_words(demo_db: str) -> None:
+    task_id = briefing(demo_db)
+
+    shown = accord(demo_db, "task", "show", task_id[:8]).stdout
+
+    assert re.search(r"\n +status: Overdue by [0-9,]+ days \(due 31 May 2021\)\n", shown), shown
+    assert "\n  follows up: Justice and Home Affairs Council set for 7 June 2021: External efforts" in shown
+    assert "on the agenda (6 June 2021)\n" in shown  # when the meeting was set
+    assert "True" not in shown and "overdue:" not in shown
+    assert UUID.findall(shown) == [task_id]
+
+
+def test_a_task_whose_fact_no_timeline_holds_names_its_kind_not_its_id(demo_db: str) -> None:
+    [envelope] = of_rule(tasks(demo_db), "envelope-set-programme")
+
+    shown = accord(demo_db, "task", "show", envelope["task_id"][:8]).stdout
+
+    assert "follows up: A funding envelope set on NDICI-Global Europe, which the timeline does not show" in shown
+    assert UUID.findall(shown) == [envelope["task_id"]]
 
 
 def test_a_deferral_to_an_earlier_date_is_refused(demo_db: str) -> None:
