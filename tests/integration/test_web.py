@@ -155,6 +155,6 @@ def test_what_changed_between_two_moments_is_grouped_by_kind(web: TestClient, de
 
     assert counts["Facts corrected"] == counts["Facts retracted"] == counts["Facts recorded"] == "1"
     assert counts["Funding moved"] == "0"
-    assert "place = Tunis" in text(page)
+    assert "place now Tunis" in text(page)
     before = web.get("/changes", params={"since": "2000-01-01T00:00", "until": since}).text
     assert re.search(r"<h2>Facts corrected \(0\)</h2>", before)
