@@ -126,7 +126,7 @@ def test_the_meetings_own_briefing_task_leads_the_open_items(app: Accord) -> Non
     first = table(briefing(app), "Open items").rows[0]
 
     assert (first["partner"], first["item"], first["due_on"], first["overdue"]) == ("", "task", "2021-05-31", "yes")
-    assert first["what"] == "Prepare the briefing for the Justice and Home Affairs Council of 2021-06-07"
+    assert first["what"] == "Prepare the briefing for the Justice and Home Affairs Council of 7 June 2021"
 
 
 def test_a_commitment_fulfilled_leaves_the_open_items(demo_db: str, app: Accord) -> None:

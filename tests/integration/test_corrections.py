@@ -166,12 +166,12 @@ def test_a_corrected_due_date_moves_its_open_task_earlier_or_later(tn: str) -> N
 
 def test_a_corrected_visit_date_moves_its_task_and_retitles_it(tn: str) -> None:
     [task] = tasks_of(tn, "visit-held-follow-up")
-    assert task["title"] == "Follow up on the visit to Tunisia of 2021-05-20: report and next steps"
+    assert task["title"] == "Follow up on the visit to Tunisia of 20 May 2021: report and next steps"
 
     ok(accord(tn, "correct", "tn-visit", "--partner", "TN", "--set", "occurred_on=2021-05-22", "--reason", "x"))
 
     [moved] = tasks_of(tn, "visit-held-follow-up")
-    assert moved["title"] == "Follow up on the visit to Tunisia of 2021-05-22: report and next steps"
+    assert moved["title"] == "Follow up on the visit to Tunisia of 22 May 2021: report and next steps"
     assert moved["due_on"] == "2021-06-21"
     assert "2021-05-22" in moved["basis"]
 

@@ -518,7 +518,7 @@ def test_a_line_break_and_controls_in_a_description_give_a_one_line_subject_and_
     [reminder] = [m for m in messages if "promised" in str(m["Subject"])]
     subject = str(reminder["Subject"])
     assert subject.startswith(
-        "Reminder: Agree a date for, then verify, the commitment by eu (TN): promised Note: forged"
+        "Reminder: Agree a date for, then verify, the commitment by the EU (Tunisia): promised Note: forged"
     )
     assert subject.endswith("...") and len(subject) == 200
     assert not any(char in subject for char in "\r\n\x1b\x07\x9b\x7f")

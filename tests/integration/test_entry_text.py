@@ -62,7 +62,7 @@ def test_a_commitment_described_in_2000_characters_opens_a_task_whose_title_fits
     [task] = [task for task in as_json(accord(db, "tasks", "--json")) if task["rule"].startswith("commitment")]
     assert len(task["title"]) == LINE
     assert task["title"].endswith("…")
-    assert task["title"].startswith("Verify the commitment by eu (TN): Readmission of nationals.")
+    assert task["title"].startswith("Verify the commitment by the EU (Tunisia): Readmission of nationals.")
 
 
 def test_a_description_beyond_its_bound_is_refused_naming_the_field(db: str) -> None:

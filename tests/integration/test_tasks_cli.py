@@ -103,7 +103,7 @@ def test_the_morocco_dialogue_commitment_opens_a_task_to_agree_a_date(demo_db: s
 
     assert (row["due_on"], row["owner"], row["status"]) == ("2021-08-05", "desk:MA", "open")
     assert row["basis"] == "rule commitment-recorded-agree-a-date: 60 days after occurred on 2021-06-06"
-    assert row["title"].startswith("Agree a date for, then verify, the commitment by eu (MA): Follow up the December")
+    assert row["title"].startswith("Agree a date for, then verify, the commitment by the EU (Morocco): Follow up the")
 
 
 def test_the_funding_envelope_opens_a_task_to_programme_it(demo_db: str) -> None:
@@ -144,7 +144,7 @@ def test_both_council_meetings_open_a_briefing_due_a_week_before(demo_db: str) -
         "2021-06-17",
         "rule meeting-scheduled-prepare-briefing: 7 days before held on 2021-06-24",
     )
-    assert jha["title"] == "Prepare the briefing for the Justice and Home Affairs Council of 2021-06-07"
+    assert jha["title"] == "Prepare the briefing for the Justice and Home Affairs Council of 7 June 2021"
 
 
 def test_every_demo_task_explains_its_due_date_by_its_rule(demo_db: str) -> None:
@@ -581,7 +581,7 @@ def test_a_rule_file_of_ones_own_decides_which_tasks_open(db: str, tmp_path: Pat
     assert {row["rule"] for row in rows} == {"visit-held-thank-you"}
     turkey = the_task(rows, "visit-held-thank-you", partner="TR")
     assert (turkey["title"], turkey["owner"], turkey["due_on"]) == (
-        "Thank Türkiye for the visit of 2021-05-07",
+        "Thank Türkiye for the visit of 7 May 2021",
         "protocol",
         "2021-05-10",
     )

@@ -54,6 +54,14 @@ def days(count: int) -> str:
     return "1 day" if count == 1 else f"{count:,} days"
 
 
+PARTIES = {"eu": "the EU", "member_state": "a member state", "partner": "the partner"}
+
+
+def party(value: str) -> str:
+    """Who made a commitment, in words: "the EU", "a member state", "the partner"."""
+    return PARTIES.get(value, value)
+
+
 def money(value: Any) -> str:
     """An amount with its currency, its digits grouped: EUR 12,500,000.50."""
     if isinstance(value, dict):
