@@ -18,6 +18,8 @@ KINDS = {
     "briefing": "Briefing",
     "seal": "Seal of the record",
 }
+# What a delivery tells.
+ABOUT = {"reminder": "Reminder", "escalation": "Escalation", **KINDS}
 # The outcome the follower records when a later fact makes a task moot
 # (workflows.application.follower): "moot: MeetingHeld on 2021-06".
 _MOOT = re.compile(r"^moot: ([A-Za-z]+) on (.+)$")
@@ -69,7 +71,8 @@ def task_escalated(s: State) -> str:
 
 
 def delivery_requested(s: State) -> str:
-    return f"The {s['about']} to {cut(s['owner'], 60)} sent by {s['channel']}"
+    about = ABOUT.get(s["about"], "Message")
+    return f"{about} for {cut(s['owner'], 60)} to be sent by {s['channel']}"
 
 
 def delivered(s: State) -> str:
