@@ -485,6 +485,7 @@ def test_task_show_says_where_the_task_stands_and_the_fact_it_follows_up_in_word
     assert re.search(r"\n +status: Overdue by [0-9,]+ days \(due 31 May 2021\)\n", shown), shown
     assert "\n  follows up: Justice and Home Affairs Council set for 7 June 2021: External efforts" in shown
     assert "on the agenda (6 June 2021)\n" in shown  # when the meeting was set
+    assert "\n         for: Justice and Home Affairs Council of 7 June 2021\n" in shown
     assert "True" not in shown and "overdue:" not in shown
     assert UUID.findall(shown) == [task_id]
 

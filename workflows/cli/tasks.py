@@ -13,7 +13,6 @@ from workflows.cli.context import ALL_OR_HOW_MANY, DAY, Context, pass_context
 from workflows.cli.output import echo, json_option
 from workflows.cli.progress import caught_up
 from workflows.cli.read import show, wide_option
-from workflows.sentences import task_lines
 
 # How many tasks the terminal table shows unless told otherwise.
 SHOWN = 50
@@ -107,7 +106,7 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     if as_json:
         show([row], [], as_json=True)
         return
-    for label, words in task_lines(row, today, ctx.reader.follows(row)):
+    for label, words in ctx.reader.task_in_words(row, today):
         # A line break in a value goes on under it, indented: never a line of its own that reads as a field.
         text = words.replace("\n", "\n" + " " * 14)
         echo(f"{label:>12}: {text}")

@@ -16,10 +16,10 @@ from typing import Any
 
 from workflows.sentences.facts import FACTS
 from workflows.sentences.records import RECORDS
-from workflows.sentences.tasks import followed, task_lines, task_state, unseen_source
+from workflows.sentences.tasks import concerning, followed, task_lines, task_state, unseen_source
 from workflows.sentences.words import cut, words_of
 
-__all__ = ["LONGEST", "followed", "sentence", "task_lines", "task_state", "unseen_source"]
+__all__ = ["LONGEST", "concerning", "followed", "sentence", "task_lines", "task_state", "unseen_source"]
 
 # The longest sentence, in characters: a line of a table or a page.
 LONGEST = 240

@@ -40,14 +40,25 @@ def unseen_source(task: Mapping[str, Any]) -> str:
     return f"A {words_of(str(task['source_type']))} on {on}, which the timeline does not show"
 
 
-def task_lines(task: Mapping[str, Any], today: date, follows: str) -> list[tuple[str, str]]:
+def concerning(task: Mapping[str, Any], meeting: Mapping[str, Any] | None) -> str:
+    """What a task is for: its partner by name, or the meeting it concerns
+    (as the meetings view holds it, if it does), or its subject."""
+    if task.get("partner"):
+        return country(task["partner"])
+    if meeting is not None:
+        return f"{cut(meeting['body'], 80)} of {day(meeting['held_on'])}"
+    return str(task["subject"])
+
+
+def task_lines(task: Mapping[str, Any], today: date, follows: str, concerns: str) -> list[tuple[str, str]]:
     """A task as a page says it, line by line: each line's label and its
-    words (`follows`: the sentence of the fact it follows up)."""
+    words (`follows`: the sentence of the fact it follows up; `concerns`:
+    what it is for)."""
     lines = [
         ("task id", str(task["task_id"])),
         ("title", str(task["title"])),
         ("status", task_state(task, today)),
-        ("for", country(task["partner"]) if task.get("partner") else str(task["subject"])),
+        ("for", concerns),
         ("owner", str(task["owner"])),
         ("follows up", follows),
         ("rule", str(task["rule"])),

@@ -23,7 +23,6 @@ from workflows.reports.charts import funding_figure
 from workflows.reports.funding import funding_report
 from workflows.reports.html import partnership_body, portfolio_body, report_body
 from workflows.reports.partnership import partnership_report, portfolio_report
-from workflows.sentences import task_lines
 from workflows.web.moments import NotAMoment
 
 # Rows of the task list and the audit log a page shows; the next page follows.
@@ -129,7 +128,7 @@ def event(app: Accord, position: int) -> dict[str, Any]:
 
 def task(app: Accord, today: date, ref: str) -> dict[str, Any]:
     row = app.reader.tasks.task(ref, today=today)
-    lines = task_lines(row, today, app.reader.follows(row))
+    lines = app.reader.task_in_words(row, today)
     return {"title": f"Task {row['task_id'][:8]}", "task": row, "lines": lines}
 
 
