@@ -24,7 +24,7 @@ from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application import Accord
 from workflows.clock import shown_moment
-from workflows.projections.summary import stored_summary
+from workflows.sentences import sentence
 from workflows.store import chain
 
 # Events Accord records itself, beside the submitted facts.
@@ -86,7 +86,7 @@ def stored_row(cls: type[Any], state: dict[str, Any], originator_id: Any, positi
             "type": cls.__name__,
             "occurred_on": str(get("occurred_on", "")) if issubclass(cls, Fact) else "",
             "subject": subject,
-            "summary": stored_summary(cls, state),
+            "summary": sentence(cls.__name__, state),
             "key": get("key", ""),
         }
     )

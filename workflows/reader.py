@@ -10,6 +10,7 @@ up to date and reads them through its own `Reader`.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
 from workflows.projections.timeline.queries import TimelineQueries
+from workflows.sentences import concerning, followed, task_lines
 from workflows.store import keycheck
 from workflows.store.database import Database
 from workflows.store.persistence import (
@@ -78,6 +80,15 @@ class Reader:
         self.deliveries = DeliveryQueries(self.views)
         # The library's factory, when the reader opened the store itself.
         self._factory = factory
+
+    def task_in_words(self, task: dict[str, Any], today: date) -> list[tuple[str, str]]:
+        """A task as its pages say it, line by line (workflows.sentences):
+        the fact it follows up by the timeline's sentence (or its kind, when
+        the timeline does not hold it: retracted, or on no partner), and a
+        meeting it concerns by its body and date."""
+        follows = followed(task, self.timeline.fact(str(task["source"])))
+        meeting = None if task.get("partner") else self.meetings.meeting(str(task["subject"]))
+        return task_lines(task, today, follows, concerning(task, meeting))
 
     def close(self) -> None:
         if self._factory is not None:

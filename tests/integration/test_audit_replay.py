@@ -47,7 +47,7 @@ def test_as_of_a_date_opens_the_tasks_its_facts_imply_and_judges_overdue_on_that
 
     [tasks] = [table for table in report["tables"] if table["title"] == "Open tasks"]
     titles = [row["title"] for row in tasks["rows"]]
-    assert "Follow up on the visit to Türkiye of 2021-05-07: report and next steps" in titles
+    assert "Follow up on the visit to Türkiye of 7 May 2021: report and next steps" in titles
     assert all(row["due_on"] < "2021-05-08" for row in tasks["rows"] if row["state"] == "OVERDUE")
     assert report["subtitle"].endswith("overdue is judged on 2021-05-08.")
 

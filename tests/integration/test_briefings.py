@@ -103,8 +103,8 @@ def test_turkeys_latest_facts_are_the_visit_of_7_may_and_what_it_reaffirmed_and_
     assert len(facts) == LATEST
     assert {row["occurred_on"] for row in facts} == {"2021-05-07"}
     assert [row["type"] for row in facts] == [*["CommitmentRecorded"] * 3, "StatementReaffirmed", "VisitHeld"]
-    assert facts[3]["summary"] == "statement: EU-Turkey Statement; statement date: 2016-03-18"
-    assert facts[4]["summary"].startswith("visitors: Commissioner Johansson; topics: EU-Turkey Statement")
+    assert facts[3]["summary"] == "EU-Turkey Statement of 18 March 2016 reaffirmed with Türkiye"
+    assert facts[4]["summary"].startswith("Visit to Türkiye held by Commissioner Johansson, on EU-Turkey Statement")
 
 
 def test_turkeys_open_commitments_and_open_tasks_are_on_the_briefing(app: Accord) -> None:
@@ -126,7 +126,7 @@ def test_the_meetings_own_briefing_task_leads_the_open_items(app: Accord) -> Non
     first = table(briefing(app), "Open items").rows[0]
 
     assert (first["partner"], first["item"], first["due_on"], first["overdue"]) == ("", "task", "2021-05-31", "yes")
-    assert first["what"] == "Prepare the briefing for the Justice and Home Affairs Council of 2021-06-07"
+    assert first["what"] == "Prepare the briefing for the Justice and Home Affairs Council of 7 June 2021"
 
 
 def test_a_commitment_fulfilled_leaves_the_open_items(demo_db: str, app: Accord) -> None:

@@ -166,12 +166,12 @@ def test_a_corrected_due_date_moves_its_open_task_earlier_or_later(tn: str) -> N
 
 def test_a_corrected_visit_date_moves_its_task_and_retitles_it(tn: str) -> None:
     [task] = tasks_of(tn, "visit-held-follow-up")
-    assert task["title"] == "Follow up on the visit to Tunisia of 2021-05-20: report and next steps"
+    assert task["title"] == "Follow up on the visit to Tunisia of 20 May 2021: report and next steps"
 
     ok(accord(tn, "correct", "tn-visit", "--partner", "TN", "--set", "occurred_on=2021-05-22", "--reason", "x"))
 
     [moved] = tasks_of(tn, "visit-held-follow-up")
-    assert moved["title"] == "Follow up on the visit to Tunisia of 2021-05-22: report and next steps"
+    assert moved["title"] == "Follow up on the visit to Tunisia of 22 May 2021: report and next steps"
     assert moved["due_on"] == "2021-06-21"
     assert "2021-05-22" in moved["basis"]
 
@@ -259,9 +259,9 @@ def test_the_audit_log_shows_the_fact_and_its_correction_and_verify_passes(tn: s
 
     log = as_json(accord(tn, "audit", "log", "--partner", "TN", "--json"))
     by_type = {row["type"]: row for row in log}
-    assert "amount: EUR 1,000,000" in by_type["FundingCommitted"]["summary"]
-    assert by_type["FactCorrected"]["summary"] == "target: tn-commit; changes: amount = EUR 900,000; reason: typo"
-    assert by_type["FactRetracted"]["summary"] == "target: tn-visit; reason: wrong partner"
+    assert "Funding of EUR 1,000,000 committed to Tunisia" in by_type["FundingCommitted"]["summary"]
+    assert by_type["FactCorrected"]["summary"] == "Fact tn-commit on Tunisia corrected (typo): amount now EUR 900,000"
+    assert by_type["FactRetracted"]["summary"] == "Fact tn-visit on Tunisia retracted: wrong partner"
     assert [row["type"] for row in as_json(accord(tn, "audit", "log", "--type", "FactCorrected", "--json"))] == [
         "FactCorrected"
     ]

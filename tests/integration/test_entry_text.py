@@ -62,7 +62,7 @@ def test_a_commitment_described_in_2000_characters_opens_a_task_whose_title_fits
     [task] = [task for task in as_json(accord(db, "tasks", "--json")) if task["rule"].startswith("commitment")]
     assert len(task["title"]) == LINE
     assert task["title"].endswith("…")
-    assert task["title"].startswith("Verify the commitment by eu (TN): Readmission of nationals.")
+    assert task["title"].startswith("Verify the commitment by the EU (Tunisia): Readmission of nationals.")
 
 
 def test_a_description_beyond_its_bound_is_refused_naming_the_field(db: str) -> None:
@@ -204,7 +204,7 @@ def test_an_iati_funder_named_in_1979_characters_is_imported_and_every_reader_an
     assert imported.exit_code == 0, imported.output
     every_reader_answers(db)
     [line] = [row for row in as_json(accord(db, "audit", "log", "--type", "FundingCommitted", "--json"))]
-    assert "title: Border management and protection of migrants in Tunisia" in line["summary"]
+    assert " for Border management and protection of migrants in Tunisia" in line["summary"]
     exported = accord(db, "export", "events")
     facts = [json.loads(line) for line in exported.stdout.splitlines() if '"FundingCommitted"' in line]
     assert len(facts[0]["instrument"]) == LINE and facts[0]["instrument"].endswith("…")

@@ -110,4 +110,4 @@ def test_a_line_break_in_a_value_of_task_show_stays_under_its_value(db: str) -> 
     shown = accord(db, "task", "show", task).output
 
     assert "\n              status: open" in shown
-    assert "\n      status: done" in shown
+    assert "\n      status: Done on " in shown

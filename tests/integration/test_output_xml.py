@@ -132,7 +132,7 @@ def test_icalendar_text_is_escaped_stripped_of_controls_and_folded(db: str, tmp_
     title = tasks[str(todo["X-ACCORD-TASK"])]["title"]
     assert str(todo["SUMMARY"]) == title.replace("\r", "\n").replace("\x1b", "").replace("\x0b", "\n")
     # The task's title, made from the description (domain.text.fit): one line.
-    made = "Agree a date for, then verify, the commitment by eu (TN): a\\b;c,d Note: e f g é"
+    made = "Agree a date for, then verify, the commitment by the EU (Tunisia): a\\b;c,d Note: e f g é"
     assert str(todo["SUMMARY"]).startswith(made)
     [event] = parsed.walk("VEVENT")
     assert str(event["SUMMARY"]) == "Council; of, ministers\\: on\nmigration"

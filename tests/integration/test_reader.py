@@ -49,6 +49,15 @@ def test_a_current_store_is_read_without_the_domain(demo_db: str) -> None:
         assert "TN" in printed
 
 
+def test_a_task_is_shown_in_words_without_the_domain(demo_db: str) -> None:
+    [task, *_] = json.loads(accord(demo_db, "tasks", "--partner", "TN", "--json").stdout)
+
+    heavy, printed = imported("--db", demo_db, "task", "show", task["task_id"][:8])
+
+    assert heavy == []
+    assert "follows up: " in printed and "Tunisia" in printed
+
+
 def test_a_store_behind_its_log_is_brought_up_to_date_first(demo_db: str) -> None:
     listing = ["--db", demo_db, "tasks", "--partner", "TN", "--status", "all", "--json"]
     before = json.loads(imported(*listing)[1])

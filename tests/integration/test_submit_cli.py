@@ -310,7 +310,7 @@ def test_money_and_dates_of_month_precision_come_back_from_the_store_exactly(db:
 
     [row] = as_json(accord(db, "audit", "log", "--json", "--type", "FundingCommitted"))
     assert (row["occurred_on"], row["subject"]) == ("2021-05", "TN")
-    assert "amount: EUR 1,250,000.10" in row["summary"]
+    assert "Funding of EUR 1,250,000.10 committed to Tunisia" in row["summary"]
 
     app = build(Settings(db=db))
     try:

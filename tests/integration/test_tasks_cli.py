@@ -16,6 +16,8 @@ from tests.helpers import accord, as_json, opened, stored_count, submit_rows, ti
 from workflows.cli.admin import demo_data
 from workflows.rules import load_rules
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
 pytestmark = pytest.mark.integration
 
 DEMO_EVENTS = sum(1 for line in demo_data().read_text().splitlines() if line.strip() and not line.startswith("#"))
@@ -101,7 +103,7 @@ def test_the_morocco_dialogue_commitment_opens_a_task_to_agree_a_date(demo_db: s
 
     assert (row["due_on"], row["owner"], row["status"]) == ("2021-08-05", "desk:MA", "open")
     assert row["basis"] == "rule commitment-recorded-agree-a-date: 60 days after occurred on 2021-06-06"
-    assert row["title"].startswith("Agree a date for, then verify, the commitment by eu (MA): Follow up the December")
+    assert row["title"].startswith("Agree a date for, then verify, the commitment by the EU (Morocco): Follow up the")
 
 
 def test_the_funding_envelope_opens_a_task_to_programme_it(demo_db: str) -> None:
@@ -142,7 +144,7 @@ def test_both_council_meetings_open_a_briefing_due_a_week_before(demo_db: str) -
         "2021-06-17",
         "rule meeting-scheduled-prepare-briefing: 7 days before held on 2021-06-24",
     )
-    assert jha["title"] == "Prepare the briefing for the Justice and Home Affairs Council of 2021-06-07"
+    assert jha["title"] == "Prepare the briefing for the Justice and Home Affairs Council of 7 June 2021"
 
 
 def test_every_demo_task_explains_its_due_date_by_its_rule(demo_db: str) -> None:
@@ -490,6 +492,28 @@ def test_task_show_prints_every_field_of_the_task(demo_db: str) -> None:
     assert "basis: rule meeting-scheduled-prepare-briefing: 7 days before held on 2021-06-07" in result.stdout
 
 
+def test_task_show_says_where_the_task_stands_and_the_fact_it_follows_up_in_words(demo_db: str) -> None:
+    task_id = briefing(demo_db)
+
+    shown = accord(demo_db, "task", "show", task_id[:8]).stdout
+
+    assert re.search(r"\n +status: Overdue by [0-9,]+ days \(due 31 May 2021\)\n", shown), shown
+    assert "\n  follows up: Justice and Home Affairs Council set for 7 June 2021: External efforts" in shown
+    assert "on the agenda (6 June 2021)\n" in shown  # when the meeting was set
+    assert "\n         for: Justice and Home Affairs Council of 7 June 2021\n" in shown
+    assert "True" not in shown and "overdue:" not in shown
+    assert UUID.findall(shown) == [task_id]
+
+
+def test_a_task_whose_fact_no_timeline_holds_names_its_kind_not_its_id(demo_db: str) -> None:
+    [envelope] = of_rule(tasks(demo_db), "envelope-set-programme")
+
+    shown = accord(demo_db, "task", "show", envelope["task_id"][:8]).stdout
+
+    assert "follows up: A funding envelope set on NDICI-Global Europe, which the timeline does not show" in shown
+    assert UUID.findall(shown) == [envelope["task_id"]]
+
+
 def test_a_deferral_to_an_earlier_date_is_refused(demo_db: str) -> None:
     task_id = briefing(demo_db)
 
@@ -578,7 +602,7 @@ def test_a_rule_file_of_ones_own_decides_which_tasks_open(db: str, tmp_path: Pat
     assert {row["rule"] for row in rows} == {"visit-held-thank-you"}
     turkey = the_task(rows, "visit-held-thank-you", partner="TR")
     assert (turkey["title"], turkey["owner"], turkey["due_on"]) == (
-        "Thank Türkiye for the visit of 2021-05-07",
+        "Thank Türkiye for the visit of 7 May 2021",
         "protocol",
         "2021-05-10",
     )

@@ -17,7 +17,7 @@ from workflows.application import Accord
 from workflows.audit_log import event_row
 from workflows.projections import base
 from workflows.projections.replayed import compare
-from workflows.projections.summary import stored_summary, summary
+from workflows.sentences import sentence
 
 pytestmark = pytest.mark.integration
 
@@ -57,13 +57,16 @@ def test_every_demo_partners_timeline_is_what_the_log_holds(demo_db: str) -> Non
             assert app.reader.timeline.of(code) == from_the_log(app, code), code
 
 
-def test_the_views_summaries_are_those_of_the_validated_events(demo_db: str) -> None:
+def test_the_views_sentences_are_those_of_the_validated_events(demo_db: str) -> None:
     with application(demo_db) as app:
         db = app.views.db
         records = db.records(1, db.head(), sorted({n.topic for n in app.notifications()}), 100_000)
 
         assert len(records) > 50
-        assert all(stored_summary(r.type, r.state) == summary(r.event()) for r in records)
+        assert all(
+            sentence(r.type.__name__, r.state) == sentence(r.type.__name__, r.event().model_dump(mode="json"))
+            for r in records
+        )
 
 
 def test_a_shared_fact_recorded_later_reaches_every_partner_its_meeting_names(db: str) -> None:
@@ -74,7 +77,7 @@ def test_a_shared_fact_recorded_later_reaches_every_partner_its_meeting_names(db
 
         for code in ("TN", "MA"):
             [held] = [row for row in app.reader.timeline.of(code) if row["type"] == "MeetingHeld"]
-            assert (held["subject"], held["summary"]) == ("jha", "outcome: Agreed")
+            assert (held["subject"], held["summary"]) == ("jha", "Meeting jha held: Agreed")
             assert app.reader.timeline.of(code) == from_the_log(app, code)
 
 

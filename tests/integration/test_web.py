@@ -162,6 +162,17 @@ def test_what_changed_between_two_moments_is_grouped_by_kind(web: TestClient, de
 
     assert counts["Facts corrected"] == counts["Facts retracted"] == counts["Facts recorded"] == "1"
     assert counts["Funding moved"] == "0"
-    assert "place = Tunis" in text(page)
+    assert "place now Tunis" in text(page)
     before = web.get("/changes", params={"since": "2000-01-01T00:00", "until": since}).text
     assert re.search(r"<h2>Facts corrected \(0\)</h2>", before)
+
+
+def test_a_task_page_says_where_the_task_stands_and_the_fact_it_follows_up(web: TestClient, demo_db: str) -> None:
+    tasks = as_json(accord(demo_db, "tasks", "--status", "all", "--json"))
+    [jha] = [row for row in tasks if row["rule"] == "meeting-scheduled-prepare-briefing" and "7 June" in row["title"]]
+
+    page = text(web.get(f"/tasks/{jha['task_id']}").text)
+
+    assert re.search(r"status\s+Overdue by [0-9,]+ days \(due 31 May 2021\)", page)
+    assert re.search(r"follows up\s+Justice and Home Affairs Council set for 7 June 2021", page)
+    assert "OVERDUE" not in page and "True" not in page

@@ -311,7 +311,7 @@ def test_a_task_names_its_source_rule_subject_partner_and_due_date(stamp):
         "subject": "TN",
         "partner": "TN",
         "rule": "visit-held-follow-up",
-        "title": "Follow up on the visit to Tunisia of 2021-05: report and next steps",
+        "title": "Follow up on the visit to Tunisia of May 2021: report and next steps",
         "owner": "desk:TN",
         "due_on": date(2021, 6, 30),
         "basis": "rule visit-held-follow-up: 30 days after occurred on 2021-05 "
@@ -333,7 +333,7 @@ def test_a_title_shows_enums_by_their_value(stamp):
 
     title = task_facts(DEFAULTS["commitment-recorded-agree-a-date"], event)["title"]
 
-    assert title == "Agree a date for, then verify, the commitment by member_state (TN): Resettle"
+    assert title == "Agree a date for, then verify, the commitment by a member state (Tunisia): Resettle"
 
 
 def test_a_title_shows_money_with_its_currency_and_thousands_separated(stamp):

@@ -117,20 +117,22 @@ def task() -> None:
 @json_option
 @pass_context
 def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
-    """Everything about one task, and the rule that set its due date.
+    """Everything about one task, in words: where it stands, the fact it
+    follows up, and the rule that set its due date.
 
     \b
     Example:
       accord task show 3f2a9c1e
     """
-    row = ctx.reader.tasks.task(task_id, today=ctx.clock.today())
+    today = ctx.clock.today()
+    row = ctx.reader.tasks.task(task_id, today=today)
     if as_json:
         show([row], [], as_json=True)
         return
-    for key, value in row.items():
+    for label, words in ctx.reader.task_in_words(row, today):
         # A line break in a value goes on under it, indented: never a line of its own that reads as a field.
-        text = "" if value is None else str(value).replace("\n", "\n" + " " * 14)
-        echo(f"{key.replace('_', ' '):>12}: {text}")
+        text = words.replace("\n", "\n" + " " * 14)
+        echo(f"{label:>12}: {text}")
 
 
 def _change(ctx: Context, ref: str, change: Any, said: str, as_json: bool) -> None:

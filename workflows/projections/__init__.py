@@ -28,7 +28,9 @@ CATALOG: dict[str, tuple[int, str]] = {
     # meeting known to the month or year may be held on (held_on_last).
     "meetings": (3, "workflows.projections.meetings.view:Meetings"),
     "partnerships": (1, "workflows.projections.partnerships.view:PartnershipOverview"),
-    "timeline": (1, "workflows.projections.timeline.view:Timeline"),
+    # 2: sentences, not fields (workflows.sentences); each fact's aggregate
+    # and version, by which a task names the fact it follows up.
+    "timeline": (2, "workflows.projections.timeline.view:Timeline"),
     "deliveries": (1, "workflows.projections.deliveries.view:Deliveries"),
 }
 

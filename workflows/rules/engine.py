@@ -10,8 +10,9 @@ from typing import Any
 from domain.base import Fact, Recorded
 from domain.codes import country_name
 from domain.text import LINE, NAME, fit
-from domain.values import EventDate
+from domain.values import EventDate, Party
 from workflows.rules.model import Rule, RuleSet
+from workflows.sentences.words import day, party
 
 
 def applies(rule: Rule, event: Fact) -> bool:
@@ -72,6 +73,9 @@ def task_facts(rule: Rule, event: Fact) -> dict[str, Any]:
     partner = getattr(event, "partner", None)
     extra = {"subject": event.subject, "partner_name": country_name(partner) if partner else ""}
     values = {name: extra[name] if name in extra else _text(getattr(event, name)) for name in rule.placeholders}
+    # A title is read by people: its dates and parties in words. An owner
+    # keeps the values as recorded (desk:{partner} names a desk by its code).
+    said = {name: extra[name] if name in extra else _said(getattr(event, name)) for name in rule.placeholders}
     due_on, basis = due(rule, event)
     return {
         "source": source_of(event),
@@ -82,7 +86,7 @@ def task_facts(rule: Rule, event: Fact) -> dict[str, Any]:
         # Made to fit, never refused: the fact it comes from was accepted. A
         # template over empty fields must not leave a task without a title
         # or an owner, which would stop the follower at this event.
-        "title": fit(rule.title.format_map(values), LINE) or rule.name,
+        "title": fit(rule.title.format_map(said), LINE) or rule.name,
         "owner": fit(rule.owner.format_map(values), NAME) or UNASSIGNED,
         "due_on": due_on,
         "basis": basis,
@@ -123,6 +127,18 @@ def _comparable(value: Any) -> Any:
 
 def _empty(value: Any) -> bool:
     return value is None or value == "" or value == ()
+
+
+def _said(value: Any) -> str:
+    """A field's value as a title says it: a date as people write it
+    ("3 March 2021"), a party in words ("the EU")."""
+    if isinstance(value, tuple):
+        return ", ".join(_said(item) for item in value)
+    if isinstance(value, EventDate | date):
+        return day(str(value))
+    if isinstance(value, Party):
+        return party(value.value)
+    return _text(value)
 
 
 def _text(value: Any) -> str:

@@ -130,7 +130,8 @@ def event(app: Accord, position: int) -> dict[str, Any]:
 
 def task(app: Accord, today: date, ref: str) -> dict[str, Any]:
     row = app.reader.tasks.task(ref, today=today)
-    return {"title": f"Task {row['task_id'][:8]}", "task": row}
+    lines = app.reader.task_in_words(row, today)
+    return {"title": f"Task {row['task_id'][:8]}", "task": row, "lines": lines}
 
 
 def may_change(app: Accord, user: str | None) -> bool:

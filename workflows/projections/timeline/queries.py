@@ -23,6 +23,8 @@ COLUMNS = (
     "recorded_at",
     "actor",
     "key",
+    "aggregate",
+    "version",
 )
 # What a timeline shows of each fact, as the audit log does.
 FACT_COLUMNS = ("recorded_at", "actor", "type", "occurred_on", "subject", "summary", "key")
@@ -81,6 +83,19 @@ class TimelineQueries(Queries):
             )
             for code in partners
         }
+
+    def fact(self, fact: str) -> dict[str, Any] | None:
+        """A fact's sentence (summary) and date (occurred_on), the fact named
+        as a task names its source (aggregate id/version); None if the
+        timeline does not hold it."""
+        aggregate, _, version = fact.partition("/")
+        if not version.isdigit():
+            return None
+        rows = self.db.query(
+            f"SELECT summary, occurred_on FROM {self.table} WHERE aggregate = ? AND version = ? LIMIT 1",
+            (aggregate, int(version)),
+        )
+        return rows[0] if rows else None
 
 
 def _marks(values: list[str]) -> str:

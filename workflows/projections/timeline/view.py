@@ -16,8 +16,8 @@ from domain.meeting import Meeting
 from domain.partnership import Partnership
 from domain.values import event_date
 from workflows.projections.base import View
-from workflows.projections.summary import stored_summary
 from workflows.projections.timeline.queries import COLUMNS, naming_table
+from workflows.sentences import sentence
 from workflows.store.database import IN_CHUNK, Cursor, Record
 
 PARTNERSHIP_FACTS = frozenset(Partnership.fact_classes())
@@ -48,6 +48,8 @@ class Timeline(View):
                 recorded_at TEXT NOT NULL,
                 actor TEXT,
                 key TEXT,
+                aggregate TEXT NOT NULL,
+                version INTEGER NOT NULL,
                 PRIMARY KEY (position, partner)
             )""",
             f"""CREATE TABLE IF NOT EXISTS {naming_table(table)} (
@@ -57,7 +59,11 @@ class Timeline(View):
         ]
 
     def indexes(self, table: str) -> list[str]:
-        return [f"CREATE INDEX IF NOT EXISTS {table}_when ON {table} (partner, occurred_first, position)"]
+        return [
+            f"CREATE INDEX IF NOT EXISTS {table}_when ON {table} (partner, occurred_first, position)",
+            # A task's page names the fact it follows up: by its aggregate and version.
+            f"CREATE INDEX IF NOT EXISTS {table}_fact ON {table} (aggregate, version)",
+        ]
 
     def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
         positions = [record.position for record in history]
@@ -95,10 +101,12 @@ class Timeline(View):
                 _first_day(occurred_on),
                 cls.__name__,
                 subject,
-                stored_summary(cls, state),
+                sentence(cls.__name__, state),
                 record.recorded_at(),
                 state.get("actor"),
                 state.get("key"),
+                str(record.originator_id),
+                record.originator_version,
             )
             # A founding fact may name a partner twice (TN, tn): the partner gets one row.
             rows += [(partner, record.position, *fact) for partner in dict.fromkeys(partners)]

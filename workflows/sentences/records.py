@@ -1,0 +1,122 @@
+"""The sentences of what Accord records itself: a task's life, the
+deliveries that tell people, the documents it issues, and the keys that
+may write the record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from workflows.sentences.words import as_of, cut, day, words_of
+
+State = Mapping[str, Any]
+
+KINDS = {
+    "digest": "Daily digest",
+    "portfolio": "Weekly portfolio report",
+    "briefing": "Briefing",
+    "seal": "Seal of the record",
+}
+# What a delivery tells.
+ABOUT = {"reminder": "Reminder", "escalation": "Escalation", **KINDS}
+# The outcome the follower records when a later fact makes a task moot
+# (workflows.application.follower): "moot: MeetingHeld on 2021-06".
+_MOOT = re.compile(r"^moot: ([A-Za-z]+) on (.+)$")
+
+
+def _then(text: Any) -> str:
+    return f": {cut(text)}" if text else ""
+
+
+def task_opened(s: State) -> str:
+    return f"Task opened for {cut(s['owner'], 60)}: {cut(s['title'])}, due {day(s['due_on'])}"
+
+
+def task_assigned(s: State) -> str:
+    return f"Task assigned to {cut(s['owner'], 60)}"
+
+
+def task_deferred(s: State) -> str:
+    return f"Task deferred to {day(s['due_on'])}" + _then(s.get("reason"))
+
+
+def task_revised(s: State) -> str:
+    said = f"Task revised to {cut(s['title'])}, due {day(s['due_on'])}"
+    return said + (f" ({cut(s['reason'], 60)})" if s.get("reason") else "")
+
+
+def task_completed(s: State) -> str:
+    return "Task completed" + _then(outcome(s.get("outcome")))
+
+
+def outcome(text: Any) -> str:
+    """What closed a task, in words: a fact that made it moot is named as one."""
+    moot = _MOOT.match(str(text or ""))
+    if moot is None:
+        return str(text or "")
+    return f"made moot by a {words_of(moot.group(1))} ({day(moot.group(2))})"
+
+
+def task_cancelled(s: State) -> str:
+    return "Task cancelled" + _then(s.get("reason"))
+
+
+def reminder_sent(s: State) -> str:
+    return f"Reminder sent on {day(s['on'])}"
+
+
+def task_escalated(s: State) -> str:
+    return f"Task escalated to level {s['level']}"
+
+
+def delivery_requested(s: State) -> str:
+    about = ABOUT.get(s["about"], "Message")
+    return f"{about} for {cut(s['owner'], 60)} to be sent by {s['channel']}"
+
+
+def delivered(s: State) -> str:
+    replied = f", the server replying {cut(s['reply'], 80)}" if s.get("reply") else ""
+    return f"Delivered at attempt {s['attempt']}{replied}"
+
+
+def delivery_failed(s: State) -> str:
+    said = f"Attempt {s['attempt']} to deliver failed" + _then(s.get("reason"))
+    retry = s.get("retry_at")
+    return said + (f"; to be tried again at {as_of(retry)}" if retry else "; not to be tried again")
+
+
+def delivery_retried(s: State) -> str:
+    return "Delivery tried again" + _then(s.get("reason"))
+
+
+def dispatch_issued(s: State) -> str:
+    kind = KINDS.get(s.get("kind", ""), "Document")
+    return f"{kind} issued to {cut(s['recipient'], 60)}" + _then(s.get("title"))
+
+
+def key_enrolled(s: State) -> str:
+    return f"Signing key of {cut(s['holder'], 60)} enrolled, with the role {s['role']}"
+
+
+def key_revoked(s: State) -> str:
+    return "Signing key revoked" + _then(s.get("reason"))
+
+
+RECORDS: dict[str, Callable[[State], str]] = {
+    "TaskOpened": task_opened,
+    "TaskAssigned": task_assigned,
+    "TaskDeferred": task_deferred,
+    "TaskRevised": task_revised,
+    "TaskCompleted": task_completed,
+    "TaskCancelled": task_cancelled,
+    "ReminderSent": reminder_sent,
+    "TaskEscalated": task_escalated,
+    "DeliveryRequested": delivery_requested,
+    "Delivered": delivered,
+    "DeliveryFailed": delivery_failed,
+    "DeliveryRetried": delivery_retried,
+    "DispatchIssued": dispatch_issued,
+    "KeyEnrolled": key_enrolled,
+    "KeyRevoked": key_revoked,
+}

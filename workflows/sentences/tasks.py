@@ -1,0 +1,74 @@
+"""A task in words: where it stands (open, overdue, done), and the fact it
+follows up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from workflows.sentences.records import outcome
+from workflows.sentences.words import as_of, country, cut, day, days, words_of
+
+
+def task_state(task: Mapping[str, Any], today: date) -> str:
+    """ "Overdue by 12 days (due 1 March 2021)", "Open, due in 3 days (17
+    March 2021)", "Done on 2 March 2021"..."""
+    status, due_on = task["status"], str(task["due_on"])
+    if status == "open":
+        ahead = (date.fromisoformat(due_on) - today).days
+        level = f", escalated to level {task['level']}" if task.get("level") else ""
+        if ahead < 0:
+            return f"Overdue by {days(-ahead)} (due {day(due_on)}){level}"
+        when = "today" if ahead == 0 else f"in {days(ahead)}"
+        return f"Open, due {when} ({day(due_on)}){level}"
+    return f"{'Done' if status == 'done' else 'Cancelled'} on {day(task.get('closed_at'))}"
+
+
+def followed(task: Mapping[str, Any], fact: Mapping[str, Any] | None) -> str:
+    """The fact a task follows up, as the timeline holds it (its summary
+    and the date it happened), if it does."""
+    if fact is None:
+        return unseen_source(task)
+    return f"{fact['summary']} ({day(fact['occurred_on'])})"
+
+
+def unseen_source(task: Mapping[str, Any]) -> str:
+    """The fact a task follows up, when the views do not hold it (retracted,
+    or on a meeting or instrument of no partner): said by its kind."""
+    on = country(task["partner"]) if task.get("partner") else cut(task["subject"], 60)
+    return f"A {words_of(str(task['source_type']))} on {on}, which the timeline does not show"
+
+
+def concerning(task: Mapping[str, Any], meeting: Mapping[str, Any] | None) -> str:
+    """What a task is for: its partner by name, or the meeting it concerns
+    (as the meetings view holds it, if it does), or its subject."""
+    if task.get("partner"):
+        return country(task["partner"])
+    if meeting is not None:
+        return f"{cut(meeting['body'], 80)} of {day(meeting['held_on'])}"
+    return str(task["subject"])
+
+
+def task_lines(task: Mapping[str, Any], today: date, follows: str, concerns: str) -> list[tuple[str, str]]:
+    """A task as a page says it, line by line: each line's label and its
+    words (`follows`: the sentence of the fact it follows up; `concerns`:
+    what it is for)."""
+    lines = [
+        ("task id", str(task["task_id"])),
+        ("title", str(task["title"])),
+        ("status", task_state(task, today)),
+        ("for", concerns),
+        ("owner", str(task["owner"])),
+        ("follows up", follows),
+        ("rule", str(task["rule"])),
+        ("basis", str(task["basis"])),
+        ("opened", as_of(task["opened_at"])),
+    ]
+    if task.get("reminded_on"):
+        lines.append(("reminded", day(task["reminded_on"])))
+    if task.get("closed_at"):
+        lines.append(("closed", as_of(task["closed_at"])))
+    if task.get("outcome"):
+        lines.append(("outcome", outcome(task["outcome"])))
+    return lines
