@@ -130,4 +130,6 @@ def test_no_value_in_a_query_answers_500(web: TestClient, path: str, name: str, 
 def test_no_value_in_a_path_answers_500(web: TestClient, path: str, value: str) -> None:
     page = web.get(path.format(quote(value, safe="")))
 
-    assert page.status_code in (200, 400, 404), f"{path.format(value)!r}: {page.status_code}"
+    # A value holding "/" reaches a path of its own (the server routes on the
+    # path decoded): one that takes only POST, e.g. /tasks/0/0, answers 405.
+    assert page.status_code in (200, 400, 404, 405), f"{path.format(value)!r}: {page.status_code}"
