@@ -1,7 +1,7 @@
 """IATI files that real organisations published (tests/fixtures/iati/, each
 with its source in the README there): `accord import iati --dry-run`
 accounts for every activity and every transaction of the file, counted here
-from the XML itself, for the reasons the README documents; a real import
+from the XML itself, for the reasons docs/recording.md documents; a real import
 records what the funding report then shows, and recording the file again
 records nothing. Each test runs on SQLite and PostgreSQL."""
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "iati"
 
-# What the plan may leave out, as the README's IATI import section lists it:
+# What the plan may leave out, as docs/recording.md's IATI import lists it:
 # an activity with no recipient country (a regional one) or several, or no
 # transactions; a transaction of a type Accord does not record; a value of 0;
 # a reversed disbursement; a further commitment on one activity; a payment

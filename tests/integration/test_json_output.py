@@ -1,4 +1,4 @@
-"""Every command answers in JSON with `--json`, in the shapes the README
+"""Every command answers in JSON with `--json`, in the shapes docs/json.md
 documents; `audit log` takes a window (--since, --until) and a --limit. Each test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ def test_an_explicit_id_given_twice_with_different_content_is_stored_once(db: st
 
 
 def test_an_explicit_id_is_a_key_within_its_partnership(db: str) -> None:
-    # README: an id is recorded once on its partnership (or meeting, initiative,
+    # docs/recording.md: an id is recorded once on its partnership (or meeting, initiative,
     # instrument); the same id on another partner is another submission.
     open_partners(db, "TN", "MA")
     assert submit_rows(db, visit("TN", id="visit-1")).exit_code == 0
