@@ -64,8 +64,23 @@ def same_day_by_key(report: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+# Columns that say the facts of a row in a sentence, made as they are read
+# (workflows.sentences): reworded since version 1 ("key: value" then), and
+# compared with the facts they say by the row's other columns.
+SAID = {"summary"}
+
+
+def without_sentences(report: dict[str, Any]) -> dict[str, Any]:
+    for table in report["tables"]:
+        for column in SAID & set(table["columns"]):
+            table["columns"].remove(column)
+            for row in table["rows"]:
+                row.pop(column, None)
+    return report
+
+
 EXPECTED = {
-    name: same_day_by_key(report)
+    name: without_sentences(same_day_by_key(report))
     for name, report in json.loads((FIXTURES / "store-v1-reports.json").read_text()).items()
 }
 
@@ -114,6 +129,7 @@ def as_version_1_had_them(made: dict[str, Any]) -> dict[str, Any]:
                 if column in table["columns"]:
                     table["columns"].remove(column)
                     assert {row.pop(column) for row in table["rows"]} <= {value}
+        without_sentences(report)
     return made
 
 
@@ -143,4 +159,4 @@ def test_the_old_store_still_verifies_and_takes_new_events_in_the_current_shape(
 
     assert submitted.exit_code == 0, submitted.output
     assert verified.exit_code == 0, verified.output
-    assert "agency: Frontex, Guardia di Finanza" in accord(old_store, "partner", "show", "TN").stdout
+    assert "by Frontex and Guardia di Finanza" in accord(old_store, "partner", "show", "TN", "--wide").stdout
