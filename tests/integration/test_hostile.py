@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
@@ -61,6 +62,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.hostile]
 # A Monday, after the digests' hour: reminders, escalations, digests, the
 # weekly portfolio report and the briefing of MEETING are all due.
 TICK = "2021-08-02T09:00"
+# Where the console is said to be: each task an email names links there.
+CONSOLE = "https://accord.example.eu/console"
+TASK_PAGE = re.compile(re.escape(CONSOLE) + r"/tasks/([^\s<>\"')]+)")
 
 
 def test_the_record_holds_every_type() -> None:
@@ -107,6 +111,8 @@ def test_a_hostile_record_is_carried_by_every_reader_and_escaped_by_every_output
                 store, ["tasks", "--status", "all"], ["partner", "show", "TN"], ["audit", "log"]
             ):
                 terminal_clean(written)
+        printed_within_its_margins(store, folder)
+        a_partner_is_named_or_refused(store, drawn["changes"]["owner"])
         verified = accord(store, "audit", "verify")
         assert verified.exit_code == 0, verified.output
         proofs_hold(store, folder)
@@ -186,6 +192,7 @@ def configured(monkeypatch: pytest.MonkeyPatch, folder: Path, mailbox: Mailbox) 
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_TIMEOUT": "5",
         "DELIVERY_ATTEMPTS": "1",
+        "WEB_URL": CONSOLE,
     }
     for name, value in settings.items():
         monkeypatch.setenv(f"ACCORD_{name}", value)
@@ -260,12 +267,16 @@ def delivered(store: str, mailbox: Mailbox, receiver: Receiver) -> None:
     by_channel = Counter(row["channel"] for row in rows)
     assert len(receiver.bodies) == by_channel["webhook"]
     carried = []
+    tasks = {row["task_id"] for row in as_json(accord(store, "tasks", "--status", "all", "--json"))}
     for received in mailbox.received:
         message = email_read(received)
         carried += str(message["X-Accord-Deliveries"]).split(", ")
         for part in message.walk():
             if part.get_content_type() == "text/html":
                 html_is_inert(part.get_content())
+            if part.get_content_maintype() == "text":
+                # Each link is to a task's page, by its id: nothing of the record's text in it.
+                assert set(TASK_PAGE.findall(part.get_content())) <= tasks
     for body in receiver.bodies:
         assert body["type"].startswith("accord.") and body["data"]["delivery"]
     # One email a person, carrying each of their deliveries once.
@@ -334,6 +345,32 @@ def text_of(page: str) -> str:
 # either, but in JSON and CSV: for machines, the record's text as it is.
 CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 RAW = {"--json", "json", "csv", "events"}
+
+
+def printed_within_its_margins(store: str, folder: Path) -> None:
+    """The portfolio printed (where Chromium is at hand): no table of the
+    record's text runs into the page's margins."""
+    if shutil.which("chromium") is None:
+        return
+    import pymupdf
+
+    from tests.integration.test_printed_pages import _inked_margin
+
+    printed = folder / "portfolio.pdf"
+    assert accord(store, "report", "portfolio", "--format", "pdf", "-o", str(printed)).exit_code == 0
+    with pymupdf.open(printed) as document:
+        assert [side for page in document for side in _inked_margin(page)] == []
+
+
+def a_partner_is_named_or_refused(store: str, text: str) -> None:
+    """Hostile text where a partner is asked (a code, or a country's name):
+    refused in a sentence that shows, not obeys, what was typed."""
+    result = accord(store, "report", "partnership", text, "--format", "json")
+    assert result.exit_code in (0, 2), result.output[-2000:]
+    if result.exit_code == 2:
+        assert "partner" in result.output
+        found = CONTROLS.search(result.output)
+        assert found is None, f"{found[0]!r} reached the output: {result.output!r}"
 
 
 def answered(store: str, *command: str) -> str:
