@@ -112,10 +112,19 @@ class Reader:
         records = self.db.recorder.select_notifications(after + 1, PAGE, topics=[PARTNERSHIP_OPENED])
         found: list[tuple[str, str]] = []
         while records:
-            codes = [self.db.mapper.plain_state(record.state)["partner"] for record in records]
-            found += [(code, country_name(code)) for code in codes]
+            found += [(code, country_name(code)) for code in map(self._partner_of, records) if code]
             records = self.db.recorder.select_notifications(records[-1].id + 1, PAGE, topics=[PARTNERSHIP_OPENED])
         return found
+
+    def _partner_of(self, record: Any) -> str | None:
+        """The partner a record opening a partnership names, or None for one
+        that cannot be read as such (written around Accord, or by a version
+        whose shape this one does not read): the others are still offered."""
+        try:
+            code = self.db.mapper.plain_state(record.state).get("partner")
+        except Exception:
+            return None
+        return code if isinstance(code, str) and len(code) == 2 and code.isalpha() and code.isupper() else None
 
     def key_fits(self) -> bool:
         """Whether the store was written with the cipher key given (or without

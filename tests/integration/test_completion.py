@@ -71,6 +71,21 @@ def test_completion_offers_partners_and_tasks_as_the_views_stand_while_the_log_m
     assert offered(demo_db, "accord task show ") == [task["task_id"][:8] for task in tasks]
 
 
+def test_a_partnership_record_that_cannot_be_read_leaves_the_others_offered(db: str) -> None:
+    from uuid import uuid4
+
+    from eventsourcing.persistence import StoredEvent
+
+    from tests.forgery import append_stored
+    from workflows.reader import PARTNERSHIP_OPENED
+
+    assert submit_rows(db, {"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01"}).exit_code == 0
+    for state in (b"{}", b"not json", b'{"partner": "\\u001b[31mXX"}'):
+        append_stored(db, StoredEvent(uuid4(), 1, PARTNERSHIP_OPENED, state))
+
+    assert offered(db, "accord tasks --partner T") == ["TN"]
+
+
 def test_the_log_is_read_for_partnerships_by_the_topic_the_domain_records_them_under() -> None:
     from eventsourcing.utils import get_topic
 
