@@ -15,7 +15,7 @@ from domain.text import Line, Name, Text
 from domain.values import Stamp
 
 # Who Accord records its own changes to tasks as: those the rules open,
-# revise, cancel and close, under no policy (workflows.policy governs people).
+# revise, cancel and close, under no policy (workflows.config.policy governs people).
 SYSTEM = "accord"
 
 

@@ -175,7 +175,8 @@ def in_child(body: str, db: str, *args: str) -> tuple[dict[str, Any], Measured]:
     (a dict, printed as JSON) and may time its own part."""
     code = (
         LAUNCH
-        + "import json, time\nfrom workflows.compose import build\nfrom workflows.settings import Settings\n"
+        + "import json, time\n"
+        + "from workflows.application.compose import build\nfrom workflows.config.settings import Settings\n"
         + "db, args = sys.argv[1], sys.argv[2:]\napp = build(Settings(db=db))\nresult = {}\n"
         + body
         + "\napp.close()\nprint(json.dumps(result))\n"
@@ -575,7 +576,7 @@ def proof_rows(bench: Bench, kind: str, db: str, chain_rate: float) -> list[Row]
 TICK = """
 from datetime import datetime, timedelta
 from workflows.scheduler.work import Watch
-from workflows.settings import Schedule
+from workflows.config.settings import Schedule
 at = datetime.fromisoformat(args[1])
 start = time.perf_counter()
 tick = Watch(app, Schedule(outbox=args[0])).tick(at)

@@ -76,8 +76,8 @@ def fresh_postgres_database() -> Iterator[str]:
 def db(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
     """An empty store, set up as `accord init` would: a SQLite file path or a
     postgresql:// URL. The same test runs on both."""
-    from workflows.compose import build
-    from workflows.settings import Settings
+    from workflows.application.compose import build
+    from workflows.config.settings import Settings
 
     if request.param == "sqlite":
         url = str(tmp_path / "accord.db")  # type: ignore[operator]

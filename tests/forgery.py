@@ -18,8 +18,8 @@ from eventsourcing.utils import get_topic
 from domain.base import Aggregate, Founding, Recorded, Submitted, _envelope
 from domain.values import Stamp
 from tests.helpers import raw
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 from workflows.signing.keys import Signer
 from workflows.store import chain, keys
 from workflows.store.signatures import SIGNATURES, message

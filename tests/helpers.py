@@ -12,10 +12,10 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from workflows.application import Accord
+from workflows.application.compose import build
+from workflows.application.service import Accord
 from workflows.cli import main
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.config.settings import Settings
 
 
 class TookTooLong(BaseException):

@@ -28,8 +28,8 @@ def store() -> Iterator[tuple[str, str]]:
     import psycopg
 
     from tests.conftest import fresh_postgres_database
-    from workflows.compose import build
-    from workflows.settings import Settings
+    from workflows.application.compose import build
+    from workflows.config.settings import Settings
 
     writer = f"accord_w_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:

@@ -16,7 +16,7 @@ import pytest
 
 from domain.errors import DomainError
 from tests.helpers import accord, application, opened, submit_rows, visit
-from workflows.application import Accord
+from workflows.application.service import Accord
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports import Report, Table, render
 from workflows.reports.briefing import LATEST, briefing_report

@@ -26,10 +26,10 @@ from pytest_httpserver import HTTPServer
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Request, Response
 
+from workflows.config.settings import Delivery
 from workflows.delivery.email import Mailer, SmtpSettings
 from workflows.delivery.message import Attachment, Message, Permanent, Transient
 from workflows.delivery.webhook import Hooks, WebhookSettings, new_secret
-from workflows.settings import Delivery
 
 pytestmark = pytest.mark.integration
 

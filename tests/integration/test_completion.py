@@ -77,7 +77,7 @@ def test_a_partnership_record_that_cannot_be_read_leaves_the_others_offered(db: 
     from eventsourcing.persistence import StoredEvent
 
     from tests.forgery import append_stored
-    from workflows.reader import PARTNERSHIP_OPENED
+    from workflows.application.reader import PARTNERSHIP_OPENED
 
     assert submit_rows(db, {"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01"}).exit_code == 0
     for state in (b"{}", b"not json", b'{"partner": "\\u001b[31mXX"}'):
@@ -90,7 +90,7 @@ def test_the_log_is_read_for_partnerships_by_the_topic_the_domain_records_them_u
     from eventsourcing.utils import get_topic
 
     from domain.partnership import Partnership
-    from workflows.reader import PARTNERSHIP_OPENED
+    from workflows.application.reader import PARTNERSHIP_OPENED
 
     assert get_topic(Partnership.PartnershipOpened) == PARTNERSHIP_OPENED
 

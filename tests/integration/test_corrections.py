@@ -18,8 +18,8 @@ import pytest
 from lxml import etree
 
 from tests.helpers import accord, as_json, initialised, stored_count, submit_rows, visit
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -38,8 +38,8 @@ from werkzeug import Request, Response
 from domain.delivery import Delivery
 from tests.helpers import accord, as_json, submit_rows, time_limit
 from tests.hostile import ESCAPES, record_unchecked
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 
 pytestmark = pytest.mark.integration
 

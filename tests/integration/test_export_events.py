@@ -15,11 +15,11 @@ import pytest
 
 from tests.conftest import fresh_postgres_database
 from tests.helpers import accord, as_json, initialised, stored_facts, submit_rows, visit
-from workflows.compose import build
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 from workflows.reports import render
 from workflows.reports.funding import funding_report
 from workflows.reports.partnership import partnership_report, portfolio_report
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -50,11 +50,11 @@ from tests.integration.test_faults_postgres_restart import (
     start_or_skip,
     writers,
 )
+from workflows.application.compose import build
 from workflows.application.follower import Follower
 from workflows.cli import main
-from workflows.compose import build
+from workflows.config.settings import Settings
 from workflows.scheduler.leader import AdvisoryLock
-from workflows.settings import Settings
 from workflows.store.database import Page
 
 pytestmark = [pytest.mark.integration, pytest.mark.failover, pytest.mark.slow]

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import accord, open_partners, stored_facts
-from workflows.application import Accord
-from workflows.compose import build
+from workflows.application.compose import build
+from workflows.application.service import Accord
+from workflows.config.settings import Settings
 from workflows.rules.engine import applies, source_of
-from workflows.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 
@@ -37,8 +37,8 @@ WRITER = """
 import json, os, random, sys, time
 from domain.vocabulary import parse
 from workflows.application.submission import Rejected
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 
 db, name, seconds, report, stop = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
 rng = random.Random(name)
@@ -88,8 +88,8 @@ app.close()
 
 FOLLOWER = """
 import os, sys, time
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 app = build(Settings(db=sys.argv[1]))
 deadline = time.monotonic() + float(sys.argv[2])
 while time.monotonic() < deadline and not os.path.exists(sys.argv[3]):

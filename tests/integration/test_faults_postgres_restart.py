@@ -24,9 +24,9 @@ import pytest
 from domain.vocabulary import parse
 from tests.helpers import accord, open_partners, opened, time_limit
 from tests.integration.test_faults_load import PARTNERS, Crew, assert_sound, start_all
-from workflows.compose import build
-from workflows.errors import explain
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.application.errors import explain
+from workflows.config.settings import Settings
 from workflows.store import retry
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]

@@ -19,17 +19,20 @@ from domain.task import FollowUpTask
 from domain.values import Stamp
 from domain.vocabulary import parse
 from tests.helpers import opened, visit
-from workflows.compose import build
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 from workflows.projections.tasks.queries import TaskFilter
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 PARTNERS = ["TN", "MA", "MR", "TR", "RS", "LY", "AL", "BA"]
 VISITS = 2400
-REFRESH = "from workflows.compose import build; from workflows.settings import Settings; import sys\n" + (
-    "app = build(Settings(db=sys.argv[1])); app.refresh() if sys.argv[2] == 'refresh' "
-    "else app.views.rebuild(['tasks']); app.close()"
+REFRESH = (
+    "from workflows.application.compose import build; from workflows.config.settings import Settings; import sys\n"
+    + (
+        "app = build(Settings(db=sys.argv[1])); app.refresh() if sys.argv[2] == 'refresh' "
+        "else app.views.rebuild(['tasks']); app.close()"
+    )
 )
 
 

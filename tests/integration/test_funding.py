@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from tests.helpers import accord, application, submit_rows
-from workflows.compose import build
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 from workflows.projections.funding.view import envelopes_table
 from workflows.reports import Report, render
 from workflows.reports.funding import funding_report
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -164,8 +164,8 @@ def proofs_hold(store: str, folder: Path) -> None:
 @contextmanager
 def fresh_store(db: str, folder: Path) -> Iterator[str]:
     """A new, empty store of the same kind as `db`, for one example."""
-    from workflows.compose import build
-    from workflows.settings import Settings
+    from workflows.application.compose import build
+    from workflows.config.settings import Settings
 
     if db.startswith("postgresql:"):
         for url in fresh_postgres_database():
@@ -308,7 +308,7 @@ def every_page_answers(store: str) -> None:
     answers 200 and runs nothing of its data."""
     from starlette.testclient import TestClient
 
-    from workflows.settings import load
+    from workflows.config.settings import load
     from workflows.web.app import create
 
     settings, _ = load({"db": store}, os.environ)

@@ -43,7 +43,7 @@ def test_a_share_of_a_ten_millionth_is_read_back_and_exported_as_it_was_written(
 def test_a_task_seen_as_of_a_date_never_links_back_to_now_to_another_task(db: str) -> None:
     from starlette.testclient import TestClient
 
-    from workflows.settings import Settings
+    from workflows.config.settings import Settings
     from workflows.web.app import create
 
     # The later visit recorded first: a replay as of June holds the May visit
@@ -81,7 +81,7 @@ def test_an_owner_of_240_characters_is_refused_from_the_command_line_and_the_con
     scheduler tick fail (its digest's file name too long); it is refused."""
     from starlette.testclient import TestClient
 
-    from workflows.settings import Settings, Web
+    from workflows.config.settings import Settings, Web
     from workflows.web.app import create
 
     open_partners(db, "TN")  # its desk officer is to be named: a task

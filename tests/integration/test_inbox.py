@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from tests.helpers import accord, application, as_json, submit_rows, time_limit
 from tests.integration.test_deliveries import FACTS, Inbox, carried, deliveries, mail_server, requested, tick
-from workflows.settings import Settings
+from workflows.config.settings import Settings
 from workflows.web.app import create
 
 pytestmark = pytest.mark.integration

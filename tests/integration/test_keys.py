@@ -10,8 +10,8 @@ from domain.partnership import Partnership
 from tests.helpers import accord, jsonl, raw, stored_count
 from tests.integration.test_audit_verify import TAMPERED
 from tests.integration.test_snapshots import EVERY, facts, snapshot_rows
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 from workflows.store.keys import INDEXED, Keys, recorded
 
 pytestmark = pytest.mark.integration

@@ -13,9 +13,9 @@ import pytest
 
 from domain.vocabulary import parse
 from tests.helpers import accord, as_json, opened, raw, visit
-from workflows.clock import Clock
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.clock import Clock
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 from workflows.store.moments import TABLE
 
 pytestmark = pytest.mark.integration

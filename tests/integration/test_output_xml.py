@@ -76,7 +76,7 @@ def test_an_iati_export_that_fails_its_own_check_exits_1_naming_what_failed(
 ) -> None:
     # Accord as it was, writing what the record holds as it is: its check
     # now stops the file.
-    from workflows import iati
+    from workflows.interchange import iati
 
     monkeypatch.setattr(iati, "_writable", lambda root: None)
     open_partners(db, "TN")

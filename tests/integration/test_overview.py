@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from tests.helpers import accord, submit_rows
-from workflows.compose import build
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 from workflows.projections.replayed import compare
 from workflows.reports.partnership import partnership_report
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 

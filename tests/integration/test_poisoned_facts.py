@@ -144,7 +144,7 @@ def test_every_page_of_the_console_says_when_a_fact_was_left_out(db: str) -> Non
     pytest.importorskip("starlette")
     from starlette.testclient import TestClient
 
-    from workflows.settings import Settings
+    from workflows.config.settings import Settings
     from workflows.web.app import create
 
     open_partners(db, "TN")
@@ -161,7 +161,7 @@ def test_the_console_names_the_event_that_stops_a_partnerships_page_and_shows_th
     pytest.importorskip("starlette")
     from starlette.testclient import TestClient
 
-    from workflows.settings import Settings
+    from workflows.config.settings import Settings
     from workflows.web.app import create
 
     open_partners(db, "TN", "MA")

@@ -20,8 +20,8 @@ import pytest
 
 from tests.conftest import POSTGRES_URL, fresh_postgres_database
 from tests.helpers import accord, open_partners, time_limit
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 
 pytestmark = [pytest.mark.integration]
 

@@ -27,10 +27,10 @@ from tests.helpers import keyed as run
 from tests.integration.test_append_only import guarded, store  # noqa: F401 (fixtures)
 from tests.integration.test_audit_verify import TAMPERED
 from tests.integration.test_snapshots import EVERY, facts, snapshot_rows, submit
-from workflows.application import Accord
+from workflows.application.compose import build
+from workflows.application.service import Accord
 from workflows.cli import main
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.config.settings import Settings
 from workflows.signing.keys import read_key
 from workflows.store.snapshots import digest_of
 

@@ -13,11 +13,11 @@ import pytest
 from eventsourcing.cipher import AESCipher
 
 from tests.helpers import accord
-from workflows.compose import build
+from workflows.application.compose import build
+from workflows.application.reader import open_reader
+from workflows.config.settings import Settings
 from workflows.projections import CATALOG
 from workflows.projections.base import REGISTRY_TABLE
-from workflows.reader import open_reader
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ from workflows.cli import main
 try:
     main(sys.argv[1:], standalone_mode=False)
 finally:
-    heavy = ["domain.partnership", "domain.vocabulary", "workflows.application", "pydantic.main"]
+    heavy = ["domain.partnership", "domain.vocabulary", "workflows.application.service", "pydantic.main"]
     print(json.dumps({"imported": [name for name in heavy if name in sys.modules]}), file=sys.stderr)
 """
 
@@ -68,7 +68,7 @@ def test_a_store_behind_its_log_is_brought_up_to_date_first(demo_db: str) -> Non
 
     heavy, printed = imported(*listing)
 
-    assert "workflows.application" in heavy
+    assert "workflows.application.service" in heavy
     assert len(json.loads(printed)) == len(before) + 1
     assert imported(*listing)[0] == []
 
@@ -85,7 +85,7 @@ def test_a_view_built_by_another_version_of_its_code_is_rebuilt_before_it_is_rea
 
     heavy, _ = imported("--db", demo_db, "tasks")
 
-    assert "workflows.application" in heavy
+    assert "workflows.application.service" in heavy
     app = build(Settings(db=demo_db))
     try:
         [row] = app.views.db.query(f"SELECT version FROM {REGISTRY_TABLE} WHERE name = 'tasks'")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import application, submit_rows
-from workflows import audit_log
+from workflows.audit import log as audit_log
 
 pytestmark = pytest.mark.integration
 

@@ -30,8 +30,8 @@ from domain.dispatch import Dispatch
 from domain.task import FollowUpTask
 from domain.vocabulary import parse
 from tests.helpers import accord, as_json, opened, stored_count, submit_rows, time_limit
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.config.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -15,12 +15,12 @@ import pytest
 
 from domain.partnership import Partnership
 from tests.helpers import accord
-from workflows.application import Accord
-from workflows.compose import build
+from workflows.application.compose import build
+from workflows.application.service import Accord
+from workflows.config.settings import Settings
 from workflows.reports import render
 from workflows.reports.funding import funding_report
 from workflows.reports.partnership import partnership_report, portfolio_report
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ from domain.partnership import Partnership
 from domain.vocabulary import parse
 from tests.helpers import accord, jsonl, raw
 from tests.integration.test_audit_verify import TAMPERED
-from workflows.application import SNAPSHOT_EVERY
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.application.compose import build
+from workflows.application.loading import SNAPSHOT_EVERY
+from workflows.config.settings import Settings
 
 pytestmark = pytest.mark.integration
 

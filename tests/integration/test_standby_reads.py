@@ -23,7 +23,7 @@ from tests.helpers import accord, as_json, open_partners
 from tests.integration.test_failover import Pair, caught_up, running_pair
 from workflows import rules
 from workflows.cli import main
-from workflows.settings import Settings, Web
+from workflows.config.settings import Settings, Web
 from workflows.web.app import create
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

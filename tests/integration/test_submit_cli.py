@@ -23,9 +23,9 @@ from tests.helpers import (
     visit,
     write_jsonl,
 )
+from workflows.application.compose import build
 from workflows.cli import main
-from workflows.compose import build
-from workflows.settings import Settings
+from workflows.config.settings import Settings
 
 pytestmark = pytest.mark.integration
 

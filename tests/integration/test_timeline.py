@@ -13,8 +13,8 @@ from domain.base import Fact, Founding
 from domain.errors import PartnershipNotOpened, UnknownPartner
 from domain.values import event_date
 from tests.helpers import accord, application, as_json, opened, submit_rows, visit
-from workflows.application import Accord
-from workflows.audit_log import event_row
+from workflows.application.service import Accord
+from workflows.audit.log import event_row
 from workflows.projections import base
 from workflows.projections.replayed import compare
 from workflows.sentences import sentence

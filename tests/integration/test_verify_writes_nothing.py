@@ -19,9 +19,9 @@ from domain.partnership import Partnership
 from tests.helpers import accord, application, as_json, jsonl, raw, stored_count, submit_rows, visit
 from tests.integration.test_audit_verify import TAMPERED
 from tests.integration.test_snapshots import EVERY, facts
-from workflows.compose import build, build_read_only
+from workflows.application.compose import build, build_read_only
+from workflows.config.settings import Settings
 from workflows.projections import CATALOG, replayed
-from workflows.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.helpers import accord, as_json, submit_rows
-from workflows.settings import Settings
+from workflows.config.settings import Settings
 from workflows.web.app import create
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from workflows.settings import Settings
+from workflows.config.settings import Settings
 from workflows.web.app import create
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.helpers import accord, as_json
-from workflows.settings import Settings, Web
+from workflows.config.settings import Settings, Web
 from workflows.web.app import create
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.accounts import AccountsError, add, check, load, remove
+from workflows.config.accounts import AccountsError, add, check, load, remove
 
 
 def test_a_user_added_signs_in_with_their_password_alone(tmp_path: Path) -> None:

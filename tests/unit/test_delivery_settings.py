@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from workflows.config.settings import Delivery, SmtpSettings, WebhookSettings
 from workflows.delivery.webhook import new_secret
-from workflows.settings import Delivery, SmtpSettings, WebhookSettings
 
 
 def test_without_a_mail_server_no_email_is_sent_and_nothing_is_signed() -> None:

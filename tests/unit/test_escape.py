@@ -138,7 +138,7 @@ def test_xml_text_replaces_what_xml_forbids_and_keeps_the_rest() -> None:
 def test_an_iati_file_the_schema_refuses_is_named_with_its_line() -> None:
     import pytest
 
-    from workflows.iati import ExportInvalid, check
+    from workflows.interchange.iati import ExportInvalid, check
 
     with pytest.raises(ExportInvalid) as refused:
         check(b'<?xml version="1.0"?>\n<iati-activities version="2.03">\n<nonsense/>\n</iati-activities>\n')

@@ -17,7 +17,7 @@ A_TEST = """
 import json, os, subprocess, sys
 from pathlib import Path
 
-from workflows.settings import load
+from workflows.config.settings import load
 
 
 def test_nothing_of_the_person_running_the_suite_is_seen():

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time
 import pytest
 
 from domain.dispatch import Dispatch
+from workflows.config.settings import Schedule
 from workflows.scheduler.work import Calendar
-from workflows.settings import Schedule
 
 
 def test_a_dispatch_is_identified_by_its_kind_recipient_and_period(stamp):

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 
 from domain.signing import KeyAlreadyRevoked, KeyNotEnrolled, SigningKey, key_id_of
 from domain.values import Stamp
-from workflows.settings import in_force, load
+from workflows.config.settings import in_force, load
 from workflows.signing.keys import UnusableKey, load_signer, new_signer, read_key, write_key
 from workflows.store.signatures import verifies
 

@@ -83,7 +83,7 @@ def test_a_bad_port_or_session_attribute_is_named(url: str, said: str) -> None:
 
 
 def test_a_read_db_that_is_not_a_postgresql_url_is_refused_naming_it() -> None:
-    from workflows.settings import Settings
+    from workflows.config.settings import Settings
 
     with pytest.raises(ValueError, match=r"^ACCORD_READ_DB must be the postgresql:// URL of a hot standby"):
         Settings.from_env({"ACCORD_READ_DB": "copy.db"})
@@ -108,13 +108,13 @@ def test_a_read_db_that_is_not_a_postgresql_url_is_refused_naming_it() -> None:
     ],
 )
 def test_libpq_keyword_form_is_read_as_the_url_accord_reads(given: str, url: str | None) -> None:
-    from workflows.settings import keywords_to_url
+    from workflows.config.settings import keywords_to_url
 
     assert keywords_to_url(given) == url
 
 
 def test_a_keyword_address_that_cannot_be_read_is_one_sentence() -> None:
-    from workflows.settings import keywords_to_url
+    from workflows.config.settings import keywords_to_url
 
     with pytest.raises(ValueError, match="2 host\\(s\\) but 3 port\\(s\\)"):
         keywords_to_url("host=a,b port=1,2,3 dbname=accord")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflows.textfile import DEEPEST, NotText, parse_toml
+from workflows.base.textfile import DEEPEST, NotText, parse_toml
 
 KEYS = st.text(alphabet="ab.[]{}\"'#= ", min_size=1, max_size=4)
 SCALARS = st.one_of(st.integers(-(2**63), 2**63 - 1), st.booleans(), st.floats(allow_nan=False), st.text(max_size=8))

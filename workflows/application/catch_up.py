@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from workflows.application.core import Core
-from workflows.batches import Progress, collector_paused
+from workflows.base.batches import Progress, collector_paused
 from workflows.store.signatures import Refused
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ class CatchingUp(Core):
         # Imported here: commands that only record need neither the follower
         # nor the views' code.
         from workflows.application.follower import Followed, Follower
+        from workflows.application.reader import FOLLOWER
         from workflows.application.recovery import astray
-        from workflows.reader import FOLLOWER
 
         # Paused throughout, not batch by batch: a catch-up makes next to no
         # cycles (23 objects over 200,000 events), and each pass between
@@ -52,7 +52,7 @@ class CatchingUp(Core):
         force (an auditor reading), the tasks are left for a writer to open,
         with a warning, and the views still caught up."""
         from workflows.application.follower import Followed
-        from workflows.reader import FOLLOWER
+        from workflows.application.reader import FOLLOWER
 
         try:
             return follower.run(progress)
@@ -87,7 +87,7 @@ class CatchingUp(Core):
     def lag(self) -> int:
         """How far behind the log the follower and the slowest view are, in
         positions together: the work `refresh` has to do, about."""
-        from workflows.reader import FOLLOWER
+        from workflows.application.reader import FOLLOWER
 
         db = self.views.db
         head = db.head()

@@ -27,10 +27,10 @@ from eventsourcing.utils import Environment, EnvType, get_topic
 from domain.base import Snapshot, Submitted
 from domain.signing import SigningKey
 from domain.vocabulary import VOCABULARY, amendment_classes
+from workflows.application.clock import Clock
 from workflows.application.loading import load, project
-from workflows.clock import Clock
+from workflows.application.reader import Reader
 from workflows.projections.base import Views
-from workflows.reader import Reader
 from workflows.store import retry
 from workflows.store import snapshots as kept_snapshots
 from workflows.store.keys import Keys, index_log
@@ -40,7 +40,7 @@ from workflows.store.retry import StoreBusy, address, wait_for_server
 from workflows.store.signatures import Change
 
 if TYPE_CHECKING:
-    from workflows.policy import Policy
+    from workflows.config.policy import Policy
     from workflows.rules import RuleSet
 
 # Warnings only. Where logging is not configured (every command but the

@@ -28,11 +28,11 @@ from domain.task import SYSTEM, FollowUpTask
 from domain.text import TEXT, fit
 from domain.values import Stamp
 from domain.vocabulary import VOCABULARY, amendment_classes
-from workflows.batches import collector_paused
+from workflows.application.reader import FOLLOWER
+from workflows.base.batches import collector_paused
 from workflows.projections import failures
 from workflows.projections.base import BATCH, MOVES, Views
 from workflows.projections.failures import Failure
-from workflows.reader import FOLLOWER
 from workflows.rules import RuleSet
 from workflows.rules.engine import opens, source_of, task_facts, thread_of
 from workflows.store.chain import LogMoved

@@ -15,7 +15,7 @@ from domain.codes import partner_code
 from domain.partnership import Partnership
 from domain.vocabulary import amendment_classes
 from workflows.application.core import Core
-from workflows.failures import BadInput
+from workflows.base.failures import BadInput
 from workflows.store.persistence import PAGE, UnreadableEvent
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ class Reads(Core):
         """Each reader of the log (the task follower, every view): how far
         it has read, how far behind the head it is, and how many events it
         could not carry (workflows.projections.failures)."""
+        from workflows.application.reader import FOLLOWER
         from workflows.projections import failures
-        from workflows.reader import FOLLOWER
 
         db = self.views.db
         head = db.head()
@@ -70,8 +70,8 @@ class Reads(Core):
     def _readers(self) -> dict[str, str]:
         """Each reader's tracking name (a view's current table) and its name:
         the views set up so far (asked as they stand: nothing is set up)."""
+        from workflows.application.reader import FOLLOWER
         from workflows.projections.base import table_name
-        from workflows.reader import FOLLOWER
 
         registered = self.views.registered()
         tables = {table_name(name, registered[name][0]): name for name in self.views.names if name in registered}

@@ -27,9 +27,9 @@ from eventsourcing.utils import get_topic
 
 from domain.amendments import Amendment, amended, fixes
 from domain.task import FollowUpTask
+from workflows.application.reader import FOLLOWER
 from workflows.projections import tracked
 from workflows.projections.base import Status
-from workflows.reader import FOLLOWER
 from workflows.rules.engine import opens
 from workflows.store.database import Record
 

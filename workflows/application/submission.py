@@ -18,8 +18,8 @@ from domain.values import Stamp
 from domain.vocabulary import Submission
 from workflows.application.core import Core
 from workflows.application.loading import SNAPSHOT_EVERY
-from workflows.batches import Progress, collector_paused
-from workflows.failures import BadInput
+from workflows.base.batches import Progress, collector_paused
+from workflows.base.failures import BadInput
 from workflows.store.keys import recorded as recorded_keys
 
 

@@ -11,7 +11,7 @@ import os
 import click
 
 from workflows.cli.context import AccordGroup, Context
-from workflows.settings import load
+from workflows.config.settings import load
 
 # Each command, by name, and where it is defined: a command's module is
 # imported when the command is run (or help lists them all), so that one

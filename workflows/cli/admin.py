@@ -76,7 +76,7 @@ def init(
         else:
             click.echo(key)
         return
-    from workflows.compose import initialise
+    from workflows.application.compose import initialise
 
     if writers and not ctx.settings.postgres:
         raise click.UsageError("--writer is for PostgreSQL; a SQLite file is guarded by its file's permissions")
@@ -85,7 +85,7 @@ def init(
     if admin_key is not None:
         from pathlib import Path
 
-        from workflows.compose import enrol_admin
+        from workflows.application.compose import enrol_admin
         from workflows.signing.keys import new_signer, write_key
 
         if not Path(admin_key).expanduser().exists():
@@ -116,7 +116,7 @@ def schema(type_name: str | None, as_json: bool) -> None:
       accord schema VisitHeld
       accord schema > accord-events.schema.json
     """
-    from workflows.submissions import json_schema
+    from workflows.application.intake import json_schema
 
     click.echo(json.dumps(json_schema(type_name), indent=2, ensure_ascii=False))
 
@@ -143,8 +143,8 @@ def demo(click_ctx: click.Context, as_json: bool) -> None:
       ACCORD_DB=demo.db accord demo
       accord --db /tmp/demo.db demo && accord --db /tmp/demo.db partner show TR
     """
+    from workflows.application.compose import for_recording, made
     from workflows.cli.submit import submit_file
-    from workflows.compose import for_recording, made
 
     ctx: Context = click_ctx.obj
     made(for_recording(ctx.settings))
@@ -178,6 +178,6 @@ def config(ctx: Context, as_json: bool) -> None:
       accord config
       accord config --json
     """
-    from workflows.settings import in_force
+    from workflows.config.settings import in_force
 
     show(in_force(ctx.settings, ctx.sources), ["setting", "value", "from"], as_json, title="Settings in force")

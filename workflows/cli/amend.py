@@ -94,7 +94,7 @@ def retract(ctx: Context, /, **options: Any) -> None:
 
 
 def _amend(ctx: Context, type_name: str, fields: dict[str, Any], options: dict[str, Any]) -> None:
-    from workflows.submissions import InvalidOptions, amendment
+    from workflows.application.intake import InvalidOptions, amendment
 
     record = {name: options[name] for name in RECORDS if options[name] is not None}
     if options["key"] is not None and len(record) != 1:

@@ -73,7 +73,7 @@ def audit_log(
       accord audit log --since 2026-12-01 --until 2026-12-31T18:00 --json   # recorded then (not the facts' dates)
       accord audit log --type FactCorrected --limit 20
     """
-    from workflows import audit_log
+    from workflows.audit import log as audit_log
 
     partner = partner.strip().upper() if partner else None
     rows = audit_log.audit_rows(ctx.app, partner, type_name, since=since, until=until)
@@ -113,7 +113,7 @@ def audit_replay(
     """
     if not (as_of or known_at):
         raise click.UsageError("give --as-of DATE or --known-at MOMENT")
-    from workflows.replay import record_report
+    from workflows.audit.replay import record_report
 
     with source(ctx, as_of, known_at) as (app, today, said):
         report = record_report(app, today, f"The record {said}", partner=partner, target=ctx.settings.funding_target)
@@ -258,7 +258,7 @@ def audit_prove(
 
 def _iati_positions(ctx: Context, path: str) -> list[int]:
     """The position of the fact behind each transaction of an IATI export."""
-    from workflows.iati import keyed_in
+    from workflows.interchange.iati import keyed_in
     from workflows.proofs.make import positions_of
 
     transactions = keyed_in(path)
@@ -306,7 +306,7 @@ def audit_check_proof(proof_file: str, seal_file: str, iati_file: str | None, as
       accord audit prove 12 --seal seal.json | accord audit check-proof - --seal seal.json
       accord audit check-proof funding-proofs.jsonl --seal seal.json --iati funding.xml
     """
-    from workflows.iati import reported
+    from workflows.interchange.iati import reported
     from workflows.proofs.check import ProofFails, check
     from workflows.proofs.formats import read_proofs, read_seal
     from workflows.proofs.signed import SealFails, check_seal
@@ -334,7 +334,7 @@ def _head(value: str | None) -> str | None:
     """A sealed head as given, checked for its form: a typo is not tampering."""
     if value is None:
         return None
-    from workflows.audit import HEAD
+    from workflows.audit.verify import HEAD
 
     head = value.strip().lower()
     if not HEAD.fullmatch(head):
@@ -386,10 +386,10 @@ def audit_verify(ctx: Context, head: str | None, seals_file: str | None, no_view
       accord audit verify --head 3f9a0c2e --no-views
       accord audit verify --seals seals.jsonl
     """
-    from workflows.audit import verify
+    from workflows.application.reader import FOLLOWER
+    from workflows.audit.verify import verify
     from workflows.judge import SKEW
     from workflows.proofs.seals import read_seals
-    from workflows.reader import FOLLOWER
 
     # Read first: a file that cannot be read is a mistake, not a finding.
     seals = read_seals(seals_file) if seals_file is not None else None

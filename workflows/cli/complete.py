@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 import click
 from click.shell_completion import CompletionItem
 
-from workflows.settings import load
+from workflows.config.settings import load
 
 if TYPE_CHECKING:
-    from workflows.reader import Reader
+    from workflows.application.reader import Reader
 
 Values = Callable[["Reader"], Iterable[tuple[str, str]]]
 
 
 def _offered(ctx: click.Context, values: Values, incomplete: str) -> list[CompletionItem]:
-    from workflows.reader import open_as_they_stand
+    from workflows.application.reader import open_as_they_stand
 
     root = ctx.find_root()
     try:
@@ -65,7 +65,7 @@ def task_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> lis
     def tasks(reader: Reader) -> Iterable[tuple[str, str]]:
         from datetime import date
 
-        from workflows.reader import TaskFilter
+        from workflows.application.reader import TaskFilter
 
         return ((t["task_id"][:8], t["title"]) for t in reader.tasks.tasks(TaskFilter(date.today(), status="open")))
 

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from workflows.cli.output import echo
-from workflows.settings import Settings
+from workflows.config.settings import Settings
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
-    from workflows.compose import Clock
-    from workflows.reader import Reader
+    from workflows.application.compose import Clock
+    from workflows.application.reader import Reader
+    from workflows.application.service import Accord
 
 
 class Context:
@@ -34,7 +34,7 @@ class Context:
     def __init__(self, settings: Settings, debug: bool, sources: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.debug = debug
-        # Where each setting came from (workflows.settings.load), for `accord config`.
+        # Where each setting came from (workflows.config.settings.load), for `accord config`.
         self.sources = sources or {}
         # Where a read-only store is copied to be read, while a command runs.
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
@@ -42,7 +42,7 @@ class Context:
     @cached_property
     def clock(self) -> Clock:
         """The one clock of the process, which the application shares."""
-        from workflows.compose import business_clock
+        from workflows.application.compose import business_clock
 
         return business_clock(self.settings)
 
@@ -53,7 +53,7 @@ class Context:
         written), or the hot standby ACCORD_READ_DB names; for `audit
         verify`, over the store opened read-only; for one that records,
         over a store that can be written."""
-        from workflows.compose import build, build_read_only, build_standby, for_reading, for_recording
+        from workflows.application.compose import build, build_read_only, build_standby, for_reading, for_recording
 
         if not reading():
             return build(for_recording(self.settings), clock=self.clock)
@@ -76,7 +76,7 @@ class Context:
         start-up); else the application brings them up to date first. With
         ACCORD_READ_DB, a command that only reads reads them on that hot
         standby, as they stand there, and says how far behind it is."""
-        from workflows.reader import open_reader, open_standby
+        from workflows.application.reader import open_reader, open_standby
 
         if self.on_standby():
             if "app" in self.__dict__:
@@ -172,7 +172,7 @@ class AccordGroup(click.Group):
             obj = ctx.find_object(Context)
             if obj is None or obj.debug:
                 raise
-            from workflows.errors import explain
+            from workflows.application.errors import explain
 
             status, message = explain(error, obj.settings)
             echo(f"accord: {message}", err=True)

@@ -55,7 +55,7 @@ def export_events_command(
       accord --db other.db submit --file record.jsonl
       accord export events --partner TN --since 2021-06-01
     """
-    from workflows.interchange import export_events
+    from workflows.interchange.events import export_events
 
     receipt = receipt_wanted(output, as_json)
     total = ctx.app.head()
@@ -86,7 +86,7 @@ def export_ics(ctx: Context, owner: str | None, partner: str | None, output: str
     Example:
       accord export ics --owner desk:TN -o tn-deadlines.ics
     """
-    from workflows.ical import deadlines
+    from workflows.interchange.ical import deadlines
 
     receipt = receipt_wanted(output, as_json)
     found = deadlines(ctx.reader, ctx.clock, owner=owner, partner=partner)
@@ -108,7 +108,7 @@ def export_iati(ctx: Context, output: str | None, as_json: bool) -> None:
     Example:
       accord export iati -o accord-iati.xml
     """
-    from workflows.iati import export
+    from workflows.interchange.iati import export
 
     receipt = receipt_wanted(output, as_json)
     data, count = export(ctx.app, ctx.clock.now())
@@ -145,7 +145,7 @@ def import_iati(ctx: Context, path: str, dry_run: bool, as_json: bool) -> None:
       accord import iati funding.xml
     """
     from workflows.cli.submit import receipt_json, report
-    from workflows.iati import import_file
+    from workflows.interchange.iati import import_file
 
     with open(path, "rb") as source:
         xml = source.read()

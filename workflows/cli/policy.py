@@ -25,7 +25,7 @@ def policy_show(ctx: Context, as_json: bool) -> None:
     Example:
       accord --policy policy.toml policy show
     """
-    from workflows.compose import named_policy
+    from workflows.application.compose import named_policy
 
     rules = named_policy(ctx.settings.policy)
     if rules is None:
@@ -55,7 +55,7 @@ def policy_check(path: str, as_json: bool) -> None:
     Example:
       accord policy check policy.toml
     """
-    from workflows.compose import named_policy
+    from workflows.application.compose import named_policy
 
     rules = named_policy(path)
     if rules is None:

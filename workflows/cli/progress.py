@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.application.service import Accord
 
 # Work of fewer steps than this shows no progress bar.
 PROGRESS_FROM = 2000

@@ -21,7 +21,7 @@ from workflows.escape.terminal import visible
 from workflows.reports import FORMATS, Report, render
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.application.service import Accord
 
 # HTML is not one of FORMATS: the portfolio and partnership pages read more
 # than the report (the timeline, the tasks by week), so each command says how.
@@ -72,9 +72,9 @@ def replay_options(command: Callable[..., None]) -> Callable[..., None]:
 
 @contextmanager
 def source(ctx: Context, as_of: datetime | None, known_at: datetime | None) -> Iterator[tuple[Accord, date, str]]:
-    """The record a report reads (workflows.replay.record_at), the day
+    """The record a report reads (workflows.audit.replay.record_at), the day
     overdue is judged on, and what the report stands for."""
-    from workflows.replay import record_at
+    from workflows.audit.replay import record_at
 
     if not (as_of or known_at):
         caught_up(ctx.app)  # with progress; record_at then finds nothing to do

@@ -34,7 +34,7 @@ def rules_show(ctx: Context, as_json: bool, wide: bool) -> None:
       accord rules show
       accord --rules my-rules.toml rules show --json
     """
-    from workflows.compose import rules_in_force
+    from workflows.application.compose import rules_in_force
 
     ruleset = rules_in_force(ctx.settings)
     if as_json:
@@ -73,7 +73,7 @@ def rules_check(path: str, as_json: bool) -> None:
     Example:
       accord rules check my-rules.toml
     """
-    from workflows.compose import rule_file
+    from workflows.application.compose import rule_file
 
     ruleset = rule_file(path)
     if as_json:
@@ -96,7 +96,7 @@ def rules_simulate(ctx: Context, path: str, as_json: bool) -> None:
       accord rules simulate my-rules.toml
       accord rules simulate my-rules.toml --json | jq '.added | length'
     """
-    from workflows.compose import rule_file
+    from workflows.application.compose import rule_file
 
     outcome = ctx.app.simulate(rule_file(path))
     if as_json:

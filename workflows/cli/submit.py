@@ -19,8 +19,8 @@ from workflows.cli.progress import progress_bar
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
-    from workflows.application import Receipt
-    from workflows.submissions import Submission
+    from workflows.application.intake import Submission
+    from workflows.application.submission import Receipt
 
 
 class EventTypes(click.Group):
@@ -28,12 +28,12 @@ class EventTypes(click.Group):
     model when first asked for: `accord --help` need not build them all."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from workflows.submissions import event_types
+        from workflows.application.intake import event_types
 
         return event_types()
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from workflows.submissions import submission_model
+        from workflows.application.intake import submission_model
 
         model = submission_model(cmd_name)
         return one_event_command(cmd_name, model) if model else None
@@ -96,7 +96,7 @@ def submit(ctx: click.Context, source: IO[bytes] | None, as_json: bool) -> None:
 
 def submit_file(ctx: Context, source: IO[bytes], as_json: bool = False) -> None:
     """Check every line, then record them all at once, or none."""
-    from workflows.submissions import record_file
+    from workflows.application.intake import record_file
 
     report(record_file(ctx.app, source, ctx.settings.actor, progress_bar), as_json)
 
@@ -129,7 +129,7 @@ def receipt_json(receipt: Receipt) -> dict[str, list[dict[str, str]]]:
 def one_event_command(name: str, model: type[Submission]) -> click.Command:
     @pass_context
     def record(ctx: Context, /, as_json: bool, **options: Any) -> None:
-        from workflows.submissions import from_options
+        from workflows.application.intake import from_options
 
         report(ctx.app.submit([from_options(name, options, option_name)], ctx.settings.actor), as_json)
 

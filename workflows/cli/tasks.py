@@ -15,7 +15,7 @@ from workflows.cli.progress import caught_up
 from workflows.cli.read import show, wide_option
 
 if TYPE_CHECKING:
-    from workflows.reader import TaskFilter
+    from workflows.application.reader import TaskFilter
 
 # How many tasks the terminal table shows unless told otherwise.
 SHOWN = 50
@@ -65,7 +65,7 @@ def tasks_command(
       accord tasks --partner TR --json
       accord tasks --owner cabinet --due-before 2021-07-01
     """
-    from workflows.reader import TaskFilter
+    from workflows.application.reader import TaskFilter
 
     which = TaskFilter(
         _day(today) or ctx.clock.today(), status=status, partner=partner, owner=owner, due_before=_day(due_before)

@@ -13,9 +13,9 @@ from workflows.cli.output import echo, json_option, print_json
 
 
 def _accounts() -> Any:
-    """workflows.accounts, which needs the `web` extra (argon2)."""
+    """workflows.config.accounts, which needs the `web` extra (argon2)."""
     try:
-        from workflows import accounts
+        from workflows.config import accounts
     except ImportError as error:
         raise click.ClickException(
             f"users of the web console need the `web` extra ({error.name} is missing): pip install 'accord[web]'"

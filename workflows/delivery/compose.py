@@ -13,7 +13,7 @@ from typing import Any
 from domain.delivery import Delivery
 from domain.dispatch import Dispatch
 from domain.task import FollowUpTask
-from workflows.application import Accord
+from workflows.application.service import Accord
 from workflows.delivery.message import Attachment, Message, Uncomposable
 from workflows.escape.filenames import file_part
 from workflows.reports import Link, Report, Table, render

@@ -30,7 +30,8 @@ from uuid import UUID
 
 from domain.delivery import About, Channel, Delivery
 from domain.values import Stamp
-from workflows.application import Accord
+from workflows.application.service import Accord
+from workflows.config.settings import Delivery as DeliverySettings
 from workflows.delivery.compose import Part, TaskPage, part_of
 from workflows.delivery.directory import Directory, load_directory
 from workflows.delivery.email import Mailer
@@ -38,7 +39,6 @@ from workflows.delivery.inbox import inbox_message
 from workflows.delivery.message import DeliveryFailed, Permanent, Transient, Uncomposable
 from workflows.delivery.webhook import Hooks
 from workflows.escape.terminal import visible
-from workflows.settings import Delivery as DeliverySettings
 
 log = logging.getLogger("accord.delivery")
 

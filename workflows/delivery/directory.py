@@ -29,8 +29,8 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from domain.delivery import Channel
-from workflows.failures import BadInput
-from workflows.textfile import NotText, read_toml
+from workflows.base.failures import BadInput
+from workflows.base.textfile import NotText, read_toml
 
 
 class DirectoryError(BadInput, ValueError):

@@ -21,9 +21,9 @@ from email.utils import formataddr, formatdate, parseaddr
 from types import TracebackType
 from typing import cast
 
+from workflows.config.settings import SmtpSettings
 from workflows.delivery.message import DeliveryFailed, Message, Permanent, Transient, Uncomposable
 from workflows.escape.headers import header_text, header_value
-from workflows.settings import SmtpSettings
 
 __all__ = ["Mailer", "SmtpSettings", "compose"]
 

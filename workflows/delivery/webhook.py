@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from workflows.config.settings import WebhookSettings
 from workflows.delivery.message import DeliveryFailed, Message, Permanent, Transient, Uncomposable
-from workflows.settings import WebhookSettings
 
 __all__ = ["Hooks", "WebhookSettings", "new_secret"]
 

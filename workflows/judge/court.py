@@ -2,7 +2,7 @@
 once by the store's mapper and judged on its aggregate as folded so far,
 by the rules the domain records by (domain.judging), the partners a fact
 names (domain.partnership.require_opened) and the policy the settings name
-(workflows.policy); and the moments of the log, which never go back.
+(workflows.config.policy); and the moments of the log, which never go back.
 
 Everything is folded in memory: a round trip to the store only for the
 history of an aggregate when an amendment of it is first judged (an
@@ -25,9 +25,9 @@ from domain.errors import DomainError
 from domain.judging import admitted, aggregate_of, applied
 from domain.partnership import require_opened
 from domain.task import SYSTEM, TaskEvent
-from workflows.batches import Progress, collector_paused
+from workflows.base.batches import Progress, collector_paused
+from workflows.config.policy import NotPermitted, Policy
 from workflows.judge.findings import Judgement
-from workflows.policy import NotPermitted, Policy
 from workflows.store.persistence import PydanticMapper
 
 # The stored events of an aggregate up to a version, as the store gives them.

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import IntegrityError, OperationalError, ProgrammingError
 from eventsourcing.utils import get_topic
 
-from workflows.batches import Progress, collector_paused
+from workflows.base.batches import Progress, collector_paused
 from workflows.projections import CATALOG, failures, load_views, tracked
 from workflows.store.chain import LogMoved
 from workflows.store.database import Cursor, Database, Record

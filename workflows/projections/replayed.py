@@ -38,7 +38,7 @@ from uuid import UUID
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
-from workflows.batches import Progress
+from workflows.base.batches import Progress
 from workflows.projections import CATALOG
 from workflows.projections.base import MOVES, REGISTRY_TABLE, View, Views, generation_tables, table_name
 from workflows.store import chain

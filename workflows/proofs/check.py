@@ -5,7 +5,7 @@ seal needs neither the store nor any other record."""
 
 from __future__ import annotations
 
-from workflows.failures import VerificationFailed
+from workflows.base.failures import VerificationFailed
 from workflows.proofs.formats import Malformed, Proof, Seal, loads
 from workflows.store import merkle
 

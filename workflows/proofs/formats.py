@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from workflows.failures import BadInput
+from workflows.base.failures import BadInput
+from workflows.base.textfile import NotText, read_bounded
 from workflows.store import chain, merkle
-from workflows.textfile import NotText, read_bounded
 
 # The most a seal file and a proof file may hold: a seal is a few hundred
 # bytes; a proof, one record's stored bytes twice over (base64 and read).

@@ -18,14 +18,14 @@ from uuid import UUID
 
 import orjson
 
-from workflows.failures import BadInput, VerificationFailed
+from workflows.base.failures import BadInput, VerificationFailed
 from workflows.proofs.check import check
 from workflows.proofs.formats import Proof, Record, Seal
 from workflows.proofs.signed import sign
 from workflows.store import chain, merkle
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.application.service import Accord
     from workflows.store.database import Database
 
 PAGE = 5_000  # records read at a time

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workflows.base.textfile import NotText, read_bounded
 from workflows.proofs.formats import SEAL_BYTES, Malformed, Seal, loads, parse_seal
 from workflows.proofs.signed import signature_problem
 from workflows.signing.roster import Key, keys_in_log
 from workflows.store import chain, merkle
-from workflows.textfile import NotText, read_bounded
 
 # The most a seals file may hold: a signed seal's line is about 500 bytes,
 # so some 60,000 of them (a seal a day for over a century, or hourly for years).

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from domain.signing import key_id_of
-from workflows.failures import BadInput, VerificationFailed
+from workflows.base.failures import BadInput, VerificationFailed
 from workflows.proofs.formats import Seal, moment_text
 from workflows.signing.keys import Signer
 from workflows.store.signatures import verifies

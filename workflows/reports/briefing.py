@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.meeting import Meeting
 from domain.partnership import Partnership
-from workflows.application import Accord
+from workflows.application.service import Accord
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.model import Report, Table
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.values import event_date
-from workflows.application import Accord
+from workflows.application.service import Accord
 from workflows.reports import svg
 from workflows.reports.model import Report, Table
 from workflows.reports.numbers import grouped, percent

@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from domain.codes import partner_code
-from workflows.application import Accord
+from workflows.application.service import Accord
 from workflows.escape.terminal import visible
 from workflows.reports.charts import Figure, funding_figure, tasks_figure, timeline_figure
 from workflows.reports.funding import LINE_COLUMNS, funding_report

@@ -9,7 +9,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Link:
     """A cell or figure that is a link: `text`, to `url` (an http(s)
-    address already percent-encoded, as workflows.settings.web_url makes
+    address already percent-encoded, as workflows.config.settings.web_url makes
     it). Markdown writes it as an autolink, HTML as an anchor, the rest as
     the address."""
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.values import Party
-from workflows.application import Accord
+from workflows.application.service import Accord
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports.model import Report, Table
 from workflows.reports.numbers import Amount, pillar, pillars

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from workflows.failures import ToolUnavailable
+from workflows.base.failures import ToolUnavailable
 
 # Long enough for a page of a big portfolio; a print that takes longer has hung.
 PRINT_FOR = 300

@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from domain.vocabulary import describe_problems
-from workflows.failures import BadInput
+from workflows.base.failures import BadInput
+from workflows.base.textfile import NotText, parse_toml, read_text
 from workflows.rules.model import RuleSet
-from workflows.textfile import NotText, parse_toml, read_text
 
 
 class RulesError(BadInput, ValueError):

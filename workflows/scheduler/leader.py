@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from workflows.failures import StoreUnusable
+from workflows.base.failures import StoreUnusable
 from workflows.store.persistence import is_postgres, library_settings, postgres_address
 from workflows.store.retry import first_line
 

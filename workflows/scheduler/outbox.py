@@ -16,7 +16,7 @@ from pathlib import Path
 from uuid import UUID
 
 from domain.dispatch import Dispatch
-from workflows.clock import Clock
+from workflows.application.clock import Clock
 from workflows.escape.filenames import file_part
 from workflows.reports import Report, render
 from workflows.store.database import Database

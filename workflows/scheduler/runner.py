@@ -25,16 +25,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+from workflows.base.failures import BadInput
+from workflows.config.settings import Settings
 from workflows.delivery.courier import Courier, Outcome
-from workflows.failures import BadInput
 from workflows.scheduler.leader import Leadership, leadership
 from workflows.scheduler.ticks import TickLog
 from workflows.scheduler.work import Tick, Watch, actions_by_kind
-from workflows.settings import Settings
 from workflows.store.retry import deadline, first_line, out_of_reach, wait_for_server
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.application.service import Accord
 
 log = logging.getLogger("accord.scheduler")
 

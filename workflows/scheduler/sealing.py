@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.dispatch import Dispatch
-from workflows.application import Accord
+from workflows.application.service import Accord
 from workflows.proofs.formats import Seal, parse_seal
 from workflows.proofs.make import seal
 from workflows.proofs.seals import append

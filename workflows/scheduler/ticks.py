@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from workflows.application import Accord
+from workflows.application.service import Accord
 from workflows.scheduler.work import Tick, actions_by_kind
 
 TABLE = "accord_ticks"

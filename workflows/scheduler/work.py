@@ -28,8 +28,9 @@ from domain.dispatch import Dispatch, Kind
 from domain.errors import DomainError
 from domain.task import FollowUpTask
 from domain.values import Stamp
-from workflows.application import Accord
-from workflows.batches import collector_paused
+from workflows.application.service import Accord
+from workflows.base.batches import collector_paused
+from workflows.config.settings import Delivery, Schedule
 from workflows.delivery.courier import Courier
 from workflows.proofs.make import Unsealable
 from workflows.reports import Report, Table
@@ -37,7 +38,6 @@ from workflows.reports.briefing import briefing_report
 from workflows.reports.partnership import portfolio_report
 from workflows.scheduler.outbox import Outbox
 from workflows.scheduler.sealing import AUDITORS, append_sealed, seal_report
-from workflows.settings import Delivery, Schedule
 
 log = logging.getLogger("accord.scheduler")
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.signing import key_id_of
-from workflows.failures import BadInput
+from workflows.base.failures import BadInput
 
 # The prefix of a key given in the environment itself rather than as a file.
 INLINE = "ed25519:"

@@ -15,7 +15,7 @@ from eventsourcing.persistence import InfrastructureFactory, Mapper, MapperDeser
 from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.recorded import RECORDED
-from workflows.failures import BadInput, StoreUnusable
+from workflows.base.failures import BadInput, StoreUnusable
 from workflows.store.address import SCHEMES, Address, AddressError, parse
 
 if TYPE_CHECKING:

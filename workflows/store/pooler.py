@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from workflows.failures import StoreUnusable
+from workflows.base.failures import StoreUnusable
 
 if TYPE_CHECKING:
     from psycopg import Connection

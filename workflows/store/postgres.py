@@ -163,7 +163,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         self.sql_create_statements.extend(
             SQL(statement).format() for statement in signatures.create_statements(postgres=True, schema=schema)
         )
-        # Its signer is set by the composition root (workflows.compose).
+        # Its signer is set by the composition root (workflows.application.compose).
         self.signing = signatures.Signing(
             f"{schema}.{signatures.SIGNATURES}", f"{schema}.{signatures.SIGNERS}", placeholder="%s"
         )

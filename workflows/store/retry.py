@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from workflows.failures import StoreUnusable
+from workflows.base.failures import StoreUnusable
 
 # A lost optimistic-concurrency race is retried, with growing random pauses,
 # and a lost connection to PostgreSQL once a second, for up to this many

@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from workflows.failures import BadInput
+from workflows.base.failures import BadInput
 
 SIGNATURES = "accord_signatures"
 SIGNERS = "accord_signers"

@@ -32,7 +32,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         self.key_writer = keys.KeyWriter(keys.TABLE, postgres=False)
         self.positions = positions.Positions(self.events_table_name, chain.TABLE)
         self.moments = moments.Moments(self.events_table_name, "rowid")
-        # Its signer is set by the composition root (workflows.compose).
+        # Its signer is set by the composition root (workflows.application.compose).
         self.signing = signatures.Signing(signatures.SIGNATURES, signatures.SIGNERS)
         self.insert_at = (
             f"INSERT INTO {self.events_table_name} (rowid, originator_id, originator_version, topic, state) "

@@ -16,7 +16,7 @@ from workflows.web import pages, params
 from workflows.web.moments import EARLIEST, moment_of
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.application.service import Accord
 
 # What reads a page's values: from the record, on the day it stands for.
 Work = Callable[["Accord", Any], dict[str, Any]]

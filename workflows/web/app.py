@@ -28,17 +28,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from workflows import accounts
-from workflows.application import OnStandby
-from workflows.errors import BAD_INPUT, explain, explained
+from workflows.application.errors import BAD_INPUT, explain, explained
+from workflows.application.service import OnStandby
+from workflows.config import accounts
+from workflows.config.settings import Settings
 from workflows.reports.html import STYLE
-from workflows.settings import Settings
 from workflows.web import addresses, pages
 from workflows.web.moments import Moment, NotAMoment
 from workflows.web.params import NotUnderstood
 
 if TYPE_CHECKING:
-    from workflows.application import Accord
+    from workflows.application.service import Accord
 
 TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = (Path(__file__).parent / "static" / "accord.js").read_text(encoding="utf-8")
@@ -150,7 +150,7 @@ class Console:
         the log itself, which filters by the moment) the store now. A page
         with a `key` (its address) is kept until the log moves or the day
         changes: it is a function of them, and read again only then."""
-        from workflows.replay import record_at
+        from workflows.audit.replay import record_at
 
         app = self.app()
         app.refresh()
@@ -224,8 +224,8 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
     """The web console over the store the settings name."""
     build_recording = None
     if build is None:
-        from workflows.compose import build as compose_build
-        from workflows.compose import build_standby
+        from workflows.application.compose import build as compose_build
+        from workflows.application.compose import build_standby
 
         def build() -> Accord:
             return build_standby(settings) if settings.read_db else compose_build(settings)

@@ -14,9 +14,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from workflows.application import Accord
-from workflows.audit_log import FACTS, SLACK, audit_rows, event_at, first_stamped, recorded_between
-from workflows.reader import TaskFilter
+from workflows.application.reader import TaskFilter
+from workflows.application.service import Accord
+from workflows.audit.log import FACTS, SLACK, audit_rows, event_at, first_stamped, recorded_between
 from workflows.reports import Report, Table
 from workflows.reports.briefing import briefing_report, held
 from workflows.reports.charts import funding_figure

@@ -32,15 +32,15 @@ from domain.amendments import Amendment, fixes
 from domain.base import Fact
 from domain.values import event_date
 from domain.vocabulary import amendment_classes
-from workflows.application import Accord
-from workflows.clock import shown_moment
-from workflows.compose import build
-from workflows.failures import BadInput
+from workflows.application.clock import shown_moment
+from workflows.application.compose import build
+from workflows.application.service import Accord
+from workflows.base.failures import BadInput
+from workflows.config.settings import Settings
 from workflows.projections.tasks.queries import TaskFilter
 from workflows.reports import Report, Table
 from workflows.reports.funding import funding_report
 from workflows.reports.partnership import partnership_report, portfolio_report
-from workflows.settings import Settings
 
 # Events are copied into the replay in transactions of this many.
 COPY = 10_000

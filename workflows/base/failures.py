@@ -1,6 +1,6 @@
 """The kinds of failure, which each error says of itself by the class it
 derives from, so that the command line turns any error into its exit status
-(workflows.errors) without knowing the modules that raise them.
+(workflows.application.errors) without knowing the modules that raise them.
 
 Exit statuses: 2 for bad input (nothing was stored), 1 for a store that
 cannot be used, 3 for an audit that found the record not as it should be.

@@ -10,8 +10,8 @@ from typing import Any
 
 from domain.base import ENVELOPE, Submitted
 from domain.codes import partner_code
-from workflows.application import Accord
-from workflows.audit_log import shared_naming
+from workflows.application.service import Accord
+from workflows.audit.log import shared_naming
 
 
 def export_events(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
-from workflows.failures import StoreUnusable
+from workflows.base.failures import StoreUnusable
 from workflows.projections.base import Views
 from workflows.projections.deliveries.queries import DeliveryQueries
 from workflows.projections.funding.queries import FundingQueries
@@ -40,7 +40,7 @@ from workflows.store.persistence import (
 )
 
 if TYPE_CHECKING:
-    from workflows.settings import Settings
+    from workflows.config.settings import Settings
 
 # What callers ask of the views, with the questions they ask them in.
 __all__ = [

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workflows.settings import Settings
+    from workflows.config.settings import Settings
 
 
 def _system_now() -> datetime:

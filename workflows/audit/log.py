@@ -22,8 +22,8 @@ from domain.meeting import Meeting
 from domain.signing import SigningKey
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
-from workflows.application import Accord
-from workflows.clock import shown_moment
+from workflows.application.clock import shown_moment
+from workflows.application.service import Accord
 from workflows.sentences import sentence
 from workflows.store import chain
 

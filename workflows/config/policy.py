@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from domain.errors import DomainError
 from domain.task import FollowUpTask
 from domain.vocabulary import all_types, describe_problems
-from workflows.failures import BadInput
-from workflows.textfile import NotText, read_toml
+from workflows.base.failures import BadInput
+from workflows.base.textfile import NotText, read_toml
 
 # What people record: the vocabulary, and the changes they make to tasks.
 PEOPLE_RECORD = frozenset(

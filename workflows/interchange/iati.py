@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,20 +27,20 @@ import orjson
 
 from domain.text import LINE, fit
 from domain.values import event_date
-from workflows.batches import Bar
+from workflows.application.intake import Line as NumberedLine
+from workflows.application.intake import record_lines, validate_all
+from workflows.base.batches import Bar
+from workflows.base.failures import BadInput, OutputInvalid
+from workflows.base.textfile import NotText, read_bounded
 from workflows.escape.xml import xml_text
-from workflows.failures import BadInput, OutputInvalid
 from workflows.proofs.check import ProofFails
 from workflows.proofs.formats import Proof
-from workflows.submissions import Line as NumberedLine
-from workflows.submissions import record_lines, validate_all
-from workflows.textfile import NotText, read_bounded
 
 if TYPE_CHECKING:
-    from workflows.application import Receipt
+    from workflows.application.submission import Receipt
 
 # The schema the export is checked against: IATI's own, as published.
-SCHEMA = Path(__file__).parent / "data" / "iati-2.03" / "iati-activities-schema.xsd"
+SCHEMA = Path(str(files("workflows") / "data" / "iati-2.03" / "iati-activities-schema.xsd"))
 NS = "urn:accord:iati"
 ET.register_namespace("accord", NS)
 REPORTING_ORG = "XM-ACCORD"

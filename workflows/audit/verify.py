@@ -3,7 +3,7 @@ projection compared with a fresh replay of the log, and every snapshot and
 the index of submission keys with the log.
 
 `verify` writes nothing to the store it checks: it is given the store
-opened read-only (workflows.compose.build_read_only), so the database
+opened read-only (workflows.application.compose.build_read_only), so the database
 itself refuses any write. Nothing is caught up there: each view is
 compared with a replay made elsewhere up to its own position
 (workflows.projections.replayed), and how far each reader is behind the
@@ -20,10 +20,10 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Submitted
-from workflows.application import Accord
 from workflows.application.loading import snapshot_of
-from workflows.batches import Bar, Progress, no_bar
-from workflows.failures import BadInput, VerificationFailed
+from workflows.application.service import Accord
+from workflows.base.batches import Bar, Progress, no_bar
+from workflows.base.failures import BadInput, VerificationFailed
 from workflows.judge import Finding, judge
 from workflows.projections.base import BATCH
 from workflows.proofs.seals import SealsChecked, SealsFile, check_seals
@@ -199,8 +199,8 @@ def check_projections(app: Accord, verdict: Verdict, bar: Bar = no_bar) -> None:
     """Every view compared with a fresh replay made outside the store, up to
     the view's own position; how far behind the log each view and the task
     follower are; the events a reader could not carry."""
+    from workflows.application.reader import FOLLOWER
     from workflows.projections.replayed import compare
-    from workflows.reader import FOLLOWER
 
     db = app.views.db
     with bar(db.head(), "replaying") as progress:

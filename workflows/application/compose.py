@@ -15,9 +15,9 @@ from urllib.request import pathname2url
 
 from eventsourcing.persistence import MapperDeserialisationError
 
-from workflows.clock import Clock, business_clock
-from workflows.failures import StoreUnusable
-from workflows.settings import Settings
+from workflows.application.clock import Clock, business_clock
+from workflows.base.failures import StoreUnusable
+from workflows.config.settings import Settings
 from workflows.store import keycheck
 from workflows.store.persistence import (
     is_postgres,
@@ -30,8 +30,8 @@ from workflows.store.persistence import (
 )
 
 if TYPE_CHECKING:
-    from workflows.application import Accord, OnStandby
-    from workflows.policy import Policy
+    from workflows.application.service import Accord, OnStandby
+    from workflows.config.policy import Policy
     from workflows.rules import RuleSet
 
 # What the command line takes from here: the application, the one clock, the
@@ -67,7 +67,7 @@ def build(settings: Settings, *, init: bool = False, clock: Clock | None = None)
     keeps; PostgreSQL gets them only from `init`, so that several processes
     starting at once never race to create them.
     """
-    from workflows.application import Accord
+    from workflows.application.service import Accord
 
     if is_postgres(settings.db):
         require_postgres_support()
@@ -102,7 +102,7 @@ def build_read_only(settings: Settings, *, clock: Clock | None = None) -> Accord
     database refuses every write (workflows.store.persistence): no table
     made, no key probe kept, nothing brought up to date. For `audit verify`,
     which proves a store without changing it."""
-    from workflows.application import Accord
+    from workflows.application.service import Accord
 
     if is_postgres(settings.db):
         require_postgres_support()
@@ -126,8 +126,8 @@ def build_standby(settings: Settings, *, clock: Clock | None = None) -> OnStandb
     """The application over the hot standby ACCORD_READ_DB names, for what
     only reads (`behind()` says how far behind its primary it is). Nothing
     is written there: no table made, no key kept, no view brought up to date."""
-    from workflows.application import OnStandby
-    from workflows.reader import check_standby, standby_env
+    from workflows.application.reader import check_standby, standby_env
+    from workflows.application.service import OnStandby
 
     address = settings.standby
     assert address is not None
@@ -263,7 +263,7 @@ def named_policy(path: str | None) -> Policy | None:
     everything) without one, and then its module is not even imported."""
     if not path:
         return None
-    from workflows.policy import load_policy
+    from workflows.config.policy import load_policy
 
     return load_policy(path)
 

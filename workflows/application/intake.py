@@ -12,11 +12,12 @@ import orjson
 from pydantic import ValidationError
 
 from domain.vocabulary import VOCABULARY, Submission, UnknownEventType, describe, json_schema, parse
-from workflows.batches import Bar, collector_paused
-from workflows.failures import BadInput
+from workflows.base.batches import Bar, collector_paused
+from workflows.base.failures import BadInput
 
 if TYPE_CHECKING:
-    from workflows.application import Accord, Receipt
+    from workflows.application.service import Accord
+    from workflows.application.submission import Receipt
 
 __all__ = ["InvalidOptions", "InvalidSubmissions", "Submission", "event_types", "json_schema", "submission_model"]
 
@@ -134,7 +135,7 @@ def record_file(app: Accord, source: Iterable[bytes], actor: str, bar: Bar) -> R
 def record_lines(app: Accord, lines: list[Line], actor: str, bar: Bar) -> Receipt:
     """`record_file` of lines already read, each named by its own number
     (an IATI transaction's line in its XML file, say)."""
-    from workflows.application import Rejected
+    from workflows.application.submission import Rejected
 
     with collector_paused():
         with bar(len(lines), "checking") as advance:

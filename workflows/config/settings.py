@@ -579,7 +579,7 @@ def _config_file(environ: Mapping[str, str]) -> tuple[dict[str, object], str]:
         if named:
             raise ConfigError(f"ACCORD_CONFIG names {named!r}, which is not a file")
         return {}, str(path)
-    from workflows.textfile import NotText, read_toml
+    from workflows.base.textfile import NotText, read_toml
 
     try:
         values = read_toml(path)

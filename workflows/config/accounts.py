@@ -18,8 +18,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from workflows.failures import BadInput
-from workflows.textfile import NotText, read_toml
+from workflows.base.failures import BadInput
+from workflows.base.textfile import NotText, read_toml
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 HEADER = "# Who may sign in to `accord serve`: names and argon2 hashes (accord users add/remove).\n"

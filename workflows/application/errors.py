@@ -1,7 +1,7 @@
 """Every failure a person can meet, as one sentence and an exit status.
 
 Accord's own errors say their kind by the class they derive from
-(workflows.failures: bad input, a store that cannot be used, a record that
+(workflows.base.failures: bad input, a store that cannot be used, a record that
 does not verify) and the domain's are all bad input; only the libraries'
 errors are named here, since they cannot say it themselves.
 """
@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.vocabulary import describe
-from workflows.failures import BadInput, OutputInvalid, StoreUnusable, ToolUnavailable, VerificationFailed
-from workflows.settings import Settings
+from workflows.base.failures import BadInput, OutputInvalid, StoreUnusable, ToolUnavailable, VerificationFailed
+from workflows.config.settings import Settings
 from workflows.store.persistence import describe_store, missing, unreadable
 from workflows.store.retry import first_line
 

@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from domain.codes import partner_code
-from workflows.reader import TaskFilter
+from workflows.application.reader import TaskFilter
 
 if TYPE_CHECKING:
-    from workflows.clock import Clock
-    from workflows.reader import Reader
+    from workflows.application.clock import Clock
+    from workflows.application.reader import Reader
 
 PRODID = "-//Accord//Partnership follow-up//EN"
 
