@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import pytest
 from click.testing import CliRunner, Result
 
 from workflows.application.compose import build
 from workflows.application.service import Accord
 from workflows.cli import main
-from workflows.config.settings import Settings
+from workflows.config.settings import Group, Settings
 
 
 class TookTooLong(BaseException):
@@ -144,3 +146,23 @@ def as_json(result: Result) -> Any:
     """What a `--json` command printed, after checking it succeeded."""
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+G = TypeVar("G", bound=Group)
+
+
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """These ACCORD_* variables alone, as the environment, for the block."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith("ACCORD_")]:
+            patch.delenv(name)
+        for name, value in variables.items():
+            patch.setenv(name, value)
+        yield
+
+
+def settings_from(group: type[G], variables: dict[str, str]) -> G:
+    """A group of settings read from these variables, as Accord reads them."""
+    with environment(variables):
+        return group()

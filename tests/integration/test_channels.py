@@ -26,6 +26,7 @@ from pytest_httpserver import HTTPServer
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Request, Response
 
+from tests.helpers import settings_from
 from workflows.config.settings import Delivery
 from workflows.delivery.email import Mailer, SmtpSettings
 from workflows.delivery.message import Attachment, Message, Permanent, Transient
@@ -329,14 +330,15 @@ def test_starttls_and_a_login_send_the_message(tls_server: Any) -> None:
 
 def test_the_authority_trusted_is_the_one_ACCORD_SMTP_CA_FILE_names(tls_server: Any) -> None:
     inbox, _, given = tls_server
-    delivery = Delivery.from_env(
+    delivery = settings_from(
+        Delivery,
         {
             "ACCORD_SMTP_HOST": given.host,
             "ACCORD_SMTP_PORT": str(given.port),
             "ACCORD_SMTP_USER": "accord",
             "ACCORD_SMTP_PASSWORD": "s3cret",
             "ACCORD_SMTP_CA_FILE": given.cafile,
-        }
+        },
     )
     assert delivery.smtp is not None
 

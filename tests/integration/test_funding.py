@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import accord, application, submit_rows
+from tests.helpers import accord, application, settings_from, submit_rows
 from workflows.application.compose import build
 from workflows.config.settings import Settings
 from workflows.projections.funding.view import envelopes_table
@@ -163,7 +163,7 @@ def test_the_ndici_envelope_is_the_target_and_counts_its_own_lines_within_its_ye
 
 
 def test_a_target_share_from_the_settings_replaces_the_recorded_share(ledger: str) -> None:
-    target = Settings.from_env({"ACCORD_FUNDING_TARGET": "0.15"}).funding_target
+    target = settings_from(Settings, {"ACCORD_FUNDING_TARGET": "0.15"}).funding_target
     assert target == Decimal("0.15")
     report = report_of(ledger, target)
     [envelope] = table(report, "Envelopes")
@@ -172,7 +172,7 @@ def test_a_target_share_from_the_settings_replaces_the_recorded_share(ledger: st
     assert envelope["committed_of_target"] == Decimal("0.000521")
     assert "ACCORD_FUNDING_TARGET sets the share to 0.15" in report.subtitle
     with pytest.raises(ValueError, match="ACCORD_FUNDING_TARGET must be a share above 0 and at most 1"):
-        Settings.from_env({"ACCORD_FUNDING_TARGET": "10%"})
+        settings_from(Settings, {"ACCORD_FUNDING_TARGET": "10%"})
 
 
 def test_lines_are_grouped_by_partner_instrument_pillar_and_year_per_currency(ledger: str) -> None:

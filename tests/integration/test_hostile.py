@@ -22,7 +22,6 @@ PostgreSQL, each example on a fresh store.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tomllib
@@ -311,7 +310,7 @@ def every_page_answers(store: str) -> None:
     from workflows.config.settings import load
     from workflows.web.app import create
 
-    settings, _ = load({"db": store}, os.environ)
+    settings, _ = load({"db": store})
     now = quote(datetime.now(UTC).isoformat(timespec="minutes"))
     start = ["/", "/tasks?status=all", "/meetings", "/funding", "/changes?since=2000-01-01T00:00", "/audit"]
     start += ["/?as_of=2021-07-01", f"/?known_at={now}", "/audit?type=FactCorrected"]

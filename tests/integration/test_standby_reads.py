@@ -128,7 +128,7 @@ def test_the_console_reads_the_standby_and_records_a_change_on_the_primary(pair:
     policy = tmp_path / "policy.toml"
     policy.write_text('[roles]\ndesks = ["alice"]\n')
     settings = Settings(
-        db=pair.primary.url, read_db=pair.standby.url, policy=str(policy), web=Web(user_header="X-Remote-User")
+        db=pair.primary.url, read_db=pair.standby.url, policy=str(policy), web=Web(web_user_header="X-Remote-User")
     )
     with TestClient(create(settings), headers={"X-Remote-User": "alice"}) as web:
         portfolio = web.get("/")

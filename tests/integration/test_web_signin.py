@@ -172,7 +172,7 @@ def test_a_wrong_password_or_an_unknown_name_does_not_sign_in(web: TestClient) -
 def test_behind_a_proxy_that_signs_people_in_its_header_says_who(
     demo_db: str, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(db=demo_db, policy=str(files[1]), web=Web(user_header="X-Remote-User"))
+    settings = Settings(db=demo_db, policy=str(files[1]), web=Web(web_user_header="X-Remote-User"))
     with TestClient(create(settings)) as web:
         task = a_task(web)
         page = web.get(f"/tasks/{task}", headers={"X-Remote-User": "alice"}).text

@@ -8,21 +8,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import settings_from
 from workflows.config.settings import Delivery, SmtpSettings, WebhookSettings
 from workflows.delivery.webhook import new_secret
 
 
 def test_without_a_mail_server_no_email_is_sent_and_nothing_is_signed() -> None:
-    delivery = Delivery.from_env({})
+    delivery = settings_from(Delivery, {})
 
     assert delivery.smtp is None
     assert delivery.webhooks == WebhookSettings(secret=None)
-    assert (delivery.directory, delivery.attempts, delivery.backoff) == (None, 8, 60.0)
+    assert (delivery.directory, delivery.delivery_attempts, delivery.delivery_backoff) == (None, 8, 60.0)
 
 
 def test_the_mail_server_settings_are_read_whole() -> None:
     secret = new_secret()
-    delivery = Delivery.from_env(
+    delivery = settings_from(
+        Delivery,
         {
             "ACCORD_DIRECTORY": "people.toml",
             "ACCORD_SMTP_HOST": "mail.example.eu",
@@ -32,7 +34,7 @@ def test_the_mail_server_settings_are_read_whole() -> None:
             "ACCORD_WEBHOOK_SECRET": secret,
             "ACCORD_DELIVERY_ATTEMPTS": "3",
             "ACCORD_DELIVERY_BACKOFF": "30",
-        }
+        },
     )
 
     assert delivery.smtp == SmtpSettings(
@@ -44,7 +46,7 @@ def test_the_mail_server_settings_are_read_whole() -> None:
         sender="Accord <accord@example.eu>",
     )
     assert delivery.webhooks.secret == secret
-    assert (delivery.directory, delivery.attempts, delivery.backoff) == ("people.toml", 3, 30.0)
+    assert (delivery.directory, delivery.delivery_attempts, delivery.delivery_backoff) == ("people.toml", 3, 30.0)
     assert "two words" not in repr(delivery) + repr(delivery.smtp)
 
 
@@ -54,7 +56,7 @@ def test_an_authority_file_is_checked_as_it_is_read(tmp_path: Path) -> None:
 
     for path, says in ((tmp_path / "missing.pem", "No such file or directory"), (not_pem, "")):
         with pytest.raises(ValueError) as caught:
-            Delivery.from_env({"ACCORD_SMTP_HOST": "mail.example.eu", "ACCORD_SMTP_CA_FILE": str(path)})
+            settings_from(Delivery, {"ACCORD_SMTP_HOST": "mail.example.eu", "ACCORD_SMTP_CA_FILE": str(path)})
         assert str(caught.value).startswith(
             f"ACCORD_SMTP_CA_FILE must be a file of certificate authorities in PEM; {str(path)!r} cannot be read"
         )
@@ -63,7 +65,7 @@ def test_an_authority_file_is_checked_as_it_is_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("security", "port"), [("starttls", 587), ("TLS", 465), ("none", 25)])
 def test_the_port_defaults_to_the_one_of_its_security(security: str, port: int) -> None:
-    delivery = Delivery.from_env({"ACCORD_SMTP_HOST": "mail.example.eu", "ACCORD_SMTP_SECURITY": security})
+    delivery = settings_from(Delivery, {"ACCORD_SMTP_HOST": "mail.example.eu", "ACCORD_SMTP_SECURITY": security})
 
     assert delivery.smtp is not None
     assert (delivery.smtp.security, delivery.smtp.port) == (security.lower(), port)
@@ -86,14 +88,14 @@ def test_the_port_defaults_to_the_one_of_its_security(security: str, port: int) 
 )
 def test_a_bad_setting_is_named_in_one_sentence(name: str, value: str, says: str) -> None:
     with pytest.raises(ValueError) as caught:
-        Delivery.from_env({f"ACCORD_{name}": value})
+        settings_from(Delivery, {f"ACCORD_{name}": value})
 
     assert str(caught.value).startswith(says)
     assert "\n" not in str(caught.value)
 
 
 def test_each_retry_waits_twice_as_long_as_the_one_before_up_to_six_hours() -> None:
-    delivery = Delivery(backoff=60)
+    delivery = Delivery(delivery_backoff=60)
 
     waits = [delivery.retry_after(attempt) for attempt in (1, 2, 3, 9, 10, 1000)]
 
@@ -105,16 +107,16 @@ def test_each_retry_waits_twice_as_long_as_the_one_before_up_to_six_hours() -> N
 def test_a_new_secret_is_one_the_settings_take() -> None:
     secret = new_secret()
 
-    assert Delivery.from_env({"ACCORD_WEBHOOK_SECRET": secret}).webhook_secret == secret
+    assert settings_from(Delivery, {"ACCORD_WEBHOOK_SECRET": secret}).webhook_secret == secret
     assert secret != new_secret()
 
 
 def test_the_consoles_address_gives_each_task_its_page_there() -> None:
-    delivery = Delivery.from_env({"ACCORD_WEB_URL": " https://accord.example.eu/console/ "})
+    delivery = settings_from(Delivery, {"ACCORD_WEB_URL": " https://accord.example.eu/console/ "})
 
     assert delivery.web_url == "https://accord.example.eu/console"
     assert delivery.task_page("3f9a0c2e") == "https://accord.example.eu/console/tasks/3f9a0c2e"
-    assert Delivery.from_env({}).web_url is None
+    assert settings_from(Delivery, {}).web_url is None
 
 
 @pytest.mark.parametrize(
@@ -122,10 +124,10 @@ def test_the_consoles_address_gives_each_task_its_page_there() -> None:
 )
 def test_a_consoles_address_that_is_not_one_is_refused_in_a_sentence(address: str) -> None:
     with pytest.raises(ValueError, match="ACCORD_WEB_URL must be the web console's http:// or https:// address"):
-        Delivery.from_env({"ACCORD_WEB_URL": address})
+        settings_from(Delivery, {"ACCORD_WEB_URL": address})
 
 
 def test_a_consoles_address_is_one_token_in_any_message() -> None:
-    web_url = Delivery.from_env({"ACCORD_WEB_URL": "https://accord.example.eu/my console<x>"}).web_url
+    web_url = settings_from(Delivery, {"ACCORD_WEB_URL": "https://accord.example.eu/my console<x>"}).web_url
 
     assert web_url == "https://accord.example.eu/my%20console%3Cx%3E"

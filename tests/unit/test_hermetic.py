@@ -21,7 +21,7 @@ from workflows.config.settings import load
 
 
 def test_nothing_of_the_person_running_the_suite_is_seen():
-    settings, sources = load({}, os.environ)
+    settings, sources = load({})
     assert (settings.delivery.smtp_host, settings.delivery.directory) == (None, None)
     assert not [name for name in os.environ if name.startswith("ACCORD_")]
     assert Path.home() != Path(HOME)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, time
 import pytest
 
 from domain.dispatch import Dispatch
-from workflows.config.settings import Schedule
+from tests.helpers import environment, settings_from
+from workflows.config.settings import Schedule, Web, load
 from workflows.scheduler.work import Calendar
 
 
@@ -26,7 +27,7 @@ def test_a_dispatch_is_identified_by_its_kind_recipient_and_period(stamp):
 
 
 def test_the_schedule_defaults_to_brussels_every_minute_digests_at_eight():
-    schedule = Schedule.from_env({})
+    schedule = settings_from(Schedule, {})
 
     assert (schedule.timezone, schedule.tick, schedule.digest_at, schedule.report_day) == (
         "Europe/Brussels",
@@ -38,7 +39,8 @@ def test_the_schedule_defaults_to_brussels_every_minute_digests_at_eight():
 
 
 def test_the_schedule_reads_every_setting():
-    schedule = Schedule.from_env(
+    schedule = settings_from(
+        Schedule,
         {
             "ACCORD_TIMEZONE": "UTC",
             "ACCORD_TICK": "0.5",
@@ -48,10 +50,19 @@ def test_the_schedule_reads_every_setting():
             "ACCORD_DIGEST_AT": "7:30",
             "ACCORD_REPORT_DAY": "Friday",
             "ACCORD_BRIEFING_DAYS": "10",
-        }
+        },
     )
 
-    assert schedule == Schedule("UTC", 0.5, "/srv/outbox", 3, 14, time(7, 30), "fri", 10)
+    assert schedule == Schedule(
+        timezone="UTC",
+        tick=0.5,
+        outbox="/srv/outbox",
+        remind_days=3,
+        escalate_after=14,
+        digest_at=time(7, 30),
+        report_day="fri",
+        briefing_days=10,
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,7 +79,7 @@ def test_the_schedule_reads_every_setting():
 )
 def test_a_bad_setting_is_named_in_one_sentence(name, value, says):
     with pytest.raises(ValueError, match=says):
-        Schedule.from_env({name: value})
+        settings_from(Schedule, {name: value})
 
 
 def test_a_calendar_job_knows_its_last_run_in_the_business_zone():
@@ -86,3 +97,13 @@ def test_a_calendar_job_knows_its_last_run_in_the_business_zone():
     assert calendar.last_run(calendar.report, datetime(2021, 8, 1, 6, 30, tzinfo=UTC)) == datetime(
         2021, 7, 26, 6, 0, tzinfo=UTC
     )
+
+
+def test_a_groups_name_is_not_a_setting_of_its_own():
+    # pydantic-settings would read ACCORD_SCHEDULE as the whole group, in JSON,
+    # past the settings `accord config` shows; and fail on ACCORD_WEB=x.
+    with environment({"ACCORD_SCHEDULE": '{"tick": 5}', "ACCORD_WEB": "x", "ACCORD_TICK": "7"}):
+        settings, sources = load({})
+
+    assert (settings.schedule.tick, sources["tick"]) == (7.0, "ACCORD_TICK")
+    assert settings.web == Web()

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 
 from domain.signing import KeyAlreadyRevoked, KeyNotEnrolled, SigningKey, key_id_of
 from domain.values import Stamp
+from tests.helpers import environment
 from workflows.config.settings import in_force, load
 from workflows.signing.keys import UnusableKey, load_signer, new_signer, read_key, write_key
 from workflows.store.signatures import verifies
@@ -76,7 +77,8 @@ def test_no_private_key_shows_in_a_signer_or_the_settings(tmp_path: Path) -> Non
     secret = base64.b64encode(signer.pem()).decode()
     inline = "ed25519:" + base64.b64encode(b"k" * 32).decode()
 
-    settings, sources = load({}, {"ACCORD_KEY": inline})
+    with environment({"ACCORD_KEY": inline}):
+        settings, sources = load({})
     shown = {row["setting"]: row["value"] for row in in_force(settings, sources)}
 
     assert repr(signer) == f"Signer(key_id={signer.key_id!r})"

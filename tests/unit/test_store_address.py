@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.helpers import settings_from
 from workflows.store.address import AddressError, parse
 from workflows.store.persistence import StoreAddressError, describe_store, library_settings
 from workflows.store.retry import address
@@ -86,8 +87,8 @@ def test_a_read_db_that_is_not_a_postgresql_url_is_refused_naming_it() -> None:
     from workflows.config.settings import Settings
 
     with pytest.raises(ValueError, match=r"^ACCORD_READ_DB must be the postgresql:// URL of a hot standby"):
-        Settings.from_env({"ACCORD_READ_DB": "copy.db"})
-    assert Settings.from_env({"ACCORD_READ_DB": TWO}).read_db == TWO
+        settings_from(Settings, {"ACCORD_READ_DB": "copy.db"})
+    assert settings_from(Settings, {"ACCORD_READ_DB": TWO}).read_db == TWO
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.request import pathname2url
@@ -171,7 +170,7 @@ def for_reading(settings: Settings, scratch: Callable[[], Path]) -> Settings:
     unchanging = f"file:{pathname2url(str(path.resolve()))}?immutable=1"
     with closing(sqlite3.connect(unchanging, uri=True)) as source, closing(sqlite3.connect(copy)) as target:
         source.backup(target)
-    return replace(settings, db=str(copy))
+    return settings.model_copy(update={"db": str(copy)})
 
 
 def _must_exist(db: str) -> Path:
@@ -226,7 +225,7 @@ def initialise(settings: Settings, writers: Sequence[str] = ()) -> str | None:
 def enrol_admin(settings: Settings, key_file: str, holder: str) -> str:
     """Enroll a store's first administrator's key, in a transaction the key
     signs itself (`accord init --admin-key`); its key id. Again, nothing."""
-    app = build(replace(settings, key=key_file), init=True)
+    app = build(settings.model_copy(update={"key": key_file}), init=True)
     try:
         signer = app.recorder.signing.signer  # type: ignore[attr-defined]
         if any(key.key_id == signer.key_id for key in app.signing_keys()):

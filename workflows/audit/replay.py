@@ -20,7 +20,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -127,7 +126,7 @@ def _replay(app: Accord, include: Include, settings: Settings, *, follow: bool) 
     left out leaves no gap), then caught up: tasks opened (if `follow`), views built."""
     memory = f"file:accord-replay-{uuid.uuid4().hex}?mode=memory&cache=shared"
     # The same rules, targets and cipher key: the records are copied as stored.
-    replay = build(replace(settings, db=memory), init=True)
+    replay = build(settings.model_copy(update={"db": memory}), init=True)
     batch: list[StoredEvent] = []
     for stored in _chosen(app, include):
         batch.append(stored)

@@ -6,8 +6,6 @@ bad input exits 2, an unreachable store exits 1; `--debug` shows tracebacks.
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from workflows.cli.context import AccordGroup, Context
@@ -88,7 +86,7 @@ def main(
     """
     flags = {"db": db, "actor": actor, "rules": rules, "policy": policy}
     try:
-        settings, sources = load(flags, os.environ)
+        settings, sources = load(flags)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     ctx.obj = Context(settings, debug, sources)

@@ -8,9 +8,7 @@ not exist or cannot be read."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -29,8 +27,8 @@ def _offered(ctx: click.Context, values: Values, incomplete: str) -> list[Comple
 
     root = ctx.find_root()
     try:
-        settings, _ = load({"db": root.params.get("db")}, os.environ)
-        reader = open_as_they_stand(replace(settings, rules=None, policy=None))
+        settings, _ = load({"db": root.params.get("db")})
+        reader = open_as_they_stand(settings.model_copy(update={"rules": None, "policy": None}))
         if reader is None:
             return []
         try:

@@ -10,7 +10,6 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib import import_module
@@ -101,7 +100,7 @@ class Context:
         echo(f"accord: {behind}", err=True)
         # From here on the command's store is the standby: its errors name it.
         assert self.settings.read_db is not None
-        self.settings = replace(self.settings, db=self.settings.read_db)
+        self.settings = self.settings.model_copy(update={"db": self.settings.read_db})
 
     def _scratch_folder(self) -> Path:
         """A folder of this command's, removed when it ends."""

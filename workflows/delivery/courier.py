@@ -181,7 +181,9 @@ class Courier:
         return self.settings.task_page if self.settings.web_url else None
 
     def _failed(self, delivery: Delivery, at: datetime, failure: DeliveryFailed) -> Outcome:
-        retry_at = delivery.retry_time(failure.permanent, at, self.settings.attempts, self.settings.retry_after)
+        retry_at = delivery.retry_time(
+            failure.permanent, at, self.settings.delivery_attempts, self.settings.retry_after
+        )
         return _outcome(delivery, delivered=False, said=_said(failure.reason), retry_at=retry_at)
 
     def _send(self, owner: str, channel: Channel, parts: Sequence[Part], channels: Channels) -> str:

@@ -181,7 +181,7 @@ class Console:
     def who(self, request: Request) -> str | None:
         """Who is signed in: the name the reverse proxy says, when Accord
         is told to trust its header; else the session's."""
-        header = self.settings.web.user_header
+        header = self.settings.web.web_user_header
         if header:
             return request.headers.get(header) or None
         user = request.session.get("user")
@@ -450,7 +450,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
 
     session = Middleware(
         SessionMiddleware,
-        secret_key=settings.web.secret or secrets.token_urlsafe(48),
+        secret_key=settings.web.web_secret or secrets.token_urlsafe(48),
         session_cookie="accord_session",
         max_age=8 * 3600,
         same_site="strict",
