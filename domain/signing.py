@@ -45,7 +45,7 @@ def type_of(topic: str) -> str:
 def may_sign(role: str, type_name: str) -> bool:
     """Whether a key of this role may sign a record of this type: a
     scheduler's signs what Accord records of itself (tasks, reminders,
-    dispatches, deliveries), never a fact or an amendment people record,
+    dispatches, deliveries), never a fact, an amendment or exchange rates people record,
     so that a compromised scheduler host cannot record a payment. Keys are
     enrolled and revoked under an administrator's key (checked apart)."""
     return role != "scheduler" or type_name not in _people_record()
@@ -53,9 +53,10 @@ def may_sign(role: str, type_name: str) -> bool:
 
 @cache
 def _people_record() -> frozenset[str]:
+    from domain.rates import ExchangeRates
     from domain.vocabulary import all_types  # the vocabulary registers this module's aggregate
 
-    return frozenset(all_types())
+    return frozenset([*all_types(), ExchangeRates.ExchangeRatesPublished.__name__])
 
 
 def key_id_of(public_key: bytes) -> str:

@@ -69,7 +69,8 @@ def test_verify_answers_in_json_and_still_exits_by_its_verdict(demo_db: str) -> 
     assert verdict["sound"] is True
     assert verdict["head"] == {"position": seal["position"], "digest": seal["digest"]}
     assert verdict["broken"] is None and verdict["sealed_head"] is None
-    assert set(verdict["projections"]) == {"tasks", "funding", "meetings", "partnerships", "timeline", "deliveries"}
+    views = {"tasks", "funding", "meetings", "partnerships", "timeline", "deliveries", "rates"}
+    assert set(verdict["projections"]) == views
     assert not any(verdict["projections"].values())
     assert verdict["keys"]["problem"] is None and verdict["keys"]["indexed"] > 0
     assert set(verdict["seconds"]) == {"chain", "domain", "projections", "snapshots", "keys"}
@@ -106,6 +107,7 @@ def test_checks_and_rebuilds_answer_in_json(db: str, tmp_path: Path) -> None:
         "partnerships",
         "timeline",
         "deliveries",
+        "rates",
     }
     assert all(set(status) == {"name", "table", "position", "head"} for status in rebuilt["rebuilt"])
     assert rebuilt["snapshots_dropped"] == 0

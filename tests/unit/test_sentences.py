@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -13,6 +14,7 @@ import pytest
 
 from domain.delivery import Delivery
 from domain.dispatch import Dispatch
+from domain.rates import ExchangeRates
 from domain.signing import SigningKey
 from domain.task import FollowUpTask
 from domain.vocabulary import VOCABULARY, amendment_classes
@@ -54,7 +56,10 @@ def own_events(stamp: Any) -> list[Any]:
     dispatch = Dispatch.issue("digest", "desk:MA", "2021-03-30", "Digest of desk:MA", {"title": "Digest"}, stamp())
     key = SigningKey.enrol(bytes(range(32)), "Jane Doe", "person", stamp())
     key.revoke("the laptop was lost", stamp())
-    return [event for made in (task, cancelled, delivery, dispatch, key) for event in made.collect_events()]
+    rates = {"USD": Decimal("1.1937"), "GBP": Decimal("0.85525"), "JPY": Decimal("132.09"), "CHF": Decimal("1.0925")}
+    published = ExchangeRates.publish("ECB", date(2021, 6, 1), "EUR", rates, "eurofxref-hist.csv", stamp())
+    made = (task, cancelled, delivery, dispatch, key, published)
+    return [event for each in made for event in each.collect_events()]
 
 
 def states(stamp: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -70,7 +75,7 @@ def states(stamp: Any) -> list[tuple[str, dict[str, Any]]]:
 def event_names() -> set[str]:
     """Every event type's name (Delivered, an English word, is said as one)."""
     names = set(VOCABULARY) | {cls.__name__ for cls in amendment_classes()}
-    for aggregate in (FollowUpTask, Delivery, Dispatch, SigningKey):
+    for aggregate in (FollowUpTask, Delivery, Dispatch, SigningKey, ExchangeRates):
         names |= {cls.__name__ for cls in aggregate.event_classes()}
     return names
 

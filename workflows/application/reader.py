@@ -23,6 +23,7 @@ from workflows.projections.deliveries.queries import DeliveryQueries
 from workflows.projections.funding.queries import FundingQueries
 from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
+from workflows.projections.rates.queries import RateQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
 from workflows.projections.timeline.queries import TimelineQueries
 from workflows.sentences import concerning, followed, task_lines
@@ -78,6 +79,7 @@ class Reader:
         self.meetings = MeetingQueries(self.views)
         self.timeline = TimelineQueries(self.views)
         self.deliveries = DeliveryQueries(self.views)
+        self.rates = RateQueries(self.views)
         # The library's factory, when the reader opened the store itself.
         self._factory = factory
 

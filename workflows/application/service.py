@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.utils import EnvType
 
 from workflows.application.keys import KeyChanges
+from workflows.application.rates import RateChanges
 from workflows.application.reads import Reads
 from workflows.application.submission import Submitting
 from workflows.application.task_changes import TaskChanges
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from workflows.application.follower import Followed
 
 
-class Accord(Submitting, TaskChanges, KeyChanges, Reads):
+class Accord(Submitting, TaskChanges, KeyChanges, RateChanges, Reads):
     """Accord's event-sourced application over SQLite or PostgreSQL."""
 
     name = APPLICATION

@@ -19,6 +19,7 @@ from domain.delivery import Delivery
 from domain.dispatch import Dispatch
 from domain.initiative import Initiative
 from domain.meeting import Meeting
+from domain.rates import ExchangeRates
 from domain.signing import SigningKey
 from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
@@ -74,6 +75,8 @@ def stored_row(cls: type[Any], state: dict[str, Any], originator_id: Any, positi
         subject = f"delivery {str(originator_id)[:8]}"
     elif cls in _KEY_EVENTS:
         subject = f"key {get('key_id')}"
+    elif cls is ExchangeRates.ExchangeRatesPublished:
+        subject = f"{get('source')}, {get('published_on')}"
     else:
         subject = get("partner") or f"task {str(originator_id)[:8]}"
     row: dict[str, Any] = {}

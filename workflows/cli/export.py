@@ -177,3 +177,46 @@ def import_iati(ctx: Context, path: str, dry_run: bool, as_json: bool) -> None:
     left = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
     done = "would record" if dry_run else "took"
     echo(f"{len(plans)} activity(ies): {done} {recorded} transaction(s); left out: {left or 'nothing'}", err=True)
+
+
+@import_.command("rates")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and the store, and say what would be recorded; record nothing."
+)
+@json_option
+@pass_context
+def import_rates(ctx: Context, path: str, dry_run: bool, as_json: bool) -> None:
+    """Record the ECB's euro foreign exchange reference rates, each day's
+    a fact (ExchangeRatesPublished), from its files as it publishes them:
+    the history (eurofxref-hist.csv, or the zip it comes in), the day's
+    (eurofxref.csv) or either XML (eurofxref-daily.xml, eurofxref-hist.xml).
+
+    All or nothing, each problem named by its line; a day recorded before
+    is recorded once, and a day recorded with other rates refuses the whole
+    file. Reports then convert each amount at the rate of its own day.
+
+    \b
+    Example:
+      accord import rates --dry-run eurofxref-hist.zip
+      accord import rates eurofxref-hist.zip
+    """
+    from workflows.interchange.ecb import SOURCE, read_rates
+
+    days = read_rates(path)
+    receipt = ctx.app.publish_rates(
+        SOURCE, days, click.format_filename(path, shorten=True), ctx.settings.actor, dry_run=dry_run
+    )
+    if as_json:
+        print_json(
+            {
+                "source": SOURCE,
+                "dry_run": dry_run,
+                "recorded": [day.isoformat() for day in receipt.recorded],
+                "already": len(receipt.already),
+            }
+        )
+        return
+    done = "would record" if dry_run else "recorded"
+    span = f" ({min(receipt.recorded)} to {max(receipt.recorded)})" if receipt.recorded else ""
+    echo(f"{done} the rates of {len(receipt.recorded)} day(s){span}; {len(receipt.already)} recorded before")

@@ -22,15 +22,18 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.errors import DomainError
+from domain.rates import ExchangeRates
 from domain.task import FollowUpTask
 from domain.vocabulary import all_types, describe_problems
 from workflows.base.failures import BadInput
 from workflows.base.textfile import NotText, read_toml
 
-# What people record: the vocabulary, and the changes they make to tasks.
+# What people record: the vocabulary, the exchange rates they import, and
+# the changes they make to tasks.
 PEOPLE_RECORD = frozenset(
     [
         *all_types(),
+        ExchangeRates.ExchangeRatesPublished.__name__,
         *(
             cls.__name__
             for cls in (

@@ -32,6 +32,7 @@ CATALOG: dict[str, tuple[int, str]] = {
     # and version, by which a task names the fact it follows up.
     "timeline": (2, "workflows.projections.timeline.view:Timeline"),
     "deliveries": (1, "workflows.projections.deliveries.view:Deliveries"),
+    "rates": (1, "workflows.projections.rates.view:Rates"),
 }
 
 

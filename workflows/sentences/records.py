@@ -1,6 +1,6 @@
 """The sentences of what Accord records itself: a task's life, the
 deliveries that tell people, the documents it issues, and the keys that
-may write the record."""
+may write the record, and the exchange rates people import."""
 
 from __future__ import annotations
 
@@ -103,6 +103,19 @@ def key_revoked(s: State) -> str:
     return "Signing key revoked" + _then(s.get("reason"))
 
 
+# The rates a day's sentence names; the others are counted.
+RATES_SHOWN = 3
+
+
+def rates_published(s: State) -> str:
+    rates = list(s["rates"].items())
+    shown = ", ".join(f"{rate} {code}" for code, rate in rates[:RATES_SHOWN])
+    more = f" and {len(rates) - RATES_SHOWN} more" if len(rates) > RATES_SHOWN else ""
+    return (
+        f"Exchange rates of {day(s['published_on'])} published by {cut(s['source'], 80)}: 1 {s['base']} = {shown}{more}"
+    )
+
+
 RECORDS: dict[str, Callable[[State], str]] = {
     "TaskOpened": task_opened,
     "TaskAssigned": task_assigned,
@@ -119,4 +132,5 @@ RECORDS: dict[str, Callable[[State], str]] = {
     "DispatchIssued": dispatch_issued,
     "KeyEnrolled": key_enrolled,
     "KeyRevoked": key_revoked,
+    "ExchangeRatesPublished": rates_published,
 }

@@ -1,0 +1,87 @@
+"""Exchange rates as the ECB published them, each day a fact: recorded all
+at once or not at all, a file read again recording nothing, a day recorded
+with other rates refused, and each currency's rate on a day found as the
+latest published on or before it. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import accord, as_json
+from workflows.application.compose import build
+from workflows.config.settings import Settings
+from workflows.projections.rates.queries import Quote
+
+pytestmark = pytest.mark.integration
+
+ECB = Path(__file__).parent.parent / "fixtures" / "ecb"
+HISTORY = str(ECB / "eurofxref-hist-2021-q2.csv")
+SOURCE = "ECB euro foreign exchange reference rates"
+
+
+def quote(db: str, currency: str, on: date) -> Quote | None:
+    app = build(Settings(db=db))
+    try:
+        app.refresh()
+        return app.reader.rates.quote(currency, "EUR", on)
+    finally:
+        app.close()
+
+
+def test_a_history_is_recorded_once_and_each_rate_found_on_or_before_its_day(db: str) -> None:
+    first = as_json(accord(db, "import", "rates", HISTORY, "--json"))
+    again = as_json(accord(db, "import", "rates", HISTORY, "--json"))
+    xml = as_json(accord(db, "import", "rates", str(ECB / "eurofxref-hist-2021-06.xml"), "--json"))
+
+    assert (len(first["recorded"]), first["already"], first["source"]) == (65, 0, SOURCE)
+    assert (again["recorded"], again["already"]) == ([], 65)
+    assert (xml["recorded"], xml["already"]) == ([], 3)
+    # Saturday 19 June 2021: Friday's rate, as published.
+    assert quote(db, "USD", date(2021, 6, 19)) == Quote("USD", "EUR", Decimal("1.1898"), date(2021, 6, 18), SOURCE)
+    assert quote(db, "GBP", date(2021, 6, 17)) == Quote("GBP", "EUR", Decimal("0.85525"), date(2021, 6, 17), SOURCE)
+    # Before the first day recorded there is no rate: none is guessed from a later one.
+    assert quote(db, "USD", date(2021, 5, 2)) is None
+    assert accord(db, "audit", "verify").exit_code == 0
+    [first, *_] = as_json(accord(db, "audit", "log", "--json"))
+    assert (first["subject"], first["summary"]) == (
+        f"{SOURCE}, 2021-07-30",
+        f"Exchange rates of 30 July 2021 published by {SOURCE}: 1 EUR = 1.1891 USD, 130.39 JPY, 1.9558 BGN and 29 more",
+    )
+
+
+def test_a_dry_run_checks_everything_and_records_nothing(db: str) -> None:
+    dry = accord(db, "import", "rates", "--dry-run", HISTORY)
+
+    assert dry.exit_code == 0, dry.output
+    assert "would record the rates of 65 day(s) (2021-05-03 to 2021-07-30); 0 recorded before" in dry.stdout
+    assert quote(db, "USD", date(2021, 6, 18)) is None
+    assert as_json(accord(db, "import", "rates", HISTORY, "--json"))["already"] == 0
+
+
+def test_a_day_recorded_with_other_rates_refuses_the_whole_file(db: str, tmp_path: Path) -> None:
+    accord(db, "import", "rates", str(ECB / "eurofxref-hist-2021-06.xml"))
+    changed = tmp_path / "eurofxref-hist.csv"
+    changed.write_text(Path(HISTORY).read_text().replace("2021-06-17,1.1937,", "2021-06-17,1.2937,"))
+
+    refused = accord(db, "import", "rates", str(changed))
+
+    assert refused.exit_code == 2
+    assert (
+        "the rates of 2021-06-17 from ECB euro foreign exchange reference rates are recorded already, "
+        "and differ: USD is 1.1937 there, 1.2937 here"
+    ) in refused.output
+    assert quote(db, "USD", date(2021, 5, 3)) is None  # nothing of the file was stored
+
+
+def test_a_file_that_is_not_rates_is_refused_by_its_line(db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "rates.csv"
+    bad.write_text("Date,USD,\n2021-06-17,1.19,\n2021-06-18,soon,\n")
+
+    refused = accord(db, "import", "rates", str(bad))
+
+    assert refused.exit_code == 2
+    assert "rates.csv: line 3: 'soon' is not a rate of USD (a positive number such as 1.1937)" in refused.output

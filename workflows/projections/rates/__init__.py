@@ -1,0 +1,1 @@
+"""The exchange rates recorded: each currency's rate of each day, by source."""
