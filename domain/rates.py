@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, model_validator
@@ -31,6 +31,24 @@ QUOTED = re.compile(r"[A-Z]{3}")
 # ISO 4217 lists fewer than 200), and a rate's most significant digits.
 MOST_RATES = 300
 RATE_DIGITS = 15
+
+
+# Rounding converted amounts: once, to the target currency's minor unit, half
+# to even (a half cent goes to the even cent), as bankers and the ECB's
+# conversion rules for the euro have it; totals add rounded amounts.
+ROUNDING = ROUND_HALF_EVEN
+
+
+def converted(amount: Decimal, rate_of: Decimal, rate_into: Decimal, decimals: int) -> Decimal:
+    """An amount converted through the base both rates are prices of: a
+    currency whose base buys `rate_of` of it, into one of which the base buys
+    `rate_into` (1 for the base itself), rounded once to `decimals`."""
+    with localcontext() as exact:
+        # Enough digits that only the final rounding rounds: 18 of an amount,
+        # 15 of each rate, and the decimals kept.
+        exact.prec = 60
+        value = amount / rate_of * rate_into
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUNDING)
 
 
 class RatesDiffer(DomainError):

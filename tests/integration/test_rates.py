@@ -5,13 +5,15 @@ latest published on or before it. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.helpers import accord, as_json
+from tests.helpers import accord, as_json, submit_rows
 from workflows.application.compose import build
 from workflows.config.settings import Settings
 from workflows.projections.rates.queries import Quote
@@ -85,3 +87,70 @@ def test_a_file_that_is_not_rates_is_refused_by_its_line(db: str, tmp_path: Path
 
     assert refused.exit_code == 2
     assert "rates.csv: line 3: 'soon' is not a rate of USD (a positive number such as 1.1937)" in refused.output
+
+
+FUNDING = [
+    {"type": "PartnershipOpened", "partner": "TN", "occurred_on": "2021-01-04"},
+    {"type": "PartnershipOpened", "partner": "MA", "occurred_on": "2021-01-04"},
+    {"type": "FundingCommitted", "partner": "TN", "funding": "tn-eur", "instrument": "NDICI-Global Europe"}
+    | {"occurred_on": "2021-06-01", "amount": "EUR 1000000"},
+    {"type": "FundingCommitted", "partner": "MA", "funding": "ma-usd", "instrument": "US bilateral"}
+    | {"occurred_on": "2021-06-17", "amount": "USD 1193700"},
+    {"type": "FundingCommitted", "partner": "TN", "funding": "tn-gbp", "instrument": "UK bilateral"}
+    | {"occurred_on": "2021-06-17", "amount": "GBP 855250"},
+    {"type": "FundingDisbursed", "partner": "MA", "funding": "ma-usd", "occurred_on": "2021-07-01"}
+    | {"amount": "USD 100000"},
+    # Known to the month only: converted at the rate of its first day, 1 April, before the file's first.
+    {"type": "FundingCommitted", "partner": "MA", "funding": "ma-jpy", "instrument": "JICA"}
+    | {"occurred_on": "2021-04", "amount": "JPY 129000000"},
+]
+
+
+def in_euros(db: str, *args: str) -> dict[str, Any]:
+    return as_json(accord(db, "report", "funding", "--in", "eur", "--format", "json", *args))
+
+
+def test_funding_in_three_currencies_has_one_euro_total_each_rate_shown_and_the_same_as_known_then(
+    db: str, tmp_path: Path
+) -> None:
+    assert submit_rows(db, *FUNDING).exit_code == 0
+    accord(db, "import", "rates", HISTORY)
+    then = datetime.now(UTC)
+    time.sleep(0.01)
+    first = in_euros(db)
+
+    # The day the JPY commitment needs arrives later: now it converts; as known then, nothing changed.
+    april = tmp_path / "april.csv"
+    april.write_text("Date,JPY,\n2021-04-01,129.00,\n")
+    later = accord(db, "import", "rates", str(april))
+    assert later.exit_code == 0, later.output
+    now, as_known_then = in_euros(db), in_euros(db, "--known-at", then.isoformat())
+
+    figures = first["figures"]
+    assert (figures["committed in EUR"], figures["disbursed in EUR"]) == ("3000000.00", "84146.75")
+    assert figures["amounts not converted to EUR"] == 1
+    tables = {table["title"]: table["rows"] for table in first["tables"]}
+    assert tables["Not converted to EUR"] == [
+        {
+            "partner": "MA",
+            "funding": "ma-jpy",
+            "kind": "committed",
+            "occurred_on": "2021-04",
+            "amount": "JPY 129,000,000",
+            "why": "no rate of JPY on or before 2021-04-01",
+        }
+    ]
+    used = {(row["currency"], row["day"]): row for row in tables["Rates used (1 EUR buys)"]}
+    assert set(used) == {("USD", "2021-06-17"), ("GBP", "2021-06-17"), ("USD", "2021-07-01")}
+    assert (used[("USD", "2021-07-01")]["rate"], used[("USD", "2021-07-01")]["source"]) == ("1.1884", SOURCE)
+    assert "rounded once to 2 decimals, half to even" in first["subtitle"]
+    assert now["figures"]["committed in EUR"] == "4000000.00"
+    assert as_known_then["figures"] == figures
+    assert as_known_then["tables"] == first["tables"]
+
+
+def test_a_currency_that_is_not_money_is_refused_before_anything_is_read(db: str) -> None:
+    refused = accord(db, "report", "funding", "--in", "XAU")
+
+    assert refused.exit_code == 2
+    assert "--in XAU: XAU has no minor unit in ISO 4217" in refused.output

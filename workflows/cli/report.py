@@ -161,9 +161,21 @@ def report_portfolio(
 @report.command("funding")
 @report_options
 @replay_options
+@click.option(
+    "--in",
+    "into",
+    metavar="CURRENCY",
+    help="Also show the funding in this currency, e.g. EUR: each amount at the rate of its own day "
+    "(`accord import rates` records them), with the rates used and what has none.",
+)
 @pass_context
 def report_funding(
-    ctx: Context, fmt: str, output: str | None, as_of: datetime | None, known_at: datetime | None
+    ctx: Context,
+    fmt: str,
+    output: str | None,
+    as_of: datetime | None,
+    known_at: datetime | None,
+    into: str | None,
 ) -> None:
     """Funding committed and disbursed by partner, instrument, pillar and
     year, against each instrument's migration target.
@@ -171,13 +183,19 @@ def report_funding(
     \b
     Example:
       accord report funding
+      accord report funding --in EUR                        # every currency in euros, rate by rate
+      accord report funding --in EUR --known-at 2021-08-01  # the same figures as known then
       accord report funding --format html -o funding.html
     """
+    from workflows.reports.currency import currency
+
+    into = currency(into) if into is not None else None
     with source(ctx, as_of, known_at) as (app, today, _):
         from workflows.reports.funding import funding_report
         from workflows.reports.html import funding_html
 
-        emit(funding_report(app, today, target=ctx.settings.funding_target), fmt, output, funding_html)
+        made = funding_report(app, today, target=ctx.settings.funding_target, into=into)
+        emit(made, fmt, output, funding_html)
 
 
 @report.command("briefing")

@@ -23,7 +23,8 @@ CATALOG: dict[str, tuple[int, str]] = {
     # by partner (a portfolio page asks each partnership's open tasks).
     "tasks": (3, "workflows.projections.tasks.view:TaskList"),
     # 2: decommitments (a column of what they took off, `committed` net of them).
-    "funding": (2, "workflows.projections.funding.view:FundingLedger"),
+    # 3: each commitment, disbursement and decommitment on its day (moves).
+    "funding": (3, "workflows.projections.funding.view:FundingLedger"),
     # 2: partners' latest facts moved to the timeline. 3: the last day a
     # meeting known to the month or year may be held on (held_on_last).
     "meetings": (3, "workflows.projections.meetings.view:Meetings"),

@@ -2,7 +2,8 @@
 instrument, pillar and year, and against each instrument's migration target.
 
 Built from the funding ledger view; amounts stay exact Decimals and are never
-added across currencies.
+added across currencies, unless asked for in one currency (`into`), each
+converted at the rate of its own day (workflows.reports.currency).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.base import normalise
+from workflows.reports.currency import in_one_currency, rule
 from workflows.reports.model import Report, Table
 from workflows.reports.numbers import Ratio, pillar
 
@@ -30,9 +32,11 @@ ENVELOPE_COLUMNS = [
 ]
 
 
-def funding_report(app: Any, today: date, *, target: Decimal | None = None) -> Report:
+def funding_report(app: Any, today: date, *, target: Decimal | None = None, into: str | None = None) -> Report:
     """The report, as of `today`; `target`, a share such as 0.15, replaces the
-    share recorded with each envelope (the ACCORD_FUNDING_TARGET setting)."""
+    share recorded with each envelope (the ACCORD_FUNDING_TARGET setting);
+    `into`, a currency (checked by workflows.reports.currency.currency),
+    adds the funding converted into it."""
     funding = app.reader.funding
     # One read of the ledger for every table, so that they all agree.
     lines = _with_ratio(funding.lines())
@@ -40,7 +44,7 @@ def funding_report(app: Any, today: date, *, target: Decimal | None = None) -> R
     by["pillar"] = [{**row, "pillar": pillar(row["pillar"])} for row in by["pillar"]]
     lines = [{**line, "pillars": [pillar(code) for code in line["pillars"]]} for line in lines]
     envelopes = [_envelope(row, lines, target, today) for row in funding.envelopes()]
-    return Report(
+    report = Report(
         title="Funding",
         subtitle=_rule(today, target, decommitted=any(line["decommitted"] for line in lines)),
         figures=_figures(funding.totals("currency", lines), envelopes),
@@ -57,6 +61,17 @@ def funding_report(app: Any, today: date, *, target: Decimal | None = None) -> R
             Table("Funding lines", LINE_COLUMNS, lines),
         ],
     )
+    if into is not None:
+        converted = in_one_currency(funding.moves(), app.reader.rates, into)
+        report.subtitle += rule(into)
+        report.figures = {
+            f"committed in {into}": converted.committed,
+            f"disbursed in {into}": converted.disbursed,
+            f"amounts not converted to {into}": len(converted.missing),
+            **report.figures,
+        }
+        report.tables[1:1] = converted.tables()
+    return report
 
 
 def _with_ratio(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,9 +9,9 @@ from typing import Any
 @dataclass(frozen=True)
 class Link:
     """A cell or figure that is a link: `text`, to `url` (an http(s)
-    address already percent-encoded, as workflows.config.settings.web_url makes
-    it). Markdown writes it as an autolink, HTML as an anchor, the rest as
-    the address."""
+    address already percent-encoded, as the settings make ACCORD_WEB_URL).
+    Markdown writes it as an autolink, HTML as an anchor, the rest as the
+    address."""
 
     text: str
     url: str

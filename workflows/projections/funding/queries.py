@@ -20,6 +20,11 @@ def envelopes_table(table: str) -> str:
     return f"{table}_envelopes"
 
 
+def moves_table(table: str) -> str:
+    """The table of each commitment, disbursement and decommitment that goes with a ledger table."""
+    return f"{table}_moves"
+
+
 class FundingQueries(Queries):
     view = "funding"
 
@@ -28,6 +33,14 @@ class FundingQueries(Queries):
         funding, instrument, title, currency, committed (net of
         decommitments), decommitted and disbursed (Decimals), committed_on, year (committed) and pillars (a list)."""
         return [_line(row) for row in self.db.query(f"SELECT * FROM {self.table} ORDER BY partner, funding")]
+
+    def moves(self) -> list[dict[str, Any]]:
+        """Every commitment, disbursement and decommitment in the order
+        recorded: partner, funding, kind ("committed", "disbursed",
+        "decommitted"), occurred_on (as recorded: a day, a month or a year),
+        currency and amount (a Decimal)."""
+        rows = self.db.query(f"SELECT * FROM {moves_table(self.table)} ORDER BY position")
+        return [{**row, "amount": Decimal(row["amount"])} for row in rows]
 
     def envelopes(self) -> list[dict[str, Any]]:
         """Every instrument's envelope, by instrument: instrument, currency,

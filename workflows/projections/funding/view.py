@@ -1,6 +1,7 @@
 """The funding ledger: one row per funding line (partner, funding ref) with
-what is committed (net of decommitments), decommitted and disbursed, and
-beside it the instruments' envelopes.
+what is committed (net of decommitments), decommitted and disbursed, beside
+it the instruments' envelopes, and each commitment, disbursement and
+decommitment on its own day (what converting to another currency needs).
 
 Amounts are exact decimals kept as TEXT and added up with Decimal, so that
 neither database turns them into floats.
@@ -17,7 +18,7 @@ from domain.initiative import Instrument
 from domain.partnership import Partnership
 from domain.values import event_date
 from workflows.projections.base import View
-from workflows.projections.funding.queries import envelopes_table
+from workflows.projections.funding.queries import envelopes_table, moves_table
 from workflows.store.database import Cursor, Record
 
 P = Partnership
@@ -38,6 +39,12 @@ LINE_COLUMNS = (
     "pillars",
 )
 COMMITTED, DISBURSED, DECOMMITTED = (LINE_COLUMNS.index(name) for name in ("committed", "disbursed", "decommitted"))
+MOVE_COLUMNS = ("position", "partner", "funding", "kind", "occurred_on", "currency", "amount")
+KINDS: dict[Any, str] = {
+    P.FundingCommitted: "committed",
+    P.FundingDisbursed: "disbursed",
+    P.FundingDecommitted: "decommitted",
+}
 
 
 class FundingLedger(View):
@@ -75,7 +82,19 @@ class FundingLedger(View):
                 first_year INTEGER NOT NULL,
                 last_year INTEGER NOT NULL
             )""",
+            f"""CREATE TABLE IF NOT EXISTS {moves_table(table)} (
+                position INTEGER PRIMARY KEY,
+                partner TEXT NOT NULL,
+                funding TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                occurred_on TEXT NOT NULL,
+                currency TEXT NOT NULL,
+                amount TEXT NOT NULL
+            )""",
         ]
+
+    def indexes(self, table: str) -> list[str]:
+        return [f"CREATE INDEX IF NOT EXISTS {moves_table(table)}_partner ON {moves_table(table)} (partner)"]
 
     def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
         first = history[0]
@@ -83,6 +102,7 @@ class FundingLedger(View):
             cursor.execute(f"DELETE FROM {envelopes_table(table)} WHERE instrument = ?", (first["instrument"],))
         else:
             cursor.execute(f"DELETE FROM {table} WHERE partner = ?", (first["partner"],))
+            cursor.execute(f"DELETE FROM {moves_table(table)} WHERE partner = ?", (first["partner"],))
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         # A batch's new lines are written once, with what was paid on them (or
@@ -90,8 +110,13 @@ class FundingLedger(View):
         # decommitted changes their stored totals.
         lines: dict[tuple[str, str], list[Any]] = {}
         changes: dict[tuple[str, str], list[Decimal]] = {}  # disbursed, decommitted
+        moves: list[tuple[Any, ...]] = []
         for record in records:
             state = record.state
+            if record.type in KINDS:
+                line, amount = (state["partner"], state["funding"]), state["amount"]
+                kind, day = KINDS[record.type], state["occurred_on"]
+                moves.append((record.position, *line, kind, day, amount["currency"], amount["amount"]))
             match record.type:
                 case P.FundingCommitted:
                     amount = state["amount"]
@@ -138,6 +163,7 @@ class FundingLedger(View):
             for column in (COMMITTED, DISBURSED, DECOMMITTED):
                 row[column] = str(row[column])
         cursor.insert(table, LINE_COLUMNS, list(lines.values()))
+        cursor.insert(moves_table(table), MOVE_COLUMNS, moves)
         self._change(cursor, table, changes)
 
     @staticmethod
