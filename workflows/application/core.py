@@ -215,8 +215,11 @@ class Core(Application[UUID]):
         self,
         decide: Callable[[int], tuple[Any, list[Any]]],
         snapshots: Callable[[Any], Sequence[Snapshot]] | None = None,
+        *,
+        store: bool = True,
     ) -> Any:
-        """Decide on freshly loaded aggregates, then store the events; when
+        """Decide on freshly loaded aggregates, then store the events (unless
+        not `store`: a dry run, decided the same way and stored nothing); when
         another writer got there first, reload and decide again. A connection
         to PostgreSQL lost in either step (the server restarted) is retried
         too, with a warning each time. Then keep the `snapshots` of the
@@ -230,7 +233,7 @@ class Core(Application[UUID]):
                 result, events = decide(attempt)
                 # In the order decided, not grouped by aggregate, so the log's
                 # order is the order of the submissions.
-                if events:
+                if events and store:
                     stamped = Stamped.of(events, self.mapper.to_stored_event)
                     self.events.put(events, moments=stamped)
                     if snapshots is not None and stamped is not None and stamped.moved_to is None:
