@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.helpers import accord, as_json
+from tests.helpers import accord, as_json, keyed, stored_count
 from tests.integration.test_iati import BY_TRANSACTION, PUBLISHED
 from tests.integration.test_iati_published import COMMITTED_LAST, FILES, FIXTURES, PAID_ON_NOTHING
 
@@ -177,3 +177,26 @@ def test_a_dry_run_on_no_store_is_refused_as_the_import_is_and_makes_none(tmp_pa
     assert (planned.exit_code, planned.stderr) == (imported.exit_code, imported.stderr)
     assert planned.stderr.startswith(f"accord: there is no store at {none}: `accord init` makes one")
     assert not Path(none).exists()
+
+
+def test_on_a_signed_store_a_dry_run_without_a_key_is_refused_as_the_import_is(
+    db: str, admin: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "published.xml"
+    path.write_text(PUBLISHED)
+    opening = keyed(db, "submit", "PartnershipOpened", "--partner", "TN", "--occurred-on", "2020", key=admin)
+    assert opening.exit_code == 0, opening.output
+    before = stored_count(db)
+
+    planned = keyed(db, "import", "iati", "--dry-run", str(path))
+    imported = keyed(db, "import", "iati", str(path))
+    signed = keyed(db, "import", "iati", "--dry-run", str(path), key=admin)
+
+    assert (planned.exit_code, planned.stderr) == (imported.exit_code, imported.stderr)
+    assert imported.exit_code == 2
+    assert imported.stderr.startswith("accord: this store's records are signed: set ACCORD_KEY to your key file")
+    assert signed.exit_code == 0, signed.output
+    assert signed.stdout.splitlines()[-1] == (
+        "would record 3 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1"
+    )
+    assert stored_count(db) == before  # a dry run's transaction is rolled back

@@ -50,9 +50,10 @@ class Submitting(Core):
     ) -> Receipt:
         """Record submissions atomically: all of them, or none if any breaks a
         rule, or that the policy does not let `actor` record. A key recorded
-        before is skipped. A lost race is retried. A `dry_run` decides them
-        all the same and stores nothing: its receipt is what recording them
-        now would store."""
+        before is skipped. A lost race is retried. A `dry_run` decides and
+        writes them all the same, in a transaction rolled back: its receipt
+        is what recording them now would store, or it is refused as that
+        would be."""
         actor = self.authenticated or actor
         if self.policy is not None:
             refused = self.policy.refusals(actor, [submission.event_class.__name__ for submission in submissions])
@@ -65,7 +66,7 @@ class Submitting(Core):
             return self._decide(submissions, actor, self.clock.now(), progress if attempt == 1 else None)
 
         with collector_paused():
-            receipt: Receipt = self.store_decided(decide, lambda receipt: receipt.snapshots, store=not dry_run)
+            receipt: Receipt = self.store_decided(decide, lambda receipt: receipt.snapshots, dry_run=dry_run)
         return receipt
 
     def _decide(
