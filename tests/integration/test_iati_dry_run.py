@@ -200,3 +200,26 @@ def test_on_a_signed_store_a_dry_run_without_a_key_is_refused_as_the_import_is(
         "would record 3 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1"
     )
     assert stored_count(db) == before  # a dry run's transaction is rolled back
+
+
+def test_a_file_larger_than_accord_reads_is_refused_by_the_dry_run_and_the_import_alike(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("workflows.interchange.iati.LARGEST", 2048)
+    path = tmp_path / "published.xml"
+    path.write_text(PUBLISHED)
+
+    planned = accord(db, "import", "iati", "--dry-run", str(path))
+    imported = accord(db, "import", "iati", str(path))
+
+    assert (planned.exit_code, planned.stderr) == (imported.exit_code, imported.stderr)
+    assert imported.exit_code == 2
+    assert imported.stderr == f"accord: {path} is larger than 2 KB\n"
+
+
+def test_the_help_teaches_the_dry_run_and_opening_partnerships_by_example(db: str) -> None:
+    shown = accord(db, "import", "iati", "--help").stdout
+
+    assert "  accord import iati --dry-run --open-partnerships funding.xml\n" in shown
+    assert "  accord import iati --open-partnerships funding.xml\n" in shown
+    assert "--open-partnerships  Open each partnership the file funds that is not opened" in shown

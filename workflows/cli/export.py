@@ -160,13 +160,11 @@ def import_iati(ctx: Context, path: str, dry_run: bool, open_partnerships: bool,
       accord import iati --open-partnerships funding.xml
     """
     from workflows.cli.submit import receipt_json, report
-    from workflows.interchange.iati import import_file
+    from workflows.interchange.iati import import_file, read_in
 
-    with open(path, "rb") as source:
-        xml = source.read()
     imported = import_file(
         ctx.app,
-        xml,
+        read_in(path),
         path,
         ctx.settings.actor,
         progress_bar,

@@ -390,16 +390,22 @@ class Keyed:
     occurred_on: str
 
 
-# The largest IATI file read to prove its facts (a registry's biggest are a few hundred MB).
+# The largest IATI file read, to import or to prove its facts (a registry's biggest are a few hundred MB).
 LARGEST = 256 * 2**20
 
 
-def keyed_in(path: str) -> list[Keyed]:
-    """`keyed` of the file at `path`, read up to LARGEST bytes."""
+def read_in(path: str) -> bytes:
+    """The IATI file at `path`, refused in a sentence naming it if it holds
+    more than LARGEST bytes (no more is read) or cannot be read."""
     try:
-        return keyed(read_bounded(path, LARGEST), path)
+        return read_bounded(path, LARGEST)
     except NotText as error:
         raise IatiError(f"{path} {error}") from None
+
+
+def keyed_in(path: str) -> list[Keyed]:
+    """`keyed` of the file at `path` (`read_in`)."""
+    return keyed(read_in(path), path)
 
 
 def keyed(xml: bytes, source: str = "<iati>") -> list[Keyed]:
