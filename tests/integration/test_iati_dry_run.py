@@ -223,3 +223,22 @@ def test_the_help_teaches_the_dry_run_and_opening_partnerships_by_example(db: st
     assert "  accord import iati --dry-run --open-partnerships funding.xml\n" in shown
     assert "  accord import iati --open-partnerships funding.xml\n" in shown
     assert "--open-partnerships  Open each partnership the file funds that is not opened" in shown
+
+
+def test_a_hostile_file_name_is_named_in_the_opening_as_a_line_of_text(db: str, tmp_path: Path) -> None:
+    name = "fund\ning\x1b[2J" + "x" * 230 + ".xml"
+    path = tmp_path / name
+    path.write_text(BY_TRANSACTION)
+
+    imported = accord(db, "import", "iati", "--open-partnerships", str(path))
+
+    assert imported.exit_code == 0, imported.output
+    [notes] = [
+        row["notes"]
+        for row in map(json.loads, accord(db, "export", "events", "--partner", "MA").stdout.splitlines())
+        if row["type"] == "PartnershipOpened"
+    ]
+    assert notes == (
+        f"Opened by importing the IATI file fund ing [2J{'x' * 230}.xml, as of its earliest transaction for MA "
+        "(line 6)."
+    )
