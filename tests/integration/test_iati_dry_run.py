@@ -242,3 +242,20 @@ def test_a_hostile_file_name_is_named_in_the_opening_as_a_line_of_text(db: str, 
         f"Opened by importing the IATI file fund ing [2J{'x' * 230}.xml, as of its earliest transaction for MA "
         "(line 6)."
     )
+
+
+def test_a_dry_run_by_someone_the_policy_refuses_is_refused_as_the_import_is(db: str, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[roles]\nfinance = ["alice"]\n\n[permit]\nFundingDisbursed = ["finance"]\n')
+    opened(db, "TN")
+    path = tmp_path / "published.xml"
+    path.write_text(PUBLISHED)
+
+    planned = accord(db, "--policy", str(policy), "import", "iati", "--dry-run", str(path), actor="dave")
+    imported = accord(db, "--policy", str(policy), "import", "iati", str(path), actor="dave")
+    allowed = accord(db, "--policy", str(policy), "import", "iati", "--dry-run", str(path), actor="alice")
+
+    assert (planned.exit_code, planned.stderr) == (imported.exit_code, imported.stderr)
+    assert imported.exit_code == 2
+    assert imported.stderr.startswith("accord: line 14: dave may not record FundingDisbursed: the policy")
+    assert allowed.exit_code == 0, allowed.output
