@@ -125,9 +125,10 @@ def test_an_iati_plan_answers_in_json(demo_db: str, tmp_path: Path) -> None:
     imported = as_json(accord(demo_db, "import", "iati", str(xml), "--json"))
 
     [activity] = [a for a in planned["activities"] if a["partner"] == "TN"]
-    assert activity["steps"][0]["what"].startswith("record FundingCommitted EUR 1000")
-    assert set(planned) == {"activities"}
+    assert activity["steps"][0]["what"].startswith("recorded before: FundingCommitted EUR 1000")
+    assert set(planned) == {"dry_run", "activities", "recorded", "already"} and planned["dry_run"] is True
     assert imported["recorded"] == [] and len(imported["already"]) == 1  # its own export: recorded once
+    assert (planned["recorded"], planned["already"]) == (imported["recorded"], imported["already"])
 
 
 def test_the_audit_log_takes_a_window_and_a_limit(db: str) -> None:

@@ -38,6 +38,7 @@ from workflows.store.moments import Stamped
 from workflows.store.persistence import APPLICATION, PydanticMapper, mapper_for
 from workflows.store.retry import StoreBusy, address, wait_for_server
 from workflows.store.signatures import Change
+from workflows.store.trial import RolledBack
 
 if TYPE_CHECKING:
     from workflows.config.policy import Policy
@@ -215,8 +216,12 @@ class Core(Application[UUID]):
         self,
         decide: Callable[[int], tuple[Any, list[Any]]],
         snapshots: Callable[[Any], Sequence[Snapshot]] | None = None,
+        *,
+        dry_run: bool = False,
     ) -> Any:
-        """Decide on freshly loaded aggregates, then store the events; when
+        """Decide on freshly loaded aggregates, then store the events (a
+        `dry_run` writes them in a transaction rolled back at its end, which
+        the store checks as any: workflows.store.trial); when
         another writer got there first, reload and decide again. A connection
         to PostgreSQL lost in either step (the server restarted) is retried
         too, with a warning each time. Then keep the `snapshots` of the
@@ -232,7 +237,10 @@ class Core(Application[UUID]):
                 # order is the order of the submissions.
                 if events:
                     stamped = Stamped.of(events, self.mapper.to_stored_event)
-                    self.events.put(events, moments=stamped)
+                    try:
+                        self.events.put(events, moments=stamped, trial=dry_run)
+                    except RolledBack:
+                        return result
                     if snapshots is not None and stamped is not None and stamped.moved_to is None:
                         self.keep_snapshots(snapshots(result))
                 return result

@@ -132,20 +132,30 @@ def record_file(app: Accord, source: Iterable[bytes], actor: str, bar: Bar) -> R
     return record_lines(app, _facts_of(source), actor, bar)
 
 
-def record_lines(app: Accord, lines: list[Line], actor: str, bar: Bar) -> Receipt:
+def record_lines(app: Accord, lines: list[Line], actor: str, bar: Bar, *, dry_run: bool = False) -> Receipt:
     """`record_file` of lines already read, each named by its own number
-    (an IATI transaction's line in its XML file, say)."""
-    from workflows.application.submission import Rejected
-
+    (an IATI transaction's line in its XML file, say); a `dry_run` checks
+    and decides them as recording them does, and stores nothing."""
     with collector_paused():
         with bar(len(lines), "checking") as advance:
             submissions = validate_all(lines, advance)
-        with bar(len(submissions), "recording") as advance:
-            try:
-                return app.submit(submissions, actor, advance)
-            except Rejected as rejected:
-                problems = [f"line {lines[index].number}: {message}" for index, message in rejected.problems]
-                raise InvalidSubmissions(problems, len(lines)) from None
+        return record_checked(app, list(zip(lines, submissions, strict=True)), actor, bar, dry_run=dry_run)
+
+
+def record_checked(
+    app: Accord, checked: list[tuple[Line, Submission]], actor: str, bar: Bar, *, dry_run: bool = False
+) -> Receipt:
+    """`record_lines` of lines `validate_all` made submissions of, each
+    beside its line: every line breaking a rule of the domain named by its
+    number."""
+    from workflows.application.submission import Rejected
+
+    with collector_paused(), bar(len(checked), "deciding" if dry_run else "recording") as advance:
+        try:
+            return app.submit([submission for _, submission in checked], actor, advance, dry_run=dry_run)
+        except Rejected as rejected:
+            problems = [f"line {checked[index][0].number}: {message}" for index, message in rejected.problems]
+            raise InvalidSubmissions(problems, len(checked)) from None
 
 
 def event_types() -> list[str]:

@@ -40,7 +40,8 @@ class RateChanges(Core):
     ) -> RatesReceipt:
         """Record each day's rates from `source` not recorded before, all or
         none: a day recorded with other rates refuses the whole (RatesDiffer).
-        `dry_run`: every check made, nothing stored."""
+        `dry_run`: every check made, the store's own among them (its
+        transaction rolled back), nothing stored."""
         actor = self.authenticated or actor
         if self.policy is not None:
             self.policy.check(actor, PUBLISHED)
@@ -63,10 +64,10 @@ class RateChanges(Core):
                 published = ExchangeRates.publish(source, rates.day, rates.base, rates.rates, origin, stamp)
                 events += published.collect_events()
                 receipt.recorded.append(rates.day)
-            return receipt, [] if dry_run else events
+            return receipt, events
 
         with collector_paused():
-            receipt: RatesReceipt = self.store_decided(decide)
+            receipt: RatesReceipt = self.store_decided(decide, dry_run=dry_run)
         return receipt
 
 

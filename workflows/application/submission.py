@@ -13,7 +13,7 @@ from uuid import UUID
 from domain.amendments import Amendment, amend
 from domain.base import Aggregate, Snapshot, record_fact
 from domain.errors import DomainError
-from domain.partnership import require_opened
+from domain.partnership import Partnership, require_opened
 from domain.values import Stamp
 from domain.vocabulary import Submission
 from workflows.application.core import Core
@@ -45,10 +45,15 @@ class Receipt:
 
 
 class Submitting(Core):
-    def submit(self, submissions: Sequence[Submission], actor: str, progress: Progress | None = None) -> Receipt:
+    def submit(
+        self, submissions: Sequence[Submission], actor: str, progress: Progress | None = None, *, dry_run: bool = False
+    ) -> Receipt:
         """Record submissions atomically: all of them, or none if any breaks a
         rule, or that the policy does not let `actor` record. A key recorded
-        before is skipped. A lost race is retried."""
+        before is skipped. A lost race is retried. A `dry_run` decides and
+        writes them all the same, in a transaction rolled back: its receipt
+        is what recording them now would store, or it is refused as that
+        would be."""
         actor = self.authenticated or actor
         if self.policy is not None:
             refused = self.policy.refusals(actor, [submission.event_class.__name__ for submission in submissions])
@@ -61,7 +66,7 @@ class Submitting(Core):
             return self._decide(submissions, actor, self.clock.now(), progress if attempt == 1 else None)
 
         with collector_paused():
-            receipt: Receipt = self.store_decided(decide, lambda receipt: receipt.snapshots)
+            receipt: Receipt = self.store_decided(decide, lambda receipt: receipt.snapshots, dry_run=dry_run)
         return receipt
 
     def _decide(
@@ -143,6 +148,10 @@ class Submitting(Core):
         if progress:
             progress(len(submissions) % 500)
         return receipt, events
+
+    def not_opened(self, partners: Iterable[str]) -> list[str]:
+        """Those of `partners` whose partnership is not opened in the store now."""
+        return [code for code in partners if self.find(Partnership.id_for(code)) is None]
 
     def _require_partners(self, partners: Iterable[str], aggregates: dict[UUID, Aggregate | None]) -> None:
         """A fact naming several partners names opened partnerships only

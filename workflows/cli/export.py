@@ -122,61 +122,82 @@ def import_() -> None:
 
 @import_.command("iati")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Print what would be recorded and left out, and why; record nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check and decide everything the import would, on the store as it is, and store nothing: print what "
+    "it would record and leave out, and why, or refuse as it would.",
+)
+@click.option(
+    "--open-partnerships",
+    is_flag=True,
+    help="Open each partnership the file funds that is not opened (PartnershipOpened, as of its earliest "
+    "transaction in the file, the file named as its source), in the same all-or-nothing batch.",
+)
 @json_option
 @pass_context
-def import_iati(ctx: Context, path: str, dry_run: bool, as_json: bool) -> None:
+def import_iati(ctx: Context, path: str, dry_run: bool, open_partnerships: bool, as_json: bool) -> None:
     """Record the commitments, decommitments (a commitment of a negative
     value) and disbursements of an IATI activity file (2.01 to 2.03),
     through the same checks as `accord submit --file`: all or nothing, each
     problem named by its line in the XML, and a file imported twice is
-    recorded once.
+    recorded once. The partnerships the file funds must be opened: those
+    that are not are named, or opened with `--open-partnerships`.
 
     What Accord does not record is left out and counted, never silently: an
     activity with no recipient country (a regional one) or several, an
     expenditure or any other type of transaction, a value of 0, a reversed
     disbursement, a further commitment on one activity, a disbursement or a
     decommitment with no commitment before it or in another currency than
-    its commitment. `--dry-run` lists each, activity by activity.
+    its commitment. `--dry-run` lists each, activity by activity: it is
+    the import but for storing, saying what the import would record, or
+    refusing as the import would.
 
     \b
     Example:
       accord import iati --dry-run funding.xml
-      accord import iati funding.xml
+      accord import iati --dry-run --open-partnerships funding.xml
+      accord import iati --open-partnerships funding.xml
     """
     from workflows.cli.submit import receipt_json, report
-    from workflows.interchange.iati import import_file
+    from workflows.interchange.iati import import_file, read_in
 
-    with open(path, "rb") as source:
-        xml = source.read()
-    # A dry run reads no store: it checks the file alone.
-    app = None if dry_run else ctx.app
-    plans, receipt = import_file(app, xml, path, ctx.settings.actor, progress_bar, dry_run=dry_run)
+    imported = import_file(
+        ctx.app,
+        read_in(path),
+        path,
+        ctx.settings.actor,
+        progress_bar,
+        dry_run=dry_run,
+        open_partnerships=open_partnerships,
+    )
+    plans, receipt = imported.plans, imported.receipt
+    already = {submission.key for submission in receipt.already}
     if as_json:
         activities = [
             {
                 "identifier": activity.identifier,
                 "line": activity.line,
                 "partner": activity.partner,
-                "steps": [{"line": line, "what": what} for line, what in activity.steps()],
+                "steps": [{"line": line, "what": what} for line, what in activity.steps(already)],
             }
             for activity in plans
         ]
-        print_json({"activities": activities, **(receipt_json(receipt) if receipt else {})})
+        print_json({"dry_run": dry_run, "activities": activities, **receipt_json(receipt)})
         return
     if dry_run:
+        for opening in imported.opened:
+            echo(f"open partnership {opening.partner} as of {opening.occurred_on} (line {opening.line})")
         for activity in plans:
             echo(f"activity {activity.identifier} (line {activity.line}): {activity.partner or 'no partner'}")
-            for line, what in activity.steps():
+            for line, what in activity.steps(already):
                 echo(f"  line {line}: {what}")
-    else:
-        assert receipt is not None
-        report(receipt)
-    recorded = sum(len(activity.recorded) for activity in plans)
+    report(receipt, dry_run=dry_run)
+    taken = sum(len(activity.recorded) for activity in plans)
     kinds = Counter(skipped.kind for activity in plans for skipped in activity.skipped)
     left = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-    done = "would record" if dry_run else "took"
-    echo(f"{len(plans)} activity(ies): {done} {recorded} transaction(s); left out: {left or 'nothing'}", err=True)
+    done = "would take" if dry_run else "took"
+    echo(f"{len(plans)} activity(ies): {done} {taken} transaction(s); left out: {left or 'nothing'}", err=True)
 
 
 @import_.command("rates")

@@ -101,20 +101,22 @@ def submit_file(ctx: Context, source: IO[bytes], as_json: bool = False) -> None:
     report(record_file(ctx.app, source, ctx.settings.actor, progress_bar), as_json)
 
 
-def report(receipt: Receipt, as_json: bool = False) -> None:
-    """What a submission stored; with `as_json`, each submission recorded
-    and each already recorded before: its type, subject and key."""
+def report(receipt: Receipt, as_json: bool = False, *, dry_run: bool = False) -> None:
+    """What a submission stored, or would store (`dry_run`); with `as_json`,
+    each submission recorded and each already recorded before: its type,
+    subject and key."""
     if as_json:
         print_json(receipt_json(receipt))
         return
     recorded, already = len(receipt.recorded), len(receipt.already)
+    verb = "would record" if dry_run else "recorded"
     if recorded + already == 1:
         submission = (receipt.recorded or receipt.already)[0]
         what = f"{submission.type_name} on {submission.subject} (key {submission.key})"
-        echo(f"recorded {what}" if recorded else f"already recorded: {what}")
+        echo(f"{verb} {what}" if recorded else f"already recorded: {what}")
         return
     kinds = ", ".join(f"{name} {count}" for name, count in sorted(receipt.by_type().items()))
-    echo(f"recorded {recorded} event(s)" + (f": {kinds}" if kinds else ""))
+    echo(f"{verb} {recorded} event(s)" + (f": {kinds}" if kinds else ""))
     if already:
         echo(f"already recorded: {already} (stored nothing for them)")
 

@@ -15,7 +15,7 @@ back into Accord exactly.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -28,8 +28,8 @@ import orjson
 from domain.text import LINE, fit
 from domain.values import event_date
 from workflows.application.intake import Line as NumberedLine
-from workflows.application.intake import record_lines, validate_all
-from workflows.base.batches import Bar
+from workflows.application.intake import record_checked, validate_all
+from workflows.base.batches import Bar, collector_paused
 from workflows.base.failures import BadInput, OutputInvalid
 from workflows.base.textfile import NotText, read_bounded
 from workflows.escape.xml import xml_text
@@ -37,6 +37,9 @@ from workflows.proofs.check import ProofFails
 from workflows.proofs.formats import Proof
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from domain.vocabulary import Submission
     from workflows.application.submission import Receipt
 
 # The schema the export is checked against: IATI's own, as published.
@@ -327,10 +330,15 @@ class ActivityPlan:
     recorded: list[Planned] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
-    def steps(self) -> list[tuple[int, str]]:
-        """What the plan does with each line of the activity, in the file's order."""
+    def steps(self, already: Set[str] = frozenset()) -> list[tuple[int, str]]:
+        """What the plan does with each line of the activity, in the file's
+        order; `already`, the keys recorded before (recorded once)."""
         steps = [
-            (p.line, f"record {p.submission['type']} {p.submission['amount']} on {p.submission['occurred_on']}")
+            (
+                p.line,
+                f"{'recorded before:' if p.submission['id'] in already else 'record'} {p.submission['type']} "
+                f"{p.submission['amount']} on {p.submission['occurred_on']}",
+            )
             for p in self.recorded
         ]
         return sorted(steps + [(skipped.line, f"leave out: {skipped.reason}") for skipped in self.skipped])
@@ -382,16 +390,22 @@ class Keyed:
     occurred_on: str
 
 
-# The largest IATI file read to prove its facts (a registry's biggest are a few hundred MB).
+# The largest IATI file read, to import or to prove its facts (a registry's biggest are a few hundred MB).
 LARGEST = 256 * 2**20
 
 
-def keyed_in(path: str) -> list[Keyed]:
-    """`keyed` of the file at `path`, read up to LARGEST bytes."""
+def read_in(path: str) -> bytes:
+    """The IATI file at `path`, refused in a sentence naming it if it holds
+    more than LARGEST bytes (no more is read) or cannot be read."""
     try:
-        return keyed(read_bounded(path, LARGEST), path)
+        return read_bounded(path, LARGEST)
     except NotText as error:
         raise IatiError(f"{path} {error}") from None
+
+
+def keyed_in(path: str) -> list[Keyed]:
+    """`keyed` of the file at `path` (`read_in`)."""
+    return keyed(read_in(path), path)
 
 
 def keyed(xml: bytes, source: str = "<iati>") -> list[Keyed]:
@@ -583,16 +597,92 @@ def _plan_transaction(
     return Planned(line, submission)
 
 
+@dataclass(frozen=True)
+class Opening:
+    """A partnership the file funds that is not opened: opened as of the
+    file's earliest transaction for it, at that transaction's line."""
+
+    partner: str
+    occurred_on: str
+    line: int
+
+
+class PartnershipsNotOpened(IatiError):
+    """Partnerships a file funds that are not opened, and were not to be
+    opened by the import; nothing was stored."""
+
+    def __init__(self, openings: Sequence[Opening]) -> None:
+        first = openings[0]
+        super().__init__(
+            f"the file funds {len(openings)} partnership(s) not opened: "
+            f"{', '.join(opening.partner for opening in openings)}; pass --open-partnerships to open each as of "
+            "its earliest transaction in the file, or open each first, e.g. accord submit PartnershipOpened "
+            f"--partner {first.partner} --occurred-on {first.occurred_on}; nothing was stored"
+        )
+
+
+@dataclass
+class Imported:
+    """What importing a file recorded, or would record (a dry run): its
+    plan, the partnerships it opens, and what was stored."""
+
+    plans: list[ActivityPlan]
+    opened: list[Opening]
+    receipt: Receipt
+
+
 def import_file(
-    app: Any, xml: bytes, source: str, actor: str, bar: Bar, *, dry_run: bool = False
-) -> tuple[list[ActivityPlan], Receipt | None]:
-    """The file's plan and, unless `dry_run`, what recording it did: every
-    transaction checked as `submit --file` checks a line, then all recorded
-    or none, problems named by the XML's own line numbers. A dry run checks
-    and records nothing."""
+    app: Any, xml: bytes, source: str, actor: str, bar: Bar, *, dry_run: bool = False, open_partnerships: bool = False
+) -> Imported:
+    """The file's plan and what recording it did: every transaction checked
+    as `submit --file` checks a line and decided on its partnership, then
+    all recorded or none, problems named by the XML's own line numbers. The
+    partnerships it funds that are not opened are refused by name, or with
+    `open_partnerships` opened in the same batch. A `dry_run` is all of
+    that but the storing: what it says is what the import then stores."""
     plans = plan(xml, source)
     lines = [NumberedLine(p.line, orjson.dumps(p.submission)) for activity in plans for p in activity.recorded]
-    if dry_run:
-        validate_all(lines)
-        return plans, None
-    return plans, record_lines(app, lines, actor, bar)
+    with collector_paused():
+        with bar(len(lines), "checking") as advance:
+            checked = list(zip(lines, validate_all(lines, advance), strict=True))
+        missing = app.not_opened(sorted({submission.subject for _, submission in checked}))
+        openings = _openings(missing, checked)
+        if openings and not open_partnerships:
+            raise PartnershipsNotOpened(openings)
+        receipt = record_checked(app, [*_opened(openings, source), *checked], actor, bar, dry_run=dry_run)
+    return Imported(plans, openings, receipt)
+
+
+def _openings(missing: Sequence[str], checked: Sequence[tuple[NumberedLine, Submission]]) -> list[Opening]:
+    """Each partnership `missing`, as of its earliest transaction (the first
+    in the file of those dated alike)."""
+    earliest: dict[str, tuple[date, int, str]] = {}
+    wanted = set(missing)
+    for line, submission in checked:
+        if submission.subject in wanted:
+            when = submission.facts()["occurred_on"]
+            found = (when.earliest, line.number, str(when))
+            earliest[submission.subject] = min(earliest.get(submission.subject, found), found)
+    return [Opening(code, earliest[code][2], earliest[code][1]) for code in missing]
+
+
+def _opened(openings: Sequence[Opening], source: str) -> list[tuple[NumberedLine, Submission]]:
+    """The PartnershipOpened of each opening, the file named as its source."""
+    name = fit(Path(source).name, LINE)
+    lines = [
+        NumberedLine(
+            opening.line,
+            orjson.dumps(
+                {
+                    "type": "PartnershipOpened",
+                    "id": f"iati:opened:{opening.partner}",
+                    "partner": opening.partner,
+                    "occurred_on": opening.occurred_on,
+                    "notes": f"Opened by importing the IATI file {name}, as of its earliest transaction for "
+                    f"{opening.partner} (line {opening.line}).",
+                }
+            ),
+        )
+        for opening in openings
+    ]
+    return list(zip(lines, validate_all(lines), strict=True))

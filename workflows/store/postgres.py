@@ -29,6 +29,7 @@ from workflows.store.database import Database
 from workflows.store.persistence import READ_ONLY, TARGET_SESSION_ATTRS, library_settings, postgres_address
 from workflows.store.pooler import refuse_transaction_pooling
 from workflows.store.retry import address
+from workflows.store.trial import end_of
 
 CHAIN_TABLE = chain.TABLE
 # The log's statistics are first taken when it reaches this many events.
@@ -202,6 +203,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             kwargs.get("read"),
             kwargs.get("signing"),
             kwargs.get("moments"),
+            trial=bool(kwargs.get("trial")),
         )
         if ids:
             self._keep_statistics(ids[-1])
@@ -236,6 +238,8 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
         read: chain.Read | None,
         changes: Sequence[signatures.Change | None] | None = None,
         stamped: moments.Stamped | None = None,
+        *,
+        trial: bool = False,
     ) -> list[int]:
         if not self.datastore.enable_db_functions:
             raise RuntimeError("Accord's PostgreSQL recorder needs POSTGRES_ENABLE_DB_FUNCTIONS")
@@ -276,6 +280,7 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             self.signing.sign(cursor, ids, changes, head.digest, signed)
             if key_rows is not None:
                 self.key_writer.write(cursor, key_rows, ids)
+            end_of(trial)
             return ids
 
     def _check_continues(self, cursor: Any, tracking: Tracking, read: chain.Read) -> None:

@@ -19,7 +19,7 @@ from eventsourcing.sqlite import (
     SQLiteProcessRecorder,
 )
 
-from workflows.store import chain, keys, moments, positions, signatures
+from workflows.store import chain, keys, moments, positions, signatures, trial
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -59,7 +59,8 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         """The library's insert, at positions given here rather than by
         SQLite, which could give a position twice (workflows.store.positions),
         with the moments' order (workflows.store.moments), the chain, the key
-        index, the signature and the tracking in its transaction."""
+        index, the signature and the tracking in its transaction; a `trial`
+        all of that, rolled back (workflows.store.trial)."""
         ids: list[int] = []
         if stored_events:
             start = self.positions.next(c)
@@ -78,6 +79,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         tracking = kwargs.get("tracking")
         if tracking is not None:
             self._insert_tracking(c, tracking)
+        trial.end_of(kwargs.get("trial"))
         return ids
 
 
