@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from tests.helpers import accord, as_json, submit_rows
 from workflows.application.compose import build
 from workflows.config.settings import Settings
 from workflows.projections.rates.queries import Quote
+from workflows.web.app import create
 
 pytestmark = pytest.mark.integration
 
@@ -154,3 +156,17 @@ def test_a_currency_that_is_not_money_is_refused_before_anything_is_read(db: str
 
     assert refused.exit_code == 2
     assert "--in XAU: XAU has no minor unit in ISO 4217" in refused.output
+
+
+def test_the_consoles_funding_and_portfolio_show_the_funding_in_one_currency_when_asked(db: str) -> None:
+    assert submit_rows(db, *FUNDING).exit_code == 0
+    accord(db, "import", "rates", HISTORY)
+
+    with TestClient(create(Settings(db=db))) as web:
+        funding, portfolio, plain = web.get("/funding?in=EUR"), web.get("/?in=eur"), web.get("/funding")
+
+    assert funding.status_code == portfolio.status_code == 200
+    for page in (funding.text, portfolio.text):
+        assert "In EUR, by partner (each amount at the rate of its day)" in page
+        assert "3,000,000.00" in page and "no rate of JPY on or before 2021-04-01" in page
+    assert "In EUR" not in plain.text

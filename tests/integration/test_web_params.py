@@ -56,6 +56,9 @@ HOSTILE = [
     ("/partners/" + "T" * 201, "a partner's code holds at most 200 characters; this one holds 201"),
     ("/meetings/jha%1b[2J", "a meeting's reference holds a control character: 'jha\\x1b[2J'"),
     ("/tasks/" + "a" * 201, "a task's id holds at most 200 characters; this one holds 201"),
+    ("/funding?in=XAU", "--in XAU: XAU has no minor unit in ISO 4217"),
+    ("/?in=%3Cscript%3E", "--in <SCRIPT>: unknown currency '<SCRIPT>'"),
+    ("/funding?in=EUR%00", "in holds a control character: 'EUR\\x00'"),
 ]
 
 

@@ -56,6 +56,24 @@ def report_options(command: Callable[..., None]) -> Callable[..., Any]:
     return output_option("Write to this file, not the screen ('-': standard output).")(options)
 
 
+def in_option(command: Callable[..., None]) -> Callable[..., None]:
+    """--in CURRENCY: the funding also in one currency, checked as it is read."""
+
+    def checked(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        from workflows.reports.currency import currency
+
+        return currency(value) if value is not None else None
+
+    return click.option(
+        "--in",
+        "into",
+        metavar="CURRENCY",
+        callback=checked,
+        help="Also show the funding in this currency, e.g. EUR: each amount at the rate of its own day "
+        "(`accord import rates` records them), with the rates used and what has none.",
+    )(command)
+
+
 def replay_options(command: Callable[..., None]) -> Callable[..., None]:
     command = click.option(
         "--known-at",
@@ -138,9 +156,15 @@ def report_partnership(
 @report.command("portfolio")
 @report_options
 @replay_options
+@in_option
 @pass_context
 def report_portfolio(
-    ctx: Context, fmt: str, output: str | None, as_of: datetime | None, known_at: datetime | None
+    ctx: Context,
+    fmt: str,
+    output: str | None,
+    as_of: datetime | None,
+    known_at: datetime | None,
+    into: str | None,
 ) -> None:
     """Every partnership on one page, with the portfolio's totals.
 
@@ -148,6 +172,7 @@ def report_portfolio(
     Example:
       accord report portfolio --format csv -o portfolio.csv
       accord report portfolio --known-at 2021-06-01T12:00   # as Accord showed it then
+      accord report portfolio --in EUR                      # the funding in euros too, rate by rate
       accord report portfolio --format html -o portfolio.html
     """
     target = ctx.settings.funding_target
@@ -155,19 +180,14 @@ def report_portfolio(
         from workflows.reports.html import portfolio_html
         from workflows.reports.partnership import portfolio_report
 
-        emit(portfolio_report(app, today), fmt, output, lambda report: portfolio_html(app, report, today, target))
+        made = portfolio_report(app, today, into=into)
+        emit(made, fmt, output, lambda report: portfolio_html(app, report, today, target))
 
 
 @report.command("funding")
 @report_options
 @replay_options
-@click.option(
-    "--in",
-    "into",
-    metavar="CURRENCY",
-    help="Also show the funding in this currency, e.g. EUR: each amount at the rate of its own day "
-    "(`accord import rates` records them), with the rates used and what has none.",
-)
+@in_option
 @pass_context
 def report_funding(
     ctx: Context,
@@ -187,9 +207,6 @@ def report_funding(
       accord report funding --in EUR --known-at 2021-08-01  # the same figures as known then
       accord report funding --format html -o funding.html
     """
-    from workflows.reports.currency import currency
-
-    into = currency(into) if into is not None else None
     with source(ctx, as_of, known_at) as (app, today, _):
         from workflows.reports.funding import funding_report
         from workflows.reports.html import funding_html

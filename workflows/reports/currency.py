@@ -23,7 +23,7 @@ from domain.rates import converted
 from domain.values import event_date
 from workflows.base.failures import BadInput
 from workflows.projections.rates.queries import Quote, RateQueries
-from workflows.reports.model import Table
+from workflows.reports.model import Report, Table
 
 # The currency the ECB's rates are prices of.
 BASE = "EUR"
@@ -83,6 +83,21 @@ class InOneCurrency:
                 f"Not converted to {into}", ["partner", "funding", "kind", "occurred_on", "amount", "why"], self.missing
             ),
         ]
+
+
+def add_one_currency(report: Report, app: Any, into: str, *, at: int, prefix: str = "") -> None:
+    """Add to a report the funding in `into`: its two totals and how many
+    amounts have no rate as its first figures (each name after `prefix`),
+    its rule to the subtitle, and its tables at position `at`."""
+    converted = in_one_currency(app.reader.funding.moves(), app.reader.rates, into)
+    report.subtitle += rule(into)
+    report.figures = {
+        f"{prefix}committed in {into}": converted.committed,
+        f"{prefix}disbursed in {into}": converted.disbursed,
+        f"{prefix}amounts not converted to {into}": len(converted.missing),
+        **report.figures,
+    }
+    report.tables[at:at] = converted.tables()
 
 
 def in_one_currency(moves: list[dict[str, Any]], rates: RateQueries, into: str) -> InOneCurrency:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.base import normalise
-from workflows.reports.currency import in_one_currency, rule
+from workflows.reports.currency import add_one_currency
 from workflows.reports.model import Report, Table
 from workflows.reports.numbers import Ratio, pillar
 
@@ -62,15 +62,7 @@ def funding_report(app: Any, today: date, *, target: Decimal | None = None, into
         ],
     )
     if into is not None:
-        converted = in_one_currency(funding.moves(), app.reader.rates, into)
-        report.subtitle += rule(into)
-        report.figures = {
-            f"committed in {into}": converted.committed,
-            f"disbursed in {into}": converted.disbursed,
-            f"amounts not converted to {into}": len(converted.missing),
-            **report.figures,
-        }
-        report.tables[1:1] = converted.tables()
+        add_one_currency(report, app, into, at=1)
     return report
 
 

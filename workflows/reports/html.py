@@ -97,7 +97,8 @@ def portfolio_body(
     `partner_page` (each partnership's address, where it is a page of its
     own), its links go there and its sections are left out."""
     funding = funding_report(app, today, target=target)
-    [overview] = portfolio.tables
+    # The partnerships; then, in one currency if asked, the funding converted.
+    overview, *converted = portfolio.tables
     codes = [row["partner"] for row in overview.rows]
     names = {row["partner"]: f"{row['name']} ({row['partner']})" for row in overview.rows}
     due = app.reader.tasks.open_by_due_date(today)
@@ -109,7 +110,11 @@ def portfolio_body(
     return [
         _header(portfolio),
         _nav(names, partner_page),
-        _section("overview", "Overview", [_figures(portfolio.figures), *map(_figure, figures), _table(overview)]),
+        _section(
+            "overview",
+            "Overview",
+            [_figures(portfolio.figures), *map(_figure, figures), _table(overview), *map(_table, converted)],
+        ),
         *(
             _partner(partnership_report(app, code, today=today), code, funding)
             for code in ([] if partner_page else codes)

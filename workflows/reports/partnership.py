@@ -11,6 +11,7 @@ from typing import Any
 from domain.values import Party
 from workflows.application.service import Accord
 from workflows.projections.tasks.queries import TaskFilter
+from workflows.reports.currency import add_one_currency
 from workflows.reports.model import Report, Table
 from workflows.reports.numbers import Amount, pillar, pillars
 
@@ -93,9 +94,10 @@ def partnership_report(app: Accord, code: str, *, today: date) -> Report:
     )
 
 
-def portfolio_report(app: Accord, today: date) -> Report:
+def portfolio_report(app: Accord, today: date, *, into: str | None = None) -> Report:
     """One row per partnership, with the portfolio's totals as figures (from
-    the read models as they stand: refresh first)."""
+    the read models as they stand: refresh first); `into`, a currency, adds
+    the funding converted into it (workflows.reports.currency)."""
     tally = app.reader.tasks.open_by_partner(today)
     rows = app.reader.partnerships.rows()
     committed: dict[str, Decimal] = {}
@@ -119,7 +121,7 @@ def portfolio_report(app: Accord, today: date) -> Report:
     }
     for row in rows:
         row["pillars"] = pillars(row["pillars"].split(", ") if row["pillars"] else [])
-    return Report(
+    report = Report(
         title="Partnership portfolio",
         subtitle=f"As of {today.isoformat()}.",
         figures=figures,
@@ -133,6 +135,9 @@ def portfolio_report(app: Accord, today: date) -> Report:
             )
         ],
     )
+    if into is not None:
+        add_one_currency(report, app, into, at=1, prefix="Funding ")
+    return report
 
 
 def _open_commitments(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 
+from workflows.reports.currency import currency
 from workflows.web import pages, params
 from workflows.web.moments import EARLIEST, moment_of
 
@@ -25,6 +26,12 @@ Work = Callable[["Accord", Any], dict[str, Any]]
 def path_value(request: Request, name: str, said: str) -> str:
     """A value of the page's path: bounded, and free of control characters."""
     return params.text(request.path_params[name], said) or ""
+
+
+def currency_of(request: Request) -> str | None:
+    """The currency a page shows the funding in too, if asked (?in=EUR): money Accord records."""
+    text = params.text(request.query_params.get("in"), "in")
+    return currency(text) if text else None
 
 
 def partner_work(request: Request, zone: ZoneInfo) -> Work:

@@ -292,6 +292,15 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
     def not_understood(request: Request, message: str) -> HTMLResponse:
         return console.render(request, "error.html", {"title": "Not understood", "message": message}, 400)
 
+    def portfolio_work(request: Request, zone: ZoneInfo) -> addresses.Work:
+        into = addresses.currency_of(request)
+        query = request.state.moment.query(zone)
+        return lambda app, today: pages.portfolio(app, today, target, lambda code: f"/partners/{code}{query}", into)
+
+    def funding_work(request: Request, zone: ZoneInfo) -> addresses.Work:
+        into = addresses.currency_of(request)
+        return lambda app, today: pages.funding(app, today, target, into)
+
     def task_work(request: Request, zone: ZoneInfo) -> addresses.Work:
         ref = addresses.path_value(request, "ref", "a task's id")
         return lambda app, today: task_page(app, today, request, ref)
@@ -413,19 +422,9 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         return RedirectResponse("/", status_code=303)
 
     routes = [
-        Route(
-            "/",
-            page(
-                "report.html",
-                lambda r, zone: (
-                    lambda app, today: pages.portfolio(
-                        app, today, target, lambda code: f"/partners/{code}" + r.state.moment.query(console.zone)
-                    )
-                ),
-            ),
-        ),
+        Route("/", page("report.html", portfolio_work)),
         Route("/partners/{code}", page("report.html", addresses.partner_work)),
-        Route("/funding", page("report.html", lambda r, zone: lambda app, today: pages.funding(app, today, target))),
+        Route("/funding", page("report.html", funding_work)),
         Route("/meetings", page("meetings.html", lambda r, zone: lambda app, today: pages.meetings(app, today))),
         Route("/meetings/{meeting}", page("report.html", addresses.briefing_work)),
         Route("/tasks", page("tasks.html", addresses.tasks_work)),

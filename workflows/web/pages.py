@@ -35,9 +35,12 @@ def _html(parts: list[str]) -> Markup:
     return Markup("\n".join(parts))
 
 
-def portfolio(app: Accord, today: date, target: Decimal | None, partner_page: Callable[[str], str]) -> dict[str, Any]:
-    """The portfolio's figures, charts and overview; each partnership is a page of its own."""
-    report = portfolio_report(app, today)
+def portfolio(
+    app: Accord, today: date, target: Decimal | None, partner_page: Callable[[str], str], into: str | None = None
+) -> dict[str, Any]:
+    """The portfolio's figures, charts and overview, the funding in one
+    currency if asked (`into`); each partnership is a page of its own."""
+    report = portfolio_report(app, today, into=into)
     return {"title": report.title, "body": _html(portfolio_body(app, report, today, target, partner_page))}
 
 
@@ -46,8 +49,8 @@ def partner(app: Accord, today: date, code: str) -> dict[str, Any]:
     return {"title": report.title, "body": _html(partnership_body(app, report, code, today))}
 
 
-def funding(app: Accord, today: date, target: Decimal | None) -> dict[str, Any]:
-    report = funding_report(app, today, target=target)
+def funding(app: Accord, today: date, target: Decimal | None, into: str | None = None) -> dict[str, Any]:
+    report = funding_report(app, today, target=target, into=into)
     # The chart drawn from every row; the tables cut.
     return {
         "title": report.title,
