@@ -27,7 +27,7 @@ pytestmark = [
 
 REPORTS = [("portfolio",), ("partnership", "TN"), ("funding",), ("briefing", "jha-council-2021-06-07")]
 # In one currency: the wide funding has no rates, so each of its amounts is listed as not converted.
-REPORTS += [("funding", "--in", "EUR"), ("portfolio", "--in", "EUR")]
+REPORTS += [("funding", "--in", "EUR"), ("portfolio", "--in", "EUR"), ("partnership", "TN", "--in", "EUR")]
 # The pages' margins (workflows/reports/html.py: @page), less a millimetre
 # for the anti-aliasing of what stands at their edge.
 MARGIN_MM = 12 - 1

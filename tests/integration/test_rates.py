@@ -164,9 +164,13 @@ def test_the_consoles_funding_and_portfolio_show_the_funding_in_one_currency_whe
 
     with TestClient(create(Settings(db=db))) as web:
         funding, portfolio, plain = web.get("/funding?in=EUR"), web.get("/?in=eur"), web.get("/funding")
+        morocco = web.get("/partners/MA?in=EUR")
 
-    assert funding.status_code == portfolio.status_code == 200
+    assert funding.status_code == portfolio.status_code == morocco.status_code == 200
     for page in (funding.text, portfolio.text):
         assert "In EUR, by partner (each amount at the rate of its day)" in page
         assert "3,000,000.00" in page and "no rate of JPY on or before 2021-04-01" in page
     assert "In EUR" not in plain.text
+    # Morocco's own: its USD line, at 17 June's rate, and its JPY line, which has none.
+    assert "1,000,000.00" in morocco.text and "3,000,000.00" not in morocco.text
+    assert "no rate of JPY on or before 2021-04-01" in morocco.text

@@ -133,9 +133,16 @@ def report() -> None:
 @click.argument("code", shell_complete=partner_codes)
 @report_options
 @replay_options
+@in_option
 @pass_context
 def report_partnership(
-    ctx: Context, code: str, fmt: str, output: str | None, as_of: datetime | None, known_at: datetime | None
+    ctx: Context,
+    code: str,
+    fmt: str,
+    output: str | None,
+    as_of: datetime | None,
+    known_at: datetime | None,
+    into: str | None,
 ) -> None:
     """One partnership: status, visits, dialogues, commitments by party,
     funding, open and overdue tasks.
@@ -143,6 +150,7 @@ def report_partnership(
     \b
     Example:
       accord report partnership TR
+      accord report partnership TN --in EUR   # its funding in euros too, rate by rate
       accord report partnership TN --format json -o tn.json
       accord report partnership TN --format html -o tn.html
     """
@@ -150,7 +158,8 @@ def report_partnership(
         from workflows.reports.html import partnership_html
         from workflows.reports.partnership import partnership_report
 
-        emit(partnership_report(app, code, today=today), fmt, output, lambda r: partnership_html(app, r, code, today))
+        made = partnership_report(app, code, today=today, into=into)
+        emit(made, fmt, output, lambda r: partnership_html(app, r, code, today))
 
 
 @report.command("portfolio")

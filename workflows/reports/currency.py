@@ -85,11 +85,15 @@ class InOneCurrency:
         ]
 
 
-def add_one_currency(report: Report, app: Any, into: str, *, at: int, prefix: str = "") -> None:
-    """Add to a report the funding in `into`: its two totals and how many
-    amounts have no rate as its first figures (each name after `prefix`),
-    its rule to the subtitle, and its tables at position `at`."""
-    converted = in_one_currency(app.reader.funding.moves(), app.reader.rates, into)
+def add_one_currency(
+    report: Report, app: Any, into: str, *, at: int, prefix: str = "", partner: str | None = None
+) -> None:
+    """Add to a report the funding in `into` (of one `partner`, if given):
+    its two totals and how many amounts have no rate as its first figures
+    (each name after `prefix`), its rule to the subtitle, and its tables at
+    position `at`."""
+    moves = [move for move in app.reader.funding.moves() if partner is None or move["partner"] == partner]
+    converted = in_one_currency(moves, app.reader.rates, into)
     report.subtitle += rule(into)
     report.figures = {
         f"{prefix}committed in {into}": converted.committed,

@@ -49,10 +49,11 @@ PORTFOLIO_OPTIONAL = [
 ]
 
 
-def partnership_report(app: Accord, code: str, *, today: date) -> Report:
-    """Status, visits, dialogues, commitments by party, funding, tasks and
-    timeline of one partnership; UnknownPartner or PartnershipNotOpened if
-    there is none. Built from the read models as they stand: refresh first."""
+def partnership_report(app: Accord, code: str, *, today: date, into: str | None = None) -> Report:
+    """Status, visits, dialogues, commitments by party, funding (also in one
+    currency, `into`, if given), tasks and timeline of one partnership;
+    UnknownPartner or PartnershipNotOpened if there is none. Built from the
+    read models as they stand: refresh first."""
     partnership = app.partnership(code)
     code = partnership.partner
     tasks = list(app.reader.tasks.tasks(TaskFilter(today, partner=code)))
@@ -82,7 +83,7 @@ def partnership_report(app: Accord, code: str, *, today: date) -> Report:
         "Pillars": [pillar(code) for code in (row["pillars"].split(", ") if row["pillars"] else [])],
         "Last activity": row["last_activity"],
     }
-    return Report(
+    report = Report(
         title=f"Partnership with {row['name']} ({code})",
         subtitle=f"As of {today.isoformat()}.",
         figures=figures,
@@ -92,6 +93,9 @@ def partnership_report(app: Accord, code: str, *, today: date) -> Report:
             Table("Timeline", ["occurred_on", "type", "subject", "summary"], app.reader.timeline.of(code)),
         ],
     )
+    if into is not None:
+        add_one_currency(report, app, into, at=0, prefix="Funding ", partner=code)
+    return report
 
 
 def portfolio_report(app: Accord, today: date, *, into: str | None = None) -> Report:

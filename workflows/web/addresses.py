@@ -36,7 +36,8 @@ def currency_of(request: Request) -> str | None:
 
 def partner_work(request: Request, zone: ZoneInfo) -> Work:
     code = path_value(request, "code", "a partner's code")
-    return lambda app, today: pages.partner(app, today, code)
+    into = currency_of(request)
+    return lambda app, today: pages.partner(app, today, code, into)
 
 
 def briefing_work(request: Request, zone: ZoneInfo) -> Work:

@@ -44,8 +44,8 @@ def portfolio(
     return {"title": report.title, "body": _html(portfolio_body(app, report, today, target, partner_page))}
 
 
-def partner(app: Accord, today: date, code: str) -> dict[str, Any]:
-    report = _capped(partnership_report(app, code, today=today), "report partnership " + code)
+def partner(app: Accord, today: date, code: str, into: str | None = None) -> dict[str, Any]:
+    report = _capped(partnership_report(app, code, today=today, into=into), "report partnership " + code)
     return {"title": report.title, "body": _html(partnership_body(app, report, code, today))}
 
 
