@@ -22,7 +22,7 @@ from workflows.reports.charts import Figure, funding_figure, tasks_figure, timel
 from workflows.reports.funding import LINE_COLUMNS, funding_report
 from workflows.reports.model import Link, Report, Table
 from workflows.reports.partnership import partnership_report
-from workflows.reports.render import cell
+from workflows.reports.render import cell, figure
 
 STYLE = """
 :root { color-scheme: light; }
@@ -210,7 +210,7 @@ def _section(anchor: str, title: str, parts: Iterable[str]) -> str:
 def _figures(figures: dict[str, Any]) -> str:
     if not figures:
         return ""
-    items = "".join(f"<div><dt>{escape(label)}</dt><dd>{_cell(v)}</dd></div>" for label, v in figures.items())
+    items = "".join(f"<div><dt>{escape(label)}</dt><dd>{_cell(figure(v))}</dd></div>" for label, v in figures.items())
     return f'<dl class="figures">{items}</dl>'
 
 

@@ -22,7 +22,7 @@ def markdown(report: Report) -> str:
     if report.subtitle:
         lines += [md_text(report.subtitle, line_start=True), ""]
     for label, value in report.figures.items():
-        lines.append(f"- **{md_text(label)}**: {md_cell(value)}")
+        lines.append(f"- **{md_text(label)}**: {md_cell(figure(value))}")
     if report.figures:
         lines.append("")
     for table in report.tables:
@@ -76,6 +76,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Link):
         return value.url
     return plain(value) if isinstance(value, Decimal) else repr(value)
+
+
+# A figure that holds nothing (funding in no currency yet), as people read it.
+NOTHING = "none yet"
+
+
+def figure(value: Any) -> Any:
+    """A key figure as shown: one that holds nothing (an empty list of
+    amounts, no date yet) says so, never a blank."""
+    return NOTHING if value is None or value == [] else value
 
 
 def cell(value: Any, number: Callable[[Decimal], str] = grouped) -> str:
