@@ -116,9 +116,7 @@ def _csv(data: bytes, problems: list[str]) -> list[DayRates]:
             problems.append(f"line {number}: {len(values)} values for {len(currencies)} currencies")
             continue
         quoted = {code: text for code, text in zip(currencies, values, strict=False) if text not in _NOT_QUOTED}
-        rates = _rates(quoted, number, problems)
-        if day is not None and rates is not None:
-            days.append(DayRates(day, BASE, rates))
+        days += _day_rates(day, quoted, number, problems)
     if not days and not problems:
         problems.append("it holds no day of rates")
     return days
@@ -145,9 +143,7 @@ def _xml(data: bytes, problems: list[str]) -> list[DayRates]:
         if wrong:
             problems.append(f"line {number}: {wrong[0][:20]!r} is not a currency")
             continue
-        rates = _rates(quoted, number, problems)
-        if day is not None and rates is not None:
-            days.append(DayRates(day, BASE, rates))
+        days += _day_rates(day, quoted, number, problems)
     if not days and not problems:
         problems.append("it holds no Cube with a time: not the ECB's reference rates")
     return days
@@ -162,6 +158,12 @@ def _day(text: str, number: int, problems: list[str]) -> date | None:
             continue
     problems.append(f"line {number}: {text[:40]!r} is not a day (2021-06-17)")
     return None
+
+
+def _day_rates(day: date | None, quoted: dict[str, str], number: int, problems: list[str]) -> list[DayRates]:
+    """The day's rates, if its day and each of its rates can be read."""
+    rates = _rates(quoted, number, problems)
+    return [DayRates(day, BASE, rates)] if day is not None and rates is not None else []
 
 
 def _rates(quoted: dict[str, str], number: int, problems: list[str]) -> dict[str, Decimal] | None:
