@@ -50,6 +50,10 @@ def test_a_history_is_recorded_once_and_each_rate_found_on_or_before_its_day(db:
     # Before the first day recorded there is no rate: none is guessed from a later one.
     assert quote(db, "USD", date(2021, 5, 2)) is None
     assert accord(db, "audit", "verify").exit_code == 0
+    [recorded] = as_json(accord(db, "rates", "--json"))
+    assert recorded == {"source": SOURCE, "base": "EUR", "days": 65, "first": "2021-05-03", "last": "2021-07-30"} | {
+        "currencies": 32
+    }
     [first, *_] = as_json(accord(db, "audit", "log", "--json"))
     assert (first["subject"], first["summary"]) == (
         f"{SOURCE}, 2021-07-30",
@@ -59,6 +63,7 @@ def test_a_history_is_recorded_once_and_each_rate_found_on_or_before_its_day(db:
 
 def test_a_dry_run_checks_everything_and_records_nothing(db: str) -> None:
     dry = accord(db, "import", "rates", "--dry-run", HISTORY)
+    assert "no exchange rates recorded yet: `accord import rates FILE` records the ECB's" in accord(db, "rates").stdout
 
     assert dry.exit_code == 0, dry.output
     assert "would record the rates of 65 day(s) (2021-05-03 to 2021-07-30); 0 recorded before" in dry.stdout

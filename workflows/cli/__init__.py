@@ -24,6 +24,7 @@ COMMANDS = {
     "retract": "amend:retract",
     "partners": "read:partners",
     "partner": "read:partner",
+    "rates": "read:rates",
     "audit": "audit:audit",
     "tasks": "tasks:tasks_command",
     "task": "tasks:task",

@@ -193,3 +193,21 @@ def partner_show(ctx: Context, code: str, as_json: bool, wide: bool) -> None:
     rows = ctx.reader.timeline.of(code)
     columns = ["occurred_on", "type", "subject", "summary", "actor"]
     show(rows, columns, as_json, title=f"Timeline of {code.upper()}", optional=["actor", "subject"], wide=wide)
+
+
+@click.command()
+@json_option
+@pass_context
+def rates(ctx: Context, as_json: bool) -> None:
+    """The exchange rates recorded: for each source and base, how many days,
+    from which to which, and how many currencies. Reports convert with them
+    (`accord report funding --in EUR`).
+
+    \b
+    Example:
+      accord import rates eurofxref-hist.zip
+      accord rates
+    """
+    columns = ["source", "base", "days", "first", "last", "currencies"]
+    empty = "no exchange rates recorded yet: `accord import rates FILE` records the ECB's"
+    show(ctx.reader.rates.recorded(), columns, as_json, title="Exchange rates recorded", empty=empty)
