@@ -1,8 +1,9 @@
 """Signing in to the web console and changing tasks from their pages: a
 user the policy gives a role changes what it permits, under their own name;
 anyone else reads; every form carries the session's token, and one without
-it changes nothing; a reverse proxy's header can say who is signed in. On
-SQLite and PostgreSQL."""
+it changes nothing; a reverse proxy's header can say who is signed in.
+Sessions are kept on the server: signing out, removing a user or a new
+password ends them at once; sign-in is throttled. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from tests.helpers import accord, as_json
-from workflows.config.settings import Settings, Web
+from workflows.application.sessions import ALLOWED
+from workflows.config.settings import Delivery, Settings, Web
 from workflows.web.app import create
 
 pytestmark = pytest.mark.integration
@@ -184,3 +187,72 @@ def test_behind_a_proxy_that_signs_people_in_its_header_says_who(
         )
         assert said(done.text) == "Task completed."
         assert "Signed in as" not in web.get("/").text  # no header, no one
+
+
+def complete(web: TestClient, task: str, form_token: str) -> int:
+    """Post the task's completion with a form's token; the status code answered."""
+    return web.post(
+        f"/tasks/{task}/complete", data={"csrf": form_token, "note": "sent"}, follow_redirects=False
+    ).status_code
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_its_cookie(web: TestClient, demo_db: str) -> None:
+    task = a_task(web)
+    assert sign_in(web, "alice") == 303
+    # Another tab, or a stolen copy: the cookie and a form's token, as they were.
+    form_token = token(web.get(f"/tasks/{task}").text)
+    kept = httpx.Cookies(web.cookies)
+    assert web.post("/logout", data={"csrf": form_token}, follow_redirects=False).status_code == 303
+
+    # The old cookie is sent again: signed out, it is asked to sign in, and nothing changes.
+    web.cookies = kept
+    assert "Signed in as" not in web.get("/").text
+    assert complete(web, task, form_token) == 303
+    assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
+
+
+@pytest.mark.parametrize("change", ["removed", "new password"])
+def test_a_removed_user_or_a_new_password_ends_the_users_sessions_at_once(
+    web: TestClient, demo_db: str, change: str
+) -> None:
+    task = a_task(web)
+    assert sign_in(web, "alice") == 303
+    assert "Signed in as <strong>alice</strong>" in web.get("/").text
+    form_token = token(web.get(f"/tasks/{task}").text)
+
+    if change == "removed":
+        assert accord(demo_db, "users", "remove", "alice").exit_code == 0
+    else:
+        added = accord(demo_db, "users", "add", "alice", "--password-stdin", input="a new one, long enough")
+        assert added.exit_code == 0, added.output
+
+    assert "Signed in as" not in web.get("/").text
+    assert complete(web, task, form_token) == 303
+    assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
+
+
+def test_sign_in_is_throttled_by_name_and_by_address_with_a_sentence(web: TestClient) -> None:
+    for _ in range(ALLOWED):
+        assert sign_in(web, "alice", "not the password") == 401
+
+    # The right password waits too: the name has failed too often in a row.
+    form = {"csrf": token(web.get("/login").text), "name": "alice", "password": "alice has a password"}
+    throttled = web.post("/login", data=form, follow_redirects=False)
+    assert throttled.status_code == 429
+    assert "too many failed sign-ins for alice: try again in 2 seconds" in unescape(throttled.text)
+    # Another name from the same address waits as well (the address failed as often).
+    assert sign_in(web, "bob") == 429
+
+
+def test_the_session_cookie_is_sent_over_tls_only_where_the_console_is_reached_over_it(
+    demo_db: str, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users, policy = files
+    add_users(users, demo_db, monkeypatch)
+    for url, secure in (("https://accord.example.eu", True), ("http://localhost:8000", False)):
+        delivery = Delivery(web_url=url)
+        settings = Settings(db=demo_db, policy=str(policy), web=Web(users=str(users)), delivery=delivery)
+        with TestClient(create(settings), base_url=url) as web:
+            form = {"csrf": token(web.get("/login").text), "name": "alice", "password": "alice has a password"}
+            signed = web.post("/login", data=form, follow_redirects=False)
+            assert ("secure" in signed.headers["set-cookie"].lower()) is secure

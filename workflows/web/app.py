@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from workflows.application.errors import BAD_INPUT, explain, explained
 from workflows.application.service import OnStandby
+from workflows.application.sessions import HOURS, Sessions, TooManyAttempts
 from workflows.config import accounts
 from workflows.config.settings import Settings
 from workflows.reports.html import STYLE
@@ -100,6 +101,8 @@ class Console:
     ) -> None:
         self.settings = settings
         self.zone = settings.schedule.zone
+        # Who is signed in, kept beside the users file (none: nobody signs in).
+        self.sessions = Sessions(settings.web.users) if settings.web.users else None
         self.build = build
         self.build_recording = build_recording
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-web")
@@ -180,12 +183,18 @@ class Console:
 
     def who(self, request: Request) -> str | None:
         """Who is signed in: the name the reverse proxy says, when Accord
-        is told to trust its header; else the session's."""
+        is told to trust its header; else the session's, while it holds
+        (workflows.application.sessions)."""
         header = self.settings.web.web_user_header
         if header:
             return request.headers.get(header) or None
-        user = request.session.get("user")
-        return str(user) if user else None
+        if self.sessions is None:
+            return None
+        return self.sessions.user_of(request.session.get("token"), self.users())
+
+    def users(self) -> dict[str, str]:
+        """Who may sign in, as the users file says now."""
+        return accounts.load(self.settings.web.users) if self.settings.web.users else {}
 
     @staticmethod
     def token(request: Request) -> str:
@@ -383,16 +392,34 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         if form is None:
             return refused(request, "this form is out of date or from another site: load the page and try again", 403)
         name, password = form.get("name", "").strip(), form.get("password", "")
-        known = accounts.load(settings.web.users) if settings.web.users else {}
-        if not await console.run(lambda: accounts.check(known, name, password)):
+        address = request.client.host if request.client else "unknown"
+
+        def signed_in() -> str | None:
+            # Off the event loop, as the password's hash takes a tenth of a second.
+            sessions, known = console.sessions, console.users()
+            if sessions is None:
+                return None
+            sessions.check_attempt(name, address)
+            if not accounts.check(known, name, password):
+                sessions.failed(name, address)
+                return None
+            return sessions.open(name, known[name])
+
+        try:
+            token = await console.run(signed_in)
+        except TooManyAttempts as error:
+            return console.render(
+                request, "login.html", {"title": "Sign in", "next": target, "failed": str(error)}, 429
+            )
+        if token is None:
             failed = (
                 "that name and password do not match a user"
-                if known
+                if console.sessions
                 else "no one may sign in: no users file (ACCORD_USERS)"
             )
             return console.render(request, "login.html", {"title": "Sign in", "next": target, "failed": failed}, 401)
         request.session.clear()
-        request.session["user"] = name
+        request.session["token"] = token
         return RedirectResponse(target, status_code=303)
 
     async def events(request: Request) -> Response:
@@ -418,6 +445,9 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
     async def logout(request: Request) -> Response:
         if await posted(request) is None:
             return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+        if console.sessions is not None:
+            # Ended on the server: every tab, and any copy of the cookie, is signed out.
+            console.sessions.close(request.session.get("token"))
         request.session.clear()
         return RedirectResponse("/", status_code=303)
 
@@ -451,8 +481,10 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         SessionMiddleware,
         secret_key=settings.web.web_secret or secrets.token_urlsafe(48),
         session_cookie="accord_session",
-        max_age=8 * 3600,
+        max_age=HOURS * 3600,
         same_site="strict",
+        # Sent over TLS only where the console is reached over it (ACCORD_WEB_URL https://...).
+        https_only=(settings.delivery.web_url or "").startswith("https://"),
     )
     return Starlette(routes=routes, lifespan=lifespan, middleware=[session])
 
