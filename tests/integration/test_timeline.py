@@ -83,6 +83,35 @@ def test_a_shared_fact_recorded_later_reaches_every_partner_its_meeting_names(db
             assert app.reader.timeline.of(code) == from_the_log(app, code)
 
 
+def test_a_dialogues_round_recorded_later_is_said_by_the_dialogues_title(db: str) -> None:
+    launched = {"type": "DialogueLaunched", "partner": "TN", "dialogue": "msd", "occurred_on": "2021-05-01"}
+    submitted(db, opened("TN"), {**launched, "id": "msd-launch", "title": "Migration and security dialogue"})
+    with application(db) as app:
+        app.refresh()
+        submitted(db, {"type": "DialogueRoundHeld", "partner": "TN", "dialogue": "msd", "occurred_on": "2021-06-01"})
+        app.refresh()
+
+        [held] = [row for row in app.reader.timeline.of("TN") if row["type"] == "DialogueRoundHeld"]
+        assert held["summary"] == "Round of Migration and security dialogue with Tunisia held"
+        assert app.reader.timeline.of("TN") == from_the_log(app, "TN")
+
+        retitled = {"title": "Security dialogue"}
+        submitted(
+            db,
+            {
+                "type": "FactCorrected",
+                "partner": "TN",
+                "target": "msd-launch",
+                "changes": retitled,
+                "reason": "renamed",
+            },
+        )
+        app.refresh()
+
+        [held] = [row for row in app.reader.timeline.of("TN") if row["type"] == "DialogueRoundHeld"]
+        assert held["summary"] == "Round of Security dialogue with Tunisia held"
+
+
 def test_a_meeting_of_the_eu_as_a_whole_is_on_no_partners_timeline(db: str) -> None:
     submitted(db, opened("TN"), meeting("euco"), {"type": "MeetingHeld", "meeting": "euco", "occurred_on": "2021-06"})
     with application(db) as app:

@@ -17,7 +17,7 @@ from domain.signing import SigningKey
 from domain.task import FollowUpTask
 from domain.vocabulary import VOCABULARY, amendment_classes
 from tests.unit.test_vocabulary import recorded_event
-from workflows.sentences import LONGEST, sentence, task_state, unseen_source
+from workflows.sentences import LONGEST, record_name, sentence, subject, task_state, unseen_source
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 AMENDED = {"target": "tn-commit", "changes": {"amount": "EUR 900000", "occurred_on": "2021-05"}, "reason": "typo"}
@@ -205,6 +205,20 @@ def test_a_meeting_initiative_or_dialogue_is_named_by_its_title_where_the_caller
 ) -> None:
     assert sentence(name, state, NAMES) == said
     assert sentence(name, state) == without
+
+
+def test_an_event_is_about_its_partners_by_name_or_the_record_it_starts_by_its_title() -> None:
+    meeting = {"meeting": "jha", "body": "JHA Council", "held_on": "2021-06-07", "partners": ["MA", "TN", "LY"]}
+    task = {"partner": "MA", "title": "Follow up the visit to Morocco", "owner": "desk:MA", "due_on": "2021-03-17"}
+
+    assert subject("VisitHeld", {"partner": "TR"}) == "Türkiye"
+    assert subject("MeetingScheduled", meeting) == "Morocco, Tunisia and Libya"
+    assert record_name("MeetingScheduled", meeting) == "JHA Council of 7 June 2021"
+    assert subject("TaskOpened", task) == "Follow up the visit to Morocco"
+    assert subject("KeyEnrolled", {"holder": "Jane Doe", "role": "person"}) == "Signing key of Jane Doe"
+    # Named by the first event of its record, which the caller reads.
+    assert subject("MeetingHeld", {"meeting": "jha"}) is None
+    assert subject("TaskCompleted", {"outcome": "done"}) is None
 
 
 def test_money_keeps_every_digit(stamp: Any) -> None:

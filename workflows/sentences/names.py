@@ -36,7 +36,7 @@ def _started(type_name: str, state: State) -> str | None:
     match type_name:
         case "MeetingScheduled":
             return meeting_name(state["body"], state["held_on"])
-        case "InitiativeAnnounced" | "TaskOpened" | "TaskRevised" | "DialogueLaunched":
+        case "InitiativeAnnounced" | "TaskOpened" | "TaskRevised":
             return cut(state["title"], NAMED)
         case "FundingEnvelopeSet":
             return cut(state["instrument"], NAMED)
