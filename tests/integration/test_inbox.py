@@ -113,6 +113,24 @@ def test_a_tick_escalating_many_tasks_sends_their_owner_one_email_with_the_diges
     assert accord(db, "audit", "verify").exit_code == 0
 
 
+def test_an_email_writes_its_dates_and_partners_as_the_command_lines_sentences_do(
+    db: str, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    configure(monkeypatch, tmp_path, inbox, HEAD)
+    opened(db, "TN")
+
+    tick(db)
+
+    [message] = inbox.received
+    text, html = text_of(message), html_of(message)
+    assert "This task of head-of-unit was due on 15 June 2021 and is not done." in text
+    assert "- **due on**: 15 June 2021\n" in text and "- **partner**: Tunisia\n" in text
+    assert "1 August 2021: open tasks overdue or due within 7 days." in text
+    assert "| 15 June 2021 | OVERDUE | 2 | Tunisia |" in text
+    assert "15 June 2021" in html
+    assert not re.search(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b", text + html)
+
+
 def test_each_task_links_to_its_page_in_the_console_when_its_address_is_set(
     db: str, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

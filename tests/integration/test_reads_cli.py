@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from domain.values import EventDate
 from domain.vocabulary import AMENDMENTS, VOCABULARY
-from tests.helpers import accord, as_json, stored_facts
+from tests.helpers import accord, as_json, stored_facts, submit_rows
 from workflows.cli.admin import demo_data
 
 pytestmark = pytest.mark.integration
@@ -110,6 +111,80 @@ def test_audit_log_rows_say_where_when_who_what_and_on_whom(demo_db: str) -> Non
     positions = [row["position"] for row in rows]
     assert positions == sorted(set(positions))
     assert all(datetime.fromisoformat(row["recorded_at"]).utcoffset() is not None for row in rows)
+
+
+def table_row(table: str, position: int) -> list[str]:
+    """The cells of a table's row at a position, its wrapped lines joined."""
+    rows: list[list[str]] = []
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip("│").split("│")] if line.startswith("│") else []
+        if cells and cells[0]:
+            rows.append(cells)
+        elif cells and rows:
+            rows[-1] = [" ".join(filter(None, pair)) for pair in zip(rows[-1], cells, strict=True)]
+    return next(row for row in rows if row[0] == str(position))
+
+
+def test_audit_log_table_says_when_in_the_business_zone_the_type_in_words_and_the_subject_by_name(
+    demo_db: str,
+) -> None:
+    table = accord(demo_db, "audit", "log", "--wide").stdout
+    rows = {row["position"]: row for row in as_json(accord(demo_db, "audit", "log", "--json"))}
+    first, meeting, held = (
+        next(row for row in rows.values() if row["type"] == name and cond(row))
+        for name, cond in [
+            ("PartnershipOpened", lambda row: row["subject"] == "MA"),
+            ("MeetingScheduled", lambda row: row["subject"] == "MA,TN,MR,LY"),
+            ("MeetingHeld", lambda row: row["subject"] == "counter-smuggling-conference-2020"),
+        ]
+    )
+    task = next(row for row in rows.values() if row["type"] == "TaskCompleted")
+    moment = datetime.fromisoformat(first["recorded_at"]).astimezone(ZoneInfo("Europe/Brussels"))
+
+    assert table_row(table, first["position"])[1:5] == [
+        f"{moment:%Y-%m-%d %H:%M:%S} Europe/Brussels",
+        "tester",
+        "partnership opened",
+        "Morocco",
+    ]
+    assert table_row(table, meeting["position"])[3:5] == [
+        "meeting scheduled",
+        "Morocco, Tunisia, Mauritania and Libya",
+    ]
+    assert table_row(table, held["position"])[3:] == [
+        "meeting held",
+        "Counter-smuggling conference hosted by Italy with North African countries of July 2020",
+        "Counter-smuggling conference hosted by Italy with North African countries of July 2020 held: "
+        "Results the EU action plan against migrant smuggling will build upon",
+    ]
+    assert table_row(table, task["position"])[3:5] == [
+        "task completed",
+        "Prepare the briefing for the Counter-smuggling conference hosted by Italy with…",
+    ]
+
+
+def test_audit_log_names_a_dialogue_by_its_title_in_its_sentence_and_json_keeps_the_partners_code(
+    demo_db: str,
+) -> None:
+    launched = {"partner": "TN", "dialogue": "tn-msd", "title": "Migration and security dialogue"}
+    assert (
+        submit_rows(
+            demo_db,
+            {"type": "DialogueLaunched", "occurred_on": "2021-06-01", **launched},
+            {"type": "DialogueRoundHeld", "partner": "TN", "dialogue": "tn-msd", "occurred_on": "2021-06-20"},
+        ).exit_code
+        == 0
+    )
+
+    table = accord(demo_db, "audit", "log", "--type", "DialogueRoundHeld", "--wide").stdout
+    [row] = as_json(accord(demo_db, "audit", "log", "--type", "DialogueRoundHeld", "--json"))
+
+    assert table_row(table, row["position"])[3:] == [
+        "dialogue round held",
+        "Tunisia",
+        "Round of Migration and security dialogue with Tunisia held",
+    ]
+    assert (row["subject"], row["summary"]) == ("TN", "Round of Migration and security dialogue with Tunisia held")
 
 
 def test_audit_log_filters_by_partner_and_by_type(demo_db: str) -> None:

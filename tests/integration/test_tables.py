@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import accord, as_json
 from tests.receivers import on_a_terminal
+from workflows.sentences import words_of
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +69,7 @@ def test_the_audit_log_and_a_timeline_fit(demo_db: str, width: int, monkeypatch:
     timeline = rendered(demo_db, width, "partner", "show", "TN", monkeypatch=monkeypatch)
 
     for row in as_json(accord(demo_db, "audit", "log", "--limit", "20", "--json")):
-        assert {str(row["position"]), row["type"]} <= log
+        assert {str(row["position"]), *words_of(row["type"]).split()} <= log
     assert "ArrivalsReported" in timeline
 
 

@@ -15,6 +15,7 @@ from domain.values import event_date
 from tests.helpers import accord, application, as_json, opened, submit_rows, visit
 from workflows.application.service import Accord
 from workflows.audit.log import event_row
+from workflows.audit.naming import Naming
 from workflows.projections import base
 from workflows.projections.replayed import compare
 from workflows.sentences import sentence
@@ -40,7 +41,8 @@ def from_the_log(app: Accord, code: str) -> list[Row]:
     naming = {e.originator_id for _, e in facts if isinstance(e, Founding) and code in getattr(e, "partners", ())}
     mine = [(p, e) for p, e in facts if getattr(e, "partner", None) == code or e.originator_id in naming]
     mine.sort(key=lambda fact: (fact[1].occurred_on.earliest, fact[0]))
-    return [event_row(event) for _, event in mine]
+    naming = Naming(app)
+    return [event_row(event, naming=naming) for _, event in mine]
 
 
 def meeting(ref: str, *partners: str, **fields: Any) -> Row:
@@ -77,8 +79,37 @@ def test_a_shared_fact_recorded_later_reaches_every_partner_its_meeting_names(db
 
         for code in ("TN", "MA"):
             [held] = [row for row in app.reader.timeline.of(code) if row["type"] == "MeetingHeld"]
-            assert (held["subject"], held["summary"]) == ("jha", "Meeting jha held: Agreed")
+            assert (held["subject"], held["summary"]) == ("jha", "JHA Council of June 2021 held: Agreed")
             assert app.reader.timeline.of(code) == from_the_log(app, code)
+
+
+def test_a_dialogues_round_recorded_later_is_said_by_the_dialogues_title(db: str) -> None:
+    launched = {"type": "DialogueLaunched", "partner": "TN", "dialogue": "msd", "occurred_on": "2021-05-01"}
+    submitted(db, opened("TN"), {**launched, "id": "msd-launch", "title": "Migration and security dialogue"})
+    with application(db) as app:
+        app.refresh()
+        submitted(db, {"type": "DialogueRoundHeld", "partner": "TN", "dialogue": "msd", "occurred_on": "2021-06-01"})
+        app.refresh()
+
+        [held] = [row for row in app.reader.timeline.of("TN") if row["type"] == "DialogueRoundHeld"]
+        assert held["summary"] == "Round of Migration and security dialogue with Tunisia held"
+        assert app.reader.timeline.of("TN") == from_the_log(app, "TN")
+
+        retitled = {"title": "Security dialogue"}
+        submitted(
+            db,
+            {
+                "type": "FactCorrected",
+                "partner": "TN",
+                "target": "msd-launch",
+                "changes": retitled,
+                "reason": "renamed",
+            },
+        )
+        app.refresh()
+
+        [held] = [row for row in app.reader.timeline.of("TN") if row["type"] == "DialogueRoundHeld"]
+        assert held["summary"] == "Round of Security dialogue with Tunisia held"
 
 
 def test_a_meeting_of_the_eu_as_a_whole_is_on_no_partners_timeline(db: str) -> None:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.testclient import TestClient
@@ -121,12 +122,24 @@ def test_the_audit_log_pages_and_shows_each_event_with_its_digest(web: TestClien
     more = re.search(r'href="(/audit\?after=(\d+)[^"]*)"', first)
     assert more is not None and int(more[2]) == log[99]["position"]
     second = text(web.get(unescape(more[1])).text)
-    assert str(log[100]["position"]) in second and log[100]["type"] in second
+    assert str(log[100]["position"]) in second and "partnership note added" in second
     last = web.get(f"/audit/{seal['position']}").text
     assert seal["digest"] in last
-    assert log[-1]["type"] in text(last)
+    assert f"Partnership note added at position {seal['position']}" in text(last)
     visits = text(web.get("/audit?type=VisitHeld").text)
-    assert "VisitHeld" in visits and "PartnershipOpened" not in visits
+    assert "visit held" in visits and "partnership opened" not in visits
+
+
+def test_the_audit_page_says_each_event_as_the_command_lines_table_does(web: TestClient, demo_db: str) -> None:
+    held = as_json(accord(demo_db, "audit", "log", "--type", "MeetingHeld", "--json"))[0]
+    moment = datetime.fromisoformat(held["recorded_at"]).astimezone(ZoneInfo("Europe/Brussels"))
+
+    page = " ".join(text(web.get("/audit?type=MeetingHeld").text).split())
+
+    assert (
+        f"{moment:%Y-%m-%d %H:%M:%S} Europe/Brussels tester meeting held "
+        "Counter-smuggling conference hosted by Italy with North African countries of July 2020 "
+    ) in page
 
 
 def test_html_and_script_in_free_text_stay_text(web: TestClient, demo_db: str) -> None:

@@ -356,6 +356,22 @@ def test_an_envelope_task_shows_amount_and_years(stamp):
     assert (facts["subject"], facts["partner"], facts["owner"]) == ("NDICI-Global Europe", None, "finance")
 
 
+def test_a_title_writes_a_count_as_people_do_and_a_year_as_it_is(stamp):
+    event = on_tunisia(
+        stamp,
+        "ArrivalsReported",
+        count=3000,
+        route="Central Mediterranean",
+        period_start="2021-01-01",
+        period_end="2021-06-06",
+        source="UNHCR",
+    )
+
+    title = task_facts(DEFAULTS["arrivals-reported-assess"], event)["title"]
+
+    assert title == "Assess arrivals from Tunisia by the Central Mediterranean route (3,000, UNHCR)"
+
+
 def test_a_task_on_a_meeting_has_no_partner_and_may_name_its_subject(stamp):
     rule = custom("MeetingScheduled", title="Brief for {subject} ({partner_name})", owner="cabinet")
     [event] = record(stamp, *TYPICAL["MeetingScheduled"])

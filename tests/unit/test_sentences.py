@@ -19,7 +19,7 @@ from domain.signing import SigningKey
 from domain.task import FollowUpTask
 from domain.vocabulary import VOCABULARY, amendment_classes
 from tests.unit.test_vocabulary import recorded_event
-from workflows.sentences import LONGEST, sentence, task_state, unseen_source
+from workflows.sentences import LONGEST, record_name, sentence, subject, task_state, unseen_source
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 AMENDED = {"target": "tn-commit", "changes": {"amount": "EUR 900000", "occurred_on": "2021-05"}, "reason": "typo"}
@@ -147,6 +147,16 @@ def test_whatever_people_wrote_a_sentence_stays_one_bounded_line(stamp: Any) -> 
             "Fact tn-commit on Tunisia corrected (typo): amount now EUR 900,000, date now May 2021",
         ),
         (
+            "FactCorrected",
+            {"partner": "TN", "target": "tn-arrivals", "changes": {"count": 3000}, "reason": "as counted"},
+            "Fact tn-arrivals on Tunisia corrected (as counted): count now 3,000",
+        ),
+        (
+            "FactCorrected",
+            {"instrument": "NDICI", "target": "ndici", "changes": {"last_year": 2027}, "reason": "extended"},
+            "Fact ndici on instrument NDICI corrected (extended): last year now 2027",
+        ),
+        (
             "TaskCompleted",
             {"outcome": "moot: MeetingHeld on 2021-06"},
             "Task completed: made moot by a meeting held (June 2021)",
@@ -157,6 +167,63 @@ def test_a_sentence_names_partners_and_writes_money_and_dates_as_people_do(
     name: str, state: dict[str, Any], said: str
 ) -> None:
     assert sentence(name, state) == said
+
+
+NAMES = {
+    "meeting": "Justice and Home Affairs Council of 7 June 2021",
+    "initiative": "EU action plan against migrant smuggling",
+    "dialogue": "Migration and security dialogue",
+}.get
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "said", "without"),
+    [
+        (
+            "MeetingHeld",
+            {"meeting": "jha-2021-06", "outcome": "Conclusions adopted"},
+            "Justice and Home Affairs Council of 7 June 2021 held: Conclusions adopted",
+            "Meeting jha-2021-06 held: Conclusions adopted",
+        ),
+        (
+            "InitiativeAdvanced",
+            {"initiative": "eu-apams", "stage": "adopted"},
+            "EU action plan against migrant smuggling adopted",
+            "Initiative eu-apams adopted",
+        ),
+        (
+            "DialogueRoundHeld",
+            {"partner": "MA", "dialogue": "ma-msd"},
+            "Round of Migration and security dialogue with Morocco held",
+            "Round of the dialogue ma-msd with Morocco held",
+        ),
+        (
+            "FactRetracted",
+            {"meeting": "jha-2021-06", "target": "jha-held", "reason": "entered twice"},
+            "Fact jha-held on Justice and Home Affairs Council of 7 June 2021 retracted: entered twice",
+            "Fact jha-held on meeting jha-2021-06 retracted: entered twice",
+        ),
+    ],
+)
+def test_a_meeting_initiative_or_dialogue_is_named_by_its_title_where_the_caller_knows_it(
+    name: str, state: dict[str, Any], said: str, without: str
+) -> None:
+    assert sentence(name, state, NAMES) == said
+    assert sentence(name, state) == without
+
+
+def test_an_event_is_about_its_partners_by_name_or_the_record_it_starts_by_its_title() -> None:
+    meeting = {"meeting": "jha", "body": "JHA Council", "held_on": "2021-06-07", "partners": ["MA", "TN", "LY"]}
+    task = {"partner": "MA", "title": "Follow up the visit to Morocco", "owner": "desk:MA", "due_on": "2021-03-17"}
+
+    assert subject("VisitHeld", {"partner": "TR"}) == "Türkiye"
+    assert subject("MeetingScheduled", meeting) == "Morocco, Tunisia and Libya"
+    assert record_name("MeetingScheduled", meeting) == "JHA Council of 7 June 2021"
+    assert subject("TaskOpened", task) == "Follow up the visit to Morocco"
+    assert subject("KeyEnrolled", {"holder": "Jane Doe", "role": "person"}) == "Signing key of Jane Doe"
+    # Named by the first event of its record, which the caller reads.
+    assert subject("MeetingHeld", {"meeting": "jha"}) is None
+    assert subject("TaskCompleted", {"outcome": "done"}) is None
 
 
 def test_money_keeps_every_digit(stamp: Any) -> None:

@@ -89,8 +89,13 @@ class Reader:
         the timeline does not hold it: retracted, or on no partner), and a
         meeting it concerns by its body and date."""
         follows = followed(task, self.timeline.fact(str(task["source"])))
+        return task_lines(task, today, follows, self.concerns(task))
+
+    def concerns(self, task: dict[str, Any]) -> str:
+        """What a task is for, by name: its partner, or the meeting it
+        concerns by its body and date (workflows.sentences)."""
         meeting = None if task.get("partner") else self.meetings.meeting(str(task["subject"]))
-        return task_lines(task, today, follows, concerning(task, meeting))
+        return concerning(task, meeting)
 
     def close(self) -> None:
         if self._factory is not None:

@@ -25,6 +25,7 @@ from domain.task import FollowUpTask, TaskEvent
 from domain.vocabulary import AMENDMENTS, UnknownEventType, all_types, amendment_classes, submission_class
 from workflows.application.clock import shown_moment
 from workflows.application.service import Accord
+from workflows.audit.naming import Naming, in_words
 from workflows.sentences import sentence
 from workflows.store import chain
 
@@ -53,13 +54,24 @@ def event_classes(type_name: str) -> list[type[Any]]:
         raise UnknownEventType(f"unknown event type {type_name!r}; known types: {known}") from None
 
 
-def event_row(event: Any, position: int | None = None) -> dict[str, Any]:
-    """A fact, or an event Accord recorded itself (a task's, a dispatch), as a row."""
+def event_row(
+    event: Any, position: int | None = None, naming: Naming | None = None, zone: tzinfo | None = None
+) -> dict[str, Any]:
+    """A fact, or an event Accord recorded itself (a task's, a dispatch), as
+    a row: the records it refers to named by `naming`, if given; for people
+    in the business time `zone`, if given (`in_words`), else for machines."""
     state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
-    return stored_row(type(event), state, event.originator_id, position)
+    return stored_row(type(event), state, event.originator_id, position, naming, zone)
 
 
-def stored_row(cls: type[Any], state: dict[str, Any], originator_id: Any, position: int | None) -> dict[str, Any]:
+def stored_row(
+    cls: type[Any],
+    state: dict[str, Any],
+    originator_id: UUID,
+    position: int | None,
+    naming: Naming | None = None,
+    zone: tzinfo | None = None,
+) -> dict[str, Any]:
     """`event_row` of an event as stored (its class and its state, JSON
     values, not validated again): the audit log shows every record the log
     holds, one an earlier version stored in a shape the class no longer
@@ -89,11 +101,15 @@ def stored_row(cls: type[Any], state: dict[str, Any], originator_id: Any, positi
             "type": cls.__name__,
             "occurred_on": str(get("occurred_on", "")) if issubclass(cls, Fact) else "",
             "subject": subject,
-            "summary": sentence(cls.__name__, state),
+            "summary": sentence(
+                cls.__name__, state, naming.names(cls.__name__, state, originator_id) if naming else None
+            ),
             "key": get("key", ""),
         }
     )
-    return row
+    if naming is None or zone is None:
+        return row
+    return in_words(row, cls.__name__, state, originator_id, naming, zone)
 
 
 _DELIVERY_EVENTS = frozenset(Delivery.event_classes())
@@ -127,12 +143,15 @@ def audit_rows(
     start: int = 1,
     stop: int | None = None,
     types: Sequence[str] = (),
+    zone: tzinfo | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every stored event in the order it was recorded, with who and when:
     the facts people submitted and what Accord recorded itself (tasks opened
     and changed, reminders, escalations, digests and briefings issued); on
     or naming a partner, of a type, recorded from `since` to `until`, if
-    given (or of any of `types`); from position `start` on (to `stop`)."""
+    given (or of any of `types`); from position `start` on (to `stop`); for
+    people in the business time `zone`, if given, else for machines."""
+    naming = Naming(app)
     names = [type_name] if type_name else list(types)
     topics = [get_topic(cls) for name in names for cls in event_classes(name)]
     if partner:
@@ -152,7 +171,7 @@ def audit_rows(
                     continue
             elif state.get("partner") != partner and notification.originator_id not in shared:
                 continue
-        yield stored_row(cls, state, notification.originator_id, notification.id)
+        yield stored_row(cls, state, notification.originator_id, notification.id, naming, zone)
 
 
 def recorded_span(app: Accord) -> tuple[datetime, datetime] | None:
@@ -197,12 +216,18 @@ def nothing_found(
     return f"{what} ({window}the log holds records from {first} to {last})"
 
 
-def event_at(app: Accord, position: int) -> tuple[dict[str, Any], dict[str, Any], str | None]:
-    """The event at a position of the log: its row, the whole event as
-    JSON, and the digest the chain holds for it (which covers every record
-    before it)."""
+def event_at(
+    app: Accord, position: int, zone: tzinfo | None = None
+) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """The event at a position of the log: its row (for people in `zone`,
+    if given), the whole event as JSON, and the digest the chain holds for
+    it (which covers every record before it)."""
     event = app.event_at(position)
-    return event_row(event, position), event.model_dump(mode="json"), chain.digest_at(app.views.db, position)
+    return (
+        event_row(event, position, Naming(app), zone),
+        event.model_dump(mode="json"),
+        chain.digest_at(app.views.db, position),
+    )
 
 
 # How much later than its stamp a record may be stored (a submission decided,

@@ -76,10 +76,11 @@ def audit_log(
     from workflows.audit import log as audit_log
 
     partner = partner.strip().upper() if partner else None
-    rows = audit_log.audit_rows(ctx.app, partner, type_name, since=since, until=until)
+    zone = ctx.settings.schedule.zone
+    # JSON keeps what machines read (codes, class names, UTC); a table is read by people.
+    rows = audit_log.audit_rows(ctx.app, partner, type_name, since=since, until=until, zone=None if as_json else zone)
     first = next(rows, None)
     if first is None and not as_json:
-        zone = ctx.settings.schedule.zone
         echo(audit_log.nothing_found(ctx.app, zone, partner, type_name, since=since, until=until))
         return
     rows = chain([first], rows) if first is not None else rows

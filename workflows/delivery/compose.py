@@ -18,6 +18,7 @@ from workflows.delivery.message import Attachment, Message, Uncomposable
 from workflows.escape.filenames import file_part
 from workflows.reports import Link, Report, Table, render
 from workflows.reports.html import page, report_body, report_html
+from workflows.sentences.words import country, day
 
 # The address of a task's page in the web console, by its id (or a prefix of it).
 TaskPage = Callable[[str], str]
@@ -73,6 +74,8 @@ def part_of(app: Accord, delivery: Delivery, linked_to: TaskPage | None = None) 
 def _part(delivery: Delivery, source: Any, linked_to: TaskPage | None) -> Part:
     if isinstance(source, Dispatch):
         report = Report.from_dict(source.content)
+        if source.kind == "digest":
+            report.tables = [_dated(table) for table in report.tables]
         if source.kind == "digest" and linked_to is not None:
             report.tables = [_linked(table, linked_to) for table in report.tables]
         payload: dict[str, Any] = {"dispatch": _dispatch(source), "report": source.content}
@@ -93,6 +96,14 @@ def _part(delivery: Delivery, source: Any, linked_to: TaskPage | None) -> Part:
     return Part(delivery, report, render(report, "md"), report_body(report), attachments, payload)
 
 
+def _dated(table: Table) -> Table:
+    """A digest's table of tasks with the dates they are due as people
+    write them (the digest as issued keeps them as machines read them)."""
+    if "due_on" not in table.columns:
+        return table
+    return Table(table.title, table.columns, [{**row, "due_on": day(row["due_on"])} for row in table.rows])
+
+
 def _linked(table: Table, linked_to: TaskPage) -> Table:
     """A digest's table of tasks, each linked to its page: by the task's id
     (a digest issued before its rows held it: by the prefix it shows)."""
@@ -106,15 +117,16 @@ def _linked(table: Table, linked_to: TaskPage) -> Table:
 
 def _task_report(delivery: Delivery, task: FollowUpTask, linked_to: TaskPage | None) -> Report:
     """A reminder or an escalation as a short report: what is due, for whom, when."""
+    due_on = day(task.due_on.isoformat())
     if delivery.about == "reminder":
         title = f"Reminder: {task.title}"
-        said = f"This task of {task.owner} is due on {task.due_on.isoformat()}."
+        said = f"This task of {task.owner} is due on {due_on}."
     else:
         title = f"Overdue (escalation level {task.level}): {task.title}"
-        said = f"This task of {task.owner} was due on {task.due_on.isoformat()} and is not done."
-    figures: dict[str, Any] = {"due on": task.due_on.isoformat(), "owner": task.owner}
+        said = f"This task of {task.owner} was due on {due_on} and is not done."
+    figures: dict[str, Any] = {"due on": due_on, "owner": task.owner}
     if task.partner:
-        figures["partner"] = task.partner
+        figures["partner"] = country(task.partner)
     if delivery.about == "escalation":
         figures["level"] = task.level
     figures["task"] = str(task.id)

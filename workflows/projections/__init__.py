@@ -30,8 +30,9 @@ CATALOG: dict[str, tuple[int, str]] = {
     "meetings": (3, "workflows.projections.meetings.view:Meetings"),
     "partnerships": (1, "workflows.projections.partnerships.view:PartnershipOverview"),
     # 2: sentences, not fields (workflows.sentences); each fact's aggregate
-    # and version, by which a task names the fact it follows up.
-    "timeline": (2, "workflows.projections.timeline.view:Timeline"),
+    # and version, by which a task names the fact it follows up. 3: a
+    # meeting, initiative or dialogue said by its name, not its reference.
+    "timeline": (3, "workflows.projections.timeline.view:Timeline"),
     "deliveries": (1, "workflows.projections.deliveries.view:Deliveries"),
     "rates": (1, "workflows.projections.rates.view:Rates"),
 }

@@ -12,7 +12,7 @@ from domain.codes import country_name
 from domain.text import LINE, NAME, fit
 from domain.values import EventDate, Party
 from workflows.rules.model import Rule, RuleSet
-from workflows.sentences.words import day, party
+from workflows.sentences.words import day, number, party
 
 
 def applies(rule: Rule, event: Fact) -> bool:
@@ -75,7 +75,7 @@ def task_facts(rule: Rule, event: Fact) -> dict[str, Any]:
     values = {name: extra[name] if name in extra else _text(getattr(event, name)) for name in rule.placeholders}
     # A title is read by people: its dates and parties in words. An owner
     # keeps the values as recorded (desk:{partner} names a desk by its code).
-    said = {name: extra[name] if name in extra else _said(getattr(event, name)) for name in rule.placeholders}
+    said = {name: extra[name] if name in extra else _said(getattr(event, name), name) for name in rule.placeholders}
     due_on, basis = due(rule, event)
     return {
         "source": source_of(event),
@@ -129,11 +129,14 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == ()
 
 
-def _said(value: Any) -> str:
+def _said(value: Any, field: str) -> str:
     """A field's value as a title says it: a date as people write it
-    ("3 March 2021"), a party in words ("the EU")."""
+    ("3 March 2021"), a party in words ("the EU"), a count with its
+    thousands separated ("3,000"; a year as it is)."""
     if isinstance(value, tuple):
-        return ", ".join(_said(item) for item in value)
+        return ", ".join(_said(item, field) for item in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number(value, field)
     if isinstance(value, EventDate | date):
         return day(str(value))
     if isinstance(value, Party):

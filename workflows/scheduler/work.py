@@ -38,6 +38,7 @@ from workflows.reports.briefing import briefing_report
 from workflows.reports.partnership import portfolio_report
 from workflows.scheduler.outbox import Outbox
 from workflows.scheduler.sealing import AUDITORS, append_sealed, seal_report
+from workflows.sentences.words import day
 
 log = logging.getLogger("accord.scheduler")
 
@@ -329,7 +330,7 @@ class _Digests:
         overdue = sum(row["state"] == "OVERDUE" for row in rows)
         return Report(
             f"Daily digest for {owner}",
-            f"{self.day.isoformat()}: open tasks overdue or due within {DIGEST_DAYS} days.",
+            f"{day(self.day.isoformat())}: open tasks overdue or due within {DIGEST_DAYS} days.",
             {"overdue": overdue, f"due within {DIGEST_DAYS} days": len(rows) - overdue},
             [Table("Tasks", ["task", "due_on", "state", "level", "for", "title"], rows)],
         )
@@ -341,7 +342,7 @@ class _Digests:
             "due_on": row["due_on"],
             "state": "OVERDUE" if row["due_on"] < self.day.isoformat() else "due",
             "level": row["level"],
-            "for": row["partner"] or row["subject"],
+            "for": self.app.reader.concerns(row),
             "title": row["title"],
         }
 

@@ -4,12 +4,12 @@ an initiative or an instrument, and their corrections and retractions."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from workflows.sentences.words import countries, country, cut, day, listed, money, number
+from workflows.sentences.words import Said, countries, country, cut, day, listed, money, number
 
-State = Mapping[str, Any]
+State = Said
 
 _A_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}){0,2}")
 _MONEY = re.compile(r"[A-Z]{3} [0-9][0-9,]*(\.[0-9]+)?")
@@ -59,7 +59,9 @@ def dialogue_launched(s: State) -> str:
 
 
 def round_held(s: State) -> str:
-    return f"Round of the dialogue {s['dialogue']} with {country(s['partner'])} held" + _then(s.get("outcome"))
+    return f"Round of {s.name('dialogue', 'the dialogue {}')} with {country(s['partner'])} held" + _then(
+        s.get("outcome")
+    )
 
 
 def funding_committed(s: State) -> str:
@@ -135,7 +137,7 @@ def meeting_scheduled(s: State) -> str:
 
 
 def meeting_held(s: State) -> str:
-    return f"Meeting {s['meeting']} held" + _then(s.get("outcome"))
+    return f"{s.name('meeting', 'Meeting {}')} held" + _then(s.get("outcome"))
 
 
 def initiative_announced(s: State) -> str:
@@ -148,7 +150,7 @@ def initiative_announced(s: State) -> str:
 
 
 def initiative_advanced(s: State) -> str:
-    return f"Initiative {s['initiative']} {s['stage']}"
+    return f"{s.name('initiative', 'Initiative {}')} {s['stage']}"
 
 
 def envelope_set(s: State) -> str:
@@ -173,13 +175,13 @@ def _amended(s: State) -> str:
         return f"{fact} on {country(s['partner'])}"
     for field in ("meeting", "initiative", "instrument"):
         if s.get(field):
-            return f"{fact} on {field} {cut(s[field], 60)}"
+            return f"{fact} on {s.name(field, field + ' {}', 60)}"
     return fact
 
 
 def corrected(s: State) -> str:
     changes = s.get("changes") or {}
-    said = ", ".join(f"{FIELDS.get(name, name.replace('_', ' '))} now {_value(v)}" for name, v in changes.items())
+    said = ", ".join(f"{FIELDS.get(name, name.replace('_', ' '))} now {_value(v, name)}" for name, v in changes.items())
     return f"{_amended(s)} corrected ({cut(s.get('reason'), 60)}): {cut(said)}"
 
 
@@ -187,13 +189,15 @@ def retracted(s: State) -> str:
     return f"{_amended(s)} retracted: {cut(s.get('reason'))}"
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, field: str) -> str:
+    if isinstance(value, int):
+        return number(value, field)
     if isinstance(value, dict) and value.keys() == {"amount", "currency"}:
         return money(value)
     if isinstance(value, str) and _MONEY.fullmatch(value):
         return money(value.replace(",", ""))
     if isinstance(value, list | tuple):
-        return listed(map(_value, value))
+        return listed(_value(item, field) for item in value)
     return day(value) if isinstance(value, str) and _A_DATE.fullmatch(value) else str(value)
 
 

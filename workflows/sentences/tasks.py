@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from workflows.sentences.names import meeting_name
 from workflows.sentences.records import outcome
 from workflows.sentences.words import as_of, country, cut, day, days, words_of
 
@@ -46,7 +47,7 @@ def concerning(task: Mapping[str, Any], meeting: Mapping[str, Any] | None) -> st
     if task.get("partner"):
         return country(task["partner"])
     if meeting is not None:
-        return f"{cut(meeting['body'], 80)} of {day(meeting['held_on'])}"
+        return meeting_name(meeting["body"], meeting["held_on"])
     return str(task["subject"])
 
 

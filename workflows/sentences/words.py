@@ -4,7 +4,7 @@ partners by their names, lists, and texts from users cut to fit one line."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -74,8 +74,12 @@ def money(value: Any) -> str:
         return f"{currency} {amount}".strip()
 
 
-def number(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(value)
+def number(value: Any, field: str = "") -> str:
+    """A whole number as people write it, its thousands separated (3,000);
+    a year (a field named for one: first_year) as it is (2021)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not field.endswith("year"):
+        return f"{value:,}"
+    return str(value)
 
 
 @lru_cache(maxsize=512)
@@ -116,6 +120,35 @@ def as_of(moment: Any) -> str:
     text = str(moment or "")
     clock = text[11:16]
     return f"{clock} UTC on {day(text)}" if len(clock) == 5 else day(text)
+
+
+# The name of what a state's field refers to (a meeting, an initiative, a
+# dialogue, by the reference it holds), if the caller knows it.
+Names = Callable[[str], str | None]
+
+
+class Said(Mapping[str, Any]):
+    """An event's state as a sentence reads it: its fields, and by `name`
+    the names of the records it refers to by reference, as people know
+    them (a meeting by its body and date), else the reference."""
+
+    def __init__(self, state: Mapping[str, Any], names: Names | None = None) -> None:
+        self._state, self._names = state, names
+
+    def __getitem__(self, field: str) -> Any:
+        return self._state[field]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state)
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def name(self, field: str, otherwise: str, limit: int = QUOTED) -> str:
+        """What `field` refers to by its name, else by its reference said
+        `otherwise` ("Meeting {}")."""
+        named = self._names(field) if self._names else None
+        return cut(named, limit) if named else otherwise.format(cut(self._state[field], limit))
 
 
 def overdue_by(due_on: date, today: date) -> int:

@@ -59,12 +59,12 @@ def audit_work(request: Request, zone: ZoneInfo) -> Work:
     after = params.whole(query.get("after"), "after", largest=params.LAST_POSITION - 1, default=0)
     partner, type_name = params.text(query.get("partner"), "partner"), params.text(query.get("type"), "type")
     until = request.state.moment.known_at
-    return lambda app, today: pages.audit(app, after=after, partner=partner, type_name=type_name, until=until)
+    return lambda app, today: pages.audit(app, zone, after=after, partner=partner, type_name=type_name, until=until)
 
 
 def event_work(request: Request, zone: ZoneInfo) -> Work:
     position = params.whole(request.path_params["position"], "a position", smallest=1, largest=params.LAST_POSITION)
-    return lambda app, today: pages.event(app, position)
+    return lambda app, today: pages.event(app, zone, position)
 
 
 def changes_work(request: Request, zone: ZoneInfo) -> Work:
@@ -80,7 +80,7 @@ def changes_work(request: Request, zone: ZoneInfo) -> Work:
         since = given_since or until - min(timedelta(days=7), until - EARLIEST)
         field = "%Y-%m-%dT%H:%M"
         return {
-            **pages.changes(app, since, until),
+            **pages.changes(app, zone, since, until),
             "since": since.astimezone(zone).strftime(field),
             "until": until.astimezone(zone).strftime(field),
         }

@@ -7,7 +7,7 @@ gives its template's values."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -113,9 +113,11 @@ def tasks(app: Accord, today: date, status: str, partner: str | None, owner: str
 
 
 def audit(
-    app: Accord, *, after: int, partner: str | None, type_name: str | None, until: datetime | None
+    app: Accord, zone: tzinfo, *, after: int, partner: str | None, type_name: str | None, until: datetime | None
 ) -> dict[str, Any]:
-    rows = list(islice(audit_rows(app, partner or None, type_name or None, until=until, start=after + 1), PAGE + 1))
+    """A page of the audit log, said as the command line's table says it."""
+    found = audit_rows(app, partner or None, type_name or None, until=until, start=after + 1, zone=zone)
+    rows = list(islice(found, PAGE + 1))
     return {
         "title": "Audit log",
         "rows": rows[:PAGE],
@@ -126,8 +128,8 @@ def audit(
     }
 
 
-def event(app: Accord, position: int) -> dict[str, Any]:
-    row, document, digest = event_at(app, position)
+def event(app: Accord, zone: tzinfo, position: int) -> dict[str, Any]:
+    row, document, digest = event_at(app, position, zone)
     return {"title": f"Event at position {position}", "row": row, "document": document, "digest": digest}
 
 
@@ -157,7 +159,7 @@ CHANGES = (
 )
 
 
-def changes(app: Accord, since: datetime, until: datetime) -> dict[str, Any]:
+def changes(app: Accord, zone: tzinfo, since: datetime, until: datetime) -> dict[str, Any]:
     """What was recorded between two moments, grouped: facts recorded,
     corrected and retracted, funding moved, tasks opened, closed and changed
     (deliveries and dispatches are in the audit log); each group counted in
@@ -170,6 +172,6 @@ def changes(app: Accord, since: datetime, until: datetime) -> dict[str, Any]:
     groups = []
     for title, names in CHANGES:
         types = names or tuple(name for name in FACTS if name not in named)
-        rows = audit_rows(app, since=since, until=until, start=start, stop=stop, types=types)
+        rows = audit_rows(app, since=since, until=until, start=start, stop=stop, types=types, zone=zone)
         groups.append((title, sum(counts[name] for name in types), list(islice(rows, PAGE))))
     return {"title": "What changed", "groups": groups, "count": sum(count for _, count, _ in groups)}

@@ -17,9 +17,10 @@ from domain.partnership import Partnership
 from domain.values import event_date
 from workflows.projections.base import View
 from workflows.projections.timeline.queries import COLUMNS, naming_table
-from workflows.sentences import sentence
+from workflows.sentences import Names, record_name, sentence
 from workflows.store.database import IN_CHUNK, Cursor, Record
 
+P = Partnership
 PARTNERSHIP_FACTS = frozenset(Partnership.fact_classes())
 SHARED_FACTS = frozenset((*Meeting.fact_classes(), *Initiative.fact_classes()))
 # The shared facts that name the partners: the first of their aggregate.
@@ -54,7 +55,8 @@ class Timeline(View):
             )""",
             f"""CREATE TABLE IF NOT EXISTS {naming_table(table)} (
                 aggregate TEXT PRIMARY KEY,
-                partners TEXT NOT NULL
+                partners TEXT NOT NULL,
+                name TEXT NOT NULL
             )""",
         ]
 
@@ -70,28 +72,42 @@ class Timeline(View):
         for start in range(0, len(positions), IN_CHUNK):
             chunk = positions[start : start + IN_CHUNK]
             cursor.execute(f"DELETE FROM {table} WHERE position IN ({', '.join('?' * len(chunk))})", chunk)
-        cursor.execute(f"DELETE FROM {naming_table(table)} WHERE aggregate = ?", (str(history[0].originator_id),))
+        aggregate = str(history[0].originator_id)
+        # A partnership's dialogues are named under it (`_dialogue`).
+        cursor.execute(
+            f"DELETE FROM {naming_table(table)} WHERE aggregate = ? OR aggregate LIKE ?", (aggregate, aggregate + "/%")
+        )
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         naming = naming_table(table)
-        named = {str(record.originator_id): record["partners"] for record in records if record.type in NAMING}
+        # Each meeting's and initiative's partners and name, and each dialogue's title.
+        founded = [
+            (
+                str(record.originator_id),
+                ",".join(record["partners"]),
+                record_name(record.type.__name__, record.state) or "",
+            )
+            for record in records
+            if record.type in NAMING
+        ]
+        founded += [(_dialogue(record), "", record["title"]) for record in records if record.type is P.DialogueLaunched]
         # A leftover table of a rebuild killed half way may hold a row already.
-        cursor.insert(
-            naming,
-            ("aggregate", "partners"),
-            [(aggregate, ",".join(partners)) for aggregate, partners in named.items()],
-            "ON CONFLICT (aggregate) DO NOTHING",
-        )
-        earlier = {str(r.originator_id) for r in records if r.type in SHARED_FACTS} - named.keys()
-        named.update(_named_before(cursor, naming, earlier))
+        cursor.insert(naming, ("aggregate", "partners", "name"), founded, "ON CONFLICT (aggregate) DO NOTHING")
+        named = {aggregate: (partners.split(",") if partners else [], name) for aggregate, partners, name in founded}
+        earlier = {str(r.originator_id) for r in records if r.type in SHARED_FACTS}
+        earlier |= {_dialogue(record) for record in records if record.type is P.DialogueRoundHeld}
+        named.update(_named_before(cursor, naming, earlier - named.keys()))
         rows = []
         for record in records:
             state, cls = record.state, record.type
+            partners: Sequence[str]
             if cls in PARTNERSHIP_FACTS:
                 partner = state["partner"]
                 partners, shared, subject = (partner,), 0, partner
+                name = named.get(_dialogue(record), ([], ""))[1] if cls is P.DialogueRoundHeld else ""
             else:
-                partners, shared, subject = named[str(record.originator_id)], 1, _shared_subject(cls, state)
+                partners, name = named[str(record.originator_id)]
+                shared, subject = 1, _shared_subject(cls, state)
                 if not partners:
                     continue  # A meeting or initiative of the EU as a whole.
             occurred_on = state["occurred_on"]
@@ -101,7 +117,7 @@ class Timeline(View):
                 _first_day(occurred_on),
                 cls.__name__,
                 subject,
-                sentence(cls.__name__, state),
+                sentence(cls.__name__, state, _known_as(name)),
                 record.recorded_at(),
                 state.get("actor"),
                 state.get("key"),
@@ -113,15 +129,27 @@ class Timeline(View):
         cursor.insert(table, COLUMNS, rows, "ON CONFLICT (position, partner) DO NOTHING")
 
 
-def _named_before(cursor: Cursor, naming: str, aggregates: set[str]) -> dict[str, list[str]]:
-    """The partners named by the founding facts of these aggregates, recorded in earlier batches."""
+def _named_before(cursor: Cursor, naming: str, aggregates: set[str]) -> dict[str, tuple[list[str], str]]:
+    """The partners and the name the founding facts of these aggregates
+    (or dialogues) gave, recorded in earlier batches."""
     if not aggregates:
         return {}
     found = cursor.execute(
-        f"SELECT aggregate, partners FROM {naming} WHERE aggregate IN ({', '.join('?' * len(aggregates))})",
+        f"SELECT aggregate, partners, name FROM {naming} WHERE aggregate IN ({', '.join('?' * len(aggregates))})",
         sorted(aggregates),
     ).fetchall()
-    return {row["aggregate"]: row["partners"].split(",") if row["partners"] else [] for row in found}
+    return {row["aggregate"]: (row["partners"].split(",") if row["partners"] else [], row["name"]) for row in found}
+
+
+def _known_as(name: str) -> Names:
+    """The name of what a fact refers to by reference: one at most (its
+    meeting or initiative, or its dialogue)."""
+    return lambda field: name or None
+
+
+def _dialogue(record: Record) -> str:
+    """Where the naming table keeps a dialogue's title: under its partnership."""
+    return f"{record.originator_id}/{record['dialogue']}"
 
 
 def _shared_subject(cls: type[Any], state: dict[str, Any]) -> str:
