@@ -129,6 +129,9 @@ def test_an_email_writes_its_dates_and_partners_as_the_command_lines_sentences_d
     assert "| 15 June 2021 | OVERDUE | 2 | Tunisia |" in text
     assert "15 June 2021" in html
     assert not re.search(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b", text + html)
+    # A task by the prefix the command line shows and takes (`accord task show`), not its whole id.
+    assert re.search(r"^- \*\*task\*\*: [0-9a-f]{8}$", text, re.MULTILINE)
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", text)
 
 
 def test_each_task_links_to_its_page_in_the_console_when_its_address_is_set(

@@ -129,7 +129,8 @@ def _task_report(delivery: Delivery, task: FollowUpTask, linked_to: TaskPage | N
         figures["partner"] = country(task.partner)
     if delivery.about == "escalation":
         figures["level"] = task.level
-    figures["task"] = str(task.id)
+    # As the command line shows it, and takes it: `accord task show 134d84ed`.
+    figures["task"] = str(task.id)[:8]
     if linked_to is not None:
         figures["page"] = Link("open the task", linked_to(str(task.id)))
     return Report(title, said, figures, [])
