@@ -256,3 +256,19 @@ def test_the_session_cookie_is_sent_over_tls_only_where_the_console_is_reached_o
             form = {"csrf": token(web.get("/login").text), "name": "alice", "password": "alice has a password"}
             signed = web.post("/login", data=form, follow_redirects=False)
             assert ("secure" in signed.headers["set-cookie"].lower()) is secure
+
+
+def test_sessions_that_cannot_be_kept_are_said_as_a_page_and_no_one_is_signed_in(
+    web: TestClient, files: tuple[Path, Path]
+) -> None:
+    users, _ = files
+    Path(f"{users}.sessions").mkdir()  # in the way of the sessions' file
+
+    answered = web.post(
+        "/login",
+        data={"csrf": token(web.get("/login").text), "name": "alice", "password": "alice has a password"},
+    )
+
+    assert answered.status_code == 503
+    assert f"the console's sessions cannot be kept in {users}.sessions" in unescape(answered.text)
+    assert "Signed in as" not in web.get("/").text

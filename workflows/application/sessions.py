@@ -73,10 +73,13 @@ class Sessions:
         if not token or not self.path.exists():
             return None
         now = time.time() if now is None else now
-        with closing(self._db()) as db:
-            found = db.execute(
-                "SELECT user, password, started FROM sessions WHERE digest = ?", (_digest(token),)
-            ).fetchone()
+        try:
+            with closing(self._db()) as db:
+                found = db.execute(
+                    "SELECT user, password, started FROM sessions WHERE digest = ?", (_digest(token),)
+                ).fetchone()
+        except StoreUnusable:
+            return None  # sessions that cannot be read hold no one: signing in says why
         if found is None:
             return None
         user, password, started = found

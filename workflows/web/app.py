@@ -411,6 +411,8 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             return console.render(
                 request, "login.html", {"title": "Sign in", "next": target, "failed": str(error)}, 429
             )
+        except Exception as error:  # the sessions' file cannot be kept: said as a page
+            return unavailable(request, error)
         if token is None:
             failed = (
                 "that name and password do not match a user"
