@@ -64,6 +64,10 @@ def test_partner_show_tr_includes_the_statement_and_the_jha_council_in_date_orde
     assert names(rows, "TR")
     dates = [EventDate.parse(row["occurred_on"]).earliest for row in rows]
     assert dates == sorted(dates)
+    # For people: types in words, no column of codes and references.
+    table = accord(demo_db, "partner", "show", "tr", "--wide").stdout
+    assert "statement reaffirmed" in table and "meeting scheduled" in table
+    assert "StatementReaffirmed" not in table and "MeetingScheduled" not in table and "subject" not in table
 
 
 @pytest.mark.parametrize(

@@ -190,9 +190,16 @@ def partner_show(ctx: Context, code: str, as_json: bool, wide: bool) -> None:
     Example:
       accord partner show TN
     """
+    from workflows.sentences import words_of
+
     rows = ctx.reader.timeline.of(code)
-    columns = ["occurred_on", "type", "subject", "summary", "actor"]
-    show(rows, columns, as_json, title=f"Timeline of {code.upper()}", optional=["actor", "subject"], wide=wide)
+    if as_json:  # for machines: each fact's type and subject by their codes
+        show(rows, ["occurred_on", "type", "subject", "summary", "actor"], as_json)
+        return
+    # For people: each fact's type in words ("visit held"); its summary names what it is about.
+    rows = [{**row, "type": words_of(row["type"])} for row in rows]
+    columns = ["occurred_on", "type", "summary", "actor"]
+    show(rows, columns, as_json, title=f"Timeline of {code.upper()}", optional=["actor"], wide=wide)
 
 
 @click.command()
