@@ -179,3 +179,20 @@ def test_the_consoles_funding_and_portfolio_show_the_funding_in_one_currency_whe
     # Morocco's own: its USD line, at 17 June's rate, and its JPY line, which has none.
     assert "1,000,000.00" in morocco.text and "3,000,000.00" not in morocco.text
     assert "no rate of JPY on or before 2021-04-01" in morocco.text
+
+
+def test_a_files_name_whatever_it_holds_is_kept_as_one_line(db: str, tmp_path: Path) -> None:
+    named = tmp_path / "rates\n[bold]x\x1b[2J.csv"
+    named.write_bytes((ECB / "eurofxref.csv").read_bytes())
+
+    recorded = accord(db, "import", "rates", str(named))
+
+    assert recorded.exit_code == 0, recorded.output
+    [event] = as_json(accord(db, "audit", "log", "--json"))
+    assert event["type"] == "ExchangeRatesPublished"
+    app = build(Settings(db=db))
+    try:
+        [(_, published)] = list(app.readable(app.notifications()))
+        assert published.origin == "rates [bold]x [2J.csv"
+    finally:
+        app.close()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.rates import ExchangeRates, RatesDiffer
+from domain.text import LINE, fit
 from domain.values import Stamp
 from workflows.application.core import Core
 from workflows.base.batches import collector_paused
@@ -46,6 +47,8 @@ class RateChanges(Core):
         if self.policy is not None:
             self.policy.check(actor, PUBLISHED)
         now = self.clock.now()
+        # A file's name, whatever it holds, is named as one line of text.
+        origin = fit(origin, LINE)
 
         def decide(attempt: int) -> tuple[RatesReceipt, list[Any]]:
             receipt = RatesReceipt()
