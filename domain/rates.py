@@ -31,6 +31,9 @@ QUOTED = re.compile(r"[A-Z]{3}")
 # ISO 4217 lists fewer than 200), and a rate's most significant digits.
 MOST_RATES = 300
 RATE_DIGITS = 15
+# A rate is within twelve orders of magnitude of 1 (the ECB's run from under
+# 1 to about 20,000): beyond, it is a mistake, not a currency.
+RATE_BOUND = Decimal(10) ** 12
 
 
 # Rounding converted amounts: once, to the target currency's minor unit, half
@@ -58,6 +61,8 @@ class RatesDiffer(DomainError):
 def _rate(value: Decimal) -> Decimal:
     if not value.is_finite() or value <= 0:
         raise ValueError(f"a rate is a positive number; got {value}")
+    if not 1 / RATE_BOUND < value < RATE_BOUND:
+        raise ValueError(f"a rate is between 10^-12 and 10^12; got {value}")
     if len(value.normalize().as_tuple().digits) > RATE_DIGITS:
         raise ValueError(f"a rate has at most {RATE_DIGITS} significant digits; got {value}")
     return value

@@ -51,6 +51,8 @@ def test_the_same_day_with_other_rates_names_the_rate_that_differs(stamp) -> Non
         ("EUR", {"USD": Decimal("-1.2")}, "a rate is a positive number"),
         ("EUR", {"USD": Decimal("NaN")}, "finite number"),
         ("EUR", {"USD": Decimal("1.0000000000000001")}, "at most 15 significant digits"),
+        ("EUR", {"USD": Decimal("1E+20")}, r"between 10\^-12 and 10\^12"),
+        ("EUR", {"USD": Decimal("1E-20")}, r"between 10\^-12 and 10\^12"),
     ],
 )
 def test_rates_that_are_not_rates_are_refused(stamp, base: str, rates: dict[str, Decimal], says: str) -> None:
