@@ -98,6 +98,16 @@ def test_a_user_with_a_role_changes_a_task_under_their_own_name(web: TestClient,
     [event] = [e for e in as_json(accord(demo_db, "audit", "log", "--type", "TaskAssigned", "--json"))]
     assert event["actor"] == "alice"
 
+    deferred = web.post(f"/tasks/{task}/defer", data={"csrf": token(page), "to": "2031-01-15", "reason": "waits"})
+    # Its story, in the order recorded: opened by Accord, assigned and deferred by alice, with why.
+    story = re.findall(r'<tr><td class="whole">([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>', deferred.text)
+    assert [(who, what) for _, who, what in story][1:] == [
+        ("alice", "Task assigned to desk:MA"),
+        ("alice", "Task deferred to 15 January 2031: waits"),
+    ]
+    assert story[0][1] == "accord" and story[0][2].startswith("Task opened for ")
+    assert all(when.endswith(" Europe/Brussels") for when, _, _ in story)
+
 
 def test_the_domain_and_the_policy_refuse_in_a_sentence_and_nothing_changes(web: TestClient, demo_db: str) -> None:
     task = a_task(web)

@@ -4,7 +4,8 @@ events, the events of some types, the whole log in pages."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -14,8 +15,11 @@ from domain.base import Fact
 from domain.codes import partner_code
 from domain.partnership import Partnership
 from domain.vocabulary import amendment_classes
+from workflows.application.clock import shown_moment
 from workflows.application.core import Core
 from workflows.base.failures import BadInput
+from workflows.sentences import sentence
+from workflows.sentences.records import ABOUT
 from workflows.store.persistence import PAGE, UnreadableEvent
 
 if TYPE_CHECKING:
@@ -126,6 +130,31 @@ class Reads(Core):
 
     def aggregate_events(self, aggregate_id: UUID) -> list[Fact]:
         return list(self.events.get(aggregate_id))  # type: ignore[arg-type]
+
+    def task_story(self, task_id: str, zone: tzinfo) -> list[dict[str, str]]:
+        """What happened to a task, in the order recorded: each of its events
+        as a sentence (opened, assigned, deferred and why, reminded,
+        escalated, revised, closed), when (to the second, in `zone`) and by
+        whom; then each message sent about it, and how it went."""
+        story = [
+            {
+                "when": shown_moment(event.timestamp.astimezone(zone)),
+                "who": event.actor,
+                "what": sentence(type(event).__name__, event.model_dump(mode="json")),
+            }
+            for event in cast(Iterable[Any], self.events.get(UUID(task_id)))
+        ]
+        for sent in self.reader.deliveries.about(task_id):
+            what = f"{ABOUT.get(sent['about'], 'Message')} to {sent['owner']} by {sent['channel']}: {sent['state']}"
+            last = f", {sent['last']}" if sent["last"] else ""
+            story.append(
+                {
+                    "when": shown_moment(datetime.fromisoformat(sent["requested_at"]).astimezone(zone)),
+                    "who": "accord",
+                    "what": what + last,
+                }
+            )
+        return story
 
     def events_of_types(self, classes: Iterable[type[Any]]) -> Iterator[Any]:
         topics = [get_topic(cls) for cls in classes]

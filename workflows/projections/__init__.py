@@ -33,7 +33,8 @@ CATALOG: dict[str, tuple[int, str]] = {
     # and version, by which a task names the fact it follows up. 3: a
     # meeting, initiative or dialogue said by its name, not its reference.
     "timeline": (3, "workflows.projections.timeline.view:Timeline"),
-    "deliveries": (1, "workflows.projections.deliveries.view:Deliveries"),
+    # 2: indexed by source (a task's page lists the messages about it).
+    "deliveries": (2, "workflows.projections.deliveries.view:Deliveries"),
     "rates": (1, "workflows.projections.rates.view:Rates"),
 }
 

@@ -312,10 +312,10 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
 
     def task_work(request: Request, zone: ZoneInfo) -> addresses.Work:
         ref = addresses.path_value(request, "ref", "a task's id")
-        return lambda app, today: task_page(app, today, request, ref)
+        return lambda app, today: task_page(app, today, request, ref, zone)
 
-    def task_page(app: Accord, today: Any, request: Request, ref: str) -> dict[str, Any]:
-        values = pages.task(app, today, ref)
+    def task_page(app: Accord, today: Any, request: Request, ref: str, zone: ZoneInfo) -> dict[str, Any]:
+        values = pages.task(app, today, ref, zone)
         user = console.who(request)
         done = request.session.pop("done", None)
         return {**values, "may_change": pages.may_change(console.app(), user), "done": done, "failed": None}
@@ -372,7 +372,9 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             request.state.moment = Moment()
             try:
                 values = await console.run(
-                    lambda: console.read(Moment(), lambda app, today: task_page(app, today, request, ref), True)
+                    lambda: console.read(
+                        Moment(), lambda app, today: task_page(app, today, request, ref, console.zone), True
+                    )
                 )
             except Exception as unread:  # no such task: nothing to show the change on
                 if bad_input(unread) is None:

@@ -36,6 +36,12 @@ class DeliveryQueries(Queries):
             f"SELECT * FROM {self.table} {where} ORDER BY requested_at DESC, delivery_id {bound}", values
         )
 
+    def about(self, source: str) -> list[dict[str, Any]]:
+        """The deliveries about one task or dispatch (its id), in the order requested."""
+        return self.db.query(
+            f"SELECT * FROM {self.table} WHERE source = ? ORDER BY requested_at, delivery_id", (source,)
+        )
+
     def ids_starting(self, prefix: str) -> list[str]:
         """The ids of deliveries that begin with `prefix` (as `deliveries` shows them, shortened)."""
         return [

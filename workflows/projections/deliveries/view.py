@@ -39,7 +39,11 @@ class Deliveries(View):
         ]
 
     def indexes(self, table: str) -> list[str]:
-        return [f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (state, due_at)"]
+        return [
+            f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (state, due_at)",
+            # A task's page lists the messages about it.
+            f"CREATE INDEX IF NOT EXISTS {table}_source ON {table} (source)",
+        ]
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         for record in records:
