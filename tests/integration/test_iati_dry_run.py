@@ -97,7 +97,7 @@ def test_a_dry_run_refuses_what_the_import_refuses_in_the_same_sentences(demo_db
     assert imported.exit_code == 2
     assert imported.stderr.splitlines() == [
         "accord: line 14: disbursing EUR 2,500,000.50 on funding 'XI-TEST-1-TN-BORDER' would exceed its commitment "
-        "of EUR 1,000,000 (EUR 1,000,000 remain)",
+        "of EUR 1,000,000 (nothing disbursed, EUR 1,000,000 remain)",
         "nothing was stored: 1 problem(s) in 3 submission(s)",
     ]
 
