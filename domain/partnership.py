@@ -49,17 +49,28 @@ class FundingLine:
 
     instrument: str
     currency: str
+    # The commitment and every increase on it (tranches, top-ups).
     committed: Decimal
     committed_on: EventDate
     disbursed: Decimal = Decimal(0)
-    # What decommitments took off `committed`: a line committed once keeps its
-    # first amount, and owes less.
+    # What decommitments took off `committed`: kept apart, as the line owes less
+    # but was committed as much.
     decommitted: Decimal = Decimal(0)
 
     @property
     def remaining(self) -> Decimal:
         """What may still be paid out, or decommitted."""
         return self.committed - self.decommitted - self.disbursed
+
+    def standing(self) -> str:
+        """The line's figures as they stand, as a refusal names them: its
+        commitment (net of decommitments), and what was decommitted,
+        disbursed and remains."""
+        currency = self.currency
+        said = [f"{currency} {self.decommitted:,} decommitted"] if self.decommitted else []
+        said.append(f"{currency} {self.disbursed:,} disbursed" if self.disbursed else "nothing disbursed")
+        said.append(f"{currency} {self.remaining:,} remain")
+        return f"its commitment of {currency} {self.committed - self.decommitted:,} ({', '.join(said)})"
 
 
 @dataclass
@@ -201,6 +212,20 @@ class Partnership(Aggregate):
                 self.instrument, amount.currency, amount.amount, self.occurred_on
             )
 
+    class FundingIncreased(PartnershipFact):
+        """More funding is committed to an action already funded (a further
+        tranche, a top-up): it adds to the line's commitment."""
+
+        funding: Ref
+        amount: Money = Field(description="Amount added to the commitment, in its currency, e.g. 'EUR 2000000'")
+
+        def check(self, aggregate: Partnership) -> None:
+            super().check(aggregate)
+            aggregate.funding_line(self.funding, self.amount, self.occurred_on, "an increase")
+
+        def apply(self, aggregate: Partnership) -> None:
+            aggregate.funding[self.funding].committed += self.amount.amount
+
     class FundingDisbursed(PartnershipFact):
         """Part of a funding commitment is paid out."""
 
@@ -209,12 +234,10 @@ class Partnership(Aggregate):
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
-            line = aggregate.funding_line(self.funding, self.amount, self.occurred_on, "disbursement")
+            line = aggregate.funding_line(self.funding, self.amount, self.occurred_on, "a disbursement")
             if self.amount.amount > line.remaining:
                 raise DisbursementExceedsCommitment(
-                    f"disbursing {self.amount} on funding {self.funding!r} would exceed its commitment "
-                    f"of {line.currency} {line.committed - line.decommitted:,} ({line.currency} {line.remaining:,} "
-                    "remain)"
+                    f"disbursing {self.amount} on funding {self.funding!r} would exceed {line.standing()}"
                 )
 
         def apply(self, aggregate: Partnership) -> None:
@@ -230,11 +253,11 @@ class Partnership(Aggregate):
 
         def check(self, aggregate: Partnership) -> None:
             super().check(aggregate)
-            line = aggregate.funding_line(self.funding, self.amount, self.occurred_on, "decommitment")
+            line = aggregate.funding_line(self.funding, self.amount, self.occurred_on, "a decommitment")
             if self.amount.amount > line.remaining:
                 raise DecommitmentExceedsRemaining(
-                    f"decommitting {self.amount} on funding {self.funding!r} would take it below what was disbursed: "
-                    f"{line.currency} {line.remaining:,} remain to be paid"
+                    f"decommitting {self.amount} on funding {self.funding!r} would take off more than remains of "
+                    f"{line.standing()}"
                 )
 
         def apply(self, aggregate: Partnership) -> None:
@@ -384,8 +407,9 @@ class Partnership(Aggregate):
         return PartnershipNotOpened.of(subject)
 
     def funding_line(self, ref: str, amount: Money, occurred_on: EventDate, what: str) -> FundingLine:
-        """The committed line a payment or a decommitment draws on: in its
-        currency, and not before it was committed."""
+        """The committed line an increase, a payment or a decommitment is
+        on: in its currency, and not before it was committed; `what`, the
+        fact as a refusal names it ("a disbursement")."""
         line = self.funding.get(ref)
         if line is None:
             raise FundingNotCommitted(f"funding {ref!r} with {self.partner} is not committed")
@@ -393,7 +417,7 @@ class Partnership(Aggregate):
             raise CurrencyMismatch(f"funding {ref!r} is committed in {line.currency}, not {amount.currency}")
         if occurred_on.latest < line.committed_on.earliest:
             raise PrecedesCommitment(
-                f"a {what} on funding {ref!r} dated {occurred_on} would precede its commitment on {line.committed_on}"
+                f"{what} on funding {ref!r} dated {occurred_on} would precede its commitment on {line.committed_on}"
             )
         return line
 

@@ -80,6 +80,7 @@ FACTS: dict[str, tuple[str, ...]] = {
         "DialogueLaunched",
         "DialogueRoundHeld",
         "FundingCommitted",
+        "FundingIncreased",
         "FundingDisbursed",
         "FundingDecommitted",
         "CommitmentRecorded",

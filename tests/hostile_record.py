@@ -164,6 +164,7 @@ SKELETON: list[dict[str, Any]] = [
     fact("DialogueLaunched", "TN", "2021-03-01", dialogue="d1"),
     fact("DialogueRoundHeld", "TN", "2021-05-01", dialogue="d1"),
     fact("FundingCommitted", "TN", "2021-02", funding="f1", amount="EUR 1000000"),
+    fact("FundingIncreased", "TN", "2021-02-20", funding="f1", amount="EUR 500000"),
     fact("FundingDisbursed", "TN", "2021-03-01", funding="f1", amount="EUR 250000"),
     fact("FundingDecommitted", "TN", "2021-04", funding="f1", amount="EUR 1000.50"),
     fact("CommitmentRecorded", "TN", "2021-02-01", commitment="c-open", party="eu", due_on="2021-08-05"),

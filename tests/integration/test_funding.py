@@ -40,6 +40,10 @@ def disbursed(partner: str, ref: str, amount: str) -> dict[str, Any]:
     return {"type": "FundingDisbursed", "partner": partner, "funding": ref, "amount": amount, "occurred_on": "2023"}
 
 
+def increased(partner: str, ref: str, amount: str, on: str = "2023") -> dict[str, Any]:
+    return {"type": "FundingIncreased", "partner": partner, "funding": ref, "amount": amount, "occurred_on": on}
+
+
 def decommitted(partner: str, ref: str, amount: str) -> dict[str, Any]:
     return {"type": "FundingDecommitted", "partner": partner, "funding": ref, "amount": amount, "occurred_on": "2023"}
 
@@ -86,12 +90,16 @@ def ledger(db: str) -> str:
 
 @pytest.fixture
 def decommitting(ledger: str) -> str:
-    """The ledger with decommitments, in the batch of a commitment and after."""
+    """The ledger with increases and decommitments, in the batch of a
+    commitment and after."""
     submitted(
-        ledger, committed("TN", "tn-water", "EUR 100.10", "2022-02-02"), decommitted("TN", "tn-water", "EUR 0.10")
+        ledger,
+        committed("TN", "tn-water", "EUR 100.10", "2022-02-02"),
+        increased("TN", "tn-water", "EUR 50"),
+        decommitted("TN", "tn-water", "EUR 0.10"),
     )
     refreshed(ledger)
-    submitted(ledger, decommitted("TN", "tn-jobs", "EUR 500000"))
+    submitted(ledger, decommitted("TN", "tn-jobs", "EUR 500000"), increased("MA", "ma-returns", "EUR 0.01"))
     return ledger
 
 
@@ -262,8 +270,49 @@ def test_a_decommitment_below_what_was_disbursed_is_refused_and_changes_nothing(
     refused = submit_rows(ledger, decommitted("MA", "ma-returns", "EUR 2000000.51"))
 
     assert refused.exit_code == 2
-    assert "would take it below what was disbursed: EUR 2,000,000.50 remain to be paid" in refused.output
+    assert (
+        "decommitting EUR 2,000,000.51 on funding 'ma-returns' would take off more than remains of its commitment "
+        "of EUR 3,000,000.50 (EUR 1,000,000 disbursed, EUR 2,000,000.50 remain)"
+    ) in refused.output
     assert report_of(ledger) == before
+
+
+def test_an_increase_adds_to_the_commitment_in_every_table_and_is_a_move_committed(ledger: str) -> None:
+    # One increase in the batch of its line's commitment, two on a line
+    # committed in an earlier batch; then a payment only the increases allow.
+    submitted(
+        ledger,
+        committed("TN", "tn-water", "EUR 100.10", "2022-02-02"),
+        increased("TN", "tn-water", "EUR 0.90"),
+        increased("TN", "tn-jobs", "EUR 500000"),
+    )
+    refreshed(ledger)
+    submitted(ledger, increased("TN", "tn-jobs", "EUR 250000.25"), disbursed("TN", "tn-jobs", "EUR 2750000.25"))
+
+    report = report_of(ledger)
+
+    lines = by(table(report, "Funding lines"), "funding")
+    assert (lines[("tn-water",)]["committed"], lines[("tn-water",)]["disbursed"]) == (Decimal("101.00"), 0)
+    assert (lines[("tn-jobs",)]["committed"], lines[("tn-jobs",)]["disbursed"]) == (
+        Decimal("2750000.25"),
+        Decimal("2750000.25"),
+    )
+    assert lines[("tn-jobs",)]["decommitted"] == 0
+    assert lines[("tn-jobs",)]["year"] == 2022  # the year of its commitment, not of an increase
+    tn = by(table(report, "By partner"), "partner", "currency")[("TN", "EUR")]
+    assert tn["committed"] == Decimal("4500101.35")
+    assert report.figures["committed EUR"] == Decimal("7500101.85")
+    with application(ledger) as app:
+        [row] = app.reader.partnerships.rows("TN")
+        moves = [(m["funding"], m["kind"], m["amount"]) for m in app.reader.funding.moves() if m["partner"] == "TN"]
+    assert row["committed"] == {"EUR": Decimal("4500101.35")}
+    assert moves[-5:] == [
+        ("tn-water", "committed", Decimal("100.10")),
+        ("tn-water", "committed", Decimal("0.90")),
+        ("tn-jobs", "committed", Decimal("500000")),
+        ("tn-jobs", "committed", Decimal("250000.25")),
+        ("tn-jobs", "disbursed", Decimal("2750000.25")),
+    ]
 
 
 def test_a_rebuilt_ledger_equals_the_one_kept_up_incrementally(decommitting: str) -> None:

@@ -192,7 +192,7 @@ def test_a_dry_run_accounts_for_every_activity_and_transaction_in_the_files_own_
     assert result.stdout.splitlines() == [
         "activity XI-TEST-1-TN-BORDER (line 3): TN",
         "  line 8: record FundingCommitted EUR 1000000 on 2021-03-01",
-        "  line 11: leave out: a further commitment of 50000: Accord keeps one commitment a funding line (line 8)",
+        "  line 11: record FundingIncreased EUR 50000 on 2021-04-01",
         "  line 14: record FundingDisbursed EUR 250000.50 on 2021-05-01",
         "  line 17: leave out: a disbursement of -1000 (a reversal): Accord does not record reversals",
         "  line 20: leave out: expenditure (type 4): Accord records commitments and disbursements",
@@ -207,11 +207,11 @@ def test_a_dry_run_accounts_for_every_activity_and_transaction_in_the_files_own_
         "country; 1 transaction(s) left out",
         "activity XI-TEST-1-PROGRAMME (line 49): MA",
         "  line 49: leave out: a budget or a programme: nothing to record",
-        "would record 3 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1",
+        "would record 4 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1, FundingIncreased 1",
     ]
     assert (
-        "4 activity(ies): would take 3 transaction(s); left out: 1 expenditure, 1 further commitment, "
-        "1 incoming funds, 1 no transactions, 1 regional activity, 1 reversal, 1 several countries, 1 zero value"
+        "4 activity(ies): would take 4 transaction(s); left out: 1 expenditure, 1 incoming funds, 1 no transactions, "
+        "1 regional activity, 1 reversal, 1 several countries, 1 zero value"
     ) in result.stderr
     assert (again.stdout, again.stderr) == (result.stdout, result.stderr)  # the first stored nothing
 
@@ -221,13 +221,16 @@ def test_a_published_file_records_what_it_can_once_and_counts_what_it_leaves_out
     again = accord(demo_db, "import", "iati", str(published))
 
     assert first.exit_code == 0, first.output
-    assert "recorded 3 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1" in first.stdout
-    assert "left out: 1 expenditure, 1 further commitment, 1 incoming funds, 1 no transactions, 1 regional activity, " \
-        "1 reversal, 1 several countries, 1 zero value" in first.stderr  # fmt: skip
+    assert (
+        "recorded 4 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1, FundingIncreased 1"
+        in first.stdout
+    )
+    assert "left out: 1 expenditure, 1 incoming funds, 1 no transactions, 1 regional activity, 1 reversal, " \
+        "1 several countries, 1 zero value" in first.stderr  # fmt: skip
     assert again.exit_code == 0 and "recorded 0 event(s)" in again.stdout
     [line] = [row for row in table_of(report_of(demo_db), "Funding lines") if row["funding"] == "XI-TEST-1-TN-BORDER"]
     assert (line["committed"], line["decommitted"], line["disbursed"]) == (
-        Decimal("900000"),
+        Decimal("950000"),
         Decimal("100000"),
         Decimal("250000.50"),
     )
@@ -281,7 +284,11 @@ def test_without_a_history_horizon_imported_funding_is_followed_up(db: str, tmp_
     assert accord(db, "import", "iati", str(path)).exit_code == 0
     rules = {row["rule"] for row in as_json(accord(db, "tasks", "--status", "all", "--json"))}
 
-    assert {"funding-disbursed-check-use", "funding-decommitted-inform-partner"} <= rules
+    assert {
+        "funding-increased-inform-partner",
+        "funding-disbursed-check-use",
+        "funding-decommitted-inform-partner",
+    } <= rules
 
 
 BY_TRANSACTION = """<?xml version="1.0" encoding="UTF-8"?>

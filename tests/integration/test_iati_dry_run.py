@@ -31,6 +31,7 @@ class Case:
 
 CASES = [
     *(Case(p.file, (FIXTURES / p.file).read_text(), p.partners) for p in FILES),
+    Case("xi-test-tranches-2.03.xml", (FIXTURES / "xi-test-tranches-2.03.xml").read_text(), ("TN",)),
     Case("published", PUBLISHED, ("TN",)),
     Case("paid-on-nothing", PAID_ON_NOTHING, ("BD", "IN")),
     Case("committed-last", COMMITTED_LAST, ("KE",)),
@@ -97,8 +98,8 @@ def test_a_dry_run_refuses_what_the_import_refuses_in_the_same_sentences(demo_db
     assert imported.exit_code == 2
     assert imported.stderr.splitlines() == [
         "accord: line 14: disbursing EUR 2,500,000.50 on funding 'XI-TEST-1-TN-BORDER' would exceed its commitment "
-        "of EUR 1,000,000 (EUR 1,000,000 remain)",
-        "nothing was stored: 1 problem(s) in 3 submission(s)",
+        "of EUR 1,050,000 (nothing disbursed, EUR 1,050,000 remain)",
+        "nothing was stored: 1 problem(s) in 4 submission(s)",
     ]
 
 
@@ -197,7 +198,7 @@ def test_on_a_signed_store_a_dry_run_without_a_key_is_refused_as_the_import_is(
     assert imported.stderr.startswith("accord: this store's records are signed: set ACCORD_KEY to your key file")
     assert signed.exit_code == 0, signed.output
     assert signed.stdout.splitlines()[-1] == (
-        "would record 3 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1"
+        "would record 4 event(s): FundingCommitted 1, FundingDecommitted 1, FundingDisbursed 1, FundingIncreased 1"
     )
     assert stored_count(db) == before  # a dry run's transaction is rolled back
 

@@ -27,8 +27,9 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "iati"
 # What the plan may leave out, as docs/recording.md's IATI import lists it:
 # an activity with no recipient country (a regional one) or several, or no
 # transactions; a transaction of a type Accord does not record; a value of 0;
-# a reversed disbursement; a further commitment on one activity; a payment
-# or decommitment with no commitment before it, or in another currency.
+# a reversed disbursement; a payment or decommitment with no commitment
+# before it; a further commitment, a payment or a decommitment in another
+# currency than its commitment.
 DOCUMENTED = {
     "no country",
     "regional activity",
@@ -48,7 +49,6 @@ DOCUMENTED = {
     "other transaction",
     "zero value",
     "reversal",
-    "further commitment",
     "no commitment",
     "other currency",
 }

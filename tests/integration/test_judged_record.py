@@ -86,7 +86,7 @@ def test_a_forged_disbursement_beyond_its_commitment_is_named_by_its_position(in
     assert (
         f"the domain would have refused position {position}: FundingDisbursed on partnership TN by "
         "finance-director: disbursing EUR 500,000,000 on funding 'tn-border-2021' would exceed its commitment "
-        "of EUR 105,000,000 (EUR 105,000,000 remain)"
+        "of EUR 105,000,000 (nothing disbursed, EUR 105,000,000 remain)"
     ) in result.stderr
 
 

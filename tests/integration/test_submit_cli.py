@@ -88,7 +88,7 @@ def funding(kind: str, amount: str, occurred_on: str = "2021-05") -> dict[str, s
                 "accord: line 1: unknown event type 'VisitHappened'; known types: ArrivalsReported, "
                 "CommitmentFulfilled, CommitmentLapsed, CommitmentRecorded, DialogueLaunched, DialogueRoundHeld, "
                 "FactCorrected, FactRetracted, FundingCommitted, FundingDecommitted, FundingDisbursed, "
-                "FundingEnvelopeSet, InitiativeAdvanced, "
+                "FundingEnvelopeSet, FundingIncreased, InitiativeAdvanced, "
                 "InitiativeAnnounced, "
                 "MeetingHeld, MeetingScheduled, OperationLaunched, PartnershipNoteAdded, PartnershipOpened, "
                 "StatementReaffirmed, TalentPartnershipLaunched, VisitHeld, VisitPlanned",
@@ -234,7 +234,8 @@ def test_a_file_of_valid_lines_that_break_domain_rules_is_rejected_whole_naming_
     )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "accord: line 3: disbursing EUR 150 on funding 'f1' would exceed its commitment of EUR 100 (EUR 100 remain)",
+        "accord: line 3: disbursing EUR 150 on funding 'f1' would exceed its commitment of EUR 100 (nothing "
+        "disbursed, EUR 100 remain)",
         "line 4: partnership EG is not opened: record PartnershipOpened for it first",
         "nothing was stored: 2 problem(s) in 4 submission(s)",
     ]
@@ -247,6 +248,25 @@ def test_a_disbursement_above_a_stored_commitment_is_rejected_and_stores_nothing
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0].startswith("accord: line 2: disbursing EUR 100.01 on funding 'f1'")
     assert stored_count(db) == 2
+
+
+def test_an_increase_given_as_options_adds_to_its_commitment_and_one_in_another_currency_is_refused(db: str) -> None:
+    assert submit_rows(db, opened("TN"), funding("FundingCommitted", "EUR 100")).exit_code == 0
+    increase = ("FundingIncreased", "--partner", "TN", "--occurred-on", "2021-06", "--funding", "f1")
+
+    helped = accord(db, "submit", "FundingIncreased", "--help")
+    added = accord(db, "submit", *increase, "--amount", "EUR 50", "--notes", "second tranche")
+    refused = accord(db, "submit", *increase, "--amount", "USD 50")
+    paid = submit_rows(db, funding("FundingDisbursed", "EUR 150", "2021-07"))
+
+    assert "More funding is committed to an action already funded" in helped.stdout
+    assert "--amount" in helped.stdout and "--funding" in helped.stdout
+    assert added.exit_code == 0, added.output
+    assert added.stdout.startswith("recorded FundingIncreased on TN (key sha256:")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[0] == "accord: funding 'f1' is committed in EUR, not USD; nothing was stored"
+    assert paid.exit_code == 0, paid.output
+    assert stored_count(db) == 4
 
 
 def test_a_good_file_with_comments_and_blank_lines_is_stored_whole(db: str, tmp_path: Path) -> None:

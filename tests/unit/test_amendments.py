@@ -76,6 +76,27 @@ def test_a_commitment_cannot_be_corrected_below_what_was_paid_out(funded: Record
         funded.amend(P.FactCorrected, "commit", changes={"amount": "EUR 300000"})
 
 
+def test_an_increase_paid_on_cannot_be_corrected_below_what_was_paid_nor_retracted(stamp: Any) -> None:
+    topped_up = (
+        Record(stamp)
+        .fact(P.PartnershipOpened, "open", occurred_on="2021-01-15")
+        .fact(P.FundingCommitted, "commit", funding="f", instrument="NDICI", amount="EUR 100")
+        .fact(P.FundingIncreased, "more", funding="f", amount="EUR 50")
+        .fact(P.FundingDisbursed, "paid", funding="f", amount="EUR 120", occurred_on="2021-06-01")
+    )
+
+    with pytest.raises(CorrectionBreaksRecord) as lowered:
+        topped_up.amend(P.FactCorrected, "more", changes={"amount": "EUR 10"})
+    with pytest.raises(CorrectionBreaksRecord, match="would exceed its commitment of EUR 100 "):
+        topped_up.amend(P.FactRetracted, "more")
+    corrected = topped_up.amend(P.FactCorrected, "more", changes={"amount": "EUR 70"})
+
+    assert str(lowered.value).endswith(
+        "disbursing EUR 120 on funding 'f' would exceed its commitment of EUR 110 (nothing disbursed, EUR 110 remain)"
+    )
+    assert (corrected.funding["f"].committed, corrected.funding["f"].remaining) == (Decimal(170), Decimal(50))
+
+
 def test_a_payment_cannot_be_corrected_to_before_its_commitment(funded: Record) -> None:
     with pytest.raises(CorrectionBreaksRecord, match="would precede its commitment"):
         funded.amend(P.FactCorrected, "paid", changes={"occurred_on": "2021-01"})

@@ -327,13 +327,28 @@ def test_a_decommitment_reduces_what_remains_to_be_paid(funded, stamp):
 def test_a_commitment_is_never_decommitted_below_what_was_disbursed(funded, stamp):
     record(funded, P.FundingDisbursed, stamp(), funding="tn-border-1", amount="EUR 900000")
 
-    with pytest.raises(
-        DecommitmentExceedsRemaining, match="would take it below what was disbursed: EUR 100,000 remain"
-    ):
+    with pytest.raises(DecommitmentExceedsRemaining) as refused:
         record(funded, P.FundingDecommitted, stamp(), funding="tn-border-1", amount="EUR 100000.01")
+
+    assert str(refused.value) == (
+        "decommitting EUR 100,000.01 on funding 'tn-border-1' would take off more than remains of its commitment "
+        "of EUR 1,000,000 (EUR 900,000 disbursed, EUR 100,000 remain)"
+    )
 
     assert record(funded, P.FundingDecommitted, stamp(), funding="tn-border-1", amount="EUR 100000")
     assert funded.funding["tn-border-1"].remaining == 0
+
+
+def test_a_decommitment_beyond_a_line_nothing_was_paid_on_names_its_true_figures(funded, stamp):
+    record(funded, P.FundingDecommitted, stamp(), funding="tn-border-1", amount="EUR 233")
+
+    with pytest.raises(DecommitmentExceedsRemaining) as refused:
+        record(funded, P.FundingDecommitted, stamp(), funding="tn-border-1", amount="EUR 999767.01")
+
+    assert str(refused.value) == (
+        "decommitting EUR 999,767.01 on funding 'tn-border-1' would take off more than remains of its commitment "
+        "of EUR 999,767 (EUR 233 decommitted, nothing disbursed, EUR 999,767 remain)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -367,6 +382,69 @@ def test_funding_committed_to_one_partner_cannot_be_disbursed_by_another(funded,
             {"partner": "MA", "occurred_on": "2021-05-20", "funding": "tn-border-1", "amount": "EUR 1"},
             stamp(),
         )
+
+
+# --- Increases (tranches, top-ups) -------------------------------------------
+
+
+def test_an_increase_adds_to_what_its_line_may_pay_out(funded, stamp):
+    assert record(funded, P.FundingIncreased, stamp(), funding="tn-border-1", amount="EUR 500000.50")
+    assert record(funded, P.FundingDisbursed, stamp(), funding="tn-border-1", amount="EUR 1200000")
+
+    line = funded.funding["tn-border-1"]
+    assert (line.committed, line.disbursed, line.remaining) == (
+        Decimal("1500000.50"),
+        Decimal(1200000),
+        Decimal("300000.50"),
+    )
+    with pytest.raises(DisbursementExceedsCommitment) as refused:
+        record(funded, P.FundingDisbursed, stamp(), funding="tn-border-1", amount="EUR 300000.51")
+    assert str(refused.value) == (
+        "disbursing EUR 300,000.51 on funding 'tn-border-1' would exceed its commitment of EUR 1,500,000.50 "
+        "(EUR 1,200,000 disbursed, EUR 300,000.50 remain)"
+    )
+
+
+def test_a_decommitment_may_take_back_what_an_increase_added(funded, stamp):
+    record(funded, P.FundingIncreased, stamp(), funding="tn-border-1", amount="EUR 250000")
+
+    assert record(funded, P.FundingDecommitted, stamp(), funding="tn-border-1", amount="EUR 1250000")
+    assert funded.funding["tn-border-1"].remaining == 0
+
+
+@pytest.mark.parametrize(
+    ("facts", "error", "said"),
+    [
+        (
+            {"funding": "tn-other", "amount": "EUR 1"},
+            FundingNotCommitted,
+            "funding 'tn-other' with TN is not committed",
+        ),
+        (
+            {"funding": "tn-border-1", "amount": "USD 1"},
+            CurrencyMismatch,
+            "funding 'tn-border-1' is committed in EUR, not USD",
+        ),
+        (
+            {"funding": "tn-border-1", "amount": "EUR 1", "occurred_on": "2021-04"},
+            PrecedesCommitment,
+            "an increase on funding 'tn-border-1' dated 2021-04 would precede its commitment on 2021-05-20",
+        ),
+    ],
+)
+def test_an_increase_is_refused_on_a_line_not_committed_in_its_currency_or_before(funded, stamp, facts, error, said):
+    with pytest.raises(error) as refused:
+        record(funded, P.FundingIncreased, stamp(), **facts)
+
+    assert str(refused.value) == said
+    assert funded.funding["tn-border-1"].committed == Decimal(1000000)
+    assert funded.collect_events() == []
+
+
+@pytest.mark.parametrize("amount", ["EUR 0", "EUR -5"])
+def test_an_increase_of_an_amount_that_is_not_positive_is_refused(funded, stamp, amount):
+    with pytest.raises(ValidationError, match="amount must be positive"):
+        record(funded, P.FundingIncreased, stamp(), funding="tn-border-1", amount=amount)
 
 
 # --- Dialogues ---------------------------------------------------------------

@@ -78,6 +78,7 @@ TYPICAL = {
     "DialogueLaunched": [OPENED, DIALOGUE],
     "DialogueRoundHeld": [OPENED, DIALOGUE, ("DialogueRoundHeld", {"dialogue": "tn-dialogue"})],
     "FundingCommitted": [OPENED, FUNDING],
+    "FundingIncreased": [OPENED, FUNDING, ("FundingIncreased", {"funding": "tn-f1", "amount": "EUR 500000"})],
     "FundingDisbursed": [OPENED, FUNDING, ("FundingDisbursed", {"funding": "tn-f1", "amount": "EUR 1000"})],
     "FundingDecommitted": [OPENED, FUNDING, ("FundingDecommitted", {"funding": "tn-f1", "amount": "EUR 1000"})],
     "CommitmentRecorded": [OPENED, COMMITMENT],

@@ -15,6 +15,7 @@ DEFAULT_NAMES = [
     "dialogue-launched-first-round",
     "dialogue-round-held-next-round",
     "funding-committed-first-disbursement",
+    "funding-increased-inform-partner",
     "funding-disbursed-check-use",
     "funding-decommitted-inform-partner",
     "commitment-recorded-verify",

@@ -121,6 +121,11 @@ def test_whatever_people_wrote_a_sentence_stays_one_bounded_line(stamp: Any) -> 
             "Funding of EUR 12,500,000 committed to Tunisia under NDICI-Global Europe (tn-border-2021)",
         ),
         (
+            "FundingIncreased",
+            {"partner": "TN", "funding": "tn-border-2021", "amount": {"amount": "2000000", "currency": "EUR"}},
+            "Funding of EUR 2,000,000 added to the commitment to Tunisia (tn-border-2021)",
+        ),
+        (
             "VisitHeld",
             {"partner": "MA", "visitors": ["Commissioner Johansson"]},
             "Visit to Morocco held by Commissioner Johansson",

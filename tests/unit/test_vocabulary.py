@@ -104,6 +104,13 @@ SAMPLES = {
         },
         {"type": "DialogueRoundHeld", "partner": "TN", "occurred_on": "2021-05-20", "dialogue": "tn-mobility"},
         {
+            "type": "FundingIncreased",
+            "partner": "TN",
+            "occurred_on": "2021-05-20",
+            "funding": "tn-border-1",
+            "amount": "EUR 500000",
+        },
+        {
             "type": "FundingDisbursed",
             "partner": "TN",
             "occurred_on": "2021-05-20",
@@ -174,6 +181,7 @@ NEEDS = {
     **{name: [OPENED] for name, model in VOCABULARY.items() if model.event_class.SUBJECT == "partner"},
     "PartnershipOpened": [],
     "DialogueRoundHeld": [OPENED, LAUNCHED],
+    "FundingIncreased": [OPENED, COMMITTED],
     "FundingDisbursed": [OPENED, COMMITTED],
     "FundingDecommitted": [OPENED, COMMITTED],
     "CommitmentFulfilled": [OPENED, PROMISED],
@@ -206,7 +214,7 @@ def test_the_samples_cover_every_event_type_of_the_vocabulary():
 
 
 def test_the_vocabulary_holds_the_facts_people_submit_and_no_task_events():
-    assert len(VOCABULARY) == 21
+    assert len(VOCABULARY) == 22
     assert not {"TaskOpened", "TaskAssigned", "TaskCompleted"} & set(VOCABULARY)
 
 

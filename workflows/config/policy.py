@@ -9,6 +9,7 @@ everything.
 
     [permit]
     FundingCommitted = ["finance"]
+    FundingIncreased = ["finance"]
     FundingDisbursed = ["finance"]
     FundingDecommitted = ["finance"]
     TaskCancelled = ["cabinet"]

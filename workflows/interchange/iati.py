@@ -1,10 +1,11 @@
 """Funding as IATI 2.03 activity XML, for the aid-transparency registry, and
 back: one activity per funded action (a partnership's funding line), its
 recipient country, DAC purpose code 15190 (facilitation of orderly, safe,
-regular and responsible migration), the commitment as a type 2 transaction,
-each decommitment as a type 2 of a negative value (as IATI reports a
-commitment reduced) and each disbursement as a type 3, values with currency
-and value date.
+regular and responsible migration), the commitment and each increase on it
+as a type 2 transaction (an activity's first commitment is the line's, each
+later one adds to it), each decommitment as a type 2 of a negative value (as
+IATI reports a commitment reduced) and each disbursement as a type 3, values
+with currency and value date.
 
 What IATI has no place for (the funding line's own reference, the
 instrument, a date known only to the month) travels in attributes of
@@ -60,8 +61,8 @@ def _a(name: str) -> str:
 
 @dataclass
 class Line:
-    """One funded action: its commitment, then its disbursements and
-    decommitments (each with its transaction type), in the order recorded."""
+    """One funded action: its commitment, then its increases, disbursements
+    and decommitments (each with its transaction type), in the order recorded."""
 
     partner: str
     funding: str
@@ -264,24 +265,40 @@ def envelopes(app: Any) -> list[Envelope]:
 
 
 def funding_lines(app: Any) -> list[Line]:
-    """Every funding line of the record, with its disbursements and
-    decommitments, from the log."""
+    """Every funding line of the record, with its increases, disbursements
+    and decommitments, from the log."""
     from domain.partnership import Partnership as P
 
     lines: dict[tuple[str, str], Line] = {}
-    for event in app.facts_of_types([P.FundingCommitted, P.FundingDisbursed, P.FundingDecommitted]):
+    kinds = {P.FundingIncreased: COMMITMENT, P.FundingDisbursed: DISBURSEMENT, P.FundingDecommitted: DECOMMITMENT}
+    for event in app.facts_of_types([P.FundingCommitted, *kinds]):
         fact = {"occurred_on": str(event.occurred_on), "amount": event.amount.model_dump(mode="json"), "key": event.key}
         if isinstance(event, P.FundingCommitted):
             lines[(event.partner, event.funding)] = Line(
                 event.partner, event.funding, event.instrument, event.title, fact
             )
         elif (event.partner, event.funding) in lines:
-            kind = DISBURSEMENT if isinstance(event, P.FundingDisbursed) else DECOMMITMENT
-            lines[(event.partner, event.funding)].later.append((kind, fact))
+            lines[(event.partner, event.funding)].later.append((kinds[type(event)], fact))
     return list(lines.values())
 
 
-_TYPES = {COMMITMENT: "FundingCommitted", DISBURSEMENT: "FundingDisbursed"}
+def _fact_type(code: str, negative: bool, committed: bool) -> str:
+    """The fact a commitment (type 2) or disbursement (type 3) transaction
+    records: a negative commitment is a decommitment, and a commitment on a
+    line `committed` before adds to it."""
+    if code == DISBURSEMENT:
+        return "FundingDisbursed"
+    if negative:
+        return "FundingDecommitted"
+    return "FundingIncreased" if committed else "FundingCommitted"
+
+
+# A fact on a committed line, as the plan names it when it is left out.
+_DRAWS = {
+    "FundingIncreased": "further commitment",
+    "FundingDisbursed": "disbursement",
+    "FundingDecommitted": "decommitment",
+}
 
 
 class IatiError(BadInput, ValueError):
@@ -349,8 +366,10 @@ def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
     what it leaves out and why, with the file's own line numbers: Accord's
     own exports exactly; other publishers' commitments (type 2; a negative
     one is a decommitment) and disbursements (type 3) to one recipient
-    country, the identifier as the funding reference, a disbursement or a
-    decommitment only on a commitment in its currency."""
+    country, the identifier as the funding reference, in date order: an
+    activity's first commitment opens its line, each later one adds to it
+    (an increase), and an increase, a disbursement or a decommitment is
+    recorded only on a commitment before it in its currency."""
     root = _root(xml, source)
     version = root.get("version", "")
     if version.startswith("1."):
@@ -384,7 +403,7 @@ class Keyed:
     activity: str
     partner: str
     key: str
-    type: str  # the fact's type: FundingCommitted, FundingDisbursed or FundingDecommitted
+    type: str  # the fact's type: FundingCommitted, FundingIncreased, FundingDisbursed or FundingDecommitted
     amount: str
     currency: str
     occurred_on: str
@@ -415,13 +434,15 @@ def keyed(xml: bytes, source: str = "<iati>") -> list[Keyed]:
     found = []
     for activity in _root(xml, source).iterchildren("iati-activity"):
         identifier, partner = (activity.findtext("iati-identifier") or "").strip(), activity.get(_a("partner"))
+        committed = False  # Accord writes a line's commitment first, then what it recorded on it, in order
         for transaction in activity.iterfind("transaction"):
             when, value = transaction.find("transaction-date"), transaction.find("value")
             key = None if when is None else when.get(_a("key"))
             if key is None or partner is None or value is None:
                 continue
-            amount, code = (value.text or "").strip(), transaction.xpath("string(transaction-type/@code)")
-            kind = "FundingDecommitted" if code == COMMITMENT and amount.startswith("-") else _TYPES.get(code, code)
+            amount, code = (value.text or "").strip(), str(transaction.xpath("string(transaction-type/@code)"))
+            kind = _fact_type(code, amount.startswith("-"), committed) if code in (COMMITMENT, DISBURSEMENT) else code
+            committed = committed or kind == "FundingCommitted"
             occurred = str(when.get(_a("occurred-on"), ""))
             found.append(Keyed(identifier, partner, key, kind, amount.lstrip("-"), value.get("currency", ""), occurred))
     return found
@@ -496,12 +517,7 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     }
     committed: dict[str, Planned] = {}  # the commitment recorded, by partner
     recipients: set[str] = set()
-    # A transaction's key counts it among its activity's transactions in the
-    # file's order, as files imported before were keyed: the same file is
-    # recorded once. Commitments are planned first, since publishers list
-    # one after the payments on it too (BEIS, Global Affairs Canada).
-    numbered = sorted(enumerate(transactions, 1), key=lambda pair: not _commits(pair[1]))
-    for index, transaction in numbered:
+    for index, transaction in _in_order(activity, transactions):
         recipient = partner or str(transaction.xpath("string(recipient-country/@code)"))
         if not recipient:
             reason = "names no recipient country, nor does its activity: Accord records funding by partner country"
@@ -520,6 +536,27 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     if found.partner is None:
         found.partner = "by transaction: " + ", ".join(sorted(recipients))
     return found
+
+
+def _in_order(activity: Any, transactions: list[Any]) -> list[tuple[int, Any]]:
+    """An activity's transactions in the order they are recorded, each with
+    its number in the file's order: a transaction's key counts it so, as
+    files imported before were keyed, and the same file is recorded once.
+    Accord's own export lists a line's facts as they were recorded (and
+    judged); other publishers' are recorded by date, so that each is judged
+    against all that was committed before it, a day's commitments first
+    (publishers list one after the payments on it too: BEIS, Global Affairs
+    Canada), then in the file's order."""
+    numbered = list(enumerate(transactions, 1))
+    if activity.get(_a("funding")) is not None:
+        return numbered
+    return sorted(numbered, key=lambda pair: (_dated(pair[1]), not _commits(pair[1])))
+
+
+def _dated(transaction: Any) -> str:
+    """A transaction's date as written (ISO 8601 dates sort as text); a
+    transaction without one is refused when it is planned."""
+    return str(transaction.xpath("string(transaction-date/@iso-date)"))
 
 
 def _commits(transaction: Any) -> bool:
@@ -565,15 +602,12 @@ def _plan_transaction(
         return Skipped(line, "zero value", "a value of 0 moves no money: nothing to record")
     if code == DISBURSEMENT and negative:
         return Skipped(line, "reversal", f"a disbursement of -{amount} (a reversal): Accord does not record reversals")
-    type_name = "FundingDecommitted" if negative else _TYPES[code]
+    type_name = _fact_type(code, negative, committed is not None)
     currency = value.get("currency") or activity["currency"]
-    if type_name == "FundingCommitted" and committed is not None:
-        reason = f"a further commitment of {amount}: Accord keeps one commitment a funding line (line {committed.line})"
-        return Skipped(line, "further commitment", reason)
     if type_name != "FundingCommitted":
         # Published files pay on a commitment of 0, or on none at all; the
         # domain would refuse the whole file for it.
-        what = "disbursement" if type_name == "FundingDisbursed" else "decommitment"
+        what = _DRAWS[type_name]
         if committed is None:
             reason = f"a {what} of {amount} with no commitment before it: Accord records a {what} on a commitment"
             return Skipped(line, "no commitment", reason)

@@ -24,11 +24,13 @@ CATALOG: dict[str, tuple[int, str]] = {
     "tasks": (3, "workflows.projections.tasks.view:TaskList"),
     # 2: decommitments (a column of what they took off, `committed` net of them).
     # 3: each commitment, disbursement and decommitment on its day (moves).
-    "funding": (3, "workflows.projections.funding.view:FundingLedger"),
+    # 4: increases (FundingIncreased) add to a line's commitment, each a move.
+    "funding": (4, "workflows.projections.funding.view:FundingLedger"),
     # 2: partners' latest facts moved to the timeline. 3: the last day a
     # meeting known to the month or year may be held on (held_on_last).
     "meetings": (3, "workflows.projections.meetings.view:Meetings"),
-    "partnerships": (1, "workflows.projections.partnerships.view:PartnershipOverview"),
+    # 2: increases (FundingIncreased) add to what is committed.
+    "partnerships": (2, "workflows.projections.partnerships.view:PartnershipOverview"),
     # 2: sentences, not fields (workflows.sentences); each fact's aggregate
     # and version, by which a task names the fact it follows up. 3: a
     # meeting, initiative or dialogue said by its name, not its reference.

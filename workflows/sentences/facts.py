@@ -69,6 +69,12 @@ def funding_committed(s: State) -> str:
     return said + _then(s.get("title"), " for ") + _ref(s.get("funding"))
 
 
+def funding_increased(s: State) -> str:
+    return f"Funding of {money(s['amount'])} added to the commitment to {country(s['partner'])}" + _ref(
+        s.get("funding")
+    )
+
+
 def funding_disbursed(s: State) -> str:
     return f"{money(s['amount'])} disbursed to {country(s['partner'])} on funding {s['funding']}"
 
@@ -208,6 +214,7 @@ FACTS: dict[str, Callable[[State], str]] = {
     "DialogueLaunched": dialogue_launched,
     "DialogueRoundHeld": round_held,
     "FundingCommitted": funding_committed,
+    "FundingIncreased": funding_increased,
     "FundingDisbursed": funding_disbursed,
     "FundingDecommitted": funding_decommitted,
     "CommitmentRecorded": commitment_recorded,

@@ -154,7 +154,10 @@ CHANGES = (
     ("Facts recorded", None),
     ("Facts corrected", ("FactCorrected",)),
     ("Facts retracted", ("FactRetracted",)),
-    ("Funding moved", ("FundingCommitted", "FundingDisbursed", "FundingDecommitted", "FundingEnvelopeSet")),
+    (
+        "Funding moved",
+        ("FundingCommitted", "FundingIncreased", "FundingDisbursed", "FundingDecommitted", "FundingEnvelopeSet"),
+    ),
     ("Tasks opened", ("TaskOpened",)),
     ("Tasks closed", ("TaskCompleted", "TaskCancelled")),
     ("Tasks changed", ("TaskAssigned", "TaskDeferred", "TaskRevised", "ReminderSent", "TaskEscalated")),

@@ -21,7 +21,7 @@ def envelopes_table(table: str) -> str:
 
 
 def moves_table(table: str) -> str:
-    """The table of each commitment, disbursement and decommitment that goes with a ledger table."""
+    """The table of each commitment, increase, disbursement and decommitment that goes with a ledger table."""
     return f"{table}_moves"
 
 
@@ -30,15 +30,16 @@ class FundingQueries(Queries):
 
     def lines(self) -> list[dict[str, Any]]:
         """Every funding line, by partner and funding reference: partner,
-        funding, instrument, title, currency, committed (net of
-        decommitments), decommitted and disbursed (Decimals), committed_on, year (committed) and pillars (a list)."""
+        funding, instrument, title, currency, committed (the commitment and
+        its increases, net of decommitments), decommitted and disbursed
+        (Decimals), committed_on, year (committed) and pillars (a list)."""
         return [_line(row) for row in self.db.query(f"SELECT * FROM {self.table} ORDER BY partner, funding")]
 
     def moves(self) -> list[dict[str, Any]]:
-        """Every commitment, disbursement and decommitment in the order
-        recorded: partner, funding, kind ("committed", "disbursed",
-        "decommitted"), occurred_on (as recorded: a day, a month or a year),
-        currency and amount (a Decimal)."""
+        """Every commitment, increase, disbursement and decommitment in the
+        order recorded: partner, funding, kind ("committed", an increase
+        too; "disbursed", "decommitted"), occurred_on (as recorded: a day, a
+        month or a year), currency and amount (a Decimal)."""
         rows = self.db.query(f"SELECT * FROM {moves_table(self.table)} ORDER BY position")
         return [{**row, "amount": Decimal(row["amount"])} for row in rows]
 

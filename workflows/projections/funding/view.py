@@ -1,7 +1,8 @@
 """The funding ledger: one row per funding line (partner, funding ref) with
-what is committed (net of decommitments), decommitted and disbursed, beside
-it the instruments' envelopes, and each commitment, disbursement and
-decommitment on its own day (what converting to another currency needs).
+what is committed (its commitment and increases, net of decommitments),
+decommitted and disbursed, beside it the instruments' envelopes, and each
+commitment, increase, disbursement and decommitment on its own day (what
+converting to another currency needs; an increase is a move "committed").
 
 Amounts are exact decimals kept as TEXT and added up with Decimal, so that
 neither database turns them into floats.
@@ -42,15 +43,28 @@ COMMITTED, DISBURSED, DECOMMITTED = (LINE_COLUMNS.index(name) for name in ("comm
 MOVE_COLUMNS = ("position", "partner", "funding", "kind", "occurred_on", "currency", "amount")
 KINDS: dict[Any, str] = {
     P.FundingCommitted: "committed",
+    P.FundingIncreased: "committed",
     P.FundingDisbursed: "disbursed",
     P.FundingDecommitted: "decommitted",
 }
+
+
+def _added(kind: Any, amount: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """What a move on a line adds to its committed, disbursed and
+    decommitted (a decommitment takes off what is committed)."""
+    none = Decimal(0)
+    if kind is P.FundingIncreased:
+        return amount, none, none
+    if kind is P.FundingDisbursed:
+        return none, amount, none
+    return -amount, none, amount
 
 
 class FundingLedger(View):
     name = "funding"
     reads = (
         P.FundingCommitted,
+        P.FundingIncreased,
         P.FundingDisbursed,
         P.FundingDecommitted,
         Instrument.FundingEnvelopeSet,
@@ -105,11 +119,11 @@ class FundingLedger(View):
             cursor.execute(f"DELETE FROM {moves_table(table)} WHERE partner = ?", (first["partner"],))
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
-        # A batch's new lines are written once, with what was paid on them (or
-        # decommitted) in the same batch; on older lines, what is paid or
-        # decommitted changes their stored totals.
+        # A batch's new lines are written once, with what was added, paid or
+        # decommitted on them in the same batch; on older lines, those change
+        # their stored totals.
         lines: dict[tuple[str, str], list[Any]] = {}
-        changes: dict[tuple[str, str], list[Decimal]] = {}  # disbursed, decommitted
+        changes: dict[tuple[str, str], list[Decimal]] = {}  # committed, disbursed, decommitted: what they add
         moves: list[tuple[Any, ...]] = []
         for record in records:
             state = record.state
@@ -133,17 +147,14 @@ class FundingLedger(View):
                         event_date(state["occurred_on"]).year,
                         ",".join(state["pillars"]),
                     ]
-                case P.FundingDisbursed | P.FundingDecommitted:
+                case P.FundingIncreased | P.FundingDisbursed | P.FundingDecommitted:
                     line, amount = (state["partner"], state["funding"]), Decimal(state["amount"]["amount"])
-                    disbursement = record.type is P.FundingDisbursed
                     if line in lines:
-                        row = lines[line]
-                        row[DISBURSED if disbursement else DECOMMITTED] += amount
-                        if not disbursement:
-                            row[COMMITTED] -= amount
+                        row, columns = lines[line], (COMMITTED, DISBURSED, DECOMMITTED)
                     else:
-                        change = changes.setdefault(line, [Decimal(0), Decimal(0)])
-                        change[0 if disbursement else 1] += amount
+                        row, columns = changes.setdefault(line, [Decimal(0)] * 3), (0, 1, 2)
+                    for column, added in zip(columns, _added(record.type, amount), strict=True):
+                        row[column] += added
                 case Instrument.FundingEnvelopeSet:
                     cursor.execute(
                         f"INSERT INTO {envelopes_table(table)} (instrument, currency, amount, share, first_year, "
@@ -184,16 +195,10 @@ class FundingLedger(View):
             ).fetchall()
             # A line never committed has no row: the domain refuses such a payment.
             for row in stored:
-                paid, decommitted = changes[(row["partner"], row["funding"])]
-                totals.append(
-                    (
-                        str(Decimal(row["committed"]) - decommitted),
-                        str(Decimal(row["disbursed"]) + paid),
-                        str(Decimal(row["decommitted"]) + decommitted),
-                        row["partner"],
-                        row["funding"],
-                    )
-                )
+                added = changes[(row["partner"], row["funding"])]
+                columns = ("committed", "disbursed", "decommitted")
+                figures = [str(Decimal(row[name]) + more) for name, more in zip(columns, added, strict=True)]
+                totals.append((*figures, row["partner"], row["funding"]))
         cursor.executemany(
             f"UPDATE {table} SET committed = ?, disbursed = ?, decommitted = ? WHERE partner = ? AND funding = ?",
             totals,

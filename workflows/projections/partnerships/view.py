@@ -89,7 +89,7 @@ class Overview:
                 self.dialogue_titles = ", ".join(filter(None, (self.dialogue_titles, state["title"])))
             case P.DialogueRoundHeld:
                 self.rounds += 1
-            case P.FundingCommitted:
+            case P.FundingCommitted | P.FundingIncreased:
                 _add(self.committed, state["amount"])
             case P.FundingDisbursed:
                 _add(self.disbursed, state["amount"])
