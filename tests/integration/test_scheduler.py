@@ -624,14 +624,16 @@ def test_a_meeting_briefing_is_issued_once_within_the_briefing_window(demo_db: s
 def test_a_bad_scheduler_setting_stops_the_tick_with_a_sentence_naming_it(
     demo_db: str, monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
 ) -> None:
-    monkeypatch.setenv(f"ACCORD_{name}", value)
     before = stored_count(demo_db)
 
-    result = accord(demo_db, "scheduler", "tick", "--at", AUGUST)
+    with monkeypatch.context() as bad:
+        bad.setenv(f"ACCORD_{name}", value)
+        result = accord(demo_db, "scheduler", "tick", "--at", AUGUST)
 
     assert result.exit_code == 2
     assert result.stderr.rstrip().endswith(f"Error: {says}")
     assert result.stdout == ""
+    # Counted with the setting gone: settings are read from the environment wherever they are made.
     assert stored_count(demo_db) == before
 
 

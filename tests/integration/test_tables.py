@@ -70,7 +70,7 @@ def test_the_audit_log_and_a_timeline_fit(demo_db: str, width: int, monkeypatch:
 
     for row in as_json(accord(demo_db, "audit", "log", "--limit", "20", "--json")):
         assert {str(row["position"]), *words_of(row["type"]).split()} <= log
-    assert "ArrivalsReported" in timeline
+    assert "arrivals reported" in timeline  # a type in words, for people
 
 
 def test_too_narrow_for_a_table_each_row_is_a_block(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
