@@ -86,6 +86,7 @@ def test_a_day_recorded_with_other_rates_refuses_the_whole_file(db: str, tmp_pat
     assert quote(db, "USD", date(2021, 5, 3)) is None  # nothing of the file was stored
 
 
+@pytest.mark.hostile
 def test_a_file_that_is_not_rates_is_refused_by_its_line(db: str, tmp_path: Path) -> None:
     bad = tmp_path / "rates.csv"
     bad.write_text("Date,USD,\n2021-06-17,1.19,\n2021-06-18,soon,\n")
@@ -181,6 +182,7 @@ def test_the_consoles_funding_and_portfolio_show_the_funding_in_one_currency_whe
     assert "no rate of JPY on or before 2021-04-01" in morocco.text
 
 
+@pytest.mark.hostile
 def test_a_files_name_whatever_it_holds_is_kept_as_one_line(db: str, tmp_path: Path) -> None:
     named = tmp_path / "rates\n[bold]x\x1b[2J.csv"
     named.write_bytes((ECB / "eurofxref.csv").read_bytes())

@@ -54,6 +54,7 @@ def test_a_zip_as_the_ecb_serves_it_is_read_through() -> None:
 HEADER = "Date,USD,GBP,\n"
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize(
     ("content", "says"),
     [
@@ -84,6 +85,7 @@ def test_a_file_that_is_not_the_ecbs_is_refused_by_its_line(content: bytes, says
     assert str(refused.value).endswith("nothing was recorded")
 
 
+@pytest.mark.hostile
 def test_xml_entities_are_never_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("1.5")
@@ -100,6 +102,7 @@ def test_xml_entities_are_never_resolved(tmp_path: Path) -> None:
     assert "1.5" not in str(refused.value)
 
 
+@pytest.mark.hostile
 def test_a_zip_of_several_files_is_refused() -> None:
     packed = io.BytesIO()
     with zipfile.ZipFile(packed, "w") as archive:

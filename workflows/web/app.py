@@ -10,6 +10,7 @@ views up to date first, as a command does.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -103,6 +104,8 @@ class Console:
         self.zone = settings.schedule.zone
         # Who is signed in, kept beside the users file (none: nobody signs in).
         self.sessions = Sessions(settings.web.users) if settings.web.users else None
+        # The users file as last read, by the time it was last changed.
+        self._users: tuple[int | None, dict[str, str]] | None = None
         self.build = build
         self.build_recording = build_recording
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-web")
@@ -193,8 +196,18 @@ class Console:
         return self.sessions.user_of(request.session.get("token"), self.users())
 
     def users(self) -> dict[str, str]:
-        """Who may sign in, as the users file says now."""
-        return accounts.load(self.settings.web.users) if self.settings.web.users else {}
+        """Who may sign in, as the users file says now: read again only when
+        it changed (every page asks who is signed in)."""
+        path = self.settings.web.users
+        if not path:
+            return {}
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except OSError:
+            stamp = None
+        if self._users is None or self._users[0] != stamp:
+            self._users = (stamp, accounts.load(path))
+        return self._users[1]
 
     @staticmethod
     def token(request: Request) -> str:
