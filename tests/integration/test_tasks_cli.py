@@ -455,6 +455,10 @@ def test_deferring_a_task_moves_its_due_date(demo_db: str) -> None:
     assert show_task(demo_db, task_id)["due_on"] == "2021-06-04"
     overdue = tasks(demo_db, "--status", "overdue", "--today", "2021-06-01")
     assert task_id not in [row["task_id"] for row in overdue]
+    # Its basis now says what moved the date, and what the rule had set.
+    shown = accord(demo_db, "task", "show", task_id[:8]).stdout
+    assert "basis: deferred to 4 June 2021 by " in shown
+    assert ": agenda late; the rule had set 31 May 2021 (rule meeting-scheduled-prepare-briefing: 7 days " in shown
 
 
 def test_completing_a_task_marks_it_done_with_its_note(demo_db: str) -> None:

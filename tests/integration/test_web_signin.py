@@ -100,13 +100,25 @@ def test_a_user_with_a_role_changes_a_task_under_their_own_name(web: TestClient,
 
     deferred = web.post(f"/tasks/{task}/defer", data={"csrf": token(page), "to": "2031-01-15", "reason": "waits"})
     # Its story, in the order recorded: opened by Accord, assigned and deferred by alice, with why.
-    story = re.findall(r'<tr><td class="whole">([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>', deferred.text)
-    assert [(who, what) for _, who, what in story][1:] == [
+    story = re.findall(
+        r'<tr><td class="whole"><a href="/audit/(\d+)">([^<]*)</a></td><td>([^<]*)</td><td>([^<]*)</td></tr>',
+        deferred.text,
+    )
+    assert [(who, what) for _, _, who, what in story][1:] == [
         ("alice", "Task assigned to desk:MA"),
         ("alice", "Task deferred to 15 January 2031: waits"),
     ]
-    assert story[0][1] == "accord" and story[0][2].startswith("Task opened for ")
-    assert all(when.endswith(" Europe/Brussels") for when, _, _ in story)
+    assert story[0][2] == "accord" and story[0][3].startswith("Task opened for ")
+    assert all(when.endswith(" Europe/Brussels") for _, when, _, _ in story)
+    # Each step links to its record in the log; the fact it follows up too.
+    log = {e["position"]: e for e in as_json(accord(demo_db, "audit", "log", "--json"))}
+    assert [log[int(position)]["type"] for position, *_ in story] == ["TaskOpened", "TaskAssigned", "TaskDeferred"]
+    [source] = re.findall(r'<dd><a href="/audit/(\d+)">', deferred.text)
+    assert log[int(source)]["type"] == row["source_type"]
+    # The due date as it stands is explained by the deferral, with the date the rule had set.
+    [due] = re.findall(r'<p class="subtitle">Due date: ([^<]*)</p>', deferred.text)
+    assert due.startswith("deferred to 15 January 2031 by alice on ") and ": waits; the rule had set " in due
+    assert row["basis"] in due
 
 
 def test_the_domain_and_the_policy_refuse_in_a_sentence_and_nothing_changes(web: TestClient, demo_db: str) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +20,7 @@ from domain.signing import SigningKey
 from domain.task import FollowUpTask
 from domain.vocabulary import VOCABULARY, amendment_classes
 from tests.unit.test_vocabulary import recorded_event
-from workflows.sentences import LONGEST, record_name, sentence, subject, task_state, unseen_source
+from workflows.sentences import LONGEST, record_name, sentence, subject, task_state, unseen_source, why_due
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 AMENDED = {"target": "tn-commit", "changes": {"amount": "EUR 900000", "occurred_on": "2021-05"}, "reason": "typo"}
@@ -264,3 +265,28 @@ def test_a_source_the_views_do_not_hold_is_said_in_words_not_by_its_id() -> None
 
     assert said == "A meeting scheduled on jha-2021-06, which the timeline does not show"
     assert unseen_source({**task, "partner": "TN", "subject": "TN"}).startswith("A meeting scheduled on Tunisia")
+
+
+def _change(type_name: str, **state: Any) -> dict[str, Any]:
+    return {"type": type_name, "timestamp": "2026-12-06T23:30:00+00:00", "actor": "alice", **state}
+
+
+def test_a_due_date_is_explained_by_the_rule_until_a_deferral_moves_it_and_again_once_a_revision_sets_it() -> None:
+    basis = "rule visit-held-follow-up: 30 days after occurred on 2021-05-20"
+    opened = _change("TaskOpened", due_on="2021-06-19", basis=basis, actor="accord")
+    first = _change("TaskDeferred", due_on="2021-07-01", reason="the minister is away")
+    second = _change("TaskDeferred", due_on="2021-08-01", reason="after the summer", actor="bob")
+    revised = _change("TaskRevised", due_on="2021-06-22", basis=basis.replace("05-20", "05-23"), reason="corrected")
+    brussels = ZoneInfo("Europe/Brussels")
+
+    assert why_due([opened], brussels) == basis
+    # The deferral's day is the business day it was made (23:30 UTC is already the 7th in Brussels).
+    assert why_due([opened, first], brussels) == (
+        "deferred to 1 July 2021 by alice on 7 December 2026: the minister is away; "
+        f"the rule had set 19 June 2021 ({basis})"
+    )
+    assert why_due([opened, first, second], UTC).startswith(
+        "deferred to 1 August 2021 by bob on 6 December 2026: after the summer (deferred 2 times); "
+    )
+    # A correction of the fact sets the date by the rule anew: the deferrals are behind it.
+    assert why_due([opened, first, revised], brussels) == basis.replace("05-20", "05-23")

@@ -10,7 +10,7 @@ up to date and reads them through its own `Reader`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +26,9 @@ from workflows.projections.partnerships.queries import PartnershipQueries
 from workflows.projections.rates.queries import RateQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
 from workflows.projections.timeline.queries import TimelineQueries
-from workflows.sentences import concerning, followed, task_lines
+from workflows.sentences import concerning, followed, task_lines, why_due
 from workflows.store import keycheck
-from workflows.store.database import Database
+from workflows.store.database import Database, Record
 from workflows.store.persistence import (
     APPLICATION,
     TARGET_SESSION_ATTRS,
@@ -83,13 +83,20 @@ class Reader:
         # The library's factory, when the reader opened the store itself.
         self._factory = factory
 
-    def task_in_words(self, task: dict[str, Any], today: date) -> list[tuple[str, str]]:
+    def task_in_words(self, task: dict[str, Any], today: date, zone: tzinfo = UTC) -> list[tuple[str, str]]:
         """A task as its pages say it, line by line (workflows.sentences):
         the fact it follows up by the timeline's sentence (or its kind, when
-        the timeline does not hold it: retracted, or on no partner), and a
-        meeting it concerns by its body and date."""
+        the timeline does not hold it: retracted, or on no partner), a
+        meeting it concerns by its body and date, and how its due date as it
+        stands was set (a deferral's day in `zone`)."""
         follows = followed(task, self.timeline.fact(str(task["source"])))
-        return task_lines(task, today, follows, self.concerns(task))
+        changes = [{"type": record.type.__name__, **record.state} for record in self.task_history(str(task["task_id"]))]
+        return task_lines(task, today, follows, self.concerns(task), why_due(changes, zone))
+
+    def task_history(self, task_id: str) -> list[Record]:
+        """A task's events as recorded, each with its position in the log."""
+        with self.db.transaction(commit=False) as cursor:
+            return self.db.history(cursor, task_id, self.db.head())
 
     def concerns(self, task: dict[str, Any]) -> str:
         """What a task is for, by name: its partner, or the meeting it

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -134,15 +134,17 @@ class Reads(Core):
     def task_story(self, task_id: str, zone: tzinfo) -> list[dict[str, str]]:
         """What happened to a task, in the order recorded: each of its events
         as a sentence (opened, assigned, deferred and why, reminded,
-        escalated, revised, closed), when (to the second, in `zone`) and by
-        whom; then each message sent about it, and how it went."""
+        escalated, revised, closed), when (to the second, in `zone`), by
+        whom and at which position of the log; then each message sent about
+        it, and how it went."""
         story = [
             {
-                "when": shown_moment(event.timestamp.astimezone(zone)),
-                "who": event.actor,
-                "what": sentence(type(event).__name__, event.model_dump(mode="json")),
+                "when": shown_moment(datetime.fromisoformat(record["timestamp"]).astimezone(zone)),
+                "who": str(record.state.get("actor") or "accord"),
+                "what": sentence(record.type.__name__, record.state),
+                "position": str(record.position),
             }
-            for event in cast(Iterable[Any], self.events.get(UUID(task_id)))
+            for record in self.reader.task_history(task_id)
         ]
         for sent in self.reader.deliveries.about(task_id):
             what = f"{ABOUT.get(sent['about'], 'Message')} to {sent['owner']} by {sent['channel']}: {sent['state']}"
@@ -152,9 +154,19 @@ class Reads(Core):
                     "when": shown_moment(datetime.fromisoformat(sent["requested_at"]).astimezone(zone)),
                     "who": "accord",
                     "what": what + last,
+                    "position": "",
                 }
             )
         return story
+
+    def source_position(self, source: str) -> int | None:
+        """The position of the fact a task follows up, named as a task names
+        it (its aggregate's id and version, "id/version"), if the log holds it."""
+        aggregate, _, version = source.rpartition("/")
+        try:
+            return self.views.db.position_of(UUID(aggregate), int(version))
+        except ValueError:  # not a source Accord wrote
+            return None
 
     def events_of_types(self, classes: Iterable[type[Any]]) -> Iterator[Any]:
         topics = [get_topic(cls) for cls in classes]

@@ -129,7 +129,7 @@ def task_show(ctx: Context, task_id: str, as_json: bool) -> None:
     if as_json:
         show([row], [], as_json=True)
         return
-    for label, words in ctx.reader.task_in_words(row, today):
+    for label, words in ctx.reader.task_in_words(row, today, ctx.clock.zone):
         # A line break in a value goes on under it, indented: never a line of its own that reads as a field.
         text = words.replace("\n", "\n" + " " * 14)
         echo(f"{label:>12}: {text}")

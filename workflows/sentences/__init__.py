@@ -17,7 +17,7 @@ from typing import Any
 from workflows.sentences.facts import FACTS
 from workflows.sentences.names import meeting_name, record_name, subject
 from workflows.sentences.records import RECORDS
-from workflows.sentences.tasks import concerning, followed, task_lines, task_state, unseen_source
+from workflows.sentences.tasks import concerning, followed, task_lines, task_state, unseen_source, why_due
 from workflows.sentences.words import Names, Said, cut, words_of
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "task_lines",
     "task_state",
     "unseen_source",
+    "why_due",
     "words_of",
 ]
 

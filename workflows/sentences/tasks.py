@@ -3,8 +3,8 @@ follows up."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from workflows.sentences.names import meeting_name
@@ -51,10 +51,13 @@ def concerning(task: Mapping[str, Any], meeting: Mapping[str, Any] | None) -> st
     return str(task["subject"])
 
 
-def task_lines(task: Mapping[str, Any], today: date, follows: str, concerns: str) -> list[tuple[str, str]]:
+def task_lines(
+    task: Mapping[str, Any], today: date, follows: str, concerns: str, basis: str | None = None
+) -> list[tuple[str, str]]:
     """A task as a page says it, line by line: each line's label and its
     words (`follows`: the sentence of the fact it follows up; `concerns`:
-    what it is for)."""
+    what it is for; `basis`: how its due date was set, if not as the rule
+    set it (why_due))."""
     lines = [
         ("task id", str(task["task_id"])),
         ("title", str(task["title"])),
@@ -63,7 +66,7 @@ def task_lines(task: Mapping[str, Any], today: date, follows: str, concerns: str
         ("owner", str(task["owner"])),
         ("follows up", follows),
         ("rule", str(task["rule"])),
-        ("basis", str(task["basis"])),
+        ("basis", task["basis"] if basis is None else basis),
         ("opened", as_of(task["opened_at"])),
     ]
     if task.get("reminded_on"):
@@ -73,3 +76,26 @@ def task_lines(task: Mapping[str, Any], today: date, follows: str, concerns: str
     if task.get("outcome"):
         lines.append(("outcome", outcome(task["outcome"])))
     return lines
+
+
+def why_due(changes: Sequence[Mapping[str, Any]], zone: tzinfo) -> str:
+    """How a task's due date as it stands was set, from its events in order
+    (each its stored state, its type under "type"): the rule's basis as last
+    revised, or the deferral that moved it since, by whom, when (the day in
+    `zone`) and why, with the date the rule had set."""
+    basis, ruled = "", ""
+    deferrals: list[Mapping[str, Any]] = []
+    for change in changes:
+        if change["type"] in ("TaskOpened", "TaskRevised"):
+            basis, ruled, deferrals = str(change.get("basis") or ""), str(change["due_on"]), []
+        elif change["type"] == "TaskDeferred":
+            deferrals.append(change)
+    if not deferrals:
+        return basis
+    last = deferrals[-1]
+    on = datetime.fromisoformat(str(last["timestamp"])).astimezone(zone).date()
+    times = f" (deferred {len(deferrals)} times)" if len(deferrals) > 1 else ""
+    return (
+        f"deferred to {day(last['due_on'])} by {cut(last.get('actor') or 'someone', 60)} on {day(on)}: "
+        f"{cut(last['reason'])}{times}; the rule had set {day(ruled)} ({basis or 'no basis recorded'})"
+    )

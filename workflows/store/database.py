@@ -339,6 +339,15 @@ class Database:
             records.append(Record(row["position"], cls, originator_id, version, values))
         return records
 
+    def position_of(self, originator_id: UUID | str, version: int) -> int | None:
+        """The position of one aggregate's event of this version, if the log holds it."""
+        rows = self.query(
+            f"SELECT {self.position_column} AS position FROM {self.events_table} "
+            "WHERE originator_id = ? AND originator_version = ?",
+            (self.originator(UUID(str(originator_id))), version),
+        )
+        return int(rows[0]["position"]) if rows else None
+
     def topic_counts(self, start: int, stop: int) -> dict[str, int]:
         """How many records of each topic the log holds from position `start` to `stop`."""
         rows = self.query(

@@ -136,9 +136,10 @@ def event(app: Accord, zone: tzinfo, position: int) -> dict[str, Any]:
 def task(app: Accord, today: date, ref: str, zone: tzinfo) -> dict[str, Any]:
     """A task in words, and its story: what happened to it, and the messages about it."""
     row = app.reader.tasks.task(ref, today=today)
-    lines = app.reader.task_in_words(row, today)
+    lines = app.reader.task_in_words(row, today, zone)
     story = app.task_story(row["task_id"], zone)
-    return {"title": f"Task {row['task_id'][:8]}", "task": row, "lines": lines, "story": story}
+    source = app.source_position(str(row["source"]))
+    return {"title": f"Task {row['task_id'][:8]}", "task": row, "lines": lines, "story": story, "source": source}
 
 
 def may_change(app: Accord, user: str | None) -> bool:
