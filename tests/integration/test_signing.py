@@ -200,7 +200,7 @@ def test_the_scheduler_and_the_console_sign_with_their_own_keys(
 ) -> None:
     from starlette.testclient import TestClient
 
-    from tests.integration.test_web_signin import sign_in, token
+    from tests.console import sign_in, token
     from workflows.config.settings import Settings, Web
     from workflows.web.app import create
 

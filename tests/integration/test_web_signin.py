@@ -8,7 +8,6 @@ password ends them at once; sign-in is throttled. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
@@ -16,71 +15,13 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from tests.console import a_task, add_users, said, sign_in, token
 from tests.helpers import accord, as_json
 from workflows.application.sessions import ALLOWED
 from workflows.config.settings import Delivery, Settings, Web
 from workflows.web.app import create
 
 pytestmark = pytest.mark.integration
-
-POLICY = """
-[roles]
-desks = ["alice"]
-readers = ["bob"]
-
-[permit]
-TaskCancelled = ["desks"]
-"""
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> tuple[Path, Path]:
-    users, policy = tmp_path / "users.toml", tmp_path / "policy.toml"
-    policy.write_text(POLICY)
-    for name in ("alice", "bob", "carol"):
-        result = accord("unused.db", "users", "add", name, "--password-stdin", input=f"{name} has a password")
-        assert result.exit_code != 0  # no users file named: said, not guessed
-    return users, policy
-
-
-def add_users(users: Path, demo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ACCORD_USERS", str(users))
-    for name in ("alice", "bob", "carol"):
-        added = as_json(
-            accord(demo_db, "users", "add", name, "--password-stdin", "--json", input=f"{name} has a password")
-        )
-        assert added == {"user": name, "added": True, "file": str(users)}
-
-
-@pytest.fixture
-def web(demo_db: str, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    users, policy = files
-    add_users(users, demo_db, monkeypatch)
-    settings = Settings(db=demo_db, policy=str(policy), web=Web(users=str(users)))
-    with TestClient(create(settings)) as client:
-        yield client
-
-
-def token(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None
-    return found[1]
-
-
-def sign_in(web: TestClient, name: str, password: str | None = None) -> int:
-    form = {"csrf": token(web.get("/login").text), "name": name, "password": password or f"{name} has a password"}
-    return web.post("/login", data=form, follow_redirects=False).status_code
-
-
-def a_task(web: TestClient) -> str:
-    found = re.search(r'href="/tasks/([0-9a-f-]{36})"', web.get("/tasks").text)
-    assert found is not None
-    return found[1]
-
-
-def said(page: str) -> str:
-    found = re.search(r'class="(?:error|banner)"[^>]*>([^<]+)<', page)
-    return unescape(found[1]) if found else ""
 
 
 def test_a_user_with_a_role_changes_a_task_under_their_own_name(web: TestClient, demo_db: str) -> None:

@@ -23,6 +23,7 @@ from workflows.sentences.records import ABOUT
 from workflows.store.persistence import PAGE, UnreadableEvent
 
 if TYPE_CHECKING:
+    from domain.vocabulary import Submission
     from workflows.rules import RuleSet
     from workflows.rules.simulate import Simulation
 
@@ -158,6 +159,16 @@ class Reads(Core):
                 }
             )
         return story
+
+    def recorded_at(self, submission: Submission, after: int) -> int | None:
+        """The position of the fact recorded under a submission's key, looked
+        for on its record after position `after` (the head before it was
+        recorded); None if it is not there (recorded before, under its key)."""
+        db = self.views.db
+        aggregate = submission.aggregate_class.id_for(submission.subject)
+        with db.transaction(commit=False) as cursor:
+            history = db.history(cursor, aggregate, db.head(), after=after)
+        return next((record.position for record in history if record.state.get("key") == submission.key), None)
 
     def source_position(self, source: str) -> int | None:
         """The position of the fact a task follows up, named as a task names

@@ -20,6 +20,7 @@ from workflows.application.core import Core
 from workflows.application.loading import SNAPSHOT_EVERY
 from workflows.base.batches import Progress, collector_paused
 from workflows.base.failures import BadInput
+from workflows.rules.engine import opens, task_facts
 from workflows.store.keys import recorded as recorded_keys
 
 
@@ -44,6 +45,15 @@ class Receipt:
         return Counter(s.type_name for s in self.recorded)
 
 
+@dataclass
+class Preview:
+    """What recording one fact would do: nothing (its key was recorded
+    before), or record it and open these tasks (each as TaskOpened says it)."""
+
+    already: bool
+    tasks: list[dict[str, Any]]
+
+
 class Submitting(Core):
     def submit(
         self, submissions: Sequence[Submission], actor: str, progress: Progress | None = None, *, dry_run: bool = False
@@ -54,11 +64,7 @@ class Submitting(Core):
         writes them all the same, in a transaction rolled back: its receipt
         is what recording them now would store, or it is refused as that
         would be."""
-        actor = self.authenticated or actor
-        if self.policy is not None:
-            refused = self.policy.refusals(actor, [submission.event_class.__name__ for submission in submissions])
-            if refused:
-                raise Rejected(refused)
+        actor = self._permitted(actor, submissions)
 
         def decide(attempt: int) -> tuple[Receipt, list[Any]]:
             # Inside the retries: a server restarting meanwhile is waited for.
@@ -68,6 +74,33 @@ class Submitting(Core):
         with collector_paused():
             receipt: Receipt = self.store_decided(decide, lambda receipt: receipt.snapshots, dry_run=dry_run)
         return receipt
+
+    def preview(self, submission: Submission, actor: str) -> Preview:
+        """What recording one fact now would do, nothing stored: refused as
+        recording it would be (the policy, the domain's rules), recorded
+        before under its key, or recorded, with the tasks the rules in force
+        would open for it (the single-fact form of `accord rules simulate`)."""
+        actor = self._permitted(actor, [submission])
+        self.index_keys()
+        receipt, events = self._decide([submission], actor, self.clock.now(), None)
+        tasks = [
+            task_facts(rule, event)
+            for event in events
+            for rule in self.rules.triggered_by(type(event).__name__)
+            if opens(self.rules, rule, event)
+        ]
+        return Preview(already=bool(receipt.already), tasks=sorted(tasks, key=lambda task: str(task["due_on"])))
+
+    def _permitted(self, actor: str, submissions: Sequence[Submission]) -> str:
+        """Who records: the key's holder where the store authenticates its
+        writer, else `actor`; Rejected if the policy does not let them
+        record every one of these types."""
+        actor = self.authenticated or actor
+        if self.policy is not None:
+            refused = self.policy.refusals(actor, [submission.event_class.__name__ for submission in submissions])
+            if refused:
+                raise Rejected(refused)
+        return actor
 
     def _decide(
         self, submissions: Sequence[Submission], actor: str, at: datetime, progress: Progress | None

@@ -6,9 +6,7 @@ command line, the JSON Schema and the stored events always agree.
 
 from __future__ import annotations
 
-import types
-from enum import Enum
-from typing import IO, TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -157,23 +155,18 @@ def option_name(field: str) -> str:
 
 def option_for(name: str, info: FieldInfo) -> click.Option:
     """A click option from a pydantic field: its type, whether repeated or
-    required, and its description as help."""
-    annotation = info.annotation
-    args = [arg for arg in get_args(annotation) if arg is not type(None)]
-    if get_origin(annotation) in (Union, types.UnionType) and len(args) == 1:
-        annotation = args[0]
-    multiple = get_origin(annotation) in (tuple, list)
-    if multiple:
-        annotation = get_args(annotation)[0]
-    if get_origin(annotation) is Annotated:  # a whole number, say: its type
-        annotation = get_args(annotation)[0]
+    required, and its description as help (the field's shape is the one
+    the console's forms read: workflows.application.forms)."""
+    from workflows.application.forms import shape
+
+    found = shape(info)
     click_type: click.ParamType[Any] = click.STRING
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        click_type = click.Choice([member.value for member in annotation])
-    elif annotation is int:
+    if found.choices:
+        click_type = click.Choice(list(found.choices))
+    elif found.whole:
         click_type = click.INT
     help_text = info.description or ""
-    if multiple:
+    if found.multiple:
         help_text += " (repeat the option for several)"
     elif not info.is_required() and info.default not in (None, ""):
         default = getattr(info.default, "value", info.default)
@@ -181,7 +174,7 @@ def option_for(name: str, info: FieldInfo) -> click.Option:
     return click.Option(
         ["--" + name.replace("_", "-")],
         type=click_type,
-        multiple=multiple,
+        multiple=found.multiple,
         required=info.is_required(),
         help=help_text,
     )

@@ -186,9 +186,9 @@ class _Beside(Database):
     def confirm(self, cursor: Cursor, end: chain.Read) -> None:
         """Nothing to confirm: the log is the source's, read as it stands."""
 
-    def history(self, cursor: Cursor, originator_id: UUID | str, through: int) -> list[Record]:
+    def history(self, cursor: Cursor, originator_id: UUID | str, through: int, after: int = 0) -> list[Record]:
         with self.source.transaction(commit=False) as theirs:
-            return self.source.history(theirs, originator_id, through)
+            return self.source.history(theirs, originator_id, through, after)
 
     def held(self, positions: Sequence[int]) -> set[int]:
         return self.source.held(positions)

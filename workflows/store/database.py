@@ -323,14 +323,16 @@ class Database:
             records.append(Record(position, cls, aggregate, version, values))
         return records
 
-    def history(self, cursor: Cursor, originator_id: UUID | str, through: int) -> list[Record]:
-        """Every event of one aggregate up to position `through`, in order,
-        as the caller's transaction sees the log."""
+    def history(self, cursor: Cursor, originator_id: UUID | str, through: int, after: int = 0) -> list[Record]:
+        """Every event of one aggregate up to position `through` (from the
+        one after position `after`), in order, as the caller's transaction
+        sees the log."""
         aggregate = UUID(str(originator_id))
         rows = cursor.execute(
             f"SELECT {self.position_column} AS position, originator_version, topic, state FROM {self.events_table} "
-            f"WHERE originator_id = ? AND {self.position_column} <= ? ORDER BY originator_version",
-            (self.originator(aggregate), through),
+            f"WHERE originator_id = ? AND {self.position_column} <= ? AND {self.position_column} > ? "
+            "ORDER BY originator_version",
+            (self.originator(aggregate), through, after),
         ).fetchall()
         records = []
         for row in rows:

@@ -35,7 +35,7 @@ from workflows.application.sessions import HOURS, Sessions, TooManyAttempts
 from workflows.config import accounts
 from workflows.config.settings import Settings
 from workflows.reports.html import STYLE
-from workflows.web import addresses, pages
+from workflows.web import addresses, pages, record
 from workflows.web.moments import Moment, NotAMoment
 from workflows.web.params import NotUnderstood
 
@@ -77,6 +77,14 @@ form.filters label { display: flex; flex-direction: column; font-size: .85rem; }
 .overdue-text { color: #b30000; font-weight: 600; }
 pre.json { background: #f6f6f6; padding: .75rem; overflow-x: auto; font-size: .8rem; }
 a.next { display: inline-block; margin: .5rem 0; }
+form.record { max-width: 46rem; }
+form.record .field { display: flex; flex-direction: column; gap: .2rem; margin: 0 0 .9rem; }
+form.record input, form.record select, form.record textarea { font: inherit; padding: .3rem .4rem; max-width: 100%; }
+form.record fieldset { border: 1px solid #ccc; border-radius: 4px; }
+form.record label.inline { display: inline-flex; gap: .3rem; margin-right: 1rem; }
+form.record .help { color: #555; }
+form.record .wrong :is(input, select, textarea, fieldset) { border: 2px solid #d13438; }
+form.record .problem { color: #a4262c; font-weight: 600; margin: 0; }
 """
 )
 # What a change did, said on the task's page after it.
@@ -89,6 +97,7 @@ NAVIGATION = (
     ("Funding", "/funding"),
     ("What changed", "/changes"),
     ("Audit log", "/audit"),
+    ("Record", "/record"),
 )
 
 
@@ -237,6 +246,8 @@ class Console:
             keep=moment.query(self.zone),
             known_at_field=moment.field(self.zone),
             navigation=NAVIGATION,
+            # What the last change made here did, said once on the page after it.
+            notice=request.session.pop("notice", None),
             zone=self.settings.schedule.timezone,
         )
         return HTMLResponse(text, status_code=status, headers=SECURITY)
@@ -483,6 +494,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/events", events),
+        *record.routes(console, refused, bad_input),
         Route("/accord.css", lambda request: Response(CSS, media_type="text/css", headers=SECURITY)),
         Route("/accord.js", lambda request: Response(SCRIPT, media_type="text/javascript", headers=SECURITY)),
     ]

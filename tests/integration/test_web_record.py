@@ -1,0 +1,174 @@
+"""Recording facts from the console: a form for every event type, made
+from the vocabulary that makes the command line's options; a preview of
+what it records and the tasks the rules would open; recorded under the
+signed-in user as the policy allows, once however often it is posted; each
+problem said beside its field in the command line's words. On SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.console import sign_in, token
+from tests.helpers import accord, as_json
+from workflows.application.intake import event_types
+
+pytestmark = pytest.mark.integration
+
+VISIT = {
+    "partner": "MA",
+    "occurred_on": "2021-06-02",
+    "visitors": "Commissioner Johansson\nCommissioner Várhelyi",
+    "met": "Minister of the Interior",
+    "topics": "smuggling networks\nreturns",
+    "pillars": ["protection", "migration_governance"],
+    "notes": "Two days in Rabat.",
+}
+
+
+def form_of(web: TestClient, type_name: str) -> tuple[str, dict[str, str]]:
+    """A form's page, and the hidden fields it posts (its token and key)."""
+    page = web.get(f"/record/{type_name}").text
+    found = re.search(r'name="key" value="([^"]+)"', page)
+    assert found is not None
+    return page, {"csrf": token(page), "key": found[1]}
+
+
+def problems(page: str) -> dict[str, str]:
+    """Each field's problem, as the page says it beside the field."""
+    return {
+        name: unescape(text)
+        for name, text in re.findall(r'<p class="problem" id="([a-z_]+)-problem">([^<]*)</p>', page)
+    }
+
+
+def log(demo_db: str, type_name: str) -> list[dict[str, object]]:
+    return as_json(accord(demo_db, "audit", "log", "--type", type_name, "--json"))
+
+
+def test_the_record_page_offers_a_form_for_every_event_type_with_its_fields_help_and_records_to_pick(
+    web: TestClient,
+) -> None:
+    index = web.get("/record").text
+    assert all(f'href="/record/{name}"' in index for name in event_types())
+
+    page = web.get("/record/FundingCommitted").text
+    labels = re.findall(r'<label for="f-([a-z_]+)">', page)
+    # What it is recorded on first (picked from those there are), then when, its own fields; pillars and notes last.
+    assert labels == ["partner", "funding", "instrument", "occurred_on", "amount", "title", "notes"]
+    assert "Amount committed, e.g. &#39;EUR 1000000&#39;" in page  # the help the command line gives
+    assert '<option value="TN">Tunisia</option>' in page  # partnerships to pick from
+    assert 'name="pillars" value="return_readmission"> Return and readmission' in page
+    assert web.get("/record/Nope").status_code == 404
+    assert "Sign in</a> to record it" in page and 'value="record"' not in page
+
+
+def test_a_desk_officer_previews_a_visit_then_records_it_once_under_their_name(web: TestClient, demo_db: str) -> None:
+    assert sign_in(web, "alice") == 303
+    _, hidden = form_of(web, "VisitHeld")
+    visits = len(log(demo_db, "VisitHeld"))
+
+    preview = web.post("/record/VisitHeld", data={**hidden, **VISIT, "action": "preview"})
+
+    assert preview.status_code == 200, preview.text
+    assert "It records: " in preview.text and "Morocco" in preview.text
+    assert re.search(r"The rules in force would open \d+ tasks?:", preview.text)
+    assert len(log(demo_db, "VisitHeld")) == visits  # a preview stores nothing
+    assert 'value="record">Record it</button>' in preview.text
+    assert "smuggling networks\nreturns</textarea>" in preview.text  # what was given, kept
+
+    recorded = web.post("/record/VisitHeld", data={**hidden, **VISIT, "action": "record"}, follow_redirects=False)
+    again = web.post("/record/VisitHeld", data={**hidden, **VISIT, "action": "record"}, follow_redirects=False)
+
+    assert recorded.status_code == 303 and recorded.headers["location"].startswith("/audit/")
+    assert again.status_code == 303
+    [visit] = log(demo_db, "VisitHeld")[visits:]  # a double submit is recorded once
+    assert (visit["actor"], visit["position"]) == ("alice", int(recorded.headers["location"].rsplit("/", 1)[1]))
+    shown = web.get(recorded.headers["location"]).text
+    assert "Recorded: " in shown and "Morocco" in shown
+    tasks = as_json(accord(demo_db, "tasks", "--partner", "MA", "--json"))
+    assert any(task["source_type"] == "VisitHeld" and "2021-06-02" in task["basis"] for task in tasks)
+
+
+def test_a_problem_is_said_beside_its_field_in_the_command_lines_words(web: TestClient, demo_db: str) -> None:
+    assert sign_in(web, "alice") == 303
+    _, hidden = form_of(web, "ArrivalsReported")
+    given = {
+        "partner": "TN",
+        "occurred_on": "2021-13-45",
+        "period_start": "2021-01",
+        "period_end": "2021-03",
+        "route": "Central Mediterranean",
+        "count": "-5",
+        "source": "Frontex",
+    }
+
+    refused = web.post("/record/ArrivalsReported", data={**hidden, **given, "action": "preview"})
+
+    assert refused.status_code == 400
+    said = problems(refused.text)
+    assert set(said) == {"occurred_on", "count"}
+    cli = accord(
+        demo_db,
+        "submit",
+        "ArrivalsReported",
+        *[part for name, value in given.items() for part in (f"--{name.replace('_', '-')}", value)],
+    )
+    assert cli.exit_code != 0
+    for field, sentence in said.items():
+        # The same sentence, the field named by its label rather than its option.
+        assert sentence.split(": ", 1)[1] in cli.output, (field, sentence, cli.output)
+    assert 'value="2021-13-45"' in refused.text  # what was given, kept to correct
+
+
+def test_the_domains_refusal_is_the_command_lines_sentence(web: TestClient, demo_db: str) -> None:
+    assert sign_in(web, "alice") == 303
+    _, hidden = form_of(web, "VisitHeld")
+    given = {**VISIT, "partner": "BR"}  # a partnership never opened
+
+    refused = web.post("/record/VisitHeld", data={**hidden, **given, "action": "preview"})
+
+    assert refused.status_code == 400
+    cli = accord(demo_db, "submit", "VisitHeld", "--partner", "BR", "--occurred-on", "2021-06-02", "--visitors", "X")
+    sentence = cli.output.strip().splitlines()[-1].removeprefix("accord: ")
+    assert unescape(re.search(r"<li>([^<]*)</li>", refused.text)[1]) == sentence  # type: ignore[index]
+
+
+def test_only_who_the_policy_permits_records_and_never_without_the_forms_token_or_key(
+    web: TestClient, demo_db: str
+) -> None:
+    _, hidden = form_of(web, "VisitHeld")
+    anonymous = web.post("/record/VisitHeld", data={**hidden, **VISIT, "action": "record"}, follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+
+    assert sign_in(web, "carol") == 303  # no role in the policy
+    page, hidden = form_of(web, "VisitHeld")
+    assert "carol has no role in the policy" in page
+    assert web.post("/record/VisitHeld", data={**hidden, **VISIT, "action": "record"}).status_code == 403
+
+    assert sign_in(web, "alice") == 303
+    _, hidden = form_of(web, "VisitHeld")
+    assert web.post("/record/VisitHeld", data={**VISIT, "key": hidden["key"], "action": "record"}).status_code == 403
+    assert web.post("/record/VisitHeld", data={**VISIT, "csrf": hidden["csrf"], "action": "record"}).status_code == 400
+    assert log(demo_db, "VisitHeld")[-1]["actor"] != "carol"
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    "notes",
+    ["<script>alert(1)</script>", "a NUL \x00 here", "x" * 200_000, "line\r\nFrom: forged@example.org", "\u202eevil"],
+)
+def test_hostile_text_in_a_form_is_refused_in_a_sentence_or_shown_as_text(web: TestClient, notes: str) -> None:
+    assert sign_in(web, "alice") == 303
+    _, hidden = form_of(web, "VisitHeld")
+
+    answer = web.post("/record/VisitHeld", data={**hidden, **VISIT, "notes": notes, "action": "preview"})
+
+    assert answer.status_code in (200, 400)
+    assert "<script>alert(1)</script>" not in answer.text
+    if answer.status_code == 400:
+        assert problems(answer.text).get("notes")

@@ -1,0 +1,212 @@
+"""Recording facts from the browser: a page of the types there are, and a
+form for each, made from the vocabulary that makes the command line's
+options (workflows.application.forms), with the records there are to pick
+from. A form is previewed first (what it would record and the tasks the
+rules would open), then recorded under the signed-in user as the policy
+allows, each problem said beside its field in the command line's words. A
+form carries a key of its own: posted twice, it is recorded once."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from workflows.application.forms import FormRefused, catalogue, fields_of, from_form, summary
+from workflows.reports.numbers import PILLARS
+from workflows.sentences import sentence
+from workflows.sentences.words import PARTIES, country, day, words_of
+from workflows.web import addresses, pages
+from workflows.web.moments import Moment
+from workflows.web.params import NotUnderstood
+
+if TYPE_CHECKING:
+    from workflows.application.service import Accord
+
+
+class Console(Protocol):
+    """What the forms ask of the console (workflows.web.app.Console)."""
+
+    def app(self) -> Accord: ...
+    def recording(self) -> Accord: ...
+    def shown(self, recorded: Accord) -> None: ...
+    async def run(self, work: Callable[[], Any]) -> Any: ...
+    def who(self, request: Request) -> str | None: ...
+    def token(self, request: Request) -> str: ...
+    def render(self, request: Request, template: str, values: dict[str, Any], status: int = 200) -> HTMLResponse: ...
+
+
+# A form's key: made when the form is shown, recorded as the fact's submission key.
+KEY = "form:"
+# The most values one field of a posted form may carry (a fact's lists hold far fewer).
+MOST_VALUES = 100
+
+
+def choice_words(field: str, value: str) -> str:
+    """A choice as people read it: "Return and readmission", "a member state"."""
+    if field == "pillars":
+        return PILLARS.get(value, value)
+    if field == "party":
+        return PARTIES.get(value, value).capitalize()
+    return value.replace("_", " ").capitalize()
+
+
+def pickers(app: Accord) -> dict[str, list[tuple[str, str]]]:
+    """The records there are to pick from, by the field that names one:
+    each value with what it is, in words."""
+    reader = app.reader
+    lines = reader.funding.lines()
+    instruments = sorted(
+        {str(row["instrument"]) for row in lines} | {str(e["instrument"]) for e in reader.funding.envelopes()}
+    )
+    return {
+        "partner": [(row["code"], row["name"] or country(row["code"])) for row in reader.partnerships.partners()],
+        "funding": [
+            (row["funding"], f"{country(row['partner'])}: {row['title'] or row['instrument']}") for row in lines
+        ],
+        "meeting": [(row["meeting"], f"{row['body']}, {day(row['held_on'])}") for row in reader.meetings.meetings()],
+        "instrument": [(name, name) for name in instruments],
+    }
+
+
+def routes(
+    console: Console,
+    refused: Callable[[Request, str, int], HTMLResponse],
+    bad_input: Callable[[Exception], str | None],
+) -> list[Route]:
+    """The pages that record facts, on the console's application."""
+
+    def may_record(app: Accord, user: str | None, type_name: str) -> str | None:
+        """Why this user may not record this type here, or None."""
+        if user is None:
+            return None
+        if not pages.may_change(app, user):
+            return f"{user} has no role in the policy: the console only reads for them"
+        assert app.policy is not None
+        found = app.policy.refusals(user, [type_name])
+        return found[0][1] if found else None
+
+    async def index(request: Request) -> Response:
+        request.state.moment = Moment()
+        groups = await console.run(catalogue)
+        return console.render(request, "record.html", {"title": "Record a fact", "groups": groups})
+
+    def form_values(app: Accord, type_name: str, posted: dict[str, list[str]], key: str) -> dict[str, Any]:
+        fields = fields_of(type_name)
+        return {
+            "title": f"Record: {words_of(type_name)}",
+            "type": type_name,
+            "about": summary(type_name),
+            "fields": fields,
+            "choice_words": choice_words,
+            "values": posted or {field.name: [field.default] for field in fields if field.default},
+            "pickers": pickers(app),
+            "key": key,
+            "problems": {},
+            "general": [],
+            "preview": None,
+        }
+
+    async def form(request: Request) -> Response:
+        request.state.moment = Moment()
+        try:
+            type_name = addresses.path_value(request, "type", "an event type")
+            values = await console.run(
+                lambda: form_values(console.app(), type_name, {}, KEY + secrets.token_urlsafe(18))
+            )
+        except Exception as error:
+            message = bad_input(error)
+            if message is None:
+                raise
+            return refused(request, message, 404)
+        user = console.who(request)
+        values["refusal"] = await console.run(lambda: may_record(console.app(), user, type_name)) if user else None
+        return console.render(request, "form.html", values)
+
+    async def post(request: Request) -> Response:
+        request.state.moment = Moment()
+        try:
+            type_name = addresses.path_value(request, "type", "an event type")
+            fields_of(type_name)
+        except (NotUnderstood, FormRefused) as error:
+            return refused(request, str(error), 404)
+        except Exception as error:
+            message = bad_input(error)
+            if message is None:
+                raise
+            return refused(request, message, 404)
+        posted = await everything_posted(request, console)
+        if posted is None:
+            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+        user = console.who(request)
+        if user is None:
+            return RedirectResponse(f"/login?next=/record/{type_name}", status_code=303)
+        key = (posted.pop("key", None) or [""])[0]
+        action = (posted.pop("action", None) or ["preview"])[0]
+        if not key.startswith(KEY) or len(key) > 64:
+            return refused(request, "this form has no key of its own: load the page and try again", 400)
+
+        def decide() -> tuple[str, Any]:
+            app = console.recording()
+            said = may_record(app, user, type_name)
+            if said is not None:
+                raise PermissionError(said)
+            submission = from_form(type_name, posted, key)
+            if action != "record":
+                return "preview", (submission, app.preview(submission, user))
+            before = app.head()
+            app.submit([submission], user)
+            console.shown(app)
+            return "recorded", (submission, app.recorded_at(submission, before))
+
+        try:
+            done, (submission, found) = await console.run(decide)
+        except PermissionError as error:
+            return refused(request, str(error), 403)
+        except Exception as error:
+            message = bad_input(error)
+            if message is None:
+                raise
+            values = await console.run(lambda: form_values(console.app(), type_name, posted, key))
+            if isinstance(error, FormRefused):
+                values.update(problems=error.by_field, general=error.general)
+            else:  # the domain's rules, or the policy: the command line's sentence
+                values.update(general=[message])
+            values["refusal"] = None
+            return console.render(request, "form.html", values, 400)
+        if done == "preview":
+            values = await console.run(lambda: form_values(console.app(), type_name, posted, key))
+            values["refusal"] = None
+            values["preview"] = {
+                "fact": sentence(type_name, submission.model_dump(mode="json")),
+                "already": found.already,
+                "tasks": found.tasks,
+            }
+            return console.render(request, "form.html", values)
+        request.session["notice"] = f"Recorded: {sentence(type_name, submission.model_dump(mode='json'))}."
+        return RedirectResponse(f"/audit/{found}" if found else "/audit", status_code=303)
+
+    return [
+        Route("/record", index),
+        Route("/record/{type}", form, methods=["GET"]),
+        Route("/record/{type}", post, methods=["POST"]),
+    ]
+
+
+async def everything_posted(request: Request, console: Console) -> dict[str, list[str]] | None:
+    """A form's fields, each with every value posted under its name, if it
+    carries the session's token; else None. Files are not taken; a field
+    of more than MOST_VALUES values is cut there."""
+    form = await request.form()
+    given = str(form.get("csrf", ""))
+    if not (given and secrets.compare_digest(given, console.token(request))):
+        return None
+    return {
+        name: [value for value in form.getlist(name)[:MOST_VALUES] if isinstance(value, str)]
+        for name in form
+        if name != "csrf"
+    }
