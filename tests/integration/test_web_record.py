@@ -172,3 +172,106 @@ def test_hostile_text_in_a_form_is_refused_in_a_sentence_or_shown_as_text(web: T
     assert "<script>alert(1)</script>" not in answer.text
     if answer.status_code == 400:
         assert problems(answer.text).get("notes")
+
+
+COMMITMENT = {
+    "partner": "TN",
+    "funding": "tn-web-2021",
+    "instrument": "NDICI-Global Europe",
+    "occurred_on": "2021-06-20",
+    "amount": "EUR 5000000",
+    "title": "Border management",
+}
+
+
+def record(web: TestClient, type_name: str, given: dict[str, object]) -> int:
+    """Record a fact through its form; its position in the log."""
+    _, hidden = form_of(web, type_name)
+    done = web.post(f"/record/{type_name}", data={**hidden, **given, "action": "record"}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    return int(done.headers["location"].rsplit("/", 1)[1])
+
+
+def amend_form(web: TestClient, position: int, verb: str) -> tuple[str, dict[str, str]]:
+    page = web.get(f"/audit/{position}/{verb}").text
+    found = re.search(r'name="key" value="([^"]+)"', page)
+    assert found is not None, page
+    return page, {"csrf": token(page), "key": found[1]}
+
+
+def test_a_fact_is_corrected_from_its_page_prefilled_with_a_reason_and_the_record_goes_by_it(
+    web: TestClient, demo_db: str
+) -> None:
+    assert sign_in(web, "alice") == 303
+    position = record(web, "FundingCommitted", COMMITMENT)
+    assert f'href="/audit/{position}/correct">Correct it</a>' in web.get(f"/audit/{position}").text
+
+    page, hidden = amend_form(web, position, "correct")
+    assert 'value="EUR 5000000.00"' in page or 'value="EUR 5000000"' in page  # prefilled as it stands
+    assert 'id="f-partner"' not in page  # what it is recorded on stays
+    given = {**COMMITMENT, "amount": "EUR 4000000"}
+    given.pop("partner")
+
+    no_reason = web.post(f"/audit/{position}/correct", data={**hidden, **given, "reason": " "})
+    unchanged = web.post(
+        f"/audit/{position}/correct", data={**hidden, **{**given, "amount": "EUR 5000000"}, "reason": "x"}
+    )
+    done = web.post(
+        f"/audit/{position}/correct", data={**hidden, **given, "reason": "the decision says 4M"}, follow_redirects=False
+    )
+
+    assert no_reason.status_code == 400 and problems(no_reason.text).get("reason")
+    assert unchanged.status_code == 400 and "nothing was changed" in unchanged.text
+    assert done.status_code == 303
+    [correction] = log(demo_db, "FactCorrected")[-1:]
+    assert correction["actor"] == "alice" and correction["position"] == int(done.headers["location"].rsplit("/", 1)[1])
+    assert "Corrected: " in web.get(done.headers["location"]).text
+    lines = as_json(accord(demo_db, "report", "funding", "--format", "json"))
+    assert "4000000" in str(lines) and "5000000" not in str(lines).replace("5000000.00", "")
+
+
+def test_a_correction_that_breaks_the_record_is_refused_in_the_command_lines_sentence(
+    web: TestClient, demo_db: str
+) -> None:
+    assert sign_in(web, "alice") == 303
+    position = record(web, "FundingCommitted", COMMITMENT)
+    paid = accord(
+        demo_db,
+        "submit",
+        "FundingDisbursed",
+        "--partner",
+        "TN",
+        "--funding",
+        "tn-web-2021",
+        "--occurred-on",
+        "2021-07-01",
+        "--amount",
+        "EUR 3000000",
+    )
+    assert paid.exit_code == 0, paid.output
+    _, hidden = amend_form(web, position, "correct")
+    given = {**COMMITMENT, "amount": "EUR 1000000"}
+    given.pop("partner")
+
+    refused = web.post(f"/audit/{position}/correct", data={**hidden, **given, "reason": "typo"})
+
+    cli = accord(demo_db, "correct", "--position", str(position), "--set", "amount=EUR 1000000", "--reason", "typo")
+    assert refused.status_code == 400 and cli.exit_code != 0
+    sentence = unescape(re.search(r"<li>([^<]*)</li>", refused.text)[1])  # type: ignore[index]
+    assert sentence == cli.output.strip().removeprefix("accord: ")
+
+
+def test_a_fact_is_retracted_from_its_page_with_a_reason_and_then_says_so(web: TestClient, demo_db: str) -> None:
+    assert sign_in(web, "alice") == 303
+    position = record(web, "VisitHeld", VISIT)
+    _, hidden = amend_form(web, position, "retract")
+
+    done = web.post(f"/audit/{position}/retract", data={**hidden, "reason": "entered twice"}, follow_redirects=False)
+
+    assert done.status_code == 303
+    assert log(demo_db, "FactRetracted")[-1]["actor"] == "alice"
+    assert "This fact was retracted" in web.get(f"/audit/{position}").text
+    again = web.get(f"/audit/{position}/correct")
+    assert again.status_code == 404 and "was retracted" in again.text
+    visits = as_json(accord(demo_db, "tasks", "--partner", "MA", "--status", "open", "--json"))
+    assert not any(task["source_type"] == "VisitHeld" and "2021-06-02" in task["basis"] for task in visits)

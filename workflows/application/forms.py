@@ -107,18 +107,25 @@ def catalogue() -> list[tuple[str, list[tuple[str, str]]]]:
 
 def summary(type_name: str) -> str:
     """The first line of what an event type records, as its help says it."""
+    return (_model(type_name).__doc__ or type_name).strip().splitlines()[0]
+
+
+def subject_of(type_name: str) -> str:
+    """The field that names the record a fact of this type is on."""
+    return str(_model(type_name).event_class.SUBJECT)
+
+
+def _model(type_name: str) -> type[Submission]:
     model = VOCABULARY.get(type_name)
     if model is None:
         raise UnknownFormType(type_name)
-    return (model.__doc__ or type_name).strip().splitlines()[0]
+    return model
 
 
 def fields_of(type_name: str) -> list[FormField]:
     """The fields of one event type's form, in the model's order, its
     submission key last (a form makes its own)."""
-    model = VOCABULARY.get(type_name)
-    if model is None:
-        raise UnknownFormType(type_name)
+    model = _model(type_name)
     fields = [_field(name, info) for name, info in model.model_fields.items() if name not in ("type", "id")]
     # The record it is on first, then when, then its own fields; its pillars and notes last.
     return sorted(fields, key=lambda field: (field.name not in PICKED, field.name != "occurred_on", field.name in LAST))
@@ -204,3 +211,37 @@ def from_form(type_name: str, posted: Mapping[str, Sequence[str]], key: str) -> 
 def _named(label: str, field: str) -> str:
     """A field as a form's problem names it: by its label."""
     return label
+
+
+def shown(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A fact's fields, as JSON gives them, as its form shows them: each
+    as the values of its field (an amount as "EUR 900000", a list item by
+    item, nothing for a value not given)."""
+    shown: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            shown[name] = [str(item) for item in value]
+        elif isinstance(value, dict) and {"amount", "currency"} <= value.keys():
+            shown[name] = [f"{value['currency']} {value['amount']}"]
+        elif value not in (None, ""):
+            shown[name] = [str(value)]
+    return shown
+
+
+def corrected(
+    type_name: str, standing: Mapping[str, Any], posted: Mapping[str, Sequence[str]], key: str
+) -> dict[str, Any]:
+    """The changes a correction form makes to a fact standing so (its own
+    fields as JSON gives them): each field whose value, checked as the
+    fact's own, differs. FormRefused names a field's problem beside it, or
+    that nothing was changed."""
+    fields = [field.name for field in fields_of(type_name)]
+    # What it is recorded on stays: a fact on another partnership is another fact.
+    record = subject_of(type_name)
+    subject = {record: shown(standing).get(record, [])}
+    given = {name: posted.get(name, ()) for name in fields if name not in subject}
+    now = from_form(type_name, {**given, **subject}, key).model_dump(mode="json")
+    changes = {name: now[name] for name in fields if name not in subject and now.get(name) != standing.get(name)}
+    if not changes:
+        raise FormRefused({}, ["nothing was changed: correct a field, or leave the fact as it stands"])
+    return changes

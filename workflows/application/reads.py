@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -14,7 +14,7 @@ from domain.amendments import amended, fixes
 from domain.base import Fact
 from domain.codes import partner_code
 from domain.partnership import Partnership
-from domain.vocabulary import amendment_classes
+from domain.vocabulary import amendment_classes, own_fields
 from workflows.application.clock import shown_moment
 from workflows.application.core import Core
 from workflows.base.failures import BadInput
@@ -128,6 +128,17 @@ class Reads(Core):
                 "recorded are corrected or retracted"
             )
         return event
+
+    def fact_standing(self, position: int) -> tuple[Fact, dict[str, Any] | None]:
+        """The fact at a position of the log, and its own fields as its
+        amendments leave them now, as JSON gives them (None: retracted)."""
+        fact = self.fact_at(position)
+        found = fixes(cast(Iterable[Any], self.events.get(fact.originator_id)))
+        standing = amended(fact, found.get((fact.originator_id, fact.key)))
+        if standing is None:
+            return fact, None
+        values = standing.model_dump(mode="json")
+        return fact, {name: values[name] for name in own_fields(type(fact)) if name in values}
 
     def aggregate_events(self, aggregate_id: UUID) -> list[Fact]:
         return list(self.events.get(aggregate_id))  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ gives its template's values."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from itertools import islice
@@ -15,6 +16,7 @@ from typing import Any
 from markupsafe import Markup
 
 from workflows.application.reader import TaskFilter
+from workflows.application.reads import NoFactThere
 from workflows.application.service import Accord
 from workflows.audit.log import FACTS, SLACK, audit_rows, event_at, first_stamped, recorded_between
 from workflows.reports import Report, Table
@@ -129,8 +131,14 @@ def audit(
 
 
 def event(app: Accord, zone: tzinfo, position: int) -> dict[str, Any]:
+    """A record of the log; a fact people recorded says whether it stands
+    (it may then be corrected or retracted) or was retracted."""
     row, document, digest = event_at(app, position, zone)
-    return {"title": f"Event at position {position}", "row": row, "document": document, "digest": digest}
+    standing = None
+    with suppress(NoFactThere):  # what Accord records itself, or an amendment: neither is amended here
+        standing = "standing" if app.fact_standing(position)[1] is not None else "retracted"
+    values = {"row": row, "document": document, "digest": digest, "standing": standing}
+    return {"title": f"Event at position {position}", **values}
 
 
 def task(app: Accord, today: date, ref: str, zone: tzinfo) -> dict[str, Any]:

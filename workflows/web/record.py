@@ -16,11 +16,21 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from workflows.application.forms import FormRefused, catalogue, fields_of, from_form, summary
+from workflows.application.forms import (
+    FormRefused,
+    catalogue,
+    corrected,
+    fields_of,
+    from_form,
+    shown,
+    subject_of,
+    summary,
+)
+from workflows.application.reads import NoFactThere
 from workflows.reports.numbers import PILLARS
 from workflows.sentences import sentence
 from workflows.sentences.words import PARTIES, country, day, words_of
-from workflows.web import addresses, pages
+from workflows.web import addresses, pages, params
 from workflows.web.moments import Moment
 from workflows.web.params import NotUnderstood
 
@@ -190,11 +200,143 @@ def routes(
         request.session["notice"] = f"Recorded: {sentence(type_name, submission.model_dump(mode='json'))}."
         return RedirectResponse(f"/audit/{found}" if found else "/audit", status_code=303)
 
+    def amend_values(app: Accord, position: int, retract: bool, key: str) -> dict[str, Any]:
+        """The page that corrects or retracts the fact at a position: its
+        fields as it stands now, prefilled."""
+        fact, standing = app.fact_standing(position)
+        type_name = type(fact).__name__
+        if standing is None:
+            raise NoFactThere(f"the fact at position {position} was retracted: there is nothing left to amend")
+        record = subject_of(type_name)
+        fields = [field for field in fields_of(type_name) if field.name != record]
+        verb = "Retract" if retract else "Correct"
+        return {
+            "title": f"{verb}: {words_of(type_name)} on {standing[record]}",
+            "fact": sentence(type_name, standing),
+            "type": type_name,
+            "position": position,
+            "retract": retract,
+            "fields": fields,
+            "choice_words": choice_words,
+            "values": shown(standing),
+            "pickers": pickers(app),
+            "key": key,
+            "reason": "",
+            "problems": {},
+            "general": [],
+        }
+
+    def position_of(request: Request) -> int:
+        return params.whole(request.path_params["position"], "a position", smallest=1, largest=params.LAST_POSITION)
+
+    async def amend_form(request: Request) -> Response:
+        request.state.moment = Moment()
+        retract = request.url.path.endswith("/retract")
+        try:
+            position = position_of(request)
+            key = KEY + secrets.token_urlsafe(18)
+            values = await console.run(lambda: amend_values(console.app(), position, retract, key))
+        except Exception as error:
+            message = bad_input(error)
+            if message is None:
+                raise
+            return refused(request, message, 404)
+        user = console.who(request)
+        amendment = "FactRetracted" if retract else "FactCorrected"
+        values["refusal"] = await console.run(lambda: may_record(console.app(), user, amendment)) if user else None
+        if user is None:
+            values["refusal"] = "sign in to correct or retract a fact"
+        return console.render(request, "amend.html", values)
+
+    async def amend(request: Request) -> Response:
+        request.state.moment = Moment()
+        retract = request.url.path.endswith("/retract")
+        amendment = "FactRetracted" if retract else "FactCorrected"
+        try:
+            position = position_of(request)
+        except NotUnderstood as error:
+            return refused(request, str(error), 404)
+        posted = await everything_posted(request, console)
+        if posted is None:
+            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+        user = console.who(request)
+        if user is None:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        key = (posted.pop("key", None) or [""])[0]
+        reason = (posted.pop("reason", None) or [""])[0]
+        if not key.startswith(KEY) or len(key) > 64:
+            return refused(request, "this form has no key of its own: load the page and try again", 400)
+
+        def decide() -> tuple[str, int | None]:
+            app = console.recording()
+            said = may_record(app, user, amendment)
+            if said is not None:
+                raise PermissionError(said)
+            fact, standing = app.fact_standing(position)
+            type_name = type(fact).__name__
+            if standing is None:
+                raise NoFactThere(f"the fact at position {position} was retracted: there is nothing left to amend")
+            changes = {} if retract else {"changes": corrected(type_name, standing, posted, key)}
+            submission = app_amendment(app, amendment, position, {**changes, "reason": reason.strip(), "id": key})
+            before = app.head()
+            app.submit([submission], user)
+            console.shown(app)
+            said = "Retracted" if retract else "Corrected"
+            return f"{said}: {sentence(type_name, standing)}.", app.recorded_at(submission, before)
+
+        try:
+            notice, found = await console.run(decide)
+        except PermissionError as error:
+            return refused(request, str(error), 403)
+        except Exception as error:
+            message = bad_input(error)
+            if message is None:
+                raise
+            try:
+                values = await console.run(lambda: amend_values(console.app(), position, retract, key))
+            except Exception as unread:
+                if bad_input(unread) is None:
+                    raise
+                return refused(request, message, 404)
+            values.update(values=posted or values["values"], reason=reason, refusal=None)
+            if isinstance(error, FormRefused):
+                values.update(problems=error.by_field, general=error.general)
+            elif not reason.strip():  # the one field the command line also asks for first
+                values.update(problems={"reason": [message.removesuffix("; nothing was stored")]})
+            else:  # the domain's rules: the command line's sentence
+                values.update(general=[message])
+            return console.render(request, "amend.html", values, 400)
+        request.session["notice"] = notice
+        return RedirectResponse(f"/audit/{found}" if found else f"/audit/{position}", status_code=303)
+
     return [
         Route("/record", index),
         Route("/record/{type}", form, methods=["GET"]),
         Route("/record/{type}", post, methods=["POST"]),
+        Route("/audit/{position}/correct", amend_form, methods=["GET"]),
+        Route("/audit/{position}/correct", amend, methods=["POST"]),
+        Route("/audit/{position}/retract", amend_form, methods=["GET"]),
+        Route("/audit/{position}/retract", amend, methods=["POST"]),
     ]
+
+
+def app_amendment(app: Accord, type_name: str, position: int, fields: dict[str, Any]) -> Any:
+    """A correction or retraction of the fact at a position, as `accord
+    correct --position` makes it (its problems named as the form's fields)."""
+    from workflows.application.intake import amendment
+
+    return amendment(
+        app, type_name, target=None, position=position, record={}, fields=fields, option_name=amendment_field
+    )
+
+
+def amendment_field(field: str) -> str:
+    """A field of an amendment as its form names it: "Amount" for changes.amount."""
+    head, _, rest = field.partition(".")
+    name = rest.split(".")[0] if head == "changes" and rest else head
+    return {"reason": "Why", "changes": "The correction", "id": "The form's key"}.get(
+        name, name.replace("_", " ").capitalize()
+    )
 
 
 async def everything_posted(request: Request, console: Console) -> dict[str, list[str]] | None:
