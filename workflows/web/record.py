@@ -194,7 +194,7 @@ def routes(
             values["preview"] = {
                 "fact": sentence(type_name, submission.model_dump(mode="json")),
                 "already": found.already,
-                "tasks": found.tasks,
+                "tasks": [{**task, "due": day(str(task["due_on"]))} for task in found.tasks],
             }
             return console.render(request, "form.html", values)
         request.session["notice"] = f"Recorded: {sentence(type_name, submission.model_dump(mode='json'))}."
