@@ -99,7 +99,7 @@ def test_every_page_walked_from_the_navigation_shows_its_record_without_an_error
     tab = Tab(browser)
     tab.page.goto(site + "/")
     names = tab.page.locator("header.site nav a").all_inner_texts()
-    assert names == ["Portfolio", "Tasks", "Meetings", "Funding", "What changed", "Audit log"]
+    assert names == ["Portfolio", "Tasks", "Meetings", "Funding", "What changed", "Audit log", "Record"]
 
     for name in names:
         tab.page.locator("header.site nav a", has_text=name).click()
@@ -226,7 +226,8 @@ AXE = Path(__file__).parents[2] / ".venv" / "axe" / "node_modules" / "axe-core" 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     "path", ["/", "/partners/TN", "/tasks", "/meetings", "/meetings/jha-council-2021-06-07", "/funding", "/changes",
-             "/audit", "/audit/1", "/login", "/?as_of=2021-05-01"],
+             "/audit", "/audit/1", "/login", "/?as_of=2021-05-01", "/record", "/record/FundingCommitted",
+             "/record/ArrivalsReported"],
 )  # fmt: skip
 def test_each_page_passes_an_accessibility_check(site: str, browser: object, path: str) -> None:
     context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]  # to let axe in
@@ -243,3 +244,83 @@ def test_each_page_passes_an_accessibility_check(site: str, browser: object, pat
     ]
     assert serious == [], "\n".join(serious)
     context.close()
+
+
+# Where the browser tests keep their screenshots, for people to look at after a run.
+SHOTS = Path(os.environ.get("ACCORD_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
+
+
+def shoot(page: object, name: str) -> None:
+    """The page as it stands, at 1280 and at 390 px wide (a phone), kept
+    in SHOTS: never wider than the screen (no sideways scroll)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})  # type: ignore[attr-defined]
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)  # type: ignore[attr-defined]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)  # type: ignore[attr-defined]
+
+
+def sign_in(tab: Tab, site: str) -> None:
+    tab.page.goto(site + "/login")
+    tab.page.fill("input[name=name]", "alice")
+    tab.page.fill("input[name=password]", PASSWORD)
+    tab.page.locator("main form button").click()
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_desk_officer_records_a_visit_and_a_commitment_corrects_the_amount_and_retracts_the_visit(
+    site: str, browser: object
+) -> None:
+    tab = Tab(browser)
+    sign_in(tab, site)
+    tab.page.locator("header.site nav a", has_text="Record").click()
+    tab.page.locator("a", has_text="VisitHeld").click()
+    tab.page.fill("#f-partner", "MA")
+    tab.page.fill("#f-occurred_on", "2021-06-32")  # no such day: said beside the field
+    tab.page.fill("#f-visitors", "Commissioner Johansson\nCommissioner Várhelyi")
+    tab.page.fill("#f-topics", "smuggling networks")
+    tab.page.locator("button", has_text="Preview").click()
+    assert "not a calendar date" in tab.page.locator("#occurred_on-problem").inner_text()
+    assert tab.page.locator("#f-occurred_on").get_attribute("aria-invalid") == "true"
+    shoot(tab.page, "record-visit-refused")
+
+    tab.page.fill("#f-occurred_on", "2021-06-02")
+    tab.page.locator("button", has_text="Preview").click()
+    assert "It records: " in tab.page.locator("#preview + p").inner_text()
+    shoot(tab.page, "record-visit-preview")
+    tab.page.locator("button", has_text="Record it").click()
+    assert tab.page.locator(".banner").first.inner_text().startswith("Recorded: ")
+    visit = tab.page.url
+
+    tab.page.goto(site + "/record/FundingCommitted")
+    for field, value in {"partner": "TN", "funding": "tn-browser", "instrument": "NDICI-Global Europe",
+                         "occurred_on": "2021-06-20", "amount": "EUR 5000000"}.items():  # fmt: skip
+        tab.page.fill(f"#f-{field}", value)
+    tab.page.locator("button", has_text="Preview").click()
+    assert "would open 1 task" in tab.page.locator("#preview").locator("..").inner_text()
+    tab.page.locator("button", has_text="Record it").click()
+    commitment = tab.page.url
+    tab.page.goto(site + "/tasks?partner=TN")
+    assert "tn-browser" in tab.page.locator("main").inner_text()  # the task it opened
+
+    tab.page.goto(commitment)
+    tab.page.locator("a", has_text="Correct it").click()
+    assert tab.page.locator("#f-amount").input_value().startswith("EUR 5000000")
+    shoot(tab.page, "correct-commitment")
+    tab.page.fill("#f-amount", "EUR 4000000")
+    tab.page.locator("button", has_text="Record the correction").click()  # no reason yet
+    assert tab.page.locator("#reason-problem").is_visible()
+    tab.page.fill("#f-reason", "the signed decision says 4 million")
+    tab.page.locator("button", has_text="Record the correction").click()
+    assert tab.page.locator(".banner").first.inner_text().startswith("Corrected: ")
+    tab.page.goto(site + "/funding")
+    assert "4,000,000" in tab.page.locator("main").inner_text()
+
+    tab.page.goto(visit)
+    tab.page.locator("a", has_text="Retract it").click()
+    tab.page.fill("#f-reason", "entered twice")
+    tab.page.locator("button", has_text="Retract it").click()
+    tab.page.goto(visit)
+    assert "This fact was retracted" in tab.page.locator("main").inner_text()
+    # The two refused forms answered 400, as they should; nothing else went wrong.
+    assert [error for error in tab.errors if "status of 400" not in error] == [] and tab.dialogs == []

@@ -211,7 +211,7 @@ def routes(
         fields = [field for field in fields_of(type_name) if field.name != record]
         verb = "Retract" if retract else "Correct"
         return {
-            "title": f"{verb}: {words_of(type_name)} on {standing[record]}",
+            "title": f"{verb}: {words_of(type_name)} on {country(standing[record]) if record == 'partner' else standing[record]}",
             "fact": sentence(type_name, standing),
             "type": type_name,
             "position": position,
