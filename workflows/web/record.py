@@ -210,8 +210,9 @@ def routes(
         record = subject_of(type_name)
         fields = [field for field in fields_of(type_name) if field.name != record]
         verb = "Retract" if retract else "Correct"
+        on = country(standing[record]) if record == "partner" else standing[record]
         return {
-            "title": f"{verb}: {words_of(type_name)} on {country(standing[record]) if record == 'partner' else standing[record]}",
+            "title": f"{verb}: {words_of(type_name)} on {on}",
             "fact": sentence(type_name, standing),
             "type": type_name,
             "position": position,
