@@ -209,6 +209,11 @@ def test_the_demo_exported_and_imported_into_an_empty_store_gives_the_same_fundi
     assert report == funding(demo_db)
     [envelope] = table(report, "Envelopes and targets")
     assert (envelope["instrument"], envelope["envelope"], envelope["share"]) == (NDICI, "8000000000", "0.10")
+    planned = accord(empty, "import", "iati", "--dry-run", str(tmp_path / "funding.xml"))
+    assert planned.stdout.splitlines()[:2] == [
+        "activity XM-ACCORD-ENVELOPE-NDICI-Global-Europe (line 3): envelope of NDICI-Global Europe",
+        "  line 21: recorded before: FundingEnvelopeSet EUR 8000000000 on 2021-06-06",
+    ]
 
 
 def test_a_held_record_exported_and_imported_into_an_empty_store_gives_the_same_funding_report(
@@ -413,3 +418,29 @@ def test_an_internal_entity_in_a_tag_is_read_as_the_text_it_stands_for(db: str, 
 
     assert result.exit_code == 0, result.output
     assert {pillars for *_, pillars in facts(db)} == {("protection",)}
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ('accord:share="0.10"', 'accord:share="ten percent"', "field 'share': a share reads like 0.10"),
+        ('period-start iso-date="2021-01-01"', 'period-start iso-date="20x1-01-01"', "field 'first_year'"),
+        (">8000000000<", ">8e9<", "field 'amount': an amount reads like 1250000.50"),
+    ],
+    ids=["share", "year", "amount"],
+)
+def test_an_envelope_altered_in_the_file_refuses_it_naming_its_line_and_field(
+    demo_db: str, empty: str, tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    path = tmp_path / "funding.xml"
+    assert accord(demo_db, "export", "iati", "-o", str(path)).exit_code == 0
+    text = path.read_text()
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new))
+
+    result = accord(empty, "import", "iati", str(path))
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"accord: line 21: FundingEnvelopeSet: {said}")
+    assert facts(empty) == []

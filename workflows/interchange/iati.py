@@ -552,6 +552,7 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     if not transactions:
         if (envelope := _planned_envelope(activity)) is not None:
             found.recorded.append(envelope)
+            found.partner = f"envelope of {fit(str(envelope.submission['instrument']), LINE)}"
             return found
         found.skipped.append(Skipped(found.line, "no transactions", "a budget or a programme: nothing to record"))
         return found
