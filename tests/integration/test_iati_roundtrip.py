@@ -384,11 +384,11 @@ def test_a_code_of_accords_vocabulary_that_names_no_pillar_is_left_out_with_its_
 @pytest.mark.parametrize(
     ("doctype", "code", "said"),
     [
-        ("", "prot&#0;ection", "not XML: xmlParseCharRef: invalid xmlChar value 0"),
+        ("", "prot&#0;ection", "invalid xmlChar value 0"),
         (
             '<!DOCTYPE iati-activities [<!ENTITY p SYSTEM "file:///etc/hostname">]>',
             "&p;",
-            "not XML: Attribute references external entity 'p'",
+            "Attribute references external entity 'p'",
         ),
         (
             "<!DOCTYPE iati-activities ["
@@ -396,7 +396,7 @@ def test_a_code_of_accords_vocabulary_that_names_no_pillar_is_left_out_with_its_
             + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
             + "]>",
             "&l9;",
-            "not XML: Maximum entity amplification factor exceeded",
+            "Maximum entity amplification factor exceeded",
         ),
     ],
     ids=["nul", "external-entity", "billion-laughs"],
@@ -407,7 +407,9 @@ def test_a_tag_no_xml_reader_should_read_refuses_the_file_in_a_sentence(
     result = imported(db, tmp_path, tag(code), doctype=doctype)
 
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"accord: {tmp_path / 'tagged.xml'}: {said}")
+    # The file named, and the parser's own words for what is wrong.
+    [first, *_] = result.stderr.splitlines()
+    assert first.startswith(f"accord: {tmp_path / 'tagged.xml'}: not XML") and said in first
     assert facts(db) == []
 
 

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from domain import values
 from domain.text import LINE, fit
-from domain.values import Pillar, event_date
+from domain.values import event_date
 from workflows.application.intake import Line as NumberedLine
 from workflows.application.intake import record_checked, validate_all
 from workflows.base.batches import Bar, collector_paused
@@ -58,7 +59,7 @@ MIGRATION = "15190"
 # docs/recording.md ("Accord's IATI vocabulary"). Read back only under this URI.
 PILLARS = "urn:accord:iati:pillars"
 OWN_VOCABULARY = "99"
-PILLAR_CODES = tuple(str(pillar) for pillar in Pillar)
+PILLAR_CODES = tuple(str(pillar) for pillar in values.Pillar)
 COMMITMENT, DISBURSEMENT = "2", "3"
 # A decommitment is a commitment transaction of a negative value.
 DECOMMITMENT = "-2"
@@ -556,14 +557,14 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
             return found
         found.skipped.append(Skipped(found.line, "no transactions", "a budget or a programme: nothing to record"))
         return found
+    pillars = _pillars_of(activity, len(transactions))
+    if isinstance(pillars, Skipped):
+        found.skipped.append(pillars)
+        return found
     # IATI 2.01 and later may name the recipient on each transaction instead.
     by_transaction = not countries and activity.find("recipient-region") is None
     if partner is None and not (by_transaction and activity.find("transaction/recipient-country") is not None):
         found.skipped.append(_no_partner(activity, countries, len(transactions)))
-        return found
-    pillars = _pillars_of(activity, len(transactions))
-    if isinstance(pillars, Skipped):
-        found.skipped.append(pillars)
         return found
     line = {
         "funding": activity.get(_a("funding")) or identifier,
@@ -579,8 +580,8 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
             LINE,
         ),
         "title": fit(_text(activity, "title/narrative"), LINE),
+        **_as_recorded(activity),
     }
-    line.update(_as_recorded(activity))
     committed: dict[str, Planned] = {}  # the commitment recorded, by partner
     recipients: set[str] = set()
     for index, transaction in _in_order(activity, transactions):
@@ -834,18 +835,12 @@ def import_file(
     with collector_paused():
         with bar(len(lines), "checking") as advance:
             checked = list(zip(lines, validate_all(lines, advance), strict=True))
-        missing = app.not_opened(sorted({s.subject for _, s in checked if s.aggregate_class is _partnership()}))
+        missing = app.not_opened(sorted({submission.subject for _, submission in checked}))
         openings = _openings(missing, checked)
         if openings and not open_partnerships:
             raise PartnershipsNotOpened(openings)
         receipt = record_checked(app, [*_opened(openings, source), *checked], actor, bar, dry_run=dry_run)
     return Imported(plans, openings, receipt)
-
-
-def _partnership() -> type[Any]:
-    from domain.partnership import Partnership
-
-    return Partnership
 
 
 def _envelopes_set_before(app: Any, plans: list[ActivityPlan]) -> list[ActivityPlan]:
@@ -870,14 +865,17 @@ def _envelopes_set_before(app: Any, plans: list[ActivityPlan]) -> list[ActivityP
 def _openings(missing: Sequence[str], checked: Sequence[tuple[NumberedLine, Submission]]) -> list[Opening]:
     """Each partnership `missing`, as of its earliest transaction (the first
     in the file of those dated alike)."""
+    from domain.partnership import Partnership
+
     earliest: dict[str, tuple[date, int, str]] = {}
     wanted = set(missing)
     for line, submission in checked:
-        if submission.subject in wanted:
+        # An envelope's subject is its instrument, which no partnership opens.
+        if submission.subject in wanted and submission.aggregate_class is Partnership:
             when = submission.facts()["occurred_on"]
             found = (when.earliest, line.number, str(when))
             earliest[submission.subject] = min(earliest.get(submission.subject, found), found)
-    return [Opening(code, earliest[code][2], earliest[code][1]) for code in missing]
+    return [Opening(code, earliest[code][2], earliest[code][1]) for code in missing if code in earliest]
 
 
 def _opened(openings: Sequence[Opening], source: str) -> list[tuple[NumberedLine, Submission]]:
