@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from domain import values
 from domain.text import LINE, fit
 from domain.values import event_date
 from workflows.application.intake import Line as NumberedLine
@@ -59,7 +58,6 @@ MIGRATION = "15190"
 # docs/recording.md ("Accord's IATI vocabulary"). Read back only under this URI.
 PILLARS = "urn:accord:iati:pillars"
 OWN_VOCABULARY = "99"
-PILLAR_CODES = tuple(str(pillar) for pillar in values.Pillar)
 COMMITMENT, DISBURSEMENT = "2", "3"
 # A decommitment is a commitment transaction of a negative value.
 DECOMMITMENT = "-2"
@@ -694,7 +692,7 @@ def _pillars_of(activity: Any, transactions: int) -> list[str] | Skipped:
         if tag.get("vocabulary") != OWN_VOCABULARY or tag.get("vocabulary-uri") != PILLARS:
             continue
         code = str(tag.get("code", ""))
-        if code not in PILLAR_CODES:
+        if code not in _pillar_codes():
             reason = f"{_not_a_pillar(code)}; {transactions} transaction(s) left out"
             return Skipped(tag.sourceline, "unknown pillar", reason)
         if code not in pillars:
@@ -709,11 +707,19 @@ def _with_pillars(decided: Planned | Skipped, transaction: Any, line: list[str])
         return decided
     own = transaction.find("transaction-date").get(_a("pillars"))
     pillars = line if own is None else own.split()
-    if unknown := [code for code in pillars if code not in PILLAR_CODES]:
+    if unknown := [code for code in pillars if code not in _pillar_codes()]:
         return Skipped(decided.line, "unknown pillar", f"{_not_a_pillar(unknown[0])}; the transaction is left out")
     if pillars:
         decided.submission["pillars"] = list(dict.fromkeys(pillars))
     return decided
+
+
+@cache
+def _pillar_codes() -> tuple[str, ...]:
+    """The codes of Accord's pillars (domain.values.Pillar), in their order."""
+    from domain.values import Pillar
+
+    return tuple(str(pillar) for pillar in Pillar)
 
 
 def _not_a_pillar(code: str) -> str:
@@ -721,7 +727,7 @@ def _not_a_pillar(code: str) -> str:
     shown = fit(code, 40) if code.strip() else "(empty)"
     return (
         f"pillar {shown!r} of Accord's vocabulary ({PILLARS}) is not one of Accord's pillars "
-        f"({', '.join(PILLAR_CODES)})"
+        f"({', '.join(_pillar_codes())})"
     )
 
 
@@ -843,25 +849,6 @@ def import_file(
     return Imported(plans, openings, receipt)
 
 
-def _envelopes_set_before(app: Any, plans: list[ActivityPlan]) -> list[ActivityPlan]:
-    """The plans, but for an envelope of an instrument the store already
-    gives one under another key: left out with its reason (an instrument has
-    one envelope, corrected in place), not refusing the whole file for it."""
-    from domain.initiative import Instrument
-
-    for activity in plans:
-        for planned in [p for p in activity.recorded if p.submission["type"] == "FundingEnvelopeSet"]:
-            given = app.find(Instrument.id_for(str(planned.submission["instrument"])))
-            if given is not None and planned.submission["id"] not in given.submissions:
-                activity.recorded.remove(planned)
-                reason = (
-                    f"an envelope for {fit(str(planned.submission['instrument']), 80)}, which the store already "
-                    "gives one (an instrument has one envelope; `accord correct` changes it)"
-                )
-                activity.skipped.append(Skipped(planned.line, "envelope set before", reason))
-    return plans
-
-
 def _openings(missing: Sequence[str], checked: Sequence[tuple[NumberedLine, Submission]]) -> list[Opening]:
     """Each partnership `missing`, as of its earliest transaction (the first
     in the file of those dated alike)."""
@@ -898,3 +885,22 @@ def _opened(openings: Sequence[Opening], source: str) -> list[tuple[NumberedLine
         for opening in openings
     ]
     return list(zip(lines, validate_all(lines), strict=True))
+
+
+def _envelopes_set_before(app: Any, plans: list[ActivityPlan]) -> list[ActivityPlan]:
+    """The plans, but for an envelope of an instrument the store already
+    gives one under another key: left out with its reason (an instrument has
+    one envelope, corrected in place), not refusing the whole file for it."""
+    from domain.initiative import Instrument
+
+    for activity in plans:
+        for planned in [p for p in activity.recorded if p.submission["type"] == "FundingEnvelopeSet"]:
+            given = app.find(Instrument.id_for(str(planned.submission["instrument"])))
+            if given is not None and planned.submission["id"] not in given.submissions:
+                activity.recorded.remove(planned)
+                reason = (
+                    f"an envelope for {fit(str(planned.submission['instrument']), 80)}, which the store already "
+                    "gives one (an instrument has one envelope; `accord correct` changes it)"
+                )
+                activity.skipped.append(Skipped(planned.line, "envelope set before", reason))
+    return plans
