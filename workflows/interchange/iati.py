@@ -7,10 +7,12 @@ later one adds to it), each decommitment as a type 2 of a negative value (as
 IATI reports a commitment reduced) and each disbursement as a type 3, values
 with currency and value date.
 
-What IATI has no place for (the funding line's own reference, the
-instrument, a date known only to the month) travels in attributes of
-Accord's own namespace, which the schema allows, so an exported file comes
-back into Accord exactly.
+The pillars a line serves are tags of Accord's own vocabulary (`PILLARS`,
+docs/recording.md). What IATI has no place for (the funding line's own
+reference, the instrument, a date known only to the month, a later fact's
+own pillars, an envelope's share) travels in attributes of Accord's own
+namespace, which the schema allows, so an exported file comes back into
+Accord exactly: the same facts, the same funding report.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from workflows.base.textfile import NotText, read_bounded
 from workflows.escape.xml import xml_text
 from workflows.proofs.check import ProofFails
 from workflows.proofs.formats import Proof
+from workflows.reports.numbers import PILLARS as PILLAR_NAMES
 
 if TYPE_CHECKING:
     from datetime import date
@@ -50,6 +53,11 @@ ET.register_namespace("accord", NS)
 REPORTING_ORG = "XM-ACCORD"
 REPORTING_NAME = "Accord (EU migration partnerships)"
 MIGRATION = "15190"
+# Accord's own vocabulary of IATI's `tag` element (vocabulary 99, the
+# reporting organisation's): the pillars a funding line serves, defined in
+# docs/recording.md ("Accord's IATI vocabulary"). Read back only under this URI.
+PILLARS = "urn:accord:iati:pillars"
+OWN_VOCABULARY = "99"
 COMMITMENT, DISBURSEMENT = "2", "3"
 # A decommitment is a commitment transaction of a negative value.
 DECOMMITMENT = "-2"
@@ -82,6 +90,9 @@ class Envelope:
     first_year: int
     last_year: int
     recorded_on: str
+    # What IATI has no place for, in Accord's own attributes of the budget,
+    # so that the envelope comes back as recorded (`_planned_envelope`).
+    own: dict[str, str] = field(default_factory=dict)
 
 
 def export(app: Any, generated: datetime) -> tuple[bytes, int]:
@@ -141,14 +152,18 @@ def activities(lines: Iterable[Line], envelopes: Iterable[Envelope], generated: 
             instrument=line.instrument,
             title=line.title or f"{line.instrument}: {line.funding}",
             description=f"Funded under {line.instrument} for {line.partner}.",
-            own={"partner": line.partner, "funding": line.funding},
+            # IATI wants a title: a line without one is given its instrument's
+            # and reference, and says in Accord's attribute that it has none.
+            own={"partner": line.partner, "funding": line.funding, **({} if line.title else {"title": ""})},
         )
         start = event_date(line.committed["occurred_on"]).earliest.isoformat()
         ET.SubElement(activity, "activity-date", {"iso-date": start, "type": "2"})
         ET.SubElement(activity, "recipient-country", {"code": line.partner, "percentage": "100"})
         ET.SubElement(activity, "sector", {"vocabulary": "1", "code": MIGRATION})
+        _pillar_tags(activity, _pillars(line.committed))
         for kind, fact in [(COMMITMENT, line.committed), *line.later]:
             _transaction(activity, kind, fact)
+            _own_pillars(activity[-1], fact, _pillars(line.committed))
     _writable(root)
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -203,7 +218,9 @@ def _envelope(root: ET.Element, envelope: Envelope, generated: datetime) -> None
     ET.SubElement(activity, "sector", {"vocabulary": "1", "code": MIGRATION})
     # One indicative budget over the whole period, as recorded: IATI's
     # guidance prefers yearly budgets, but the record gives no yearly split.
-    budget = ET.SubElement(activity, "budget", {"type": "1", "status": "1"})
+    budget = ET.SubElement(
+        activity, "budget", {"type": "1", "status": "1", **{_a(name): value for name, value in envelope.own.items()}}
+    )
     ET.SubElement(budget, "period-start", {"iso-date": start})
     ET.SubElement(budget, "period-end", {"iso-date": end})
     value = ET.SubElement(budget, "value", {"currency": currency, "value-date": envelope.recorded_on})
@@ -240,6 +257,35 @@ def _transaction(activity: ET.Element, kind: str, fact: dict[str, Any]) -> None:
     value.text = ("-" if kind == DECOMMITMENT else "") + str(fact["amount"]["amount"])
 
 
+def _pillars(fact: dict[str, Any]) -> list[str]:
+    return list(fact.get("pillars", ()))
+
+
+def _pillar_tags(activity: ET.Element, pillars: Sequence[str]) -> None:
+    """The pillars of a funding line (its commitment's, which the funding
+    report counts it under) as tags of Accord's vocabulary, one a pillar in
+    their order. A `tag`, not a `sector`: IATI's sectors of one vocabulary
+    split the activity's money by percentages adding up to 100, and may not
+    be given on both the activity and its transactions (the activity already
+    names DAC sector 15190); a tag classifies the whole activity with no
+    split, as the report counts a line serving several pillars under each in
+    full. IATI 2.03 has tags on activities only: a later fact's own pillars,
+    where they differ, travel on its transaction (`_own_pillars`)."""
+    for code in pillars:
+        attributes = {"code": code, "vocabulary": OWN_VOCABULARY, "vocabulary-uri": PILLARS}
+        _narrative(ET.SubElement(activity, "tag", attributes), PILLAR_NAMES.get(code, code))
+
+
+def _own_pillars(transaction: ET.Element, fact: dict[str, Any], line: Sequence[str]) -> None:
+    """A fact's pillars, in Accord's own attribute of its transaction date,
+    when they are not its line's (a fact without the attribute serves its
+    line's pillars; an empty one, none): each fact comes back as recorded."""
+    if (own := _pillars(fact)) != list(line):
+        date = transaction.find("transaction-date")
+        if date is not None:
+            date.set(_a("pillars"), " ".join(own))
+
+
 def _narrative(parent: ET.Element, text: str) -> None:
     ET.SubElement(parent, "narrative").text = text
 
@@ -260,6 +306,11 @@ def envelopes(app: Any) -> list[Envelope]:
             event.first_year,
             event.last_year,
             event.occurred_on.latest.isoformat(),
+            {
+                "key": event.key,
+                "occurred-on": str(event.occurred_on),
+                **({} if event.share is None else {"share": str(event.share)}),
+            },
         )
     return list(found.values())
 
@@ -272,7 +323,12 @@ def funding_lines(app: Any) -> list[Line]:
     lines: dict[tuple[str, str], Line] = {}
     kinds = {P.FundingIncreased: COMMITMENT, P.FundingDisbursed: DISBURSEMENT, P.FundingDecommitted: DECOMMITMENT}
     for event in app.facts_of_types([P.FundingCommitted, *kinds]):
-        fact = {"occurred_on": str(event.occurred_on), "amount": event.amount.model_dump(mode="json"), "key": event.key}
+        fact = {
+            "occurred_on": str(event.occurred_on),
+            "amount": event.amount.model_dump(mode="json"),
+            "key": event.key,
+            "pillars": [str(pillar) for pillar in event.pillars],
+        }
         if isinstance(event, P.FundingCommitted):
             lines[(event.partner, event.funding)] = Line(
                 event.partner, event.funding, event.instrument, event.title, fact
@@ -493,7 +549,15 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     found = ActivityPlan(identifier or "(no identifier)", activity.sourceline, partner)
     transactions = list(activity.iterfind("transaction"))
     if not transactions:
+        if (envelope := _planned_envelope(activity)) is not None:
+            found.recorded.append(envelope)
+            found.partner = f"envelope of {fit(str(envelope.submission['instrument']), LINE)}"
+            return found
         found.skipped.append(Skipped(found.line, "no transactions", "a budget or a programme: nothing to record"))
+        return found
+    pillars = _pillars_of(activity, len(transactions))
+    if isinstance(pillars, Skipped):
+        found.skipped.append(pillars)
         return found
     # IATI 2.01 and later may name the recipient on each transaction instead.
     by_transaction = not countries and activity.find("recipient-region") is None
@@ -514,6 +578,7 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
             LINE,
         ),
         "title": fit(_text(activity, "title/narrative"), LINE),
+        **_as_recorded(activity),
     }
     committed: dict[str, Planned] = {}  # the commitment recorded, by partner
     recipients: set[str] = set()
@@ -527,6 +592,7 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
         decided = _plan_transaction(
             transaction, f"iati:{identifier}:{index}", {**line, "partner": recipient}, committed.get(recipient), source
         )
+        decided = _with_pillars(decided, transaction, pillars)
         if isinstance(decided, Skipped):
             found.skipped.append(decided)
             continue
@@ -567,6 +633,102 @@ def _commits(transaction: Any) -> bool:
 
 def _text(element: Any, path: str) -> str:
     return (element.findtext(path) or "").strip()
+
+
+def _planned_envelope(activity: Any) -> Planned | None:
+    """The envelope of an activity Accord exported (`_envelope`): its budget,
+    keyed in Accord's attribute, as the FundingEnvelopeSet it reports; None
+    for any other budget (another publisher's budgets are not envelopes).
+    Its values are checked as `submit --file` checks a line's."""
+    budget = activity.find("budget")
+    key = None if budget is None else budget.get(_a("key"))
+    if key is None or activity.get(_a("instrument")) is None:
+        return None
+    value = budget.find("value")
+    currency = (value.get("currency") if value is not None else None) or activity.get("default-currency", "")
+    submission = {
+        "type": "FundingEnvelopeSet",
+        "id": key,
+        "instrument": activity.get(_a("instrument")),
+        "occurred_on": budget.get(_a("occurred-on")) or (value.get("value-date") if value is not None else None),
+        "amount": f"{currency} {_text(budget, 'value')}",
+        "first_year": _year(budget, "period-start"),
+        "last_year": _year(budget, "period-end"),
+    }
+    if (share := budget.get(_a("share"))) is not None:
+        submission["share"] = share
+    return Planned(budget.sourceline, submission)
+
+
+def _year(budget: Any, period: str) -> int | str:
+    """The year a budget's period starts or ends, as a number; as written
+    (for the check to refuse, naming it) if it does not begin with one."""
+    day = str(budget.xpath(f"string({period}/@iso-date)"))
+    return int(day[:4]) if day[:4].isdigit() else day
+
+
+def _as_recorded(activity: Any) -> dict[str, str]:
+    """The instrument and title of an activity Accord exported as it wrote
+    them (checked again as `submit --file` checks a line), spaces and all,
+    not made to fit as another publisher's are; a line exported without a
+    title says so in Accord's attribute (IATI wants one, and is given one)."""
+    if activity.get(_a("funding")) is None:
+        return {}
+    title = activity.get(_a("title"))
+    own = {"title": title if title is not None else activity.findtext("title/narrative") or ""}
+    if (instrument := activity.get(_a("instrument"))) is not None:
+        own["instrument"] = instrument
+    return own
+
+
+def _pillars_of(activity: Any, transactions: int) -> list[str] | Skipped:
+    """The pillars an activity's tags of Accord's vocabulary name (vocabulary
+    99 under Accord's URI, `PILLARS`), in their order, once each; another
+    vocabulary's tags, or another publisher's own, say nothing of pillars.
+    A code that is not a pillar leaves the activity out, with its reason:
+    recorded under fewer pillars, its money would be counted elsewhere."""
+    pillars: list[str] = []
+    for tag in activity.iterfind("tag"):
+        if tag.get("vocabulary") != OWN_VOCABULARY or tag.get("vocabulary-uri") != PILLARS:
+            continue
+        code = str(tag.get("code", ""))
+        if code not in _pillar_codes():
+            reason = f"{_not_a_pillar(code)}; {transactions} transaction(s) left out"
+            return Skipped(tag.sourceline, "unknown pillar", reason)
+        if code not in pillars:
+            pillars.append(code)
+    return pillars
+
+
+def _with_pillars(decided: Planned | Skipped, transaction: Any, line: list[str]) -> Planned | Skipped:
+    """A planned fact with the pillars it serves: its line's, unless its
+    transaction date names its own in Accord's attribute (an empty one, none)."""
+    if isinstance(decided, Skipped):
+        return decided
+    own = transaction.find("transaction-date").get(_a("pillars"))
+    pillars = line if own is None else own.split()
+    if unknown := [code for code in pillars if code not in _pillar_codes()]:
+        return Skipped(decided.line, "unknown pillar", f"{_not_a_pillar(unknown[0])}; the transaction is left out")
+    if pillars:
+        decided.submission["pillars"] = list(dict.fromkeys(pillars))
+    return decided
+
+
+@cache
+def _pillar_codes() -> tuple[str, ...]:
+    """The codes of Accord's pillars (domain.values.Pillar), in their order."""
+    from domain.values import Pillar
+
+    return tuple(str(pillar) for pillar in Pillar)
+
+
+def _not_a_pillar(code: str) -> str:
+    """That `code`, shortened to be shown, is not one of Accord's pillars."""
+    shown = fit(code, 40) if code.strip() else "(empty)"
+    return (
+        f"pillar {shown!r} of Accord's vocabulary ({PILLARS}) is not one of Accord's pillars "
+        f"({', '.join(_pillar_codes())})"
+    )
 
 
 def _no_partner(activity: Any, countries: list[str], transactions: int) -> Skipped:
@@ -674,7 +836,7 @@ def import_file(
     partnerships it funds that are not opened are refused by name, or with
     `open_partnerships` opened in the same batch. A `dry_run` is all of
     that but the storing: what it says is what the import then stores."""
-    plans = plan(xml, source)
+    plans = _envelopes_set_before(app, plan(xml, source))
     lines = [NumberedLine(p.line, orjson.dumps(p.submission)) for activity in plans for p in activity.recorded]
     with collector_paused():
         with bar(len(lines), "checking") as advance:
@@ -690,14 +852,17 @@ def import_file(
 def _openings(missing: Sequence[str], checked: Sequence[tuple[NumberedLine, Submission]]) -> list[Opening]:
     """Each partnership `missing`, as of its earliest transaction (the first
     in the file of those dated alike)."""
+    from domain.partnership import Partnership
+
     earliest: dict[str, tuple[date, int, str]] = {}
     wanted = set(missing)
     for line, submission in checked:
-        if submission.subject in wanted:
+        # An envelope's subject is its instrument, which no partnership opens.
+        if submission.subject in wanted and submission.aggregate_class is Partnership:
             when = submission.facts()["occurred_on"]
             found = (when.earliest, line.number, str(when))
             earliest[submission.subject] = min(earliest.get(submission.subject, found), found)
-    return [Opening(code, earliest[code][2], earliest[code][1]) for code in missing]
+    return [Opening(code, earliest[code][2], earliest[code][1]) for code in missing if code in earliest]
 
 
 def _opened(openings: Sequence[Opening], source: str) -> list[tuple[NumberedLine, Submission]]:
@@ -720,3 +885,22 @@ def _opened(openings: Sequence[Opening], source: str) -> list[tuple[NumberedLine
         for opening in openings
     ]
     return list(zip(lines, validate_all(lines), strict=True))
+
+
+def _envelopes_set_before(app: Any, plans: list[ActivityPlan]) -> list[ActivityPlan]:
+    """The plans, but for an envelope of an instrument the store already
+    gives one under another key: left out with its reason (an instrument has
+    one envelope, corrected in place), not refusing the whole file for it."""
+    from domain.initiative import Instrument
+
+    for activity in plans:
+        for planned in [p for p in activity.recorded if p.submission["type"] == "FundingEnvelopeSet"]:
+            given = app.find(Instrument.id_for(str(planned.submission["instrument"])))
+            if given is not None and planned.submission["id"] not in given.submissions:
+                activity.recorded.remove(planned)
+                reason = (
+                    f"an envelope for {fit(str(planned.submission['instrument']), 80)}, which the store already "
+                    "gives one (an instrument has one envelope; `accord correct` changes it)"
+                )
+                activity.skipped.append(Skipped(planned.line, "envelope set before", reason))
+    return plans
