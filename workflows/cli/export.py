@@ -197,7 +197,10 @@ def import_iati(ctx: Context, path: str, dry_run: bool, open_partnerships: bool,
     kinds = Counter(skipped.kind for activity in plans for skipped in activity.skipped)
     left = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
     done = "would take" if dry_run else "took"
-    echo(f"{len(plans)} activity(ies): {done} {taken} transaction(s); left out: {left or 'nothing'}", err=True)
+    # Codes IATI's codelists do not know or have withdrawn, recorded by all the same.
+    noted = Counter(noted.kind for activity in plans for noted in activity.noted)
+    codes = f"; noted: {', '.join(f'{count} {kind}' for kind, count in sorted(noted.items()))}" if noted else ""
+    echo(f"{len(plans)} activity(ies): {done} {taken} transaction(s); left out: {left or 'nothing'}{codes}", err=True)
 
 
 @import_.command("rates")
