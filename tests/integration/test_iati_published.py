@@ -51,6 +51,9 @@ DOCUMENTED = {
     "reversal",
     "no commitment",
     "other currency",
+    # and, by IATI's codelists (docs/iati-codelists.md), a type or a country they lack
+    "unknown transaction type",
+    "unknown country",
 }
 
 
