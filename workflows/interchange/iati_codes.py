@@ -16,7 +16,7 @@ from typing import Any
 
 from domain.codes import known_country, known_currency, upper
 from domain.errors import UnknownCurrency, UnknownPartner
-from workflows.interchange.codelists import WITHDRAWN, codelist
+from workflows.interchange.codelists import ACTIVE, WITHDRAWN, codelist
 
 # The most of a publisher's code a sentence shows.
 SHOWN = 40
@@ -48,16 +48,35 @@ def quoted(code: str) -> str:
 def notes(activity: Any) -> list[Noted]:
     """Every code of `activity` (and of its transactions) a codelist does
     not know or has withdrawn, among those Accord does not record by:
-    organisation types, sectors, regions, and the currencies it names."""
-    found = [*_org_types(activity), *_by_vocabulary(activity, "sector", SECTORS, "sector")]
-    found += _by_vocabulary(activity, "recipient-region", REGIONS, "region")
-    found += _currency(activity, activity.get("default-currency"), "default currency")
-    for transaction in activity.iterfind("transaction"):
-        found += _by_vocabulary(transaction, "sector", SECTORS, "sector")
-        found += _by_vocabulary(transaction, "recipient-region", REGIONS, "region")
-        value = transaction.find("value")
-        found += _currency(value, None if value is None else value.get("currency"), "currency")
+    organisation types, sectors, regions, and the currencies it names. One
+    pass over the activity's elements, an active code costing a look-up:
+    files hold hundreds of thousands of them."""
+    found = _currency(activity, activity.get("default-currency"), "default currency")
+    statuses = {name: codelist(name).statuses for name in ("OrganisationType", "Currency", *SECTORS.values(), "Region")}
+    for element in activity.iter(*_NOTED):
+        tag = element.tag
+        if tag == "value":
+            code = element.get("currency")
+            if code and statuses["Currency"].get(code) != ACTIVE and element.getparent().tag == "transaction":
+                found += _currency(element, code, "currency")
+        elif tag in _ORGANISATIONS:
+            code = element.get("type")
+            if code is not None and code not in statuses["OrganisationType"]:
+                found += _org_type(element)
+        else:
+            lists, what = _VOCABULARIES[tag]
+            listed = lists.get(element.get("vocabulary", "1"))
+            if listed and statuses[listed].get(element.get("code", "")) != ACTIVE:
+                found += _by_vocabulary(element, lists, what)
     return sorted(found, key=lambda noted: noted.line)
+
+
+_ORGANISATIONS = ("reporting-org", "participating-org")
+_VOCABULARIES = {"sector": (SECTORS, "sector"), "recipient-region": (REGIONS, "region")}
+# Where they are in IATI's schema: the organisations on the activity, a
+# sector and a region on the activity or a transaction, a value in a
+# transaction (a budget's is not recorded).
+_NOTED = (*_ORGANISATIONS, *_VOCABULARIES, "value")
 
 
 def unknown_transaction_type(code: str | None) -> str | None:
@@ -110,43 +129,34 @@ def unrecordable_country(code: str) -> str | None:
     return None
 
 
-def _org_types(activity: Any) -> list[Noted]:
-    found = []
+def _org_type(org: Any) -> list[Noted]:
     types = codelist("OrganisationType")
-    for org in [*activity.iterfind("reporting-org"), *activity.iterfind("participating-org")]:
-        code = org.get("type")
-        if code is None or types.status(code) is not None:
-            continue
-        found.append(
-            Noted(
-                org.sourceline,
-                "unknown organisation type",
-                f"<{org.tag}> is of type {quoted(code)}, which {types.named} does not have (e.g. 10, government; "
-                "40, multilateral): noted, as Accord records no organisation's type",
-            )
-        )
-    return found
+    code = org.get("type")
+    if code is None or types.status(code) is not None:
+        return []
+    reason = (
+        f"<{org.tag}> is of type {quoted(code)}, which {types.named} does not have (e.g. 10, government; "
+        "40, multilateral): noted, as Accord records no organisation's type"
+    )
+    return [Noted(org.sourceline, "unknown organisation type", reason)]
 
 
-def _by_vocabulary(parent: Any, tag: str, lists: dict[str, str], what: str) -> list[Noted]:
-    """The <tag> elements of `parent` whose code the codelist of their
-    vocabulary does not know, or knows as withdrawn."""
-    found = []
-    for element in parent.iterfind(tag):
-        vocabulary, code = element.get("vocabulary", "1"), element.get("code", "")
-        if vocabulary not in lists:
-            continue
-        named = codelist(lists[vocabulary])
-        status = named.status(code)
-        if status is None:
-            kind, said = f"unknown {what}", f"which {named.named} does not have"
-        elif status == WITHDRAWN:
-            kind, said = f"withdrawn {what}", f"which {named.named} lists as withdrawn"
-        else:
-            continue
-        reason = f"{what} {quoted(code)} (vocabulary {vocabulary}), {said}: noted, as Accord records no {what}s"
-        found.append(Noted(element.sourceline, kind, reason))
-    return found
+def _by_vocabulary(element: Any, lists: dict[str, str], what: str) -> list[Noted]:
+    """A sector or region whose code the codelist of its vocabulary does not
+    know, or knows as withdrawn."""
+    vocabulary, code = element.get("vocabulary", "1"), element.get("code", "")
+    if vocabulary not in lists:
+        return []
+    named = codelist(lists[vocabulary])
+    status = named.status(code)
+    if status is None:
+        kind, said = f"unknown {what}", f"which {named.named} does not have"
+    elif status == WITHDRAWN:
+        kind, said = f"withdrawn {what}", f"which {named.named} lists as withdrawn"
+    else:
+        return []
+    reason = f"{what} {quoted(code)} (vocabulary {vocabulary}), {said}: noted, as Accord records no {what}s"
+    return [Noted(element.sourceline, kind, reason)]
 
 
 def _currency(element: Any, code: str | None, what: str) -> list[Noted]:
