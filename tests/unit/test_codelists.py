@@ -37,6 +37,24 @@ def test_each_vendored_codelist_is_well_formed_iati_and_named_with_its_commit_in
 
 
 @pytest.mark.parametrize(
+    ("name", "characters"),
+    [
+        ("Country", 60_508),
+        ("Currency", 31_824),
+        ("OrganisationType", 5_752),
+        ("Region", 4_810),
+        ("Sector", 80_049),  # the extract; the published file is 300,402
+        ("SectorCategory", 22_169),
+        ("TransactionType", 4_503),
+    ],
+)
+def test_each_file_is_as_long_as_the_readme_says_it_was_published(name: str, characters: int) -> None:
+    # The published text's own length, in characters: a file edited by hand shows here.
+    assert len((codelists.DATA / f"{name}.xml").read_text(encoding="utf-8")) == characters
+    assert f"{characters:,}" in README
+
+
+@pytest.mark.parametrize(
     ("name", "items", "withdrawn_items"),
     [
         ("Country", 251, 1),
