@@ -36,6 +36,7 @@ from workflows.base.batches import Bar, collector_paused
 from workflows.base.failures import BadInput, OutputInvalid
 from workflows.base.textfile import NotText, read_bounded
 from workflows.escape.xml import xml_text
+from workflows.interchange import iati_codes
 from workflows.proofs.check import ProofFails
 from workflows.proofs.formats import Proof
 from workflows.reports.numbers import PILLARS as PILLAR_NAMES
@@ -402,10 +403,13 @@ class ActivityPlan:
     partner: str | None
     recorded: list[Planned] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # Codes IATI's codelists do not know, or have withdrawn, that change nothing recorded.
+    noted: list[iati_codes.Noted] = field(default_factory=list)
 
     def steps(self, already: Set[str] = frozenset()) -> list[tuple[int, str]]:
         """What the plan does with each line of the activity, in the file's
-        order; `already`, the keys recorded before (recorded once)."""
+        order, and what it notes; `already`, the keys recorded before
+        (recorded once)."""
         steps = [
             (
                 p.line,
@@ -414,7 +418,8 @@ class ActivityPlan:
             )
             for p in self.recorded
         ]
-        return sorted(steps + [(skipped.line, f"leave out: {skipped.reason}") for skipped in self.skipped])
+        notes = [(noted.line, f"note: {noted.reason}") for noted in self.noted]
+        return sorted(steps + [(skipped.line, f"leave out: {skipped.reason}") for skipped in self.skipped] + notes)
 
 
 def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
@@ -547,6 +552,7 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     countries = [str(country.get("code")) for country in activity.iterfind("recipient-country")]
     partner = activity.get(_a("partner")) or (countries[0] if len(countries) == 1 else None)
     found = ActivityPlan(identifier or "(no identifier)", activity.sourceline, partner)
+    found.noted = iati_codes.notes(activity)
     transactions = list(activity.iterfind("transaction"))
     if not transactions:
         if (envelope := _planned_envelope(activity)) is not None:
@@ -563,6 +569,11 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     by_transaction = not countries and activity.find("recipient-region") is None
     if partner is None and not (by_transaction and activity.find("transaction/recipient-country") is not None):
         found.skipped.append(_no_partner(activity, countries, len(transactions)))
+        return found
+    if partner is not None and (why := iati_codes.unrecordable_country(partner)):
+        found.partner = None
+        reason = f"{why}; {len(transactions)} transaction(s) left out"
+        found.skipped.append(Skipped(found.line, "unknown country", reason))
         return found
     line = {
         "funding": activity.get(_a("funding")) or identifier,
@@ -587,6 +598,9 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
         if not recipient:
             reason = "names no recipient country, nor does its activity: Accord records funding by partner country"
             found.skipped.append(Skipped(transaction.sourceline, "no country", reason))
+            continue
+        if why := iati_codes.unrecordable_country(recipient):
+            found.skipped.append(Skipped(transaction.sourceline, "unknown country", why))
             continue
         recipients.add(recipient)
         decided = _plan_transaction(
@@ -753,6 +767,8 @@ def _plan_transaction(
     kind = transaction.find("transaction-type")
     code = kind.get("code") if kind is not None else None
     if code not in (COMMITMENT, DISBURSEMENT):
+        if unknown := iati_codes.unknown_transaction_type(code):
+            return Skipped(line, "unknown transaction type", unknown)
         what = _NOT_RECORDED.get(str(code), "other transaction")
         return Skipped(line, what, f"{what} (type {code}): Accord records commitments and disbursements")
     date, value = transaction.find("transaction-date"), transaction.find("value")
@@ -766,6 +782,9 @@ def _plan_transaction(
         return Skipped(line, "reversal", f"a disbursement of -{amount} (a reversal): Accord does not record reversals")
     type_name = _fact_type(code, negative, committed is not None)
     currency = value.get("currency") or activity["currency"]
+    where = "the value's currency" if value.get("currency") else "the activity's default-currency"
+    if unrecordable := iati_codes.unrecordable_currency(currency, where):
+        raise IatiError(f"{source}, line {line}: {unrecordable}; nothing was stored")
     if type_name != "FundingCommitted":
         # Published files pay on a commitment of 0, or on none at all; the
         # domain would refuse the whole file for it.
