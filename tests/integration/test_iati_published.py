@@ -31,7 +31,7 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "iati"
 # a reversed disbursement; a payment or decommitment with no commitment
 # before it, or beyond what the file committed before it; a further
 # commitment, a payment or a decommitment in another currency than its
-# commitment.
+# commitment, or in a unit that is no money (the IMF's SDR).
 DOCUMENTED = {
     "no country",
     "regional activity",
@@ -54,6 +54,7 @@ DOCUMENTED = {
     "no commitment",
     "other currency",
     "beyond commitment",
+    "not money",
 }
 
 
@@ -126,6 +127,16 @@ FILES = [
             Line("NG", "US-GOV-1-AID-EPP-A-00-09-00001", "USD", "1114000", "1060557.97"),
             Line("TZ", "US-GOV-1-AID-EPP-A-00-09-00001", "USD", "350000", "350000.00"),
         ),
+    ),
+    # IFAD's project in Liberia: a loan and a grant in SDR (left out: no
+    # money Accord records), then a grant, a loan and two more grants in USD
+    # on the same activity, one line committed four times.
+    Published(
+        "xm-ifad-liberia-2.03.xml",
+        ("LR",),
+        recorded=29,
+        left_out={"not money": 33, "reversal": 2},
+        lines=(Line("LR", "XM-DAC-41108-1100001761", "USD", "10086263.00", "7817710.77"),),
     ),
 ]
 IDS = [published.file.removesuffix(".xml") for published in FILES]

@@ -149,7 +149,8 @@ def import_iati(ctx: Context, path: str, dry_run: bool, open_partnerships: bool,
     expenditure or any other type of transaction, a value of 0, a reversed
     disbursement, a disbursement or a decommitment with no commitment before
     it, beyond what the file committed before it, or in another currency
-    than its commitment. `--dry-run` lists each, activity by activity: it is
+    than its commitment, and what is in a unit that is no money (the SDR).
+    `--dry-run` lists each, activity by activity: it is
     the import but for storing, saying what the import would record, or
     refusing as the import would.
 

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from domain.codes import known_currency, minor_unit
+from domain.errors import UnknownCurrency
 from domain.text import LINE, fit
 from domain.values import event_date
 from workflows.application.intake import Line as NumberedLine
@@ -617,6 +619,22 @@ def _commits(transaction: Any) -> bool:
     return bool(transaction.xpath("string(transaction-type/@code)") == COMMITMENT and not value.startswith("-"))
 
 
+def _not_money(currency: str) -> str:
+    """Why a currency code of ISO 4217 is not money Accord records (the
+    SDR, a metal, a fund unit), or "" (a code that is not ISO 4217's at all
+    is refused by the domain, in its own sentence)."""
+    code = currency.strip().upper()
+    try:
+        known_currency(code)
+    except UnknownCurrency:
+        return ""
+    try:
+        minor_unit(code)
+    except UnknownCurrency as error:
+        return str(error).removesuffix(": not money")
+    return ""
+
+
 def _text(element: Any, path: str) -> str:
     return (element.findtext(path) or "").strip()
 
@@ -656,6 +674,11 @@ def _plan_transaction(
         return Skipped(line, "reversal", f"a disbursement of -{amount} (a reversal): Accord does not record reversals")
     type_name = _fact_type(code, negative, committed is not None)
     currency = value.get("currency") or activity["currency"]
+    if unit := _not_money(currency):
+        # IFAD and the development banks commit and pay in the IMF's SDR
+        # (XDR), on IATI's currency codelist but no money of a country.
+        what = "disbursement" if code == DISBURSEMENT else "decommitment" if negative else "commitment"
+        return Skipped(line, "not money", f"a {what} in {currency}: {unit}: Accord records amounts of money")
     if type_name != "FundingCommitted":
         # Published files pay on a commitment of 0, or on none at all; the
         # domain would refuse the whole file for it.
