@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.helpers import accord, as_json, keyed, stored_count
+from tests.helpers import accord, as_json, keyed, stored_count, submit_rows
 from tests.integration.test_iati import BY_TRANSACTION, PUBLISHED
 from tests.integration.test_iati_published import COMMITTED_LAST, FILES, FIXTURES, PAID_ON_NOTHING
 
@@ -87,19 +87,37 @@ def test_on_a_store_missing_its_partnerships_the_dry_run_opens_what_the_import_o
     assert sorted(opening) == sorted(funded)
 
 
-def test_a_dry_run_refuses_what_the_import_refuses_in_the_same_sentences(demo_db: str, tmp_path: Path) -> None:
-    path = tmp_path / "over.xml"
-    path.write_text(PUBLISHED.replace(">250000.50<", ">2500000.50<"))
+def test_a_dry_run_refuses_what_the_import_refuses_in_the_same_sentences(db: str, tmp_path: Path) -> None:
+    opened(db, "TN")
+    path = tmp_path / "published.xml"
+    path.write_text(PUBLISHED)
+    assert accord(db, "import", "iati", str(path)).exit_code == 0
+    # Paid by hand since: the store knows of a payment the file does not.
+    paid = submit_rows(
+        db,
+        {"type": "FundingDisbursed", "partner": "TN", "funding": "XI-TEST-1-TN-BORDER"}
+        | {"occurred_on": "2021-06-15", "amount": "EUR 600000"},
+    )
+    assert paid.exit_code == 0, paid.output
+    # The publisher's next file pays more: within what the file commits, beyond what the store has left.
+    path.write_text(
+        PUBLISHED.replace(
+            "</iati-activity>",
+            '<transaction><transaction-type code="3"/><transaction-date iso-date="2021-07-01"/>'
+            "<value>200000</value></transaction></iati-activity>",
+            1,
+        )
+    )
 
-    planned = accord(demo_db, "import", "iati", "--dry-run", str(path))
-    imported = accord(demo_db, "import", "iati", str(path))
+    planned = accord(db, "import", "iati", "--dry-run", str(path))
+    imported = accord(db, "import", "iati", str(path))
 
     assert (planned.exit_code, planned.stderr) == (imported.exit_code, imported.stderr)
     assert imported.exit_code == 2
     assert imported.stderr.splitlines() == [
-        "accord: line 14: disbursing EUR 2,500,000.50 on funding 'XI-TEST-1-TN-BORDER' would exceed its commitment "
-        "of EUR 1,050,000 (nothing disbursed, EUR 1,050,000 remain)",
-        "nothing was stored: 1 problem(s) in 4 submission(s)",
+        "accord: line 32: disbursing EUR 200,000 on funding 'XI-TEST-1-TN-BORDER' would exceed its commitment "
+        "of EUR 950,000 (EUR 100,000 decommitted, EUR 850,000.50 disbursed, EUR 99,999.50 remain)",
+        "nothing was stored: 1 problem(s) in 5 submission(s)",
     ]
 
 

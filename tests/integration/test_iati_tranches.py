@@ -2,8 +2,10 @@
 `accord import iati` records an activity's first commitment as its funding
 line and each later one as an increase (FundingIncreased), and judges every
 payment and decommitment against all that was committed before it, in date
-order, whatever the order the file lists them in; a refusal names the line's
-figures as they stand at that date; and a file Accord exports with increases
+order, whatever the order the file lists them in; a payment or a
+decommitment beyond what the file committed before it is left out, its
+reason naming the line's figures as they stand at its date, and one the
+store's own facts refuse is refused naming them as the store has them; and a file Accord exports with increases
 comes back as the same funding. (test_iati_dry_run holds its dry run to the
 import key by key.) Each test runs on SQLite and PostgreSQL."""
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import accord
+from tests.helpers import accord, submit_rows
 from tests.integration.test_funding import report_of
 from tests.integration.test_funding import table as table_of
 from tests.integration.test_iati_published import FIXTURES
@@ -88,27 +90,32 @@ def test_every_commitment_of_an_activity_is_recorded_and_each_move_judged_in_dat
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "said"),
+    ("old", "new", "said", "line"),
     [
         (
             # The second payment, beyond both tranches as they stand on 30 April 2020.
             ">1300000<",
             ">2400000<",
-            "line 45: disbursing EUR 2,400,000 on funding 'XI-TEST-1-TN-LABOUR-MOBILITY' would exceed its "
-            "commitment of EUR 3,500,000 (EUR 1,200,000 disbursed, EUR 2,300,000 remain)",
+            "  line 45: leave out: a disbursement of 2400000 on 2020-04-30 beyond what remains of its commitment of "
+            "EUR 3,500,000 (EUR 1,200,000 disbursed, EUR 2,300,000 remain): Accord records a disbursement within "
+            "what was committed before it",
+            # The other payments, the decommitment among them, judged without it.
+            ("EUR", Decimal("3250000"), Decimal("250000"), Decimal("1950000")),
         ),
         (
             # The decommitment, beyond what remains on 30 June 2021 (the final payment comes after it).
             ">-250000<",
             ">-450000<",
-            "line 39: decommitting EUR 450,000 on funding 'XI-TEST-1-TN-LABOUR-MOBILITY' would take off more than "
-            "remains of its commitment of EUR 3,500,000 (EUR 3,100,000 disbursed, EUR 400,000 remain)",
+            "  line 39: leave out: a decommitment of 450000 on 2021-06-30 beyond what remains of its commitment of "
+            "EUR 3,500,000 (EUR 3,100,000 disbursed, EUR 400,000 remain): Accord records a decommitment within "
+            "what was committed before it",
+            ("EUR", Decimal("3500000"), Decimal("0"), Decimal("3250000")),
         ),
     ],
     ids=["disbursement", "decommitment"],
 )
-def test_a_refusal_names_the_figures_of_its_line_as_they_stand_at_its_date(
-    db: str, tmp_path: Path, old: str, new: str, said: str
+def test_a_move_beyond_what_the_file_committed_is_left_out_naming_its_lines_figures_at_its_date(
+    db: str, tmp_path: Path, old: str, new: str, said: str, line: tuple[str, Decimal, Decimal, Decimal]
 ) -> None:
     opened(db)
     path = varied(tmp_path, old, new)
@@ -116,13 +123,58 @@ def test_a_refusal_names_the_figures_of_its_line_as_they_stand_at_its_date(
     planned = accord(db, "import", "iati", "--dry-run", path)
     imported = accord(db, "import", "iati", path)
 
+    assert planned.exit_code == imported.exit_code == 0, imported.output
+    assert said in planned.stdout.splitlines()
+    assert "left out: 1 beyond commitment, 1 other currency" in imported.stderr
+    assert funding(db)[LABOUR] == line
+
+
+@pytest.mark.parametrize(
+    ("added", "said"),
+    [
+        (
+            # A payment the file can make (USD 50,000 remain in it), but paid by hand already.
+            '<transaction><transaction-type code="3"/><transaction-date iso-date="2021-06-01"/>'
+            '<value currency="USD">40000</value></transaction>',
+            "disbursing USD 40,000 on funding 'XI-TEST-1-TN-PROTECTION' would exceed its commitment of "
+            "USD 750,000 (USD 750,000 disbursed, USD 0 remain)",
+        ),
+        (
+            '<transaction><transaction-type code="2"/><transaction-date iso-date="2021-06-01"/>'
+            '<value currency="USD">-30000</value></transaction>',
+            "decommitting USD 30,000 on funding 'XI-TEST-1-TN-PROTECTION' would take off more than remains of its "
+            "commitment of USD 750,000 (USD 750,000 disbursed, USD 0 remain)",
+        ),
+    ],
+    ids=["disbursement", "decommitment"],
+)
+def test_a_refusal_names_the_figures_of_its_line_as_the_store_has_them(
+    db: str, tmp_path: Path, added: str, said: str
+) -> None:
+    opened(db)
+    assert accord(db, "import", "iati", str(TRANCHES)).exit_code == 0
+    # What remains of the line is paid by hand: the store knows of a payment the file does not.
+    paid = submit_rows(
+        db,
+        {"type": "FundingDisbursed", "partner": "TN", "funding": PROTECTION}
+        | {"occurred_on": "2021-05-01", "amount": "USD 50000"},
+    )
+    assert paid.exit_code == 0, paid.output
+    text = TRANCHES.read_text()
+    last = text.rindex("</iati-activity>")
+    path = tmp_path / "updated.xml"
+    path.write_text(text[:last] + added + "\n " + text[last:])
+    before = funding(db)
+
+    planned = accord(db, "import", "iati", "--dry-run", str(path))
+    imported = accord(db, "import", "iati", str(path))
+
     assert (planned.exit_code, planned.stderr) == (imported.exit_code, imported.stderr)
     assert imported.exit_code == 2
-    assert imported.stderr.splitlines()[:2] == [
-        f"accord: {said}",
-        "nothing was stored: 1 problem(s) in 11 submission(s)",
-    ]
-    assert funding(db) == {}
+    [problem, summary] = imported.stderr.splitlines()[:2]
+    assert problem.startswith("accord: line ") and problem.endswith(f": {said}")
+    assert summary.startswith("nothing was stored: 1 problem(s) in ")
+    assert funding(db) == before
 
 
 def test_increases_exported_and_imported_into_an_empty_store_give_the_same_funding(db: str, tmp_path: Path) -> None:

@@ -147,12 +147,13 @@ def import_iati(ctx: Context, path: str, dry_run: bool, open_partnerships: bool,
     What Accord does not record is left out and counted, never silently: an
     activity with no recipient country (a regional one) or several, an
     expenditure or any other type of transaction, a value of 0, a reversed
-    disbursement, a further commitment on one activity, a disbursement or a
-    decommitment with no commitment before it or in another currency than
-    its commitment. Codes are checked against IATI's codelists (shipped
-    with their version): a transaction type or recipient country they lack
-    is left out too, a currency in neither IATI's list nor ISO 4217 refuses
-    the file, and an unknown sector, region or organisation type is noted.
+    disbursement, a disbursement or a decommitment with no commitment before
+    it, beyond what the file committed before it, or in another currency
+    than its commitment, and what is in a unit that is no money (the SDR).
+    Codes are checked against IATI's codelists (shipped with their
+    version): a transaction type or recipient country they lack is left
+    out too, a currency in neither IATI's list nor ISO 4217 refuses the
+    file, and an unknown sector, region or organisation type is noted.
     `--dry-run` lists each, activity by activity: it is
     the import but for storing, saying what the import would record, or
     refusing as the import would.

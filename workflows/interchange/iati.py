@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from domain.codes import known_currency, minor_unit
+from domain.errors import UnknownCurrency
 from domain.text import LINE, fit
 from domain.values import event_date
 from workflows.application.intake import Line as NumberedLine
@@ -397,6 +400,53 @@ class Skipped:
 
 
 @dataclass
+class Standing:
+    """A funding line as the plan has it so far, in the order it records
+    the file: the commitment that opened it and its figures, to leave out
+    a payment or a decommitment the line could not take, as the domain
+    would refuse it (and with it the whole file)."""
+
+    commitment: Planned
+    currency: str
+    committed: Decimal
+    decommitted: Decimal = Decimal(0)
+    disbursed: Decimal = Decimal(0)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.committed - self.decommitted - self.disbursed
+
+    def take(self, planned: Planned) -> None:
+        """Count a further fact the plan records on the line."""
+        amount = _decimal(planned.submission["amount"].partition(" ")[2])
+        if amount is None:
+            return  # not a number: the domain refuses it in its own sentence
+        kind = planned.submission["type"]
+        if kind == "FundingIncreased":
+            self.committed += amount
+        elif kind == "FundingDisbursed":
+            self.disbursed += amount
+        elif kind == "FundingDecommitted":
+            self.decommitted += amount
+
+    def said(self) -> str:
+        """Its figures as the domain's refusal names them."""
+        currency = self.currency
+        said = [f"{currency} {self.decommitted:,} decommitted"] if self.decommitted else []
+        said.append(f"{currency} {self.disbursed:,} disbursed" if self.disbursed else "nothing disbursed")
+        said.append(f"{currency} {self.remaining:,} remain")
+        return f"its commitment of {currency} {self.committed - self.decommitted:,} ({', '.join(said)})"
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        found = Decimal(text)
+    except InvalidOperation:
+        return None
+    return found if found.is_finite() else None
+
+
+@dataclass
 class ActivityPlan:
     identifier: str
     line: int
@@ -430,7 +480,8 @@ def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
     country, the identifier as the funding reference, in date order: an
     activity's first commitment opens its line, each later one adds to it
     (an increase), and an increase, a disbursement or a decommitment is
-    recorded only on a commitment before it in its currency."""
+    recorded only on a commitment before it in its currency, a payment or a
+    decommitment only within what remains of it."""
     root = _root(xml, source)
     version = root.get("version", "")
     if version.startswith("1."):
@@ -591,7 +642,7 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
         "title": fit(_text(activity, "title/narrative"), LINE),
         **_as_recorded(activity),
     }
-    committed: dict[str, Planned] = {}  # the commitment recorded, by partner
+    committed: dict[str, Standing] = {}  # the funding line the plan has so far, by partner
     recipients: set[str] = set()
     for index, transaction in _in_order(activity, transactions):
         recipient = partner or str(transaction.xpath("string(recipient-country/@code)"))
@@ -611,7 +662,10 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
             found.skipped.append(decided)
             continue
         if decided.submission["type"] == "FundingCommitted":
-            committed[recipient] = decided
+            currency, _, amount = decided.submission["amount"].partition(" ")
+            committed[recipient] = Standing(decided, currency, _decimal(amount) or Decimal(0))
+        else:
+            committed[recipient].take(decided)
         found.recorded.append(decided)
     if found.partner is None:
         found.partner = "by transaction: " + ", ".join(sorted(recipients))
@@ -643,6 +697,22 @@ def _commits(transaction: Any) -> bool:
     """Whether a transaction commits funds (a type 2 of a value not negative)."""
     value = (transaction.findtext("value") or "").strip()
     return bool(transaction.xpath("string(transaction-type/@code)") == COMMITMENT and not value.startswith("-"))
+
+
+def _not_money(currency: str) -> str:
+    """Why a currency code of ISO 4217 is not money Accord records (the
+    SDR, a metal, a fund unit), or "" (a code that is not ISO 4217's at all
+    is refused by the domain, in its own sentence)."""
+    code = currency.strip().upper()
+    try:
+        known_currency(code)
+    except UnknownCurrency:
+        return ""
+    try:
+        minor_unit(code)
+    except UnknownCurrency as error:
+        return str(error).removesuffix(": not money")
+    return ""
 
 
 def _text(element: Any, path: str) -> str:
@@ -759,10 +829,10 @@ def _no_partner(activity: Any, countries: list[str], transactions: int) -> Skipp
 
 
 def _plan_transaction(
-    transaction: Any, key: str, activity: dict[str, str], committed: Planned | None, source: str
+    transaction: Any, key: str, activity: dict[str, str], committed: Standing | None, source: str
 ) -> Planned | Skipped:
     """One transaction as a `submit --file` line, or why it is left out;
-    `committed`, the commitment its funding line already has in the plan."""
+    `committed`, the funding line as the plan has it so far."""
     line = transaction.sourceline
     kind = transaction.find("transaction-type")
     code = kind.get("code") if kind is not None else None
@@ -785,6 +855,11 @@ def _plan_transaction(
     where = "the value's currency" if value.get("currency") else "the activity's default-currency"
     if unrecordable := iati_codes.unrecordable_currency(currency, where):
         raise IatiError(f"{source}, line {line}: {unrecordable}; nothing was stored")
+    if unit := _not_money(currency):
+        # IFAD and the development banks commit and pay in the IMF's SDR
+        # (XDR), on IATI's currency codelist but no money of a country.
+        what = "disbursement" if code == DISBURSEMENT else "decommitment" if negative else "commitment"
+        return Skipped(line, "not money", f"a {what} in {currency}: {unit}: Accord records amounts of money")
     if type_name != "FundingCommitted":
         # Published files pay on a commitment of 0, or on none at all; the
         # domain would refuse the whole file for it.
@@ -792,13 +867,23 @@ def _plan_transaction(
         if committed is None:
             reason = f"a {what} of {amount} with no commitment before it: Accord records a {what} on a commitment"
             return Skipped(line, "no commitment", reason)
-        committed_in = committed.submission["amount"].split()[0]
+        committed_in = committed.currency
         if currency != committed_in:
             reason = (
-                f"a {what} in {currency} on a commitment in {committed_in} (line {committed.line}): "
+                f"a {what} in {currency} on a commitment in {committed_in} (line {committed.commitment.line}): "
                 "Accord keeps a funding line in one currency"
             )
             return Skipped(line, "other currency", reason)
+        # Published files pay on commitments made before the file's years
+        # too (USAID's, on earlier fiscal years' obligations): a payment or
+        # a decommitment beyond what the file committed before it.
+        value = _decimal(amount)
+        if type_name != "FundingIncreased" and value is not None and value > committed.remaining:
+            reason = (
+                f"a {what} of {amount} on {date.get(_a('occurred-on')) or date.get('iso-date')} beyond what remains "
+                f"of {committed.said()}: Accord records a {what} within what was committed before it"
+            )
+            return Skipped(line, "beyond commitment", reason)
     submission = {
         "type": type_name,
         "id": date.get(_a("key")) or key,
