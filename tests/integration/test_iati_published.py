@@ -151,6 +151,20 @@ FILES = [
         left_out={"not money": 33, "reversal": 2},
         lines=(Line("LR", "XM-DAC-41108-1100001761", "USD", "10086263.00", "7817710.77"),),
     ),
+    # Christian Aid allocates to its partner in Afghanistan three times in
+    # 2020 and to its partner in Nepal five times from 2019 to 2021, each
+    # allocation an incoming fund (left out) and a commitment, each paid in
+    # full after it: two lines paid to the penny of what they commit.
+    Published(
+        "gb-christian-aid-2.02-excerpt.xml",
+        ("AF", "NP"),
+        recorded=16,
+        left_out={"incoming funds": 8},
+        lines=(
+            Line("AF", "GB-CHC-1105851-51A905", "GBP", "184120.00", "184120.00"),
+            Line("NP", "GB-CHC-1105851-552935", "GBP", "161992", "161992"),
+        ),
+    ),
 ]
 IDS = [published.file.removesuffix(".xml") for published in FILES]
 
