@@ -76,6 +76,8 @@ form.filters label { display: flex; flex-direction: column; font-size: .85rem; }
 .error { background: #fde7e9; border: 1px solid #d13438; padding: .75rem; border-radius: 4px; }
 .overdue-text { color: #b30000; font-weight: 600; }
 pre.json { background: #f6f6f6; padding: .75rem; overflow-x: auto; font-size: .8rem; }
+code.digest { overflow-wrap: anywhere; }
+details summary { cursor: pointer; margin: 1rem 0 .5rem; font-weight: 600; }
 a.next { display: inline-block; margin: .5rem 0; }
 form.record { max-width: 46rem; }
 form.record .field { display: flex; flex-direction: column; gap: .2rem; margin: 0 0 .9rem; }
