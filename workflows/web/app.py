@@ -35,7 +35,7 @@ from workflows.application.sessions import HOURS, Sessions, TooManyAttempts
 from workflows.config import accounts
 from workflows.config.settings import Settings
 from workflows.reports.html import STYLE
-from workflows.web import addresses, pages
+from workflows.web import addresses, pages, search
 from workflows.web.moments import Moment, NotAMoment
 from workflows.web.params import NotUnderstood
 
@@ -77,6 +77,12 @@ form.filters label { display: flex; flex-direction: column; font-size: .85rem; }
 .overdue-text { color: #b30000; font-weight: 600; }
 pre.json { background: #f6f6f6; padding: .75rem; overflow-x: auto; font-size: .8rem; }
 a.next { display: inline-block; margin: .5rem 0; }
+form.search { display: flex; gap: .25rem; align-items: baseline; }
+form.search input { width: 14rem; max-width: 60vw; }
+ol.results li { margin-bottom: .75rem; }
+ol.results p { margin: .1rem 0; }
+ol.results .meta, p.hint { font-size: .85rem; color: #555; }
+mark { background: #fff0a0; padding: 0 .1em; }
 """
 )
 # What a change did, said on the task's page after it.
@@ -477,6 +483,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         Route("/tasks", page("tasks.html", addresses.tasks_work)),
         Route("/audit", page("audit.html", addresses.audit_work, replay=False)),
         Route("/audit/{position}", page("event.html", addresses.event_work, replay=False)),
+        Route("/search", page("search.html", search.search_work, replay=False, live=False)),
         Route("/changes", page("changes.html", addresses.changes_work, replay=False, keep=False)),
         Route("/tasks/{ref}", page("task.html", task_work, live=False, keep=False)),
         Route("/tasks/{ref}/{change}", change_task, methods=["POST"]),
