@@ -51,6 +51,7 @@ def search(
         "since": since.isoformat() if since else "",
         "until": until.isoformat() if until else "",
         "partners": [row["code"] for row in app.reader.partnerships.partners()],
+        "types": app.reader.search.types(),
         "results": [],
         "more": False,
     }

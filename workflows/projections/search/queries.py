@@ -92,6 +92,10 @@ class SearchQueries(Queries):
             row["snippet"] = snippet(wanted, row.pop("text"))
         return Found(wanted, rows[:limit], len(rows) > limit)
 
+    def types(self) -> list[str]:
+        """The event types a search may be narrowed to, by name."""
+        return sorted(searched_types().values())
+
 
 def _filtered(filters: Filters) -> tuple[str, list[Any]]:
     """The conditions filters add to a search, and their values."""
