@@ -828,9 +828,8 @@ def percentile(values: list[float], share: float) -> float:
 
 SEARCH_TIMES = """
 from workflows.projections.search.words import search
-table = app.views.table('search')
 app.refresh()
-result['table'] = table
+result['table'] = app.views.table('search')
 for typed, partner in json.loads(args[0]):
     times, shown = [], 0
     for _ in range(int(args[1])):

@@ -46,6 +46,7 @@ FACT_KINDS: dict[type[Aggregate], str] = {
     Instrument: "instrument",
 }
 FACTS = {fact: kind for aggregate, kind in FACT_KINDS.items() for fact in aggregate.fact_classes()}
+PARTNERSHIP_FACTS = frozenset(Partnership.fact_classes())
 # What happened to a task that people wrote or can read: its title, the reasons and the outcome.
 TASK_EVENTS = (T.TaskOpened, T.TaskRevised, T.TaskDeferred, T.TaskCompleted, T.TaskCancelled)
 COLUMNS = (
@@ -92,12 +93,11 @@ class Search(View):
                 summary TEXT NOT NULL,
                 text TEXT NOT NULL,
                 words TEXT NOT NULL
-            )"""
+            )""",
+            # Later events of a meeting, an initiative or a task find the
+            # partners their first named, while a rebuild fills the table too.
+            f"CREATE INDEX IF NOT EXISTS {table}_aggregate ON {table} (aggregate)",
         ]
-
-    def indexes(self, table: str) -> list[str]:
-        # Later facts of a meeting, an initiative or a task find the partners their first named.
-        return [f"CREATE INDEX IF NOT EXISTS {table}_aggregate ON {table} (aggregate)"]
 
     def beside(self, table: str, postgres: bool) -> list[str]:
         index = index_table(table)
@@ -130,34 +130,49 @@ class Search(View):
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         if not records:
             return
-        first, last = records[0].position, records[-1].position
-        # A leftover table of a rebuild killed half way may hold rows (and their index) already.
-        held = {
-            row["position"]
-            for row in cursor.execute(
-                f"SELECT position FROM {table} WHERE position BETWEEN ? AND ?", (first, last)
-            ).fetchall()
-        }
-        founders = _founders(cursor, table, records)
+        founders, held = _founders(cursor, table, records), _held(cursor, table, records)
         rows = [_row(record, founders) for record in records if record.position not in held]
         cursor.insert(table, COLUMNS, rows)
         index = index_table(table)
+        if not rows:
+            return
         if cursor.postgres:
             # The store makes each row's document from its words, in one statement.
             cursor.execute(
                 f"INSERT INTO {index} (position, document) SELECT position, to_tsvector('simple', words) "
-                f"FROM {table} WHERE position BETWEEN ? AND ? ON CONFLICT (position) DO NOTHING",
-                (first, last),
+                f"FROM {table} WHERE position = ANY(?)",
+                ([row[0] for row in rows],),
             )
         else:
             cursor.executemany(f"INSERT INTO {index} (rowid, words) VALUES (?, ?)", [(row[0], row[-1]) for row in rows])
 
 
+def _held(cursor: Cursor, table: str, records: Sequence[Record]) -> set[int]:
+    """Which of these records the table holds already: a leftover table of
+    a rebuild killed half way may (with their index). Asked of the span of
+    a batch, which is the log's order; of the facts of one aggregate (its
+    facts applied again after an amendment, spread over the log) by position."""
+    first, last = records[0].position, records[-1].position
+    if last - first < 2 * len(records):
+        found = cursor.execute(f"SELECT position FROM {table} WHERE position BETWEEN ? AND ?", (first, last))
+        return {row["position"] for row in found.fetchall()}
+    positions = [record.position for record in records]
+    held: set[int] = set()
+    for start in range(0, len(positions), IN_CHUNK):
+        chunk = positions[start : start + IN_CHUNK]
+        found = cursor.execute(f"SELECT position FROM {table} WHERE position IN ({', '.join('?' * len(chunk))})", chunk)
+        held |= {row["position"] for row in found.fetchall()}
+    return held
+
+
 def _founders(cursor: Cursor, table: str, records: Sequence[Record]) -> dict[str, str]:
     """The partners each meeting's, initiative's and task's first event
-    named, by aggregate: from this batch, else from the rows before it."""
+    named, by aggregate, for the later events that name none: from this
+    batch, else from the rows before it (a partnership's facts each name
+    their partner, and are never looked for: there are many)."""
     founders = {str(r.originator_id): _partners_named(r) for r in records if r.originator_version == 1}
-    later = sorted({str(r.originator_id) for r in records} - founders.keys())
+    unnamed = {str(r.originator_id) for r in records if r.type not in PARTNERSHIP_FACTS and not _partners_named(r)}
+    later = sorted(unnamed - founders.keys())
     for start in range(0, len(later), IN_CHUNK):
         chunk = later[start : start + IN_CHUNK]
         found = cursor.execute(
@@ -210,13 +225,23 @@ def _row(record: Record, founders: dict[str, str]) -> tuple[Any, ...]:
 def _texts(cls: type[Any], state: dict[str, Any]) -> list[str]:
     """The fact's fields of text as written, its notes last."""
     said = []
-    for name in sorted(text_fields(cls), key=lambda field: field == "notes"):
+    for name in _fields(cls):
         value = state.get(name)
         if isinstance(value, str) and value.strip():
             said.append(value.strip())
         elif isinstance(value, list | tuple) and value:
             said.append(", ".join(str(item) for item in value))
     return said
+
+
+def _fields(cls: type[Any]) -> tuple[str, ...]:
+    """A class's fields of text, its notes last (found once a class)."""
+    if cls not in FIELDS:
+        FIELDS[cls] = tuple(sorted(text_fields(cls), key=lambda field: field == "notes"))
+    return FIELDS[cls]
+
+
+FIELDS: dict[type[Any], tuple[str, ...]] = {}
 
 
 @lru_cache(maxsize=512)

@@ -34,14 +34,24 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-@lru_cache(maxsize=65_536)
-def folded_word(word: str) -> str:
-    return fold(word)
-
-
 def words(text: str) -> list[str]:
     """The words of a text as both stores index them."""
-    return WORD.findall(fold(text))
+    # Most words are ASCII, with no accents to fold: folding whole texts
+    # character by character was most of the cost of indexing them.
+    if text.isascii():
+        return WORD.findall(text.lower())
+    found = WORD.findall(unicodedata.normalize("NFC", text).casefold())
+    if all(map(str.isascii, found)):
+        # Marks between ASCII words (· …), which end no word up with an accent.
+        return found
+    return [folded for word in found for folded in ((word,) if word.isascii() else _folded(word))]
+
+
+@lru_cache(maxsize=65_536)
+def _folded(word: str) -> tuple[str, ...]:
+    """A word with its accents folded: one word, or several where folding
+    makes a mark of a character (½ is 1⁄2)."""
+    return tuple(WORD.findall(fold(word)))
 
 
 @dataclass(frozen=True)
