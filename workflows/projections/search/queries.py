@@ -69,23 +69,28 @@ class SearchQueries(Queries):
             raise NotASearch(f"a search gives from 1 to {MOST} results; {limit:,} were asked for")
         wanted = search(typed)
         where, params = _filtered(Filters(partner, tuple(types), since, until))
-        index = f"{self.table}_index"
-        columns = ", ".join(f"s.{name}" for name in SHOWN)
+        table = self.table
+        index, columns = f"{table}_index", ", ".join(f"r.{name}" for name in SHOWN)
+        # The best rows found, ranked by what the index keeps beside it (the
+        # day, the partners, the type), then the wide rows of those alone.
         if self.db.postgres:
-            sql = (
-                f"SELECT {columns} FROM {index} i JOIN {self.table} s ON s.position = i.position, "
-                "to_tsquery('simple', ?) q "
-                f"WHERE i.document @@ q {where} "
-                "ORDER BY ts_rank(i.document, q, 1) DESC, s.occurred_first DESC, s.position DESC LIMIT ?"
+            best = (
+                "SELECT s.position AS found, ts_rank(s.document, q, 1) AS score, s.occurred_first AS day "
+                f"FROM {index} s, to_tsquery('simple', ?) q WHERE s.document @@ q {where} "
+                "ORDER BY score DESC, day DESC, found DESC LIMIT ?"
             )
-            query = wanted.tsquery()
+            order, query = "best.score DESC", wanted.tsquery()
         else:
-            sql = (
-                f"SELECT {columns} FROM {index} JOIN {self.table} s ON s.position = {index}.rowid "
-                f"WHERE {index} MATCH ? {where} "
-                f"ORDER BY bm25({index}), s.occurred_first DESC, s.position DESC LIMIT ?"
+            best = (
+                f"SELECT s.position AS found, bm25({index}) AS score, s.occurred_first AS day "
+                f"FROM {index} JOIN {table} s INDEXED BY {table}_order ON s.position = {index}.rowid "
+                f"WHERE {index} MATCH ? {where} ORDER BY score, day DESC, found DESC LIMIT ?"
             )
-            query = wanted.fts5()
+            order, query = "best.score", wanted.fts5()
+        sql = (
+            f"SELECT {columns} FROM ({best}) best JOIN {table} r ON r.position = best.found "
+            f"ORDER BY {order}, best.day DESC, best.found DESC"
+        )
         rows = self.db.query(sql, [query, *params, limit + 1])
         for row in rows:
             row["partners"] = [code for code in row["partners"].split(",") if code]

@@ -71,6 +71,15 @@ def index_table(table: str) -> str:
     return f"{table}_index"
 
 
+def order_index(table: str) -> str:
+    """SQLite's index of what orders and filters a search, beside a search table."""
+    return f"{table}_order"
+
+
+# What a search orders and filters by, beside each row's document on PostgreSQL.
+ORDERED = "occurred_first TEXT NOT NULL, partners TEXT NOT NULL, type TEXT NOT NULL"
+
+
 class Search(View):
     name = "search"
     reads = (
@@ -101,14 +110,20 @@ class Search(View):
 
     def beside(self, table: str, postgres: bool) -> list[str]:
         index = index_table(table)
+        # A search ranks every row found by what orders and filters them (its
+        # day, partners and type): kept beside each row's document on
+        # PostgreSQL, in an index that covers them on SQLite, so that the
+        # wide rows are read only for the results shown.
         if postgres:
             return [
-                f"CREATE TABLE IF NOT EXISTS {index} (position BIGINT PRIMARY KEY, document TSVECTOR NOT NULL)",
+                f"CREATE TABLE IF NOT EXISTS {index} (position BIGINT PRIMARY KEY, {ORDERED}, "
+                "document TSVECTOR NOT NULL)",
                 f"CREATE INDEX IF NOT EXISTS {index}_words ON {index} USING GIN (document)",
             ]
         return [
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {index} USING fts5(words, content='{table}', "
-            "content_rowid='position', tokenize='unicode61 remove_diacritics 0')"
+            "content_rowid='position', tokenize='unicode61 remove_diacritics 0')",
+            f"CREATE INDEX IF NOT EXISTS {order_index(table)} ON {table} (position, occurred_first, partners, type)",
         ]
 
     def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
@@ -139,7 +154,8 @@ class Search(View):
         if cursor.postgres:
             # The store makes each row's document from its words, in one statement.
             cursor.execute(
-                f"INSERT INTO {index} (position, document) SELECT position, to_tsvector('simple', words) "
+                f"INSERT INTO {index} (position, occurred_first, partners, type, document) "
+                f"SELECT position, occurred_first, partners, type, to_tsvector('simple', words) "
                 f"FROM {table} WHERE position = ANY(?)",
                 ([row[0] for row in rows],),
             )
