@@ -102,7 +102,7 @@ def _table(rows: list[dict[str, Any]], title: str, more: bool, limit: int) -> No
     for row in rows:
         snippet = Text()
         for part, hit in row["snippet"]:
-            snippet.append_text(plain(part, style="bold reverse" if hit else ""))
+            snippet.append_text(plain(part, style="bold underline" if hit else ""))
         # A fact by its position (accord audit show), a task by its id's prefix (accord task show).
         ref = row["subject"][:8] if row["kind"] == "task" else str(row["position"])
         what = plain(row["summary"])
