@@ -19,6 +19,7 @@ from typing import Any
 
 from domain.codes import partner_code
 from workflows.projections.base import Queries
+from workflows.projections.search.tables import index_table, order_index
 from workflows.projections.search.words import WORD, NotASearch, Search, search, words
 
 # The most results one search gives, and the characters of a snippet.
@@ -70,7 +71,7 @@ class SearchQueries(Queries):
         wanted = search(typed)
         where, params = _filtered(Filters(partner, tuple(types), since, until))
         table = self.table
-        index, columns = f"{table}_index", ", ".join(f"r.{name}" for name in SHOWN)
+        index, columns = index_table(table), ", ".join(f"r.{name}" for name in SHOWN)
         # The best rows found, ranked by what the index keeps beside it (the
         # day, the partners, the type), then the wide rows of those alone.
         if self.db.postgres:
@@ -83,7 +84,7 @@ class SearchQueries(Queries):
         else:
             best = (
                 f"SELECT s.position AS found, bm25({index}) AS score, s.occurred_first AS day "
-                f"FROM {index} JOIN {table} s INDEXED BY {table}_order ON s.position = {index}.rowid "
+                f"FROM {index} JOIN {table} s INDEXED BY {order_index(table)} ON s.position = {index}.rowid "
                 f"WHERE {index} MATCH ? {where} ORDER BY score, day DESC, found DESC LIMIT ?"
             )
             order, query = "best.score", wanted.fts5()

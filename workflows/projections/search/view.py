@@ -12,9 +12,9 @@ corrected one is found by its corrected text.
 
 The index is kept on one store only, beside the rows (`beside`), written
 with them in one transaction: an FTS5 table over `words` on SQLite
-(external content: the words are stored once), a tsvector column under a
-GIN index on PostgreSQL ('simple': the words are folded already, and a
-record in several languages is stemmed by none).
+(external content: the words are stored once), a table of each row's
+tsvector under a GIN index on PostgreSQL ('simple': the words are folded
+already, and a record in several languages is stemmed by none).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from domain.task import FollowUpTask
 from domain.text import text_fields
 from domain.values import event_date
 from workflows.projections.base import View
+from workflows.projections.search.tables import index_table, order_index
 from workflows.projections.search.words import words
 from workflows.sentences import sentence, words_of
 from workflows.store.database import IN_CHUNK, Cursor, Record
@@ -64,16 +65,6 @@ COLUMNS = (
 )
 # Between the fields of a fact's text, as a result shows it.
 BETWEEN = " · "
-
-
-def index_table(table: str) -> str:
-    """The store's full-text index beside a search table."""
-    return f"{table}_index"
-
-
-def order_index(table: str) -> str:
-    """SQLite's index of what orders and filters a search, beside a search table."""
-    return f"{table}_order"
 
 
 # What a search orders and filters by, beside each row's document on PostgreSQL.
