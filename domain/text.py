@@ -165,3 +165,14 @@ def fit(text: str, limit: int, *, one_line: bool = True) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def text_fields(model: Any) -> tuple[str, ...]:
+    """The fields of an event model (a pydantic class) that hold text people
+    wrote: lines, texts, notes, names, and lists of lines; what a search
+    of the record reads. Codes, references, dates and amounts are not text."""
+    return tuple(
+        name
+        for name, field in model.model_fields.items()
+        if any(isinstance(mark, _Bounds | Items) for mark in field.metadata)
+    )

@@ -767,6 +767,176 @@ def web_rows(bench: Bench, kind: str, db: str) -> list[Row]:
     return rows
 
 
+# The search part: facts with words to find.
+
+# Words every fact may hold, the first the most often (Zipf), and the words searched for, planted.
+COMMON_WORDS = [
+    *("the", "of", "and", "to", "in", "on", "for", "with", "migration", "partner", "border", "returns"),
+    *("cooperation", "support", "visit", "minister", "programme", "funding", "protection", "readmission"),
+    *("dialogue", "agreement", "asylum", "labour", "mobility", "route"),
+]
+RARE = "smuggling"
+PHRASE = ("joint", "operation")
+
+
+def worded(partners: list[str], count: int, seed: int) -> Iterator[dict[str, Any]]:
+    """Deterministic facts with text: notes of 20 to 60 words and visits
+    with places, topics and notes, drawn from a vocabulary of 5,000 words
+    (Zipf); one fact in a thousand says `smuggling`, one in a hundred
+    `joint operation`."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = COMMON_WORDS + ["".join(rng.choices(letters, k=rng.randint(4, 10))) for _ in range(5000)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+
+    def said(least: int, most: int) -> str:
+        words = rng.choices(vocabulary, weights, k=rng.randint(least, most))
+        if rng.random() < 0.001:
+            words.insert(rng.randrange(len(words)), RARE)
+        if rng.random() < 0.01:
+            words[rng.randrange(len(words)) : 0] = PHRASE
+        return " ".join(words).capitalize() + "."
+
+    for code in partners:
+        yield {"type": "PartnershipOpened", "partner": code, "occurred_on": "2015-01-01", "id": f"open-{code}"}
+    for n in range(count - len(partners)):
+        code = partners[n % len(partners)]
+        base = {"partner": code, "occurred_on": f"20{16 + n % 9}-{1 + n % 12:02d}-{1 + n % 28:02d}", "id": f"s{n}"}
+        if rng.random() < 0.7:
+            yield {**base, "type": "PartnershipNoteAdded", "text": said(20, 60)}
+        else:
+            topics = [said(2, 4) for _ in range(3)]
+            yield {**base, "type": "VisitHeld", "visitors": ["Commissioner"], "topics": topics, "notes": said(10, 30)}
+
+
+# What is searched for: a rare word, the commonest, two words, a phrase, a prefix, a word of one partner.
+SEARCHES = (
+    (RARE, None),
+    ("migration", None),
+    ("border cooperation", None),
+    ('"joint operation"', None),
+    ("smuggl*", None),
+    ("migration", "partner"),
+)
+SEARCHED = 11  # each search run this many times (the first warms)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+SEARCH_TIMES = """
+from workflows.projections.search.words import search
+app.refresh()
+result['table'] = app.views.table('search')
+for typed, partner in json.loads(args[0]):
+    times, shown = [], 0
+    for _ in range(int(args[1])):
+        start = time.perf_counter()
+        found = app.reader.search.find(typed, partner=partner, limit=20)
+        times.append(time.perf_counter() - start)
+        shown = len(found.rows)
+    wanted = search(typed)
+    result[typed + (' ' + partner if partner else '')] = dict(
+        times=times[1:], shown=shown, fts5=wanted.fts5(), tsquery=wanted.tsquery()
+    )
+"""
+
+
+def search_rows(bench: Bench, kind: str) -> list[Row]:
+    """A store of facts with words; each search's time in Accord (the
+    view's query, snippets made) beside the store's full-text index queried
+    alone with the driver (same terms, same ranking, no join, no snippet);
+    `accord search` as a whole process; the view rebuilt from the log
+    beside the index alone built from the view's words."""
+    count, partners, say = bench.count, bench.partners, bench.say
+    store = STORE_NAMES[kind]
+    db = bench.stores.new(kind, "search")
+    files = write_files(bench.folder, worded(partners, count, bench.seed), f"search-{kind}")
+    say(f"{store}: a store of {count:,} facts with words to search...")
+    accord(db, "init")
+    for path in files:
+        accord(db, "submit", "--file", str(path))
+    say(f"{store}: searches...")
+    searches = [(typed, partners[0] if partner else None) for typed, partner in SEARCHES]
+    result, run = in_child(SEARCH_TIMES, db, json.dumps(searches), str(SEARCHED))
+    table = result.pop("table")
+    index = f"{table}_index"
+    connection = driver(db)
+    rows: list[Row] = []
+    everything: list[float] = []
+    beneath_all: list[float] = []
+    for name, measured_search in result.items():
+        if kind == "postgres":
+            sql = (
+                f"SELECT position FROM {index}, to_tsquery('simple', %s) q WHERE document @@ q "
+                "ORDER BY ts_rank(document, q, 1) DESC LIMIT 21"
+            )
+            query = measured_search["tsquery"]
+        else:
+            sql = f"SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY bm25({index}) LIMIT 21"
+            query = measured_search["fts5"]
+        raw_times = []
+        for _ in range(SEARCHED):
+            start = time.perf_counter()
+            connection.execute(sql, (query,)).fetchall()
+            raw_times.append(time.perf_counter() - start)
+        raw_times = raw_times[1:]
+        times = measured_search["times"]
+        everything += times
+        beneath_all += raw_times
+        rows.append(
+            Row(
+                store,
+                f"search {name!r}: {measured_search['shown']} shown of the best (p50 / p95 of {len(times)})",
+                f"{percentile(times, 0.5) * 1000:,.1f} / {percentile(times, 0.95) * 1000:,.1f} ms",
+                f"the index alone {percentile(raw_times, 0.5) * 1000:,.1f} / "
+                f"{percentile(raw_times, 0.95) * 1000:,.1f} ms",
+            )
+        )
+    rows.append(
+        Row(
+            store,
+            f"every search above together (p50 / p95 of {len(everything)}; target < 200 ms)",
+            f"{percentile(everything, 0.5) * 1000:,.1f} / {percentile(everything, 0.95) * 1000:,.1f} ms",
+            f"the index alone {percentile(beneath_all, 0.5) * 1000:,.1f} / "
+            f"{percentile(beneath_all, 0.95) * 1000:,.1f} ms",
+            memory=run.memory,
+        )
+    )
+    whole = best(3, lambda: accord(db, "search", RARE))
+    rows.append(
+        Row(store, f"accord search {RARE} (whole process, best of 3)", f"{whole.seconds:.2f} s", "", "", whole.memory)
+    )
+
+    say(f"{store}: the search view rebuilt...")
+    rebuilt = accord(db, "projections", "rebuild", "search")
+    table = re.findall(r"into (view_search_\d+)", rebuilt.output)[0]
+    start = time.perf_counter()
+    if kind == "postgres":
+        connection.execute(f"CREATE TABLE bench_words AS SELECT position, to_tsvector('simple', words) d FROM {table}")
+        connection.execute("CREATE INDEX bench_words_gin ON bench_words USING GIN (d)")
+    else:
+        connection.execute(
+            "CREATE VIRTUAL TABLE bench_words USING fts5(words, tokenize='unicode61 remove_diacritics 0')"
+        )
+        connection.execute(f"INSERT INTO bench_words (rowid, words) SELECT position, words FROM {table}")
+    raw_seconds = time.perf_counter() - start
+    connection.close()
+    rows.append(
+        Row(
+            store,
+            f"accord projections rebuild search: {count:,} events read, worded and indexed (whole process)",
+            rate(count, rebuilt.seconds),
+            f"the index alone built from the view's words {rate(count, raw_seconds)}",
+            f"{raw_seconds / rebuilt.seconds:.2f}x",
+            rebuilt.memory,
+        )
+    )
+    return rows
+
+
 class Inbox:
     """A local SMTP server (aiosmtpd, in the bench's own process) that takes
     every message and keeps it, to send again with plain smtplib."""
@@ -958,7 +1128,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--part",
-        choices=["all", "portfolio", "signing", "scheduler", "delivery", "startup"],
+        choices=["all", "portfolio", "signing", "scheduler", "delivery", "startup", "search"],
         default="all",
         help="measure only one part",
     )
@@ -989,6 +1159,8 @@ def main() -> None:
                 rows += scheduler_rows(bench, kind, 20_000 if args.quick else 100_000)
             if args.part in ("all", "delivery"):
                 rows += delivery_rows(bench, kind)
+            if args.part in ("all", "search"):
+                rows += search_rows(bench, kind)
         if args.part in ("all", "startup"):
             rows += startup_rows(bench)
     finally:

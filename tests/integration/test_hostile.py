@@ -107,7 +107,7 @@ def test_a_hostile_record_is_carried_by_every_reader_and_escaped_by_every_output
             every_report_parses(store, rules)
             every_export_parses(store, drawn["facts"], folder)
             for written in on_terminals(
-                store, ["tasks", "--status", "all"], ["partner", "show", "TN"], ["audit", "log"]
+                store, ["tasks", "--status", "all"], ["partner", "show", "TN"], ["audit", "log"], ["search", "tunisia"]
             ):
                 terminal_clean(written)
         printed_within_its_margins(store, folder)
@@ -313,7 +313,7 @@ def every_page_answers(store: str) -> None:
     settings, _ = load({"db": store})
     now = quote(datetime.now(UTC).isoformat(timespec="minutes"))
     start = ["/", "/tasks?status=all", "/meetings", "/funding", "/changes?since=2000-01-01T00:00", "/audit"]
-    start += ["/?as_of=2021-07-01", f"/?known_at={now}", "/audit?type=FactCorrected"]
+    start += ["/?as_of=2021-07-01", f"/?known_at={now}", "/audit?type=FactCorrected", "/search?q=tunisia"]
     seen: set[str] = set()
     kinds: Counter[str] = Counter()
     waiting = [(path, "") for path in start]
@@ -397,6 +397,8 @@ def every_reader_answers(store: str, rules: Path) -> None:
         ["audit", "log"],
         ["audit", "log", "--json"],
         ["audit", "log", "--wide"],
+        ["search", "tunisia", "--limit", "500"],
+        ["search", "tunisia", "--json"],
         ["projections", "status"],
         ["scheduler", "status"],
         ["scheduler", "tick", "--at", TICK, "--dry-run"],

@@ -227,7 +227,7 @@ AXE = Path(__file__).parents[2] / ".venv" / "axe" / "node_modules" / "axe-core" 
 @pytest.mark.parametrize(
     "path", ["/", "/partners/TN", "/tasks", "/meetings", "/meetings/jha-council-2021-06-07", "/funding", "/changes",
              "/audit", "/audit/1", "/login", "/?as_of=2021-05-01", "/record", "/record/FundingCommitted",
-             "/record/ArrivalsReported"],
+             "/record/ArrivalsReported", "/search", "/search?q=smuggling"],
 )  # fmt: skip
 def test_each_page_passes_an_accessibility_check(site: str, browser: object, path: str) -> None:
     context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]  # to let axe in

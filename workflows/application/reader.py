@@ -24,6 +24,7 @@ from workflows.projections.funding.queries import FundingQueries
 from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
 from workflows.projections.rates.queries import RateQueries
+from workflows.projections.search.queries import SearchQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
 from workflows.projections.timeline.queries import TimelineQueries
 from workflows.sentences import concerning, followed, task_lines, why_due
@@ -80,6 +81,7 @@ class Reader:
         self.timeline = TimelineQueries(self.views)
         self.deliveries = DeliveryQueries(self.views)
         self.rates = RateQueries(self.views)
+        self.search = SearchQueries(self.views)
         # The library's factory, when the reader opened the store itself.
         self._factory = factory
 

@@ -25,6 +25,7 @@ COMMANDS = {
     "partners": "read:partners",
     "partner": "read:partner",
     "rates": "read:rates",
+    "search": "search:search",
     "audit": "audit:audit",
     "tasks": "tasks:tasks_command",
     "task": "tasks:task",

@@ -38,6 +38,7 @@ CATALOG: dict[str, tuple[int, str]] = {
     # 2: indexed by source (a task's page lists the messages about it).
     "deliveries": (2, "workflows.projections.deliveries.view:Deliveries"),
     "rates": (1, "workflows.projections.rates.view:Rates"),
+    "search": (1, "workflows.projections.search.view:Search"),
 }
 
 

@@ -64,6 +64,13 @@ class View(ABC):
         filling the tables, which is faster than keeping indexes up to date."""
         return []
 
+    def beside(self, table: str, postgres: bool) -> list[str]:
+        """Statements that create what the view keeps on one store only,
+        beside its tables (a full-text index: FTS5 on SQLite, a tsvector on
+        PostgreSQL), which `apply` writes with its rows: dropped with the
+        tables, and never compared with a replay (which keeps its own)."""
+        return []
+
     def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
         """Delete what the view holds of one aggregate's facts (its `history`,
         every event of it so far), to apply them again as amended: a view
@@ -174,7 +181,7 @@ class Views:
                 if view.name in registered:
                     continue
                 table = _table_name(view.name, 1)
-                for statement in [*view.create(table), *view.indexes(table)]:
+                for statement in [*view.create(table), *view.beside(table, self.db.postgres), *view.indexes(table)]:
                     cursor.execute(statement)
                 cursor.execute(
                     f"INSERT INTO {REGISTRY_TABLE} (name, generation, version, last_generation) "
@@ -222,7 +229,8 @@ class Views:
             current, fresh = int(row["generation"]), int(row["last_generation"])
             for abandoned in range(current + 1, fresh + 1):
                 _drop(cursor, view, abandoned)
-            for statement in view.create(_table_name(view.name, fresh)):
+            table = _table_name(view.name, fresh)
+            for statement in [*view.create(table), *view.beside(table, self.db.postgres)]:
                 cursor.execute(statement)
         return current, fresh
 
@@ -445,6 +453,7 @@ def _tables(view: View, generation: int) -> list[str]:
 
 
 def _drop(cursor: Cursor, view: View, generation: int) -> None:
-    for table in _tables(view, generation):
+    beside = " ".join(view.beside(_table_name(view.name, generation), cursor.postgres))
+    for table in [*_tables(view, generation), *re.findall(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)", beside)]:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
     failures.forget(cursor, [_table_name(view.name, generation)])

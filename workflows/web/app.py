@@ -35,7 +35,7 @@ from workflows.application.sessions import HOURS, Sessions, TooManyAttempts
 from workflows.config import accounts
 from workflows.config.settings import Settings
 from workflows.reports.html import STYLE
-from workflows.web import addresses, pages, record
+from workflows.web import addresses, pages, record, search
 from workflows.web.moments import Moment, NotAMoment
 from workflows.web.params import NotUnderstood
 
@@ -87,6 +87,12 @@ form.record label.inline { display: inline-flex; gap: .3rem; margin-right: 1rem;
 form.record .help { color: #555; }
 form.record .wrong :is(input, select, textarea, fieldset) { border: 2px solid #d13438; }
 form.record .problem { color: #a4262c; font-weight: 600; margin: 0; }
+form.search { display: flex; gap: .25rem; align-items: baseline; }
+form.search input { width: 14rem; max-width: 60vw; }
+ol.results li { margin-bottom: .75rem; }
+ol.results p { margin: .1rem 0; }
+ol.results .meta, p.hint { font-size: .85rem; color: #555; }
+mark { background: #fff0a0; padding: 0 .1em; }
 """
 )
 # What a change did, said on the task's page after it.
@@ -490,6 +496,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         Route("/tasks", page("tasks.html", addresses.tasks_work)),
         Route("/audit", page("audit.html", addresses.audit_work, replay=False)),
         Route("/audit/{position}", page("event.html", addresses.event_work, replay=False)),
+        Route("/search", page("search.html", search.search_work, replay=False, live=False)),
         Route("/changes", page("changes.html", addresses.changes_work, replay=False, keep=False)),
         Route("/tasks/{ref}", page("task.html", task_work, live=False, keep=False)),
         Route("/tasks/{ref}/{change}", change_task, methods=["POST"]),

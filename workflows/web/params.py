@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 
 # The most characters of any value; positions as the stores keep them
 # (BIGINT); pages of a hundred rows.
@@ -58,3 +59,17 @@ def choice(value: str | None, name: str, choices: Sequence[str], default: str) -
     if given not in choices:
         raise NotUnderstood(f"{name} must be one of {', '.join(choices)}; got {shown(given)}")
     return given
+
+
+def day(value: str | None, name: str) -> date | None:
+    """A calendar day written YYYY-MM-DD (as a date field sends it), or None if none is given."""
+    given = (value or "").strip()
+    if not given:
+        return None
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", given):
+            raise ValueError(given)
+        return date.fromisoformat(given)
+    except ValueError:
+        said = f"{name} must be a day written YYYY-MM-DD, such as 2021-06-30; got {shown(given)}"
+        raise NotUnderstood(said) from None
