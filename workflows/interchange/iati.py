@@ -17,8 +17,9 @@ Accord exactly: the same facts, the same funding report.
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -33,13 +34,14 @@ from domain.codes import known_currency, minor_unit
 from domain.errors import UnknownCurrency
 from domain.text import LINE, fit
 from domain.values import event_date
+from workflows.application.intake import Fact, Numbered, record_checked, validate_all, validate_facts
 from workflows.application.intake import Line as NumberedLine
-from workflows.application.intake import record_checked, validate_all
 from workflows.base.batches import Bar, collector_paused
 from workflows.base.failures import BadInput, OutputInvalid
-from workflows.base.textfile import NotText, read_bounded
+from workflows.base.textfile import NotText, too_large
 from workflows.escape.xml import xml_text
 from workflows.interchange import iati_codes
+from workflows.interchange.xmlstream import records
 from workflows.proofs.check import ProofFails
 from workflows.proofs.formats import Proof
 from workflows.reports.numbers import PILLARS as PILLAR_NAMES
@@ -472,7 +474,7 @@ class ActivityPlan:
         return sorted(steps + [(skipped.line, f"leave out: {skipped.reason}") for skipped in self.skipped] + notes)
 
 
-def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
+def plan(xml: bytes | Path, source: str = "<iati>") -> list[ActivityPlan]:
     """What an IATI activity file would record, activity by activity, and
     what it leaves out and why, with the file's own line numbers: Accord's
     own exports exactly; other publishers' commitments (type 2; a negative
@@ -482,29 +484,34 @@ def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
     (an increase), and an increase, a disbursement or a decommitment is
     recorded only on a commitment before it in its currency, a payment or a
     decommitment only within what remains of it."""
-    root = _root(xml, source)
-    version = root.get("version", "")
+    activities = _activities(xml, source)
+    version = next(activities).get("version", "")
     if version.startswith("1."):
         raise IatiError(
             f"{source}: IATI {version} is not read (its codes differ): Accord reads versions 2.01 to 2.03; "
             "the IATI Standard's own tools upgrade a file"
         )
-    return [_plan_activity(activity, source) for activity in root.iterchildren("iati-activity")]
+    return [_plan_activity(activity, source) for activity in activities]
 
 
-def _root(xml: bytes, source: str) -> Any:
-    """The <iati-activities> element of a file, read without entities or network."""
+def _activities(xml: bytes | Path, source: str) -> Iterator[Any]:
+    """The <iati-activities> element of a file (its attributes), then each
+    <iati-activity> in it, one at a time (workflows.interchange.xmlstream:
+    each is gone once the next is read): read without entities or network,
+    at most LARGEST bytes."""
     from lxml import etree
 
-    # No entities, no network: a file from elsewhere cannot reach out.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
-        root = etree.fromstring(xml, parser)
+        elements = records(xml, "iati-activities", "iati-activity", LARGEST)
+        root = next(elements)
+        if root.tag != "iati-activities":
+            raise IatiError(f"{source}: not IATI activities (the root element is <{root.tag}>)")
+        yield root
+        yield from elements
     except etree.XMLSyntaxError as error:
         raise IatiError(f"{source}: not XML: {error}") from None
-    if root.tag != "iati-activities":
-        raise IatiError(f"{source}: not IATI activities (the root element is <{root.tag}>)")
-    return root
+    except NotText as error:
+        raise IatiError(f"{source} {error}") from None
 
 
 @dataclass(frozen=True)
@@ -525,13 +532,19 @@ class Keyed:
 LARGEST = 256 * 2**20
 
 
-def read_in(path: str) -> bytes:
-    """The IATI file at `path`, refused in a sentence naming it if it holds
-    more than LARGEST bytes (no more is read) or cannot be read."""
+def read_in(path: str) -> Path:
+    """The IATI file at `path`, to be read as it is parsed (`plan`,
+    `keyed`), refused now in a sentence naming it if it holds more than
+    LARGEST bytes or cannot be read."""
     try:
-        return read_bounded(path, LARGEST)
+        with Path(path).open("rb") as file:
+            if os.fstat(file.fileno()).st_size > LARGEST:
+                raise too_large(LARGEST)
+    except OSError as error:
+        raise IatiError(f"{path} cannot be read: {error.strerror or error}") from None
     except NotText as error:
         raise IatiError(f"{path} {error}") from None
+    return Path(path)
 
 
 def keyed_in(path: str) -> list[Keyed]:
@@ -539,12 +552,14 @@ def keyed_in(path: str) -> list[Keyed]:
     return keyed(read_in(path), path)
 
 
-def keyed(xml: bytes, source: str = "<iati>") -> list[Keyed]:
+def keyed(xml: bytes | Path, source: str = "<iati>") -> list[Keyed]:
     """Every transaction of an IATI file Accord exported that names the
     key of its fact (a transaction without one, or an activity another
     publisher wrote, is not one Accord can prove)."""
     found = []
-    for activity in _root(xml, source).iterchildren("iati-activity"):
+    activities = _activities(xml, source)
+    next(activities)
+    for activity in activities:
         identifier, partner = (activity.findtext("iati-identifier") or "").strip(), activity.get(_a("partner"))
         committed = False  # Accord writes a line's commitment first, then what it recorded on it, in order
         for transaction in activity.iterfind("transaction"):
@@ -932,7 +947,14 @@ class Imported:
 
 
 def import_file(
-    app: Any, xml: bytes, source: str, actor: str, bar: Bar, *, dry_run: bool = False, open_partnerships: bool = False
+    app: Any,
+    xml: bytes | Path,
+    source: str,
+    actor: str,
+    bar: Bar,
+    *,
+    dry_run: bool = False,
+    open_partnerships: bool = False,
 ) -> Imported:
     """The file's plan and what recording it did: every transaction checked
     as `submit --file` checks a line and decided on its partnership, then
@@ -941,10 +963,10 @@ def import_file(
     `open_partnerships` opened in the same batch. A `dry_run` is all of
     that but the storing: what it says is what the import then stores."""
     plans = _envelopes_set_before(app, plan(xml, source))
-    lines = [NumberedLine(p.line, orjson.dumps(p.submission)) for activity in plans for p in activity.recorded]
+    facts = [Fact(p.line, p.submission) for activity in plans for p in activity.recorded]
     with collector_paused():
-        with bar(len(lines), "checking") as advance:
-            checked = list(zip(lines, validate_all(lines, advance), strict=True))
+        with bar(len(facts), "checking") as advance:
+            checked = list(zip(facts, validate_facts(facts, advance), strict=True))
         missing = app.not_opened(sorted({submission.subject for _, submission in checked}))
         openings = _openings(missing, checked)
         if openings and not open_partnerships:
@@ -953,7 +975,7 @@ def import_file(
     return Imported(plans, openings, receipt)
 
 
-def _openings(missing: Sequence[str], checked: Sequence[tuple[NumberedLine, Submission]]) -> list[Opening]:
+def _openings(missing: Sequence[str], checked: Sequence[tuple[Numbered, Submission]]) -> list[Opening]:
     """Each partnership `missing`, as of its earliest transaction (the first
     in the file of those dated alike)."""
     from domain.partnership import Partnership
