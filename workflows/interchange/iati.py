@@ -714,6 +714,12 @@ def _commits(transaction: Any) -> bool:
     return bool(_xpath("string(transaction-type/@code)")(transaction) == COMMITMENT and not value.startswith("-"))
 
 
+def _child(element: Any, tag: str) -> Any:
+    """`element.find(tag)` of a tag's name, without the path parser that
+    `find` runs at each call (of tens of thousands of transactions)."""
+    return next(element.iterchildren(tag), None)
+
+
 @cache
 def _xpath(expression: str) -> Any:
     """An XPath expression compiled once: `element.xpath(expression)`
@@ -858,14 +864,14 @@ def _plan_transaction(
     """One transaction as a `submit --file` line, or why it is left out;
     `committed`, the funding line as the plan has it so far."""
     line = transaction.sourceline
-    kind = transaction.find("transaction-type")
+    kind = _child(transaction, "transaction-type")
     code = kind.get("code") if kind is not None else None
     if code not in (COMMITMENT, DISBURSEMENT):
         if unknown := iati_codes.unknown_transaction_type(code):
             return Skipped(line, "unknown transaction type", unknown)
         what = _NOT_RECORDED.get(str(code), "other transaction")
         return Skipped(line, what, f"{what} (type {code}): Accord records commitments and disbursements")
-    date, value = transaction.find("transaction-date"), transaction.find("value")
+    date, value = _child(transaction, "transaction-date"), _child(transaction, "value")
     amount = (value.text or "").strip() if value is not None else ""
     if date is None or not amount:
         raise IatiError(f"{source}, line {line}: a transaction needs a date and a value")
