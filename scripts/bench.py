@@ -7,6 +7,7 @@ in the same run, with the peak memory of the process that did it.
     scripts/bench --postgres postgresql://postgres@127.0.0.1:5432/postgres
     scripts/bench --part startup --json startup.json
     scripts/bench --quick --part signing    # submission signed beside unsigned
+    scripts/bench --part iati               # a 50 MB IATI file imported, beside lxml parsing it
 
 Figures vary run to run on a shared machine: compare ratios from one run.
 """
@@ -358,6 +359,116 @@ def write_files(folder: Path, facts: Iterator[dict[str, Any]], prefix: str) -> l
         path.write_text("".join(lines))
         paths.append(path)
     return paths
+
+
+# An IATI file of many activities, as `accord import iati` reads them.
+
+IATI_PARTNERS = ["TN", "MA", "EG", "JO", "LB", "NE", "SN", "NG"]
+
+
+def iati_activity(n: int, rng: random.Random) -> str:
+    """One activity as publishers write them (a reporting org, narratives,
+    participating orgs, sectors, a budget), funding one partner country in
+    tranches: a commitment, a top-up, disbursements on them, a decommitment
+    of part of what is left, and an expenditure Accord leaves out; listed
+    out of date order, as publishers do."""
+    partner = IATI_PARTNERS[n % len(IATI_PARTNERS)]
+    year = 2015 + n % 8
+    first, second = rng.randrange(10, 50) * 100_000, rng.randrange(2, 20) * 100_000
+    paid = [rng.randrange(1, 5) * first // 20 for _ in range(4)]  # never more than committed
+    left = first + second - sum(paid)
+    movements = [
+        ("3", f"{year}-06-30", paid[0], "First payment"),
+        ("2", f"{year}-02-01", first, "First tranche"),
+        ("3", f"{year + 1}-01-31", paid[1], "Second payment"),
+        ("2", f"{year + 1}-03-15", second, "Second tranche, a top-up"),
+        ("3", f"{year + 1}-09-30", paid[2], "Third payment"),
+        ("4", f"{year + 1}-10-31", paid[2] // 2, "Expenditure by the implementing partner"),
+        ("3", f"{year + 2}-04-30", paid[3], "Final payment"),
+        ("2", f"{year + 2}-12-31", -max(left // 2, 0), "Funds not needed, decommitted"),
+    ]
+    transactions = "".join(
+        f"""  <transaction ref="BENCH-{n}-{index}">
+   <transaction-type code="{code}"/>
+   <transaction-date iso-date="{day}"/>
+   <value currency="EUR" value-date="{day}">{amount}</value>
+   <description>
+    <narrative xml:lang="en">{what} of activity {n}</narrative>
+   </description>
+   <provider-org ref="XI-BENCH-1" provider-activity-id="XI-BENCH-1-{n}" type="10">
+    <narrative>Bench Agency for International Cooperation</narrative>
+   </provider-org>
+   <receiver-org ref="XI-BENCH-IP-{n % 40}" receiver-activity-id="XI-BENCH-IP-{n % 40}-{n}" type="21">
+    <narrative>Implementing partner {n % 40}</narrative>
+   </receiver-org>
+   <flow-type code="10"/>
+   <finance-type code="110"/>
+   <aid-type code="C01" vocabulary="1"/>
+   <tied-status code="5"/>
+  </transaction>
+"""
+        for index, (code, day, amount, what) in enumerate(movements)
+        if amount
+    )
+    return f""" <iati-activity last-updated-datetime="2023-01-10T08:00:00Z" xml:lang="en" default-currency="EUR" \
+humanitarian="0" hierarchy="2">
+  <iati-identifier>XI-BENCH-1-{partner}-{n:06d}</iati-identifier>
+  <reporting-org ref="XI-BENCH-1" type="10">
+   <narrative>Bench Agency for International Cooperation</narrative>
+  </reporting-org>
+  <title>
+   <narrative xml:lang="en">Migration partnership with {partner}: labour mobility and protection, action {n}</narrative>
+  </title>
+  <description type="1">
+   <narrative xml:lang="en">Supports safe, orderly and regular migration with {partner}: skills partnerships, \
+protection of migrants in transit, return and reintegration, and the capacity of the national authorities to \
+manage migration. Committed in tranches; the second tops up the first. Action {n}.</narrative>
+  </description>
+  <participating-org ref="XI-BENCH-1" role="1" type="10">
+   <narrative>Bench Agency for International Cooperation</narrative>
+  </participating-org>
+  <participating-org ref="XI-BENCH-IP-{n % 40}" role="4" type="21">
+   <narrative>Implementing partner {n % 40}</narrative>
+  </participating-org>
+  <activity-status code="2"/>
+  <activity-date iso-date="{year}-02-01" type="2"/>
+  <activity-date iso-date="{year + 2}-12-31" type="3"/>
+  <contact-info type="1">
+   <organisation><narrative>Bench Agency for International Cooperation</narrative></organisation>
+   <email>iati@bench.example</email>
+  </contact-info>
+  <recipient-country code="{partner}" percentage="100"/>
+  <sector vocabulary="1" code="15190" percentage="80"/>
+  <sector vocabulary="1" code="16010" percentage="20"/>
+  <default-flow-type code="10"/>
+  <default-finance-type code="110"/>
+  <default-aid-type code="C01" vocabulary="1"/>
+  <budget type="1" status="2">
+   <period-start iso-date="{year}-01-01"/>
+   <period-end iso-date="{year}-12-31"/>
+   <value currency="EUR" value-date="{year}-01-01">{first}</value>
+  </budget>
+{transactions} </iati-activity>
+"""
+
+
+def iati_file(path: Path, size: int, seed: int) -> tuple[int, int]:
+    """An IATI 2.03 activity file of about `size` bytes (iati_activity, one
+    after another), written as it is made; how many activities and
+    transactions it holds."""
+    rng = random.Random(seed)
+    activities = transactions = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write('<iati-activities version="2.03" generated-datetime="2023-01-10T08:00:00Z">\n')
+        written = 0
+        while written < size:
+            activity = iati_activity(activities, rng)
+            written += out.write(activity)
+            activities += 1
+            transactions += activity.count("<transaction ")
+        out.write("</iati-activities>\n")
+    return activities, transactions
 
 
 REFRESH = (
@@ -949,6 +1060,68 @@ class Inbox:
         return "250 OK"
 
 
+# The yardstick of the IATI import: lxml's iterparse alone over the same
+# file, each activity dropped once parsed, as the import reads it.
+ITERPARSE = """
+from lxml import etree
+for _, element in etree.iterparse(
+    sys.argv[1], tag="iati-activity", resolve_entities=False, no_network=True, huge_tree=True
+):
+    element.clear()
+    while element.getprevious() is not None:
+        del element.getparent()[0]
+"""
+# Accord's plan of the same file alone: read, each activity planned, nothing checked or stored.
+PLAN = """
+from pathlib import Path
+from workflows.interchange.iati import plan
+plans = plan(Path(sys.argv[1]), sys.argv[1])
+print(sum(len(activity.recorded) for activity in plans))
+"""
+
+
+def iati_rows(bench: Bench, kinds: list[str], size: int) -> list[Row]:
+    """`accord import iati` of a generated IATI 2.03 file of `size` bytes
+    (iati_file): its plan alone, the dry run and the import into a fresh
+    store, each a whole process, beside lxml's iterparse alone over the
+    same file (the best of three), with each one's peak memory."""
+    path = bench.folder / "iati.xml"
+    activities, transactions = iati_file(path, size, bench.seed)
+    megabytes = path.stat().st_size / 2**20
+    bench.say(f"IATI: {megabytes:.0f} MB, {activities:,} activities, {transactions:,} transactions...")
+    parsed = best(3, lambda: measured(LAUNCH + ITERPARSE, str(path)))
+    beneath = f"lxml iterparse alone {parsed.seconds:.2f} s, {parsed.memory}"
+    planned = measured(LAUNCH + PLAN, str(path))
+    what = f"{megabytes:.0f} MB, {activities:,} activities, {transactions:,} transactions"
+    rows = [
+        Row(
+            "-",
+            f"IATI plan alone (read and planned, nothing checked or stored): {what}",
+            f"{planned.seconds:.2f} s",
+            beneath,
+            f"{planned.seconds / parsed.seconds:.1f}x of lxml",
+            planned.memory,
+        )
+    ]
+    for kind in kinds:
+        db = bench.stores.new(kind, "iati")
+        accord(db, "init")
+        for label, dry_run in (("dry run", ["--dry-run"]), ("import", [])):
+            run = accord(db, "import", "iati", *dry_run, "--open-partnerships", str(path))
+            rows.append(
+                Row(
+                    STORE_NAMES[kind],
+                    f"accord import iati, {label} (whole process, one transaction{', rolled back' if dry_run else ''}, "
+                    f"a fresh store): {what}, {run.output.splitlines()[-1].split(':')[0]}",
+                    f"{run.seconds:.2f} s",
+                    beneath,
+                    f"{run.seconds / parsed.seconds:.1f}x of lxml (targets < 10 s, < 300 MiB)",
+                    run.memory,
+                )
+            )
+    return rows
+
+
 def delivery_rows(bench: Bench, kind: str) -> list[Row]:
     """A reminder for each partnership's visits of five days (a visit's
     follow-up is one a day), each to be emailed to its desk, sent by one
@@ -1128,10 +1301,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--part",
-        choices=["all", "portfolio", "signing", "scheduler", "delivery", "startup", "search"],
+        choices=["all", "portfolio", "signing", "scheduler", "delivery", "startup", "search", "iati"],
         default="all",
         help="measure only one part",
     )
+    parser.add_argument("--iati-mb", type=int, default=50, help="the size of the IATI file imported, in MB (part iati)")
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file as JSON")
     args = parser.parse_args()
     count = 100_000 if args.quick else args.events
@@ -1161,6 +1335,8 @@ def main() -> None:
                 rows += delivery_rows(bench, kind)
             if args.part in ("all", "search"):
                 rows += search_rows(bench, kind)
+        if args.part in ("all", "iati"):
+            rows += iati_rows(bench, kinds, args.iati_mb * 2**20)
         if args.part in ("all", "startup"):
             rows += startup_rows(bench)
     finally:

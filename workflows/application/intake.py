@@ -4,9 +4,9 @@ options; the vocabulary's types and its JSON Schema."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
 from pydantic import ValidationError
@@ -89,12 +89,37 @@ def _facts_of(source: Iterable[bytes]) -> list[Line]:
     return facts
 
 
+@dataclass(frozen=True)
+class Fact:
+    """A submission's fields as another format gave them (an IATI
+    transaction's, say), numbered by their line in it."""
+
+    number: int
+    data: dict[str, Any]
+
+
+class Numbered(Protocol):
+    """A line, or a Fact: what a problem is named by."""
+
+    @property
+    def number(self) -> int: ...
+
+
+_N = TypeVar("_N", bound=Numbered)
+
+
 def validate_line(line: Line) -> Submission | list[str]:
     """The submission on one line, or the sentences saying what is wrong."""
     try:
         data = orjson.loads(line.text)
     except orjson.JSONDecodeError as error:
         return [f"not valid JSON ({error})"]
+    return validate_data(data)
+
+
+def validate_data(data: Any) -> Submission | list[str]:
+    """The submission `data` makes (a JSON value: a line's, a Fact's), or
+    the sentences saying what is wrong."""
     if not isinstance(data, dict):
         return ['expected a JSON object such as {"type": "VisitHeld", ...}']
     try:
@@ -108,10 +133,23 @@ def validate_line(line: Line) -> Submission | list[str]:
 
 def validate_all(lines: list[Line], progress: Callable[[int], None] | None = None) -> list[Submission]:
     """Every line validated first; if any is bad, all bad lines are reported."""
+    return _validated(lines, validate_line, progress)
+
+
+def validate_facts(facts: list[Fact], progress: Callable[[int], None] | None = None) -> list[Submission]:
+    """`validate_all` of facts another format gave, each named by its line
+    in it: made into submissions with no JSON text between (of tens of
+    thousands, that text alone would take hundreds of megabytes)."""
+    return _validated(facts, lambda fact: validate_data(fact.data), progress)
+
+
+def _validated(
+    lines: list[_N], validate: Callable[[_N], Submission | list[str]], progress: Callable[[int], None] | None
+) -> list[Submission]:
     submissions: list[Submission] = []
     problems: list[str] = []
     for count, line in enumerate(lines, start=1):
-        result = validate_line(line)
+        result = validate(line)
         if isinstance(result, list):
             problems.extend(f"line {line.number}: {sentence}" for sentence in result)
         else:
@@ -143,7 +181,7 @@ def record_lines(app: Accord, lines: list[Line], actor: str, bar: Bar, *, dry_ru
 
 
 def record_checked(
-    app: Accord, checked: list[tuple[Line, Submission]], actor: str, bar: Bar, *, dry_run: bool = False
+    app: Accord, checked: Sequence[tuple[Numbered, Submission]], actor: str, bar: Bar, *, dry_run: bool = False
 ) -> Receipt:
     """`record_lines` of lines `validate_all` made submissions of, each
     beside its line: every line breaking a rule of the domain named by its

@@ -42,9 +42,14 @@ def read_bounded(path: str | Path, largest: int) -> bytes:
     except OSError as error:
         raise NotText(f"cannot be read: {error.strerror or error}") from None
     if len(data) > largest:
-        size = f"{largest // 2**20} MB" if largest >= 2**20 else f"{largest // 1024:,} KB"
-        raise NotText(f"is larger than {size}")
+        raise too_large(largest)
     return data
+
+
+def too_large(largest: int) -> NotText:
+    """That a file holds more than `largest` bytes, the size in MB or KB."""
+    size = f"{largest // 2**20} MB" if largest >= 2**20 else f"{largest // 1024:,} KB"
+    return NotText(f"is larger than {size}")
 
 
 def read_text(path: str | Path) -> str:

@@ -17,8 +17,9 @@ Accord exactly: the same facts, the same funding report.
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -33,13 +34,14 @@ from domain.codes import known_currency, minor_unit
 from domain.errors import UnknownCurrency
 from domain.text import LINE, fit
 from domain.values import event_date
+from workflows.application.intake import Fact, Numbered, record_checked, validate_all, validate_facts
 from workflows.application.intake import Line as NumberedLine
-from workflows.application.intake import record_checked, validate_all
 from workflows.base.batches import Bar, collector_paused
 from workflows.base.failures import BadInput, OutputInvalid
-from workflows.base.textfile import NotText, read_bounded
+from workflows.base.textfile import NotText, too_large
 from workflows.escape.xml import xml_text
 from workflows.interchange import iati_codes
+from workflows.interchange.xmlstream import records
 from workflows.proofs.check import ProofFails
 from workflows.proofs.formats import Proof
 from workflows.reports.numbers import PILLARS as PILLAR_NAMES
@@ -472,7 +474,7 @@ class ActivityPlan:
         return sorted(steps + [(skipped.line, f"leave out: {skipped.reason}") for skipped in self.skipped] + notes)
 
 
-def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
+def plan(xml: bytes | Path, source: str = "<iati>") -> list[ActivityPlan]:
     """What an IATI activity file would record, activity by activity, and
     what it leaves out and why, with the file's own line numbers: Accord's
     own exports exactly; other publishers' commitments (type 2; a negative
@@ -482,29 +484,34 @@ def plan(xml: bytes, source: str = "<iati>") -> list[ActivityPlan]:
     (an increase), and an increase, a disbursement or a decommitment is
     recorded only on a commitment before it in its currency, a payment or a
     decommitment only within what remains of it."""
-    root = _root(xml, source)
-    version = root.get("version", "")
+    activities = _activities(xml, source)
+    version = next(activities).get("version", "")
     if version.startswith("1."):
         raise IatiError(
             f"{source}: IATI {version} is not read (its codes differ): Accord reads versions 2.01 to 2.03; "
             "the IATI Standard's own tools upgrade a file"
         )
-    return [_plan_activity(activity, source) for activity in root.iterchildren("iati-activity")]
+    return [_plan_activity(activity, source) for activity in activities]
 
 
-def _root(xml: bytes, source: str) -> Any:
-    """The <iati-activities> element of a file, read without entities or network."""
+def _activities(xml: bytes | Path, source: str) -> Iterator[Any]:
+    """The <iati-activities> element of a file (its attributes), then each
+    <iati-activity> in it, one at a time (workflows.interchange.xmlstream:
+    each is gone once the next is read): read without entities or network,
+    at most LARGEST bytes."""
     from lxml import etree
 
-    # No entities, no network: a file from elsewhere cannot reach out.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
-        root = etree.fromstring(xml, parser)
+        elements = records(xml, "iati-activities", "iati-activity", LARGEST)
+        root = next(elements)
+        if root.tag != "iati-activities":
+            raise IatiError(f"{source}: not IATI activities (the root element is <{root.tag}>)")
+        yield root
+        yield from elements
     except etree.XMLSyntaxError as error:
         raise IatiError(f"{source}: not XML: {error}") from None
-    if root.tag != "iati-activities":
-        raise IatiError(f"{source}: not IATI activities (the root element is <{root.tag}>)")
-    return root
+    except NotText as error:
+        raise IatiError(f"{source} {error}") from None
 
 
 @dataclass(frozen=True)
@@ -525,13 +532,19 @@ class Keyed:
 LARGEST = 256 * 2**20
 
 
-def read_in(path: str) -> bytes:
-    """The IATI file at `path`, refused in a sentence naming it if it holds
-    more than LARGEST bytes (no more is read) or cannot be read."""
+def read_in(path: str) -> Path:
+    """The IATI file at `path`, to be read as it is parsed (`plan`,
+    `keyed`), refused now in a sentence naming it if it holds more than
+    LARGEST bytes or cannot be read."""
     try:
-        return read_bounded(path, LARGEST)
+        with Path(path).open("rb") as file:
+            if os.fstat(file.fileno()).st_size > LARGEST:
+                raise too_large(LARGEST)
+    except OSError as error:
+        raise IatiError(f"{path} cannot be read: {error.strerror or error}") from None
     except NotText as error:
         raise IatiError(f"{path} {error}") from None
+    return Path(path)
 
 
 def keyed_in(path: str) -> list[Keyed]:
@@ -539,12 +552,14 @@ def keyed_in(path: str) -> list[Keyed]:
     return keyed(read_in(path), path)
 
 
-def keyed(xml: bytes, source: str = "<iati>") -> list[Keyed]:
+def keyed(xml: bytes | Path, source: str = "<iati>") -> list[Keyed]:
     """Every transaction of an IATI file Accord exported that names the
     key of its fact (a transaction without one, or an activity another
     publisher wrote, is not one Accord can prove)."""
     found = []
-    for activity in _root(xml, source).iterchildren("iati-activity"):
+    activities = _activities(xml, source)
+    next(activities)
+    for activity in activities:
         identifier, partner = (activity.findtext("iati-identifier") or "").strip(), activity.get(_a("partner"))
         committed = False  # Accord writes a line's commitment first, then what it recorded on it, in order
         for transaction in activity.iterfind("transaction"):
@@ -552,7 +567,7 @@ def keyed(xml: bytes, source: str = "<iati>") -> list[Keyed]:
             key = None if when is None else when.get(_a("key"))
             if key is None or partner is None or value is None:
                 continue
-            amount, code = (value.text or "").strip(), str(transaction.xpath("string(transaction-type/@code)"))
+            amount, code = (value.text or "").strip(), str(_xpath("string(transaction-type/@code)")(transaction))
             kind = _fact_type(code, amount.startswith("-"), committed) if code in (COMMITMENT, DISBURSEMENT) else code
             committed = committed or kind == "FundingCommitted"
             occurred = str(when.get(_a("occurred-on"), ""))
@@ -636,7 +651,7 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
             activity.get(_a("instrument"))
             or _text(activity, "participating-org/narrative")
             or _text(activity, "reporting-org/narrative")
-            or str(activity.xpath("string(reporting-org/@ref)")),
+            or str(_xpath("string(reporting-org/@ref)")(activity)),
             LINE,
         ),
         "title": fit(_text(activity, "title/narrative"), LINE),
@@ -645,7 +660,7 @@ def _plan_activity(activity: Any, source: str) -> ActivityPlan:
     committed: dict[str, Standing] = {}  # the funding line the plan has so far, by partner
     recipients: set[str] = set()
     for index, transaction in _in_order(activity, transactions):
-        recipient = partner or str(transaction.xpath("string(recipient-country/@code)"))
+        recipient = partner or str(_xpath("string(recipient-country/@code)")(transaction))
         if not recipient:
             reason = "names no recipient country, nor does its activity: Accord records funding by partner country"
             found.skipped.append(Skipped(transaction.sourceline, "no country", reason))
@@ -690,13 +705,28 @@ def _in_order(activity: Any, transactions: list[Any]) -> list[tuple[int, Any]]:
 def _dated(transaction: Any) -> str:
     """A transaction's date as written (ISO 8601 dates sort as text); a
     transaction without one is refused when it is planned."""
-    return str(transaction.xpath("string(transaction-date/@iso-date)"))
+    return str(_xpath("string(transaction-date/@iso-date)")(transaction))
 
 
 def _commits(transaction: Any) -> bool:
     """Whether a transaction commits funds (a type 2 of a value not negative)."""
     value = (transaction.findtext("value") or "").strip()
-    return bool(transaction.xpath("string(transaction-type/@code)") == COMMITMENT and not value.startswith("-"))
+    return bool(_xpath("string(transaction-type/@code)")(transaction) == COMMITMENT and not value.startswith("-"))
+
+
+def _child(element: Any, tag: str) -> Any:
+    """`element.find(tag)` of a tag's name, without the path parser that
+    `find` runs at each call (of tens of thousands of transactions)."""
+    return next(element.iterchildren(tag), None)
+
+
+@cache
+def _xpath(expression: str) -> Any:
+    """An XPath expression compiled once: `element.xpath(expression)`
+    compiles it at each call, a third of planning a file's transactions."""
+    from lxml import etree
+
+    return etree.XPath(expression)
 
 
 def _not_money(currency: str) -> str:
@@ -834,14 +864,14 @@ def _plan_transaction(
     """One transaction as a `submit --file` line, or why it is left out;
     `committed`, the funding line as the plan has it so far."""
     line = transaction.sourceline
-    kind = transaction.find("transaction-type")
+    kind = _child(transaction, "transaction-type")
     code = kind.get("code") if kind is not None else None
     if code not in (COMMITMENT, DISBURSEMENT):
         if unknown := iati_codes.unknown_transaction_type(code):
             return Skipped(line, "unknown transaction type", unknown)
         what = _NOT_RECORDED.get(str(code), "other transaction")
         return Skipped(line, what, f"{what} (type {code}): Accord records commitments and disbursements")
-    date, value = transaction.find("transaction-date"), transaction.find("value")
+    date, value = _child(transaction, "transaction-date"), _child(transaction, "value")
     amount = (value.text or "").strip() if value is not None else ""
     if date is None or not amount:
         raise IatiError(f"{source}, line {line}: a transaction needs a date and a value")
@@ -932,7 +962,14 @@ class Imported:
 
 
 def import_file(
-    app: Any, xml: bytes, source: str, actor: str, bar: Bar, *, dry_run: bool = False, open_partnerships: bool = False
+    app: Any,
+    xml: bytes | Path,
+    source: str,
+    actor: str,
+    bar: Bar,
+    *,
+    dry_run: bool = False,
+    open_partnerships: bool = False,
 ) -> Imported:
     """The file's plan and what recording it did: every transaction checked
     as `submit --file` checks a line and decided on its partnership, then
@@ -941,10 +978,10 @@ def import_file(
     `open_partnerships` opened in the same batch. A `dry_run` is all of
     that but the storing: what it says is what the import then stores."""
     plans = _envelopes_set_before(app, plan(xml, source))
-    lines = [NumberedLine(p.line, orjson.dumps(p.submission)) for activity in plans for p in activity.recorded]
+    facts = [Fact(p.line, p.submission) for activity in plans for p in activity.recorded]
     with collector_paused():
-        with bar(len(lines), "checking") as advance:
-            checked = list(zip(lines, validate_all(lines, advance), strict=True))
+        with bar(len(facts), "checking") as advance:
+            checked = list(zip(facts, validate_facts(facts, advance), strict=True))
         missing = app.not_opened(sorted({submission.subject for _, submission in checked}))
         openings = _openings(missing, checked)
         if openings and not open_partnerships:
@@ -953,7 +990,7 @@ def import_file(
     return Imported(plans, openings, receipt)
 
 
-def _openings(missing: Sequence[str], checked: Sequence[tuple[NumberedLine, Submission]]) -> list[Opening]:
+def _openings(missing: Sequence[str], checked: Sequence[tuple[Numbered, Submission]]) -> list[Opening]:
     """Each partnership `missing`, as of its earliest transaction (the first
     in the file of those dated alike)."""
     from domain.partnership import Partnership

@@ -34,6 +34,8 @@ from workflows.store.trial import end_of
 CHAIN_TABLE = chain.TABLE
 # The log's statistics are first taken when it reaches this many events.
 ANALYZE_FROM = 10_000
+# The most rows one INSERT of events writes (a batch writes several, in one transaction).
+INSERT_ROWS = 5000
 
 
 class PostgresFactory(library.PostgresFactory):
@@ -266,14 +268,19 @@ class TrackingPostgresProcessRecorder(PostgresProcessRecorder):
             signed = self.signing.admit(cursor, changes, {event.topic for event in stored_events})
             # Rows are inserted, and their positions returned, in the order
             # given, as the library's own function relies on too.
-            columns = [
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ]
-            cursor.execute(self.insert_columns, columns)
-            ids = [row["notification_id"] for row in cursor.fetchall()]
+            # A few thousand rows a statement: the arrays of a batch of tens
+            # of thousands (an IATI file), encoded at once, took a hundred MB.
+            ids: list[int] = []
+            for start in range(0, len(stored_events), INSERT_ROWS):
+                rows = stored_events[start : start + INSERT_ROWS]
+                columns = [
+                    [e.originator_id for e in rows],
+                    [e.originator_version for e in rows],
+                    [e.topic for e in rows],
+                    [e.state for e in rows],
+                ]
+                cursor.execute(self.insert_columns, columns)
+                ids += [row["notification_id"] for row in cursor.fetchall()]
             # As the library's function does, for subscribers waiting on the log.
             cursor.execute(self.notify)
             head = self.chainer.extend(cursor, chain.records_of(ids, stored_events))
