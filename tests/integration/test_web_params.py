@@ -59,6 +59,13 @@ HOSTILE = [
     ("/funding?in=XAU", "--in XAU: XAU has no minor unit in ISO 4217"),
     ("/?in=%3Cscript%3E", "--in <SCRIPT>: unknown currency '<SCRIPT>'"),
     ("/funding?in=EUR%00", "in holds a control character: 'EUR\\x00'"),
+    (
+        "/tasks?status=open&utm_source=mail",
+        "this page reads no value named 'utm_source' from its address; it reads status, partner, owner, page, "
+        "as_of, known_at",
+    ),
+    ("/meetings?page=2", "this page reads no value named 'page' from its address; it reads as_of, known_at"),
+    ("/funding?" + "x" * 300 + "=1", "this page reads no value named '" + "x" * 40 + "…' from its address"),
 ]
 
 

@@ -1,13 +1,20 @@
 """What each page reads from its address, read before anything else is:
 each function takes the request (and the business zone) and gives the work
 that reads the page's values from the record it stands for. Every value is
-read by workflows.web.params or workflows.web.moments, with its bounds."""
+read by workflows.web.params or workflows.web.moments, with its bounds.
+
+Each says which values of its query it reads (`reading`), beside the
+moment's, which every page reads: a page is kept by those values alone,
+and a value it does not read is refused, as a value it cannot use is (a
+parameter that changed nothing would otherwise make a page read again, and
+keep it again, for every value a stranger cares to send)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -15,12 +22,43 @@ from starlette.requests import Request
 from workflows.reports.currency import currency
 from workflows.web import pages, params
 from workflows.web.moments import EARLIEST, moment_of
+from workflows.web.params import NotUnderstood, shown
 
 if TYPE_CHECKING:
     from workflows.application.service import Accord
 
 # What reads a page's values: from the record, on the day it stands for.
 Work = Callable[["Accord", Any], dict[str, Any]]
+# The values of its query every page reads: the moment it stands for.
+MOMENT = ("as_of", "known_at")
+# The values of its query each page reads besides, by what reads its address.
+READ: WeakKeyDictionary[Callable[..., Any], tuple[str, ...]] = WeakKeyDictionary()
+
+Reader = TypeVar("Reader", bound=Callable[..., Any])
+
+
+def reading(*names: str) -> Callable[[Reader], Reader]:
+    """Mark what reads a page's address as reading these values of its query."""
+
+    def marked(reader: Reader) -> Reader:
+        READ[reader] = names
+        return reader
+
+    return marked
+
+
+def understood(request: Request, reader: Callable[..., Any]) -> list[tuple[str, str]]:
+    """The values of the query the page reads (`reader` reads its address),
+    by name, blank ones left out as the page leaves them; NotUnderstood for
+    one it does not read."""
+    names = READ.get(reader, ()) + MOMENT
+    query = request.query_params
+    for name in query:
+        if name not in names:
+            raise NotUnderstood(
+                f"this page reads no value named {shown(name)} from its address; it reads {', '.join(names)}"
+            )
+    return [(name, query[name].strip()) for name in sorted(names) if query.get(name, "").strip()]
 
 
 def path_value(request: Request, name: str, said: str) -> str:
@@ -34,6 +72,7 @@ def currency_of(request: Request) -> str | None:
     return currency(text) if text else None
 
 
+@reading("in")
 def partner_work(request: Request, zone: ZoneInfo) -> Work:
     code = path_value(request, "code", "a partner's code")
     into = currency_of(request)
@@ -45,6 +84,7 @@ def briefing_work(request: Request, zone: ZoneInfo) -> Work:
     return lambda app, today: pages.briefing(app, today, meeting)
 
 
+@reading("status", "partner", "owner", "page")
 def tasks_work(request: Request, zone: ZoneInfo) -> Work:
     query = request.query_params
     status = params.choice(query.get("status"), "status", pages.TASK_STATUSES, "open")
@@ -53,6 +93,7 @@ def tasks_work(request: Request, zone: ZoneInfo) -> Work:
     return lambda app, today: pages.tasks(app, today, status, partner, owner, page)
 
 
+@reading("after", "partner", "type")
 def audit_work(request: Request, zone: ZoneInfo) -> Work:
     query = request.query_params
     # The page after `after` starts at the position after it, which the stores must hold too.
@@ -67,6 +108,7 @@ def event_work(request: Request, zone: ZoneInfo) -> Work:
     return lambda app, today: pages.event(app, zone, position)
 
 
+@reading("since", "until")
 def changes_work(request: Request, zone: ZoneInfo) -> Work:
     """Between two moments (by default the last seven days up to now)."""
     query = request.query_params

@@ -1,10 +1,12 @@
 """The web console's wiring: routes, templates, the moment each page
 stands for, security headers, errors as pages.
 
-One application over the store serves every request, on one worker thread
-of its own: the store's connections stay with the thread that made them,
-and the event loop stays free while a page is read. Each request brings the
-views up to date first, as a command does.
+Pages are read on threads of their own, by kind of work (workflows.web.workers):
+readers of the record now, each with its own application and connections;
+a few replays of the record as it stood, kept by moment (workflows.web.replays);
+sign-ins, whose password hash takes a fifth of a second; and one writer, where
+every change made on a page is recorded. The event loop stays free while a
+page is read. The views are brought up to date first, as a command does.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,8 @@ from workflows.reports.html import STYLE
 from workflows.web import addresses, pages, record, search
 from workflows.web.moments import Moment, NotAMoment
 from workflows.web.params import NotUnderstood
+from workflows.web.replays import Replays
+from workflows.web.workers import Busy, Workers
 
 if TYPE_CHECKING:
     from workflows.application.service import Accord
@@ -110,9 +114,10 @@ NAVIGATION = (
 
 
 class Console:
-    """The application every page reads, on its own worker thread, and the
-    one that records a change made on a page: the same, unless pages are
-    read on a hot standby (ACCORD_READ_DB) and changes made on its primary."""
+    """The applications pages are read from, one a reader's thread, and the
+    one that records a change made on a page, on the writer's thread: over
+    the same store, unless pages are read on a hot standby (ACCORD_READ_DB)
+    and changes made on its primary."""
 
     def __init__(
         self, settings: Settings, build: Callable[[], Accord], build_recording: Callable[[], Accord] | None = None
@@ -123,29 +128,22 @@ class Console:
         self.sessions = Sessions(settings.web.users) if settings.web.users else None
         # The users file as last read, by the time it was last changed.
         self._users: tuple[int | None, dict[str, str]] | None = None
-        self.build = build
-        self.build_recording = build_recording
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-web")
-        self._app: Accord | None = None
-        self._recording: Accord | None = None
+        self.workers = Workers(build, build_recording)
+        self.replays = Replays(settings)
         # Pages read, by address, how far the views have read the log, and day (see `read`).
         self.kept: OrderedDict[tuple[str | None, int, Any], dict[str, Any]] = OrderedDict()
+        self._keeping = threading.Lock()
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False
         )
 
     def app(self) -> Accord:
-        if self._app is None:
-            self._app = self.build()
-        return self._app
+        """The calling thread's application, which pages are read from."""
+        return self.workers.app()
 
     def recording(self) -> Accord:
-        """The application a change made on a page is recorded by."""
-        if self.build_recording is None:
-            return self.app()
-        if self._recording is None:
-            self._recording = self.build_recording()
-        return self._recording
+        """The application a change made on a page is recorded by (on the writer's thread)."""
+        return self.workers.recording()
 
     def shown(self, recorded: Accord) -> None:
         """After a change recorded on the primary: its views brought up to
@@ -156,49 +154,51 @@ class Console:
             recorded.refresh()
             reading.wait_for(recorded)
 
-    async def run(self, work: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.worker, work)
-
     def close(self) -> None:
-        for app in (self._app, self._recording):
-            if app is not None:
-                self.worker.submit(app.close).result()
-        self.worker.shutdown()
+        self.workers.close()
+        self.replays.close()
 
-    def read(
+    async def read(
         self, moment: Moment, work: Callable[[Accord, Any], dict[str, Any]], replay: bool, key: str | None = None
     ) -> dict[str, Any]:
-        """`work(record, today)` over the record the moment stands for (on
-        the worker thread): a replay of it, or (`replay` false: a page of
-        the log itself, which filters by the moment) the store now. A page
-        with a `key` (its address) is kept until the log moves or the day
+        """`work(record, today)` over the record the moment stands for: a
+        replay of it (on a replay's thread), or (now, or `replay` false: a
+        page of the log itself, which filters by the moment) the store now,
+        on a reader's thread. A page with a `key` (its address, in the
+        parameters it reads) is kept until the log moves or the day
         changes: it is a function of them, and read again only then."""
-        from workflows.audit.replay import record_at
+        replayed = replay and not moment.now
+        reading = self.workers.replay if replayed else self.workers.read
+        return await reading(lambda: self._read(moment, work, replayed, key))
 
+    def _read(
+        self, moment: Moment, work: Callable[[Accord, Any], dict[str, Any]], replayed: bool, key: str | None
+    ) -> dict[str, Any]:
         app = self.app()
-        app.refresh()
+        self.workers.caught_up(app)
         # On a standby, where its views stand, which may trail its log's head.
         head = app.read_to()
         behind = app.behind()
         standby = {"standby": behind} if behind else {}
-        kept = (key, head, app.clock.today())
-        if key is not None and kept in self.kept:
-            self.kept.move_to_end(kept)
-            return {**self.kept[kept], **standby}
+        today = app.clock.today()
+        kept = (key, head, today)
+        with self._keeping:
+            if key is not None and kept in self.kept:
+                self.kept.move_to_end(kept)
+                return {**self.kept[kept], **standby}
         # Events a reader could not carry, which a page may leave out: said on every page.
         uncarried = app.failed()
-        if not replay:
-            values = {**work(app, app.clock.today()), "said": "now", "today": app.clock.today(), "head": head}
+        if not replayed:
+            values = {**work(app, today), "said": "now", "today": today, "head": head}
         else:
-            moment.has_come(app.clock.today(), app.clock.now())
-            with record_at(app, self.settings, as_of=moment.as_of, known_at=moment.known_at) as chosen:
-                record, today, said = chosen
-                values = {**work(record, today), "said": said, "today": today, "head": head}
+            moment.has_come(today, app.clock.now())
+            values = {**self.replays.read(app, moment, head, work), "head": head}
         values["uncarried"] = uncarried
         if key is not None:
-            self.kept[kept] = values
-            while len(self.kept) > KEPT:
-                self.kept.popitem(last=False)
+            with self._keeping:
+                self.kept[kept] = values
+                while len(self.kept) > KEPT:
+                    self.kept.popitem(last=False)
         return {**values, **standby}
 
     def who(self, request: Request) -> str | None:
@@ -298,9 +298,11 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             request.state.moment = Moment()  # until the query's is read: an error page stands for now
             try:
                 request.state.moment = Moment.of(request.query_params, console.zone)
+                # Only what the page reads names it: another parameter is refused, not kept apart.
+                given = addresses.understood(request, work)
                 reads = work(request, console.zone)
-                key = str(request.url) if keep else None
-                values = await console.run(lambda: console.read(request.state.moment, reads, replay, key))
+                key = request.url.path + "?" + urlencode(given) if keep else None
+                values = await console.read(request.state.moment, reads, replay, key)
             except Exception as error:  # said as a page, as the command line says it in a sentence
                 message = bad_input(error)
                 if message is None:
@@ -333,11 +335,13 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
     def not_understood(request: Request, message: str) -> HTMLResponse:
         return console.render(request, "error.html", {"title": "Not understood", "message": message}, 400)
 
+    @addresses.reading("in")
     def portfolio_work(request: Request, zone: ZoneInfo) -> addresses.Work:
         into = addresses.currency_of(request)
         query = request.state.moment.query(zone)
         return lambda app, today: pages.portfolio(app, today, target, lambda code: f"/partners/{code}{query}", into)
 
+    @addresses.reading("in")
     def funding_work(request: Request, zone: ZoneInfo) -> addresses.Work:
         into = addresses.currency_of(request)
         return lambda app, today: pages.funding(app, today, target, into)
@@ -394,7 +398,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             return str(task.id)
 
         try:
-            task_id = await console.run(apply)
+            task_id = await console.workers.write(apply)
         except PermissionError as error:
             return refused(request, str(error), 403)
         except Exception as error:
@@ -403,10 +407,8 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
                 raise
             request.state.moment = Moment()
             try:
-                values = await console.run(
-                    lambda: console.read(
-                        Moment(), lambda app, today: task_page(app, today, request, ref, console.zone), True
-                    )
+                values = await console.read(
+                    Moment(), lambda app, today: task_page(app, today, request, ref, console.zone), True
                 )
             except Exception as unread:  # no such task: nothing to show the change on
                 if bad_input(unread) is None:
@@ -429,7 +431,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         address = request.client.host if request.client else "unknown"
 
         def signed_in() -> str | None:
-            # Off the event loop, as the password's hash takes a tenth of a second.
+            # On a sign-in thread, as the password's hash takes a fifth of a second.
             sessions, known = console.sessions, console.users()
             if sessions is None:
                 return None
@@ -440,10 +442,11 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             return sessions.open(name, known[name])
 
         try:
-            token = await console.run(signed_in)
-        except TooManyAttempts as error:
+            token = await console.workers.sign_in(signed_in)
+        except (TooManyAttempts, Busy) as error:
+            status = 429 if isinstance(error, TooManyAttempts) else 503
             return console.render(
-                request, "login.html", {"title": "Sign in", "next": target, "failed": str(error)}, 429
+                request, "login.html", {"title": "Sign in", "next": target, "failed": str(error)}, status
             )
         except Exception as error:  # the sessions' file cannot be kept: said as a page
             return unavailable(request, error)
@@ -465,7 +468,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         async def heads() -> AsyncIterator[str]:
             shown, quiet = None, 0.0
             while not await request.is_disconnected():
-                head = await console.run(lambda: console.app().read_to())
+                head = await console.workers.read(lambda: console.app().read_to())
                 if head != shown:
                     shown, quiet = head, 0.0
                     yield f"event: head\ndata: {head}\n\n"
@@ -524,7 +527,10 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         # Sent over TLS only where the console is reached over it (ACCORD_WEB_URL https://...).
         https_only=(settings.delivery.web_url or "").startswith("https://"),
     )
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[session])
+    web = Starlette(routes=routes, lifespan=lifespan, middleware=[session])
+    # For those who look at what it keeps (the tests, the bench).
+    web.state.console = console
+    return web
 
 
 def _day(text: str) -> Any:
