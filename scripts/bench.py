@@ -8,6 +8,7 @@ in the same run, with the peak memory of the process that did it.
     scripts/bench --part startup --json startup.json
     scripts/bench --quick --part signing    # submission signed beside unsigned
     scripts/bench --part iati               # a 50 MB IATI file imported, beside lxml parsing it
+    scripts/bench --quick --part console    # /tasks beside sign-in floods and replays
 
 Figures vary run to run on a shared machine: compare ratios from one run.
 """
@@ -1048,6 +1049,189 @@ def search_rows(bench: Bench, kind: str) -> list[Row]:
     return rows
 
 
+# The console served by uvicorn in a process of its own, trusting the
+# address the bench says each request comes from (X-Forwarded-For), so that a
+# flood of sign-ins can come from as many addresses as an attacker has.
+SERVE = (
+    LAUNCH
+    + "import uvicorn\nfrom workflows.config.settings import Settings\nfrom workflows.web.app import create\n"
+    + "uvicorn.run(create(Settings()), host='127.0.0.1', port=int(sys.argv[1]), log_level='warning', "
+    + "proxy_headers=True, forwarded_allow_ips='127.0.0.1', timeout_graceful_shutdown=2)\n"
+)
+# Requests of /tasks timed in each load, at least (more while the load lasts).
+SAMPLES = 30
+
+
+def percentiles(seconds: list[float]) -> str:
+    return f"p50 {percentile(seconds, 0.5):.3f} s, p95 {percentile(seconds, 0.95):.3f} s"
+
+
+def console_rows(bench: Bench, kind: str) -> list[Row]:
+    """Another user's /tasks while strangers load the console: alone, then
+    beside twenty sign-ins with wrong passwords at once (each from its own
+    address, so that none is throttled: each costs its argon2 hash), beside
+    six pages as of six dates (each a replay), beside a flood of /tasks with
+    a junk parameter, and beside the sign-ins and the replays together. Each
+    load's p50 and p95 beside /tasks alone, the layer beneath."""
+    import threading
+
+    import httpx
+
+    from workflows.config import accounts
+
+    store = STORE_NAMES[kind]
+    db = bench.stores.new(kind, "console")
+    files = write_files(bench.folder, synthetic(bench.partners, bench.count, bench.seed), f"console-{kind}")
+    bench.say(f"{store}: the console under load: a store of {bench.count:,} events...")
+    accord(db, "init")
+    for path in files:
+        accord(db, "submit", "--file", str(path))
+    in_child(REFRESH, db)
+    users = bench.folder / f"users-{kind}.toml"
+    accounts.add(users, "desk", "desk has a password")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "ACCORD_DB": db, "ACCORD_USERS": str(users), "BENCH_PEAK": str(bench.folder / "peak")}
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    rows: list[Row] = []
+
+    # Each client's form token, once it has asked for the sign-in page.
+    tokens: dict[int, str] = {}
+
+    def token(client: httpx.Client) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert found is not None
+        return found[1]
+
+    try:
+        with httpx.Client(base_url=base, timeout=600) as probe:
+            for _ in range(600):
+                try:
+                    probe.get("/accord.css")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+        desk = httpx.Client(base_url=base, timeout=600)
+        form = {"csrf": token(desk), "name": "desk", "password": "desk has a password"}
+        if desk.post("/login", data=form).status_code != 303:
+            raise RuntimeError("desk could not sign in")
+
+        def timed(client: httpx.Client, path: str) -> float:
+            start = time.perf_counter()
+            answer = client.get(path)
+            if answer.status_code != 200:
+                raise RuntimeError(f"{path} answered {answer.status_code}")
+            return time.perf_counter() - start
+
+        def under(load: Callable[[threading.Event], list[threading.Thread]], until_done: bool) -> list[float]:
+            """/tasks timed SAMPLES times while the load's threads run (and,
+            `until_done`, on until they end, at most ten times as many)."""
+            stop = threading.Event()
+            threads = load(stop)
+            for thread in threads:
+                thread.start()
+            time.sleep(1.0)  # the load under way
+            seconds: list[float] = []
+            while len(seconds) < SAMPLES or (
+                until_done and any(t.is_alive() for t in threads) and len(seconds) < 10 * SAMPLES
+            ):
+                seconds.append(timed(desk, "/tasks"))
+            stop.set()
+            for thread in threads:
+                thread.join()
+            return seconds
+
+        counted = [0]
+
+        def looping(work: Callable[[httpx.Client, int], None], threads: int) -> Callable[..., list[threading.Thread]]:
+            """`threads` clients, each doing `work` again and again until stopped."""
+
+            def load(stop: threading.Event) -> list[threading.Thread]:
+                def run(n: int) -> None:
+                    with httpx.Client(base_url=base, timeout=600) as client:
+                        while not stop.is_set():
+                            work(client, n)
+                            counted[0] += 1
+
+                return [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+
+            return load
+
+        def sign_in_again(client: httpx.Client, n: int) -> None:
+            # A new name and address each time: nothing is throttled, every attempt is hashed.
+            attempt = counted[0]
+            if n not in tokens:
+                tokens[n] = token(client)
+            address = f"10.{n}.{attempt // 250 % 250}.{attempt % 250}"
+            form = {"csrf": tokens[n], "name": f"stranger{n}x{attempt}", "password": "not a password"}
+            answer = client.post("/login", data=form, headers={"x-forwarded-for": address})
+            if answer.status_code not in (401, 503):
+                raise RuntimeError(f"a wrong password answered {answer.status_code}")
+
+        dates = [f"{2016 + year}-{month:02d}-28" for year in range(8) for month in (3, 6, 9, 12)]
+
+        def replays(stop: threading.Event) -> list[threading.Thread]:
+            def run(n: int) -> None:
+                with httpx.Client(base_url=base, timeout=600) as client:
+                    for day in dates[n::6]:
+                        if stop.is_set():
+                            return
+                        if client.get(f"/tasks?as_of={day}").status_code != 200:
+                            raise RuntimeError(f"/tasks?as_of={day} failed")
+                        counted[0] += 1
+
+            return [threading.Thread(target=run, args=(n,)) for n in range(6)]
+
+        def junk(client: httpx.Client, n: int) -> None:
+            answer = client.get(f"/tasks?nonce={n}x{counted[0]}")
+            if answer.status_code != 400:
+                raise RuntimeError(f"/tasks with a junk parameter answered {answer.status_code}")
+
+        def together(stop: threading.Event) -> list[threading.Thread]:
+            return looping(sign_in_again, 20)(stop) + replays(stop)
+
+        first = timed(desk, "/tasks")
+        floor = [timed(desk, "/accord.css") for _ in range(SAMPLES)]
+        alone = [timed(desk, "/tasks") for _ in range(SAMPLES)]
+        rows.append(
+            Row(
+                store,
+                f"accord serve: GET /tasks alone, signed in ({SAMPLES} requests; the first, read, {first:.3f} s)",
+                percentiles(alone),
+                f"the stylesheet {percentiles(floor)}",
+            )
+        )
+        loads = [
+            ("20 sign-ins with wrong passwords at once, each from its own address", looping(sign_in_again, 20), False),
+            ("6 pages as of 6 dates at once, then 6 more... (each a replay of the log)", replays, True),
+            ("4 clients asking /tasks with a junk parameter (refused, 400)", looping(junk, 4), False),
+            ("the 20 sign-ins and the 6 as-of pages together", together, True),
+        ]
+        for what, load, until_done in loads:
+            bench.say(f"{store}: /tasks beside {what}...")
+            counted[0] = 0
+            seconds = under(load, until_done)
+            rows.append(
+                Row(
+                    store,
+                    f"accord serve: GET /tasks beside {what}: {len(seconds)} requests, "
+                    f"the load's {counted[0]} answered meanwhile",
+                    percentiles(seconds),
+                    f"alone {percentiles(alone)} (target < 0.3 s)",
+                    f"p95 {percentile(seconds, 0.95) / percentile(alone, 0.95):.1f}x of alone",
+                )
+            )
+        desk.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rows
+
+
 class Inbox:
     """A local SMTP server (aiosmtpd, in the bench's own process) that takes
     every message and keeps it, to send again with plain smtplib."""
@@ -1301,7 +1485,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--part",
-        choices=["all", "portfolio", "signing", "scheduler", "delivery", "startup", "search", "iati"],
+        choices=["all", "portfolio", "signing", "scheduler", "delivery", "console", "startup", "search", "iati"],
         default="all",
         help="measure only one part",
     )
@@ -1335,6 +1519,8 @@ def main() -> None:
                 rows += delivery_rows(bench, kind)
             if args.part in ("all", "search"):
                 rows += search_rows(bench, kind)
+            if args.part in ("all", "console"):
+                rows += console_rows(bench, kind)
         if args.part in ("all", "iati"):
             rows += iati_rows(bench, kinds, args.iati_mb * 2**20)
         if args.part in ("all", "startup"):

@@ -11,6 +11,7 @@ password hash or for a replay of the record as it stood.
   moment: a replay of the log in memory, the costliest read there is, so
   few run at once; each is kept (workflows.web.replays) for the pages
   that ask for the same moment after it.
+  They run at a lower priority than the readers, as sign-ins do.
 - Sign-in (SIGNING_IN threads, at a lower priority) checks passwords,
   whose argon2 hash takes a fifth of a second of a core on purpose: a flood
   of attempts waits for these threads, never for the readers', and past
@@ -38,8 +39,8 @@ REPLAYS = 2
 SIGNING_IN = 2
 # Sign-in attempts waiting or being checked at once; the next is refused.
 WAITING = 32
-# How much less a sign-in thread is given of the processor than a reader
-# (Linux's niceness, a thread's own).
+# How much less a replay's or a sign-in's thread is given of the processor
+# than a reader's (Linux's niceness, a thread's own).
 POLITE = 10
 
 T = TypeVar("T")
@@ -56,7 +57,7 @@ class Workers:
         self.build = build
         self.build_recording = build_recording or build
         self.reading = ThreadPoolExecutor(READERS, thread_name_prefix="accord-read")
-        self.replaying = ThreadPoolExecutor(REPLAYS, thread_name_prefix="accord-replay")
+        self.replaying = ThreadPoolExecutor(REPLAYS, thread_name_prefix="accord-replay", initializer=_polite)
         self.signing_in = ThreadPoolExecutor(SIGNING_IN, thread_name_prefix="accord-sign-in", initializer=_polite)
         self.writing = ThreadPoolExecutor(1, thread_name_prefix="accord-write")
         self.waiting = threading.BoundedSemaphore(WAITING)
