@@ -23,6 +23,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -1092,7 +1093,12 @@ def console_rows(bench: Bench, kind: str) -> list[Row]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "ACCORD_DB": db, "ACCORD_USERS": str(users), "BENCH_PEAK": str(bench.folder / "peak")}
+    env = {
+        **os.environ,
+        "ACCORD_DB": db,
+        "ACCORD_USERS": str(users),
+        "BENCH_PEAK": str(bench.folder / f"serve-peak-{kind}"),
+    }
     server = subprocess.Popen(
         [sys.executable, "-c", SERVE, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
     )
@@ -1131,6 +1137,7 @@ def console_rows(bench: Bench, kind: str) -> list[Row]:
             """/tasks timed SAMPLES times while the load's threads run (and,
             `until_done`, on until they end, at most ten times as many)."""
             stop = threading.Event()
+            tokens.clear()  # the clients of a load before are gone, with their sessions
             threads = load(stop)
             for thread in threads:
                 thread.start()
@@ -1143,7 +1150,21 @@ def console_rows(bench: Bench, kind: str) -> list[Row]:
             stop.set()
             for thread in threads:
                 thread.join()
+            if failed:
+                raise RuntimeError(f"the load failed: {failed[0]}")
             return seconds
+
+        # What went wrong in a load's threads: the bench stops, rather than measure a load that is not there.
+        failed: list[Exception] = []
+
+        def failing(run: Callable[[int], None]) -> Callable[[int], None]:
+            def kept(n: int) -> None:
+                try:
+                    run(n)
+                except Exception as error:
+                    failed.append(error)
+
+            return kept
 
         counted = [0]
 
@@ -1157,7 +1178,7 @@ def console_rows(bench: Bench, kind: str) -> list[Row]:
                             work(client, n)
                             counted[0] += 1
 
-                return [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+                return [threading.Thread(target=failing(run), args=(n,)) for n in range(threads)]
 
             return load
 
@@ -1184,7 +1205,7 @@ def console_rows(bench: Bench, kind: str) -> list[Row]:
                             raise RuntimeError(f"/tasks?as_of={day} failed")
                         counted[0] += 1
 
-            return [threading.Thread(target=run, args=(n,)) for n in range(6)]
+            return [threading.Thread(target=failing(run), args=(n,)) for n in range(6)]
 
         def junk(client: httpx.Client, n: int) -> None:
             answer = client.get(f"/tasks?nonce={n}x{counted[0]}")
@@ -1227,8 +1248,13 @@ def console_rows(bench: Bench, kind: str) -> list[Row]:
             )
         desk.close()
     finally:
-        server.terminate()
+        # As Ctrl-C stops it, so that it says its peak memory as it ends.
+        server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
+    peak = bench.folder / f"serve-peak-{kind}"
+    if peak.exists():  # written as the server stopped
+        for row in rows:
+            row.memory = f"{int(peak.read_text()) / 1024:,.0f} MiB (the server)"
     return rows
 
 

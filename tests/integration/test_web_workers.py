@@ -153,3 +153,19 @@ def _main(page: str) -> str:
     found = re.search(r"<main.*</main>", page, re.DOTALL)
     assert found is not None
     return found[0]
+
+
+def test_pages_asking_for_one_moment_at_once_wait_for_one_replay(web: TestClient) -> None:
+    console = web.app.state.console  # type: ignore[attr-defined]
+    addresses = [
+        "/tasks?as_of=2021-06-30",
+        "/?as_of=2021-06-30",
+        "/funding?as_of=2021-06-30",
+        "/meetings?as_of=2021-06-30",
+    ]
+
+    answers = at_once(web, [("GET", address, None) for address in addresses * 2])
+
+    assert [status for status, _ in answers] == [200] * len(addresses) * 2
+    assert all("as of 2021-06-30" in text for _, text in answers)
+    assert console.replays.count == 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,10 @@ REPLAYS = 2
 SIGNING_IN = 2
 # Sign-in attempts waiting or being checked at once; the next is refused.
 WAITING = 32
+# Seconds a thread holds the interpreter's lock while another waits for it
+# (Python's default is 0.005): a reader's page is many short steps, each
+# waiting its turn behind a replay's or a sign-in's thread.
+TURN = 0.001
 # How much less a replay's or a sign-in's thread is given of the processor
 # than a reader's (Linux's niceness, a thread's own).
 POLITE = 10
@@ -55,7 +60,9 @@ class Workers:
 
     def __init__(self, build: Callable[[], Accord], build_recording: Callable[[], Accord] | None = None) -> None:
         self.build = build
-        self.build_recording = build_recording or build
+        self.build_recording = build_recording
+        # For the whole process, which serves the console.
+        sys.setswitchinterval(min(TURN, sys.getswitchinterval()))
         self.reading = ThreadPoolExecutor(READERS, thread_name_prefix="accord-read")
         self.replaying = ThreadPoolExecutor(REPLAYS, thread_name_prefix="accord-replay", initializer=_polite)
         self.signing_in = ThreadPoolExecutor(SIGNING_IN, thread_name_prefix="accord-sign-in", initializer=_polite)
@@ -81,7 +88,11 @@ class Workers:
         return own
 
     def recording(self) -> Accord:
-        """The application a change made on a page is recorded by (on the writer's thread)."""
+        """The application a change made on a page is recorded by (on the
+        writer's thread): its own, unless changes are recorded elsewhere
+        than pages are read (on a standby's primary)."""
+        if self.build_recording is None:
+            return self.app()
         if self._recording is None:
             self._recording = self.build_recording()
             with self._making:
