@@ -44,6 +44,10 @@ class Sessions:
     def _db(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            # Every page asks who is signed in while sign-ins write their
+            # failures: in WAL, a read never waits for a write (SQLite makes
+            # the -wal and -shm files with the file's own permissions).
+            db.execute("PRAGMA journal_mode=WAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS sessions (digest TEXT PRIMARY KEY, user TEXT NOT NULL, "
                 "password TEXT NOT NULL, started REAL NOT NULL)"

@@ -9,16 +9,17 @@ password hash or for a replay of the record as it stood.
   the log has moved.
 - Replays (REPLAYS threads) read the record as of a date or as known at a
   moment: a replay of the log in memory, the costliest read there is, so
-  few run at once; each is kept (workflows.web.replays) for the pages
-  that ask for the same moment after it.
-  They run at a lower priority than the readers, as sign-ins do.
+  few run at once, at a lower priority than the readers; each is kept
+  (workflows.web.replays) for the pages that ask for the same moment after it.
 - Sign-in (SIGNING_IN threads, at a lower priority) checks passwords,
   whose argon2 hash takes a fifth of a second of a core on purpose: a flood
   of attempts waits for these threads, never for the readers', and past
   WAITING attempts at once the next is told to try again in a moment.
 - One writer records a change made on a page, on the application that
   records (the primary, when pages are read on a standby): changes are
-  made one at a time, as the command line makes them.
+  made one at a time, as the command line makes them. Every form that
+  records (a task's change, a fact, a correction) goes through `write`, and
+  the next read, seeing the log moved, brings the views up to date.
 """
 
 from __future__ import annotations
