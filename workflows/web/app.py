@@ -154,6 +154,11 @@ class Console:
             recorded.refresh()
             reading.wait_for(recorded)
 
+    async def run(self, work: Callable[[], Any]) -> Any:
+        """`work` on the writer's thread, one at a time: what records (a
+        form's fact, a correction) and what a form reads around it."""
+        return await self.workers.write(work)
+
     def close(self) -> None:
         self.workers.close()
         self.replays.close()
@@ -398,7 +403,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             return str(task.id)
 
         try:
-            task_id = await console.workers.write(apply)
+            task_id = await console.run(apply)
         except PermissionError as error:
             return refused(request, str(error), 403)
         except Exception as error:
