@@ -9,7 +9,6 @@ kept, or kept itself. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from pathlib import Path
@@ -17,8 +16,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from tests.console import a_task, add_users, sign_in, token
 from tests.helpers import accord, as_json
-from tests.integration.test_web_signin import a_task, add_users, files, sign_in, token  # noqa: F401
 from workflows.application.sessions import ALLOWED
 from workflows.config.settings import Settings, Web
 from workflows.web import workers
@@ -38,15 +37,6 @@ PAGES = [
     "/?as_of=2021-03-31",
     "/funding?as_of=2021-09-30",
 ]
-
-
-@pytest.fixture
-def web(demo_db: str, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:  # noqa: F811
-    users, policy = files
-    add_users(users, demo_db, monkeypatch)
-    settings = Settings(db=demo_db, policy=str(policy), web=Web(users=str(users)))
-    with TestClient(create(settings)) as client:
-        yield client
 
 
 def shown(page: str) -> str:
@@ -99,7 +89,7 @@ def test_sign_in_is_throttled_however_many_attempts_come_at_once(web: TestClient
 
 def test_past_the_bound_of_sign_ins_at_once_the_next_is_told_to_wait(
     demo_db: str,
-    files: tuple[Path, Path],  # noqa: F811
+    files: tuple[Path, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     users, policy = files
@@ -133,7 +123,7 @@ def test_a_page_is_kept_by_the_values_it_reads_alone(web: TestClient) -> None:
 def test_a_page_as_of_a_date_is_the_same_replayed_from_a_replay_kept_or_kept(
     web: TestClient,
     demo_db: str,
-    files: tuple[Path, Path],  # noqa: F811
+    files: tuple[Path, Path],
 ) -> None:
     console = web.app.state.console  # type: ignore[attr-defined]
     read = shown(web.get("/tasks?as_of=2021-06-30").text)
