@@ -19,6 +19,7 @@ from starlette.requests import Request
 
 from workflows.sentences.words import day
 from workflows.web import params
+from workflows.web.addresses import reading
 
 if TYPE_CHECKING:
     from workflows.application.service import Accord
@@ -30,6 +31,7 @@ SHOWN = 50
 KINDS = {"partnership": "Fact", "meeting": "Meeting", "initiative": "Initiative", "instrument": "Funding envelope"}
 
 
+@reading("q", "partner", "type", "since", "until")
 def search_work(request: Request, zone: ZoneInfo) -> Work:
     query = request.query_params
     typed = params.text(query.get("q"), "the search")
