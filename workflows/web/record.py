@@ -100,6 +100,21 @@ def routes(
         found = app.policy.refusals(user, [type_name])
         return found[0][1] if found else None
 
+    async def signed_form(request: Request) -> tuple[dict[str, list[str]], str, str] | Response:
+        """A posted form's fields, who posted it and its key; or the answer
+        that refuses it: no session's token (403), no one signed in (to
+        sign in, then back), no key of its own (400)."""
+        posted = await everything_posted(request, console)
+        if posted is None:
+            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+        user = console.who(request)
+        if user is None:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        key = (posted.pop("key", None) or [""])[0]
+        if not key.startswith(KEY) or len(key) > 64:
+            return refused(request, "this form has no key of its own: load the page and try again", 400)
+        return posted, user, key
+
     async def index(request: Request) -> Response:
         request.state.moment = Moment()
         groups = await console.run(catalogue)
@@ -149,16 +164,11 @@ def routes(
             if message is None:
                 raise
             return refused(request, message, 404)
-        posted = await everything_posted(request, console)
-        if posted is None:
-            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
-        user = console.who(request)
-        if user is None:
-            return RedirectResponse(f"/login?next=/record/{type_name}", status_code=303)
-        key = (posted.pop("key", None) or [""])[0]
+        signed = await signed_form(request)
+        if isinstance(signed, Response):
+            return signed
+        posted, user, key = signed
         action = (posted.pop("action", None) or ["preview"])[0]
-        if not key.startswith(KEY) or len(key) > 64:
-            return refused(request, "this form has no key of its own: load the page and try again", 400)
 
         def decide() -> tuple[str, Any]:
             app = console.recording()
@@ -257,16 +267,11 @@ def routes(
             position = position_of(request)
         except NotUnderstood as error:
             return refused(request, str(error), 404)
-        posted = await everything_posted(request, console)
-        if posted is None:
-            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
-        user = console.who(request)
-        if user is None:
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        key = (posted.pop("key", None) or [""])[0]
+        signed = await signed_form(request)
+        if isinstance(signed, Response):
+            return signed
+        posted, user, key = signed
         reason = (posted.pop("reason", None) or [""])[0]
-        if not key.startswith(KEY) or len(key) > 64:
-            return refused(request, "this form has no key of its own: load the page and try again", 400)
 
         def decide() -> tuple[str, int | None]:
             app = console.recording()
