@@ -275,3 +275,33 @@ def test_a_fact_is_retracted_from_its_page_with_a_reason_and_then_says_so(web: T
     assert again.status_code == 404 and "was retracted" in again.text
     visits = as_json(accord(demo_db, "tasks", "--partner", "MA", "--status", "open", "--json"))
     assert not any(task["source_type"] == "VisitHeld" and "2021-06-02" in task["basis"] for task in visits)
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("reason", "<script>alert(1)</script>"),
+        ("reason", "a NUL \x00 here"),
+        ("reason", "y" * 200_000),
+        ("amount", "EUR 1e400"),
+        ("amount", "<b>EUR</b> 5"),
+        ("occurred_on", "2021-06-20\r\nX-Forged: 1"),
+    ],
+)
+def test_hostile_values_in_a_correction_are_refused_in_a_sentence_or_shown_as_text(
+    web: TestClient, demo_db: str, field: str, value: str
+) -> None:
+    assert sign_in(web, "alice") == 303
+    position = record(web, "FundingCommitted", COMMITMENT)
+    _, hidden = amend_form(web, position, "correct")
+    given = {**COMMITMENT, "amount": "EUR 4000000", "reason": "typo", field: value}
+    given.pop("partner")
+
+    answer = web.post(f"/audit/{position}/correct", data={**hidden, **given}, follow_redirects=False)
+
+    assert answer.status_code in (303, 400), answer.text
+    assert "<script>alert(1)</script>" not in answer.text and "<b>EUR</b>" not in answer.text
+    if answer.status_code == 400:
+        assert problems(answer.text) or "Not recorded" in answer.text
+    assert accord(demo_db, "audit", "verify").exit_code == 0
