@@ -81,6 +81,7 @@ def sentence(page: str) -> str:
     return unescape(found[1])
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize(("address", "said"), HOSTILE)
 def test_a_value_the_page_cannot_use_answers_400_with_a_sentence(web: TestClient, address: str, said: str) -> None:
     page = web.get(address)
@@ -110,7 +111,15 @@ QUERIES = {
     "/login": ["next"],
 }
 # Every page whose path names something: the path with {} where it does.
-PATHS = ["/partners/{}", "/meetings/{}", "/tasks/{}", "/audit/{}"]
+PATHS = [
+    "/partners/{}",
+    "/meetings/{}",
+    "/tasks/{}",
+    "/audit/{}",
+    "/record/{}",
+    "/audit/{}/correct",
+    "/audit/{}/retract",
+]
 # Text of every kind, and the kinds of text each value is meant to hold, a little off.
 ANY = st.one_of(
     st.text(max_size=30),
