@@ -64,7 +64,14 @@ def test_the_record_page_offers_a_form_for_every_event_type_with_its_fields_help
     assert '<option value="TN">Tunisia</option>' in page  # partnerships to pick from
     assert 'name="pillars" value="return_readmission"> Return and readmission' in page
     assert web.get("/record/Nope").status_code == 404
-    assert "Sign in</a> to record it" in page and 'value="record"' not in page
+    # Dialogues and initiatives by their names, beside their references.
+    assert sign_in(web, "alice") == 303
+    _, hidden = form_of(web, "DialogueLaunched")
+    launched = {"partner": "TN", "dialogue": "tn-mobility", "title": "Mobility dialogue", "occurred_on": "2021-06-01"}
+    assert web.post("/record/DialogueLaunched", data={**hidden, **launched, "action": "record"}).status_code == 200
+    assert '<option value="tn-mobility">Tunisia: Mobility dialogue</option>' in web.get("/record/DialogueRoundHeld").text
+    assert re.search(r'<datalist id="initiative-known"><option', web.get("/record/InitiativeAdvanced").text)
+    assert "Sign in</a> to record it" in page and 'value="record"' not in page  # (read before alice signed in)
 
 
 def test_a_desk_officer_previews_a_visit_then_records_it_once_under_their_name(web: TestClient, demo_db: str) -> None:

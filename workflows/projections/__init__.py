@@ -34,7 +34,9 @@ CATALOG: dict[str, tuple[int, str]] = {
     # 2: sentences, not fields (workflows.sentences); each fact's aggregate
     # and version, by which a task names the fact it follows up. 3: a
     # meeting, initiative or dialogue said by its name, not its reference.
-    "timeline": (3, "workflows.projections.timeline.view:Timeline"),
+    # 4: each meeting's, initiative's and dialogue's reference beside its
+    # name (the record forms offer them to pick).
+    "timeline": (4, "workflows.projections.timeline.view:Timeline"),
     # 2: indexed by source (a task's page lists the messages about it).
     "deliveries": (2, "workflows.projections.deliveries.view:Deliveries"),
     "rates": (1, "workflows.projections.rates.view:Rates"),

@@ -79,6 +79,10 @@ def pickers(app: Accord) -> dict[str, list[tuple[str, str]]]:
             (row["funding"], f"{country(row['partner'])}: {row['title'] or row['instrument']}") for row in lines
         ],
         "meeting": [(row["meeting"], f"{row['body']}, {day(row['held_on'])}") for row in reader.meetings.meetings()],
+        "dialogue": [
+            (row["ref"], f"{country(row['partners'])}: {row['name']}") for row in reader.timeline.named("dialogue")
+        ],
+        "initiative": [(row["ref"], row["name"]) for row in reader.timeline.named("initiative")],
         "instrument": [(name, name) for name in instruments],
     }
 

@@ -97,6 +97,14 @@ class TimelineQueries(Queries):
         )
         return rows[0] if rows else None
 
+    def named(self, kind: str) -> list[dict[str, Any]]:
+        """Every meeting, initiative or dialogue (`kind`) recorded: its
+        reference (ref), the partners it names (a dialogue its own) and its
+        name, by name."""
+        return self.db.query(
+            f"SELECT ref, partners, name FROM {naming_table(self.table)} WHERE kind = ? ORDER BY name, ref", (kind,)
+        )
+
 
 def _marks(values: list[str]) -> str:
     return ", ".join("?" * len(values))

@@ -56,7 +56,9 @@ class Timeline(View):
             f"""CREATE TABLE IF NOT EXISTS {naming_table(table)} (
                 aggregate TEXT PRIMARY KEY,
                 partners TEXT NOT NULL,
-                name TEXT NOT NULL
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                ref TEXT NOT NULL
             )""",
         ]
 
@@ -80,20 +82,27 @@ class Timeline(View):
 
     def apply(self, cursor: Cursor, table: str, records: Sequence[Record]) -> None:
         naming = naming_table(table)
-        # Each meeting's and initiative's partners and name, and each dialogue's title.
+        # Each meeting's and initiative's partners, name and reference, and
+        # each dialogue's partner, title and reference.
         founded = [
             (
                 str(record.originator_id),
                 ",".join(record["partners"]),
                 record_name(record.type.__name__, record.state) or "",
+                record.type.SUBJECT,
+                str(record[record.type.SUBJECT]),
             )
             for record in records
             if record.type in NAMING
         ]
-        founded += [(_dialogue(record), "", record["title"]) for record in records if record.type is P.DialogueLaunched]
+        founded += [
+            (_dialogue(record), record["partner"], record["title"], "dialogue", record["dialogue"])
+            for record in records
+            if record.type is P.DialogueLaunched
+        ]
         # A leftover table of a rebuild killed half way may hold a row already.
-        cursor.insert(naming, ("aggregate", "partners", "name"), founded, "ON CONFLICT (aggregate) DO NOTHING")
-        named = {aggregate: (partners.split(",") if partners else [], name) for aggregate, partners, name in founded}
+        cursor.insert(naming, ("aggregate", "partners", "name", "kind", "ref"), founded, "ON CONFLICT (aggregate) DO NOTHING")
+        named = {aggregate: (partners.split(",") if partners else [], name) for aggregate, partners, name, *_ in founded}
         earlier = {str(r.originator_id) for r in records if r.type in SHARED_FACTS}
         earlier |= {_dialogue(record) for record in records if record.type is P.DialogueRoundHeld}
         named.update(_named_before(cursor, naming, earlier - named.keys()))
