@@ -155,6 +155,6 @@ def test_the_console_reads_the_standby_and_records_a_change_on_the_primary(pair:
 
         assert changed.status_code == 200, changed.text
         assert "Task assigned." in changed.text
-        assert "<dt>owner</dt><dd>omar</dd>" in changed.text
+        assert "<dt>Owner</dt><dd>omar</dd>" in changed.text
     [shown] = as_json(accord(pair.primary.url, "task", "show", ref[1], "--json"))
     assert shown["owner"] == "omar"

@@ -31,6 +31,9 @@ def test_a_user_with_a_role_changes_a_task_under_their_own_name(web: TestClient,
     assert sign_in(web, "alice") == 303
     page = web.get(f"/tasks/{task}").text
     assert "Signed in as <strong>alice</strong>" in page and page.count(f'action="/tasks/{task}/') == 4
+    # Whom to give it to, picked from the owners tasks have and the policy's roles and people.
+    offered = re.findall(r'<option value="([^"]+)">', page[page.index('<datalist id="owners-known">') :])
+    assert {"desk:TN", "alice"} <= set(offered)
     done = web.post(f"/tasks/{task}/assign", data={"csrf": token(page), "owner": "desk:MA"})
 
     assert done.status_code == 200 and said(done.text) == "Task assigned."

@@ -26,8 +26,8 @@ def test_a_table_too_wide_turned_leaves_out_its_optional_columns_the_first_first
 
     assert _on_paper(table) == Paper("turned", frozenset({"due_on_0", "due_on_1"}))
     html = _table(table)
-    assert "Left out on paper, for width: due on 0, due on 1 (the HTML report has every column)." in html
-    assert '<th scope="col" class="unprinted">due on 0</th>' in html
+    assert "Left out on paper, for width: Due on 0, Due on 1 (the HTML report has every column)." in html
+    assert '<th scope="col" class="unprinted">Due on 0</th>' in html
 
 
 def test_a_table_too_wide_with_nothing_left_to_leave_out_lets_its_dates_wrap() -> None:

@@ -93,7 +93,7 @@ class Reader:
         stands was set (a deferral's day in `zone`)."""
         follows = followed(task, self.timeline.fact(str(task["source"])))
         changes = [{"type": record.type.__name__, **record.state} for record in self.task_history(str(task["task_id"]))]
-        return task_lines(task, today, follows, self.concerns(task), why_due(changes, zone))
+        return task_lines(task, today, follows, self.concerns(task), why_due(changes, zone), zone)
 
     def task_history(self, task_id: str) -> list[Record]:
         """A task's events as recorded, each with its position in the log."""

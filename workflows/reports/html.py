@@ -21,8 +21,10 @@ from workflows.escape.terminal import visible
 from workflows.reports.charts import Figure, funding_figure, tasks_figure, timeline_figure
 from workflows.reports.funding import LINE_COLUMNS, funding_report
 from workflows.reports.model import Link, Report, Table
+from workflows.reports.numbers import PILLARS
 from workflows.reports.partnership import partnership_report
 from workflows.reports.render import cell, figure
+from workflows.sentences.words import day
 
 STYLE = """
 :root { color-scheme: light; }
@@ -143,7 +145,26 @@ def report_html(report: Report, figures: Sequence[Figure] = ()) -> str:
 
 
 def report_body(report: Report, figures: Sequence[Figure] = ()) -> list[str]:
-    return [_header(report), _figures(report.figures), *map(_figure, figures), *map(_table, report.tables)]
+    return [
+        _header(report),
+        _figures(report.figures),
+        *map(_figure, figures),
+        *map(_table, map(_for_people, report.tables)),
+    ]
+
+
+# The columns of a table people read that its sentences already say (the
+# JSON keeps them, for machines): a timeline's type and subject.
+SAID = {"Timeline": ("type", "subject")}
+
+
+def _for_people(table: Table) -> Table:
+    """A table as a page shows it: without the columns its sentences say."""
+    said = SAID.get(table.title.partition(":")[0], ())
+    if not said:
+        return table
+    columns = [column for column in table.columns if column not in said]
+    return Table(table.title, columns, table.rows, [column for column in table.optional if column not in said])
 
 
 def page(title: str, body: Iterable[str]) -> str:
@@ -173,7 +194,7 @@ def _partner(report: Report, code: str, funding: Report) -> str:
     columns = [column for column in LINE_COLUMNS if column != "partner"]
     own = Table("Funding", columns, [row for row in lines.rows if row["partner"] == code])
     parts = [_table(_shortened(own, code))]
-    tables = [_shortened(table, code) for table in report.tables]
+    tables = [_shortened(_for_people(table), code) for table in report.tables]
     return _section(f"partner-{code}", report.title, [*parts, *map(_table, tables)])
 
 
@@ -210,7 +231,11 @@ def _section(anchor: str, title: str, parts: Iterable[str]) -> str:
 def _figures(figures: dict[str, Any]) -> str:
     if not figures:
         return ""
-    items = "".join(f"<div><dt>{escape(label)}</dt><dd>{_cell(figure(v))}</dd></div>" for label, v in figures.items())
+    # A figure holding nothing (no dialogue's title yet) says so, never a blank.
+    shown = {label: figure(None if value == "" else value) for label, value in figures.items()}
+    items = "".join(
+        f"<div><dt>{escape(label)}</dt><dd>{_cell(value, label)}</dd></div>" for label, value in shown.items()
+    )
     return f'<dl class="figures">{items}</dl>'
 
 
@@ -226,7 +251,7 @@ def _figure(figure: Figure) -> str:
 def _table(table: Table, caption: bool = True) -> str:
     title = f"<h3>{escape(table.title)}</h3>\n" if caption else ""
     if not table.rows:
-        return f"{title}<p>None.</p>"
+        return f'{title}<p class="empty">No {escape(table.title[:1].lower() + table.title[1:])} to show.</p>'
     paper = _on_paper(table)
     # Dates and amounts are read whole: they never wrap mid-value (on paper,
     # only where a table holds too much for a page turned).
@@ -234,14 +259,16 @@ def _table(table: Table, caption: bool = True) -> str:
         column: _classes(("whole",) * _whole(column) + ("unprinted",) * (column in paper.left_out))
         for column in table.columns
     }
-    head = "".join(f'<th scope="col"{kept[column]}>{escape(column.replace("_", " "))}</th>' for column in table.columns)
+    head = "".join(f'<th scope="col"{kept[column]}>{escape(heading(column))}</th>' for column in table.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td{kept[column]}>{_cell(row.get(column))}</td>" for column in table.columns) + "</tr>"
+        "<tr>"
+        + "".join(f"<td{kept[column]}>{_cell(row.get(column), column)}</td>" for column in table.columns)
+        + "</tr>"
         for row in table.rows
     )
     note = ""
     if paper.left_out:
-        names = ", ".join(column.replace("_", " ") for column in table.columns if column in paper.left_out)
+        names = ", ".join(heading(column) for column in table.columns if column in paper.left_out)
         note = (
             f'<p class="on-paper">Left out on paper, for width: {escape(names)} '
             "(the HTML report has every column).</p>\n"
@@ -302,11 +329,11 @@ def _printed_width(table: Table, column: str) -> int:
     """The characters a column takes on paper: its heading's longest word
     (headings wrap), a date's or an amount's whole text, free text's
     longest word (to LONGEST_WORD)."""
-    texts = [cell(row.get(column)) for row in table.rows]
-    heading = max(len(word) for word in column.split("_"))
+    texts = [_text(row.get(column), column) for row in table.rows]
+    title = max(len(word) for word in heading(column).split(" "))
     if _whole(column):
-        return max(heading, *(len(text) for text in texts))
-    return max(heading, *(min(len(word), LONGEST_WORD) for text in texts for word in text.split() or [""]))
+        return max(title, *(len(text) for text in texts))
+    return max(title, *(min(len(word), LONGEST_WORD) for text in texts for word in text.split() or [""]))
 
 
 def _classes(names: Sequence[str]) -> str:
@@ -315,15 +342,48 @@ def _classes(names: Sequence[str]) -> str:
 
 
 def _whole(column: str) -> bool:
-    return column.endswith(
-        ("_on", "_at", "_of", "year", "committed", "disbursed", "decommitted", "target")
-    ) or column in (
-        "envelope",
-        "task",
+    return (
+        _dated(column)
+        or column.endswith(("_on", "_at", "_of", "year", "committed", "disbursed", "decommitted", "target"))
+        or column
+        in (
+            "envelope",
+            "task",
+        )
     )
 
 
-def _cell(value: Any) -> str:
+def heading(column: str) -> str:
+    """A column's name as a table's heading says it: "Open EU", "Opened on"."""
+    if column in HEADINGS:
+        return HEADINGS[column]
+    words = column.replace("_", " ").split(" ")
+    said = " ".join(word.upper() if word in ACRONYMS else word for word in words)
+    return said[:1].upper() + said[1:]
+
+
+ACRONYMS = frozenset({"eu", "iati", "id"})
+# Headings said otherwise than by their column's name.
+HEADINGS = {"occurred_on": "When", "summary": "What happened"}
+
+
+def _dated(name: str) -> bool:
+    """Whether a column or a figure, by its name, holds a day."""
+    said = name.lower().replace("_", " ")
+    return said.endswith(" on") or said in ("last visit", "last activity")
+
+
+def _cell(value: Any, name: str = "") -> str:
     if isinstance(value, Link):
         return f'<a href="{escape(value.url)}">{escape(value.text)}</a>'
-    return escape(cell(value))
+    return escape(_text(value, name))
+
+
+def _text(value: Any, name: str = "") -> str:
+    """A value as a page says it, in the column or figure `name`: a day in
+    words, pillars by their names, amounts grouped."""
+    if isinstance(value, str) and _dated(name):
+        return day(value)
+    if isinstance(value, str) and name == "pillars":
+        return ", ".join(PILLARS.get(code, code) for code in value.split(", ") if code)
+    return cell(value)

@@ -4,7 +4,7 @@ follows up."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from workflows.sentences.names import meeting_name
@@ -52,12 +52,17 @@ def concerning(task: Mapping[str, Any], meeting: Mapping[str, Any] | None) -> st
 
 
 def task_lines(
-    task: Mapping[str, Any], today: date, follows: str, concerns: str, basis: str | None = None
+    task: Mapping[str, Any],
+    today: date,
+    follows: str,
+    concerns: str,
+    basis: str | None = None,
+    zone: tzinfo = UTC,
 ) -> list[tuple[str, str]]:
     """A task as a page says it, line by line: each line's label and its
     words (`follows`: the sentence of the fact it follows up; `concerns`:
     what it is for; `basis`: how its due date was set, if not as the rule
-    set it (why_due))."""
+    set it (why_due); moments in `zone`)."""
     lines = [
         ("task id", str(task["task_id"])),
         ("title", str(task["title"])),
@@ -67,12 +72,12 @@ def task_lines(
         ("follows up", follows),
         ("rule", str(task["rule"])),
         ("basis", task["basis"] if basis is None else basis),
-        ("opened", as_of(task["opened_at"])),
+        ("opened", as_of(task["opened_at"], zone)),
     ]
     if task.get("reminded_on"):
         lines.append(("reminded", day(task["reminded_on"])))
     if task.get("closed_at"):
-        lines.append(("closed", as_of(task["closed_at"])))
+        lines.append(("closed", as_of(task["closed_at"], zone)))
     if task.get("outcome"):
         lines.append(("outcome", outcome(task["outcome"])))
     return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -115,11 +115,20 @@ def words_of(type_name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", type_name).lower()
 
 
-def as_of(moment: Any) -> str:
-    """A moment as people write it: "14:05 UTC on 3 March 2021"."""
+def as_of(moment: Any, zone: tzinfo = UTC) -> str:
+    """A moment as people write it: "14:05 UTC on 3 March 2021", or in
+    another zone "15:05 on 3 March 2021 (Europe/Brussels)"."""
     text = str(moment or "")
-    clock = text[11:16]
-    return f"{clock} UTC on {day(text)}" if len(clock) == 5 else day(text)
+    if len(text[11:16]) != 5:
+        return day(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return day(text)
+    if zone is UTC or when.tzinfo is None:
+        return f"{text[11:16]} UTC on {day(text)}"
+    local = when.astimezone(zone)
+    return f"{local:%H:%M} on {day(local.date().isoformat())} ({getattr(zone, 'key', None) or local.tzname()})"
 
 
 # The name of what a state's field refers to (a meeting, an initiative, a

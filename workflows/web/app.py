@@ -37,6 +37,7 @@ from workflows.application.sessions import HOURS, Sessions, TooManyAttempts
 from workflows.config import accounts
 from workflows.config.settings import Settings
 from workflows.reports.html import STYLE
+from workflows.sentences.words import country, day
 from workflows.web import addresses, pages, record, search
 from workflows.web.moments import Moment, NotAMoment
 from workflows.web.params import NotUnderstood
@@ -136,6 +137,10 @@ class Console:
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False
         )
+        # A date as people write it: "7 June 2021", "June 2021", "2021".
+        self.templates.filters["day"] = day
+        # A partner by its name: "Tunisia".
+        self.templates.filters["country"] = country
 
     def app(self) -> Accord:
         """The calling thread's application, which pages are read from."""

@@ -25,6 +25,7 @@ from workflows.reports.charts import funding_figure
 from workflows.reports.funding import funding_report
 from workflows.reports.html import partnership_body, portfolio_body, report_body
 from workflows.reports.partnership import partnership_report, portfolio_report
+from workflows.sentences.words import country, day
 from workflows.web.moments import NotAMoment
 
 # Rows of the task list and the audit log a page shows; the next page follows.
@@ -110,8 +111,19 @@ def tasks(app: Accord, today: date, status: str, partner: str | None, owner: str
         "owner": owner or "",
         "owners": app.reader.tasks.owners(),
         "partners": [row["code"] for row in app.reader.partnerships.partners()],
+        "named": named(app),
         "today": today,
     }
+
+
+def named(app: Accord) -> dict[str, str]:
+    """What a task is for, by name: each partner (by its code), meeting and
+    initiative (by its reference)."""
+    reader = app.reader
+    names = {row["code"]: row["name"] or country(row["code"]) for row in reader.partnerships.partners()}
+    names.update((row["meeting"], f"{row['body']}, {day(row['held_on'])}") for row in reader.meetings.meetings())
+    names.update((row["ref"], row["name"]) for row in reader.timeline.named("initiative"))
+    return names
 
 
 def audit(
@@ -147,7 +159,24 @@ def task(app: Accord, today: date, ref: str, zone: tzinfo) -> dict[str, Any]:
     lines = app.reader.task_in_words(row, today, zone)
     story = app.task_story(row["task_id"], zone)
     source = app.source_position(str(row["source"]))
-    return {"title": f"Task {row['task_id'][:8]}", "task": row, "lines": lines, "story": story, "source": source}
+    return {
+        "title": f"Task {row['task_id'][:8]}",
+        "task": row,
+        "lines": lines,
+        "story": story,
+        "source": source,
+        "owners": owners(app),
+    }
+
+
+def owners(app: Accord) -> list[str]:
+    """Whom a task may be given to, to pick from: the owners tasks have,
+    and the policy's roles and the people in them."""
+    known = set(app.reader.tasks.owners())
+    if app.policy is not None:
+        known.update(app.policy.roles)
+        known.update(actor for actors in app.policy.roles.values() for actor in actors)
+    return sorted(known)
 
 
 def may_change(app: Accord, user: str | None) -> bool:
