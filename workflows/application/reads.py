@@ -214,10 +214,12 @@ class Reads(Core):
             if fact is not None:
                 yield fact
 
-    def notifications(self, topics: Sequence[str] = (), start: int = 1) -> Iterator[Any]:
-        """The whole log in order, read in pages (never all at once)."""
+    def notifications(self, topics: Sequence[str] = (), start: int = 1, stop: int | None = None) -> Iterator[Any]:
+        """The log in order from `start` (to `stop`, if given: the database
+        looks no further for records of rare `topics`), read in pages (never
+        all at once)."""
         while True:
-            page = self.recorder.select_notifications(start, PAGE, topics=topics)
+            page = self.recorder.select_notifications(start, PAGE, stop=stop, topics=topics)
             yield from page
             if len(page) < PAGE:
                 return

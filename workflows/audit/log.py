@@ -159,9 +159,7 @@ def audit_rows(
         shared = shared_naming(app, partner)
         # Later task events do not name the partner: their task's opening does.
         tasks = app.reader.tasks.ids_of(partner)
-    for notification in app.notifications(topics=topics, start=start):
-        if stop is not None and notification.id > stop:
-            return
+    for notification in app.notifications(topics=topics, start=start, stop=stop):
         cls, state = app.views.db.mapper.to_state(notification)
         if (since and stamped(state) < since) or (until and stamped(state) > until):
             continue
@@ -268,9 +266,7 @@ def recorded_between(app: Accord, since: datetime, until: datetime) -> tuple[int
     else:
         edges = [(start, first_stamped(app, until + SLACK) - 1)]
     for first, last in edges:
-        for notification in app.notifications(start=first):
-            if notification.id > last:
-                break
+        for notification in app.notifications(start=first, stop=last):
             cls, state = app.views.db.mapper.to_state(notification)
             if since <= stamped(state) <= until:
                 counts[cls.__name__] += 1
