@@ -102,11 +102,16 @@ def test_a_bad_moment_or_an_unknown_page_is_one_sentence(web: TestClient) -> Non
     both = web.get("/?as_of=2021-05-01&known_at=2021-05-01T09:00")
     unknown = web.get("/partners/XX")
     nowhere = web.get("/audit/999999")
+    no_page = web.get("/no-such-page")
+    posted = web.post("/tasks")
 
     assert bad.status_code == 400 and "'2021-13-01' is not a date such as 2021-06-07" in text(bad.text)
     assert both.status_code == 400 and "not both" in text(both.text)
     assert unknown.status_code == 404 and "unknown partner 'XX'" in text(unknown.text)
     assert nowhere.status_code == 404 and "nothing is recorded at position 999999" in text(nowhere.text)
+    assert no_page.status_code == 404 and "no page of the console is at this address" in text(no_page.text)
+    assert posted.status_code == 405 and "this address takes GET, HEAD only" in text(posted.text)
+    assert posted.headers["allow"] == "GET, HEAD"
 
 
 def test_the_audit_log_pages_and_shows_each_event_with_its_digest(web: TestClient, demo_db: str) -> None:

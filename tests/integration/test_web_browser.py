@@ -40,19 +40,29 @@ playwright = pytest.importorskip("playwright.sync_api", reason="Playwright comes
 
 
 @pytest.fixture
-def site(demo_db: str, tmp_path: Path) -> Iterator[str]:
-    """`accord serve` over the demo, on a free port, with alice (who may
-    change tasks, by the policy) as its one user; its address."""
-    (tmp_path / "policy.toml").write_text('[roles]\ndesks = ["alice"]\n')
+def users(tmp_path: Path) -> dict[str, str]:
+    """The environment naming the console's users file and policy (alice
+    and bob may change tasks), with alice's account made: for `accord
+    users` run beside the console, as an administrator would."""
+    (tmp_path / "policy.toml").write_text('[roles]\ndesks = ["alice", "bob"]\n')
     env = {**os.environ, "ACCORD_USERS": str(tmp_path / "users.toml"), "ACCORD_POLICY": str(tmp_path / "policy.toml")}
     subprocess.run(
         [ACCORD, "users", "add", "alice", "--password-stdin"], input=PASSWORD, text=True, env=env, check=True
     )
+    return env
+
+
+@pytest.fixture
+def site(demo_db: str, tmp_path: Path, users: dict[str, str]) -> Iterator[str]:
+    """`accord serve` over the demo, on a free port, with the `users`
+    fixture's users file and policy; its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([ACCORD, "--db", demo_db, "serve", "--port", str(port)], stdout=log, stderr=log, env=env)
+    server = subprocess.Popen(
+        [ACCORD, "--db", demo_db, "serve", "--port", str(port)], stdout=log, stderr=log, env=users
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -220,34 +230,36 @@ def test_a_page_shows_a_fact_recorded_meanwhile_within_seconds_without_a_reload(
 
 
 AXE = Path(__file__).parents[2] / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-
-
-@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: scripts/_setup installs it with npm")
-@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-@pytest.mark.parametrize(
-    "path", ["/", "/partners/TN", "/tasks", "/meetings", "/meetings/jha-council-2021-06-07", "/funding", "/changes",
-             "/audit", "/audit/1", "/login", "/?as_of=2021-05-01", "/record", "/record/FundingCommitted",
-             "/record/ArrivalsReported", "/search", "/search?q=smuggling"],
-)  # fmt: skip
-def test_each_page_passes_an_accessibility_check(site: str, browser: object, path: str) -> None:
-    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]  # to let axe in
-    page = context.new_page()
-    page.goto(site + path)
-    page.add_script_tag(path=str(AXE))
-
-    found = page.evaluate("async () => (await axe.run(document)).violations")
-
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']}: {[node['target'] for node in v['nodes'][:3]]}"
-        for v in found
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == [], "\n".join(serious)
-    context.close()
-
-
 # Where the browser tests keep their screenshots, for people to look at after a run.
 SHOTS = Path(os.environ.get("ACCORD_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
+# Every kind of page, by the name its screenshots take: {task} is an open
+# task's page, {visit} a visit's in the log (each form of /record is added
+# from that page's links).
+PAGES = {
+    "portfolio": "/",
+    "portfolio-as-of": "/?as_of=2021-05-01",
+    "partner": "/partners/TN",
+    "partner-as-of": "/partners/TN?as_of=2021-05-01",
+    "tasks": "/tasks",
+    "task": "{task}",
+    "meetings": "/meetings",
+    "briefing": "/meetings/jha-council-2021-06-07",
+    "funding": "/funding",
+    "changes": "/changes",
+    "audit": "/audit",
+    "event": "/audit/1",
+    "visit": "{visit}",
+    "correct": "{visit}/correct",
+    "retract": "{visit}/retract",
+    "login": "/login",
+    "record": "/record",
+    "search": "/search",
+    "search-found": "/search?q=smuggling",
+    "search-nothing": "/search?q=zanzibar",
+    "not-found": "/no-such-page",
+    "unknown-partner": "/partners/XX",
+    "not-understood": "/tasks?status=someday",
+}
 
 
 def shoot(page: object, name: str) -> None:
@@ -260,11 +272,82 @@ def shoot(page: object, name: str) -> None:
         assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)  # type: ignore[attr-defined]
 
 
-def sign_in(tab: Tab, site: str) -> None:
-    tab.page.goto(site + "/login")
-    tab.page.fill("input[name=name]", "alice")
-    tab.page.fill("input[name=password]", PASSWORD)
-    tab.page.locator("main form button").click()
+def serious_violations(page: object, name: str) -> list[str]:
+    """What axe-core finds serious or critical on the page as it stands, at
+    390 and at 1280 px wide (the page's context must bypass its CSP)."""
+    page.add_script_tag(path=str(AXE))  # type: ignore[attr-defined]
+    found = []
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})  # type: ignore[attr-defined]
+        violations = page.evaluate("async () => (await axe.run(document)).violations")  # type: ignore[attr-defined]
+        found += [
+            f"{name} at {width} px: {v['id']} ({v['impact']}): {v['help']}: {[n['target'] for n in v['nodes'][:3]]}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        ]
+    return found
+
+
+def sign_in(page: object, site: str, name: str = "alice", password: str = PASSWORD) -> None:
+    page.goto(site + "/login")  # type: ignore[attr-defined]
+    page.fill("input[name=name]", name)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", password)  # type: ignore[attr-defined]
+    page.locator("main form button").click()  # type: ignore[attr-defined]
+
+
+def first_link(page: object, site: str, path: str) -> str:
+    """Where the first link of the table at `path` leads."""
+    page.goto(site + path)  # type: ignore[attr-defined]
+    return str(page.locator("tbody a").first.get_attribute("href"))  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: scripts/_setup installs it with npm")
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_every_page_and_form_passes_an_accessibility_check_and_fits_a_phone(site: str, browser: object) -> None:
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]  # to let axe in
+    page = context.new_page()
+    sign_in(page, site)  # the forms that change the record are shown to those signed in
+    task, visit = first_link(page, site, "/tasks"), first_link(page, site, "/audit?type=VisitHeld")
+    page.goto(site + "/record")
+    forms = page.locator("main a[href^='/record/']").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    paths = {name: path.format(task=task, visit=visit) for name, path in PAGES.items()}
+    paths |= {"record-" + form.removeprefix("/record/"): form for form in forms}
+    assert len(forms) >= 20 and "/record/MeetingHeld" in forms
+    found = []
+
+    for name, path in paths.items():
+        page.goto(site + path)
+        found += serious_violations(page, name)
+        shoot(page, name)
+    # The forms as they answer: a fact refused beside its field, a fact's
+    # preview, a correction refused for want of a reason, a change refused.
+    page.goto(site + "/record/VisitHeld")
+    page.fill("#f-partner", "MA")
+    page.fill("#f-occurred_on", "2021-02-30")
+    page.fill("#f-visitors", "Commissioner Johansson")
+    page.locator("button", has_text="Preview").click()
+    assert page.locator("#occurred_on-problem").is_visible()
+    found += serious_violations(page, "record-refused")
+    shoot(page, "record-refused")
+    page.fill("#f-occurred_on", "2021-02-03")
+    page.locator("button", has_text="Preview").click()
+    found += serious_violations(page, "record-preview")
+    shoot(page, "record-preview")
+    page.goto(site + visit + "/correct")
+    page.fill("#f-place", "Tunis")
+    page.locator("button", has_text="Record the correction").click()
+    assert page.locator("#reason-problem").is_visible()
+    found += serious_violations(page, "correct-refused")
+    shoot(page, "correct-refused")
+    page.goto(site + task)
+    page.fill("input[name=owner]", "x" * 300)
+    page.locator("button", has_text="Assign").click()
+    assert page.locator(".error").is_visible()
+    found += serious_violations(page, "task-refused")
+    shoot(page, "task-refused")
+
+    assert found == [], "\n".join(found)
+    context.close()
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
@@ -272,13 +355,14 @@ def test_a_desk_officer_records_a_visit_and_a_commitment_corrects_the_amount_and
     site: str, browser: object
 ) -> None:
     tab = Tab(browser)
-    sign_in(tab, site)
+    sign_in(tab.page, site)
     tab.page.locator("header.site nav a", has_text="Record").click()
     tab.page.locator("a", has_text="VisitHeld").click()
     tab.page.fill("#f-partner", "MA")
     tab.page.fill("#f-occurred_on", "2021-06-32")  # no such day: said beside the field
     tab.page.fill("#f-visitors", "Commissioner Johansson\nCommissioner Várhelyi")
     tab.page.fill("#f-topics", "smuggling networks")
+    tab.page.fill("#f-place", "Tangier Med")
     tab.page.locator("button", has_text="Preview").click()
     assert "not a calendar date" in tab.page.locator("#occurred_on-problem").inner_text()
     assert tab.page.locator("#f-occurred_on").get_attribute("aria-invalid") == "true"
@@ -291,6 +375,12 @@ def test_a_desk_officer_records_a_visit_and_a_commitment_corrects_the_amount_and
     tab.page.locator("button", has_text="Record it").click()
     assert tab.page.locator(".banner").first.inner_text().startswith("Recorded: ")
     visit = tab.page.url
+    tab.page.fill("header.site input[name=q]", "tangier")  # the search box on every page
+    tab.page.locator("header.site form.search button").click()
+    assert tab.page.locator("main [role=status]").inner_text().startswith("1 result for")
+    shoot(tab.page, "search-finds-the-visit")
+    tab.page.locator("ol.results a").first.click()
+    assert tab.page.url == visit
 
     tab.page.goto(site + "/record/FundingCommitted")
     for field, value in {"partner": "TN", "funding": "tn-browser", "instrument": "NDICI-Global Europe",
@@ -322,5 +412,68 @@ def test_a_desk_officer_records_a_visit_and_a_commitment_corrects_the_amount_and
     tab.page.locator("button", has_text="Retract it").click()
     tab.page.goto(visit)
     assert "This fact was retracted" in tab.page.locator("main").inner_text()
+    tab.page.goto(site + "/search?q=tangier")
+    assert tab.page.locator("main [role=status]").inner_text().startswith("Nothing found for")
     # The two refused forms answered 400, as they should; nothing else went wrong.
     assert [error for error in tab.errors if "status of 400" not in error] == [] and tab.dialogs == []
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_signing_out_in_one_tab_ends_the_session_in_every_tab_and_for_any_copy_of_the_cookie(
+    site: str, browser: object
+) -> None:
+    context = browser.new_context()  # type: ignore[attr-defined]
+    this, other = Tab(context), Tab(context)  # two tabs of one browser: one cookie
+    sign_in(this.page, site)
+    task = first_link(this.page, site, "/tasks")
+    other.page.goto(site + task)
+    elsewhere = browser.new_context()  # type: ignore[attr-defined]
+    elsewhere.add_cookies(context.cookies())  # the cookie as copied before signing out
+    copy = Tab(elsewhere)
+    copy.page.goto(site + task)
+    assert "Signed in as alice" in other.page.locator("header.site .who").inner_text()
+    assert "Signed in as alice" in copy.page.locator("header.site .who").inner_text()
+
+    this.page.locator("button", has_text="Sign out").click()
+    other.page.fill("input[name=owner]", "desk:signed-out")
+    other.page.locator("button", has_text="Assign").click()
+    copy.page.fill("input[name=owner]", "desk:signed-out")
+    copy.page.locator("button", has_text="Assign").click()
+
+    # The other tab's form no longer carries its session's token: refused, signed out.
+    assert other.page.locator("h1").inner_text() == "Not done"
+    assert other.page.locator("header.site .who").inner_text().strip() == "Sign in"
+    # The copy's token still matches its cookie, whose session has ended: sent to sign in.
+    assert copy.page.url == f"{site}/login?next={task}"
+    assert copy.page.locator("header.site .who").inner_text().strip() == "Sign in"
+    other.page.goto(site + task)
+    assert "Sign in to change it" in other.page.locator("main").inner_text()
+    assert "desk:signed-out" not in other.page.locator("main").inner_text()  # nothing was recorded
+    assert [error for error in other.errors if "status of 403" not in error] == [] and copy.errors == []
+    elsewhere.close()
+    context.close()
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_removed_users_cookie_is_refused_on_its_next_change_and_shows_them_signed_out(
+    site: str, users: dict[str, str], browser: object
+) -> None:
+    bob = "bob has a long password too"
+    subprocess.run([ACCORD, "users", "add", "bob", "--password-stdin"], input=bob, text=True, env=users, check=True)
+    tab = Tab(browser)
+    sign_in(tab.page, site, "bob", bob)
+    task = first_link(tab.page, site, "/tasks")
+    tab.page.goto(site + task)
+    assert "Signed in as bob" in tab.page.locator("header.site .who").inner_text()
+
+    subprocess.run([ACCORD, "users", "remove", "bob"], env=users, check=True, capture_output=True)
+    tab.page.fill("input[name=owner]", "desk:signed-out")
+    tab.page.locator("button", has_text="Assign").click()
+
+    assert tab.page.url == f"{site}/login?next={task}"
+    tab.page.goto(site + task)
+    assert tab.page.locator("header.site .who").inner_text().strip() == "Sign in"
+    assert "desk:signed-out" not in tab.page.locator("main").inner_text()  # nothing was recorded
+    sign_in(tab.page, site, "bob", bob)
+    assert tab.page.locator(".error").inner_text() == "that name and password do not match a user"
+    assert [error for error in tab.errors if "status of 401" not in error] == []

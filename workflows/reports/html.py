@@ -55,8 +55,9 @@ svg.chart { display: block; width: 100%; max-width: 60rem; height: auto; }
 .mark.visit { fill: #1b7837; } .mark.dialogue-round { fill: #762a83; } .mark.meeting { fill: #e08214; }
 .mark.hollow { fill: #fff; stroke: #e08214; stroke-width: 2; }
 details summary { cursor: pointer; font-size: .85rem; }
-/* On a phone a chart keeps a legible size and scrolls sideways. */
-@media (max-width: 40rem) { svg.chart { min-width: 34rem; } }
+/* On a phone a chart keeps a legible size and scrolls sideways, and so
+   does a table: a column of text is not squeezed to a word a line. */
+@media (max-width: 40rem) { svg.chart { min-width: 34rem; } .scroll td:not(.whole) { min-width: 12rem; } }
 .on-paper { display: none; }
 @page { size: A4; margin: 12mm; }
 /* A table too wide for an upright page is printed on a page turned. */

@@ -528,6 +528,22 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         finally:
             console.close()
 
+    async def no_page(request: Request, error: Exception) -> Response:
+        """An address no page stands at (404), or one that takes no such
+        method (405): said as a page, as every refusal is, not as bare text."""
+        request.state.moment = Moment()
+        status = getattr(error, "status_code", 404)
+        headers = getattr(error, "headers", None) or {}
+        title = "Not allowed" if status == 405 else "Not found"
+        message = (
+            f"this address takes {headers.get('Allow', 'another method')} only"
+            if status == 405
+            else "no page of the console is at this address: the links at the top lead to its pages"
+        )
+        response = console.render(request, "error.html", {"title": title, "message": message}, status)
+        response.headers.update(headers)
+        return response
+
     session = Middleware(
         SessionMiddleware,
         secret_key=settings.web.web_secret or secrets.token_urlsafe(48),
@@ -537,7 +553,9 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         # Sent over TLS only where the console is reached over it (ACCORD_WEB_URL https://...).
         https_only=(settings.delivery.web_url or "").startswith("https://"),
     )
-    web = Starlette(routes=routes, lifespan=lifespan, middleware=[session])
+    web = Starlette(
+        routes=routes, lifespan=lifespan, middleware=[session], exception_handlers={404: no_page, 405: no_page}
+    )
     # For those who look at what it keeps (the tests, the bench).
     web.state.console = console
     return web
