@@ -79,7 +79,7 @@ def test_dates_and_amounts_never_wrap_in_a_page(funded: str) -> None:
     page = report(funded, "funding", "html")
 
     assert "td.whole { white-space: nowrap; }" in page
-    assert '<td class="whole">2021-03-15</td>' in page
+    assert '<td class="whole">15 March 2021</td>' in page
     assert '<td class="whole">3,042,500,000</td>' in page
 
 
