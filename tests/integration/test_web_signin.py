@@ -132,6 +132,21 @@ def test_a_form_without_the_sessions_token_changes_nothing(web: TestClient, demo
     assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
 
 
+def test_a_form_left_open_after_signing_out_elsewhere_asks_to_sign_in_again_and_changes_nothing(
+    web: TestClient, demo_db: str
+) -> None:
+    task = a_task(web)
+    assert sign_in(web, "alice") == 303
+    page = web.get(f"/tasks/{task}").text
+    assert web.post("/logout", data={"csrf": token(page)}).status_code == 200  # as in another tab
+
+    stale = web.post(f"/tasks/{task}/complete", data={"csrf": token(page), "note": "done"}, follow_redirects=False)
+
+    assert stale.status_code == 303 and stale.headers["location"] == f"/login?next=/tasks/{task}"
+    assert "You are signed out (in another tab, or your session ended)" in web.get(stale.headers["location"]).text
+    assert as_json(accord(demo_db, "task", "show", task, "--json"))[0]["status"] == "open"
+
+
 def test_a_wrong_password_or_an_unknown_name_does_not_sign_in(web: TestClient) -> None:
     assert sign_in(web, "alice", "not the password") == 401
     assert sign_in(web, "mallory", "mallory has a password") == 401

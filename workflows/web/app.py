@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -378,6 +378,15 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         request.state.moment = Moment()
         return console.render(request, "error.html", {"title": "Not done", "message": message}, status)
 
+    def out_of_date(request: Request, back: str) -> Response:
+        """The answer to a form posted without the session's token: where no
+        one is signed in any more (signed out in another tab, the session
+        ended), to sign in and back to `back`; else refused. Nothing is done."""
+        if console.who(request) is None:
+            request.session["notice"] = "You are signed out (in another tab, or your session ended): sign in again."
+            return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
+        return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+
     async def change_task(request: Request) -> Response:
         try:
             ref = addresses.path_value(request, "ref", "a task's id")
@@ -386,10 +395,10 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             return refused(request, str(error), 400)
         form = await posted(request)
         if form is None:
-            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+            return out_of_date(request, f"/tasks/{ref}")
         user = console.who(request)
         if user is None:
-            return RedirectResponse(f"/login?next=/tasks/{ref}", status_code=303)
+            return RedirectResponse(f"/login?next={quote(f'/tasks/{ref}')}", status_code=303)
         changes: dict[str, Callable[[Any, Any], Any]] = {
             "assign": lambda t, stamp: t.assign(form.get("owner", "").strip(), stamp),
             "defer": lambda t, stamp: t.defer(_day(form.get("to", "")), form.get("reason", "").strip(), stamp),
@@ -436,7 +445,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             return console.render(request, "login.html", {"title": "Sign in", "next": target, "failed": None})
         form = await posted(request)
         if form is None:
-            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+            return out_of_date(request, target)
         name, password = form.get("name", "").strip(), form.get("password", "")
         address = request.client.host if request.client else "unknown"
 
@@ -493,7 +502,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
 
     async def logout(request: Request) -> Response:
         if await posted(request) is None:
-            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+            return out_of_date(request, "/")
         if console.sessions is not None:
             # Ended on the server: every tab, and any copy of the cookie, is signed out.
             console.sessions.close(request.session.get("token"))
@@ -516,7 +525,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/events", events),
-        *record.routes(console, refused, bad_input),
+        *record.routes(console, refused, out_of_date, bad_input),
         Route("/accord.css", lambda request: Response(CSS, media_type="text/css", headers=SECURITY)),
         Route("/accord.js", lambda request: Response(SCRIPT, media_type="text/javascript", headers=SECURITY)),
     ]

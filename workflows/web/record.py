@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -90,6 +91,7 @@ def pickers(app: Accord) -> dict[str, list[tuple[str, str]]]:
 def routes(
     console: Console,
     refused: Callable[[Request, str, int], HTMLResponse],
+    out_of_date: Callable[[Request, str], Response],
     bad_input: Callable[[Exception], str | None],
 ) -> list[Route]:
     """The pages that record facts, on the console's application."""
@@ -110,10 +112,10 @@ def routes(
         sign in, then back), no key of its own (400)."""
         posted = await everything_posted(request, console)
         if posted is None:
-            return refused(request, "this form is out of date or from another site: load the page and try again", 403)
+            return out_of_date(request, request.url.path)
         user = console.who(request)
         if user is None:
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         key = (posted.pop("key", None) or [""])[0]
         if not key.startswith(KEY) or len(key) > 64:
             return refused(request, "this form has no key of its own: load the page and try again", 400)
