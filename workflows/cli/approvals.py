@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from workflows.cli.context import Context, pass_context
+from workflows.cli.context import DAY, Context, pass_context
 from workflows.cli.output import echo, json_option, print_json
 
 if TYPE_CHECKING:
@@ -137,8 +137,8 @@ def reject(ctx: Context, /, proposal: str, reason: str) -> None:
 @click.command()
 @click.option("--to", "delegate", required=True, help="Who may act for you.")
 @click.option("--role", required=True, help="The role of yours they act in (a role under the policy's [roles]).")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="The first day they may act (default: today).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="The last day they may act (needed to grant).")
+@click.option("--from", "start", type=DAY, help="The first day they may act (default: today).")
+@click.option("--until", type=DAY, help="The last day they may act (needed to grant).")
 @click.option("--revoke", is_flag=True, help="Revoke your delegations of ROLE to TO instead, from now on.")
 @click.option("--reason", default="", help="Why it is revoked (with --revoke).")
 @pass_context
