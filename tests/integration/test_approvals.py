@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import accord, as_json, jsonl, open_partners, stored_count
+from tests.helpers import accord, as_json, jsonl, open_partners, stored_count, visit
 
 pytestmark = pytest.mark.integration
 
@@ -297,6 +297,59 @@ def test_two_disbursements_that_fit_alone_but_not_together_the_second_approval_i
     assert stored_count(db) == count
     assert disbursed(db) == "600"
     assert [p["key"] for p in approvals(db, policy, "erik")["awaiting_me"]] == ["pay-2"]
+
+
+def test_a_correction_of_an_amount_awaits_approval_and_one_of_a_visit_does_not(db: str, tmp_path: Path) -> None:
+    policy = policy_file(
+        tmp_path,
+        ONE_APPROVAL + '\n[approval.FactCorrected]\nrole = "head-of-unit"\nof = ["FundingCommitted"]\n',
+    )
+    open_partners(db, "TN")
+    assert submit(db, policy, "alice", commitment(), visit("TN", id="v-1")).exit_code == 0
+    assert run(db, policy, "dana", "approve", "tn-1").exit_code == 0
+    fix = ["correct", "tn-1", "--partner", "TN", "--set", "amount=EUR 900", "--reason", "the decision says 900"]
+
+    proposed = run(db, policy, "alice", *fix)
+    visit_fixed = run(
+        db,
+        policy,
+        "alice",
+        "correct",
+        "v-1",
+        "--partner",
+        "TN",
+        "--set",
+        "occurred_on=2021-05-02",
+        "--reason",
+        "a day late",
+    )
+
+    assert proposed.exit_code == 0, proposed.output
+    assert "as a proposal awaiting approval by head-of-unit" in proposed.stdout
+    assert visit_fixed.stdout.startswith("recorded FactCorrected on TN")
+    assert committed(db) == "1000"
+    [waiting] = approvals(db, policy, "dana")["awaiting_me"]
+    assert run(db, policy, "dana", "approve", str(waiting["position"])).exit_code == 0
+    assert committed(db) == "900"
+
+
+def test_the_audit_log_says_the_chain_of_proposal_and_approval(db: str, policy: str) -> None:
+    open_partners(db, "TN")
+    submit(db, policy, "alice", commitment())
+    run(db, policy, "dana", "approve", "tn-1")
+
+    rows = {row["type"]: row for row in as_json(accord(db, "audit", "log", "--json"))}
+
+    assert rows["FactProposed"]["summary"] == (
+        "Proposed, awaiting the approval of head-of-unit: Funding of EUR 1,000 committed to Tunisia under NDICI "
+        "(tn-line)"
+    )
+    assert (rows["FactProposed"]["actor"], rows["FactProposed"]["key"]) == ("alice", "tn-1")
+    assert (rows["FactApproved"]["actor"], rows["FactApproved"]["summary"]) == (
+        "dana",
+        "Proposal approved as head-of-unit",
+    )
+    assert (rows["FundingCommitted"]["actor"], rows["FundingCommitted"]["key"]) == ("alice", "tn-1")
 
 
 def test_a_policy_without_an_approval_section_records_at_once_as_before(db: str, tmp_path: Path) -> None:

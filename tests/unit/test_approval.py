@@ -68,7 +68,7 @@ def test_the_proposer_may_not_approve_even_holding_the_role() -> None:
 def test_a_delegate_of_the_proposer_may_not_approve() -> None:
     to_bob = grant("dana", "bob", date(2027, 3, 1), date(2027, 3, 31))
 
-    with pytest.raises(OwnProposal, match="bob acts for dana .*, who proposed this FundingCommitted"):
+    with pytest.raises(OwnProposal, match=r"bob acts for dana .*, who proposed this FundingCommitted"):
         standing(act("bob", to_bob), proposal(proposer="dana"))
 
 

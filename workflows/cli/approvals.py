@@ -46,6 +46,9 @@ def _line(listed: Listed) -> str:
     if isinstance(amount, dict):
         amount = f"{amount.get('currency', '')} {amount.get('amount', '')}"
     what = f"{proposal.type} on {proposal.subject}" + (f", {amount}" if amount else "")
+    if "target" in proposal.submission:
+        changes = proposal.submission.get("changes")
+        what += f" of fact {proposal.submission['target']}" + (f", setting {changes}" if changes else "")
     return (
         f"  {listed.position:>6}  {what} (key {proposal.key}), proposed by {proposal.proposer}; "
         f"{proposal.status}; needs {proposal.role}: {got}"
