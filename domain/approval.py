@@ -245,6 +245,11 @@ class Delegation(Aggregate):
     def said(self) -> str:
         return f"{self.grantor}'s delegation of {self.role} to {self.delegate} {window(self.starts_on, self.ends_on)}"
 
+    @property
+    def granted(self) -> str:
+        """What the grant lets the delegate do, in a sentence."""
+        return f"{self.delegate} may act for {self.grantor} as {self.role} {window(self.starts_on, self.ends_on)}"
+
     @classmethod
     def grant(cls, delegate: str, role: str, starts_on: date, ends_on: date, number: int, stamp: Stamp) -> Delegation:
         if delegate == stamp.actor:

@@ -27,6 +27,9 @@ from workflows.application.submission import Rejected, Submitting
 from workflows.base.failures import BadInput
 
 
+__all__ = ["Approving", "Listed", "NoSuchProposal", "Proposal"]
+
+
 class NoSuchProposal(BadInput):
     """A proposal named by a key or a position the log does not hold."""
 

@@ -15,8 +15,7 @@ from workflows.cli.context import DAY, Context, pass_context
 from workflows.cli.output import echo, json_option, print_json
 
 if TYPE_CHECKING:
-    from domain.approval import Proposal
-    from workflows.application.approvals import Listed
+    from workflows.application.approvals import Listed, Proposal
 
 
 def _proposal_json(listed: Listed) -> dict[str, Any]:
@@ -158,8 +157,6 @@ def delegate(ctx: Context, /, delegate: str, role: str, start: Any, until: Any, 
       accord --actor alice delegate --to bob --role head-of-unit --from 2027-03-01 --until 2027-03-14
       accord --actor alice delegate --revoke --to bob --role head-of-unit --reason "back early"
     """
-    from domain.approval import window
-
     if revoke:
         if start or until:
             raise click.UsageError("--revoke takes --to, --role and --reason, not --from or --until")
@@ -170,7 +167,4 @@ def delegate(ctx: Context, /, delegate: str, role: str, start: Any, until: Any, 
         raise click.UsageError("name the last day the delegate may act with --until (YYYY-MM-DD)")
     first: date = start.date() if start else ctx.app.clock.today()
     granted = ctx.app.delegate(delegate, role, first, until.date(), ctx.settings.actor)
-    echo(
-        f"{granted.delegate} may act for {granted.grantor} as {granted.role} "
-        f"{window(granted.starts_on, granted.ends_on)}"
-    )
+    echo(granted.granted)
