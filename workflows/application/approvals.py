@@ -26,7 +26,6 @@ from workflows.application.reads import Reads
 from workflows.application.submission import Rejected, Submitting
 from workflows.base.failures import BadInput
 
-
 __all__ = ["Approving", "Listed", "NoSuchProposal", "Proposal"]
 
 
