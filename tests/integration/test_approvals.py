@@ -5,13 +5,14 @@ once rejected. Each test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import accord, as_json, jsonl, open_partners, stored_count, visit
+from tests.helpers import accord, as_json, jsonl, keyed, open_partners, opened, stored_count, visit
 
 pytestmark = pytest.mark.integration
 
@@ -385,3 +386,30 @@ def test_audit_verify_passes_on_a_store_with_proposals_approvals_rejections_and_
     for kind in ("DelegationGranted", "FactProposed", "FactApproved", "FactRejected", "DelegationRevoked"):
         assert kind in logged
     assert logged.index("FactApproved") + 1 == logged.index("FundingCommitted")
+
+
+def test_on_a_signed_store_approvals_are_signed_and_a_schedulers_key_may_not_sign_one(
+    db: str, admin: Path, tmp_path: Path, policy: str
+) -> None:
+    def as_holder(key: Path, actor: str, *args: str, rows: list[dict[str, str]] | None = None) -> Any:
+        return keyed(db, "--actor", actor, "--policy", policy, *args, key=key, input=jsonl(rows) if rows else None)
+
+    person, scheduler = tmp_path / "person.key", tmp_path / "scheduler.key"
+    assert keyed(db, "keys", "new", str(person), "--holder", "finance unit", key=admin).exit_code == 0
+    made = keyed(db, "keys", "new", str(scheduler), "--holder", "the scheduler", "--role", "scheduler", key=admin)
+    assert made.exit_code == 0, made.output
+    assert as_holder(person, "alice", "submit", "--file", "-", rows=[opened("TN")]).exit_code == 0
+    dated = {**commitment(), "occurred_on": "2021-07"}
+    assert as_holder(person, "alice", "submit", "--file", "-", rows=[dated]).exit_code == 0
+    before = stored_count(db)
+
+    forged = as_holder(scheduler, "dana", "approve", "tn-1")
+
+    assert forged.exit_code == 2, forged.output
+    assert "is a scheduler's, which may not sign FactApproved" in forged.output
+    assert stored_count(db) == before
+    assert as_holder(person, "dana", "approve", "tn-1").exit_code == 0
+    verified = keyed(db, "audit", "verify", "--json", key=person)
+    assert verified.exit_code == 0, verified.output
+    found = json.loads(verified.stdout)
+    assert found["signatures"]["problems"] == [] and found["signatures"]["signed"] == found["records"]
