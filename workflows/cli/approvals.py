@@ -18,6 +18,30 @@ if TYPE_CHECKING:
     from workflows.application.approvals import Listed, Proposal
 
 
+def _state_json(proposal: Proposal) -> dict[str, Any]:
+    return {
+        "key": proposal.key,
+        "type": proposal.type,
+        "subject": proposal.subject,
+        "proposer": proposal.proposer,
+        "role": proposal.role,
+        "approvals": proposal.approvals,
+        "approved_by": [{"by": by, "for": acting_for} for by, acting_for in proposal.approved_by],
+        "status": proposal.status,
+    }
+
+
+def _delegation_json(grant: Any) -> dict[str, Any]:
+    return {
+        "grantor": grant.grantor,
+        "delegate": grant.delegate,
+        "role": grant.role,
+        "from": grant.starts_on.isoformat(),
+        "until": grant.ends_on.isoformat(),
+        "revoked_at": grant.revoked_at.isoformat() if grant.revoked_at else None,
+    }
+
+
 def _proposal_json(listed: Listed) -> dict[str, Any]:
     proposal = listed.proposal
     return {
@@ -101,8 +125,9 @@ def _decided(proposal: Proposal, verb: str) -> str:
 
 @click.command()
 @click.argument("proposal")
+@click.option("--json", "as_json", is_flag=True, help="Print the proposal as it stands after, as JSON.")
 @pass_context
-def approve(ctx: Context, /, proposal: str) -> None:
+def approve(ctx: Context, /, proposal: str, as_json: bool) -> None:
     """Approve a proposal, named by its key or its position in the log.
 
     You may not approve what you proposed, nor act for its proposer; you
@@ -116,14 +141,19 @@ def approve(ctx: Context, /, proposal: str) -> None:
       accord --actor dana approve tn-commit-2027
       accord --actor dana approve 4127
     """
-    echo(_decided(ctx.app.approve(proposal, ctx.settings.actor), "approved"))
+    decided = ctx.app.approve(proposal, ctx.settings.actor)
+    if as_json:
+        print_json(_state_json(decided))
+        return
+    echo(_decided(decided, "approved"))
 
 
 @click.command()
 @click.argument("proposal")
 @click.option("--reason", required=True, help="Why it is rejected: the log keeps it with the rejection.")
+@click.option("--json", "as_json", is_flag=True, help="Print the proposal as it stands after, as JSON.")
 @pass_context
-def reject(ctx: Context, /, proposal: str, reason: str) -> None:
+def reject(ctx: Context, /, proposal: str, reason: str, as_json: bool) -> None:
     """Reject a proposal, named by its key or its position in the log.
 
     A rejected proposal stays in the log and never counts. Who may reject
@@ -133,7 +163,11 @@ def reject(ctx: Context, /, proposal: str, reason: str) -> None:
     Example:
       accord --actor dana reject tn-commit-2027 --reason "the decision was not signed"
     """
-    echo(_decided(ctx.app.reject(proposal, reason, ctx.settings.actor), "rejected"))
+    decided = ctx.app.reject(proposal, reason, ctx.settings.actor)
+    if as_json:
+        print_json(_state_json(decided))
+        return
+    echo(_decided(decided, "rejected"))
 
 
 @click.command()
@@ -143,8 +177,11 @@ def reject(ctx: Context, /, proposal: str, reason: str) -> None:
 @click.option("--until", type=DAY, help="The last day they may act (needed to grant).")
 @click.option("--revoke", is_flag=True, help="Revoke your delegations of ROLE to TO instead, from now on.")
 @click.option("--reason", default="", help="Why it is revoked (with --revoke).")
+@click.option("--json", "as_json", is_flag=True, help="Print the delegations granted or revoked as JSON.")
 @pass_context
-def delegate(ctx: Context, /, delegate: str, role: str, start: Any, until: Any, revoke: bool, reason: str) -> None:
+def delegate(
+    ctx: Context, /, delegate: str, role: str, start: Any, until: Any, revoke: bool, reason: str, as_json: bool
+) -> None:
     """Let someone act for you in one of your roles, for a window of days.
 
     The delegate may then approve what the role approves, recorded as "bob
@@ -160,11 +197,18 @@ def delegate(ctx: Context, /, delegate: str, role: str, start: Any, until: Any, 
     if revoke:
         if start or until:
             raise click.UsageError("--revoke takes --to, --role and --reason, not --from or --until")
-        for grant in ctx.app.revoke_delegation(delegate, role, reason, ctx.settings.actor):
+        revoked = ctx.app.revoke_delegation(delegate, role, reason, ctx.settings.actor)
+        if as_json:
+            print_json([_delegation_json(grant) for grant in revoked])
+            return
+        for grant in revoked:
             echo(f"revoked {grant.said}")
         return
     if until is None:
         raise click.UsageError("name the last day the delegate may act with --until (YYYY-MM-DD)")
     first: date = start.date() if start else ctx.app.clock.today()
     granted = ctx.app.delegate(delegate, role, first, until.date(), ctx.settings.actor)
+    if as_json:
+        print_json([_delegation_json(granted)])
+        return
     echo(granted.granted)
