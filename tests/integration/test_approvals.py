@@ -6,6 +6,8 @@ once rejected. Each test runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,10 @@ from typing import Any
 import pytest
 
 from tests.helpers import accord, as_json, jsonl, keyed, open_partners, opened, stored_count, visit
+from workflows.application.compose import build
+from workflows.application.service import Accord
+from workflows.application.submission import Rejected
+from workflows.config.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -437,3 +443,29 @@ def test_audit_verify_names_an_approval_by_someone_the_policy_does_not_let_appro
         "bob may not approve this FundingCommitted on TN (key tn-1): it needs the approval of head-of-unit, "
         "which bob neither holds nor holds for anyone today"
     )
+
+
+def test_concurrent_approvals_of_two_proposals_on_one_line_are_judged_one_at_a_time(db: str, policy: str) -> None:
+    open_partners(db, "TN")
+    submit(db, policy, "alice", commitment())
+    run(db, policy, "dana", "approve", "tn-1")
+    submit(db, policy, "alice", disbursement("pay-1", "EUR 600"), disbursement("pay-2", "EUR 600"))
+    apps = [build(Settings(db=db, policy=policy)) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def approve(app: Accord, key: str, actor: str) -> str:
+        start.wait()
+        try:
+            return app.approve(key, actor).status
+        except Rejected as refused:
+            return str(refused)
+        finally:
+            app.close()
+
+    with ThreadPoolExecutor(2) as approvers:
+        outcomes = list(approvers.map(approve, apps, ["pay-1", "pay-2"], ["dana", "erik"]))
+
+    assert sorted(outcome == "approved" for outcome in outcomes) == [False, True]
+    [refused] = [outcome for outcome in outcomes if outcome != "approved"]
+    assert "would break the record: disbursing EUR 600 on funding 'tn-line' would exceed its commitment" in refused
+    assert disbursed(db) == "600"
