@@ -469,3 +469,25 @@ def test_concurrent_approvals_of_two_proposals_on_one_line_are_judged_one_at_a_t
     [refused] = [outcome for outcome in outcomes if outcome != "approved"]
     assert "would break the record: disbursing EUR 600 on funding 'tn-line' would exceed its commitment" in refused
     assert disbursed(db) == "600"
+
+
+def test_hostile_references_and_reasons_are_refused_in_a_sentence_and_store_nothing(db: str, policy: str) -> None:
+    open_partners(db, "TN")
+    submit(db, policy, "alice", commitment())
+    count = stored_count(db)
+
+    past_any_position = run(db, policy, "dana", "approve", "9" * 30)
+    long_reason = run(db, policy, "dana", "reject", "tn-1", "--reason", "x" * 100_000)
+    two_lines = run(db, policy, "dana", "delegate", "--to", "bo\nb", "--role", "head-of-unit", "--until", "2030-01-01")
+
+    assert past_any_position.stderr == (
+        f"accord: no proposal is recorded under key or at position '{'9' * 30}' (`accord approvals` lists them)\n"
+    )
+    assert long_reason.stderr == (
+        "accord: field 'reason': has 100,000 characters: at most 2,000 are taken; nothing was stored\n"
+    )
+    assert two_lines.stderr == (
+        "accord: field 'delegate': holds a line break at character 3: it is one line; nothing was stored\n"
+    )
+    assert {past_any_position.exit_code, long_reason.exit_code, two_lines.exit_code} == {2}
+    assert stored_count(db) == count

@@ -157,7 +157,8 @@ class Approving(Submitting, Reads):
 
     def proposal_id(self, ref: str) -> UUID:
         """The proposal a key or a log position names."""
-        if ref.isdigit():
+        # A position is a number the log can hold (a signed 64-bit integer).
+        if ref.isdigit() and int(ref) < 2**63:
             found = self.recorder.select_notifications(int(ref), 1, stop=int(ref))
             if found and found[0].topic.startswith(get_topic(Proposal)):
                 return UUID(str(found[0].originator_id))
