@@ -6,14 +6,19 @@ once rejected. Each test runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
+from tests import console
 from tests.helpers import accord, as_json, jsonl, keyed, open_partners, opened, stored_count, visit
 from workflows.application.compose import build
 from workflows.application.service import Accord
@@ -491,3 +496,33 @@ def test_hostile_references_and_reasons_are_refused_in_a_sentence_and_store_noth
     )
     assert {past_any_position.exit_code, long_reason.exit_code, two_lines.exit_code} == {2}
     assert stored_count(db) == count
+
+
+@pytest.fixture
+def four_eyes_console(demo_db: str, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The console on the demo, under a policy whose commitments need head-of-unit's approval."""
+    files[1].write_text(
+        '[roles]\nfinance = ["alice"]\nhead-of-unit = ["bob"]\n\n[approval.FundingCommitted]\nrole = "head-of-unit"\n'
+    )
+    yield from console.client(demo_db, files, monkeypatch)
+
+
+def test_a_commitment_recorded_in_the_console_is_proposed_and_said_so(
+    four_eyes_console: TestClient, demo_db: str, files: tuple[Path, Path]
+) -> None:
+    web = four_eyes_console
+    assert console.sign_in(web, "alice") == 303
+    page = web.get("/record/FundingCommitted").text
+    found = re.search(r'name="key" value="([^"]+)"', page)
+    assert found is not None
+    form = {"csrf": console.token(page), "key": found[1], "action": "record"}
+    form |= {"partner": "TN", "funding": "tn-console", "instrument": "NDICI", "occurred_on": "2021-06"}
+    before = committed(demo_db)
+
+    posted = web.post("/record/FundingCommitted", data={**form, "amount": "EUR 7000"}, follow_redirects=False)
+
+    assert posted.status_code == 303 and posted.headers["location"] == "/audit"
+    assert "Proposed, awaiting approval by head-of-unit" in unescape(web.get("/audit").text)
+    assert committed(demo_db) == before
+    [waiting] = approvals(demo_db, str(files[1]), "bob")["awaiting_me"]
+    assert (waiting["proposer"], waiting["submission"]["funding"]) == ("alice", "tn-console")
