@@ -116,7 +116,13 @@ def approvals(db: str, policy: str, actor: str) -> dict[str, list[dict[str, Any]
     return shown
 
 
-def test_a_proposal_counts_nowhere_until_another_head_of_unit_approves_it(db: str, policy: str) -> None:
+def iati_activities(db: str, tmp_path: Path) -> int | str:
+    """How many IATI activities an export writes, or why it writes none."""
+    result = accord(db, "export", "iati", "-o", str(tmp_path / "funding.xml"), "--json")
+    return int(json.loads(result.stdout)["activities"]) if result.exit_code == 0 else result.stderr.strip()
+
+
+def test_a_proposal_counts_nowhere_until_another_head_of_unit_approves_it(db: str, policy: str, tmp_path: Path) -> None:
     open_partners(db, "TN")
     events_before = tn_events(db)
 
@@ -128,6 +134,9 @@ def test_a_proposal_counts_nowhere_until_another_head_of_unit_approves_it(db: st
         "it counts nowhere until approved (`accord approvals`)\n"
     )
     assert (committed(db), follow_ups(db), tn_events(db)) == (None, [], events_before)
+    assert iati_activities(db, tmp_path) == (
+        "accord: nothing to export: no funding or envelope is recorded (IATI needs one activity)"
+    )
     [waiting] = approvals(db, policy, "dana")["awaiting_me"]
     assert (waiting["key"], waiting["proposer"], waiting["status"]) == ("tn-1", "alice", "proposed")
     assert approvals(db, policy, "alice")["awaiting_others"][0]["key"] == "tn-1"
@@ -139,6 +148,7 @@ def test_a_proposal_counts_nowhere_until_another_head_of_unit_approves_it(db: st
     assert committed(db) == "1000"
     assert len(follow_ups(db)) == 1
     assert tn_events(db) == events_before + 1
+    assert iati_activities(db, tmp_path) == 1
     [decided] = approvals(db, policy, "dana")["decided"]
     assert decided["approved_by"] == [{"by": "dana", "for": None}]
 
