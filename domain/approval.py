@@ -25,7 +25,7 @@ from pydantic import Field, model_validator
 from domain.base import Aggregate, Founding, Recorded
 from domain.errors import DomainError
 from domain.text import Name, Text
-from domain.values import Stamp
+from domain.values import EventDate, Stamp
 
 
 class ApprovalRefused(DomainError):
@@ -102,6 +102,8 @@ class Proposal(Aggregate):
         submission: dict[str, Any] = Field(description="The fact as submitted, as JSON")
         role: Name = Field(min_length=1, description="The role whose approval it needs")
         approvals: int = Field(ge=1, le=9, description="How many approvals it needs")
+        # The business day it was proposed: what a rule's due date counts from.
+        proposed_on: EventDate = Field(description="The day it was proposed")
 
         def mutate(self, aggregate: Any) -> Any:
             aggregate = super().mutate(aggregate)
@@ -136,7 +138,14 @@ class Proposal(Aggregate):
             aggregate.status = "rejected"
 
     def __init__(
-        self, type: str, target: UUID, subject: str, submission: dict[str, Any], role: str, approvals: int
+        self,
+        type: str,
+        target: UUID,
+        subject: str,
+        submission: dict[str, Any],
+        role: str,
+        approvals: int,
+        proposed_on: EventDate,
     ) -> None:
         self.type = type
         self.target = target
@@ -144,6 +153,7 @@ class Proposal(Aggregate):
         self.submission = submission
         self.role = role
         self.approvals = approvals
+        self.proposed_on = proposed_on
         self.status = "proposed"
         self.approved_by: list[tuple[str, str | None]] = []
         self.proposer = ""
@@ -173,6 +183,7 @@ class Proposal(Aggregate):
         submission: Mapping[str, Any],
         role: str,
         approvals: int,
+        on: date,
         stamp: Stamp,
     ) -> Proposal:
         facts = {
@@ -182,6 +193,7 @@ class Proposal(Aggregate):
             "submission": dict(submission),
             "role": role,
             "approvals": approvals,
+            "proposed_on": EventDate(on.year, on.month, on.day),
         }
         return cls.start(cls.FactProposed, f"{target}/{stamp.key}", facts, stamp)
 
@@ -190,6 +202,13 @@ class Proposal(Aggregate):
 
     def reject(self, reason: str, acting_for: str | None, stamp: Stamp) -> bool:
         return self.record(self.FactRejected, {"acting_for": acting_for, "reason": reason}, stamp)
+
+
+def decisions() -> dict[str, tuple[type[Recorded], type[Aggregate]]]:
+    """The events of a proposal's way, by name, with their aggregate: what
+    a workflow rule may react to beside the facts (a proposal opens an
+    approval task; its approval or rejection closes it)."""
+    return {event.__name__: (event, Proposal) for event in Proposal.event_classes()}
 
 
 class Delegation(Aggregate):

@@ -536,3 +536,27 @@ def test_a_commitment_recorded_in_the_console_is_proposed_and_said_so(
     assert committed(demo_db) == before
     [waiting] = approvals(demo_db, str(files[1]), "bob")["awaiting_me"]
     assert (waiting["proposer"], waiting["submission"]["funding"]) == ("alice", "tn-console")
+    [task] = [t for t in as_json(accord(demo_db, "tasks", "--json")) if t["source_type"] == "FactProposed"]
+    page = web.get(f"/tasks/{task['task_id']}")
+    assert page.status_code == 200
+    assert "Approve or reject the FundingCommitted proposed on TN" in unescape(page.text)
+
+
+def approval_tasks(db: str) -> list[tuple[str, str, str]]:
+    tasks = as_json(accord(db, "tasks", "--status", "all", "--json"))
+    return [(t["title"], t["owner"], t["status"]) for t in tasks if t["source_type"] == "FactProposed"]
+
+
+def test_a_proposal_opens_an_approval_task_for_its_role_which_its_approval_or_rejection_closes(
+    db: str, policy: str
+) -> None:
+    open_partners(db, "TN")
+    submit(db, policy, "alice", commitment(), commitment("tn-2", "EUR 5"))
+    title = "Approve or reject the FundingCommitted proposed on TN"
+
+    assert approval_tasks(db) == [(title, "head-of-unit", "open")] * 2
+    run(db, policy, "dana", "approve", "tn-1")
+    run(db, policy, "erik", "reject", "tn-2", "--reason", "a typing error")
+
+    assert approval_tasks(db) == [(title, "head-of-unit", "done")] * 2
+    assert accord(db, "audit", "verify").exit_code == 0

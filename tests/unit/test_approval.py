@@ -38,7 +38,7 @@ def stamped(actor: str, key: str) -> Stamp:
 
 def proposal(approvals: int = 1, proposer: str = "alice") -> Proposal:
     made = Proposal.propose(
-        "FundingCommitted", LINE, "TN", {"amount": "EUR 1"}, "head-of-unit", approvals, stamped(proposer, "tn-1")
+        "FundingCommitted", LINE, "TN", {"amount": "EUR 1"}, "head-of-unit", approvals, TODAY, stamped(proposer, "tn-1")
     )
     made.collect_events()
     return made

@@ -192,6 +192,7 @@ class Submitting(Core):
                     submission.model_dump(mode="json", exclude_none=True) | {"id": submission.key},
                     approval.role,
                     approval.approvals,
+                    self.clock.day(at),
                     stamp,
                 )
                 events.append(proposal.pending_events.pop())
