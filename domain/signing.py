@@ -46,17 +46,20 @@ def may_sign(role: str, type_name: str) -> bool:
     """Whether a key of this role may sign a record of this type: a
     scheduler's signs what Accord records of itself (tasks, reminders,
     dispatches, deliveries), never a fact, an amendment or exchange rates people record,
-    so that a compromised scheduler host cannot record a payment. Keys are
+    so that a compromised scheduler host cannot record a payment, nor
+    propose, approve, reject or delegate (domain.approval). Keys are
     enrolled and revoked under an administrator's key (checked apart)."""
     return role != "scheduler" or type_name not in _people_record()
 
 
 @cache
 def _people_record() -> frozenset[str]:
+    from domain.approval import Delegation, Proposal
     from domain.rates import ExchangeRates
     from domain.vocabulary import all_types  # the vocabulary registers this module's aggregate
 
-    return frozenset([*all_types(), ExchangeRates.ExchangeRatesPublished.__name__])
+    acts = [event.__name__ for kind in (Proposal, Delegation) for event in kind.event_classes()]
+    return frozenset([*all_types(), ExchangeRates.ExchangeRatesPublished.__name__, *acts])
 
 
 def key_id_of(public_key: bytes) -> str:

@@ -108,7 +108,7 @@ def amendment_classes() -> list[type[Submitted]]:
     return [getattr(aggregate, name) for aggregate in aggregates() for name in AMENDMENTS]
 
 
-def own_fields(event_class: type[Submitted]) -> dict[str, FieldInfo]:
+def own_fields(event_class: type[BaseModel]) -> dict[str, FieldInfo]:
     """The fields of an event that a person submits: all but the envelope."""
     return {name: info for name, info in event_class.model_fields.items() if name not in ENVELOPE}
 

@@ -67,7 +67,7 @@ def test_the_rules_shipped_with_accord_pass(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["rules", "check", str(default_rules_path())], env={"ACCORD_CONFIG": ""})
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{default_rules_path()}: 20 rule(s), all valid\n"
+    assert result.stdout == f"{default_rules_path()}: 21 rule(s), all valid\n"
 
 
 def test_a_field_aligned_and_cut_within_200_characters_passes(tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ Facts are recorded at 2021-06-06 12:00 UTC (see conftest).
 
 from datetime import date
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 
+from domain.approval import Proposal
 from domain.base import record_fact
 from domain.initiative import Initiative, Instrument
 from domain.meeting import Meeting
@@ -103,7 +105,25 @@ TYPICAL = {
 
 
 def test_the_typical_facts_cover_every_type_that_triggers_a_default_rule():
-    assert set(TYPICAL) == {r.when for r in DEFAULTS.values()}
+    # A proposal is no fact: test_a_proposal_opens_an_approval_task_for_its_role says its rule.
+    assert set(TYPICAL) == {r.when for r in DEFAULTS.values()} - {"FactProposed"}
+
+
+def test_a_proposal_opens_an_approval_task_for_its_role_due_in_a_working_week(stamp):
+    proposal = Proposal.propose(
+        "FundingCommitted", uuid4(), "TN", {"amount": "EUR 1"}, "head-of-unit", 1, date(2027, 3, 1), stamp()
+    )
+    [event] = proposal.collect_events()
+    [rule] = [r for r in DEFAULTS.values() if applies(r, event)]
+
+    task = task_facts(rule, event)
+
+    assert (task["title"], task["owner"], task["due_on"]) == (
+        "Approve or reject the FundingCommitted proposed on TN",
+        "head-of-unit",
+        date(2027, 3, 6),
+    )
+    assert task["thread"] and rule.closed_by == ["FactApproved", "FactRejected"]
 
 
 @pytest.mark.parametrize("type_name", sorted(TYPICAL))

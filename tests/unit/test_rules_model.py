@@ -3,6 +3,7 @@ rule file can have, each named by its line and its rule."""
 
 import pytest
 
+from domain.approval import decisions
 from domain.vocabulary import VOCABULARY
 from workflows.rules import RulesError, default_rules_path, load_rules
 from workflows.rules.files import parse_rules
@@ -28,10 +29,13 @@ DEFAULT_NAMES = [
     "meeting-held-circulate-conclusions",
     "initiative-announced-follow-to-next-stage",
     "envelope-set-programme",
+    "fact-proposed-approve",
 ]
 # Types that open no task: a note is information only; the others only close tasks.
 CLOSER_ONLY = {"InitiativeAdvanced", "CommitmentFulfilled", "CommitmentLapsed"}
 NEVER_READ = {"PartnershipNoteAdded"}
+# Beside the facts, a proposal opens its approval task, and its decision closes it (domain.approval).
+PROPOSALS = set(decisions())
 
 # A valid first rule, so that the rule under test is rule 2 and starts on line 9.
 PREAMBLE = """\
@@ -85,14 +89,14 @@ def test_the_default_rules_load_with_unique_names_in_file_order():
 def test_every_event_type_but_notes_and_closers_triggers_a_default_rule():
     triggers = {r.when for r in load_rules().rule}
 
-    assert triggers == set(VOCABULARY) - CLOSER_ONLY - NEVER_READ
+    assert triggers == set(VOCABULARY) - CLOSER_ONLY - NEVER_READ | {"FactProposed"}
 
 
 def test_the_closer_only_types_close_default_rules_and_notes_are_never_read():
     ruleset = load_rules()
 
     assert all(ruleset.closed_by(name) for name in CLOSER_ONLY)
-    assert ruleset.types_read == set(VOCABULARY) - NEVER_READ
+    assert ruleset.types_read == set(VOCABULARY) - NEVER_READ | PROPOSALS
 
 
 def test_each_closing_default_rule_is_closed_by_the_facts_that_make_it_moot():
@@ -108,6 +112,7 @@ def test_each_closing_default_rule_is_closed_by_the_facts_that_make_it_moot():
         "commitment-recorded-agree-a-date": ["CommitmentFulfilled", "CommitmentLapsed"],
         "meeting-scheduled-prepare-briefing": ["MeetingHeld"],
         "initiative-announced-follow-to-next-stage": ["InitiativeAdvanced"],
+        "fact-proposed-approve": ["FactApproved", "FactRejected"],
     }
 
 
@@ -317,7 +322,8 @@ def test_problems_in_several_rules_are_all_listed_each_with_its_line_and_rule():
     text = PREAMBLE + rule(name="first-bad", when="Nope") + "\n" + rule(name="second-bad", priority="1")
 
     assert problems(text) == [
-        f"{SECOND} (first-bad): field 'when': unknown event type 'Nope'; known types: " + ", ".join(sorted(VOCABULARY)),
+        f"{SECOND} (first-bad): field 'when': unknown event type 'Nope'; known types: "
+        + ", ".join(sorted([*VOCABULARY, *PROPOSALS])),
         "f.toml: line 16, rule 3 (second-bad): field 'priority' is not a rule setting",
     ]
 

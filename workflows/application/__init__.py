@@ -6,6 +6,7 @@ a command that reads the views loads none of the event-sourced application.
     service       `Accord`, the application service, one part a responsibility:
       core          the store, loading aggregates, storing what was decided (with retries)
       submission    recording submissions, all or none
+      approvals     approving and rejecting proposals, delegating
       task_changes  assign, defer, complete, cancel a task
       keys          enroll and revoke writers' keys, list them from the log
       reads         the log itself: a partnership, an aggregate's events, the log in pages

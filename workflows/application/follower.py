@@ -27,7 +27,7 @@ from domain.errors import TaskClosed
 from domain.task import SYSTEM, FollowUpTask
 from domain.text import TEXT, fit
 from domain.values import Stamp
-from domain.vocabulary import VOCABULARY, amendment_classes
+from domain.vocabulary import amendment_classes
 from workflows.application.reader import FOLLOWER
 from workflows.base.batches import collector_paused
 from workflows.projections import failures
@@ -35,6 +35,7 @@ from workflows.projections.base import BATCH, MOVES, Views
 from workflows.projections.failures import Failure
 from workflows.rules import RuleSet
 from workflows.rules.engine import opens, source_of, task_facts, thread_of
+from workflows.rules.model import rule_event
 from workflows.store.chain import LogMoved
 from workflows.store.database import Record
 
@@ -64,7 +65,7 @@ class Follower:
         # Found again after its position was lost (workflows.application.recovery):
         # a task the log holds already is taken as opened, not opened twice.
         self.recovering = recovering
-        self.topics = [get_topic(VOCABULARY.event(name)[0]) for name in sorted(rules.types_read)]
+        self.topics = [get_topic(rule_event(name)[0]) for name in sorted(rules.types_read)]
         # Amendments of facts the rules read: a retracted fact's tasks are
         # cancelled, a corrected one's follow the correction.
         self.topics += [get_topic(cls) for cls in amendment_classes()]
@@ -258,7 +259,9 @@ class _Page:
                 # Listed open by the task list read a moment ago, absent from the log read now.
                 raise LogMoved(f"the task list holds task {task_id}, which the log does not: the store changed server")
             self.tasks[task_id] = task
-            outcome = f"moot: {type(closer).__name__} on {closer.occurred_on}"
+            # A proposal's approval or rejection has no date of its own: the day it was recorded.
+            on = getattr(closer, "occurred_on", None) or closer.timestamp.date().isoformat()
+            outcome = f"moot: {type(closer).__name__} on {on}"
             try:
                 task.complete(outcome, Stamp(SYSTEM, self.now, f"moot@{source_of(closer)}"))
             except TaskClosed:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import EnvType
 
+from workflows.application.approvals import Approving
 from workflows.application.keys import KeyChanges
 from workflows.application.rates import RateChanges
 from workflows.application.reads import Reads
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from workflows.application.follower import Followed
 
 
-class Accord(Submitting, TaskChanges, KeyChanges, RateChanges, Reads):
+class Accord(Approving, Submitting, TaskChanges, KeyChanges, RateChanges, Reads):
     """Accord's event-sourced application over SQLite or PostgreSQL."""
 
     name = APPLICATION

@@ -3,6 +3,7 @@ stored atomically, all or none."""
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.amendments import Amendment, amend
+from domain.approval import Proposal
 from domain.base import Aggregate, Snapshot, record_fact
 from domain.errors import DomainError
 from domain.partnership import Partnership, require_opened
@@ -38,6 +40,9 @@ class Receipt:
 
     recorded: list[Submission] = field(default_factory=list)
     already: list[Submission] = field(default_factory=list)
+    # Recorded as proposals, each with the role whose approval it awaits
+    # (workflows.config.policy's [approval]): not facts yet.
+    proposed: list[tuple[Submission, str]] = field(default_factory=list)
     # States to keep once the events are stored (see SNAPSHOT_EVERY).
     snapshots: list[Snapshot] = field(default_factory=list, repr=False)
 
@@ -103,10 +108,19 @@ class Submitting(Core):
         return actor
 
     def _decide(
-        self, submissions: Sequence[Submission], actor: str, at: datetime, progress: Progress | None
+        self,
+        submissions: Sequence[Submission],
+        actor: str,
+        at: datetime,
+        progress: Progress | None,
+        *,
+        approved: bool = False,
     ) -> tuple[Receipt, list[Any]]:
         """Apply each submission to its aggregate, in order; the new events, or
-        Rejected naming every submission that breaks a rule."""
+        Rejected naming every submission that breaks a rule. One the policy
+        says needs approval is judged the same way but recorded as a
+        Proposal, its aggregate left as it was, unless it is `approved`
+        (workflows.application.approvals decides it so)."""
         receipt = Receipt()
         aggregates: dict[UUID, Aggregate | None] = {}
         loaded: dict[UUID, int] = {}
@@ -138,6 +152,10 @@ class Submitting(Core):
                 loaded[aggregate_id] = getattr(aggregates[aggregate_id], "version", 0)
             facts = submission.facts()
             stamp = Stamp(actor, at, submission.key)
+            approval = None if approved else self._approval(submission, aggregate_id, events)
+            if approval is not None and self._proposed_before(aggregate_id, submission.key, events):
+                receipt.already.append(submission)
+                continue
             try:
                 if issubclass(submission.event_class, Amendment):
                     stored = histories.get(aggregate_id)
@@ -147,16 +165,41 @@ class Submitting(Core):
                     aggregate = amend(aggregate_class, history, submission.event_class, facts, stamp)
                     changes = getattr(aggregate.pending_events[-1], "changes", {})
                     self._require_partners(changes.get("partners", ()), aggregates)
-                    amended.add(aggregate_id)
                     recorded = True
                 else:
                     self._require_partners(facts.get("partners", ()), aggregates)
+                    # A proposal is judged on a copy: its fact changes nothing yet.
+                    before = aggregates[aggregate_id]
                     aggregate, recorded = record_fact(
-                        aggregates[aggregate_id], aggregate_class, submission.event_class, facts, stamp, validated=True
+                        before if approval is None else copy.deepcopy(before),
+                        aggregate_class,
+                        submission.event_class,
+                        facts,
+                        stamp,
+                        validated=True,
                     )
             except DomainError as error:
                 problems.append((index, str(error)))
                 continue
+            if approval is not None:
+                if not recorded:
+                    receipt.already.append(submission)
+                    continue
+                proposal = Proposal.propose(
+                    submission.type_name,
+                    aggregate_id,
+                    submission.subject,
+                    submission.model_dump(mode="json", exclude_none=True) | {"id": submission.key},
+                    approval.role,
+                    approval.approvals,
+                    self.clock.day(at),
+                    stamp,
+                )
+                events.append(proposal.pending_events.pop())
+                receipt.proposed.append((submission, approval.role))
+                continue
+            if issubclass(submission.event_class, Amendment):
+                amended.add(aggregate_id)
             aggregates[aggregate_id] = aggregate
             if recorded:
                 events.append(aggregate.pending_events.pop())
@@ -181,6 +224,22 @@ class Submitting(Core):
         if progress:
             progress(len(submissions) % 500)
         return receipt, events
+
+    def _approval(self, submission: Submission, aggregate_id: UUID, deciding: Sequence[Any]) -> Any:
+        """The approval the policy says this submission needs, or None."""
+        if self.policy is None or not self.policy.approval:
+            return None
+        amends = None
+        if issubclass(submission.event_class, Amendment):
+            target = getattr(submission, "target", None)
+            history = [*self.events.get(aggregate_id), *(e for e in deciding if e.originator_id == aggregate_id)]
+            amends = next((type(e).__name__ for e in history if getattr(e, "key", None) == target), None)
+        return self.policy.needs_approval(submission.type_name, amends)
+
+    def _proposed_before(self, aggregate_id: UUID, key: str, deciding: Sequence[Any]) -> bool:
+        """Whether a fact under `key` is proposed already, in the store or in this batch."""
+        proposal_id = Proposal.id_of(aggregate_id, key)
+        return any(e.originator_id == proposal_id for e in deciding) or self.find(proposal_id) is not None
 
     def not_opened(self, partners: Iterable[str]) -> list[str]:
         """Those of `partners` whose partnership is not opened in the store now."""

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic, resolve_topic
 
+from domain.approval import Delegation, Proposal
 from domain.base import Fact, Submitted
 from domain.codes import partner_code
 from domain.delivery import Delivery
@@ -34,6 +35,9 @@ _OWN: list[type[Any]] = [
     *FollowUpTask.event_classes(),
     Dispatch.DispatchIssued,
     *Delivery.event_classes(),
+    # The four-eyes circuit: proposals, their decisions, delegations.
+    *Proposal.event_classes(),
+    *Delegation.event_classes(),
 ]
 OWN_EVENTS: dict[str, type[Any]] = {cls.__name__: cls for cls in _OWN}
 # The types of facts people submit (not their corrections and retractions).

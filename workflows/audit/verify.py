@@ -161,7 +161,13 @@ def verify(
     began = time.perf_counter()
     with bar(app.head(), "judging") as progress:
         judged = judge(
-            _rows(app), app.views.db.mapper, app.policy, _stored(app), progress, moments.held_since(app.views.db)
+            _rows(app),
+            app.views.db.mapper,
+            app.policy,
+            _stored(app),
+            progress,
+            moments.held_since(app.views.db),
+            app.clock.zone,
         )
     verdict.judged, verdict.illegal, verdict.unnamed = judged.records, judged.findings, judged.unnamed
     verdict.in_order_from = judged.in_order_from

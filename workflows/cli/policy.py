@@ -19,7 +19,7 @@ def policy() -> None:
 @pass_context
 def policy_show(ctx: Context, as_json: bool) -> None:
     """Print the policy in force: each event type some roles alone may record,
-    and who is in those roles.
+    and who is in those roles; then the facts recorded only once approved.
 
     \b
     Example:
@@ -43,6 +43,11 @@ def policy_show(ctx: Context, as_json: bool) -> None:
         for name, roles in sorted(rules.permit.items())
     ]
     show(rows, ["type", "roles", "actors"], as_json, title=f"Policy: {rules.source} (types not listed: anyone)")
+    if not as_json:
+        for name, approval in sorted(rules.approval.items()):
+            of = f" (of {', '.join(approval.of)})" if approval.of else ""
+            count = f"{approval.approvals} approvals" if approval.approvals > 1 else "approval"
+            echo(f"{name}{of} is recorded once it has {count} of {approval.role}")
 
 
 @policy.command("check")
@@ -61,6 +66,8 @@ def policy_check(path: str, as_json: bool) -> None:
     if rules is None:
         raise click.BadParameter("name a policy file", param_hint="PATH")
     if as_json:
-        print_json({"file": path, **rules.model_dump(mode="json")})
+        # A policy without [approval] is shown as it was before there was one.
+        print_json({"file": path, **rules.model_dump(mode="json", exclude=None if rules.approval else {"approval"})})
         return
-    echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s)")
+    approved = f", {len(rules.approval)} needing approval" if rules.approval else ""
+    echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s){approved}")

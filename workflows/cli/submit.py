@@ -108,6 +108,13 @@ def report(receipt: Receipt, as_json: bool = False, *, dry_run: bool = False) ->
         return
     recorded, already = len(receipt.recorded), len(receipt.already)
     verb = "would record" if dry_run else "recorded"
+    for submission, role in receipt.proposed:
+        echo(
+            f"{verb} {submission.type_name} on {submission.subject} (key {submission.key}) as a proposal awaiting "
+            f"approval by {role}: it counts nowhere until approved (`accord approvals`)"
+        )
+    if receipt.proposed and not recorded + already:
+        return
     if recorded + already == 1:
         submission = (receipt.recorded or receipt.already)[0]
         what = f"{submission.type_name} on {submission.subject} (key {submission.key})"
@@ -120,10 +127,17 @@ def report(receipt: Receipt, as_json: bool = False, *, dry_run: bool = False) ->
 
 
 def receipt_json(receipt: Receipt) -> dict[str, list[dict[str, str]]]:
+    """Each submission recorded and already recorded before; and, where
+    the policy asks for approvals, each proposed, with the role it awaits."""
+
     def listed(submissions: list[Submission]) -> list[dict[str, str]]:
         return [{"type": s.type_name, "subject": s.subject, "key": s.key} for s in submissions]
 
-    return {"recorded": listed(receipt.recorded), "already": listed(receipt.already)}
+    proposed = [
+        {"type": s.type_name, "subject": s.subject, "key": s.key, "awaiting": role} for s, role in receipt.proposed
+    ]
+    shown = {"recorded": listed(receipt.recorded), "already": listed(receipt.already)}
+    return shown | {"proposed": proposed} if proposed else shown
 
 
 def one_event_command(name: str, model: type[Submission]) -> click.Command:

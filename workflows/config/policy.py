@@ -13,6 +13,23 @@ everything.
     FundingDisbursed = ["finance"]
     FundingDecommitted = ["finance"]
     TaskCancelled = ["cabinet"]
+
+An `[approval]` section names the facts that are recorded only once someone
+else approves them: each type, the role whose approval it needs, and how
+many different people's approvals (one unless it says more). A correction
+or retraction (FactCorrected, FactRetracted) may be limited to those of
+facts of some types (`of`). Without the section nothing needs approval.
+
+    [roles]
+    head-of-unit = ["dana", "erik"]
+
+    [approval.FundingCommitted]
+    role = "head-of-unit"
+    approvals = 2
+
+    [approval.FactCorrected]
+    role = "head-of-unit"
+    of = ["FundingCommitted", "FundingDisbursed"]
 """
 
 from __future__ import annotations
@@ -25,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from domain.errors import DomainError
 from domain.rates import ExchangeRates
 from domain.task import FollowUpTask
-from domain.vocabulary import all_types, describe_problems
+from domain.vocabulary import AMENDMENTS, all_types, describe_problems
 from workflows.base.failures import BadInput
 from workflows.base.textfile import NotText, read_toml
 
@@ -61,11 +78,24 @@ class NotPermitted(DomainError):
     """The policy does not let this actor record this type of event."""
 
 
+class Approval(BaseModel):
+    """Who must approve a type of fact before it is recorded, and how many of them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str = Field(min_length=1, description="The role whose approval it needs")
+    approvals: int = Field(default=1, ge=1, le=9, description="How many different people's approvals")
+    of: tuple[str, ...] | None = Field(
+        default=None, description="For FactCorrected and FactRetracted: only amendments of facts of these types"
+    )
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     roles: dict[str, list[str]] = Field(default_factory=dict, description="Each role's actors")
     permit: dict[str, list[str]] = Field(default_factory=dict, description="Event types only these roles may record")
+    approval: dict[str, Approval] = Field(default_factory=dict, description="Facts recorded only once approved")
     source: str = Field(default="", exclude=True)
 
     @model_validator(mode="after")
@@ -81,9 +111,39 @@ class Policy(BaseModel):
             for role in roles
             if role not in self.roles
         ]
+        problems += self._approval_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _approval_problems(self) -> list[str]:
+        facts = set(all_types())
+        problems = []
+        for name, approval in self.approval.items():
+            if name not in facts:
+                problems.append(f"approval: {name!r} is not a fact people submit; known: {', '.join(sorted(facts))}")
+            if approval.role not in self.roles:
+                problems.append(f"approval.{name}: role {approval.role!r} is not defined under [roles]")
+            if approval.of is not None and name not in AMENDMENTS:
+                problems.append(f"approval.{name}: 'of' limits only {' and '.join(AMENDMENTS)}")
+            problems += [
+                f"approval.{name}.of: {kind!r} is not a fact people submit"
+                for kind in approval.of or ()
+                if kind not in facts or kind in AMENDMENTS
+            ]
+        return problems
+
+    def needs_approval(self, type_name: str, amends: str | None = None) -> Approval | None:
+        """The approval a fact of `type_name` needs (None: it is recorded at
+        once); for an amendment, `amends` names the type of the fact it amends."""
+        approval = self.approval.get(type_name)
+        if approval is None or approval.of is None or amends in approval.of:
+            return approval
+        return None
+
+    def holders(self, role: str) -> frozenset[str]:
+        """Who holds `role` in their own right."""
+        return frozenset(self.roles.get(role, ()))
 
     def refusals(self, actor: str, type_names: Sequence[str]) -> list[tuple[int, str]]:
         """Where `actor` may not record the type at that place in `type_names`, and why."""
@@ -113,8 +173,10 @@ def load_policy(path: str | None) -> Policy | None:
         data = read_toml(path)
     except NotText as error:
         raise PolicyError(path, [str(error)]) from None
-    sections = {"roles", "permit"}
-    problems = [f"[{key}] is not a section of a policy (roles, permit)" for key in data if key not in sections]
+    sections = {"roles", "permit", "approval"}
+    problems = [
+        f"[{key}] is not a section of a policy (roles, permit, approval)" for key in data if key not in sections
+    ]
     try:
         policy = Policy.model_validate({**{k: v for k, v in data.items() if k in sections}, "source": path})
     except ValidationError as error:

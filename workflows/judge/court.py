@@ -12,7 +12,7 @@ amendment is decided on the whole history), kept from then on.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.amendments import Correction
+from domain.approval import Act, Delegation, Proposal, standing
 from domain.base import Aggregate, Recorded, Submitted
 from domain.errors import DomainError
 from domain.judging import admitted, aggregate_of, applied
@@ -51,11 +52,13 @@ def judge(
     stored: Stored,
     progress: Progress | None = None,
     in_order_from: int | None = 1,
+    zone: tzinfo = UTC,
 ) -> Judgement:
     """Judge every record of `records` (the log, in position order); their
     moments go forward from position `in_order_from` (None: nowhere), and
-    before it by no more than SKEW back."""
-    court = Court(mapper, policy, stored, in_order_from)
+    before it by no more than SKEW back. A delegation's days are business
+    days, in `zone`."""
+    court = Court(mapper, policy, stored, in_order_from, zone)
     with collector_paused():
         for record in records:
             court.hear(*record)
@@ -68,10 +71,18 @@ class Court:
     """The aggregates folded so far, and what was found on the way."""
 
     def __init__(
-        self, mapper: PydanticMapper, policy: Policy | None, stored: Stored, in_order_from: int | None = 1
+        self,
+        mapper: PydanticMapper,
+        policy: Policy | None,
+        stored: Stored,
+        in_order_from: int | None = 1,
+        zone: tzinfo = UTC,
     ) -> None:
         self.mapper = mapper
         self.policy = policy
+        self.zone = zone
+        # The delegations folded so far, by delegate: what an approval is judged by.
+        self.delegations: dict[str, dict[UUID, Delegation]] = {}
         self.stored = stored
         self.judgement = Judgement(in_order_from=in_order_from)
         self.aggregates: dict[UUID, Any] = {}
@@ -92,6 +103,7 @@ class Court:
         self._permitted(position, event)
         aggregate_id = event.originator_id
         aggregate = self.aggregates.get(aggregate_id)
+        self._duties(position, event, aggregate)
 
         def history() -> Sequence[Recorded]:
             return self._history(event)
@@ -109,6 +121,8 @@ class Court:
         else:
             self._partners_opened(position, event)
         self.aggregates[aggregate_id] = aggregate
+        if isinstance(aggregate, Delegation):
+            self.delegations.setdefault(aggregate.delegate, {})[aggregate_id] = aggregate
         if aggregate_id in self.histories:
             self.histories[aggregate_id].append(event)
 
@@ -169,6 +183,27 @@ class Court:
             self.policy.check(event.actor, type(event).__name__)
         except NotPermitted as error:
             self.judgement.found(position, str(error))
+
+    def _duties(self, position: int, event: Recorded, proposal: Any) -> None:
+        """An approval or a rejection by someone who held the proposal's
+        role, or acted within a delegation for someone who did, at its
+        moment: by the policy the settings name, and the delegations the
+        log had granted by then (the proposal's own guard, folded as every
+        event is, refuses its proposer and a second approval by one person)."""
+        if self.policy is None or not isinstance(event, Proposal.FactApproved | Proposal.FactRejected):
+            return
+        if not isinstance(proposal, Proposal):
+            return
+        grants = tuple(self.delegations.get(event.actor, {}).values())
+        holders = self.policy.holders(proposal.role)
+        act = Act(
+            event.actor, event.timestamp, event.timestamp.astimezone(self.zone).date(), proposal.role, holders, grants
+        )
+        verb = "approve" if isinstance(event, Proposal.FactApproved) else "reject"
+        try:
+            standing(act, proposal, verb)
+        except DomainError as error:
+            self.judgement.found(position, f"{_what(event)}: {error}")
 
     def _partners_opened(self, position: int, event: Recorded) -> None:
         """A fact naming several partners, or a correction of them, names

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
 
-from domain.base import Aggregate, Fact
+from domain.approval import decisions
+from domain.base import Aggregate, Recorded
 from domain.values import EventDate
 from domain.vocabulary import VOCABULARY, own_fields
 
@@ -118,11 +119,22 @@ Condition = Annotated[str | int | bool | list[str], AfterValidator(_conditions)]
 EXTRA_PLACEHOLDERS = {"partner_name", "subject"}
 
 
-def _event(type_name: str) -> tuple[type[Fact], type[Aggregate]]:
-    """The event class a type records, and the aggregate it is recorded on."""
-    if type_name not in VOCABULARY:
-        raise ValueError(f"unknown event type {type_name!r}; known types: {', '.join(sorted(VOCABULARY))}")
-    return VOCABULARY.event(type_name)
+def _event(type_name: str) -> tuple[type[Recorded], type[Aggregate]]:
+    """The event class a type records, and the aggregate it is recorded on:
+    a fact's, or a proposal's (domain.approval)."""
+    return rule_event(type_name)
+
+
+def rule_event(type_name: str) -> tuple[type[Recorded], type[Aggregate]]:
+    """The class of an event type a rule may react to, and its aggregate:
+    every fact people submit, and the events of a proposal's way."""
+    if type_name in VOCABULARY:
+        return VOCABULARY.event(type_name)
+    found = decisions().get(type_name)
+    if found is None:
+        known = sorted([*VOCABULARY, *decisions()])
+        raise ValueError(f"unknown event type {type_name!r}; known types: {', '.join(known)}")
+    return found
 
 
 def _fields(type_name: str) -> dict[str, FieldInfo]:

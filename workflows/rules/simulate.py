@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.vocabulary import VOCABULARY
 from workflows.rules.engine import opens, source_of, task_facts
-from workflows.rules.model import RuleSet
+from workflows.rules.model import RuleSet, rule_event
 
 Key = tuple[str, str]  # (rule, source event)
 COMPARED = ("title", "owner", "due_on")
@@ -49,7 +48,7 @@ def simulate(events: Iterable[Any], current: RuleSet, candidate: RuleSet) -> Sim
 def types_read(*rulesets: RuleSet) -> list[type[Any]]:
     """The event classes either rule set reacts to."""
     names = set().union(*(ruleset.types_read for ruleset in rulesets))
-    return [VOCABULARY.event(name)[0] for name in sorted(names)]
+    return [rule_event(name)[0] for name in sorted(names)]
 
 
 def _plan(event: Any, rules: RuleSet, into: dict[Key, dict[str, Any]]) -> None:

@@ -46,6 +46,11 @@ def _started(type_name: str, state: State) -> str | None:
             return f"Signing key of {cut(state['holder'], 60)}"
         case "DispatchIssued":
             return cut(state.get("title") or state["recipient"], NAMED)
+        case "FactProposed":
+            return f"Proposed {state['type']} on {cut(state['subject'], 60)} (key {cut(state['key'], 60)})"
+        case "DelegationGranted":
+            grantor, delegate = cut(state["grantor"], 60), cut(state["delegate"], 60)
+            return f"Delegation of {cut(state['role'], 60)} from {grantor} to {delegate}"
     return None
 
 

@@ -1,6 +1,7 @@
 """The sentences of what Accord records itself: a task's life, the
 deliveries that tell people, the documents it issues, and the keys that
-may write the record, and the exchange rates people import."""
+may write the record, and the exchange rates people import; and the
+proposals, approvals and delegations of the four-eyes circuit."""
 
 from __future__ import annotations
 
@@ -116,6 +117,42 @@ def rates_published(s: State) -> str:
     )
 
 
+def fact_proposed(s: State) -> str:
+    from workflows.sentences.facts import FACTS
+    from workflows.sentences.words import Said
+
+    say = FACTS.get(str(s["type"]))
+    try:
+        what = say(Said(s["submission"])) if say else f"A {words_of(str(s['type']))}"
+    except (KeyError, TypeError, ValueError):
+        what = f"A {words_of(str(s['type']))}"
+    needs = f"{s['approvals']} approvals" if s["approvals"] > 1 else "the approval"
+    return f"Proposed, awaiting {needs} of {s['role']}: {what}"
+
+
+def _acting(s: State) -> str:
+    return f" for {cut(s['acting_for'], 60)}" if s.get("acting_for") else ""
+
+
+def fact_approved(s: State) -> str:
+    return f"Proposal approved{_acting(s)} as {s['role']}"
+
+
+def fact_rejected(s: State) -> str:
+    return f"Proposal rejected{_acting(s)}" + _then(s.get("reason"))
+
+
+def delegation_granted(s: State) -> str:
+    return (
+        f"{cut(s['delegate'], 60)} may act for {cut(s['grantor'], 60)} as {s['role']} "
+        f"from {day(s['starts_on'])} to {day(s['ends_on'])}"
+    )
+
+
+def delegation_revoked(s: State) -> str:
+    return "Delegation revoked" + _then(s.get("reason"))
+
+
 RECORDS: dict[str, Callable[[State], str]] = {
     "TaskOpened": task_opened,
     "TaskAssigned": task_assigned,
@@ -133,4 +170,9 @@ RECORDS: dict[str, Callable[[State], str]] = {
     "KeyEnrolled": key_enrolled,
     "KeyRevoked": key_revoked,
     "ExchangeRatesPublished": rates_published,
+    "FactProposed": fact_proposed,
+    "FactApproved": fact_approved,
+    "FactRejected": fact_rejected,
+    "DelegationGranted": delegation_granted,
+    "DelegationRevoked": delegation_revoked,
 }

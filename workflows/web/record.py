@@ -185,8 +185,10 @@ def routes(
             if action != "record":
                 return "preview", (submission, app.preview(submission, user))
             before = app.head()
-            app.submit([submission], user)
+            receipt = app.submit([submission], user)
             console.shown(app)
+            if receipt.proposed:
+                return f"proposed to {receipt.proposed[0][1]}", (submission, None)
             return "recorded", (submission, app.recorded_at(submission, before))
 
         try:
@@ -213,7 +215,13 @@ def routes(
                 "tasks": [{**task, "due": day(str(task["due_on"]))} for task in found.tasks],
             }
             return console.render(request, "form.html", values)
-        request.session["notice"] = f"Recorded: {sentence(type_name, submission.model_dump(mode='json'))}."
+        fact = sentence(type_name, submission.model_dump(mode="json"))
+        if done.startswith("proposed to "):
+            # The policy's [approval]: not a fact until approved (domain.approval).
+            role = done.removeprefix("proposed to ")
+            request.session["notice"] = f"Proposed, awaiting approval by {role}: {fact}. It counts nowhere until then."
+            return RedirectResponse("/audit", status_code=303)
+        request.session["notice"] = f"Recorded: {fact}."
         return RedirectResponse(f"/audit/{found}" if found else "/audit", status_code=303)
 
     def amend_values(app: Accord, position: int, retract: bool, key: str) -> dict[str, Any]:
@@ -291,9 +299,11 @@ def routes(
             changes = {} if retract else {"changes": corrected(type_name, standing, posted, key)}
             submission = app_amendment(app, amendment, position, {**changes, "reason": reason.strip(), "id": key})
             before = app.head()
-            app.submit([submission], user)
+            receipt = app.submit([submission], user)
             console.shown(app)
             said = "Retracted" if retract else "Corrected"
+            if receipt.proposed:
+                said = f"{said} once approved by {receipt.proposed[0][1]} (proposed, counting nowhere until then)"
             return f"{said}: {sentence(type_name, standing)}.", app.recorded_at(submission, before)
 
         try:
