@@ -69,7 +69,9 @@ def test_the_record_page_offers_a_form_for_every_event_type_with_its_fields_help
     _, hidden = form_of(web, "DialogueLaunched")
     launched = {"partner": "TN", "dialogue": "tn-mobility", "title": "Mobility dialogue", "occurred_on": "2021-06-01"}
     assert web.post("/record/DialogueLaunched", data={**hidden, **launched, "action": "record"}).status_code == 200
-    assert '<option value="tn-mobility">Tunisia: Mobility dialogue</option>' in web.get("/record/DialogueRoundHeld").text
+    assert (
+        '<option value="tn-mobility">Tunisia: Mobility dialogue</option>' in web.get("/record/DialogueRoundHeld").text
+    )
     assert re.search(r'<datalist id="initiative-known"><option', web.get("/record/InitiativeAdvanced").text)
     assert "Sign in</a> to record it" in page and 'value="record"' not in page  # (read before alice signed in)
 

@@ -101,8 +101,12 @@ class Timeline(View):
             if record.type is P.DialogueLaunched
         ]
         # A leftover table of a rebuild killed half way may hold a row already.
-        cursor.insert(naming, ("aggregate", "partners", "name", "kind", "ref"), founded, "ON CONFLICT (aggregate) DO NOTHING")
-        named = {aggregate: (partners.split(",") if partners else [], name) for aggregate, partners, name, *_ in founded}
+        cursor.insert(
+            naming, ("aggregate", "partners", "name", "kind", "ref"), founded, "ON CONFLICT (aggregate) DO NOTHING"
+        )
+        named = {
+            aggregate: (partners.split(",") if partners else [], name) for aggregate, partners, name, *_ in founded
+        }
         earlier = {str(r.originator_id) for r in records if r.type in SHARED_FACTS}
         earlier |= {_dialogue(record) for record in records if record.type is P.DialogueRoundHeld}
         named.update(_named_before(cursor, naming, earlier - named.keys()))
