@@ -17,7 +17,7 @@ import icalendar
 import pytest
 from lxml import etree
 
-from tests.helpers import accord, as_json, initialised, stored_count, submit_rows, visit
+from tests.helpers import accord, application, as_json, initialised, stored_count, submit_rows, visit
 from workflows.application.compose import build
 from workflows.config.settings import Settings
 
@@ -420,3 +420,20 @@ def test_an_application_decides_on_a_partnership_amended_since_its_snapshot(tn: 
         assert after.version == before.version + 1
     finally:
         app.close()
+
+
+def test_the_people_a_form_offers_follow_corrections_and_retractions(tn: str) -> None:
+    def people() -> dict[str, int]:
+        accord(tn, "partners")  # brings the views up to date
+        with application(tn) as app:
+            return {row["name"]: row["facts"] for row in app.reader.people.names()}
+
+    named = people()
+    assert named and all(count == 1 for count in named.values())
+
+    ok(accord(tn, "correct", "tn-visit", "--partner", "TN", "--set", 'visitors=["Commissioner Várhelyi"]',
+              "--reason", "the other commissioner"))  # fmt: skip
+    assert people() == {"Commissioner Várhelyi": 1}
+
+    ok(accord(tn, "retract", "tn-visit", "--partner", "TN", "--reason", "no such visit"))
+    assert people() == {}

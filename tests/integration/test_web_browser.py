@@ -361,6 +361,9 @@ def test_a_desk_officer_records_a_visit_and_a_commitment_corrects_the_amount_and
     tab.page.fill("#f-partner", "MA")
     tab.page.fill("#f-occurred_on", "2021-06-32")  # no such day: said beside the field
     tab.page.fill("#f-visitors", "Commissioner Johansson\nCommissioner Várhelyi")
+    tab.page.fill("#f-met-add", "Minister of the Interior")  # a name typed, or picked from those recorded
+    tab.page.locator("#f-met-add").press("Enter")
+    assert tab.page.locator("#f-met").input_value() == "Minister of the Interior"
     tab.page.fill("#f-topics", "smuggling networks")
     tab.page.fill("#f-place", "Tangier Med")
     tab.page.locator("button", has_text="Preview").click()

@@ -73,6 +73,10 @@ def test_the_record_page_offers_a_form_for_every_event_type_with_its_fields_help
         '<option value="tn-mobility">Tunisia: Mobility dialogue</option>' in web.get("/record/DialogueRoundHeld").text
     )
     assert re.search(r'<datalist id="initiative-known"><option', web.get("/record/InitiativeAdvanced").text)
+    # People by the names the record holds: the demo's visits name Commissioner Johansson most.
+    visit = web.get("/record/VisitHeld").text
+    assert re.search(r'<datalist id="visitors-known"><option value="Commissioner Johansson">named in \d+ facts', visit)
+    assert 'list="lead-known"' in web.get("/record/InitiativeAnnounced").text
     assert "Sign in</a> to record it" in page and 'value="record"' not in page  # (read before alice signed in)
 
 

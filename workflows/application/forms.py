@@ -26,6 +26,8 @@ from workflows.base.failures import BadInput
 # The records facts are recorded on, by the field that names one: what a
 # form offers to pick from.
 PICKED = ("partner", "meeting", "initiative", "instrument", "funding", "dialogue")
+# Fields that name people: a form offers the names the record holds.
+PEOPLE = ("visitors", "met", "lead")
 # A whole number as a form gives it: digits, a sign maybe (no more than a float holds exactly).
 WHOLE = re.compile(r"[-+]?[0-9]{1,15}")
 # The fields every fact has, asked last on its form.
@@ -95,7 +97,7 @@ class FormField:
     @property
     def picked(self) -> bool:
         """Whether a page offers the records there are to pick from."""
-        return self.name in PICKED
+        return self.name in PICKED or self.name in PEOPLE
 
 
 def catalogue() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -23,6 +23,7 @@ from workflows.projections.deliveries.queries import DeliveryQueries
 from workflows.projections.funding.queries import FundingQueries
 from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
+from workflows.projections.people.queries import PeopleQueries
 from workflows.projections.rates.queries import RateQueries
 from workflows.projections.search.queries import SearchQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
@@ -79,6 +80,7 @@ class Reader:
         self.funding = FundingQueries(self.views)
         self.meetings = MeetingQueries(self.views)
         self.timeline = TimelineQueries(self.views)
+        self.people = PeopleQueries(self.views)
         self.deliveries = DeliveryQueries(self.views)
         self.rates = RateQueries(self.views)
         self.search = SearchQueries(self.views)

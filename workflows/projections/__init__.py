@@ -41,6 +41,7 @@ CATALOG: dict[str, tuple[int, str]] = {
     "deliveries": (2, "workflows.projections.deliveries.view:Deliveries"),
     "rates": (1, "workflows.projections.rates.view:Rates"),
     "search": (1, "workflows.projections.search.view:Search"),
+    "people": (1, "workflows.projections.people.view:People"),
 }
 
 

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from workflows.application.forms import (
+    PEOPLE,
     FormRefused,
     catalogue,
     corrected,
@@ -71,6 +72,9 @@ def pickers(app: Accord) -> dict[str, list[tuple[str, str]]]:
     each value with what it is, in words."""
     reader = app.reader
     lines = reader.funding.lines()
+    people = [
+        (row["name"], f"named in {row['facts']:,} fact{'s' * (row['facts'] != 1)}") for row in reader.people.names()
+    ]
     instruments = sorted(
         {str(row["instrument"]) for row in lines} | {str(e["instrument"]) for e in reader.funding.envelopes()}
     )
@@ -85,6 +89,7 @@ def pickers(app: Accord) -> dict[str, list[tuple[str, str]]]:
         ],
         "initiative": [(row["ref"], row["name"]) for row in reader.timeline.named("initiative")],
         "instrument": [(name, name) for name in instruments],
+        **dict.fromkeys(PEOPLE, people),
     }
 
 

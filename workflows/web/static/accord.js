@@ -29,3 +29,33 @@
       .catch(function () { /* the next change tries again */ });
   });
 })();
+
+// Record forms: a name picked from those the record holds is added to its
+// field as a line of its own. Without this script the names are typed.
+(function () {
+  "use strict";
+  document.querySelectorAll(".adding").forEach(function (adding) {
+    var input = adding.querySelector("input");
+    var field = document.getElementById(input.dataset.addsTo);
+    function add() {
+      var name = input.value.trim();
+      if (!name) {
+        return;
+      }
+      var lines = field.value.split("\n").filter(function (line) { return line.trim(); });
+      if (lines.indexOf(name) < 0) {
+        lines.push(name);
+      }
+      field.value = lines.join("\n");
+      input.value = "";
+    }
+    adding.querySelector("button").addEventListener("click", add);
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        add();
+      }
+    });
+    adding.hidden = false;
+  });
+})();
