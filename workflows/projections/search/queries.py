@@ -100,10 +100,10 @@ class SearchQueries(Queries):
             query, narrowed = wanted.tsquery(), narrowing_tsquery(code, type_list)
             # The period first: PostgreSQL checks conditions of a cost in the
             # order written, and a day is cheaper to compare than a document to match.
-            matched = "s.document @@ (q && ?::tsquery)" if narrowed else "s.document @@ q"
+            condition = "s.document @@ (q && ?::tsquery)" if narrowed else "s.document @@ q"
             last = (
                 "SELECT s.position AS found, s.document, q, s.occurred_first AS day "
-                f"FROM {index} s, to_tsquery('simple', ?) q WHERE {' AND '.join([*period, matched])} "
+                f"FROM {index} s, to_tsquery('simple', ?) q WHERE {' AND '.join([*period, condition])} "
                 "ORDER BY s.position DESC LIMIT ?"
             )
             first = [query, *params, *([narrowed] if narrowed else []), ranked + 1]
