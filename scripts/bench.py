@@ -985,23 +985,23 @@ def search_beneath(
     bound (the rows found recorded last, ranked), the 21 best row numbers;
     no snippet, and the view's table joined only for a period."""
     index, ranked = f"{table}_index", measured_search["ranked"] + 1
-    period = "".join(
-        f" AND s.occurred_first {op} %s" for end, op in (("since", ">="), ("until", "<=")) if end in filters
-    )
+    bounds = [f"s.occurred_first {op} %s" for end, op in (("since", ">="), ("until", "<=")) if end in filters]
     dates = [filters[end] for end in ("since", "until") if end in filters]
     if kind == "postgres":
+        # The period first, as Accord asks it (search.queries).
         narrowed = measured_search["narrowed"]
         matched = "s.document @@ (q && %s::tsquery)" if narrowed else "s.document @@ q"
         sql = (
             "SELECT found FROM (SELECT s.position AS found, ts_rank(s.document, q, 1) AS score "
-            f"FROM {index} s, to_tsquery('simple', %s) q WHERE {matched}{period} "
+            f"FROM {index} s, to_tsquery('simple', %s) q WHERE {' AND '.join([*bounds, matched])} "
             f"ORDER BY s.position DESC LIMIT {ranked}) last ORDER BY score DESC LIMIT 21"
         )
-        return sql, [measured_search["tsquery"], *([narrowed] if narrowed else []), *dates]
+        return sql, [measured_search["tsquery"], *dates, *([narrowed] if narrowed else [])]
+    period = "".join(f" AND {bound.replace('%s', '?')}" for bound in bounds)
     joined = f" JOIN {table} s ON s.position = {index}.rowid" if period else ""
     sql = (
         f"SELECT found FROM (SELECT {index}.rowid AS found, bm25({index}, 1.0, 0.0, 0.0) AS score "
-        f"FROM {index}{joined} WHERE {index} MATCH ?{period.replace('%s', '?')} "
+        f"FROM {index}{joined} WHERE {index} MATCH ?{period} "
         f"ORDER BY {index}.rowid DESC LIMIT {ranked}) ORDER BY score LIMIT 21"
     )
     return sql, [measured_search["fts5"], *dates]
