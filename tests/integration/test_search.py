@@ -16,7 +16,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.helpers import accord, as_json, submit_rows, visit
+from workflows.application.compose import build
 from workflows.config.settings import Settings
+from workflows.projections.search import queries
 from workflows.web.app import create
 
 pytestmark = pytest.mark.integration
@@ -84,6 +86,33 @@ def test_filters_keep_a_partner_a_type_and_a_period(record: str) -> None:
     assert facts(record, "smuggl*", "--since", "2021-05-04", "--until", "2021-05-19") == [("VisitHeld", "MA")]
     assert {row["type"] for row in found(record, "visit", "--type", "task opened")} == {"TaskOpened"}
     assert len(found(record, "visit", "--limit", "2")) == 2
+
+
+def test_a_search_ranks_the_rows_recorded_last_and_says_when_more_match(
+    record: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "RANKED", 2)
+
+    # Three visits say smuggling: the two recorded last are ranked, the Moroccan one the best of them.
+    assert facts(record, "smuggling") == [("VisitHeld", "MA"), ("VisitHeld", "TN")]
+    said = accord(record, "search", "smuggling").output
+    assert "The best of the 2 recorded last: more than 2 match." in said
+    # A partner's rows are found in the index, however many of the others were recorded after them.
+    assert facts(record, "smuggling", "--partner", "TN") == [("VisitHeld", "TN"), ("VisitHeld", "TN")]
+    assert "more than 2 match" not in accord(record, "search", "smuggling", "--partner", "TN").output
+
+
+def test_a_search_narrowed_ranks_the_last_of_its_own_rows(record: str) -> None:
+    app = build(Settings(db=record))
+    app.refresh()
+    everything = app.reader.search.find("smuggling", ranked=1)
+    of_tunisia = app.reader.search.find("smuggling", partner="TN", ranked=1)
+    visits = app.reader.search.find("smuggling", types=["visit held"], ranked=5)
+    app.close()
+
+    assert [row["subject"] for row in everything.rows] == ["TN"] and everything.cut == 1 and everything.more
+    assert [row["subject"] for row in of_tunisia.rows] == ["TN"] and of_tunisia.cut == 1
+    assert len(visits.rows) == 3 and visits.cut == 0 and not visits.more
 
 
 def test_a_snippet_marks_the_words_found(record: str) -> None:
@@ -164,6 +193,16 @@ def test_the_console_finds_facts_links_them_and_marks_the_words_found(web: TestC
     assert re.search(r'<a href="/audit/\d+">Visit to Morocco', page.text)
     assert '<a href="/partners/MA">partnership MA</a>' in page.text
     assert 'action="/search"' in web.get("/tasks").text  # the box in every page's header
+
+
+def test_the_console_says_when_a_search_ranked_only_the_rows_recorded_last(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "RANKED", 2)
+
+    said = unescape(re.sub(r"<[^>]+>", "", web.get("/search", params={"q": "smuggling"}).text))
+
+    assert "of the 2 recorded last: more than 2 match; narrow by partner, type or period" in said
 
 
 @pytest.mark.hostile

@@ -78,6 +78,11 @@ def search(
         echo(f"Nothing found for {text!r}: try fewer words, or a word's start with * (smuggl*).")
         return
     _table(found.rows, f"{len(found.rows)} found for {text!r}, best first", found.more, limit)
+    if found.cut:
+        echo(
+            f"The best of the {found.cut:,} recorded last: more than {found.cut:,} match. "
+            "Narrow by --partner, --type, --since and --until, or add a word."
+        )
 
 
 def _as_json(row: dict[str, Any]) -> dict[str, Any]:

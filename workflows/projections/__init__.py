@@ -40,7 +40,9 @@ CATALOG: dict[str, tuple[int, str]] = {
     # 2: indexed by source (a task's page lists the messages about it).
     "deliveries": (2, "workflows.projections.deliveries.view:Deliveries"),
     "rates": (1, "workflows.projections.rates.view:Rates"),
-    "search": (1, "workflows.projections.search.view:Search"),
+    # 2: each row's partners and type in the index (a search narrowed to
+    # them finds its rows there), its day beside it.
+    "search": (2, "workflows.projections.search.view:Search"),
     "people": (1, "workflows.projections.people.view:People"),
 }
 

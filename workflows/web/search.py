@@ -56,6 +56,7 @@ def search(
         "types": app.reader.search.types(),
         "results": [],
         "more": False,
+        "cut": 0,
     }
     if not typed:
         return values
@@ -64,6 +65,7 @@ def search(
     )
     values["results"] = [_shown(row) for row in found.rows]
     values["more"] = found.more
+    values["cut"] = found.cut
     return values
 
 

@@ -1,6 +1,13 @@
 """What is asked of the search view: the facts and task events a search
 finds, best first, with a snippet of each one's text around what was found.
 
+A search ranks at most RANKED of the rows it finds, those recorded last:
+ranking a word found in half of a record of a million facts would take
+seconds, and a person looking for something that common narrows it (by a
+partner, a type, a period, another word). The index finds the rows of a
+partner or a type as it finds words, so a narrowed search ranks the last
+RANKED of its own rows; the results say when the ranking was cut.
+
 Both stores find the same rows (they index the same folded words, and run
 the same terms: search.words) and order them alike: by how well each
 matches (BM25 on SQLite; ts_rank on PostgreSQL, normalised by the length of
@@ -22,8 +29,10 @@ from workflows.projections.base import Queries
 from workflows.projections.search.tables import index_table, order_index
 from workflows.projections.search.words import WORD, NotASearch, Search, search, words
 
-# The most results one search gives, and the characters of a snippet.
+# The most results one search gives, the most rows it ranks (those
+# recorded last), and the characters of a snippet.
 MOST = 500
+RANKED = 1_000
 SNIPPET = 220
 BEFORE = 60
 SHOWN = ("position", "kind", "type", "subject", "partners", "aggregate", "occurred_on", "summary", "text")
@@ -41,11 +50,14 @@ class Filters:
 
 @dataclass
 class Found:
-    """The rows a search found, best first, and whether more match."""
+    """The rows a search found, best first, and whether more match; `cut`,
+    when more rows matched than a search ranks, is how many it ranked (the
+    ones recorded last): the rows are the best of those, not of every match."""
 
     search: Search
     rows: list[dict[str, Any]] = field(default_factory=list)
     more: bool = False
+    cut: int = 0
 
 
 class SearchQueries(Queries):
@@ -60,60 +72,103 @@ class SearchQueries(Queries):
         since: date | None = None,
         until: date | None = None,
         limit: int = 20,
+        ranked: int | None = None,
     ) -> Found:
         """The rows whose words hold every term of what was typed (see
         search.words.search), best first, at most `limit`: of a partner, of
         these types, happened from `since` to `until`, if given; each with
         its snippet: parts of its text, each marked if it is a word found.
-        NotASearch, UnknownPartner, in a sentence, for what cannot be searched."""
+        Only the `ranked` rows found that were recorded last are ranked
+        (RANKED unless given; the result's `cut` says when more were found). NotASearch,
+        UnknownPartner, in a sentence, for what cannot be searched."""
         if not 1 <= limit <= MOST:
             raise NotASearch(f"a search gives from 1 to {MOST} results; {limit:,} were asked for")
+        ranked = RANKED if ranked is None else ranked
+        if ranked < 1:
+            raise NotASearch(f"a search ranks at least one row; {ranked:,} were asked for")
         wanted = search(typed)
-        where, params = _filtered(Filters(partner, tuple(types), since, until))
+        filters = Filters(partner, tuple(types), since, until)
+        period, params = _period(filters)
+        code, type_list = _narrowed(filters)
         table = self.table
         index, columns = index_table(table), ", ".join(f"r.{name}" for name in SHOWN)
-        # The best rows found, ranked by what the index keeps beside it (the
-        # day, the partners, the type), then the wide rows of those alone.
+        # The rows found that were recorded last (the index yields them in
+        # that order, and stops), at most one more than are ranked, to know
+        # whether there were more; then those ranked, then the wide rows of
+        # the best alone.
         if self.db.postgres:
-            best = (
-                "SELECT s.position AS found, ts_rank(s.document, q, 1) AS score, s.occurred_first AS day "
-                f"FROM {index} s, to_tsquery('simple', ?) q WHERE s.document @@ q {where} "
-                "ORDER BY score DESC, day DESC, found DESC LIMIT ?"
+            query, narrowed = wanted.tsquery(), narrowing_tsquery(code, type_list)
+            # The period first: PostgreSQL checks conditions of a cost in the
+            # order written, and a day is cheaper to compare than a document to match.
+            condition = "s.document @@ (q && ?::tsquery)" if narrowed else "s.document @@ q"
+            last = (
+                "SELECT s.position AS found, s.document, q, s.occurred_first AS day "
+                f"FROM {index} s, to_tsquery('simple', ?) q WHERE {' AND '.join([*period, condition])} "
+                "ORDER BY s.position DESC LIMIT ?"
             )
-            order, query = "best.score DESC", wanted.tsquery()
+            first = [query, *params, *([narrowed] if narrowed else []), ranked + 1]
+            score, order = "ts_rank(last.document, last.q, 1)", "score DESC"
         else:
-            best = (
-                f"SELECT s.position AS found, bm25({index}) AS score, s.occurred_first AS day "
+            query = fts5_match(wanted, code, type_list)
+            last = (
+                f"SELECT {index}.rowid AS found, bm25({index}, 1.0, 0.0, 0.0) AS score, s.occurred_first AS day "
                 f"FROM {index} JOIN {table} s INDEXED BY {order_index(table)} ON s.position = {index}.rowid "
-                f"WHERE {index} MATCH ? {where} ORDER BY score, day DESC, found DESC LIMIT ?"
+                f"WHERE {' AND '.join([f'{index} MATCH ?', *period])} ORDER BY {index}.rowid DESC LIMIT ?"
             )
-            order, query = "best.score", wanted.fts5()
+            first = [query, *params, ranked + 1]
+            score, order = "last.score", "score"
         sql = (
-            f"SELECT {columns} FROM ({best}) best JOIN {table} r ON r.position = best.found "
-            f"ORDER BY {order}, best.day DESC, best.found DESC"
+            f"WITH last AS ({last}), "
+            f"best AS (SELECT found, {score} AS score, day FROM last ORDER BY found DESC LIMIT ?), "
+            f"best_shown AS (SELECT * FROM best ORDER BY {order}, day DESC, found DESC LIMIT ?) "
+            f"SELECT {columns}, (SELECT count(*) FROM last) AS matched FROM best_shown "
+            f"JOIN {table} r ON r.position = best_shown.found "
+            f"ORDER BY best_shown.{order}, best_shown.day DESC, best_shown.found DESC"
         )
-        rows = self.db.query(sql, [query, *params, limit + 1])
+        rows = self.db.query(sql, [*first, ranked, limit + 1])
+        matched = rows[0]["matched"] if rows else 0
         for row in rows:
-            row["partners"] = [code for code in row["partners"].split(",") if code]
+            del row["matched"]
+            row["partners"] = [named for named in row["partners"].split(",") if named]
             row["snippet"] = snippet(wanted, row.pop("text"))
-        return Found(wanted, rows[:limit], len(rows) > limit)
+        return Found(wanted, rows[:limit], len(rows) > limit or matched > ranked, ranked if matched > ranked else 0)
 
     def types(self) -> list[str]:
         """The event types a search may be narrowed to, by name."""
         return sorted(searched_types().values())
 
 
-def _filtered(filters: Filters) -> tuple[str, list[Any]]:
-    """The conditions filters add to a search, and their values."""
+def _narrowed(filters: Filters) -> tuple[str | None, list[str]]:
+    """The partner's code and the types' names a search is narrowed to,
+    which the index holds (letters alone: nothing either store reads as syntax)."""
+    code = partner_code(filters.partner) if filters.partner else None
+    return code, type_names(filters.types) if filters.types else []
+
+
+def fts5_match(wanted: Search, partner: str | None, types: Sequence[str]) -> str:
+    """What FTS5 is asked: the words searched for in the words column, the
+    partner and the types in theirs."""
+    match = f"words : ({wanted.fts5()})"
+    if partner:
+        match += f' AND partners : "{partner.lower()}"'
+    if types:
+        match += " AND type : (" + " OR ".join(f'"{name.lower()}"' for name in types) + ")"
+    return match
+
+
+def narrowing_tsquery(partner: str | None, types: Sequence[str]) -> str:
+    """The lexemes of a partner and of types a search is narrowed to, as a
+    tsquery beside the words' on PostgreSQL (search.view); empty if neither."""
+    lexemes = [f"'partner={partner.lower()}'"] if partner else []
+    if types:
+        lexemes.append("(" + " | ".join(f"'type={name.lower()}'" for name in types) + ")")
+    return " & ".join(lexemes)
+
+
+def _period(filters: Filters) -> tuple[list[str], list[Any]]:
+    """The conditions a period adds to a search, and their values."""
     where: list[str] = []
     params: list[Any] = []
-    if filters.partner:
-        where.append("s.partners LIKE ?")
-        params.append(f"%,{partner_code(filters.partner)},%")
-    if filters.types:
-        types = type_names(filters.types)
-        where.append(f"s.type IN ({', '.join('?' * len(types))})")
-        params += types
     if filters.since:
         where.append("s.occurred_first >= ?")
         params.append(filters.since.isoformat())
@@ -122,7 +177,7 @@ def _filtered(filters: Filters) -> tuple[str, list[Any]]:
         params.append(filters.until.isoformat())
     if filters.since and filters.until and filters.since > filters.until:
         raise NotASearch(f"the period runs from {filters.since} to {filters.until}: its start comes after its end")
-    return "".join(f" AND {condition}" for condition in where), params
+    return where, params
 
 
 def searched_types() -> dict[str, str]:

@@ -15,6 +15,11 @@ with them in one transaction: an FTS5 table over `words` on SQLite
 (external content: the words are stored once), a table of each row's
 tsvector under a GIN index on PostgreSQL ('simple': the words are folded
 already, and a record in several languages is stemmed by none).
+
+The index holds each row's partners and type too (FTS5 columns of their
+own; on PostgreSQL lexemes no word can be, `partner=tn`, `type=visitheld`),
+so that a search narrowed to a partner or a type finds its rows in the
+index itself, as it finds the words, however few of the matches they are.
 """
 
 from __future__ import annotations
@@ -67,8 +72,12 @@ COLUMNS = (
 BETWEEN = " · "
 
 
-# What a search orders and filters by, beside each row's document on PostgreSQL.
-ORDERED = "occurred_first TEXT NOT NULL, partners TEXT NOT NULL, type TEXT NOT NULL"
+# On PostgreSQL, each row's partners and type as lexemes of its document,
+# beside its words: `=` is in no word (search.words), so no word is one of them.
+FILTER_LEXEMES = (
+    "array_to_tsvector(ARRAY(SELECT 'partner=' || lower(code) "
+    "FROM unnest(string_to_array(partners, ',')) code WHERE code <> '') || ('type=' || lower(type)))"
+)
 
 
 class Search(View):
@@ -101,21 +110,26 @@ class Search(View):
 
     def beside(self, table: str, postgres: bool) -> list[str]:
         index = index_table(table)
-        # A search ranks every row found by what orders and filters them (its
-        # day, partners and type): kept beside each row's document on
-        # PostgreSQL, in an index that covers them on SQLite, so that the
-        # wide rows are read only for the results shown.
+        # A search ranks the rows found by their day too (the most recent
+        # first among those that match alike): kept beside each row's
+        # document on PostgreSQL, in an index that covers it on SQLite, so
+        # that the wide rows are read only for the results shown.
         if postgres:
             return [
-                f"CREATE TABLE IF NOT EXISTS {index} (position BIGINT PRIMARY KEY, {ORDERED}, "
+                f"CREATE TABLE IF NOT EXISTS {index} (position BIGINT PRIMARY KEY, occurred_first TEXT NOT NULL, "
                 "document TSVECTOR NOT NULL)",
                 f"CREATE INDEX IF NOT EXISTS {index}_words ON {index} USING GIN (document)",
             ]
         return [
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {index} USING fts5(words, content='{table}', "
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {index} USING fts5(words, partners, type, content='{table}', "
             "content_rowid='position', tokenize='unicode61 remove_diacritics 0')",
-            f"CREATE INDEX IF NOT EXISTS {order_index(table)} ON {table} (position, occurred_first, partners, type)",
+            f"CREATE INDEX IF NOT EXISTS {order_index(table)} ON {table} (position, occurred_first)",
         ]
+
+    def indexes(self, table: str) -> list[str]:
+        # A search's plan on PostgreSQL follows how often its words are found
+        # (the index's statistics): known as soon as a rebuild is done.
+        return [f"ANALYZE {index_table(table)}"]
 
     def forget(self, cursor: Cursor, table: str, history: Sequence[Record]) -> None:
         positions = [record.position for record in history]
@@ -127,8 +141,8 @@ class Search(View):
             else:
                 # An external-content index forgets a row by its words, before the row goes.
                 cursor.execute(
-                    f"INSERT INTO {index_table(table)} ({index_table(table)}, rowid, words) "
-                    f"SELECT 'delete', position, words FROM {table} WHERE position IN ({marks})",
+                    f"INSERT INTO {index_table(table)} ({index_table(table)}, rowid, words, partners, type) "
+                    f"SELECT 'delete', position, words, partners, type FROM {table} WHERE position IN ({marks})",
                     chunk,
                 )
             cursor.execute(f"DELETE FROM {table} WHERE position IN ({marks})", chunk)
@@ -145,13 +159,16 @@ class Search(View):
         if cursor.postgres:
             # The store makes each row's document from its words, in one statement.
             cursor.execute(
-                f"INSERT INTO {index} (position, occurred_first, partners, type, document) "
-                f"SELECT position, occurred_first, partners, type, to_tsvector('simple', words) "
+                f"INSERT INTO {index} (position, occurred_first, document) "
+                f"SELECT position, occurred_first, to_tsvector('simple', words) || {FILTER_LEXEMES} "
                 f"FROM {table} WHERE position = ANY(?)",
                 ([row[0] for row in rows],),
             )
         else:
-            cursor.executemany(f"INSERT INTO {index} (rowid, words) VALUES (?, ?)", [(row[0], row[-1]) for row in rows])
+            cursor.executemany(
+                f"INSERT INTO {index} (rowid, words, partners, type) VALUES (?, ?, ?, ?)",
+                [(row[0], row[-1], row[4], row[2]) for row in rows],
+            )
 
 
 def _held(cursor: Cursor, table: str, records: Sequence[Record]) -> set[int]:
