@@ -5,6 +5,7 @@ its facts again as they stand; a retracted fact's names go with it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from domain.amendments import amendments_of
 from domain.initiative import Initiative
@@ -14,7 +15,7 @@ from workflows.store.database import IN_CHUNK, Cursor, Record
 
 P = Partnership
 # The fields of the facts that name people, by the fact's type.
-NAMING_PEOPLE = {
+NAMING_PEOPLE: dict[type[Any], tuple[str, ...]] = {
     P.VisitPlanned: ("visitors",),
     P.VisitHeld: ("visitors", "met"),
     Initiative.InitiativeAnnounced: ("lead",),
