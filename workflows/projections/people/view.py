@@ -59,7 +59,7 @@ class People(View):
         cursor.insert(table, ("position", "name"), sorted(rows), "ON CONFLICT (position, name) DO NOTHING")
 
 
-def _names(value: object) -> list[str]:
+def _names(value: Any) -> list[str]:
     """A field's names: a list of them, or one (an initiative's lead)."""
     if isinstance(value, str):
         return [value]
