@@ -10,10 +10,11 @@ import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.testclient import TestClient
@@ -52,6 +53,12 @@ role = "head-of-unit"
 approvals = 2
 """
 )
+
+
+def business_today() -> date:
+    """Today as Accord judges an act: in its business zone (Europe/Brussels
+    by default), not the machine's (they differ an hour or two a night)."""
+    return datetime.now(ZoneInfo("Europe/Brussels")).date()
 
 
 def policy_file(tmp_path: Path, text: str, name: str = "policy.toml") -> str:
@@ -184,7 +191,7 @@ def test_the_proposer_may_not_approve_their_own_proposal(db: str, tmp_path: Path
 
 def test_the_proposers_delegate_may_not_approve_it(db: str, policy: str) -> None:
     open_partners(db, "TN")
-    today = date.today()
+    today = business_today()
     granted = run(
         db, policy, "dana", "delegate", "--to", "bob", "--role", "head-of-unit",
         "--from", str(today - timedelta(days=1)), "--until", str(today + timedelta(days=30)),
@@ -202,7 +209,7 @@ def test_the_proposers_delegate_may_not_approve_it(db: str, policy: str) -> None
 
 def test_a_delegate_approves_for_the_holder_within_the_window_and_not_after(db: str, policy: str) -> None:
     open_partners(db, "TN")
-    today = date.today()
+    today = business_today()
     past = run(
         db, policy, "erik", "delegate", "--to", "bob", "--role", "head-of-unit",
         "--from", "2026-03-01", "--until", "2026-03-14",
@@ -231,7 +238,7 @@ def test_a_delegate_approves_for_the_holder_within_the_window_and_not_after(db: 
 
 def test_a_revoked_delegation_lets_the_delegate_act_no_more(db: str, policy: str) -> None:
     open_partners(db, "TN")
-    today = date.today()
+    today = business_today()
     grant = ["delegate", "--to", "bob", "--role", "head-of-unit", "--until", str(today + timedelta(days=10))]
     assert run(db, policy, "erik", *grant).exit_code == 0
     revoked = run(db, policy, "erik", "delegate", "--revoke", "--to", "bob", "--role", "head-of-unit")
@@ -389,7 +396,7 @@ def test_audit_verify_passes_on_a_store_with_proposals_approvals_rejections_and_
     db: str, policy: str
 ) -> None:
     open_partners(db, "TN")
-    today = date.today()
+    today = business_today()
     assert (
         run(db, policy, "erik", "delegate", "--to", "bob", "--role", "head-of-unit", "--until", str(today)).exit_code
         == 0

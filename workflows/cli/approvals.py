@@ -13,6 +13,8 @@ import click
 
 from workflows.cli.context import DAY, Context, pass_context
 from workflows.cli.output import echo, json_option, print_json
+from workflows.sentences import sentence
+from workflows.sentences.words import day
 
 if TYPE_CHECKING:
     from workflows.application.approvals import Listed, Proposal
@@ -62,19 +64,17 @@ def _proposal_json(listed: Listed) -> dict[str, Any]:
 
 
 def _line(listed: Listed) -> str:
+    """A proposal as a line: its fact's sentence (as the audit log says it),
+    who proposed it when, and where its approval stands."""
     proposal = listed.proposal
     approved = ", ".join(by + (f" for {acting_for}" if acting_for else "") for by, acting_for in proposal.approved_by)
-    got = f"{len(proposal.approved_by)}/{proposal.approvals} approvals" + (f" ({approved})" if approved else "")
-    amount = proposal.submission.get("amount")
-    if isinstance(amount, dict):
-        amount = f"{amount.get('currency', '')} {amount.get('amount', '')}"
-    what = f"{proposal.type} on {proposal.subject}" + (f", {amount}" if amount else "")
-    if "target" in proposal.submission:
-        changes = proposal.submission.get("changes")
-        what += f" of fact {proposal.submission['target']}" + (f", setting {changes}" if changes else "")
+    got = f"{len(proposal.approved_by)} of {proposal.approvals} approval{'s' * (proposal.approvals != 1)}"
+    said = sentence(proposal.type, proposal.submission)
+    keyed = "" if f"({proposal.key})" in said else f" (key {proposal.key})"
     return (
-        f"  {listed.position:>6}  {what} (key {proposal.key}), proposed by {proposal.proposer}; "
-        f"{proposal.status}; needs {proposal.role}: {got}"
+        f"  {listed.position:>6}  {said}{keyed}: "
+        f"proposed by {proposal.proposer} on {day(str(proposal.proposed_on))}; {proposal.status}, "
+        f"by {proposal.role}: {got}" + (f" ({approved})" if approved else "")
     )
 
 
