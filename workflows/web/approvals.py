@@ -222,7 +222,8 @@ def routes(
     async def page(request: Request, user: str, failed: str | None = None, status: int = 200) -> HTMLResponse:
         request.state.moment = Moment()
         values = await console.read(Moment(), lambda app, today: queue(app, user, zone), False)
-        return console.render(request, "approvals.html", {**values, "failed": failed, "live": True}, status)
+        # Not live, as a task's page is not: a reason half typed is not put out of place.
+        return console.render(request, "approvals.html", {**values, "failed": failed, "live": False}, status)
 
     async def index(request: Request) -> Response:
         request.state.moment = Moment()
