@@ -56,13 +56,16 @@ def users(tmp_path: Path) -> dict[str, str]:
 def site(demo_db: str, tmp_path: Path, users: dict[str, str]) -> Iterator[str]:
     """`accord serve` over the demo, on a free port, with the `users`
     fixture's users file and policy; its address."""
+    yield from serving(demo_db, tmp_path, users)
+
+
+def serving(demo_db: str, tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
+    """`accord serve` over the store in this environment, on a free port, until closed; its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [ACCORD, "--db", demo_db, "serve", "--port", str(port)], stdout=log, stderr=log, env=users
-    )
+    server = subprocess.Popen([ACCORD, "--db", demo_db, "serve", "--port", str(port)], stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -109,12 +112,15 @@ def test_every_page_walked_from_the_navigation_shows_its_record_without_an_error
     tab = Tab(browser)
     tab.page.goto(site + "/")
     names = tab.page.locator("header.site nav a").all_inner_texts()
-    assert names == ["Portfolio", "Tasks", "Meetings", "Funding", "What changed", "Audit log", "Record"]
+    assert names == ["Portfolio", "Tasks", "Meetings", "Funding", "What changed", "Audit log", "Record", "Approvals"]
 
-    for name in names:
+    for name in names[:-1]:
         tab.page.locator("header.site nav a", has_text=name).click()
         assert tab.page.locator("h1").first.is_visible()
         assert tab.page.locator("header.site nav a[aria-current=page]").inner_text() == name
+    # What awaits whose approval is each user's own: someone signed out signs in first.
+    tab.page.locator("header.site nav a", has_text="Approvals").click()
+    assert tab.page.url == site + "/login?next=/approvals"
     tab.page.goto(site + "/meetings")
     tab.page.locator("tbody a").first.click()
     assert tab.page.locator("h1").inner_text().startswith("Briefing:")
@@ -253,6 +259,7 @@ PAGES = {
     "retract": "{visit}/retract",
     "login": "/login",
     "record": "/record",
+    "approvals": "/approvals",
     "search": "/search",
     "search-found": "/search?q=smuggling",
     "search-nothing": "/search?q=zanzibar",
@@ -481,3 +488,71 @@ def test_a_removed_users_cookie_is_refused_on_its_next_change_and_shows_them_sig
     sign_in(tab.page, site, "bob", bob)
     assert tab.page.locator(".error").inner_text() == "that name and password do not match a user"
     assert [error for error in tab.errors if "status of 401" not in error] == []
+
+
+FOUR_EYES = """\
+[roles]
+finance = ["alice"]
+head-of-unit = ["bob"]
+
+[approval.FundingCommitted]
+role = "head-of-unit"
+"""
+
+
+@pytest.fixture
+def four_eyes_site(demo_db: str, tmp_path: Path, users: dict[str, str]) -> Iterator[str]:
+    """The console over the demo where a commitment needs the approval of
+    head-of-unit, which bob holds (alice is in finance); both may sign in."""
+    (tmp_path / "policy.toml").write_text(FOUR_EYES)
+    subprocess.run([ACCORD, "users", "add", "bob", "--password-stdin"], input=BOB, text=True, env=users, check=True)
+    yield from serving(demo_db, tmp_path, users)
+
+
+BOB = "bob has a long password too"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: scripts/_setup installs it with npm")
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_commitment_alice_proposes_counts_once_bob_approves_it_in_the_console(
+    four_eyes_site: str, browser: object
+) -> None:
+    site = four_eyes_site
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]  # to let axe in
+    alice = context.new_page()
+    sign_in(alice, site)
+    alice.goto(site + "/record/FundingCommitted")
+    for field, value in {"partner": "TN", "funding": "tn-four-eyes", "instrument": "NDICI-Global Europe",
+                         "occurred_on": "2021-06-20", "amount": "EUR 3000000"}.items():  # fmt: skip
+        alice.fill(f"#f-{field}", value)
+    alice.locator("button", has_text="Preview").click()
+    alice.locator("button", has_text="Record it").click()
+    assert alice.locator(".banner").first.inner_text().startswith("Proposed, awaiting approval by head-of-unit")
+    alice.goto(site + "/funding")
+    assert "tn-four-eyes" not in alice.locator("main").inner_text()  # a proposal counts nowhere
+    alice.locator("header.site nav a", has_text="Approvals").click()
+    assert "alice proposed this FundingCommitted" in alice.locator("main").inner_text()
+    assert alice.locator("main button", has_text="Approve").count() == 0
+    alice.locator("header.site button", has_text="Sign out").click()
+
+    bob = context.new_page()
+    sign_in(bob, site, "bob", BOB)
+    bob.goto(site + "/approvals")
+    waiting = bob.locator("article.proposal").first
+    assert "Proposed by alice" in waiting.inner_text()
+    assert "Waits for head-of-unit: 0 of 1 approval." in waiting.inner_text()
+    assert bob.locator("article.proposal tbody tr").nth(1).inner_text().split() == [
+        *("Once", "approved", "EUR", "3,000,000", "EUR", "0", "EUR", "3,000,000")
+    ]
+    found = serious_violations(bob, "approvals-awaiting")
+    shoot(bob, "approvals-awaiting")
+    waiting.locator("button", has_text="Approve").click()
+
+    assert bob.locator(".banner").first.inner_text().startswith("Approved and recorded as a fact: ")
+    assert "Approved by bob on " in bob.locator("article.proposal").first.inner_text()
+    found += serious_violations(bob, "approvals-decided")
+    shoot(bob, "approvals-decided")
+    bob.goto(site + "/funding")
+    assert "tn-four-eyes" in bob.locator("main").inner_text()
+    assert found == [], "\n".join(found)
+    context.close()

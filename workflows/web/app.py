@@ -38,7 +38,7 @@ from workflows.config import accounts
 from workflows.config.settings import Settings
 from workflows.reports.html import STYLE
 from workflows.sentences.words import country, day
-from workflows.web import addresses, pages, record, search
+from workflows.web import addresses, approvals, pages, record, search
 from workflows.web.moments import Moment, NotAMoment
 from workflows.web.params import NotUnderstood
 from workflows.web.replays import Replays
@@ -98,6 +98,13 @@ ol.results li { margin-bottom: .75rem; }
 ol.results p { margin: .1rem 0; }
 ol.results .meta, p.hint { font-size: .85rem; color: #555; }
 mark { background: #fff0a0; padding: 0 .1em; }
+article.proposal { border: 1px solid #ccc; border-radius: 4px; padding: .5rem .75rem; margin: 0 0 1rem; }
+article.proposal h3 { margin: 0 0 .25rem; overflow-wrap: anywhere; }
+article.proposal p { margin: .25rem 0; }
+article.proposal .meta { font-size: .85rem; color: #555; }
+form.decide { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: end; margin: .5rem 0 0; }
+form.decide label { display: flex; flex-direction: column; font-size: .85rem; max-width: 100%; }
+form.decide input { font: inherit; width: 20rem; max-width: 100%; }
 """
 )
 # What a change did, said on the task's page after it.
@@ -111,6 +118,7 @@ NAVIGATION = (
     ("What changed", "/changes"),
     ("Audit log", "/audit"),
     ("Record", "/record"),
+    ("Approvals", "/approvals"),
 )
 
 
@@ -526,6 +534,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         Route("/logout", logout, methods=["POST"]),
         Route("/events", events),
         *record.routes(console, refused, out_of_date, bad_input),
+        *approvals.routes(console, console.zone, posted, out_of_date, bad_input),
         Route("/accord.css", lambda request: Response(CSS, media_type="text/css", headers=SECURITY)),
         Route("/accord.js", lambda request: Response(SCRIPT, media_type="text/javascript", headers=SECURITY)),
     ]

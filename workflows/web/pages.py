@@ -12,6 +12,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from itertools import islice
 from typing import Any
+from uuid import UUID
 
 from markupsafe import Markup
 
@@ -150,7 +151,22 @@ def event(app: Accord, zone: tzinfo, position: int) -> dict[str, Any]:
     with suppress(NoFactThere):  # what Accord records itself, or an amendment: neither is amended here
         standing = "standing" if app.fact_standing(position)[1] is not None else "retracted"
     values = {"row": row, "document": document, "digest": digest, "standing": standing}
-    return {"title": f"Event at position {position}", **values}
+    # The row says its type in words: the class names it for the proposal's events.
+    proposal = proposal_state(app, type(app.event_at(position)).__name__, document, zone)
+    return {"title": f"Event at position {position}", **values, "proposal": proposal}
+
+
+def proposal_state(app: Accord, type_name: str, document: dict[str, Any], zone: tzinfo) -> dict[str, Any] | None:
+    """The proposal a record of the log is part of (a proposal, its
+    approval or rejection), or that its fact was approved from: where it
+    stands, for the record's page. None for any other record."""
+    from workflows.web.approvals import state_of
+
+    originator, key = document.get("originator_id"), str(document.get("key") or "")
+    if originator is None:
+        return None
+    on_proposal = type_name in ("FactProposed", "FactApproved", "FactRejected")
+    return state_of(app, UUID(str(originator)), key, zone, on_proposal)
 
 
 def task(app: Accord, today: date, ref: str, zone: tzinfo) -> dict[str, Any]:

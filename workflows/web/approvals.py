@@ -1,0 +1,294 @@
+"""Four eyes on money in the console (domain.approval): the signed-in
+user's queue of proposals (awaiting their approval, awaiting others',
+decided), each said as its fact's sentence with what it would change on
+its funding line, and the buttons that approve or reject it through the
+same application service as `accord approve` and `accord reject`. A
+refusal is said in the domain's sentence; a second press of a button
+meets the domain's refusal of a second approval, said as plainly."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from workflows.application.approvals import Proposal
+from workflows.sentences import sentence
+from workflows.sentences.words import day
+from workflows.web import params
+from workflows.web.moments import Moment
+from workflows.web.params import NotUnderstood
+
+if TYPE_CHECKING:
+    from workflows.application.approvals import Listed
+    from workflows.application.service import Accord
+
+
+class Console(Protocol):
+    """What the page asks of the console (workflows.web.app.Console)."""
+
+    def recording(self) -> Accord: ...
+    def shown(self, recorded: Accord) -> None: ...
+    async def run(self, work: Callable[[], Any]) -> Any: ...
+    def who(self, request: Request) -> str | None: ...
+    def render(self, request: Request, template: str, values: dict[str, Any], status: int = 200) -> HTMLResponse: ...
+    async def read(
+        self, moment: Moment, work: Callable[[Accord, Any], dict[str, Any]], replay: bool, key: str | None = None
+    ) -> dict[str, Any]: ...
+
+
+# Decided proposals the page shows, the most recently proposed first.
+RECENT = 20
+# What each funding fact does to its line, as the funding view has it:
+# the column it moves and which way (the view's committed is net of decommitments).
+MOVES = {
+    "FundingCommitted": ("committed", 1),
+    "FundingIncreased": ("committed", 1),
+    "FundingDisbursed": ("disbursed", 1),
+    "FundingDecommitted": ("committed", -1),
+}
+# The longest reason a rejection keeps (the domain's Text).
+LONGEST_REASON = 2000
+
+
+def moment_said(at: datetime, zone: tzinfo) -> str:
+    """A moment in the business zone, as the audit log's pages say it to the minute."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def day_said(at: datetime, zone: tzinfo) -> str:
+    """The business day of a moment, as a sentence says it: "7 December 2026"."""
+    return day(at.astimezone(zone).date().isoformat())
+
+
+def money_of(value: Any) -> tuple[str, Decimal] | None:
+    """A submitted amount's currency and amount ("EUR 7000", or as stored), or None if it holds none."""
+    if isinstance(value, Mapping):
+        currency, amount = str(value.get("currency", "")), value.get("amount")
+    else:
+        currency, _, amount = str(value or "").strip().partition(" ")
+    try:
+        return currency, Decimal(str(amount).replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def funding_said(currency: str, committed: Decimal, disbursed: Decimal) -> dict[str, str]:
+    return {
+        "committed": f"{currency} {committed:,}",
+        "disbursed": f"{currency} {disbursed:,}",
+        "remaining": f"{currency} {committed - disbursed:,}",
+    }
+
+
+def funding_change(proposal: Proposal, lines: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[str, Any] | None:
+    """What approving a funding fact would do to its line: the line as the
+    funding view has it now (None: not committed yet) and with the fact
+    applied (None: the domain would refuse it, said in `why`). None for
+    a proposal that moves no funding line."""
+    if proposal.type not in MOVES:
+        return None
+    submission = proposal.submission
+    partner, funding = str(submission.get("partner", "")), str(submission.get("funding", ""))
+    money = money_of(submission.get("amount"))
+    if money is None:
+        return None
+    currency, amount = money
+    column, sign = MOVES[proposal.type]
+    line = lines.get((partner, funding))
+    change: dict[str, Any] = {"partner": partner, "funding": funding, "before": None, "after": None, "why": ""}
+    if line is not None:
+        change["before"] = funding_said(line["currency"], line["committed"], line["disbursed"])
+    if proposal.type == "FundingCommitted":
+        if line is None:
+            change["after"] = funding_said(currency, amount, Decimal(0))
+        else:
+            change["why"] = f"funding {funding!r} with {partner} is already committed"
+        return change
+    if line is None:
+        change["why"] = f"funding {funding!r} with {partner} is not committed"
+    elif line["currency"] != currency:
+        change["why"] = f"funding {funding!r} is committed in {line['currency']}, not {currency}"
+    else:
+        moved = {"committed": line["committed"], "disbursed": line["disbursed"]}
+        moved[column] += sign * amount
+        change["after"] = funding_said(currency, moved["committed"], moved["disbursed"])
+    return change
+
+
+def decisions(app: Accord, proposal_id: UUID, zone: tzinfo) -> list[dict[str, Any]]:
+    """Each approval and the rejection of a proposal, in order: who (for
+    whom, as a delegate), when, and the reason of a rejection."""
+    said = []
+    for event in app.repository.event_store.get(proposal_id):
+        if isinstance(event, Proposal.FactApproved | Proposal.FactRejected):
+            said.append(
+                {
+                    "verb": "approved" if isinstance(event, Proposal.FactApproved) else "rejected",
+                    "by": event.actor + (f" for {event.acting_for}" if event.acting_for else ""),
+                    "on": moment_said(event.timestamp, zone),
+                    "day": day_said(event.timestamp, zone),
+                    "reason": getattr(event, "reason", ""),
+                }
+            )
+    return said
+
+
+def shown(
+    app: Accord, listed: Listed, lines: Mapping[tuple[str, str], Mapping[str, Any]], zone: tzinfo
+) -> dict[str, Any]:
+    """A proposal as the page shows it."""
+    proposal = listed.proposal
+    approved = [by + (f" for {acting_for}" if acting_for else "") for by, acting_for in proposal.approved_by]
+    return {
+        "position": listed.position,
+        "key": proposal.key,
+        "sentence": sentence(proposal.type, proposal.submission),
+        "type": proposal.type,
+        "proposer": proposal.proposer,
+        "proposed_at": moment_said(listed.proposed_at, zone),
+        "role": proposal.role,
+        "approvals": proposal.approvals,
+        "approved": approved,
+        "status": proposal.status,
+        "mine": listed.mine,
+        "why_not": listed.why_not,
+        "change": funding_change(proposal, lines) if proposal.status == "proposed" else None,
+        "decisions": decisions(app, proposal.id, zone) if proposal.status != "proposed" else [],
+    }
+
+
+def queue(app: Accord, user: str, zone: tzinfo) -> dict[str, Any]:
+    """The signed-in user's approvals: those awaiting their approval (they
+    may decide them under the policy and the delegations in force now),
+    those awaiting others', and the RECENT last decided."""
+    listed = app.proposals(user)
+    lines = {(str(row["partner"]), str(row["funding"])): row for row in app.reader.funding.lines()}
+    waiting = [one for one in listed if one.proposal.status == "proposed"]
+    decided = [one for one in reversed(listed) if one.proposal.status != "proposed"]
+    return {
+        "title": "Approvals",
+        "mine": [shown(app, one, lines, zone) for one in waiting if one.mine],
+        "others": [shown(app, one, lines, zone) for one in waiting if not one.mine],
+        "decided": [shown(app, one, lines, zone) for one in decided[:RECENT]],
+        "decided_count": len(decided),
+        "recent": RECENT,
+        # Without the policy's [approval] section nothing awaits anyone: the page says so.
+        "needed": sorted(app.policy.approval) if app.policy is not None else [],
+    }
+
+
+def state_of(app: Accord, originator: UUID, key: str, zone: tzinfo, on_proposal: bool) -> dict[str, Any] | None:
+    """The proposal an event of the log belongs to (`on_proposal`: the
+    event's own aggregate), or else the proposal its fact was recorded from
+    (the same key on the same aggregate, approved), for its page. None for
+    an event no proposal stands behind."""
+    proposal = app.find(originator if on_proposal else Proposal.id_of(originator, key))
+    if not isinstance(proposal, Proposal) or not (on_proposal or proposal.status == "approved"):
+        return None
+    return {
+        "approved_from": not on_proposal,
+        "sentence": sentence(proposal.type, proposal.submission),
+        "proposer": proposal.proposer,
+        "proposed_at": moment_said(proposal.created_on, zone),
+        "proposed_on": day_said(proposal.created_on, zone),
+        "role": proposal.role,
+        "approvals": proposal.approvals,
+        "approved": len(proposal.approved_by),
+        "status": proposal.status,
+        "decisions": decisions(app, proposal.id, zone),
+    }
+
+
+def routes(
+    console: Console,
+    zone: tzinfo,
+    posted: Callable[[Request], Awaitable[dict[str, str] | None]],
+    out_of_date: Callable[[Request, str], Response],
+    bad_input: Callable[[Exception], str | None],
+) -> list[Route]:
+    """The approvals page and its two buttons."""
+
+    def to_sign_in() -> Response:
+        return RedirectResponse(f"/login?next={quote('/approvals')}", status_code=303)
+
+    async def page(request: Request, user: str, failed: str | None = None, status: int = 200) -> HTMLResponse:
+        request.state.moment = Moment()
+        values = await console.read(Moment(), lambda app, today: queue(app, user, zone), False)
+        # Not live, as a task's page is not: a reason half typed is not put out of place.
+        return console.render(request, "approvals.html", {**values, "failed": failed, "live": False}, status)
+
+    async def index(request: Request) -> Response:
+        request.state.moment = Moment()
+        user = console.who(request)
+        if user is None:
+            return to_sign_in()
+        return await page(request, user)
+
+    async def approve(request: Request) -> Response:
+        return await decide(request, "approve")
+
+    async def reject(request: Request) -> Response:
+        return await decide(request, "reject")
+
+    async def decide(request: Request, verb: str) -> Response:
+        request.state.moment = Moment()
+        form = await posted(request)
+        if form is None:
+            return out_of_date(request, "/approvals")
+        user = console.who(request)
+        if user is None:
+            return to_sign_in()
+        try:
+            position = params.whole(
+                request.path_params["position"], "a position", smallest=1, largest=params.LAST_POSITION
+            )
+        except NotUnderstood as error:
+            return await page(request, user, str(error), 404)
+        reason = form.get("reason", "").strip()
+        if verb == "reject" and not reason:
+            failed = "say why you reject it: the log keeps the reason with the rejection; nothing was stored"
+            return await page(request, user, failed, 400)
+        if len(reason) > LONGEST_REASON:
+            failed = f"the reason has {len(reason):,} characters: at most {LONGEST_REASON:,} are taken"
+            return await page(request, user, failed + "; nothing was stored", 400)
+
+        def record() -> Proposal:
+            app = console.recording()
+            ref = str(position)
+            decided = app.approve(ref, user) if verb == "approve" else app.reject(ref, reason, user)
+            console.shown(app)
+            return decided
+
+        try:
+            decided = await console.run(record)
+        except Exception as error:
+            message = bad_input(error)
+            if message is None:
+                raise
+            return await page(request, user, message, 400)
+        fact = sentence(decided.type, decided.submission)
+        if decided.status == "approved":
+            notice = f"Approved and recorded as a fact: {fact}."
+        elif decided.status == "rejected":
+            notice = f"Rejected: {fact}. It stays in the log and never counts."
+        else:
+            notice = (
+                f"Approved: {fact}. It has {len(decided.approved_by)} of the {decided.approvals} approvals it "
+                "needs, and counts nowhere until it has them all."
+            )
+        request.session["notice"] = notice
+        return RedirectResponse("/approvals", status_code=303)
+
+    return [
+        Route("/approvals", index, methods=["GET"]),
+        Route("/approvals/{position}/approve", approve, methods=["POST"]),
+        Route("/approvals/{position}/reject", reject, methods=["POST"]),
+    ]
