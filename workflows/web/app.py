@@ -553,8 +553,10 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         status = getattr(error, "status_code", 404)
         headers = getattr(error, "headers", None) or {}
         title = "Not allowed" if status == 405 else "Not found"
+        # Starlette names a route's methods in no set order: said sorted, the same each time.
+        allowed = ", ".join(sorted(method.strip() for method in headers.get("Allow", "").split(",") if method.strip()))
         message = (
-            f"this address takes {headers.get('Allow', 'another method')} only"
+            f"this address takes {allowed or 'another method'} only"
             if status == 405
             else "no page of the console is at this address: the links at the top lead to its pages"
         )
