@@ -561,7 +561,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             else "no page of the console is at this address: the links at the top lead to its pages"
         )
         response = console.render(request, "error.html", {"title": title, "message": message}, status)
-        response.headers.update(headers)
+        response.headers.update({**headers, "Allow": allowed} if allowed else headers)
         return response
 
     session = Middleware(
