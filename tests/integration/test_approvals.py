@@ -493,6 +493,7 @@ def test_concurrent_approvals_of_two_proposals_on_one_line_are_judged_one_at_a_t
     assert disbursed(db) == "600"
 
 
+@pytest.mark.hostile
 def test_hostile_references_and_reasons_are_refused_in_a_sentence_and_store_nothing(db: str, policy: str) -> None:
     open_partners(db, "TN")
     submit(db, policy, "alice", commitment())
