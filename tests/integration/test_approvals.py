@@ -362,6 +362,49 @@ def test_a_correction_of_an_amount_awaits_approval_and_one_of_a_visit_does_not(d
     assert committed(db) == "900"
 
 
+def test_what_approving_would_change_on_the_line_is_the_domains_decision_on_a_copy(db: str, tmp_path: Path) -> None:
+    policy = policy_file(
+        tmp_path,
+        ONE_APPROVAL + '\n[approval.FactCorrected]\nrole = "head-of-unit"\nof = ["FundingCommitted"]\n'
+        '\n[approval.FactRetracted]\nrole = "head-of-unit"\nof = ["FundingCommitted"]\n',
+    )
+    open_partners(db, "TN")
+    other = {**commitment("tn-2", "EUR 50"), "funding": "tn-other"}
+    submit(db, policy, "alice", commitment(amount="EUR 1000"), other)
+    run(db, policy, "dana", "approve", "tn-1")
+    run(db, policy, "dana", "approve", "tn-2")
+    payments = [disbursement("pay-1", "EUR 100"), disbursement("pay-2", "EUR 800"), disbursement("pay-3", "EUR 800")]
+    submit(db, policy, "alice", *payments)
+    run(db, policy, "dana", "approve", "pay-3")
+    run(db, policy, "alice", "correct", "tn-1", "--partner", "TN", "--set", "amount=EUR 900", "--reason", "as signed")
+    run(db, policy, "bob", "retract", "tn-2", "--partner", "TN", "--reason", "never signed")
+    app = build(Settings(db=db, policy=policy))
+    try:
+        changes = {
+            listed.proposal.key: app.line_changes(listed.proposal)
+            for listed in app.proposals()
+            if listed.proposal.status == "proposed"
+        }
+    finally:
+        app.close()
+
+    [paid] = changes.pop("pay-1")
+    before, after = paid.before, paid.after
+    assert paid.funding == "tn-line" and before is not None and after is not None
+    assert (before.disbursed, after.disbursed, after.remaining) == (800, 900, 100)
+    [too_much] = changes.pop("pay-2")
+    assert too_much.after is None and too_much.before is not None and too_much.before.remaining == 200
+    assert too_much.why == (
+        "disbursing EUR 800 on funding 'tn-line' would exceed its commitment of EUR 1,000 (EUR 800 disbursed, "
+        "EUR 200 remain)"
+    )
+    [[fixed], [retracted]] = changes.values()
+    assert fixed.before is not None and fixed.after is not None
+    assert (fixed.funding, fixed.before.committed, fixed.after.committed) == ("tn-line", 1000, 900)
+    assert fixed.after.remaining == 100
+    assert (retracted.funding, retracted.after, retracted.why) == ("tn-other", None, "")
+
+
 def test_the_audit_log_says_the_chain_of_proposal_and_approval(db: str, policy: str) -> None:
     open_partners(db, "TN")
     submit(db, policy, "alice", commitment())

@@ -10,6 +10,7 @@ with the domain's sentence and nothing is stored.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,15 +19,18 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from domain.amendments import Amendment, amend
 from domain.approval import Act, Delegation, DelegationRefused, NotAnApprover, Proposal, standing
+from domain.base import record_fact
 from domain.errors import DomainError
+from domain.partnership import FundingLine, Partnership
 from domain.values import Stamp
 from domain.vocabulary import parse
 from workflows.application.reads import Reads
 from workflows.application.submission import Rejected, Submitting
 from workflows.base.failures import BadInput
 
-__all__ = ["Approving", "Listed", "NoSuchProposal", "Proposal"]
+__all__ = ["Approving", "LineChange", "Listed", "NoSuchProposal", "Proposal"]
 
 
 class NoSuchProposal(BadInput):
@@ -43,6 +47,19 @@ class Listed:
     proposed_at: datetime
     mine: bool
     why_not: str
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """What approving a proposal now would do to one funding line of its
+    partnership, as the domain decides it: the line before (None: not
+    committed yet) and after (None: the domain refuses the fact, `why`)."""
+
+    partner: str
+    funding: str
+    before: FundingLine | None
+    after: FundingLine | None
+    why: str = ""
 
 
 class Approving(Submitting, Reads):
@@ -93,6 +110,35 @@ class Approving(Submitting, Reads):
         if receipt.already:
             raise Rejected([(0, f"a fact under key {proposal.key!r} is already recorded on {proposal.subject}")])
         return events
+
+    def line_changes(self, proposal: Proposal) -> list[LineChange]:
+        """What approving `proposal` now would do to its partnership's
+        funding lines: the fact decided by the domain on a copy of the
+        partnership as it stands (an amendment on its whole history), each
+        line it changes before and after; the line the fact names with the
+        domain's refusal, if it would be refused. Nothing for a proposal
+        on anything but a partnership, or one that moves no line."""
+        before = self.find(proposal.target)
+        if not isinstance(before, Partnership):
+            return []
+        submission = parse(proposal.submission)
+        stamp = Stamp(proposal.proposer, self.clock.now(), proposal.key)
+        try:
+            if issubclass(submission.event_class, Amendment):
+                history = list(self.events.get(proposal.target))
+                after = amend(Partnership, history, submission.event_class, submission.facts(), stamp)
+            else:
+                facts = submission.facts()
+                after, _ = record_fact(copy.deepcopy(before), Partnership, submission.event_class, facts, stamp)
+        except DomainError as refused:
+            named = str(proposal.submission.get("funding", ""))
+            return [LineChange(before.partner, named, before.funding.get(named), None, str(refused))] if named else []
+        lines = sorted(set(before.funding) | set(after.funding))
+        return [
+            LineChange(before.partner, name, before.funding.get(name), after.funding.get(name))
+            for name in lines
+            if before.funding.get(name) != after.funding.get(name)
+        ]
 
     def _act(self, actor: str, proposal: Proposal, at: datetime) -> Act:
         """The act of `actor` deciding `proposal` at `at`: the holders of its

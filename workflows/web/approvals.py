@@ -8,9 +8,8 @@ meets the domain's refusal of a second approval, said as plainly."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 from uuid import UUID
@@ -19,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from workflows.application.approvals import Proposal
+from domain.partnership import FundingLine
+from workflows.application.approvals import LineChange, Proposal
 from workflows.sentences import sentence
 from workflows.sentences.words import day
 from workflows.web import params
@@ -46,14 +46,6 @@ class Console(Protocol):
 
 # Decided proposals the page shows, the most recently proposed first.
 RECENT = 20
-# What each funding fact does to its line, as the funding view has it:
-# the column it moves and which way (the view's committed is net of decommitments).
-MOVES = {
-    "FundingCommitted": ("committed", 1),
-    "FundingIncreased": ("committed", 1),
-    "FundingDisbursed": ("disbursed", 1),
-    "FundingDecommitted": ("committed", -1),
-}
 # The longest reason a rejection keeps (the domain's Text).
 LONGEST_REASON = 2000
 
@@ -68,59 +60,26 @@ def day_said(at: datetime, zone: tzinfo) -> str:
     return day(at.astimezone(zone).date().isoformat())
 
 
-def money_of(value: Any) -> tuple[str, Decimal] | None:
-    """A submitted amount's currency and amount ("EUR 7000", or as stored), or None if it holds none."""
-    if isinstance(value, Mapping):
-        currency, amount = str(value.get("currency", "")), value.get("amount")
-    else:
-        currency, _, amount = str(value or "").strip().partition(" ")
-    try:
-        return currency, Decimal(str(amount).replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
-def funding_said(currency: str, committed: Decimal, disbursed: Decimal) -> dict[str, str]:
+def line_said(line: FundingLine) -> dict[str, str]:
+    """A funding line's figures as the funding report says them: its
+    commitment net of decommitments, what was paid out, what remains."""
+    currency = line.currency
     return {
-        "committed": f"{currency} {committed:,}",
-        "disbursed": f"{currency} {disbursed:,}",
-        "remaining": f"{currency} {committed - disbursed:,}",
+        "committed": f"{currency} {line.committed - line.decommitted:,}",
+        "disbursed": f"{currency} {line.disbursed:,}",
+        "remaining": f"{currency} {line.remaining:,}",
     }
 
 
-def funding_change(proposal: Proposal, lines: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[str, Any] | None:
-    """What approving a funding fact would do to its line: the line as the
-    funding view has it now (None: not committed yet) and with the fact
-    applied (None: the domain would refuse it, said in `why`). None for
-    a proposal that moves no funding line."""
-    if proposal.type not in MOVES:
-        return None
-    submission = proposal.submission
-    partner, funding = str(submission.get("partner", "")), str(submission.get("funding", ""))
-    money = money_of(submission.get("amount"))
-    if money is None:
-        return None
-    currency, amount = money
-    column, sign = MOVES[proposal.type]
-    line = lines.get((partner, funding))
-    change: dict[str, Any] = {"partner": partner, "funding": funding, "before": None, "after": None, "why": ""}
-    if line is not None:
-        change["before"] = funding_said(line["currency"], line["committed"], line["disbursed"])
-    if proposal.type == "FundingCommitted":
-        if line is None:
-            change["after"] = funding_said(currency, amount, Decimal(0))
-        else:
-            change["why"] = f"funding {funding!r} with {partner} is already committed"
-        return change
-    if line is None:
-        change["why"] = f"funding {funding!r} with {partner} is not committed"
-    elif line["currency"] != currency:
-        change["why"] = f"funding {funding!r} is committed in {line['currency']}, not {currency}"
-    else:
-        moved = {"committed": line["committed"], "disbursed": line["disbursed"]}
-        moved[column] += sign * amount
-        change["after"] = funding_said(currency, moved["committed"], moved["disbursed"])
-    return change
+def change_said(change: LineChange) -> dict[str, Any]:
+    """What approving a proposal would do to a funding line, as the page shows it."""
+    return {
+        "partner": change.partner,
+        "funding": change.funding,
+        "before": line_said(change.before) if change.before else None,
+        "after": line_said(change.after) if change.after else None,
+        "why": change.why,
+    }
 
 
 def decisions(app: Accord, proposal_id: UUID, zone: tzinfo) -> list[dict[str, Any]]:
@@ -141,9 +100,7 @@ def decisions(app: Accord, proposal_id: UUID, zone: tzinfo) -> list[dict[str, An
     return said
 
 
-def shown(
-    app: Accord, listed: Listed, lines: Mapping[tuple[str, str], Mapping[str, Any]], zone: tzinfo
-) -> dict[str, Any]:
+def shown(app: Accord, listed: Listed, zone: tzinfo) -> dict[str, Any]:
     """A proposal as the page shows it."""
     proposal = listed.proposal
     approved = [by + (f" for {acting_for}" if acting_for else "") for by, acting_for in proposal.approved_by]
@@ -160,7 +117,7 @@ def shown(
         "status": proposal.status,
         "mine": listed.mine,
         "why_not": listed.why_not,
-        "change": funding_change(proposal, lines) if proposal.status == "proposed" else None,
+        "changes": [change_said(one) for one in app.line_changes(proposal)] if proposal.status == "proposed" else [],
         "decisions": decisions(app, proposal.id, zone) if proposal.status != "proposed" else [],
     }
 
@@ -170,14 +127,13 @@ def queue(app: Accord, user: str, zone: tzinfo) -> dict[str, Any]:
     may decide them under the policy and the delegations in force now),
     those awaiting others', and the RECENT last decided."""
     listed = app.proposals(user)
-    lines = {(str(row["partner"]), str(row["funding"])): row for row in app.reader.funding.lines()}
     waiting = [one for one in listed if one.proposal.status == "proposed"]
     decided = [one for one in reversed(listed) if one.proposal.status != "proposed"]
     return {
         "title": "Approvals",
-        "mine": [shown(app, one, lines, zone) for one in waiting if one.mine],
-        "others": [shown(app, one, lines, zone) for one in waiting if not one.mine],
-        "decided": [shown(app, one, lines, zone) for one in decided[:RECENT]],
+        "mine": [shown(app, one, zone) for one in waiting if one.mine],
+        "others": [shown(app, one, zone) for one in waiting if not one.mine],
+        "decided": [shown(app, one, zone) for one in decided[:RECENT]],
         "decided_count": len(decided),
         "recent": RECENT,
         # Without the policy's [approval] section nothing awaits anyone: the page says so.
