@@ -125,7 +125,7 @@ class Approving(Submitting, Reads):
         stamp = Stamp(proposal.proposer, self.clock.now(), proposal.key)
         try:
             if issubclass(submission.event_class, Amendment):
-                history = list(self.events.get(proposal.target))
+                history: list[Any] = list(self.events.get(proposal.target))
                 after = amend(Partnership, history, submission.event_class, submission.facts(), stamp)
             else:
                 facts = submission.facts()
