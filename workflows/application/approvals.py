@@ -30,7 +30,7 @@ from workflows.application.reads import Reads
 from workflows.application.submission import Rejected, Submitting
 from workflows.base.failures import BadInput
 
-__all__ = ["Approving", "LineChange", "Listed", "NoSuchProposal", "Proposal"]
+__all__ = ["Approving", "FundingLine", "LineChange", "Listed", "NoSuchProposal", "Proposal"]
 
 
 class NoSuchProposal(BadInput):

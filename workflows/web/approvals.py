@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from domain.partnership import FundingLine
 from workflows.application.approvals import LineChange, Proposal
 from workflows.sentences import sentence
 from workflows.sentences.words import day
@@ -27,7 +26,7 @@ from workflows.web.moments import Moment
 from workflows.web.params import NotUnderstood
 
 if TYPE_CHECKING:
-    from workflows.application.approvals import Listed
+    from workflows.application.approvals import FundingLine, Listed
     from workflows.application.service import Accord
 
 
