@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
 from domain.amendments import Amendment, amended, fixes
+from domain.approval import Proposal
 from domain.base import Fact
 from domain.errors import TaskClosed
 from domain.task import SYSTEM, FollowUpTask
@@ -200,8 +201,9 @@ class _Page:
             self._amend(event)
             return
         kind = type(event).__name__
-        for rule in self.follower.rules.closed_by(kind):
-            self._close(thread_of(rule, event), event)
+        if self._settles(event):
+            for rule in self.follower.rules.closed_by(kind):
+                self._close(thread_of(rule, event), event)
         rules = self.follower.rules
         for rule in rules.triggered_by(kind):
             if opens(rules, rule, event):
@@ -250,6 +252,15 @@ class _Page:
         self.opened.append(task.id)
         if facts["thread"]:
             self.threads.setdefault(facts["thread"], set()).add(task.id)
+
+    def _settles(self, closer: Any) -> bool:
+        """Whether `closer` ends what its tasks wait for: an approval that is
+        not the last its proposal needs (the first of two) closes nothing
+        yet, and the proposal's task stays open for the next approver."""
+        if not isinstance(closer, Proposal.FactApproved):
+            return True
+        proposal = self.follower.app.from_log(closer.originator_id, closer.originator_version)
+        return proposal is None or proposal.status != "proposed"
 
     def _close(self, thread: str, closer: Fact) -> None:
         open_ids = self.threads[thread]
