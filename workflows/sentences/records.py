@@ -130,16 +130,18 @@ def fact_proposed(s: State) -> str:
     return f"Proposed, awaiting {needs} of {s['role']}: {what}"
 
 
-def _acting(s: State) -> str:
-    return f" for {cut(s['acting_for'], 60)}" if s.get("acting_for") else ""
+def _by(s: State) -> str:
+    """Who decided, and for whom as a delegate: "by bob, acting for erik,"."""
+    who = f"by {cut(s['actor'], 60)}"
+    return f"{who}, acting for {cut(s['acting_for'], 60)}," if s.get("acting_for") else who
 
 
 def fact_approved(s: State) -> str:
-    return f"Proposal approved{_acting(s)} as {s['role']}"
+    return f"Proposal approved {_by(s)} as {s['role']}"
 
 
 def fact_rejected(s: State) -> str:
-    return f"Proposal rejected{_acting(s)}" + _then(s.get("reason"))
+    return f"Proposal rejected {_by(s)}".rstrip(",") + _then(s.get("reason"))
 
 
 def delegation_granted(s: State) -> str:
@@ -150,7 +152,7 @@ def delegation_granted(s: State) -> str:
 
 
 def delegation_revoked(s: State) -> str:
-    return "Delegation revoked" + _then(s.get("reason"))
+    return f"Delegation revoked by {cut(s['actor'], 60)}, from then on" + _then(s.get("reason"))
 
 
 RECORDS: dict[str, Callable[[State], str]] = {
