@@ -217,10 +217,11 @@ class Approving(Submitting, Reads):
             raise NoSuchProposal(f"key {ref!r} names {len(ids)} proposals: give the position `accord approvals` shows")
         return ids[0]
 
-    def proposals(self, actor: str | None = None) -> list[Listed]:
-        """Every proposal, in the order proposed, as it stands now; with
-        `actor`, whether they may decide it now."""
-        now = self.clock.now()
+    def proposals(self, actor: str | None = None, at: datetime | None = None) -> list[Listed]:
+        """Every proposal, in the order proposed, as it stands; with `actor`,
+        whether they may decide it now (or at `at`, in a replay of the record
+        as it stood then: workflows.audit.replay)."""
+        now = at or self.clock.now()
         listed = []
         topic = get_topic(Proposal.FactProposed)
         for notification in self.notifications(topics=[topic]):

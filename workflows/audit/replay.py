@@ -8,7 +8,9 @@ Two different questions:
   "2021-05" counts from 31 May), as recorded now, every correction and
   retraction of it included (whenever recorded), with the follow-up tasks
   the rules open for them. People's later changes to tasks are not facts of
-  that date and are left out.
+  that date and are left out. Proposals, approvals, rejections and
+  delegations (domain.approval) are acts dated by when they were recorded:
+  those of that day or before are in.
 - `known_at(moment)`: what had been *recorded* by that moment, i.e. what
   Accord showed that day: every event stored by then, the tasks and their
   changes included, exactly as stored; a fact corrected later shows its
@@ -28,6 +30,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.amendments import Amendment, fixes
+from domain.approval import Delegation, ProposalEvent
 from domain.base import Fact
 from domain.values import event_date
 from domain.vocabulary import amendment_classes
@@ -43,6 +46,8 @@ from workflows.reports.partnership import partnership_report, portfolio_report
 
 # Events are copied into the replay in transactions of this many.
 COPY = 10_000
+# The four-eyes circuit's acts (domain.approval): they happen when recorded.
+ACTS = (ProposalEvent, Delegation.DelegationGranted, Delegation.DelegationRevoked)
 
 
 @contextmanager
@@ -93,6 +98,10 @@ def _as_of(app: Accord, day: date, settings: Settings) -> Accord:
     def happened(cls: type[Any], state: dict[str, Any], originator: UUID) -> bool:
         if issubclass(cls, Amendment):
             return (originator, state["target"]) in chosen
+        if issubclass(cls, ACTS):
+            # A proposal, an approval, a rejection or a delegation has no date
+            # of its own: it happened on the business day it was recorded.
+            return app.clock.day(datetime.fromisoformat(state["timestamp"])) <= day
         if not issubclass(cls, Fact):
             return False
         fix = found.get((originator, state["key"]))

@@ -6,18 +6,20 @@ its writers, the signed-in user)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from workflows.cli.context import DAY, Context, pass_context
 from workflows.cli.output import echo, json_option, print_json
+from workflows.cli.report import replay_options, source
 from workflows.sentences import sentence
 from workflows.sentences.words import day
 
 if TYPE_CHECKING:
     from workflows.application.approvals import Listed, Proposal
+    from workflows.application.service import Accord
 
 
 def _state_json(proposal: Proposal) -> dict[str, Any]:
@@ -80,8 +82,9 @@ def _line(listed: Listed) -> str:
 
 @click.command()
 @json_option
+@replay_options
 @pass_context
-def approvals(ctx: Context, /, as_json: bool) -> None:
+def approvals(ctx: Context, /, as_json: bool, as_of: datetime | None, known_at: datetime | None) -> None:
     """Proposals awaiting your approval, awaiting others', and decided.
 
     A fact the policy's [approval] section names is recorded as a proposal
@@ -89,13 +92,37 @@ def approvals(ctx: Context, /, as_json: bool) -> None:
     approvals it needs are given. Each is named by its position in the log
     (the first column) or its key, in `accord approve` and `accord reject`.
 
+    With --as-of or --known-at, the proposals as they stood then: what was
+    proposed, approved or rejected by the end of that day, or by that
+    moment; what awaited you is judged then, under the delegations in
+    force then.
+
     \b
     Example:
       accord --actor dana approvals
       accord approvals --json | jq '.awaiting_me[].key'
+      accord --actor dana approvals --as-of 2027-03-03
+      accord approvals --known-at 2027-03-03T17:00
     """
     actor = ctx.app.authenticated or ctx.settings.actor
-    listed = ctx.app.proposals(actor)
+    if not (as_of or known_at):
+        _listing(ctx.app.proposals(actor), actor, as_json, "")
+        return
+    with source(ctx, as_of, known_at) as (replay, _, said):
+        _listing(replay.proposals(actor, _moment(ctx.app, as_of, known_at)), actor, as_json, said)
+
+
+def _moment(app: Accord, as_of: datetime | None, known_at: datetime | None) -> datetime:
+    """The moment a replay judges who may decide: the one given, or the
+    last of the day given (in the business zone), if it has passed."""
+    if known_at:
+        return known_at
+    assert as_of is not None
+    next_day = datetime.combine(as_of.date() + timedelta(days=1), time(), app.clock.zone)
+    return min(app.clock.now(), next_day - timedelta(microseconds=1))
+
+
+def _listing(listed: list[Listed], actor: str, as_json: bool, said: str) -> None:
     groups = {
         "awaiting_me": [p for p in listed if p.proposal.status == "proposed" and p.mine],
         "awaiting_others": [p for p in listed if p.proposal.status == "proposed" and not p.mine],
@@ -109,6 +136,8 @@ def approvals(ctx: Context, /, as_json: bool) -> None:
         "awaiting_others": "Awaiting others' approval",
         "decided": "Decided",
     }
+    if said:
+        echo(f"Proposals {said}")
     for name, group in groups.items():
         echo(f"{titles[name]} ({len(group)})")
         for listed_one in group:
