@@ -419,9 +419,68 @@ def test_the_audit_log_says_the_chain_of_proposal_and_approval(db: str, policy: 
     assert (rows["FactProposed"]["actor"], rows["FactProposed"]["key"]) == ("alice", "tn-1")
     assert (rows["FactApproved"]["actor"], rows["FactApproved"]["summary"]) == (
         "dana",
-        "Proposal approved as head-of-unit",
+        "Proposal approved by dana as head-of-unit",
     )
     assert (rows["FundingCommitted"]["actor"], rows["FundingCommitted"]["key"]) == ("alice", "tn-1")
+
+
+def test_the_audit_log_says_each_link_of_the_chain_who_for_whom_the_reason_and_the_window(
+    db: str, tmp_path: Path
+) -> None:
+    policy = policy_file(tmp_path, TWO_APPROVALS)
+    open_partners(db, "TN")
+    today = business_today()
+    until = today + timedelta(days=9)
+    grant = ["delegate", "--to", "bob", "--role", "head-of-unit", "--from", str(today), "--until", str(until)]
+    assert run(db, policy, "erik", *grant).exit_code == 0
+    submit(db, policy, "alice", commitment(), commitment("tn-2", "EUR 5"))
+    assert run(db, policy, "bob", "approve", "tn-1").exit_code == 0
+    assert run(db, policy, "dana", "approve", "tn-1").exit_code == 0
+    assert run(db, policy, "bob", "reject", "tn-2", "--reason", "a typing error").exit_code == 0
+    revoked = run(
+        db, policy, "erik", "delegate", "--revoke", "--to", "bob", "--role", "head-of-unit", "--reason", "back early"
+    )
+    assert revoked.exit_code == 0, revoked.output
+
+    logged = [
+        (row["actor"], row["summary"])
+        for row in as_json(accord(db, "audit", "log", "--json"))
+        if not row["type"].startswith("Task") and row["type"] != "PartnershipOpened"
+    ]
+
+    assert logged == [
+        ("erik", f"bob may act for erik as head-of-unit from {long(today)} to {long(until)}"),
+        ("alice", "Proposed, awaiting 2 approvals of head-of-unit: Funding of EUR 1,000 committed to Tunisia under "
+         "NDICI (tn-line)"),
+        ("alice", "Proposed, awaiting 2 approvals of head-of-unit: Funding of EUR 5 committed to Tunisia under NDICI "
+         "(tn-line)"),
+        ("bob", "Proposal approved by bob, acting for erik, as head-of-unit"),
+        ("dana", "Proposal approved by dana as head-of-unit"),
+        ("alice", "Funding of EUR 1,000 committed to Tunisia under NDICI (tn-line)"),
+        ("bob", "Proposal rejected by bob, acting for erik: a typing error"),
+        ("erik", "Delegation revoked by erik, from then on: back early"),
+    ]  # fmt: skip
+
+
+def long(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def test_the_first_of_two_approvals_leaves_the_approval_task_open_and_the_second_closes_it(
+    db: str, tmp_path: Path
+) -> None:
+    policy = policy_file(tmp_path, TWO_APPROVALS)
+    open_partners(db, "TN")
+    submit(db, policy, "alice", commitment())
+    title = "Approve or reject the FundingCommitted proposed on TN"
+
+    assert run(db, policy, "dana", "approve", "tn-1").exit_code == 0
+    after_one = approval_tasks(db)
+    assert run(db, policy, "erik", "approve", "tn-1").exit_code == 0
+
+    assert after_one == [(title, "head-of-unit", "open")]
+    assert approval_tasks(db) == [(title, "head-of-unit", "done")]
+    assert accord(db, "audit", "verify").exit_code == 0
 
 
 def test_a_policy_without_an_approval_section_records_at_once_as_before(db: str, tmp_path: Path) -> None:
