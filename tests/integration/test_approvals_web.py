@@ -252,3 +252,37 @@ def test_without_an_approval_section_the_page_says_nothing_needs_approval(web: T
 
     assert "The policy in force names no fact that needs approval" in page
     assert "Nothing awaits alice's approval" in page and "No proposal awaits anyone else's approval." in page
+
+
+def test_a_proposed_correction_or_retraction_of_an_amount_shows_the_line_as_it_is_and_as_it_would_be(
+    four_eyes: TestClient, demo_db: str, files: tuple[Path, Path]
+) -> None:
+    policy = str(files[1])
+    files[1].write_text(
+        POLICY + '\n[approval.FactCorrected]\nrole = "head-of-unit"\nof = ["FundingCommitted", "FundingDisbursed"]\n'
+        '\n[approval.FactRetracted]\nrole = "head-of-unit"\nof = ["FundingDisbursed"]\n'
+    )
+    web = four_eyes
+    console.sign_in(web, "alice")
+    commit(web)
+    console.sign_in(web, "bob")
+    decide(web, waiting_position(web), "approve")
+    console.sign_in(web, "alice")
+    propose(web, "FundingDisbursed", partner="TN", funding="tn-console", occurred_on="2021-07", amount="EUR 2500")
+    console.sign_in(web, "bob")
+    decide(web, waiting_position(web), "approve")
+    decided = as_json(accord(demo_db, "--policy", policy, "approvals", "--json"))["decided"]
+    keys = {p["type"]: p["key"] for p in decided}
+
+    def amend(*args: str) -> None:
+        reason = ["--partner", "TN", "--reason", "the decision says so"]
+        done = accord(demo_db, "--policy", policy, *args, *reason, actor="alice")
+        assert "as a proposal awaiting approval by head-of-unit" in done.stdout, done.output
+
+    amend("correct", keys["FundingCommitted"], "--set", "amount=EUR 9000")
+    amend("retract", keys["FundingDisbursed"])
+
+    waiting = section(web.get("/approvals").text, "Awaiting my approval (2)")
+    # The correction raises the commitment; the retraction takes the disbursement away.
+    assert "Now EUR 7,000 EUR 2,500 EUR 4,500 Once approved EUR 9,000 EUR 2,500 EUR 6,500" in waiting
+    assert "Now EUR 7,000 EUR 2,500 EUR 4,500 Once approved EUR 7,000 EUR 0 EUR 7,000" in waiting
