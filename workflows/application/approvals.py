@@ -183,6 +183,15 @@ class Approving(Submitting, Reads):
         granted: Delegation = self.store_decided(decide)
         return granted
 
+    def delegations(self, person: str) -> list[Delegation]:
+        """Every delegation `person` granted or received, as it stands now, in the order granted."""
+        found = []
+        for notification in self.notifications(topics=[get_topic(Delegation.DelegationGranted)]):
+            grant: Delegation = self.find(notification.originator_id)
+            if person in (grant.grantor, grant.delegate):
+                found.append(grant)
+        return found
+
     def revoke_delegation(self, to: str, role: str, reason: str, actor: str) -> list[Delegation]:
         """Revoke every delegation of `role` from `actor` to `to` not yet revoked."""
         actor = self.authenticated or actor

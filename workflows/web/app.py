@@ -38,7 +38,7 @@ from workflows.config import accounts
 from workflows.config.settings import Settings
 from workflows.reports.html import STYLE
 from workflows.sentences.words import country, day
-from workflows.web import addresses, approvals, pages, record, search
+from workflows.web import addresses, approvals, delegations, pages, record, search
 from workflows.web.moments import Moment, NotAMoment
 from workflows.web.params import NotUnderstood
 from workflows.web.replays import Replays
@@ -535,6 +535,7 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         Route("/events", events),
         *record.routes(console, refused, out_of_date, bad_input),
         *approvals.routes(console, console.zone, posted, out_of_date, bad_input),
+        *delegations.routes(console, console.zone, posted, out_of_date, bad_input),
         Route("/accord.css", lambda request: Response(CSS, media_type="text/css", headers=SECURITY)),
         Route("/accord.js", lambda request: Response(SCRIPT, media_type="text/javascript", headers=SECURITY)),
     ]
