@@ -260,6 +260,7 @@ PAGES = {
     "login": "/login",
     "record": "/record",
     "approvals": "/approvals",
+    "delegations": "/delegations",
     "search": "/search",
     "search-found": "/search?q=smuggling",
     "search-nothing": "/search?q=zanzibar",
@@ -554,5 +555,40 @@ def test_a_commitment_alice_proposes_counts_once_bob_approves_it_in_the_console(
     shoot(bob, "approvals-decided")
     bob.goto(site + "/funding")
     assert "tn-four-eyes" in bob.locator("main").inner_text()
+    assert found == [], "\n".join(found)
+    context.close()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: scripts/_setup installs it with npm")
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_bob_grants_alice_a_delegation_from_the_approvals_page_and_sees_it_in_force(
+    four_eyes_site: str, browser: object
+) -> None:
+    site = four_eyes_site
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]  # to let axe in
+    bob = context.new_page()
+    sign_in(bob, site, "bob", BOB)
+    bob.goto(site + "/approvals")
+    bob.locator("main a", has_text="Delegations").click()
+    assert bob.url == site + "/delegations"
+    bob.select_option("#f-delegate", "alice")
+    bob.select_option("#f-role", "head-of-unit")
+    bob.locator("button", has_text="Grant").click()
+    # No last day: refused beside its field, what was chosen kept.
+    assert bob.locator("#ends_on-problem").inner_text() == (
+        "name the last day the delegate may act (YYYY-MM-DD); nothing was stored"
+    )
+    assert bob.locator("#f-delegate").input_value() == "alice"
+    found = serious_violations(bob, "delegations-refused")
+    shoot(bob, "delegations-refused")
+    bob.fill("#f-ends_on", "2099-12-31")
+    bob.locator("button", has_text="Grant").click()
+
+    assert bob.locator(".banner").first.inner_text().startswith("Granted: alice may act for bob as head-of-unit from ")
+    row = bob.locator("main table tbody tr").first
+    assert [cell.inner_text() for cell in row.locator("td").all()[:5]][::4] == ["alice", "in force"]
+    assert row.locator("button", has_text="Revoke alice's head-of-unit").is_visible()
+    found += serious_violations(bob, "delegations-granted")
+    shoot(bob, "delegations-granted")
     assert found == [], "\n".join(found)
     context.close()
