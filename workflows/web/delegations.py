@@ -8,7 +8,7 @@ field it concerns, in the command line's sentence."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -51,7 +51,7 @@ class Refused(ValueError):
         self.field = field
 
 
-def standing(grant: Any, today: date, now: datetime, zone: tzinfo) -> str:
+def standing(grant: Any, today: date, zone: tzinfo) -> str:
     """Where a grant stands now, in words."""
     if grant.revoked_at is not None:
         return f"revoked on {grant.revoked_at.astimezone(zone):%Y-%m-%d %H:%M}"
@@ -62,14 +62,14 @@ def standing(grant: Any, today: date, now: datetime, zone: tzinfo) -> str:
     return "in force"
 
 
-def said(grant: Any, today: date, now: datetime, zone: tzinfo) -> dict[str, Any]:
+def said(grant: Any, today: date, zone: tzinfo) -> dict[str, Any]:
     return {
         "grantor": grant.grantor,
         "delegate": grant.delegate,
         "role": grant.role,
         "window": f"{grant.starts_on.isoformat()} to {grant.ends_on.isoformat()}",
         "sentence": grant.granted,
-        "standing": standing(grant, today, now, zone),
+        "standing": standing(grant, today, zone),
         "revocable": grant.revoked_at is None,
     }
 
@@ -83,12 +83,12 @@ def held(app: Accord, user: str) -> list[str]:
 def listing(app: Accord, user: str, users: list[str], zone: tzinfo) -> dict[str, Any]:
     """The user's delegations, given and received, the roles they may
     delegate and whom to (the console's users but themselves)."""
-    now, today = app.clock.now(), app.clock.today()
+    today = app.clock.today()
     grants = app.delegations(user)
     return {
         "title": "Delegations",
-        "given": [said(g, today, now, zone) for g in grants if g.grantor == user],
-        "received": [said(g, today, now, zone) for g in grants if g.delegate == user],
+        "given": [said(g, today, zone) for g in grants if g.grantor == user],
+        "received": [said(g, today, zone) for g in grants if g.delegate == user],
         "roles": held(app, user),
         "people": [name for name in users if name != user],
         "today": today.isoformat(),
@@ -188,6 +188,7 @@ def routes(
             message = bad_input(error)
             if message is None:
                 raise
+            # The service's sentences, each said beside the field it is about.
             beside = "delegate" if "themselves" in message else "role" if "may not delegate" in message else "ends_on"
             return await page(request, user, kept, {beside: message}, 400)
         request.session["notice"] = f"Granted: {granted.granted}."
