@@ -55,6 +55,11 @@ class OutsideDelegation(NotAnApprover):
 class DelegationRefused(ApprovalRefused):
     """A delegation names another person, a role its grantor holds, and a window that ends after it begins."""
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        # The field of a grant the refusal is about (delegate, role), if one.
+        self.field = field
+
 
 def long_date(day: date) -> str:
     """A date as a sentence says it: "1 March 2027"."""
@@ -272,7 +277,7 @@ class Delegation(Aggregate):
     @classmethod
     def grant(cls, delegate: str, role: str, starts_on: date, ends_on: date, number: int, stamp: Stamp) -> Delegation:
         if delegate == stamp.actor:
-            raise DelegationRefused(f"{stamp.actor} cannot delegate to themselves")
+            raise DelegationRefused(f"{stamp.actor} cannot delegate to themselves", field="delegate")
         facts = {"grantor": stamp.actor, "delegate": delegate, "role": role, "starts_on": starts_on, "ends_on": ends_on}
         facts["number"] = number
         return cls.start(cls.DelegationGranted, f"{stamp.actor}/{delegate}/{role}/{number}", facts, stamp)

@@ -171,7 +171,8 @@ class Approving(Submitting, Reads):
             held = sorted(r for r, people in (self.policy.roles if self.policy else {}).items() if actor in people)
             raise DelegationRefused(
                 f"{actor} may not delegate {role}: the policy in force does not give it to {actor}"
-                + (f" (who holds {', '.join(held)})" if held else "")
+                + (f" (who holds {', '.join(held)})" if held else ""),
+                field="role",
             )
         now = self.clock.now()
 

@@ -188,8 +188,8 @@ def routes(
             message = bad_input(error)
             if message is None:
                 raise
-            # The service's sentences, each said beside the field it is about.
-            beside = "delegate" if "themselves" in message else "role" if "may not delegate" in message else "ends_on"
+            # The service's sentence, beside the field it names (else the window's end).
+            beside = getattr(error, "field", None) or "ends_on"
             return await page(request, user, kept, {beside: message}, 400)
         request.session["notice"] = f"Granted: {granted.granted}."
         return RedirectResponse("/delegations", status_code=303)
