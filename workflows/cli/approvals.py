@@ -47,18 +47,14 @@ def _delegation_json(grant: Any) -> dict[str, Any]:
 
 
 def _proposal_json(listed: Listed) -> dict[str, Any]:
+    """A proposal as `accord approvals --json` lists it: its state, where
+    and when it was proposed, what was submitted, and whether the person
+    asking may decide it."""
     proposal = listed.proposal
     return {
         "position": listed.position,
-        "key": proposal.key,
-        "type": proposal.type,
-        "subject": proposal.subject,
-        "proposer": proposal.proposer,
+        **_state_json(proposal),
         "proposed_at": listed.proposed_at.isoformat(),
-        "role": proposal.role,
-        "approvals": proposal.approvals,
-        "approved_by": [{"by": by, "for": acting_for} for by, acting_for in proposal.approved_by],
-        "status": proposal.status,
         "submission": proposal.submission,
         "mine": listed.mine,
         "why_not": listed.why_not,
