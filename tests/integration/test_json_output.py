@@ -111,6 +111,7 @@ def test_checks_and_rebuilds_answer_in_json(db: str, tmp_path: Path) -> None:
         "rates",
         "search",
         "people",
+        "results",
     }
     assert all(set(status) == {"name", "table", "position", "head"} for status in rebuilt["rebuilt"])
     assert rebuilt["snapshots_dropped"] == 0
