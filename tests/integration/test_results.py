@@ -223,3 +223,14 @@ def test_hostile_text_in_an_indicator_and_its_figures_is_escaped_in_every_format
         assert "<script>alert" not in text
     else:
         assert json.loads(text)["tables"][0]["rows"][0]["title"] == HOSTILE
+
+
+def test_the_html_report_draws_each_indicators_trend_with_its_data_beside_it(tn: str) -> None:
+    ok(submit_rows(tn, actual("q1", "2022-Q1", 170)))
+
+    page = ok(accord(tn, "report", "results", "--format", "html")).output
+
+    html_is_inert(page)
+    assert '<svg class="chart" role="img" aria-label="Trend of TN/returns"' in page
+    assert '<polyline class="trend"' in page  # 2021 and 2022-Q1, joined
+    assert "actual 2022-Q1: 170" in page  # a point's tooltip

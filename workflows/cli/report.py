@@ -285,7 +285,9 @@ def report_results(
             "it is in the future: the figures are shown as recorded by a moment that has passed",
             param_hint="--known-at",
         )
+    from workflows.reports.charts import results_figures
+    from workflows.reports.html import report_html
     from workflows.reports.results import results_report
 
     made = results_report(app.reader, partner=partner, known_at=known_at, as_of=as_of.date() if as_of else None)
-    emit(made, fmt, output)
+    emit(made, fmt, output, lambda report: report_html(report, results_figures(report)))
