@@ -7,6 +7,7 @@ works on them as on every other."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
@@ -139,6 +140,12 @@ class Indicator(Aggregate):
         measures_funding: Ref | None = Field(
             default=None, description="The funding line of its partnership it measures, if any"
         )
+
+        @classmethod
+        def partners_named(cls, values: Mapping[str, Any]) -> tuple[str, ...]:
+            """A partnership's indicator is defined once its partnership is opened."""
+            scope = scope_of(str(values["indicator"]))
+            return () if scope == PORTFOLIO else (scope,)
 
         @model_validator(mode="after")
         def _unit_and_currency(self) -> Self:

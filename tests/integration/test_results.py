@@ -170,6 +170,7 @@ def test_one_partnerships_results_are_its_indicators_only(tn: str) -> None:
         (actual("k", "2021", 1, breakdown=["route: sea"]), "is not broken down by 'route'"),
         (defined("TN/share", unit="percentage", disaggregations=[]), None),
         (defined("TN/spend", unit="money"), "a money indicator names its currency, e.g. EUR"),
+        (defined("MA/returns"), "partnership MA is not opened: record PartnershipOpened for it first"),
     ],
 )
 def test_a_figure_the_record_cannot_take_is_refused_in_a_sentence_and_stores_nothing(
