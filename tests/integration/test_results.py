@@ -155,11 +155,13 @@ def test_a_retracted_actual_leaves_the_report_and_what_it_replaced_stands_again(
     assert [(row["value"], row["reason"]) for row in retracted] == [("999", "Morocco's figure")]
 
 
-def test_one_partnerships_results_are_its_indicators_only(tn: str) -> None:
+def test_one_partnerships_results_are_its_indicators_only_and_known_at_those_defined_by_then(tn: str) -> None:
+    then = datetime.now(UTC)
     ok(submit_rows(tn, defined("portfolio/share", unit="percentage", disaggregations=[])))
 
     assert [row["indicator"] for row in table(results(tn, "--partner", "tn"), "Indicators")] == [RETURNS]
     assert [row["indicator"] for row in table(results(tn), "Indicators")] == ["portfolio/share", RETURNS]
+    assert [row["indicator"] for row in table(results(tn, "--known-at", then.isoformat()), "Indicators")] == [RETURNS]
 
 
 @pytest.mark.parametrize(

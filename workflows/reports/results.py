@@ -76,7 +76,7 @@ def results_report(
         partner = partner.strip().upper()
         if not re.fullmatch(r"[A-Z]{2}", partner):
             raise BadInput(f"--partner names a partnership by its two-letter code, e.g. TN; got {partner[:40]!r}")
-    indicators = reader.results.indicators(partner)
+    indicators = reader.results.indicators(partner, known_at)
     figures = reader.results.figures([row["indicator"] for row in indicators], known_at=known_at, as_of=as_of)
     rows, standing, earlier = [], [], []
     for row in indicators:

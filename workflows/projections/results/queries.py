@@ -19,6 +19,7 @@ from workflows.projections.base import Queries
 DEFINITION_COLUMNS = (
     *("indicator", "scope", "title", "unit", "currency", "direction", "disaggregations", "source"),
     *("cadence", "owner", "level", "measures_initiative", "measures_funding", "pillars", "defined_on"),
+    "recorded_at",
 )
 FIGURE_COLUMNS = (
     *("position", "indicator", "kind", "key", "period", "first_day", "last_day", "breakdown", "value"),
@@ -78,13 +79,13 @@ class Figure:
 class ResultQueries(Queries):
     view = "results"
 
-    def indicators(self, partner: str | None = None) -> list[dict[str, Any]]:
-        """Every indicator defined (a partner's only, if given), by scope
-        (the portfolio's first) and code."""
+    def indicators(self, partner: str | None = None, known_at: datetime | None = None) -> list[dict[str, Any]]:
+        """Every indicator defined (by `known_at`, if given; a partner's
+        only, if given), by scope (the portfolio's first) and code."""
         where, args = ("WHERE scope = ?", (partner,)) if partner else ("", ())
         order = "ORDER BY scope <> 'portfolio', scope, indicator"
         rows = self.db.query(f"SELECT * FROM {self.table} {where} {order}", args)
-        return [{**row, "disaggregations": json.loads(row["disaggregations"])} for row in rows]
+        return [{**row, "disaggregations": json.loads(row["disaggregations"])} for row in rows if _seen(row, known_at)]
 
     def figures(
         self, indicators: list[str], *, known_at: datetime | None = None, as_of: date | None = None

@@ -52,7 +52,8 @@ class Results(View):
                 measures_initiative TEXT,
                 measures_funding TEXT,
                 pillars TEXT NOT NULL,
-                defined_on TEXT NOT NULL
+                defined_on TEXT NOT NULL,
+                recorded_at TEXT NOT NULL
             )""",
             f"""CREATE TABLE IF NOT EXISTS {figures_table(table)} (
                 position INTEGER PRIMARY KEY,
@@ -128,6 +129,7 @@ def _definition(record: Record) -> tuple[Any, ...]:
         state.get("measures_funding"),
         ",".join(state["pillars"]),
         state["occurred_on"],
+        _recorded(record),
     )
 
 
