@@ -114,7 +114,8 @@ def standing(
 ) -> list[Figure]:
     """The figures standing after every report, restatement, correction and
     retraction recorded by `known_at`, each with the versions it replaced:
-    within a period and breakdown, the last reported stands."""
+    within a period and breakdown, the last reported (or corrected into
+    it) stands."""
     known = [row for row in rows if _seen(row, known_at)]
     fixes: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for amendment in amendments:
@@ -137,7 +138,8 @@ def standing(
             slots[slot][-1] = replace(last, earlier=tuple(sorted((*last.earlier, gone), key=_when)))
     figures = []
     for reported in slots.values():
-        *before, last = reported
+        # The last said of a period stands: a figure corrected into it is said when corrected.
+        *before, last = sorted(reported, key=lambda figure: figure.recorded_at)
         earlier = [
             version
             for figure in before
