@@ -40,6 +40,12 @@ def test_the_last_figure_reported_for_a_period_stands_and_keeps_the_one_it_resta
     assert [(v.value, v.replaced, v.on) for v in figure.earlier] == [(Decimal(100), "restated", at(11))]
 
 
+def test_each_restated_figure_was_replaced_when_the_next_was_said():
+    [figure] = standing([row("a", 9, "100"), row("b", 11, "120"), row("c", 13, "130")], [])
+
+    assert [(v.value, v.on) for v in figure.earlier] == [(Decimal(100), at(11)), (Decimal(120), at(13))]
+
+
 def test_known_at_a_moment_leaves_out_what_was_reported_and_amended_after_it():
     rows = [row("a", 9, "100"), row("b", 11, "120")]
     fixes = [amendment("a", 10, "typo", {"value": "105"})]

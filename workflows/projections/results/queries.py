@@ -139,11 +139,13 @@ def standing(
     figures = []
     for reported in slots.values():
         # The last said of a period stands: a figure corrected into it is said when corrected.
-        *before, last = sorted(reported, key=lambda figure: figure.recorded_at)
+        ordered = sorted(reported, key=lambda figure: figure.recorded_at)
+        *before, last = ordered
+        # Each restated when the next figure of its period was said.
         earlier = [
             version
-            for figure in before
-            for version in (*figure.earlier, _version(figure, "restated", last.recorded_at, ""))
+            for figure, then in zip(before, ordered[1:], strict=True)
+            for version in (*figure.earlier, _version(figure, "restated", then.recorded_at, ""))
         ]
         figures.append(replace(last, earlier=tuple(sorted((*earlier, *last.earlier), key=_when))))
     return sorted(figures, key=lambda f: (f.indicator, f.kind, f.first_day, f.last_day, f.breakdown))
