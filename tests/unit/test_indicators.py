@@ -142,6 +142,7 @@ def test_a_period_covers_its_days():
     assert span("2021-01-01/2021-06-07").last.isoformat() == "2021-06-07"
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize(
     ("value", "said"),
     [
@@ -164,8 +165,10 @@ def test_a_breakdown_names_each_category_once_and_reads_category_colon_value():
     assert "a breakdown reads 'category: value'" in " ".join(problems(actual(breakdown=["from Libya"])))
 
 
+@pytest.mark.hostile
 def test_an_indicator_is_named_by_its_scope_and_code():
-    for wrong in ("arrivals", "Portfolio/arrivals", "tn/arrivals", "XX/arrivals", "TN/", "TN/a b"):
+    wrong_names = ("arrivals", "Portfolio/arrivals", "tn/arrivals", "XX/arrivals", "TN/", "TN/a b", "TN/\x1b[2J")
+    for wrong in (*wrong_names, "TN/" + "a" * 120, "TN/arrivals\n"):
         assert problems({**ARRIVALS, "indicator": wrong}), wrong
     assert "an indicator is named SCOPE/CODE" in " ".join(problems({**ARRIVALS, "indicator": "arrivals"}))
 
