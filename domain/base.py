@@ -94,6 +94,13 @@ class Submitted(Recorded):
     def subject(self) -> str:
         return str(getattr(self, self.SUBJECT))
 
+    @classmethod
+    def partners_named(cls, values: Mapping[str, Any]) -> tuple[str, ...]:
+        """The partners a fact of this type with these values names, whose
+        partnerships must be opened (domain.partnership.require_opened): the
+        partners it lists, if it lists any."""
+        return tuple(values.get("partners", ()))
+
 
 class Fact(Submitted):
     """A fact that people submit: when it happened, what it serves, notes."""

@@ -146,3 +146,16 @@ class VersionOutOfOrder(DomainError):
 class KeyRecordedTwice(DomainError):
     """A submission key is recorded once on its aggregate: the same key
     again records nothing."""
+
+
+class IndicatorNotDefined(DomainError):
+    """Nothing is recorded on an indicator before it is defined."""
+
+
+class FigureOutOfUnit(DomainError):
+    """A figure fits its indicator's unit: a percentage from 0 to 100, an
+    amount not negative and no more precise than its currency."""
+
+
+class BreakdownNotDeclared(DomainError):
+    """A figure is broken down only by the categories its indicator declares."""

@@ -37,7 +37,7 @@ class Submission(BaseModel):
         min_length=1,
         description=(
             "Submission key: the same key is recorded once on its partnership (or meeting, initiative, "
-            "instrument). Default: a digest of the content"
+            "instrument, indicator). Default: a digest of the content"
         ),
     )
 
@@ -95,6 +95,7 @@ FACTS: dict[str, tuple[str, ...]] = {
     "domain.meeting:Meeting": ("MeetingScheduled", "MeetingHeld"),
     "domain.initiative:Initiative": ("InitiativeAnnounced", "InitiativeAdvanced"),
     "domain.initiative:Instrument": ("FundingEnvelopeSet",),
+    "domain.indicator:Indicator": ("IndicatorDefined", "BaselineSet", "TargetSet", "ActualReported"),
 }
 
 
@@ -191,7 +192,7 @@ def all_types() -> list[str]:
 @cache
 def amendment_models() -> dict[str, dict[str, type[Submission]]]:
     """Each amendment's submission model by the subject field that places
-    it (partner, meeting, initiative, instrument)."""
+    it (partner, meeting, initiative, instrument, indicator)."""
     models: dict[str, dict[str, type[Submission]]] = {name: {} for name in AMENDMENTS}
     for aggregate in aggregates():
         subject = aggregate.Event.SUBJECT  # type: ignore[attr-defined]
@@ -267,7 +268,9 @@ def json_schema(type_name: str | None = None) -> dict[str, Any]:
     partnership opened first, nothing dated after it is recorded)."""
     if type_name in AMENDMENTS:
         variants = amendment_models()[type_name]
-        title = f"{type_name}: of a fact on a partnership, meeting, initiative or instrument, named by its field"
+        title = (
+            f"{type_name}: of a fact on a partnership, meeting, initiative, instrument or indicator, named by its field"
+        )
         return _shared({"$schema": DIALECT, "title": title, **_one_of(variants.values())})
     if type_name is not None:
         return _shared({"$schema": DIALECT, **submission_class(type_name).model_json_schema()})

@@ -185,6 +185,11 @@ SKELETON: list[dict[str, Any]] = [
     fact("InitiativeAnnounced", "i1", "2021-03-01", stage="proposed", partners=["TN"]),
     fact("InitiativeAdvanced", "i1", "2021-06-01", stage="adopted"),
     fact("FundingEnvelopeSet", None, "2021-01", amount="EUR 7950000000", first_year=2021, last_year=2027),
+    fact("IndicatorDefined", "portfolio/arrivals", "2021-01", unit="number"),
+    fact("IndicatorDefined", "TN/spend", "2021-01", unit="money", currency="EUR"),
+    fact("BaselineSet", "TN/spend", "2021-02", value="1000.50", measured_on="2020"),
+    fact("TargetSet", "portfolio/arrivals", "2021-02", period="2022", value=20_000),
+    fact("ActualReported", "portfolio/arrivals", "2021-07", period="2021-Q2", value=13_000),
 ]
 # Numbers at their bounds (domain.values), and within.
 NUMBERS = {
@@ -194,6 +199,10 @@ NUMBERS = {
         "approximation": st.sampled_from(["exact", "about", "at_least", "at_most"]),
     },
     "FundingEnvelopeSet": {"share": st.sampled_from([None, "0.10", "1", "0.0000001"])},
+    "ActualReported": {
+        "value": st.sampled_from([0, -5, 13_000, "999,999,999,999,999.999999", 10**15 - 1]),
+        "approximation": st.sampled_from(["exact", "about", "at_least", "at_most"]),
+    },
 }
 
 
@@ -219,7 +228,7 @@ def record(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 def subject_of(row: dict[str, Any]) -> tuple[str, str]:
     """The field naming a fact's record, and its value."""
-    name = next(name for name in ("partner", "meeting", "initiative", "instrument") if name in row)
+    name = next(name for name in ("partner", "meeting", "initiative", "instrument", "indicator") if name in row)
     return name, row[name]
 
 
@@ -259,8 +268,12 @@ CORRECTED = {
     "MeetingScheduled": "title",
     "StatementReaffirmed": "statement",
     "FundingCommitted": "title",
+    "IndicatorDefined": "title",
 }
-RETRACTED = {"PartnershipNoteAdded", "StatementReaffirmed", "TalentPartnershipLaunched", "ArrivalsReported"}
+RETRACTED = {
+    *("PartnershipNoteAdded", "StatementReaffirmed", "TalentPartnershipLaunched", "ArrivalsReported"),
+    "ActualReported",
+}
 
 
 def rules_file() -> str:

@@ -420,6 +420,8 @@ REPORTS = [
     ["report", "portfolio"],
     ["report", "partnership", "TN"],
     ["report", "funding"],
+    ["report", "results"],
+    ["report", "results", "--partner", "TN"],
     *(["report", "briefing", meeting] for meeting in (MEETING, HELD)),
 ]
 

@@ -44,7 +44,13 @@ def refused(draw: st.DrawFn, field: TextField) -> tuple[Any, str]:
 
 
 # An amendment on each kind of record, naming it by its subject field.
-SUBJECTS = {"partner": "TN", "meeting": MEETING, "initiative": "i1", "instrument": "NDICI"}
+SUBJECTS = {
+    "partner": "TN",
+    "meeting": MEETING,
+    "initiative": "i1",
+    "instrument": "NDICI",
+    "indicator": "portfolio/arrivals",
+}
 AMENDING = [
     {"type": kind, subject: place, "target": "k0", "reason": "r"}
     | ({"changes": {"notes": ""}} if kind == "FactCorrected" else {})

@@ -70,6 +70,7 @@ def test_verify_answers_in_json_and_still_exits_by_its_verdict(demo_db: str) -> 
     assert verdict["head"] == {"position": seal["position"], "digest": seal["digest"]}
     assert verdict["broken"] is None and verdict["sealed_head"] is None
     views = {"tasks", "funding", "meetings", "partnerships", "timeline", "deliveries", "rates", "search", "people"}
+    views.add("results")
     assert set(verdict["projections"]) == views
     assert not any(verdict["projections"].values())
     assert verdict["keys"]["problem"] is None and verdict["keys"]["indexed"] > 0
@@ -110,6 +111,7 @@ def test_checks_and_rebuilds_answer_in_json(db: str, tmp_path: Path) -> None:
         "rates",
         "search",
         "people",
+        "results",
     }
     assert all(set(status) == {"name", "table", "position", "head"} for status in rebuilt["rebuilt"])
     assert rebuilt["snapshots_dropped"] == 0

@@ -239,7 +239,9 @@ def test_schema_prints_json_listing_every_event_type(tmp_path: Path) -> None:
     assert set(VOCABULARY) <= set(schema["$defs"])
     # Corrections and retractions: one each per kind of record they amend.
     amendments = [
-        f"{name}_{subject}" for name in AMENDMENTS for subject in ("partner", "meeting", "initiative", "instrument")
+        f"{name}_{subject}"
+        for name in AMENDMENTS
+        for subject in ("partner", "meeting", "initiative", "instrument", "indicator")
     ]
     assert sorted(ref["$ref"] for ref in schema["oneOf"]) == [
         f"#/$defs/{name}" for name in sorted([*VOCABULARY, *amendments])
@@ -258,7 +260,9 @@ def test_schema_of_one_type_lists_its_required_fields(tmp_path: Path) -> None:
 def test_schema_of_an_unknown_type_exits_2(tmp_path: Path) -> None:
     result = accord(str(tmp_path / "unused.db"), "schema", "Nope")
     assert result.exit_code == 2
-    assert result.stderr.startswith("accord: unknown event type 'Nope'; known types: ArrivalsReported, ")
+    assert result.stderr.startswith(
+        "accord: unknown event type 'Nope'; known types: ActualReported, ArrivalsReported, "
+    )
     assert result.stdout == ""
 
 

@@ -85,13 +85,14 @@ def funding(kind: str, amount: str, occurred_on: str = "2021-05") -> dict[str, s
             ("--file", "-"),
             '{"type": "VisitHappened", "partner": "TN", "occurred_on": "2021-05-20"}\n',
             [
-                "accord: line 1: unknown event type 'VisitHappened'; known types: ArrivalsReported, "
+                "accord: line 1: unknown event type 'VisitHappened'; known types: ActualReported, "
+                "ArrivalsReported, BaselineSet, "
                 "CommitmentFulfilled, CommitmentLapsed, CommitmentRecorded, DialogueLaunched, DialogueRoundHeld, "
                 "FactCorrected, FactRetracted, FundingCommitted, FundingDecommitted, FundingDisbursed, "
-                "FundingEnvelopeSet, FundingIncreased, InitiativeAdvanced, "
+                "FundingEnvelopeSet, FundingIncreased, IndicatorDefined, InitiativeAdvanced, "
                 "InitiativeAnnounced, "
                 "MeetingHeld, MeetingScheduled, OperationLaunched, PartnershipNoteAdded, PartnershipOpened, "
-                "StatementReaffirmed, TalentPartnershipLaunched, VisitHeld, VisitPlanned",
+                "StatementReaffirmed, TalentPartnershipLaunched, TargetSet, VisitHeld, VisitPlanned",
                 "nothing was stored: 1 problem(s) in 1 submission(s)",
             ],
             id="json-line-of-unknown-type",

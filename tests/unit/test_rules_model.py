@@ -33,7 +33,10 @@ DEFAULT_NAMES = [
 ]
 # Types that open no task: a note is information only; the others only close tasks.
 CLOSER_ONLY = {"InitiativeAdvanced", "CommitmentFulfilled", "CommitmentLapsed"}
-NEVER_READ = {"PartnershipNoteAdded"}
+# An indicator's facts open no task yet: the rules that ask for each
+# figure by its indicator's cadence, and follow an off-track one, are the
+# next part of issue 37.
+NEVER_READ = {"PartnershipNoteAdded", "IndicatorDefined", "BaselineSet", "TargetSet", "ActualReported"}
 # Beside the facts, a proposal opens its approval task, and its decision closes it (domain.approval).
 PROPOSALS = set(decisions())
 

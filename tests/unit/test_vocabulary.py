@@ -55,6 +55,19 @@ PROMISED = {
     "due_on": "2021-12",
     "source": "Joint statement",
 }
+DEFINED = {
+    "type": "IndicatorDefined",
+    "indicator": "portfolio/arrivals-italy",
+    "occurred_on": "2021-06",
+    "title": "Arrivals in Italy",
+    "unit": "number",
+    "direction": "down",
+    "disaggregations": ["route"],
+    "source": "UNHCR",
+    "cadence": "monthly",
+    "owner": "Desk officer",
+    "level": "outcome",
+}
 SCHEDULED = {
     "type": "MeetingScheduled",
     "meeting": "jha-2021-06",
@@ -176,6 +189,37 @@ SAMPLES = {
     ]
 }
 
+SAMPLES.update(
+    {
+        "IndicatorDefined": DEFINED,
+        "BaselineSet": {
+            "type": "BaselineSet",
+            "indicator": "portfolio/arrivals-italy",
+            "occurred_on": "2021-06",
+            "value": "34154",
+            "measured_on": "2020",
+            "approximation": "about",
+        },
+        "TargetSet": {
+            "type": "TargetSet",
+            "indicator": "portfolio/arrivals-italy",
+            "occurred_on": "2021-06",
+            "period": "2021",
+            "value": 25000,
+        },
+        "ActualReported": {
+            "type": "ActualReported",
+            "indicator": "portfolio/arrivals-italy",
+            "occurred_on": "2021-06-06",
+            "period": "2021-01-01/2021-06-06",
+            "value": "9,000",
+            "breakdown": ["route: from Libya"],
+            "approximation": "about",
+            "source": "UNHCR",
+        },
+    }
+)
+
 # What must be recorded before each type (the first event of its aggregate, and more).
 NEEDS = {
     **{name: [OPENED] for name, model in VOCABULARY.items() if model.event_class.SUBJECT == "partner"},
@@ -188,6 +232,9 @@ NEEDS = {
     "CommitmentLapsed": [OPENED, PROMISED],
     "MeetingHeld": [SCHEDULED],
     "InitiativeAdvanced": [ANNOUNCED],
+    "BaselineSet": [DEFINED],
+    "TargetSet": [DEFINED],
+    "ActualReported": [DEFINED],
 }
 
 
@@ -214,7 +261,7 @@ def test_the_samples_cover_every_event_type_of_the_vocabulary():
 
 
 def test_the_vocabulary_holds_the_facts_people_submit_and_no_task_events():
-    assert len(VOCABULARY) == 22
+    assert len(VOCABULARY) == 26
     assert not {"TaskOpened", "TaskAssigned", "TaskCompleted"} & set(VOCABULARY)
 
 
@@ -316,7 +363,9 @@ def test_a_submission_is_parsed_into_its_event_type():
 
 
 def test_a_submission_of_an_unknown_type_is_refused_with_the_known_types():
-    with pytest.raises(UnknownEventType, match="unknown event type 'VisitDone'; known types: ArrivalsReported"):
+    with pytest.raises(
+        UnknownEventType, match="unknown event type 'VisitDone'; known types: ActualReported, ArrivalsReported"
+    ):
         parse({"type": "VisitDone", "partner": "TN"})
 
 

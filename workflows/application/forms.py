@@ -25,7 +25,7 @@ from workflows.base.failures import BadInput
 
 # The records facts are recorded on, by the field that names one: what a
 # form offers to pick from.
-PICKED = ("partner", "meeting", "initiative", "instrument", "funding", "dialogue")
+PICKED = ("partner", "meeting", "initiative", "instrument", "indicator", "funding", "dialogue")
 # Fields that name people: a form offers the names the record holds.
 PEOPLE = ("visitors", "met", "lead")
 # A whole number as a form gives it: digits, a sign maybe (no more than a float holds exactly).
@@ -102,7 +102,7 @@ class FormField:
 
 def catalogue() -> list[tuple[str, list[tuple[str, str]]]]:
     """Every type of fact a form records, by the record it is on
-    (partnership, meeting, initiative, instrument), each with the first
+    (partnership, meeting, initiative, instrument, indicator), each with the first
     line of its description."""
     return [(where.rpartition(":")[2], [(name, summary(name)) for name in names]) for where, names in FACTS.items()]
 

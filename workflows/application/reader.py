@@ -25,6 +25,7 @@ from workflows.projections.meetings.queries import MeetingQueries
 from workflows.projections.partnerships.queries import PartnershipQueries
 from workflows.projections.people.queries import PeopleQueries
 from workflows.projections.rates.queries import RateQueries
+from workflows.projections.results.queries import ResultQueries
 from workflows.projections.search.queries import SearchQueries
 from workflows.projections.tasks.queries import TaskFilter, TaskQueries
 from workflows.projections.timeline.queries import TimelineQueries
@@ -78,6 +79,7 @@ class Reader:
         self.tasks = TaskQueries(self.views)
         self.partnerships = PartnershipQueries(self.views)
         self.funding = FundingQueries(self.views)
+        self.results = ResultQueries(self.views)
         self.meetings = MeetingQueries(self.views)
         self.timeline = TimelineQueries(self.views)
         self.people = PeopleQueries(self.views)

@@ -167,7 +167,7 @@ class Submitting(Core):
                     self._require_partners(changes.get("partners", ()), aggregates)
                     recorded = True
                 else:
-                    self._require_partners(facts.get("partners", ()), aggregates)
+                    self._require_partners(submission.event_class.partners_named(facts), aggregates)
                     # A proposal is judged on a copy: its fact changes nothing yet.
                     before = aggregates[aggregate_id]
                     aggregate, recorded = record_fact(

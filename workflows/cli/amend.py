@@ -15,7 +15,7 @@ from workflows.cli.context import POSITION, Context, pass_context
 from workflows.cli.output import json_option
 from workflows.cli.submit import report
 
-RECORDS = ("partner", "meeting", "initiative", "instrument")
+RECORDS = ("partner", "meeting", "initiative", "instrument", "indicator")
 
 
 def _which_fact(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -32,6 +32,7 @@ def _which_fact(command: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option("--initiative", help="The initiative the fact is recorded on (with KEY)."),
             click.option("--instrument", help="The instrument the fact is recorded on (with KEY)."),
+            click.option("--indicator", help="The indicator the fact is recorded on, e.g. TN/returns (with KEY)."),
             click.option("--reason", required=True, help="Why: what was wrong, and how it came to be recorded."),
             click.option(
                 "--id", "key_of_amendment", help="This amendment's own key (default: a digest of its content)."
@@ -99,7 +100,7 @@ def _amend(ctx: Context, type_name: str, fields: dict[str, Any], options: dict[s
     record = {name: options[name] for name in RECORDS if options[name] is not None}
     if options["key"] is not None and len(record) != 1:
         raise InvalidOptions(
-            "with KEY, name the fact's record: one of --partner, --meeting, --initiative, --instrument"
+            "with KEY, name the fact's record: one of --partner, --meeting, --initiative, --instrument, --indicator"
         )
     submission = amendment(
         ctx.app,

@@ -1,4 +1,4 @@
-"""`accord report ...`: partnership, portfolio, funding and briefing reports
+"""`accord report ...`: partnership, portfolio, funding, briefing and results reports
 as Markdown, JSON, CSV or one self-contained HTML page with charts, built
 from the read models (caught up first)."""
 
@@ -243,3 +243,51 @@ def report_briefing(
         from workflows.reports.briefing import briefing_report
 
         emit(briefing_report(app, meeting, today), fmt, output)
+
+
+@report.command("results")
+@click.option(
+    "--partner", metavar="CODE", shell_complete=partner_codes, help="One partnership's indicators only, e.g. TN."
+)
+@click.option(
+    "--known-at",
+    type=Moment(),
+    help="The figures as they had been recorded by this moment (e.g. 2021-06-01T12:00 in ACCORD_TIMEZONE, "
+    "2021-06-01T10:00Z in UTC): later reports, restatements and corrections left out.",
+)
+@click.option("--as-of", type=DAY, help="Only the actual figures of periods that had ended by this date (YYYY-MM-DD).")
+@report_options
+@pass_context
+def report_results(
+    ctx: Context,
+    partner: str | None,
+    known_at: datetime | None,
+    as_of: datetime | None,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """What the partnerships achieve: each indicator's baseline, target and
+    latest actual, its progress from baseline to target and whether it is on
+    track, every figure standing, and what each restated or corrected figure
+    replaced. Both time axes at once: --known-at (what had been reported by
+    then) and --as-of (the periods up to a day).
+
+    \b
+    Example:
+      accord report results
+      accord report results --partner TN --format csv -o tn-results.csv
+      accord report results --known-at 2021-06-07T12:00   # what we could tell the Council then
+      accord report results --as-of 2021-06-30            # what we know now about the periods to June
+    """
+    app = caught_up(ctx.app)
+    if known_at is not None and known_at > app.clock.now():
+        raise click.BadParameter(
+            "it is in the future: the figures are shown as recorded by a moment that has passed",
+            param_hint="--known-at",
+        )
+    from workflows.reports.charts import results_figures
+    from workflows.reports.html import report_html
+    from workflows.reports.results import results_report
+
+    made = results_report(app.reader, partner=partner, known_at=known_at, as_of=as_of.date() if as_of else None)
+    emit(made, fmt, output, lambda report: report_html(report, results_figures(report)))

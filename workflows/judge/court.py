@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -210,8 +209,8 @@ class Court:
         opened partnerships only."""
         if isinstance(event, Correction):
             named = event.changes.get("partners", ())
-        elif _names_partners(type(event)):
-            named = event.partners  # type: ignore[attr-defined]
+        elif isinstance(event, Submitted):
+            named = type(event).partners_named(event.__dict__)
         else:
             return
         if not named or not isinstance(named, list | tuple):
@@ -250,12 +249,6 @@ def _uuid(originator: Any) -> UUID | None:
         return originator if isinstance(originator, UUID) else UUID(str(originator))
     except ValueError:
         return None
-
-
-@cache
-def _names_partners(event_class: type[Recorded]) -> bool:
-    # Asked of the class: a missing attribute costs a pydantic model a slow lookup.
-    return "partners" in event_class.model_fields
 
 
 def _what(event: Recorded) -> str:

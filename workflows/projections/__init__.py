@@ -44,6 +44,8 @@ CATALOG: dict[str, tuple[int, str]] = {
     # them finds its rows there), its day beside it.
     "search": (2, "workflows.projections.search.view:Search"),
     "people": (1, "workflows.projections.people.view:People"),
+    # The indicators, and every figure reported on them with when it was known.
+    "results": (1, "workflows.projections.results.view:Results"),
 }
 
 

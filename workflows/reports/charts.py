@@ -10,11 +10,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.measures import span
 from domain.values import event_date
 from workflows.application.service import Accord
 from workflows.reports import svg
 from workflows.reports.model import Report, Table
 from workflows.reports.numbers import grouped, percent
+from workflows.reports.render import cell
 
 KIND_OF_TYPE = {"VisitHeld": "visit", "DialogueRoundHeld": "dialogue round"}
 
@@ -195,3 +197,39 @@ def _due(due: list[dict[str, Any]], period: Any) -> list[dict[str, Any]]:
 def _tasks_note(row: dict[str, Any], by: str) -> str:
     when = f"the week of {row['due']}" if by == "week" else row["due"]
     return f"{row['open']} open, {row['overdue']} overdue, due in {when}"
+
+
+def results_figures(results: Report) -> list[Figure]:
+    """One small trend chart per indicator of the results report: its whole
+    actuals over time, its baseline and last target, and the straight line
+    between them."""
+    figures: dict[str, list[dict[str, Any]]] = {row["indicator"]: [] for row in results.tables[0].rows}
+    for row in results.tables[1].rows:
+        if row["breakdown"] == "whole" or row["kind"] == "baseline":
+            figures.setdefault(row["indicator"], []).append(row)
+    made = []
+    for indicator, rows in figures.items():
+        points = {
+            kind: [_point(row) for row in rows if row["kind"] == kind] for kind in ("actual", "baseline", "target")
+        }
+        baseline = points["baseline"][0] if points["baseline"] else None
+        target = max(points["target"], key=lambda point: point.day, default=None)
+        actuals = sorted(points["actual"], key=lambda point: point.day)
+        title = f"Trend of {indicator}"
+        desc = (
+            f"{len(actuals)} actual figure{'s' * (len(actuals) != 1)} of {indicator} at the end of their periods "
+            "(dots, joined), its baseline (a hollow diamond) and its last target (a square), and the straight "
+            "line from baseline to target (dashed)."
+        )
+        columns = ["indicator", "kind", "period", "value"]
+        data = Table(title, columns, [{column: row[column] for column in columns} for row in rows])
+        made.append(Figure(svg.trend(title, desc, actuals, baseline, target), desc, data))
+    return made
+
+
+def _point(row: dict[str, Any]) -> svg.Point:
+    period = str(row["period"])
+    last = event_date(period).latest if row["kind"] == "baseline" else span(period).last
+    value = row["value"]
+    amount = float(getattr(value, "value", value))
+    return svg.Point(last, amount, f"{row['kind']} {period}: {cell(value)}")

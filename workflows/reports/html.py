@@ -51,6 +51,7 @@ svg.chart { display: block; width: 100%; max-width: 60rem; height: auto; }
 .outer { fill: #9ecae1; } .inner { fill: #08519c; } .overdue { fill: #b30000; }
 .track { fill: none; stroke: #08519c; stroke-dasharray: 4 2; }
 .beyond { fill: #08519c; }
+.trend { fill: none; stroke: #08519c; stroke-width: 2; } .mark.actual { fill: #08519c; }
 .grid { stroke: #bbb; } .lane { stroke: #e3e3e3; } .span { stroke: #999; stroke-width: 3; stroke-opacity: .5; }
 .mark.visit { fill: #1b7837; } .mark.dialogue-round { fill: #762a83; } .mark.meeting { fill: #e08214; }
 .mark.hollow { fill: #fff; stroke: #e08214; stroke-width: 2; }

@@ -96,3 +96,24 @@ class Amount(str):
 
     def text(self, number: Callable[[Decimal], str] = grouped) -> str:
         return f"{self.currency} {number(self.amount)}"
+
+
+class Quantity(str):
+    """An indicator's figure in a report's cell: its number as machines
+    read it ("13000", the unit and precision in columns of their own), and
+    as people read it, in its unit and with its precision ("at least
+    13,000", "10%", "EUR 8,000,000,000")."""
+
+    value: Decimal
+    before: str
+    after: str
+
+    def __new__(cls, value: Decimal, before: str = "", after: str = "") -> Quantity:
+        quantity = super().__new__(cls, plain(value))
+        quantity.value, quantity.before, quantity.after = value, before, after
+        return quantity
+
+    def text(self, number: Callable[[Decimal], str] = grouped) -> str:
+        if number is not grouped:
+            return number(self.value)
+        return f"{self.before}{number(self.value)}{self.after}"

@@ -12,7 +12,7 @@ from typing import Any
 from workflows.escape.markdown import md_text
 from workflows.escape.spreadsheet import csv_cell
 from workflows.reports.model import Link, Report
-from workflows.reports.numbers import Amount, Coded, Ratio, grouped, percent, plain
+from workflows.reports.numbers import Amount, Coded, Quantity, Ratio, grouped, percent, plain
 
 
 def markdown(report: Report) -> str:
@@ -102,7 +102,7 @@ def cell(value: Any, number: Callable[[Decimal], str] = grouped) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000 and number is grouped:
         # 41,252 for people; four digits stay whole, as style guides write them (and years are).
         return grouped(Decimal(value))
-    if isinstance(value, Amount):
+    if isinstance(value, Amount | Quantity):
         return value.text(number)
     if isinstance(value, list | tuple | set):
         return ", ".join(cell(item, number) for item in value)

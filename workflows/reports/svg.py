@@ -161,6 +161,66 @@ def columns(title: str, desc: str, cols: Sequence[Column]) -> str:
     return chart(title, desc, top + plot_height + 70, parts)
 
 
+@dataclass(frozen=True)
+class Point:
+    """A figure at the last day of its period (a baseline: of its date)."""
+
+    day: date
+    value: float
+    label: str
+
+
+def trend(
+    title: str, desc: str, actuals: Sequence[Point], baseline: Point | None = None, target: Point | None = None
+) -> str:
+    """An indicator's actuals over time, joined by a line; its baseline (a
+    hollow diamond) and target (an outlined square), and the straight line
+    from one to the other, dashed: what being on track means."""
+    top, height = 24.0, 120.0
+    points = [*actuals, *(p for p in (baseline, target) if p is not None)]
+    if not points:
+        return chart(title, desc, top + height + 24, [_text(LABEL, top + 20, "No figure yet", "note")])
+    start, end = min(p.day for p in points), max(p.day for p in points)
+    days = max((end - start).days, 1)
+    low, high = min(min(p.value for p in points), 0.0), max(p.value for p in points)
+    spread = (high - low) or 1.0
+
+    def at(point: Point) -> tuple[float, float]:
+        x = LABEL + PLOT * (point.day - start).days / days
+        return x, top + height - height * (point.value - low) / spread
+
+    parts = [
+        f'<line class="grid" x1="{LABEL}" y1="{top + height}" x2="{LABEL + PLOT}" y2="{top + height}"/>',
+        _text(LABEL - 6, top + 4, _figure(high), "axis end"),
+        _text(LABEL - 6, top + height + 4, _figure(low), "axis end"),
+    ]
+    for year in range(start.year + (start.month > 1 or start.day > 1), end.year + 1):
+        x, _ = at(Point(date(year, 1, 1), low, ""))
+        parts.append(_text(x, top + height + 18, str(year), "axis middle"))
+    if baseline is not None and target is not None:
+        (x1, y1), (x2, y2) = at(baseline), at(target)
+        parts.append(f'<line class="track" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
+    if len(actuals) > 1:
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in map(at, actuals))
+        parts.append(f'<polyline class="trend" points="{line}"/>')
+    for point in actuals:
+        x, y = at(point)
+        parts.append(
+            f'<g><title>{escape(point.label)}</title><circle class="mark actual" cx="{x:.1f}" cy="{y:.1f}" r="4"/></g>'
+        )
+    if baseline is not None:
+        x, y = at(baseline)
+        parts.append(f"<g><title>{escape(baseline.label)}</title>{_mark('meeting', x, y, ' hollow')}</g>")
+    if target is not None:
+        x, y = at(target)
+        parts.append(f"<g><title>{escape(target.label)}</title>{_rect(x - 5, y - 5, 10, 10, 'track')}</g>")
+    return chart(title, desc, top + height + 24, parts)
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:g}"
+
+
 def _short(label: str) -> str:
     return label if len(label) <= LONGEST else label[: LONGEST - 1] + "\u2026"
 

@@ -1,5 +1,5 @@
 """The sentences of the facts people record: on a partnership, a meeting,
-an initiative or an instrument, and their corrections and retractions."""
+an initiative, an instrument or an indicator, and their corrections and retractions."""
 
 from __future__ import annotations
 
@@ -166,6 +166,44 @@ def envelope_set(s: State) -> str:
     return said + f", {s['first_year']} to {s['last_year']}"
 
 
+def indicator_defined(s: State) -> str:
+    scope = s["indicator"].partition("/")[0]
+    where = "the portfolio" if scope == "portfolio" else country(scope)
+    said = f"Indicator {cut(s['indicator'], 60)} of {where} defined: {cut(s['title'])}"
+    unit = s.get("unit")
+    said += f", in {s.get('currency')}" if unit == "money" else f", a {unit}" if unit else ""
+    if s.get("disaggregations"):
+        said += f", by {cut(listed(s['disaggregations']), 60)}"
+    return said
+
+
+def _figure(value: Any, approximation: Any = "") -> str:
+    """A figure as people write it: its thousands grouped, its
+    approximation said ("at least 3,000")."""
+    text = str(value)
+    whole, point, decimals = text.partition(".")
+    if whole.lstrip("-").isdigit():
+        text = f"{int(whole):,}" + (point + decimals if decimals else "")
+    return APPROXIMATE.get(str(approximation or ""), "").lower() + text
+
+
+def baseline_set(s: State) -> str:
+    said = f"Baseline of indicator {cut(s['indicator'], 60)} set at {_figure(s['value'], s.get('approximation'))}"
+    return said + f" on {day(s['measured_on'])}" + _then(s.get("source"), ", according to ")
+
+
+def target_set(s: State) -> str:
+    return f"Target of indicator {cut(s['indicator'], 60)} for {s['period']} set at {_figure(s['value'])}"
+
+
+def actual_reported(s: State) -> str:
+    figure = _figure(s["value"], s.get("approximation"))
+    said = f"Indicator {cut(s['indicator'], 60)} for {s['period']}: {figure}"
+    if s.get("breakdown"):
+        said += f" ({cut(listed(s['breakdown']), 80)})"
+    return said + _then(s.get("source"), ", according to ")
+
+
 def _percent(share: Any) -> str:
     try:
         return f"{float(share) * 100:g}%"
@@ -179,7 +217,7 @@ def _amended(s: State) -> str:
     fact = "An earlier fact" if target.startswith("sha256:") else f"Fact {target}"
     if s.get("partner"):
         return f"{fact} on {country(s['partner'])}"
-    for field in ("meeting", "initiative", "instrument"):
+    for field in ("meeting", "initiative", "instrument", "indicator"):
         if s.get(field):
             return f"{fact} on {s.name(field, field + ' {}', 60)}"
     return fact
@@ -230,6 +268,10 @@ FACTS: dict[str, Callable[[State], str]] = {
     "InitiativeAnnounced": initiative_announced,
     "InitiativeAdvanced": initiative_advanced,
     "FundingEnvelopeSet": envelope_set,
+    "IndicatorDefined": indicator_defined,
+    "BaselineSet": baseline_set,
+    "TargetSet": target_set,
+    "ActualReported": actual_reported,
     "FactCorrected": corrected,
     "FactRetracted": retracted,
 }

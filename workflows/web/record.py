@@ -89,6 +89,7 @@ def pickers(app: Accord) -> dict[str, list[tuple[str, str]]]:
         ],
         "initiative": [(row["ref"], row["name"]) for row in reader.timeline.named("initiative")],
         "instrument": [(name, name) for name in instruments],
+        "indicator": [(row["indicator"], row["title"]) for row in reader.results.indicators()],
         **dict.fromkeys(PEOPLE, people),
     }
 
