@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -46,6 +46,8 @@ from workflows.web.workers import Busy, Workers
 
 if TYPE_CHECKING:
     from workflows.application.service import Accord
+
+T = TypeVar("T")
 
 TEMPLATES = Path(__file__).parent / "templates"
 SCRIPT = (Path(__file__).parent / "static" / "accord.js").read_text(encoding="utf-8")
@@ -171,6 +173,19 @@ class Console:
         """`work` on the writer's thread, one at a time: what records (a
         form's fact, a correction) and what a form reads around it."""
         return await self.workers.write(work)
+
+    async def record(self, act: Callable[[Accord], T]) -> T:
+        """`act` on the application that records, on the writer's thread;
+        what it recorded then shown (see `shown`)."""
+
+        def work() -> T:
+            recording = self.recording()
+            done = act(recording)
+            self.shown(recording)
+            return done
+
+        done: T = await self.run(work)
+        return done
 
     def close(self) -> None:
         self.workers.close()
@@ -416,16 +431,13 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         if change not in changes:
             return refused(request, f"{change!r} is not a change of a task (assign, defer, complete, cancel)", 404)
 
-        def apply() -> str:
-            app = console.recording()
+        def apply(app: Accord) -> str:
             if not pages.may_change(app, user):
                 raise PermissionError(f"{user} has no role in the policy: the console only reads for them")
-            task = app.change_task(ref, user, changes[change])
-            console.shown(app)
-            return str(task.id)
+            return str(app.change_task(ref, user, changes[change]).id)
 
         try:
-            task_id = await console.run(apply)
+            task_id = await console.record(apply)
         except PermissionError as error:
             return refused(request, str(error), 403)
         except Exception as error:

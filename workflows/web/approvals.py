@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
     from workflows.application.approvals import FundingLine, Listed
     from workflows.application.service import Accord
 
+T = TypeVar("T")
+
 
 class Console(Protocol):
     """What the page asks of the console (workflows.web.app.Console)."""
 
-    def recording(self) -> Accord: ...
-    def shown(self, recorded: Accord) -> None: ...
-    async def run(self, work: Callable[[], Any]) -> Any: ...
+    async def record(self, act: Callable[[Accord], T]) -> T: ...
     def who(self, request: Request) -> str | None: ...
     def render(self, request: Request, template: str, values: dict[str, Any], status: int = 200) -> HTMLResponse: ...
     async def read(
@@ -45,8 +45,6 @@ class Console(Protocol):
 
 # Decided proposals the page shows, the most recently proposed first.
 RECENT = 20
-# The longest reason a rejection keeps (the domain's Text).
-LONGEST_REASON = 2000
 
 
 def moment_said(at: datetime, zone: tzinfo) -> str:
@@ -207,23 +205,20 @@ def routes(
             )
         except NotUnderstood as error:
             return await page(request, user, str(error), 404)
-        reason = form.get("reason", "").strip()
+        try:
+            reason = params.reason(form.get("reason"))
+        except NotUnderstood as error:
+            return await page(request, user, f"{error}; nothing was stored", 400)
         if verb == "reject" and not reason:
             failed = "say why you reject it: the log keeps the reason with the rejection; nothing was stored"
             return await page(request, user, failed, 400)
-        if len(reason) > LONGEST_REASON:
-            failed = f"the reason has {len(reason):,} characters: at most {LONGEST_REASON:,} are taken"
-            return await page(request, user, failed + "; nothing was stored", 400)
 
-        def record() -> Proposal:
-            app = console.recording()
+        def act(app: Accord) -> Proposal:
             ref = str(position)
-            decided = app.approve(ref, user) if verb == "approve" else app.reject(ref, reason, user)
-            console.shown(app)
-            return decided
+            return app.approve(ref, user) if verb == "approve" else app.reject(ref, reason, user)
 
         try:
-            decided = await console.run(record)
+            decided = await console.record(act)
         except Exception as error:
             message = bad_input(error)
             if message is None:

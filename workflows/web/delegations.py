@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, tzinfo
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -23,8 +23,8 @@ from workflows.web.params import NotUnderstood
 if TYPE_CHECKING:
     from workflows.application.service import Accord
 
-# The longest reason a revocation keeps (the domain's Text).
-LONGEST_REASON = 2000
+T = TypeVar("T")
+
 # The form's fields, in its order: what a refusal is said beside.
 FIELDS = ("delegate", "role", "starts_on", "ends_on", "reason")
 
@@ -32,9 +32,7 @@ FIELDS = ("delegate", "role", "starts_on", "ends_on", "reason")
 class Console(Protocol):
     """What the page asks of the console (workflows.web.app.Console)."""
 
-    def recording(self) -> Accord: ...
-    def shown(self, recorded: Accord) -> None: ...
-    async def run(self, work: Callable[[], Any]) -> Any: ...
+    async def record(self, act: Callable[[Accord], T]) -> T: ...
     def who(self, request: Request) -> str | None: ...
     def users(self) -> dict[str, str]: ...
     def render(self, request: Request, template: str, values: dict[str, Any], status: int = 200) -> HTMLResponse: ...
@@ -175,15 +173,11 @@ def routes(
         except Refused as refused:
             return await page(request, user, kept, {refused.field: f"{refused}; nothing was stored"}, 400)
 
-        def record() -> Any:
-            app = console.recording()
-            first = starts_on or app.clock.today()
-            granted = app.delegate(delegate, role, first, ends_on, user)
-            console.shown(app)
-            return granted
+        def act(app: Accord) -> Any:
+            return app.delegate(delegate, role, starts_on or app.clock.today(), ends_on, user)
 
         try:
-            granted = await console.run(record)
+            granted = await console.record(act)
         except Exception as error:
             message = bad_input(error)
             if message is None:
@@ -207,19 +201,13 @@ def routes(
             role = params.text(form.get("role"), "the role") or ""
         except NotUnderstood as error:
             return await page(request, user, None, {"revoke": f"{error}; nothing was stored"}, 400)
-        reason = form.get("reason", "").strip()
-        if len(reason) > LONGEST_REASON:
-            failed = f"the reason has {len(reason):,} characters: at most {LONGEST_REASON:,} are taken"
-            return await page(request, user, None, {"revoke": f"{failed}; nothing was stored"}, 400)
-
-        def record() -> Any:
-            app = console.recording()
-            revoked = app.revoke_delegation(delegate, role, reason, user)
-            console.shown(app)
-            return revoked
+        try:
+            reason = params.reason(form.get("reason"))
+        except NotUnderstood as error:
+            return await page(request, user, None, {"revoke": f"{error}; nothing was stored"}, 400)
 
         try:
-            revoked = await console.run(record)
+            revoked = await console.record(lambda app: app.revoke_delegation(delegate, role, reason, user))
         except Exception as error:
             message = bad_input(error)
             if message is None:

@@ -14,6 +14,9 @@ from datetime import date
 LONGEST = 200
 LAST_POSITION = 2**63 - 1
 LAST_PAGE = 100_000
+# The longest reason a form takes (a rejection's, a revocation's): the
+# domain's bound on free text (domain.text.TEXT), said before the writer is asked.
+LONGEST_REASON = 2_000
 # Characters no page matches: C0 and C1 controls (tab and line feed too), DEL,
 # and what XML 1.0 forbids.
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -38,6 +41,14 @@ def text(value: str | None, name: str) -> str | None:
     if CONTROL.search(value):
         raise NotUnderstood(f"{name} holds a control character: {shown(value)}")
     return value.strip()
+
+
+def reason(value: str | None) -> str:
+    """A reason typed in a form, stripped (empty if none is given)."""
+    said = (value or "").strip()
+    if len(said) > LONGEST_REASON:
+        raise NotUnderstood(f"the reason has {len(said):,} characters: at most {LONGEST_REASON:,} are taken")
+    return said
 
 
 def whole(value: str | None, name: str, *, smallest: int = 0, largest: int, default: int | None = None) -> int:
