@@ -410,18 +410,28 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
             return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
         return refused(request, "this form is out of date or from another site: load the page and try again", 403)
 
+    async def signed(request: Request, back: str) -> tuple[dict[str, str], str] | Response:
+        """A posted form's fields and who posted it; or the answer that
+        refuses it: out of date (see `out_of_date`), or to sign in and back
+        to `back`."""
+        form = await posted(request)
+        if form is None:
+            return out_of_date(request, back)
+        user = console.who(request)
+        if user is None:
+            return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
+        return form, user
+
     async def change_task(request: Request) -> Response:
         try:
             ref = addresses.path_value(request, "ref", "a task's id")
             change = addresses.path_value(request, "change", "a change")
         except NotUnderstood as error:
             return refused(request, str(error), 400)
-        form = await posted(request)
-        if form is None:
-            return out_of_date(request, f"/tasks/{ref}")
-        user = console.who(request)
-        if user is None:
-            return RedirectResponse(f"/login?next={quote(f'/tasks/{ref}')}", status_code=303)
+        given = await signed(request, f"/tasks/{ref}")
+        if isinstance(given, Response):
+            return given
+        form, user = given
         changes: dict[str, Callable[[Any, Any], Any]] = {
             "assign": lambda t, stamp: t.assign(form.get("owner", "").strip(), stamp),
             "defer": lambda t, stamp: t.defer(_day(form.get("to", "")), form.get("reason", "").strip(), stamp),
@@ -546,8 +556,8 @@ def create(settings: Settings, build: Callable[[], Accord] | None = None) -> Sta
         Route("/logout", logout, methods=["POST"]),
         Route("/events", events),
         *record.routes(console, refused, out_of_date, bad_input),
-        *approvals.routes(console, console.zone, posted, out_of_date, bad_input),
-        *delegations.routes(console, console.zone, posted, out_of_date, bad_input),
+        *approvals.routes(console, console.zone, signed, bad_input),
+        *delegations.routes(console, console.zone, signed, bad_input),
         Route("/accord.css", lambda request: Response(CSS, media_type="text/css", headers=SECURITY)),
         Route("/accord.js", lambda request: Response(SCRIPT, media_type="text/javascript", headers=SECURITY)),
     ]

@@ -163,8 +163,7 @@ def state_of(app: Accord, originator: UUID, key: str, zone: tzinfo, on_proposal:
 def routes(
     console: Console,
     zone: tzinfo,
-    posted: Callable[[Request], Awaitable[dict[str, str] | None]],
-    out_of_date: Callable[[Request, str], Response],
+    signed: Callable[[Request, str], Awaitable[tuple[dict[str, str], str] | Response]],
     bad_input: Callable[[Exception], str | None],
 ) -> list[Route]:
     """The approvals page and its two buttons."""
@@ -193,12 +192,10 @@ def routes(
 
     async def decide(request: Request, verb: str) -> Response:
         request.state.moment = Moment()
-        form = await posted(request)
-        if form is None:
-            return out_of_date(request, "/approvals")
-        user = console.who(request)
-        if user is None:
-            return to_sign_in()
+        given = await signed(request, "/approvals")
+        if isinstance(given, Response):
+            return given
+        form, user = given
         try:
             position = params.whole(
                 request.path_params["position"], "a position", smallest=1, largest=params.LAST_POSITION

@@ -127,8 +127,7 @@ def grant_of(form: dict[str, str], users: list[str]) -> tuple[str, str, date | N
 def routes(
     console: Console,
     zone: tzinfo,
-    posted: Callable[[Request], Awaitable[dict[str, str] | None]],
-    out_of_date: Callable[[Request, str], Response],
+    signed: Callable[[Request, str], Awaitable[tuple[dict[str, str], str] | Response]],
     bad_input: Callable[[Exception], str | None],
 ) -> list[Route]:
     """The delegations page, its grant form and its revoke buttons."""
@@ -160,12 +159,10 @@ def routes(
 
     async def grant(request: Request) -> Response:
         request.state.moment = Moment()
-        form = await posted(request)
-        if form is None:
-            return out_of_date(request, "/delegations")
-        user = console.who(request)
-        if user is None:
-            return to_sign_in()
+        given = await signed(request, "/delegations")
+        if isinstance(given, Response):
+            return given
+        form, user = given
         # Only what fits is kept for the form again: a field of 200,000 characters is not shown back.
         kept = {name: value for name, value in form.items() if name in FIELDS and len(value) <= params.LONGEST}
         try:
@@ -190,12 +187,10 @@ def routes(
 
     async def revoke(request: Request) -> Response:
         request.state.moment = Moment()
-        form = await posted(request)
-        if form is None:
-            return out_of_date(request, "/delegations")
-        user = console.who(request)
-        if user is None:
-            return to_sign_in()
+        given = await signed(request, "/delegations")
+        if isinstance(given, Response):
+            return given
+        form, user = given
         try:
             delegate = params.text(form.get("delegate"), "the delegate") or ""
             role = params.text(form.get("role"), "the role") or ""
