@@ -19,7 +19,15 @@ from starlette.testclient import TestClient
 
 from tests import console
 from tests.helpers import stored_count
-from tests.integration.test_approvals_web import POLICY, commit, decide, propose, said_on, text_of, waiting_position
+from tests.integration.test_approvals_web import (
+    POLICY,
+    commit,
+    decide,
+    propose,
+    said_on,
+    text_of,
+    waiting_position,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -29,20 +37,24 @@ UNTIL = TODAY + timedelta(days=7)
 
 @pytest.fixture
 def four_eyes(demo_db: str, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The console on the demo, alice in finance, bob head of unit, carol
-    no role; commitments need head-of-unit's approval."""
+    """The console on the demo under the approvals page's policy: alice in
+    finance, bob head of unit, carol no role."""
     files[1].write_text(POLICY)
     yield from console.client(demo_db, files, monkeypatch)
 
 
 def grant(web: TestClient, **fields: str) -> Any:
-    form = {"csrf": console.token(web.get("/delegations").text), **fields}
-    return web.post("/delegations", data=form, follow_redirects=False)
+    return post(web, "/delegations", fields)
 
 
 def revoke(web: TestClient, **fields: str) -> Any:
+    return post(web, "/delegations/revoke", fields)
+
+
+def post(web: TestClient, address: str, fields: dict[str, str]) -> Any:
+    """A form of the delegations page posted with its session's token."""
     form = {"csrf": console.token(web.get("/delegations").text), **fields}
-    return web.post("/delegations/revoke", data=form, follow_redirects=False)
+    return web.post(address, data=form, follow_redirects=False)
 
 
 def beside(page: str, field: str) -> str:
