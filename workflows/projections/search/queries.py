@@ -26,7 +26,7 @@ from typing import Any
 
 from domain.codes import partner_code
 from workflows.projections.base import Queries
-from workflows.projections.search.tables import index_table, order_index
+from workflows.projections.search.tables import SPAN_BITS, index_table, order_index
 from workflows.projections.search.words import WORD, NotASearch, Search, search, words
 
 # The most results one search gives, the most rows it ranks (those
@@ -98,16 +98,31 @@ class SearchQueries(Queries):
         # the best alone.
         if self.db.postgres:
             query, narrowed = wanted.tsquery(), narrowing_tsquery(code, type_list)
-            # The period first: PostgreSQL checks conditions of a cost in the
-            # order written, and a day is cheaper to compare than a document to match.
-            condition = "s.document @@ (q && ?::tsquery)" if narrowed else "s.document @@ q"
+            # The spans of positions newest first (search.tables), each
+            # span's rows found by the GIN index and put in order; the limit
+            # stops the walk in the span that holds enough. A nested loop
+            # over a function's rows runs them in their order (no plan can
+            # run it in parallel or join it otherwise: each span's rows are
+            # asked by its number), so the rows come newest first, as the
+            # primary key would give them; but the index finds a word in
+            # half the rows without reading the rest, however few of the
+            # rows recorded last hold it. The period first: PostgreSQL
+            # checks conditions of a cost in the order written, and a day is
+            # cheaper to compare than a document to match.
+            terms = "q && ?::tsquery" if narrowed else "q"
+            condition = f"s.document @@ ({terms} && ('''span=' || span.n || '''')::tsquery)"
             last = (
-                "SELECT s.position AS found, s.document, q, s.occurred_first AS day "
-                f"FROM {index} s, to_tsquery('simple', ?) q WHERE {' AND '.join([*period, condition])} "
-                "ORDER BY s.position DESC LIMIT ?"
+                "SELECT f.found, f.day, q, span.n "
+                f"FROM generate_series((SELECT max(position) >> {SPAN_BITS} FROM {index}), 0, -1) span(n), "
+                "to_tsquery('simple', ?) q, "
+                f"LATERAL (SELECT s.position AS found, s.occurred_first AS day FROM {index} s "
+                f"WHERE {' AND '.join([*period, condition])} ORDER BY s.position DESC) f LIMIT ?"
             )
             first = [query, *params, *([narrowed] if narrowed else []), ranked + 1]
-            score, order = "ts_rank(last.document, last.q, 1)", "score DESC"
+            # Ranked by the words alone, as before the spans were indexed
+            # (ts_rank's normalisation counts a document's lexemes).
+            score = "ts_rank(ts_delete(d.document, 'span=' || last.n), last.q, 1)"
+            ranking, order = f"last JOIN {index} d ON d.position = last.found", "score DESC"
         else:
             query = fts5_match(wanted, code, type_list)
             last = (
@@ -116,10 +131,10 @@ class SearchQueries(Queries):
                 f"WHERE {' AND '.join([f'{index} MATCH ?', *period])} ORDER BY {index}.rowid DESC LIMIT ?"
             )
             first = [query, *params, ranked + 1]
-            score, order = "last.score", "score"
+            score, ranking, order = "last.score", "last", "score"
         sql = (
             f"WITH last AS ({last}), "
-            f"best AS (SELECT found, {score} AS score, day FROM last ORDER BY found DESC LIMIT ?), "
+            f"best AS (SELECT found, {score} AS score, day FROM {ranking} ORDER BY found DESC LIMIT ?), "
             f"best_shown AS (SELECT * FROM best ORDER BY {order}, day DESC, found DESC LIMIT ?) "
             f"SELECT {columns}, (SELECT count(*) FROM last) AS matched FROM best_shown "
             f"JOIN {table} r ON r.position = best_shown.found "
