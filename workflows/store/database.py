@@ -144,6 +144,16 @@ class Database:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield cursor
 
+    def planned_rows(self, sql: str, params: Sequence[Any] = ()) -> float:
+        """How many rows PostgreSQL's planner expects a query to give,
+        planned for these values (its statistics of the tables): the query
+        is not run. Never prepared: a prepared statement's plan may be made
+        for any values."""
+        with self.transaction(commit=False) as cursor:
+            cursor.raw.execute(f"EXPLAIN (FORMAT JSON) {sql.replace('?', '%s')}", tuple(params), prepare=False)
+            [plan] = next(iter(dict(cursor.raw.fetchone()).values()))
+        return float(plan["Plan"]["Plan Rows"])
+
     def query_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of `sql` whose `{marks}` is filled with placeholders for
         `values`, asked in chunks (databases bound the placeholders of one
