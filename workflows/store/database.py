@@ -144,15 +144,18 @@ class Database:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield cursor
 
-    def planned_rows(self, sql: str, params: Sequence[Any] = ()) -> float:
-        """How many rows PostgreSQL's planner expects a query to give,
-        planned for these values (its statistics of the tables): the query
-        is not run. Never prepared: a prepared statement's plan may be made
-        for any values."""
+    def planned_rows(self, sql: str, each: Sequence[Sequence[Any]]) -> list[float]:
+        """How many rows PostgreSQL's planner expects a query to give, for
+        each set of values in turn (planned for them, by its statistics of
+        the tables), in one transaction: the query is not run. Never
+        prepared: a prepared statement's plan may be made for any values."""
+        planned = []
         with self.transaction(commit=False) as cursor:
-            cursor.raw.execute(f"EXPLAIN (FORMAT JSON) {sql.replace('?', '%s')}", tuple(params), prepare=False)
-            [plan] = next(iter(dict(cursor.raw.fetchone()).values()))
-        return float(plan["Plan"]["Plan Rows"])
+            for params in each:
+                cursor.raw.execute(f"EXPLAIN (FORMAT JSON) {sql.replace('?', '%s')}", tuple(params), prepare=False)
+                [plan] = next(iter(dict(cursor.raw.fetchone()).values()))
+                planned.append(float(plan["Plan"]["Plan Rows"]))
+        return planned
 
     def query_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of `sql` whose `{marks}` is filled with placeholders for

@@ -166,15 +166,20 @@ class SearchQueries(Queries):
         GIN index had best find them all, then put them in order: a rare
         word, a common one of one partner. The planner's statistics give the
         rows of each word, partner and set of types (the search is not run:
-        a plan, a millisecond each); the fewest bound those of all together,
+        a plan each, in all a millisecond or two); the fewest bound those of all together,
         which the planner would put lower (it takes words found together,
         as in a phrase, as found apart). Walking the spans for a rare word
         would ask the index once a span, each time through the postings of
         every term."""
-        words = [Term((word,), term.prefix and word == term.words[-1]) for term in wanted.terms for word in term.words]
+        # A phrase's words one by one; a prefix is its last word's.
+        words = [
+            Term((word,), term.prefix and at == len(term.words) - 1)
+            for term in wanted.terms
+            for at, word in enumerate(term.words)
+        ]
         parts = [*(word.tsquery() for word in words), *(narrowed.split(" & ") if narrowed else [])]
         sql = f"SELECT 1 FROM {index} s WHERE s.document @@ ?::tsquery"
-        return min(self.db.planned_rows(sql, [part]) for part in parts) <= FEW * (ranked + 1)
+        return min(self.db.planned_rows(sql, [[part] for part in parts])) <= FEW * (ranked + 1)
 
     def types(self) -> list[str]:
         """The event types a search may be narrowed to, by name."""
