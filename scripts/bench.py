@@ -43,6 +43,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from workflows.cli.tasks import SHOWN
+from workflows.projections.search.tables import SPAN_BITS
 from workflows.store.persistence import is_postgres, library_settings
 
 CHUNK = 50_000
@@ -988,13 +989,19 @@ def search_beneath(
     bounds = [f"s.occurred_first {op} %s" for end, op in (("since", ">="), ("until", "<=")) if end in filters]
     dates = [filters[end] for end in ("since", "until") if end in filters]
     if kind == "postgres":
-        # The period first, as Accord asks it (search.queries).
+        # As Accord asks it (search.queries): the spans of positions newest
+        # first, each span's rows found by the index; the period first.
         narrowed = measured_search["narrowed"]
-        matched = "s.document @@ (q && %s::tsquery)" if narrowed else "s.document @@ q"
+        terms = "q && %s::tsquery" if narrowed else "q"
+        matched = f"s.document @@ ({terms} && ('''span=' || span.n || '''')::tsquery)"
         sql = (
-            "SELECT found FROM (SELECT s.position AS found, ts_rank(s.document, q, 1) AS score "
-            f"FROM {index} s, to_tsquery('simple', %s) q WHERE {' AND '.join([*bounds, matched])} "
-            f"ORDER BY s.position DESC LIMIT {ranked}) last ORDER BY score DESC LIMIT 21"
+            "SELECT found FROM (SELECT last.found, ts_rank(d.document, last.q, 1) AS score FROM ("
+            "SELECT f.found, q FROM "
+            f"generate_series((SELECT max(position) >> {SPAN_BITS} FROM {index}), 0, -1) span(n), "
+            "to_tsquery('simple', %s) q, "
+            f"LATERAL (SELECT s.position AS found FROM {index} s WHERE {' AND '.join([*bounds, matched])} "
+            f"ORDER BY s.position DESC) f LIMIT {ranked}) last JOIN {index} d ON d.position = last.found) "
+            "ranked ORDER BY score DESC LIMIT 21"
         )
         return sql, [measured_search["tsquery"], *dates, *([narrowed] if narrowed else [])]
     period = "".join(f" AND {bound.replace('%s', '?')}" for bound in bounds)

@@ -237,3 +237,49 @@ def test_the_console_answers_a_hostile_search_in_a_sentence(
 
     assert page.status_code == status
     assert said in unescape(re.sub(r"<[^>]+>", "", page.text))
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+@pytest.mark.parametrize("few", [0, 10**9], ids=["spans walked", "every match found at once"])
+def test_a_search_ranks_the_rows_recorded_last_however_far_apart_on_postgresql(
+    db: str, few: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a search of many matches walks spans of positions
+    newest first (search.tables), one of few has the index find them all:
+    either way it ranks the rows recorded last, spans apart, past spans that
+    hold none of its words and rows recorded after them that hold none."""
+    import psycopg
+
+    monkeypatch.setattr(queries, "FEW", few)
+
+    def note(partner: str, n: int, text: str) -> dict[str, Any]:
+        day = f"2021-06-{n + 1:02d}"
+        return {"type": "PartnershipNoteAdded", "partner": partner, "occurred_on": day, "text": f"{text} Note {n}."}
+
+    def jump(position: int) -> None:
+        # The log's next positions, as a store reaches them after many events.
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute("SELECT setval('accord_events_notification_id_seq', %s)", (position,))
+
+    codes = ["TN", "MA", "LY"]
+    opened = [{"type": "PartnershipOpened", "partner": code, "occurred_on": "2020-01-01"} for code in codes]
+    assert submit_rows(db, *opened, *(note("TN", n, "Smuggling routes.") for n in range(3))).exit_code == 0
+    jump(3 * 2**16 + 10)
+    assert submit_rows(db, note("MA", 0, "Smuggling at sea."), note("MA", 1, "Smuggling and returns.")).exit_code == 0
+    jump(6 * 2**16 + 10)
+    assert submit_rows(db, *(note("LY", n, "Returns only.") for n in range(3))).exit_code == 0
+
+    app = build(Settings(db=db))
+    app.refresh()
+    last_two = app.reader.search.find("smuggling", ranked=2)
+    last_three = app.reader.search.find("smuggling", ranked=3)
+    every = app.reader.search.find("smuggling")
+    of_tunisia = app.reader.search.find("smuggling", partner="TN", ranked=1)
+    app.close()
+
+    assert [row["subject"] for row in last_two.rows] == ["MA", "MA"] and last_two.cut == 2 and last_two.more
+    assert sorted(row["subject"] for row in last_three.rows) == ["MA", "MA", "TN"] and last_three.cut == 3
+    assert len(every.rows) == 5 and every.cut == 0 and not every.more
+    assert [row["subject"] for row in of_tunisia.rows] == ["TN"] and of_tunisia.cut == 1
+    positions = [row["position"] for row in every.rows]
+    assert min(positions) < 2**16 and max(positions) > 3 * 2**16

@@ -41,8 +41,10 @@ CATALOG: dict[str, tuple[int, str]] = {
     "deliveries": (2, "workflows.projections.deliveries.view:Deliveries"),
     "rates": (1, "workflows.projections.rates.view:Rates"),
     # 2: each row's partners and type in the index (a search narrowed to
-    # them finds its rows there), its day beside it.
-    "search": (2, "workflows.projections.search.view:Search"),
+    # them finds its rows there), its day beside it. 3: on PostgreSQL,
+    # each row's span of positions in its document (a search walks them
+    # newest first: search.tables).
+    "search": (3, "workflows.projections.search.view:Search"),
     "people": (1, "workflows.projections.people.view:People"),
     # The indicators, and every figure reported on them with when it was known.
     "results": (1, "workflows.projections.results.view:Results"),

@@ -144,6 +144,19 @@ class Database:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield cursor
 
+    def planned_rows(self, sql: str, each: Sequence[Sequence[Any]]) -> list[float]:
+        """How many rows PostgreSQL's planner expects a query to give, for
+        each set of values in turn (planned for them, by its statistics of
+        the tables), in one transaction: the query is not run. Never
+        prepared: a prepared statement's plan may be made for any values."""
+        planned = []
+        with self.transaction(commit=False) as cursor:
+            for params in each:
+                cursor.raw.execute(f"EXPLAIN (FORMAT JSON) {sql.replace('?', '%s')}", tuple(params), prepare=False)
+                [plan] = next(iter(dict(cursor.raw.fetchone()).values()))
+                planned.append(float(plan["Plan"]["Plan Rows"]))
+        return planned
+
     def query_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of `sql` whose `{marks}` is filled with placeholders for
         `values`, asked in chunks (databases bound the placeholders of one

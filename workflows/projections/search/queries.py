@@ -26,13 +26,17 @@ from typing import Any
 
 from domain.codes import partner_code
 from workflows.projections.base import Queries
-from workflows.projections.search.tables import index_table, order_index
-from workflows.projections.search.words import WORD, NotASearch, Search, search, words
+from workflows.projections.search.tables import SPAN_BITS, index_table, order_index, span_lexeme
+from workflows.projections.search.words import WORD, NotASearch, Search, Term, search, words
 
 # The most results one search gives, the most rows it ranks (those
 # recorded last), and the characters of a snippet.
 MOST = 500
 RANKED = 1_000
+# On PostgreSQL, a search whose terms the planner expects in at most FEW
+# times as many rows as are ranked finds them all in the index; one in more
+# walks the spans of positions newest first (search.tables).
+FEW = 10
 SNIPPET = 220
 BEFORE = 60
 SHOWN = ("position", "kind", "type", "subject", "partners", "aggregate", "occurred_on", "summary", "text")
@@ -98,16 +102,40 @@ class SearchQueries(Queries):
         # the best alone.
         if self.db.postgres:
             query, narrowed = wanted.tsquery(), narrowing_tsquery(code, type_list)
+            terms = "q && ?::tsquery" if narrowed else "q"
+            found_by = [query, *params, *([narrowed] if narrowed else [])]
             # The period first: PostgreSQL checks conditions of a cost in the
             # order written, and a day is cheaper to compare than a document to match.
-            condition = "s.document @@ (q && ?::tsquery)" if narrowed else "s.document @@ q"
-            last = (
-                "SELECT s.position AS found, s.document, q, s.occurred_first AS day "
-                f"FROM {index} s, to_tsquery('simple', ?) q WHERE {' AND '.join([*period, condition])} "
-                "ORDER BY s.position DESC LIMIT ?"
-            )
-            first = [query, *params, *([narrowed] if narrowed else []), ranked + 1]
-            score, order = "ts_rank(last.document, last.q, 1)", "score DESC"
+            if self._few(index, wanted, narrowed, ranked):
+                # Few rows hold the terms: the GIN index finds them all, then they are put in order.
+                last = (
+                    "SELECT s.position AS found, s.occurred_first AS day, q "
+                    f"FROM {index} s, to_tsquery('simple', ?) q "
+                    f"WHERE {' AND '.join([*period, f's.document @@ ({terms})'])} ORDER BY s.position DESC LIMIT ?"
+                )
+            else:
+                # Many do: the spans of positions newest first (search.tables),
+                # each span's rows found by the GIN index and put in order; the
+                # limit stops the walk in the span that holds enough. A nested
+                # loop over a function's rows runs them in their order (no
+                # plan can run it in parallel or join it otherwise: each span's
+                # rows are asked by its number), so the rows come newest first,
+                # as the primary key would give them, which would read every
+                # row recorded since the last that holds a word (a word in half
+                # the facts may be in none of the tasks recorded after them).
+                condition = f"s.document @@ ({terms} && ('''span=' || span.n || '''')::tsquery)"
+                last = (
+                    "SELECT f.found, f.day, q "
+                    f"FROM generate_series((SELECT max(position) >> {SPAN_BITS} FROM {index}), 0, -1) span(n), "
+                    "to_tsquery('simple', ?) q, "
+                    f"LATERAL (SELECT s.position AS found, s.occurred_first AS day FROM {index} s "
+                    f"WHERE {' AND '.join([*period, condition])} ORDER BY s.position DESC) f LIMIT ?"
+                )
+            first = [*found_by, ranked + 1]
+            # Ranked by the words alone, as before the spans were indexed
+            # (ts_rank's normalisation counts a document's lexemes).
+            score = f"ts_rank(ts_delete(d.document, {span_lexeme('last.found')}), last.q, 1)"
+            ranking, order = f"last JOIN {index} d ON d.position = last.found", "score DESC"
         else:
             query = fts5_match(wanted, code, type_list)
             last = (
@@ -116,10 +144,10 @@ class SearchQueries(Queries):
                 f"WHERE {' AND '.join([f'{index} MATCH ?', *period])} ORDER BY {index}.rowid DESC LIMIT ?"
             )
             first = [query, *params, ranked + 1]
-            score, order = "last.score", "score"
+            score, ranking, order = "last.score", "last", "score"
         sql = (
             f"WITH last AS ({last}), "
-            f"best AS (SELECT found, {score} AS score, day FROM last ORDER BY found DESC LIMIT ?), "
+            f"best AS (SELECT found, {score} AS score, day FROM {ranking} ORDER BY found DESC LIMIT ?), "
             f"best_shown AS (SELECT * FROM best ORDER BY {order}, day DESC, found DESC LIMIT ?) "
             f"SELECT {columns}, (SELECT count(*) FROM last) AS matched FROM best_shown "
             f"JOIN {table} r ON r.position = best_shown.found "
@@ -132,6 +160,26 @@ class SearchQueries(Queries):
             row["partners"] = [named for named in row["partners"].split(",") if named]
             row["snippet"] = snippet(wanted, row.pop("text"))
         return Found(wanted, rows[:limit], len(rows) > limit or matched > ranked, ranked if matched > ranked else 0)
+
+    def _few(self, index: str, wanted: Search, narrowed: str, ranked: int) -> bool:
+        """Whether few enough rows may hold the terms of a search that the
+        GIN index had best find them all, then put them in order: a rare
+        word, a common one of one partner. The planner's statistics give the
+        rows of each word, partner and set of types (the search is not run:
+        a plan each, in all a millisecond or two); the fewest bound those of all together,
+        which the planner would put lower (it takes words found together,
+        as in a phrase, as found apart). Walking the spans for a rare word
+        would ask the index once a span, each time through the postings of
+        every term."""
+        # A phrase's words one by one; a prefix is its last word's.
+        words = [
+            Term((word,), term.prefix and at == len(term.words) - 1)
+            for term in wanted.terms
+            for at, word in enumerate(term.words)
+        ]
+        parts = [*(word.tsquery() for word in words), *(narrowed.split(" & ") if narrowed else [])]
+        sql = f"SELECT 1 FROM {index} s WHERE s.document @@ ?::tsquery"
+        return min(self.db.planned_rows(sql, [[part] for part in parts])) <= FEW * (ranked + 1)
 
     def types(self) -> list[str]:
         """The event types a search may be narrowed to, by name."""

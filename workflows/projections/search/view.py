@@ -19,7 +19,9 @@ already, and a record in several languages is stemmed by none).
 The index holds each row's partners and type too (FTS5 columns of their
 own; on PostgreSQL lexemes no word can be, `partner=tn`, `type=visitheld`),
 so that a search narrowed to a partner or a type finds its rows in the
-index itself, as it finds the words, however few of the matches they are.
+index itself, as it finds the words, however few of the matches they are;
+on PostgreSQL each row's span of positions too (search.tables), by which a
+search finds the rows recorded last.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from domain.task import FollowUpTask
 from domain.text import text_fields
 from domain.values import event_date
 from workflows.projections.base import View
-from workflows.projections.search.tables import index_table, order_index
+from workflows.projections.search.tables import index_table, order_index, span_lexeme
 from workflows.projections.search.words import words
 from workflows.sentences import sentence, words_of
 from workflows.store.database import IN_CHUNK, Cursor, Record
@@ -72,11 +74,13 @@ COLUMNS = (
 BETWEEN = " · "
 
 
-# On PostgreSQL, each row's partners and type as lexemes of its document,
-# beside its words: `=` is in no word (search.words), so no word is one of them.
+# On PostgreSQL, each row's partners, type and span of positions
+# (search.tables) as lexemes of its document, beside its words: `=` is in no
+# word (search.words), so no word is one of them.
 FILTER_LEXEMES = (
     "array_to_tsvector(ARRAY(SELECT 'partner=' || lower(code) "
-    "FROM unnest(string_to_array(partners, ',')) code WHERE code <> '') || ('type=' || lower(type)))"
+    "FROM unnest(string_to_array(partners, ',')) code WHERE code <> '') || ('type=' || lower(type)) "
+    f"|| ({span_lexeme('position')}))"
 )
 
 
