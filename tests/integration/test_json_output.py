@@ -96,6 +96,7 @@ def test_checks_and_rebuilds_answer_in_json(db: str, tmp_path: Path) -> None:
     rebuilt = as_json(accord(db, "projections", "rebuild", "--json"))
 
     assert rules["file"] == str(RULES) and "visit-held-follow-up" in rules["rules"] and rules["history_days"] is None
+    assert rules["off_track_margin"] == 10
     assert checked == {
         "file": str(policy),
         "roles": {"finance": ["alice"]},

@@ -237,3 +237,24 @@ def test_the_html_report_draws_each_indicators_trend_with_its_data_beside_it(tn:
     assert '<svg class="chart" role="img" aria-label="Trend of TN/returns"' in page
     assert '<polyline class="trend"' in page  # 2021 and 2022-Q1, joined
     assert "actual 2022-Q1: 170" in page  # a point's tooltip
+
+
+def test_the_margin_of_the_rule_file_in_force_decides_on_or_off_track(tn: str, tmp_path: Any) -> None:
+    ok(submit_rows(tn, actual("y2021-low", "2021", 110)))
+    rules = tmp_path / "rules.toml"
+    rules.write_text("off_track_margin = 40\n" + PREAMBLE_RULE)
+
+    report = as_json(accord(tn, "--rules", str(rules), "report", "results", "--json"))
+
+    assert indicator(report, RETURNS)["status"] == "on track"
+    assert "no more than 40 points behind expected" in report["subtitle"]
+
+
+PREAMBLE_RULE = """\
+[[rule]]
+name = "visit-held-report"
+when = "VisitHeld"
+title = "Report on the visit to {partner_name}"
+owner = "desk:{partner}"
+due = { after = "occurred_on", days = 30 }
+"""

@@ -359,3 +359,18 @@ def test_every_problem_of_one_rule_is_listed():
     listed = "\n".join(problems(text))
     assert "'colour'" in listed
     assert "{minister}" in listed
+
+
+# The off-track margin, read by the results report too
+
+
+def test_the_off_track_margin_is_ten_points_unless_a_rule_file_says_otherwise():
+    assert load_rules().off_track_margin == 10
+    assert parse_rules("off_track_margin = 25\n" + PREAMBLE).off_track_margin == 25
+
+
+@pytest.mark.parametrize("margin", ["-1", "101", '"ten"'])
+def test_an_off_track_margin_outside_0_to_100_points_is_refused(margin):
+    [problem] = problems(f"off_track_margin = {margin}\n" + PREAMBLE)
+
+    assert problem.startswith("f.toml: the file: field 'off_track_margin': ")

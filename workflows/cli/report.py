@@ -289,5 +289,11 @@ def report_results(
     from workflows.reports.html import report_html
     from workflows.reports.results import results_report
 
-    made = results_report(app.reader, partner=partner, known_at=known_at, as_of=as_of.date() if as_of else None)
+    made = results_report(
+        app.reader,
+        partner=partner,
+        known_at=known_at,
+        as_of=as_of.date() if as_of else None,
+        margin=app.rules.off_track_margin,
+    )
     emit(made, fmt, output, lambda report: report_html(report, results_figures(report)))

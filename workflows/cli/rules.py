@@ -60,6 +60,7 @@ def rules_show(ctx: Context, as_json: bool, wide: bool) -> None:
     show(rows, columns, False, title=f"Rules: {source}", optional=optional, wrapped=text, wide=wide)
     if ruleset.history_days is not None:
         echo(f"history: a task due more than {ruleset.history_days} days before its fact was recorded is not opened")
+    echo(f"off track: more than {ruleset.off_track_margin} points behind the line from baseline to target")
 
 
 @rules.command("check")
@@ -77,7 +78,14 @@ def rules_check(path: str, as_json: bool) -> None:
 
     ruleset = rule_file(path)
     if as_json:
-        print_json({"file": path, "rules": [rule.name for rule in ruleset.rule], "history_days": ruleset.history_days})
+        print_json(
+            {
+                "file": path,
+                "rules": [rule.name for rule in ruleset.rule],
+                "history_days": ruleset.history_days,
+                "off_track_margin": ruleset.off_track_margin,
+            }
+        )
         return
     echo(f"{path}: {len(ruleset.rule)} rule(s), all valid")
 

@@ -13,14 +13,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.tracking import DEFAULT_MARGIN, on_track
 from workflows.base.failures import BadInput
 from workflows.projections.results.queries import Figure, Version
 from workflows.reports.model import Report, Table
 from workflows.reports.numbers import Quantity, Ratio
 
-# How far behind the straight line from baseline to target an indicator may
-# be (in points of the way) and still be on track.
-MARGIN = Decimal("0.10")
 RATIO = Decimal("0.0001")
 APPROXIMATE = {"about": "about ", "at_least": "at least ", "at_most": "at most "}
 
@@ -50,7 +48,9 @@ class Progress:
     status: str
 
 
-def progress(baseline: Figure | None, target: Figure | None, latest: Figure | None) -> Progress:
+def progress(
+    baseline: Figure | None, target: Figure | None, latest: Figure | None, margin: int = DEFAULT_MARGIN
+) -> Progress:
     if latest is None:
         return Progress(None, None, "no actual yet")
     if baseline is None:
@@ -63,15 +63,22 @@ def progress(baseline: Figure | None, target: Figure | None, latest: Figure | No
     whole = (target.last_day - baseline.last_day).days
     elapsed = (latest.last_day - baseline.last_day).days
     expected = Decimal(min(max(elapsed, 0), whole) / whole if whole > 0 else 1).quantize(RATIO)
-    return Progress(done, expected, "on track" if done >= expected - MARGIN else "off track")
+    return Progress(done, expected, "on track" if on_track(done, expected, margin) else "off track")
 
 
 def results_report(
-    reader: Any, *, partner: str | None = None, known_at: datetime | None = None, as_of: date | None = None
+    reader: Any,
+    *,
+    partner: str | None = None,
+    known_at: datetime | None = None,
+    as_of: date | None = None,
+    margin: int = DEFAULT_MARGIN,
 ) -> Report:
     """The report of the portfolio's indicators and every partnership's (one
     partnership's only: `partner`, a code such as TN), from the results view
-    as it stands (refresh first)."""
+    as it stands (refresh first). `margin`: how many points behind the
+    straight line an indicator may be and still be on track (the rules'
+    `off_track_margin`)."""
     if partner is not None:
         partner = partner.strip().upper()
         if not re.fullmatch(r"[A-Z]{2}", partner):
@@ -81,14 +88,14 @@ def results_report(
     rows, standing, earlier = [], [], []
     for row in indicators:
         found = figures[row["indicator"]]
-        rows.append(_indicator_row(row, found))
+        rows.append(_indicator_row(row, found, margin))
         standing += [_figure_row(row, figure) for figure in found]
         earlier += [_earlier_row(row, figure, version) for figure in found for version in figure.earlier]
     on_track = sum(row["status"] == "on track" for row in rows)
     off_track = sum(row["status"] == "off track" for row in rows)
     return Report(
         title=f"Results of {partner}" if partner else "Results of the portfolio",
-        subtitle=_rule(known_at, as_of),
+        subtitle=_rule(known_at, as_of, margin),
         figures={"indicators": len(rows), "on track": on_track, "off track": off_track},
         tables=[
             Table("Indicators", INDICATOR_COLUMNS, rows, optional=["latest_approximation", "baseline_on", "expected"]),
@@ -111,10 +118,10 @@ def final_target(figures: list[Figure]) -> Figure | None:
     return max(targets, key=lambda figure: figure.last_day, default=None)
 
 
-def _indicator_row(row: dict[str, Any], figures: list[Figure]) -> dict[str, Any]:
+def _indicator_row(row: dict[str, Any], figures: list[Figure], margin: int) -> dict[str, Any]:
     baseline = next((figure for figure in figures if figure.kind == "baseline"), None)
     target, latest = final_target(figures), latest_actual(figures)
-    made = progress(baseline, target, latest)
+    made = progress(baseline, target, latest, margin)
     return {
         "indicator": row["indicator"],
         "title": row["title"],
@@ -178,13 +185,13 @@ def _moment(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _rule(known_at: datetime | None, as_of: date | None) -> str:
+def _rule(known_at: datetime | None, as_of: date | None, margin: int) -> str:
     said = "As recorded now" if known_at is None else f"As known at {_moment(known_at)} (what had been recorded then)"
     if as_of is not None:
         said += f", actual figures of periods ended by {as_of}"
     return (
         said + ". Progress is the share of the way from baseline to the last target its latest whole actual "
         "stands at; expected is the share of the time from the baseline's date to the target's end that the "
-        f"actual's period has covered; on track when progress is no more than {int(MARGIN * 100)} points "
+        f"actual's period has covered; on track when progress is no more than {margin} points "
         "behind expected. Shares are percentages here and fractions in JSON and CSV."
     )

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 
 from domain.approval import decisions
 from domain.base import Aggregate, Recorded
+from domain.tracking import DEFAULT_MARGIN, LARGEST_MARGIN
 from domain.values import EventDate
 from domain.vocabulary import VOCABULARY, own_fields
 
@@ -266,6 +267,16 @@ class RuleSet(BaseModel):
         description=(
             "A task due more than this many days before its fact was recorded is history, and is not opened "
             "(imported history opens no tasks overdue for years); none: every task opens"
+        ),
+    )
+
+    off_track_margin: int = Field(
+        default=DEFAULT_MARGIN,
+        ge=0,
+        le=LARGEST_MARGIN,
+        description=(
+            "How many points of the way from baseline to target an indicator may be behind the straight line "
+            "between them and still be on track; the results report reads the same"
         ),
     )
 
