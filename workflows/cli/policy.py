@@ -1,4 +1,4 @@
-"""`accord policy`: who may record what."""
+"""`accord policy`: who may record what, and the policies the log adopted."""
 
 from __future__ import annotations
 
@@ -71,3 +71,41 @@ def policy_check(path: str, as_json: bool) -> None:
         return
     approved = f", {len(rules.approval)} needing approval" if rules.approval else ""
     echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s){approved}")
+
+
+@policy.command("history")
+@json_option
+@pass_context
+def policy_history(ctx: Context, as_json: bool) -> None:
+    """Print the policies the log adopted, in order: each is recorded with
+    the first act made under it (a PolicyAdopted), and `accord audit
+    verify` judges every act under the last adopted before it. Each row
+    says where, when and by whom it was adopted, its digest, and what it
+    changed in the approval section and in who holds which role.
+
+    \b
+    Example:
+      accord policy history
+      accord policy history --json | jq '.[-1].digest'
+    """
+    from workflows.application.clock import shown_moment
+
+    app = ctx.app
+    listed = app.adopted_policies()
+    rows = [
+        {
+            "position": adopted.position,
+            "adopted_at": adopted.at.isoformat() if as_json else shown_moment(adopted.at.astimezone(app.clock.zone)),
+            "by": adopted.actor,
+            "number": adopted.number,
+            "digest": adopted.digest,
+            "changes": adopted.changes if as_json else "; ".join(adopted.changes) or "nothing in approvals or roles",
+        }
+        | ({"roles": adopted.roles, "approval": adopted.approval} if as_json else {})
+        for adopted in listed
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    title = f"{len(rows)} polic{'y' if len(rows) == 1 else 'ies'} adopted (the last is in force)"
+    show(rows, ["position", "adopted_at", "by", "digest", "changes"], False, title=title, empty="no policy adopted yet")

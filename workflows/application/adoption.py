@@ -1,0 +1,145 @@
+"""The policy in the log (domain.policies): the first act a person makes
+under a policy other than the one the log adopted last records its
+adoption, in the same transaction and just before the act, so that
+`accord audit verify` judges each act under the policy in force then.
+
+The last adoption is kept per process and checked with one read of the
+store before each act (is there an adoption after it?), since another
+process may have adopted another policy meanwhile. Two writers adopting at
+once both start the same next adoption: the store keeps one, the other's
+transaction is retried (Core.store_decided) and finds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import EventStore
+from pydantic import ValidationError
+
+from domain.policies import PolicyRecord
+from domain.signing import SigningKey
+from domain.task import SYSTEM
+from domain.values import Stamp
+from domain.vocabulary import describe_problems
+from workflows.config.policy import PolicyError
+
+if TYPE_CHECKING:
+    from workflows.config.policy import Policy
+
+Adopted = PolicyRecord.PolicyAdopted
+
+
+def by_a_person(event: Any) -> bool:
+    """Whether an event is a person's act a policy governs: not what Accord
+    records itself, nor a signing key's enrolment (the keys' own circuit)."""
+    return getattr(event, "actor", SYSTEM) != SYSTEM and not isinstance(
+        event, SigningKey.KeyEnrolled | SigningKey.KeyRevoked
+    )
+
+
+class Adoptions:
+    """The log's last adoption as this process last read it: its number and digest."""
+
+    def __init__(self, events: EventStore[Any]) -> None:
+        self.events = events
+        self.last: tuple[int, str] = (0, "")
+        # The digest of the policy last asked about (a policy is immutable).
+        self._digested: tuple[Policy, str] | None = None
+
+    def latest(self) -> tuple[int, str]:
+        """The last adoption the log holds now: (0, "") if none."""
+        number, digest = self.last
+        while (found := self.adoption(number + 1)) is not None:
+            number, digest = number + 1, found.digest
+        self.last = (number, digest)
+        return self.last
+
+    def adoption(self, number: int) -> Adopted | None:
+        found = list(self.events.get(PolicyRecord.id_of(number), limit=1))
+        return found[0] if found and isinstance(found[0], Adopted) else None
+
+    def digest(self, policy: Policy) -> str:
+        if self._digested is None or self._digested[0] is not policy:
+            self._digested = (policy, policy.digest)
+        return self._digested[1]
+
+    def before(self, policy: Policy | None, events: Sequence[Any]) -> list[Any]:
+        """`events`, after the adoption of `policy` if they are a person's
+        act and the log's last adoption is of another policy (or none).
+        PolicyError if the policy is beyond what one adoption holds."""
+        act = next((event for event in events if by_a_person(event)), None)
+        if policy is None or act is None:
+            return list(events)
+        digest = self.digest(policy)
+        number, last = self.latest()
+        if last == digest:
+            return list(events)
+        stamp = Stamp(act.actor, act.timestamp, f"policy/{number + 1}")
+        try:
+            adoption = PolicyRecord.adopt(number + 1, digest, policy.parts(), stamp)
+        except ValidationError as error:
+            problems = describe_problems(error.errors(), name=str)
+            raise PolicyError(policy.source, [f"cannot be recorded in the log: {said}" for said in problems]) from None
+        return [*adoption.collect_events(), *events]
+
+    def stored(self, events: Sequence[Any]) -> None:
+        """Note an adoption just stored (the first of `events`, where one is)."""
+        if events and isinstance(events[0], Adopted):
+            self.last = (events[0].number, events[0].digest)
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A policy the log adopted, as `accord policy history` shows it."""
+
+    position: int
+    at: datetime
+    actor: str
+    number: int
+    digest: str
+    roles: dict[str, list[str]]
+    approval: dict[str, dict[str, Any]]
+    # What changed in the approval section and who holds which role, in sentences.
+    changes: list[str]
+
+
+def adoptions(records: Iterable[tuple[int, Adopted]]) -> list[Adoption]:
+    """The adoptions among (position, event) in order, each with what it changed."""
+    listed: list[Adoption] = []
+    before: Adoption | None = None
+    for position, event in records:
+        approval = {kind: terms.model_dump(mode="json") for kind, terms in event.approval.items()}
+        roles = {role: list(people) for role, people in event.roles.items()}
+        said = changed(before, roles, approval)
+        before = Adoption(position, event.timestamp, event.actor, event.number, event.digest, roles, approval, said)
+        listed.append(before)
+    return listed
+
+
+def changed(before: Adoption | None, roles: dict[str, list[str]], approval: dict[str, dict[str, Any]]) -> list[str]:
+    """What an adoption changes from the one `before` it (from nothing, the first)."""
+    was_roles = before.roles if before else {}
+    was = before.approval if before else {}
+    said = []
+    for kind in sorted(set(was) | set(approval)):
+        old, new = was.get(kind), approval.get(kind)
+        if old == new:
+            continue
+        if new is None:
+            said.append(f"{kind} no longer needs approval")
+        else:
+            of = f" (of {', '.join(new['of'])})" if new.get("of") else ""
+            count = f"{new['approvals']} approval{'s' * (new['approvals'] != 1)}"
+            said.append(f"{kind}{of} {'now ' if old else ''}needs {count} of {new['role']}")
+    for role in sorted(set(was_roles) | set(roles)):
+        gone = sorted(set(was_roles.get(role, ())) - set(roles.get(role, ())))
+        came = sorted(set(roles.get(role, ())) - set(was_roles.get(role, ())))
+        if came and before is not None:
+            said.append(f"{role}: {', '.join(came)} added")
+        if gone:
+            said.append(f"{role}: {', '.join(gone)} removed")
+    return said
