@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import EventStore
@@ -25,6 +25,7 @@ from domain.signing import SigningKey
 from domain.task import SYSTEM
 from domain.values import Stamp
 from domain.vocabulary import describe_problems
+from workflows.application.clock import shown_moment
 from workflows.config.policy import PolicyError
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ class Adoption:
 
     position: int
     at: datetime
+    # The moment as people read it, in the business zone.
+    shown_at: str
     actor: str
     number: int
     digest: str
@@ -107,15 +110,19 @@ class Adoption:
     changes: list[str]
 
 
-def adoptions(records: Iterable[tuple[int, Adopted]]) -> list[Adoption]:
-    """The adoptions among (position, event) in order, each with what it changed."""
+def adoptions(records: Iterable[tuple[int, Adopted]], zone: tzinfo) -> list[Adoption]:
+    """The adoptions among (position, event) in order, each with what it
+    changed; their moments shown in `zone`."""
     listed: list[Adoption] = []
     before: Adoption | None = None
     for position, event in records:
         approval = {kind: terms.model_dump(mode="json") for kind, terms in event.approval.items()}
         roles = {role: list(people) for role, people in event.roles.items()}
         said = changed(before, roles, approval)
-        before = Adoption(position, event.timestamp, event.actor, event.number, event.digest, roles, approval, said)
+        shown = shown_moment(event.timestamp.astimezone(zone))
+        before = Adoption(
+            position, event.timestamp, shown, event.actor, event.number, event.digest, roles, approval, said
+        )
         listed.append(before)
     return listed
 

@@ -232,7 +232,7 @@ class Reads(Core):
         from workflows.application.adoption import Adopted, adoptions
 
         found = self.readable(self.notifications(topics=[get_topic(Adopted)]))
-        return adoptions((record.id, event) for record, event in found if isinstance(event, Adopted))
+        return adoptions(((record.id, event) for record, event in found if isinstance(event, Adopted)), self.clock.zone)
 
     def simulate(self, candidate: RuleSet) -> Simulation:
         """The tasks candidate rules would open that the rules in force did

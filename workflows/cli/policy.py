@@ -88,14 +88,11 @@ def policy_history(ctx: Context, as_json: bool) -> None:
       accord policy history
       accord policy history --json | jq '.[-1].digest'
     """
-    from workflows.application.clock import shown_moment
-
-    app = ctx.app
-    listed = app.adopted_policies()
+    listed = ctx.app.adopted_policies()
     rows = [
         {
             "position": adopted.position,
-            "adopted_at": adopted.at.isoformat() if as_json else shown_moment(adopted.at.astimezone(app.clock.zone)),
+            "adopted_at": adopted.at.isoformat() if as_json else adopted.shown_at,
             "by": adopted.actor,
             "number": adopted.number,
             "digest": adopted.digest,
