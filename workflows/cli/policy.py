@@ -101,8 +101,6 @@ def policy_history(ctx: Context, as_json: bool) -> None:
         | ({"roles": adopted.roles, "approval": adopted.approval} if as_json else {})
         for adopted in listed
     ]
-    if as_json:
-        print_json(rows)
-        return
     title = f"{len(rows)} polic{'y' if len(rows) == 1 else 'ies'} adopted (the last is in force)"
-    show(rows, ["position", "adopted_at", "by", "digest", "changes"], False, title=title, empty="no policy adopted yet")
+    columns = ["position", "adopted_at", "by", "digest", "changes"]
+    show(rows, columns, as_json, title=title, empty="no policy adopted yet")
