@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from domain.partnership import Partnership
 from domain.policies import PolicyRecord
+from domain.values import Stamp
 from tests.forgery import forged, version_of
 from tests.helpers import accord, as_json, open_partners, stored_count
 from tests.integration.test_approvals import ONE_APPROVAL, ROLES, policy_file, run, submit
@@ -280,3 +282,40 @@ def test_verify_names_an_adoption_whose_digest_is_not_its_policys(db: str, tmp_p
     [finding] = illegal(accord(db, "audit", "verify", "--json"))
     assert finding["problem"].startswith("PolicyAdopted on policy adoption ")
     assert finding["problem"].endswith("by mallory: its digest 0000000000000000… is not that of the policy it holds")
+
+
+# Only head-of-unit's acts may adopt another policy.
+GUARDED = ONE_APPROVAL + '\n[permit]\nPolicyAdopted = ["head-of-unit"]\n'
+
+
+def test_where_the_policy_in_force_says_who_adopts_another_only_they_do_and_verify_names_another(
+    db: str, tmp_path: Path
+) -> None:
+    guarded = policy_file(tmp_path, GUARDED, "guarded.toml")
+    looser = policy_file(tmp_path, GUARDED.replace('["dana", "erik"]', '["dana", "erik", "alice"]'), "looser.toml")
+    open_partners(db, "TN")
+
+    first = submit(db, guarded, "alice", commitment("tn-1"))
+    assert first.exit_code == 2
+    assert "alice may not record PolicyAdopted: the policy (" in first.output
+    assert "so this act would adopt it" in first.output and "`accord policy adopt`" in first.output
+    assert run(db, guarded, "dana", "policy", "adopt").exit_code == 0
+    assert "nothing recorded" in run(db, guarded, "dana", "policy", "adopt").output
+    assert submit(db, guarded, "alice", commitment("tn-1")).exit_code == 0
+    assert submit(db, looser, "alice", commitment("tn-2")).exit_code == 2
+    assert accord(db, "audit", "verify").exit_code == 0
+
+    app = build(Settings(db=db))
+    try:
+        policy = load_policy(looser)
+        assert policy is not None
+        stamp = Stamp("alice", datetime.now(UTC), "policy/2")
+        forged_adoption = PolicyRecord.adopt(2, policy.digest, policy.parts(), stamp)
+        app.store_decided(lambda attempt: (None, list(forged_adoption.collect_events())))
+    finally:
+        app.close()
+
+    [finding] = illegal(accord(db, "audit", "verify", "--json"))
+    assert finding["position"] == logged(db)[-1]["position"]
+    assert finding["problem"].startswith("alice may not record PolicyAdopted: the policy (adopted at position ")
+    assert finding["problem"].endswith(") permits it to head-of-unit only")

@@ -26,12 +26,18 @@ from domain.task import SYSTEM
 from domain.values import Stamp
 from domain.vocabulary import describe_problems
 from workflows.application.clock import shown_moment
-from workflows.config.policy import PolicyError
+from workflows.config.policy import NotPermitted, PolicyError, recorded_policy
 
 if TYPE_CHECKING:
     from workflows.config.policy import Policy
 
 Adopted = PolicyRecord.PolicyAdopted
+
+
+def parts_of(adopted: Adopted) -> dict[str, Any]:
+    """What an adoption holds of its policy, as JSON values."""
+    approval = {kind: terms.model_dump(mode="json") for kind, terms in adopted.approval.items()}
+    return {"roles": dict(adopted.roles), "permit": dict(adopted.permit), "approval": approval}
 
 
 def by_a_person(event: Any) -> bool:
@@ -43,20 +49,18 @@ def by_a_person(event: Any) -> bool:
 
 
 class Adoptions:
-    """The log's last adoption as this process last read it: its number and digest."""
+    """The log's last adoption as this process last read it."""
 
     def __init__(self, events: EventStore[Any]) -> None:
         self.events = events
-        self.last: tuple[int, str] = (0, "")
+        self.last: Adopted | None = None
         # The digest of the policy last asked about (a policy is immutable).
         self._digested: tuple[Policy, str] | None = None
 
-    def latest(self) -> tuple[int, str]:
-        """The last adoption the log holds now: (0, "") if none."""
-        number, digest = self.last
-        while (found := self.adoption(number + 1)) is not None:
-            number, digest = number + 1, found.digest
-        self.last = (number, digest)
+    def latest(self) -> Adopted | None:
+        """The last adoption the log holds now (None: none)."""
+        while (found := self.adoption(self.last.number + 1 if self.last else 1)) is not None:
+            self.last = found
         return self.last
 
     def adoption(self, number: int) -> Adopted | None:
@@ -70,27 +74,42 @@ class Adoptions:
 
     def before(self, policy: Policy | None, events: Sequence[Any]) -> list[Any]:
         """`events`, after the adoption of `policy` if they are a person's
-        act and the log's last adoption is of another policy (or none).
-        PolicyError if the policy is beyond what one adoption holds."""
+        act and the log's last adoption is of another policy (or none);
+        as they are if they begin with an adoption (`adopting`'s)."""
         act = next((event for event in events if by_a_person(event)), None)
-        if policy is None or act is None:
+        if policy is None or act is None or isinstance(events[0], Adopted):
             return list(events)
+        return [*self.adopting(policy, act.actor, act.timestamp), *events]
+
+    def adopting(self, policy: Policy, actor: str, at: datetime) -> list[Any]:
+        """The adoption of `policy` by `actor` at `at`, unless the log adopted
+        it last (then nothing). NotPermitted if the policy in force (the
+        last adopted, else `policy` itself) does not let `actor` adopt
+        one; PolicyError if `policy` is beyond what one adoption holds."""
         digest = self.digest(policy)
-        number, last = self.latest()
-        if last == digest:
-            return list(events)
-        stamp = Stamp(act.actor, act.timestamp, f"policy/{number + 1}")
+        last = self.latest()
+        if last is not None and last.digest == digest:
+            return []
+        in_force = policy if last is None else recorded_policy(parts_of(last), f"policy {last.number} in the log")
         try:
-            adoption = PolicyRecord.adopt(number + 1, digest, policy.parts(), stamp)
+            in_force.check(actor, Adopted.__name__)
+        except NotPermitted as refused:
+            raise NotPermitted(
+                f"{refused}; the policy given ({policy.source}) is not the one the log adopted last, so this act "
+                "would adopt it: someone the policy in force lets adopt one adopts it first (`accord policy adopt`)"
+            ) from None
+        number = last.number + 1 if last else 1
+        try:
+            adoption = PolicyRecord.adopt(number, digest, policy.parts(), Stamp(actor, at, f"policy/{number}"))
         except ValidationError as error:
             problems = describe_problems(error.errors(), name=str)
             raise PolicyError(policy.source, [f"cannot be recorded in the log: {said}" for said in problems]) from None
-        return [*adoption.collect_events(), *events]
+        return list(adoption.collect_events())
 
     def stored(self, events: Sequence[Any]) -> None:
         """Note an adoption just stored (the first of `events`, where one is)."""
         if events and isinstance(events[0], Adopted):
-            self.last = (events[0].number, events[0].digest)
+            self.last = events[0]
 
 
 @dataclass(frozen=True)

@@ -269,6 +269,22 @@ class Core(Application[UUID]):
                 wait_for_server(error, address(self.env), deadline)
             attempt += 1
 
+    def adopt_policy(self, actor: str) -> Any:
+        """Record the policy given as the one in force from now, with no
+        other act (workflows.application.adoption); its PolicyAdopted, or
+        None if the log adopted it last."""
+        from workflows.base.failures import BadInput
+
+        if self.policy is None:
+            raise BadInput("no policy to adopt: name its file with --policy or ACCORD_POLICY")
+        policy, actor, now = self.policy, self.authenticated or actor, self.clock.now()
+
+        def decide(attempt: int) -> tuple[Any, list[Any]]:
+            events = self.adoptions.adopting(policy, actor, now)
+            return (events[0] if events else None), events
+
+        return self.store_decided(decide)
+
     def drop_snapshots(self) -> int:
         """Delete every snapshot (they are taken again as facts arrive); how many."""
         return kept_snapshots.drop_all(self.views.db, self.snapshots_table)

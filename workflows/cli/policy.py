@@ -104,3 +104,26 @@ def policy_history(ctx: Context, as_json: bool) -> None:
     title = f"{len(rows)} polic{'y' if len(rows) == 1 else 'ies'} adopted (the last is in force)"
     columns = ["position", "adopted_at", "by", "digest", "changes"]
     show(rows, columns, as_json, title=title, empty="no policy adopted yet")
+
+
+@policy.command("adopt")
+@json_option
+@pass_context
+def policy_adopt(ctx: Context, as_json: bool) -> None:
+    """Record the policy given (--policy or ACCORD_POLICY) as the one in
+    force from now, with no other act: what the first act under it would
+    do. Where the policy in force lets only some roles adopt another
+    (`PolicyAdopted = ["admin"]` under [permit]), one of them adopts it
+    before anyone else acts under it.
+
+    \b
+    Example:
+      accord --actor dana --policy policy.toml policy adopt
+    """
+    adopted = ctx.app.adopt_policy(ctx.settings.actor)
+    if as_json:
+        print_json(None if adopted is None else {"number": adopted.number, "digest": adopted.digest})
+    elif adopted is None:
+        echo("the log adopted this policy last: nothing recorded")
+    else:
+        echo(f"adopted {ctx.settings.policy} as policy {adopted.number} of the log (digest {adopted.digest[:12]})")

@@ -42,18 +42,21 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.errors import DomainError
+from domain.policies import PolicyRecord
 from domain.rates import ExchangeRates
 from domain.task import FollowUpTask
 from domain.vocabulary import AMENDMENTS, all_types, describe_problems
 from workflows.base.failures import BadInput
 from workflows.base.textfile import NotText, read_toml
 
-# What people record: the vocabulary, the exchange rates they import, and
-# the changes they make to tasks.
+# What people record: the vocabulary, the exchange rates they import, the
+# changes they make to tasks, and the adoption of a policy (domain.policies:
+# `PolicyAdopted = ["admin"]` lets only admin's acts adopt another).
 PEOPLE_RECORD = frozenset(
     [
         *all_types(),
         ExchangeRates.ExchangeRatesPublished.__name__,
+        PolicyRecord.PolicyAdopted.__name__,
         *(
             cls.__name__
             for cls in (
