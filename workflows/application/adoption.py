@@ -15,18 +15,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import EventStore
 from pydantic import ValidationError
 
+from domain.approval import Delegation, Proposal
 from domain.policies import PolicyRecord
-from domain.signing import SigningKey
 from domain.task import SYSTEM
 from domain.values import Stamp
 from domain.vocabulary import describe_problems
 from workflows.application.clock import shown_moment
-from workflows.config.policy import NotPermitted, PolicyError, recorded_policy
+from workflows.config.policy import PEOPLE_RECORD, NotPermitted, PolicyError, recorded_policy
 
 if TYPE_CHECKING:
     from workflows.config.policy import Policy
@@ -40,12 +41,20 @@ def parts_of(adopted: Adopted) -> dict[str, Any]:
     return {"roles": dict(adopted.roles), "permit": dict(adopted.permit), "approval": approval}
 
 
+@cache
+def people_acts() -> frozenset[str]:
+    """The types of a person's acts a policy governs: what people record
+    (facts, amendments, exchange rates, changes to tasks) and the decisions
+    of the four-eyes circuit. Not what Accord records itself (the
+    scheduler's reminders, dispatches and deliveries: its key may not sign
+    an adoption), nor a signing key's enrolment (the keys' own circuit)."""
+    decisions = [event.__name__ for kind in (Proposal, Delegation) for event in kind.event_classes()]
+    return PEOPLE_RECORD | frozenset(decisions)
+
+
 def by_a_person(event: Any) -> bool:
-    """Whether an event is a person's act a policy governs: not what Accord
-    records itself, nor a signing key's enrolment (the keys' own circuit)."""
-    return getattr(event, "actor", SYSTEM) != SYSTEM and not isinstance(
-        event, SigningKey.KeyEnrolled | SigningKey.KeyRevoked
-    )
+    """Whether an event is a person's act a policy governs (`people_acts`)."""
+    return type(event).__name__ in people_acts() and getattr(event, "actor", SYSTEM) != SYSTEM
 
 
 class Adoptions:
