@@ -47,7 +47,8 @@ def may_sign(role: str, type_name: str) -> bool:
     scheduler's signs what Accord records of itself (tasks, reminders,
     dispatches, deliveries), never a fact, an amendment or exchange rates people record,
     so that a compromised scheduler host cannot record a payment, nor
-    propose, approve, reject or delegate (domain.approval). Keys are
+    propose, approve, reject or delegate (domain.approval), nor adopt a
+    policy (domain.policies). Keys are
     enrolled and revoked under an administrator's key (checked apart)."""
     return role != "scheduler" or type_name not in _people_record()
 
@@ -55,10 +56,11 @@ def may_sign(role: str, type_name: str) -> bool:
 @cache
 def _people_record() -> frozenset[str]:
     from domain.approval import Delegation, Proposal
+    from domain.policies import PolicyRecord
     from domain.rates import ExchangeRates
     from domain.vocabulary import all_types  # the vocabulary registers this module's aggregate
 
-    acts = [event.__name__ for kind in (Proposal, Delegation) for event in kind.event_classes()]
+    acts = [event.__name__ for kind in (Proposal, Delegation, PolicyRecord) for event in kind.event_classes()]
     return frozenset([*all_types(), ExchangeRates.ExchangeRatesPublished.__name__, *acts])
 
 

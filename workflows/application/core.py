@@ -27,6 +27,7 @@ from eventsourcing.utils import Environment, EnvType, get_topic
 from domain.base import Snapshot, Submitted
 from domain.signing import SigningKey
 from domain.vocabulary import VOCABULARY, amendment_classes
+from workflows.application.adoption import Adoptions
 from workflows.application.clock import Clock
 from workflows.application.loading import load, project
 from workflows.application.reader import Reader
@@ -153,6 +154,11 @@ class Core(Application[UUID]):
         return facts + [get_topic(cls) for cls in amendment_classes()]
 
     @cached_property
+    def adoptions(self) -> Adoptions:
+        """The log's last adoption of a policy, as this process last read it."""
+        return Adoptions(self.events)
+
+    @cached_property
     def keys(self) -> Keys:
         """Digests of submission keys, as the store's key index keeps them."""
         return Keys(self.env.get("CIPHER_KEY"))
@@ -227,7 +233,9 @@ class Core(Application[UUID]):
         too, with a warning each time. Then keep the `snapshots` of the
         result, unless the recorder stamped the events again (with a later
         moment another writer stored meanwhile: workflows.store.moments),
-        which the aggregates decided on do not know."""
+        which the aggregates decided on do not know. A person's act under a
+        policy other than the one the log adopted last is stored after its
+        adoption (workflows.application.adoption)."""
         deadline = retry.deadline()
         attempt = 1
         while True:
@@ -236,11 +244,15 @@ class Core(Application[UUID]):
                 # In the order decided, not grouped by aggregate, so the log's
                 # order is the order of the submissions.
                 if events:
+                    # A person's act under a policy the log has not adopted
+                    # last adopts it first (workflows.application.adoption).
+                    events = self.adoptions.before(self.policy, events)
                     stamped = Stamped.of(events, self.mapper.to_stored_event)
                     try:
                         self.events.put(events, moments=stamped, trial=dry_run)
                     except RolledBack:
                         return result
+                    self.adoptions.stored(events)
                     if snapshots is not None and stamped is not None and stamped.moved_to is None:
                         self.keep_snapshots(snapshots(result))
                 return result
@@ -256,6 +268,22 @@ class Core(Application[UUID]):
                 # recorded and stores nothing (Receipt.already).
                 wait_for_server(error, address(self.env), deadline)
             attempt += 1
+
+    def adopt_policy(self, actor: str) -> Any:
+        """Record the policy given as the one in force from now, with no
+        other act (workflows.application.adoption); its PolicyAdopted, or
+        None if the log adopted it last."""
+        from workflows.base.failures import BadInput
+
+        if self.policy is None:
+            raise BadInput("no policy to adopt: name its file with --policy or ACCORD_POLICY")
+        policy, actor, now = self.policy, self.authenticated or actor, self.clock.now()
+
+        def decide(attempt: int) -> tuple[Any, list[Any]]:
+            events = self.adoptions.adopting(policy, actor, now)
+            return (events[0] if events else None), events
+
+        return self.store_decided(decide)
 
     def drop_snapshots(self) -> int:
         """Delete every snapshot (they are taken again as facts arrive); how many."""

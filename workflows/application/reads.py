@@ -24,6 +24,7 @@ from workflows.store.persistence import PAGE, UnreadableEvent
 
 if TYPE_CHECKING:
     from domain.vocabulary import Submission
+    from workflows.application.adoption import Adoption
     from workflows.rules import RuleSet
     from workflows.rules.simulate import Simulation
 
@@ -224,6 +225,14 @@ class Reads(Core):
             if len(page) < PAGE:
                 return
             start = page[-1].id + 1
+
+    def adopted_policies(self) -> list[Adoption]:
+        """Every policy the log adopted, in order, with what each changed
+        (workflows.application.adoption)."""
+        from workflows.application.adoption import Adopted, adoptions
+
+        found = self.readable(self.notifications(topics=[get_topic(Adopted)]))
+        return adoptions(((record.id, event) for record, event in found if isinstance(event, Adopted)), self.clock.zone)
 
     def simulate(self, candidate: RuleSet) -> Simulation:
         """The tasks candidate rules would open that the rules in force did

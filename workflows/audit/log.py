@@ -20,6 +20,7 @@ from domain.delivery import Delivery
 from domain.dispatch import Dispatch
 from domain.initiative import Initiative
 from domain.meeting import Meeting
+from domain.policies import PolicyRecord
 from domain.rates import ExchangeRates
 from domain.signing import SigningKey
 from domain.task import FollowUpTask, TaskEvent
@@ -38,6 +39,8 @@ _OWN: list[type[Any]] = [
     # The four-eyes circuit: proposals, their decisions, delegations.
     *Proposal.event_classes(),
     *Delegation.event_classes(),
+    # The policy in force, recorded with the first act under it.
+    *PolicyRecord.event_classes(),
 ]
 OWN_EVENTS: dict[str, type[Any]] = {cls.__name__: cls for cls in _OWN}
 # The types of facts people submit (not their corrections and retractions).

@@ -211,6 +211,7 @@ READERS = (
     "projections status",
     "scheduler status",
     "keys list",
+    "policy history",
 )
 
 

@@ -1,4 +1,4 @@
-"""`accord policy`: who may record what."""
+"""`accord policy`: who may record what, and the policies the log adopted."""
 
 from __future__ import annotations
 
@@ -71,3 +71,59 @@ def policy_check(path: str, as_json: bool) -> None:
         return
     approved = f", {len(rules.approval)} needing approval" if rules.approval else ""
     echo(f"{path}: {len(rules.roles)} role(s), {len(rules.permit)} restricted event type(s){approved}")
+
+
+@policy.command("history")
+@json_option
+@pass_context
+def policy_history(ctx: Context, as_json: bool) -> None:
+    """Print the policies the log adopted, in order: each is recorded with
+    the first act made under it (a PolicyAdopted), and `accord audit
+    verify` judges every act under the last adopted before it. Each row
+    says where, when and by whom it was adopted, its digest, and what it
+    changed in the approval section and in who holds which role.
+
+    \b
+    Example:
+      accord policy history
+      accord policy history --json | jq '.[-1].digest'
+    """
+    listed = ctx.app.adopted_policies()
+    rows = [
+        {
+            "position": adopted.position,
+            "adopted_at": adopted.at.isoformat() if as_json else adopted.shown_at,
+            "by": adopted.actor,
+            "number": adopted.number,
+            "digest": adopted.digest,
+            "changes": adopted.changes if as_json else "; ".join(adopted.changes) or "nothing in approvals or roles",
+        }
+        | ({"roles": adopted.roles, "approval": adopted.approval} if as_json else {})
+        for adopted in listed
+    ]
+    title = f"{len(rows)} polic{'y' if len(rows) == 1 else 'ies'} adopted (the last is in force)"
+    columns = ["position", "adopted_at", "by", "digest", "changes"]
+    show(rows, columns, as_json, title=title, empty="no policy adopted yet")
+
+
+@policy.command("adopt")
+@json_option
+@pass_context
+def policy_adopt(ctx: Context, as_json: bool) -> None:
+    """Record the policy given (--policy or ACCORD_POLICY) as the one in
+    force from now, with no other act: what the first act under it would
+    do. Where the policy in force lets only some roles adopt another
+    (`PolicyAdopted = ["admin"]` under [permit]), one of them adopts it
+    before anyone else acts under it.
+
+    \b
+    Example:
+      accord --actor dana --policy policy.toml policy adopt
+    """
+    adopted = ctx.app.adopt_policy(ctx.settings.actor)
+    if as_json:
+        print_json(None if adopted is None else {"number": adopted.number, "digest": adopted.digest})
+    elif adopted is None:
+        echo("the log adopted this policy last: nothing recorded")
+    else:
+        echo(f"adopted {ctx.settings.policy} as policy {adopted.number} of the log (digest {adopted.digest[:12]})")

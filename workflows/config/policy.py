@@ -34,24 +34,29 @@ facts of some types (`of`). Without the section nothing needs approval.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Self
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.errors import DomainError
+from domain.policies import PolicyRecord
 from domain.rates import ExchangeRates
 from domain.task import FollowUpTask
 from domain.vocabulary import AMENDMENTS, all_types, describe_problems
 from workflows.base.failures import BadInput
 from workflows.base.textfile import NotText, read_toml
 
-# What people record: the vocabulary, the exchange rates they import, and
-# the changes they make to tasks.
+# What people record: the vocabulary, the exchange rates they import, the
+# changes they make to tasks, and the adoption of a policy (domain.policies:
+# `PolicyAdopted = ["admin"]` lets only admin's acts adopt another).
 PEOPLE_RECORD = frozenset(
     [
         *all_types(),
         ExchangeRates.ExchangeRatesPublished.__name__,
+        PolicyRecord.PolicyAdopted.__name__,
         *(
             cls.__name__
             for cls in (
@@ -141,6 +146,15 @@ class Policy(BaseModel):
             return approval
         return None
 
+    def parts(self) -> dict[str, Any]:
+        """What the log records of the policy (domain.policies.PolicyAdopted), canonical."""
+        approval = {name: terms.model_dump(mode="json") for name, terms in self.approval.items()}
+        return canonical(self.roles, self.permit, approval)
+
+    @property
+    def digest(self) -> str:
+        return digest_of(self.parts())
+
     def holders(self, role: str) -> frozenset[str]:
         """Who holds `role` in their own right."""
         return frozenset(self.roles.get(role, ()))
@@ -158,11 +172,46 @@ class Policy(BaseModel):
     def check(self, actor: str, type_name: str) -> None:
         """Raise NotPermitted, naming the rule, if `actor` may not record `type_name`."""
         allowed = self.permit.get(type_name)
-        if allowed is None or any(actor in self.roles[role] for role in allowed):
+        if allowed is None or any(actor in self.roles.get(role, ()) for role in allowed):
             return
         raise NotPermitted(
             f"{actor} may not record {type_name}: the policy ({self.source}) permits it to {' or '.join(allowed)} only"
         )
+
+
+def canonical(
+    roles: Mapping[str, Iterable[str]], permit: Mapping[str, Iterable[str]], approval: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A policy's three parts in one form whatever order its file gave:
+    names sorted, each once; what its digest is computed over."""
+
+    def names(values: Iterable[str]) -> list[str]:
+        return sorted(set(values))
+
+    def terms(given: Mapping[str, Any]) -> dict[str, Any]:
+        of = given.get("of")
+        return {"role": given["role"], "approvals": given["approvals"], "of": None if of is None else names(of)}
+
+    return {
+        "roles": {role: names(people) for role, people in sorted(roles.items())},
+        "permit": {kind: names(allowed) for kind, allowed in sorted(permit.items())},
+        "approval": {kind: terms(given) for kind, given in sorted(approval.items())},
+    }
+
+
+def digest_of(parts: Mapping[str, Any]) -> str:
+    """SHA-256 of a policy's canonical parts, as compact JSON with sorted keys."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def recorded_policy(parts: Mapping[str, Any], source: str) -> Policy:
+    """The policy a PolicyAdopted holds, as it was recorded (not checked
+    again: the vocabulary may have changed since), named by `source`."""
+    approval = {kind: Approval.model_construct(**terms) for kind, terms in parts["approval"].items()}
+    roles = {role: list(people) for role, people in parts["roles"].items()}
+    permit = {kind: list(allowed) for kind, allowed in parts["permit"].items()}
+    return Policy.model_construct(roles=roles, permit=permit, approval=approval, source=source)
 
 
 def load_policy(path: str | None) -> Policy | None:

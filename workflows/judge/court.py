@@ -1,8 +1,10 @@
 """The judging pass: every record of the log, in position order, decoded
 once by the store's mapper and judged on its aggregate as folded so far,
 by the rules the domain records by (domain.judging), the partners a fact
-names (domain.partnership.require_opened) and the policy the settings name
-(workflows.config.policy); and the moments of the log, which never go back.
+names (domain.partnership.require_opened) and the policy in force then
+(workflows.config.policy): the last the log adopted before the record
+(domain.policies), else, before any adoption, the policy the settings
+name; and the moments of the log, which never go back.
 
 Everything is folded in memory: a round trip to the store only for the
 history of an aggregate when an amendment of it is first judged (an
@@ -18,15 +20,16 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.amendments import Correction
+from domain.amendments import Amendment, Correction
 from domain.approval import Act, Delegation, Proposal, standing
 from domain.base import Aggregate, Recorded, Submitted
 from domain.errors import DomainError
 from domain.judging import admitted, aggregate_of, applied
 from domain.partnership import require_opened
+from domain.policies import PolicyRecord
 from domain.task import SYSTEM, TaskEvent
 from workflows.base.batches import Progress, collector_paused
-from workflows.config.policy import NotPermitted, Policy
+from workflows.config.policy import NotPermitted, Policy, canonical, digest_of, recorded_policy
 from workflows.judge.findings import Judgement
 from workflows.store.persistence import PydanticMapper
 
@@ -78,7 +81,13 @@ class Court:
         zone: tzinfo = UTC,
     ) -> None:
         self.mapper = mapper
+        # The policy in force: the settings' until the log adopts one.
         self.policy = policy
+        # Where the log adopted the policy in force, and which adoption it was.
+        self.adopted: tuple[int, int] | None = None
+        # The proposal the record just heard approved for the last time: the
+        # fact it records is the next record (Approving.approve stores both).
+        self.approved: Proposal | None = None
         self.zone = zone
         # The delegations folded so far, by delegate: what an approval is judged by.
         self.delegations: dict[str, dict[UUID, Delegation]] = {}
@@ -97,12 +106,15 @@ class Court:
         self.judgement.records += 1
         event = self._read(position, originator, version, topic, state)
         if event is None:
+            self.approved = None
             return
         self._in_time(position, event)
         self._permitted(position, event)
         aggregate_id = event.originator_id
         aggregate = self.aggregates.get(aggregate_id)
         self._duties(position, event, aggregate)
+        approved, self.approved = self.approved, None
+        self._approved(position, event, approved)
 
         def history() -> Sequence[Recorded]:
             return self._history(event)
@@ -120,6 +132,10 @@ class Court:
         else:
             self._partners_opened(position, event)
         self.aggregates[aggregate_id] = aggregate
+        if isinstance(event, PolicyRecord.PolicyAdopted):
+            self._adopt(position, event)
+        elif isinstance(event, Proposal.FactApproved) and isinstance(aggregate, Proposal):
+            self.approved = aggregate if aggregate.status == "approved" else None
         if isinstance(aggregate, Delegation):
             self.delegations.setdefault(aggregate.delegate, {})[aggregate_id] = aggregate
         if aggregate_id in self.histories:
@@ -174,8 +190,8 @@ class Court:
             )
 
     def _permitted(self, position: int, event: Recorded) -> None:
-        """The actor may record the event's type, by the policy the
-        settings name (Accord's own changes to tasks are under none)."""
+        """The actor may record the event's type, by the policy in force
+        then (Accord's own changes to tasks are under none)."""
         if self.policy is None or (event.actor == SYSTEM and isinstance(event, TaskEvent)):
             return
         try:
@@ -186,7 +202,7 @@ class Court:
     def _duties(self, position: int, event: Recorded, proposal: Any) -> None:
         """An approval or a rejection by someone who held the proposal's
         role, or acted within a delegation for someone who did, at its
-        moment: by the policy the settings name, and the delegations the
+        moment: by the policy in force then, and the delegations the
         log had granted by then (the proposal's own guard, folded as every
         event is, refuses its proposer and a second approval by one person)."""
         if self.policy is None or not isinstance(event, Proposal.FactApproved | Proposal.FactRejected):
@@ -203,6 +219,53 @@ class Court:
             standing(act, proposal, verb)
         except DomainError as error:
             self.judgement.found(position, f"{_what(event)}: {error}")
+
+    def _adopt(self, position: int, event: PolicyRecord.PolicyAdopted) -> None:
+        """The adopted policy is in force from here: the next adoption
+        after the one before, its digest its policy's."""
+        approval = {kind: terms.model_dump(mode="json") for kind, terms in event.approval.items()}
+        parts = canonical(event.roles, event.permit, approval)
+        if digest_of(parts) != event.digest:
+            self.judgement.found(
+                position, f"{_what(event)}: its digest {event.digest[:16]}… is not that of the policy it holds"
+            )
+        number = self.adopted[1] if self.adopted else 0
+        if event.number != number + 1:
+            self.judgement.found(
+                position,
+                f"{_what(event)}: it is adoption {event.number}, after adoption {number}: Accord numbers them "
+                "one after another",
+            )
+        self.policy = recorded_policy(parts, f"adopted at position {position}")
+        self.adopted = (position, event.number)
+
+    def _approved(self, position: int, event: Recorded, approved: Proposal | None) -> None:
+        """A fact the policy in force (once the log adopts one) says needs
+        approval is recorded by its proposal's last approval: the record
+        just before it, on the proposal of its type, aggregate and key."""
+        if self.adopted is None or self.policy is None or not isinstance(event, Submitted):
+            return
+        kind = type(event).__name__
+        if kind not in self.policy.approval:
+            return
+        amends = None
+        if isinstance(event, Amendment):
+            target = event.target
+            amends = next((type(e).__name__ for e in self._history(event) if getattr(e, "key", None) == target), None)
+        terms = self.policy.needs_approval(kind, amends)
+        if terms is None:
+            return
+        if approved is not None and (approved.type, approved.target, approved.key) == (
+            kind,
+            event.originator_id,
+            event.key,
+        ):
+            return
+        self.judgement.found(
+            position,
+            f"{_what(event)}: the policy in force then (adopted at position {self.adopted[0]}) records a {kind} "
+            f"only once {terms.role} approves it, and no approval of its proposal was recorded with it",
+        )
 
     def _partners_opened(self, position: int, event: Recorded) -> None:
         """A fact naming several partners, or a correction of them, names

@@ -51,6 +51,8 @@ def _started(type_name: str, state: State) -> str | None:
         case "DelegationGranted":
             grantor, delegate = cut(state["grantor"], 60), cut(state["delegate"], 60)
             return f"Delegation of {cut(state['role'], 60)} from {grantor} to {delegate}"
+        case "PolicyAdopted":
+            return f"Policy {state['number']}"
     return None
 
 

@@ -155,6 +155,21 @@ def delegation_revoked(s: State) -> str:
     return f"Delegation revoked by {cut(s['actor'], 60)}, from then on" + _then(s.get("reason"))
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
+
+
+def policy_adopted(s: State) -> str:
+    needs = [
+        f"{kind} needs {_count(terms['approvals'], 'approval')} of {cut(terms['role'], 60)}"
+        for kind, terms in s["approval"].items()
+    ]
+    return (
+        f"Policy {s['number']} adopted (digest {str(s['digest'])[:12]}): {_count(len(s['roles']), 'role')}, "
+        f"{_count(len(s['permit']), 'restricted type')}; " + ("; ".join(needs) or "nothing needs approval")
+    )
+
+
 RECORDS: dict[str, Callable[[State], str]] = {
     "TaskOpened": task_opened,
     "TaskAssigned": task_assigned,
@@ -177,4 +192,5 @@ RECORDS: dict[str, Callable[[State], str]] = {
     "FactRejected": fact_rejected,
     "DelegationGranted": delegation_granted,
     "DelegationRevoked": delegation_revoked,
+    "PolicyAdopted": policy_adopted,
 }
