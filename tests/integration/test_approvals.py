@@ -442,12 +442,18 @@ def test_the_audit_log_says_each_link_of_the_chain_who_for_whom_the_reason_and_t
     )
     assert revoked.exit_code == 0, revoked.output
 
+    rows = as_json(accord(db, "audit", "log", "--json"))
     logged = [
         (row["actor"], row["summary"])
-        for row in as_json(accord(db, "audit", "log", "--json"))
-        if not row["type"].startswith("Task") and row["type"] != "PartnershipOpened"
+        for row in rows
+        if not row["type"].startswith("Task") and row["type"] not in ("PartnershipOpened", "PolicyAdopted")
     ]
 
+    # The policy is adopted with the first act under it: erik's grant.
+    [adopted] = [row for row in rows if row["type"] == "PolicyAdopted"]
+    assert adopted["actor"] == "erik"
+    assert adopted["summary"].startswith("Policy 1 adopted (digest ")
+    assert adopted["summary"].endswith("FundingCommitted needs 2 approvals of head-of-unit")
     assert logged == [
         ("erik", f"bob may act for erik as head-of-unit from {long(today)} to {long(until)}"),
         ("alice", "Proposed, awaiting 2 approvals of head-of-unit: Funding of EUR 1,000 committed to Tunisia under "
