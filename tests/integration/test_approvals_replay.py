@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.vocabulary import parse
-from tests.helpers import as_json, opened
+from tests.helpers import as_json, open_partners, opened
 from tests.integration.test_approvals import ONE_APPROVAL, commitment, policy_file, run
 from workflows.application.clock import Clock
 from workflows.application.compose import build
@@ -120,3 +120,30 @@ def test_a_replay_says_which_moment_it_shows(db: str, policy: str, week: Week) -
     ]
     assert both.exit_code == 2
     assert both.stderr == "accord: give --as-of or --known-at, not both: they answer different questions\n"
+
+
+# Moments no replay can stand for, as a person or a script might type them.
+HOSTILE_MOMENTS = [
+    ("--as-of", "2021-02-30"),
+    ("--as-of", "9" * 400),
+    ("--as-of", "2021-06-01\x00"),
+    ("--as-of", "2021-06-01\n2021-06-02"),
+    ("--as-of", "<script>alert(1)</script>"),
+    ("--known-at", "2021-06-01T25:00"),
+    ("--known-at", "-" * 200_000),
+    ("--known-at", "now\x00"),
+    ("--known-at", "9999-12-31T23:59:59+99:00"),
+]
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("command", [["approvals"], ["report", "results"]], ids=["approvals", "results"])
+def test_hostile_moments_of_a_replay_are_refused_in_a_sentence(db: str, policy: str, command: list[str]) -> None:
+    open_partners(db, "TN")
+    for option, value in HOSTILE_MOMENTS:
+        refused = run(db, policy, "dana", *command, option, value)
+
+        assert refused.exit_code == 2, (option, value[:40], refused.output[:300])
+        said = refused.stderr.strip().splitlines()
+        assert said and len(said[-1]) < 600 and "Traceback" not in refused.stderr
+        assert "\x00" not in refused.stderr and "<script>" not in refused.stdout

@@ -232,6 +232,14 @@ pass_context = click.make_pass_decorator(Context)
 # Positions in the log and counts, as the databases hold them (a signed
 # 64-bit integer): a larger number is refused as it is parsed.
 LARGEST = 2**63 - 1
+# The most characters of a value an error quotes back.
+QUOTED = 40
+
+
+def quoted(value: object) -> str:
+    """A value typed as an error quotes it: its start only, if it is long."""
+    text = str(value)
+    return repr(text if len(text) <= QUOTED else text[:QUOTED] + "…")
 
 
 class Whole(click.ParamType[int, Any]):
@@ -243,7 +251,12 @@ class Whole(click.ParamType[int, Any]):
         self.least = least
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        number: int = click.INT.convert(value, param, ctx)
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            self.fail(f"{quoted(text)} is not a valid integer", param, ctx)
+        if len(text.lstrip("+-")) > len(str(LARGEST)):
+            self.fail(f"{quoted(text)} is larger than any a store holds (at most {LARGEST:,})", param, ctx)
+        number = int(text)
         if number < self.least:
             self.fail(f"{number} is less than {self.least}", param, ctx)
         if number > LARGEST:
@@ -286,7 +299,7 @@ class Day(click.ParamType[datetime, Any]):
         given = str(value).strip()
         found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", given)
         if found is None:
-            self.fail(f"{given!r} is not a date: give a date as YYYY-MM-DD, e.g. 2021-03-01", param, ctx)
+            self.fail(f"{quoted(given)} is not a date: give a date as YYYY-MM-DD, e.g. 2021-03-01", param, ctx)
         year, month, day = map(int, found.groups())
         if not 1 <= month <= 12:
             self.fail(f"{given} is not a date: there is no month {month}", param, ctx)
@@ -322,7 +335,7 @@ class Moment(click.ParamType[datetime, Any]):
             moment = datetime.fromisoformat(given)
         except ValueError:
             self.fail(
-                f"{value!r} is not a date and time such as 2021-08-01T09:00 (in {zone}), "
+                f"{quoted(value)} is not a date and time such as 2021-08-01T09:00 (in {zone}), "
                 "2021-08-01T09:00Z (UTC) or now",
                 param,
                 ctx,
