@@ -286,3 +286,23 @@ def test_a_proposed_correction_or_retraction_of_an_amount_shows_the_line_as_it_i
     # The correction raises the commitment; the retraction takes the disbursement away.
     assert "Now EUR 7,000 EUR 2,500 EUR 4,500 Once approved EUR 9,000 EUR 2,500 EUR 6,500" in waiting
     assert "Now EUR 7,000 EUR 2,500 EUR 4,500 Once approved EUR 7,000 EUR 0 EUR 7,000" in waiting
+
+
+def test_a_proposed_commitment_shows_on_no_page_of_the_portfolio_until_approved(four_eyes: TestClient) -> None:
+    web = four_eyes
+    console.sign_in(web, "alice")
+    commit(web, "EUR 7777")
+    web.get("/record")  # the banner saying it was proposed, read once
+    pages = ("/", "/partners/TN", "/funding")
+
+    for address in pages:
+        page = web.get(address)
+        assert page.status_code == 200
+        assert "tn-console" not in page.text and "7,777" not in text_of(page.text), address
+
+    console.sign_in(web, "bob")
+    assert decide(web, waiting_position(web), "approve").status_code == 303  # type: ignore[attr-defined]
+
+    shown = {address: text_of(web.get(address).text) for address in pages}
+    for address, text in shown.items():
+        assert "tn-console" in text and "7,777" in text, address
